@@ -1,0 +1,45 @@
+# Hiroba: `make run` serves a demo on http://127.0.0.1:5000, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install dev translations lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -q -d app/translations
+
+run: install translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+lint: dev
+	$(BIN)/ruff check .
+
+test: dev translations lint
+	scripts/test.sh
+
+bench: dev translations
+	$(BIN)/python bench/cluster_scale.py
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+
+from deliberation.services.accounts import MIN_PASSWORD_LENGTH
+
+
+def kind_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("resident", _l("Resident: I live in the town")),
+        SelectChoice("e_citizen", _l("E-citizen (kankei jinkō): I care about the town but live elsewhere")),
+        SelectChoice("visitor", _l("Visitor")),
+    ]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Stay logged in on this device"))
+    submit = SubmitField(_l("Log in"))
+
+
+class RegistrationForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    display_name = StringField(
+        _l("Display name (a nickname is fine)"), validators=[DataRequired(), Length(max=80)]
+    )
+    kind = RadioField(_l("Your relation to the town"), choices=kind_choices(),
+                      default="resident", validators=[InputRequired()])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    password2 = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    consent = BooleanField(
+        _l("I have read the notice above and agree that my data is kept as described."),
+        validators=[DataRequired(message=_l("Without your consent we cannot create an account."))],
+    )
+    submit = SubmitField(_l("Create account"))
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    password2 = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))

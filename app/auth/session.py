@@ -1,0 +1,38 @@
+"""Flask-Login hooks: session ids carry a nonce so a password change logs out everywhere."""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.errors import render_error, wants_json
+from app.htmx import is_htmx
+from deliberation.database import db
+from deliberation.models import User
+
+
+def load_user(session_id: str) -> User | None:
+    user_id, _sep, nonce = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_nonce != nonce or not user.is_active:
+        return None
+    return user
+
+
+def unauthorized() -> Response:
+    if wants_json():
+        return render_error(401, _("Please log in."))
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url, code=303)
+
+
+def is_logged_in() -> bool:
+    return bool(current_user and current_user.is_authenticated)

@@ -1,0 +1,105 @@
+"""Command line: `flask users ...`, `flask demo seed`, `flask translate ...`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import User
+from deliberation.models.user import PARTICIPANT_KINDS, ROLES
+from deliberation.services import accounts
+
+users = AppGroup("users", help="Manage accounts.")
+demo = AppGroup("demo", help="Demo data for trying Hiroba out.")
+translate = AppGroup("translate", help="Translation catalogs (pybabel).")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="citizen", show_default=True)
+@click.option("--kind", type=click.Choice(PARTICIPANT_KINDS), default="resident",
+              show_default=True)
+@click.option("--name", "display_name", default=None, help="Display name (default: the email).")
+@click.password_option(envvar="HIROBA_PASSWORD", help="Or set HIROBA_PASSWORD.")
+def create_user(email: str, role: str, kind: str, display_name: str | None, password: str) -> None:
+    """Create an account, e.g. a staff account: --role facilitator|council|admin."""
+    try:
+        user = accounts.register(
+            email=email, password=password, display_name=display_name or email.split("@")[0],
+            kind=kind, role=role, consent_version=current_app.config["CONSENT_VERSION"],
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"created {user.email} ({user.role})")
+
+
+@users.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role(email: str, role: str) -> None:
+    """Change an account's role."""
+    user = accounts.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with email {email}")
+    accounts.set_role(user, role, actor=None)
+    click.echo(f"{user.email} is now {role}")
+
+
+@users.command("list")
+def list_users() -> None:
+    """List accounts (email, role, kind)."""
+    for user in db.session.scalars(sa.select(User).order_by(User.id)):
+        click.echo(f"{user.id}\t{user.email or '(deleted)'}\t{user.role}\t{user.kind}")
+
+
+@demo.command("seed")
+@click.option("--polis-dir", type=click.Path(path_type=Path), default=None,
+              help="Pol.is export to import (default: ../shared/datasets/polis/vtaiwan.uberx).")
+@click.option("--synthetic", is_flag=True, help="Always use the synthetic round.")
+def seed(polis_dir: Path | None, synthetic: bool) -> None:
+    """Create demo accounts and a demo round (idempotent)."""
+    from deliberation.demo import DEMO_PASSWORD, seed_demo
+
+    if polis_dir is None and not synthetic:
+        polis_dir = Path(current_app.config["POLIS_DATASETS"]) / "vtaiwan.uberx"
+    result = seed_demo(current_app.config["CONSENT_VERSION"], None if synthetic else polis_dir)
+    verb = "created" if result.created else "already present"
+    click.echo(f"demo round '{result.round_slug}': {verb}")
+    click.echo(f"demo accounts (password: {DEMO_PASSWORD}):")
+    for email, role in result.accounts:
+        click.echo(f"  {role:<12} {email}")
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run(["pybabel", *args], check=True, cwd=ROOT)
+
+
+@translate.command("extract")
+def extract() -> None:
+    """Extract messages and update the catalogs."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--ignore-dirs=.* node_modules",
+             "-o", "messages.pot", ".")
+    _pybabel("update", "-i", "messages.pot", "-d", "app/translations", "--no-fuzzy-matching")
+    os.remove(ROOT / "messages.pot")
+
+
+@translate.command("compile")
+def compile_catalogs() -> None:
+    """Compile the catalogs (.po -> .mo)."""
+    _pybabel("compile", "-d", "app/translations")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+    app.cli.add_command(translate)

@@ -1,0 +1,60 @@
+"""Jinja filters and globals: Markdown, dates in Asia/Tokyo, labels for enum values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# Raw HTML is disabled: Markdown written by facilitators cannot inject markup.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+PHASE_LABELS = {
+    "draft": _l("Draft"),
+    "collecting": _l("Collecting proposals"),
+    "voting": _l("Voting"),
+    "reflection": _l("Reflection"),
+    "closed": _l("Closed"),
+}
+KIND_LABELS = {
+    "resident": _l("Resident"),
+    "e_citizen": _l("E-citizen"),
+    "visitor": _l("Visitor"),
+    "assisted": _l("Assisted"),
+    "unknown": _l("Unknown"),
+}
+ROLE_LABELS = {
+    "citizen": _l("Citizen"),
+    "facilitator": _l("Facilitator"),
+    "council": _l("Council staff"),
+    "admin": _l("Administrator"),
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    return Markup(_markdown.render(text or ""))  # noqa: S704 (html disabled above)
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(local_datetime, "localdt")
+
+    @app.context_processor
+    def globals_for_templates() -> dict:
+        return {
+            "PHASE_LABELS": PHASE_LABELS,
+            "KIND_LABELS": KIND_LABELS,
+            "ROLE_LABELS": ROLE_LABELS,
+            "current_locale": str(get_locale() or "ja"),
+            "current_path": request.full_path.rstrip("?"),
+        }

@@ -1,0 +1,1 @@
+"""The domain: models, services, threshold engine, import/export. No views here."""

@@ -1,0 +1,122 @@
+"""Demo data for `make run`: accounts for each role and a round that looks alive.
+
+Idempotent: running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models._common import utcnow
+from deliberation.services.accounts import register
+from deliberation.text import text_key
+
+DEMO_PASSWORD = "hiroba-demo"  # noqa: S105 (public demo accounts, printed on the console)
+DEMO_ACCOUNTS = (
+    ("citizen@example.org", "citizen", "市民デモ"),
+    ("facilitator@example.org", "facilitator", "ファシリテーター"),
+    ("council@example.org", "council", "議会事務局"),
+    ("admin@example.org", "admin", "管理者"),
+)
+SYNTHETIC_SLUG = "demo-town-future"
+
+
+@dataclass
+class DemoResult:
+    accounts: list[tuple[str, str]]
+    round_slug: str
+    created: bool
+
+
+def seed_accounts(consent_version: str) -> list[tuple[str, str]]:
+    for email, role, name in DEMO_ACCOUNTS:
+        if db.session.scalar(sa.select(User).where(User.email == email)) is None:
+            register(email=email, password=DEMO_PASSWORD, display_name=name, kind="resident",
+                     consent_version=consent_version, role=role)
+    return [(email, role) for email, role, _ in DEMO_ACCOUNTS]
+
+
+def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
+    accounts = seed_accounts(consent_version)
+    if polis_dir is not None and (polis_dir / "votes.csv").exists():
+        from deliberation import polis_import  # written for the Pol.is import issue
+
+        slug = "vtaiwan-uberx"
+        if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:
+            return DemoResult(accounts, slug, created=False)
+        polis_import.import_directory(polis_dir, slug=slug, phase="voting")
+        return DemoResult(accounts, slug, created=True)
+    if db.session.scalar(sa.select(Round).where(Round.slug == SYNTHETIC_SLUG)) is not None:
+        return DemoResult(accounts, SYNTHETIC_SLUG, created=False)
+    seed_synthetic_round(SYNTHETIC_SLUG)
+    return DemoResult(accounts, SYNTHETIC_SLUG, created=True)
+
+
+SYNTHETIC_PROPOSALS = (
+    # (text, support per planted group: probability of agree)
+    ("駅前に屋根付きの駐輪場を増やす", (0.9, 0.8, 0.85)),
+    ("町営バスの本数を朝夕に増やす", (0.85, 0.8, 0.9)),
+    ("図書館の開館時間を夜9時まで延ばす", (0.8, 0.75, 0.7)),
+    ("中心部の道路を歩行者専用にする", (0.9, 0.1, 0.5)),
+    ("観光客向けの駐車場を新設する", (0.1, 0.9, 0.5)),
+    ("ふるさと納税の使い道をオンラインで投票できるようにする", (0.8, 0.7, 0.85)),
+    ("空き家をリノベーションして移住者に貸し出す", (0.6, 0.3, 0.9)),
+    ("商店街のイベント予算を削減する", (0.2, 0.85, 0.4)),
+    ("子ども食堂への補助金を増やす", (0.9, 0.5, 0.8)),
+    ("公共施設にフリーWi-Fiを整備する", (0.75, 0.8, 0.8)),
+    ("町のごみ収集を週3回に増やす", (0.5, 0.6, 0.3)),
+    ("高齢者の買い物支援に移動販売車を走らせる", (0.85, 0.85, 0.9)),
+)
+
+
+def seed_synthetic_round(slug: str, participants_per_group: int = 120, seed: int = 7) -> Round:
+    """A round with three planted opinion groups, so clustering has something to find."""
+    rng = random.Random(seed)
+    now = utcnow()
+    round_ = Round(
+        slug=slug,
+        title="まちの未来を一緒に考える（デモ）",
+        summary="駅前、交通、空き家など、10年後のまちについての提案を集めています。",
+        description="これは**デモ用**のラウンドです。提案に賛成・反対・パスで答えてください。",
+        phase="voting",
+        opens_at=now - timedelta(days=14),
+        closes_at=now + timedelta(days=14),
+    )
+    db.session.add(round_)
+    db.session.flush()
+    proposals = []
+    for text, _support in SYNTHETIC_PROPOSALS:
+        p = Proposal(round_id=round_.id, text=text, text_key=text_key(text), status="published",
+                     is_seed=True, created_at=now - timedelta(days=14))
+        db.session.add(p)
+        proposals.append(p)
+    db.session.flush()
+    kinds = ("resident", "e_citizen", "visitor")
+    for group in range(3):
+        for i in range(participants_per_group):
+            participant = Participant(round_id=round_.id, source="import",
+                                      kind=rng.choice(kinds), external_id=f"demo-{group}-{i}")
+            db.session.add(participant)
+            db.session.flush()
+            for proposal, (_text, support) in zip(proposals, SYNTHETIC_PROPOSALS, strict=True):
+                if rng.random() > 0.8:
+                    continue
+                r = rng.random()
+                value = 1 if r < support[group] else (0 if r < support[group] + 0.05 else -1)
+                when = now - timedelta(days=rng.randint(0, 13), minutes=rng.randint(0, 1440))
+                db.session.add(Vote(round_id=round_.id, participant_id=participant.id,
+                                    proposal_id=proposal.id, value=value, created_at=when,
+                                    updated_at=when))
+                db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
+                                         proposal_id=proposal.id, value=value, source="import",
+                                         created_at=when))
+    round_.snapshot_requested_at = now
+    db.session.commit()
+    return round_

@@ -1,0 +1,30 @@
+"""All models, importable from one place (Alembic and the app import this package)."""
+
+from deliberation.models.agenda import Escalation, OfficialResponse
+from deliberation.models.audit import AuditEntry
+from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
+from deliberation.models.round import Round
+from deliberation.models.snapshot import (
+    ClusterSnapshot,
+    SnapshotGroup,
+    SnapshotMembership,
+    SnapshotProposalStat,
+)
+from deliberation.models.user import User
+
+__all__ = [
+    "AuditEntry",
+    "ClusterSnapshot",
+    "Escalation",
+    "OfficialResponse",
+    "Participant",
+    "Proposal",
+    "Report",
+    "Round",
+    "SnapshotGroup",
+    "SnapshotMembership",
+    "SnapshotProposalStat",
+    "User",
+    "Vote",
+    "VoteEvent",
+]

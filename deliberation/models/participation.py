@@ -1,0 +1,157 @@
+"""Who takes part in a round, what they propose and how they vote.
+
+A ``Participant`` is one person in one round (Pol.is's per-conversation ``pid``). It
+points at an account when there is one; assisted participants (votes gathered on paper)
+and imported Pol.is voters have none. Deleting an account clears ``user_id`` and keeps
+the participant, so votes stay in the statistics under an anonymous id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from deliberation.database import db
+from deliberation.models._common import UTCDateTime, one_of, utcnow
+
+PARTICIPANT_SOURCES = ("account", "assisted", "import")
+PARTICIPANT_KINDS = ("resident", "e_citizen", "visitor", "unknown")
+PROPOSAL_STATUSES = ("pending", "published", "rejected", "hidden")
+VOTE_VALUES = (-1, 0, 1)
+VOTE_SOURCES = ("web", "api", "assisted", "import")
+
+
+class Participant(db.Model):
+    __tablename__ = "participants"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "user_id"),
+        sa.UniqueConstraint("round_id", "external_id"),
+        sa.CheckConstraint(one_of("source", PARTICIPANT_SOURCES), name="source"),
+        sa.CheckConstraint(one_of("kind", PARTICIPANT_KINDS), name="kind"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
+    )
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="account")
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="unknown")
+    external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # Pol.is pid
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # assisted: a workshop tag
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    round: so.Mapped[Round] = so.relationship()  # noqa: F821
+    user: so.Mapped[User | None] = so.relationship()  # noqa: F821
+
+    @property
+    def is_assisted(self) -> bool:
+        return self.source == "assisted"
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposals"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "external_id"),
+        sa.CheckConstraint(one_of("status", PROPOSAL_STATUSES), name="status"),
+        sa.Index("ix_proposals_round_status", "round_id", "status"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    author_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    # Normalised text (NFKC, case-folded, whitespace collapsed) for duplicate detection.
+    text_key: so.Mapped[str] = so.mapped_column(sa.String(512), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="published")
+    is_seed: so.Mapped[bool] = so.mapped_column(default=False)
+    is_meta: so.Mapped[bool] = so.mapped_column(default=False)
+    external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # Pol.is comment-id
+    rejection_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    report_count: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    moderated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    moderated_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    round: so.Mapped[Round] = so.relationship()  # noqa: F821
+    author: so.Mapped[Participant | None] = so.relationship()
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == "published"
+
+
+class Vote(db.Model):
+    """The current vote of a participant on a proposal (last change wins)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        sa.UniqueConstraint("participant_id", "proposal_id"),
+        sa.CheckConstraint("value IN (-1, 0, 1)", name="value"),
+        sa.Index("ix_votes_round_proposal", "round_id", "proposal_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE")
+    )
+    value: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VoteEvent(db.Model):
+    """Append-only log of every vote cast or changed (audit and Pol.is votes.csv)."""
+
+    __tablename__ = "vote_events"
+    __table_args__ = (
+        sa.CheckConstraint("value IN (-1, 0, 1)", name="value"),
+        sa.CheckConstraint(one_of("source", VOTE_SOURCES), name="source"),
+        sa.Index("ix_vote_events_round_created", "round_id", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                          primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE")
+    )
+    value: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="web")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Report(db.Model):
+    """A participant's report that a proposal breaks the rules."""
+
+    __tablename__ = "reports"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "reporter_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    reporter_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    resolution: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # upheld | dismissed
+
+    proposal: so.Mapped[Proposal] = so.relationship()

@@ -1,0 +1,90 @@
+"""Deliberation rounds (a Pol.is "conversation")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from deliberation.database import db
+from deliberation.models._common import UTCDateTime, one_of, utcnow
+
+PHASES = ("draft", "collecting", "voting", "reflection", "closed")
+PHASES_ACCEPTING_PROPOSALS = ("collecting",)
+PHASES_ACCEPTING_VOTES = ("collecting", "voting")
+MODERATION_MODES = ("strict", "open")
+ELIGIBILITY = ("everyone", "residents", "verified")
+CLUSTERING_METHODS = ("pca", "umap")
+
+DEFAULT_THRESHOLD_POLICY: dict[str, Any] = {
+    "min_votes": 20,
+    "min_agrees": 0,
+    "min_groups": 2,
+    "min_group_size": 5,
+    "confidence": 0.90,
+    "min_group_agree": 0.5,
+    "min_consensus": None,
+}
+
+
+class Round(db.Model):
+    __tablename__ = "rounds"
+    __table_args__ = (
+        sa.CheckConstraint(one_of("phase", PHASES), name="phase"),
+        sa.CheckConstraint(one_of("moderation_mode", MODERATION_MODES), name="moderation_mode"),
+        sa.CheckConstraint(one_of("eligibility", ELIGIBILITY), name="eligibility"),
+        sa.CheckConstraint(one_of("clustering_method", CLUSTERING_METHODS), name="method"),
+        sa.CheckConstraint("max_groups BETWEEN 2 AND 12", name="max_groups"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    summary: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # Markdown
+    background_links: so.Mapped[list[dict[str, str]]] = so.mapped_column(sa.JSON, default=list)
+    phase: so.Mapped[str] = so.mapped_column(sa.String(16), default="draft")
+    opens_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    closes_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    moderation_mode: so.Mapped[str] = so.mapped_column(sa.String(16), default="open")
+    eligibility: so.Mapped[str] = so.mapped_column(sa.String(16), default="everyone")
+    clustering_method: so.Mapped[str] = so.mapped_column(sa.String(8), default="pca")
+    max_groups: so.Mapped[int] = so.mapped_column(default=5)
+    threshold_policy: so.Mapped[dict[str, Any]] = so.mapped_column(
+        sa.JSON, default=lambda: dict(DEFAULT_THRESHOLD_POLICY)
+    )
+    report_threshold: so.Mapped[int] = so.mapped_column(default=3)
+    min_group_display: so.Mapped[int] = so.mapped_column(default=5)
+    response_deadline_days: so.Mapped[int] = so.mapped_column(default=60)
+    open_data_enabled: so.Mapped[bool] = so.mapped_column(default=False)
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="native")  # native | polis
+    # Clustering bookkeeping: set when votes or moderation change, cleared by the runner
+    # when a snapshot that saw those changes lands. The latest snapshot is the newest
+    # "ok" row of cluster_snapshots (written in one transaction, so never half visible).
+    snapshot_requested_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow
+    )
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        return {**DEFAULT_THRESHOLD_POLICY, **(self.threshold_policy or {})}
+
+    @property
+    def accepts_proposals(self) -> bool:
+        return self.phase in PHASES_ACCEPTING_PROPOSALS
+
+    @property
+    def accepts_votes(self) -> bool:
+        return self.phase in PHASES_ACCEPTING_VOTES
+
+    @property
+    def is_public(self) -> bool:
+        return self.phase != "draft"
+
+    def __repr__(self) -> str:
+        return f"<Round {self.slug} {self.phase}>"

@@ -1,0 +1,111 @@
+"""Cluster snapshots: the frozen output of one clustering run over a round's votes.
+
+A snapshot is written in one transaction together with ``Round.latest_snapshot_id``, so a
+reader sees the old snapshot or the new one, never a mix. Per-participant positions and
+per-group counts are rows (queried by pages and the threshold engine); the rest of the
+analysis (repness, consensus, priorities, warm-start state) is JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from deliberation.database import db
+from deliberation.models._common import UTCDateTime, one_of, utcnow
+
+SNAPSHOT_STATUSES = ("ok", "failed")
+
+
+class ClusterSnapshot(db.Model):
+    __tablename__ = "cluster_snapshots"
+    __table_args__ = (
+        sa.CheckConstraint(one_of("status", SNAPSHOT_STATUSES), name="status"),
+        sa.Index("ix_cluster_snapshots_round_created", "round_id", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(8), default="ok")
+    method: so.Mapped[str] = so.mapped_column(sa.String(8))
+    k: so.Mapped[int] = so.mapped_column(default=0)
+    n_participants: so.Mapped[int] = so.mapped_column(default=0)
+    n_clustered: so.Mapped[int] = so.mapped_column(default=0)
+    n_votes: so.Mapped[int] = so.mapped_column(default=0)
+    input_hash: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    # Up to which vote event the snapshot saw: freshness is measured against it.
+    last_vote_event_id: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    manifest: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    # repness, consensus, group-aware consensus, priorities, keyed by proposal id
+    statistics: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    warm_start: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    duration_ms: so.Mapped[int | None] = so.mapped_column()
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    groups: so.Mapped[list[SnapshotGroup]] = so.relationship(
+        back_populates="snapshot", cascade="all, delete-orphan", order_by="SnapshotGroup.group_id"
+    )
+
+
+class SnapshotGroup(db.Model):
+    __tablename__ = "snapshot_groups"
+    __table_args__ = (sa.UniqueConstraint("snapshot_id", "group_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    snapshot_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("cluster_snapshots.id", ondelete="CASCADE")
+    )
+    group_id: so.Mapped[int] = so.mapped_column()
+    size: so.Mapped[int] = so.mapped_column()
+    center_x: so.Mapped[float] = so.mapped_column(default=0.0)
+    center_y: so.Mapped[float] = so.mapped_column(default=0.0)
+
+    snapshot: so.Mapped[ClusterSnapshot] = so.relationship(back_populates="groups")
+
+
+class SnapshotMembership(db.Model):
+    """A participant's position on the opinion map and group (NULL: not clustered)."""
+
+    __tablename__ = "snapshot_memberships"
+    __table_args__ = (sa.UniqueConstraint("snapshot_id", "participant_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    snapshot_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("cluster_snapshots.id", ondelete="CASCADE")
+    )
+    participant_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    x: so.Mapped[float] = so.mapped_column()
+    y: so.Mapped[float] = so.mapped_column()
+    group_id: so.Mapped[int | None] = so.mapped_column()
+
+
+class SnapshotProposalStat(db.Model):
+    """Vote counts for one proposal within one group (group_id NULL: everyone)."""
+
+    __tablename__ = "snapshot_proposal_stats"
+    __table_args__ = (
+        sa.UniqueConstraint("snapshot_id", "proposal_id", "group_id"),
+        sa.Index("ix_snapshot_proposal_stats_snapshot_proposal", "snapshot_id", "proposal_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    snapshot_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("cluster_snapshots.id", ondelete="CASCADE")
+    )
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE")
+    )
+    group_id: so.Mapped[int | None] = so.mapped_column()
+    agree: so.Mapped[int] = so.mapped_column(default=0)
+    disagree: so.Mapped[int] = so.mapped_column(default=0)
+    passes: so.Mapped[int] = so.mapped_column(default=0)
+
+    @property
+    def seen(self) -> int:
+        return self.agree + self.disagree + self.passes

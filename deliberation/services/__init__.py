@@ -1,0 +1,1 @@
+"""Services: the domain's use cases. Each public function owns its transaction."""

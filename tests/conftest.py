@@ -1,0 +1,150 @@
+"""Shared fixtures: app, db, client, runner, login_as, and model factories.
+
+The suite runs against SQLite by default, and against PostgreSQL when
+TEST_DATABASE_URL is set (`make test` does both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.globals import _cv_app
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from app import create_app
+from deliberation.database import db as _db
+from tests import factories
+
+REPO = Path(__file__).resolve().parents[1]
+POLIS_DATASETS = REPO.parent / "shared" / "datasets" / "polis"
+
+
+def polis_dataset(name: str) -> Path:
+    """A shared Pol.is export; skipped where shared/ is absent, except in CI."""
+    path = POLIS_DATASETS / name
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing; CI must run with shared/ beside the repo")
+        pytest.skip(f"{path} not available")
+    return path
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context.
+
+    The ``db`` fixture keeps an app context open for the test body; without this, requests
+    would reuse it and share ``g`` (the logged-in user, the selected locale) across requests.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002,ANN003,ANN201
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+def compile_catalogs() -> None:
+    """Compile the translation catalogs so tests see the real Japanese and English text."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (REPO / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    os.environ.pop("DATABASE_URL", None)
+    compile_catalogs()
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app: Flask) -> Iterator:
+    """The database, emptied after each test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        _truncate_all()
+
+
+def _truncate_all() -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            connection.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                connection.execute(table.delete())
+            connection.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture()
+def client(app: Flask, db) -> FlaskClient:  # noqa: ANN001
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask, db) -> FlaskCliRunner:  # noqa: ANN001
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def make_user(db) -> Callable[..., factories.User]:  # noqa: ANN001
+    return factories.make_user
+
+
+@pytest.fixture()
+def make_round(db) -> Callable:  # noqa: ANN001
+    return factories.make_round
+
+
+@pytest.fixture()
+def login_as(client: FlaskClient, db) -> Callable:  # noqa: ANN001
+    """Log the test client in as a new user of the given role; returns the user."""
+
+    def login(role: str = "citizen", **kwargs) -> factories.User:  # noqa: ANN003
+        user = factories.make_user(role=role, **kwargs)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return login
+
+
+@pytest.fixture()
+def csrf_app(app: Flask) -> Iterator[Flask]:
+    """Switch CSRF protection on for one test."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    app.config["WTF_CSRF_ENABLED"] = False

@@ -1,0 +1,77 @@
+"""Model factories for tests: small functions with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from deliberation.database import db
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models._common import utcnow
+from deliberation.text import text_key
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def make_user(role: str = "citizen", **kwargs: Any) -> User:
+    n = next(_seq)
+    password = kwargs.pop("password", PASSWORD)
+    user = User(
+        email=kwargs.pop("email", f"user{n}@example.org"),
+        display_name=kwargs.pop("display_name", f"User {n}"),
+        role=role,
+        kind=kwargs.pop("kind", "resident"),
+        consent_version="test",
+        consented_at=utcnow(),
+        **kwargs,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_round(**kwargs: Any) -> Round:
+    n = next(_seq)
+    round_ = Round(
+        slug=kwargs.pop("slug", f"round-{n}"),
+        title=kwargs.pop("title", f"Round {n}"),
+        phase=kwargs.pop("phase", "collecting"),
+        **kwargs,
+    )
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def make_participant(round_: Round, user: User | None = None, **kwargs: Any) -> Participant:
+    participant = Participant(
+        round_id=round_.id,
+        user_id=user.id if user else None,
+        source=kwargs.pop("source", "account" if user else "import"),
+        kind=kwargs.pop("kind", user.kind if user else "unknown"),
+        **kwargs,
+    )
+    db.session.add(participant)
+    db.session.commit()
+    return participant
+
+
+def make_proposal(round_: Round, text: str | None = None, **kwargs: Any) -> Proposal:
+    text = text or f"Proposal {next(_seq)}"
+    proposal = Proposal(round_id=round_.id, text=text, text_key=text_key(text),
+                        status=kwargs.pop("status", "published"), **kwargs)
+    db.session.add(proposal)
+    db.session.commit()
+    return proposal
+
+
+def add_vote(participant: Participant, proposal: Proposal, value: int) -> Vote:
+    vote = Vote(round_id=proposal.round_id, participant_id=participant.id,
+                proposal_id=proposal.id, value=value)
+    db.session.add(vote)
+    db.session.add(VoteEvent(round_id=proposal.round_id, participant_id=participant.id,
+                             proposal_id=proposal.id, value=value, source="web"))
+    db.session.commit()
+    return vote

@@ -1,0 +1,133 @@
+"""Accounts: registration with consent, login/logout, passwords, safe redirects."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.models import AuditEntry, User
+from tests.factories import PASSWORD
+
+
+def register_form(**overrides: str) -> dict[str, str]:
+    data = {
+        "email": "hanako@example.org",
+        "display_name": "Hanako",
+        "kind": "e_citizen",
+        "password": "long enough password",
+        "password2": "long enough password",
+        "consent": "y",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_register_page_shows_consent_notice(client):
+    response = client.get("/auth/register", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Email address and password" in body
+    assert 'name="consent"' in body
+    assert "checked" not in body.split('name="consent"')[1].split(">")[0]  # opt-in
+
+
+def test_register_with_consent_creates_account_and_logs_in(client, db):
+    response = client.post("/auth/register", data=register_form())
+    assert response.status_code == 303
+    user = db.session.scalar(sa.select(User).where(User.email == "hanako@example.org"))
+    assert user is not None
+    assert user.kind == "e_citizen" and user.role == "citizen"
+    assert user.consent_version and user.consented_at is not None
+    assert user.password_hash.startswith("scrypt:")
+    assert client.get("/auth/password").status_code == 200  # logged in
+
+
+def test_register_without_consent_creates_nothing(client, db):
+    response = client.post("/auth/register", data=register_form(consent=None),
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "Without your consent" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_register_duplicate_email_is_refused(client, db, make_user):
+    make_user(email="hanako@example.org")
+    response = client.post("/auth/register", data=register_form(email="Hanako@Example.org"),
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_register_mismatched_passwords_keeps_input(client, db):
+    response = client.post("/auth/register", data=register_form(password2="different one"),
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "The passwords differ." in body
+    assert 'value="hanako@example.org"' in body  # nothing typed is lost
+
+
+def test_login_and_logout(client, make_user):
+    user = make_user(email="taro@example.org")
+    response = client.post("/auth/login", data={"email": "taro@example.org", "password": PASSWORD})
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        assert session["_user_id"] == user.get_id()
+    response = client.post("/auth/logout")
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_wrong_password_is_refused(client, make_user):
+    make_user(email="taro@example.org")
+    response = client.post("/auth/login", data={"email": "taro@example.org", "password": "nope"},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "Wrong email address or password." in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_login_next_redirect_is_safe(client, make_user):
+    make_user(email="taro@example.org")
+    data = {"email": "taro@example.org", "password": PASSWORD}
+    response = client.post("/auth/login?next=/privacy", data=data)
+    assert response.headers["Location"] == "/privacy"
+    client.post("/auth/logout")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post("/auth/login", query_string={"next": evil}, data=data)
+        assert response.headers["Location"] == "/", evil
+        client.post("/auth/logout")
+
+
+def test_change_password_logs_out_other_sessions(app, client, db, make_user):
+    user = make_user(email="taro@example.org")
+    other_device = app.test_client()
+    for c in (client, other_device):
+        c.post("/auth/login", data={"email": "taro@example.org", "password": PASSWORD})
+    response = client.post("/auth/password", data={
+        "current": PASSWORD, "password": "a new password", "password2": "a new password"})
+    assert response.status_code == 303
+    assert client.get("/auth/password").status_code == 200  # this device stays logged in
+    assert other_device.get("/auth/password").status_code == 303  # the other one does not
+    db.session.refresh(user)
+    assert user.check_password("a new password")
+    actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert "account.password_changed" in actions
+
+
+def test_change_password_with_wrong_current_password(client, login_as):
+    user = login_as("citizen")
+    response = client.post("/auth/password", data={
+        "current": "wrong", "password": "a new password", "password2": "a new password"},
+        headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "The current password is wrong." in response.get_data(as_text=True)
+    assert user.check_password(PASSWORD)
+
+
+def test_anonymous_htmx_request_gets_hx_redirect(client):
+    response = client.get("/auth/password", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/auth/login?next=")

@@ -1,0 +1,46 @@
+"""CLI commands: users and the demo seed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.models import Round, User, Vote
+
+
+def test_users_create_staff_account(runner, db):
+    result = runner.invoke(args=["users", "create", "--email", "Staff@Example.org",
+                                 "--role", "council", "--password", "long enough password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "staff@example.org"))
+    assert user.role == "council" and user.consent_version
+
+
+def test_users_create_refuses_duplicates_and_short_passwords(runner, db, make_user):
+    make_user(email="taken@example.org")
+    result = runner.invoke(args=["users", "create", "--email", "taken@example.org",
+                                 "--password", "long enough password"])
+    assert result.exit_code == 1 and "already exists" in result.output
+    result = runner.invoke(args=["users", "create", "--email", "new@example.org",
+                                 "--password", "short"])
+    assert result.exit_code == 1 and "too short" in result.output
+
+
+def test_users_set_role(runner, db, make_user):
+    user = make_user(email="f@example.org")
+    result = runner.invoke(args=["users", "set-role", "f@example.org", "facilitator"])
+    assert result.exit_code == 0
+    db.session.refresh(user)
+    assert user.role == "facilitator"
+
+
+def test_demo_seed_synthetic_is_idempotent(runner, db):
+    first = runner.invoke(args=["demo", "seed", "--synthetic"])
+    assert first.exit_code == 0, first.output
+    assert "created" in first.output and "facilitator@example.org" in first.output
+    votes = db.session.scalar(sa.select(sa.func.count(Vote.id)))
+    assert votes > 1000
+    second = runner.invoke(args=["demo", "seed", "--synthetic"])
+    assert "already present" in second.output
+    assert db.session.scalar(sa.select(sa.func.count(Round.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 4
+    assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == votes
