@@ -1,0 +1,147 @@
+"""The authorization matrix: every endpoint, its minimum role, checked for every role.
+
+A new route fails ``test_every_endpoint_is_in_the_matrix`` until it is added to MATRIX.
+To add one: give its minimum role; if its URL has arguments, make sure ``url_values``
+can fill them (add the fixture object there); set ``ok`` if the minimum role gets something
+other than 200 (e.g. a redirect). POST-only endpoints are checked for refusal (anonymous ->
+login, lower roles -> 403) but not for success, which needs valid form data (tested in the
+area's own tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests import factories
+from tests.security.conftest import client_for, quick_user
+
+ANONYMOUS, CITIZEN, FACILITATOR, COUNCIL, ADMIN = (
+    "anonymous", "citizen", "facilitator", "council", "admin")
+ROLES = (ANONYMOUS, CITIZEN, FACILITATOR, COUNCIL, ADMIN)
+
+# Which roles reach an endpoint of a given minimum role (admins always pass).
+ALLOWED = {
+    ANONYMOUS: set(ROLES),
+    CITIZEN: {CITIZEN, FACILITATOR, COUNCIL, ADMIN},
+    FACILITATOR: {FACILITATOR, ADMIN},
+    COUNCIL: {COUNCIL, ADMIN},
+    ADMIN: {ADMIN},
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    minimum: str
+    ok: tuple[int, ...] = (200,)  # what an allowed role gets for GET
+    args: dict[str, Any] = field(default_factory=dict)  # fixed URL arguments
+    note: str = ""
+
+
+MATRIX: dict[str, Access] = {
+    "static": Access(ANONYMOUS, args={"filename": "css/hiroba.css"}),
+    "main.index": Access(ANONYMOUS),
+    "main.privacy": Access(ANONYMOUS),
+    "main.set_language": Access(ANONYMOUS),
+    "auth.login": Access(ANONYMOUS, ok=(200, 303), note="logged in: redirected on"),
+    "auth.register": Access(ANONYMOUS, ok=(200, 303), note="logged in: redirected on"),
+    "auth.logout": Access(ANONYMOUS),
+    "auth.change_password": Access(CITIZEN),
+    "account.index": Access(CITIZEN),
+    "account.download": Access(CITIZEN),
+    "account.delete": Access(CITIZEN),
+    "admin.users": Access(ADMIN),
+    "admin.set_role": Access(ADMIN),
+}
+
+
+def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
+    """Fill a rule's URL arguments from fixture objects (created here, per test)."""
+    round_ = factories.make_round(phase="voting")
+    proposal = factories.make_proposal(round_)
+    user = quick_user()
+    known: dict[str, Any] = {
+        "slug": round_.slug,
+        "round_slug": round_.slug,
+        "round_id": round_.id,
+        "proposal_id": proposal.id,
+        "user_id": user.id,
+        **access.args,
+    }
+    missing = rule_arguments - known.keys()
+    assert not missing, f"add fixture values for URL arguments {sorted(missing)} in url_values()"
+    return {name: known[name] for name in rule_arguments}
+
+
+def rules_by_endpoint(app: Flask) -> dict[str, Any]:
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+def test_every_endpoint_is_in_the_matrix(app: Flask) -> None:
+    missing = sorted(set(rules_by_endpoint(app)) - MATRIX.keys())
+    assert not missing, f"endpoints without an authorization entry in MATRIX: {missing}"
+    stale = sorted(MATRIX.keys() - set(rules_by_endpoint(app)))
+    assert not stale, f"MATRIX names endpoints that no longer exist: {stale}"
+
+
+def _is_login_redirect(response) -> bool:  # noqa: ANN001
+    return response.status_code in (302, 303) and "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_access_by_role(app: Flask, db, endpoint: str) -> None:  # noqa: ANN001
+    rule = rules_by_endpoint(app).get(endpoint)
+    if rule is None:
+        pytest.skip(f"{endpoint} is not registered on this branch")
+    access = MATRIX[endpoint]
+    values = url_values(set(rule.arguments), access)
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **values)
+    method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+    for role in ROLES:
+        user = None if role == ANONYMOUS else quick_user(role)
+        response = client_for(app, user).open(url, method=method)
+        response.close()  # static files are streamed
+        allowed = role in ALLOWED[access.minimum]
+        where = f"{method} {url} as {role}"
+        if allowed:
+            if method == "GET":
+                assert response.status_code in access.ok, (where, response.status_code)
+            else:
+                assert response.status_code not in (401, 403), where
+                assert not _is_login_redirect(response), where
+        elif role == ANONYMOUS:
+            assert _is_login_redirect(response), (where, response.status_code)
+        else:
+            assert response.status_code == 403, (where, response.status_code)
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e, a in MATRIX.items()
+                                            if a.minimum in (FACILITATOR, COUNCIL, ADMIN)))
+def test_staff_views_declare_their_roles(app: Flask, endpoint: str) -> None:
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        pytest.skip(f"{endpoint} is not registered on this branch")
+    roles = getattr(view, "required_roles", None)
+    assert roles is not None, f"{endpoint} is not wrapped by role_required"
+    minimum = MATRIX[endpoint].minimum
+    assert (minimum in roles) or (minimum == ADMIN and roles == ("admin",)), (endpoint, roles)
+
+
+def test_role_required_attaches_required_roles() -> None:
+    from app.authz import admin_required, council_required, facilitator_required, role_required
+
+    def view() -> str:
+        return "ok"
+
+    assert role_required("facilitator", "council")(view).required_roles == (
+        "facilitator", "council")
+    assert facilitator_required(view).required_roles == ("facilitator",)
+    assert council_required(view).required_roles == ("council",)
+    assert admin_required(view).required_roles == ("admin",)
+    assert role_required("council")(view).__name__ == "view"

@@ -1,0 +1,88 @@
+"""CSRF on every state-changing request, found by walking the URL map."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from tests import factories
+from tests.security.conftest import client_for, quick_user, table_counts
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+# Endpoints that may accept writes without a CSRF token, with the reason. Keep this empty
+# unless an endpoint authenticates by a token that a browser does not send by itself.
+CSRF_EXEMPT: dict[str, str] = {}
+
+DUMMY = {"int": "1", "string": "x", "path": "x", "default": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+
+
+def dummy_url(rule) -> str:  # noqa: ANN001
+    """The rule's path with placeholder arguments: CSRF is checked before the view runs."""
+
+    def replace(match: re.Match) -> str:
+        converter = (match.group(1) or "default").split("(")[0]
+        return DUMMY.get(converter, "x")
+
+    return re.sub(r"<(?:([^:<>]+):)?[^<>]+>", replace, rule.rule)
+
+
+def state_changing_rules(app: Flask) -> list:
+    return sorted(
+        (
+            (rule.endpoint, method, rule)
+            for rule in app.url_map.iter_rules()
+            for method in sorted((rule.methods or set()) & STATE_CHANGING)
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+
+
+def test_the_walk_finds_the_known_forms(app: Flask) -> None:
+    endpoints = {endpoint for endpoint, _method, _rule in state_changing_rules(app)}
+    assert {"auth.login", "auth.logout", "account.delete", "admin.set_role"} <= endpoints
+
+
+def test_every_state_changing_request_needs_a_csrf_token(csrf_app: Flask, db) -> None:  # noqa: ANN001
+    admin = quick_user("admin")
+    round_ = factories.make_round()
+    factories.make_proposal(round_)
+    before = table_counts()
+    checked = []
+    for endpoint, method, rule in state_changing_rules(csrf_app):
+        if endpoint in CSRF_EXEMPT:
+            continue
+        client = client_for(csrf_app, admin)
+        url = dummy_url(rule)
+        for kwargs in ({"data": {"x": "1"}}, {"json": {"x": 1}},
+                       {"data": {"x": "1"}, "headers": {"HX-Request": "true"}}):
+            response = client.open(url, method=method, **kwargs)
+            assert response.status_code == 400, (endpoint, method, url, response.status_code)
+        checked.append(endpoint)
+        assert table_counts() == before, f"{method} {url} changed the database without a token"
+    assert checked
+
+
+def test_a_wrong_token_is_refused(csrf_app: Flask, db) -> None:  # noqa: ANN001
+    client = client_for(csrf_app, quick_user())
+    response = client.post("/language", data={"lang": "en", "csrf_token": "forged"},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "The form expired or was sent from elsewhere" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("via", ["form", "header"])
+def test_a_valid_token_passes(csrf_app: Flask, db, via: str) -> None:  # noqa: ANN001
+    client = client_for(csrf_app, quick_user())
+    page = client.get("/privacy").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"|"X-CSRFToken": *"([^"]+)"', page)
+    assert token, "base.html must expose the CSRF token for htmx"
+    value = token.group(1) or token.group(2)
+    if via == "form":
+        response = client.post("/language", data={"lang": "en", "csrf_token": value})
+    else:
+        response = client.post("/language", data={"lang": "en"},
+                               headers={"X-CSRFToken": value, "HX-Request": "true"})
+    assert response.status_code == 303

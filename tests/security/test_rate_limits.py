@@ -1,0 +1,104 @@
+"""Rate limits: login (per address and per account), registration, posting and voting."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.ratelimits import post_limit, vote_limit
+from tests import factories
+from tests.security.conftest import client_for
+
+EN = {"Accept-Language": "en"}
+TOO_MANY_EN = "Too many attempts in a short time. Please wait a minute and try again."
+
+
+def _login(client, email: str, address: str = "127.0.0.1", headers=EN):  # noqa: ANN001,ANN201
+    return client.post("/auth/login", data={"email": email, "password": "wrong password"},
+                       headers=headers, environ_base={"REMOTE_ADDR": address})
+
+
+def test_login_is_limited_per_address_with_translated_message(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    statuses = [_login(client, f"u{i}@example.org").status_code for i in range(3)]
+    assert statuses == [400, 400, 400]
+    response = _login(client, "u9@example.org")
+    assert response.status_code == 429
+    assert TOO_MANY_EN in response.get_data(as_text=True)
+    assert response.headers.get("Retry-After")
+    ja = _login(client, "u9@example.org", headers={"Accept-Language": "ja"})
+    assert ja.status_code == 429
+    assert 'lang="ja"' in ja.get_data(as_text=True)  # rendered through gettext in Japanese
+    # GET of the login page is never limited.
+    assert client.get("/auth/login").status_code == 200
+
+
+def test_login_is_throttled_per_account_across_addresses(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    for i in range(3):
+        assert _login(client, "target@example.org", address=f"10.0.0.{i}").status_code == 400
+    blocked = _login(client, "Target@Example.org ", address="10.0.0.99")
+    assert blocked.status_code == 429
+    # Another account from a fresh address is unaffected.
+    assert _login(client, "someone@example.org", address="10.0.1.1").status_code == 400
+
+
+def test_register_is_limited(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    for _ in range(2):
+        assert client.post("/auth/register", data={}, headers=EN).status_code == 400
+    assert client.post("/auth/register", data={}, headers=EN).status_code == 429
+
+
+def test_json_429_for_api_paths(limited_app: Flask) -> None:
+    @limited_app.route("/api/v1/_limited", methods=["POST"])
+    @vote_limit
+    def limited_api() -> dict:
+        return {"ok": True}
+
+    user = factories.make_user()
+    client = client_for(limited_app, user)
+    for _ in range(3):
+        assert client.post("/api/v1/_limited").status_code == 200
+    response = client.post("/api/v1/_limited", headers=EN)
+    assert response.status_code == 429
+    assert response.get_json()["error"]["message"] == TOO_MANY_EN
+
+
+def test_post_limit_is_per_account_and_shared_between_views(limited_app: Flask) -> None:
+    @limited_app.route("/_test/propose", methods=["GET", "POST"])
+    @post_limit
+    def propose() -> str:
+        return "ok"
+
+    @limited_app.route("/_test/report", methods=["POST"])
+    @post_limit
+    def report() -> str:
+        return "ok"
+
+    alice = client_for(limited_app, factories.make_user())
+    assert alice.post("/_test/propose").status_code == 200
+    assert alice.post("/_test/report").status_code == 200
+    blocked = alice.post("/_test/propose", headers=EN)
+    assert blocked.status_code == 429
+    assert TOO_MANY_EN in blocked.get_data(as_text=True)
+    assert alice.get("/_test/propose").status_code == 200  # reading is not limited
+    # The limit follows the account, not the address: another account is unaffected.
+    bob = client_for(limited_app, factories.make_user())
+    assert bob.post("/_test/propose").status_code == 200
+
+
+def test_htmx_429_is_a_fragment(limited_app: Flask) -> None:
+    @limited_app.route("/_test/vote", methods=["POST"])
+    @vote_limit
+    def vote() -> str:
+        return "ok"
+
+    client = client_for(limited_app, factories.make_user())
+    headers = {**EN, "HX-Request": "true"}
+    for _ in range(3):
+        client.post("/_test/vote", headers=headers)
+    response = client.post("/_test/vote", headers=headers)
+    assert response.status_code == 429
+    body = response.get_data(as_text=True)
+    assert TOO_MANY_EN in body
+    assert "<html" not in body
