@@ -73,7 +73,8 @@ def register() -> Response | str:
                 locale=request.cookies.get(SESSION_KEY) or None,
             )
         except DomainError as error:
-            form.email.errors.append(_(error.message))
+            target = form.display_name if "display name" in error.message else form.email
+            target.errors.append(_(error.message))
         else:
             login_user(user)
             flash(_("Welcome! Your account has been created."), "success")

@@ -10,8 +10,10 @@ from deliberation.models import User
 from deliberation.models._common import utcnow
 from deliberation.models.user import PARTICIPANT_KINDS, ROLES
 from deliberation.services import audit
+from deliberation.text import clean_text
 
 MIN_PASSWORD_LENGTH = 8
+MAX_DISPLAY_NAME_LENGTH = 80
 
 
 def normalise_email(email: str) -> str:
@@ -41,11 +43,16 @@ def register(
         raise DomainError(f"Unknown participant kind {kind!r}.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError("The password is too short.")
+    display_name = clean_text(display_name)
+    if not display_name:
+        raise DomainError("Please enter a display name.")
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise DomainError("The display name is too long.")
     if find_by_email(email) is not None:
         raise Conflict("An account with this email address already exists.")
     user = User(
         email=normalise_email(email),
-        display_name=display_name.strip(),
+        display_name=display_name,
         kind=kind,
         role=role,
         locale=locale,

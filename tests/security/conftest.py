@@ -48,8 +48,9 @@ _quick = iter(range(1, 10**9))
 def quick_user(role: str = "citizen", **kwargs) -> factories.User:  # noqa: ANN003
     """A user without a password hash (scrypt is slow); for tests that never log in by form."""
     n = next(_quick)
-    user = factories.User(email=f"quick{n}@example.org", display_name=f"Quick {n}", role=role,
-                          kind="resident", consent_version="test", **kwargs)
+    values = {"email": f"quick{n}@example.org", "display_name": f"Quick {n}",
+              "kind": "resident", "consent_version": "test", **kwargs}
+    user = factories.User(role=role, **values)
     _db.session.add(user)
     _db.session.commit()
     return user
