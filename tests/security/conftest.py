@@ -40,6 +40,9 @@ def limited_app(app: Flask, db) -> Iterator[Flask]:  # noqa: ANN001
     finally:
         limiter.reset()
         limiter.enabled = False
+        with limited.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 _quick = iter(range(1, 10**9))

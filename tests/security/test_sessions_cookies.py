@@ -109,6 +109,11 @@ def production_app(app: Flask, monkeypatch: pytest.MonkeyPatch, db) -> Iterator[
         yield prod
     finally:
         limiter.enabled = False
+        from deliberation.database import db as _db
+
+        with prod.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 def test_production_cookies_are_secure(production_app: Flask, db) -> None:  # noqa: ANN001
