@@ -1,0 +1,110 @@
+"""`flask backup` and `flask restore`: consistent SQLite copies with the online backup API.
+
+PostgreSQL deployments use the database's own tools (see README, Backups):
+    pg_dump --format=custom --file=hiroba.dump "$DATABASE_URL"
+    pg_restore --clean --if-exists --dbname="$DATABASE_URL" hiroba.dump
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy.engine import make_url
+
+from deliberation.database import db
+
+PG_HINT = (
+    "This deployment uses PostgreSQL: back it up with pg_dump, e.g.\n"
+    '  pg_dump --format=custom --file=hiroba.dump "$DATABASE_URL"\n'
+    "and restore with\n"
+    '  pg_restore --clean --if-exists --dbname="$DATABASE_URL" hiroba.dump\n'
+    "(see README, Backups)."
+)
+REQUIRED_TABLES = {"users", "rounds", "participants", "proposals", "votes"}
+
+
+def sqlite_path() -> Path:
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(PG_HINT)
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException("The database is in memory; there is nothing to back up.")
+    return Path(url.database)
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a live database page by page (consistent even while others write)."""
+    src = sqlite3.connect(str(source))
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def check_backup_file(path: Path) -> None:
+    """Refuse anything that is not an intact Hiroba SQLite database."""
+    if not path.is_file():
+        raise click.ClickException(f"{path} does not exist.")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            status = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            tables = {row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{path} is not a SQLite database ({error}).") from None
+    if status != "ok":
+        raise click.ClickException(f"{path} is damaged: {status}")
+    missing = REQUIRED_TABLES - tables
+    if missing:
+        raise click.ClickException(
+            f"{path} is not a Hiroba backup (missing tables: {', '.join(sorted(missing))}).")
+
+
+@click.command("backup")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Backup file (default: instance/backups/hiroba-<UTC time>.sqlite3).")
+def backup_command(output: Path | None) -> None:
+    """Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump)."""
+    source = sqlite_path()
+    if output is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        output = Path(current_app.instance_path) / "backups" / f"hiroba-{stamp}.sqlite3"
+    if output.exists():
+        raise click.ClickException(f"{output} exists already; choose another file.")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _copy(source, output)
+    check_backup_file(output)
+    click.echo(f"Backup written to {output}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Really replace the current database.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the SQLite database with a backup (SQLite only; stop the app first)."""
+    target = sqlite_path()
+    check_backup_file(file)
+    if not yes:
+        raise click.ClickException(
+            f"This replaces ALL data in {target} with {file}. Stop the app, then run again "
+            "with --yes.")
+    db.session.remove()
+    db.engine.dispose()
+    _copy(file, target)
+    click.echo(f"Restored {target} from {file}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
