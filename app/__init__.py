@@ -103,6 +103,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
     from app.rounds import bp as rounds_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
 
 

@@ -62,6 +62,15 @@ MATRIX: dict[str, Access] = {
     "rounds.mine": Access(CITIZEN),
     "rounds.propose": Access(CITIZEN),
     "rounds.report": Access(CITIZEN),
+    "api.openapi": Access(ANONYMOUS),
+    "api.csrf_token": Access(ANONYMOUS),
+    "api.rounds": Access(ANONYMOUS),
+    "api.round_detail": Access(ANONYMOUS),
+    "api.proposals": Access(ANONYMOUS),
+    "api.results": Access(ANONYMOUS),
+    "api.agenda": Access(ANONYMOUS),
+    "api.vote": Access(CITIZEN),
+    "api.propose": Access(CITIZEN),
     "admin.users": Access(ADMIN),
     "admin.set_role": Access(ADMIN),
 }
@@ -124,6 +133,8 @@ def test_access_by_role(app: Flask, db, endpoint: str) -> None:  # noqa: ANN001
             else:
                 assert response.status_code not in (401, 403), where
                 assert not _is_login_redirect(response), where
+        elif role == ANONYMOUS and url.startswith("/api/"):
+            assert response.status_code == 401, (where, response.status_code)
         elif role == ANONYMOUS:
             assert _is_login_redirect(response), (where, response.status_code)
         else:

@@ -1,0 +1,235 @@
+"""/api/v1: thin JSON views over the same services as the web pages.
+
+Nothing here exposes personal data: no emails, names, account ids or participant ids;
+opinion groups smaller than the round's ``min_group_display`` are left out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from app.api import bp
+from app.api.openapi import openapi_document
+from app.ratelimits import post_limit, vote_limit
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import (
+    Escalation,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotProposalStat,
+    Vote,
+)
+from deliberation.services import participation
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _round(slug: str) -> Round:
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None or not round_.is_public:
+        abort(404)
+    return round_
+
+
+def _round_json(round_: Round) -> dict[str, Any]:
+    return {
+        "slug": round_.slug,
+        "title": round_.title,
+        "summary": round_.summary,
+        "phase": round_.phase,
+        "opens_at": _iso(round_.opens_at),
+        "closes_at": _iso(round_.closes_at),
+        "accepts_votes": round_.accepts_votes,
+        "accepts_proposals": round_.accepts_proposals,
+        "min_group_display": round_.min_group_display,
+    }
+
+
+def _vote_counts(round_id: int) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    rows = db.session.execute(
+        sa.select(Vote.proposal_id, Vote.value, sa.func.count())
+        .where(Vote.round_id == round_id)
+        .group_by(Vote.proposal_id, Vote.value)
+    )
+    names = {1: "agree", -1: "disagree", 0: "pass"}
+    for proposal_id, value, count in rows:
+        counts.setdefault(proposal_id, {"agree": 0, "disagree": 0, "pass": 0})[names[value]] = count
+    return counts
+
+
+def _proposal_json(proposal: Proposal, counts: dict[str, int] | None) -> dict[str, Any]:
+    return {
+        "id": proposal.id,
+        "text": proposal.text,
+        "is_seed": proposal.is_seed,
+        "created_at": _iso(proposal.created_at),
+        "votes": counts or {"agree": 0, "disagree": 0, "pass": 0},
+    }
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.route("/csrf-token")
+def csrf_token() -> Response:
+    """The token to send as X-CSRFToken with POST requests of this session."""
+    response = jsonify({"csrf_token": generate_csrf()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/rounds")
+def rounds() -> Response:
+    items = db.session.scalars(
+        sa.select(Round).where(Round.phase != "draft").order_by(Round.id)
+    ).all()
+    return jsonify({"rounds": [_round_json(r) for r in items]})
+
+
+@bp.route("/rounds/<slug>")
+def round_detail(slug: str) -> Response:
+    return jsonify(_round_json(_round(slug)))
+
+
+@bp.route("/rounds/<slug>/proposals")
+def proposals(slug: str) -> Response:
+    round_ = _round(slug)
+    counts = _vote_counts(round_.id)
+    items = db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.round_id == round_.id, Proposal.status == "published")
+        .order_by(Proposal.id)
+    ).all()
+    return jsonify({"round": round_.slug,
+                    "proposals": [_proposal_json(p, counts.get(p.id)) for p in items]})
+
+
+@bp.route("/rounds/<slug>/results")
+def results(slug: str) -> Response:
+    """The latest clustering snapshot: group sizes and per-group vote counts."""
+    round_ = _round(slug)
+    snapshot = participation.latest_snapshot(round_.id)
+    if snapshot is None:
+        return jsonify({"round": round_.slug, "snapshot": None})
+    published = set(db.session.scalars(
+        sa.select(Proposal.id).where(Proposal.round_id == round_.id,
+                                     Proposal.status == "published")))
+    groups = [g for g in db.session.scalars(
+        sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
+        .order_by(SnapshotGroup.group_id))
+        if g.size >= round_.min_group_display]
+    shown = {g.group_id for g in groups}
+    stats: dict[int | None, list[dict[str, int]]] = {}
+    for stat in db.session.scalars(
+        sa.select(SnapshotProposalStat).where(SnapshotProposalStat.snapshot_id == snapshot.id)
+        .order_by(SnapshotProposalStat.proposal_id)
+    ):
+        if stat.proposal_id not in published:
+            continue
+        if stat.group_id is not None and stat.group_id not in shown:
+            continue
+        stats.setdefault(stat.group_id, []).append({
+            "proposal_id": stat.proposal_id, "agree": stat.agree,
+            "disagree": stat.disagree, "pass": stat.passes})
+    return jsonify({
+        "round": round_.slug,
+        "snapshot": {
+            "id": snapshot.id,
+            "created_at": _iso(snapshot.created_at),
+            "n_participants": snapshot.n_participants,
+            "n_votes": snapshot.n_votes,
+            "hidden_small_groups": len(snapshot.groups) - len(groups),
+            "overall": stats.get(None, []),
+            "groups": [{"group_id": g.group_id, "size": g.size,
+                        "proposals": stats.get(g.group_id, [])} for g in groups],
+        },
+    })
+
+
+@bp.route("/rounds/<slug>/agenda")
+def agenda(slug: str) -> Response:
+    """Escalated proposals (not withdrawn) with the council's official response."""
+    round_ = _round(slug)
+    items = db.session.scalars(
+        sa.select(Escalation)
+        .where(Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))
+        .order_by(Escalation.id)
+    ).all()
+    entries = []
+    for item in items:
+        response = item.response
+        entries.append({
+            "id": item.id,
+            "proposal_id": item.proposal_id,
+            "proposal_text": item.proposal.text,
+            "kind": item.kind,
+            "support": item.support,
+            "escalated_at": _iso(item.escalated_at),
+            "response": None if response is None else {
+                "status": response.status,
+                "outcome": response.outcome,
+                "answer": response.answer,
+                "department": response.department,
+                "due_at": _iso(response.due_at),
+                "answered_at": _iso(response.answered_at),
+            },
+        })
+    return jsonify({"round": round_.slug, "agenda": entries})
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort_json(400, _("Send a JSON object."))
+    return body
+
+
+def abort_json(status: int, message: str) -> None:
+    from app.errors import render_error
+
+    abort(render_error(status, message))
+
+
+@bp.route("/rounds/<slug>/votes", methods=["POST"])
+@login_required
+@vote_limit
+def vote(slug: str) -> tuple[Response, int]:
+    round_ = _round(slug)
+    body = _json_body()
+    try:
+        participant = participation.participant_for(round_, current_user)
+        saved = participation.cast_vote(round_, participant, body.get("proposal_id"),
+                                        body.get("value"), source="api")
+    except DomainError as error:
+        abort_json(error.http_status, _(error.message))
+    return jsonify({"proposal_id": saved.proposal_id, "value": saved.value}), 200
+
+
+@bp.route("/rounds/<slug>/proposals", methods=["POST"])
+@login_required
+@post_limit
+def propose(slug: str) -> tuple[Response, int]:
+    round_ = _round(slug)
+    body = _json_body()
+    try:
+        created = participation.submit_proposal(
+            round_, current_user, body.get("text"),
+            max_length=current_app.config["PROPOSAL_MAX_LENGTH"])
+    except DomainError as error:
+        abort_json(error.http_status, _(error.message))
+    return jsonify({"id": created.id, "text": created.text, "status": created.status}), 201
