@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
         detail = getattr(error, "hiroba_detail", None)
         response = render_error(status if status in MESSAGES else 400, detail)
         response.status_code = status
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:  # 405 must say which methods are allowed (RFC 9110)
+            response.headers["Allow"] = allow
         if status == 429 and error.response is not None:
             retry = error.response.headers.get("Retry-After")
             if retry:

@@ -132,7 +132,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(max_length: int = 280) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -163,7 +163,12 @@ def openapi_document() -> dict[str, Any]:
                                    "proposals": {"type": "array", "items": _ref("Proposal")}}}),
                 **_post("Submit a proposal",
                         {"type": "object", "required": ["text"],
-                         "properties": {"text": {"type": "string", "maxLength": 2000}}},
+                         "properties": {"text": {
+                             "type": "string", "maxLength": max_length,
+                             "pattern": "[A-Za-z0-9\u3040-\u30ff\u4e00-\u9fff]",
+                             "description": "Plain text with at least one letter or digit; "
+                                            "markup is kept as text, control characters "
+                                            "are removed."}}},
                         "201",
                         {"type": "object", "required": ["id", "text", "status"],
                          "properties": {"id": {"type": "integer"}, "text": {"type": "string"},

@@ -82,7 +82,7 @@ def _proposal_json(proposal: Proposal, counts: dict[str, int] | None) -> dict[st
 
 @bp.route("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config["PROPOSAL_MAX_LENGTH"]))
 
 
 @bp.route("/csrf-token")
@@ -192,6 +192,13 @@ def agenda(slug: str) -> Response:
     return jsonify({"round": round_.slug, "agenda": entries})
 
 
+def _status(error: DomainError) -> int:
+    """State conflicts (round phase, proposal not open) are 409 in the API; bad input 400."""
+    if error.http_status == 400 and ({"phase", "status"} & error.context.keys()):
+        return 409
+    return error.http_status
+
+
 def _json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -216,7 +223,7 @@ def vote(slug: str) -> tuple[Response, int]:
         saved = participation.cast_vote(round_, participant, body.get("proposal_id"),
                                         body.get("value"), source="api")
     except DomainError as error:
-        abort_json(error.http_status, _(error.message))
+        abort_json(_status(error), _(error.message))
     return jsonify({"proposal_id": saved.proposal_id, "value": saved.value}), 200
 
 
@@ -231,5 +238,5 @@ def propose(slug: str) -> tuple[Response, int]:
             round_, current_user, body.get("text"),
             max_length=current_app.config["PROPOSAL_MAX_LENGTH"])
     except DomainError as error:
-        abort_json(error.http_status, _(error.message))
+        abort_json(_status(error), _(error.message))
     return jsonify({"id": created.id, "text": created.text, "status": created.status}), 201

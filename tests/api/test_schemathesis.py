@@ -1,0 +1,57 @@
+"""The OpenAPI document matches the behaviour: schemathesis against a live test server.
+
+Schemathesis runs as an anonymous client: every read-only operation is exercised with the
+round fixture, and the write operations must answer 401 (and declare it). Voting and
+proposing with a session and the X-CSRFToken header are tested in test_api.py (schemathesis
+cannot log in through a cookie without treating it as a forged credential).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+@pytest.fixture()
+def live_server(app: Flask, api_round) -> Iterator[str]:  # noqa: ANN001
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def test_openapi_document_is_served(client) -> None:  # noqa: ANN001
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert "/rounds/{slug}/votes" in document["paths"]
+
+
+@pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
+def test_schemathesis_finds_no_mismatch(app: Flask, live_server: str, api_round) -> None:  # noqa: ANN001
+    command = [
+        str(SCHEMATHESIS), "run", f"{live_server}/api/v1/openapi.json",
+        "--checks", "all",
+        "--max-examples", "8",
+        "--generation-deterministic",
+        "--workers", "1",
+        "--no-color",
+    ]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
