@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,7 +140,9 @@ def _versions(method: str) -> dict:
     v = {"python": platform.python_version(), "numpy": np.__version__,
          "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
     if method == "umap":
-        import umap
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import umap
 
         v["umap-learn"] = getattr(umap, "__version__", "unknown")
     return v
@@ -161,12 +164,16 @@ def _umap_projection(C, scale, seed: int) -> np.ndarray | None:
     n = C.shape[0]
     if n < 5 or C.nnz == 0:
         return None
-    import umap  # heavy import, only when asked for
+    with warnings.catch_warnings():
+        # umap warns at import when TensorFlow (ParametricUMAP) is absent, and that
+        # random_state forces n_jobs=1; neither matters here.
+        warnings.simplefilter("ignore")
+        import umap  # heavy import, only when asked for
 
-    X = C.multiply(scale[:, None]).tocsr()
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1,
-                        random_state=seed, init="random" if n < 50 else "spectral")
-    return np.asarray(reducer.fit_transform(X), dtype=np.float64)
+        X = C.multiply(scale[:, None]).tocsr()
+        reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1,
+                            random_state=seed, init="random" if n < 50 else "spectral")
+        return np.asarray(reducer.fit_transform(X), dtype=np.float64)
 
 
 def _membership_labels(vm: VoteMatrix, membership: dict) -> np.ndarray:

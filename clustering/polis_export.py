@@ -8,6 +8,7 @@ timestamps may be epoch milliseconds or seconds. Every problem raises ExportForm
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,39 +73,49 @@ class PolisExport:
     files: list[str] = field(default_factory=list)
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def _read_text(path: Path) -> str:
+    """Whole file as text (BOM stripped); decoding errors name their line."""
     name = path.name
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ExportFormatError(name, None, None, "file not found") from None
     except OSError as exc:
         raise ExportFormatError(name, None, None, f"cannot read file ({exc.strerror})") from None
-    with fh:
-        reader = csv.reader(fh)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ExportFormatError(name, line, None, "not valid UTF-8 text") from None
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    name = path.name
+    text = _read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ExportFormatError(name, 1, None, f"unreadable CSV ({exc})") from None
+    if header is None:
+        raise ExportFormatError(name, None, None, "empty file (no header row)")
+    header = [h.strip() for h in header]
+    for col in required:
+        if col not in header:
+            raise ExportFormatError(name, 1, col, "missing required column")
+    prev = reader.line_num
+    while True:
+        start = prev + 1
         try:
-            header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ExportFormatError(name, 1, None, f"unreadable CSV ({exc})") from None
-        if header is None:
-            raise ExportFormatError(name, None, None, "empty file (no header row)")
-        header = [h.strip() for h in header]
-        for col in required:
-            if col not in header:
-                raise ExportFormatError(name, 1, col, "missing required column")
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ExportFormatError(name, start, None, f"unreadable CSV ({exc})") from None
         prev = reader.line_num
-        while True:
-            start = prev + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise ExportFormatError(name, start, None, f"unreadable CSV ({exc})") from None
-            prev = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            yield start, dict(zip(header, row, strict=False))
+        if not row or all(not c.strip() for c in row):
+            continue
+        yield start, dict(zip(header, row, strict=False))
 
 
 def _get(name, line, row, col, *, required=True) -> str:
@@ -228,16 +239,11 @@ def read_group_ids(path: Path) -> dict[int, int | None]:
 def read_summary(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ExportFormatError(path.name, None, None, f"cannot read file ({exc})") from None
-    with fh:
-        try:
-            for row in csv.reader(fh):
-                if row and row[0].strip():
-                    out[row[0].strip()] = row[1] if len(row) > 1 else ""
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ExportFormatError(path.name, None, None, f"unreadable CSV ({exc})") from None
+        for row in csv.reader(io.StringIO(_read_text(path), newline="")):
+            if row and row[0].strip():
+                out[row[0].strip()] = row[1] if len(row) > 1 else ""
+    except csv.Error as exc:
+        raise ExportFormatError(path.name, None, None, f"unreadable CSV ({exc})") from None
     return out
 
 
