@@ -22,8 +22,7 @@ def planted_conversation(
 ) -> tuple[VoteData, np.ndarray]:
     """Votes of ``n_participants`` in ``n_groups`` planted groups on random statements.
 
-    Each participant votes on about ``density * n_statements`` statements (drawn with
-    replacement, so a few are re-votes; the later row wins). ``planar``: the group profiles
+    Each participant votes on about ``density * n_statements`` distinct statements. ``planar``: the group profiles
     lie on a circle in a 2-D opinion plane, so many groups stay separable in two dimensions. Returns (data, true group per
     participant id 0..n-1). Memory and time are linear in the number of votes.
     """
@@ -38,9 +37,17 @@ def planted_conversation(
         logits = strength * rng.standard_normal((n_groups, n_statements))
     p_agree = 1.0 / (1.0 + np.exp(-logits))
     per = rng.binomial(n_statements, density, size=n_participants)
-    per = np.maximum(per, 1)
-    rows = np.repeat(np.arange(n_participants, dtype=np.int64), per)
+    per = np.clip(per, 1, n_statements)
+    # draws with replacement that leave about `per` distinct statements per participant
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = np.log1p(-per / n_statements) / np.log1p(-1.0 / n_statements)
+    draws = np.where(per >= n_statements, 4 * n_statements, np.rint(draws)).astype(np.int64)
+    if n_statements == 1:
+        draws = per
+    rows = np.repeat(np.arange(n_participants, dtype=np.int64), draws)
     cols = rng.integers(0, n_statements, size=len(rows), dtype=np.int64)
+    key = np.unique(rows * n_statements + cols)  # one vote per pair, sorted
+    rows, cols = key // n_statements, key % n_statements
     u = rng.random(len(rows))
     pa = p_agree[truth[rows], cols]
     cut = (1.0 - pass_rate) * pa
