@@ -28,7 +28,8 @@ TIMEOUT = 300.0  # seconds: red-dwarf runs longer than this are skipped
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    """Peak RSS of this process in MB (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _ari(truth, labels) -> float:
@@ -74,6 +75,16 @@ def worker_reddwarf(path: str) -> dict:
             "k": len(np.unique(cid[ok])), "ari": _ari(truth, labels)}
 
 
+def generate(n: int, m: int, density: float, groups: int, path: str) -> int:
+    sys.path.insert(0, str(REPO))
+    from clustering.synthetic import planted_conversation
+
+    data, truth = planted_conversation(n, m, density=density, n_groups=groups, seed=1)
+    np.savez(path, participant=data.participant, statement=data.statement, value=data.value,
+             truth=truth, n_statements=m)
+    return len(data.value)
+
+
 def _reddwarf_python() -> str | None:
     try:
         import reddwarf  # noqa: F401
@@ -108,19 +119,22 @@ def main() -> int:
     ap.add_argument("--groups", type=int, default=3)
     ap.add_argument("--no-reddwarf", action="store_true")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "NPZ"), help=argparse.SUPPRESS)
+    ap.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.generate:
+        n, m, density, groups, path = args.generate
+        print(generate(int(n), int(m), float(density), int(groups), path))
+        return 0
     if args.worker:
         kind, path = args.worker
         res = worker_ours(path) if kind == "ours" else worker_reddwarf(path)
         print(json.dumps(res))
         return 0
 
-    sys.path.insert(0, str(REPO))
-    from clustering.synthetic import planted_conversation
-
     rd_python = None if args.no_reddwarf else _reddwarf_python()
+    rd_note = "disabled (--no-reddwarf)" if args.no_reddwarf else "not installed (see bench/README.md)"
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  "
-          f"red-dwarf: {rd_python or 'skipped: not installed'}")
+          f"red-dwarf: {rd_python or 'skipped: ' + rd_note}")
     header = (f"{'votes':>11} {'participants x statements':>26} {'impl':>9} {'seconds':>8} "
               f"{'peak MB':>8} {'input MB':>8} {'k':>3} {'ARI':>6}")
     print(header)
@@ -129,16 +143,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             n, m = (int(x) for x in size.lower().split("x"))
-            data, truth = planted_conversation(n, m, density=args.density,
-                                               n_groups=args.groups, seed=1)
             path = str(Path(tmp) / f"{n}x{m}.npz")
-            np.savez(path, participant=data.participant, statement=data.statement,
-                     value=data.value, truth=truth, n_statements=m)
-            n_votes = len(data.value)
-            del data
+            # generate in a subprocess: on Linux a child's ru_maxrss starts from the peak RSS
+            # of the process that spawned it, so this launcher must stay small
+            gen = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--generate", str(n), str(m),
+                 str(args.density), str(args.groups), path],
+                capture_output=True, text=True, check=True)
+            n_votes = int(gen.stdout.strip())
             rows = [("hiroba", _run(sys.executable, "ours", path, 3600))]
             if rd_python is None:
-                rows.append(("red-dwarf", {"skipped": "not installed (see bench/README.md)"}))
+                rows.append(("red-dwarf", {"skipped": rd_note}))
             elif rd_secs_per_vote is not None and rd_secs_per_vote * n_votes > TIMEOUT:
                 est = rd_secs_per_vote * n_votes
                 rows.append(("red-dwarf", {"skipped": f"estimated {est:.0f} s > {TIMEOUT:.0f} s"}))

@@ -45,6 +45,8 @@ def centred_matrix(vm: VoteMatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarra
 
 def _fix_signs(comps: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     comps = comps.copy()
+    if comps.shape[1] == 0:
+        return comps
     for i in range(comps.shape[0]):
         if reference is not None and i < len(reference):
             d = float(comps[i] @ reference[i])

@@ -156,3 +156,14 @@ def test_group_aware_consensus_formula():
     assert a.group_aware_consensus[7] == pytest.approx((2 / 4) * (1 / 3))
     assert a.group_aware_consensus_disagree[7] == pytest.approx((1 / 4) * (2 / 3))
     assert a.group_aware_consensus[8] == pytest.approx((2 / 3) * (1 / 2))
+
+
+@pytest.mark.parametrize(
+    ("p", "s", "v", "k"),
+    [([], [], [], 0), ([1], [1], [1], 1), ([1, 2], [1, 1], [1, -1], 2)],
+)
+def test_tiny_inputs(p, s, v, k):
+    a = analyze(VoteData.from_arrays(p, s, v, statement_ids=[1, 2]))
+    assert a.k == k
+    assert a.to_json_dict()["k"] == k
+    assert set(a.priorities) == {1, 2}
