@@ -112,30 +112,57 @@ class VoteMatrix:
         return "sha256:" + h.hexdigest()
 
 
+def _dense_index(values: np.ndarray, ids: np.ndarray | None = None):
+    """(sorted unique ids, index of each value) in O(n) when ids are small non-negative ints."""
+    if values.size == 0:
+        ids = np.zeros(0, np.int64) if ids is None else ids
+        return ids, np.zeros(0, np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    if ids is not None:
+        lo, hi = min(lo, int(ids.min())), max(hi, int(ids.max()))
+    if lo >= 0 and hi < 4 * (values.size + (0 if ids is None else ids.size)) + 1_000_000:
+        present = np.zeros(hi + 1, dtype=bool)
+        present[values if ids is None else ids] = True
+        uniq = np.flatnonzero(present).astype(np.int64)
+        table = np.cumsum(present, dtype=np.int64) - 1
+        return uniq, table[values]
+    if ids is None:
+        uniq, inv = np.unique(values, return_inverse=True)
+        return uniq.astype(np.int64), inv.astype(np.int64)
+    return ids, np.searchsorted(ids, values).astype(np.int64)
+
+
 def build_matrix(data: VoteData) -> VoteMatrix:
-    """Keep the latest vote per (participant, statement); later rows win ties."""
+    """Keep the latest vote per (participant, statement); later rows win ties.
+
+    Linear time when ids are small integers and rows arrive grouped (as most stores do);
+    otherwise one stable sort of a combined (participant, statement) key.
+    """
     n = len(data.value)
-    order_keys = [np.arange(n)]
-    if data.timestamp is not None:
-        order_keys.append(data.timestamp)
-    pids, rows = np.unique(data.participant, return_inverse=True)
+    pids, rows = _dense_index(data.participant)
     tids = np.asarray(data.statement_ids, dtype=np.int64)
-    cols = np.searchsorted(tids, data.statement)
-    # lexsort: last key is primary -> (row, col, timestamp, position)
-    order = np.lexsort(tuple(order_keys) + (cols, rows))
-    r, c = rows[order], cols[order]
+    _, cols = _dense_index(data.statement, tids)
+    m = len(tids)
+    key = rows * max(m, 1) + cols
+    if data.timestamp is not None:
+        order = np.lexsort((data.timestamp, key))  # stable: equal times keep row order
+    elif n and bool(np.all(key[1:] >= key[:-1])):
+        order = None
+    else:
+        order = np.argsort(key, kind="stable")
+    k = key if order is None else key[order]
     last = np.ones(n, dtype=bool)
     if n:
-        last[:-1] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    sel = order[last]
+        last[:-1] = k[1:] != k[:-1]
+    sel = np.flatnonzero(last) if order is None else order[last]
     excluded = np.isin(tids, np.fromiter(data.excluded_ids, np.int64, len(data.excluded_ids)))
     meta = np.isin(tids, np.fromiter(data.meta_ids, np.int64, len(data.meta_ids)))
     return VoteMatrix(
-        participant_ids=pids.astype(np.int64),
+        participant_ids=pids,
         statement_ids=tids,
-        rows=rows[sel].astype(np.int64),
-        cols=cols[sel].astype(np.int64),
-        vals=data.value[sel].astype(np.int8),
+        rows=rows[sel],
+        cols=cols[sel],
+        vals=data.value[sel].astype(np.int8, copy=False),
         excluded=excluded,
         meta=meta,
     )

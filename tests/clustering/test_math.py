@@ -167,3 +167,14 @@ def test_tiny_inputs(p, s, v, k):
     assert a.k == k
     assert a.to_json_dict()["k"] == k
     assert set(a.priorities) == {1, 2}
+
+
+def test_large_and_negative_ids_take_the_sorting_path():
+    data, _ = planted_conversation(150, 12, density=0.5, seed=9)
+    a = analyze(data)
+    big = VoteData.from_arrays(data.participant * 10**12 - 5, data.statement * 10**10,
+                               data.value[::-1][::-1], statement_ids=np.arange(12) * 10**10)
+    b = analyze(big)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_allclose(a.projection, b.projection)
+    assert b.participant_ids[0] == -5
