@@ -110,6 +110,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(facilitate_bp, url_prefix="/facilitate")
+    from app.agenda import bp as agenda_bp
+
+    app.register_blueprint(agenda_bp, url_prefix="/agenda")
 
 
 def register_template_helpers(app: Flask) -> None:
