@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.facilitate import bp as facilitate_bp
     from app.main import bp as main_bp
+    from app.rounds import bp as rounds_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(rounds_bp, url_prefix="/rounds")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -13,7 +13,7 @@ from app.main import bp
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
 from deliberation.models import Round
-from deliberation.services import accounts
+from deliberation.services import accounts, results
 
 
 @bp.route("/")
@@ -23,7 +23,9 @@ def index() -> str:
     ).all()
     open_rounds = [r for r in rounds if r.phase != "closed"]
     closed_rounds = [r for r in rounds if r.phase == "closed"]
-    return render_template("main/index.html", open_rounds=open_rounds, closed_rounds=closed_rounds)
+    counts = results.round_counts([r.id for r in rounds])
+    return render_template("main/index.html", open_rounds=open_rounds, closed_rounds=closed_rounds,
+                           counts=counts)
 
 
 @bp.route("/language", methods=["POST"])

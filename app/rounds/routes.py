@@ -1,0 +1,239 @@
+"""Public round pages and citizen participation: vote, propose, report, results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.extensions import limiter
+from app.htmx import is_htmx, render_page_or_fragment
+from app.rounds import bp
+from app.rounds.forms import ProposalForm, ReportForm
+from deliberation.database import db
+from deliberation.errors import Conflict, DomainError
+from deliberation.models import Proposal, Round
+from deliberation.services import participation, results
+
+VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
+
+
+def _vote_limit() -> str:
+    return current_app.config["VOTE_RATE_LIMIT"]
+
+
+def _post_limit() -> str:
+    return current_app.config["POST_RATE_LIMIT"]
+
+
+def get_round(slug: str) -> Round:
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None or not round_.is_public:
+        abort(404)
+    return round_
+
+
+def get_proposal(round_: Round, proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.round_id != round_.id:
+        abort(404)
+    return proposal
+
+
+def policy_sentence(policy: dict[str, Any]) -> str:
+    """The escalation rule of a round in plain words."""
+    return _(
+        "A proposal goes to the council when, in every opinion group of at least "
+        "%(size)d people (and at least %(groups)d such groups), at least %(agree)d%% agree "
+        "(with %(confidence)d%% confidence), and at least %(votes)d people have voted on it.",
+        size=int(policy.get("min_group_size") or 0),
+        groups=int(policy.get("min_groups") or 1),
+        agree=round(float(policy.get("min_group_agree") or 0) * 100),
+        confidence=round(float(policy.get("confidence") or 0) * 100),
+        votes=int(policy.get("min_votes") or 0),
+    )
+
+
+@bp.route("/<slug>")
+def show(slug: str) -> str:
+    round_ = get_round(slug)
+    counts = results.round_counts([round_.id])[round_.id]
+    return render_template(
+        "rounds/show.html", round=round_, counts=counts, policy_text=policy_sentence(round_.policy),
+        agenda=results.agenda_items(round_),
+    )
+
+
+def _participant(round_: Round, create: bool = True):  # noqa: ANN202
+    return participation.participant_for(round_, current_user, create=create)
+
+
+def _card_context(round_: Round, message: str | None = None, error: str | None = None) -> dict:
+    participant = _participant(round_, create=False)
+    proposal = participation.next_proposal_for(round_, participant)
+    voted = len(participation.votes_of(participant)) if participant else 0
+    return {"round": round_, "proposal": proposal, "message": message, "error": error,
+            "voted": voted}
+
+
+@bp.route("/<slug>/vote", methods=["GET"])
+@login_required
+def vote(slug: str) -> Response:
+    round_ = get_round(slug)
+    participation.participant_for(round_, current_user)  # eligibility check
+    error = None if round_.accepts_votes else _("This round is closed for voting.")
+    return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
+                                   **_card_context(round_, error=error))
+
+
+@bp.route("/<slug>/vote", methods=["POST"])
+@login_required
+@limiter.limit(_vote_limit)
+def cast(slug: str) -> Response:
+    round_ = get_round(slug)
+    participant = participation.participant_for(round_, current_user)
+    back = request.form.get("back", "")
+    try:
+        participation.cast_vote(round_, participant, request.form.get("proposal_id"),
+                                request.form.get("value"))
+    except DomainError as error:
+        if is_htmx():
+            return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
+                                           status=error.http_status,
+                                           **_card_context(round_, error=_(error.message)))
+        flash(_(error.message), "error")
+        return redirect(_back_url(round_, back), code=303)
+    message = _("Your vote was saved.")
+    if is_htmx():
+        return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
+                                       **_card_context(round_, message=message))
+    flash(message, "success")
+    return redirect(_back_url(round_, back), code=303)
+
+
+def _back_url(round_: Round, back: str) -> str:
+    if back == "proposals":
+        return url_for("rounds.proposals", slug=round_.slug)
+    if back == "mine":
+        return url_for("rounds.mine", slug=round_.slug)
+    return url_for("rounds.vote", slug=round_.slug)
+
+
+@bp.route("/<slug>/proposals")
+def proposals(slug: str) -> str:
+    round_ = get_round(slug)
+    items = list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.round_id == round_.id, Proposal.status == "published")
+        .order_by(Proposal.id)))
+    participant = _participant(round_, create=False) if current_user.is_authenticated else None
+    my_votes = participation.votes_of(participant) if participant else {}
+    return render_template("rounds/proposals.html", round=round_, items=items, my_votes=my_votes,
+                           back="proposals")
+
+
+@bp.route("/<slug>/proposals/<int:proposal_id>")
+def proposal(slug: str, proposal_id: int) -> str:
+    round_ = get_round(slug)
+    item = get_proposal(round_, proposal_id)
+    if not item.is_visible:
+        mine = False
+        if current_user.is_authenticated:
+            participant = _participant(round_, create=False)
+            mine = participant is not None and participant.id == item.author_id
+        if not mine:
+            abort(404)
+    participant = _participant(round_, create=False) if current_user.is_authenticated else None
+    my_votes = participation.votes_of(participant) if participant else {}
+    return render_template("rounds/proposal.html", round=round_, item=item, my_votes=my_votes,
+                           back="proposals")
+
+
+@bp.route("/<slug>/mine")
+@login_required
+def mine(slug: str) -> str:
+    round_ = get_round(slug)
+    participant = _participant(round_, create=False)
+    my_votes = participation.votes_of(participant) if participant else {}
+    voted = []
+    if my_votes:
+        voted = list(db.session.scalars(
+            sa.select(Proposal).where(Proposal.id.in_(my_votes)).order_by(Proposal.id)))
+    return render_template("rounds/mine.html", round=round_, voted=voted, my_votes=my_votes,
+                           my_proposals=participation.proposals_by(round_, current_user),
+                           back="mine")
+
+
+@bp.route("/<slug>/propose", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_post_limit, methods=["POST"])
+def propose(slug: str) -> Response | str:
+    round_ = get_round(slug)
+    form = ProposalForm()
+    max_length = current_app.config["PROPOSAL_MAX_LENGTH"]
+    duplicate = None
+    status = 200
+    if not round_.accepts_proposals:
+        status = 200 if request.method == "GET" else 400
+        if request.method == "POST":
+            form.text.errors = [_("This round is not accepting proposals at the moment.")]
+    elif form.validate_on_submit():
+        try:
+            created = participation.submit_proposal(round_, current_user, form.text.data,
+                                                    max_length=max_length)
+        except Conflict as error:
+            dup_id = error.context.get("proposal_id")
+            duplicate = db.session.get(Proposal, dup_id) if dup_id else None
+            form.text.errors = [_("The same proposal already exists in this round.")]
+            status = 409
+        except DomainError as error:
+            form.text.errors = [_(error.message)]
+            status = error.http_status
+        else:
+            if created.status == "pending":
+                flash(_("Thank you. Your proposal waits for a facilitator's review; you can "
+                        "follow it under “My votes and proposals”."), "success")
+                return redirect(url_for("rounds.mine", slug=round_.slug), code=303)
+            flash(_("Thank you. Your proposal is published and you agreed with it."), "success")
+            return redirect(url_for("rounds.proposal", slug=round_.slug,
+                                    proposal_id=created.id), code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("rounds/propose.html", round=round_, form=form,
+                           max_length=max_length, duplicate=duplicate), status
+
+
+@bp.route("/<slug>/proposals/<int:proposal_id>/report", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_post_limit, methods=["POST"])
+def report(slug: str, proposal_id: int) -> Response | str:
+    round_ = get_round(slug)
+    item = get_proposal(round_, proposal_id)
+    if not item.is_visible:
+        abort(404)
+    form = ReportForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            participation.report_proposal(item, current_user, form.reason.data)
+        except DomainError as error:
+            form.reason.errors = [_(error.message)]
+            status = error.http_status
+        else:
+            flash(_("Thank you. A facilitator will look at your report."), "success")
+            return redirect(url_for("rounds.proposals", slug=round_.slug), code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("rounds/report.html", round=round_, item=item, form=form), status
+
+
+@bp.route("/<slug>/results")
+def results_page(slug: str) -> str:
+    round_ = get_round(slug)
+    participant = _participant(round_, create=False) if current_user.is_authenticated else None
+    data = results.results_for(round_, participant)
+    return render_template("rounds/results.html", round=round_, results=data,
+                           map_size=results.MAP_SIZE)

@@ -1,0 +1,255 @@
+"""Read models for the public round pages: overviews and results from the latest snapshot.
+
+Nothing here runs clustering: results come from the newest "ok" ClusterSnapshot only.
+Groups smaller than ``round.min_group_display`` are never shown on their own; their
+members are folded into "other" so that nobody is identifiable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.models import (
+    ClusterSnapshot,
+    Escalation,
+    OfficialResponse,
+    Participant,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotMembership,
+    SnapshotProposalStat,
+    Vote,
+)
+from deliberation.services.participation import latest_snapshot
+
+MAP_SIZE = 400  # SVG viewBox side
+MAP_PAD = 20
+
+
+@dataclass
+class RoundCounts:
+    participants: int = 0
+    proposals: int = 0
+    escalated: int = 0
+    answered: int = 0
+
+
+def round_counts(round_ids: list[int]) -> dict[int, RoundCounts]:
+    """Participants who voted or proposed, published proposals, escalations per round."""
+    out = {rid: RoundCounts() for rid in round_ids}
+    if not round_ids:
+        return out
+    voters = db.session.execute(
+        sa.select(Vote.round_id, sa.func.count(sa.distinct(Vote.participant_id)))
+        .where(Vote.round_id.in_(round_ids))
+        .group_by(Vote.round_id)
+    ).all()
+    for rid, n in voters:
+        out[rid].participants = n
+    proposals = db.session.execute(
+        sa.select(Proposal.round_id, sa.func.count())
+        .where(Proposal.round_id.in_(round_ids), Proposal.status == "published")
+        .group_by(Proposal.round_id)
+    ).all()
+    for rid, n in proposals:
+        out[rid].proposals = n
+    escalated = db.session.execute(
+        sa.select(
+            Escalation.round_id,
+            sa.func.count(Escalation.id),
+            sa.func.count(OfficialResponse.answered_at),
+        )
+        .outerjoin(OfficialResponse, OfficialResponse.escalation_id == Escalation.id)
+        .where(Escalation.round_id.in_(round_ids), Escalation.withdrawn_at.is_(None))
+        .group_by(Escalation.round_id)
+    ).all()
+    for rid, n, answered in escalated:
+        out[rid].escalated = n
+        out[rid].answered = answered
+    return out
+
+
+def agenda_items(round_: Round) -> list[Escalation]:
+    """The round's escalated proposals (not withdrawn), oldest first, with responses."""
+    return list(
+        db.session.scalars(
+            sa.select(Escalation)
+            .where(Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))
+            .options(sa.orm.selectinload(Escalation.proposal),
+                     sa.orm.selectinload(Escalation.response))
+            .order_by(Escalation.escalated_at)
+        )
+    )
+
+
+@dataclass
+class GroupView:
+    group_id: int
+    label: int  # 1-based number shown to people
+    size: int
+    colour: int  # index into the CSS palette g0..g5
+    representative: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ProposalBars:
+    proposal: Proposal
+    overall: tuple[int, int, int]  # agree, disagree, pass
+    by_group: dict[int, tuple[int, int, int]]  # visible groups only
+    other: tuple[int, int, int] | None  # hidden groups folded together
+    consensus: float | None = None
+
+
+@dataclass
+class Results:
+    snapshot: ClusterSnapshot
+    groups: list[GroupView]
+    other_count: int  # participants in hidden groups or not clustered
+    points: list[tuple[float, float, int | None]]  # svg x, y, colour index (None: other)
+    you: tuple[float, float] | None
+    you_group: int | None  # label of the participant's visible group
+    consensus: list[ProposalBars]
+    proposals: list[ProposalBars]
+    kinds: list[tuple[str, dict[int | None, int]]]  # kind -> {group label or None: count}
+
+
+def _scale(values: list[float]) -> tuple[float, float]:
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    span = hi - lo or 1.0
+    return lo, span
+
+
+def results_for(round_: Round, participant: Participant | None = None) -> Results | None:
+    snapshot = latest_snapshot(round_.id)
+    if snapshot is None:
+        return None
+    min_size = max(int(round_.min_group_display or 0), 1)
+    all_groups = list(
+        db.session.scalars(
+            sa.select(SnapshotGroup)
+            .where(SnapshotGroup.snapshot_id == snapshot.id)
+            .order_by(SnapshotGroup.group_id)
+        )
+    )
+    visible = [g for g in all_groups if g.size >= min_size]
+    views: dict[int, GroupView] = {}
+    for i, g in enumerate(visible):
+        views[g.group_id] = GroupView(group_id=g.group_id, label=i + 1, size=g.size, colour=i % 6)
+
+    memberships = db.session.execute(
+        sa.select(SnapshotMembership.participant_id, SnapshotMembership.x, SnapshotMembership.y,
+                  SnapshotMembership.group_id, Participant.kind)
+        .join(Participant, Participant.id == SnapshotMembership.participant_id)
+        .where(SnapshotMembership.snapshot_id == snapshot.id)
+    ).all()
+    xs = [m.x for m in memberships]
+    ys = [m.y for m in memberships]
+    x_lo, x_span = _scale(xs)
+    y_lo, y_span = _scale(ys)
+    inner = MAP_SIZE - 2 * MAP_PAD
+
+    def to_svg(x: float, y: float) -> tuple[float, float]:
+        return (round(MAP_PAD + (x - x_lo) / x_span * inner, 1),
+                round(MAP_PAD + (1 - (y - y_lo) / y_span) * inner, 1))
+
+    points = []
+    you = None
+    you_group = None
+    other_count = 0
+    kinds: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+    for m in memberships:
+        view = views.get(m.group_id) if m.group_id is not None else None
+        sx, sy = to_svg(m.x, m.y)
+        points.append((sx, sy, view.colour if view else None))
+        if view is None:
+            other_count += 1
+        kinds[m.kind][view.label if view else None] += 1
+        if participant is not None and m.participant_id == participant.id:
+            you = (sx, sy)
+            you_group = view.label if view else None
+    # Keep the document small for big rounds: draw at most 3,000 points.
+    if len(points) > 3000:
+        step = len(points) / 3000
+        points = [points[int(i * step)] for i in range(3000)]
+
+    proposals = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Proposal).where(Proposal.round_id == round_.id,
+                                      Proposal.status == "published")
+        )
+    }
+    stats = db.session.execute(
+        sa.select(SnapshotProposalStat.proposal_id, SnapshotProposalStat.group_id,
+                  SnapshotProposalStat.agree, SnapshotProposalStat.disagree,
+                  SnapshotProposalStat.passes)
+        .where(SnapshotProposalStat.snapshot_id == snapshot.id)
+    ).all()
+    statistics = snapshot.statistics or {}
+    gac = statistics.get("group_aware_consensus") or {}
+    bars: dict[int, ProposalBars] = {}
+    for pid, gid, agree, disagree, passes in stats:
+        proposal = proposals.get(pid)
+        if proposal is None:
+            continue
+        entry = bars.get(pid)
+        if entry is None:
+            entry = bars[pid] = ProposalBars(proposal=proposal, overall=(0, 0, 0), by_group={},
+                                             other=None, consensus=_float(gac.get(str(pid))))
+        counts = (agree, disagree, passes)
+        if gid is None:
+            entry.overall = counts
+        elif gid in views:
+            entry.by_group[views[gid].label] = counts
+        else:
+            prev = entry.other or (0, 0, 0)
+            entry.other = tuple(a + b for a, b in zip(prev, counts, strict=True))  # type: ignore[assignment]
+    for entry in bars.values():
+        # Never show counts of a hidden group below the display minimum on their own.
+        if entry.other is not None and sum(entry.other) == 0:
+            entry.other = None
+    ordered = sorted(bars.values(), key=lambda b: (-b.overall[0], b.proposal.id))
+
+    for gid_str, rows in (statistics.get("repness") or {}).items():
+        try:
+            view = views.get(int(gid_str))
+        except (TypeError, ValueError):
+            continue
+        if view is None:
+            continue
+        for row in rows[:3]:
+            pid = _int(row.get("proposal_id", row.get("tid")))
+            if pid in proposals:
+                view.representative.append({
+                    "proposal": proposals[pid],
+                    "direction": row.get("direction") or row.get("repful-for") or "agree",
+                    "p_success": _float(row.get("p_success", row.get("p-success"))),
+                })
+    consensus = sorted(
+        (b for b in bars.values() if b.consensus is not None),
+        key=lambda b: -(b.consensus or 0),
+    )[:5]
+    kind_rows = sorted(((k, dict(v)) for k, v in kinds.items()), key=lambda kv: kv[0])
+    return Results(snapshot=snapshot, groups=list(views.values()), other_count=other_count,
+                   points=points, you=you, you_group=you_group, consensus=consensus,
+                   proposals=ordered, kinds=kind_rows)
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,255 @@
+"""Round pages, voting card, proposals, reports and results over HTTP."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.models import Proposal, Report, Vote
+from deliberation.services import participation as svc
+from tests.factories import make_participant, make_proposal
+
+EN = {"Accept-Language": "en"}
+HX = {"HX-Request": "true", "Accept-Language": "en"}
+
+
+def test_home_lists_open_and_closed_rounds_with_counts(client, make_round) -> None:  # noqa: ANN001
+    open_round = make_round(title="Station square", summary="Benches?", phase="voting")
+    closed = make_round(title="Old round", phase="closed")
+    make_proposal(open_round)
+    make_proposal(open_round)
+    make_round(title="Secret draft", phase="draft")
+    html = client.get("/", headers=EN).get_data(as_text=True)
+    assert "Station square" in html and "Benches?" in html and "2 proposals" in html
+    assert "Old round" in html and "0 proposals went to the council" in html
+    assert "Secret draft" not in html
+    assert f"/rounds/{closed.slug}/results" in html
+
+
+def test_round_page_shows_markdown_policy_and_links(client, make_round) -> None:  # noqa: ANN001
+    r = make_round(description="**bold** <script>x</script>", background_links=[
+        {"title": "Town plan", "url": "https://example.org/plan"},
+        {"title": "Evil", "url": "javascript:alert(1)"}])
+    html = client.get(f"/rounds/{r.slug}", headers=EN).get_data(as_text=True)
+    assert "<strong>bold</strong>" in html and "<script>x" not in html
+    assert "Town plan" in html and "javascript:" not in html
+    assert "at least 50% agree (with 90% confidence)" in html
+    assert "at least 20 people have voted" in html
+
+
+def test_draft_and_unknown_rounds_are_404(client, make_round) -> None:  # noqa: ANN001
+    assert client.get(f"/rounds/{make_round(phase='draft').slug}").status_code == 404
+    assert client.get("/rounds/nope").status_code == 404
+
+
+def test_vote_requires_login(client, make_round) -> None:  # noqa: ANN001
+    r = make_round()
+    response = client.get(f"/rounds/{r.slug}/vote")
+    assert response.status_code == 303 and "/auth/login" in response.headers["Location"]
+    response = client.post(f"/rounds/{r.slug}/vote", headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"].startswith("/auth/login")
+
+
+def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    user = login_as()
+    r = make_round(phase="voting")
+    a, b = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
+    page = client.get(f"/rounds/{r.slug}/vote", headers=EN)
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    shown = a if "First idea" in page.get_data(as_text=True) else b
+    other = b if shown is a else a
+    response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                           data={"proposal_id": shown.id, "value": "1"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html and 'id="vote-card"' in html
+    assert other.text in html and "Your vote was saved." in html
+    assert "HX-Request" in response.headers["Vary"]
+    participant = svc.participant_for(r, user, create=False)
+    assert svc.votes_of(participant) == {shown.id: 1}
+
+
+def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="voting")
+    p = make_proposal(r)
+    response = client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "-1"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/vote")
+    html = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "Your vote was saved." in html and "You have voted on every proposal" in html
+
+
+def test_change_vote_from_list(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="voting")
+    p = make_proposal(r, "Change me")
+    client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "1"})
+    response = client.post(f"/rounds/{r.slug}/vote",
+                           data={"proposal_id": p.id, "value": "0", "back": "proposals"})
+    assert response.headers["Location"].endswith("/proposals")
+    assert db.session.scalar(sa.select(Vote.value)) == 0
+    html = client.get(f"/rounds/{r.slug}/proposals", headers=EN).get_data(as_text=True)
+    assert "Your vote:" in html and 'aria-pressed="true"' in html
+    html = client.get(f"/rounds/{r.slug}/mine", headers=EN).get_data(as_text=True)
+    assert "Change me" in html
+
+
+def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="voting")
+    p = make_proposal(r)
+    response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                           data={"proposal_id": p.id, "value": "7"})
+    assert response.status_code == 400 and "agree" in response.get_data(as_text=True)
+    response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                           data={"proposal_id": "999999", "value": "1"})
+    assert response.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+
+
+def test_vote_in_closed_round_refused(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="closed")
+    p = make_proposal(r)
+    html = client.get(f"/rounds/{r.slug}/vote", headers=EN).get_data(as_text=True)
+    assert "closed for voting" in html
+    response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                           data={"proposal_id": p.id, "value": "1"})
+    assert response.status_code == 400 and "closed for voting" in response.get_data(as_text=True)
+    response = client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "1"})
+    assert response.status_code == 303
+    assert "closed for voting" in client.get(response.headers["Location"],
+                                             headers=EN).get_data(as_text=True)
+
+
+def test_ineligible_user_gets_403(client, login_as, make_round) -> None:  # noqa: ANN001
+    login_as(kind="e_citizen")
+    r = make_round(eligibility="residents")
+    response = client.get(f"/rounds/{r.slug}/vote", headers=EN)
+    assert response.status_code == 403 and "residents" in response.get_data(as_text=True)
+
+
+def test_propose_publishes_and_shows_counter(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="collecting")
+    html = client.get(f"/rounds/{r.slug}/propose", headers=EN).get_data(as_text=True)
+    assert 'maxlength="280"' in html and 'data-maxlength-counter="text-count"' in html
+    assert 'data-template="%d characters left"' in html
+    response = client.post(f"/rounds/{r.slug}/propose", data={"text": "Shade trees"})
+    assert response.status_code == 303
+    proposal = db.session.scalar(sa.select(Proposal))
+    assert proposal.status == "published"
+    assert db.session.scalar(sa.select(Vote.value)) == 1
+
+
+def test_propose_duplicate_links_existing(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="collecting")
+    existing = make_proposal(r, "Shade trees")
+    response = client.post(f"/rounds/{r.slug}/propose", data={"text": "shade  TREES!"},
+                           headers=EN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "already exists" in html
+    assert f"/rounds/{r.slug}/proposals/{existing.id}" in html
+    assert "shade  TREES!" in html  # nothing typed is lost
+
+
+def test_propose_bad_input(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="collecting")
+    response = client.post(f"/rounds/{r.slug}/propose", data={"text": ""}, headers=EN)
+    assert response.status_code == 400 and "Please write your proposal." in response.get_data(
+        as_text=True)
+    long_text = "x" * 281
+    response = client.post(f"/rounds/{r.slug}/propose", data={"text": long_text}, headers=EN)
+    assert response.status_code == 400 and "280" in response.get_data(as_text=True)
+    assert long_text in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+
+
+def test_propose_refused_in_voting_phase(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="voting")
+    response = client.post(f"/rounds/{r.slug}/propose", data={"text": "Late idea"}, headers=EN)
+    assert response.status_code == 400 and "not accepting proposals" in response.get_data(
+        as_text=True)
+
+
+def test_strict_round_shows_pending_and_rejection_reason(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    user = login_as()
+    r = make_round(moderation_mode="strict")
+    response = client.post(f"/rounds/{r.slug}/propose", data={"text": "Wait for me"})
+    assert response.headers["Location"].endswith("/mine")
+    html = client.get(f"/rounds/{r.slug}/mine", headers=EN).get_data(as_text=True)
+    assert "Pending" in html and "Wait for me" in html
+    rejected = make_proposal(r, "Rude words", status="rejected", rejection_reason="Insulting",
+                             author_id=svc.participant_for(r, user).id)
+    html = client.get(f"/rounds/{r.slug}/mine", headers=EN).get_data(as_text=True)
+    assert "Rejected" in html and "Insulting" in html
+    # pending proposals are visible to the author only
+    assert client.get(f"/rounds/{r.slug}/proposals/{rejected.id}").status_code == 200
+
+
+def test_report_requires_reason_then_saves(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    login_as()
+    r = make_round(phase="voting")
+    p = make_proposal(r)
+    url = f"/rounds/{r.slug}/proposals/{p.id}/report"
+    response = client.post(url, data={"reason": "  "}, headers=EN)
+    assert response.status_code == 400 and "Please say why" in response.get_data(as_text=True)
+    assert client.post(url, data={"reason": "Insulting"}).status_code == 303
+    response = client.post(url, data={"reason": "Again"}, headers=EN)
+    assert response.status_code == 409 and "already reported" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_report_needs_login(client, make_round) -> None:  # noqa: ANN001
+    r = make_round()
+    p = make_proposal(r)
+    response = client.post(f"/rounds/{r.slug}/proposals/{p.id}/report", data={"reason": "x"})
+    assert response.status_code == 303 and "/auth/login" in response.headers["Location"]
+
+
+def test_results_without_snapshot(client, make_round) -> None:  # noqa: ANN001
+    r = make_round()
+    html = client.get(f"/rounds/{r.slug}/results", headers=EN).get_data(as_text=True)
+    assert "No results yet" in html
+
+
+def test_results_hide_small_groups_and_mark_you(client, login_as, round_with_snapshot, db) -> None:  # noqa: ANN001
+    round_, proposals, participants, _snap = round_with_snapshot
+    user = login_as()
+    participants[0].user_id = user.id
+    db.session.commit()
+    html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
+    assert "Group 1" in html and "Group 2" in html and "Group 3" not in html
+    assert "Other" in html
+    assert "you are here" in html and "You are in group 1." in html
+    assert html.count('class="dot-other"') == 2
+    assert "agreement across groups: 72%" in html
+    assert "Mostly agree:" in html
+    assert "E-citizen" in html and "Resident" in html
+    assert "<table" in html and "style=" not in html
+
+
+def test_results_anonymous(client, round_with_snapshot) -> None:  # noqa: ANN001
+    round_, *_ = round_with_snapshot
+    response = client.get(f"/rounds/{round_.slug}/results", headers=EN)
+    assert response.status_code == 200 and "you are here" not in response.get_data(as_text=True)
+
+
+def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:  # noqa: ANN001
+    from deliberation.models import Escalation
+
+    round_, proposals, *_ = round_with_snapshot
+    db.session.add(Escalation(proposal_id=proposals[0].id, round_id=round_.id))
+    db.session.commit()
+    html = client.get(f"/rounds/{round_.slug}", headers=EN).get_data(as_text=True)
+    assert proposals[0].text in html and "Waiting for the council" in html
+
+
+def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:  # noqa: ANN001
+    r = make_round(phase="voting")
+    make_proposal(r, "Visible idea")
+    make_proposal(r, "Pending idea", status="pending")
+    make_participant(r)
+    html = client.get(f"/rounds/{r.slug}/proposals", headers=EN).get_data(as_text=True)
+    assert "Visible idea" in html and "Pending idea" not in html and 'name="value"' not in html
