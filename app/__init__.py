@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.facilitate import bp as facilitate_bp
     from app.main import bp as main_bp
     from app.rounds import bp as rounds_bp
 
@@ -113,6 +114,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(facilitate_bp, url_prefix="/facilitate")
+    from app.agenda import bp as agenda_bp
+
+    app.register_blueprint(agenda_bp, url_prefix="/agenda")
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
 
 
@@ -129,5 +137,27 @@ def register_commands(app: Flask) -> None:
 
 
 def start_background_runner(app: Flask) -> None:
-    """Hook for the embedded clustering runner (see deliberation/runner.py)."""
-    return None
+    """Embedded clustering runner (deliberation/runner.py) when CLUSTER_RUNNER == "thread".
+
+    The thread starts lazily with the first request this process serves, so CLI commands
+    (`flask db upgrade`, `flask worker`) and the reloader's watcher process never start it.
+    Web processes that share a database with `flask worker` processes set CLUSTER_RUNNER=off
+    (a thread per process would still be correct, thanks to the leases, just wasteful).
+    """
+    if app.config.get("CLUSTER_RUNNER", "off") != "thread":
+        return
+    import threading
+
+    lock = threading.Lock()
+    state: dict[str, Any] = {}
+
+    @app.before_request
+    def _start_runner_once() -> None:
+        if "thread" in state:
+            return
+        with lock:
+            if "thread" not in state:
+                from deliberation import runner
+
+                state["thread"], state["stop"] = runner.start_thread(app)
+                app.extensions["hiroba_runner"] = state

@@ -72,8 +72,10 @@ def _participant(round_: Round, create: bool = True):  # noqa: ANN202
     return participation.participant_for(round_, current_user, create=create)
 
 
-def _card_context(round_: Round, message: str | None = None, error: str | None = None) -> dict:
-    participant = _participant(round_, create=False)
+def _card_context(round_: Round, message: str | None = None, error: str | None = None,
+                  participant=None) -> dict:  # noqa: ANN001
+    if participant is None:
+        participant = _participant(round_, create=False)
     proposal = participation.next_proposal_for(round_, participant)
     voted = len(participation.votes_of(participant)) if participant else 0
     return {"round": round_, "proposal": proposal, "message": message, "error": error,
@@ -110,7 +112,8 @@ def cast(slug: str) -> Response:
     message = _("Your vote was saved.")
     if is_htmx():
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                       **_card_context(round_, message=message))
+                                       **_card_context(round_, message=message,
+                                                       participant=participant))
     flash(message, "success")
     return redirect(_back_url(round_, back), code=303)
 

@@ -133,6 +133,31 @@ def _parse_vote_value(value: Any) -> int:
 # --------------------------------------------------------------------------- voting
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE for votes, built once per dialect (the statement's
+    cache key is memoised, which keeps the busiest request cheap; issue 7)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(Vote).values({c: sa.bindparam(c) for c in (
+            "round_id", "participant_id", "proposal_id", "value", "created_at", "updated_at")})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Vote.participant_id, Vote.proposal_id],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        _UPSERTS[dialect] = stmt
+    return stmt
+
+
+_INSERT_EVENT = sa.insert(VoteEvent)
+
+
 def _upsert_vote(
     round_id: int, participant_id: int, proposal_id: int, value: int, now: datetime
 ) -> None:
@@ -146,16 +171,7 @@ def _upsert_vote(
         "updated_at": now,
     }
     if dialect in {"postgresql", "sqlite"}:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(Vote).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[Vote.participant_id, Vote.proposal_id],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-        )
-        db.session.execute(stmt)
+        db.session.execute(_upsert_statement(dialect), values)
         return
     # Other backends: insert, and on a unique violation update instead.
     try:
@@ -175,16 +191,10 @@ def record_vote(
     """Write the vote and its event without committing (shared with proposal submission)."""
     now = utcnow()
     _upsert_vote(round_.id, participant.id, proposal.id, value, now)
-    db.session.add(
-        VoteEvent(
-            round_id=round_.id,
-            participant_id=participant.id,
-            proposal_id=proposal.id,
-            value=value,
-            source=source,
-            created_at=now,
-        )
-    )
+    db.session.execute(_INSERT_EVENT, {
+        "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal.id,
+        "value": value, "source": source, "created_at": now,
+    })
     request_snapshot(round_)
 
 
@@ -206,19 +216,25 @@ def cast_vote(
     if proposal.status != "published":
         raise DomainError("This proposal is not open for voting.", status=proposal.status)
     check_accepts_votes(round_)
+    session = db.session()
     try:
         record_vote(round_, participant, proposal, parsed, source)
-        db.session.commit()
+        # Keep this request's objects loaded after the commit: they were just read or
+        # written, and re-loading user, round, participant and proposal would double the
+        # queries of the busiest request (issue 7, load benchmark).
+        session.expire_on_commit = False
+        session.commit()
     except Exception:
-        db.session.rollback()
+        session.rollback()
         raise
+    finally:
+        session.expire_on_commit = True
     vote = db.session.scalar(
-        sa.select(Vote).where(
-            Vote.participant_id == participant.id, Vote.proposal_id == proposal.id
-        )
+        sa.select(Vote)
+        .where(Vote.participant_id == participant.id, Vote.proposal_id == proposal.id)
+        .execution_options(populate_existing=True)
     )
     assert vote is not None
-    db.session.refresh(vote)
     return vote
 
 
@@ -386,21 +402,17 @@ def next_proposal_for(
     proposal id as a string); proposals without a priority get 1, and proposals newer
     than the snapshot are boosted so that they collect votes quickly.
     """
-    stmt = sa.select(Proposal).where(
+    # Only ids and times here (no ORM objects for every candidate); the pick is loaded last.
+    stmt = sa.select(Proposal.id, Proposal.created_at).where(
         Proposal.round_id == round_.id, Proposal.status == "published"
     )
     if participant is not None:
         voted = sa.select(Vote.proposal_id).where(Vote.participant_id == participant.id)
         stmt = stmt.where(Proposal.id.not_in(voted))
-    candidates = list(db.session.scalars(stmt.order_by(Proposal.id)))
+    candidates = db.session.execute(stmt.order_by(Proposal.id)).all()
     if not candidates:
         return None
-    snapshot = latest_snapshot(round_.id)
-    priorities: dict[str, Any] = {}
-    snapshot_time = None
-    if snapshot is not None:
-        priorities = (snapshot.statistics or {}).get("priorities") or {}
-        snapshot_time = snapshot.created_at
+    priorities, snapshot_time = _latest_priorities(round_.id)
     weights = []
     for proposal in candidates:
         weight = _as_weight(priorities.get(str(proposal.id)))
@@ -409,8 +421,40 @@ def next_proposal_for(
         weights.append(weight)
     rng = rng or random.SystemRandom()
     if sum(weights) <= 0:
-        return rng.choice(candidates)
-    return rng.choices(candidates, weights=weights, k=1)[0]
+        chosen = rng.choice(candidates)
+    else:
+        chosen = rng.choices(candidates, weights=weights, k=1)[0]
+    return db.session.get(Proposal, chosen.id)
+
+
+_PRIORITIES_CACHE: dict[tuple[int, int, datetime], dict[str, Any]] = {}
+_PRIORITIES_CACHE_SIZE = 64
+
+
+def _latest_priorities(round_id: int) -> tuple[dict[str, Any], datetime | None]:
+    """Priorities of the round's latest snapshot and its time, ({}, None) without one.
+
+    Snapshots never change once written, so their priorities are cached by snapshot id:
+    the vote card then reads one small row instead of the snapshot's JSON (issue 7).
+    """
+    row = db.session.execute(
+        sa.select(ClusterSnapshot.id, ClusterSnapshot.created_at)
+        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return {}, None
+    key = (row.id, round_id, row.created_at)  # ids can be reused after a database reset
+    priorities = _PRIORITIES_CACHE.get(key)
+    if priorities is None:
+        statistics = db.session.scalar(
+            sa.select(ClusterSnapshot.statistics).where(ClusterSnapshot.id == row.id))
+        priorities = dict((statistics or {}).get("priorities") or {})
+        if len(_PRIORITIES_CACHE) >= _PRIORITIES_CACHE_SIZE:
+            _PRIORITIES_CACHE.pop(next(iter(_PRIORITIES_CACHE)))
+        _PRIORITIES_CACHE[key] = priorities
+    return priorities, row.created_at
 
 
 def _as_weight(value: Any) -> float:

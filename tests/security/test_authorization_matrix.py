@@ -71,6 +71,34 @@ MATRIX: dict[str, Access] = {
     "api.agenda": Access(ANONYMOUS),
     "api.vote": Access(CITIZEN),
     "api.propose": Access(CITIZEN),
+    "health.healthz": Access(ANONYMOUS),
+    "agenda.public_index": Access(ANONYMOUS),
+    "agenda.public_item": Access(ANONYMOUS),
+    "agenda.mark_seen": Access(ANONYMOUS),
+    "agenda.open_data": Access(ANONYMOUS, note="404 unless the round enables open data"),
+    "agenda.council_index": Access(COUNCIL),
+    "agenda.council_item": Access(COUNCIL),
+    "agenda.update_response": Access(COUNCIL),
+    "agenda.item_dossier": Access(COUNCIL),
+    "agenda.round_dossier": Access(COUNCIL),
+    "agenda.council_export": Access(COUNCIL, args={"fmt": "csv"}),
+    "agenda.manual_escalation": Access(FACILITATOR),
+    "agenda.withdraw": Access(FACILITATOR),
+    "facilitate.rounds": Access(FACILITATOR),
+    "facilitate.new_round": Access(FACILITATOR),
+    "facilitate.round_detail": Access(FACILITATOR),
+    "facilitate.edit_round": Access(FACILITATOR),
+    "facilitate.change_phase": Access(FACILITATOR),
+    "facilitate.seeds": Access(FACILITATOR),
+    "facilitate.polis_upload": Access(FACILITATOR),
+    "facilitate.moderation_queue": Access(FACILITATOR),
+    "facilitate.audit_all": Access(FACILITATOR),
+    "facilitate.audit_round": Access(FACILITATOR),
+    "facilitate.assisted": Access(FACILITATOR),
+    "facilitate.assisted_votes": Access(FACILITATOR),
+    "facilitate.present": Access(FACILITATOR),
+    "facilitate.dashboard_all": Access(FACILITATOR),
+    "facilitate.dashboard_round": Access(FACILITATOR),
     "admin.users": Access(ADMIN),
     "admin.set_role": Access(ADMIN),
 }
@@ -78,10 +106,26 @@ MATRIX: dict[str, Access] = {
 
 def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     """Fill a rule's URL arguments from fixture objects (created here, per test)."""
-    round_ = factories.make_round(phase="voting")
+    from deliberation.database import db
+    from datetime import timedelta
+
+    from deliberation.models import Escalation, OfficialResponse
+    from deliberation.models._common import utcnow
+
+    round_ = factories.make_round(phase="voting", open_data_enabled=True)
     proposal = factories.make_proposal(round_)
     user = quick_user()
+    assisted = factories.make_participant(round_, source="assisted", label="workshop")
+    escalation = Escalation(proposal_id=proposal.id, round_id=round_.id, kind="manual",
+                            reason="test")
+    db.session.add(escalation)
+    db.session.flush()
+    db.session.add(OfficialResponse(escalation_id=escalation.id, status="received",
+                                    due_at=utcnow() + timedelta(days=60)))
+    db.session.commit()
     known: dict[str, Any] = {
+        "escalation_id": escalation.id,
+        "participant_id": assisted.id,
         "slug": round_.slug,
         "round_slug": round_.slug,
         "round_id": round_.id,

@@ -1,0 +1,61 @@
+"""Forms for the council's response workflow and facilitators' manual escalation."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "under_review": _l("Under review"),
+    "answered": _l("Answered"),
+}
+OUTCOME_LABELS = {
+    "adopted": _l("Adopted"),
+    "partly_adopted": _l("Partly adopted"),
+    "not_adopted": _l("Not adopted"),
+}
+LAYER_LABELS = {
+    "vision": _l("Vision"),
+    "management_guideline": _l("Management guideline"),
+    "sector_plan": _l("Sector plan"),
+}
+
+
+def _choices(labels: dict, empty=None) -> list[SelectChoice]:  # noqa: ANN001
+    head = [SelectChoice("", empty)] if empty is not None else []
+    return head + [SelectChoice(value, label) for value, label in labels.items()]
+
+
+class ResponseForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS))
+    outcome = SelectField(_l("Outcome"), choices=_choices(OUTCOME_LABELS,
+                                                                   _l("(none yet)")), default="")
+    reasons = TextAreaField(_l("Reasons for the outcome"), validators=[Length(max=10000)])
+    answer = TextAreaField(_l("Public answer"), validators=[Length(max=20000)])
+    department = StringField(_l("Responsible department"), validators=[Length(max=200)])
+    plan_theme = StringField(_l("Municipal plan theme"), validators=[Length(max=200)])
+    plan_layer = SelectField(_l("Plan layer"), choices=_choices(LAYER_LABELS, _l("(none)")),
+                             default="")
+    due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
+                                validators=[Optional()])
+
+    def due_at_utc(self):  # noqa: ANN201
+        value = self.due_at.data
+        return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ManualEscalationForm(FlaskForm):
+    proposal_id = SelectField(_l("Proposal"), coerce=int)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,272 @@
+"""Policy agenda pages: public list and items, the council's workflow, dossiers, exports,
+facilitators' manual escalation and withdrawal, and the open-data download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from app.agenda import bp
+from app.agenda.charts import group_bars
+from app.agenda.cli import render_export
+from app.agenda.forms import (
+    LAYER_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    ManualEscalationForm,
+    ReasonForm,
+    ResponseForm,
+)
+from app.authz import council_required, facilitator_required
+from app.htmx import render_page_or_fragment
+from deliberation import escalation as engine
+from deliberation import threshold
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import Escalation, Proposal, Round
+from deliberation.services import agenda as service
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+@bp.app_context_processor
+def agenda_globals() -> dict[str, Any]:
+    def new_answers() -> list[Escalation]:
+        if not current_user.is_authenticated:
+            return []
+        return service.new_answers_for(current_user)
+
+    return {"agenda_new_answers": new_answers, "STATUS_LABELS": STATUS_LABELS,
+            "OUTCOME_LABELS": OUTCOME_LABELS, "LAYER_LABELS": LAYER_LABELS}
+
+
+def _filters() -> dict[str, Any]:
+    sort = request.args.get("sort", "date")
+    return {"round_slug": request.args.get("round") or None,
+            "status": request.args.get("status") or None,
+            "theme": request.args.get("theme") or None,
+            "sort": sort if sort in service.SORTS else "date"}
+
+
+def _evidence(item: service.AgendaItem) -> dict[str, Any]:
+    ev = item.escalation.evidence or {}
+    policy = ev.get("policy") or item.escalation.round.policy
+    groups = ev.get("groups", [])
+    current = item.current
+    return {
+        "frozen": group_bars(groups, float(policy.get("min_group_agree", 0.5))),
+        "current": (group_bars([g.__dict__ for g in current.groups],
+                               float(policy.get("min_group_agree", 0.5)))
+                    if current is not None else None),
+        "policy": policy,
+        "explain": threshold.explain(policy),
+        "snapshot": ev.get("snapshot"),
+    }
+
+
+def _round_choices() -> list[Round]:
+    return list(db.session.scalars(sa.select(Round).where(Round.phase != "draft")
+                                   .order_by(Round.created_at.desc())))
+
+
+# ---------------------------------------------------------------- public
+
+@bp.route("/")
+def public_index() -> Response:
+    filters = _filters()
+    filters["theme"] = None
+    items = service.list_items(public_only=True, **filters)
+    return render_page_or_fragment("agenda/public_index.html", "agenda/_public_list.html",
+                                   items=items, filters=filters, rounds=_round_choices(),
+                                   statuses=STATUS_LABELS)
+
+
+@bp.route("/items/<int:escalation_id>")
+def public_item(escalation_id: int) -> str:
+    item = service.get_item(escalation_id)
+    if not item.escalation.round.is_public:
+        abort(404)
+    if current_user.is_authenticated:
+        service.mark_seen(current_user, [escalation_id])
+    return render_template("agenda/public_item.html", item=item, evidence=_evidence(item),
+                           overdue=item.overdue)
+
+
+@bp.route("/seen", methods=["POST"])
+def mark_seen() -> Response:
+    if current_user.is_authenticated:
+        service.mark_seen(current_user)
+    return _see_other("agenda.public_index")
+
+
+@bp.route("/rounds/<slug>/open-data.zip")
+def open_data(slug: str) -> Response:
+    from deliberation import polis_export
+
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None or not round_.is_public:
+        abort(404)
+    if not round_.open_data_enabled:
+        abort(404)
+    data = polis_export.export_zip(round_.id)
+    return Response(data, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{round_.slug}-polis-export.zip"'})
+
+
+# ---------------------------------------------------------------- council
+
+@bp.route("/council/")
+@council_required
+def council_index() -> Response:
+    filters = _filters()
+    items = service.list_items(**filters)
+    return render_page_or_fragment("agenda/council_index.html", "agenda/_council_list.html",
+                                   items=items, filters=filters, rounds=_round_choices(),
+                                   themes=service.themes(), statuses=STATUS_LABELS)
+
+
+def _council_item(escalation_id: int, form: ResponseForm | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    item = service.get_item(escalation_id)
+    resp = item.response
+    if form is None:
+        form = ResponseForm(data={
+            "status": resp.status, "outcome": resp.outcome or "", "reasons": resp.reasons,
+            "answer": resp.answer, "department": resp.department,
+            "plan_theme": resp.plan_theme, "plan_layer": resp.plan_layer or "",
+            "due_at": resp.due_at.astimezone(_tokyo()).replace(tzinfo=None),
+        })
+    return render_template(
+        "agenda/council_item.html", item=item, evidence=_evidence(item), form=form,
+        history=service.history(item.escalation),
+        representative=service.representative(item.escalation)), status
+
+
+def _tokyo():  # noqa: ANN202
+    from app.agenda.forms import TOKYO
+
+    return TOKYO
+
+
+@bp.route("/council/items/<int:escalation_id>")
+@council_required
+def council_item(escalation_id: int) -> tuple[str, int]:
+    return _council_item(escalation_id)
+
+
+@bp.route("/council/items/<int:escalation_id>/response", methods=["POST"])
+@council_required
+def update_response(escalation_id: int) -> Response | tuple[str, int]:
+    form = ResponseForm()
+    if not form.validate_on_submit():
+        return _council_item(escalation_id, form, 400)
+    try:
+        service.update_response(
+            escalation_id, actor=current_user, status=form.status.data,
+            outcome=form.outcome.data, reasons=form.reasons.data, answer=form.answer.data,
+            department=form.department.data, plan_theme=form.plan_theme.data,
+            plan_layer=form.plan_layer.data, due_at=form.due_at_utc())
+    except DomainError as error:
+        target = getattr(form, str(error.context.get("field", "")), None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*list(target.errors), error.message]
+        else:
+            flash(error.message, "error")
+        return _council_item(escalation_id, form, 400)
+    flash(_("The response was saved."), "success")
+    return _see_other("agenda.council_item", escalation_id=escalation_id)
+
+
+@bp.route("/council/items/<int:escalation_id>/dossier")
+@council_required
+def item_dossier(escalation_id: int) -> str:
+    item = service.get_item(escalation_id)
+    return render_template("agenda/dossier.html", items=[item],
+                           evidences={item.escalation.id: _evidence(item)},
+                           title=item.escalation.proposal.text[:80])
+
+
+@bp.route("/council/rounds/<slug>/dossier")
+@council_required
+def round_dossier(slug: str) -> str:
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        abort(404)
+    items = service.list_items(round_slug=slug, include_withdrawn=False)
+    return render_template("agenda/dossier.html", items=items, round=round_,
+                           evidences={i.escalation.id: _evidence(i) for i in items},
+                           title=round_.title)
+
+
+@bp.route("/council/export.<fmt>")
+@council_required
+def council_export(fmt: str) -> Response:
+    if fmt not in ("csv", "json"):
+        abort(404)
+    try:
+        rows = service.export_rows(request.args.get("round") or None)
+    except DomainError as error:
+        abort(404, error.message)
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return Response(render_export(rows, fmt), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="agenda.{fmt}"'})
+
+
+# ---------------------------------------------------------------- facilitators
+
+@bp.route("/manage/rounds/<slug>/escalate", methods=["GET", "POST"])
+@facilitator_required
+def manual_escalation(slug: str) -> Response | tuple[str, int]:
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        abort(404)
+    candidates = db.session.scalars(
+        sa.select(Proposal).where(Proposal.round_id == round_.id,
+                                  Proposal.status == "published",
+                                  ~sa.exists().where(Escalation.proposal_id == Proposal.id))
+        .order_by(Proposal.id)).all()
+    form = ManualEscalationForm()
+    form.proposal_id.choices = [SelectChoice(p.id, p.text[:120]) for p in candidates]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                esc = engine.escalate_manually(form.proposal_id.data, actor=current_user,
+                                               reason=form.reason.data)
+            except DomainError as error:
+                flash(error.message, "error")
+                status = 400
+            else:
+                flash(_("The proposal was put on the policy agenda."), "success")
+                return _see_other("agenda.public_item", escalation_id=esc.id)
+        else:
+            status = 400
+    return render_template("agenda/manual_escalation.html", form=form, round=round_), status
+
+
+@bp.route("/manage/items/<int:escalation_id>/withdraw", methods=["GET", "POST"])
+@facilitator_required
+def withdraw(escalation_id: int) -> Response | tuple[str, int]:
+    item = service.get_item(escalation_id)
+    form = ReasonForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                engine.withdraw(escalation_id, actor=current_user, reason=form.reason.data)
+            except DomainError as error:
+                flash(error.message, "error")
+                status = 400
+            else:
+                flash(_("The escalation was withdrawn."), "success")
+                return _see_other("agenda.public_item", escalation_id=escalation_id)
+        else:
+            status = 400
+    return render_template("agenda/withdraw.html", form=form, item=item), status

@@ -1,0 +1,582 @@
+"""Load benchmark: concurrent voters through the real HTTP endpoints (issue 7).
+
+    python bench/web_load.py                      # SQLite, and PostgreSQL if available
+    python bench/web_load.py --db postgres --voters 200 --duration 20
+
+Loopback only (127.0.0.1), bounded in time and count, stops by itself. For each database:
+
+1. a fresh database (SQLite in a temporary directory; PostgreSQL: a separate database
+   ``hiroba_bench`` on the server of ``scripts/postgres.sh start``), schema via
+   ``create_all``, a "voting" round with ``--proposals`` proposals, ``--background``
+   imported participants with random votes (so the round has ~2,000 participants for the
+   clustering worker), and ``--voters`` accounts;
+2. gunicorn (``--workers`` x ``--threads`` gthread, CLUSTER_RUNNER=off) and one
+   ``flask worker`` process;
+3. every voter logs in through ``/auth/login`` (CSRF token from the form) and opens
+   ``/rounds/<slug>/vote`` (CSRF token for htmx from ``hx-headers``);
+4. ceiling: ``--clients`` threads GET ``/healthz`` for ``--ceiling-seconds``;
+5. ``--clients`` threads vote (htmx POST with X-CSRFToken, each voter owned by one
+   thread, so its votes are sequential) for ``--duration`` seconds, while a poller records
+   when snapshots become visible;
+6. checks the database: lost votes (acknowledged but missing or different in ``votes`` /
+   ``vote_events``) and snapshot freshness (time from a vote's acknowledgement until a
+   snapshot with ``last_vote_event_id`` >= that vote's event is visible).
+
+Per-client-address rate limits are raised for the run (every client is 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+PASSWORD = "bench password 123"  # noqa: S105
+SLUG = "bench"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+CSRF_HEADER = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
+HARD_TIMEOUT = 600  # seconds: the whole run per database never exceeds this
+
+
+# ----------------------------------------------------------------------------- database
+
+
+def fresh_database(kind: str, tmp: Path) -> str | None:
+    if kind == "sqlite":
+        return "sqlite:///" + str(tmp / "bench.sqlite3")
+    script = REPO / "scripts" / "postgres.sh"
+    try:
+        url = subprocess.run([str(script), "start"], check=True, capture_output=True,
+                             text=True, timeout=120).stdout.strip().splitlines()[-1]
+    except (subprocess.SubprocessError, OSError, IndexError) as error:
+        print(f"postgres: not available ({error}); skipped")
+        return None
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    conninfo = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS hiroba_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE hiroba_bench")
+    return base + "/hiroba_bench"
+
+
+def seed(url: str, voters: int, proposals: int, background: int, votes_each: int) -> None:
+    os.environ["DATABASE_URL"] = url
+    import sqlalchemy as sa
+    from werkzeug.security import generate_password_hash
+
+    from app import create_app
+    from deliberation.database import db
+    from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+    from deliberation.models._common import utcnow
+    from deliberation.text import text_key
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CLUSTER_RUNNER": "off"})
+    rng = random.Random(7)
+    with app.app_context():
+        db.create_all()
+        now = utcnow()
+        round_ = Round(slug=SLUG, title="Bench round", phase="voting")
+        db.session.add(round_)
+        db.session.flush()
+        rid = round_.id
+        db.session.execute(sa.insert(Proposal), [
+            {"round_id": rid, "text": f"Bench proposal {i}", "text_key": text_key(
+                f"Bench proposal {i}"), "status": "published", "created_at": now}
+            for i in range(proposals)])
+        pids = list(db.session.scalars(sa.select(Proposal.id).where(Proposal.round_id == rid)))
+        pw_hash = generate_password_hash(PASSWORD)
+        db.session.execute(sa.insert(User), [
+            {"email": f"voter{i}@bench.example", "password_hash": pw_hash,
+             "display_name": f"Voter {i}", "role": "citizen", "kind": "resident",
+             "consent_version": app.config["CONSENT_VERSION"], "consented_at": now,
+             "session_nonce": f"n{i}", "created_at": now}
+            for i in range(voters)])
+        db.session.execute(sa.insert(Participant), [
+            {"round_id": rid, "source": "import", "kind": "unknown", "external_id": str(i),
+             "created_at": now} for i in range(background)])
+        parts = list(db.session.scalars(sa.select(Participant.id).where(
+            Participant.round_id == rid)))
+        votes = []
+        for i, part in enumerate(parts):
+            opinion = i % 3
+            for pid in rng.sample(pids, min(votes_each, len(pids))):
+                lean = 1 if (pid + opinion) % 3 == 0 else -1 if (pid + opinion) % 3 == 1 else 0
+                value = lean if rng.random() < 0.8 else rng.choice((-1, 0, 1))
+                votes.append({"round_id": rid, "participant_id": part, "proposal_id": pid,
+                              "value": value, "created_at": now})
+        if votes:
+            db.session.execute(sa.insert(Vote), [{**v, "updated_at": now} for v in votes])
+            db.session.execute(sa.insert(VoteEvent), [{**v, "source": "import"} for v in votes])
+        db.session.commit()
+        db.engine.dispose()
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(url: str, min_interval: float) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HIROBA_ENV": "production", "SECRET_KEY": "bench-only-secret",
+        "SESSION_COOKIE_SECURE": "0", "PROXY_FIX": "0", "DATABASE_URL": url,
+        "CLUSTER_RUNNER": "off", "CLUSTER_MIN_INTERVAL": str(min_interval),
+        "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi.py",
+        "LOGIN_RATE_LIMIT": "100000 per minute", "VOTE_RATE_LIMIT": "1000000 per minute",
+        "POST_RATE_LIMIT": "100000 per minute",
+    }
+
+
+def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_ready(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not become ready")
+
+
+# ----------------------------------------------------------------------------- clients
+
+
+@dataclass
+class Voter:
+    email: str
+    cookie: str = ""
+    csrf: str = ""
+    todo: list[int] = field(default_factory=list)
+    acked: list[tuple[int, int, float]] = field(default_factory=list)  # proposal, value, t
+
+
+class Client:
+    """A keep-alive HTTP/1.1 connection with just enough cookie handling."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method: str, path: str, *, body: str | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                response = self.conn.getresponse()
+                data = response.read().decode()
+                cookies = response.headers.get_all("Set-Cookie") or []
+                return response.status, {"set-cookie": ";;".join(cookies),
+                                         "location": response.headers.get("Location", "")}, data
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection: reconnect once (a POST
+                # that never reached the server is safe to resend).
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _merge_cookie(current: str, set_cookie: str) -> str:
+    jar = dict(part.split("=", 1) for part in current.split("; ") if "=" in part)
+    for item in set_cookie.split(";;"):
+        if "=" in item:
+            name, value = item.split(";", 1)[0].split("=", 1)
+            jar[name.strip()] = value
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def login(port: int, voter: Voter) -> None:
+    client = Client(port)
+    status, headers, body = client.request("GET", "/auth/login")
+    voter.cookie = _merge_cookie("", headers["set-cookie"])
+    match = CSRF_INPUT.search(body)
+    if status != 200 or not match:
+        raise RuntimeError(f"login page: {status}")
+    token = match.group(1) or match.group(2)
+    form = urlencode({"csrf_token": token, "email": voter.email, "password": PASSWORD})
+    status, headers, _ = client.request("POST", "/auth/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": voter.cookie})
+    voter.cookie = _merge_cookie(voter.cookie, headers["set-cookie"])
+    if status not in (302, 303):
+        raise RuntimeError(f"login of {voter.email}: HTTP {status}")
+    status, headers, body = client.request("GET", f"/rounds/{SLUG}/vote",
+                                           headers={"Cookie": voter.cookie})
+    voter.cookie = _merge_cookie(voter.cookie, headers["set-cookie"])
+    match = CSRF_HEADER.search(body)
+    if status != 200 or not match:
+        raise RuntimeError(f"vote page for {voter.email}: HTTP {status}")
+    voter.csrf = match.group(1)
+
+
+def parallel(n: int, target, *args) -> None:  # noqa: ANN001,ANN002
+    threads = [threading.Thread(target=target, args=(i, *args), daemon=True) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=HARD_TIMEOUT)
+
+
+def ceiling(port: int, clients: int, seconds: float) -> tuple[int, int, list[float]]:
+    counts, errors, latencies = [0] * clients, [0] * clients, [[] for _ in range(clients)]
+    deadline = time.monotonic() + seconds
+
+    def work(i: int) -> None:
+        client = Client(port)
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            try:
+                status, _, _ = client.request("GET", "/healthz")
+            except OSError:
+                status = 0
+            latencies[i].append(time.perf_counter() - t0)
+            counts[i] += 1
+            errors[i] += status != 200
+
+    parallel(clients, work)
+    return sum(counts), sum(errors), [x for xs in latencies for x in xs]
+
+
+def vote_load(port: int, voters: list[Voter], clients: int, seconds: float, max_votes: int,
+              ) -> tuple[int, list[float], list[str]]:
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    sent = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    rng = random.Random(11)
+
+    def work(i: int) -> None:
+        mine = voters[i::clients]
+        client = Client(port)
+        k = 0
+        while time.monotonic() < deadline and mine:
+            with lock:
+                if sent[0] >= max_votes:
+                    return
+                sent[0] += 1
+            voter = mine[k % len(mine)]
+            k += 1
+            if not voter.todo:
+                continue
+            proposal = voter.todo.pop()
+            value = rng.choice((-1, 0, 1))
+            body = urlencode({"proposal_id": proposal, "value": value})
+            t0 = time.perf_counter()
+            try:
+                status, headers, _text = client.request("POST", f"/rounds/{SLUG}/vote",
+                                                         body=body, headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": voter.cookie, "X-CSRFToken": voter.csrf, "HX-Request": "true"})
+            except OSError as error:
+                with lock:
+                    errors.append(type(error).__name__)
+                continue
+            latencies[i].append(time.perf_counter() - t0)
+            if status == 200:
+                voter.acked.append((proposal, value, time.time()))
+                if headers["set-cookie"]:
+                    voter.cookie = _merge_cookie(voter.cookie, headers["set-cookie"])
+            else:
+                with lock:
+                    errors.append(f"HTTP {status}")
+
+    parallel(clients, work)
+    return sum(len(x) for x in latencies), [x for xs in latencies for x in xs], errors
+
+
+class SnapshotPoller(threading.Thread):
+    """Records (wall time, highest last_vote_event_id of an ok snapshot) as they appear."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(url)
+        self.seen: list[tuple[float, int]] = []
+        self.stop_event = threading.Event()
+
+    def covered(self) -> int:
+        return self.seen[-1][1] if self.seen else -1
+
+    def run(self) -> None:
+        import sqlalchemy as sa
+
+        query = sa.text("SELECT max(last_vote_event_id) FROM cluster_snapshots s JOIN rounds r "
+                        "ON r.id = s.round_id WHERE r.slug = :slug AND s.status = 'ok'")
+        while not self.stop_event.is_set():
+            try:
+                with self.engine.connect() as conn:
+                    value = conn.execute(query, {"slug": SLUG}).scalar()
+                if value is not None and value > self.covered():
+                    self.seen.append((time.time(), int(value)))
+            except Exception as error:  # noqa: BLE001
+                print(f"  poller: {type(error).__name__}: {error}")
+            self.stop_event.wait(0.1)
+        self.engine.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def check_votes(url: str, voters: list[Voter]) -> tuple[int, dict[tuple[int, int], list[int]]]:
+    """Lost votes, and the event ids of each voter's acknowledged votes (in order)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        users = dict(conn.execute(sa.text(
+            "SELECT u.email, p.id FROM users u JOIN participants p ON p.user_id = u.id "
+            "JOIN rounds r ON r.id = p.round_id WHERE r.slug = :slug"), {"slug": SLUG}).all())
+        finals = {(r[0], r[1]): r[2] for r in conn.execute(sa.text(
+            "SELECT participant_id, proposal_id, value FROM votes"))}
+        events: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for eid, part, prop, value in conn.execute(sa.text(
+                "SELECT id, participant_id, proposal_id, value FROM vote_events "
+                "WHERE source = 'web' ORDER BY id")):
+            events[(part, prop)].append((eid, value))
+    engine.dispose()
+    lost = 0
+    acked_events: dict[tuple[int, int], list[int]] = {}
+    for voter in voters:
+        part = users.get(voter.email)
+        for proposal, value, _ in voter.acked:
+            key = (part, proposal)
+            evs = events.get(key, [])
+            acked_events.setdefault(key, [])
+            index = len(acked_events[key])
+            if index >= len(evs) or evs[index][1] != value:
+                lost += 1
+                acked_events[key].append(-1)
+            else:
+                acked_events[key].append(evs[index][0])
+        last = {}
+        for proposal, value, _ in voter.acked:
+            last[proposal] = value
+        lost += sum(1 for proposal, value in last.items() if finals.get((part, proposal)) != value)
+    return lost, acked_events
+
+
+def freshness(voters: list[Voter], users: dict[str, int], acked_events, seen) -> list[float]:  # noqa: ANN001
+    delays = []
+    for voter in voters:
+        part = users[voter.email]
+        index: dict[int, int] = defaultdict(int)
+        for proposal, _value, t_ack in voter.acked:
+            eid = acked_events[(part, proposal)][index[proposal]]
+            index[proposal] += 1
+            visible = next((t for t, covered in seen if covered >= eid), None)
+            delays.append(float("inf") if visible is None else max(0.0, visible - t_ack))
+    return delays
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def run(kind: str, args: argparse.Namespace) -> dict | None:
+    tmp = Path(tempfile.mkdtemp(prefix=f"hiroba-bench-{kind}-"))
+    url = fresh_database(kind, tmp)
+    if url is None:
+        return None
+    print(f"== {kind}: seeding {args.voters} voters, {args.proposals} proposals, "
+          f"{args.background} background participants")
+    seed(url, args.voters, args.proposals, args.background, args.background_votes)
+    port = free_port()
+    env = server_env(url, args.min_interval)
+    venv_bin = Path(sys.executable).parent
+    web = worker = None
+    poller = SnapshotPoller(url)
+    try:
+        web = start([str(venv_bin / "gunicorn"), "--workers", str(args.workers),
+                     "--worker-class", args.worker_class, "--threads", str(args.threads),
+                     "--bind", f"127.0.0.1:{port}", "--backlog", "512", "wsgi:app"],
+                    env, tmp / "gunicorn.log")
+        worker = start([str(venv_bin / "flask"), "worker"], env, tmp / "worker.log")
+        wait_ready(port)
+        voters = [Voter(email=f"voter{i}@bench.example") for i in range(args.voters)]
+        t0 = time.monotonic()
+        login_errors: list[str] = []
+
+        def do_login(i: int) -> None:
+            for voter in voters[i::8]:
+                try:
+                    login(port, voter)
+                except Exception as error:  # noqa: BLE001
+                    login_errors.append(str(error))
+
+        parallel(8, do_login)
+        print(f"  logged in {args.voters - len(login_errors)} voters over HTTP in "
+              f"{time.monotonic() - t0:.1f}s ({len(login_errors)} errors)")
+        voters = [v for v in voters if v.csrf]
+        rng = random.Random(3)
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            pids = list(conn.execute(sa.text(
+                "SELECT p.id FROM proposals p JOIN rounds r ON r.id = p.round_id "
+                "WHERE r.slug = :slug"), {"slug": SLUG}).scalars())
+        engine.dispose()
+        for voter in voters:
+            voter.todo = rng.sample(pids, len(pids))
+
+        n_ceiling, ceiling_errors, ceiling_lat = ceiling(port, args.clients,
+                                                         args.ceiling_seconds)
+        ceiling_rps = n_ceiling / args.ceiling_seconds
+        print(f"  ceiling GET /healthz: {ceiling_rps:.0f} req/s, p95 "
+              f"{percentile(ceiling_lat, 95) * 1000:.1f} ms, {ceiling_errors} errors")
+
+        poller.start()
+        t_start = time.monotonic()
+        n_votes, latencies, errors = vote_load(port, voters, args.clients, args.duration,
+                                               args.max_votes)
+        elapsed = time.monotonic() - t_start
+        acked = sum(len(v.acked) for v in voters)
+        votes_per_s = acked / elapsed
+        print(f"  votes: {acked} acknowledged in {elapsed:.1f}s = {votes_per_s:.0f} votes/s; "
+              f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p95 "
+              f"{percentile(latencies, 95) * 1000:.1f} ms, p99 "
+              f"{percentile(latencies, 99) * 1000:.1f} ms; {len(errors)} errors "
+              f"{sorted(set(errors))[:5]}")
+        lost, acked_events = check_votes(url, voters)
+        # Let the worker catch up (bounded) so freshness is measured for every vote.
+        last_event = max((e for evs in acked_events.values() for e in evs), default=-1)
+        deadline = time.monotonic() + args.catch_up
+        while poller.covered() < last_event and time.monotonic() < deadline:
+            time.sleep(0.2)
+        poller.stop_event.set()
+        poller.join(5)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            users = dict(conn.execute(sa.text(
+                "SELECT u.email, p.id FROM users u JOIN participants p ON p.user_id = u.id"
+            )).all())
+            snapshots = conn.execute(sa.text(
+                "SELECT count(*), avg(duration_ms), max(n_participants) FROM cluster_snapshots "
+                "WHERE status = 'ok'")).one()
+            failed = conn.execute(sa.text(
+                "SELECT count(*) FROM cluster_snapshots WHERE status = 'failed'")).scalar()
+        engine.dispose()
+        delays = freshness(voters, users, acked_events, poller.seen)
+        finite = [d for d in delays if d != float("inf")]
+        print(f"  snapshots: {snapshots[0]} ok ({failed} failed), mean compute "
+              f"{(snapshots[1] or 0) / 1000:.2f}s, {snapshots[2]} participants; freshness "
+              f"p50 {percentile(delays, 50):.1f}s p95 {percentile(delays, 95):.1f}s "
+              f"({len(delays) - len(finite)} votes never in a snapshot)")
+        print(f"  lost votes: {lost}")
+        result = {
+            "database": kind, "voters": len(voters), "clients": args.clients,
+            "gunicorn": f"{args.workers}x{args.threads} {args.worker_class}",
+            "votes": acked, "votes_per_s": round(votes_per_s, 1),
+            "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+            "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+            "errors": len(errors), "lost_votes": lost,
+            "ceiling_rps": round(ceiling_rps, 1), "ceiling_errors": ceiling_errors,
+            "ratio_to_ceiling": round(votes_per_s / ceiling_rps, 2) if ceiling_rps else None,
+            "snapshots_ok": snapshots[0], "snapshots_failed": failed,
+            "freshness_p50_s": round(percentile(delays, 50), 2),
+            "freshness_p95_s": round(percentile(delays, 95), 2),
+            "never_fresh": len(delays) - len(finite),
+        }
+        return result
+    finally:
+        poller.stop_event.set()
+        stop(web)
+        stop(worker)
+        if args.keep:
+            print(f"  logs and database kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--voters", type=int, default=200)
+    parser.add_argument("--proposals", type=int, default=100)
+    parser.add_argument("--background", type=int, default=1800,
+                        help="imported participants with votes (round size ~ voters + this)")
+    parser.add_argument("--background-votes", type=int, default=30)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--ceiling-seconds", type=float, default=5.0)
+    parser.add_argument("--max-votes", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--min-interval", type=float, default=5.0)
+    parser.add_argument("--catch-up", type=float, default=30.0,
+                        help="seconds to wait after the load for the last snapshot")
+    parser.add_argument("--keep", action="store_true", help="keep logs and database")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    args.duration = min(args.duration, 120.0)
+    args.voters = min(args.voters, 5000)
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results = [r for kind in kinds if (r := run(kind, args)) is not None]
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    ok = all(r["errors"] == 0 and r["lost_votes"] == 0 for r in results)
+    pg = [r for r in results if r["database"] == "postgres"]
+    if pg:
+        r = pg[0]
+        print("targets (PostgreSQL): >=300 votes/s:", r["votes_per_s"] >= 300,
+              "| p95 <= 100 ms:", r["p95_ms"] <= 100,
+              "| >= 50% of ceiling:", (r["ratio_to_ceiling"] or 0) >= 0.5,
+              "| freshness p95 <= 10 s:", r["freshness_p95_s"] <= 10,
+              "| zero errors and lost votes:", ok)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

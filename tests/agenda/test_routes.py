@@ -1,0 +1,212 @@
+"""Council, public and facilitator agenda pages."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation import snapshots
+from deliberation.database import db
+from deliberation.models import AuditEntry, Escalation, Participant
+from tests import factories
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture()
+def escalated(planted):
+    snapshots.refresh_round(planted.round.id)
+    escs = db.session.scalars(sa.select(Escalation).order_by(Escalation.id)).all()
+    return planted, escs
+
+
+@pytest.fixture()
+def one_item(db):  # noqa: ANN001
+    """A cheap agenda item (manual escalation, no clustering) for access tests."""
+    from types import SimpleNamespace
+
+    from deliberation import escalation
+
+    round_ = factories.make_round()
+    proposal = factories.make_proposal(round_, "Access test")
+    esc = escalation.escalate_manually(proposal.id, actor=factories.make_user("facilitator"),
+                                       reason="test")
+    return SimpleNamespace(round=round_), [esc]
+
+
+COUNCIL_GET = ["/agenda/council/", "/agenda/council/items/{id}",
+               "/agenda/council/items/{id}/dossier", "/agenda/council/rounds/{slug}/dossier",
+               "/agenda/council/export.csv"]
+MANAGE_GET = ["/agenda/manage/rounds/{slug}/escalate", "/agenda/manage/items/{id}/withdraw"]
+
+
+@pytest.mark.parametrize("url", COUNCIL_GET)
+@pytest.mark.parametrize("role", ["citizen", "facilitator"])
+def test_council_pages_forbidden_for_other_roles(one_item, client, login_as, url, role):
+    planted, escs = one_item
+    login_as(role)
+    assert client.get(url.format(id=escs[0].id, slug=planted.round.slug)).status_code == 403
+
+
+@pytest.mark.parametrize("url", COUNCIL_GET + MANAGE_GET)
+def test_staff_pages_redirect_anonymous_to_login(one_item, client, url):
+    planted, escs = one_item
+    response = client.get(url.format(id=escs[0].id, slug=planted.round.slug))
+    assert response.status_code in (302, 303) and "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("url", MANAGE_GET)
+@pytest.mark.parametrize("role", ["citizen", "council"])
+def test_manage_pages_forbidden_for_other_roles(one_item, client, login_as, url, role):
+    planted, escs = one_item
+    login_as(role)
+    assert client.get(url.format(id=escs[0].id, slug=planted.round.slug)).status_code == 403
+
+
+def test_post_response_forbidden_for_citizen(one_item, client, login_as):
+    _, escs = one_item
+    login_as("citizen")
+    response = client.post(f"/agenda/council/items/{escs[0].id}/response",
+                           data={"status": "under_review"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["council", "admin"])
+def test_council_agenda_and_item(escalated, client, login_as, role):
+    planted, escs = escalated
+    login_as(role)
+    page = client.get("/agenda/council/?sort=support", headers=EN).get_data(as_text=True)
+    assert "Everyone agrees 0" in page and "A side" not in page
+    fragment = client.get(f"/agenda/council/?round={planted.round.slug}&status=answered",
+                          headers={**EN, "HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "No items match." in fragment.get_data(as_text=True)
+    item = client.get(f"/agenda/council/items/{escs[0].id}", headers=EN)
+    html = item.get_data(as_text=True)
+    assert item.status_code == 200
+    assert "<svg" in html and "chart-threshold" in html and "Votes per opinion group" in html
+    assert "at least 50% of every opinion group agrees" in html
+    assert "What each group stands for" in html and "escalation.automatic" in html
+    assert 'style="' not in html and " onclick" not in html
+
+
+def test_response_workflow(escalated, client, login_as):
+    _, escs = escalated
+    staff = login_as("council")
+    url = f"/agenda/council/items/{escs[0].id}/response"
+    response = client.post(url, data={"status": "under_review", "department": "Parks"})
+    assert response.status_code == 303
+    # answering needs outcome, reasons and answer text; nothing is lost on error
+    response = client.post(url, data={"status": "answered", "answer": "We will.",
+                                      "department": "Parks"}, headers=EN)
+    assert response.status_code == 400 and "An answer needs an outcome." in response.get_data(
+        as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).response.status == "under_review"
+    response = client.post(url, data={
+        "status": "answered", "outcome": "partly_adopted", "reasons": "Budget limits",
+        "answer": "We will build one park.", "department": "Parks", "plan_theme": "Green",
+        "plan_layer": "sector_plan", "due_at": "2027-01-31T17:00"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    resp = db.session.get(Escalation, escs[0].id).response
+    assert resp.status == "answered" and resp.outcome == "partly_adopted"
+    assert resp.answered_at is not None and resp.updated_by_id == staff.id
+    assert resp.due_at.isoformat().startswith("2027-01-31T08:00")
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "response.updated")).all()
+    assert len(entries) == 2 and entries[-1].details["outcome"] == "partly_adopted"
+    theme = client.get("/agenda/council/?theme=Green", headers=EN).get_data(as_text=True)
+    assert "Everyone agrees" in theme
+    # public page shows the answer to anyone
+    client.post("/auth/logout")
+
+
+def test_public_agenda_anonymous(escalated, client):
+    _, escs = escalated
+    page = client.get("/agenda/", headers=EN)
+    assert page.status_code == 200 and "Everyone agrees" in page.get_data(as_text=True)
+    item = client.get(f"/agenda/items/{escs[0].id}", headers=EN).get_data(as_text=True)
+    assert "The council has not answered yet." in item and "<svg" in item
+
+
+def test_overdue_is_flagged(escalated, client):
+    from datetime import timedelta
+
+    from deliberation.models._common import utcnow
+
+    _, escs = escalated
+    escs[0].response.due_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    page = client.get("/agenda/", headers=EN).get_data(as_text=True)
+    assert page.count("Overdue") >= 2  # badge + filter option
+    page = client.get("/agenda/?status=overdue", headers=EN).get_data(as_text=True)
+    assert escs[0].proposal.text in page and escs[1].proposal.text not in page
+
+
+def test_voters_see_new_answers_once(escalated, client, login_as):
+    from deliberation.services import agenda
+
+    planted, escs = escalated
+    voter = login_as("citizen")
+    participant = db.session.scalar(sa.select(Participant).where(
+        Participant.round_id == planted.round.id).limit(1))
+    participant.user_id = voter.id
+    db.session.commit()
+    council = factories.make_user("council")
+    agenda.update_response(escs[0].id, actor=council, status="answered", outcome="adopted",
+                           reasons="Cheap", answer="Done by spring.", department="",
+                           plan_theme="", plan_layer=None, due_at=None)
+    page = client.get("/", headers=EN).get_data(as_text=True)
+    assert "The council answered proposals you voted on" in page
+    assert escs[0].proposal.text in page
+    client.get(f"/agenda/items/{escs[0].id}", headers=EN)
+    page = client.get("/", headers=EN).get_data(as_text=True)
+    assert "The council answered proposals you voted on" not in page
+    # a changed answer shows again; "mark as read" clears it
+    agenda.update_response(escs[0].id, actor=council, status="answered", outcome="not_adopted",
+                           reasons="Too costly", answer="Not this year.", department="",
+                           plan_theme="", plan_layer=None, due_at=None)
+    assert "you voted on" in client.get("/", headers=EN).get_data(as_text=True)
+    assert client.post("/agenda/seen").status_code == 303
+    assert "you voted on" not in client.get("/", headers=EN).get_data(as_text=True)
+
+
+def test_facilitator_escalates_and_withdraws(escalated, client, login_as):
+    planted, _ = escalated
+    login_as("facilitator")
+    url = f"/agenda/manage/rounds/{planted.round.slug}/escalate"
+    assert client.get(url).status_code == 200
+    response = client.post(url, data={"proposal_id": planted.side_b[0], "reason": ""})
+    assert response.status_code == 400
+    response = client.post(url, data={"proposal_id": planted.side_b[0],
+                                      "reason": "Workshop request"})
+    assert response.status_code == 303
+    esc = db.session.scalar(sa.select(Escalation).where(
+        Escalation.proposal_id == planted.side_b[0]))
+    assert esc.kind == "manual"
+    wurl = f"/agenda/manage/items/{esc.id}/withdraw"
+    assert client.post(wurl, data={"reason": ""}).status_code == 400
+    assert client.post(wurl, data={"reason": "Mistake"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Escalation, esc.id).withdrawal_reason == "Mistake"
+    page = client.get(f"/agenda/items/{esc.id}", headers=EN).get_data(as_text=True)
+    assert "Withdrawn on" in page and "Mistake" in page
+
+
+def test_exports_over_http(escalated, client, login_as):
+    login_as("council")
+    csv_response = client.get("/agenda/council/export.csv")
+    assert csv_response.data.startswith(b"\xef\xbb\xbf")
+    data = client.get("/agenda/council/export.json").get_json()
+    assert len(data["items"]) == 4
+    assert client.get("/agenda/council/export.xml").status_code == 404
+
+
+def test_dossiers(escalated, client, login_as):
+    planted, escs = escalated
+    login_as("council")
+    page = client.get(f"/agenda/council/rounds/{planted.round.slug}/dossier", headers=EN)
+    assert page.status_code == 200 and page.get_data(as_text=True).count("dossier-item") == 4
+    assert client.get("/agenda/council/rounds/nope/dossier").status_code == 404
+    assert client.get("/agenda/council/items/99999").status_code == 404

@@ -1,0 +1,160 @@
+"""A live Hiroba server on loopback and a headless Chromium (Debian package) for e2e tests.
+
+Never downloads a browser: uses /usr/bin/chromium (skipped when missing, failed in CI).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+SLUG = "e2e-town"
+RESULTS_SLUG = "e2e-results"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    slug: str
+    results_slug: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fake_snapshot(round_id: int) -> None:
+    """A snapshot written directly (the runner is off): planted groups from external ids."""
+    from deliberation.database import db
+    from deliberation.models import (
+        ClusterSnapshot,
+        Participant,
+        Proposal,
+        SnapshotGroup,
+        SnapshotMembership,
+        SnapshotProposalStat,
+        Vote,
+    )
+
+    rng = random.Random(1)
+    participants = db.session.scalars(
+        sa.select(Participant).where(Participant.round_id == round_id)).all()
+    proposals = db.session.scalars(sa.select(Proposal).where(Proposal.round_id == round_id)).all()
+    group_of = {p.id: int(p.external_id.split("-")[1]) for p in participants if p.external_id}
+    centres = [(-1.0, 0.5), (1.0, 0.6), (0.0, -1.0)]
+    snap = ClusterSnapshot(
+        round_id=round_id, method="pca", k=3, n_participants=len(participants),
+        n_clustered=len(group_of), n_votes=0,
+        statistics={
+            "repness": {str(g): [{"proposal_id": proposals[g + 3].id, "direction": "agree",
+                                  "p_success": 0.9}] for g in range(3)},
+            "group_aware_consensus": {str(proposals[i].id): 0.8 - i * 0.05 for i in range(3)},
+            "priorities": {str(p.id): 1.0 for p in proposals},
+        })
+    db.session.add(snap)
+    db.session.flush()
+    for g in range(3):
+        db.session.add(SnapshotGroup(snapshot_id=snap.id, group_id=g,
+                                     size=sum(1 for v in group_of.values() if v == g),
+                                     center_x=centres[g][0], center_y=centres[g][1]))
+    for pid, g in group_of.items():
+        cx, cy = centres[g]
+        db.session.add(SnapshotMembership(snapshot_id=snap.id, participant_id=pid, group_id=g,
+                                          x=cx + rng.gauss(0, 0.3), y=cy + rng.gauss(0, 0.3)))
+    counts: dict[tuple[int, int | None], list[int]] = {}
+    for pid, proposal_id, value in db.session.execute(
+            sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
+            .where(Vote.round_id == round_id)):
+        idx = {1: 0, -1: 1, 0: 2}[value]
+        for key in ((proposal_id, None), (proposal_id, group_of.get(pid))):
+            counts.setdefault(key, [0, 0, 0])[idx] += 1
+        snap.n_votes += 1
+    for (proposal_id, g), (a, d, p) in counts.items():
+        db.session.add(SnapshotProposalStat(snapshot_id=snap.id, proposal_id=proposal_id,
+                                            group_id=g, agree=a, disagree=d, passes=p))
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from deliberation.database import db
+    from deliberation.demo import seed_synthetic_round
+    from tests.conftest import compile_catalogs
+
+    compile_catalogs()
+    path = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        voting = seed_synthetic_round(SLUG, participants_per_group=8)
+        voting.phase = "collecting"
+        results_round = seed_synthetic_round(RESULTS_SLUG, participants_per_group=30)
+        results_round.title = "Results demo round"
+        db.session.commit()
+        _fake_snapshot(results_round.id)
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", slug=SLUG, results_slug=RESULTS_SLUG)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must install the Debian chromium package")
+        pytest.skip(f"{CHROMIUM} not available")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name: str) -> None:  # noqa: ANN001
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+_counter = iter(range(1, 10_000))
+
+
+def register(page, server: LiveServer, next_path: str = "/") -> str:  # noqa: ANN001
+    """Register a new account with consent through the real form, in English."""
+    email = f"e2e{next(_counter)}-{random.randrange(10**6)}@example.org"
+    page.goto(f"{server.url}/auth/register?next={next_path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=display_name]", "E2E tester")
+    page.fill("input[name=password]", "correct horse battery")
+    page.fill("input[name=password2]", "correct horse battery")
+    page.check("input[name=consent]")
+    with page.expect_navigation():
+        page.click("form.stack button[type=submit]")
+    return email
