@@ -44,18 +44,21 @@ class VoteData:
     ) -> VoteData:
         p = np.asarray(participant, dtype=np.int64).ravel()
         s = np.asarray(statement, dtype=np.int64).ravel()
-        v = np.asarray(value, dtype=np.float64).ravel()
+        v = np.asarray(value).ravel()
         if not (len(p) == len(s) == len(v)):
             raise ValueError("participant, statement and value must have the same length")
-        if len(v) and not np.all(np.isin(v, (-1.0, 0.0, 1.0))):
+        if v.dtype.kind not in "iu":
+            v = np.asarray(v, dtype=np.float64)
+        if len(v) and not (((v == -1) | (v == 0) | (v == 1)).all()):
             raise ValueError("vote values must be -1, 0 or +1")
         t = None
         if timestamp is not None:
             t = np.asarray(timestamp, dtype=np.float64).ravel()
             if len(t) != len(p):
                 raise ValueError("timestamp must have the same length as the votes")
-        ids = np.unique(s) if statement_ids is None else np.asarray(statement_ids, np.int64)
-        ids = np.union1d(ids, s)
+        ids = _unique(s)
+        if statement_ids is not None:
+            ids = np.union1d(np.asarray(list(statement_ids), dtype=np.int64), ids)
         excl = frozenset(int(x) for x in excluded_ids) | frozenset(int(x) for x in meta_ids)
         return cls(p, s, v.astype(np.int8), t, ids, excl, frozenset(int(x) for x in meta_ids))
 
@@ -110,6 +113,13 @@ class VoteMatrix:
             h.update(np.ascontiguousarray(arr).tobytes())
             h.update(b"|")
         return "sha256:" + h.hexdigest()
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted unique values; O(n) for small non-negative integers."""
+    if values.size and values.min() >= 0 and values.max() < 4 * values.size + 1_000_000:
+        return np.flatnonzero(np.bincount(values)).astype(np.int64)
+    return np.unique(values).astype(np.int64)
 
 
 def _dense_index(values: np.ndarray, ids: np.ndarray | None = None):
