@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from deliberation.models import AuditEntry, Proposal, Round
+from deliberation.models import (
+    AuditEntry,
+    ClusterSnapshot,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotProposalStat,
+)
 from tests import factories
 from tests.facilitate.conftest import EN
 
@@ -73,14 +80,46 @@ def test_edit_round_and_audit(client, facilitator, db) -> None:  # noqa: ANN001
     assert "title" in entry.details["changed"]
 
 
-def test_preview_without_threshold_engine_does_not_save(client, facilitator, db) -> None:  # noqa: ANN001
-    round_ = factories.make_round(slug="p1")
-    data = {**VALID, "title": "Changed", "preview": "1"}
+def _planted_snapshot(round_):  # noqa: ANN001, ANN202
+    both = factories.make_proposal(round_, "Everyone agrees")
+    one_side = factories.make_proposal(round_, "Only group one agrees")
+    snapshot = ClusterSnapshot(round_id=round_.id, method="pca", k=2)
+    snapshot.groups = [SnapshotGroup(group_id=0, size=30), SnapshotGroup(group_id=1, size=30)]
+    factories.db.session.add(snapshot)
+    factories.db.session.flush()
+    counts = {both.id: [(0, 28, 1, 1), (1, 27, 2, 1)], one_side.id: [(0, 29, 1, 0), (1, 3, 26, 1)]}
+    for pid, groups in counts.items():
+        for gid, a, d, p in groups:
+            factories.db.session.add(SnapshotProposalStat(
+                snapshot_id=snapshot.id, proposal_id=pid, group_id=gid, agree=a, disagree=d,
+                passes=p))
+        factories.db.session.add(SnapshotProposalStat(
+            snapshot_id=snapshot.id, proposal_id=pid, group_id=None,
+            agree=sum(g[1] for g in groups), disagree=sum(g[2] for g in groups),
+            passes=sum(g[3] for g in groups)))
+    factories.db.session.commit()
+
+
+def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="p1", phase="voting")
+    data = {**VALID, "title": "Changed", "phase": "voting", "preview": "1"}
     response = client.post("/facilitate/rounds/p1/edit", data=data, headers=EN)
     assert response.status_code == 200
-    assert "preview" in response.get_data(as_text=True).lower()
+    assert "no snapshot yet" in response.get_data(as_text=True)
+    _planted_snapshot(round_)
+    page = client.post("/facilitate/rounds/p1/edit", data=data, headers=EN).get_data(as_text=True)
+    preview = page[page.index('id="policy-preview"'):]
+    assert "Everyone agrees" in preview and "Only group one agrees" not in preview
     db.session.refresh(round_)
     assert round_.title != "Changed"
+    # htmx fragment; a strict policy escalates nothing
+    strict = {**data, "min_group_agree": "0.99"}
+    fragment = client.post("/facilitate/rounds/p1/preview", data=strict,
+                           headers={**EN, "HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Everyone agrees" not in fragment and "none" in fragment
+    fragment = client.post("/facilitate/rounds/p1/preview", data={**data, "confidence": "x"},
+                           headers={**EN, "HX-Request": "true"}).get_data(as_text=True)
+    assert "Please correct the settings first" in fragment
 
 
 def test_phase_transitions(client, facilitator, db) -> None:  # noqa: ANN001
