@@ -232,6 +232,7 @@ def _collect_upload(form: ImportForm, target: Path) -> None:
 @bp.route("/import", methods=["GET", "POST"])
 @facilitator_required
 def polis_upload() -> Any:
+    request.max_content_length = MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
     error = None
     if form.validate_on_submit():
