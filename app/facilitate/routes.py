@@ -397,7 +397,7 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
 def present(slug: str) -> Response:
     round_ = facilitation.get_round(slug)
     view = engagement.presentation(round_)
-    chart = bar_chart([str(g) for g, _size in view.groups], [s for _g, s in view.groups])
+    chart = bar_chart([str(g + 1) for g, _size in view.groups], [s for _g, s in view.groups])
     return render_page_or_fragment("facilitate/present.html", "facilitate/_present.html",
                                    round=round_, view=view, chart=chart)
 
@@ -414,7 +414,7 @@ def _dashboard(round_: Round | None) -> Any:
         "participants": line_chart(labels, figures.participants_by_kind),
         "votes": bar_chart(labels, figures.votes_per_day),
         "proposals": bar_chart(labels, figures.proposals_per_day),
-        "groups": bar_chart([str(g) for g, _s in figures.groups],
+        "groups": bar_chart([str(g + 1) for g, _s in figures.groups],
                             [s for _g, s in figures.groups]),
     }
     return render_template("facilitate/dashboard.html", round=round_, d=figures,

@@ -115,8 +115,9 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
             setattr(round_, key, value)
     if not changed:
         return round_
-    if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys():
-        round_.snapshot_requested_at = utcnow()
+    if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys() or (
+            "phase" in changed and round_.phase == "closed"):
+        round_.snapshot_requested_at = utcnow()  # closing takes a final snapshot
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
                  changed=changed)
     db.session.commit()

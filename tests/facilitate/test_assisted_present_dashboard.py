@@ -109,3 +109,21 @@ def test_dashboard_figures_and_csv(client, facilitator, db) -> None:  # noqa: AN
     assert "moderation_backlog,1" in csv_text and "group_0_size,12" in csv_text
     assert "participants_assisted,1" in csv_text
     assert client.get("/facilitate/dashboard").status_code == 200
+
+
+def test_dashboard_buckets_long_conversations_by_week_or_month(db) -> None:  # noqa: ANN001
+    from deliberation.services import engagement
+
+    round_ = factories.make_round(slug="long", phase="voting")
+    proposal = factories.make_proposal(round_, "A")
+    who = factories.make_participant(round_, factories.make_user())
+    now = utcnow()
+    for days_ago in (0, 200):
+        db.session.add(VoteEvent(round_id=round_.id, participant_id=who.id, value=1,
+                                 proposal_id=proposal.id,
+                                 created_at=now - timedelta(days=days_ago)))
+    db.session.commit()
+    figures = engagement.dashboard(round_.id)
+    assert figures.period == "week"
+    assert all(day.weekday() == 0 for day in figures.days)
+    assert sum(figures.votes_per_day) == 2 and figures.returning == 1
