@@ -48,11 +48,18 @@ def queue(round_: Round, limit_similar: int = 3) -> list[QueueItem]:
         .order_by(Report.created_at)
     ):
         open_reports.setdefault(report.proposal_id, []).append(report)
+    # In open rounds proposals are published at once and reviewed after: participants'
+    # proposals that nobody has reviewed yet are in the queue too (not seeds or imports).
+    imported = sa.select(Participant.id).where(Participant.round_id == round_.id,
+                                               Participant.source == "import")
+    unreviewed = sa.and_(Proposal.status == "published", Proposal.moderated_at.is_(None),
+                         Proposal.is_seed.is_(False), Proposal.author_id.is_not(None),
+                         Proposal.author_id.not_in(imported))
     proposals = db.session.scalars(
         sa.select(Proposal).where(
             Proposal.round_id == round_.id,
             sa.or_(Proposal.status.in_(("pending", "hidden")),
-                   Proposal.id.in_(list(open_reports) or [-1])),
+                   Proposal.id.in_(list(open_reports) or [-1]), unreviewed),
         ).order_by(Proposal.created_at, Proposal.id)
     ).all()
     others = db.session.execute(

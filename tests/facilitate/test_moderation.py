@@ -93,3 +93,19 @@ def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:  # noqa:
     text = body.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("id,created_at_utc,actor")
     assert "重複しています" in text and ",m1," in text
+
+
+def test_open_rounds_queue_unreviewed_participant_proposals(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="o1", moderation_mode="open")
+    author = factories.make_participant(round_, factories.make_user())
+    imported = factories.make_participant(round_, source="import", external_id="5")
+    fresh = factories.make_proposal(round_, "Fresh idea", author_id=author.id)
+    factories.make_proposal(round_, "Imported idea", author_id=imported.id)
+    factories.make_proposal(round_, "Seed idea", is_seed=True)
+    page = client.get("/facilitate/rounds/o1/moderation", headers=EN).get_data(as_text=True)
+    assert "Fresh idea" in page and "Published, not reviewed yet" in page
+    assert "Imported idea" not in page and "Seed idea" not in page
+    client.post("/facilitate/rounds/o1/moderation",
+                data={"proposal_id": [fresh.id], "action": "approve"})
+    page = client.get("/facilitate/rounds/o1/moderation", headers=EN).get_data(as_text=True)
+    assert "Fresh idea" not in page
