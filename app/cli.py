@@ -103,3 +103,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(translate)
+    from app.facilitate.cli import polis
+
+    app.cli.add_command(polis)
+    from app.agenda.cli import agenda, cluster
+
+    app.cli.add_command(cluster)
+    app.cli.add_command(agenda)
