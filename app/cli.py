@@ -106,3 +106,10 @@ def init_app(app: Flask) -> None:
     from app.facilitate.cli import polis
 
     app.cli.add_command(polis)
+    from app.agenda.cli import agenda, cluster
+
+    app.cli.add_command(cluster)
+    app.cli.add_command(agenda)
+    from app import worker
+
+    worker.init_app(app)
