@@ -23,9 +23,8 @@ from clustering.polis_export import ExportFormatError, PolisExport, read_export
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
-from deliberation.models._common import utcnow
 from deliberation.models.round import PHASES
-from deliberation.services import audit
+from deliberation.services import audit, participation
 from deliberation.services.facilitation import SLUG_RE
 from deliberation.text import clean_text, text_key
 
@@ -110,7 +109,6 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         raise Conflict(f"A round with the slug {slug!r} already exists.")
     _validate(directory, export)
     full_title, summary, description = _title_and_description(export, title)
-    now = utcnow()
     times = [c.timestamp for c in export.comments] + [v.timestamp for v in export.votes]
     try:
         round_ = Round(
@@ -172,7 +170,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         _bulk(VoteEvent, events)
         _bulk(Vote, list(latest.values()))
 
-        round_.snapshot_requested_at = now
+        participation.request_snapshot(round_)
         audit.record(
             "round.import_polis", actor=actor, target=round_, round_id=rid,
             files=list(export.files), proposals=len(cid_map), participants=len(pid_map),

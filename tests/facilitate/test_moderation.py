@@ -109,3 +109,13 @@ def test_open_rounds_queue_unreviewed_participant_proposals(client, facilitator,
                 data={"proposal_id": [fresh.id], "action": "approve"})
     page = client.get("/facilitate/rounds/o1/moderation", headers=EN).get_data(as_text=True)
     assert "Fresh idea" not in page
+
+
+def test_approving_a_pending_proposal_casts_the_authors_agree_vote(client, facilitator, db) -> None:  # noqa: ANN001
+    from deliberation.models import Vote
+
+    _round, pending, _other, _reported = _setup(db)
+    client.post("/facilitate/rounds/m1/moderation",
+                data={"proposal_id": [pending.id], "action": "approve"})
+    vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pending.id))
+    assert vote is not None and vote.value == 1 and vote.participant_id == pending.author_id
