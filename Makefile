@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d app/translations
+	$(BIN)/pybabel compile -d app/translations >/dev/null
 
 run: install translations
 	$(BIN)/flask db upgrade

@@ -110,3 +110,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(cluster)
     app.cli.add_command(agenda)
+    from app import worker
+
+    worker.init_app(app)

@@ -1,0 +1,423 @@
+"""Citizen participation: joining a round, voting, proposing, reporting, card routing.
+
+Every public function owns its transaction (commits on success, rolls back on a domain
+error raised after writes started). Messages are plain English; views translate them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from deliberation.database import db
+from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
+from deliberation.models import (
+    ClusterSnapshot,
+    Participant,
+    Proposal,
+    Report,
+    Round,
+    User,
+    Vote,
+    VoteEvent,
+)
+from deliberation.models._common import utcnow
+from deliberation.models.participation import PARTICIPANT_KINDS, VOTE_SOURCES, VOTE_VALUES
+from deliberation.services import audit
+from deliberation.text import clean_text, text_key
+
+DEFAULT_MAX_LENGTH = 280
+# Pol.is gives comments that arrived after the last clustering run a high priority so
+# that they collect votes quickly; we multiply their weight by this factor.
+NEW_PROPOSAL_BOOST = 3.0
+DEFAULT_PRIORITY = 1.0
+
+PHASE_CLOSED_MESSAGES = {
+    "draft": "This round has not opened yet.",
+    "reflection": "Voting has ended: this round is in its reflection phase.",
+    "closed": "This round is closed for voting.",
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
+    """The newest "ok" snapshot of a round (highest id), or None."""
+    return db.session.scalar(
+        sa.select(ClusterSnapshot)
+        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+def request_snapshot(round_: Round) -> None:
+    """Mark the round as needing a new clustering run (only if not already marked)."""
+    if round_.snapshot_requested_at is None:
+        round_.snapshot_requested_at = utcnow()
+
+
+def check_eligible(round_: Round, user: User) -> None:
+    if not round_.is_public:
+        raise NotAllowed("This round has not opened yet.")
+    if round_.eligibility == "residents" and user.kind != "resident":
+        raise NotAllowed("Only residents of the town can take part in this round.")
+    if round_.eligibility == "verified" and not user.is_verified:
+        raise NotAllowed("Only verified accounts can take part in this round.")
+
+
+def participant_for(round_: Round, user: User | None, *, create: bool = True) -> Participant | None:
+    """The participant of ``user`` in ``round_``; created on first use when ``create``.
+
+    Raises NotAllowed when the user may not take part (eligibility) and ``create`` is set.
+    Returns None for anonymous users, or when no participant exists and ``create`` is False.
+    """
+    if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
+        return None
+    stmt = sa.select(Participant).where(
+        Participant.round_id == round_.id, Participant.user_id == user.id
+    )
+    participant = db.session.scalar(stmt)
+    if participant is not None or not create:
+        return participant
+    check_eligible(round_, user)
+    kind = user.kind if user.kind in PARTICIPANT_KINDS else "unknown"
+    participant = Participant(round_id=round_.id, user_id=user.id, source="account", kind=kind)
+    db.session.add(participant)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent request created it first
+        db.session.rollback()
+        participant = db.session.scalar(stmt)
+        if participant is None:
+            raise
+    return participant
+
+
+def check_accepts_votes(round_: Round) -> None:
+    if not round_.accepts_votes:
+        raise DomainError(
+            PHASE_CLOSED_MESSAGES.get(round_.phase, "This round is closed for voting."),
+            phase=round_.phase,
+        )
+
+
+def _proposal_in_round(round_: Round, proposal_id: Any) -> Proposal:
+    try:
+        pid = int(proposal_id)
+    except (TypeError, ValueError):
+        raise NotFound("There is no such proposal in this round.") from None
+    proposal = db.session.get(Proposal, pid)
+    if proposal is None or proposal.round_id != round_.id:
+        raise NotFound("There is no such proposal in this round.")
+    return proposal
+
+
+def _parse_vote_value(value: Any) -> int:
+    if isinstance(value, bool):
+        raise DomainError("A vote must be agree (1), disagree (-1) or pass (0).")
+    try:
+        parsed = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise DomainError("A vote must be agree (1), disagree (-1) or pass (0).") from None
+    if parsed not in VOTE_VALUES or str(value).strip() not in {"1", "-1", "0", "+1"}:
+        raise DomainError("A vote must be agree (1), disagree (-1) or pass (0).")
+    return parsed
+
+
+# --------------------------------------------------------------------------- voting
+
+
+def _upsert_vote(
+    round_id: int, participant_id: int, proposal_id: int, value: int, now: datetime
+) -> None:
+    dialect = db.session.get_bind().dialect.name
+    values = {
+        "round_id": round_id,
+        "participant_id": participant_id,
+        "proposal_id": proposal_id,
+        "value": value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if dialect in {"postgresql", "sqlite"}:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(Vote).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Vote.participant_id, Vote.proposal_id],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        db.session.execute(stmt)
+        return
+    # Other backends: insert, and on a unique violation update instead.
+    try:
+        with db.session.begin_nested():
+            db.session.add(Vote(**values))
+    except IntegrityError:
+        db.session.execute(
+            sa.update(Vote)
+            .where(Vote.participant_id == participant_id, Vote.proposal_id == proposal_id)
+            .values(value=value, updated_at=now)
+        )
+
+
+def record_vote(
+    round_: Round, participant: Participant, proposal: Proposal, value: int, source: str
+) -> None:
+    """Write the vote and its event without committing (shared with proposal submission)."""
+    now = utcnow()
+    _upsert_vote(round_.id, participant.id, proposal.id, value, now)
+    db.session.add(
+        VoteEvent(
+            round_id=round_.id,
+            participant_id=participant.id,
+            proposal_id=proposal.id,
+            value=value,
+            source=source,
+            created_at=now,
+        )
+    )
+    request_snapshot(round_)
+
+
+def cast_vote(
+    round_: Round,
+    participant: Participant,
+    proposal_id: Any,
+    value: Any,
+    *,
+    source: str = "web",
+) -> Vote:
+    """Cast or change a vote. Last change wins; every change is logged as a VoteEvent."""
+    if participant.round_id != round_.id:
+        raise DomainError("This participant belongs to another round.")
+    if source not in VOTE_SOURCES:
+        raise DomainError(f"Unknown vote source {source!r}.")
+    parsed = _parse_vote_value(value)
+    proposal = _proposal_in_round(round_, proposal_id)
+    if proposal.status != "published":
+        raise DomainError("This proposal is not open for voting.", status=proposal.status)
+    check_accepts_votes(round_)
+    try:
+        record_vote(round_, participant, proposal, parsed, source)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    vote = db.session.scalar(
+        sa.select(Vote).where(
+            Vote.participant_id == participant.id, Vote.proposal_id == proposal.id
+        )
+    )
+    assert vote is not None
+    db.session.refresh(vote)
+    return vote
+
+
+def author_auto_vote(proposal: Proposal) -> None:
+    """The author agrees with their own proposal (as in Pol.is). Does not commit.
+
+    Call when a proposal becomes published (at submission in open rounds, at approval in
+    strict ones). Does nothing for proposals without an author or already voted on.
+    """
+    if proposal.author_id is None or proposal.status != "published":
+        return
+    round_ = proposal.round if proposal.round is not None else db.session.get(
+        Round, proposal.round_id
+    )
+    existing = db.session.scalar(
+        sa.select(Vote.id).where(
+            Vote.participant_id == proposal.author_id, Vote.proposal_id == proposal.id
+        )
+    )
+    if existing is not None:
+        return
+    author = db.session.get(Participant, proposal.author_id)
+    if author is None:
+        return
+    record_vote(round_, author, proposal, 1, "web")
+
+
+def votes_of(participant: Participant) -> dict[int, int]:
+    """{proposal_id: value} of a participant's current votes."""
+    rows = db.session.execute(
+        sa.select(Vote.proposal_id, Vote.value).where(Vote.participant_id == participant.id)
+    ).all()
+    return {pid: value for pid, value in rows}
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+def find_duplicate(round_: Round, key: str) -> Proposal | None:
+    return db.session.scalar(
+        sa.select(Proposal)
+        .where(
+            Proposal.round_id == round_.id,
+            Proposal.text_key == key,
+            Proposal.status != "rejected",
+        )
+        .order_by(Proposal.id)
+        .limit(1)
+    )
+
+
+def submit_proposal(
+    round_: Round, user: User, text: Any, *, max_length: int = DEFAULT_MAX_LENGTH
+) -> Proposal:
+    """Submit a proposal. Strict rounds hold it as "pending"; open rounds publish it."""
+    if not round_.accepts_proposals:
+        raise DomainError("This round is not accepting proposals at the moment.",
+                          phase=round_.phase)
+    if not isinstance(text, str):
+        raise DomainError("Please write your proposal.")
+    cleaned = clean_text(text)
+    if not cleaned:
+        raise DomainError("Please write your proposal.")
+    if len(cleaned) > max_length:
+        raise DomainError(
+            f"A proposal can be at most {max_length} characters long.", max_length=max_length
+        )
+    key = text_key(cleaned)
+    if not key:
+        raise DomainError("Please write your proposal in words.")
+    duplicate = find_duplicate(round_, key)
+    if duplicate is not None:
+        raise Conflict("The same proposal already exists in this round.",
+                       proposal_id=duplicate.id)
+    participant = participant_for(round_, user)
+    assert participant is not None
+    status = "pending" if round_.moderation_mode == "strict" else "published"
+    proposal = Proposal(
+        round_id=round_.id, author_id=participant.id, text=cleaned, text_key=key, status=status
+    )
+    try:
+        db.session.add(proposal)
+        db.session.flush()
+        audit.record("proposal.submit", actor=user, target=proposal, round_id=round_.id,
+                     status=status)
+        if status == "published":
+            author_auto_vote(proposal)
+            request_snapshot(round_)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return proposal
+
+
+def proposals_by(round_: Round, user: User) -> list[Proposal]:
+    participant = participant_for(round_, user, create=False)
+    if participant is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.round_id == round_.id, Proposal.author_id == participant.id)
+            .order_by(Proposal.id.desc())
+        )
+    )
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
+    """Report a proposal. At ``round.report_threshold`` reports it is hidden for review."""
+    reason = clean_text(reason) if isinstance(reason, str) else ""
+    if not reason:
+        raise DomainError("Please say why you report this proposal.")
+    if len(reason) > 1000:
+        raise DomainError("The reason can be at most 1000 characters long.")
+    if proposal.status not in {"published", "hidden"}:
+        raise NotFound("There is no such proposal in this round.")
+    exists = db.session.scalar(
+        sa.select(Report.id).where(Report.proposal_id == proposal.id,
+                                   Report.reporter_id == user.id)
+    )
+    if exists is not None:
+        raise Conflict("You have already reported this proposal.")
+    round_ = db.session.get(Round, proposal.round_id)
+    assert round_ is not None
+    report = Report(proposal_id=proposal.id, reporter_id=user.id, reason=reason)
+    try:
+        db.session.add(report)
+        db.session.flush()
+        db.session.execute(
+            sa.update(Proposal)
+            .where(Proposal.id == proposal.id)
+            .values(report_count=Proposal.report_count + 1)
+        )
+        db.session.refresh(proposal)
+        hidden = False
+        if proposal.status == "published" and proposal.report_count >= round_.report_threshold:
+            proposal.status = "hidden"
+            hidden = True
+            request_snapshot(round_)
+        audit.record("proposal.report", actor=user, target=proposal, round_id=round_.id,
+                     reason=reason, report_count=proposal.report_count, hidden=hidden)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("You have already reported this proposal.") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def next_proposal_for(
+    round_: Round, participant: Participant | None, *, rng: random.Random | None = None
+) -> Proposal | None:
+    """Pol.is-style routing: a weighted random pick among unvoted published proposals.
+
+    Weights come from the latest snapshot's ``statistics["priorities"]`` (keyed by the
+    proposal id as a string); proposals without a priority get 1, and proposals newer
+    than the snapshot are boosted so that they collect votes quickly.
+    """
+    stmt = sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published"
+    )
+    if participant is not None:
+        voted = sa.select(Vote.proposal_id).where(Vote.participant_id == participant.id)
+        stmt = stmt.where(Proposal.id.not_in(voted))
+    candidates = list(db.session.scalars(stmt.order_by(Proposal.id)))
+    if not candidates:
+        return None
+    snapshot = latest_snapshot(round_.id)
+    priorities: dict[str, Any] = {}
+    snapshot_time = None
+    if snapshot is not None:
+        priorities = (snapshot.statistics or {}).get("priorities") or {}
+        snapshot_time = snapshot.created_at
+    weights = []
+    for proposal in candidates:
+        weight = _as_weight(priorities.get(str(proposal.id)))
+        if snapshot_time is not None and proposal.created_at > snapshot_time:
+            weight = max(weight, DEFAULT_PRIORITY) * NEW_PROPOSAL_BOOST
+        weights.append(weight)
+    rng = rng or random.SystemRandom()
+    if sum(weights) <= 0:
+        return rng.choice(candidates)
+    return rng.choices(candidates, weights=weights, k=1)[0]
+
+
+def _as_weight(value: Any) -> float:
+    try:
+        weight = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_PRIORITY
+    if weight != weight or weight < 0 or weight == float("inf"):  # NaN, negative, inf
+        return DEFAULT_PRIORITY
+    return weight

@@ -1,0 +1,299 @@
+"""The participation service: eligibility, votes, proposals, reports, card routing."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
+from deliberation.models import AuditEntry, ClusterSnapshot, Participant, Proposal, Vote, VoteEvent
+from deliberation.models._common import utcnow
+from deliberation.services import participation as svc
+from tests.factories import make_participant, make_proposal
+
+
+@pytest.fixture()
+def round_(make_round):  # noqa: ANN001,ANN201
+    return make_round(phase="collecting")
+
+
+def _count(db, model, *where) -> int:  # noqa: ANN001
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+# ---------------------------------------------------------------- participant_for
+
+def test_participant_created_once_with_users_kind(db, round_, make_user) -> None:  # noqa: ANN001
+    user = make_user(kind="e_citizen")
+    first = svc.participant_for(round_, user)
+    second = svc.participant_for(round_, user)
+    assert first is not None and first.id == second.id
+    assert first.kind == "e_citizen" and first.source == "account"
+    assert _count(db, Participant) == 1
+
+
+def test_participant_not_created_when_create_false(db, round_, make_user) -> None:  # noqa: ANN001
+    assert svc.participant_for(round_, make_user(), create=False) is None
+    assert svc.participant_for(round_, None) is None
+
+
+def test_residents_only_round_refuses_e_citizens(db, make_round, make_user) -> None:  # noqa: ANN001
+    r = make_round(eligibility="residents")
+    with pytest.raises(NotAllowed, match="residents"):
+        svc.participant_for(r, make_user(kind="e_citizen"))
+    assert svc.participant_for(r, make_user(kind="resident")) is not None
+
+
+def test_verified_only_round(db, make_round, make_user) -> None:  # noqa: ANN001
+    r = make_round(eligibility="verified")
+    with pytest.raises(NotAllowed, match="verified"):
+        svc.participant_for(r, make_user())
+    assert svc.participant_for(r, make_user(is_verified=True)) is not None
+
+
+def test_draft_round_refuses_participants(db, make_round, make_user) -> None:  # noqa: ANN001
+    with pytest.raises(NotAllowed):
+        svc.participant_for(make_round(phase="draft"), make_user())
+
+
+# ---------------------------------------------------------------- cast_vote
+
+def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:  # noqa: ANN001
+    p = make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    vote = svc.cast_vote(round_, participant, p.id, 1)
+    assert vote.value == 1
+    vote = svc.cast_vote(round_, participant, str(p.id), "-1")
+    assert vote.value == -1
+    assert _count(db, Vote) == 1
+    assert _count(db, VoteEvent) == 2
+    assert round_.snapshot_requested_at is not None
+
+
+def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:  # noqa: ANN001
+    earlier = utcnow() - timedelta(minutes=5)
+    round_.snapshot_requested_at = earlier
+    db.session.commit()
+    p = make_proposal(round_)
+    svc.cast_vote(round_, svc.participant_for(round_, make_user()), p.id, 0)
+    assert round_.snapshot_requested_at == earlier
+
+
+@pytest.mark.parametrize("value", [2, -2, "yes", "", None, "1.0", True, 0.5])
+def test_vote_bad_values(db, round_, make_user, value) -> None:  # noqa: ANN001
+    p = make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    with pytest.raises(DomainError, match="agree"):
+        svc.cast_vote(round_, participant, p.id, value)
+    assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
+
+
+def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make_user) -> None:  # noqa: ANN001
+    other = make_proposal(make_round())
+    participant = svc.participant_for(round_, make_user())
+    with pytest.raises(NotFound):
+        svc.cast_vote(round_, participant, other.id, 1)
+    with pytest.raises(NotFound):
+        svc.cast_vote(round_, participant, 999999, 1)
+    with pytest.raises(NotFound):
+        svc.cast_vote(round_, participant, "abc", 1)
+
+
+@pytest.mark.parametrize("status", ["pending", "hidden", "rejected"])
+def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> None:  # noqa: ANN001
+    p = make_proposal(round_, status=status)
+    participant = svc.participant_for(round_, make_user())
+    with pytest.raises(DomainError, match="not open for voting"):
+        svc.cast_vote(round_, participant, p.id, 1)
+
+
+@pytest.mark.parametrize("phase,message", [("closed", "closed for voting"),
+                                           ("reflection", "reflection")])
+def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> None:  # noqa: ANN001
+    p = make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    round_.phase = phase
+    db.session.commit()
+    with pytest.raises(DomainError, match=message):
+        svc.cast_vote(round_, participant, p.id, 1)
+    assert _count(db, Vote) == 0
+
+
+def test_vote_with_participant_of_other_round(db, round_, make_round, make_user) -> None:  # noqa: ANN001
+    p = make_proposal(round_)
+    stranger = make_participant(make_round())
+    with pytest.raises(DomainError):
+        svc.cast_vote(round_, stranger, p.id, 1)
+
+
+# ---------------------------------------------------------------- submit_proposal
+
+def test_open_round_publishes_and_author_agrees(db, round_, make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    proposal = svc.submit_proposal(round_, user, "  More benches\u202e in the park  ")
+    assert proposal.status == "published"
+    assert proposal.text == "More benches in the park"
+    vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == proposal.id))
+    assert vote.value == 1 and vote.participant_id == proposal.author_id
+    assert round_.snapshot_requested_at is not None
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "proposal.submit"
+
+
+def test_strict_round_holds_proposal_pending(db, make_round, make_user) -> None:  # noqa: ANN001
+    r = make_round(moderation_mode="strict")
+    proposal = svc.submit_proposal(r, make_user(), "A quiet library room")
+    assert proposal.status == "pending"
+    assert _count(db, Vote) == 0
+    # approval later: the moderation code publishes and calls the helper
+    proposal.status = "published"
+    svc.author_auto_vote(proposal)
+    svc.author_auto_vote(proposal)  # idempotent
+    db.session.commit()
+    assert _count(db, Vote) == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u202e\u200b", None, 42, "!!!"])
+def test_empty_proposal_refused(db, round_, make_user, text) -> None:  # noqa: ANN001
+    with pytest.raises(DomainError):
+        svc.submit_proposal(round_, make_user(), text)
+    assert _count(db, Proposal) == 0
+
+
+def test_too_long_proposal_refused(db, round_, make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    with pytest.raises(DomainError, match="280"):
+        svc.submit_proposal(round_, user, "あ" * 281)
+    assert svc.submit_proposal(round_, user, "あ" * 280).status == "published"
+    with pytest.raises(DomainError, match="10"):
+        svc.submit_proposal(round_, user, "x" * 11, max_length=10)
+
+
+def test_duplicate_refused_with_existing_id(db, round_, make_user) -> None:  # noqa: ANN001
+    first = svc.submit_proposal(round_, make_user(), "Free Wi-Fi at the station")
+    with pytest.raises(Conflict) as caught:
+        svc.submit_proposal(round_, make_user(), "  FREE Wi-Fi at the station!! ")
+    assert caught.value.context["proposal_id"] == first.id
+    assert _count(db, Proposal) == 1
+
+
+def test_rejected_proposal_does_not_block_resubmission(db, round_, make_user) -> None:  # noqa: ANN001
+    make_proposal(round_, "Same text", status="rejected")
+    assert svc.submit_proposal(round_, make_user(), "Same text").status == "published"
+
+
+def test_proposal_refused_outside_collecting(db, make_round, make_user) -> None:  # noqa: ANN001
+    r = make_round(phase="voting")
+    with pytest.raises(DomainError, match="not accepting proposals"):
+        svc.submit_proposal(r, make_user(), "Something")
+
+
+def test_proposal_refused_for_ineligible_user(db, make_round, make_user) -> None:  # noqa: ANN001
+    r = make_round(eligibility="verified")
+    with pytest.raises(NotAllowed):
+        svc.submit_proposal(r, make_user(), "Something")
+    assert _count(db, Proposal) == 0
+
+
+def test_proposals_by(db, round_, make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    assert svc.proposals_by(round_, user) == []
+    p = svc.submit_proposal(round_, user, "Mine")
+    make_proposal(round_, "Not mine")
+    assert [x.id for x in svc.proposals_by(round_, user)] == [p.id]
+
+
+# ---------------------------------------------------------------- report_proposal
+
+def test_report_requires_reason(db, round_, make_user) -> None:  # noqa: ANN001
+    p = make_proposal(round_)
+    for reason in ("", "   ", None):
+        with pytest.raises(DomainError, match="why"):
+            svc.report_proposal(p, make_user(), reason)
+    assert p.report_count == 0
+
+
+def test_report_once_per_user(db, round_, make_user) -> None:  # noqa: ANN001
+    p = make_proposal(round_)
+    user = make_user()
+    svc.report_proposal(p, user, "Insulting")
+    with pytest.raises(Conflict):
+        svc.report_proposal(p, user, "Again")
+    assert p.report_count == 1
+
+
+def test_report_threshold_hides(db, make_round, make_user) -> None:  # noqa: ANN001
+    r = make_round(report_threshold=2)
+    p = make_proposal(r)
+    svc.report_proposal(p, make_user(), "spam")
+    assert p.status == "published"
+    svc.report_proposal(p, make_user(), "spam")
+    assert p.status == "hidden" and p.report_count == 2
+    assert r.snapshot_requested_at is not None
+    actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert actions.count("proposal.report") == 2
+
+
+def test_report_of_pending_proposal_not_found(db, round_, make_user) -> None:  # noqa: ANN001
+    p = make_proposal(round_, status="pending")
+    with pytest.raises(NotFound):
+        svc.report_proposal(p, make_user(), "bad")
+
+
+# ---------------------------------------------------------------- next_proposal_for
+
+def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noqa: ANN001
+    a = make_proposal(round_)
+    b = make_proposal(round_)
+    make_proposal(round_, status="pending")
+    participant = svc.participant_for(round_, make_user())
+    svc.cast_vote(round_, participant, a.id, 1)
+    assert svc.next_proposal_for(round_, participant, rng=random.Random(1)).id == b.id
+    svc.cast_vote(round_, participant, b.id, 0)
+    assert svc.next_proposal_for(round_, participant) is None
+
+
+def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001
+    for _ in range(5):
+        make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    picks = [svc.next_proposal_for(round_, participant, rng=random.Random(3)).id
+             for _ in range(3)]
+    assert len(set(picks)) == 1
+
+
+def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noqa: ANN001
+    a = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
+    b = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
+                                   statistics={"priorities": {str(a.id): 0.0,
+                                                              str(b.id): 5.0}}))
+    db.session.commit()
+    participant = svc.participant_for(round_, make_user())
+    rng = random.Random(0)
+    picks = {svc.next_proposal_for(round_, participant, rng=rng).id for _ in range(30)}
+    assert picks == {b.id}
+
+
+def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> None:  # noqa: ANN001
+    old = make_proposal(round_, created_at=utcnow() - timedelta(hours=2))
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
+                                   created_at=utcnow() - timedelta(hours=1),
+                                   statistics={"priorities": {str(old.id): "nonsense"}}))
+    db.session.commit()
+    new = make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    rng = random.Random(0)
+    picks = [svc.next_proposal_for(round_, participant, rng=rng).id for _ in range(400)]
+    assert picks.count(new.id) > picks.count(old.id) * 2
+
+
+def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: ANN001
+    a = make_proposal(round_)
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="failed",
+                                   statistics={"priorities": {str(a.id): 0}}))
+    db.session.commit()
+    assert svc.latest_snapshot(round_.id) is None
+    assert svc.next_proposal_for(round_, None).id == a.id
