@@ -145,8 +145,13 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True) -> Clu
     db.session.commit()
     if escalate:
         from deliberation import escalation
+        from deliberation.threshold import PolicyError
 
-        escalation.run_for_snapshot(snapshot.id)
+        try:
+            escalation.run_for_snapshot(snapshot.id)
+        except PolicyError:  # a bad policy must not lose the snapshot; say so in the log
+            db.session.rollback()
+            log.exception("round %s: invalid threshold policy, nothing escalated", round_id)
     return snapshot
 
 
