@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.facilitate import bp as facilitate_bp
+    from app.health import bp as health_bp
     from app.main import bp as main_bp
     from app.rounds import bp as rounds_bp
 
@@ -118,8 +119,6 @@ def register_blueprints(app: Flask) -> None:
     from app.agenda import bp as agenda_bp
 
     app.register_blueprint(agenda_bp, url_prefix="/agenda")
-    from app.health import bp as health_bp
-
     app.register_blueprint(health_bp)
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
 

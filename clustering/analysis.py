@@ -37,6 +37,7 @@ class WarmStart:
     group_clusterings: dict[int, list[list[float]]] = field(default_factory=dict)
     group_centres: list[list[float]] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
+    in_conv_ids: list[int] = field(default_factory=list)
     last_k: int | None = None
     last_k_count: int = 0
     smoothed_k: int | None = None
@@ -51,6 +52,7 @@ class WarmStart:
                                   sorted(self.group_clusterings.items())},
             "group_centres": _pairs(self.group_centres),
             "group_ids": [int(x) for x in self.group_ids],
+            "in_conv_ids": [int(x) for x in self.in_conv_ids],
             "k_smoother": {"last_k": self.last_k, "last_k_count": self.last_k_count,
                            "smoothed_k": self.smoothed_k},
         }
@@ -67,6 +69,7 @@ class WarmStart:
                                (d.get("group_clusterings") or {}).items()},
             group_centres=_pairs(d.get("group_centres", [])),
             group_ids=[int(x) for x in d.get("group_ids", [])],
+            in_conv_ids=[int(x) for x in d.get("in_conv_ids", [])],
             last_k=ks.get("last_k"),
             last_k_count=int(ks.get("last_k_count", 0)),
             smoothed_k=ks.get("smoothed_k"),
@@ -228,7 +231,7 @@ def analyze(
         gidx = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
         k = len(group_ids)
     else:
-        in_conv = select_in_conv(vm)
+        in_conv = select_in_conv(vm, previous=None if ws_prev is None else ws_prev.in_conv_ids)
         X = proj[in_conv]
         prev_base = None
         if ws_prev is not None and ws_prev.base_centres:
@@ -279,6 +282,7 @@ def analyze(
         group_clusterings=clusterings_state,
         group_centres=_pairs(group_centres),
         group_ids=[int(g) for g in group_ids],
+        in_conv_ids=vm.participant_ids[in_conv].tolist() if membership is None else [],
         last_k=smoother.last_k,
         last_k_count=smoother.last_k_count,
         smoothed_k=smoother.smoothed_k,

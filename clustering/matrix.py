@@ -178,14 +178,19 @@ def build_matrix(data: VoteData) -> VoteMatrix:
     )
 
 
-def select_in_conv(vm: VoteMatrix, *, min_votes: int = 7, greedy_n: int = 15) -> np.ndarray:
+def select_in_conv(
+    vm: VoteMatrix, *, min_votes: int = 7, greedy_n: int = 15, previous=None
+) -> np.ndarray:
     """Pol.is `in-conv`: >= min(7, n_statements) votes, topped up to 15 by most active.
 
     n_statements is the number of columns in Pol.is's matrix (statements with a vote).
+    ``previous``: participant ids in-conv in the last run; as in Pol.is, once in, stay in.
     """
     counts = vm.votes_per_participant()
     n_cmts = int(np.count_nonzero(np.bincount(vm.cols, minlength=vm.shape[1])))
     mask = counts >= min(min_votes, n_cmts)
+    if previous is not None and len(previous):
+        mask |= np.isin(vm.participant_ids, np.asarray(list(previous), dtype=np.int64))
     mask &= counts > 0
     short = greedy_n - int(mask.sum())
     if short > 0:

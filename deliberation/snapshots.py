@@ -9,6 +9,7 @@ the latest.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from typing import Any
@@ -54,9 +55,10 @@ def _vote_input(round_id: int) -> tuple[Any, int, dict[str, Any]]:
     """VoteData for the round, the number of votes and bookkeeping."""
     from clustering import VoteData
 
-    rows = db.session.execute(
-        sa.select(Vote.participant_id, Vote.proposal_id, Vote.value).where(
-            Vote.round_id == round_id)
+    # Core on the session's connection (same transaction), without ORM row processing.
+    rows = db.session.connection().execute(
+        sa.select(Vote.__table__.c.participant_id, Vote.__table__.c.proposal_id,
+                  Vote.__table__.c.value).where(Vote.__table__.c.round_id == round_id)
     ).all()
     proposals = db.session.execute(
         sa.select(Proposal.id, Proposal.status, Proposal.is_meta).where(
@@ -64,7 +66,9 @@ def _vote_input(round_id: int) -> tuple[Any, int, dict[str, Any]]:
     ).all()
     if not rows:
         raise DegenerateData("no votes to cluster")
-    arr = np.asarray(rows, dtype=np.int64)
+    # np.fromiter over plain values: numpy's conversion of Row objects is very slow.
+    arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                      count=3 * len(rows)).reshape(-1, 3)
     meta = [p.id for p in proposals if p.is_meta]
     excluded = [p.id for p in proposals if p.status in EXCLUDED_STATUSES or p.is_meta]
     data = VoteData.from_arrays(
@@ -141,8 +145,13 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True) -> Clu
     db.session.commit()
     if escalate:
         from deliberation import escalation
+        from deliberation.threshold import PolicyError
 
-        escalation.run_for_snapshot(snapshot.id)
+        try:
+            escalation.run_for_snapshot(snapshot.id)
+        except PolicyError:  # a bad policy must not lose the snapshot; say so in the log
+            db.session.rollback()
+            log.exception("round %s: invalid threshold policy, nothing escalated", round_id)
     return snapshot
 
 
@@ -155,6 +164,13 @@ def _clear_request(round_id: int, requested_at: Any) -> None:
         stmt = stmt.where(Round.snapshot_requested_at <= requested_at)
     db.session.execute(stmt.values(snapshot_requested_at=None),
                        execution_options={"synchronize_session": False})
+
+
+def _bulk(model: type, rows: list[dict[str, Any]]) -> None:
+    """Core executemany on the session's connection (fast; same transaction)."""
+    connection = db.session.connection()
+    for start in range(0, len(rows), 5000):
+        connection.execute(model.__table__.insert(), rows[start:start + 5000])
 
 
 def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
@@ -183,7 +199,7 @@ def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
                            "size": int(analysis.group_sizes[gi]),
                            "center_x": float(centre[0]), "center_y": float(centre[1])})
     if group_rows:
-        db.session.execute(sa.insert(SnapshotGroup), group_rows)
+        _bulk(SnapshotGroup, group_rows)
 
     members = [
         {"snapshot_id": sid, "participant_id": int(pid), "x": float(x), "y": float(y),
@@ -192,7 +208,7 @@ def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
                                   proj.tolist(), labels.tolist(), strict=True)
     ]
     if members:
-        db.session.execute(sa.insert(SnapshotMembership), members)
+        _bulk(SnapshotMembership, members)
 
     tids = np.asarray(analysis.statement_ids).tolist()
     gc, oc = analysis.group_counts, analysis.overall_counts
@@ -210,5 +226,5 @@ def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
                       "agree": int(agree[j]), "disagree": int(disagree[j]),
                       "passes": int(seen[j] - agree[j] - disagree[j])})
     if stats:
-        db.session.execute(sa.insert(SnapshotProposalStat), stats)
+        _bulk(SnapshotProposalStat, stats)
     return snapshot

@@ -126,12 +126,26 @@ def edit_round(slug: str) -> Any:
 
 
 def _preview(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
-    """What-if preview of the threshold policy (needs deliberation.threshold)."""
+    """What-if preview of the threshold policy from the latest snapshot."""
     try:
-        from deliberation import threshold  # noqa: F401  (written by the agenda work)
-    except ImportError:
-        return {"available": False}
-    return {"available": False}
+        return {"ok": True, **facilitation.preview_escalations(round_, policy)}
+    except DomainError as error:
+        return {"ok": False, "error": error.message}
+
+
+@bp.route("/rounds/<slug>/preview", methods=["POST"])
+@facilitator_required
+def preview(slug: str) -> Any:
+    """htmx: the preview fragment for the policy fields currently in the form."""
+    round_ = facilitation.get_round(slug)
+    form = RoundForm()
+    form.slug.data = round_.slug
+    if form.validate():
+        result = _preview(round_, form.policy())
+    else:
+        result = {"ok": False, "error": _("Please correct the settings first.")}
+    return render_page_or_fragment("facilitate/preview.html", "facilitate/_preview.html",
+                                   round=round_, preview=result)
 
 
 @bp.route("/rounds/<slug>/phase", methods=["POST"])
@@ -218,6 +232,7 @@ def _collect_upload(form: ImportForm, target: Path) -> None:
 @bp.route("/import", methods=["GET", "POST"])
 @facilitator_required
 def polis_upload() -> Any:
+    request.max_content_length = MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
     error = None
     if form.validate_on_submit():
@@ -382,7 +397,7 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
 def present(slug: str) -> Response:
     round_ = facilitation.get_round(slug)
     view = engagement.presentation(round_)
-    chart = bar_chart([str(g) for g, _size in view.groups], [s for _g, s in view.groups])
+    chart = bar_chart([str(g + 1) for g, _size in view.groups], [s for _g, s in view.groups])
     return render_page_or_fragment("facilitate/present.html", "facilitate/_present.html",
                                    round=round_, view=view, chart=chart)
 
@@ -399,7 +414,7 @@ def _dashboard(round_: Round | None) -> Any:
         "participants": line_chart(labels, figures.participants_by_kind),
         "votes": bar_chart(labels, figures.votes_per_day),
         "proposals": bar_chart(labels, figures.proposals_per_day),
-        "groups": bar_chart([str(g) for g, _s in figures.groups],
+        "groups": bar_chart([str(g + 1) for g, _s in figures.groups],
                             [s for _g, s in figures.groups]),
     }
     return render_template("facilitate/dashboard.html", round=round_, d=figures,

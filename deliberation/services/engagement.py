@@ -53,8 +53,34 @@ def _scoped(query: Any, column: Any, round_id: int | None) -> Any:
     return query if round_id is None else query.where(column == round_id)
 
 
+def _bucket(day: date, period: str) -> date:
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: date, period: str) -> date:
+    if period == "week":
+        return start + timedelta(days=7)
+    if period == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def _rebucket(values: dict[date, int], period: str) -> dict[date, int]:
+    out: Counter = Counter()
+    for day, n in values.items():
+        out[_bucket(day, period)] += n
+    return dict(out)
+
+
 @dataclass
 class Dashboard:
+    # Buckets (first day of each day/week/month; weeks start on Monday), chosen by the span
+    # so that a long imported conversation still gives a readable chart.
+    period: str = "day"
     days: list[date] = field(default_factory=list)
     participants_by_kind: dict[str, list[int]] = field(default_factory=dict)  # cumulative
     kind_totals: dict[str, int] = field(default_factory=dict)
@@ -99,15 +125,20 @@ def dashboard(round_id: int | None) -> Dashboard:
     if known:
         first, last = min(known), max(known)
         span = (last - first).days
-        if span > 366:  # keep the charts readable: the most recent year
-            first = last - timedelta(days=366)
-        d.days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        d.period = "day" if span <= 92 else ("week" if span <= 3 * 366 else "month")
+        start = _bucket(first, d.period)
+        while start <= last:
+            d.days.append(start)
+            start = _next_bucket(start, d.period)
+    new_by_bucket: dict[date, Counter] = defaultdict(Counter)
+    for day, counter in new_by_day.items():
+        new_by_bucket[_bucket(day, d.period)].update(counter)
+    votes = _rebucket(votes, d.period)
+    proposals = _rebucket(proposals, d.period)
     running: Counter = Counter()
-    for day in sorted(k for k in new_by_day if d.days and k < d.days[0]):
-        running.update(new_by_day[day])
     series: dict[str, list[int]] = {kind: [] for kind in KIND_ORDER}
     for day in d.days:
-        running.update(new_by_day.get(day, Counter()))
+        running.update(new_by_bucket.get(day, Counter()))
         for kind in KIND_ORDER:
             series[kind].append(running[kind])
     d.participants_by_kind = {k: v for k, v in series.items() if any(v)}
@@ -149,7 +180,7 @@ def dashboard(round_id: int | None) -> Dashboard:
 
 def csv_rows(d: Dashboard) -> list[list[Any]]:
     """The dashboard's figures as CSV rows (section, key, value...)."""
-    rows: list[list[Any]] = [["day", "votes", "proposals", *[f"participants_{k}" for k in
+    rows: list[list[Any]] = [[d.period, "votes", "proposals", *[f"participants_{k}" for k in
                                                              d.participants_by_kind]]]
     for i, day in enumerate(d.days):
         rows.append([day.isoformat(), d.votes_per_day[i], d.proposals_per_day[i],

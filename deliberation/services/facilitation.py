@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError, NotFound
-from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models import Participant, Proposal, Round, User
 from deliberation.models._common import utcnow
 from deliberation.models.round import (
     CLUSTERING_METHODS,
@@ -22,7 +22,7 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
-from deliberation.services import audit
+from deliberation.services import audit, participation
 from deliberation.text import clean_text, text_key
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -115,8 +115,9 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
             setattr(round_, key, value)
     if not changed:
         return round_
-    if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys():
-        round_.snapshot_requested_at = utcnow()
+    if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys() or (
+            "phase" in changed and round_.phase == "closed"):
+        participation.request_snapshot(round_)  # closing takes a final snapshot
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
                  changed=changed)
     db.session.commit()
@@ -149,7 +150,7 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
     round_.phase = target
     now = utcnow()
     if action == "close":
-        round_.snapshot_requested_at = now
+        participation.request_snapshot(round_)  # the final snapshot
         if round_.closes_at is None or round_.closes_at > now:
             round_.closes_at = now
     if action in ("reopen", "open_collecting", "open_voting"):
@@ -205,7 +206,7 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
     for proposal in added:
         audit.record("proposal.seed", actor=actor, target=proposal, round_id=round_.id)
     if added:
-        round_.snapshot_requested_at = utcnow()
+        participation.request_snapshot(round_)
     db.session.commit()
     return added, duplicates
 
@@ -235,42 +236,85 @@ def get_assisted_participant(round_: Round, participant_id: int) -> Participant:
 
 def record_assisted_votes(round_: Round, participant: Participant, votes: dict[int, int | None],
                           *, actor: User | None) -> int:
-    """Write the votes of an assisted participant (None: no vote, left as is).
+    """Write the votes of an assisted participant (None: no answer, left as it is).
 
-    Used until the participation service (`cast_vote`) is on main; same rules: the round
-    must accept votes and each proposal must be published in this round.
+    Same rules and writes as the participation service (`record_vote`, VoteEvent source
+    "assisted"), all votes of one paper form in one transaction; unchanged votes are skipped.
     """
-    if not round_.accepts_votes:
-        raise Conflict("This round does not accept votes now.")
-    published = set(db.session.scalars(sa.select(Proposal.id).where(
-        Proposal.round_id == round_.id, Proposal.status == "published")))
-    current = {v.proposal_id: v for v in db.session.scalars(
-        sa.select(Vote).where(Vote.participant_id == participant.id))}
-    now = utcnow()
+    if not participant.is_assisted or participant.round_id != round_.id:
+        raise NotFound("There is no such assisted participant in this round.")
+    participation.check_accepts_votes(round_)
+    published = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published"))}
+    current = participation.votes_of(participant)
     changed = 0
-    for proposal_id, value in votes.items():
-        if value is None:
-            continue
-        if proposal_id not in published:
-            raise DomainError("A vote was given for a proposal that is not open for votes.")
-        if value not in (-1, 0, 1):
-            raise DomainError("Votes are agree, disagree or pass.")
-        vote = current.get(proposal_id)
-        if vote is not None and vote.value == value:
-            continue
-        if vote is None:
-            db.session.add(Vote(round_id=round_.id, participant_id=participant.id,
-                                proposal_id=proposal_id, value=value, created_at=now,
-                                updated_at=now))
-        else:
-            vote.value, vote.updated_at = value, now
-        db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
-                                 proposal_id=proposal_id, value=value, source="assisted",
-                                 created_at=now))
-        changed += 1
-    if changed:
-        round_.snapshot_requested_at = now
-        audit.record("vote.assisted", actor=actor, target=participant, round_id=round_.id,
-                     votes=changed)
-    db.session.commit()
+    try:
+        for proposal_id, value in votes.items():
+            if value is None:
+                continue
+            if proposal_id not in published:
+                raise DomainError("A vote was given for a proposal that is not open for votes.")
+            if value not in (-1, 0, 1):
+                raise DomainError("Votes are agree, disagree or pass.")
+            if current.get(proposal_id) == value:
+                continue
+            participation.record_vote(round_, participant, published[proposal_id], value,
+                                      "assisted")
+            changed += 1
+        if changed:
+            audit.record("vote.assisted", actor=actor, target=participant, round_id=round_.id,
+                         votes=changed)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return changed
+
+
+def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
+    """What-if: which published, non-meta proposals would escalate now under ``policy``,
+    computed from the latest snapshot's per-group counts (nothing is written)."""
+    from deliberation import threshold
+    from deliberation.models import ClusterSnapshot, SnapshotGroup, SnapshotProposalStat
+
+    try:
+        policy = threshold.normalise_policy(policy)
+    except threshold.PolicyError as error:
+        raise DomainError(str(error)) from None
+    snapshot = db.session.scalar(
+        sa.select(ClusterSnapshot)
+        .where(ClusterSnapshot.round_id == round_.id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc()).limit(1))
+    if snapshot is None:
+        return {"snapshot": None, "escalate": [], "evaluated": 0}
+    sizes = dict(db.session.execute(sa.select(SnapshotGroup.group_id, SnapshotGroup.size)
+                                    .where(SnapshotGroup.snapshot_id == snapshot.id)).all())
+    proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published",
+        Proposal.is_meta.is_(False)))}
+    per_group: dict[int, list[Any]] = {}
+    overall: dict[int, tuple[int, int]] = {}
+    for stat in db.session.scalars(sa.select(SnapshotProposalStat).where(
+            SnapshotProposalStat.snapshot_id == snapshot.id)):
+        if stat.proposal_id not in proposals:
+            continue
+        if stat.group_id is None:
+            overall[stat.proposal_id] = (stat.seen, stat.agree)
+        else:
+            per_group.setdefault(stat.proposal_id, []).append(threshold.GroupCounts(
+                stat.group_id, sizes.get(stat.group_id, 0), stat.agree, stat.disagree,
+                stat.passes))
+    stats = snapshot.statistics if isinstance(snapshot.statistics, dict) else {}
+    gac = stats.get("group_aware_consensus") or {}
+    escalate = []
+    for proposal_id, groups in per_group.items():
+        total, agrees = overall.get(proposal_id) or (
+            sum(g.seen for g in groups), sum(g.agree for g in groups))
+        consensus = gac.get(str(proposal_id)) if isinstance(gac, dict) else None
+        decision = threshold.evaluate(
+            policy, groups, total_votes=total, total_agrees=agrees,
+            group_aware_consensus=float(consensus) if consensus is not None else None)
+        if decision.escalate:
+            escalate.append((proposals[proposal_id], decision.support))
+    escalate.sort(key=lambda item: item[1], reverse=True)
+    return {"snapshot": snapshot, "escalate": escalate, "evaluated": len(per_group)}

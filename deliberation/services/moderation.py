@@ -14,7 +14,7 @@ from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Participant, Proposal, Report, Round, User
 from deliberation.models._common import utcnow
-from deliberation.services import audit
+from deliberation.services import audit, participation
 
 ACTIONS = ("approve", "reject", "meta", "restore")
 SIMILARITY_THRESHOLD = 0.35
@@ -48,11 +48,18 @@ def queue(round_: Round, limit_similar: int = 3) -> list[QueueItem]:
         .order_by(Report.created_at)
     ):
         open_reports.setdefault(report.proposal_id, []).append(report)
+    # In open rounds proposals are published at once and reviewed after: participants'
+    # proposals that nobody has reviewed yet are in the queue too (not seeds or imports).
+    imported = sa.select(Participant.id).where(Participant.round_id == round_.id,
+                                               Participant.source == "import")
+    unreviewed = sa.and_(Proposal.status == "published", Proposal.moderated_at.is_(None),
+                         Proposal.is_seed.is_(False), Proposal.author_id.is_not(None),
+                         Proposal.author_id.not_in(imported))
     proposals = db.session.scalars(
         sa.select(Proposal).where(
             Proposal.round_id == round_.id,
             sa.or_(Proposal.status.in_(("pending", "hidden")),
-                   Proposal.id.in_(list(open_reports) or [-1])),
+                   Proposal.id.in_(list(open_reports) or [-1]), unreviewed),
         ).order_by(Proposal.created_at, Proposal.id)
     ).all()
     others = db.session.execute(
@@ -119,6 +126,8 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
             proposal.status, proposal.rejection_reason = "published", None
             if action == "meta":
                 proposal.is_meta = True
+            if before == "pending":
+                participation.author_auto_vote(proposal)  # as in Pol.is, at approval
         proposal.moderated_at, proposal.moderated_by_id = now, actor.id if actor else None
         resolution = "upheld" if action == "reject" else "dismissed"
         for report in db.session.scalars(sa.select(Report).where(
@@ -128,7 +137,7 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
             proposal.report_count = 0
         audit.record(f"proposal.{action}", actor=actor, target=proposal, round_id=round_.id,
                      reason=reason, status_before=before, status_after=proposal.status)
-    round_.snapshot_requested_at = now
+    participation.request_snapshot(round_)
     db.session.commit()
     return len(proposals)
 

@@ -203,3 +203,11 @@ def test_cli_errors(runner, db):
 def test_snapshot_count(planted):
     snapshots.refresh_round(planted.round.id)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot)) == 1
+
+
+def test_bad_policy_keeps_the_snapshot(planted):
+    planted.round.threshold_policy = {"confidence": 2}
+    db.session.commit()
+    snap = snapshots.refresh_round(planted.round.id)
+    assert snap.status == "ok" and snapshots.latest_snapshot(planted.round.id).id == snap.id
+    assert _escalated(planted.round.id) == []

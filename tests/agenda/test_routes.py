@@ -210,3 +210,46 @@ def test_dossiers(escalated, client, login_as):
     assert page.status_code == 200 and page.get_data(as_text=True).count("dossier-item") == 4
     assert client.get("/agenda/council/rounds/nope/dossier").status_code == 404
     assert client.get("/agenda/council/items/99999").status_code == 404
+
+
+def test_manual_item_without_snapshot_renders(one_item, client, login_as):
+    _, escs = one_item
+    login_as("council")
+    page = client.get(f"/agenda/council/items/{escs[0].id}", headers=EN)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "No opinion groups." in html
+    assert "Put on the agenda by a facilitator. Reason: test" in html
+    assert client.get(f"/agenda/items/{escs[0].id}", headers=EN).status_code == 200
+
+
+def test_draft_round_items_are_not_public(one_item, client):
+    planted, escs = one_item
+    planted.round.phase = "draft"
+    db.session.commit()
+    assert client.get(f"/agenda/items/{escs[0].id}").status_code == 404
+    assert "Access test" not in client.get("/agenda/").get_data(as_text=True)
+
+
+def test_response_post_needs_csrf(one_item, client, login_as, csrf_app):
+    _, escs = one_item
+    login_as("council")
+    response = client.post(f"/agenda/council/items/{escs[0].id}/response",
+                           data={"status": "under_review"})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).response.status == "received"
+
+
+def test_open_data_link_on_public_agenda(one_item, client):
+    planted, _ = one_item
+    planted.round.open_data_enabled = True
+    db.session.commit()
+    html = client.get("/agenda/", headers=EN).get_data(as_text=True)
+    assert f"/agenda/rounds/{planted.round.slug}/open-data.zip" in html
+
+
+def test_public_list_fragment_for_htmx(one_item, client):
+    response = client.get("/agenda/?sort=support", headers={**EN, "HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="agenda-list"' in html
+    assert "HX-Request" in response.headers.get("Vary", "")

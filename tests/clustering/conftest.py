@@ -19,6 +19,10 @@ def polis_dataset(name: str) -> Path:
     return path
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
 @pytest.fixture(scope="session")
 def polis_dir():
     return polis_dataset

@@ -58,6 +58,7 @@ def test_k_changes_only_after_winning_four_runs(three_groups):
     assert ks == [2, 2, 2, 3, 3]
 
 
+@pytest.mark.slow  # numba compiles umap-learn's kernels on first use (~10 s)
 def test_umap_option_is_seeded(three_groups):
     data, _ = three_groups
     small = data.participant < 300
@@ -132,6 +133,13 @@ def test_cli_subprocess_no_traceback(tmp_path):
                          capture_output=True, text=True, env=env, cwd=REPO, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1 and "not a directory" in bad.stderr
-    usage = subprocess.run([sys.executable, "-m", "clustering", "analyze", "d", "--method", "x"],
-                           capture_output=True, text=True, env=env, cwd=REPO, check=False)
-    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+@pytest.mark.parametrize("args", [["analyze", "d", "--method", "x"], ["analyze"], [],
+                                  ["analyze", "d", "--seed", "abc"]])
+def test_cli_usage_errors_exit_2(capsys, args):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1

@@ -97,6 +97,7 @@ MATRIX: dict[str, Access] = {
     "facilitate.assisted": Access(FACILITATOR),
     "facilitate.assisted_votes": Access(FACILITATOR),
     "facilitate.present": Access(FACILITATOR),
+    "facilitate.preview": Access(FACILITATOR),
     "facilitate.dashboard_all": Access(FACILITATOR),
     "facilitate.dashboard_round": Access(FACILITATOR),
     "admin.users": Access(ADMIN),
@@ -106,9 +107,9 @@ MATRIX: dict[str, Access] = {
 
 def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     """Fill a rule's URL arguments from fixture objects (created here, per test)."""
-    from deliberation.database import db
     from datetime import timedelta
 
+    from deliberation.database import db
     from deliberation.models import Escalation, OfficialResponse
     from deliberation.models._common import utcnow
 

@@ -1,0 +1,178 @@
+"""Open data: a round as an anonymised Pol.is-format export.
+
+Files: summary.csv, comments.csv, votes.csv, participants-votes.csv (group ids from the
+latest snapshot) and README.txt. Participant ids are remapped to a fresh random
+permutation on every export, so they cannot be joined to accounts or to Hiroba's
+participant ids. Pending proposals are left out; rejected and hidden ones keep their row
+(moderated = -1) without their text.
+
+Assisted votes (gathered on paper by facilitators) are flagged without touching the Pol.is
+columns: votes.csv has an extra trailing column ``is-assisted`` (1/0), and summary.csv an
+extra row ``assisted-voters`` with their count (see README.txt in the zip).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.errors import NotFound
+from deliberation.models import Participant, Proposal, Round, SnapshotMembership, Vote, VoteEvent
+from deliberation.snapshots import latest_snapshot
+
+MODERATED = {"published": 1, "rejected": -1, "hidden": -1}
+REMOVED_TEXT = "(removed by moderation)"
+
+README = """Pol.is-format export of a Hiroba round (open data).
+
+Participant ids are random and differ between downloads; they cannot be linked to
+accounts. Votes: 1 agree, -1 disagree, 0 pass. group-id in participants-votes.csv is the
+opinion group of the latest cluster snapshot (empty: not clustered).
+Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 in
+votes.csv (an extra column after the Pol.is columns); summary.csv gives their number of
+voters in the row assisted-voters. Comments removed by moderation have moderated = -1 and
+no text.
+"""
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _human(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
+
+
+def _csv(header: list[str], rows: list[list]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _comment_ids(proposals: list[Proposal]) -> dict[int, int]:
+    """Pol.is comment ids: the original ones for imported rounds, else 0, 1, 2, ..."""
+    try:
+        ext = [int(p.external_id) for p in proposals]  # type: ignore[arg-type]
+        if len(set(ext)) == len(ext) and all(x >= 0 for x in ext):
+            return {p.id: x for p, x in zip(proposals, ext, strict=True)}
+    except (TypeError, ValueError):
+        pass
+    return {p.id: i for i, p in enumerate(proposals)}
+
+
+def build_files(round_id: int) -> dict[str, str]:
+    """The export's files as text, by file name."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound("No such round.")
+    proposals = list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.round_id == round_id,
+                                  Proposal.status.in_(tuple(MODERATED)))
+        .order_by(Proposal.id)))
+    cids = _comment_ids(proposals)
+    participants = db.session.execute(
+        sa.select(Participant.id, Participant.source).where(Participant.round_id == round_id)
+    ).all()
+    order = [p.id for p in participants]
+    secrets.SystemRandom().shuffle(order)
+    pids = {pk: i for i, pk in enumerate(order)}
+    assisted_participants = {p.id for p in participants if p.source == "assisted"}
+
+    events = db.session.execute(
+        sa.select(VoteEvent.participant_id, VoteEvent.proposal_id, VoteEvent.value,
+                  VoteEvent.source, VoteEvent.created_at)
+        .where(VoteEvent.round_id == round_id, VoteEvent.proposal_id.in_(cids))
+        .order_by(VoteEvent.created_at, VoteEvent.id)).all()
+    vote_rows = [[_ms(e.created_at), _human(e.created_at), cids[e.proposal_id],
+                  pids[e.participant_id], e.value,
+                  int(e.source == "assisted" or e.participant_id in assisted_participants)]
+                 for e in events]
+
+    current = db.session.execute(
+        sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
+        .where(Vote.round_id == round_id, Vote.proposal_id.in_(cids))).all()
+    by_participant: dict[int, dict[int, int]] = {}
+    agrees: dict[int, int] = {}
+    disagrees: dict[int, int] = {}
+    for pk, prop, value in current:
+        by_participant.setdefault(pk, {})[prop] = value
+        if value == 1:
+            agrees[prop] = agrees.get(prop, 0) + 1
+        elif value == -1:
+            disagrees[prop] = disagrees.get(prop, 0) + 1
+
+    comment_rows = []
+    authored: dict[int, int] = {}
+    for p in proposals:
+        if p.author_id is not None:
+            authored[p.author_id] = authored.get(p.author_id, 0) + 1
+        author = pids.get(p.author_id, -1) if p.author_id is not None else -1
+        text = p.text if p.status == "published" else REMOVED_TEXT
+        comment_rows.append([_ms(p.created_at), _human(p.created_at), cids[p.id], author,
+                             agrees.get(p.id, 0), disagrees.get(p.id, 0), MODERATED[p.status],
+                             text, int(p.is_seed), int(p.is_meta)])
+
+    snapshot = latest_snapshot(round_id)
+    groups: dict[int, int | None] = {}
+    if snapshot is not None:
+        groups = dict(db.session.execute(
+            sa.select(SnapshotMembership.participant_id, SnapshotMembership.group_id)
+            .where(SnapshotMembership.snapshot_id == snapshot.id)).tuples().all())
+    columns = sorted((p.id for p in proposals), key=cids.__getitem__)
+    pv_rows = []
+    for pk in sorted(by_participant, key=lambda pk: pids[pk]):
+        votes = by_participant[pk]
+        gid = groups.get(pk)
+        pv_rows.append([pids[pk], "" if gid is None else gid, authored.get(pk, 0), len(votes),
+                        sum(1 for v in votes.values() if v == 1),
+                        sum(1 for v in votes.values() if v == -1),
+                        *[votes.get(c, "") for c in columns]])
+
+    voters = set(by_participant)
+    summary = [
+        ["topic", round_.title], ["url", ""], ["views", len(participants)],
+        ["voters", len(voters)], ["voters-in-conv", snapshot.n_clustered if snapshot else 0],
+        ["commenters", len(authored)], ["comments", len(proposals)],
+        ["groups", snapshot.k if snapshot else 0],
+        ["conversation-description", round_.summary or round_.description],
+        ["assisted-voters", len(voters & assisted_participants)],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(summary)
+    return {
+        "summary.csv": buffer.getvalue(),
+        "comments.csv": _csv(["timestamp", "datetime", "comment-id", "author-id", "agrees",
+                              "disagrees", "moderated", "comment-body", "is-seed", "is-meta"],
+                             comment_rows),
+        "votes.csv": _csv(["timestamp", "datetime", "comment-id", "voter-id", "vote",
+                           "is-assisted"], vote_rows),
+        "participants-votes.csv": _csv(
+            ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree",
+             *[str(cids[c]) for c in columns]], pv_rows),
+        "README.txt": README,
+    }
+
+
+def write_directory(round_id: int, directory: str | Path) -> Path:
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in build_files(round_id).items():
+        (path / name).write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def export_zip(round_id: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in build_files(round_id).items():
+            archive.writestr(name, text.encode("utf-8"))
+    return buffer.getvalue()

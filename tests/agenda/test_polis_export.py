@@ -1,0 +1,93 @@
+"""Open data: Pol.is-format export, anonymised, re-importable."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import sqlalchemy as sa
+
+from deliberation import polis_export, polis_import, snapshots
+from deliberation.database import db
+from deliberation.models import Participant, Proposal, Vote, VoteEvent
+from tests import factories
+
+
+def _add_assisted(planted):
+    person = factories.make_participant(planted.round, source="assisted", label="workshop")
+    prop = planted.consensus[0]
+    db.session.add(Vote(round_id=planted.round.id, participant_id=person.id,
+                        proposal_id=prop, value=1))
+    db.session.add(VoteEvent(round_id=planted.round.id, participant_id=person.id,
+                             proposal_id=prop, value=1, source="assisted"))
+    db.session.commit()
+    return person
+
+
+def test_export_files_are_anonymised_and_flag_assisted(planted):
+    _add_assisted(planted)
+    snap = snapshots.refresh_round(planted.round.id)
+    files = polis_export.build_files(planted.round.id)
+    assert set(files) == {"summary.csv", "comments.csv", "votes.csv",
+                          "participants-votes.csv", "README.txt"}
+    votes = list(csv.DictReader(io.StringIO(files["votes.csv"])))
+    assert list(votes[0])[:5] == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
+    assisted = [v for v in votes if v["is-assisted"] == "1"]
+    assert len(assisted) == 1
+    real_ids = set(db.session.scalars(sa.select(Participant.id)))
+    voter_ids = {int(v["voter-id"]) for v in votes}
+    assert voter_ids == set(range(len(voter_ids)))  # 0..n-1, a fresh permutation
+    again = list(csv.DictReader(io.StringIO(polis_export.build_files(planted.round.id)
+                                            ["votes.csv"])))
+    assert [v["voter-id"] for v in again] != [v["voter-id"] for v in votes] or not real_ids
+    comments = list(csv.DictReader(io.StringIO(files["comments.csv"])))
+    assert len(comments) == 14
+    rejected = [c for c in comments if c["moderated"] == "-1"]
+    assert len(rejected) == 1 and rejected[0]["comment-body"] == polis_export.REMOVED_TEXT
+    assert [c["is-meta"] for c in comments].count("1") == 1
+    pv = list(csv.DictReader(io.StringIO(files["participants-votes.csv"])))
+    assert len(pv) == 76
+    groups = {r["group-id"] for r in pv}
+    assert {"0", "1"} <= groups and len(groups - {"0", "1"}) <= 1
+    summary = dict(csv.reader(io.StringIO(files["summary.csv"])))
+    assert summary["groups"] == str(snap.k) and summary["assisted-voters"] == "1"
+
+
+def test_round_trip_through_the_polis_importer(planted, tmp_path):
+    snapshots.refresh_round(planted.round.id)
+    polis_export.write_directory(planted.round.id, tmp_path / "export")
+    copy = polis_import.import_directory(tmp_path / "export", slug="reimported")
+    def counts(round_id):
+        rows = db.session.execute(
+            sa.select(Proposal.external_id, Vote.value, sa.func.count())
+            .join(Vote, Vote.proposal_id == Proposal.id)
+            .where(Proposal.round_id == round_id)
+            .group_by(Proposal.external_id, Vote.value)).all()
+        return sorted((str(a), b, c) for a, b, c in rows)
+
+    assert counts(copy.id) == counts(planted.round.id)
+    statuses = dict(db.session.execute(sa.select(Proposal.external_id, Proposal.status)
+                                       .where(Proposal.round_id == copy.id)).tuples().all())
+    assert statuses["13"] == "rejected" and statuses["0"] == "published"
+    meta = db.session.scalar(sa.select(Proposal).where(Proposal.round_id == copy.id,
+                                                       Proposal.external_id == "12"))
+    assert meta.is_meta
+    # the clustering library reads it too, with the group ids of the export
+    from clustering import read_export
+
+    export = read_export(tmp_path / "export")
+    assert export.group_ids is not None and len(export.group_ids) == 75
+
+
+def test_open_data_download_only_when_enabled(planted, client):
+    snapshots.refresh_round(planted.round.id)
+    url = f"/agenda/rounds/{planted.round.slug}/open-data.zip"
+    assert client.get(url).status_code == 404
+    planted.round.open_data_enabled = True
+    db.session.commit()
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert "participants-votes.csv" in names and "votes.csv" in names
+    assert client.get("/agenda/rounds/nope/open-data.zip").status_code == 404

@@ -1,0 +1,42 @@
+"""Done-when on real data: vtaiwan.uberx imported, clustered, escalated, exported."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from deliberation import escalation
+from deliberation.database import db
+from deliberation.models import Proposal, Round
+from deliberation.snapshots import latest_snapshot
+from tests.conftest import polis_dataset
+
+
+def test_vtaiwan_uberx_escalates_only_cross_group_agreement(runner):
+    path = polis_dataset("vtaiwan.uberx")
+    result = runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["cluster", "run", "uberx"])
+    assert result.exit_code == 0, result.output
+    assert "k=2" in result.output
+    result = runner.invoke(args=["agenda", "export", "--round", "uberx", "--format", "json"])
+    items = json.loads(result.output)["items"]
+    escalated = {int(i["external_id"]) for i in items}
+    # Pol.is's own top consensus statements (insurance, safety first) reach the agenda
+    assert {7, 16, 40} <= escalated
+    for item in items:
+        assert len(item["groups"]) == 2
+        assert all(g["lower_bound"] >= 0.5 for g in item["groups"]), item
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "uberx"))
+    snapshot = latest_snapshot(round_.id)
+    decisions = escalation.snapshot_decisions(snapshot, round_.policy)
+    published = set(db.session.scalars(sa.select(Proposal.id).where(
+        Proposal.round_id == round_.id, Proposal.status == "published")))
+    one_sided = [pid for pid, d in decisions.items() if pid in published
+                 and any(g.eligible and not g.blocking for g in d.groups)
+                 and any(g.blocking for g in d.groups)]
+    assert one_sided  # the conversation is polarised ...
+    ids = {i["proposal_id"] for i in items}
+    assert not ids & set(one_sided)  # ... and none of the one-sided statements escalate
+    assert ids == {pid for pid, d in decisions.items() if pid in published and d.escalate}
