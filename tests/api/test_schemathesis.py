@@ -42,7 +42,8 @@ def test_openapi_document_is_served(client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
-def test_schemathesis_finds_no_mismatch(app: Flask, live_server: str, api_round) -> None:  # noqa: ANN001
+def test_schemathesis_finds_no_mismatch(app: Flask, live_server: str, api_round,  # noqa: ANN001
+                                        tmp_path: Path) -> None:
     command = [
         str(SCHEMATHESIS), "run", f"{live_server}/api/v1/openapi.json",
         "--checks", "all",
@@ -52,6 +53,7 @@ def test_schemathesis_finds_no_mismatch(app: Flask, live_server: str, api_round)
         "--no-color",
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
+    # cwd: schemathesis keeps a cache folder in the working directory.
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env,
-                            check=False)
+                            check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
