@@ -8,7 +8,7 @@ WIDTH = 480
 BAR_H = 28
 GAP = 14
 LEFT = 110
-TOP = 24
+TOP = 36
 
 
 def group_bars(groups: list[dict[str, Any]], threshold: float) -> dict[str, Any]:

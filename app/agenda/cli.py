@@ -94,3 +94,21 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8", newline="")
         click.echo(f"wrote {len(rows)} item(s) to {output}", err=True)
+
+
+@agenda.command("open-data")
+@click.argument("slug")
+@click.option("--output", type=click.Path(path_type=Path), required=True,
+              help="Directory for the CSV files, or a .zip file.")
+def open_data(slug: str, output: Path) -> None:
+    """Write a round's anonymised Pol.is-format export (open data)."""
+    from deliberation import polis_export
+
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        raise click.ClickException(f"no round with slug {slug!r}")
+    if output.suffix == ".zip":
+        output.write_bytes(polis_export.export_zip(round_.id))
+    else:
+        polis_export.write_directory(round_.id, output)
+    click.echo(f"wrote {output}")

@@ -91,3 +91,15 @@ def test_open_data_download_only_when_enabled(planted, client):
     names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
     assert "participants-votes.csv" in names and "votes.csv" in names
     assert client.get("/agenda/rounds/nope/open-data.zip").status_code == 404
+
+
+def test_open_data_cli(planted, runner, tmp_path):
+    result = runner.invoke(args=["agenda", "open-data", planted.round.slug,
+                                 "--output", str(tmp_path / "od.zip")])
+    assert result.exit_code == 0, result.output
+    assert "votes.csv" in zipfile.ZipFile(tmp_path / "od.zip").namelist()
+    result = runner.invoke(args=["agenda", "open-data", planted.round.slug,
+                                 "--output", str(tmp_path / "dir")])
+    assert result.exit_code == 0 and (tmp_path / "dir" / "comments.csv").is_file()
+    result = runner.invoke(args=["agenda", "open-data", "nope", "--output", str(tmp_path)])
+    assert result.exit_code != 0 and "no round" in result.output
