@@ -20,6 +20,7 @@ from deliberation.models import Proposal, Round
 from deliberation.services import participation, results
 
 VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
+RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
 
 
 def _vote_limit() -> str:
@@ -235,5 +236,12 @@ def results_page(slug: str) -> str:
     round_ = get_round(slug)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
     data = results.results_for(round_, participant)
-    return render_template("rounds/results.html", round=round_, results=data,
-                           map_size=results.MAP_SIZE)
+    page = request.args.get("page", 1, type=int) or 1
+    pages = 1
+    shown: list = []
+    if data is not None:
+        pages = max(1, -(-len(data.proposals) // RESULTS_PER_PAGE))
+        page = min(max(page, 1), pages)
+        shown = data.proposals[(page - 1) * RESULTS_PER_PAGE: page * RESULTS_PER_PAGE]
+    return render_template("rounds/results.html", round=round_, results=data, shown=shown,
+                           page=page, pages=pages, map_size=results.MAP_SIZE)

@@ -253,3 +253,15 @@ def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:  
     make_participant(r)
     html = client.get(f"/rounds/{r.slug}/proposals", headers=EN).get_data(as_text=True)
     assert "Visible idea" in html and "Pending idea" not in html and 'name="value"' not in html
+
+
+def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeypatch) -> None:  # noqa: ANN001
+    from app.rounds import routes
+
+    round_, proposals, *_ = round_with_snapshot
+    monkeypatch.setattr(routes, "RESULTS_PER_PAGE", 2)
+    html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
+    assert "Page 1 of 2" in html and "page=2" in html
+    html = client.get(f"/rounds/{round_.slug}/results?page=99", headers=EN).get_data(as_text=True)
+    assert "Page 2 of 2" in html
+    assert client.get(f"/rounds/{round_.slug}/results?page=x").status_code == 200
