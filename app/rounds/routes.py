@@ -10,10 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.errors import render_error
 from app.extensions import limiter
 from app.htmx import is_htmx, render_page_or_fragment
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
+from app.rounds.messages import translate
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Proposal, Round
@@ -29,6 +31,12 @@ def _vote_limit() -> str:
 
 def _post_limit() -> str:
     return current_app.config["POST_RATE_LIMIT"]
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError) -> Response:
+    """Domain errors of this blueprint, with the message translated."""
+    return render_error(error.http_status, translate(error))
 
 
 def get_round(slug: str) -> Round:
@@ -105,8 +113,8 @@ def cast(slug: str) -> Response:
         if is_htmx():
             return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
                                            status=error.http_status,
-                                           **_card_context(round_, error=_(error.message)))
-        flash(_(error.message), "error")
+                                           **_card_context(round_, error=translate(error)))
+        flash(translate(error), "error")
         return redirect(_back_url(round_, back), code=303)
     message = _("Your vote was saved.")
     if is_htmx():
@@ -191,7 +199,7 @@ def propose(slug: str) -> Response | str:
             form.text.errors = [_("The same proposal already exists in this round.")]
             status = 409
         except DomainError as error:
-            form.text.errors = [_(error.message)]
+            form.text.errors = [translate(error)]
             status = error.http_status
         else:
             if created.status == "pending":
@@ -221,7 +229,7 @@ def report(slug: str, proposal_id: int) -> Response | str:
         try:
             participation.report_proposal(item, current_user, form.reason.data)
         except DomainError as error:
-            form.reason.errors = [_(error.message)]
+            form.reason.errors = [translate(error)]
             status = error.http_status
         else:
             flash(_("Thank you. A facilitator will look at your report."), "success")
