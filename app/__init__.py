@@ -101,15 +101,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.facilitate import bp as facilitate_bp
+    from app.health import bp as health_bp
     from app.main import bp as main_bp
     from app.rounds import bp as rounds_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
+    app.register_blueprint(facilitate_bp, url_prefix="/facilitate")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -125,5 +131,27 @@ def register_commands(app: Flask) -> None:
 
 
 def start_background_runner(app: Flask) -> None:
-    """Hook for the embedded clustering runner (see deliberation/runner.py)."""
-    return None
+    """Embedded clustering runner (deliberation/runner.py) when CLUSTER_RUNNER == "thread".
+
+    The thread starts lazily with the first request this process serves, so CLI commands
+    (`flask db upgrade`, `flask worker`) and the reloader's watcher process never start it.
+    Web processes that share a database with `flask worker` processes set CLUSTER_RUNNER=off
+    (a thread per process would still be correct, thanks to the leases, just wasteful).
+    """
+    if app.config.get("CLUSTER_RUNNER", "off") != "thread":
+        return
+    import threading
+
+    lock = threading.Lock()
+    state: dict[str, Any] = {}
+
+    @app.before_request
+    def _start_runner_once() -> None:
+        if "thread" in state:
+            return
+        with lock:
+            if "thread" not in state:
+                from deliberation import runner
+
+                state["thread"], state["stop"] = runner.start_thread(app)
+                app.extensions["hiroba_runner"] = state

@@ -62,6 +62,8 @@ class Config:
     # Background clustering (see deliberation/runner.py)
     CLUSTER_RUNNER = os.environ.get("CLUSTER_RUNNER", "thread")  # thread | off
     CLUSTER_MIN_INTERVAL = float(os.environ.get("CLUSTER_MIN_INTERVAL", 5))
+    CLUSTER_LEASE_SECONDS = float(os.environ.get("CLUSTER_LEASE_SECONDS", 300))
+    CLUSTER_POLL_SECONDS = float(os.environ.get("CLUSTER_POLL_SECONDS", 0.5))
 
     POLIS_DATASETS = os.environ.get(
         "POLIS_DATASETS", str(Path(__file__).resolve().parents[1].parent / "shared/datasets/polis")

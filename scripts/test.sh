@@ -34,7 +34,7 @@ echo "== PostgreSQL"
 if pg_url=$(scripts/postgres.sh start); then
   TEST_DATABASE_URL=$pg_url run_pytest -m "not e2e" --ignore=tests/clustering -p no:cacheprovider \
     || status=1
-  migrations_url=${pg_url%/*}/hiroba_migrations
+  migrations_url=${pg_url/hiroba_test_/hiroba_migrations_}
   "$BIN/python" - "$migrations_url" <<'PY' || status=1
 import sys, sqlalchemy as sa
 engine = sa.create_engine(sys.argv[1])

@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic and the app import this package)."""
 
-from deliberation.models.agenda import Escalation, OfficialResponse
+from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
 from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
 from deliberation.models.round import Round
@@ -13,6 +13,7 @@ from deliberation.models.snapshot import (
 from deliberation.models.user import User
 
 __all__ = [
+    "AgendaAnswerSeen",
     "AuditEntry",
     "ClusterSnapshot",
     "Escalation",

@@ -84,6 +84,8 @@ class OfficialResponse(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="received")
     outcome: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Why the council decided as it did (required with an outcome).
+    reasons: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     department: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     plan_theme: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     plan_layer: so.Mapped[str | None] = so.mapped_column(sa.String(32))
@@ -97,3 +99,21 @@ class OfficialResponse(db.Model):
     )
 
     escalation: so.Mapped[Escalation] = so.relationship(back_populates="response")
+
+
+class AgendaAnswerSeen(db.Model):
+    """That a person has seen the council's answer to an item they voted on."""
+
+    __tablename__ = "agenda_answers_seen"
+    __table_args__ = (sa.UniqueConstraint("user_id", "response_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    response_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("official_responses.id", ondelete="CASCADE")
+    )
+    # The answer's version seen (answered_at): a changed answer shows again.
+    answered_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    seen_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

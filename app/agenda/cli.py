@@ -1,0 +1,96 @@
+"""`flask cluster run SLUG` and `flask agenda export`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import Escalation, Round
+
+cluster = AppGroup("cluster", help="Opinion groups (cluster snapshots).")
+agenda = AppGroup("agenda", help="The council's policy agenda.")
+
+CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
+               "escalated_at", "withdrawn_at", "status", "outcome", "due_at", "overdue",
+               "support", "support_fallen", "department", "plan_theme", "plan_layer",
+               "answer", "groups")
+
+
+@cluster.command("run")
+@click.argument("slug")
+@click.option("--seed", type=int, default=0, show_default=True)
+def run(slug: str, seed: int) -> None:
+    """Cluster a round now (synchronously), then run the threshold engine."""
+    from deliberation.snapshots import refresh_round
+
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        raise click.ClickException(f"no round with slug {slug!r}")
+    before = set(db.session.scalars(
+        sa.select(Escalation.proposal_id).where(Escalation.round_id == round_.id)))
+    snapshot = refresh_round(round_.id, seed=seed)
+    if snapshot.status != "ok":
+        raise click.ClickException(f"clustering failed: {snapshot.error}")
+    sizes = ", ".join(f"{g.group_id}:{g.size}" for g in snapshot.groups)
+    click.echo(f"snapshot {snapshot.id}: k={snapshot.k} groups [{sizes}] "
+               f"participants={snapshot.n_participants} clustered={snapshot.n_clustered} "
+               f"votes={snapshot.n_votes} in {snapshot.duration_ms} ms")
+    new = db.session.execute(
+        sa.select(Escalation).where(Escalation.round_id == round_.id,
+                                    Escalation.proposal_id.not_in(before or {-1}))
+        .order_by(Escalation.proposal_id)).scalars().all()
+    click.echo(f"escalated {len(new)} proposal(s)")
+    for esc in new:
+        groups = " ".join(
+            f"g{g['group_id']}={g['agree']}/{g['agree'] + g['disagree'] + g['passes']}"
+            f"(lb {g['lower_bound']:.2f})" for g in esc.evidence.get("groups", []))
+        click.echo(f"  #{esc.proposal_id} ext={esc.proposal.external_id or '-'} {groups}")
+
+
+def _csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        groups = "; ".join(
+            f"{g['group_id']}: {g['agree']}/{g['disagree']}/{g['passes']} "
+            f"(n={g['size']}, lb={g['lower_bound']:.3f})" for g in row["groups"])
+        writer.writerow([groups if c == "groups" else
+                         ("" if row[c] is None else row[c]) for c in CSV_COLUMNS])
+    return "\ufeff" + buffer.getvalue()
+
+
+def render_export(rows: list[dict], fmt: str) -> str:
+    if fmt == "csv":
+        return _csv(rows)
+    return json.dumps({"items": rows}, ensure_ascii=False, indent=2) + "\n"
+
+
+@agenda.command("export")
+@click.option("--round", "round_slug", default=None, help="Only this round (slug).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
+    """Export the escalated proposals (CSV is UTF-8 with BOM for Excel)."""
+    from deliberation.services import agenda as service
+
+    try:
+        rows = service.export_rows(round_slug)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    text = render_export(rows, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"wrote {len(rows)} item(s) to {output}", err=True)

@@ -1,0 +1,38 @@
+"""`flask polis import DIR [--slug S]`: import a Pol.is export as a new round."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from deliberation import polis_import
+from deliberation.errors import DomainError
+from deliberation.models.round import PHASES
+
+polis = AppGroup("polis", help="Pol.is interoperability.")
+
+
+def default_slug(directory: Path) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", directory.resolve().name.lower()).strip("-")
+    return slug[:64] or "polis-import"
+
+
+@polis.command("import")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--slug", default=None, help="Slug of the new round (default: the folder name).")
+@click.option("--phase", type=click.Choice(PHASES), default="voting", show_default=True)
+@click.option("--title", default=None, help="Title (default: the topic in summary.csv).")
+def import_command(directory: Path, slug: str | None, phase: str, title: str | None) -> None:
+    """Import a Pol.is export folder (votes.csv, comments.csv, ...) as a new round."""
+    started = time.perf_counter()
+    try:
+        round_ = polis_import.import_directory(
+            directory, slug=slug or default_slug(directory), phase=phase, title=title
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"imported round '{round_.slug}' in {time.perf_counter() - started:.1f} s")

@@ -1,0 +1,214 @@
+"""Forms for facilitators. Times are entered in Asia/Tokyo and converted to UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+DT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
+
+
+def to_tokyo_naive(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(TOKYO).replace(tzinfo=None)
+
+
+def phase_choices() -> list[SelectChoice]:
+    return [SelectChoice("draft", _l("Draft")),
+            SelectChoice("collecting", _l("Collecting proposals")),
+            SelectChoice("voting", _l("Voting")), SelectChoice("reflection", _l("Reflection")),
+            SelectChoice("closed", _l("Closed"))]
+
+
+def moderation_choices() -> list[SelectChoice]:
+    return [SelectChoice("strict", _l("Strict: new proposals wait for approval")),
+            SelectChoice("open", _l("Open: published at once, reviewed after"))]
+
+
+def eligibility_choices() -> list[SelectChoice]:
+    return [SelectChoice("everyone", _l("Everyone with an account")),
+            SelectChoice("residents", _l("Residents only")),
+            SelectChoice("verified", _l("Verified participants only"))]
+
+
+def method_choices() -> list[SelectChoice]:
+    return [SelectChoice("pca", "PCA"), SelectChoice("umap", "UMAP")]
+
+
+def kind_choices() -> list[SelectChoice]:
+    return [SelectChoice("resident", _l("Resident")), SelectChoice("e_citizen", _l("E-citizen")),
+            SelectChoice("visitor", _l("Visitor")), SelectChoice("unknown", _l("Unknown"))]
+
+
+def parse_links(raw: str) -> list[dict[str, str]]:
+    """Background links, one per line: "Title | https://..." or just the URL."""
+    links = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        title, _, url = line.rpartition("|") if "|" in line else (line, "", line)
+        title, url = title.strip(), url.strip()
+        if not url.startswith(("https://", "http://")):
+            raise ValidationError(_l("Line %(n)s: the link must start with https:// or http://.",
+                                     n=number))
+        links.append({"title": title or url, "url": url})
+    return links
+
+
+def format_links(links: list[dict[str, str]]) -> str:
+    return "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in links or [])
+
+
+class RoundForm(FlaskForm):
+    slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=64)],
+                       description=_l("Lower-case letters, digits and hyphens, e.g. town-2030."))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    summary = StringField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_l("Description (Markdown)"), validators=[Optional()])
+    background_links = TextAreaField(
+        _l("Background links"), validators=[Optional()],
+        description=_l("One per line: Title | https://example.org/..."))
+    opens_at = DateTimeLocalField(_l("Opens (Japan time)"), format=DT_FORMAT,
+                                  validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes (Japan time)"), format=DT_FORMAT,
+                                   validators=[Optional()])
+    phase = SelectField(_l("Phase"), choices=phase_choices, default="draft")
+    moderation_mode = RadioField(
+        _l("Moderation"), default="open",
+        choices=moderation_choices)
+    eligibility = RadioField(
+        _l("Who may take part"), default="everyone",
+        choices=eligibility_choices)
+    clustering_method = SelectField(_l("Clustering method"), default="pca",
+                                    choices=method_choices)
+    max_groups = IntegerField(_l("Maximum number of opinion groups"), default=5,
+                              validators=[InputRequired(), NumberRange(2, 12)])
+    min_votes = IntegerField(_l("Minimum votes in total"),
+                             default=DEFAULT_THRESHOLD_POLICY["min_votes"],
+                             validators=[InputRequired(), NumberRange(min=0)])
+    min_agrees = IntegerField(_l("Minimum agree votes in total"),
+                              default=DEFAULT_THRESHOLD_POLICY["min_agrees"],
+                              validators=[InputRequired(), NumberRange(min=0)])
+    min_groups = IntegerField(_l("Minimum number of opinion groups"),
+                              default=DEFAULT_THRESHOLD_POLICY["min_groups"],
+                              validators=[InputRequired(), NumberRange(min=1)])
+    min_group_size = IntegerField(_l("Minimum members for a group to count"),
+                                  default=DEFAULT_THRESHOLD_POLICY["min_group_size"],
+                                  validators=[InputRequired(), NumberRange(min=1)])
+    confidence = DecimalField(_l("Statistical confidence (e.g. 0.90)"), places=2,
+                              default=DEFAULT_THRESHOLD_POLICY["confidence"],
+                              validators=[InputRequired(), NumberRange(0.5, 0.999)])
+    min_group_agree = DecimalField(_l("Minimum agree share in every group (0–1)"), places=2,
+                                   default=DEFAULT_THRESHOLD_POLICY["min_group_agree"],
+                                   validators=[InputRequired(), NumberRange(0, 1)])
+    min_consensus = DecimalField(_l("Minimum group-aware consensus (0–1, blank: off)"),
+                                 places=2, validators=[Optional(), NumberRange(0, 1)])
+    report_threshold = IntegerField(_l("Reports before a proposal is hidden"), default=3,
+                                    validators=[InputRequired(), NumberRange(1, 100)])
+    min_group_display = IntegerField(_l("Minimum group size shown in results"), default=5,
+                                     validators=[InputRequired(), NumberRange(1, 100)])
+    response_deadline_days = IntegerField(_l("Days for the council to answer"), default=60,
+                                          validators=[InputRequired(), NumberRange(1, 365)])
+    open_data_enabled = BooleanField(_l("Publish the anonymised open-data export"))
+
+    def validate_background_links(self, field: Any) -> None:
+        self.parsed_links = parse_links(field.data or "")
+
+    def validate_closes_at(self, field: Any) -> None:
+        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+            raise ValidationError(_l("The closing time must be after the opening time."))
+
+    def policy(self) -> dict[str, Any]:
+        return {
+            "min_votes": self.min_votes.data, "min_agrees": self.min_agrees.data,
+            "min_groups": self.min_groups.data, "min_group_size": self.min_group_size.data,
+            "confidence": float(self.confidence.data),
+            "min_group_agree": float(self.min_group_agree.data),
+            "min_consensus": (None if self.min_consensus.data is None
+                              else float(self.min_consensus.data)),
+        }
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "title": self.title.data.strip(), "summary": (self.summary.data or "").strip(),
+            "description": self.description.data or "",
+            "background_links": getattr(self, "parsed_links", []),
+            "opens_at": to_utc(self.opens_at.data), "closes_at": to_utc(self.closes_at.data),
+            "phase": self.phase.data, "moderation_mode": self.moderation_mode.data,
+            "eligibility": self.eligibility.data,
+            "clustering_method": self.clustering_method.data,
+            "max_groups": self.max_groups.data, "threshold_policy": self.policy(),
+            "report_threshold": self.report_threshold.data,
+            "min_group_display": self.min_group_display.data,
+            "response_deadline_days": self.response_deadline_days.data,
+            "open_data_enabled": bool(self.open_data_enabled.data),
+        }
+
+    def load(self, round_: Any) -> None:
+        """Fill the form from a round (GET of the edit page)."""
+        for key in ("slug", "title", "summary", "description", "phase", "moderation_mode",
+                    "eligibility", "clustering_method", "max_groups", "report_threshold",
+                    "min_group_display", "response_deadline_days", "open_data_enabled"):
+            getattr(self, key).data = getattr(round_, key)
+        self.background_links.data = format_links(round_.background_links)
+        self.opens_at.data = to_tokyo_naive(round_.opens_at)
+        self.closes_at.data = to_tokyo_naive(round_.closes_at)
+        for key, value in round_.policy.items():
+            getattr(self, key).data = value
+
+
+class SeedForm(FlaskForm):
+    text = TextAreaField(_l("Proposal"), validators=[Optional(), Length(max=1000)])
+    upload = FileField(_l("Or upload a CSV or text file (one proposal per line)"))
+
+
+class ImportForm(FlaskForm):
+    slug = StringField(_l("Address (slug) of the new round"),
+                       validators=[DataRequired(), Length(max=64)])
+    title = StringField(_l("Title (blank: the topic in summary.csv)"),
+                        validators=[Optional(), Length(max=200)])
+    phase = SelectField(_l("Phase"), choices=phase_choices, default="voting")
+    archive = FileField(_l("Pol.is export as a zip file"))
+    comments = FileField("comments.csv")
+    votes = FileField("votes.csv")
+    participants_votes = FileField("participants-votes.csv")
+    summary = FileField("summary.csv")
+
+
+class AssistedForm(FlaskForm):
+    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=80)],
+                        description=_l("e.g. Workshop 2026-11-20 #3 (no names)"))
+    kind = SelectField(_l("Kind"), default="resident",
+                       choices=kind_choices)
+

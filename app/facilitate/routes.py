@@ -1,0 +1,433 @@
+"""Facilitator pages: rounds, phases, seeds, Pol.is import, moderation, audit log,
+assisted participation, presentation view and engagement dashboard."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.authz import facilitator_required
+from app.facilitate import bp
+from app.facilitate.charts import bar_chart, line_chart
+from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
+from app.htmx import render_page_or_fragment
+from deliberation import polis_import
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import AuditEntry, Participant, Proposal, Round, User, Vote
+from deliberation.services import engagement, facilitation, moderation
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+AUDIT_PAGE = 200
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _form_error(form: Any, error: DomainError) -> None:
+    """Attach a domain error to the field it names (or flash it)."""
+    name = error.context.get("field")
+    target = getattr(form, str(name), None) if name else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*list(target.errors), error.message]
+    else:
+        flash(error.message, "error")
+
+
+# ---------------------------------------------------------------- rounds
+
+@bp.route("/")
+@facilitator_required
+def rounds() -> str:
+    all_rounds = db.session.scalars(sa.select(Round).order_by(Round.created_at.desc())).all()
+    counts = dict(db.session.execute(
+        sa.select(Proposal.round_id, sa.func.count()).where(Proposal.status == "pending")
+        .group_by(Proposal.round_id)).all())
+    return render_template("facilitate/rounds.html", rounds=all_rounds, pending=counts)
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@facilitator_required
+def new_round() -> Any:
+    form = RoundForm()
+    if form.validate_on_submit():
+        try:
+            round_ = facilitation.create_round(slug=form.slug.data, actor=current_user,
+                                               **form.values())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            flash(_("The round was created."), "success")
+            return _see_other("facilitate.round_detail", slug=round_.slug)
+    return render_template("facilitate/round_form.html", form=form, round=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/rounds/<slug>")
+@facilitator_required
+def round_detail(slug: str) -> str:
+    round_ = facilitation.get_round(slug)
+    stats = {
+        "proposals": db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)
+                                       .where(Proposal.round_id == round_.id)),
+        "votes": db.session.scalar(sa.select(sa.func.count()).select_from(Vote)
+                                   .where(Vote.round_id == round_.id)),
+        "participants": db.session.scalar(sa.select(sa.func.count()).select_from(Participant)
+                                          .where(Participant.round_id == round_.id)),
+        "backlog": moderation.backlog(round_.id),
+    }
+    return render_template("facilitate/round_detail.html", round=round_, stats=stats,
+                           transitions=_available_transitions(round_),
+                           snapshot=engagement.latest_snapshot(round_.id))
+
+
+def _available_transitions(round_: Round) -> list[tuple[str, str]]:
+    labels = {"open_collecting": _("Open for proposals"), "open_voting": _("Open for voting"),
+              "reflect": _("Move to reflection"), "close": _("Close the round"),
+              "reopen": _("Reopen for voting")}
+    return [(action, labels[action]) for action, (allowed, _to) in
+            facilitation.TRANSITIONS.items() if round_.phase in allowed]
+
+
+@bp.route("/rounds/<slug>/edit", methods=["GET", "POST"])
+@facilitator_required
+def edit_round(slug: str) -> Any:
+    round_ = facilitation.get_round(slug)
+    form = RoundForm()
+    if request.method == "GET":
+        form.load(round_)
+    else:
+        form.slug.data = round_.slug  # the address never changes
+    preview = None
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            preview = _preview(round_, form.policy())
+        else:
+            try:
+                facilitation.update_round(round_, actor=current_user, **form.values())
+            except DomainError as error:
+                _form_error(form, error)
+            else:
+                flash(_("The round was saved."), "success")
+                return _see_other("facilitate.round_detail", slug=round_.slug)
+    status = 400 if form.errors else 200
+    return render_template("facilitate/round_form.html", form=form, round=round_,
+                           preview=preview), status
+
+
+def _preview(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
+    """What-if preview of the threshold policy from the latest snapshot."""
+    try:
+        return {"ok": True, **facilitation.preview_escalations(round_, policy)}
+    except DomainError as error:
+        return {"ok": False, "error": error.message}
+
+
+@bp.route("/rounds/<slug>/preview", methods=["POST"])
+@facilitator_required
+def preview(slug: str) -> Any:
+    """htmx: the preview fragment for the policy fields currently in the form."""
+    round_ = facilitation.get_round(slug)
+    form = RoundForm()
+    form.slug.data = round_.slug
+    if form.validate():
+        result = _preview(round_, form.policy())
+    else:
+        result = {"ok": False, "error": _("Please correct the settings first.")}
+    return render_page_or_fragment("facilitate/preview.html", "facilitate/_preview.html",
+                                   round=round_, preview=result)
+
+
+@bp.route("/rounds/<slug>/phase", methods=["POST"])
+@facilitator_required
+def change_phase(slug: str) -> Response:
+    round_ = facilitation.get_round(slug)
+    action = request.form.get("action", "")
+    facilitation.transition(round_, action, actor=current_user,
+                            reason=request.form.get("reason") or None)
+    flash(_("The round is now in phase: %(phase)s.", phase=round_.phase), "success")
+    return _see_other("facilitate.round_detail", slug=round_.slug)
+
+
+# ---------------------------------------------------------------- seeds
+
+@bp.route("/rounds/<slug>/seeds", methods=["GET", "POST"])
+@facilitator_required
+def seeds(slug: str) -> Any:
+    round_ = facilitation.get_round(slug)
+    form = SeedForm()
+    if form.validate_on_submit():
+        texts: list[str] = []
+        if form.text.data and form.text.data.strip():
+            texts.append(form.text.data)
+        upload = form.upload.data
+        if upload and getattr(upload, "filename", ""):
+            raw = upload.read(MAX_UPLOAD_BYTES + 1)
+            try:
+                texts += facilitation.parse_lines(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                form.upload.errors = [_("The file must be UTF-8 text (CSV or plain text).")]
+        if not form.upload.errors:
+            try:
+                added, duplicates = facilitation.add_seed_proposals(round_, texts,
+                                                                    actor=current_user)
+            except DomainError as error:
+                form.text.errors = [error.message]
+            else:
+                flash(_("%(n)s seed proposals added.", n=len(added)), "success")
+                for text in duplicates:
+                    flash(_("Skipped (already in the round): %(text)s", text=text), "warning")
+                return _see_other("facilitate.seeds", slug=round_.slug)
+    existing = db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.is_seed.is_(True))
+        .order_by(Proposal.id)).all()
+    return render_template("facilitate/seeds.html", round=round_, form=form,
+                           seeds=existing), 400 if form.errors else 200
+
+
+# ---------------------------------------------------------------- Pol.is import
+
+def _collect_upload(form: ImportForm, target: Path) -> None:
+    """Write the uploaded zip or CSV files into ``target``; DomainError if unusable."""
+    archive = form.archive.data
+    if archive and getattr(archive, "filename", ""):
+        data = archive.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise DomainError(_("The file is too large (50 MB at most)."))
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                total = 0
+                for info in zf.infolist():
+                    name = PurePosixPath(info.filename).name
+                    if info.is_dir() or name not in polis_import.IMPORT_FILES:
+                        continue
+                    total += info.file_size
+                    if total > 4 * MAX_UPLOAD_BYTES:
+                        raise DomainError(_("The zip file is too large when unpacked."))
+                    (target / name).write_bytes(zf.read(info))
+        except zipfile.BadZipFile:
+            raise DomainError(_("The uploaded file is not a zip file.")) from None
+        return
+    fields = {"comments.csv": form.comments, "votes.csv": form.votes,
+              "participants-votes.csv": form.participants_votes, "summary.csv": form.summary}
+    for name, field in fields.items():
+        upload = field.data
+        if upload and getattr(upload, "filename", ""):
+            data = upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise DomainError(_("%(file)s is too large (50 MB at most).", file=name))
+            (target / name).write_bytes(data)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@facilitator_required
+def polis_upload() -> Any:
+    request.max_content_length = MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
+    form = ImportForm()
+    error = None
+    if form.validate_on_submit():
+        with tempfile.TemporaryDirectory(prefix="polis-") as tmp:
+            try:
+                _collect_upload(form, Path(tmp))
+                round_ = polis_import.import_directory(
+                    tmp, slug=form.slug.data.strip(), phase=form.phase.data,
+                    title=(form.title.data or "").strip() or None, actor=current_user)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                flash(_("The Pol.is export was imported."), "success")
+                return _see_other("facilitate.round_detail", slug=round_.slug)
+    status = 400 if (error or form.errors) else 200
+    return render_template("facilitate/import.html", form=form, error=error), status
+
+
+# ---------------------------------------------------------------- moderation
+
+@bp.route("/rounds/<slug>/moderation", methods=["GET", "POST"])
+@facilitator_required
+def moderation_queue(slug: str) -> Any:
+    round_ = facilitation.get_round(slug)
+    error = None
+    if request.method == "POST":
+        ids = [int(v) for v in request.form.getlist("proposal_id") if v.isdigit()]
+        action = request.form.get("action", "")
+        try:
+            n = moderation.moderate(round_, ids, action, actor=current_user,
+                                    reason=request.form.get("reason"))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            flash(_("%(n)s proposals updated.", n=n), "success")
+            return _see_other("facilitate.moderation_queue", slug=round_.slug)
+    items = moderation.queue(round_)
+    return render_page_or_fragment(
+        "facilitate/moderation.html", "facilitate/_queue.html", status=400 if error else 200,
+        round=round_, items=items, error=error, reason=request.form.get("reason", ""))
+
+
+# ---------------------------------------------------------------- audit log
+
+def _audit_query(round_id: int | None) -> Any:
+    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if round_id is not None:
+        query = query.where(AuditEntry.round_id == round_id)
+    return query
+
+
+def _csv_response(rows: list[list[Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    body = "\ufeff" + buffer.getvalue()  # BOM: Excel opens Japanese text correctly
+    return Response(body.encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _audit(round_: Round | None) -> Any:
+    round_id = round_.id if round_ else None
+    if request.args.get("format") == "csv":
+        users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+        slugs = dict(db.session.execute(sa.select(Round.id, Round.slug)).all())
+        rows: list[list[Any]] = [["id", "created_at_utc", "actor", "actor_role", "action",
+                                  "target_type", "target_id", "round", "reason", "details"]]
+        for e in db.session.scalars(_audit_query(round_id)):
+            rows.append([e.id, e.created_at.isoformat(), users.get(e.actor_id, ""),
+                         e.actor_role or "", e.action, e.target_type or "", e.target_id or "",
+                         slugs.get(e.round_id, ""), e.reason or "", _json(e.details)])
+        name = f"audit-{round_.slug if round_ else 'all'}.csv"
+        return _csv_response(rows, name)
+    entries = db.session.scalars(_audit_query(round_id).limit(AUDIT_PAGE)).all()
+    return render_template("facilitate/audit.html", round=round_, entries=entries,
+                           limit=AUDIT_PAGE)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
+
+
+@bp.route("/audit")
+@facilitator_required
+def audit_all() -> Any:
+    return _audit(None)
+
+
+@bp.route("/rounds/<slug>/audit")
+@facilitator_required
+def audit_round(slug: str) -> Any:
+    return _audit(facilitation.get_round(slug))
+
+
+# ---------------------------------------------------------------- assisted participation
+
+@bp.route("/rounds/<slug>/assisted", methods=["GET", "POST"])
+@facilitator_required
+def assisted(slug: str) -> Any:
+    round_ = facilitation.get_round(slug)
+    form = AssistedForm()
+    if form.validate_on_submit():
+        try:
+            participant = facilitation.create_assisted_participant(
+                round_, label=form.label.data, kind=form.kind.data, actor=current_user)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            return _see_other("facilitate.assisted_votes", slug=round_.slug,
+                              participant_id=participant.id)
+    participants = db.session.scalars(sa.select(Participant).where(
+        Participant.round_id == round_.id, Participant.source == "assisted")
+        .order_by(Participant.id)).all()
+    return render_template("facilitate/assisted.html", round=round_, form=form,
+                           participants=participants), 400 if form.errors else 200
+
+
+VOTE_CHOICES = (("1", 1), ("-1", -1), ("0", 0), ("", None))
+
+
+@bp.route("/rounds/<slug>/assisted/<int:participant_id>", methods=["GET", "POST"])
+@facilitator_required
+def assisted_votes(slug: str, participant_id: int) -> Any:
+    round_ = facilitation.get_round(slug)
+    participant = facilitation.get_assisted_participant(round_, participant_id)
+    proposals = db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published")
+        .order_by(Proposal.id)).all()
+    error = None
+    if request.method == "POST":
+        values = dict(VOTE_CHOICES)
+        votes: dict[int, int | None] = {}
+        for proposal in proposals:
+            raw = request.form.get(f"vote-{proposal.id}", "")
+            if raw not in values:
+                error = _("Unknown vote value.")
+                break
+            votes[proposal.id] = values[raw]
+        if error is None:
+            try:
+                n = facilitation.record_assisted_votes(round_, participant, votes,
+                                                       actor=current_user)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                flash(_("%(n)s votes saved for %(label)s.", n=n, label=participant.label),
+                      "success")
+                return _see_other("facilitate.assisted", slug=round_.slug)
+    current = dict(db.session.execute(sa.select(Vote.proposal_id, Vote.value).where(
+        Vote.participant_id == participant.id)).all())
+    return render_template("facilitate/assisted_votes.html", round=round_,
+                           participant=participant, proposals=proposals, current=current,
+                           error=error), 400 if error else 200
+
+
+# ---------------------------------------------------------------- presentation
+
+@bp.route("/rounds/<slug>/present")
+@facilitator_required
+def present(slug: str) -> Response:
+    round_ = facilitation.get_round(slug)
+    view = engagement.presentation(round_)
+    chart = bar_chart([str(g) for g, _size in view.groups], [s for _g, s in view.groups])
+    return render_page_or_fragment("facilitate/present.html", "facilitate/_present.html",
+                                   round=round_, view=view, chart=chart)
+
+
+# ---------------------------------------------------------------- engagement dashboard
+
+def _dashboard(round_: Round | None) -> Any:
+    figures = engagement.dashboard(round_.id if round_ else None)
+    if request.args.get("format") == "csv":
+        name = f"engagement-{round_.slug if round_ else 'all'}.csv"
+        return _csv_response(engagement.csv_rows(figures), name)
+    labels = [d.isoformat() for d in figures.days]
+    charts = {
+        "participants": line_chart(labels, figures.participants_by_kind),
+        "votes": bar_chart(labels, figures.votes_per_day),
+        "proposals": bar_chart(labels, figures.proposals_per_day),
+        "groups": bar_chart([str(g) for g, _s in figures.groups],
+                            [s for _g, s in figures.groups]),
+    }
+    return render_template("facilitate/dashboard.html", round=round_, d=figures,
+                           charts=charts, labels=labels)
+
+
+@bp.route("/dashboard")
+@facilitator_required
+def dashboard_all() -> Any:
+    return _dashboard(None)
+
+
+@bp.route("/rounds/<slug>/dashboard")
+@facilitator_required
+def dashboard_round(slug: str) -> Any:
+    return _dashboard(facilitation.get_round(slug))

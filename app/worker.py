@@ -1,0 +1,42 @@
+"""`flask worker`: the clustering runner as its own process (deployment with gunicorn)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+import click
+from flask import Flask, current_app
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Refresh the rounds that are due once, then exit.")
+def worker(once: bool) -> None:
+    """Recompute snapshots of rounds that need one until SIGTERM/SIGINT (graceful)."""
+    from deliberation import runner
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        done = runner.run_once(
+            min_interval=float(app.config["CLUSTER_MIN_INTERVAL"]),
+            lease_seconds=float(app.config["CLUSTER_LEASE_SECONDS"]),
+        )
+        click.echo(f"refreshed {len(done)} round(s)")
+        return
+    stop = threading.Event()
+
+    def handle(signum: int, frame: Any) -> None:  # noqa: ARG001
+        click.echo(f"worker: signal {signum}, finishing the current round and stopping")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        runner.run_forever(stop, app)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(worker)

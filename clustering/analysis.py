@@ -1,0 +1,323 @@
+"""`analyze`: votes -> projection -> groups -> statement statistics, as one pure function."""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import clusters as cl
+from .consensus import ConsensusComment, group_aware_consensus, select_consensus
+from .matrix import VoteData, VoteMatrix, build_matrix, select_in_conv
+from .pca import centred_matrix, pca, project_participants, project_statements
+from .priority import priorities as priority_metric
+from .repness import RepComment, repness_stats, select_rep_comments
+from .stats import Counts, group_counts, overall_counts
+
+__all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze"]
+
+ALGORITHM_VERSION = "hiroba-clustering/1"
+K_BUFFER = 4
+
+
+def _pairs(a) -> list[list[float]]:
+    return [[float(x) for x in row] for row in np.asarray(a, dtype=np.float64).reshape(-1, 2)]
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """State carried from one run to the next (JSON round-trip via to_dict/from_dict)."""
+
+    method: str = "pca"
+    statement_ids: list[int] = field(default_factory=list)
+    comps: list[list[float]] = field(default_factory=list)  # (2, len(statement_ids))
+    base_centres: list[list[float]] = field(default_factory=list)
+    group_clusterings: dict[int, list[list[float]]] = field(default_factory=dict)
+    group_centres: list[list[float]] = field(default_factory=list)
+    group_ids: list[int] = field(default_factory=list)
+    last_k: int | None = None
+    last_k_count: int = 0
+    smoothed_k: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "statement_ids": [int(x) for x in self.statement_ids],
+            "comps": [[float(x) for x in row] for row in self.comps],
+            "base_centres": _pairs(self.base_centres),
+            "group_clusterings": {str(k): _pairs(v) for k, v in
+                                  sorted(self.group_clusterings.items())},
+            "group_centres": _pairs(self.group_centres),
+            "group_ids": [int(x) for x in self.group_ids],
+            "k_smoother": {"last_k": self.last_k, "last_k_count": self.last_k_count,
+                           "smoothed_k": self.smoothed_k},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> WarmStart:
+        ks = d.get("k_smoother") or {}
+        return cls(
+            method=str(d.get("method", "pca")),
+            statement_ids=[int(x) for x in d.get("statement_ids", [])],
+            comps=[[float(x) for x in row] for row in d.get("comps", [])],
+            base_centres=_pairs(d.get("base_centres", [])),
+            group_clusterings={int(k): _pairs(v) for k, v in
+                               (d.get("group_clusterings") or {}).items()},
+            group_centres=_pairs(d.get("group_centres", [])),
+            group_ids=[int(x) for x in d.get("group_ids", [])],
+            last_k=ks.get("last_k"),
+            last_k_count=int(ks.get("last_k_count", 0)),
+            smoothed_k=ks.get("smoothed_k"),
+        )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    participant_ids: np.ndarray
+    statement_ids: np.ndarray
+    projection: np.ndarray  # (n_participants, 2)
+    statement_projection: np.ndarray  # (n_statements, 2), PCA space
+    in_conv: np.ndarray  # bool: the participants that are clustered
+    labels: np.ndarray  # group id per participant, -1 = not clustered
+    k: int
+    group_ids: np.ndarray
+    group_sizes: np.ndarray
+    group_counts: Counts  # (k, n_statements)
+    overall_counts: Counts  # (n_statements,), all participants
+    repness: dict[int, list[RepComment]]
+    consensus: dict[str, list[ConsensusComment]]
+    group_aware_consensus: dict[int, float]
+    group_aware_consensus_disagree: dict[int, float]
+    extremity: np.ndarray  # (n_statements,)
+    priorities: dict[int, float]
+    manifest: dict
+    warm_start: WarmStart
+
+    @property
+    def clustered(self) -> np.ndarray:
+        return self.labels >= 0
+
+    def to_json_dict(self) -> dict:
+        parts = {}
+        for pid, (x, y), g in zip(self.participant_ids.tolist(), self.projection.tolist(),
+                                  self.labels.tolist(), strict=True):
+            parts[str(pid)] = {"x": float(x), "y": float(y), "group": None if g < 0 else int(g)}
+        return {
+            "k": int(self.k),
+            "participants": parts,
+            "group_aware_consensus": {str(t): float(v) for t, v in
+                                      self.group_aware_consensus.items()},
+            "group_aware_consensus_disagree": {
+                str(t): float(v) for t, v in self.group_aware_consensus_disagree.items()},
+            "repness": {str(g): [_rep_json(r) for r in rows] for g, rows in
+                        sorted(self.repness.items())},
+            "consensus": {key: [c.tid for c in self.consensus[key]]
+                          for key in ("agree", "disagree")},
+            "groups": {str(int(g)): {"size": int(s)} for g, s in
+                       zip(self.group_ids, self.group_sizes, strict=True)},
+            "extremity": {str(int(t)): float(e) for t, e in
+                          zip(self.statement_ids, self.extremity, strict=True)},
+            "priorities": {str(t): float(v) for t, v in self.priorities.items()},
+            "manifest": self.manifest,
+        }
+
+
+def _rep_json(r: RepComment) -> dict:
+    d = r.to_dict()
+    out = {"tid": d.pop("tid"), "direction": d.pop("direction")}
+    for key, val in d.items():
+        out[key] = bool(val) if isinstance(val, bool) else (
+            int(val) if isinstance(val, (int, np.integer)) else float(val))
+    return out
+
+
+def _versions(method: str) -> dict:
+    import scipy
+    import sklearn
+
+    v = {"python": platform.python_version(), "numpy": np.__version__,
+         "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
+    if method == "umap":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import umap
+
+        v["umap-learn"] = getattr(umap, "__version__", "unknown")
+    return v
+
+
+def _reference_comps(vm: VoteMatrix, ws: WarmStart | None) -> np.ndarray | None:
+    if ws is None or not ws.comps or not ws.statement_ids:
+        return None
+    prev_ids = np.asarray(ws.statement_ids, dtype=np.int64)
+    prev = np.asarray(ws.comps, dtype=np.float64)
+    ref = np.zeros((prev.shape[0], vm.shape[1]))
+    pos = np.searchsorted(vm.statement_ids, prev_ids)
+    ok = (pos < vm.shape[1]) & (vm.statement_ids[np.minimum(pos, vm.shape[1] - 1)] == prev_ids)
+    ref[:, pos[ok]] = prev[:, ok]
+    return ref
+
+
+def _umap_projection(C, scale, seed: int) -> np.ndarray | None:
+    n = C.shape[0]
+    if n < 5 or C.nnz == 0:
+        return None
+    with warnings.catch_warnings():
+        # umap warns at import when TensorFlow (ParametricUMAP) is absent, and that
+        # random_state forces n_jobs=1; neither matters here.
+        warnings.simplefilter("ignore")
+        import umap  # heavy import, only when asked for
+
+        X = C.multiply(scale[:, None]).tocsr()
+        reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1,
+                            random_state=seed, init="random" if n < 50 else "spectral")
+        return np.asarray(reducer.fit_transform(X), dtype=np.float64)
+
+
+def _membership_labels(vm: VoteMatrix, membership: dict) -> np.ndarray:
+    labels = np.full(vm.shape[0], -1, dtype=np.int64)
+    for i, pid in enumerate(vm.participant_ids.tolist()):
+        g = membership.get(pid)
+        if g is not None:
+            labels[i] = int(g)
+    return labels
+
+
+def analyze(
+    data: VoteData,
+    *,
+    method: str = "pca",
+    seed: int = 0,
+    max_groups: int = 5,
+    base_k: int = 100,
+    warm_start: WarmStart | None = None,
+    membership: dict[int, int | None] | None = None,
+) -> Analysis:
+    """Full Pol.is-style analysis of ``data``. Deterministic for a given input and seed."""
+    if method not in ("pca", "umap"):
+        raise ValueError('method must be "pca" or "umap"')
+    if max_groups < 2:
+        raise ValueError("max_groups must be at least 2")
+    vm = build_matrix(data)
+    n, m = vm.shape
+    C, center, voted_cols = centred_matrix(vm)
+    pca_res = pca(vm, C, center, voted_cols, reference=_reference_comps(vm, warm_start))
+    proj = project_participants(vm, C, pca_res)
+    stmt_proj, extremity = project_statements(pca_res)
+    reducer = "pca"
+    if method == "umap":
+        keep = ~vm.excluded[vm.cols]
+        n_voted = np.bincount(vm.rows[keep], minlength=n)
+        scale = np.sqrt(max(pca_res.n_cols, 1) / np.maximum(n_voted, 1))
+        emb = _umap_projection(C, scale, seed)
+        if emb is not None:
+            proj, reducer = emb, "umap"
+
+    ws_prev = warm_start if (warm_start is not None and warm_start.method == method) else None
+    smoother = cl.KSmoother()
+    base_centres = np.zeros((0, 2))
+    clusterings_state: dict[int, list[list[float]]] = {}
+    if membership is not None:
+        labels = _membership_labels(vm, membership)
+        in_conv = labels >= 0
+        group_ids = np.unique(labels[in_conv])
+        remap = np.full(int(group_ids.max(initial=-1)) + 2, -1, dtype=np.int64)
+        remap[group_ids] = np.arange(len(group_ids))
+        gidx = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+        k = len(group_ids)
+    else:
+        in_conv = select_in_conv(vm)
+        X = proj[in_conv]
+        prev_base = None
+        if ws_prev is not None and ws_prev.base_centres:
+            prev_base = np.asarray(ws_prev.base_centres)
+        base = cl.base_clusters(X, base_k, seed=seed, init=prev_base)
+        base_centres = base.centres
+        prev_groups = None
+        if ws_prev is not None:
+            prev_groups = {k: np.asarray(v) for k, v in ws_prev.group_clusterings.items()}
+            smoother = cl.KSmoother(ws_prev.last_k, ws_prev.last_k_count, ws_prev.smoothed_k)
+        gcs = cl.group_clusterings(base, max_groups, seed=seed, previous=prev_groups)
+        gidx = np.full(n, -1, dtype=np.int64)
+        if gcs:
+            smoother = cl.smooth_k(gcs, smoother, K_BUFFER)
+            gc = gcs[smoother.smoothed_k]
+            if ws_prev is not None and ws_prev.group_centres:
+                gc = cl.align_to_previous(gc, np.asarray(ws_prev.group_centres), base.sizes)
+            clusterings_state = {kk: _pairs(g.centres) for kk, g in gcs.items()}
+            gidx[np.flatnonzero(in_conv)] = gc.base_labels[base.labels]
+            k = gc.k
+        else:
+            k = 0
+        group_ids = np.arange(k)
+        labels = gidx.copy()
+
+    counts = group_counts(vm, gidx, k)
+    overall = overall_counts(vm)
+    group_sizes = np.bincount(gidx[gidx >= 0], minlength=k)
+    reps = select_rep_comments(repness_stats(counts), vm.statement_ids, vm.excluded, group_ids)
+    gac_a, gac_d = group_aware_consensus(counts) if k else (np.zeros(m), np.zeros(m))
+    cons = select_consensus(overall, vm.statement_ids, vm.excluded)
+    tot = Counts(counts.agree.sum(0), counts.disagree.sum(0), counts.seen.sum(0))
+    prio = priority_metric(tot.agree, tot.disagree, tot.seen, extremity, vm.meta)
+    tids = vm.statement_ids.tolist()
+
+    group_centres = np.zeros((k, 2))
+    if k:
+        w = np.bincount(gidx[gidx >= 0], minlength=k).astype(np.float64)
+        sel = gidx >= 0
+        for d in range(2):
+            group_centres[:, d] = np.bincount(gidx[sel], weights=proj[sel, d], minlength=k) / \
+                np.maximum(w, 1)
+    new_ws = WarmStart(
+        method=method,
+        statement_ids=tids,
+        comps=pca_res.comps.tolist(),
+        base_centres=_pairs(base_centres),
+        group_clusterings=clusterings_state,
+        group_centres=_pairs(group_centres),
+        group_ids=[int(g) for g in group_ids],
+        last_k=smoother.last_k,
+        last_k_count=smoother.last_k_count,
+        smoothed_k=smoother.smoothed_k,
+    )
+    manifest = {
+        "algorithm": ALGORITHM_VERSION,
+        "method": method,
+        "reducer": reducer,
+        "membership": "given" if membership is not None else "clustered",
+        "parameters": {"seed": int(seed), "max_groups": int(max_groups),
+                       "base_k": int(base_k), "k_buffer": K_BUFFER,
+                       "min_votes": 7, "greedy_n": 15, "n_comps": 2,
+                       "warm_start": warm_start is not None},
+        "seed": int(seed),
+        "versions": _versions(method),
+        "input_sha256": vm.digest(),
+        "n_participants": int(n),
+        "n_statements": int(m),
+        "n_votes": len(vm.vals),
+        "n_clustered": int((gidx >= 0).sum()),
+    }
+    return Analysis(
+        participant_ids=vm.participant_ids,
+        statement_ids=vm.statement_ids,
+        projection=proj,
+        statement_projection=stmt_proj,
+        in_conv=in_conv,
+        labels=labels,
+        k=int(k),
+        group_ids=np.asarray(group_ids, dtype=np.int64),
+        group_sizes=group_sizes,
+        group_counts=counts,
+        overall_counts=overall,
+        repness={int(g): reps.get(int(g), []) for g in group_ids},
+        consensus=cons,
+        group_aware_consensus=dict(zip(tids, gac_a.tolist(), strict=True)),
+        group_aware_consensus_disagree=dict(zip(tids, gac_d.tolist(), strict=True)),
+        extremity=extremity,
+        priorities=dict(zip(tids, prio.tolist(), strict=True)),
+        manifest=manifest,
+        warm_start=new_ws,
+    )

@@ -1,0 +1,196 @@
+"""Vote data and the sparse participant x statement vote matrix.
+
+Conventions (ours, as in the CSV export): agree = +1, disagree = -1, pass = 0.
+Pol.is's math uses the opposite sign internally; every formula here is written for ours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["VoteData", "VoteMatrix", "build_matrix", "select_in_conv"]
+
+
+@dataclass(frozen=True)
+class VoteData:
+    """Raw votes (one row per vote event, re-votes included) plus the statement list.
+
+    ``excluded_ids``: moderated-out and meta statements, zeroed for the projection and left
+    out of repness and consensus. ``meta_ids``: the meta subset (fixed comment priority).
+    """
+
+    participant: np.ndarray
+    statement: np.ndarray
+    value: np.ndarray
+    timestamp: np.ndarray | None = None
+    statement_ids: np.ndarray | None = None
+    excluded_ids: frozenset = field(default_factory=frozenset)
+    meta_ids: frozenset = field(default_factory=frozenset)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        participant,
+        statement,
+        value,
+        timestamp=None,
+        *,
+        statement_ids=None,
+        excluded_ids=(),
+        meta_ids=(),
+    ) -> VoteData:
+        p = np.asarray(participant, dtype=np.int64).ravel()
+        s = np.asarray(statement, dtype=np.int64).ravel()
+        v = np.asarray(value).ravel()
+        if not (len(p) == len(s) == len(v)):
+            raise ValueError("participant, statement and value must have the same length")
+        if v.dtype.kind not in "iu":
+            v = np.asarray(v, dtype=np.float64)
+        if len(v) and not (((v == -1) | (v == 0) | (v == 1)).all()):
+            raise ValueError("vote values must be -1, 0 or +1")
+        t = None
+        if timestamp is not None:
+            t = np.asarray(timestamp, dtype=np.float64).ravel()
+            if len(t) != len(p):
+                raise ValueError("timestamp must have the same length as the votes")
+        ids = _unique(s)
+        if statement_ids is not None:
+            ids = np.union1d(np.asarray(list(statement_ids), dtype=np.int64), ids)
+        excl = frozenset(int(x) for x in excluded_ids) | frozenset(int(x) for x in meta_ids)
+        return cls(p, s, v.astype(np.int8), t, ids, excl, frozenset(int(x) for x in meta_ids))
+
+    @classmethod
+    def from_export(cls, export) -> VoteData:
+        """Build from a :class:`clustering.polis_export.PolisExport`."""
+        votes = export.votes
+        ts = np.array([v.timestamp.timestamp() for v in votes], dtype=np.float64)
+        return cls.from_arrays(
+            [v.voter_id for v in votes],
+            [v.comment_id for v in votes],
+            [v.vote for v in votes],
+            ts,
+            statement_ids=[c.comment_id for c in export.comments],
+            excluded_ids=[c.comment_id for c in export.comments if c.moderated == -1],
+            meta_ids=[c.comment_id for c in export.comments if c.is_meta],
+        )
+
+
+@dataclass(frozen=True)
+class VoteMatrix:
+    """Deduplicated votes in coordinate form, rows and columns sorted by id.
+
+    ``rows``/``cols`` index ``participant_ids``/``statement_ids``; entries sorted by (row, col).
+    """
+
+    participant_ids: np.ndarray
+    statement_ids: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    excluded: np.ndarray  # bool per statement
+    meta: np.ndarray  # bool per statement
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.participant_ids), len(self.statement_ids)
+
+    def votes_per_participant(self) -> np.ndarray:
+        return np.bincount(self.rows, minlength=self.shape[0])
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for arr in (
+            self.participant_ids[self.rows],
+            self.statement_ids[self.cols],
+            self.vals.astype(np.int8),
+            self.statement_ids,
+            self.statement_ids[self.excluded],
+            self.statement_ids[self.meta],
+        ):
+            h.update(np.ascontiguousarray(arr).tobytes())
+            h.update(b"|")
+        return "sha256:" + h.hexdigest()
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted unique values; O(n) for small non-negative integers."""
+    if values.size and values.min() >= 0 and values.max() < 4 * values.size + 1_000_000:
+        return np.flatnonzero(np.bincount(values)).astype(np.int64)
+    return np.unique(values).astype(np.int64)
+
+
+def _dense_index(values: np.ndarray, ids: np.ndarray | None = None):
+    """(sorted unique ids, index of each value) in O(n) when ids are small non-negative ints."""
+    if values.size == 0:
+        ids = np.zeros(0, np.int64) if ids is None else ids
+        return ids, np.zeros(0, np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    if ids is not None:
+        lo, hi = min(lo, int(ids.min())), max(hi, int(ids.max()))
+    if lo >= 0 and hi < 4 * (values.size + (0 if ids is None else ids.size)) + 1_000_000:
+        present = np.zeros(hi + 1, dtype=bool)
+        present[values if ids is None else ids] = True
+        uniq = np.flatnonzero(present).astype(np.int64)
+        table = np.cumsum(present, dtype=np.int64) - 1
+        return uniq, table[values]
+    if ids is None:
+        uniq, inv = np.unique(values, return_inverse=True)
+        return uniq.astype(np.int64), inv.astype(np.int64)
+    return ids, np.searchsorted(ids, values).astype(np.int64)
+
+
+def build_matrix(data: VoteData) -> VoteMatrix:
+    """Keep the latest vote per (participant, statement); later rows win ties.
+
+    Linear time when ids are small integers and rows arrive grouped (as most stores do);
+    otherwise one stable sort of a combined (participant, statement) key.
+    """
+    n = len(data.value)
+    pids, rows = _dense_index(data.participant)
+    tids = np.asarray(data.statement_ids, dtype=np.int64)
+    _, cols = _dense_index(data.statement, tids)
+    m = len(tids)
+    key = rows * max(m, 1) + cols
+    if data.timestamp is not None:
+        order = np.lexsort((data.timestamp, key))  # stable: equal times keep row order
+    elif n and bool(np.all(key[1:] >= key[:-1])):
+        order = None
+    else:
+        order = np.argsort(key, kind="stable")
+    k = key if order is None else key[order]
+    last = np.ones(n, dtype=bool)
+    if n:
+        last[:-1] = k[1:] != k[:-1]
+    sel = np.flatnonzero(last) if order is None else order[last]
+    excluded = np.isin(tids, np.fromiter(data.excluded_ids, np.int64, len(data.excluded_ids)))
+    meta = np.isin(tids, np.fromiter(data.meta_ids, np.int64, len(data.meta_ids)))
+    return VoteMatrix(
+        participant_ids=pids,
+        statement_ids=tids,
+        rows=rows[sel],
+        cols=cols[sel],
+        vals=data.value[sel].astype(np.int8, copy=False),
+        excluded=excluded,
+        meta=meta,
+    )
+
+
+def select_in_conv(vm: VoteMatrix, *, min_votes: int = 7, greedy_n: int = 15) -> np.ndarray:
+    """Pol.is `in-conv`: >= min(7, n_statements) votes, topped up to 15 by most active.
+
+    n_statements is the number of columns in Pol.is's matrix (statements with a vote).
+    """
+    counts = vm.votes_per_participant()
+    n_cmts = int(np.count_nonzero(np.bincount(vm.cols, minlength=vm.shape[1])))
+    mask = counts >= min(min_votes, n_cmts)
+    mask &= counts > 0
+    short = greedy_n - int(mask.sum())
+    if short > 0:
+        rest = np.flatnonzero(~mask & (counts > 0))
+        # most votes first; ties by participant id (stable)
+        rest = rest[np.argsort(-counts[rest], kind="stable")][:short]
+        mask[rest] = True
+    return mask

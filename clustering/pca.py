@@ -1,0 +1,106 @@
+"""Pol.is PCA on the column-mean-imputed vote matrix, without densifying it.
+
+Imputing the column mean and then centring leaves 0 at every missing cell, so the centred
+matrix C is sparse with entries only where someone voted. The principal components are the
+top eigenvectors of C^T C. Pol.is (pca.clj) finds them by power iteration from a vector of
+ones; we solve the same eigenproblem to convergence (dense `eigh` when small, Lanczos
+otherwise), then fix each sign so results do not depend on the solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from .matrix import VoteMatrix
+
+__all__ = ["PCAResult", "centred_matrix", "pca", "project_participants", "project_statements"]
+
+_DENSE_LIMIT = 400  # statements; above this use Lanczos on the implicit Gram operator
+
+
+@dataclass(frozen=True)
+class PCAResult:
+    center: np.ndarray  # per statement (our sign), 0 for excluded / unvoted
+    comps: np.ndarray  # (2, n_statements)
+    n_cols: int  # columns of Pol.is's matrix: statements with at least one vote
+
+
+def centred_matrix(vm: VoteMatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Return (C, center, voted_cols): C sparse centred votes (excluded columns dropped)."""
+    n, m = vm.shape
+    keep = ~vm.excluded[vm.cols]
+    r, c, v = vm.rows[keep], vm.cols[keep], vm.vals[keep].astype(np.float64)
+    sums = np.bincount(c, weights=v, minlength=m)
+    cnts = np.bincount(c, minlength=m)
+    center = np.divide(sums, cnts, out=np.zeros(m), where=cnts > 0)
+    data = v - center[c]
+    C = sp.csr_matrix((data, (r, c)), shape=(n, m))
+    voted_cols = np.bincount(vm.cols, minlength=m) > 0
+    return C, center, voted_cols
+
+
+def _fix_signs(comps: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    comps = comps.copy()
+    if comps.shape[1] == 0:
+        return comps
+    for i in range(comps.shape[0]):
+        if reference is not None and i < len(reference):
+            d = float(comps[i] @ reference[i])
+            if d != 0.0:
+                if d < 0:
+                    comps[i] = -comps[i]
+                continue
+        j = int(np.argmax(np.abs(comps[i])))
+        if comps[i, j] < 0:
+            comps[i] = -comps[i]
+    return comps
+
+
+def pca(vm: VoteMatrix, C: sp.csr_matrix, center: np.ndarray, voted_cols: np.ndarray,
+        *, n_comps: int = 2, reference: np.ndarray | None = None) -> PCAResult:
+    """Top principal components of the sparse centred matrix C."""
+    n, m = C.shape
+    comps = np.zeros((n_comps, m))
+    if m and n:
+        if m <= _DENSE_LIMIT:
+            G = (C.T @ C).toarray()
+            w, vecs = np.linalg.eigh(G)
+            idx = np.argsort(-w, kind="stable")[:n_comps]
+            got = vecs[:, idx].T
+            got[w[idx] <= 1e-12 * max(1.0, float(w.max(initial=0.0)))] = 0.0
+        else:
+            Ct = C.T.tocsr()
+            op = LinearOperator((m, m), matvec=lambda x: Ct @ (C @ x), dtype=np.float64)
+            v0 = np.ones(m) / np.sqrt(m)
+            w, vecs = eigsh(op, k=n_comps, which="LA", v0=v0, tol=1e-10)
+            idx = np.argsort(-w, kind="stable")
+            got = vecs[:, idx].T
+        comps[: got.shape[0]] = got
+    comps = _fix_signs(comps, reference)
+    return PCAResult(center=center, comps=comps, n_cols=int(voted_cols.sum()))
+
+
+def project_participants(vm: VoteMatrix, C: sp.csr_matrix, res: PCAResult) -> np.ndarray:
+    """Pol.is sparsity-aware projection: sqrt(n_cols / n_voted) * (C_row . pc).
+
+    As in Pol.is, zeroed (excluded) columns count as voted for every participant.
+    """
+    n = C.shape[0]
+    raw = np.asarray(C @ res.comps.T)
+    keep = ~vm.excluded[vm.cols]
+    n_voted = np.bincount(vm.rows[keep], minlength=n)
+    n_excl_cols = int(np.count_nonzero(vm.excluded & (np.bincount(vm.cols, minlength=vm.shape[1]) > 0)))
+    n_voted = n_voted + n_excl_cols
+    scale = np.sqrt(res.n_cols / np.maximum(n_voted, 1))
+    return raw * scale[:, None]
+
+
+def project_statements(res: PCAResult) -> tuple[np.ndarray, np.ndarray]:
+    """Pol.is comment projection (a lone agree vote) and extremity (its length)."""
+    agree_offset = 1.0 - res.center
+    proj = np.sqrt(res.n_cols) * agree_offset[:, None] * res.comps.T
+    return proj, np.sqrt((proj**2).sum(axis=1))

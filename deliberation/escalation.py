@@ -1,0 +1,190 @@
+"""The escalation engine: put proposals on the council's agenda, with frozen evidence.
+
+Runs after every cluster snapshot. Each published, non-meta proposal without an
+escalation is evaluated against the round's policy on the snapshot's per-group counts;
+those that pass are escalated once (unique per proposal), with the evidence of that moment
+and an OfficialResponse awaiting the council. Facilitators may escalate by hand or
+withdraw, always with a reason; both go to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from deliberation import threshold
+from deliberation.database import db
+from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.models import (
+    ClusterSnapshot,
+    Escalation,
+    OfficialResponse,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotProposalStat,
+    User,
+)
+from deliberation.models._common import utcnow
+from deliberation.services import audit
+
+log = logging.getLogger(__name__)
+
+
+def snapshot_decisions(snapshot: ClusterSnapshot, policy: dict[str, Any],
+                       proposal_ids: list[int] | None = None) -> dict[int, threshold.Decision]:
+    """The rule's decision for each proposal with counts on the snapshot."""
+    sizes = dict(db.session.execute(
+        sa.select(SnapshotGroup.group_id, SnapshotGroup.size).where(
+            SnapshotGroup.snapshot_id == snapshot.id)).tuples().all())
+    query = sa.select(SnapshotProposalStat.proposal_id, SnapshotProposalStat.group_id,
+                      SnapshotProposalStat.agree, SnapshotProposalStat.disagree,
+                      SnapshotProposalStat.passes).where(
+        SnapshotProposalStat.snapshot_id == snapshot.id)
+    if proposal_ids is not None:
+        query = query.where(SnapshotProposalStat.proposal_id.in_(proposal_ids))
+    per_group: dict[int, list[threshold.GroupCounts]] = defaultdict(list)
+    overall: dict[int, tuple[int, int]] = {}
+    for pid, gid, agree, disagree, passes in db.session.execute(query):
+        if gid is None:
+            overall[pid] = (agree + disagree + passes, agree)
+        else:
+            per_group[pid].append(threshold.GroupCounts(gid, sizes.get(gid, 0), agree,
+                                                        disagree, passes))
+    gac = (snapshot.statistics or {}).get("group_aware_consensus", {})
+    decisions = {}
+    for pid in set(overall) | set(per_group):
+        total, agrees = overall.get(pid, (0, 0))
+        decisions[pid] = threshold.evaluate(
+            policy, per_group.get(pid, []), total_votes=total, total_agrees=agrees,
+            group_aware_consensus=gac.get(str(pid)))
+    return decisions
+
+
+def evidence(decision: threshold.Decision, snapshot: ClusterSnapshot | None) -> dict[str, Any]:
+    """The frozen evidence of an escalation (JSON)."""
+    data = decision.to_dict()
+    data["group_sizes"] = {str(g.group_id): g.size for g in decision.groups}
+    if snapshot is not None:
+        data["snapshot"] = {"id": snapshot.id, "k": snapshot.k,
+                            "created_at": snapshot.created_at.isoformat(),
+                            "manifest": snapshot.manifest}
+    data["recorded_at"] = utcnow().isoformat()
+    return data
+
+
+def _create(round_: Round, proposal_id: int, *, kind: str, decision: threshold.Decision | None,
+            snapshot: ClusterSnapshot | None, actor: User | None,
+            reason: str | None) -> Escalation:
+    now = utcnow()
+    esc = Escalation(
+        proposal_id=proposal_id, round_id=round_.id,
+        snapshot_id=snapshot.id if snapshot else None, kind=kind, reason=reason,
+        evidence=evidence(decision, snapshot) if decision else {"recorded_at": now.isoformat()},
+        support=decision.support if decision else 0.0, escalated_at=now,
+        escalated_by_id=actor.id if actor else None,
+    )
+    esc.response = OfficialResponse(
+        status="received", due_at=now + timedelta(days=round_.response_deadline_days))
+    db.session.add(esc)
+    db.session.flush()
+    audit.record(f"escalation.{kind}", actor=actor, target=esc, round_id=round_.id,
+                 reason=reason, proposal_id=proposal_id, support=esc.support)
+    return esc
+
+
+def run_for_snapshot(snapshot_id: int) -> list[Escalation]:
+    """Escalate every eligible proposal on this snapshot (idempotent)."""
+    for attempt in range(2):
+        try:
+            created = _run(snapshot_id)
+            db.session.commit()
+            return created
+        except IntegrityError:  # another worker escalated the same proposal meanwhile
+            db.session.rollback()
+            if attempt:
+                raise
+    return []
+
+
+def _run(snapshot_id: int) -> list[Escalation]:
+    snapshot = db.session.get(ClusterSnapshot, snapshot_id)
+    if snapshot is None or snapshot.status != "ok":
+        return []
+    round_ = db.session.get(Round, snapshot.round_id)
+    candidates = list(db.session.scalars(
+        sa.select(Proposal.id).where(
+            Proposal.round_id == round_.id, Proposal.status == "published",
+            Proposal.is_meta.is_(False),
+            ~sa.exists().where(Escalation.proposal_id == Proposal.id))))
+    if not candidates:
+        return []
+    decisions = snapshot_decisions(snapshot, round_.policy, candidates)
+    created = []
+    for pid in sorted(candidates):
+        decision = decisions.get(pid)
+        if decision is not None and decision.escalate:
+            created.append(_create(round_, pid, kind="automatic", decision=decision,
+                                   snapshot=snapshot, actor=None, reason=None))
+    if created:
+        log.info("round %s: escalated %s", round_.slug, [e.proposal_id for e in created])
+    return created
+
+
+def current_decision(esc: Escalation) -> threshold.Decision | None:
+    """The rule on the round's latest snapshot (for "support has since fallen")."""
+    from deliberation.snapshots import latest_snapshot
+
+    snapshot = latest_snapshot(esc.round_id)
+    if snapshot is None:
+        return None
+    return snapshot_decisions(snapshot, esc.round.policy, [esc.proposal_id]).get(esc.proposal_id)
+
+
+def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalation:
+    """A facilitator puts a proposal on the agenda by hand (reason required)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("A reason is required to escalate by hand.")
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("No such proposal.")
+    if proposal.status != "published":
+        raise DomainError("Only published proposals can be escalated.")
+    if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
+        raise Conflict("This proposal is already on the agenda.")
+    from deliberation.snapshots import latest_snapshot
+
+    round_ = proposal.round
+    snapshot = latest_snapshot(round_.id)
+    decision = None
+    if snapshot is not None:
+        decision = snapshot_decisions(snapshot, round_.policy, [proposal_id]).get(proposal_id)
+    esc = _create(round_, proposal_id, kind="manual", decision=decision, snapshot=snapshot,
+                  actor=actor, reason=reason)
+    db.session.commit()
+    return esc
+
+
+def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
+    """Withdraw an escalation (kept for transparency; reason required)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("A reason is required to withdraw an escalation.")
+    esc = db.session.get(Escalation, escalation_id)
+    if esc is None:
+        raise NotFound("No such escalation.")
+    if esc.withdrawn_at is not None:
+        raise Conflict("This escalation was already withdrawn.")
+    esc.withdrawn_at = utcnow()
+    esc.withdrawn_by_id = actor.id
+    esc.withdrawal_reason = reason
+    audit.record("escalation.withdrawn", actor=actor, target=esc, round_id=esc.round_id,
+                 reason=reason, proposal_id=esc.proposal_id)
+    db.session.commit()
+    return esc

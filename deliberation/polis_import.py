@@ -1,0 +1,208 @@
+"""Import a Pol.is CSV export (a directory) into a new round, in one transaction.
+
+Pol.is semantics are kept: comment ids become ``Proposal.external_id``, voter and author
+ids become ``Participant.external_id`` (source "import"), ``moderated`` -1 becomes
+"rejected" and 0/1 "published" (an imported round does not re-queue Pol.is's unmoderated
+comments), ``is-meta``/``is-seed`` are kept, every row of votes.csv becomes a
+``VoteEvent`` (source "import") and the latest vote per participant and proposal a
+``Vote``. Any problem raises :class:`PolisImportError` naming file, line and column, and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from clustering.polis_export import ExportFormatError, PolisExport, read_export
+from deliberation.database import db
+from deliberation.errors import Conflict, DomainError
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models._common import utcnow
+from deliberation.models.round import PHASES
+from deliberation.services import audit
+from deliberation.services.facilitation import SLUG_RE
+from deliberation.text import clean_text, text_key
+
+__all__ = ["PolisImportError", "import_directory", "IMPORT_FILES"]
+
+IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
+                "participant-votes.csv", "summary.csv")
+_CHUNK = 5000
+
+
+class PolisImportError(DomainError):
+    """A Pol.is export that cannot be imported; the message names file, line and column."""
+
+    code = "polis_import"
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: str | None = None) -> None:
+        super().__init__(message, file=file, line=line, column=column)
+        self.file, self.line, self.column = file, line, column
+
+
+def _data_line(path: Path, index: int) -> int | None:
+    """The physical line of the ``index``-th non-blank data row of a CSV file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader, None)
+    prev = reader.line_num
+    seen = -1
+    for row in reader:
+        start = prev + 1
+        prev = reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        seen += 1
+        if seen == index:
+            return start
+    return None
+
+
+def _fail(file: str, line: int | None, column: str | None, message: str) -> PolisImportError:
+    error = ExportFormatError(file, line, column, message)
+    return PolisImportError(str(error), file=file, line=line, column=column)
+
+
+def _validate(directory: Path, export: PolisExport) -> None:
+    seen: set[int] = set()
+    for index, comment in enumerate(export.comments):
+        if comment.comment_id in seen:
+            raise _fail("comments.csv", _data_line(directory / "comments.csv", index),
+                        "comment-id", f"duplicate comment id {comment.comment_id}")
+        seen.add(comment.comment_id)
+    for index, vote in enumerate(export.votes):
+        if vote.comment_id not in seen:
+            raise _fail("votes.csv", _data_line(directory / "votes.csv", index), "comment-id",
+                        f"comment id {vote.comment_id} is not in comments.csv")
+
+
+def _title_and_description(export: PolisExport, title: str | None) -> tuple[str, str, str]:
+    summary = export.summary or {}
+    topic = clean_text(summary.get("topic", "")) or "Pol.is conversation"
+    description = clean_text(summary.get("conversation-description", ""))
+    url = summary.get("url", "").strip()
+    if url:
+        description = (description + "\n\n" if description else "") + f"Pol.is: <{url}>"
+    first = next((line.strip(" *#") for line in description.splitlines() if line.strip()), "")
+    short = first if len(first) <= 500 else first[:499] + "…"
+    return (title or topic)[:200], short, description
+
+
+def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str = "voting",
+                  title: str | None = None, actor: User | None = None) -> Round:
+    """Write an already-read export as a new round (one transaction)."""
+    if phase not in PHASES:
+        raise DomainError(f"Unknown phase {phase!r}.")
+    if not SLUG_RE.match(slug or ""):
+        raise DomainError("The slug may contain only a-z, 0-9 and '-' (up to 64).",
+                          field="slug")
+    if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
+        raise Conflict(f"A round with the slug {slug!r} already exists.")
+    _validate(directory, export)
+    full_title, summary, description = _title_and_description(export, title)
+    now = utcnow()
+    times = [c.timestamp for c in export.comments] + [v.timestamp for v in export.votes]
+    try:
+        round_ = Round(
+            slug=slug, title=full_title, summary=summary, description=description,
+            phase=phase, moderation_mode="open", source="polis",
+            opens_at=min(times) if times else None,
+            created_by_id=actor.id if actor is not None else None,
+        )
+        db.session.add(round_)
+        db.session.flush()
+        rid = round_.id
+
+        # Participants: every voter and every author (same Pol.is pid space).
+        first_seen: dict[int, datetime] = {}
+        for c in export.comments:
+            if c.author_id not in first_seen or c.timestamp < first_seen[c.author_id]:
+                first_seen[c.author_id] = c.timestamp
+        for v in export.votes:
+            if v.voter_id not in first_seen or v.timestamp < first_seen[v.voter_id]:
+                first_seen[v.voter_id] = v.timestamp
+        _bulk(Participant, [
+            {"round_id": rid, "source": "import", "kind": "unknown", "external_id": str(pid),
+             "created_at": when}
+            for pid, when in sorted(first_seen.items())
+        ])
+        pid_map = {int(ext): pk for pk, ext in db.session.execute(
+            sa.select(Participant.id, Participant.external_id)
+            .where(Participant.round_id == rid))}
+
+        _bulk(Proposal, [
+            {"round_id": rid, "author_id": pid_map.get(c.author_id),
+             "text": clean_text(c.body), "text_key": text_key(clean_text(c.body)),
+             "status": "rejected" if c.moderated == -1 else "published",
+             "is_seed": c.is_seed, "is_meta": c.is_meta, "external_id": str(c.comment_id),
+             "created_at": c.timestamp}
+            for c in sorted(export.comments, key=lambda c: c.comment_id)
+        ])
+        cid_map = {int(ext): pk for pk, ext in db.session.execute(
+            sa.select(Proposal.id, Proposal.external_id).where(Proposal.round_id == rid))}
+
+        # Vote history, oldest first; for ties the later row of the file wins.
+        order = sorted(range(len(export.votes)), key=lambda i: export.votes[i].timestamp)
+        events: list[dict[str, Any]] = []
+        latest: dict[tuple[int, int], dict[str, Any]] = {}
+        for i in order:
+            v = export.votes[i]
+            participant_id, proposal_id = pid_map[v.voter_id], cid_map[v.comment_id]
+            events.append({"round_id": rid, "participant_id": participant_id,
+                           "proposal_id": proposal_id, "value": v.vote, "source": "import",
+                           "created_at": v.timestamp})
+            key = (participant_id, proposal_id)
+            row = latest.get(key)
+            if row is None:
+                latest[key] = {"round_id": rid, "participant_id": participant_id,
+                               "proposal_id": proposal_id, "value": v.vote,
+                               "created_at": v.timestamp, "updated_at": v.timestamp}
+            else:
+                row["value"], row["updated_at"] = v.vote, v.timestamp
+        _bulk(VoteEvent, events)
+        _bulk(Vote, list(latest.values()))
+
+        round_.snapshot_requested_at = now
+        audit.record(
+            "round.import_polis", actor=actor, target=round_, round_id=rid,
+            files=list(export.files), proposals=len(cid_map), participants=len(pid_map),
+            votes=len(latest), vote_events=len(events),
+            rejected=sum(1 for c in export.comments if c.moderated == -1),
+            unmoderated=sum(1 for c in export.comments if c.moderated == 0),
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return round_
+
+
+def _bulk(model: type, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _CHUNK):
+        db.session.execute(sa.insert(model), rows[start:start + _CHUNK])
+
+
+def read_directory(path: str | Path) -> PolisExport:
+    try:
+        return read_export(Path(path))
+    except ExportFormatError as error:
+        raise PolisImportError(str(error), file=error.file, line=error.line,
+                               column=error.column) from None
+
+
+def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
+                     title: str | None = None, actor: User | None = None) -> Round:
+    """Import the Pol.is export in ``path`` as a new round ``slug``; returns the round."""
+    export = read_directory(path)
+    return import_export(export, directory=Path(path), slug=slug, phase=phase, title=title,
+                         actor=actor)

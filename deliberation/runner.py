@@ -1,0 +1,193 @@
+"""The clustering runner: recomputes snapshots of rounds that asked for one, outside requests.
+
+A vote or a moderation change sets ``Round.snapshot_requested_at`` (same transaction). The
+runner picks such rounds whose last run started at least ``min_interval`` seconds ago,
+claims each one with a lease stored on the round (``cluster_lease_owner`` /
+``cluster_lease_until``), computes the snapshot with ``refresh`` (by default
+``deliberation.snapshots.refresh_round``, which writes the snapshot in one transaction and
+clears the request) and releases the lease.
+
+Claiming is a compare-and-set ``UPDATE ... WHERE lease is free``: on SQLite the database
+lock serialises writers; on PostgreSQL the candidates are first selected with
+``FOR UPDATE SKIP LOCKED`` so concurrent workers skip each other's rows instead of waiting,
+and the conditional UPDATE is re-checked by PostgreSQL under READ COMMITTED. Either way
+exactly one worker wins a round. A worker that dies keeps its lease until
+``cluster_lease_until`` passes; then any worker picks the round up again.
+
+The same loop runs as a daemon thread in the web process (``CLUSTER_RUNNER=thread``, the
+default for ``make run``) or as its own process (``flask worker``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.models import Round
+from deliberation.models._common import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIN_INTERVAL = 5.0
+DEFAULT_LEASE_SECONDS = 300.0
+DEFAULT_POLL_SECONDS = 0.5
+BATCH = 10
+
+Refresh = Callable[[int], Any]
+
+
+def default_refresh(round_id: int) -> Any:
+    """The real refresh: compute and store a snapshot, then run the threshold engine."""
+    from deliberation.snapshots import refresh_round
+
+    return refresh_round(round_id, seed=0)
+
+
+def new_owner() -> str:
+    """A lease owner id unique to this worker (host, process, random part)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
+    cutoff = now - timedelta(seconds=min_interval)
+    return sa.and_(
+        Round.snapshot_requested_at.is_not(None),
+        sa.or_(Round.cluster_lease_until.is_(None), Round.cluster_lease_until < now),
+        sa.or_(Round.cluster_last_run_at.is_(None), Round.cluster_last_run_at <= cutoff),
+    )
+
+
+def claim_due_rounds(
+    *, owner: str, now: datetime, min_interval: float, lease_seconds: float, limit: int = BATCH
+) -> list[int]:
+    """Claim up to ``limit`` due rounds for ``owner``; returns the ids won (committed)."""
+    query = (
+        sa.select(Round.id)
+        .where(_due(now, min_interval))
+        .order_by(Round.snapshot_requested_at, Round.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Round)
+    try:
+        candidates = list(db.session.scalars(query))
+        won = []
+        for round_id in candidates:
+            result = db.session.execute(
+                sa.update(Round)
+                .where(Round.id == round_id, _due(now, min_interval))
+                .values(
+                    cluster_lease_owner=owner,
+                    cluster_lease_until=now + timedelta(seconds=lease_seconds),
+                    cluster_last_run_at=now,
+                    updated_at=Round.updated_at,  # bookkeeping is not an edit of the round
+                ),
+                execution_options={"synchronize_session": False},
+            )
+            if result.rowcount == 1:
+                won.append(round_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return won
+
+
+def release(round_id: int, owner: str) -> None:
+    """Give a round's lease back (only if ``owner`` still holds it)."""
+    try:
+        db.session.execute(
+            sa.update(Round)
+            .where(Round.id == round_id, Round.cluster_lease_owner == owner)
+            .values(cluster_lease_owner=None, cluster_lease_until=None,
+                    updated_at=Round.updated_at),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not release the clustering lease of round %s", round_id)
+
+
+def run_once(
+    *,
+    min_interval: float = DEFAULT_MIN_INTERVAL,
+    now: datetime | None = None,
+    refresh: Refresh | None = None,
+    owner: str | None = None,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    limit: int = BATCH,
+) -> list[int]:
+    """Refresh every due round this worker can claim; returns the ids refreshed.
+
+    A refresh that raises is logged and rolled back; the round keeps its request flag and
+    its previous snapshot and is retried after ``min_interval`` seconds.
+    Needs an app context.
+    """
+    refresh = refresh or default_refresh
+    owner = owner or new_owner()
+    now = now or utcnow()
+    refreshed: list[int] = []
+    for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
+                                     lease_seconds=lease_seconds, limit=limit):
+        try:
+            refresh(round_id)
+        except Exception:
+            db.session.rollback()
+            log.exception("clustering refresh failed for round %s; will retry", round_id)
+        else:
+            refreshed.append(round_id)
+        finally:
+            release(round_id, owner)
+    return refreshed
+
+
+def run_forever(
+    stop_event: threading.Event,
+    app: Any,
+    *,
+    refresh: Refresh | None = None,
+    poll: float | None = None,
+) -> None:
+    """Run ``run_once`` until ``stop_event`` is set; each pass in its own app context."""
+    config = app.config
+    min_interval = float(config.get("CLUSTER_MIN_INTERVAL", DEFAULT_MIN_INTERVAL))
+    lease_seconds = float(config.get("CLUSTER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    poll = float(config.get("CLUSTER_POLL_SECONDS", DEFAULT_POLL_SECONDS)) if poll is None \
+        else poll
+    owner = new_owner()
+    log.info("clustering runner %s started (min interval %ss)", owner, min_interval)
+    failures = 0
+    while not stop_event.is_set():
+        try:
+            with app.app_context():
+                try:
+                    run_once(min_interval=min_interval, refresh=refresh, owner=owner,
+                             lease_seconds=lease_seconds)
+                finally:
+                    db.session.remove()
+            failures = 0
+        except Exception:  # e.g. the database is down: wait and try again
+            failures += 1
+            log.exception("clustering runner pass failed (%d in a row)", failures)
+        stop_event.wait(poll if failures == 0 else min(30.0, poll * 2 ** min(failures, 6)))
+    log.info("clustering runner %s stopped", owner)
+
+
+def start_thread(app: Any, *, refresh: Refresh | None = None) -> tuple[threading.Thread,
+                                                                          threading.Event]:
+    """Start the runner as a daemon thread of this process."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(stop, app), kwargs={"refresh": refresh},
+                              name="hiroba-cluster-runner", daemon=True)
+    thread.start()
+    return thread, stop

@@ -1,0 +1,281 @@
+"""The policy agenda: listing escalated proposals, the council's response workflow,
+answers seen by participants, and exports (JSON/CSV rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from deliberation import escalation as engine
+from deliberation import threshold
+from deliberation.database import db
+from deliberation.errors import DomainError, NotFound
+from deliberation.models import (
+    AgendaAnswerSeen,
+    AuditEntry,
+    ClusterSnapshot,
+    Escalation,
+    OfficialResponse,
+    Participant,
+    Round,
+    User,
+    Vote,
+)
+from deliberation.models._common import utcnow
+from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
+from deliberation.services import audit
+
+SORTS = ("date", "support")
+# Allowed status changes (answered items may be re-opened for review).
+TRANSITIONS = {
+    "received": {"received", "under_review", "answered"},
+    "under_review": {"under_review", "answered", "received"},
+    "answered": {"answered", "under_review"},
+}
+
+
+def is_overdue(response: OfficialResponse | None, now: datetime | None = None) -> bool:
+    if response is None or response.status == "answered":
+        return False
+    return response.due_at < (now or utcnow())
+
+
+@dataclass
+class AgendaItem:
+    escalation: Escalation
+    current: threshold.Decision | None  # on the latest snapshot
+
+    @property
+    def response(self) -> OfficialResponse | None:
+        return self.escalation.response
+
+    @property
+    def overdue(self) -> bool:
+        return is_overdue(self.response)
+
+    @property
+    def support_fallen(self) -> bool:
+        """Automatic escalations whose current support no longer meets the rule."""
+        return (self.escalation.kind == "automatic" and self.current is not None
+                and not self.current.escalate)
+
+
+def _base_query() -> sa.Select:
+    return (sa.select(Escalation)
+            .join(Escalation.round)
+            .outerjoin(Escalation.response)
+            .options(so.contains_eager(Escalation.round), so.contains_eager(Escalation.response),
+                     so.joinedload(Escalation.proposal)))
+
+
+def list_items(*, round_slug: str | None = None, status: str | None = None,
+               theme: str | None = None, sort: str = "date",
+               include_withdrawn: bool = True, public_only: bool = False) -> list[AgendaItem]:
+    query = _base_query()
+    if round_slug:
+        query = query.where(Round.slug == round_slug)
+    if status == "overdue":
+        query = query.where(OfficialResponse.status != "answered",
+                            OfficialResponse.due_at < utcnow())
+    elif status == "withdrawn":
+        query = query.where(Escalation.withdrawn_at.is_not(None))
+    elif status in RESPONSE_STATUSES:
+        query = query.where(OfficialResponse.status == status)
+    if theme:
+        query = query.where(OfficialResponse.plan_theme == theme)
+    if not include_withdrawn and status != "withdrawn":
+        query = query.where(Escalation.withdrawn_at.is_(None))
+    if public_only:
+        query = query.where(Round.phase != "draft")
+    if sort == "support":
+        query = query.order_by(Escalation.support.desc(), Escalation.id.desc())
+    else:
+        query = query.order_by(Escalation.escalated_at.desc(), Escalation.id.desc())
+    escalations = db.session.scalars(query).unique().all()
+    return [AgendaItem(e, _current(e)) for e in escalations]
+
+
+def _current(esc: Escalation) -> threshold.Decision | None:
+    try:
+        return engine.current_decision(esc)
+    except threshold.PolicyError:
+        return None
+
+
+def get_item(escalation_id: int) -> AgendaItem:
+    esc = db.session.get(Escalation, escalation_id)
+    if esc is None:
+        raise NotFound("No such agenda item.")
+    return AgendaItem(esc, _current(esc))
+
+
+def themes() -> list[str]:
+    return list(db.session.scalars(
+        sa.select(OfficialResponse.plan_theme).where(OfficialResponse.plan_theme != "")
+        .distinct().order_by(OfficialResponse.plan_theme)))
+
+
+def history(esc: Escalation) -> list[AuditEntry]:
+    """Audit entries about the escalation and its response, oldest first."""
+    targets = [sa.and_(AuditEntry.target_type == "escalations", AuditEntry.target_id == esc.id)]
+    if esc.response is not None:
+        targets.append(sa.and_(AuditEntry.target_type == "official_responses",
+                               AuditEntry.target_id == esc.response.id))
+    return list(db.session.scalars(
+        sa.select(AuditEntry).where(sa.or_(*targets)).order_by(AuditEntry.id)))
+
+
+def representative(esc: Escalation, per_group: int = 3) -> dict[int, list[dict[str, Any]]]:
+    """Representative proposals of each group on the escalation's snapshot (for context)."""
+    from deliberation.models import Proposal
+
+    snapshot = db.session.get(ClusterSnapshot, esc.snapshot_id) if esc.snapshot_id else None
+    if snapshot is None:
+        return {}
+    repness = (snapshot.statistics or {}).get("repness", {})
+    wanted = {int(r["proposal_id"]) for rows in repness.values() for r in rows[:per_group]}
+    texts = dict(db.session.execute(
+        sa.select(Proposal.id, Proposal.text).where(Proposal.id.in_(wanted))).tuples().all())
+    out: dict[int, list[dict[str, Any]]] = {}
+    for gid, rows in sorted(repness.items(), key=lambda kv: int(kv[0])):
+        out[int(gid)] = [{"proposal_id": int(r["proposal_id"]), "direction": r["direction"],
+                          "text": texts.get(int(r["proposal_id"]), "")}
+                         for r in rows[:per_group]]
+    return out
+
+
+def update_response(escalation_id: int, *, actor: User, status: str, outcome: str | None,
+                    reasons: str, answer: str, department: str, plan_theme: str,
+                    plan_layer: str | None, due_at: datetime | None) -> OfficialResponse:
+    """The council's response workflow (audited)."""
+    esc = db.session.get(Escalation, escalation_id)
+    if esc is None or esc.response is None:
+        raise NotFound("No such agenda item.")
+    resp = esc.response
+    if status not in RESPONSE_STATUSES:
+        raise DomainError("Unknown status.", field="status")
+    if status not in TRANSITIONS[resp.status]:
+        raise DomainError("This status change is not allowed.", field="status")
+    outcome = outcome or None
+    plan_layer = plan_layer or None
+    if outcome is not None and outcome not in RESPONSE_OUTCOMES:
+        raise DomainError("Unknown outcome.", field="outcome")
+    if plan_layer is not None and plan_layer not in PLAN_LAYERS:
+        raise DomainError("Unknown plan layer.", field="plan_layer")
+    reasons, answer = (reasons or "").strip(), (answer or "").strip()
+    if status == "answered":
+        if outcome is None:
+            raise DomainError("An answer needs an outcome.", field="outcome")
+        if not reasons:
+            raise DomainError("An answer needs the reasons for the outcome.", field="reasons")
+        if not answer:
+            raise DomainError("An answer needs a public answer text.", field="answer")
+    if due_at is not None and due_at.tzinfo is None:
+        raise DomainError("The deadline needs a time zone.", field="due_at")
+    before = {"status": resp.status, "outcome": resp.outcome, "due_at": resp.due_at.isoformat()}
+    changed_answer = status == "answered" and (
+        resp.status != "answered" or resp.answer != answer or resp.outcome != outcome)
+    resp.status = status
+    resp.outcome = outcome if status == "answered" else None
+    resp.reasons = reasons
+    resp.answer = answer
+    resp.department = (department or "").strip()
+    resp.plan_theme = (plan_theme or "").strip()
+    resp.plan_layer = plan_layer
+    if due_at is not None:
+        resp.due_at = due_at
+    if changed_answer:
+        resp.answered_at = utcnow()
+    elif status != "answered":
+        resp.answered_at = None
+    resp.updated_by_id = actor.id
+    audit.record("response.updated", actor=actor, target=resp, round_id=esc.round_id,
+                 before=before, status=status, outcome=resp.outcome,
+                 department=resp.department, plan_theme=resp.plan_theme,
+                 plan_layer=plan_layer, due_at=resp.due_at.isoformat())
+    db.session.commit()
+    return resp
+
+
+# ------------------------------------------------------------ answers seen by voters
+
+def _voted_answers(user_id: int) -> sa.Select:
+    voted = (sa.select(Vote.proposal_id).join(Participant, Participant.id == Vote.participant_id)
+             .where(Participant.user_id == user_id))
+    seen = (sa.select(AgendaAnswerSeen.id).where(
+        AgendaAnswerSeen.user_id == user_id,
+        AgendaAnswerSeen.response_id == OfficialResponse.id,
+        AgendaAnswerSeen.answered_at >= OfficialResponse.answered_at))
+    return (sa.select(Escalation)
+            .join(OfficialResponse, OfficialResponse.escalation_id == Escalation.id)
+            .where(OfficialResponse.status == "answered",
+                   OfficialResponse.answered_at.is_not(None),
+                   Escalation.proposal_id.in_(voted), ~sa.exists(seen))
+            .order_by(OfficialResponse.answered_at.desc()))
+
+
+def new_answers_for(user: User | None) -> list[Escalation]:
+    """Answered items the person voted on and has not seen since the answer."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(db.session.scalars(_voted_answers(user.id).limit(20)))
+
+
+def mark_seen(user: User, escalation_ids: list[int] | None = None) -> int:
+    """Record that the person saw the current answers (all new ones, or the given items)."""
+    items = new_answers_for(user)
+    if escalation_ids is not None:
+        items = [e for e in items if e.id in set(escalation_ids)]
+    for esc in items:
+        resp = esc.response
+        row = db.session.scalar(sa.select(AgendaAnswerSeen).where(
+            AgendaAnswerSeen.user_id == user.id, AgendaAnswerSeen.response_id == resp.id))
+        if row is None:
+            db.session.add(AgendaAnswerSeen(user_id=user.id, response_id=resp.id,
+                                            answered_at=resp.answered_at))
+        else:
+            row.answered_at, row.seen_at = resp.answered_at, utcnow()
+    db.session.commit()
+    return len(items)
+
+
+# ------------------------------------------------------------ exports
+
+def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
+    """One dict per escalated proposal (JSON export; the CSV flattens it)."""
+    if round_slug and db.session.scalar(sa.select(Round.id).where(Round.slug == round_slug)) \
+            is None:
+        raise NotFound(f"No round with slug {round_slug!r}.")
+    rows = []
+    for item in sorted(list_items(round_slug=round_slug), key=lambda i: i.escalation.id):
+        esc, resp = item.escalation, item.response
+        groups = (esc.evidence or {}).get("groups", [])
+        rows.append({
+            "escalation_id": esc.id,
+            "proposal_id": esc.proposal_id,
+            "external_id": esc.proposal.external_id,
+            "text": esc.proposal.text,
+            "round": esc.round.slug,
+            "kind": esc.kind,
+            "escalated_at": esc.escalated_at.isoformat(),
+            "withdrawn_at": esc.withdrawn_at.isoformat() if esc.withdrawn_at else None,
+            "status": resp.status if resp else None,
+            "outcome": resp.outcome if resp else None,
+            "due_at": resp.due_at.isoformat() if resp else None,
+            "overdue": item.overdue,
+            "answer": resp.answer if resp else "",
+            "department": resp.department if resp else "",
+            "plan_theme": resp.plan_theme if resp else "",
+            "plan_layer": resp.plan_layer if resp else None,
+            "support": esc.support,
+            "support_fallen": item.support_fallen,
+            "groups": [{"group_id": g["group_id"], "size": g["size"], "agree": g["agree"],
+                        "disagree": g["disagree"], "passes": g["passes"],
+                        "lower_bound": g["lower_bound"], "eligible": g["eligible"]}
+                       for g in groups],
+        })
+    return rows

@@ -1,0 +1,215 @@
+"""Figures for the engagement dashboard and the presentation view (read-only).
+
+Days are calendar days in Asia/Tokyo. ``round_id=None`` means all rounds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.models import (
+    ClusterSnapshot,
+    Escalation,
+    OfficialResponse,
+    Participant,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    VoteEvent,
+)
+from deliberation.services import moderation
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+KIND_ORDER = ("resident", "e_citizen", "visitor", "assisted", "unknown")
+
+
+def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
+    return db.session.scalar(
+        sa.select(ClusterSnapshot)
+        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc()).limit(1)
+    )
+
+
+def _day(column: Any) -> Any:
+    """SQL for the Asia/Tokyo calendar day of a UTC timestamp column."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.date(sa.func.timezone("Asia/Tokyo", column))
+    return sa.func.date(column, "+9 hours")
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _scoped(query: Any, column: Any, round_id: int | None) -> Any:
+    return query if round_id is None else query.where(column == round_id)
+
+
+@dataclass
+class Dashboard:
+    days: list[date] = field(default_factory=list)
+    participants_by_kind: dict[str, list[int]] = field(default_factory=dict)  # cumulative
+    kind_totals: dict[str, int] = field(default_factory=dict)
+    votes_per_day: list[int] = field(default_factory=list)
+    proposals_per_day: list[int] = field(default_factory=list)
+    voters: int = 0
+    returning: int = 0
+    groups: list[tuple[int, int]] = field(default_factory=list)  # (group id, size)
+    snapshot_at: datetime | None = None
+    backlog: int = 0
+    median_moderation: timedelta | None = None
+    escalations: int = 0
+    answered: int = 0
+    answered_in_time: int = 0
+
+    @property
+    def returning_share(self) -> float | None:
+        return self.returning / self.voters if self.voters else None
+
+    @property
+    def total_participants(self) -> int:
+        return sum(self.kind_totals.values())
+
+
+def dashboard(round_id: int | None) -> Dashboard:
+    d = Dashboard()
+    category = sa.case((Participant.source == "assisted", "assisted"), else_=Participant.kind)
+    p_day = _day(Participant.created_at)
+    new_by_day: dict[date, Counter] = defaultdict(Counter)
+    for day, cat, n in db.session.execute(_scoped(
+        sa.select(p_day, category, sa.func.count()).group_by(p_day, category),
+        Participant.round_id, round_id)):
+        new_by_day[_as_date(day)][cat] += n
+    v_day = _day(VoteEvent.created_at)
+    votes = {_as_date(day): n for day, n in db.session.execute(_scoped(
+        sa.select(v_day, sa.func.count()).group_by(v_day), VoteEvent.round_id, round_id))}
+    pr_day = _day(Proposal.created_at)
+    proposals = {_as_date(day): n for day, n in db.session.execute(_scoped(
+        sa.select(pr_day, sa.func.count()).where(Proposal.is_seed.is_(False)).group_by(pr_day),
+        Proposal.round_id, round_id))}
+    known = set(new_by_day) | set(votes) | set(proposals)
+    if known:
+        first, last = min(known), max(known)
+        span = (last - first).days
+        if span > 366:  # keep the charts readable: the most recent year
+            first = last - timedelta(days=366)
+        d.days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    running: Counter = Counter()
+    for day in sorted(k for k in new_by_day if d.days and k < d.days[0]):
+        running.update(new_by_day[day])
+    series: dict[str, list[int]] = {kind: [] for kind in KIND_ORDER}
+    for day in d.days:
+        running.update(new_by_day.get(day, Counter()))
+        for kind in KIND_ORDER:
+            series[kind].append(running[kind])
+    d.participants_by_kind = {k: v for k, v in series.items() if any(v)}
+    totals: Counter = Counter()
+    for counter in new_by_day.values():
+        totals.update(counter)
+    d.kind_totals = {k: totals[k] for k in KIND_ORDER if totals[k]}
+    d.votes_per_day = [votes.get(day, 0) for day in d.days]
+    d.proposals_per_day = [proposals.get(day, 0) for day in d.days]
+
+    per_participant = _scoped(
+        sa.select(VoteEvent.participant_id,
+                  sa.func.count(sa.distinct(v_day)).label("days"))
+        .group_by(VoteEvent.participant_id), VoteEvent.round_id, round_id).subquery()
+    d.voters, d.returning = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(
+            sa.case((per_participant.c.days > 1, 1), else_=0)), 0))).one()
+
+    if round_id is not None:
+        snapshot = latest_snapshot(round_id)
+        if snapshot is not None:
+            d.snapshot_at = snapshot.created_at
+            d.groups = [(g.group_id, g.size) for g in db.session.scalars(
+                sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
+                .order_by(SnapshotGroup.group_id))]
+    d.backlog = moderation.backlog(round_id)
+    d.median_moderation = moderation.median_time_to_moderate(round_id)
+    escalated = _scoped(sa.select(Escalation.id).where(Escalation.withdrawn_at.is_(None)),
+                        Escalation.round_id, round_id).subquery()
+    d.escalations = db.session.scalar(sa.select(sa.func.count()).select_from(escalated)) or 0
+    answered = sa.select(OfficialResponse.answered_at, OfficialResponse.due_at).where(
+        OfficialResponse.escalation_id.in_(sa.select(escalated.c.id)),
+        OfficialResponse.answered_at.is_not(None))
+    rows = db.session.execute(answered).all()
+    d.answered = len(rows)
+    d.answered_in_time = sum(1 for answered_at, due_at in rows if answered_at <= due_at)
+    return d
+
+
+def csv_rows(d: Dashboard) -> list[list[Any]]:
+    """The dashboard's figures as CSV rows (section, key, value...)."""
+    rows: list[list[Any]] = [["day", "votes", "proposals", *[f"participants_{k}" for k in
+                                                             d.participants_by_kind]]]
+    for i, day in enumerate(d.days):
+        rows.append([day.isoformat(), d.votes_per_day[i], d.proposals_per_day[i],
+                     *[series[i] for series in d.participants_by_kind.values()]])
+    rows.append([])
+    rows.append(["figure", "value"])
+    for kind, n in d.kind_totals.items():
+        rows.append([f"participants_{kind}", n])
+    rows += [["voters", d.voters], ["returning_voters", d.returning],
+             ["moderation_backlog", d.backlog],
+             ["median_time_to_moderate_hours",
+              "" if d.median_moderation is None
+              else round(d.median_moderation.total_seconds() / 3600, 2)],
+             ["escalations", d.escalations], ["answered", d.answered],
+             ["answered_in_time", d.answered_in_time]]
+    for group_id, size in d.groups:
+        rows.append([f"group_{group_id}_size", size])
+    return rows
+
+
+@dataclass
+class Presentation:
+    round: Round
+    snapshot: ClusterSnapshot | None
+    groups: list[tuple[int, int]]
+    top: list[tuple[Proposal, float]]
+    participants: int
+    votes: int
+
+
+def presentation(round_: Round, *, min_group_display: int | None = None, limit: int = 5
+                 ) -> Presentation:
+    """Group sizes and the top group-aware-consensus proposals of the latest snapshot."""
+    snapshot = latest_snapshot(round_.id)
+    groups: list[tuple[int, int]] = []
+    top: list[tuple[Proposal, float]] = []
+    minimum = min_group_display or round_.min_group_display
+    if snapshot is not None:
+        groups = [(g.group_id, g.size) for g in db.session.scalars(
+            sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
+            .order_by(SnapshotGroup.group_id)) if g.size >= minimum]
+        stats = snapshot.statistics if isinstance(snapshot.statistics, dict) else {}
+        gac = stats.get("group_aware_consensus") or stats.get("gac") or {}
+        scores: dict[int, float] = {}
+        if isinstance(gac, dict):
+            for key, value in gac.items():
+                try:
+                    scores[int(key)] = float(value)
+                except (TypeError, ValueError):
+                    continue
+        if scores:
+            visible = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
+                Proposal.round_id == round_.id, Proposal.status == "published",
+                Proposal.is_meta.is_(False), Proposal.id.in_(list(scores))))}
+            ranked = sorted(((s, pid) for pid, s in scores.items() if pid in visible),
+                            reverse=True)
+            top = [(visible[pid], s) for s, pid in ranked[:limit]]
+    participants = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(VoteEvent.participant_id)))
+        .where(VoteEvent.round_id == round_.id)) or 0
+    votes = db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)
+                              .where(VoteEvent.round_id == round_.id)) or 0
+    return Presentation(round_, snapshot, groups, top, participants, votes)

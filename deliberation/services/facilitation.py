@@ -1,0 +1,325 @@
+"""Facilitators' work on rounds: settings, phases, seed proposals, assisted participants.
+
+Every function validates, writes, audits and commits (one transaction each).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models._common import utcnow
+from deliberation.models.round import (
+    CLUSTERING_METHODS,
+    DEFAULT_THRESHOLD_POLICY,
+    ELIGIBILITY,
+    MODERATION_MODES,
+    PHASES,
+)
+from deliberation.services import audit
+from deliberation.text import clean_text, text_key
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MAX_PROPOSAL_LENGTH = 1000
+ROUND_FIELDS = (
+    "title", "summary", "description", "background_links", "opens_at", "closes_at", "phase",
+    "moderation_mode", "eligibility", "clustering_method", "max_groups", "threshold_policy",
+    "report_threshold", "min_group_display", "response_deadline_days", "open_data_enabled",
+)
+ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
+
+
+def get_round(slug: str) -> Round:
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        raise NotFound("There is no round with this address.")
+    return round_
+
+
+def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    """The threshold policy with defaults filled in; DomainError naming the bad value."""
+    merged = {**DEFAULT_THRESHOLD_POLICY, **policy}
+    for key in ("min_votes", "min_agrees", "min_groups", "min_group_size"):
+        value = merged[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DomainError(f"{key} must be a whole number of at least 0.", field=key)
+    if merged["min_groups"] < 1:
+        raise DomainError("min_groups must be at least 1.", field="min_groups")
+    if not 0.5 <= float(merged["confidence"]) < 1:
+        raise DomainError("confidence must be at least 0.5 and below 1.", field="confidence")
+    if not 0 <= float(merged["min_group_agree"]) <= 1:
+        raise DomainError("min_group_agree must be between 0 and 1.", field="min_group_agree")
+    if merged["min_consensus"] is not None and not 0 <= float(merged["min_consensus"]) <= 1:
+        raise DomainError("min_consensus must be between 0 and 1.", field="min_consensus")
+    return {key: merged[key] for key in DEFAULT_THRESHOLD_POLICY}
+
+
+def _validate_round(values: dict[str, Any]) -> None:
+    if not (values.get("title") or "").strip():
+        raise DomainError("A title is required.", field="title")
+    checks = (("phase", PHASES), ("moderation_mode", MODERATION_MODES),
+              ("eligibility", ELIGIBILITY), ("clustering_method", CLUSTERING_METHODS))
+    for key, allowed in checks:
+        if key in values and values[key] not in allowed:
+            raise DomainError(f"Unknown value for {key}.", field=key)
+    if "max_groups" in values and not 2 <= values["max_groups"] <= 12:
+        raise DomainError("The maximum number of groups must be between 2 and 12.",
+                          field="max_groups")
+    opens, closes = values.get("opens_at"), values.get("closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        raise DomainError("The closing time must be after the opening time.", field="closes_at")
+    for key in ("report_threshold", "min_group_display", "response_deadline_days"):
+        if key in values and values[key] < 1:
+            raise DomainError(f"{key} must be at least 1.", field=key)
+    for link in values.get("background_links") or []:
+        if not str(link.get("url", "")).startswith(("https://", "http://")):
+            raise DomainError("Background links must start with https:// or http://.",
+                              field="background_links")
+
+
+def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise DomainError("The address may contain only a-z, 0-9 and '-' (up to 64).",
+                          field="slug")
+    if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
+        raise Conflict("A round with this address already exists.", field="slug")
+    values = {k: v for k, v in values.items() if k in ROUND_FIELDS}
+    values.setdefault("phase", "draft")
+    _validate_round(values)
+    if "threshold_policy" in values:
+        values["threshold_policy"] = validate_policy(values["threshold_policy"])
+    round_ = Round(slug=slug, created_by_id=actor.id if actor else None, **values)
+    db.session.add(round_)
+    db.session.flush()
+    audit.record("round.create", actor=actor, target=round_, round_id=round_.id, slug=slug)
+    db.session.commit()
+    return round_
+
+
+def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
+    values = {k: v for k, v in values.items() if k in ROUND_FIELDS}
+    _validate_round(values)
+    if "threshold_policy" in values:
+        values["threshold_policy"] = validate_policy(values["threshold_policy"])
+    changed = {}
+    for key, value in values.items():
+        if getattr(round_, key) != value:
+            changed[key] = _jsonable(value)
+            setattr(round_, key, value)
+    if not changed:
+        return round_
+    if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys():
+        round_.snapshot_requested_at = utcnow()
+    audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
+                 changed=changed)
+    db.session.commit()
+    return round_
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+TRANSITIONS = {
+    # action: (allowed from, to)
+    "open_collecting": (("draft", "voting", "reflection"), "collecting"),
+    "open_voting": (("draft", "collecting", "reflection"), "voting"),
+    "reflect": (("collecting", "voting"), "reflection"),
+    "close": (("draft", "collecting", "voting", "reflection"), "closed"),
+    "reopen": (("closed",), "voting"),
+}
+
+
+def transition(round_: Round, action: str, *, actor: User | None, reason: str | None = None
+               ) -> Round:
+    """Open, close or reopen. Closing freezes votes and requests a final snapshot."""
+    if action not in TRANSITIONS:
+        raise DomainError("Unknown action.")
+    allowed, target = TRANSITIONS[action]
+    if round_.phase not in allowed:
+        raise Conflict(f"A round in phase {round_.phase!r} cannot do this ({action}).")
+    before = round_.phase
+    round_.phase = target
+    now = utcnow()
+    if action == "close":
+        round_.snapshot_requested_at = now
+        if round_.closes_at is None or round_.closes_at > now:
+            round_.closes_at = now
+    if action in ("reopen", "open_collecting", "open_voting"):
+        if round_.opens_at is None or round_.opens_at > now:
+            round_.opens_at = now
+        if round_.closes_at is not None and round_.closes_at <= now:
+            round_.closes_at = None
+    audit.record(f"round.{action}", actor=actor, target=round_, round_id=round_.id,
+                 reason=reason, phase_before=before, phase_after=target)
+    db.session.commit()
+    return round_
+
+
+def parse_lines(raw: str) -> list[str]:
+    """Proposals from a text or one-column CSV upload: one per line, blanks skipped."""
+    import csv
+    import io
+
+    out = []
+    for row in csv.reader(io.StringIO(raw.replace("\r\n", "\n"))):
+        text = clean_text(",".join(row))
+        if text:
+            out.append(text)
+    return out
+
+
+def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
+                       ) -> tuple[list[Proposal], list[str]]:
+    """Add seed proposals (published at once). Returns (added, duplicates skipped)."""
+    existing = set(db.session.scalars(
+        sa.select(Proposal.text_key).where(Proposal.round_id == round_.id)))
+    added, duplicates = [], []
+    for raw in texts:
+        text = clean_text(raw)
+        if not text:
+            continue
+        if len(text) > MAX_PROPOSAL_LENGTH:
+            raise DomainError(f"A proposal is longer than {MAX_PROPOSAL_LENGTH} characters: "
+                              f"{text[:40]}…")
+        key = text_key(text)
+        if key in existing:
+            duplicates.append(text)
+            continue
+        existing.add(key)
+        proposal = Proposal(round_id=round_.id, text=text, text_key=key, status="published",
+                            is_seed=True, moderated_at=utcnow(),
+                            moderated_by_id=actor.id if actor else None)
+        db.session.add(proposal)
+        added.append(proposal)
+    if not added and not duplicates:
+        raise DomainError("No proposals given.")
+    db.session.flush()
+    for proposal in added:
+        audit.record("proposal.seed", actor=actor, target=proposal, round_id=round_.id)
+    if added:
+        round_.snapshot_requested_at = utcnow()
+    db.session.commit()
+    return added, duplicates
+
+
+def create_assisted_participant(round_: Round, *, label: str, kind: str,
+                                actor: User | None) -> Participant:
+    label = clean_text(label)
+    if not label or len(label) > 80:
+        raise DomainError("A label of 1 to 80 characters is required.", field="label")
+    if kind not in ASSISTED_KINDS:
+        raise DomainError("Unknown participant kind.", field="kind")
+    participant = Participant(round_id=round_.id, source="assisted", kind=kind, label=label)
+    db.session.add(participant)
+    db.session.flush()
+    audit.record("participant.assisted_create", actor=actor, target=participant,
+                 round_id=round_.id, label=label, kind=kind)
+    db.session.commit()
+    return participant
+
+
+def get_assisted_participant(round_: Round, participant_id: int) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.round_id != round_.id or not participant.is_assisted:
+        raise NotFound("There is no such assisted participant in this round.")
+    return participant
+
+
+def record_assisted_votes(round_: Round, participant: Participant, votes: dict[int, int | None],
+                          *, actor: User | None) -> int:
+    """Write the votes of an assisted participant (None: no vote, left as is).
+
+    Used until the participation service (`cast_vote`) is on main; same rules: the round
+    must accept votes and each proposal must be published in this round.
+    """
+    if not round_.accepts_votes:
+        raise Conflict("This round does not accept votes now.")
+    published = set(db.session.scalars(sa.select(Proposal.id).where(
+        Proposal.round_id == round_.id, Proposal.status == "published")))
+    current = {v.proposal_id: v for v in db.session.scalars(
+        sa.select(Vote).where(Vote.participant_id == participant.id))}
+    now = utcnow()
+    changed = 0
+    for proposal_id, value in votes.items():
+        if value is None:
+            continue
+        if proposal_id not in published:
+            raise DomainError("A vote was given for a proposal that is not open for votes.")
+        if value not in (-1, 0, 1):
+            raise DomainError("Votes are agree, disagree or pass.")
+        vote = current.get(proposal_id)
+        if vote is not None and vote.value == value:
+            continue
+        if vote is None:
+            db.session.add(Vote(round_id=round_.id, participant_id=participant.id,
+                                proposal_id=proposal_id, value=value, created_at=now,
+                                updated_at=now))
+        else:
+            vote.value, vote.updated_at = value, now
+        db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
+                                 proposal_id=proposal_id, value=value, source="assisted",
+                                 created_at=now))
+        changed += 1
+    if changed:
+        round_.snapshot_requested_at = now
+        audit.record("vote.assisted", actor=actor, target=participant, round_id=round_.id,
+                     votes=changed)
+    db.session.commit()
+    return changed
+
+
+def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
+    """What-if: which published, non-meta proposals would escalate now under ``policy``,
+    computed from the latest snapshot's per-group counts (nothing is written)."""
+    from deliberation import threshold
+    from deliberation.models import ClusterSnapshot, SnapshotGroup, SnapshotProposalStat
+
+    try:
+        policy = threshold.normalise_policy(policy)
+    except threshold.PolicyError as error:
+        raise DomainError(str(error)) from None
+    snapshot = db.session.scalar(
+        sa.select(ClusterSnapshot)
+        .where(ClusterSnapshot.round_id == round_.id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc()).limit(1))
+    if snapshot is None:
+        return {"snapshot": None, "escalate": [], "evaluated": 0}
+    sizes = dict(db.session.execute(sa.select(SnapshotGroup.group_id, SnapshotGroup.size)
+                                    .where(SnapshotGroup.snapshot_id == snapshot.id)).all())
+    proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published",
+        Proposal.is_meta.is_(False)))}
+    per_group: dict[int, list[Any]] = {}
+    overall: dict[int, tuple[int, int]] = {}
+    for stat in db.session.scalars(sa.select(SnapshotProposalStat).where(
+            SnapshotProposalStat.snapshot_id == snapshot.id)):
+        if stat.proposal_id not in proposals:
+            continue
+        if stat.group_id is None:
+            overall[stat.proposal_id] = (stat.seen, stat.agree)
+        else:
+            per_group.setdefault(stat.proposal_id, []).append(threshold.GroupCounts(
+                stat.group_id, sizes.get(stat.group_id, 0), stat.agree, stat.disagree,
+                stat.passes))
+    stats = snapshot.statistics if isinstance(snapshot.statistics, dict) else {}
+    gac = stats.get("group_aware_consensus") or {}
+    escalate = []
+    for proposal_id, groups in per_group.items():
+        total, agrees = overall.get(proposal_id) or (
+            sum(g.seen for g in groups), sum(g.agree for g in groups))
+        consensus = gac.get(str(proposal_id)) if isinstance(gac, dict) else None
+        decision = threshold.evaluate(
+            policy, groups, total_votes=total, total_agrees=agrees,
+            group_aware_consensus=float(consensus) if consensus is not None else None)
+        if decision.escalate:
+            escalate.append((proposals[proposal_id], decision.support))
+    escalate.sort(key=lambda item: item[1], reverse=True)
+    return {"snapshot": snapshot, "escalate": escalate, "evaluated": len(per_group)}

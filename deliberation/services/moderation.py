@@ -1,0 +1,154 @@
+"""Moderation: the queue of pending and reported proposals, and the decisions on them.
+
+Every decision is audited and requests a new snapshot (what is clustered changed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import Participant, Proposal, Report, Round, User
+from deliberation.models._common import utcnow
+from deliberation.services import audit
+
+ACTIONS = ("approve", "reject", "meta", "restore")
+SIMILARITY_THRESHOLD = 0.35
+
+
+def ngrams(key: str, n: int = 2) -> set[str]:
+    key = key.replace(" ", "")
+    if len(key) < n:
+        return {key} if key else set()
+    return {key[i:i + n] for i in range(len(key) - n + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+@dataclass
+class QueueItem:
+    proposal: Proposal
+    author_kind: str | None
+    reports: list[Report] = field(default_factory=list)
+    similar: list[tuple[Proposal, float]] = field(default_factory=list)
+
+
+def queue(round_: Round, limit_similar: int = 3) -> list[QueueItem]:
+    """Pending proposals, hidden ones and published ones with open reports, oldest first."""
+    open_reports: dict[int, list[Report]] = {}
+    for report in db.session.scalars(
+        sa.select(Report).join(Proposal).where(Proposal.round_id == round_.id,
+                                               Report.resolved_at.is_(None))
+        .order_by(Report.created_at)
+    ):
+        open_reports.setdefault(report.proposal_id, []).append(report)
+    proposals = db.session.scalars(
+        sa.select(Proposal).where(
+            Proposal.round_id == round_.id,
+            sa.or_(Proposal.status.in_(("pending", "hidden")),
+                   Proposal.id.in_(list(open_reports) or [-1])),
+        ).order_by(Proposal.created_at, Proposal.id)
+    ).all()
+    others = db.session.execute(
+        sa.select(Proposal.id, Proposal.text_key).where(
+            Proposal.round_id == round_.id, Proposal.status == "published")
+    ).all()
+    other_grams = [(pid, ngrams(key)) for pid, key in others]
+    kinds = dict(db.session.execute(
+        sa.select(Participant.id, Participant.kind).where(Participant.round_id == round_.id)
+    ).all())
+    sources = dict(db.session.execute(
+        sa.select(Participant.id, Participant.source).where(Participant.round_id == round_.id)
+    ).all())
+    items = []
+    for proposal in proposals:
+        grams = ngrams(proposal.text_key)
+        scored = sorted(
+            ((jaccard(grams, g), pid) for pid, g in other_grams if pid != proposal.id),
+            reverse=True,
+        )
+        similar = [(db.session.get(Proposal, pid), score) for score, pid in scored[:limit_similar]
+                   if score >= SIMILARITY_THRESHOLD]
+        kind = None
+        if proposal.author_id is not None:
+            kind = "assisted" if sources.get(proposal.author_id) == "assisted" \
+                else kinds.get(proposal.author_id)
+        items.append(QueueItem(proposal, kind, open_reports.get(proposal.id, []), similar))
+    return items
+
+
+def backlog(round_id: int | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(Proposal).where(
+        Proposal.status.in_(("pending", "hidden")))
+    if round_id is not None:
+        query = query.where(Proposal.round_id == round_id)
+    return db.session.scalar(query) or 0
+
+
+def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User | None,
+             reason: str | None = None) -> int:
+    """Apply one decision to several proposals of the round; returns how many changed.
+
+    approve: published (reports dismissed); reject: rejected with a reason shown to the
+    author (reports upheld); meta: published and marked meta (excluded from clustering);
+    restore: dismiss the reports and publish again.
+    """
+    if action not in ACTIONS:
+        raise DomainError("Unknown moderation action.")
+    reason = (reason or "").strip() or None
+    if action == "reject" and not reason:
+        raise DomainError("A reason is required to reject a proposal.", field="reason")
+    if not proposal_ids:
+        raise DomainError("Select at least one proposal.")
+    proposals = db.session.scalars(sa.select(Proposal).where(
+        Proposal.id.in_(proposal_ids), Proposal.round_id == round_.id)).all()
+    if len(proposals) != len(set(proposal_ids)):
+        raise DomainError("Some of the selected proposals are not in this round.")
+    now = utcnow()
+    for proposal in proposals:
+        before = proposal.status
+        if action == "reject":
+            proposal.status, proposal.rejection_reason = "rejected", reason
+        else:
+            proposal.status, proposal.rejection_reason = "published", None
+            if action == "meta":
+                proposal.is_meta = True
+        proposal.moderated_at, proposal.moderated_by_id = now, actor.id if actor else None
+        resolution = "upheld" if action == "reject" else "dismissed"
+        for report in db.session.scalars(sa.select(Report).where(
+                Report.proposal_id == proposal.id, Report.resolved_at.is_(None))):
+            report.resolved_at, report.resolution = now, resolution
+        if action in ("restore", "approve"):
+            proposal.report_count = 0
+        audit.record(f"proposal.{action}", actor=actor, target=proposal, round_id=round_.id,
+                     reason=reason, status_before=before, status_after=proposal.status)
+    round_.snapshot_requested_at = now
+    db.session.commit()
+    return len(proposals)
+
+
+def median_time_to_moderate(round_id: int | None = None) -> timedelta | None:
+    """Median time from submission to the first decision, over moderated proposals."""
+    query = sa.select(Proposal.created_at, Proposal.moderated_at).where(
+        Proposal.moderated_at.is_not(None), Proposal.is_seed.is_(False))
+    if round_id is not None:
+        query = query.where(Proposal.round_id == round_id)
+    durations = sorted(m - c for c, m in db.session.execute(query) if m >= c)
+    if not durations:
+        return None
+    mid = len(durations) // 2
+    if len(durations) % 2:
+        return durations[mid]
+    return (durations[mid - 1] + durations[mid]) / 2
+
+
+def pending_since(round_id: int) -> timedelta | None:
+    oldest = db.session.scalar(sa.select(sa.func.min(Proposal.created_at)).where(
+        Proposal.round_id == round_id, Proposal.status == "pending"))
+    return utcnow() - oldest if oldest else None

@@ -1,0 +1,214 @@
+"""Cluster snapshots: run the clustering library on a round's votes and store the result.
+
+``refresh_round`` reads the round's current votes, runs ``clustering.analyze`` (warm
+started from the previous snapshot) and writes the snapshot, its groups, memberships and
+per-group proposal counts in one transaction, then runs the escalation engine. A failed
+run writes a "failed" snapshot row with the error and leaves the previous "ok" snapshot as
+the latest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.errors import NotFound
+from deliberation.models import (
+    ClusterSnapshot,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotMembership,
+    SnapshotProposalStat,
+    Vote,
+    VoteEvent,
+)
+from deliberation.models._common import utcnow
+
+log = logging.getLogger(__name__)
+
+# Proposals zeroed for the projection and left out of repness/consensus (issue 3).
+EXCLUDED_STATUSES = ("pending", "rejected", "hidden")
+
+
+class DegenerateData(ValueError):
+    """Nothing to cluster (e.g. no votes)."""
+
+
+def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
+    """The newest snapshot with status "ok" of a round (highest id)."""
+    return db.session.scalar(
+        sa.select(ClusterSnapshot)
+        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+def _vote_input(round_id: int) -> tuple[Any, int, dict[str, Any]]:
+    """VoteData for the round, the number of votes and bookkeeping."""
+    from clustering import VoteData
+
+    rows = db.session.execute(
+        sa.select(Vote.participant_id, Vote.proposal_id, Vote.value).where(
+            Vote.round_id == round_id)
+    ).all()
+    proposals = db.session.execute(
+        sa.select(Proposal.id, Proposal.status, Proposal.is_meta).where(
+            Proposal.round_id == round_id)
+    ).all()
+    if not rows:
+        raise DegenerateData("no votes to cluster")
+    arr = np.asarray(rows, dtype=np.int64)
+    meta = [p.id for p in proposals if p.is_meta]
+    excluded = [p.id for p in proposals if p.status in EXCLUDED_STATUSES or p.is_meta]
+    data = VoteData.from_arrays(
+        arr[:, 0], arr[:, 1], arr[:, 2],
+        statement_ids=[p.id for p in proposals],
+        excluded_ids=excluded, meta_ids=meta,
+    )
+    return data, len(rows), {"excluded": excluded, "meta": meta}
+
+
+def _statistics(analysis: Any) -> dict[str, Any]:
+    """The JSON part of a snapshot, keyed by proposal id as a string."""
+    def rep(r: Any) -> dict[str, Any]:
+        d = r.to_dict() if hasattr(r, "to_dict") else dict(r.__dict__)
+        out = {}
+        for key, value in d.items():
+            if isinstance(value, (np.integer, np.floating, np.bool_)):
+                value = value.item()
+            out[key] = value
+        out["proposal_id"] = int(out.get("tid", 0))
+        return out
+
+    return {
+        "repness": {str(g): [rep(r) for r in rows] for g, rows in analysis.repness.items()},
+        "consensus": {key: [{"proposal_id": int(c.tid), "p_success": float(c.p_success),
+                             "p_test": float(c.p_test)} for c in analysis.consensus.get(key, [])]
+                      for key in ("agree", "disagree")},
+        "group_aware_consensus": {str(t): float(v)
+                                  for t, v in analysis.group_aware_consensus.items()},
+        "group_aware_consensus_disagree": {
+            str(t): float(v) for t, v in analysis.group_aware_consensus_disagree.items()},
+        "priorities": {str(t): float(v) for t, v in analysis.priorities.items()},
+        "extremity": {str(int(t)): float(e) for t, e in
+                      zip(analysis.statement_ids, analysis.extremity, strict=True)},
+    }
+
+
+def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True) -> ClusterSnapshot:
+    """Recompute the round's snapshot now (synchronously) and run the escalation engine."""
+    from clustering import WarmStart, analyze
+
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound("No such round.")
+    requested_at = round_.snapshot_requested_at
+    method, max_groups = round_.clustering_method, round_.max_groups
+    last_event = db.session.scalar(
+        sa.select(sa.func.max(VoteEvent.id)).where(VoteEvent.round_id == round_id))
+    previous = latest_snapshot(round_id)
+    started = time.perf_counter()
+    try:
+        data, n_votes, _ = _vote_input(round_id)
+        warm = None
+        if previous is not None and previous.warm_start:
+            warm = WarmStart.from_dict(previous.warm_start)
+        analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
+                           warm_start=warm)
+    except Exception as error:  # noqa: BLE001 - any failure becomes a "failed" snapshot
+        db.session.rollback()
+        log.exception("clustering failed for round %s", round_id)
+        snapshot = ClusterSnapshot(
+            round_id=round_id, status="failed", method=method,
+            error=f"{type(error).__name__}: {error}", last_vote_event_id=last_event,
+            duration_ms=int((time.perf_counter() - started) * 1000),
+        )
+        db.session.add(snapshot)
+        db.session.commit()
+        return snapshot
+
+    snapshot = _write(round_id, analysis, method=method, n_votes=n_votes,
+                      last_event=last_event,
+                      duration_ms=int((time.perf_counter() - started) * 1000))
+    _clear_request(round_id, requested_at)
+    db.session.commit()
+    if escalate:
+        from deliberation import escalation
+
+        escalation.run_for_snapshot(snapshot.id)
+    return snapshot
+
+
+def _clear_request(round_id: int, requested_at: Any) -> None:
+    """Clear the round's request flag unless a newer request arrived meanwhile."""
+    stmt = sa.update(Round).where(Round.id == round_id)
+    if requested_at is None:
+        stmt = stmt.where(Round.snapshot_requested_at.is_(None))
+    else:
+        stmt = stmt.where(Round.snapshot_requested_at <= requested_at)
+    db.session.execute(stmt.values(snapshot_requested_at=None),
+                       execution_options={"synchronize_session": False})
+
+
+def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
+           last_event: int | None, duration_ms: int) -> ClusterSnapshot:
+    labels = np.asarray(analysis.labels)
+    proj = np.asarray(analysis.projection, dtype=np.float64)
+    manifest = dict(analysis.manifest)
+    snapshot = ClusterSnapshot(
+        round_id=round_id, status="ok", method=method, k=int(analysis.k),
+        n_participants=len(analysis.participant_ids),
+        n_clustered=int((labels >= 0).sum()), n_votes=n_votes,
+        input_hash=str(manifest.get("input_sha256", "")).removeprefix("sha256:")[:64],
+        last_vote_event_id=last_event, manifest=manifest,
+        statistics=_statistics(analysis), warm_start=analysis.warm_start.to_dict(),
+        duration_ms=duration_ms, created_at=utcnow(),
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    sid = snapshot.id
+
+    group_rows = []
+    for gi, gid in enumerate(np.asarray(analysis.group_ids).tolist()):
+        mask = labels == gid
+        centre = proj[mask].mean(axis=0) if mask.any() else np.zeros(2)
+        group_rows.append({"snapshot_id": sid, "group_id": int(gid),
+                           "size": int(analysis.group_sizes[gi]),
+                           "center_x": float(centre[0]), "center_y": float(centre[1])})
+    if group_rows:
+        db.session.execute(sa.insert(SnapshotGroup), group_rows)
+
+    members = [
+        {"snapshot_id": sid, "participant_id": int(pid), "x": float(x), "y": float(y),
+         "group_id": None if g < 0 else int(g)}
+        for pid, (x, y), g in zip(np.asarray(analysis.participant_ids).tolist(),
+                                  proj.tolist(), labels.tolist(), strict=True)
+    ]
+    if members:
+        db.session.execute(sa.insert(SnapshotMembership), members)
+
+    tids = np.asarray(analysis.statement_ids).tolist()
+    gc, oc = analysis.group_counts, analysis.overall_counts
+    stats: list[dict[str, Any]] = []
+    for gi, gid in enumerate(np.asarray(analysis.group_ids).tolist()):
+        agree, disagree, seen = (gc.agree[gi].tolist(), gc.disagree[gi].tolist(),
+                                 gc.seen[gi].tolist())
+        for j, tid in enumerate(tids):
+            stats.append({"snapshot_id": sid, "proposal_id": int(tid), "group_id": int(gid),
+                          "agree": int(agree[j]), "disagree": int(disagree[j]),
+                          "passes": int(seen[j] - agree[j] - disagree[j])})
+    agree, disagree, seen = oc.agree.tolist(), oc.disagree.tolist(), oc.seen.tolist()
+    for j, tid in enumerate(tids):
+        stats.append({"snapshot_id": sid, "proposal_id": int(tid), "group_id": None,
+                      "agree": int(agree[j]), "disagree": int(disagree[j]),
+                      "passes": int(seen[j] - agree[j] - disagree[j])})
+    if stats:
+        db.session.execute(sa.insert(SnapshotProposalStat), stats)
+    return snapshot

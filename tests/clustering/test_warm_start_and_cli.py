@@ -1,0 +1,137 @@
+"""Warm start (group identity, k smoothing), UMAP option, and the command line."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clustering import VoteData, WarmStart, analyze
+from clustering.cli import main
+from clustering.synthetic import planted_conversation
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def three_groups():
+    data, truth = planted_conversation(600, 40, density=0.5, n_groups=3, seed=7)
+    return data, truth
+
+
+def test_warm_start_same_data_same_groups(three_groups):
+    data, _ = three_groups
+    a = analyze(data, seed=1)
+    ws = WarmStart.from_dict(json.loads(json.dumps(a.warm_start.to_dict())))
+    b = analyze(data, seed=2, warm_start=ws)
+    assert b.k == a.k
+    assert (b.labels == a.labels).mean() > 0.99
+
+
+def test_warm_start_keeps_group_numbering_as_votes_arrive(three_groups):
+    data, _ = three_groups
+    early = data.participant < 400
+    a = analyze(VoteData.from_arrays(data.participant[early], data.statement[early],
+                                     data.value[early], statement_ids=data.statement_ids))
+    b = analyze(data, warm_start=a.warm_start, seed=5)
+    old = dict(zip(a.participant_ids.tolist(), a.labels.tolist(), strict=True))
+    new = dict(zip(b.participant_ids.tolist(), b.labels.tolist(), strict=True))
+    same = np.mean([old[p] == new[p] for p in old if old[p] >= 0])
+    assert b.k == a.k and same > 0.95
+
+
+def test_k_changes_only_after_winning_four_runs(three_groups):
+    data, _ = three_groups
+    cold = analyze(data)
+    assert cold.k == 3
+    other = 2
+    ws = dataclasses.replace(cold.warm_start, last_k=other, last_k_count=9, smoothed_k=other)
+    ks = []
+    for _ in range(5):
+        r = analyze(data, warm_start=ws)
+        ks.append(r.k)
+        ws = r.warm_start
+    assert ks == [2, 2, 2, 3, 3]
+
+
+def test_umap_option_is_seeded(three_groups):
+    data, _ = three_groups
+    small = data.participant < 300
+    d = VoteData.from_arrays(data.participant[small], data.statement[small], data.value[small])
+    a = analyze(d, method="umap", seed=3)
+    b = analyze(d, method="umap", seed=3)
+    assert a.manifest["reducer"] == "umap" and "umap-learn" in a.manifest["versions"]
+    assert json.dumps(a.to_json_dict()) == json.dumps(b.to_json_dict())
+    assert ((a.labels >= 0) == a.in_conv).all() and a.k >= 2
+
+
+def test_cli_analyze_json_shape(polis_dir, capsys):
+    assert main(["analyze", str(polis_dir("15-per-hour-seattle")), "--seed", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out)[:3] == ["k", "participants", "group_aware_consensus"]
+    for key in ("repness", "consensus", "priorities", "manifest"):
+        assert key in out
+    assert out["k"] == 2 and len(out["participants"]) == 339
+    groups = {v["group"] for v in out["participants"].values()}
+    assert groups == {None, 0, 1}
+    row = out["repness"]["0"][0]
+    assert isinstance(row["tid"], int) and row["direction"] in ("agree", "disagree")
+    assert set(out["consensus"]) == {"agree", "disagree"}
+    assert out["manifest"]["parameters"]["seed"] == 1
+    assert out["manifest"]["input_sha256"].startswith("sha256:")
+
+
+def test_cli_groups_from_export(polis_dir, capsys):
+    path = polis_dir("bg2050-volunteers")
+    assert main(["analyze", str(path), "--groups-from-export", "--max-groups", "7"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["manifest"]["membership"] == "given"
+    assert out["participants"]["0"]["group"] == 0
+
+
+def test_cli_is_deterministic(polis_dir, capsys):
+    path = str(polis_dir("15-per-hour-seattle"))
+    main(["analyze", path])
+    first = capsys.readouterr().out
+    main(["analyze", path])
+    assert capsys.readouterr().out == first
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({"votes.csv": "timestamp,comment-id,voter-id,vote\n1,0,0,abc\n"}, [],
+         'error: votes.csv line 2, column "vote": "abc" is not a number'),
+        ({"votes.csv": "timestamp,comment-id,voter-id\n1,0,0\n"}, [],
+         'error: votes.csv line 1, column "vote": missing required column'),
+        ({}, [], "error: comments.csv: file not found"),
+        ({"votes.csv": "timestamp,comment-id,voter-id,vote\n1,0,0,1\n"},
+         ["--groups-from-export"],
+         "error: participants-votes.csv: file not found (needed for --groups-from-export)"),
+    ],
+)
+def test_cli_bad_input_exit_2(tmp_path, capsys, files, args, message):
+    comments = ("timestamp,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+                "1,0,0,1,0,1,hi\n")
+    if files:
+        (tmp_path / "comments.csv").write_text(comments)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert main(["analyze", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert err == message + "\n"
+
+
+def test_cli_subprocess_no_traceback(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    bad = subprocess.run([sys.executable, "-m", "clustering", "analyze", str(tmp_path / "x")],
+                         capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.count("\n") == 1 and "not a directory" in bad.stderr
+    usage = subprocess.run([sys.executable, "-m", "clustering", "analyze", "d", "--method", "x"],
+                           capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr

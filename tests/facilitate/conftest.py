@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture()
+def facilitator(login_as):  # noqa: ANN001, ANN201
+    return login_as("facilitator")

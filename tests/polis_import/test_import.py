@@ -1,0 +1,154 @@
+"""Pol.is import: counts on real exports, semantics, and bad files that leave nothing behind."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation import polis_import
+from deliberation.errors import Conflict, DomainError
+from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, VoteEvent
+from tests.conftest import polis_dataset
+
+
+def count(db, model, round_id=None):  # noqa: ANN001, ANN201
+    query = sa.select(sa.func.count()).select_from(model)
+    if round_id is not None:
+        query = query.where(model.round_id == round_id)
+    return db.session.scalar(query)
+
+
+def test_vtaiwan_counts(db) -> None:  # noqa: ANN001
+    round_ = polis_import.import_directory(polis_dataset("vtaiwan.uberx"), slug="vtaiwan")
+    assert count(db, Vote, round_.id) == 49_443
+    assert count(db, VoteEvent, round_.id) == 49_997
+    voters = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Vote.participant_id))).where(Vote.round_id == round_.id))
+    assert voters == 1_921
+    assert count(db, Proposal, round_.id) == 197
+    assert round_.title.startswith("UberX")
+    assert round_.description and round_.summary
+    assert round_.source == "polis" and round_.phase == "voting"
+    assert round_.snapshot_requested_at is not None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)
+                             .where(VoteEvent.source != "import")) == 0
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "round.import_polis"
+
+
+def test_semantics_on_small_export(db, tmp_path: Path) -> None:  # noqa: ANN001
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "comments.csv").write_text(
+        "timestamp,comment-id,author-id,agrees,disagrees,moderated,is-meta,is-seed,"
+        "group-informed-consensus,comment-body\n"
+        "1726860676783,2,7,1,0,1,false,true,0.5,Seed statement\n"
+        "1726860676784,3,8,0,0,-1,false,false,,Rejected one\n"
+        "1726860676785,4,8,0,0,0,true,false,,Meta one\n", encoding="utf-8")
+    (d / "votes.csv").write_text(
+        "timestamp,datetime,comment-id,voter-id,vote\n"
+        "1726860680000,x,2,9,1\n"
+        "1726860690000,x,2,9,-1\n"  # re-vote: latest wins
+        "1726860685000,x,4,9,0\n", encoding="utf-8")
+    round_ = polis_import.import_directory(d, slug="small", phase="collecting", title="T")
+    proposals = {p.external_id: p for p in db.session.scalars(sa.select(Proposal))}
+    assert proposals["2"].is_seed and proposals["2"].status == "published"
+    assert proposals["3"].status == "rejected"
+    assert proposals["4"].is_meta and proposals["4"].status == "published"
+    author = db.session.get(Participant, proposals["3"].author_id)
+    assert author.external_id == "8" and author.source == "import"
+    votes = db.session.scalars(sa.select(Vote).order_by(Vote.proposal_id)).all()
+    assert [v.value for v in votes] == [-1, 0]
+    assert votes[0].updated_at > votes[0].created_at
+    assert count(db, VoteEvent) == 3
+    assert round_.title == "T" and round_.phase == "collecting"
+    with pytest.raises(Conflict):
+        polis_import.import_directory(d, slug="small")
+    with pytest.raises(DomainError, match="only a-z"):
+        polis_import.import_directory(d, slug="Bad Slug")
+
+
+@pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",
+                                  "bg2050-volunteers"])
+def test_other_datasets_load(db, name: str) -> None:  # noqa: ANN001
+    round_ = polis_import.import_directory(polis_dataset(name), slug=name.replace(".", "-"))
+    assert count(db, Proposal, round_.id) > 0
+    assert count(db, Vote, round_.id) > 0
+
+
+@pytest.fixture()
+def seattle_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "seattle"
+    shutil.copytree(polis_dataset("15-per-hour-seattle"), target)
+    return target
+
+
+def _replace_line(path: Path, line: int, text: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[line - 1] = text
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _assert_nothing_imported(db) -> None:  # noqa: ANN001
+    db.session.rollback()
+    for model in (Round, Participant, Proposal, Vote, VoteEvent, AuditEntry):
+        assert count(db, model) == 0, model
+
+
+BAD_CASES = {
+    "missing file": (lambda d: (d / "votes.csv").unlink(), "votes.csv: file not found"),
+    "missing column": (
+        lambda d: _replace_line(d / "votes.csv", 1, "timestamp,datetime,comment-id,voter,vote"),
+        'votes.csv line 1, column "voter-id"'),
+    "non-numeric vote": (
+        lambda d: _replace_line(d / "votes.csv", 5, "1403057082753,x,0,4,yes"),
+        'votes.csv line 5, column "vote"'),
+    "unknown comment": (
+        lambda d: _replace_line(d / "votes.csv", 6, "1403057082753,x,999,4,1"),
+        'votes.csv line 6, column "comment-id": comment id 999 is not in comments.csv'),
+    "empty file": (lambda d: (d / "comments.csv").write_bytes(b""), "comments.csv: empty file"),
+    "wrong encoding": (
+        lambda d: (d / "comments.csv").write_bytes(
+            (d / "comments.csv").read_text(encoding="utf-8").encode("utf-8")
+            + "1,2,99,1,0,0,1,コメント\n".encode("shift_jis")),
+        "comments.csv line"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_bad_inputs_name_the_place_and_write_nothing(db, seattle_copy: Path,  # noqa: ANN001
+                                                     case: str) -> None:
+    damage, expected = BAD_CASES[case]
+    damage(seattle_copy)
+    with pytest.raises(polis_import.PolisImportError) as info:
+        polis_import.import_directory(seattle_copy, slug="bad")
+    assert expected in info.value.message
+    _assert_nothing_imported(db)
+
+
+def test_failure_during_write_rolls_back(db, seattle_copy: Path, monkeypatch) -> None:  # noqa: ANN001
+    original = polis_import._bulk
+
+    def explode(model, rows):  # noqa: ANN001, ANN202
+        if model is Vote:
+            raise RuntimeError("disk full")
+        return original(model, rows)
+
+    monkeypatch.setattr(polis_import, "_bulk", explode)
+    with pytest.raises(RuntimeError):
+        polis_import.import_directory(seattle_copy, slug="bad")
+    _assert_nothing_imported(db)
+
+
+def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:  # noqa: ANN001
+    result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])
+    assert result.exit_code == 0, result.output
+    assert "imported round 'sea'" in result.output
+    assert db.session.scalar(sa.select(Round.title).where(Round.slug == "sea")) == "$15/hour"
+    result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])
+    assert result.exit_code == 1 and "already exists" in result.output
+    (seattle_copy / "comments.csv").write_bytes(b"")
+    result = runner.invoke(args=["polis", "import", str(seattle_copy)])
+    assert result.exit_code == 1 and "comments.csv: empty file" in result.output

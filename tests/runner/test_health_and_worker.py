@@ -1,0 +1,132 @@
+"""`/healthz`, `flask worker` and the embedded runner hook (issue 7)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from app import create_app
+from deliberation import runner as runner_mod
+from deliberation.database import db as _db
+from deliberation.models import ClusterSnapshot, Round
+from deliberation.models._common import utcnow
+from tests import factories
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_healthz_reports_database_and_snapshot_age(client, db):
+    fresh = factories.make_round(phase="voting", slug="fresh")
+    factories.make_round(phase="collecting", slug="never-clustered",
+                         snapshot_requested_at=utcnow())
+    factories.make_round(phase="draft", slug="draft")
+    factories.make_round(phase="closed", slug="closed")
+    db.session.add(ClusterSnapshot(round_id=fresh.id, method="pca", status="ok",
+                                   created_at=utcnow() - timedelta(seconds=42)))
+    db.session.add(ClusterSnapshot(round_id=fresh.id, method="pca", status="failed"))
+    db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    rounds = {r["slug"]: r for r in body["rounds"]}
+    assert set(rounds) == {"fresh", "never-clustered"}
+    assert 41 <= rounds["fresh"]["snapshot_age_seconds"] < 60
+    assert rounds["fresh"]["refresh_pending"] is False
+    assert rounds["never-clustered"]["snapshot_age_seconds"] is None
+    assert rounds["never-clustered"]["refresh_pending"] is True
+    assert "email" not in response.get_data(as_text=True)
+
+
+def test_healthz_503_when_the_database_is_down(client, db, monkeypatch):
+    def down(*args, **kwargs):  # noqa: ANN002,ANN003
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(_db.session, "execute", down, raising=False)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unreachable", "rounds": []}
+
+
+def test_healthz_503_with_an_unreachable_database_url(tmp_path):
+    broken = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI":
+                         "sqlite:///" + str(tmp_path / "missing-dir" / "x.sqlite3")})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_healthz_is_not_rate_limited(app, client, db):
+    app.config["RATELIMIT_ENABLED"] = True
+    try:
+        statuses = {client.get("/healthz").status_code for _ in range(30)}
+    finally:
+        app.config["RATELIMIT_ENABLED"] = False
+    assert statuses == {200}
+
+
+def test_worker_once_refreshes_due_rounds(runner, db, monkeypatch):
+    round_ = factories.make_round()
+    db.session.execute(sa.update(Round).values(snapshot_requested_at=utcnow()))
+    db.session.commit()
+    seen = []
+    monkeypatch.setattr(runner_mod, "default_refresh", seen.append)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "refreshed 1 round(s)" in result.output
+    assert seen == [round_.id]
+
+
+def test_embedded_runner_starts_with_the_first_request_only(database_url):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "CLUSTER_RUNNER": "thread"})
+    assert "hiroba_runner" not in app.extensions  # not at import, not in CLI commands
+    client = app.test_client()
+    client.get("/healthz")
+    state = app.extensions["hiroba_runner"]
+    thread = state["thread"]
+    client.get("/healthz")
+    assert app.extensions["hiroba_runner"]["thread"] is thread  # once per process
+    assert thread.daemon and thread.is_alive()
+    state["stop"].set()
+    thread.join(10)
+    assert not thread.is_alive()
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def test_runner_off_starts_nothing(app, client, db):
+    client.get("/healthz")
+    assert "hiroba_runner" not in app.extensions
+
+
+def test_flask_worker_stops_gracefully_on_sigterm(database_url, db):
+    env = {**os.environ, "FLASK_APP": "wsgi.py", "HIROBA_ENV": "testing",
+           "DATABASE_URL": database_url, "CLUSTER_POLL_SECONDS": "0.1"}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "worker"], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        output = ""
+        while time.monotonic() < deadline:  # wait until the loop has started
+            line = process.stdout.readline()
+            output += line
+            if "clustering runner" in line and "started" in line or not line:
+                break
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output += rest
+    assert process.returncode == 0, output
+    assert "stopped" in output
