@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.errors import render_error
-from app.extensions import limiter
 from app.htmx import is_htmx, render_page_or_fragment
+from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
 from app.rounds.messages import translate
@@ -23,14 +23,6 @@ from deliberation.services import participation, results
 
 VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
 RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
-
-
-def _vote_limit() -> str:
-    return current_app.config["VOTE_RATE_LIMIT"]
-
-
-def _post_limit() -> str:
-    return current_app.config["POST_RATE_LIMIT"]
 
 
 @bp.errorhandler(DomainError)
@@ -101,7 +93,7 @@ def vote(slug: str) -> Response:
 
 @bp.route("/<slug>/vote", methods=["POST"])
 @login_required
-@limiter.limit(_vote_limit)
+@vote_limit
 def cast(slug: str) -> Response:
     round_ = get_round(slug)
     participant = participation.participant_for(round_, current_user)
@@ -178,7 +170,7 @@ def mine(slug: str) -> str:
 
 @bp.route("/<slug>/propose", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_post_limit, methods=["POST"])
+@post_limit
 def propose(slug: str) -> Response | str:
     round_ = get_round(slug)
     form = ProposalForm()
@@ -217,7 +209,7 @@ def propose(slug: str) -> Response | str:
 
 @bp.route("/<slug>/proposals/<int:proposal_id>/report", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_post_limit, methods=["POST"])
+@post_limit
 def report(slug: str, proposal_id: int) -> Response | str:
     round_ = get_round(slug)
     item = get_proposal(round_, proposal_id)

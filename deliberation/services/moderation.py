@@ -14,7 +14,7 @@ from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Participant, Proposal, Report, Round, User
 from deliberation.models._common import utcnow
-from deliberation.services import audit
+from deliberation.services import audit, participation
 
 ACTIONS = ("approve", "reject", "meta", "restore")
 SIMILARITY_THRESHOLD = 0.35
@@ -128,6 +128,8 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
             proposal.report_count = 0
         audit.record(f"proposal.{action}", actor=actor, target=proposal, round_id=round_.id,
                      reason=reason, status_before=before, status_after=proposal.status)
+        if before == "pending" and proposal.status == "published":
+            participation.author_auto_vote(proposal)  # authors agree, as in Pol.is
     round_.snapshot_requested_at = now
     db.session.commit()
     return len(proposals)

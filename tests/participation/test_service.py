@@ -330,3 +330,14 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # n
     db.session.expire_all()
     assert _count(db, Vote) == 1
     assert _count(db, VoteEvent) == 12
+
+
+def test_approval_makes_author_agree(db, make_round, make_user) -> None:  # noqa: ANN001
+    from deliberation.services import moderation
+
+    r = make_round(moderation_mode="strict")
+    proposal = svc.submit_proposal(r, make_user(), "Wait for approval")
+    assert _count(db, Vote) == 0
+    moderation.moderate(r, [proposal.id], "approve", actor=make_user(role="facilitator"))
+    vote = db.session.scalar(sa.select(Vote))
+    assert vote.value == 1 and vote.participant_id == proposal.author_id

@@ -265,3 +265,4 @@ def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeyp
     html = client.get(f"/rounds/{round_.slug}/results?page=99", headers=EN).get_data(as_text=True)
     assert "Page 2 of 2" in html
     assert client.get(f"/rounds/{round_.slug}/results?page=x").status_code == 200
+
