@@ -266,3 +266,19 @@ def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeyp
     assert "Page 2 of 2" in html
     assert client.get(f"/rounds/{round_.slug}/results?page=x").status_code == 200
 
+
+
+def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: ANN001
+    """The pages read what the snapshot service really writes (not only test fixtures)."""
+    from deliberation.demo import seed_synthetic_round
+    from deliberation.snapshots import refresh_round
+
+    round_ = seed_synthetic_round("real-snapshot", participants_per_group=15)
+    refresh_round(round_.id)
+    html = client.get("/rounds/real-snapshot/results", headers=EN).get_data(as_text=True)
+    assert "Group 1" in html and "Group 2" in html and "Mostly" in html
+    assert "agreement across groups" in html
+    html = client.get("/rounds/real-snapshot", headers=EN).get_data(as_text=True)
+    assert "45 participants" in html
+    login_as()
+    assert client.get("/rounds/real-snapshot/vote", headers=EN).status_code == 200
