@@ -103,9 +103,12 @@ def cast(slug: str) -> Response:
                                 request.form.get("value"))
     except DomainError as error:
         if is_htmx():
-            return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                           status=error.http_status,
-                                           **_card_context(round_, error=translate(error)))
+            # 200 on purpose: htmx does not swap 4xx responses by default, and the card
+            # carries the message (role="alert") so the person sees why nothing changed.
+            response = render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
+                                               **_card_context(round_, error=translate(error)))
+            response.headers["X-Hiroba-Error"] = error.code
+            return response
         flash(translate(error), "error")
         return redirect(_back_url(round_, back), code=303)
     message = _("Your vote was saved.")

@@ -98,10 +98,12 @@ def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> 
     p = make_proposal(r)
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": p.id, "value": "7"})
-    assert response.status_code == 400 and "agree" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "agree" in response.get_data(as_text=True)
+    assert response.headers["X-Hiroba-Error"] == "invalid"
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": "999999", "value": "1"})
-    assert response.status_code == 404
+    assert response.headers["X-Hiroba-Error"] == "not_found"
+    assert "no such proposal" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
 
 
@@ -113,7 +115,8 @@ def test_vote_in_closed_round_refused(client, login_as, make_round, db) -> None:
     assert "closed for voting" in html
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": p.id, "value": "1"})
-    assert response.status_code == 400 and "closed for voting" in response.get_data(as_text=True)
+    assert 'role="alert"' in response.get_data(as_text=True)
+    assert "closed for voting" in response.get_data(as_text=True)
     response = client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "1"})
     assert response.status_code == 303
     assert "closed for voting" in client.get(response.headers["Location"],
