@@ -10,24 +10,25 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.extensions import limiter
+from app.errors import render_error
 from app.htmx import is_htmx, render_page_or_fragment
+from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
+from app.rounds.messages import translate
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Proposal, Round
 from deliberation.services import participation, results
 
 VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
+RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
 
 
-def _vote_limit() -> str:
-    return current_app.config["VOTE_RATE_LIMIT"]
-
-
-def _post_limit() -> str:
-    return current_app.config["POST_RATE_LIMIT"]
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError) -> Response:
+    """Domain errors of this blueprint, with the message translated."""
+    return render_error(error.http_status, translate(error))
 
 
 def get_round(slug: str) -> Round:
@@ -94,7 +95,7 @@ def vote(slug: str) -> Response:
 
 @bp.route("/<slug>/vote", methods=["POST"])
 @login_required
-@limiter.limit(_vote_limit)
+@vote_limit
 def cast(slug: str) -> Response:
     round_ = get_round(slug)
     participant = participation.participant_for(round_, current_user)
@@ -104,10 +105,13 @@ def cast(slug: str) -> Response:
                                 request.form.get("value"))
     except DomainError as error:
         if is_htmx():
-            return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                           status=error.http_status,
-                                           **_card_context(round_, error=_(error.message)))
-        flash(_(error.message), "error")
+            # 200 on purpose: htmx does not swap 4xx responses by default, and the card
+            # carries the message (role="alert") so the person sees why nothing changed.
+            response = render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
+                                               **_card_context(round_, error=translate(error)))
+            response.headers["X-Hiroba-Error"] = error.code
+            return response
+        flash(translate(error), "error")
         return redirect(_back_url(round_, back), code=303)
     message = _("Your vote was saved.")
     if is_htmx():
@@ -172,7 +176,7 @@ def mine(slug: str) -> str:
 
 @bp.route("/<slug>/propose", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_post_limit, methods=["POST"])
+@post_limit
 def propose(slug: str) -> Response | str:
     round_ = get_round(slug)
     form = ProposalForm()
@@ -193,7 +197,7 @@ def propose(slug: str) -> Response | str:
             form.text.errors = [_("The same proposal already exists in this round.")]
             status = 409
         except DomainError as error:
-            form.text.errors = [_(error.message)]
+            form.text.errors = [translate(error)]
             status = error.http_status
         else:
             if created.status == "pending":
@@ -211,7 +215,7 @@ def propose(slug: str) -> Response | str:
 
 @bp.route("/<slug>/proposals/<int:proposal_id>/report", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_post_limit, methods=["POST"])
+@post_limit
 def report(slug: str, proposal_id: int) -> Response | str:
     round_ = get_round(slug)
     item = get_proposal(round_, proposal_id)
@@ -223,7 +227,7 @@ def report(slug: str, proposal_id: int) -> Response | str:
         try:
             participation.report_proposal(item, current_user, form.reason.data)
         except DomainError as error:
-            form.reason.errors = [_(error.message)]
+            form.reason.errors = [translate(error)]
             status = error.http_status
         else:
             flash(_("Thank you. A facilitator will look at your report."), "success")
@@ -238,5 +242,12 @@ def results_page(slug: str) -> str:
     round_ = get_round(slug)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
     data = results.results_for(round_, participant)
-    return render_template("rounds/results.html", round=round_, results=data,
-                           map_size=results.MAP_SIZE)
+    page = request.args.get("page", 1, type=int) or 1
+    pages = 1
+    shown: list = []
+    if data is not None:
+        pages = max(1, -(-len(data.proposals) // RESULTS_PER_PAGE))
+        page = min(max(page, 1), pages)
+        shown = data.proposals[(page - 1) * RESULTS_PER_PAGE: page * RESULTS_PER_PAGE]
+    return render_template("rounds/results.html", round=round_, results=data, shown=shown,
+                           page=page, pages=pages, map_size=results.MAP_SIZE)

@@ -24,7 +24,6 @@ from deliberation.models import (
     SnapshotGroup,
     SnapshotMembership,
     SnapshotProposalStat,
-    Vote,
 )
 from deliberation.services.participation import latest_snapshot
 
@@ -45,10 +44,11 @@ def round_counts(round_ids: list[int]) -> dict[int, RoundCounts]:
     out = {rid: RoundCounts() for rid in round_ids}
     if not round_ids:
         return out
+    # Everyone who joined the round (voted, proposed, or was imported / assisted).
     voters = db.session.execute(
-        sa.select(Vote.round_id, sa.func.count(sa.distinct(Vote.participant_id)))
-        .where(Vote.round_id.in_(round_ids))
-        .group_by(Vote.round_id)
+        sa.select(Participant.round_id, sa.func.count())
+        .where(Participant.round_id.in_(round_ids))
+        .group_by(Participant.round_id)
     ).all()
     for rid, n in voters:
         out[rid].participants = n

@@ -51,7 +51,17 @@ def test_register_vote_change_propose_results(context, live_server) -> None:  # 
         focused = page.evaluate("document.activeElement && document.activeElement.id")
         assert focused == "vote-card-heading"
     assert len(set(seen)) == 3
-    assert "3 proposals" in page.locator("#vote-card").inner_text()
+
+    # keyboard only: from the focused heading, Tab reaches "Agree", Enter votes
+    text = card_text(page)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Agree"
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "t => { const e = document.querySelector('#vote-card .proposal-text');"
+        " return e && e.innerText !== t; }", arg=text)
+    seen.append(text)
+    assert "4 proposals" in page.locator("#vote-card").inner_text()
 
     # change the first vote from the list of all proposals
     follow(page, "All proposals")
@@ -79,6 +89,15 @@ def test_register_vote_change_propose_results(context, live_server) -> None:  # 
     assert "already exists" in page.content()
     follow(page, "See the existing proposal")
     assert "Plant more shade trees" in page.content()
+    # report it (reason required)
+    follow(page, "Report")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send report").click()
+    assert "Please say why" in page.content()
+    page.get_by_label("Why should a facilitator look at this proposal?").fill("Test report")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send report").click()
+    assert "A facilitator will look at your report." in page.content()
 
     follow(page, "My votes and proposals")
     assert "Plant more shade trees" in page.content() and "Published" in page.content()

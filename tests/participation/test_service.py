@@ -297,3 +297,47 @@ def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: 
     db.session.commit()
     assert svc.latest_snapshot(round_.id) is None
     assert svc.next_proposal_for(round_, None).id == a.id
+
+
+def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # noqa: ANN001
+    import threading
+
+    from deliberation.database import db as _db
+    from deliberation.models import Round
+
+    p = make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    ids = (round_.id, participant.id, p.id)
+    failures: list[BaseException] = []
+
+    def worker(value: int) -> None:
+        try:
+            with app.app_context():
+                r = _db.session.get(Round, ids[0])
+                part = _db.session.get(Participant, ids[1])
+                for _ in range(3):
+                    svc.cast_vote(r, part, ids[2], value)
+                _db.session.remove()
+        except BaseException as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(v,)) for v in (1, -1, 0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not failures
+    db.session.expire_all()
+    assert _count(db, Vote) == 1
+    assert _count(db, VoteEvent) == 12
+
+
+def test_approval_makes_author_agree(db, make_round, make_user) -> None:  # noqa: ANN001
+    from deliberation.services import moderation
+
+    r = make_round(moderation_mode="strict")
+    proposal = svc.submit_proposal(r, make_user(), "Wait for approval")
+    assert _count(db, Vote) == 0
+    moderation.moderate(r, [proposal.id], "approve", actor=make_user(role="facilitator"))
+    vote = db.session.scalar(sa.select(Vote))
+    assert vote.value == 1 and vote.participant_id == proposal.author_id

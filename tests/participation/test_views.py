@@ -98,10 +98,12 @@ def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> 
     p = make_proposal(r)
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": p.id, "value": "7"})
-    assert response.status_code == 400 and "agree" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "agree" in response.get_data(as_text=True)
+    assert response.headers["X-Hiroba-Error"] == "invalid"
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": "999999", "value": "1"})
-    assert response.status_code == 404
+    assert response.headers["X-Hiroba-Error"] == "not_found"
+    assert "no such proposal" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
 
 
@@ -113,7 +115,8 @@ def test_vote_in_closed_round_refused(client, login_as, make_round, db) -> None:
     assert "closed for voting" in html
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": p.id, "value": "1"})
-    assert response.status_code == 400 and "closed for voting" in response.get_data(as_text=True)
+    assert 'role="alert"' in response.get_data(as_text=True)
+    assert "closed for voting" in response.get_data(as_text=True)
     response = client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "1"})
     assert response.status_code == 303
     assert "closed for voting" in client.get(response.headers["Location"],
@@ -253,3 +256,32 @@ def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:  
     make_participant(r)
     html = client.get(f"/rounds/{r.slug}/proposals", headers=EN).get_data(as_text=True)
     assert "Visible idea" in html and "Pending idea" not in html and 'name="value"' not in html
+
+
+def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeypatch) -> None:  # noqa: ANN001
+    from app.rounds import routes
+
+    round_, proposals, *_ = round_with_snapshot
+    monkeypatch.setattr(routes, "RESULTS_PER_PAGE", 2)
+    html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
+    assert "Page 1 of 2" in html and "page=2" in html
+    html = client.get(f"/rounds/{round_.slug}/results?page=99", headers=EN).get_data(as_text=True)
+    assert "Page 2 of 2" in html
+    assert client.get(f"/rounds/{round_.slug}/results?page=x").status_code == 200
+
+
+
+def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: ANN001
+    """The pages read what the snapshot service really writes (not only test fixtures)."""
+    from deliberation.demo import seed_synthetic_round
+    from deliberation.snapshots import refresh_round
+
+    round_ = seed_synthetic_round("real-snapshot", participants_per_group=15)
+    refresh_round(round_.id)
+    html = client.get("/rounds/real-snapshot/results", headers=EN).get_data(as_text=True)
+    assert "Group 1" in html and "Group 2" in html and "Mostly" in html
+    assert "agreement across groups" in html
+    html = client.get("/rounds/real-snapshot", headers=EN).get_data(as_text=True)
+    assert "45 participants" in html
+    login_as()
+    assert client.get("/rounds/real-snapshot/vote", headers=EN).status_code == 200
