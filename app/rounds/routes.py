@@ -77,7 +77,7 @@ def _card_context(round_: Round, message: str | None = None, error: str | None =
     if participant is None:
         participant = _participant(round_, create=False)
     proposal = participation.next_proposal_for(round_, participant)
-    voted = len(participation.votes_of(participant)) if participant else 0
+    voted = participation.vote_count(participant) if participant else 0
     return {"round": round_, "proposal": proposal, "message": message, "error": error,
             "voted": voted}
 
@@ -101,7 +101,7 @@ def cast(slug: str) -> Response:
     back = request.form.get("back", "")
     try:
         participation.cast_vote(round_, participant, request.form.get("proposal_id"),
-                                request.form.get("value"))
+                                request.form.get("value"), fetch=False)
     except DomainError as error:
         if is_htmx():
             return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
