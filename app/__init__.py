@@ -101,22 +101,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.facilitate import bp as facilitate_bp
+    from app.health import bp as health_bp
     from app.main import bp as main_bp
     from app.rounds import bp as rounds_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(facilitate_bp, url_prefix="/facilitate")
     from app.agenda import bp as agenda_bp
 
     app.register_blueprint(agenda_bp, url_prefix="/agenda")
-    from app.health import bp as health_bp
-
-    app.register_blueprint(health_bp)
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
 
 

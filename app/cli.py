@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -81,7 +82,7 @@ def seed(polis_dir: Path | None, synthetic: bool) -> None:
 
 
 def _pybabel(*args: str) -> None:
-    subprocess.run(["pybabel", *args], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
 @translate.command("extract")

@@ -64,3 +64,18 @@ def not_collected() -> list[str]:
         str(_l("We do not ask for your real name, address, age or gender.")),
         str(_l("We use no tracking, no advertising and no third-party cookies.")),
     ]
+
+
+def your_rights() -> list[str]:
+    """What a person can do with their data; shown on the consent screen and privacy page."""
+    return [
+        str(_l("You can download all your data as a file at any time (Account, My data).")),
+        str(_l(
+            "You can delete your account at any time. Your email address, display name, "
+            "password and language choice are then erased. Your votes and proposals stay in "
+            "the results under an anonymous number that can no longer be linked to you."
+        )),
+        str(_l(
+            "The deletion is recorded in the audit log without any of your personal data."
+        )),
+    ]

@@ -48,6 +48,9 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(local_datetime, "localdt")
+    from app.privacy_notice import your_rights
+
+    app.add_template_global(your_rights, "your_rights")
 
     @app.context_processor
     def globals_for_templates() -> dict:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEv
 from deliberation.models._common import utcnow
 from deliberation.models.round import PHASES
 from deliberation.services import audit
+from deliberation.services.facilitation import SLUG_RE
 from deliberation.text import clean_text, text_key
 
 __all__ = ["PolisImportError", "import_directory", "IMPORT_FILES"]
@@ -103,8 +103,9 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
     """Write an already-read export as a new round (one transaction)."""
     if phase not in PHASES:
         raise DomainError(f"Unknown phase {phase!r}.")
-    if not slug or len(slug) > 64:
-        raise DomainError("The slug must be 1 to 64 characters.")
+    if not SLUG_RE.match(slug or ""):
+        raise DomainError("The slug may contain only a-z, 0-9 and '-' (up to 64).",
+                          field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
         raise Conflict(f"A round with the slug {slug!r} already exists.")
     _validate(directory, export)
@@ -202,9 +203,6 @@ def read_directory(path: str | Path) -> PolisExport:
 def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
                      title: str | None = None, actor: User | None = None) -> Round:
     """Import the Pol.is export in ``path`` as a new round ``slug``; returns the round."""
-    started = time.perf_counter()
     export = read_directory(path)
-    round_ = import_export(export, directory=Path(path), slug=slug, phase=phase, title=title,
-                           actor=actor)
-    round_.import_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
-    return round_
+    return import_export(export, directory=Path(path), slug=slug, phase=phase, title=title,
+                         actor=actor)

@@ -14,6 +14,7 @@ from app.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
 from app.extensions import limiter
 from app.i18n import SESSION_KEY
 from app.privacy_notice import data_items, not_collected
+from app.ratelimits import login_account_limit
 from deliberation.errors import DomainError
 from deliberation.services import accounts
 
@@ -38,6 +39,7 @@ def _register_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@login_account_limit
 def login() -> Response | str:
     if current_user.is_authenticated:
         return redirect(safe_next(), code=303)

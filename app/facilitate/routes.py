@@ -126,12 +126,26 @@ def edit_round(slug: str) -> Any:
 
 
 def _preview(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
-    """What-if preview of the threshold policy (needs deliberation.threshold)."""
+    """What-if preview of the threshold policy from the latest snapshot."""
     try:
-        from deliberation import threshold  # noqa: F401  (written by the agenda work)
-    except ImportError:
-        return {"available": False}
-    return {"available": False}
+        return {"ok": True, **facilitation.preview_escalations(round_, policy)}
+    except DomainError as error:
+        return {"ok": False, "error": error.message}
+
+
+@bp.route("/rounds/<slug>/preview", methods=["POST"])
+@facilitator_required
+def preview(slug: str) -> Any:
+    """htmx: the preview fragment for the policy fields currently in the form."""
+    round_ = facilitation.get_round(slug)
+    form = RoundForm()
+    form.slug.data = round_.slug
+    if form.validate():
+        result = _preview(round_, form.policy())
+    else:
+        result = {"ok": False, "error": _("Please correct the settings first.")}
+    return render_page_or_fragment("facilitate/preview.html", "facilitate/_preview.html",
+                                   round=round_, preview=result)
 
 
 @bp.route("/rounds/<slug>/phase", methods=["POST"])
@@ -218,6 +232,7 @@ def _collect_upload(form: ImportForm, target: Path) -> None:
 @bp.route("/import", methods=["GET", "POST"])
 @facilitator_required
 def polis_upload() -> Any:
+    request.max_content_length = MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
     error = None
     if form.validate_on_submit():

@@ -14,6 +14,7 @@ ROUTES = [
     ("GET", "/facilitate/rounds/{slug}/edit"),
     ("POST", "/facilitate/rounds/{slug}/edit"),
     ("POST", "/facilitate/rounds/{slug}/phase"),
+    ("POST", "/facilitate/rounds/{slug}/preview"),
     ("GET", "/facilitate/rounds/{slug}/seeds"),
     ("POST", "/facilitate/rounds/{slug}/seeds"),
     ("GET", "/facilitate/import"),

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation import polis_import
-from deliberation.errors import Conflict
+from deliberation.errors import Conflict, DomainError
 from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, VoteEvent
 from tests.conftest import polis_dataset
 
@@ -66,6 +66,8 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:  # noqa: ANN001
     assert round_.title == "T" and round_.phase == "collecting"
     with pytest.raises(Conflict):
         polis_import.import_directory(d, slug="small")
+    with pytest.raises(DomainError, match="only a-z"):
+        polis_import.import_directory(d, slug="Bad Slug")
 
 
 @pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",

@@ -1,0 +1,111 @@
+"""Assisted participation, presentation view and engagement dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from deliberation.models import (
+    ClusterSnapshot,
+    Participant,
+    SnapshotGroup,
+    Vote,
+    VoteEvent,
+)
+from deliberation.models._common import utcnow
+from tests import factories
+from tests.facilitate.conftest import EN
+
+
+def test_assisted_participant_and_votes(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="a1", phase="voting")
+    p1 = factories.make_proposal(round_, "One")
+    p2 = factories.make_proposal(round_, "Two")
+    factories.make_proposal(round_, "Hidden", status="pending")
+    response = client.post("/facilitate/rounds/a1/assisted",
+                           data={"label": "Workshop 2026-11-20 #3", "kind": "resident"})
+    assert response.status_code == 303
+    participant = db.session.scalar(sa.select(Participant))
+    assert participant.source == "assisted" and participant.user_id is None
+    url = f"/facilitate/rounds/a1/assisted/{participant.id}"
+    page = client.get(url, headers=EN).get_data(as_text=True)
+    assert "One" in page and "Hidden" not in page
+    assert client.post(url, data={f"vote-{p1.id}": "1", f"vote-{p2.id}": ""}).status_code == 303
+    client.post(url, data={f"vote-{p1.id}": "-1", f"vote-{p2.id}": "0"})
+    votes = dict(db.session.execute(sa.select(Vote.proposal_id, Vote.value)).all())
+    assert votes == {p1.id: -1, p2.id: 0}
+    sources = set(db.session.scalars(sa.select(VoteEvent.source)))
+    assert sources == {"assisted"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 3
+    response = client.post(url, data={f"vote-{p1.id}": "7"}, headers=EN)
+    assert response.status_code == 400 and "Unknown vote value" in response.get_data(as_text=True)
+
+
+def test_assisted_bad_inputs(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="a2", phase="closed")
+    p1 = factories.make_proposal(round_, "One")
+    assert client.post("/facilitate/rounds/a2/assisted", data={"label": "", "kind": "resident"}
+                       ).status_code == 400
+    participant = factories.make_participant(round_, source="assisted", label="L")
+    response = client.post(f"/facilitate/rounds/a2/assisted/{participant.id}",
+                           data={f"vote-{p1.id}": "1"}, headers=EN)
+    assert response.status_code == 400
+    assert "does not accept votes" in response.get_data(as_text=True)
+    normal = factories.make_participant(round_, factories.make_user())
+    assert client.get(f"/facilitate/rounds/a2/assisted/{normal.id}").status_code == 404
+
+
+def _snapshot(round_, proposals) -> ClusterSnapshot:  # noqa: ANN001
+    snapshot = ClusterSnapshot(
+        round_id=round_.id, method="pca", k=2,
+        statistics={"group_aware_consensus": {str(proposals[0].id): 0.2,
+                                              str(proposals[1].id): 0.9, "junk": "x"}})
+    snapshot.groups = [SnapshotGroup(group_id=0, size=12), SnapshotGroup(group_id=1, size=7),
+                       SnapshotGroup(group_id=2, size=2)]
+    factories.db.session.add(snapshot)
+    factories.db.session.commit()
+    return snapshot
+
+
+def test_presentation_view(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="pr", phase="voting")
+    proposals = [factories.make_proposal(round_, "Low"), factories.make_proposal(round_, "High")]
+    page = client.get("/facilitate/rounds/pr/present", headers=EN).get_data(as_text=True)
+    assert "no snapshot yet" in page and 'hx-trigger="every 15s"' in page
+    _snapshot(round_, proposals)
+    page = client.get("/facilitate/rounds/pr/present", headers=EN).get_data(as_text=True)
+    assert page.index("High") < page.index("Low")
+    assert "<td>12</td>" in page and "<tr><td>3</td>" not in page  # small group hidden
+    fragment = client.get("/facilitate/rounds/pr/present",
+                          headers={**EN, "HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_dashboard_figures_and_csv(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="d1", phase="voting")
+    proposals = [factories.make_proposal(round_, "A"), factories.make_proposal(round_, "B")]
+    now = utcnow()
+    returning = factories.make_participant(round_, factories.make_user(kind="resident"))
+    once = factories.make_participant(round_, factories.make_user(kind="e_citizen"))
+    factories.make_participant(round_, source="assisted", kind="resident", label="W")
+    for when, who, proposal in ((now - timedelta(days=2), returning, proposals[0]),
+                                (now, returning, proposals[1]), (now, once, proposals[0])):
+        db.session.add(VoteEvent(round_id=round_.id, participant_id=who.id,
+                                 proposal_id=proposal.id, value=1, created_at=when))
+    factories.make_proposal(round_, "Waiting", status="pending")
+    db.session.commit()
+    _snapshot(round_, proposals)
+    response = client.get("/facilitate/rounds/d1/dashboard", headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<svg" in page and "style=" not in page
+    assert "1 (50.0%)" in page  # one of two voters came back on another day
+    assert "Assisted" in page and "E-citizen" in page
+    csv_text = client.get("/facilitate/rounds/d1/dashboard?format=csv").get_data().decode(
+        "utf-8-sig")
+    assert "voters,2" in csv_text and "returning_voters,1" in csv_text
+    assert "moderation_backlog,1" in csv_text and "group_0_size,12" in csv_text
+    assert "participants_assisted,1" in csv_text
+    assert client.get("/facilitate/dashboard").status_code == 200

@@ -1,0 +1,95 @@
+"""Moderation queue, decisions, reports, audit log page and CSV export."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.models import AuditEntry, Report
+from tests import factories
+from tests.facilitate.conftest import EN
+
+
+def _setup(db):  # noqa: ANN001, ANN202
+    round_ = factories.make_round(slug="m1", moderation_mode="strict")
+    author = factories.make_participant(round_, factories.make_user(kind="e_citizen"))
+    factories.make_proposal(round_, "駅前に屋根付きの駐輪場を増やす")
+    pending = factories.make_proposal(round_, "駅前に屋根付き駐輪場を増やしてほしい",
+                                      status="pending", author_id=author.id)
+    other = factories.make_proposal(round_, "Totally unrelated", status="pending")
+    reported = factories.make_proposal(round_, "Rude words", status="hidden", report_count=3)
+    reporter = factories.make_user()
+    db.session.add(Report(proposal_id=reported.id, reporter_id=reporter.id, reason="insulting"))
+    db.session.commit()
+    return round_, pending, other, reported
+
+
+def test_queue_shows_pending_reported_and_similar(client, facilitator, db) -> None:  # noqa: ANN001
+    _setup(db)
+    page = client.get("/facilitate/rounds/m1/moderation", headers=EN).get_data(as_text=True)
+    assert "駅前に屋根付き駐輪場を増やしてほしい" in page
+    assert "Similar proposals already in the round" in page
+    assert "E-citizen" in page
+    assert "insulting" in page and "Hidden after reports" in page
+    fragment = client.get("/facilitate/rounds/m1/moderation",
+                          headers={**EN, "HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Approve selected" in fragment
+
+
+def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:  # noqa: ANN001
+    round_, pending, other, reported = _setup(db)
+    response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                           data={"proposal_id": [pending.id], "action": "reject"})
+    assert response.status_code == 400
+    assert "A reason is required" in response.get_data(as_text=True)
+    db.session.refresh(pending)
+    assert pending.status == "pending"
+    response = client.post("/facilitate/rounds/m1/moderation", data={
+        "proposal_id": [pending.id, other.id], "action": "reject", "reason": "Off topic"})
+    assert response.status_code == 303
+    db.session.refresh(pending)
+    assert pending.status == "rejected" and pending.rejection_reason == "Off topic"
+    assert pending.moderated_at is not None
+    client.post("/facilitate/rounds/m1/moderation",
+                data={"proposal_id": [reported.id], "action": "restore"})
+    db.session.refresh(reported)
+    assert reported.status == "published" and reported.report_count == 0
+    report = db.session.scalar(sa.select(Report))
+    assert report.resolution == "dismissed" and report.resolved_at is not None
+    client.post("/facilitate/rounds/m1/moderation",
+                data={"proposal_id": [reported.id], "action": "meta"})
+    db.session.refresh(reported)
+    assert reported.is_meta
+    db.session.refresh(round_)
+    assert round_.snapshot_requested_at is not None
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["proposal.reject", "proposal.reject", "proposal.restore", "proposal.meta"]
+
+
+def test_moderation_rejects_foreign_ids_and_unknown_action(client, facilitator, db) -> None:  # noqa: ANN001
+    _setup(db)
+    elsewhere = factories.make_proposal(factories.make_round(), "x", status="pending")
+    response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                           data={"proposal_id": [elsewhere.id], "action": "approve"})
+    assert response.status_code == 400 and "not in this round" in response.get_data(as_text=True)
+    response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                           data={"proposal_id": [], "action": "approve"})
+    assert "Select at least one" in response.get_data(as_text=True)
+    response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                           data={"proposal_id": [elsewhere.id], "action": "nuke"})
+    assert "Unknown moderation action" in response.get_data(as_text=True)
+
+
+def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:  # noqa: ANN001
+    _round, pending, _other, _reported = _setup(db)
+    client.post("/facilitate/rounds/m1/moderation", data={
+        "proposal_id": [pending.id], "action": "reject", "reason": "重複しています"})
+    page = client.get("/facilitate/rounds/m1/audit", headers=EN).get_data(as_text=True)
+    assert "proposal.reject" in page and "重複しています" in page
+    assert client.get("/facilitate/audit").status_code == 200
+    response = client.get("/facilitate/rounds/m1/audit?format=csv")
+    assert response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("id,created_at_utc,actor")
+    assert "重複しています" in text and ",m1," in text

@@ -1,0 +1,171 @@
+"""Round lifecycle: create, edit (Tokyo times), validation keeps input, phases, seeds."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from deliberation.models import (
+    AuditEntry,
+    ClusterSnapshot,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotProposalStat,
+)
+from tests import factories
+from tests.facilitate.conftest import EN
+
+VALID = {
+    "slug": "town-2030", "title": "Town 2030", "summary": "S", "description": "**D**",
+    "background_links": "Plan | https://example.org/plan\nhttps://example.org/b",
+    "opens_at": "2026-12-01T09:00", "closes_at": "2026-12-20T18:00", "phase": "draft",
+    "moderation_mode": "strict", "eligibility": "residents", "clustering_method": "umap",
+    "max_groups": "4", "min_votes": "30", "min_agrees": "0", "min_groups": "2",
+    "min_group_size": "5", "confidence": "0.95", "min_group_agree": "0.6",
+    "min_consensus": "", "report_threshold": "3", "min_group_display": "5",
+    "response_deadline_days": "60", "open_data_enabled": "y",
+}
+
+
+def test_create_round_stores_utc_and_policy(client, facilitator, db) -> None:  # noqa: ANN001
+    response = client.post("/facilitate/rounds/new", data=VALID, headers=EN)
+    assert response.status_code == 303
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "town-2030"))
+    assert round_.opens_at == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    assert round_.closes_at == datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
+    assert round_.policy["min_votes"] == 30 and round_.policy["confidence"] == 0.95
+    assert round_.policy["min_consensus"] is None
+    assert round_.background_links[0] == {"title": "Plan", "url": "https://example.org/plan"}
+    assert round_.moderation_mode == "strict" and round_.clustering_method == "umap"
+    assert round_.open_data_enabled and round_.max_groups == 4
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "round.create"
+    page = client.get("/facilitate/rounds/town-2030/edit", headers=EN).get_data(as_text=True)
+    assert 'value="2026-12-01T09:00"' in page  # shown in Japan time again
+
+
+def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> None:  # noqa: ANN001
+    bad = {**VALID, "title": "Keep me", "closes_at": "2026-11-30T09:00", "max_groups": "20",
+           "background_links": "javascript:alert(1)", "confidence": "abc"}
+    response = client.post("/facilitate/rounds/new", data=bad, headers=EN)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'value="Keep me"' in page
+    assert "The closing time must be after the opening time." in page
+    assert "must start with https://" in page
+    assert "Number must be between 2 and 12" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
+def test_duplicate_and_bad_slug(client, facilitator, db) -> None:  # noqa: ANN001
+    factories.make_round(slug="taken")
+    page = client.post("/facilitate/rounds/new", data={**VALID, "slug": "taken"},
+                       headers=EN).get_data(as_text=True)
+    assert "already exists" in page
+    page = client.post("/facilitate/rounds/new", data={**VALID, "slug": "Bad Slug!"},
+                       headers=EN).get_data(as_text=True)
+    assert "only a-z, 0-9" in page
+
+
+def test_edit_round_and_audit(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="e1", phase="voting")
+    data = {**VALID, "slug": "ignored", "title": "New title", "phase": "voting"}
+    assert client.post("/facilitate/rounds/e1/edit", data=data).status_code == 303
+    db.session.refresh(round_)
+    assert round_.slug == "e1" and round_.title == "New title"
+    assert round_.snapshot_requested_at is not None  # policy changed
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
+    assert "title" in entry.details["changed"]
+
+
+def _planted_snapshot(round_):  # noqa: ANN001, ANN202
+    both = factories.make_proposal(round_, "Everyone agrees")
+    one_side = factories.make_proposal(round_, "Only group one agrees")
+    snapshot = ClusterSnapshot(round_id=round_.id, method="pca", k=2)
+    snapshot.groups = [SnapshotGroup(group_id=0, size=30), SnapshotGroup(group_id=1, size=30)]
+    factories.db.session.add(snapshot)
+    factories.db.session.flush()
+    counts = {both.id: [(0, 28, 1, 1), (1, 27, 2, 1)], one_side.id: [(0, 29, 1, 0), (1, 3, 26, 1)]}
+    for pid, groups in counts.items():
+        for gid, a, d, p in groups:
+            factories.db.session.add(SnapshotProposalStat(
+                snapshot_id=snapshot.id, proposal_id=pid, group_id=gid, agree=a, disagree=d,
+                passes=p))
+        factories.db.session.add(SnapshotProposalStat(
+            snapshot_id=snapshot.id, proposal_id=pid, group_id=None,
+            agree=sum(g[1] for g in groups), disagree=sum(g[2] for g in groups),
+            passes=sum(g[3] for g in groups)))
+    factories.db.session.commit()
+
+
+def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="p1", phase="voting")
+    data = {**VALID, "title": "Changed", "phase": "voting", "preview": "1"}
+    response = client.post("/facilitate/rounds/p1/edit", data=data, headers=EN)
+    assert response.status_code == 200
+    assert "no snapshot yet" in response.get_data(as_text=True)
+    _planted_snapshot(round_)
+    page = client.post("/facilitate/rounds/p1/edit", data=data, headers=EN).get_data(as_text=True)
+    preview = page[page.index('id="policy-preview"'):]
+    assert "Everyone agrees" in preview and "Only group one agrees" not in preview
+    db.session.refresh(round_)
+    assert round_.title != "Changed"
+    # htmx fragment; a strict policy escalates nothing
+    strict = {**data, "min_group_agree": "0.99"}
+    fragment = client.post("/facilitate/rounds/p1/preview", data=strict,
+                           headers={**EN, "HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Everyone agrees" not in fragment and "none" in fragment
+    fragment = client.post("/facilitate/rounds/p1/preview", data={**data, "confidence": "x"},
+                           headers={**EN, "HX-Request": "true"}).get_data(as_text=True)
+    assert "Please correct the settings first" in fragment
+
+
+def test_phase_transitions(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="ph", phase="draft")
+    assert client.post("/facilitate/rounds/ph/phase", data={"action": "open_voting"}
+                       ).status_code == 303
+    db.session.refresh(round_)
+    assert round_.phase == "voting" and round_.opens_at is not None
+    client.post("/facilitate/rounds/ph/phase", data={"action": "close", "reason": "done"})
+    db.session.refresh(round_)
+    assert round_.phase == "closed" and not round_.accepts_votes
+    assert round_.snapshot_requested_at is not None
+    response = client.post("/facilitate/rounds/ph/phase", data={"action": "close"}, headers=EN)
+    assert response.status_code == 409
+    client.post("/facilitate/rounds/ph/phase", data={"action": "reopen"})
+    db.session.refresh(round_)
+    assert round_.phase == "voting"
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["round.open_voting", "round.close", "round.reopen"]
+    assert client.post("/facilitate/rounds/ph/phase", data={"action": "bogus"}).status_code == 400
+
+
+def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:  # noqa: ANN001
+    round_ = factories.make_round(slug="s1")
+    factories.make_proposal(round_, "Already here")
+    assert client.post("/facilitate/rounds/s1/seeds", data={"text": "One seed"}
+                       ).status_code == 303
+    upload = b"Second\n\n  \nalready here!\nThird,with comma\nSecond\n"
+    response = client.post("/facilitate/rounds/s1/seeds", headers=EN, follow_redirects=True,
+                           data={"upload": (io.BytesIO(upload), "seeds.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "2 seed proposals added" in page
+    assert "Skipped (already in the round): already here!" in page
+    texts = db.session.scalars(sa.select(Proposal.text).where(Proposal.is_seed.is_(True))
+                               .order_by(Proposal.id)).all()
+    assert texts == ["One seed", "Second", "Third,with comma"]
+
+
+def test_seed_bad_inputs(client, facilitator, db) -> None:  # noqa: ANN001
+    factories.make_round(slug="s2")
+    response = client.post("/facilitate/rounds/s2/seeds", headers=EN,
+                           data={"upload": (io.BytesIO("日本".encode("shift_jis")), "x.txt")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_data(as_text=True)
+    response = client.post("/facilitate/rounds/s2/seeds", data={"text": "  "}, headers=EN)
+    assert response.status_code == 400 and "No proposals given" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0

@@ -1,0 +1,19 @@
+"""`flask demo seed` imports vtaiwan.uberx through the Pol.is importer (idempotent)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.models import Round
+from tests.conftest import polis_dataset
+
+
+def test_demo_seed_imports_polis_round(runner, db) -> None:  # noqa: ANN001
+    path = polis_dataset("vtaiwan.uberx")
+    result = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "vtaiwan-uberx" in result.output and "created" in result.output
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "vtaiwan-uberx"))
+    assert round_.phase == "voting" and round_.title and round_.description
+    again = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
+    assert "already present" in again.output
