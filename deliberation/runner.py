@@ -152,6 +152,7 @@ def run_once(
     owner = owner or new_owner()
     now = now or utcnow()
     refreshed: list[int] = []
+    mark_rounds_with_unseen_votes(now)
     for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
                                      lease_seconds=lease_seconds, limit=limit):
         again_at: datetime | None = now
@@ -170,6 +171,36 @@ def run_once(
         finally:
             release(round_id, owner, again_at=again_at)
     return refreshed
+
+
+def mark_rounds_with_unseen_votes(now: datetime) -> int:
+    """Mark open rounds whose votes are newer than their latest "ok" snapshot.
+
+    A safety net for the one race the flag cannot close: a vote that read the round's
+    flag as set just before a runner took it over, and committed after the runner's
+    check. Returns the number of rounds marked.
+    """
+    from deliberation.models import ClusterSnapshot, VoteEvent
+
+    seen = (
+        sa.select(sa.func.coalesce(sa.func.max(ClusterSnapshot.last_vote_event_id), 0))
+        .where(ClusterSnapshot.round_id == Round.id, ClusterSnapshot.status == "ok")
+        .scalar_subquery()
+    )
+    unseen = sa.exists().where(VoteEvent.round_id == Round.id, VoteEvent.id > seen)
+    try:
+        result = db.session.execute(
+            sa.update(Round)
+            .where(Round.snapshot_requested_at.is_(None), Round.cluster_lease_until.is_(None),
+                   Round.phase.in_(("collecting", "voting", "reflection")), unseen)
+            .values(snapshot_requested_at=now, updated_at=Round.updated_at),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result.rowcount or 0
 
 
 def _unseen_votes_since(round_id: int, snapshot: Any, now: datetime) -> datetime | None:

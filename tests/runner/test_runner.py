@@ -327,3 +327,24 @@ def test_a_failed_snapshot_row_counts_as_a_failure(db, caplog):
         assert runner.run_once(min_interval=0, refresh=lambda rid: Failed()) == []
     assert "no votes to cluster" in caplog.text
     assert _fresh(round_.id).snapshot_requested_at is not None
+
+
+def test_votes_newer_than_the_snapshot_mark_the_round(db):
+    round_ = factories.make_round()
+    participant = factories.make_participant(round_)
+    proposal = factories.make_proposal(round_)
+    factories.add_vote(participant, proposal, 1)  # no flag set: a lost mark
+    assert _fresh(round_.id).snapshot_requested_at is None
+    fake = FakeRefresh()
+    assert runner.run_once(min_interval=0, refresh=fake) == [round_.id]
+    # Once a snapshot has seen the vote, nothing is marked; closed rounds never are.
+    _db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="ok",
+                                    last_vote_event_id=10**9))
+    _db.session.commit()
+    _db.session.execute(sa.update(Round).values(snapshot_requested_at=None))
+    _db.session.commit()
+    assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
+    closed = factories.make_round(phase="closed")
+    other = factories.make_participant(closed)
+    factories.add_vote(other, factories.make_proposal(closed), 1)
+    assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
