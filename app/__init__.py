@@ -103,6 +103,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
+    from app.agenda import bp as agenda_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.facilitate import bp as facilitate_bp
@@ -116,8 +117,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(facilitate_bp, url_prefix="/facilitate")
-    from app.agenda import bp as agenda_bp
-
     app.register_blueprint(agenda_bp, url_prefix="/agenda")
     app.register_blueprint(health_bp)
     app.register_blueprint(rounds_bp, url_prefix="/rounds")

@@ -182,6 +182,35 @@ def wait_ready(port: int, timeout: float = 60) -> None:
     raise RuntimeError("the server did not become ready")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    pids, total = {root}, 0
+    changed = True
+    while changed:
+        changed = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in pids and pid not in pids:
+                pids.add(pid)
+                changed = True
+    for pid in pids:
+        total += stats.get(pid, (0, 0))[1]
+    return total / tick
+
+
+def own_cpu_seconds() -> float:
+    usage = os.times()
+    return usage.user + usage.system
+
+
 # ----------------------------------------------------------------------------- clients
 
 
@@ -468,19 +497,33 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         for voter in voters:
             voter.todo = rng.sample(pids, len(pids))
 
+        web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
         n_ceiling, ceiling_errors, ceiling_lat = ceiling(port, args.clients,
                                                          args.ceiling_seconds)
         ceiling_rps = n_ceiling / args.ceiling_seconds
+        web_ms_trivial = (tree_cpu_seconds(web.pid) - web_cpu0) / max(n_ceiling, 1) * 1000
+        client_ms_trivial = (own_cpu_seconds() - own_cpu0) / max(n_ceiling, 1) * 1000
         print(f"  ceiling GET /healthz: {ceiling_rps:.0f} req/s, p95 "
-              f"{percentile(ceiling_lat, 95) * 1000:.1f} ms, {ceiling_errors} errors")
+              f"{percentile(ceiling_lat, 95) * 1000:.1f} ms, {ceiling_errors} errors; "
+              f"server CPU {web_ms_trivial:.2f} ms/request, client CPU "
+              f"{client_ms_trivial:.2f} ms/request")
 
         poller.start()
         t_start = time.monotonic()
+        web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
+        worker_cpu0 = tree_cpu_seconds(worker.pid)
         n_votes, latencies, errors = vote_load(port, voters, args.clients, args.duration,
                                                args.max_votes)
         elapsed = time.monotonic() - t_start
         acked = sum(len(v.acked) for v in voters)
         votes_per_s = acked / elapsed
+        web_ms_vote = (tree_cpu_seconds(web.pid) - web_cpu0) / max(acked, 1) * 1000
+        client_ms_vote = (own_cpu_seconds() - own_cpu0) / max(acked, 1) * 1000
+        worker_share = (tree_cpu_seconds(worker.pid) - worker_cpu0) / elapsed
+        with open("/proc/loadavg") as loadavg:
+            load = loadavg.read().split()[0]
+        print(f"  server CPU {web_ms_vote:.2f} ms/vote, client CPU {client_ms_vote:.2f} "
+              f"ms/vote, clustering worker {worker_share:.2f} cores; load average {load}")
         print(f"  votes: {acked} acknowledged in {elapsed:.1f}s = {votes_per_s:.0f} votes/s; "
               f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p95 "
               f"{percentile(latencies, 95) * 1000:.1f} ms, p99 "
@@ -522,6 +565,10 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             "errors": len(errors), "lost_votes": lost,
             "ceiling_rps": round(ceiling_rps, 1), "ceiling_errors": ceiling_errors,
             "ratio_to_ceiling": round(votes_per_s / ceiling_rps, 2) if ceiling_rps else None,
+            "server_cpu_ms_per_vote": round(web_ms_vote, 2),
+            "server_cpu_ms_per_trivial": round(web_ms_trivial, 2),
+            "client_cpu_ms_per_vote": round(client_ms_vote, 2),
+            "worker_cores": round(worker_share, 2), "load_average": load,
             "snapshots_ok": snapshots[0], "snapshots_failed": failed,
             "freshness_p50_s": round(percentile(delays, 50), 2),
             "freshness_p95_s": round(percentile(delays, 95), 2),

@@ -59,10 +59,14 @@ def new_owner() -> str:
 
 def _due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
     cutoff = now - timedelta(seconds=min_interval)
-    return sa.and_(
-        Round.snapshot_requested_at.is_not(None),
-        sa.or_(Round.cluster_lease_until.is_(None), Round.cluster_lease_until < now),
-        sa.or_(Round.cluster_last_run_at.is_(None), Round.cluster_last_run_at <= cutoff),
+    return sa.or_(
+        sa.and_(
+            Round.snapshot_requested_at.is_not(None),
+            Round.cluster_lease_until.is_(None),
+            sa.or_(Round.cluster_last_run_at.is_(None), Round.cluster_last_run_at <= cutoff),
+        ),
+        # A worker died while computing (its lease ran out): the run is redone.
+        Round.cluster_lease_until < now,
     )
 
 
@@ -89,6 +93,9 @@ def claim_due_rounds(
                     cluster_lease_owner=owner,
                     cluster_lease_until=now + timedelta(seconds=lease_seconds),
                     cluster_last_run_at=now,
+                    # Taken over by this run: a vote or moderation change from now on
+                    # marks the round again, so nothing is lost while we compute.
+                    snapshot_requested_at=None,
                     updated_at=Round.updated_at,  # bookkeeping is not an edit of the round
                 ),
                 execution_options={"synchronize_session": False},
@@ -102,14 +109,22 @@ def claim_due_rounds(
     return won
 
 
-def release(round_id: int, owner: str) -> None:
-    """Give a round's lease back (only if ``owner`` still holds it)."""
+def release(round_id: int, owner: str, *, again_at: datetime | None = None) -> None:
+    """Give a round's lease back (only if ``owner`` still holds it).
+
+    ``again_at``: mark the round as needing a snapshot again (the run failed, or votes
+    arrived that it did not see), unless a newer request is already there.
+    """
+    values: dict[str, Any] = {"cluster_lease_owner": None, "cluster_lease_until": None,
+                              "updated_at": Round.updated_at}
+    if again_at is not None:
+        values["snapshot_requested_at"] = sa.func.coalesce(Round.snapshot_requested_at,
+                                                           again_at)
     try:
         db.session.execute(
             sa.update(Round)
             .where(Round.id == round_id, Round.cluster_lease_owner == owner)
-            .values(cluster_lease_owner=None, cluster_lease_until=None,
-                    updated_at=Round.updated_at),
+            .values(values),
             execution_options={"synchronize_session": False},
         )
         db.session.commit()
@@ -137,18 +152,73 @@ def run_once(
     owner = owner or new_owner()
     now = now or utcnow()
     refreshed: list[int] = []
+    mark_rounds_with_unseen_votes(now)
     for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
                                      lease_seconds=lease_seconds, limit=limit):
+        again_at: datetime | None = now
         try:
-            refresh(round_id)
+            result = refresh(round_id)
         except Exception:
             db.session.rollback()
             log.exception("clustering refresh failed for round %s; will retry", round_id)
         else:
-            refreshed.append(round_id)
+            if getattr(result, "status", "ok") == "failed":
+                log.error("clustering refresh failed for round %s (%s); will retry",
+                          round_id, getattr(result, "error", ""))
+            else:
+                refreshed.append(round_id)
+                again_at = _unseen_votes_since(round_id, result, now)
         finally:
-            release(round_id, owner)
+            release(round_id, owner, again_at=again_at)
     return refreshed
+
+
+def mark_rounds_with_unseen_votes(now: datetime) -> int:
+    """Mark open rounds whose votes are newer than their latest "ok" snapshot.
+
+    A safety net for the one race the flag cannot close: a vote that read the round's
+    flag as set just before a runner took it over, and committed after the runner's
+    check. Returns the number of rounds marked.
+    """
+    from deliberation.models import ClusterSnapshot, VoteEvent
+
+    seen = (
+        sa.select(sa.func.coalesce(sa.func.max(ClusterSnapshot.last_vote_event_id), 0))
+        .where(ClusterSnapshot.round_id == Round.id, ClusterSnapshot.status == "ok")
+        .scalar_subquery()
+    )
+    unseen = sa.exists().where(VoteEvent.round_id == Round.id, VoteEvent.id > seen)
+    try:
+        result = db.session.execute(
+            sa.update(Round)
+            .where(Round.snapshot_requested_at.is_(None), Round.cluster_lease_until.is_(None),
+                   Round.phase.in_(("collecting", "voting", "reflection")), unseen)
+            .values(snapshot_requested_at=now, updated_at=Round.updated_at),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result.rowcount or 0
+
+
+def _unseen_votes_since(round_id: int, snapshot: Any, now: datetime) -> datetime | None:
+    """``now`` if the round has vote events the snapshot did not see, else None."""
+    seen = getattr(snapshot, "last_vote_event_id", None)
+    if not isinstance(seen, int):
+        return None
+    from deliberation.models import VoteEvent
+
+    try:
+        newer = db.session.scalar(sa.select(VoteEvent.id).where(
+            VoteEvent.round_id == round_id, VoteEvent.id > seen).limit(1))
+        db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not check round %s for unseen votes", round_id)
+        return now
+    return now if newer is not None else None
 
 
 def run_forever(

@@ -78,7 +78,7 @@ def _card_context(round_: Round, message: str | None = None, error: str | None =
     if participant is None:
         participant = _participant(round_, create=False)
     proposal = participation.next_proposal_for(round_, participant)
-    voted = len(participation.votes_of(participant)) if participant else 0
+    voted = participation.vote_count(participant) if participant else 0
     return {"round": round_, "proposal": proposal, "message": message, "error": error,
             "voted": voted}
 
@@ -102,7 +102,7 @@ def cast(slug: str) -> Response:
     back = request.form.get("back", "")
     try:
         participation.cast_vote(round_, participant, request.form.get("proposal_id"),
-                                request.form.get("value"))
+                                request.form.get("value"), fetch=False)
     except DomainError as error:
         if is_htmx():
             # 200 on purpose: htmx does not swap 4xx responses by default, and the card

@@ -205,8 +205,13 @@ def cast_vote(
     value: Any,
     *,
     source: str = "web",
-) -> Vote:
-    """Cast or change a vote. Last change wins; every change is logged as a VoteEvent."""
+    fetch: bool = True,
+) -> Vote | None:
+    """Cast or change a vote. Last change wins; every change is logged as a VoteEvent.
+
+    Returns the stored vote, or None with ``fetch=False`` (one query less for the web
+    route, which does not use it).
+    """
     if participant.round_id != round_.id:
         raise DomainError("This participant belongs to another round.")
     if source not in VOTE_SOURCES:
@@ -229,6 +234,8 @@ def cast_vote(
         raise
     finally:
         session.expire_on_commit = True
+    if not fetch:
+        return None
     vote = db.session.scalar(
         sa.select(Vote)
         .where(Vote.participant_id == participant.id, Vote.proposal_id == proposal.id)
@@ -260,6 +267,14 @@ def author_auto_vote(proposal: Proposal) -> None:
     if author is None:
         return
     record_vote(round_, author, proposal, 1, "web")
+
+
+def vote_count(participant: Participant) -> int:
+    """How many proposals a participant has voted on."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Vote).where(
+            Vote.participant_id == participant.id)
+    ) or 0
 
 
 def votes_of(participant: Participant) -> dict[int, int]:

@@ -28,7 +28,7 @@ def _fresh(round_id: int) -> Round:
 
 
 class FakeRefresh:
-    """Writes an "ok" snapshot and clears the request, like refresh_round."""
+    """Writes an "ok" snapshot, like refresh_round (the runner clears the request)."""
 
     def __init__(self, fail: bool = False, clear: bool = True, sleep: float = 0.0) -> None:
         self.calls: list[int] = []
@@ -49,9 +49,9 @@ class FakeRefresh:
             if self.fail:
                 raise RuntimeError("clustering exploded")
             _db.session.add(ClusterSnapshot(round_id=round_id, method="pca", status="ok"))
-            if self.clear:
+            if not self.clear:  # votes keep coming: the round asks again at once
                 _db.session.execute(sa.update(Round).where(Round.id == round_id)
-                                    .values(snapshot_requested_at=None))
+                                    .values(snapshot_requested_at=utcnow()))
             _db.session.commit()
         finally:
             with self.lock:
@@ -169,7 +169,7 @@ def test_parallel_runners_never_compute_the_same_round_at_once(app, db):
     rounds = [factories.make_round() for _ in range(4)]
     for round_ in rounds:
         _request(round_)
-    # The request is never cleared, so every pass of every runner competes for every round.
+    # Each run asks again, so every pass of every runner competes for every round.
     fake = FakeRefresh(clear=False, sleep=0.02)
     errors = _parallel_runners(app, fake, n_threads=3, seconds=1.0)
     assert errors == []
@@ -274,3 +274,77 @@ def test_run_forever_survives_a_broken_pass(app, db, monkeypatch, caplog):
         thread.join(5)
     assert len(calls) >= 2 and not thread.is_alive()
     assert "clustering runner pass failed" in caplog.text
+
+
+def test_a_request_during_the_run_is_kept(db):
+    round_ = factories.make_round()
+    _request(round_)
+
+    def refresh(round_id: int) -> None:
+        # A vote lands while the snapshot is computed: the claim had cleared the flag,
+        # so the vote marks the round again and the next pass picks it up.
+        assert _fresh(round_id).snapshot_requested_at is None
+        _request(round_)
+
+    t0 = utcnow()
+    assert runner.run_once(min_interval=5, now=t0, refresh=refresh) == [round_.id]
+    assert _fresh(round_.id).snapshot_requested_at is not None
+    assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=5),
+                           refresh=FakeRefresh()) == [round_.id]
+
+
+def test_votes_the_snapshot_did_not_see_ask_for_another_run(db):
+    round_ = factories.make_round()
+    participant = factories.make_participant(round_)
+    proposal = factories.make_proposal(round_)
+    factories.add_vote(participant, proposal, 1)
+    _request(round_)
+
+    class Stale:
+        status = "ok"
+        last_vote_event_id = 0  # saw none of the round's events
+
+    assert runner.run_once(min_interval=0, refresh=lambda rid: Stale()) == [round_.id]
+    assert _fresh(round_.id).snapshot_requested_at is not None
+
+    class Fresh:
+        status = "ok"
+        last_vote_event_id = 10**9
+
+    assert runner.run_once(min_interval=0, refresh=lambda rid: Fresh()) == [round_.id]
+    assert _fresh(round_.id).snapshot_requested_at is None
+
+
+def test_a_failed_snapshot_row_counts_as_a_failure(db, caplog):
+    round_ = factories.make_round()
+    _request(round_)
+
+    class Failed:
+        status = "failed"
+        error = "DegenerateData: no votes to cluster"
+
+    with caplog.at_level(logging.ERROR, logger="deliberation.runner"):
+        assert runner.run_once(min_interval=0, refresh=lambda rid: Failed()) == []
+    assert "no votes to cluster" in caplog.text
+    assert _fresh(round_.id).snapshot_requested_at is not None
+
+
+def test_votes_newer_than_the_snapshot_mark_the_round(db):
+    round_ = factories.make_round()
+    participant = factories.make_participant(round_)
+    proposal = factories.make_proposal(round_)
+    factories.add_vote(participant, proposal, 1)  # no flag set: a lost mark
+    assert _fresh(round_.id).snapshot_requested_at is None
+    fake = FakeRefresh()
+    assert runner.run_once(min_interval=0, refresh=fake) == [round_.id]
+    # Once a snapshot has seen the vote, nothing is marked; closed rounds never are.
+    _db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="ok",
+                                    last_vote_event_id=10**9))
+    _db.session.commit()
+    _db.session.execute(sa.update(Round).values(snapshot_requested_at=None))
+    _db.session.commit()
+    assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
+    closed = factories.make_round(phase="closed")
+    other = factories.make_participant(closed)
+    factories.add_vote(other, factories.make_proposal(closed), 1)
+    assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
