@@ -77,10 +77,9 @@ def _card_context(round_: Round, message: str | None = None, error: str | None =
                   participant=None) -> dict:  # noqa: ANN001
     if participant is None:
         participant = _participant(round_, create=False)
-    proposal = participation.next_proposal_for(round_, participant)
-    voted = participation.vote_count(participant) if participant else 0
-    return {"round": round_, "proposal": proposal, "message": message, "error": error,
-            "voted": voted}
+    card = participation.vote_card(round_, participant)
+    return {"round": round_, "proposal": card.proposal, "message": message, "error": error,
+            "voted": card.voted}
 
 
 @bp.route("/<slug>/vote", methods=["GET"])
@@ -97,8 +96,11 @@ def vote(slug: str) -> Response:
 @login_required
 @vote_limit
 def cast(slug: str) -> Response:
-    round_ = get_round(slug)
-    participant = participation.participant_for(round_, current_user)
+    round_, participant = participation.round_with_participant(slug, current_user)
+    if round_ is None or not round_.is_public:
+        abort(404)
+    if participant is None:  # first vote in this round (eligibility checked here)
+        participant = participation.participant_for(round_, current_user)
     back = request.form.get("back", "")
     try:
         participation.cast_vote(round_, participant, request.form.get("proposal_id"),

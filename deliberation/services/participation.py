@@ -7,6 +7,7 @@ error raised after writes started). Messages are plain English; views translate 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +100,26 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
     return participant
 
 
+_ROUND_WITH_PARTICIPANT = (
+    sa.select(Round, Participant)
+    .outerjoin(Participant, sa.and_(Participant.round_id == Round.id,
+                                    Participant.user_id == sa.bindparam("user_id")))
+    .where(Round.slug == sa.bindparam("slug"))
+)
+
+
+def round_with_participant(slug: str, user: User | None) -> tuple[Round | None, Participant | None]:
+    """The round with ``slug`` and ``user``'s participant in it (None if not yet), in one
+    query: the vote request reads both on every call (issue 7)."""
+    user_id = None
+    if user is not None and getattr(user, "is_authenticated", True):
+        user_id = user.id
+    row = db.session.execute(_ROUND_WITH_PARTICIPANT, {"slug": slug, "user_id": user_id}).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
+
+
 def check_accepts_votes(round_: Round) -> None:
     if not round_.accepts_votes:
         raise DomainError(
@@ -133,26 +154,38 @@ def _parse_vote_value(value: Any) -> int:
 # --------------------------------------------------------------------------- voting
 
 
-_UPSERTS: dict[str, Any] = {}
+def _vote_parameters(sql: str) -> sa.TextClause:
+    columns = Vote.__table__.c
+    return sa.text(sql).bindparams(
+        sa.bindparam("round_id", type_=columns.round_id.type),
+        sa.bindparam("participant_id", type_=columns.participant_id.type),
+        sa.bindparam("proposal_id", type_=columns.proposal_id.type),
+        sa.bindparam("value", type_=columns.value.type),
+        sa.bindparam("now", type_=columns.created_at.type),
+    )
 
 
-def _upsert_statement(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE for votes, built once per dialect (the statement's
-    cache key is memoised, which keeps the busiest request cheap; issue 7)."""
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(Vote).values({c: sa.bindparam(c) for c in (
-            "round_id", "participant_id", "proposal_id", "value", "created_at", "updated_at")})
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[Vote.participant_id, Vote.proposal_id],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-        )
-        _UPSERTS[dialect] = stmt
-    return stmt
+# Upserts in the SQL that PostgreSQL and SQLite (3.35+) share. Written as text because
+# SQLAlchemy does not cache the compiled dialect ``on_conflict_do_update`` constructs, and
+# these run on every vote (issue 7: the busiest request).
+_UPSERT_VOTE = _vote_parameters(
+    "INSERT INTO votes (round_id, participant_id, proposal_id, value, created_at, updated_at) "
+    "VALUES (:round_id, :participant_id, :proposal_id, :value, :now, :now) "
+    "ON CONFLICT (participant_id, proposal_id) "
+    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+)
+# The same, only if the proposal is published in the round (no row returned otherwise):
+# the check and the write in one statement.
+_UPSERT_VOTE_IF_PUBLISHED = _vote_parameters(
+    "INSERT INTO votes (round_id, participant_id, proposal_id, value, created_at, updated_at) "
+    "SELECT :round_id, :participant_id, proposals.id, :value, :now, :now FROM proposals "
+    "WHERE proposals.id = :proposal_id AND proposals.round_id = :round_id "
+    "AND proposals.status = 'published' "
+    "ON CONFLICT (participant_id, proposal_id) "
+    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at "
+    "RETURNING votes.id"
+)
+_UPSERT_DIALECTS = {"postgresql", "sqlite"}
 
 
 _INSERT_EVENT = sa.insert(VoteEvent)
@@ -161,7 +194,12 @@ _INSERT_EVENT = sa.insert(VoteEvent)
 def _upsert_vote(
     round_id: int, participant_id: int, proposal_id: int, value: int, now: datetime
 ) -> None:
-    dialect = db.session.get_bind().dialect.name
+    if db.session.get_bind().dialect.name in _UPSERT_DIALECTS:
+        db.session.connection().execute(_UPSERT_VOTE, {
+            "round_id": round_id, "participant_id": participant_id,
+            "proposal_id": proposal_id, "value": value, "now": now,
+        })
+        return
     values = {
         "round_id": round_id,
         "participant_id": participant_id,
@@ -170,9 +208,6 @@ def _upsert_vote(
         "created_at": now,
         "updated_at": now,
     }
-    if dialect in {"postgresql", "sqlite"}:
-        db.session.execute(_upsert_statement(dialect), values)
-        return
     # Other backends: insert, and on a unique violation update instead.
     try:
         with db.session.begin_nested():
@@ -198,6 +233,22 @@ def record_vote(
     request_snapshot(round_)
 
 
+def _parse_proposal_id(proposal_id: Any) -> int:
+    if isinstance(proposal_id, bool):
+        raise NotFound("There is no such proposal in this round.")
+    try:
+        return int(proposal_id)
+    except (TypeError, ValueError):
+        raise NotFound("There is no such proposal in this round.") from None
+
+
+def _refuse_unvotable(round_: Round, proposal_id: int) -> None:
+    """Raise the reason why a vote on ``proposal_id`` was not written."""
+    proposal = _proposal_in_round(round_, proposal_id)
+    if proposal.status != "published":
+        raise DomainError("This proposal is not open for voting.", status=proposal.status)
+
+
 def cast_vote(
     round_: Round,
     participant: Participant,
@@ -217,16 +268,33 @@ def cast_vote(
     if source not in VOTE_SOURCES:
         raise DomainError(f"Unknown vote source {source!r}.")
     parsed = _parse_vote_value(value)
-    proposal = _proposal_in_round(round_, proposal_id)
-    if proposal.status != "published":
-        raise DomainError("This proposal is not open for voting.", status=proposal.status)
+    pid = _parse_proposal_id(proposal_id)
+    native_upsert = db.session.get_bind().dialect.name in _UPSERT_DIALECTS
+    if not native_upsert:
+        _refuse_unvotable(round_, pid)
     check_accepts_votes(round_)
     session = db.session()
+    now = utcnow()
     try:
-        record_vote(round_, participant, proposal, parsed, source)
+        if native_upsert:
+            written = session.connection().execute(_UPSERT_VOTE_IF_PUBLISHED, {
+                "round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
+                "value": parsed, "now": now,
+            }).first()
+            if written is None:
+                _refuse_unvotable(round_, pid)
+                # Published in the meantime (a moderator's approval): ask for a new try.
+                raise DomainError("This proposal is not open for voting.")
+        else:
+            _upsert_vote(round_.id, participant.id, pid, parsed, now)
+        session.execute(_INSERT_EVENT, {
+            "round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
+            "value": parsed, "source": source, "created_at": now,
+        })
+        request_snapshot(round_)
         # Keep this request's objects loaded after the commit: they were just read or
-        # written, and re-loading user, round, participant and proposal would double the
-        # queries of the busiest request (issue 7, load benchmark).
+        # written, and re-loading user, round and participant would add queries to the
+        # busiest request (issue 7, load benchmark).
         session.expire_on_commit = False
         session.commit()
     except Exception:
@@ -238,7 +306,7 @@ def cast_vote(
         return None
     vote = db.session.scalar(
         sa.select(Vote)
-        .where(Vote.participant_id == participant.id, Vote.proposal_id == proposal.id)
+        .where(Vote.participant_id == participant.id, Vote.proposal_id == pid)
         .execution_options(populate_existing=True)
     )
     assert vote is not None
@@ -408,25 +476,43 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
 # --------------------------------------------------------------------------- routing
 
 
-def next_proposal_for(
+# Anonymous readers pass participant_id None: the join then matches nothing.
+_CARD_ROWS = (
+    sa.select(Proposal.id, Proposal.created_at, Vote.id.is_not(None).label("voted"))
+    .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
+                             Vote.participant_id == sa.bindparam("participant_id")))
+    .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
+    .order_by(Proposal.id)
+)
+
+
+@dataclass(frozen=True)
+class VoteCard:
+    """What the voting card shows: the next proposal (None when all are voted) and how many
+    of the round's published proposals the participant has voted on."""
+
+    proposal: Proposal | None
+    voted: int
+
+
+def vote_card(
     round_: Round, participant: Participant | None, *, rng: random.Random | None = None
-) -> Proposal | None:
+) -> VoteCard:
     """Pol.is-style routing: a weighted random pick among unvoted published proposals.
 
     Weights come from the latest snapshot's ``statistics["priorities"]`` (keyed by the
     proposal id as a string); proposals without a priority get 1, and proposals newer
     than the snapshot are boosted so that they collect votes quickly.
     """
-    # Only ids and times here (no ORM objects for every candidate); the pick is loaded last.
-    stmt = sa.select(Proposal.id, Proposal.created_at).where(
-        Proposal.round_id == round_.id, Proposal.status == "published"
-    )
-    if participant is not None:
-        voted = sa.select(Vote.proposal_id).where(Vote.participant_id == participant.id)
-        stmt = stmt.where(Proposal.id.not_in(voted))
-    candidates = db.session.execute(stmt.order_by(Proposal.id)).all()
+    # One query for ids, times and "already voted" (no ORM objects for every candidate);
+    # the pick is loaded last.
+    rows = db.session.execute(_CARD_ROWS, {
+        "round_id": round_.id, "participant_id": participant.id if participant else None,
+    }).all()
+    candidates = [row for row in rows if not row.voted]
+    voted = len(rows) - len(candidates)
     if not candidates:
-        return None
+        return VoteCard(None, voted)
     priorities, snapshot_time = _latest_priorities(round_.id)
     weights = []
     for proposal in candidates:
@@ -439,9 +525,22 @@ def next_proposal_for(
         chosen = rng.choice(candidates)
     else:
         chosen = rng.choices(candidates, weights=weights, k=1)[0]
-    return db.session.get(Proposal, chosen.id)
+    return VoteCard(db.session.get(Proposal, chosen.id), voted)
 
 
+def next_proposal_for(
+    round_: Round, participant: Participant | None, *, rng: random.Random | None = None
+) -> Proposal | None:
+    """The next proposal to show ``participant`` (see ``vote_card``)."""
+    return vote_card(round_, participant, rng=rng).proposal
+
+
+_LATEST_SNAPSHOT_ROW = (
+    sa.select(ClusterSnapshot.id, ClusterSnapshot.created_at)
+    .where(ClusterSnapshot.round_id == sa.bindparam("round_id"), ClusterSnapshot.status == "ok")
+    .order_by(ClusterSnapshot.id.desc())
+    .limit(1)
+)
 _PRIORITIES_CACHE: dict[tuple[int, int, datetime], dict[str, Any]] = {}
 _PRIORITIES_CACHE_SIZE = 64
 
@@ -452,12 +551,7 @@ def _latest_priorities(round_id: int) -> tuple[dict[str, Any], datetime | None]:
     Snapshots never change once written, so their priorities are cached by snapshot id:
     the vote card then reads one small row instead of the snapshot's JSON (issue 7).
     """
-    row = db.session.execute(
-        sa.select(ClusterSnapshot.id, ClusterSnapshot.created_at)
-        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc())
-        .limit(1)
-    ).first()
+    row = db.session.execute(_LATEST_SNAPSHOT_ROW, {"round_id": round_id}).first()
     if row is None:
         return {}, None
     key = (row.id, round_id, row.created_at)  # ids can be reused after a database reset

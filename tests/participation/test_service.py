@@ -100,6 +100,9 @@ def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make
         svc.cast_vote(round_, participant, 999999, 1)
     with pytest.raises(NotFound):
         svc.cast_vote(round_, participant, "abc", 1)
+    with pytest.raises(NotFound):
+        svc.cast_vote(round_, participant, True, 1)
+    assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
 @pytest.mark.parametrize("status", ["pending", "hidden", "rejected"])
@@ -253,6 +256,32 @@ def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noq
     assert svc.next_proposal_for(round_, participant, rng=random.Random(1)).id == b.id
     svc.cast_vote(round_, participant, b.id, 0)
     assert svc.next_proposal_for(round_, participant) is None
+
+
+def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) -> None:  # noqa: ANN001
+    a, b, c = make_proposal(round_), make_proposal(round_), make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    assert svc.vote_card(round_, participant).voted == 0
+    svc.cast_vote(round_, participant, a.id, 1)
+    svc.cast_vote(round_, participant, b.id, -1)
+    card = svc.vote_card(round_, participant)
+    assert card.voted == 2 and card.proposal is not None and card.proposal.id == c.id
+    b.status = "hidden"  # hidden after the vote: no longer counted, never shown
+    db.session.commit()
+    assert svc.vote_card(round_, participant).voted == 1
+    anonymous = svc.vote_card(round_, None, rng=random.Random(2))
+    assert anonymous.voted == 0 and anonymous.proposal is not None
+    assert anonymous.proposal.id in {a.id, c.id}
+
+
+def test_round_with_participant_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    assert svc.round_with_participant(round_.slug, user) == (round_, None)
+    participant = svc.participant_for(round_, user)
+    make_round()  # another round: its participants never match
+    assert svc.round_with_participant(round_.slug, user) == (round_, participant)
+    assert svc.round_with_participant(round_.slug, None) == (round_, None)
+    assert svc.round_with_participant("no-such-round", user) == (None, None)
 
 
 def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001

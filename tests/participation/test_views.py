@@ -62,6 +62,7 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html and 'id="vote-card"' in html
     assert other.text in html and "Your vote was saved." in html
+    assert "You have voted on 1 proposal." in html
     assert "HX-Request" in response.headers["Vary"]
     participant = svc.participant_for(r, user, create=False)
     assert svc.votes_of(participant) == {shown.id: 1}
@@ -247,6 +248,18 @@ def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:  # no
     db.session.commit()
     html = client.get(f"/rounds/{round_.slug}", headers=EN).get_data(as_text=True)
     assert proposals[0].text in html and "Waiting for the council" in html
+    escalation = db.session.scalar(sa.select(Escalation))
+    assert f'href="/agenda/items/{escalation.id}"' in html
+
+
+def test_round_page_links_open_data_only_when_enabled(client, make_round, db) -> None:  # noqa: ANN001
+    r = make_round()
+    link = f'href="/agenda/rounds/{r.slug}/open-data.zip"'
+    assert link not in client.get(f"/rounds/{r.slug}", headers=EN).get_data(as_text=True)
+    r.open_data_enabled = True
+    db.session.commit()
+    html = client.get(f"/rounds/{r.slug}", headers=EN).get_data(as_text=True)
+    assert link in html and "Download the open data of this round" in html
 
 
 def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:  # noqa: ANN001
