@@ -73,10 +73,8 @@ def _participant(round_: Round, create: bool = True):  # noqa: ANN202
     return participation.participant_for(round_, current_user, create=create)
 
 
-def _card_context(round_: Round, message: str | None = None, error: str | None = None,
-                  participant=None) -> dict:  # noqa: ANN001
-    if participant is None:
-        participant = _participant(round_, create=False)
+def _card_context(round_: Round, message: str | None = None, error: str | None = None) -> dict:
+    participant = _participant(round_, create=False)
     card = participation.vote_card(round_, participant)
     return {"round": round_, "proposal": card.proposal, "message": message, "error": error,
             "voted": card.voted}
@@ -102,9 +100,12 @@ def cast(slug: str) -> Response:
     if participant is None:  # first vote in this round (eligibility checked here)
         participant = participation.participant_for(round_, current_user)
     back = request.form.get("back", "")
+    proposal_id, value = request.form.get("proposal_id"), request.form.get("value")
     try:
-        participation.cast_vote(round_, participant, request.form.get("proposal_id"),
-                                request.form.get("value"), fetch=False)
+        if is_htmx():
+            card = participation.cast_vote_and_pick_next(round_, participant, proposal_id, value)
+        else:
+            participation.cast_vote(round_, participant, proposal_id, value)
     except DomainError as error:
         if is_htmx():
             # 200 on purpose: htmx does not swap 4xx responses by default, and the card
@@ -118,8 +119,8 @@ def cast(slug: str) -> Response:
     message = _("Your vote was saved.")
     if is_htmx():
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                       **_card_context(round_, message=message,
-                                                       participant=participant))
+                                       round=round_, proposal=card.proposal, voted=card.voted,
+                                       message=message, error=None)
     flash(message, "success")
     return redirect(_back_url(round_, back), code=303)
 

@@ -249,20 +249,10 @@ def _refuse_unvotable(round_: Round, proposal_id: int) -> None:
         raise DomainError("This proposal is not open for voting.", status=proposal.status)
 
 
-def cast_vote(
-    round_: Round,
-    participant: Participant,
-    proposal_id: Any,
-    value: Any,
-    *,
-    source: str = "web",
-    fetch: bool = True,
-) -> Vote | None:
-    """Cast or change a vote. Last change wins; every change is logged as a VoteEvent.
-
-    Returns the stored vote, or None with ``fetch=False`` (one query less for the web
-    route, which does not use it).
-    """
+def _write_vote(
+    round_: Round, participant: Participant, proposal_id: Any, value: Any, source: str
+) -> int:
+    """Validate and write a vote and its event without committing; returns the proposal id."""
     if participant.round_id != round_.id:
         raise DomainError("This participant belongs to another round.")
     if source not in VOTE_SOURCES:
@@ -273,37 +263,56 @@ def cast_vote(
     if not native_upsert:
         _refuse_unvotable(round_, pid)
     check_accepts_votes(round_)
-    session = db.session()
     now = utcnow()
-    try:
-        if native_upsert:
-            written = session.connection().execute(_UPSERT_VOTE_IF_PUBLISHED, {
-                "round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
-                "value": parsed, "now": now,
-            }).first()
-            if written is None:
-                _refuse_unvotable(round_, pid)
-                # Published in the meantime (a moderator's approval): ask for a new try.
-                raise DomainError("This proposal is not open for voting.")
-        else:
-            _upsert_vote(round_.id, participant.id, pid, parsed, now)
-        session.execute(_INSERT_EVENT, {
+    if native_upsert:
+        written = db.session.connection().execute(_UPSERT_VOTE_IF_PUBLISHED, {
             "round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
-            "value": parsed, "source": source, "created_at": now,
-        })
-        request_snapshot(round_)
-        # Keep this request's objects loaded after the commit: they were just read or
-        # written, and re-loading user, round and participant would add queries to the
-        # busiest request (issue 7, load benchmark).
-        session.expire_on_commit = False
+            "value": parsed, "now": now,
+        }).first()
+        if written is None:
+            _refuse_unvotable(round_, pid)
+            # Published in the meantime (a moderator's approval): ask for a new try.
+            raise DomainError("This proposal is not open for voting.")
+    else:
+        _upsert_vote(round_.id, participant.id, pid, parsed, now)
+    db.session.execute(_INSERT_EVENT, {
+        "round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
+        "value": parsed, "source": source, "created_at": now,
+    })
+    request_snapshot(round_)
+    return pid
+
+
+def _commit_keeping_objects() -> None:
+    """Commit, keeping this request's objects loaded: they were just read or written, and
+    re-loading user, round and participant would add queries to the busiest request
+    (issue 7, load benchmark)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
         session.commit()
-    except Exception:
-        session.rollback()
-        raise
     finally:
         session.expire_on_commit = True
-    if not fetch:
-        return None
+
+
+def cast_vote(
+    round_: Round,
+    participant: Participant,
+    proposal_id: Any,
+    value: Any,
+    *,
+    source: str = "web",
+) -> Vote:
+    """Cast or change a vote. Last change wins; every change is logged as a VoteEvent.
+
+    Returns the stored vote.
+    """
+    try:
+        pid = _write_vote(round_, participant, proposal_id, value, source)
+        _commit_keeping_objects()
+    except Exception:
+        db.session.rollback()
+        raise
     vote = db.session.scalar(
         sa.select(Vote)
         .where(Vote.participant_id == participant.id, Vote.proposal_id == pid)
@@ -311,6 +320,29 @@ def cast_vote(
     )
     assert vote is not None
     return vote
+
+
+def cast_vote_and_pick_next(
+    round_: Round,
+    participant: Participant,
+    proposal_id: Any,
+    value: Any,
+    *,
+    rng: random.Random | None = None,
+) -> VoteCard:
+    """Cast a vote from the voting card and pick the next card, in one transaction.
+
+    The card's read sees the vote just written; one transaction instead of two saves the
+    busiest request a connection checkout and two round trips (issue 7).
+    """
+    try:
+        _write_vote(round_, participant, proposal_id, value, "web")
+        card = vote_card(round_, participant, rng=rng)
+        _commit_keeping_objects()
+    except Exception:
+        db.session.rollback()
+        raise
+    return card
 
 
 def author_auto_vote(proposal: Proposal) -> None:
@@ -476,9 +508,26 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
 # --------------------------------------------------------------------------- routing
 
 
-# Anonymous readers pass participant_id None: the join then matches nothing.
+def _latest_snapshot_column(column: Any) -> Any:
+    return (
+        sa.select(column)
+        .where(ClusterSnapshot.round_id == sa.bindparam("round_id"),
+               ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Every published proposal of the round with "already voted" (anonymous readers pass
+# participant_id None: the join then matches nothing), "is_new" (created after the latest
+# snapshot; NULL without one) and the latest snapshot's id and time, in one round trip.
+_SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
 _CARD_ROWS = (
-    sa.select(Proposal.id, Proposal.created_at, Vote.id.is_not(None).label("voted"))
+    sa.select(Proposal.id, Vote.id.is_not(None).label("voted"),
+              (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
+              _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
+              _SNAPSHOT_TIME.label("snapshot_time"))
     .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
                              Vote.participant_id == sa.bindparam("participant_id")))
     .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
@@ -504,8 +553,7 @@ def vote_card(
     proposal id as a string); proposals without a priority get 1, and proposals newer
     than the snapshot are boosted so that they collect votes quickly.
     """
-    # One query for ids, times and "already voted" (no ORM objects for every candidate);
-    # the pick is loaded last.
+    # One query (no ORM objects for every candidate); the pick is loaded last.
     rows = db.session.execute(_CARD_ROWS, {
         "round_id": round_.id, "participant_id": participant.id if participant else None,
     }).all()
@@ -513,11 +561,11 @@ def vote_card(
     voted = len(rows) - len(candidates)
     if not candidates:
         return VoteCard(None, voted)
-    priorities, snapshot_time = _latest_priorities(round_.id)
+    priorities = _snapshot_priorities(round_.id, rows[0].snapshot_id, rows[0].snapshot_time)
     weights = []
     for proposal in candidates:
         weight = _as_weight(priorities.get(str(proposal.id)))
-        if snapshot_time is not None and proposal.created_at > snapshot_time:
+        if proposal.is_new:
             weight = max(weight, DEFAULT_PRIORITY) * NEW_PROPOSAL_BOOST
         weights.append(weight)
     rng = rng or random.SystemRandom()
@@ -535,35 +583,27 @@ def next_proposal_for(
     return vote_card(round_, participant, rng=rng).proposal
 
 
-_LATEST_SNAPSHOT_ROW = (
-    sa.select(ClusterSnapshot.id, ClusterSnapshot.created_at)
-    .where(ClusterSnapshot.round_id == sa.bindparam("round_id"), ClusterSnapshot.status == "ok")
-    .order_by(ClusterSnapshot.id.desc())
-    .limit(1)
-)
 _PRIORITIES_CACHE: dict[tuple[int, int, datetime], dict[str, Any]] = {}
 _PRIORITIES_CACHE_SIZE = 64
 
 
-def _latest_priorities(round_id: int) -> tuple[dict[str, Any], datetime | None]:
-    """Priorities of the round's latest snapshot and its time, ({}, None) without one.
-
-    Snapshots never change once written, so their priorities are cached by snapshot id:
-    the vote card then reads one small row instead of the snapshot's JSON (issue 7).
-    """
-    row = db.session.execute(_LATEST_SNAPSHOT_ROW, {"round_id": round_id}).first()
-    if row is None:
-        return {}, None
-    key = (row.id, round_id, row.created_at)  # ids can be reused after a database reset
+def _snapshot_priorities(
+    round_id: int, snapshot_id: int | None, created_at: datetime | None
+) -> dict[str, Any]:
+    """Priorities of a snapshot ({} without one), cached: snapshots never change once
+    written, so the vote card reads the snapshot's JSON once per snapshot (issue 7)."""
+    if snapshot_id is None or created_at is None:
+        return {}
+    key = (snapshot_id, round_id, created_at)  # ids can be reused after a database reset
     priorities = _PRIORITIES_CACHE.get(key)
     if priorities is None:
         statistics = db.session.scalar(
-            sa.select(ClusterSnapshot.statistics).where(ClusterSnapshot.id == row.id))
+            sa.select(ClusterSnapshot.statistics).where(ClusterSnapshot.id == snapshot_id))
         priorities = dict((statistics or {}).get("priorities") or {})
         if len(_PRIORITIES_CACHE) >= _PRIORITIES_CACHE_SIZE:
             _PRIORITIES_CACHE.pop(next(iter(_PRIORITIES_CACHE)))
         _PRIORITIES_CACHE[key] = priorities
-    return priorities, row.created_at
+    return priorities
 
 
 def _as_weight(value: Any) -> float:

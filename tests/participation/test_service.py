@@ -274,6 +274,21 @@ def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) ->
     assert anonymous.proposal.id in {a.id, c.id}
 
 
+def test_cast_vote_and_pick_next_in_one_transaction(db, round_, make_user) -> None:  # noqa: ANN001
+    a, b = make_proposal(round_), make_proposal(round_)
+    participant = svc.participant_for(round_, make_user())
+    card = svc.cast_vote_and_pick_next(round_, participant, a.id, -1)
+    assert card.voted == 1 and card.proposal is not None and card.proposal.id == b.id
+    assert svc.votes_of(participant) == {a.id: -1} and _count(db, VoteEvent) == 1
+    card = svc.cast_vote_and_pick_next(round_, participant, b.id, 0)
+    assert card == svc.VoteCard(None, 2)
+    with pytest.raises(DomainError, match="agree"):
+        svc.cast_vote_and_pick_next(round_, participant, a.id, 5)
+    with pytest.raises(NotFound):
+        svc.cast_vote_and_pick_next(round_, participant, 10**9, 1)
+    assert svc.votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
+
+
 def test_round_with_participant_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
     user = make_user()
     assert svc.round_with_participant(round_.slug, user) == (round_, None)
