@@ -61,7 +61,7 @@ class Config:
 
     # Background clustering (see deliberation/runner.py)
     CLUSTER_RUNNER = os.environ.get("CLUSTER_RUNNER", "thread")  # thread | off
-    CLUSTER_MIN_INTERVAL = float(os.environ.get("CLUSTER_MIN_INTERVAL", 5))
+    CLUSTER_MIN_INTERVAL = float(os.environ.get("CLUSTER_MIN_INTERVAL", 3))
     CLUSTER_LEASE_SECONDS = float(os.environ.get("CLUSTER_LEASE_SECONDS", 300))
     CLUSTER_POLL_SECONDS = float(os.environ.get("CLUSTER_POLL_SECONDS", 0.5))
 

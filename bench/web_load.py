@@ -600,7 +600,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--min-interval", type=float, default=5.0)
+    parser.add_argument("--min-interval", type=float, default=3.0)
     parser.add_argument("--catch-up", type=float, default=30.0,
                         help="seconds to wait after the load for the last snapshot")
     parser.add_argument("--keep", action="store_true", help="keep logs and database")

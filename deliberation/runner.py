@@ -37,7 +37,7 @@ from deliberation.models._common import utcnow
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MIN_INTERVAL = 5.0
+DEFAULT_MIN_INTERVAL = 3.0
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_POLL_SECONDS = 0.5
 BATCH = 10
