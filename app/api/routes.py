@@ -30,6 +30,7 @@ from deliberation.models import (
     Vote,
 )
 from deliberation.services import participation
+from deliberation.snapshots import latest_snapshot
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -123,7 +124,7 @@ def proposals(slug: str) -> Response:
 def results(slug: str) -> Response:
     """The latest clustering snapshot: group sizes and per-group vote counts."""
     round_ = _round(slug)
-    snapshot = participation.latest_snapshot(round_.id)
+    snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return jsonify({"round": round_.slug, "snapshot": None})
     published = set(db.session.scalars(

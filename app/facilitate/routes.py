@@ -25,6 +25,7 @@ from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import AuditEntry, Participant, Proposal, Round, User, Vote
 from deliberation.services import engagement, facilitation, moderation
+from deliberation.snapshots import latest_snapshot
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 AUDIT_PAGE = 200
@@ -88,7 +89,7 @@ def round_detail(slug: str) -> str:
     }
     return render_template("facilitate/round_detail.html", round=round_, stats=stats,
                            transitions=_available_transitions(round_),
-                           snapshot=engagement.latest_snapshot(round_.id))
+                           snapshot=latest_snapshot(round_.id))
 
 
 def _available_transitions(round_: Round) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, one_of, utcnow
+from deliberation.threshold import DEFAULT_POLICY
 
 PHASES = ("draft", "collecting", "voting", "reflection", "closed")
 PHASES_ACCEPTING_PROPOSALS = ("collecting",)
@@ -18,15 +19,7 @@ MODERATION_MODES = ("strict", "open")
 ELIGIBILITY = ("everyone", "residents", "verified")
 CLUSTERING_METHODS = ("pca", "umap")
 
-DEFAULT_THRESHOLD_POLICY: dict[str, Any] = {
-    "min_votes": 20,
-    "min_agrees": 0,
-    "min_groups": 2,
-    "min_group_size": 5,
-    "confidence": 0.90,
-    "min_group_agree": 0.5,
-    "min_consensus": None,
-}
+DEFAULT_THRESHOLD_POLICY: dict[str, Any] = DEFAULT_POLICY  # one source: the engine
 
 
 class Round(db.Model):

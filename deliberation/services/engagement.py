@@ -25,17 +25,10 @@ from deliberation.models import (
     VoteEvent,
 )
 from deliberation.services import moderation
+from deliberation.snapshots import latest_snapshot
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 KIND_ORDER = ("resident", "e_citizen", "visitor", "assisted", "unknown")
-
-
-def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
-    return db.session.scalar(
-        sa.select(ClusterSnapshot)
-        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc()).limit(1)
-    )
 
 
 def _day(column: Any) -> Any:

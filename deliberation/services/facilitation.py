@@ -273,48 +273,23 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
 
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
     """What-if: which published, non-meta proposals would escalate now under ``policy``,
-    computed from the latest snapshot's per-group counts (nothing is written)."""
+    decided by the threshold engine itself on the latest snapshot (nothing is written)."""
     from deliberation import threshold
-    from deliberation.models import ClusterSnapshot, SnapshotGroup, SnapshotProposalStat
+    from deliberation.escalation import snapshot_decisions
+    from deliberation.snapshots import latest_snapshot
 
     try:
         policy = threshold.normalise_policy(policy)
     except threshold.PolicyError as error:
         raise DomainError(str(error)) from None
-    snapshot = db.session.scalar(
-        sa.select(ClusterSnapshot)
-        .where(ClusterSnapshot.round_id == round_.id, ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc()).limit(1))
+    snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return {"snapshot": None, "escalate": [], "evaluated": 0}
-    sizes = dict(db.session.execute(sa.select(SnapshotGroup.group_id, SnapshotGroup.size)
-                                    .where(SnapshotGroup.snapshot_id == snapshot.id)).all())
     proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published",
         Proposal.is_meta.is_(False)))}
-    per_group: dict[int, list[Any]] = {}
-    overall: dict[int, tuple[int, int]] = {}
-    for stat in db.session.scalars(sa.select(SnapshotProposalStat).where(
-            SnapshotProposalStat.snapshot_id == snapshot.id)):
-        if stat.proposal_id not in proposals:
-            continue
-        if stat.group_id is None:
-            overall[stat.proposal_id] = (stat.seen, stat.agree)
-        else:
-            per_group.setdefault(stat.proposal_id, []).append(threshold.GroupCounts(
-                stat.group_id, sizes.get(stat.group_id, 0), stat.agree, stat.disagree,
-                stat.passes))
-    stats = snapshot.statistics if isinstance(snapshot.statistics, dict) else {}
-    gac = stats.get("group_aware_consensus") or {}
-    escalate = []
-    for proposal_id, groups in per_group.items():
-        total, agrees = overall.get(proposal_id) or (
-            sum(g.seen for g in groups), sum(g.agree for g in groups))
-        consensus = gac.get(str(proposal_id)) if isinstance(gac, dict) else None
-        decision = threshold.evaluate(
-            policy, groups, total_votes=total, total_agrees=agrees,
-            group_aware_consensus=float(consensus) if consensus is not None else None)
-        if decision.escalate:
-            escalate.append((proposals[proposal_id], decision.support))
+    decisions = snapshot_decisions(snapshot, policy, list(proposals))
+    escalate = [(proposals[pid], decision.support) for pid, decision in decisions.items()
+                if decision.escalate]
     escalate.sort(key=lambda item: item[1], reverse=True)
-    return {"snapshot": snapshot, "escalate": escalate, "evaluated": len(per_group)}
+    return {"snapshot": snapshot, "escalate": escalate, "evaluated": len(decisions)}

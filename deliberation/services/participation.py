@@ -47,16 +47,6 @@ PHASE_CLOSED_MESSAGES = {
 # --------------------------------------------------------------------------- helpers
 
 
-def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
-    """The newest "ok" snapshot of a round (highest id), or None."""
-    return db.session.scalar(
-        sa.select(ClusterSnapshot)
-        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc())
-        .limit(1)
-    )
-
-
 def request_snapshot(round_: Round) -> None:
     """Mark the round as needing a new clustering run (only if not already marked)."""
     if round_.snapshot_requested_at is None:

@@ -25,7 +25,7 @@ from deliberation.models import (
     SnapshotMembership,
     SnapshotProposalStat,
 )
-from deliberation.services.participation import latest_snapshot
+from deliberation.snapshots import latest_snapshot
 
 MAP_SIZE = 400  # SVG viewBox side
 MAP_PAD = 20

@@ -12,6 +12,7 @@ from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
 from deliberation.models import AuditEntry, ClusterSnapshot, Participant, Proposal, Vote, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.services import participation as svc
+from deliberation.snapshots import latest_snapshot
 from tests.factories import make_participant, make_proposal
 
 
@@ -339,7 +340,7 @@ def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: 
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="failed",
                                    statistics={"priorities": {str(a.id): 0}}))
     db.session.commit()
-    assert svc.latest_snapshot(round_.id) is None
+    assert latest_snapshot(round_.id) is None
     assert svc.next_proposal_for(round_, None).id == a.id
 
 
