@@ -102,3 +102,33 @@ def test_htmx_429_is_a_fragment(limited_app: Flask) -> None:
     body = response.get_data(as_text=True)
     assert TOO_MANY_EN in body
     assert "<html" not in body
+
+
+def test_real_vote_and_propose_routes_are_limited(limited_app: Flask) -> None:
+    """The rounds blueprint uses the shared limits: 4th vote and 3rd proposal get 429, and
+    nothing of the refused requests is stored."""
+    import sqlalchemy as sa
+
+    from deliberation.database import db
+    from deliberation.models import Proposal, VoteEvent
+
+    round_ = factories.make_round(phase="collecting")
+    proposals = [factories.make_proposal(round_, f"Idea number {i}") for i in range(5)]
+    slug = round_.slug
+    client = client_for(limited_app, factories.make_user())
+    headers = {**EN, "HX-Request": "true"}
+    for proposal in proposals[:3]:
+        saved = client.post(f"/rounds/{slug}/vote", headers=headers,
+                            data={"proposal_id": proposal.id, "value": "1"})
+        assert saved.status_code == 200 and "Your vote was saved." in saved.get_data(as_text=True)
+    refused = client.post(f"/rounds/{slug}/vote", headers=headers,
+                          data={"proposal_id": proposals[3].id, "value": "1"})
+    assert refused.status_code == 429 and TOO_MANY_EN in refused.get_data(as_text=True)
+    for i in range(2):
+        client.post(f"/rounds/{slug}/propose", headers=EN, data={"text": f"Fresh idea {i}"})
+    refused = client.post(f"/rounds/{slug}/propose", headers=EN, data={"text": "One too many"})
+    assert refused.status_code == 429 and TOO_MANY_EN in refused.get_data(as_text=True)
+    with limited_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 3 + 2
+        texts = set(db.session.scalars(sa.select(Proposal.text)))
+        assert {"Fresh idea 0", "Fresh idea 1"} <= texts and "One too many" not in texts
