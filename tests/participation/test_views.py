@@ -72,7 +72,8 @@ def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:  #
     login_as()
     r = make_round(phase="voting")
     p = make_proposal(r)
-    response = client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "-1"})
+    response = client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "-1"},
+                           headers=EN)
     assert response.status_code == 303 and response.headers["Location"].endswith("/vote")
     html = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
     assert "Your vote was saved." in html and "You have voted on every proposal" in html
