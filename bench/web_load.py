@@ -146,7 +146,7 @@ def server_env(url: str, min_interval: float) -> dict[str, str]:
         "HIROBA_ENV": "production", "SECRET_KEY": "bench-only-secret",
         "SESSION_COOKIE_SECURE": "0", "PROXY_FIX": "0", "DATABASE_URL": url,
         "CLUSTER_RUNNER": "off", "CLUSTER_MIN_INTERVAL": str(min_interval),
-        "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi.py",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "FLASK_APP": "wsgi.py",
         "LOGIN_RATE_LIMIT": "100000 per minute", "VOTE_RATE_LIMIT": "1000000 per minute",
         "POST_RATE_LIMIT": "100000 per minute",
     }

@@ -9,7 +9,7 @@ clears the request) and releases the lease.
 
 Claiming is a compare-and-set ``UPDATE ... WHERE lease is free``: on SQLite the database
 lock serialises writers; on PostgreSQL the candidates are first selected with
-``FOR UPDATE SKIP LOCKED`` so concurrent workers skip each other's rows instead of waiting,
+``FOR NO KEY UPDATE SKIP LOCKED`` so concurrent workers skip each other's rows instead of waiting,
 and the conditional UPDATE is re-checked by PostgreSQL under READ COMMITTED. Either way
 exactly one worker wins a round. A worker that dies keeps its lease until
 ``cluster_lease_until`` passes; then any worker picks the round up again.
@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -81,7 +82,11 @@ def claim_due_rounds(
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Round)
+        # FOR NO KEY UPDATE, not FOR UPDATE: every open vote transaction holds a KEY SHARE
+        # lock on its round (the foreign keys of votes and vote_events), which FOR UPDATE
+        # conflicts with. Under steady voting SKIP LOCKED would then skip the round on
+        # almost every pass and starve it of snapshots.
+        query = query.with_for_update(skip_locked=True, key_share=True, of=Round)
     try:
         candidates = list(db.session.scalars(query))
         won = []
@@ -156,6 +161,7 @@ def run_once(
     for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
                                      lease_seconds=lease_seconds, limit=limit):
         again_at: datetime | None = now
+        started = time.monotonic()
         try:
             result = refresh(round_id)
         except Exception:
@@ -168,6 +174,9 @@ def run_once(
             else:
                 refreshed.append(round_id)
                 again_at = _unseen_votes_since(round_id, result, now)
+                log.info("round %s refreshed in %.2f s (claimed %.2f s after the pass began)",
+                         round_id, time.monotonic() - started,
+                         (utcnow() - now).total_seconds() - (time.monotonic() - started))
         finally:
             release(round_id, owner, again_at=again_at)
     return refreshed

@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation import runner
@@ -348,3 +349,28 @@ def test_votes_newer_than_the_snapshot_mark_the_round(db):
     other = factories.make_participant(closed)
     factories.add_vote(other, factories.make_proposal(closed), 1)
     assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
+
+
+def test_open_vote_transactions_do_not_hide_the_round_from_the_runner(app, db):
+    """PostgreSQL: a vote being written holds a KEY SHARE lock on its round (foreign keys);
+    the runner's SKIP LOCKED claim must not skip the round because of it."""
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only")
+    from deliberation.models import Participant, Vote
+
+    round_ = factories.make_round(phase="voting")
+    proposal = factories.make_proposal(round_)
+    participant = Participant(round_id=round_.id, source="import", kind="unknown",
+                              external_id="p1")
+    _db.session.add(participant)
+    _db.session.commit()
+    _request(round_)
+    with _db.engine.connect() as other:  # a vote transaction, still open
+        other.execute(sa.insert(Vote).values(
+            round_id=round_.id, participant_id=participant.id, proposal_id=proposal.id,
+            value=1, created_at=utcnow(), updated_at=utcnow()))
+        won = runner.claim_due_rounds(owner="w1", now=utcnow(), min_interval=0,
+                                      lease_seconds=60)
+        other.rollback()
+    assert won == [round_.id]
+    assert _fresh(round_.id).cluster_lease_owner == "w1"
