@@ -40,6 +40,8 @@ test: dev translations lint
 
 bench: dev translations
 	$(BIN)/python bench/cluster_scale.py
+	$(BIN)/python bench/page_render.py
+	$(BIN)/python bench/web_load.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache
