@@ -19,7 +19,7 @@ from app.rounds.messages import translate
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Proposal, Round
-from deliberation.services import participation, results
+from deliberation.services import agenda, participation, results
 
 VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
 RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
@@ -65,7 +65,7 @@ def show(slug: str) -> str:
     counts = results.round_counts([round_.id])[round_.id]
     return render_template(
         "rounds/show.html", round=round_, counts=counts, policy_text=policy_sentence(round_.policy),
-        agenda=results.agenda_items(round_),
+        agenda=agenda.list_items(round_slug=round_.slug, include_withdrawn=False),
     )
 
 

@@ -75,19 +75,6 @@ def round_counts(round_ids: list[int]) -> dict[int, RoundCounts]:
     return out
 
 
-def agenda_items(round_: Round) -> list[Escalation]:
-    """The round's escalated proposals (not withdrawn), oldest first, with responses."""
-    return list(
-        db.session.scalars(
-            sa.select(Escalation)
-            .where(Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))
-            .options(sa.orm.selectinload(Escalation.proposal),
-                     sa.orm.selectinload(Escalation.response))
-            .order_by(Escalation.escalated_at)
-        )
-    )
-
-
 @dataclass
 class GroupView:
     group_id: int

@@ -242,15 +242,28 @@ def test_results_anonymous(client, round_with_snapshot) -> None:  # noqa: ANN001
 
 
 def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:  # noqa: ANN001
-    from deliberation.models import Escalation
+    from datetime import timedelta
+
+    from deliberation.models import Escalation, OfficialResponse
+    from deliberation.models._common import utcnow
 
     round_, proposals, *_ = round_with_snapshot
-    db.session.add(Escalation(proposal_id=proposals[0].id, round_id=round_.id))
+    answered = Escalation(proposal_id=proposals[0].id, round_id=round_.id)
+    answered.response = OfficialResponse(status="answered", outcome="adopted",
+                                         due_at=utcnow() + timedelta(days=60))
+    late = Escalation(proposal_id=proposals[1].id, round_id=round_.id)
+    late.response = OfficialResponse(due_at=utcnow() - timedelta(days=1))
+    withdrawn = Escalation(proposal_id=proposals[2].id, round_id=round_.id,
+                           withdrawn_at=utcnow())
+    withdrawn.response = OfficialResponse(due_at=utcnow() + timedelta(days=60))
+    db.session.add_all([answered, late, withdrawn])
     db.session.commit()
     html = client.get(f"/rounds/{round_.slug}", headers=EN).get_data(as_text=True)
-    assert proposals[0].text in html and "Waiting for the council" in html
-    escalation = db.session.scalar(sa.select(Escalation))
-    assert f'href="/agenda/items/{escalation.id}"' in html
+    agenda = html[html.index('id="agenda-heading"'):]
+    assert proposals[0].text in agenda and "Answered: Adopted" in agenda
+    assert proposals[1].text in agenda and "Received" in agenda and "Overdue" in agenda
+    assert proposals[2].text not in agenda  # withdrawn items stay on the public agenda only
+    assert f'href="/agenda/items/{answered.id}"' in agenda
 
 
 def test_round_page_links_open_data_only_when_enabled(client, make_round, db) -> None:  # noqa: ANN001
