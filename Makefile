@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev translations lint bench clean
+.PHONY: run test install dev translations lint bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: dev translations
 	$(BIN)/python bench/cluster_scale.py
 	$(BIN)/python bench/page_render.py
 	$(BIN)/python bench/web_load.py
+
+audit: dev
+	scripts/audit.sh
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache
