@@ -206,6 +206,21 @@ def tree_cpu_seconds(root: int) -> float:
     return total / tick
 
 
+def database_server_pid(kind: str) -> int | None:
+    """The PostgreSQL postmaster of ``scripts/postgres.sh`` (its backends are its children)."""
+    if kind != "postgres":
+        return None
+    pid_file = Path(os.environ.get("PGDATA_DIR", "/tmp/hiroba-pg")) / "postmaster.pid"
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def database_cpu_seconds(pid: int | None) -> float:
+    return tree_cpu_seconds(pid) if pid else 0.0
+
+
 def own_cpu_seconds() -> float:
     usage = os.times()
     return usage.user + usage.system
@@ -497,21 +512,26 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         for voter in voters:
             voter.todo = rng.sample(pids, len(pids))
 
+        db_pid = database_server_pid(kind)
         web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
+        db_cpu0 = database_cpu_seconds(db_pid)
         n_ceiling, ceiling_errors, ceiling_lat = ceiling(port, args.clients,
                                                          args.ceiling_seconds)
         ceiling_rps = n_ceiling / args.ceiling_seconds
         web_ms_trivial = (tree_cpu_seconds(web.pid) - web_cpu0) / max(n_ceiling, 1) * 1000
         client_ms_trivial = (own_cpu_seconds() - own_cpu0) / max(n_ceiling, 1) * 1000
+        db_ms_trivial = (database_cpu_seconds(db_pid) - db_cpu0) / max(n_ceiling, 1) * 1000
         print(f"  ceiling GET /healthz: {ceiling_rps:.0f} req/s, p95 "
               f"{percentile(ceiling_lat, 95) * 1000:.1f} ms, {ceiling_errors} errors; "
               f"server CPU {web_ms_trivial:.2f} ms/request, client CPU "
-              f"{client_ms_trivial:.2f} ms/request")
+              f"{client_ms_trivial:.2f} ms/request"
+              + (f", PostgreSQL CPU {db_ms_trivial:.2f} ms/request" if db_pid else ""))
 
         poller.start()
         t_start = time.monotonic()
         web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
         worker_cpu0 = tree_cpu_seconds(worker.pid)
+        db_cpu0 = database_cpu_seconds(db_pid)
         n_votes, latencies, errors = vote_load(port, voters, args.clients, args.duration,
                                                args.max_votes)
         elapsed = time.monotonic() - t_start
@@ -520,10 +540,14 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         web_ms_vote = (tree_cpu_seconds(web.pid) - web_cpu0) / max(acked, 1) * 1000
         client_ms_vote = (own_cpu_seconds() - own_cpu0) / max(acked, 1) * 1000
         worker_share = (tree_cpu_seconds(worker.pid) - worker_cpu0) / elapsed
+        db_ms_vote = (database_cpu_seconds(db_pid) - db_cpu0) / max(acked, 1) * 1000
         with open("/proc/loadavg") as loadavg:
             load = loadavg.read().split()[0]
         print(f"  server CPU {web_ms_vote:.2f} ms/vote, client CPU {client_ms_vote:.2f} "
-              f"ms/vote, clustering worker {worker_share:.2f} cores; load average {load}")
+              f"ms/vote"
+              + (f", PostgreSQL CPU {db_ms_vote:.2f} ms/vote (worker's queries included)"
+                 if db_pid else "")
+              + f", clustering worker {worker_share:.2f} cores; load average {load}")
         print(f"  votes: {acked} acknowledged in {elapsed:.1f}s = {votes_per_s:.0f} votes/s; "
               f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p95 "
               f"{percentile(latencies, 95) * 1000:.1f} ms, p99 "
@@ -567,6 +591,8 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             "ratio_to_ceiling": round(votes_per_s / ceiling_rps, 2) if ceiling_rps else None,
             "server_cpu_ms_per_vote": round(web_ms_vote, 2),
             "server_cpu_ms_per_trivial": round(web_ms_trivial, 2),
+            "database_cpu_ms_per_vote": round(db_ms_vote, 2) if db_pid else None,
+            "database_cpu_ms_per_trivial": round(db_ms_trivial, 2) if db_pid else None,
             "client_cpu_ms_per_vote": round(client_ms_vote, 2),
             "worker_cores": round(worker_share, 2), "load_average": load,
             "snapshots_ok": snapshots[0], "snapshots_failed": failed,
