@@ -25,11 +25,16 @@ SLUG = "e2e-town"
 RESULTS_SLUG = "e2e-results"
 
 
+STAFF_PASSWORD = "staff password 123"  # noqa: S105
+STAFF = {"facilitator": "facilitator@e2e.example.org", "council": "council@e2e.example.org"}
+
+
 @dataclass
 class LiveServer:
     url: str
     slug: str
     results_slug: str
+    escalation_id: int = 0
 
 
 def _free_port() -> int:
@@ -90,6 +95,23 @@ def _fake_snapshot(round_id: int) -> None:
     db.session.commit()
 
 
+def _staff_and_agenda(round_id: int) -> int:
+    """Facilitator and council accounts, and one agenda item (escalated by hand)."""
+    from deliberation import escalation
+    from deliberation.models import Proposal
+    from tests import factories
+
+    users = {role: factories.make_user(role, email=email, password=STAFF_PASSWORD)
+             for role, email in STAFF.items()}
+    from deliberation.database import db
+
+    proposal_id = db.session.scalar(sa.select(Proposal.id).where(
+        Proposal.round_id == round_id, Proposal.status == "published").order_by(Proposal.id))
+    item = escalation.escalate_manually(proposal_id, actor=users["facilitator"],
+                                        reason="Discussed at the town meeting")
+    return item.id
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
@@ -111,12 +133,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         results_round.title = "Results demo round"
         db.session.commit()
         _fake_snapshot(results_round.id)
+        escalation_id = _staff_and_agenda(results_round.id)
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", slug=SLUG, results_slug=RESULTS_SLUG)
+        yield LiveServer(url=f"http://127.0.0.1:{port}", slug=SLUG, results_slug=RESULTS_SLUG,
+                         escalation_id=escalation_id)
     finally:
         server.shutdown()
         thread.join(5)

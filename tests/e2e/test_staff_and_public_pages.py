@@ -1,0 +1,84 @@
+"""axe-core on the public agenda, account pages and the staff pages (facilitation, council),
+with screenshots; plus a council answer through the real form, seen on the public page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import STAFF, STAFF_PASSWORD, screenshot
+from tests.e2e.test_journeys import DESKTOP, _axe
+
+pytestmark = pytest.mark.e2e
+
+
+def _login(page, server, role: str) -> None:  # noqa: ANN001
+    page.goto(f"{server.url}/auth/login")
+    page.fill("input[name=email]", STAFF[role])
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.click("form.stack button[type=submit]")
+
+
+def _check(page, server, pages: dict[str, str]) -> dict:  # noqa: ANN001
+    problems = {}
+    for name, path in pages.items():
+        response = page.goto(server.url + path)
+        assert response is not None and response.status == 200, (path, response and response.status)
+        screenshot(page, f"{name}-desktop")
+        violations = _axe(page)
+        if violations:
+            problems[name] = violations
+    return problems
+
+
+def test_public_and_account_pages_are_accessible(browser, live_server) -> None:  # noqa: ANN001
+    context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
+    page = context.new_page()
+    problems = _check(page, live_server, {
+        "agenda": "/agenda/",
+        "agenda-item": f"/agenda/items/{live_server.escalation_id}",
+        "privacy": "/privacy",
+        "login": "/auth/login",
+        "register": "/auth/register",
+    })
+    assert not problems, problems
+    context.close()
+
+
+def test_facilitator_pages_are_accessible(browser, live_server) -> None:  # noqa: ANN001
+    context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
+    page = context.new_page()
+    _login(page, live_server, "facilitator")
+    slug = live_server.results_slug
+    problems = _check(page, live_server, {
+        "facilitate": "/facilitate/",
+        "facilitate-round": f"/facilitate/rounds/{slug}",
+        "facilitate-edit": f"/facilitate/rounds/{slug}/edit",
+        "facilitate-moderation": f"/facilitate/rounds/{slug}/moderation",
+        "facilitate-dashboard": f"/facilitate/rounds/{slug}/dashboard",
+        "facilitate-present": f"/facilitate/rounds/{slug}/present",
+    })
+    assert not problems, problems
+    context.close()
+
+
+def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:  # noqa: ANN001
+    context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
+    page = context.new_page()
+    _login(page, live_server, "council")
+    item = f"/agenda/council/items/{live_server.escalation_id}"
+    problems = _check(page, live_server, {"council": "/agenda/council/", "council-item": item})
+    assert not problems, problems
+    page.select_option("select[name=status]", "answered")
+    page.select_option("select[name=outcome]", "adopted")
+    page.fill("textarea[name=answer]", "The town will build it next spring.")
+    page.fill("textarea[name=reasons]", "Supported across all opinion groups.")
+    with page.expect_navigation():
+        page.click("form.stack button:has-text(\"Save response\")")
+    assert "The response was saved." in page.content()
+    anonymous = browser.new_context(locale="en-US", viewport=DESKTOP)
+    public = anonymous.new_page()
+    public.goto(f"{live_server.url}/agenda/items/{live_server.escalation_id}")
+    assert "The town will build it next spring." in public.content()
+    anonymous.close()
+    context.close()
