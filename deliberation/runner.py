@@ -156,6 +156,7 @@ def run_once(
     refresh = refresh or default_refresh
     owner = owner or new_owner()
     now = now or utcnow()
+    pass_began = time.monotonic()
     refreshed: list[int] = []
     mark_rounds_with_unseen_votes(now)
     for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
@@ -174,9 +175,8 @@ def run_once(
             else:
                 refreshed.append(round_id)
                 again_at = _unseen_votes_since(round_id, result, now)
-                log.info("round %s refreshed in %.2f s (claimed %.2f s after the pass began)",
-                         round_id, time.monotonic() - started,
-                         (utcnow() - now).total_seconds() - (time.monotonic() - started))
+                log.info("round %s refreshed in %.2f s (started %.2f s after the pass began)",
+                         round_id, time.monotonic() - started, started - pass_began)
         finally:
             release(round_id, owner, again_at=again_at)
     return refreshed

@@ -31,11 +31,14 @@ def domain_error(error: DomainError) -> Response:
     return render_error(error.http_status, translate(error))
 
 
-def get_round(slug: str) -> Round:
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+def public_or_404(round_: Round | None) -> Round:
     if round_ is None or not round_.is_public:
         abort(404)
     return round_
+
+
+def get_round(slug: str) -> Round:
+    return public_or_404(db.session.scalar(sa.select(Round).where(Round.slug == slug)))
 
 
 def get_proposal(round_: Round, proposal_id: int) -> Proposal:
@@ -94,9 +97,8 @@ def vote(slug: str) -> Response:
 @login_required
 @vote_limit
 def cast(slug: str) -> Response:
-    round_, participant = participation.round_with_participant(slug, current_user)
-    if round_ is None or not round_.is_public:
-        abort(404)
+    found, participant = participation.round_with_participant(slug, current_user)
+    round_ = public_or_404(found)
     if participant is None:  # first vote in this round (eligibility checked here)
         participant = participation.participant_for(round_, current_user)
     back = request.form.get("back", "")

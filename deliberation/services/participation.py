@@ -118,17 +118,6 @@ def check_accepts_votes(round_: Round) -> None:
         )
 
 
-def _proposal_in_round(round_: Round, proposal_id: Any) -> Proposal:
-    try:
-        pid = int(proposal_id)
-    except (TypeError, ValueError):
-        raise NotFound("There is no such proposal in this round.") from None
-    proposal = db.session.get(Proposal, pid)
-    if proposal is None or proposal.round_id != round_.id:
-        raise NotFound("There is no such proposal in this round.")
-    return proposal
-
-
 def _parse_vote_value(value: Any) -> int:
     if isinstance(value, bool):
         raise DomainError("A vote must be agree (1), disagree (-1) or pass (0).")
@@ -234,7 +223,9 @@ def _parse_proposal_id(proposal_id: Any) -> int:
 
 def _refuse_unvotable(round_: Round, proposal_id: int) -> None:
     """Raise the reason why a vote on ``proposal_id`` was not written."""
-    proposal = _proposal_in_round(round_, proposal_id)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.round_id != round_.id:
+        raise NotFound("There is no such proposal in this round.")
     if proposal.status != "published":
         raise DomainError("This proposal is not open for voting.", status=proposal.status)
 
@@ -357,14 +348,6 @@ def author_auto_vote(proposal: Proposal) -> None:
     if author is None:
         return
     record_vote(round_, author, proposal, 1, "web")
-
-
-def vote_count(participant: Participant) -> int:
-    """How many proposals a participant has voted on."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Vote).where(
-            Vote.participant_id == participant.id)
-    ) or 0
 
 
 def votes_of(participant: Participant) -> dict[int, int]:
@@ -564,13 +547,6 @@ def vote_card(
     else:
         chosen = rng.choices(candidates, weights=weights, k=1)[0]
     return VoteCard(db.session.get(Proposal, chosen.id), voted)
-
-
-def next_proposal_for(
-    round_: Round, participant: Participant | None, *, rng: random.Random | None = None
-) -> Proposal | None:
-    """The next proposal to show ``participant`` (see ``vote_card``)."""
-    return vote_card(round_, participant, rng=rng).proposal
 
 
 _PRIORITIES_CACHE: dict[tuple[int, int, datetime], dict[str, Any]] = {}

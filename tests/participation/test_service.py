@@ -246,7 +246,7 @@ def test_report_of_pending_proposal_not_found(db, round_, make_user) -> None:  #
         svc.report_proposal(p, make_user(), "bad")
 
 
-# ---------------------------------------------------------------- next_proposal_for
+# ---------------------------------------------------------------- vote_card (routing)
 
 def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noqa: ANN001
     a = make_proposal(round_)
@@ -254,9 +254,9 @@ def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noq
     make_proposal(round_, status="pending")
     participant = svc.participant_for(round_, make_user())
     svc.cast_vote(round_, participant, a.id, 1)
-    assert svc.next_proposal_for(round_, participant, rng=random.Random(1)).id == b.id
+    assert svc.vote_card(round_, participant, rng=random.Random(1)).proposal.id == b.id
     svc.cast_vote(round_, participant, b.id, 0)
-    assert svc.next_proposal_for(round_, participant) is None
+    assert svc.vote_card(round_, participant).proposal is None
 
 
 def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) -> None:  # noqa: ANN001
@@ -304,7 +304,7 @@ def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa:
     for _ in range(5):
         make_proposal(round_)
     participant = svc.participant_for(round_, make_user())
-    picks = [svc.next_proposal_for(round_, participant, rng=random.Random(3)).id
+    picks = [svc.vote_card(round_, participant, rng=random.Random(3)).proposal.id
              for _ in range(3)]
     assert len(set(picks)) == 1
 
@@ -318,7 +318,7 @@ def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noq
     db.session.commit()
     participant = svc.participant_for(round_, make_user())
     rng = random.Random(0)
-    picks = {svc.next_proposal_for(round_, participant, rng=rng).id for _ in range(30)}
+    picks = {svc.vote_card(round_, participant, rng=rng).proposal.id for _ in range(30)}
     assert picks == {b.id}
 
 
@@ -331,7 +331,7 @@ def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> Non
     new = make_proposal(round_)
     participant = svc.participant_for(round_, make_user())
     rng = random.Random(0)
-    picks = [svc.next_proposal_for(round_, participant, rng=rng).id for _ in range(400)]
+    picks = [svc.vote_card(round_, participant, rng=rng).proposal.id for _ in range(400)]
     assert picks.count(new.id) > picks.count(old.id) * 2
 
 
@@ -341,7 +341,7 @@ def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: 
                                    statistics={"priorities": {str(a.id): 0}}))
     db.session.commit()
     assert latest_snapshot(round_.id) is None
-    assert svc.next_proposal_for(round_, None).id == a.id
+    assert svc.vote_card(round_, None).proposal.id == a.id
 
 
 def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # noqa: ANN001
