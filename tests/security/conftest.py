@@ -27,7 +27,6 @@ def limited_app(app: Flask, db) -> Iterator[Flask]:  # noqa: ANN001
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_RATE_LIMIT": "3 per minute",
         "REGISTER_RATE_LIMIT": "2 per minute",
         "POST_RATE_LIMIT": "2 per minute",
