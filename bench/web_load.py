@@ -479,10 +479,12 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
     web = worker = None
     poller = SnapshotPoller(url)
     try:
-        web = start([str(venv_bin / "gunicorn"), "--workers", str(args.workers),
-                     "--worker-class", args.worker_class, "--threads", str(args.threads),
-                     "--bind", f"127.0.0.1:{port}", "--backlog", "512", "wsgi:app"],
-                    env, tmp / "gunicorn.log")
+        # The deployment's settings (deploy/gunicorn.conf.py), sized by the options.
+        web = start([str(venv_bin / "gunicorn"), "--config", "deploy/gunicorn.conf.py",
+                     "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}",
+                     "--backlog", "512", "wsgi:app"],
+                    {**env, "WEB_CONCURRENCY": str(args.workers),
+                     "GUNICORN_THREADS": str(args.threads)}, tmp / "gunicorn.log")
         worker = start([str(venv_bin / "flask"), "worker"], env, tmp / "worker.log")
         wait_ready(port)
         voters = [Voter(email=f"voter{i}@bench.example") for i in range(args.voters)]

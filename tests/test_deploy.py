@@ -1,0 +1,70 @@
+"""The deployment's gunicorn settings (deploy/gunicorn.conf.py) load and serve the app."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CONFIG = "deploy/gunicorn.conf.py"
+
+
+def _settings(env: dict[str, str]) -> dict[str, str]:
+    output = subprocess.run(
+        [str(BIN / "gunicorn"), "--print-config", "--config", CONFIG, "wsgi:app"],
+        cwd=ROOT, env={**os.environ, "SECRET_KEY": "test-only", **env},
+        capture_output=True, text=True, timeout=60, check=True).stdout
+    pairs = (line.split("=", 1) for line in output.splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_defaults_cap_connections_at_two_per_thread() -> None:
+    settings = _settings({})
+    assert settings["worker_class"] == "gthread"
+    assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (
+        "2", "4", "8")
+    assert settings["bind"] == "['127.0.0.1:8000']"
+
+
+def test_environment_sizes_the_server() -> None:
+    settings = _settings({"WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "6",
+                          "GUNICORN_BIND": "0.0.0.0:9000"})
+    assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (
+        "3", "6", "12")
+    assert settings["bind"] == "['0.0.0.0:9000']"
+
+
+def test_gunicorn_serves_the_app_with_these_settings(tmp_path: Path) -> None:
+    env = {**os.environ, "HIROBA_ENV": "production", "SECRET_KEY": "test-only",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}", "FLASK_APP": "wsgi.py",
+           "CLUSTER_RUNNER": "off", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
+    subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--config", CONFIG, "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, status = time.monotonic() + 60, None
+        while time.monotonic() < deadline and status is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz")
+                status = conn.getresponse().status
+            except OSError:
+                time.sleep(0.2)
+            finally:
+                conn.close()
+        assert status == 200
+    finally:
+        server.terminate()
+        _out, err = server.communicate(timeout=30)
+    assert b"Booting worker" in err
