@@ -10,8 +10,8 @@ Loopback only (127.0.0.1), bounded in time and count, stops by itself. For each 
    ``create_all``, a "voting" round with ``--proposals`` proposals, ``--background``
    imported participants with random votes (so the round has ~2,000 participants for the
    clustering worker), and ``--voters`` accounts;
-2. gunicorn (``--workers`` x ``--threads`` gthread, CLUSTER_RUNNER=off) and one
-   ``flask worker`` process;
+2. gunicorn with the deployment's ``deploy/gunicorn.conf.py``, sized by ``--workers`` and
+   ``--threads`` (CLUSTER_RUNNER=off), and one ``flask worker`` process;
 3. every voter logs in through ``/auth/login`` (CSRF token from the form) and opens
    ``/rounds/<slug>/vote`` (CSRF token for htmx from ``hx-headers``);
 4. ceiling: ``--clients`` threads GET ``/healthz`` for ``--ceiling-seconds``;
