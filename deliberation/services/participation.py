@@ -6,6 +6,7 @@ error raised after writes started). Messages are plain English; views translate 
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -513,8 +514,8 @@ def _latest_snapshot_column(column: Any) -> Any:
 # participant_id None: the join then matches nothing), "is_new" (created after the latest
 # snapshot; NULL without one) and the latest snapshot's id and time, in one round trip.
 # Run on the connection (Core), not through the ORM: this is the busiest read (issue 7).
-# The snapshot time is read as text, only to key the priorities cache: a datetime per
-# row would cost more than the rest of the row.
+# The snapshot time is read as text, only to key the weights cache: a datetime per row
+# would cost more than the rest of the row.
 _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
 _CARD_ROWS = (
     sa.select(Proposal.id, Vote.id.is_not(None).label("voted"),
@@ -584,30 +585,27 @@ def vote_card(
     return VoteCard(CardProposal(picked.id, picked.text), voted_count)
 
 
-_WEIGHTS_CACHE: dict[tuple[int, int, str], dict[int, float]] = {}
-_WEIGHTS_CACHE_SIZE = 64
-
-
 def _snapshot_weights(
     round_id: int, snapshot_id: int | None, created_at: str | None
 ) -> dict[int, float]:
-    """Routing weight per proposal id from a snapshot's priorities ({} without one),
-    cached: snapshots never change once written, so the vote card reads and checks the
-    snapshot's JSON once per snapshot, not on every vote (issue 7)."""
+    """Routing weight per proposal id from a snapshot's priorities ({} without one)."""
     if snapshot_id is None or created_at is None:
         return {}
-    key = (snapshot_id, round_id, created_at)  # ids can be reused after a database reset
-    weights = _WEIGHTS_CACHE.get(key)
-    if weights is None:
-        statistics = db.session.scalar(
-            sa.select(ClusterSnapshot.statistics).where(ClusterSnapshot.id == snapshot_id))
-        weights = {}
-        for proposal_id, priority in ((statistics or {}).get("priorities") or {}).items():
-            if str(proposal_id).isdigit():
-                weights[int(proposal_id)] = _as_weight(priority)
-        if len(_WEIGHTS_CACHE) >= _WEIGHTS_CACHE_SIZE:
-            _WEIGHTS_CACHE.pop(next(iter(_WEIGHTS_CACHE)))
-        _WEIGHTS_CACHE[key] = weights
+    return _cached_snapshot_weights(snapshot_id, round_id, created_at)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_snapshot_weights(snapshot_id: int, round_id: int, created_at: str) -> dict[int, float]:
+    """Snapshots never change once written, so the vote card reads and checks a snapshot's
+    JSON once, not on every vote (issue 7). Round and time are part of the key because ids
+    can be reused after a database reset; lru_cache is safe across gunicorn's threads.
+    Callers must not change the returned dict."""
+    statistics = db.session.scalar(
+        sa.select(ClusterSnapshot.statistics).where(ClusterSnapshot.id == snapshot_id))
+    weights = {}
+    for proposal_id, priority in ((statistics or {}).get("priorities") or {}).items():
+        if str(proposal_id).isdigit():
+            weights[int(proposal_id)] = _as_weight(priority)
     return weights
 
 

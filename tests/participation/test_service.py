@@ -322,6 +322,36 @@ def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noq
     assert picks == {b.id}
 
 
+def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> None:  # noqa: ANN001
+    a = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
+    b = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
+                                   created_at=utcnow() - timedelta(minutes=30),
+                                   statistics={"priorities": {str(a.id): 0.0, str(b.id): 1.0}}))
+    db.session.commit()
+    participant = svc.participant_for(round_, make_user())
+    statements: list[str] = []
+
+    def record(*args) -> None:  # noqa: ANN002
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        rng = random.Random(0)
+        assert {svc.vote_card(round_, participant, rng=rng).proposal.id
+                for _ in range(10)} == {b.id}
+        assert sum("statistics" in sql for sql in statements) <= 1
+        # A newer snapshot is a new cache key: its priorities take over at once.
+        db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
+                                       statistics={"priorities": {str(a.id): 1.0,
+                                                                  str(b.id): 0.0}}))
+        db.session.commit()
+        assert {svc.vote_card(round_, participant, rng=rng).proposal.id
+                for _ in range(10)} == {a.id}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
 def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> None:  # noqa: ANN001
     old = make_proposal(round_, created_at=utcnow() - timedelta(hours=2))
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
