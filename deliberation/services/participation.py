@@ -216,11 +216,17 @@ def record_vote(
     """Write the vote and its event without committing (shared with proposal submission)."""
     now = utcnow()
     _upsert_vote(round_.id, participant.id, proposal.id, value, now)
+    _insert_event(round_.id, participant.id, proposal.id, value, source, now)
+    request_snapshot(round_)
+
+
+def _insert_event(
+    round_id: int, participant_id: int, proposal_id: int, value: int, source: str, now: datetime
+) -> None:
     db.session.connection().execute(_INSERT_EVENT, {
-        "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal.id,
+        "round_id": round_id, "participant_id": participant_id, "proposal_id": proposal_id,
         "value": value, "source": source, "created_at": now,
     })
-    request_snapshot(round_)
 
 
 def _parse_proposal_id(proposal_id: Any) -> int:
@@ -262,22 +268,18 @@ def _write_vote(
     if dialect == "postgresql":  # vote and event in one statement
         written = connection.execute(_UPSERT_VOTE_AND_EVENT_IF_PUBLISHED,
                                      {**values, "source": source}).first()
-        event_written = True
-    elif dialect in _UPSERT_DIALECTS:
+    elif dialect == "sqlite":
         written = connection.execute(_UPSERT_VOTE_IF_PUBLISHED, values).first()
-        event_written = False
+        if written is not None:
+            _insert_event(round_.id, participant.id, pid, parsed, source, now)
     else:  # checked by _refuse_unvotable above
         _upsert_vote(round_.id, participant.id, pid, parsed, now)
-        written, event_written = (pid,), False
+        _insert_event(round_.id, participant.id, pid, parsed, source, now)
+        written = (pid,)
     if written is None:
         _refuse_unvotable(round_, pid)
         # Published in the meantime (a moderator's approval): ask for a new try.
         raise DomainError("This proposal is not open for voting.")
-    if not event_written:
-        connection.execute(_INSERT_EVENT, {
-            "round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
-            "value": parsed, "source": source, "created_at": now,
-        })
     request_snapshot(round_)
     return pid
 
