@@ -16,6 +16,7 @@ from app import errors, security
 from app.config import config_class, database_url
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import select_locale, select_timezone
+from deliberation.connection_ping import ping_connections_idle_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,6 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-        options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -82,6 +82,9 @@ def register_extensions(app: Flask) -> None:
     import deliberation.models  # noqa: F401  (register the models with the metadata)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_connections_idle_for(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(

@@ -514,7 +514,8 @@ def _latest_snapshot_column(column: Any) -> Any:
 
 # Every published proposal of the round with "already voted" (anonymous readers pass
 # participant_id None: the join then matches nothing), "is_new" (created after the latest
-# snapshot; NULL without one) and the latest snapshot's id and time, in one round trip.
+# snapshot; NULL without one), the text of the unvoted ones (one of them is picked: this
+# saves a second query) and the latest snapshot's id and time, in one round trip.
 # Run on the connection (Core), not through the ORM: this is the busiest read (issue 7).
 # The snapshot time is read as text, only to key the weights cache: a datetime per row
 # would cost more than the rest of the row.
@@ -522,6 +523,7 @@ _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
 _CARD_ROWS = (
     sa.select(Proposal.id, Vote.id.is_not(None).label("voted"),
               (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
+              sa.case((Vote.id.is_(None), Proposal.text)).label("text"),
               _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
               sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"))
     .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
@@ -529,7 +531,6 @@ _CARD_ROWS = (
     .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
     .order_by(Proposal.id)
 )
-_CARD_PROPOSAL = sa.select(Proposal.id, Proposal.text).where(Proposal.id == sa.bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -558,7 +559,7 @@ def vote_card(
     proposal id as a string); proposals without a priority get 1, and proposals newer
     than the snapshot are boosted so that they collect votes quickly.
     """
-    # One query (no ORM objects for every candidate); the pick's text is loaded last.
+    # One query, and no ORM objects for every candidate.
     connection = db.session.connection()
     rows = connection.execute(_CARD_ROWS, {
         "round_id": round_.id, "participant_id": participant.id if participant else None,
@@ -566,8 +567,8 @@ def vote_card(
     if not rows:
         return VoteCard(None, 0)
     weight_of = _snapshot_weights(round_.id, rows[0].snapshot_id, rows[0].snapshot_time)
-    candidates, weights = [], []
-    for proposal_id, voted, is_new, _snapshot_id, _snapshot_time in rows:
+    candidates, weights, texts = [], [], {}
+    for proposal_id, voted, is_new, text, _snapshot_id, _snapshot_time in rows:
         if voted:
             continue
         weight = weight_of.get(proposal_id, DEFAULT_PRIORITY)
@@ -575,6 +576,7 @@ def vote_card(
             weight = max(weight, DEFAULT_PRIORITY) * NEW_PROPOSAL_BOOST
         candidates.append(proposal_id)
         weights.append(weight)
+        texts[proposal_id] = text
     voted_count = len(rows) - len(candidates)
     if not candidates:
         return VoteCard(None, voted_count)
@@ -583,8 +585,7 @@ def vote_card(
         chosen = rng.choice(candidates)
     else:
         chosen = rng.choices(candidates, weights=weights, k=1)[0]
-    picked = connection.execute(_CARD_PROPOSAL, {"id": chosen}).one()
-    return VoteCard(CardProposal(picked.id, picked.text), voted_count)
+    return VoteCard(CardProposal(chosen, texts[chosen]), voted_count)
 
 
 def _snapshot_weights(
