@@ -66,6 +66,8 @@ class Config:
     CLUSTER_MIN_INTERVAL = float(os.environ.get("CLUSTER_MIN_INTERVAL", 3))
     CLUSTER_LEASE_SECONDS = float(os.environ.get("CLUSTER_LEASE_SECONDS", 300))
     CLUSTER_POLL_SECONDS = float(os.environ.get("CLUSTER_POLL_SECONDS", 0.5))
+    # Snapshots kept per round; older ones are deleted unless an escalation cites them.
+    CLUSTER_SNAPSHOT_HISTORY = int(os.environ.get("CLUSTER_SNAPSHOT_HISTORY", 10))
 
     POLIS_DATASETS = os.environ.get(
         "POLIS_DATASETS", str(Path(__file__).resolve().parents[1].parent / "shared/datasets/polis")

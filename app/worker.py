@@ -21,6 +21,7 @@ def worker(once: bool) -> None:
         done = runner.run_once(
             min_interval=float(app.config["CLUSTER_MIN_INTERVAL"]),
             lease_seconds=float(app.config["CLUSTER_LEASE_SECONDS"]),
+            snapshot_history=int(app.config["CLUSTER_SNAPSHOT_HISTORY"]),
         )
         click.echo(f"refreshed {len(done)} round(s)")
         return

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MIN_INTERVAL = 3.0
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_POLL_SECONDS = 0.5
+DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation.snapshots)
 BATCH = 10
 
 Refresh = Callable[[int], Any]
@@ -146,11 +147,14 @@ def run_once(
     owner: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     limit: int = BATCH,
+    snapshot_history: int = DEFAULT_SNAPSHOT_HISTORY,
 ) -> list[int]:
     """Refresh every due round this worker can claim; returns the ids refreshed.
 
     A refresh that raises is logged and rolled back; the round keeps its request flag and
-    its previous snapshot and is retried after ``min_interval`` seconds.
+    its previous snapshot and is retried after ``min_interval`` seconds. After a refresh,
+    the round's snapshots beyond the newest ``snapshot_history`` are deleted (while this
+    worker still holds the round's lease).
     Needs an app context.
     """
     refresh = refresh or default_refresh
@@ -177,9 +181,25 @@ def run_once(
                 again_at = _unseen_votes_since(round_id, result, now)
                 log.info("round %s refreshed in %.2f s (started %.2f s after the pass began)",
                          round_id, time.monotonic() - started, started - pass_began)
+                _prune(round_id, snapshot_history)
         finally:
             release(round_id, owner, again_at=again_at)
     return refreshed
+
+
+def _prune(round_id: int, keep: int) -> None:
+    """Bound the round's snapshot history; a failure is logged, not raised (the new
+    snapshot is already stored, and the next refresh prunes again)."""
+    from deliberation.snapshots import prune_snapshots
+
+    try:
+        pruned = prune_snapshots(round_id, keep)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not prune old snapshots of round %s", round_id)
+    else:
+        if pruned:
+            log.debug("round %s: %d old snapshots deleted", round_id, pruned)
 
 
 def mark_rounds_with_unseen_votes(now: datetime) -> int:
@@ -243,6 +263,7 @@ def run_forever(
     lease_seconds = float(config.get("CLUSTER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
     poll = float(config.get("CLUSTER_POLL_SECONDS", DEFAULT_POLL_SECONDS)) if poll is None \
         else poll
+    history = int(config.get("CLUSTER_SNAPSHOT_HISTORY", DEFAULT_SNAPSHOT_HISTORY))
     owner = new_owner()
     log.info("clustering runner %s started (min interval %ss)", owner, min_interval)
     failures = 0
@@ -251,7 +272,7 @@ def run_forever(
             with app.app_context():
                 try:
                     run_once(min_interval=min_interval, refresh=refresh, owner=owner,
-                             lease_seconds=lease_seconds)
+                             lease_seconds=lease_seconds, snapshot_history=history)
                 finally:
                     db.session.remove()
             failures = 0

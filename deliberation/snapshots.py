@@ -5,6 +5,10 @@ started from the previous snapshot) and writes the snapshot, its groups, members
 per-group proposal counts in one transaction, then runs the escalation engine. A failed
 run writes a "failed" snapshot row with the error and leaves the previous "ok" snapshot as
 the latest.
+
+``prune_snapshots`` keeps a round's history bounded: the runner calls it after each new
+snapshot, so a round that is recomputed every few seconds for weeks does not pile up
+millions of membership rows (nor keep old positions of participants longer than needed).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from deliberation.database import db
 from deliberation.errors import NotFound
 from deliberation.models import (
     ClusterSnapshot,
+    Escalation,
     Proposal,
     Round,
     SnapshotGroup,
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # Proposals zeroed for the projection and left out of repness/consensus (issue 3).
 EXCLUDED_STATUSES = ("pending", "rejected", "hidden")
+# Snapshots kept per round by default (CLUSTER_SNAPSHOT_HISTORY); see prune_snapshots.
+DEFAULT_HISTORY = 10
 
 
 class DegenerateData(ValueError):
@@ -153,6 +160,41 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True) -> Clu
             db.session.rollback()
             log.exception("round %s: invalid threshold policy, nothing escalated", round_id)
     return snapshot
+
+
+def prune_snapshots(round_id: int, keep: int = DEFAULT_HISTORY) -> int:
+    """Delete the round's snapshots older than its newest ``keep``; returns how many.
+
+    Always kept: the newest "ok" snapshot (even after ``keep`` failed runs) and every
+    snapshot an escalation cites as its evidence. Commits.
+    """
+    if keep < 1:
+        raise ValueError("keep at least one snapshot")
+    ids = db.session.scalars(
+        sa.select(ClusterSnapshot.id).where(ClusterSnapshot.round_id == round_id)
+        .order_by(ClusterSnapshot.id.desc()).offset(keep)).all()
+    if not ids:
+        return 0
+    kept = set(db.session.scalars(
+        sa.select(Escalation.snapshot_id).where(Escalation.round_id == round_id,
+                                                Escalation.snapshot_id.is_not(None))))
+    latest = latest_snapshot(round_id)
+    if latest is not None:
+        kept.add(latest.id)
+    doomed = [snapshot_id for snapshot_id in ids if snapshot_id not in kept]
+    try:
+        for start in range(0, len(doomed), 500):
+            batch = doomed[start:start + 500]
+            for child in (SnapshotMembership, SnapshotGroup, SnapshotProposalStat):
+                db.session.execute(sa.delete(child).where(child.snapshot_id.in_(batch)),
+                                   execution_options={"synchronize_session": False})
+            db.session.execute(sa.delete(ClusterSnapshot).where(ClusterSnapshot.id.in_(batch)),
+                               execution_options={"synchronize_session": False})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(doomed)
 
 
 def _clear_request(round_id: int, requested_at: Any) -> None:

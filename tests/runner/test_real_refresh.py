@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation import runner
 from deliberation.database import db as _db
-from deliberation.models import ClusterSnapshot, Round, SnapshotMembership, VoteEvent
+from deliberation.models import (
+    ClusterSnapshot,
+    Escalation,
+    Round,
+    SnapshotGroup,
+    SnapshotMembership,
+    SnapshotProposalStat,
+    VoteEvent,
+)
 from deliberation.models._common import utcnow
+from deliberation.snapshots import latest_snapshot, prune_snapshots
+from tests import factories
 from tests.agenda.conftest import build_planted_round
 
 
@@ -72,3 +84,78 @@ def test_real_snapshots_are_never_half_visible(app, db):
     assert errors == []
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot)) == 4
     assert seen
+
+
+# ------------------------------------------------------------------ bounded history
+
+
+def _snapshot_ids(rid: int) -> list[int]:
+    return list(_db.session.scalars(sa.select(ClusterSnapshot.id).where(
+        ClusterSnapshot.round_id == rid).order_by(ClusterSnapshot.id)))
+
+
+def test_runner_keeps_a_bounded_history_and_the_evidence(db):
+    planted = build_planted_round()
+    rid = planted.round.id
+    for _ in range(6):
+        _request(rid)
+        assert runner.run_once(min_interval=0, snapshot_history=3) == [rid]
+    cited = set(_db.session.scalars(sa.select(Escalation.snapshot_id).where(
+        Escalation.round_id == rid)))
+    assert cited and None not in cited  # the planted consensus was escalated, with evidence
+    made = list(_db.session.scalars(sa.select(sa.func.max(ClusterSnapshot.id))))[0]
+    ids = _snapshot_ids(rid)
+    newest_three = {made - 2, made - 1, made}  # one snapshot per run, ids in order
+    assert set(ids) == newest_three | cited
+    assert len(ids) < 6
+    # Groups, memberships and counts of deleted snapshots are gone with them.
+    for child in (SnapshotMembership, SnapshotGroup, SnapshotProposalStat):
+        orphans = _db.session.scalar(sa.select(sa.func.count()).select_from(child).where(
+            child.snapshot_id.not_in(ids)))
+        assert orphans == 0
+    latest = latest_snapshot(rid)
+    members = _db.session.scalar(sa.select(sa.func.count()).where(
+        SnapshotMembership.snapshot_id == latest.id))
+    assert latest.id == made and members == latest.n_participants > 0
+
+
+def test_prune_keeps_the_newest_ok_snapshot_behind_failed_runs(db):
+    round_ = factories.make_round(phase="voting")
+    first_ok = ClusterSnapshot(round_id=round_.id, method="pca", status="ok")
+    _db.session.add(first_ok)
+    _db.session.flush()
+    _db.session.add(SnapshotGroup(snapshot_id=first_ok.id, group_id=0, size=3))
+    newest_ok = ClusterSnapshot(round_id=round_.id, method="pca", status="ok")
+    _db.session.add(newest_ok)
+    _db.session.commit()
+    failed = []
+    for _ in range(4):
+        snapshot = ClusterSnapshot(round_id=round_.id, method="pca", status="failed", error="x")
+        _db.session.add(snapshot)
+        _db.session.commit()
+        failed.append(snapshot.id)
+    assert prune_snapshots(round_.id, keep=2) == 3
+    assert _snapshot_ids(round_.id) == [newest_ok.id, *failed[-2:]]
+    assert latest_snapshot(round_.id).id == newest_ok.id
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(SnapshotGroup)) == 0
+    assert prune_snapshots(round_.id, keep=2) == 0  # nothing more to do
+    with pytest.raises(ValueError):
+        prune_snapshots(round_.id, keep=0)
+
+
+def test_a_failed_prune_does_not_fail_the_refresh(db, monkeypatch, caplog):
+    from deliberation import snapshots
+
+    planted = build_planted_round()
+    rid = planted.round.id
+
+    def broken(round_id: int, keep: int) -> int:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(snapshots, "prune_snapshots", broken)
+    _request(rid)
+    with caplog.at_level(logging.ERROR, logger="deliberation.runner"):
+        assert runner.run_once(min_interval=0, snapshot_history=1) == [rid]
+    assert "could not prune old snapshots" in caplog.text
+    _db.session.expire_all()
+    assert _db.session.get(Round, rid).cluster_lease_owner is None  # lease released
