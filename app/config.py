@@ -68,6 +68,8 @@ class Config:
     CLUSTER_POLL_SECONDS = float(os.environ.get("CLUSTER_POLL_SECONDS", 0.5))
     # Snapshots kept per round; older ones are deleted unless an escalation cites them.
     CLUSTER_SNAPSHOT_HISTORY = int(os.environ.get("CLUSTER_SNAPSHOT_HISTORY", 10))
+    # BLAS/OpenMP threads per clustering run (0: one per core, the libraries' default).
+    CLUSTER_THREADS = int(os.environ.get("CLUSTER_THREADS", 1))
 
     POLIS_DATASETS = os.environ.get(
         "POLIS_DATASETS", str(Path(__file__).resolve().parents[1].parent / "shared/datasets/polis")

@@ -22,6 +22,7 @@ def worker(once: bool) -> None:
             min_interval=float(app.config["CLUSTER_MIN_INTERVAL"]),
             lease_seconds=float(app.config["CLUSTER_LEASE_SECONDS"]),
             snapshot_history=int(app.config["CLUSTER_SNAPSHOT_HISTORY"]),
+            threads=int(app.config["CLUSTER_THREADS"]) or None,
         )
         click.echo(f"refreshed {len(done)} round(s)")
         return

@@ -206,19 +206,6 @@ def tree_cpu_seconds(root: int) -> float:
     return total / tick
 
 
-def machine_probe_ms() -> float:
-    """CPU time of a fixed pure-Python loop (best of 3): the shared VM's speed changes from
-    run to run, so each run reports it next to its figures."""
-    best = float("inf")
-    for _ in range(3):
-        start = time.process_time()
-        total = 0
-        for i in range(1_000_000):
-            total += i
-        best = min(best, time.process_time() - start)
-    return best * 1000
-
-
 def database_server_pid(kind: str) -> int | None:
     """The PostgreSQL postmaster of ``scripts/postgres.sh`` (its backends are its children)."""
     if kind != "postgres":
@@ -527,8 +514,6 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         for voter in voters:
             voter.todo = rng.sample(pids, len(pids))
 
-        probe_ms = machine_probe_ms()
-        print(f"  machine probe: {probe_ms:.0f} ms for a fixed Python loop (lower is faster)")
         db_pid = database_server_pid(kind)
         web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
         db_cpu0 = database_cpu_seconds(db_pid)
@@ -612,7 +597,6 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             "database_cpu_ms_per_trivial": round(db_ms_trivial, 2) if db_pid else None,
             "client_cpu_ms_per_vote": round(client_ms_vote, 2),
             "worker_cores": round(worker_share, 2), "load_average": load,
-            "machine_probe_ms": round(probe_ms),
             "snapshots_ok": snapshots[0], "snapshots_failed": failed,
             "freshness_p50_s": round(percentile(delays, 50), 2),
             "freshness_p95_s": round(percentile(delays, 95), 2),

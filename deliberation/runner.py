@@ -20,6 +20,7 @@ default for ``make run``) or as its own process (``flask worker``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -42,16 +43,17 @@ DEFAULT_MIN_INTERVAL = 3.0
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation.snapshots)
+DEFAULT_THREADS = 1  # BLAS/OpenMP threads of one clustering run (see refresh_round)
 BATCH = 10
 
 Refresh = Callable[[int], Any]
 
 
-def default_refresh(round_id: int) -> Any:
+def default_refresh(round_id: int, *, threads: int | None = DEFAULT_THREADS) -> Any:
     """The real refresh: compute and store a snapshot, then run the threshold engine."""
     from deliberation.snapshots import refresh_round
 
-    return refresh_round(round_id, seed=0)
+    return refresh_round(round_id, seed=0, threads=threads)
 
 
 def new_owner() -> str:
@@ -148,16 +150,18 @@ def run_once(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     limit: int = BATCH,
     snapshot_history: int = DEFAULT_SNAPSHOT_HISTORY,
+    threads: int | None = DEFAULT_THREADS,
 ) -> list[int]:
     """Refresh every due round this worker can claim; returns the ids refreshed.
 
     A refresh that raises is logged and rolled back; the round keeps its request flag and
     its previous snapshot and is retried after ``min_interval`` seconds. After a refresh,
     the round's snapshots beyond the newest ``snapshot_history`` are deleted (while this
-    worker still holds the round's lease).
+    worker still holds the round's lease). ``threads`` caps the threads of the default
+    refresh's computation.
     Needs an app context.
     """
-    refresh = refresh or default_refresh
+    refresh = refresh or functools.partial(default_refresh, threads=threads)
     owner = owner or new_owner()
     now = now or utcnow()
     pass_began = time.monotonic()
@@ -264,6 +268,7 @@ def run_forever(
     poll = float(config.get("CLUSTER_POLL_SECONDS", DEFAULT_POLL_SECONDS)) if poll is None \
         else poll
     history = int(config.get("CLUSTER_SNAPSHOT_HISTORY", DEFAULT_SNAPSHOT_HISTORY))
+    threads = int(config.get("CLUSTER_THREADS", DEFAULT_THREADS)) or None
     owner = new_owner()
     log.info("clustering runner %s started (min interval %ss)", owner, min_interval)
     failures = 0
@@ -272,7 +277,8 @@ def run_forever(
             with app.app_context():
                 try:
                     run_once(min_interval=min_interval, refresh=refresh, owner=owner,
-                             lease_seconds=lease_seconds, snapshot_history=history)
+                             lease_seconds=lease_seconds, snapshot_history=history,
+                             threads=threads)
                 finally:
                     db.session.remove()
             failures = 0

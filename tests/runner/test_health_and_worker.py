@@ -79,11 +79,12 @@ def test_worker_once_refreshes_due_rounds(runner, db, monkeypatch):
     db.session.execute(sa.update(Round).values(snapshot_requested_at=utcnow()))
     db.session.commit()
     seen = []
-    monkeypatch.setattr(runner_mod, "default_refresh", seen.append)
+    monkeypatch.setattr(runner_mod, "default_refresh",
+                        lambda round_id, **options: seen.append((round_id, options)))
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "refreshed 1 round(s)" in result.output
-    assert seen == [round_.id]
+    assert seen == [(round_.id, {"threads": 1})]  # CLUSTER_THREADS
 
 
 def test_embedded_runner_starts_with_the_first_request_only(database_url):

@@ -159,3 +159,45 @@ def test_a_failed_prune_does_not_fail_the_refresh(db, monkeypatch, caplog):
     assert "could not prune old snapshots" in caplog.text
     _db.session.expire_all()
     assert _db.session.get(Round, rid).cluster_lease_owner is None  # lease released
+
+
+def test_runner_caps_the_clustering_threads(db, monkeypatch):
+    """The runner shares the machine with the web processes: one BLAS/OpenMP thread per
+    run by default (CLUSTER_THREADS), the libraries' default when asked for 0/None."""
+    from threadpoolctl import threadpool_info
+
+    import clustering
+
+    real_analyze = clustering.analyze
+    seen: list[int] = []
+
+    def analyze(*args, **kwargs):  # noqa: ANN002,ANN003,ANN202
+        seen.append(max(pool["num_threads"] for pool in threadpool_info()))
+        return real_analyze(*args, **kwargs)
+
+    monkeypatch.setattr(clustering, "analyze", analyze)
+    rid = build_planted_round().round.id
+    _request(rid)
+    assert runner.run_once(min_interval=0) == [rid]
+    _request(rid)
+    assert runner.run_once(min_interval=0, threads=None) == [rid]
+    assert seen[0] == 1
+    assert seen[1] == max(pool["num_threads"] for pool in threadpool_info())
+
+
+def test_copy_refuses_rows_without_defaulted_columns(db):
+    """PostgreSQL writes snapshot rows with COPY, which skips SQLAlchemy's Python-side
+    defaults: a row that relies on one is refused instead of failing on NOT NULL."""
+    from deliberation import snapshots
+
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("COPY: PostgreSQL only")
+    round_ = factories.make_round(phase="voting")
+    proposal = factories.make_proposal(round_)
+    snapshot = ClusterSnapshot(round_id=round_.id, method="pca", status="ok")
+    _db.session.add(snapshot)
+    _db.session.flush()
+    with pytest.raises(ValueError, match="agree"):
+        snapshots._bulk(SnapshotProposalStat, [
+            {"snapshot_id": snapshot.id, "proposal_id": proposal.id, "group_id": None}])
+    _db.session.rollback()
