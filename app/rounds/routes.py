@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.autocommit import autocommit_on_postgresql
 from app.errors import render_error
 from app.htmx import is_htmx, render_page_or_fragment
 from app.ratelimits import post_limit, vote_limit
@@ -94,6 +95,7 @@ def vote(slug: str) -> Response:
 
 
 @bp.route("/<slug>/vote", methods=["POST"])
+@autocommit_on_postgresql  # one atomic statement per write (see app/autocommit.py)
 @login_required
 @vote_limit
 def cast(slug: str) -> Response:

@@ -334,7 +334,9 @@ def cast_vote_and_pick_next(
     """Cast a vote from the voting card and pick the next card, in one transaction.
 
     The card's read sees the vote just written; one transaction instead of two saves the
-    busiest request a connection checkout and two round trips (issue 7).
+    busiest request a connection checkout and two round trips (issue 7). The vote view
+    runs this on an autocommit connection on PostgreSQL (app/autocommit.py), where the
+    write is a single statement.
     """
     try:
         _write_vote(round_, participant, proposal_id, value, "web")

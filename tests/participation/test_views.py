@@ -312,3 +312,36 @@ def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: AN
     assert "45 participants" in html
     login_as()
     assert client.get("/rounds/real-snapshot/vote", headers=EN).status_code == 200
+
+
+def test_vote_runs_in_autocommit_on_postgresql_only(client, login_as, make_round, db,
+                                                    monkeypatch) -> None:  # noqa: ANN001
+    """The vote request skips BEGIN/COMMIT round trips on PostgreSQL (app/autocommit.py),
+    with the same results; pooled connections go back to transactions afterwards."""
+    postgres = db.engine.dialect.name == "postgresql"
+    user = login_as()
+    r = make_round(phase="voting")
+    first, second = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
+    # (A first vote creates the participant, which its service commits; the rest of that
+    # request then runs in an ordinary transaction.)
+    svc.participant_for(r, user)
+    seen: list[bool] = []
+    real_vote_card = svc.vote_card
+
+    def vote_card(*args, **kwargs):  # noqa: ANN002,ANN003,ANN202
+        dbapi_connection = db.session.connection().connection.dbapi_connection
+        seen.append(bool(getattr(dbapi_connection, "autocommit", False)))
+        return real_vote_card(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "vote_card", vote_card)
+    for proposal in (first, second):
+        response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                               data={"proposal_id": proposal.id, "value": "-1"})
+        assert response.status_code == 200 and "Your vote was saved." in response.text
+    assert seen == [postgres, postgres]
+    assert "You have voted on every proposal" in response.text
+    db.session.remove()
+    assert set(db.session.scalars(sa.select(Vote.value))) == {-1}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2
+    with db.engine.connect() as connection:  # back in the pool without autocommit
+        assert connection.get_isolation_level() != "AUTOCOMMIT"
