@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 
 # Proposals zeroed for the projection and left out of repness/consensus (issue 3).
 EXCLUDED_STATUSES = ("pending", "rejected", "hidden")
-# Snapshots kept per round by default (CLUSTER_SNAPSHOT_HISTORY); see prune_snapshots.
-DEFAULT_HISTORY = 10
 
 
 class DegenerateData(ValueError):
@@ -170,7 +168,7 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
     return snapshot
 
 
-def prune_snapshots(round_id: int, keep: int = DEFAULT_HISTORY) -> int:
+def prune_snapshots(round_id: int, keep: int) -> int:
     """Delete the round's snapshots older than its newest ``keep``; returns how many.
 
     Always kept: the newest "ok" snapshot (even after ``keep`` failed runs) and every
@@ -186,13 +184,14 @@ def prune_snapshots(round_id: int, keep: int = DEFAULT_HISTORY) -> int:
     kept = set(db.session.scalars(
         sa.select(Escalation.snapshot_id).where(Escalation.round_id == round_id,
                                                 Escalation.snapshot_id.is_not(None))))
-    latest = latest_snapshot(round_id)
-    if latest is not None:
-        kept.add(latest.id)
-    doomed = [snapshot_id for snapshot_id in ids if snapshot_id not in kept]
+    kept.add(db.session.scalar(
+        sa.select(ClusterSnapshot.id)
+        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc()).limit(1)))
+    to_delete = [snapshot_id for snapshot_id in ids if snapshot_id not in kept]
     try:
-        for start in range(0, len(doomed), 500):
-            batch = doomed[start:start + 500]
+        for start in range(0, len(to_delete), 500):
+            batch = to_delete[start:start + 500]
             for child in (SnapshotMembership, SnapshotGroup, SnapshotProposalStat):
                 db.session.execute(sa.delete(child).where(child.snapshot_id.in_(batch)),
                                    execution_options={"synchronize_session": False})
@@ -202,7 +201,7 @@ def prune_snapshots(round_id: int, keep: int = DEFAULT_HISTORY) -> int:
     except Exception:
         db.session.rollback()
         raise
-    return len(doomed)
+    return len(to_delete)
 
 
 def _clear_request(round_id: int, requested_at: Any) -> None:
