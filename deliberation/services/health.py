@@ -63,4 +63,3 @@ def report() -> dict[str, Any]:
         for row in rows
     ]
     return {"status": "ok", "database": "ok", "rounds": rounds}
-
