@@ -47,14 +47,23 @@ class DegenerateData(ValueError):
     """Nothing to cluster (e.g. no votes)."""
 
 
-def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
-    """The newest snapshot with status "ok" of a round (highest id)."""
-    return db.session.scalar(
-        sa.select(ClusterSnapshot)
+def newest_ok_snapshot(*columns: Any, round_id: Any) -> sa.Select:
+    """Select ``columns`` of a round's newest snapshot with status "ok" (highest id).
+
+    ``round_id`` is a value, a bind parameter, or ``Round.id`` for a correlated subquery.
+    One step down the index ``(round_id, status, id)``, however long the history.
+    """
+    return (
+        sa.select(*columns)
         .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
         .order_by(ClusterSnapshot.id.desc())
         .limit(1)
     )
+
+
+def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
+    """The newest snapshot with status "ok" of a round (highest id)."""
+    return db.session.scalar(newest_ok_snapshot(ClusterSnapshot, round_id=round_id))
 
 
 def _vote_input(round_id: int) -> tuple[Any, int, dict[str, Any]]:
@@ -184,10 +193,7 @@ def prune_snapshots(round_id: int, keep: int) -> int:
     kept = set(db.session.scalars(
         sa.select(Escalation.snapshot_id).where(Escalation.round_id == round_id,
                                                 Escalation.snapshot_id.is_not(None))))
-    kept.add(db.session.scalar(
-        sa.select(ClusterSnapshot.id)
-        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc()).limit(1)))
+    kept.add(db.session.scalar(newest_ok_snapshot(ClusterSnapshot.id, round_id=round_id)))
     to_delete = [snapshot_id for snapshot_id in ids if snapshot_id not in kept]
     try:
         for start in range(0, len(to_delete), 500):

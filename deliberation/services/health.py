@@ -11,19 +11,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from deliberation.database import db
 from deliberation.models import ClusterSnapshot, Round
 from deliberation.models._common import utcnow
+from deliberation.snapshots import newest_ok_snapshot
 
 log = logging.getLogger(__name__)
 
 OPEN_PHASES = ("collecting", "voting", "reflection")
 
 
-# Each open round with the time of its newest "ok" snapshot: one index lookup per round
-# (ix_cluster_snapshots_round_status_id), however long the snapshot history.
+# Each open round with the time of its newest "ok" snapshot: one index lookup per round,
+# however long the snapshot history.
 _NEWEST_SNAPSHOT_AT = (
-    sa.select(ClusterSnapshot.created_at)
-    .where(ClusterSnapshot.round_id == Round.id, ClusterSnapshot.status == "ok")
-    .order_by(ClusterSnapshot.id.desc())
-    .limit(1)
+    newest_ok_snapshot(ClusterSnapshot.created_at, round_id=Round.id)
     .correlate(Round)
     .scalar_subquery()
 )

@@ -30,6 +30,7 @@ from deliberation.models import (
 from deliberation.models._common import utcnow
 from deliberation.models.participation import PARTICIPANT_KINDS, VOTE_SOURCES, VOTE_VALUES
 from deliberation.services import audit
+from deliberation.snapshots import newest_ok_snapshot
 from deliberation.text import clean_text, text_key
 
 DEFAULT_MAX_LENGTH = 280
@@ -504,14 +505,7 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
 
 
 def _latest_snapshot_column(column: Any) -> Any:
-    return (
-        sa.select(column)
-        .where(ClusterSnapshot.round_id == sa.bindparam("round_id"),
-               ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    return newest_ok_snapshot(column, round_id=sa.bindparam("round_id")).scalar_subquery()
 
 
 # Every published proposal of the round with "already voted" (anonymous readers pass
