@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import redirect, request, url_for
+from flask import redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,11 +18,27 @@ from deliberation.models import User
 _USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("id"))
 
 
-def load_user(session_id: str) -> User | None:
+def _parse_session_id(session_id: str) -> tuple[int, str] | None:
     user_id, _sep, nonce = session_id.partition(":")
-    if not user_id.isdigit():
+    return (int(user_id), nonce) if user_id.isdigit() else None
+
+
+def session_user_id() -> int | None:
+    """The account id this request's session names, not yet checked (``load_user`` checks
+    it): for views that load the account together with their own rows in one query."""
+    parsed = _parse_session_id(str(session.get("_user_id") or ""))
+    return parsed[0] if parsed else None
+
+
+def load_user(session_id: str) -> User | None:
+    parsed = _parse_session_id(session_id)
+    if parsed is None:
         return None
-    user = db.session.execute(_USER_BY_ID, {"id": int(user_id)}).scalar_one_or_none()
+    user_id, nonce = parsed
+    # A view may have loaded the account already (see session_user_id): no second query.
+    user = db.session.identity_map.get(sa.inspect(User).identity_key_from_primary_key([user_id]))
+    if user is None:
+        user = db.session.execute(_USER_BY_ID, {"id": user_id}).scalar_one_or_none()
     if user is None or user.session_nonce != nonce or not user.is_active:
         return None
     return user

@@ -10,9 +10,10 @@ import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
@@ -92,24 +93,39 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
     return participant
 
 
-_ROUND_WITH_PARTICIPANT = (
-    sa.select(Round, Participant)
+# What the vote request reads of a round (the card, the phase and eligibility checks, the
+# snapshot request); the rest (description, policy, JSON links...) loads only if used.
+_ROUND_VOTING_COLUMNS = so.load_only(
+    Round.slug, Round.title, Round.phase, Round.eligibility, Round.snapshot_requested_at
+)
+_ROUND_AND_VOTER = (
+    sa.select(Round, Participant, User)
+    .select_from(Round)
     .outerjoin(Participant, sa.and_(Participant.round_id == Round.id,
                                     Participant.user_id == sa.bindparam("user_id")))
+    .outerjoin(User, User.id == sa.bindparam("user_id"))
     .where(Round.slug == sa.bindparam("slug"))
+    .options(_ROUND_VOTING_COLUMNS)
 )
 
 
-def round_with_participant(slug: str, user: User | None) -> tuple[Round | None, Participant | None]:
-    """The round with ``slug`` and ``user``'s participant in it (None if not yet), in one
-    query: the vote request reads both on every call (issue 7)."""
-    user_id = None
-    if user is not None and getattr(user, "is_authenticated", True):
-        user_id = user.id
-    row = db.session.execute(_ROUND_WITH_PARTICIPANT, {"slug": slug, "user_id": user_id}).first()
+class RoundAndVoter(NamedTuple):
+    round: Round | None
+    participant: Participant | None  # of ``user`` in ``round``; None if not yet
+    user: User | None  # the account asked for, as stored: not checked in any way
+
+
+def round_and_voter(slug: str, user_id: int | None) -> RoundAndVoter:
+    """The round with ``slug``, account ``user_id`` and its participant in the round, in one
+    query: the vote request reads all three on every call (issue 7).
+
+    The account stays in the session's identity map while the result is referenced, so the
+    login's user loader (app/auth/session.py) finds it there instead of querying again.
+    """
+    row = db.session.execute(_ROUND_AND_VOTER, {"slug": slug, "user_id": user_id}).first()
     if row is None:
-        return None, None
-    return row[0], row[1]
+        return RoundAndVoter(None, None, None)
+    return RoundAndVoter(*row)
 
 
 def check_accepts_votes(round_: Round) -> None:

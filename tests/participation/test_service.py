@@ -291,14 +291,34 @@ def test_cast_vote_and_pick_next_in_one_transaction(db, round_, make_user) -> No
     assert svc.votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
 
 
-def test_round_with_participant_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
-    user = make_user()
-    assert svc.round_with_participant(round_.slug, user) == (round_, None)
+def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
+    user, other = make_user(), make_user()
+    assert svc.round_and_voter(round_.slug, user.id) == (round_, None, user)
     participant = svc.participant_for(round_, user)
-    make_round()  # another round: its participants never match
-    assert svc.round_with_participant(round_.slug, user) == (round_, participant)
-    assert svc.round_with_participant(round_.slug, None) == (round_, None)
-    assert svc.round_with_participant("no-such-round", user) == (None, None)
+    svc.participant_for(round_, other)
+    svc.participant_for(make_round(), user)  # in another round: never matches
+    assert svc.round_and_voter(round_.slug, user.id) == (round_, participant, user)
+    assert svc.round_and_voter(round_.slug, None) == (round_, None, None)
+    assert svc.round_and_voter(round_.slug, 10**9) == (round_, None, None)
+    assert svc.round_and_voter("no-such-round", user.id) == (None, None, None)
+
+    statements: list[str] = []
+
+    def record(*args) -> None:  # noqa: ANN002
+        statements.append(args[2])
+
+    db.session.expunge_all()  # nothing already loaded
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        loaded = svc.round_and_voter(round_.slug, user.id)
+        voting = (loaded.round.slug, loaded.round.title, loaded.round.phase,
+                  loaded.round.eligibility, loaded.round.snapshot_requested_at,
+                  loaded.participant.kind, loaded.user.session_nonce)
+        assert len(statements) == 1 and voting[0] == round_.slug
+        assert loaded.round.description == round_.description  # loaded when first used
+        assert len(statements) == 2
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001

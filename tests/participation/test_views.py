@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliberation.models import Proposal, Report, Vote
+from deliberation.models import Participant, Proposal, Report, User, Vote
 from deliberation.services import participation as svc
 from tests.factories import make_participant, make_proposal
 
@@ -345,3 +345,53 @@ def test_vote_runs_in_autocommit_on_postgresql_only(client, login_as, make_round
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2
     with db.engine.connect() as connection:  # back in the pool without autocommit
         assert connection.get_isolation_level() != "AUTOCOMMIT"
+
+
+def test_vote_reads_the_account_once(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    """The vote request loads round, account and participant in one query; the login's
+    user loader then finds the account without a query of its own (issue 7)."""
+    user = login_as()
+    r = make_round(phase="voting")
+    first, second = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
+    svc.participant_for(r, user)
+    statements: list[str] = []
+
+    def record(*args) -> None:  # noqa: ANN002
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for proposal in (first, second):
+            response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                                   data={"proposal_id": proposal.id, "value": "1"})
+            assert response.status_code == 200 and "Your vote was saved." in response.text
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert sum(" users" in sql for sql in statements) == 2  # one per vote
+    assert "You have voted on every proposal" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2
+
+
+def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_round) -> None:  # noqa: ANN001
+    """A session naming an account that no longer logs in (its nonce changed) falls back to
+    a remember-me cookie of another account: the vote is that other account's."""
+    from tests import factories
+
+    r = make_round(phase="voting")
+    proposal = make_proposal(r, "An idea")
+    stale = factories.make_user(email="stale@example.org")
+    svc.participant_for(r, stale)  # the stale account has a participant in the round
+    device = app.test_client()
+    response = device.post("/auth/login", data={"email": factories.make_user(
+        email="remembered@example.org").email, "password": factories.PASSWORD, "remember": "y"})
+    assert response.status_code == 303 and device.get_cookie("remember_token") is not None
+    with device.session_transaction() as session:
+        session["_user_id"] = f"{stale.id}:not-the-nonce"
+    response = device.post(f"/rounds/{r.slug}/vote", headers=HX,
+                           data={"proposal_id": proposal.id, "value": "-1"})
+    assert response.status_code == 200 and "Your vote was saved." in response.text
+    db.session.remove()
+    voters = db.session.execute(sa.select(Participant.user_id, Vote.value).join(
+        Vote, Vote.participant_id == Participant.id)).all()
+    assert [(row.user_id, row.value) for row in voters] == [
+        (db.session.scalar(sa.select(User.id).where(User.email == "remembered@example.org")), -1)]
