@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -185,11 +186,13 @@ _UPSERT_IF_PUBLISHED_SQL = (
 _UPSERT_VOTE_IF_PUBLISHED = _vote_parameters(_UPSERT_IF_PUBLISHED_SQL)
 # PostgreSQL: the same and the vote's event in one statement (a data-modifying WITH, which
 # SQLite lacks), one round trip less on every vote.
-_UPSERT_VOTE_AND_EVENT_IF_PUBLISHED = _vote_parameters(
-    "WITH written AS (" + _UPSERT_IF_PUBLISHED_SQL + ") "
+_EVENT_OF_WRITTEN_SQL = (
     "INSERT INTO vote_events (round_id, participant_id, proposal_id, value, source, created_at) "
     "SELECT :round_id, :participant_id, written.proposal_id, :value, :source, :now "
-    "FROM written RETURNING vote_events.id"
+    "FROM written RETURNING vote_events.proposal_id"
+)
+_UPSERT_VOTE_AND_EVENT_IF_PUBLISHED = _vote_parameters(
+    "WITH written AS (" + _UPSERT_IF_PUBLISHED_SQL + ") " + _EVENT_OF_WRITTEN_SQL
 )
 _UPSERT_DIALECTS = {"postgresql", "sqlite"}
 
@@ -264,39 +267,51 @@ def _refuse_unvotable(round_: Round, proposal_id: int) -> None:
         raise DomainError("This proposal is not open for voting.", status=proposal.status)
 
 
-def _write_vote(
+def _checked_vote(
     round_: Round, participant: Participant, proposal_id: Any, value: Any, source: str
-) -> int:
-    """Validate and write a vote and its event without committing; returns the proposal id."""
+) -> dict[str, Any]:
+    """The parameters of a vote after the checks that need no query (the proposal's own
+    check is part of the write)."""
     if participant.round_id != round_.id:
         raise DomainError("This participant belongs to another round.")
     if source not in VOTE_SOURCES:
         raise DomainError(f"Unknown vote source {source!r}.")
     parsed = _parse_vote_value(value)
     pid = _parse_proposal_id(proposal_id)
-    dialect = db.session.get_bind().dialect.name
-    if dialect not in _UPSERT_DIALECTS:
+    if db.session.get_bind().dialect.name not in _UPSERT_DIALECTS:
         _refuse_unvotable(round_, pid)
     check_accepts_votes(round_)
-    now = utcnow()
+    return {"round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
+            "value": parsed, "source": source, "now": utcnow()}
+
+
+def _refuse_unwritten(round_: Round, proposal_id: int) -> NoReturn:
+    """The vote was not written: raise why."""
+    _refuse_unvotable(round_, proposal_id)
+    # Published in the meantime (a moderator's approval): ask for a new try.
+    raise DomainError("This proposal is not open for voting.")
+
+
+def _write_vote(
+    round_: Round, participant: Participant, proposal_id: Any, value: Any, source: str
+) -> int:
+    """Validate and write a vote and its event without committing; returns the proposal id."""
+    values = _checked_vote(round_, participant, proposal_id, value, source)
+    pid, parsed, now = values["proposal_id"], values["value"], values["now"]
+    dialect = db.session.get_bind().dialect.name
     connection = db.session.connection()
-    values = {"round_id": round_.id, "participant_id": participant.id, "proposal_id": pid,
-              "value": parsed, "now": now}
     if dialect == "postgresql":  # vote and event in one statement
-        written = connection.execute(_UPSERT_VOTE_AND_EVENT_IF_PUBLISHED,
-                                     {**values, "source": source}).first()
+        written = connection.execute(_UPSERT_VOTE_AND_EVENT_IF_PUBLISHED, values).first()
     elif dialect == "sqlite":
         written = connection.execute(_UPSERT_VOTE_IF_PUBLISHED, values).first()
         if written is not None:
             _insert_event(round_.id, participant.id, pid, parsed, source, now)
-    else:  # checked by _refuse_unvotable above
+    else:  # checked by _checked_vote
         _upsert_vote(round_.id, participant.id, pid, parsed, now)
         _insert_event(round_.id, participant.id, pid, parsed, source, now)
         written = (pid,)
     if written is None:
-        _refuse_unvotable(round_, pid)
-        # Published in the meantime (a moderator's approval): ask for a new try.
-        raise DomainError("This proposal is not open for voting.")
+        _refuse_unwritten(round_, pid)
     request_snapshot(round_)
     return pid
 
@@ -350,14 +365,21 @@ def cast_vote_and_pick_next(
 ) -> VoteCard:
     """Cast a vote from the voting card and pick the next card, in one transaction.
 
-    The card's read sees the vote just written; one transaction instead of two saves the
-    busiest request a connection checkout and two round trips (issue 7). The vote view
-    runs this on an autocommit connection on PostgreSQL (app/autocommit.py), where the
-    write is a single statement.
+    The card counts the vote just written. On PostgreSQL the vote, its event and the
+    card's rows are one statement (issue 7: the busiest request); the vote view runs it on
+    an autocommit connection (app/autocommit.py). Elsewhere: the write, then the card.
     """
     try:
-        _write_vote(round_, participant, proposal_id, value, "web")
-        card = vote_card(round_, participant, rng=rng)
+        if db.session.get_bind().dialect.name == "postgresql":
+            values = _checked_vote(round_, participant, proposal_id, value, "web")
+            rows = db.session.connection().execute(_VOTE_AND_CARD_ROWS, values).all()
+            if not rows or not rows[0].written:  # a written vote's proposal is in the rows
+                _refuse_unwritten(round_, values["proposal_id"])
+            request_snapshot(round_)
+            card = _card_from_rows(round_.id, rows, rng)
+        else:
+            _write_vote(round_, participant, proposal_id, value, "web")
+            card = vote_card(round_, participant, rng=rng)
         _commit_keeping_objects()
     except Exception:
         db.session.rollback()
@@ -532,16 +554,38 @@ def _latest_snapshot_column(column: Any) -> Any:
 # The snapshot time is read as text, only to key the weights cache: a datetime per row
 # would cost more than the rest of the row.
 _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
-_CARD_ROWS = (
-    sa.select(Proposal.id, Vote.id.is_not(None).label("voted"),
-              (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
-              sa.case((Vote.id.is_(None), Proposal.text)).label("text"),
-              _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
-              sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"))
-    .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
-                             Vote.participant_id == sa.bindparam("participant_id")))
-    .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
-    .order_by(Proposal.id)
+
+
+def _card_rows(*, written: Any = None) -> sa.Select:
+    """The card's rows; with ``written`` (a CTE of the proposal ids a vote in the same
+    statement wrote, which the statement's own reads cannot see yet) those count as voted,
+    and every row says whether anything was written."""
+    voted = Vote.id.is_not(None)
+    extra = []
+    if written is not None:
+        voted = sa.or_(voted, Proposal.id.in_(sa.select(written.c.proposal_id)))
+        extra = [sa.exists(sa.select(written.c.proposal_id)).label("written")]
+    return (
+        sa.select(Proposal.id, voted.label("voted"),
+                  (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
+                  sa.case((sa.not_(voted), Proposal.text)).label("text"),
+                  _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
+                  sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"), *extra)
+        .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
+                                 Vote.participant_id == sa.bindparam("participant_id")))
+        .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
+        .order_by(Proposal.id)
+    )
+
+
+_CARD_ROWS = _card_rows()
+# PostgreSQL: the vote, its event and the next card's rows in one statement (data-modifying
+# WITH): one round trip less on every vote from the card.
+_PROPOSAL_ID = sa.column("proposal_id", Vote.__table__.c.proposal_id.type)
+_WRITTEN = _vote_parameters(_UPSERT_IF_PUBLISHED_SQL).columns(_PROPOSAL_ID).cte("written")
+_VOTE_AND_CARD_ROWS = _card_rows(
+    written=sa.text(_EVENT_OF_WRITTEN_SQL).columns(_PROPOSAL_ID)
+    .add_cte(_WRITTEN).cte("logged")
 )
 
 
@@ -572,23 +616,26 @@ def vote_card(
     than the snapshot are boosted so that they collect votes quickly.
     """
     # One query, and no ORM objects for every candidate.
-    connection = db.session.connection()
-    rows = connection.execute(_CARD_ROWS, {
+    rows = db.session.connection().execute(_CARD_ROWS, {
         "round_id": round_.id, "participant_id": participant.id if participant else None,
     }).all()
+    return _card_from_rows(round_.id, rows, rng)
+
+
+def _card_from_rows(round_id: int, rows: Sequence[sa.Row], rng: random.Random | None) -> VoteCard:
     if not rows:
         return VoteCard(None, 0)
-    weight_of = _snapshot_weights(round_.id, rows[0].snapshot_id, rows[0].snapshot_time)
+    weight_of = _snapshot_weights(round_id, rows[0].snapshot_id, rows[0].snapshot_time)
     candidates, weights, texts = [], [], {}
-    for proposal_id, voted, is_new, text, _snapshot_id, _snapshot_time in rows:
-        if voted:
+    for row in rows:
+        if row.voted:
             continue
-        weight = weight_of.get(proposal_id, DEFAULT_PRIORITY)
-        if is_new:
+        weight = weight_of.get(row.id, DEFAULT_PRIORITY)
+        if row.is_new:
             weight = max(weight, DEFAULT_PRIORITY) * NEW_PROPOSAL_BOOST
-        candidates.append(proposal_id)
+        candidates.append(row.id)
         weights.append(weight)
-        texts[proposal_id] = text
+        texts[row.id] = row.text
     voted_count = len(rows) - len(candidates)
     if not candidates:
         return VoteCard(None, voted_count)

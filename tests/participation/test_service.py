@@ -289,6 +289,31 @@ def test_cast_vote_and_pick_next_in_one_transaction(db, round_, make_user) -> No
     with pytest.raises(NotFound):
         svc.cast_vote_and_pick_next(round_, participant, 10**9, 1)
     assert svc.votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
+    card = svc.cast_vote_and_pick_next(round_, participant, a.id, 1)  # a change of mind
+    assert card == svc.VoteCard(None, 2) and _count(db, VoteEvent) == 3
+    assert svc.votes_of(participant) == {a.id: 1, b.id: 0}
+
+
+def test_cast_vote_and_pick_next_refuses_unpublished_proposals(db, round_, make_round,
+                                                               make_user) -> None:  # noqa: ANN001
+    """Nothing is written, whether or not the round has other proposals to show (on
+    PostgreSQL the write and the card's rows are one statement)."""
+    published = make_proposal(round_)
+    hidden = make_proposal(round_, status="hidden")
+    participant = svc.participant_for(round_, make_user())
+    with pytest.raises(DomainError, match="not open for voting"):
+        svc.cast_vote_and_pick_next(round_, participant, hidden.id, 1)
+    other = make_round(phase="voting")
+    elsewhere = make_proposal(other)
+    with pytest.raises(NotFound):  # a proposal of another round
+        svc.cast_vote_and_pick_next(round_, participant, elsewhere.id, 1)
+    empty = make_round(phase="voting")
+    pending = make_proposal(empty, status="pending")
+    voter = svc.participant_for(empty, make_user())
+    with pytest.raises(DomainError, match="not open for voting"):  # no published ones at all
+        svc.cast_vote_and_pick_next(empty, voter, pending.id, 1)
+    assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
+    assert svc.cast_vote_and_pick_next(round_, participant, published.id, 1) == svc.VoteCard(None, 1)
 
 
 def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
