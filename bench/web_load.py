@@ -14,7 +14,8 @@ Loopback only (127.0.0.1), bounded in time and count, stops by itself. For each 
    ``--threads`` (CLUSTER_RUNNER=off), and one ``flask worker`` process;
 3. every voter logs in through ``/auth/login`` (CSRF token from the form) and opens
    ``/rounds/<slug>/vote`` (CSRF token for htmx from ``hx-headers``);
-4. ceiling: ``--clients`` threads GET ``/healthz`` for ``--ceiling-seconds``;
+4. ceiling: ``--clients`` threads GET ``/healthz`` for ``--ceiling-seconds``, once before
+   step 5 and once after it (and after the worker caught up); the ratio uses both;
 5. ``--clients`` threads vote (htmx POST with X-CSRFToken, each voter owned by one
    thread, so its votes are sequential) for ``--duration`` seconds, while a poller records
    when snapshots become visible;
@@ -325,6 +326,56 @@ def ceiling(port: int, clients: int, seconds: float) -> tuple[int, int, list[flo
     return sum(counts), sum(errors), [x for xs in latencies for x in xs]
 
 
+@dataclass
+class Ceiling:
+    """GETs of the trivial endpoint: count, errors, latencies, seconds and CPU used."""
+
+    requests: int
+    errors: int
+    latencies: list[float]
+    seconds: float
+    web_cpu: float
+    client_cpu: float
+    db_cpu: float
+    has_db: bool
+
+    @classmethod
+    def measure(cls, port: int, clients: int, seconds: float, web_pid: int,
+                db_pid: int | None) -> Ceiling:
+        web0, own0, db0 = tree_cpu_seconds(web_pid), own_cpu_seconds(), database_cpu_seconds(db_pid)
+        requests, errors, latencies = ceiling(port, clients, seconds)
+        return cls(requests, errors, latencies, seconds, tree_cpu_seconds(web_pid) - web0,
+                   own_cpu_seconds() - own0, database_cpu_seconds(db_pid) - db0, bool(db_pid))
+
+    def __add__(self, other: Ceiling) -> Ceiling:
+        return Ceiling(self.requests + other.requests, self.errors + other.errors,
+                       self.latencies + other.latencies, self.seconds + other.seconds,
+                       self.web_cpu + other.web_cpu, self.client_cpu + other.client_cpu,
+                       self.db_cpu + other.db_cpu, self.has_db)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def _per_request_ms(self, cpu: float) -> float:
+        return cpu / max(self.requests, 1) * 1000
+
+    @property
+    def web_ms(self) -> float:
+        return self._per_request_ms(self.web_cpu)
+
+    @property
+    def db_ms(self) -> float:
+        return self._per_request_ms(self.db_cpu)
+
+    def report(self, label: str) -> None:
+        print(f"  ceiling GET /healthz, {label}: {self.rps:.0f} req/s, p95 "
+              f"{percentile(self.latencies, 95) * 1000:.1f} ms, {self.errors} errors; server "
+              f"CPU {self.web_ms:.2f} ms/request, client CPU "
+              f"{self._per_request_ms(self.client_cpu):.2f} ms/request"
+              + (f", PostgreSQL CPU {self.db_ms:.2f} ms/request" if self.has_db else ""))
+
+
 def vote_load(port: int, voters: list[Voter], clients: int, seconds: float, max_votes: int,
               ) -> tuple[int, list[float], list[str]]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -515,19 +566,10 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             voter.todo = rng.sample(pids, len(pids))
 
         db_pid = database_server_pid(kind)
-        web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
-        db_cpu0 = database_cpu_seconds(db_pid)
-        n_ceiling, ceiling_errors, ceiling_lat = ceiling(port, args.clients,
-                                                         args.ceiling_seconds)
-        ceiling_rps = n_ceiling / args.ceiling_seconds
-        web_ms_trivial = (tree_cpu_seconds(web.pid) - web_cpu0) / max(n_ceiling, 1) * 1000
-        client_ms_trivial = (own_cpu_seconds() - own_cpu0) / max(n_ceiling, 1) * 1000
-        db_ms_trivial = (database_cpu_seconds(db_pid) - db_cpu0) / max(n_ceiling, 1) * 1000
-        print(f"  ceiling GET /healthz: {ceiling_rps:.0f} req/s, p95 "
-              f"{percentile(ceiling_lat, 95) * 1000:.1f} ms, {ceiling_errors} errors; "
-              f"server CPU {web_ms_trivial:.2f} ms/request, client CPU "
-              f"{client_ms_trivial:.2f} ms/request"
-              + (f", PostgreSQL CPU {db_ms_trivial:.2f} ms/request" if db_pid else ""))
+        # The ceiling is measured just before and just after the votes, and the ratio uses
+        # both: the VM's speed drifts within seconds, and one side alone can be off by 30%.
+        before = Ceiling.measure(port, args.clients, args.ceiling_seconds, web.pid, db_pid)
+        before.report("before the votes")
 
         poller.start()
         t_start = time.monotonic()
@@ -563,6 +605,12 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             time.sleep(0.2)
         poller.stop_event.set()
         poller.join(5)
+        # (After the worker's last run, as before the votes: the trivial endpoint alone.)
+        after = Ceiling.measure(port, args.clients, args.ceiling_seconds, web.pid, db_pid)
+        after.report("after the votes")
+        both = before + after
+        both.report("before and after")
+        ceiling_rps = both.rps
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             users = dict(conn.execute(sa.text(
@@ -589,12 +637,13 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             "p95_ms": round(percentile(latencies, 95) * 1000, 1),
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),
             "errors": len(errors), "lost_votes": lost,
-            "ceiling_rps": round(ceiling_rps, 1), "ceiling_errors": ceiling_errors,
+            "ceiling_rps": round(ceiling_rps, 1), "ceiling_errors": both.errors,
+            "ceiling_rps_before": round(before.rps, 1), "ceiling_rps_after": round(after.rps, 1),
             "ratio_to_ceiling": round(votes_per_s / ceiling_rps, 2) if ceiling_rps else None,
             "server_cpu_ms_per_vote": round(web_ms_vote, 2),
-            "server_cpu_ms_per_trivial": round(web_ms_trivial, 2),
+            "server_cpu_ms_per_trivial": round(both.web_ms, 2),
             "database_cpu_ms_per_vote": round(db_ms_vote, 2) if db_pid else None,
-            "database_cpu_ms_per_trivial": round(db_ms_trivial, 2) if db_pid else None,
+            "database_cpu_ms_per_trivial": round(both.db_ms, 2) if db_pid else None,
             "client_cpu_ms_per_vote": round(client_ms_vote, 2),
             "worker_cores": round(worker_share, 2), "load_average": load,
             "snapshots_ok": snapshots[0], "snapshots_failed": failed,
