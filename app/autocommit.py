@@ -1,12 +1,12 @@
 """Views whose statements are each atomic on their own, run in autocommit on PostgreSQL.
 
-psycopg sends ``BEGIN`` and ``COMMIT`` as round trips of their own. The vote request's
-write is one statement on PostgreSQL (vote and event in a data-modifying ``WITH``), and
-its reads need no snapshot shared between statements, so with the session's connection in
-autocommit it needs four round trips instead of six: about 25% less PostgreSQL CPU per vote
-(issue 7, load benchmark). Services still call ``commit``/``rollback``; on an autocommit
-connection they have nothing to do. SQLite keeps its transactions: there the vote and its
-event are two statements.
+psycopg sends ``BEGIN`` and ``COMMIT`` as round trips of their own. On PostgreSQL the vote
+request reads the round with the voter in one statement and writes the vote, its event
+and reads the next card in another (a data-modifying ``WITH``); no two of its statements
+need to succeed or fail together, so with the session's connection in autocommit it needs
+two round trips instead of four (issue 7, load benchmark). Services still call
+``commit``/``rollback``; on an autocommit connection they have nothing to do. SQLite keeps
+its transactions: there the vote and its event are two statements.
 """
 
 from __future__ import annotations
