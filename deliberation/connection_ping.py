@@ -3,8 +3,9 @@
 SQLAlchemy's ``pool_pre_ping`` costs a round trip on every checkout: on PostgreSQL, a
 third one for the vote request, which otherwise needs two (issue 7). A connection used a
 moment ago is as good as a pinged one, so this pings only a connection that has been idle
-(checked in) for at least ``idle_seconds``. A failed ping raises ``DisconnectionError`` in the pool's checkout, which makes the pool
-drop that connection and hand out a fresh one, as ``pool_pre_ping`` does.
+(checked in) for at least ``idle_seconds``. A failed ping raises ``DisconnectionError``
+in the pool's checkout, which makes the pool drop that connection and hand out a fresh
+one, as ``pool_pre_ping`` does.
 """
 
 from __future__ import annotations
