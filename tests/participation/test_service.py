@@ -14,6 +14,7 @@ from deliberation.models._common import utcnow
 from deliberation.services import participation as svc
 from deliberation.snapshots import latest_snapshot
 from tests.factories import make_participant, make_proposal
+from tests.statements import recorded_statements
 
 
 @pytest.fixture()
@@ -327,14 +328,8 @@ def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None
     assert svc.round_and_voter(round_.slug, 10**9) == (round_, None, None)
     assert svc.round_and_voter("no-such-round", user.id) == (None, None, None)
 
-    statements: list[str] = []
-
-    def record(*args) -> None:  # noqa: ANN002
-        statements.append(args[2])
-
     db.session.expunge_all()  # nothing already loaded
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as statements:
         loaded = svc.round_and_voter(round_.slug, user.id)
         voting = (loaded.round.slug, loaded.round.title, loaded.round.phase,
                   loaded.round.eligibility, loaded.round.snapshot_requested_at,
@@ -342,8 +337,6 @@ def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None
         assert len(statements) == 1 and voting[0] == round_.slug
         assert loaded.round.description == round_.description  # loaded when first used
         assert len(statements) == 2
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001
@@ -376,13 +369,7 @@ def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> N
                                    statistics={"priorities": {str(a.id): 0.0, str(b.id): 1.0}}))
     db.session.commit()
     participant = svc.participant_for(round_, make_user())
-    statements: list[str] = []
-
-    def record(*args) -> None:  # noqa: ANN002
-        statements.append(args[2])
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as statements:
         rng = random.Random(0)
         assert {svc.vote_card(round_, participant, rng=rng).proposal.id
                 for _ in range(10)} == {b.id}
@@ -394,8 +381,6 @@ def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> N
         db.session.commit()
         assert {svc.vote_card(round_, participant, rng=rng).proposal.id
                 for _ in range(10)} == {a.id}
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> None:  # noqa: ANN001

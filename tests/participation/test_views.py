@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from deliberation.models import Participant, Proposal, Report, User, Vote
 from deliberation.services import participation as svc
 from tests.factories import make_participant, make_proposal
+from tests.statements import recorded_statements
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", "Accept-Language": "en"}
@@ -355,19 +356,11 @@ def test_vote_reads_the_account_once(client, login_as, make_round, db) -> None: 
     first, second = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
     svc.participant_for(r, user)
     url, proposal_ids = f"/rounds/{r.slug}/vote", [first.id, second.id]
-    statements: list[str] = []
-
-    def record(*args) -> None:  # noqa: ANN002
-        statements.append(args[2])
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as statements:
         for proposal_id in proposal_ids:
             response = client.post(url, headers=HX, data={"proposal_id": proposal_id,
                                                           "value": "1"})
             assert response.status_code == 200 and "Your vote was saved." in response.text
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert sum(" users" in sql for sql in statements) == 2  # one per vote
     if db.engine.dialect.name == "postgresql":
         # the first vote also marks the round for clustering; the second needs two queries:
