@@ -31,6 +31,7 @@ from deliberation.models import (
 )
 from deliberation.models._common import utcnow
 from deliberation.models.participation import PARTICIPANT_KINDS, VOTE_SOURCES, VOTE_VALUES
+from deliberation.plain_rows import PlainRowsStatement
 from deliberation.services import audit
 from deliberation.snapshots import newest_ok_snapshot
 from deliberation.text import clean_text, text_key
@@ -375,8 +376,8 @@ def cast_vote_and_pick_next(
     try:
         if db.session.get_bind().dialect.name == "postgresql":
             values = _checked_vote(round_, participant, proposal_id, value, "web")
-            rows = db.session.connection().execute(_VOTE_AND_CARD_ROWS, values).all()
-            if not rows or not rows[0].written:  # a written vote's proposal is in the rows
+            rows = _VOTE_AND_CARD_ROWS.all(db.session.connection(), values)
+            if not rows or not rows[0][_WRITTEN_COLUMN]:  # a written vote's proposal is a row
                 _refuse_unwritten(round_, values["proposal_id"])
             request_snapshot(round_)
             card = _card_from_rows(round_.id, rows, rng)
@@ -560,11 +561,11 @@ _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
 
 
 def _card_rows(*, written: Any = None) -> sa.Select:
-    """The card's rows (``_card_from_rows`` unpacks the first four columns by position).
+    """The card's rows (``_card_from_rows`` unpacks the first six columns by position).
 
     With ``written`` (a CTE of the proposal ids that a vote in the same statement wrote,
     which the statement's own reads cannot see yet) those count as voted, and every row
-    says whether anything was written."""
+    says in a seventh column (``_WRITTEN_COLUMN``) whether anything was written."""
     voted = Vote.id.is_not(None)
     extra = []
     if written is not None:
@@ -588,10 +589,12 @@ _CARD_ROWS = _card_rows()
 # WITH): one round trip less on every vote from the card.
 _PROPOSAL_ID = sa.column("proposal_id", Vote.__table__.c.proposal_id.type)
 _WRITTEN = _vote_parameters(_UPSERT_IF_PUBLISHED_SQL).columns(_PROPOSAL_ID).cte("written")
-_VOTE_AND_CARD_ROWS = _card_rows(
+# As plain tuples, not Rows (deliberation/plain_rows.py): one row per published proposal.
+_VOTE_AND_CARD_ROWS = PlainRowsStatement(_card_rows(
     written=sa.text(_EVENT_OF_WRITTEN_SQL).columns(_PROPOSAL_ID)
     .add_cte(_WRITTEN).cte("logged")
-)
+))
+_WRITTEN_COLUMN = 6
 
 
 @dataclass(frozen=True)
@@ -627,10 +630,13 @@ def vote_card(
     return _card_from_rows(round_.id, rows, rng)
 
 
-def _card_from_rows(round_id: int, rows: Sequence[sa.Row], rng: random.Random | None) -> VoteCard:
+def _card_from_rows(
+    round_id: int, rows: Sequence[Sequence[Any]], rng: random.Random | None
+) -> VoteCard:
     if not rows:
         return VoteCard(None, 0)
-    weight_of = _snapshot_weights(round_id, rows[0].snapshot_id, rows[0].snapshot_time)
+    _id, _voted, _is_new, _text, snapshot_id, snapshot_time, *_written = rows[0]
+    weight_of = _snapshot_weights(round_id, snapshot_id, snapshot_time)
     candidates, weights, texts = [], [], {}
     # Unpacked, not read by name: a Row's attribute lookups cost five times as much, and
     # this loop sees every published proposal on every vote (issue 7).
