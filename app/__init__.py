@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import errors, security
+from app import csrf_tokens, errors, security
 from app.config import config_class, database_url
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import select_locale, select_timezone
@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
             ping_connections_idle_for(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    csrf_tokens.init_app(app)  # reuse the checked token in forms (app/csrf_tokens.py)
     babel.init_app(
         app,
         locale_selector=select_locale,
