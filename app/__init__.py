@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import csrf_tokens, errors, security
 from app.config import config_class, database_url
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
-from app.i18n import select_locale, select_timezone
+from app.i18n import install_template_gettext, select_locale, select_timezone
 from deliberation.connection_ping import ping_connections_idle_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
         timezone_selector=select_timezone,
         default_translation_directories=str(ROOT / "app" / "translations"),
     )
+    install_template_gettext(app)  # looked up once per request (app/i18n.py)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -1,0 +1,38 @@
+"""Templates translate with the request's locale, looking the translations up once."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, render_template_string
+from flask_babel import force_locale
+
+from app import i18n
+
+CARD = ('{{ _("Agree") }} / {{ _("Disagree") }} / '
+        '{{ ngettext("You have voted on %(num)d proposal.", '
+        '"You have voted on %(num)d proposals.", 2) }}')
+CARD_JA = "賛成 / 反対 / 2件の提案に投票しました。"
+CARD_EN = "Agree / Disagree / You have voted on 2 proposals."
+
+
+def test_strings_are_translated_with_one_lookup_per_request(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups = []
+    real = i18n.get_translations
+    monkeypatch.setattr(i18n, "get_translations", lambda: lookups.append(1) or real())
+    with app.test_request_context("/", headers={"Accept-Language": "ja"}):
+        assert render_template_string(CARD) == CARD_JA
+        assert render_template_string(CARD) == CARD_JA
+    assert len(lookups) == 1
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(CARD) == CARD_EN  # a new request: looked up again
+    assert len(lookups) == 2
+
+
+def test_a_forced_locale_within_a_request_is_followed(app: Flask) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": "ja"}):
+        assert render_template_string(CARD) == CARD_JA
+        with force_locale("en"):
+            assert render_template_string(CARD) == CARD_EN
+        assert render_template_string(CARD) == CARD_JA
