@@ -60,9 +60,11 @@ HARD_TIMEOUT = 600  # seconds: the whole run per database never exceeds this
 # ----------------------------------------------------------------------------- database
 
 
-def fresh_database(kind: str, tmp: Path) -> str | None:
+def fresh_database(kind: str, tmp: Path, name: str = "hiroba_bench") -> str | None:
+    """A new empty database: a file in ``tmp``, or database ``name`` on the PostgreSQL
+    server of ``scripts/postgres.sh`` (dropped first if it exists)."""
     if kind == "sqlite":
-        return "sqlite:///" + str(tmp / "bench.sqlite3")
+        return "sqlite:///" + str(tmp / f"{name}.sqlite3")
     script = REPO / "scripts" / "postgres.sh"
     try:
         url = subprocess.run([str(script), "start"], check=True, capture_output=True,
@@ -75,9 +77,9 @@ def fresh_database(kind: str, tmp: Path) -> str | None:
     base = url.rsplit("/", 1)[0]
     conninfo = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS hiroba_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE hiroba_bench")
-    return base + "/hiroba_bench"
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
 
 
 def seed(url: str, voters: int, proposals: int, background: int, votes_each: int) -> None:

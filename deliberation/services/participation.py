@@ -561,7 +561,8 @@ _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
 
 
 def _card_rows(*, written: Any = None) -> sa.Select:
-    """The card's rows (``_card_from_rows`` unpacks the first six columns by position).
+    """The card's rows (``_card_from_rows`` unpacks the first six columns by position), run
+    as plain tuples (deliberation/plain_rows.py): there is one per published proposal.
 
     With ``written`` (a CTE of the proposal ids that a vote in the same statement wrote,
     which the statement's own reads cannot see yet) those count as voted, and every row
@@ -584,12 +585,11 @@ def _card_rows(*, written: Any = None) -> sa.Select:
     )
 
 
-_CARD_ROWS = _card_rows()
+_CARD_ROWS = PlainRowsStatement(_card_rows())
 # PostgreSQL: the vote, its event and the next card's rows in one statement (data-modifying
 # WITH): one round trip less on every vote from the card.
 _PROPOSAL_ID = sa.column("proposal_id", Vote.__table__.c.proposal_id.type)
 _WRITTEN = _vote_parameters(_UPSERT_IF_PUBLISHED_SQL).columns(_PROPOSAL_ID).cte("written")
-# As plain tuples, not Rows (deliberation/plain_rows.py): one row per published proposal.
 _VOTE_AND_CARD_ROWS = PlainRowsStatement(_card_rows(
     written=sa.text(_EVENT_OF_WRITTEN_SQL).columns(_PROPOSAL_ID)
     .add_cte(_WRITTEN).cte("logged")
@@ -623,10 +623,10 @@ def vote_card(
     proposal id as a string); proposals without a priority get 1, and proposals newer
     than the snapshot are boosted so that they collect votes quickly.
     """
-    # One query, and no ORM objects for every candidate.
-    rows = db.session.connection().execute(_CARD_ROWS, {
+    # One query, and neither ORM objects nor Rows for every candidate.
+    rows = _CARD_ROWS.all(db.session.connection(), {
         "round_id": round_.id, "participant_id": participant.id if participant else None,
-    }).all()
+    })
     return _card_from_rows(round_.id, rows, rng)
 
 
