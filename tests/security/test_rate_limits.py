@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 
 from app.ratelimits import post_limit, vote_limit
@@ -132,3 +134,37 @@ def test_real_vote_and_propose_routes_are_limited(limited_app: Flask) -> None:
         assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 3 + 2
         texts = set(db.session.scalars(sa.select(Proposal.text)))
         assert {"Fresh idea 0", "Fresh idea 1"} <= texts and "One too many" not in texts
+
+
+def test_vote_limit_headers_and_retry_after(limited_app: Flask) -> None:
+    @limited_app.route("/_test/headers", methods=["POST"])
+    @vote_limit
+    def limited_view() -> str:
+        return "ok"
+
+    client = client_for(limited_app, factories.make_user())
+    now = time.time()
+    remaining = []
+    for _ in range(3):
+        response = client.post("/_test/headers")
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "3"
+        assert now < int(response.headers["X-RateLimit-Reset"]) <= now + 61
+        remaining.append(response.headers["X-RateLimit-Remaining"])
+    assert remaining == ["2", "1", "0"]
+    refused = client.post("/_test/headers", headers=EN)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_every_limit_of_a_setting_counts(limited_app: Flask) -> None:
+    limited_app.config["VOTE_RATE_LIMIT"] = "100 per minute; 2 per hour"
+
+    @limited_app.route("/_test/two_limits", methods=["POST"])
+    @vote_limit
+    def limited_view() -> str:
+        return "ok"
+
+    client = client_for(limited_app, factories.make_user())
+    assert [client.post("/_test/two_limits").status_code for _ in range(3)] == [200, 200, 429]
+    assert 60 < int(client.post("/_test/two_limits").headers["Retry-After"]) <= 3600
