@@ -79,7 +79,9 @@ def account_limit(config_name: str, scope: str) -> Callable[[Callable[..., Any]]
             if request.method not in WRITE_METHODS or not limiter.enabled:
                 return view(*args, **kwargs)
             items = _parsed(current_app.config[config_name])
-            identifiers = (account_or_address(), scope)
+            prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")  # as Flask-Limiter's keys
+            identifiers = (prefix, account_or_address(), scope) if prefix else (
+                account_or_address(), scope)
             for item in items:
                 if not limiter.limiter.hit(item, *identifiers):
                     raise TooManyRequests(retry_after=_seconds_to_reset(item, identifiers))
@@ -93,13 +95,13 @@ def account_limit(config_name: str, scope: str) -> Callable[[Callable[..., Any]]
     return decorate
 
 
-def _seconds_to_reset(item: limits.RateLimitItem, identifiers: tuple[str, str]) -> int:
+def _seconds_to_reset(item: limits.RateLimitItem, identifiers: tuple[str, ...]) -> int:
     reset_at = limiter.limiter.get_window_stats(item, *identifiers).reset_time
     return max(1, math.ceil(reset_at - time.time()))
 
 
 def _add_headers(response: Response, item: limits.RateLimitItem,
-                 identifiers: tuple[str, str]) -> None:
+                 identifiers: tuple[str, ...]) -> None:
     stats = limiter.limiter.get_window_stats(item, *identifiers)
     response.headers["X-RateLimit-Limit"] = str(item.amount)
     response.headers["X-RateLimit-Remaining"] = str(stats.remaining)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import limits
 from flask import Flask
 
 from app.ratelimits import post_limit, vote_limit
@@ -168,3 +169,23 @@ def test_every_limit_of_a_setting_counts(limited_app: Flask) -> None:
     client = client_for(limited_app, factories.make_user())
     assert [client.post("/_test/two_limits").status_code for _ in range(3)] == [200, 200, 429]
     assert 60 < int(client.post("/_test/two_limits").headers["Retry-After"]) <= 3600
+
+
+def test_account_limits_use_the_key_prefix(limited_app: Flask) -> None:
+    from app.extensions import limiter
+
+    @limited_app.route("/_test/prefixed", methods=["POST"])
+    @vote_limit
+    def limited_view() -> str:
+        return "ok"
+
+    user = factories.make_user()
+    client = client_for(limited_app, user)
+    limited_app.config["RATELIMIT_KEY_PREFIX"] = "town-a"
+    assert [client.post("/_test/prefixed").status_code for _ in range(4)] == [200] * 3 + [429]
+    limited_app.config["RATELIMIT_KEY_PREFIX"] = "town-b"  # another deployment on one store
+    assert client.post("/_test/prefixed").status_code == 200
+    with limited_app.test_request_context():
+        item = limits.parse(limited_app.config["VOTE_RATE_LIMIT"])
+        stats = limiter.limiter.get_window_stats(item, "town-a", f"user:{user.id}", "vote")
+        assert stats.remaining == 0
