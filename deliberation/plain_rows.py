@@ -1,9 +1,10 @@
 """Run a Core statement straight on the DBAPI cursor and get its rows as plain tuples.
 
-For the busiest statement only: the vote request's write-and-next-card statement returns one
-row per published proposal, and SQLAlchemy's execution path (parameter processing, result
-metadata, one ``Row`` object per row) cost more than the driver's own work. Run this way,
-a vote took 5% fewer instructions (callgrind, 9.05 M → 8.58 M per vote; issue 7).
+For the statements of the vote path that return one row per published proposal (the vote
+with the next card, and the card alone): there SQLAlchemy's execution path (parameter
+processing, result metadata, one ``Row`` object per row) cost more than the driver's own
+work. Run this way, a vote took 5% fewer instructions (callgrind, 9.05 M → 8.58 M per vote;
+``bench/vote_instructions.py``; issue 7).
 
 The statement stays a Core construct: it is compiled by SQLAlchemy once per dialect, with
 its bind and result processors, and it runs on the DBAPI connection under the given
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Dialect
 class _Compiled:
     sql: str
     positional_names: Sequence[str] | None  # the order of ``?`` parameters; None if named
+    required: frozenset[str]  # parameters without a value in the statement
     defaults: Mapping[str, Any]  # values bound in the statement itself
     bind_processors: Mapping[str, Callable[[Any], Any]]
     result_processors: Sequence[Callable[[Any], Any] | None]
@@ -46,6 +48,10 @@ class PlainRowsStatement:
         """Execute with ``parameters`` (by bind parameter name) and fetch every row."""
         dialect = connection.dialect
         compiled = self._compiled.get(dialect) or self._compile(dialect)
+        missing = compiled.required.difference(parameters)
+        if missing:
+            raise sa.exc.InvalidRequestError(
+                f"A value is required for bind parameter {min(missing)!r}")
         values = {**compiled.defaults, **parameters}
         try:
             for name, process in compiled.bind_processors.items():
@@ -89,18 +95,20 @@ class PlainRowsStatement:
         result = _Compiled(
             sql=compiled.string,
             positional_names=list(compiled.positiontup or []) if compiled.positional else None,
+            required=frozenset(name for bind, name in names.items() if bind.required),
             defaults={name: bind.effective_value for bind, name in names.items()
                       if not bind.required},
-            bind_processors={name: process for bind, name in names.items()
-                             if (process := _processors(bind.type, dialect).bind_processor(dialect))
-                             is not None},
-            result_processors=[_processors(column.type, dialect).result_processor(dialect, None)
+            bind_processors={
+                name: process for bind, name in names.items()
+                if (process := _dialect_type(bind.type, dialect).bind_processor(dialect))
+                is not None},
+            result_processors=[_dialect_type(column.type, dialect).result_processor(dialect, None)
                                for column in self.statement.selected_columns],
         )
         self._compiled[dialect] = result
         return result
 
 
-def _processors(type_: sa.types.TypeEngine, dialect: Dialect) -> sa.types.TypeEngine:
+def _dialect_type(type_: sa.types.TypeEngine, dialect: Dialect) -> sa.types.TypeEngine:
     """The type as the dialect implements it (a TypeDecorator's includes its impl's)."""
     return type_.dialect_impl(dialect)

@@ -86,6 +86,11 @@ def test_a_dead_connection_is_invalidated(app, db, make_user) -> None:  # noqa: 
     assert len(PlainRowsStatement(USERS).all(db.session.connection(), parameters)) == 1
 
 
+def test_a_missing_parameter_is_refused_before_the_database(db) -> None:  # noqa: ANN001
+    with pytest.raises(sa.exc.InvalidRequestError, match="'from_id'"):
+        PlainRowsStatement(USERS).all(db.session.connection(), {"now": datetime.now(UTC)})
+
+
 def test_expanding_parameters_are_refused(db) -> None:  # noqa: ANN001
     statement = PlainRowsStatement(sa.select(User.id).where(User.id.in_([1, 2])))
     with pytest.raises(ValueError, match="expanding"):
