@@ -13,8 +13,10 @@ Everything else gets Flask-WTF's ``generate_csrf()``.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
+
+from app.extensions import csrf
 
 
 def form_csrf_token() -> str:
@@ -25,24 +27,12 @@ def form_csrf_token() -> str:
         and field not in g  # no token generated yet (that one is cached for the request)
         and field in session  # the secret the token was checked against is still there
     ):
-        token = _checked_token(field)
+        # The very lookup protect() checked (form field, prefixed field, then the headers);
+        # a private method of the pinned Flask-WTF, so both always agree on the token.
+        token = csrf._get_csrf_token()
         if token:
             return token
     return generate_csrf()
-
-
-def _checked_token(field: str) -> str | None:
-    """The token CSRFProtect checked: the form field, a prefixed form field, or a header
-    (the order of ``CSRFProtect._get_csrf_token`` in Flask-WTF 1.3)."""
-    if request.form.get(field):
-        return request.form[field]
-    for key, value in request.form.items():
-        if key.endswith(field) and value:
-            return value
-    for header in current_app.config["WTF_CSRF_HEADERS"]:
-        if request.headers.get(header):
-            return request.headers[header]
-    return None
 
 
 def init_app(app: Flask) -> None:
