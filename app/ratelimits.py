@@ -79,9 +79,9 @@ def account_limit(config_name: str, scope: str) -> Callable[[Callable[..., Any]]
             if request.method not in WRITE_METHODS or not limiter.enabled:
                 return view(*args, **kwargs)
             items = _parsed(current_app.config[config_name])
+            key = account_or_address()
             prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")  # as Flask-Limiter's keys
-            identifiers = (prefix, account_or_address(), scope) if prefix else (
-                account_or_address(), scope)
+            identifiers = (prefix, key, scope) if prefix else (key, scope)
             for item in items:
                 if not limiter.limiter.hit(item, *identifiers):
                     raise TooManyRequests(retry_after=_seconds_to_reset(item, identifiers))

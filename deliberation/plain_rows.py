@@ -63,13 +63,13 @@ class PlainRowsStatement:
         arguments: Any = values
         if compiled.positional_names is not None:
             arguments = tuple(values[name] for name in compiled.positional_names)
-        dbapi_connection = connection.connection
-        cursor = dbapi_connection.cursor()
+        pooled = connection.connection  # the pool's proxy of the DBAPI connection
+        cursor = pooled.cursor()
         try:
             cursor.execute(compiled.sql, arguments)
             rows = cursor.fetchall()
         except dialect.loaded_dbapi.Error as error:
-            dead = dialect.is_disconnect(error, dbapi_connection.dbapi_connection, cursor)
+            dead = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
             if dead:
                 connection.invalidate(error)
             raise sa.exc.DBAPIError.instance(
