@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev translations lint bench audit clean
+.PHONY: run test install dev translations lint bench audit clean merge-driver
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: dev translations
 	$(BIN)/python bench/cluster_scale.py
 	$(BIN)/python bench/page_render.py
 	$(BIN)/python bench/web_load.py
+
+merge-driver:  # merge the gettext catalogs message by message (.gitattributes)
+	git config merge.po.driver '$(BIN)/python scripts/merge_po.py %O %A %B'
 
 audit: dev
 	scripts/audit.sh

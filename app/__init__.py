@@ -140,7 +140,7 @@ def register_commands(app: Flask) -> None:
 
 
 def start_background_runner(app: Flask) -> None:
-    """Embedded clustering runner (deliberation/runner.py) when CLUSTER_RUNNER == "thread".
+    """Embedded clustering runner (deliberation/jobs/runner.py) when CLUSTER_RUNNER == "thread".
 
     The thread starts lazily with the first request this process serves, so CLI commands
     (`flask db upgrade`, `flask worker`) and the reloader's watcher process never start it.
@@ -160,7 +160,7 @@ def start_background_runner(app: Flask) -> None:
             return
         with lock:
             if "thread" not in state:
-                from deliberation import runner
+                from deliberation.jobs import runner
 
                 state["thread"], state["stop"] = runner.start_thread(app)
                 app.extensions["hiroba_runner"] = state

@@ -88,8 +88,10 @@ def _pybabel(*args: str) -> None:
 @translate.command("extract")
 def extract() -> None:
     """Extract messages and update the catalogs."""
+    # No source locations and sorted entries: branches that add messages then merge
+    # without conflicts (see .gitattributes for the catalogs' merge driver).
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--ignore-dirs=.* node_modules",
-             "-o", "messages.pot", ".")
+             "--no-location", "--sort-output", "-o", "messages.pot", ".")
     _pybabel("update", "-i", "messages.pot", "-d", "app/translations", "--no-fuzzy-matching")
     os.remove(ROOT / "messages.pot")
 

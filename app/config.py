@@ -61,7 +61,7 @@ class Config:
     MIN_GROUP_DISPLAY = int(os.environ.get("MIN_GROUP_DISPLAY", 5))
     RESPONSE_DEADLINE_DAYS = int(os.environ.get("RESPONSE_DEADLINE_DAYS", 60))
 
-    # Background clustering (see deliberation/runner.py)
+    # Background clustering (see deliberation/jobs/runner.py)
     CLUSTER_RUNNER = os.environ.get("CLUSTER_RUNNER", "thread")  # thread | off
     CLUSTER_MIN_INTERVAL = float(os.environ.get("CLUSTER_MIN_INTERVAL", 3))
     CLUSTER_LEASE_SECONDS = float(os.environ.get("CLUSTER_LEASE_SECONDS", 300))

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 @click.option("--once", is_flag=True, help="Refresh the rounds that are due once, then exit.")
 def worker(once: bool) -> None:
     """Recompute snapshots of rounds that need one until SIGTERM/SIGINT (graceful)."""
-    from deliberation import runner
+    from deliberation.jobs import runner
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:

@@ -46,7 +46,7 @@ def seed_accounts(consent_version: str) -> list[tuple[str, str]]:
 def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
     accounts = seed_accounts(consent_version)
     if polis_dir is not None and (polis_dir / "votes.csv").exists():
-        from deliberation import polis_import  # written for the Pol.is import issue
+        from deliberation.interop import polis_import  # written for the Pol.is import issue
 
         slug = "vtaiwan-uberx"
         if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:

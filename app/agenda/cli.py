@@ -29,7 +29,7 @@ CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "
 @click.option("--seed", type=int, default=0, show_default=True)
 def run(slug: str, seed: int) -> None:
     """Cluster a round now (synchronously), then run the threshold engine."""
-    from deliberation.snapshots import refresh_round
+    from deliberation.engine.snapshots import refresh_round
 
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
     if round_ is None:
@@ -102,7 +102,7 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
               help="Directory for the CSV files, or a .zip file.")
 def open_data(slug: str, output: Path) -> None:
     """Write a round's anonymised Pol.is-format export (open data)."""
-    from deliberation import polis_export
+    from deliberation.interop import polis_export
 
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
     if round_ is None:

@@ -24,9 +24,9 @@ from app.agenda.forms import (
 )
 from app.authz import council_required, facilitator_required
 from app.htmx import render_page_or_fragment
-from deliberation import escalation as engine
-from deliberation import threshold
 from deliberation.database import db
+from deliberation.engine import escalation as engine
+from deliberation.engine import threshold
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Proposal, Round
 from deliberation.services import agenda as service
@@ -108,7 +108,7 @@ def mark_seen() -> Response:
 
 @bp.route("/rounds/<slug>/open-data.zip")
 def open_data(slug: str) -> Response:
-    from deliberation import polis_export
+    from deliberation.interop import polis_export
 
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
     if round_ is None or not round_.is_public:

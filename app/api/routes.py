@@ -20,6 +20,7 @@ from app.api import bp
 from app.api.openapi import openapi_document
 from app.ratelimits import post_limit, vote_limit
 from deliberation.database import db
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
 from deliberation.models import (
     Escalation,
@@ -30,7 +31,6 @@ from deliberation.models import (
     Vote,
 )
 from deliberation.services import participation
-from deliberation.snapshots import latest_snapshot
 
 
 def _iso(value: datetime | None) -> str | None:

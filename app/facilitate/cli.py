@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from deliberation import polis_import
 from deliberation.errors import DomainError
+from deliberation.interop import polis_import
 from deliberation.models.round import PHASES
 
 polis = AppGroup("polis", help="Pol.is interoperability.")

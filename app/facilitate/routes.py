@@ -20,12 +20,12 @@ from app.facilitate import bp
 from app.facilitate.charts import bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
 from app.htmx import render_page_or_fragment
-from deliberation import polis_import
 from deliberation.database import db
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
+from deliberation.interop import polis_import
 from deliberation.models import AuditEntry, Participant, Proposal, Round, User, Vote
 from deliberation.services import engagement, facilitation, moderation
-from deliberation.snapshots import latest_snapshot
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 AUDIT_PAGE = 200

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from deliberation.database import db
+from deliberation.engine.threshold import DEFAULT_POLICY
 from deliberation.models._common import UTCDateTime, one_of, utcnow
-from deliberation.threshold import DEFAULT_POLICY
 
 PHASES = ("draft", "collecting", "voting", "reflection", "closed")
 PHASES_ACCEPTING_PROPOSALS = ("collecting",)
@@ -57,7 +57,7 @@ class Round(db.Model):
     # when a snapshot that saw those changes lands. The latest snapshot is the newest
     # "ok" row of cluster_snapshots (written in one transaction, so never half visible).
     snapshot_requested_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
-    # Clustering runner lease (deliberation/runner.py): which worker computes the round and
+    # Clustering runner lease (deliberation/jobs/runner.py): which worker computes the round and
     # until when; a crashed worker's lease expires. last_run_at rate-limits runs per round.
     cluster_lease_owner: so.Mapped[str | None] = so.mapped_column(sa.String(128))
     cluster_lease_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())

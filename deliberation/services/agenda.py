@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from deliberation import escalation as engine
-from deliberation import threshold
 from deliberation.database import db
+from deliberation.engine import escalation as engine
+from deliberation.engine import threshold
 from deliberation.errors import DomainError, NotFound
 from deliberation.models import (
     AgendaAnswerSeen,
@@ -102,7 +102,7 @@ def list_items(*, round_slug: str | None = None, status: str | None = None,
 
 def _current_batch(escalations: list[Escalation]) -> dict[int, threshold.Decision]:
     """Current decisions, one latest-snapshot query per round (not per item)."""
-    from deliberation.snapshots import latest_snapshot
+    from deliberation.engine.snapshots import latest_snapshot
 
     by_round: dict[int, list[Escalation]] = {}
     for esc in escalations:

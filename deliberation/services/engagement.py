@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from deliberation.database import db
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -25,7 +26,6 @@ from deliberation.models import (
     VoteEvent,
 )
 from deliberation.services import moderation
-from deliberation.snapshots import latest_snapshot
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 KIND_ORDER = ("resident", "e_citizen", "visitor", "assisted", "unknown")

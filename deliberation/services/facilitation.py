@@ -274,9 +274,9 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
     """What-if: which published, non-meta proposals would escalate now under ``policy``,
     decided by the threshold engine itself on the latest snapshot (nothing is written)."""
-    from deliberation import threshold
-    from deliberation.escalation import snapshot_decisions
-    from deliberation.snapshots import latest_snapshot
+    from deliberation.engine import threshold
+    from deliberation.engine.escalation import snapshot_decisions
+    from deliberation.engine.snapshots import latest_snapshot
 
     try:
         policy = threshold.normalise_policy(policy)

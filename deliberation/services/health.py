@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from deliberation.database import db
+from deliberation.engine.snapshots import newest_ok_snapshot
 from deliberation.models import ClusterSnapshot, Round
 from deliberation.models._common import utcnow
-from deliberation.snapshots import newest_ok_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
+from deliberation.engine.snapshots import newest_ok_snapshot
 from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
 from deliberation.models import (
     ClusterSnapshot,
@@ -33,7 +34,6 @@ from deliberation.models._common import utcnow
 from deliberation.models.participation import PARTICIPANT_KINDS, VOTE_SOURCES, VOTE_VALUES
 from deliberation.plain_rows import PlainRowsStatement
 from deliberation.services import audit
-from deliberation.snapshots import newest_ok_snapshot
 from deliberation.text import clean_text, text_key
 
 DEFAULT_MAX_LENGTH = 280

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliberation.database import db
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -25,7 +26,6 @@ from deliberation.models import (
     SnapshotMembership,
     SnapshotProposalStat,
 )
-from deliberation.snapshots import latest_snapshot
 
 MAP_SIZE = 400  # SVG viewBox side
 MAP_PAD = 20

@@ -8,8 +8,8 @@ import json
 
 import sqlalchemy as sa
 
-from deliberation import escalation, snapshots
 from deliberation.database import db
+from deliberation.engine import escalation, snapshots
 from deliberation.models import (
     AuditEntry,
     ClusterSnapshot,

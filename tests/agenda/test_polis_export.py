@@ -8,8 +8,9 @@ import zipfile
 
 import sqlalchemy as sa
 
-from deliberation import polis_export, polis_import, snapshots
 from deliberation.database import db
+from deliberation.engine import snapshots
+from deliberation.interop import polis_export, polis_import
 from deliberation.models import Participant, Proposal, Vote, VoteEvent
 from tests import factories
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from deliberation import snapshots
 from deliberation.database import db
+from deliberation.engine import snapshots
 from deliberation.models import AuditEntry, Escalation, Participant
 from tests import factories
 
@@ -25,7 +25,7 @@ def one_item(db):  # noqa: ANN001
     """A cheap agenda item (manual escalation, no clustering) for access tests."""
     from types import SimpleNamespace
 
-    from deliberation import escalation
+    from deliberation.engine import escalation
 
     round_ = factories.make_round()
     proposal = factories.make_proposal(round_, "Access test")

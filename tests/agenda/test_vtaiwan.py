@@ -6,10 +6,10 @@ import json
 
 import sqlalchemy as sa
 
-from deliberation import escalation
 from deliberation.database import db
+from deliberation.engine import escalation
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.models import Proposal, Round
-from deliberation.snapshots import latest_snapshot
 from tests.conftest import polis_dataset
 
 

@@ -97,7 +97,7 @@ def _fake_snapshot(round_id: int) -> None:
 
 def _staff_and_agenda(round_id: int) -> int:
     """Facilitator and council accounts, and one agenda item (escalated by hand)."""
-    from deliberation import escalation
+    from deliberation.engine import escalation
     from deliberation.models import Proposal
     from tests import factories
 

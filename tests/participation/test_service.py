@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
 from deliberation.models import AuditEntry, ClusterSnapshot, Participant, Proposal, Vote, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.services import participation as svc
-from deliberation.snapshots import latest_snapshot
 from tests.factories import make_participant, make_proposal
 from tests.statements import recorded_statements
 

@@ -302,7 +302,7 @@ def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeyp
 def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: ANN001
     """The pages read what the snapshot service really writes (not only test fixtures)."""
     from deliberation.demo import seed_synthetic_round
-    from deliberation.snapshots import refresh_round
+    from deliberation.engine.snapshots import refresh_round
 
     round_ = seed_synthetic_round("real-snapshot", participants_per_group=15)
     refresh_round(round_.id)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from deliberation import polis_import
 from deliberation.errors import Conflict, DomainError
+from deliberation.interop import polis_import
 from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, VoteEvent
 from tests.conftest import polis_dataset
 

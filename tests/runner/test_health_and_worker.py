@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from deliberation import runner as runner_mod
 from deliberation.database import db as _db
+from deliberation.jobs import runner as runner_mod
 from deliberation.models import ClusterSnapshot, Round
 from deliberation.models._common import utcnow
 from tests import factories

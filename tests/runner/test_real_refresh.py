@@ -1,4 +1,4 @@
-"""The runner with the real ``refresh_round`` (deliberation/snapshots.py)."""
+"""The runner with the real ``refresh_round`` (deliberation/engine/snapshots.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from deliberation import runner
 from deliberation.database import db as _db
+from deliberation.engine.snapshots import latest_snapshot, prune_snapshots
+from deliberation.jobs import runner
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -20,7 +21,6 @@ from deliberation.models import (
     VoteEvent,
 )
 from deliberation.models._common import utcnow
-from deliberation.snapshots import latest_snapshot, prune_snapshots
 from tests import factories
 from tests.agenda.conftest import build_planted_round
 
@@ -144,7 +144,7 @@ def test_prune_keeps_the_newest_ok_snapshot_behind_failed_runs(db):
 
 
 def test_a_failed_prune_does_not_fail_the_refresh(db, monkeypatch, caplog):
-    from deliberation import snapshots
+    from deliberation.engine import snapshots
 
     planted = build_planted_round()
     rid = planted.round.id
@@ -154,7 +154,7 @@ def test_a_failed_prune_does_not_fail_the_refresh(db, monkeypatch, caplog):
 
     monkeypatch.setattr(snapshots, "prune_snapshots", broken)
     _request(rid)
-    with caplog.at_level(logging.ERROR, logger="deliberation.runner"):
+    with caplog.at_level(logging.ERROR, logger="deliberation.jobs.runner"):
         assert runner.run_once(min_interval=0, snapshot_history=1) == [rid]
     assert "could not prune old snapshots" in caplog.text
     _db.session.expire_all()
@@ -188,7 +188,7 @@ def test_runner_caps_the_clustering_threads(db, monkeypatch):
 def test_copy_refuses_rows_without_defaulted_columns(db):
     """PostgreSQL writes snapshot rows with COPY, which skips SQLAlchemy's Python-side
     defaults: a row that relies on one is refused instead of failing on NOT NULL."""
-    from deliberation import snapshots
+    from deliberation.engine import snapshots
 
     if _db.engine.dialect.name != "postgresql":
         pytest.skip("COPY: PostgreSQL only")

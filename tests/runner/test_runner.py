@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from deliberation import runner
 from deliberation.database import db as _db
+from deliberation.jobs import runner
 from deliberation.models import ClusterSnapshot, Round, SnapshotGroup
 from deliberation.models._common import utcnow
 from tests import factories
@@ -122,7 +122,7 @@ def test_failed_refresh_is_logged_retried_and_keeps_the_previous_snapshot(db, ca
     _request(round_)
     t0 = utcnow()
     failing = FakeRefresh(fail=True)
-    with caplog.at_level(logging.ERROR, logger="deliberation.runner"):
+    with caplog.at_level(logging.ERROR, logger="deliberation.jobs.runner"):
         assert runner.run_once(min_interval=5, now=t0, refresh=failing) == []
     assert "clustering refresh failed for round" in caplog.text
     assert "clustering exploded" in caplog.text
@@ -266,7 +266,7 @@ def test_run_forever_survives_a_broken_pass(app, db, monkeypatch, caplog):
     stop = threading.Event()
     thread = threading.Thread(target=runner.run_forever, args=(stop, app),
                               kwargs={"poll": 0.01})
-    with caplog.at_level(logging.ERROR, logger="deliberation.runner"):
+    with caplog.at_level(logging.ERROR, logger="deliberation.jobs.runner"):
         thread.start()
         deadline = time.monotonic() + 5
         while len(calls) < 2 and time.monotonic() < deadline:
@@ -324,7 +324,7 @@ def test_a_failed_snapshot_row_counts_as_a_failure(db, caplog):
         status = "failed"
         error = "DegenerateData: no votes to cluster"
 
-    with caplog.at_level(logging.ERROR, logger="deliberation.runner"):
+    with caplog.at_level(logging.ERROR, logger="deliberation.jobs.runner"):
         assert runner.run_once(min_interval=0, refresh=lambda rid: Failed()) == []
     assert "no votes to cluster" in caplog.text
     assert _fresh(round_.id).snapshot_requested_at is not None

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from deliberation.threshold import (
+from deliberation.engine.threshold import (
     CONSENSUS_BELOW_THRESHOLD,
     CONSENSUS_MISSING,
     GROUP_BELOW_THRESHOLD,

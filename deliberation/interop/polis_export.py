@@ -23,9 +23,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from deliberation.database import db
+from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import NotFound
 from deliberation.models import Participant, Proposal, Round, SnapshotMembership, Vote, VoteEvent
-from deliberation.snapshots import latest_snapshot
 
 MODERATED = {"published": 1, "rejected": -1, "hidden": -1}
 REMOVED_TEXT = "(removed by moderation)"

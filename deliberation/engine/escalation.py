@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from deliberation import threshold
 from deliberation.database import db
+from deliberation.engine import threshold
 from deliberation.errors import Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
@@ -138,7 +138,7 @@ def _run(snapshot_id: int) -> list[Escalation]:
 
 def current_decision(esc: Escalation) -> threshold.Decision | None:
     """The rule on the round's latest snapshot (for "support has since fallen")."""
-    from deliberation.snapshots import latest_snapshot
+    from deliberation.engine.snapshots import latest_snapshot
 
     snapshot = latest_snapshot(esc.round_id)
     if snapshot is None:
@@ -158,7 +158,7 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
         raise DomainError("Only published proposals can be escalated.")
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
         raise Conflict("This proposal is already on the agenda.")
-    from deliberation.snapshots import latest_snapshot
+    from deliberation.engine.snapshots import latest_snapshot
 
     round_ = proposal.round
     snapshot = latest_snapshot(round_.id)

@@ -4,7 +4,7 @@ A vote or a moderation change sets ``Round.snapshot_requested_at`` (same transac
 runner picks such rounds whose last run started at least ``min_interval`` seconds ago,
 claims each one with a lease stored on the round (``cluster_lease_owner`` /
 ``cluster_lease_until``), computes the snapshot with ``refresh`` (by default
-``deliberation.snapshots.refresh_round``, which writes the snapshot in one transaction and
+``deliberation.engine.snapshots.refresh_round``, which writes the snapshot in one transaction and
 clears the request) and releases the lease.
 
 Claiming is a compare-and-set ``UPDATE ... WHERE lease is free``: on SQLite the database
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MIN_INTERVAL = 3.0
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_POLL_SECONDS = 0.5
-DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation.snapshots)
+DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation.engine.snapshots)
 DEFAULT_THREADS = 1  # BLAS/OpenMP threads of one clustering run (see refresh_round)
 BATCH = 10
 
@@ -51,7 +51,7 @@ Refresh = Callable[[int], Any]
 
 def default_refresh(round_id: int, *, threads: int | None = DEFAULT_THREADS) -> Any:
     """The real refresh: compute and store a snapshot, then run the threshold engine."""
-    from deliberation.snapshots import refresh_round
+    from deliberation.engine.snapshots import refresh_round
 
     return refresh_round(round_id, seed=0, threads=threads)
 
@@ -194,7 +194,7 @@ def run_once(
 def _prune(round_id: int, keep: int) -> None:
     """Bound the round's snapshot history; a failure is logged, not raised (the new
     snapshot is already stored, and the next refresh prunes again)."""
-    from deliberation.snapshots import prune_snapshots
+    from deliberation.engine.snapshots import prune_snapshots
 
     try:
         pruned = prune_snapshots(round_id, keep)

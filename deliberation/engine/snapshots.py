@@ -166,8 +166,8 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
     _clear_request(round_id, requested_at)
     db.session.commit()
     if escalate:
-        from deliberation import escalation
-        from deliberation.threshold import PolicyError
+        from deliberation.engine import escalation
+        from deliberation.engine.threshold import PolicyError
 
         try:
             escalation.run_for_snapshot(snapshot.id)

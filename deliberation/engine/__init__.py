@@ -1,0 +1,1 @@
+"""Engines: the threshold rule, the escalation engine and snapshot computation."""

@@ -1,0 +1,1 @@
+"""Interoperability: Pol.is-format import and export."""

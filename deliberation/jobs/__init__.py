@@ -1,0 +1,1 @@
+"""Background jobs: the clustering runner."""
