@@ -56,6 +56,8 @@ class Config:
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "120 per minute")
 
     PROXY_FIX = _bool("PROXY_FIX", False)
+    # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"
     PROPOSAL_MAX_LENGTH = 280
     MIN_GROUP_DISPLAY = int(os.environ.get("MIN_GROUP_DISPLAY", 5))
@@ -86,6 +88,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # CSRF is switched on by the tests that check it
     RATELIMIT_ENABLED = False  # likewise for rate limits
     CLUSTER_RUNNER = "off"
+    # Test accounts guard nothing; scrypt would cost ~0.2 s of CPU per account created.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
 
 
 class ProductionConfig(Config):

@@ -8,6 +8,7 @@ from typing import Any
 from deliberation.database import db
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.services.accounts import password_hash_method
 from deliberation.text import text_key
 
 PASSWORD = "correct horse battery"
@@ -26,7 +27,7 @@ def make_user(role: str = "citizen", **kwargs: Any) -> User:
         consented_at=utcnow(),
         **kwargs,
     )
-    user.set_password(password)
+    user.set_password(password, method=password_hash_method())
     db.session.add(user)
     db.session.commit()
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.config import config_class
 from deliberation.models import AuditEntry, User
 from tests.factories import PASSWORD
 
@@ -30,14 +31,14 @@ def test_register_page_shows_consent_notice(client):
     assert "checked" not in body.split('name="consent"')[1].split(">")[0]  # opt-in
 
 
-def test_register_with_consent_creates_account_and_logs_in(client, db):
+def test_register_with_consent_creates_account_and_logs_in(app, client, db):
     response = client.post("/auth/register", data=register_form())
     assert response.status_code == 303
     user = db.session.scalar(sa.select(User).where(User.email == "hanako@example.org"))
     assert user is not None
     assert user.kind == "e_citizen" and user.role == "citizen"
     assert user.consent_version and user.consented_at is not None
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
     assert client.get("/auth/password").status_code == 200  # logged in
 
 
@@ -77,6 +78,23 @@ def test_login_and_logout(client, make_user):
     assert response.status_code == 303
     with client.session_transaction() as session:
         assert "_user_id" not in session
+
+
+def test_passwords_are_hashed_with_scrypt_outside_tests(app, client, db):
+    for name in ("development", "production"):
+        assert config_class(name).PASSWORD_HASH_METHOD == "scrypt"
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    try:
+        client.post("/auth/register", data=register_form())
+    finally:
+        app.config["PASSWORD_HASH_METHOD"] = config_class("testing").PASSWORD_HASH_METHOD
+    user = db.session.scalar(sa.select(User).where(User.email == "hanako@example.org"))
+    assert user.password_hash.startswith("scrypt:")
+    client.post("/auth/logout")
+    # The hash names its method, so an account keeps logging in whatever the setting is now.
+    response = client.post("/auth/login", data={"email": "hanako@example.org",
+                                                "password": "long enough password"})
+    assert response.status_code == 303
 
 
 def test_wrong_password_is_refused(client, make_user):

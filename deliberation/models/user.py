@@ -43,8 +43,13 @@ class User(UserMixin, db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+    def set_password(self, password: str, *, method: str) -> None:
+        """Store a salted hash made with Werkzeug's ``method`` (``PASSWORD_HASH_METHOD``).
+
+        ``check_password`` reads the method back from the stored hash, so accounts keep
+        logging in when the setting changes.
+        """
+        self.password_hash = generate_password_hash(password, method=method)
         self.session_nonce = secrets.token_hex(8)
 
     def check_password(self, password: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
@@ -14,6 +15,11 @@ from deliberation.text import clean_text
 
 MIN_PASSWORD_LENGTH = 8
 MAX_DISPLAY_NAME_LENGTH = 80
+
+
+def password_hash_method() -> str:
+    """The app's ``PASSWORD_HASH_METHOD``: scrypt, except a cheap hash under testing."""
+    return current_app.config["PASSWORD_HASH_METHOD"]
 
 
 def normalise_email(email: str) -> str:
@@ -59,7 +65,7 @@ def register(
         consent_version=consent_version,
         consented_at=utcnow(),
     )
-    user.set_password(password)
+    user.set_password(password, method=password_hash_method())
     db.session.add(user)
     db.session.flush()
     audit.record("account.register", actor=user, target=user, role=role)
@@ -80,7 +86,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError("The current password is wrong.")
     if len(new) < MIN_PASSWORD_LENGTH:
         raise DomainError("The password is too short.")
-    user.set_password(new)
+    user.set_password(new, method=password_hash_method())
     audit.record("account.password_changed", actor=user, target=user)
     db.session.commit()
 

@@ -48,7 +48,7 @@ _quick = iter(range(1, 10**9))
 
 
 def quick_user(role: str = "citizen", **kwargs) -> factories.User:  # noqa: ANN003
-    """A user without a password hash (scrypt is slow); for tests that never log in by form."""
+    """A user without a password; for tests that never log in by form."""
     n = next(_quick)
     values = {"email": f"quick{n}@example.org", "display_name": f"Quick {n}",
               "kind": "resident", "consent_version": "test", **kwargs}
