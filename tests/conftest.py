@@ -135,7 +135,7 @@ def login_as(client: FlaskClient, db) -> Callable:  # noqa: ANN001
     def login(role: str = "citizen", **kwargs) -> factories.User:  # noqa: ANN003
         user = factories.make_user(role=role, **kwargs)
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = factories.session_cookie_id(user)
             session["_fresh"] = True
         return user
 

@@ -33,6 +33,13 @@ def make_user(role: str = "citizen", **kwargs: Any) -> User:
     return user
 
 
+def session_cookie_id(user: User) -> str:
+    """Start a server-side session for ``user``; the id Flask-Login keeps in the cookie."""
+    user.add_session()
+    db.session.commit()
+    return user.get_id()
+
+
 def make_round(**kwargs: Any) -> Round:
     n = next(_seq)
     round_ = Round(

@@ -73,7 +73,7 @@ def test_login_and_logout(client, make_user):
     response = client.post("/auth/login", data={"email": "taro@example.org", "password": PASSWORD})
     assert response.status_code == 303
     with client.session_transaction() as session:
-        assert session["_user_id"] == user.get_id()
+        assert session["_user_id"].startswith(f"{user.id}:{user.session_nonce}:")
     response = client.post("/auth/logout")
     assert response.status_code == 303
     with client.session_transaction() as session:

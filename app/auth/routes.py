@@ -6,11 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
+from app.auth.session import end_session, start_session
 from app.extensions import limiter
 from app.i18n import SESSION_KEY
 from app.privacy_notice import data_items, not_collected
@@ -49,7 +50,7 @@ def login() -> Response | str:
         if user is None:
             form.password.errors.append(_("Wrong email address or password."))
         else:
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
             return redirect(safe_next(), code=303)
     status = 400 if form.is_submitted() else 200
@@ -76,7 +77,7 @@ def register() -> Response | str:
             target = form.display_name if "display name" in error.message else form.email
             target.errors.append(_(error.message))
         else:
-            login_user(user)
+            start_session(user)
             flash(_("Welcome! Your account has been created."), "success")
             return redirect(safe_next(), code=303)
     status = 400 if form.is_submitted() else 200
@@ -91,7 +92,7 @@ def register() -> Response | str:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    logout_user()
+    end_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"), code=303)
 
@@ -106,7 +107,7 @@ def change_password() -> Response | str:
         except DomainError as error:
             form.current.errors.append(_(error.message))
         else:
-            login_user(current_user._get_current_object())  # the session id changed
+            start_session(current_user._get_current_object())  # all sessions ended
             flash(_("Your password has been changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("main.index"), code=303)

@@ -1,9 +1,15 @@
-"""Flask-Login hooks: session ids carry a nonce so a password change logs out everywhere."""
+"""Flask-Login hooks and server-side sessions.
+
+The id in the session cookie and the remember-me cookie is ``account:nonce:session``. The
+nonce changes with the password (every session ends); the session id is one of the
+account's live sessions (``User.session_ids``), added at login and removed at logout, so a
+copied session or remember-me cookie stops working once its owner logs out.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,9 +24,12 @@ from deliberation.models import User
 _USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("id"))
 
 
-def _parse_session_id(session_id: str) -> tuple[int, str] | None:
-    user_id, _sep, nonce = session_id.partition(":")
-    return (int(user_id), nonce) if user_id.isdigit() else None
+def _parse_session_id(session_id: str) -> tuple[int, str, str] | None:
+    user_id, _sep, rest = session_id.partition(":")
+    nonce, _sep, live_id = rest.partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18 or not live_id:
+        return None
+    return int(user_id), nonce, live_id
 
 
 def session_user_id() -> int | None:
@@ -34,14 +43,41 @@ def load_user(session_id: str) -> User | None:
     parsed = _parse_session_id(session_id)
     if parsed is None:
         return None
-    user_id, nonce = parsed
+    user_id, nonce, live_id = parsed
     # A view may have loaded the account already (see session_user_id): no second query.
     user = db.session.identity_map.get(sa.inspect(User).identity_key_from_primary_key([user_id]))
     if user is None:
         user = db.session.execute(_USER_BY_ID, {"id": user_id}).scalar_one_or_none()
-    if user is None or user.session_nonce != nonce or not user.is_active:
+    if user is None or user.session_nonce != nonce or not user.is_active \
+            or live_id not in user.live_sessions():
         return None
+    user.current_session_id = live_id
     return user
+
+
+def start_session(user: User, *, remember: bool = False) -> None:
+    """Log ``user`` in with a new server-side session and a new CSRF token."""
+    from flask_login import login_user
+
+    # A fresh CSRF secret: a token seen before the login is worthless after it.
+    session.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
+    user.add_session()
+    db.session.commit()
+    login_user(user, remember=remember)
+
+
+def end_session() -> None:
+    """Log out: the session id is dropped server-side, so copies of the session and
+    remember-me cookies no longer work either."""
+    from flask_login import logout_user
+
+    user = current_user._get_current_object() if is_logged_in() else None
+    if user is not None:
+        user.end_session(user.current_session_id)
+        db.session.commit()
+    logout_user()
+    session.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
 
 
 def unauthorized() -> Response:

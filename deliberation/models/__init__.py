@@ -2,6 +2,7 @@
 
 from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
+from deliberation.models.mail import MailSuppression, OutgoingMail
 from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
 from deliberation.models.round import Round
 from deliberation.models.snapshot import (
@@ -17,7 +18,9 @@ __all__ = [
     "AuditEntry",
     "ClusterSnapshot",
     "Escalation",
+    "MailSuppression",
     "OfficialResponse",
+    "OutgoingMail",
     "Participant",
     "Proposal",
     "Report",

@@ -128,5 +128,6 @@ def delete_account(user: User, password: str) -> None:
     user.locale = None
     user.deleted_at = utcnow()
     user.session_nonce = secrets.token_hex(8)  # every session of the account ends
+    user.session_ids = ""
     audit.record("account.deleted", actor=None, target=user)
     db.session.commit()

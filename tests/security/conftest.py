@@ -63,7 +63,7 @@ def client_for(app: Flask, user: factories.User | None) -> FlaskClient:
     client = app.test_client()
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = factories.session_cookie_id(user)
             session["_fresh"] = True
     return client
 
