@@ -30,7 +30,8 @@ from deliberation.models import (
     SnapshotProposalStat,
     Vote,
 )
-from deliberation.services import participation
+from deliberation.services import participants, votes
+from deliberation.services.proposals import submit_proposal
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -220,8 +221,8 @@ def vote(slug: str) -> tuple[Response, int]:
     round_ = _round(slug)
     body = _json_body()
     try:
-        participant = participation.participant_for(round_, current_user)
-        saved = participation.cast_vote(round_, participant, body.get("proposal_id"),
+        participant = participants.participant_for(round_, current_user)
+        saved = votes.cast_vote(round_, participant, body.get("proposal_id"),
                                         body.get("value"), source="api")
     except DomainError as error:
         abort_json(_status(error), _(error.message))
@@ -235,7 +236,7 @@ def propose(slug: str) -> tuple[Response, int]:
     round_ = _round(slug)
     body = _json_body()
     try:
-        created = participation.submit_proposal(
+        created = submit_proposal(
             round_, current_user, body.get("text"),
             max_length=current_app.config["PROPOSAL_MAX_LENGTH"])
     except DomainError as error:

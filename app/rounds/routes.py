@@ -23,8 +23,11 @@ from app.rounds.messages import translate
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Proposal, Round
-from deliberation.services import agenda, participation, results
-from deliberation.services.participation import RoundAndVoter
+from deliberation.services import agenda, participants, results, votes
+from deliberation.services.participants import RoundAndVoter
+from deliberation.services.proposals import proposals_by, submit_proposal
+from deliberation.services.reports import report_proposal
+from deliberation.services.vote_card import vote_card
 
 VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
 RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
@@ -78,12 +81,12 @@ def show(slug: str) -> str:
 
 
 def _participant(round_: Round, create: bool = True):  # noqa: ANN202
-    return participation.participant_for(round_, current_user, create=create)
+    return participants.participant_for(round_, current_user, create=create)
 
 
 def _card_context(round_: Round, message: str | None = None, error: str | None = None) -> dict:
     participant = _participant(round_, create=False)
-    card = participation.vote_card(round_, participant)
+    card = vote_card(round_, participant)
     return {"round": round_, "proposal": card.proposal, "message": message, "error": error,
             "voted": card.voted}
 
@@ -92,7 +95,7 @@ def _card_context(round_: Round, message: str | None = None, error: str | None =
 @login_required
 def vote(slug: str) -> Response:
     round_ = get_round(slug)
-    participation.participant_for(round_, current_user)  # eligibility check
+    participants.participant_for(round_, current_user)  # eligibility check
     error = None if round_.accepts_votes else _("This round is closed for voting.")
     return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
                                    **_card_context(round_, error=error))
@@ -105,7 +108,7 @@ def _with_round_and_voter(view: Callable[[str, RoundAndVoter], Response]) -> Cal
 
     @functools.wraps(view)
     def wrapper(slug: str) -> Response:
-        loaded = participation.round_and_voter(slug, session_user_id())
+        loaded = participants.round_and_voter(slug, session_user_id())
         return view(slug, loaded)  # ``loaded`` keeps the account in the identity map
 
     return wrapper
@@ -123,14 +126,14 @@ def cast(slug: str, loaded: RoundAndVoter) -> Response:
     # cookie of another account.)
     if participant is None or participant.user_id != current_user.id:
         # first vote in this round (eligibility checked here)
-        participant = participation.participant_for(round_, current_user)
+        participant = participants.participant_for(round_, current_user)
     back = request.form.get("back", "")
     proposal_id, value = request.form.get("proposal_id"), request.form.get("value")
     try:
         if is_htmx():
-            card = participation.cast_vote_and_pick_next(round_, participant, proposal_id, value)
+            card = votes.cast_vote_and_pick_next(round_, participant, proposal_id, value)
         else:
-            participation.cast_vote(round_, participant, proposal_id, value)
+            votes.cast_vote(round_, participant, proposal_id, value)
     except DomainError as error:
         if is_htmx():
             # 200 on purpose: htmx does not swap 4xx responses by default, and the card
@@ -165,7 +168,7 @@ def proposals(slug: str) -> str:
         sa.select(Proposal).where(Proposal.round_id == round_.id, Proposal.status == "published")
         .order_by(Proposal.id)))
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
-    my_votes = participation.votes_of(participant) if participant else {}
+    my_votes = votes.votes_of(participant) if participant else {}
     return render_template("rounds/proposals.html", round=round_, items=items, my_votes=my_votes,
                            back="proposals")
 
@@ -182,7 +185,7 @@ def proposal(slug: str, proposal_id: int) -> str:
         if not mine:
             abort(404)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
-    my_votes = participation.votes_of(participant) if participant else {}
+    my_votes = votes.votes_of(participant) if participant else {}
     return render_template("rounds/proposal.html", round=round_, item=item, my_votes=my_votes,
                            back="proposals")
 
@@ -192,13 +195,13 @@ def proposal(slug: str, proposal_id: int) -> str:
 def mine(slug: str) -> str:
     round_ = get_round(slug)
     participant = _participant(round_, create=False)
-    my_votes = participation.votes_of(participant) if participant else {}
+    my_votes = votes.votes_of(participant) if participant else {}
     voted = []
     if my_votes:
         voted = list(db.session.scalars(
             sa.select(Proposal).where(Proposal.id.in_(my_votes)).order_by(Proposal.id)))
     return render_template("rounds/mine.html", round=round_, voted=voted, my_votes=my_votes,
-                           my_proposals=participation.proposals_by(round_, current_user),
+                           my_proposals=proposals_by(round_, current_user),
                            back="mine")
 
 
@@ -217,7 +220,7 @@ def propose(slug: str) -> Response | str:
             form.text.errors = [_("This round is not accepting proposals at the moment.")]
     elif form.validate_on_submit():
         try:
-            created = participation.submit_proposal(round_, current_user, form.text.data,
+            created = submit_proposal(round_, current_user, form.text.data,
                                                     max_length=max_length)
         except Conflict as error:
             dup_id = error.context.get("proposal_id")
@@ -253,7 +256,7 @@ def report(slug: str, proposal_id: int) -> Response | str:
     status = 200
     if form.validate_on_submit():
         try:
-            participation.report_proposal(item, current_user, form.reason.data)
+            report_proposal(item, current_user, form.reason.data)
         except DomainError as error:
             form.reason.errors = [translate(error)]
             status = error.http_status

@@ -24,8 +24,9 @@ from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models.round import PHASES
-from deliberation.services import audit, participation
+from deliberation.services import audit
 from deliberation.services.facilitation import SLUG_RE
+from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text, text_key
 
 __all__ = ["PolisImportError", "import_directory", "IMPORT_FILES"]
@@ -170,7 +171,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         _bulk(VoteEvent, events)
         _bulk(Vote, list(latest.values()))
 
-        participation.request_snapshot(round_)
+        request_snapshot(round_)
         audit.record(
             "round.import_polis", actor=actor, target=round_, round_id=rid,
             files=list(export.files), proposals=len(cid_map), participants=len(pid_map),

@@ -22,7 +22,9 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
-from deliberation.services import audit, participation
+from deliberation.services import audit
+from deliberation.services.snapshot_requests import request_snapshot
+from deliberation.services.votes import check_accepts_votes, record_vote, votes_of
 from deliberation.text import clean_text, text_key
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -117,7 +119,7 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
         return round_
     if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys() or (
             "phase" in changed and round_.phase == "closed"):
-        participation.request_snapshot(round_)  # closing takes a final snapshot
+        request_snapshot(round_)  # closing takes a final snapshot
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
                  changed=changed)
     db.session.commit()
@@ -150,7 +152,7 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
     round_.phase = target
     now = utcnow()
     if action == "close":
-        participation.request_snapshot(round_)  # the final snapshot
+        request_snapshot(round_)  # the final snapshot
         if round_.closes_at is None or round_.closes_at > now:
             round_.closes_at = now
     if action in ("reopen", "open_collecting", "open_voting"):
@@ -206,7 +208,7 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
     for proposal in added:
         audit.record("proposal.seed", actor=actor, target=proposal, round_id=round_.id)
     if added:
-        participation.request_snapshot(round_)
+        request_snapshot(round_)
     db.session.commit()
     return added, duplicates
 
@@ -238,15 +240,15 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
                           *, actor: User | None) -> int:
     """Write the votes of an assisted participant (None: no answer, left as it is).
 
-    Same rules and writes as the participation service (`record_vote`, VoteEvent source
+    Same rules and writes as the vote service (`record_vote`, VoteEvent source
     "assisted"), all votes of one paper form in one transaction; unchanged votes are skipped.
     """
     if not participant.is_assisted or participant.round_id != round_.id:
         raise NotFound("There is no such assisted participant in this round.")
-    participation.check_accepts_votes(round_)
+    check_accepts_votes(round_)
     published = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published"))}
-    current = participation.votes_of(participant)
+    current = votes_of(participant)
     changed = 0
     try:
         for proposal_id, value in votes.items():
@@ -258,8 +260,7 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
                 raise DomainError("Votes are agree, disagree or pass.")
             if current.get(proposal_id) == value:
                 continue
-            participation.record_vote(round_, participant, published[proposal_id], value,
-                                      "assisted")
+            record_vote(round_, participant, published[proposal_id], value, "assisted")
             changed += 1
         if changed:
             audit.record("vote.assisted", actor=actor, target=participant, round_id=round_.id,

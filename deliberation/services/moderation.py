@@ -14,7 +14,8 @@ from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Participant, Proposal, Report, Round, User
 from deliberation.models._common import utcnow
-from deliberation.services import audit, participation
+from deliberation.services import audit, votes
+from deliberation.services.snapshot_requests import request_snapshot
 
 ACTIONS = ("approve", "reject", "meta", "restore")
 SIMILARITY_THRESHOLD = 0.35
@@ -127,7 +128,7 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
             if action == "meta":
                 proposal.is_meta = True
             if before == "pending":
-                participation.author_auto_vote(proposal)  # as in Pol.is, at approval
+                votes.author_auto_vote(proposal)  # as in Pol.is, at approval
         proposal.moderated_at, proposal.moderated_by_id = now, actor.id if actor else None
         resolution = "upheld" if action == "reject" else "dismissed"
         for report in db.session.scalars(sa.select(Report).where(
@@ -137,7 +138,7 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
             proposal.report_count = 0
         audit.record(f"proposal.{action}", actor=actor, target=proposal, round_id=round_.id,
                      reason=reason, status_before=before, status_after=proposal.status)
-    participation.request_snapshot(round_)
+    request_snapshot(round_)
     db.session.commit()
     return len(proposals)
 

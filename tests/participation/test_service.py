@@ -12,7 +12,16 @@ from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
 from deliberation.models import AuditEntry, ClusterSnapshot, Participant, Proposal, Vote, VoteEvent
 from deliberation.models._common import utcnow
-from deliberation.services import participation as svc
+from deliberation.services.participants import participant_for, round_and_voter
+from deliberation.services.proposals import proposals_by, submit_proposal
+from deliberation.services.reports import report_proposal
+from deliberation.services.vote_card import VoteCard, vote_card
+from deliberation.services.votes import (
+    author_auto_vote,
+    cast_vote,
+    cast_vote_and_pick_next,
+    votes_of,
+)
 from tests.factories import make_participant, make_proposal
 from tests.statements import recorded_statements
 
@@ -30,45 +39,45 @@ def _count(db, model, *where) -> int:  # noqa: ANN001
 
 def test_participant_created_once_with_users_kind(db, round_, make_user) -> None:  # noqa: ANN001
     user = make_user(kind="e_citizen")
-    first = svc.participant_for(round_, user)
-    second = svc.participant_for(round_, user)
+    first = participant_for(round_, user)
+    second = participant_for(round_, user)
     assert first is not None and first.id == second.id
     assert first.kind == "e_citizen" and first.source == "account"
     assert _count(db, Participant) == 1
 
 
 def test_participant_not_created_when_create_false(db, round_, make_user) -> None:  # noqa: ANN001
-    assert svc.participant_for(round_, make_user(), create=False) is None
-    assert svc.participant_for(round_, None) is None
+    assert participant_for(round_, make_user(), create=False) is None
+    assert participant_for(round_, None) is None
 
 
 def test_residents_only_round_refuses_e_citizens(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(eligibility="residents")
     with pytest.raises(NotAllowed, match="residents"):
-        svc.participant_for(r, make_user(kind="e_citizen"))
-    assert svc.participant_for(r, make_user(kind="resident")) is not None
+        participant_for(r, make_user(kind="e_citizen"))
+    assert participant_for(r, make_user(kind="resident")) is not None
 
 
 def test_verified_only_round(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(eligibility="verified")
     with pytest.raises(NotAllowed, match="verified"):
-        svc.participant_for(r, make_user())
-    assert svc.participant_for(r, make_user(is_verified=True)) is not None
+        participant_for(r, make_user())
+    assert participant_for(r, make_user(is_verified=True)) is not None
 
 
 def test_draft_round_refuses_participants(db, make_round, make_user) -> None:  # noqa: ANN001
     with pytest.raises(NotAllowed):
-        svc.participant_for(make_round(phase="draft"), make_user())
+        participant_for(make_round(phase="draft"), make_user())
 
 
 # ---------------------------------------------------------------- cast_vote
 
 def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:  # noqa: ANN001
     p = make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
-    vote = svc.cast_vote(round_, participant, p.id, 1)
+    participant = participant_for(round_, make_user())
+    vote = cast_vote(round_, participant, p.id, 1)
     assert vote.value == 1
-    vote = svc.cast_vote(round_, participant, str(p.id), "-1")
+    vote = cast_vote(round_, participant, str(p.id), "-1")
     assert vote.value == -1
     assert _count(db, Vote) == 1
     assert _count(db, VoteEvent) == 2
@@ -80,50 +89,50 @@ def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:  #
     round_.snapshot_requested_at = earlier
     db.session.commit()
     p = make_proposal(round_)
-    svc.cast_vote(round_, svc.participant_for(round_, make_user()), p.id, 0)
+    cast_vote(round_, participant_for(round_, make_user()), p.id, 0)
     assert round_.snapshot_requested_at == earlier
 
 
 @pytest.mark.parametrize("value", [2, -2, "yes", "", None, "1.0", True, 0.5])
 def test_vote_bad_values(db, round_, make_user, value) -> None:  # noqa: ANN001
     p = make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="agree"):
-        svc.cast_vote(round_, participant, p.id, value)
+        cast_vote(round_, participant, p.id, value)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
 def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make_user) -> None:  # noqa: ANN001
     other = make_proposal(make_round())
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     with pytest.raises(NotFound):
-        svc.cast_vote(round_, participant, other.id, 1)
+        cast_vote(round_, participant, other.id, 1)
     with pytest.raises(NotFound):
-        svc.cast_vote(round_, participant, 999999, 1)
+        cast_vote(round_, participant, 999999, 1)
     with pytest.raises(NotFound):
-        svc.cast_vote(round_, participant, "abc", 1)
+        cast_vote(round_, participant, "abc", 1)
     with pytest.raises(NotFound):
-        svc.cast_vote(round_, participant, True, 1)
+        cast_vote(round_, participant, True, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
 @pytest.mark.parametrize("status", ["pending", "hidden", "rejected"])
 def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> None:  # noqa: ANN001
     p = make_proposal(round_, status=status)
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
-        svc.cast_vote(round_, participant, p.id, 1)
+        cast_vote(round_, participant, p.id, 1)
 
 
 @pytest.mark.parametrize("phase,message", [("closed", "closed for voting"),
                                            ("reflection", "reflection")])
 def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> None:  # noqa: ANN001
     p = make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     round_.phase = phase
     db.session.commit()
     with pytest.raises(DomainError, match=message):
-        svc.cast_vote(round_, participant, p.id, 1)
+        cast_vote(round_, participant, p.id, 1)
     assert _count(db, Vote) == 0
 
 
@@ -131,14 +140,14 @@ def test_vote_with_participant_of_other_round(db, round_, make_round, make_user)
     p = make_proposal(round_)
     stranger = make_participant(make_round())
     with pytest.raises(DomainError):
-        svc.cast_vote(round_, stranger, p.id, 1)
+        cast_vote(round_, stranger, p.id, 1)
 
 
 # ---------------------------------------------------------------- submit_proposal
 
 def test_open_round_publishes_and_author_agrees(db, round_, make_user) -> None:  # noqa: ANN001
     user = make_user()
-    proposal = svc.submit_proposal(round_, user, "  More benches\u202e in the park  ")
+    proposal = submit_proposal(round_, user, "  More benches\u202e in the park  ")
     assert proposal.status == "published"
     assert proposal.text == "More benches in the park"
     vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == proposal.id))
@@ -149,13 +158,13 @@ def test_open_round_publishes_and_author_agrees(db, round_, make_user) -> None: 
 
 def test_strict_round_holds_proposal_pending(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(moderation_mode="strict")
-    proposal = svc.submit_proposal(r, make_user(), "A quiet library room")
+    proposal = submit_proposal(r, make_user(), "A quiet library room")
     assert proposal.status == "pending"
     assert _count(db, Vote) == 0
     # approval later: the moderation code publishes and calls the helper
     proposal.status = "published"
-    svc.author_auto_vote(proposal)
-    svc.author_auto_vote(proposal)  # idempotent
+    author_auto_vote(proposal)
+    author_auto_vote(proposal)  # idempotent
     db.session.commit()
     assert _count(db, Vote) == 1
 
@@ -163,51 +172,51 @@ def test_strict_round_holds_proposal_pending(db, make_round, make_user) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\u202e\u200b", None, 42, "!!!"])
 def test_empty_proposal_refused(db, round_, make_user, text) -> None:  # noqa: ANN001
     with pytest.raises(DomainError):
-        svc.submit_proposal(round_, make_user(), text)
+        submit_proposal(round_, make_user(), text)
     assert _count(db, Proposal) == 0
 
 
 def test_too_long_proposal_refused(db, round_, make_user) -> None:  # noqa: ANN001
     user = make_user()
     with pytest.raises(DomainError, match="280"):
-        svc.submit_proposal(round_, user, "あ" * 281)
-    assert svc.submit_proposal(round_, user, "あ" * 280).status == "published"
+        submit_proposal(round_, user, "あ" * 281)
+    assert submit_proposal(round_, user, "あ" * 280).status == "published"
     with pytest.raises(DomainError, match="10"):
-        svc.submit_proposal(round_, user, "x" * 11, max_length=10)
+        submit_proposal(round_, user, "x" * 11, max_length=10)
 
 
 def test_duplicate_refused_with_existing_id(db, round_, make_user) -> None:  # noqa: ANN001
-    first = svc.submit_proposal(round_, make_user(), "Free Wi-Fi at the station")
+    first = submit_proposal(round_, make_user(), "Free Wi-Fi at the station")
     with pytest.raises(Conflict) as caught:
-        svc.submit_proposal(round_, make_user(), "  FREE Wi-Fi at the station!! ")
+        submit_proposal(round_, make_user(), "  FREE Wi-Fi at the station!! ")
     assert caught.value.context["proposal_id"] == first.id
     assert _count(db, Proposal) == 1
 
 
 def test_rejected_proposal_does_not_block_resubmission(db, round_, make_user) -> None:  # noqa: ANN001
     make_proposal(round_, "Same text", status="rejected")
-    assert svc.submit_proposal(round_, make_user(), "Same text").status == "published"
+    assert submit_proposal(round_, make_user(), "Same text").status == "published"
 
 
 def test_proposal_refused_outside_collecting(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(phase="voting")
     with pytest.raises(DomainError, match="not accepting proposals"):
-        svc.submit_proposal(r, make_user(), "Something")
+        submit_proposal(r, make_user(), "Something")
 
 
 def test_proposal_refused_for_ineligible_user(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(eligibility="verified")
     with pytest.raises(NotAllowed):
-        svc.submit_proposal(r, make_user(), "Something")
+        submit_proposal(r, make_user(), "Something")
     assert _count(db, Proposal) == 0
 
 
 def test_proposals_by(db, round_, make_user) -> None:  # noqa: ANN001
     user = make_user()
-    assert svc.proposals_by(round_, user) == []
-    p = svc.submit_proposal(round_, user, "Mine")
+    assert proposals_by(round_, user) == []
+    p = submit_proposal(round_, user, "Mine")
     make_proposal(round_, "Not mine")
-    assert [x.id for x in svc.proposals_by(round_, user)] == [p.id]
+    assert [x.id for x in proposals_by(round_, user)] == [p.id]
 
 
 # ---------------------------------------------------------------- report_proposal
@@ -216,25 +225,25 @@ def test_report_requires_reason(db, round_, make_user) -> None:  # noqa: ANN001
     p = make_proposal(round_)
     for reason in ("", "   ", None):
         with pytest.raises(DomainError, match="why"):
-            svc.report_proposal(p, make_user(), reason)
+            report_proposal(p, make_user(), reason)
     assert p.report_count == 0
 
 
 def test_report_once_per_user(db, round_, make_user) -> None:  # noqa: ANN001
     p = make_proposal(round_)
     user = make_user()
-    svc.report_proposal(p, user, "Insulting")
+    report_proposal(p, user, "Insulting")
     with pytest.raises(Conflict):
-        svc.report_proposal(p, user, "Again")
+        report_proposal(p, user, "Again")
     assert p.report_count == 1
 
 
 def test_report_threshold_hides(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(report_threshold=2)
     p = make_proposal(r)
-    svc.report_proposal(p, make_user(), "spam")
+    report_proposal(p, make_user(), "spam")
     assert p.status == "published"
-    svc.report_proposal(p, make_user(), "spam")
+    report_proposal(p, make_user(), "spam")
     assert p.status == "hidden" and p.report_count == 2
     assert r.snapshot_requested_at is not None
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
@@ -244,7 +253,7 @@ def test_report_threshold_hides(db, make_round, make_user) -> None:  # noqa: ANN
 def test_report_of_pending_proposal_not_found(db, round_, make_user) -> None:  # noqa: ANN001
     p = make_proposal(round_, status="pending")
     with pytest.raises(NotFound):
-        svc.report_proposal(p, make_user(), "bad")
+        report_proposal(p, make_user(), "bad")
 
 
 # ---------------------------------------------------------------- vote_card (routing)
@@ -253,46 +262,46 @@ def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noq
     a = make_proposal(round_)
     b = make_proposal(round_)
     make_proposal(round_, status="pending")
-    participant = svc.participant_for(round_, make_user())
-    svc.cast_vote(round_, participant, a.id, 1)
-    card = svc.vote_card(round_, participant, rng=random.Random(1))
+    participant = participant_for(round_, make_user())
+    cast_vote(round_, participant, a.id, 1)
+    card = vote_card(round_, participant, rng=random.Random(1))
     assert (card.proposal.id, card.proposal.text) == (b.id, b.text)
-    svc.cast_vote(round_, participant, b.id, 0)
-    assert svc.vote_card(round_, participant).proposal is None
+    cast_vote(round_, participant, b.id, 0)
+    assert vote_card(round_, participant).proposal is None
 
 
 def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) -> None:  # noqa: ANN001
     a, b, c = make_proposal(round_), make_proposal(round_), make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
-    assert svc.vote_card(round_, participant).voted == 0
-    svc.cast_vote(round_, participant, a.id, 1)
-    svc.cast_vote(round_, participant, b.id, -1)
-    card = svc.vote_card(round_, participant)
+    participant = participant_for(round_, make_user())
+    assert vote_card(round_, participant).voted == 0
+    cast_vote(round_, participant, a.id, 1)
+    cast_vote(round_, participant, b.id, -1)
+    card = vote_card(round_, participant)
     assert card.voted == 2 and card.proposal is not None and card.proposal.id == c.id
     b.status = "hidden"  # hidden after the vote: no longer counted, never shown
     db.session.commit()
-    assert svc.vote_card(round_, participant).voted == 1
-    anonymous = svc.vote_card(round_, None, rng=random.Random(2))
+    assert vote_card(round_, participant).voted == 1
+    anonymous = vote_card(round_, None, rng=random.Random(2))
     assert anonymous.voted == 0 and anonymous.proposal is not None
     assert anonymous.proposal.id in {a.id, c.id}
 
 
 def test_cast_vote_and_pick_next_in_one_transaction(db, round_, make_user) -> None:  # noqa: ANN001
     a, b = make_proposal(round_), make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
-    card = svc.cast_vote_and_pick_next(round_, participant, a.id, -1)
+    participant = participant_for(round_, make_user())
+    card = cast_vote_and_pick_next(round_, participant, a.id, -1)
     assert card.voted == 1 and card.proposal is not None and card.proposal.id == b.id
-    assert svc.votes_of(participant) == {a.id: -1} and _count(db, VoteEvent) == 1
-    card = svc.cast_vote_and_pick_next(round_, participant, b.id, 0)
-    assert card == svc.VoteCard(None, 2)
+    assert votes_of(participant) == {a.id: -1} and _count(db, VoteEvent) == 1
+    card = cast_vote_and_pick_next(round_, participant, b.id, 0)
+    assert card == VoteCard(None, 2)
     with pytest.raises(DomainError, match="agree"):
-        svc.cast_vote_and_pick_next(round_, participant, a.id, 5)
+        cast_vote_and_pick_next(round_, participant, a.id, 5)
     with pytest.raises(NotFound):
-        svc.cast_vote_and_pick_next(round_, participant, 10**9, 1)
-    assert svc.votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
-    card = svc.cast_vote_and_pick_next(round_, participant, a.id, 1)  # a change of mind
-    assert card == svc.VoteCard(None, 2) and _count(db, VoteEvent) == 3
-    assert svc.votes_of(participant) == {a.id: 1, b.id: 0}
+        cast_vote_and_pick_next(round_, participant, 10**9, 1)
+    assert votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
+    card = cast_vote_and_pick_next(round_, participant, a.id, 1)  # a change of mind
+    assert card == VoteCard(None, 2) and _count(db, VoteEvent) == 3
+    assert votes_of(participant) == {a.id: 1, b.id: 0}
 
 
 def test_cast_vote_and_pick_next_refuses_unpublished_proposals(db, round_, make_round,
@@ -301,36 +310,36 @@ def test_cast_vote_and_pick_next_refuses_unpublished_proposals(db, round_, make_
     PostgreSQL the write and the card's rows are one statement)."""
     published = make_proposal(round_)
     hidden = make_proposal(round_, status="hidden")
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
-        svc.cast_vote_and_pick_next(round_, participant, hidden.id, 1)
+        cast_vote_and_pick_next(round_, participant, hidden.id, 1)
     other = make_round(phase="voting")
     elsewhere = make_proposal(other)
     with pytest.raises(NotFound):  # a proposal of another round
-        svc.cast_vote_and_pick_next(round_, participant, elsewhere.id, 1)
+        cast_vote_and_pick_next(round_, participant, elsewhere.id, 1)
     empty = make_round(phase="voting")
     pending = make_proposal(empty, status="pending")
-    voter = svc.participant_for(empty, make_user())
+    voter = participant_for(empty, make_user())
     with pytest.raises(DomainError, match="not open for voting"):  # no published ones at all
-        svc.cast_vote_and_pick_next(empty, voter, pending.id, 1)
+        cast_vote_and_pick_next(empty, voter, pending.id, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
-    assert svc.cast_vote_and_pick_next(round_, participant, published.id, 1) == svc.VoteCard(None, 1)
+    assert cast_vote_and_pick_next(round_, participant, published.id, 1) == VoteCard(None, 1)
 
 
 def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
     user, other = make_user(), make_user()
-    assert svc.round_and_voter(round_.slug, user.id) == (round_, None, user)
-    participant = svc.participant_for(round_, user)
-    svc.participant_for(round_, other)
-    svc.participant_for(make_round(), user)  # in another round: never matches
-    assert svc.round_and_voter(round_.slug, user.id) == (round_, participant, user)
-    assert svc.round_and_voter(round_.slug, None) == (round_, None, None)
-    assert svc.round_and_voter(round_.slug, 10**9) == (round_, None, None)
-    assert svc.round_and_voter("no-such-round", user.id) == (None, None, None)
+    assert round_and_voter(round_.slug, user.id) == (round_, None, user)
+    participant = participant_for(round_, user)
+    participant_for(round_, other)
+    participant_for(make_round(), user)  # in another round: never matches
+    assert round_and_voter(round_.slug, user.id) == (round_, participant, user)
+    assert round_and_voter(round_.slug, None) == (round_, None, None)
+    assert round_and_voter(round_.slug, 10**9) == (round_, None, None)
+    assert round_and_voter("no-such-round", user.id) == (None, None, None)
 
     db.session.expunge_all()  # nothing already loaded
     with recorded_statements(db.engine) as statements:
-        loaded = svc.round_and_voter(round_.slug, user.id)
+        loaded = round_and_voter(round_.slug, user.id)
         voting = (loaded.round.slug, loaded.round.title, loaded.round.phase,
                   loaded.round.eligibility, loaded.round.snapshot_requested_at,
                   loaded.participant.kind, loaded.user.session_nonce)
@@ -342,8 +351,8 @@ def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None
 def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001
     for _ in range(5):
         make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
-    picks = [svc.vote_card(round_, participant, rng=random.Random(3)).proposal.id
+    participant = participant_for(round_, make_user())
+    picks = [vote_card(round_, participant, rng=random.Random(3)).proposal.id
              for _ in range(3)]
     assert len(set(picks)) == 1
 
@@ -355,9 +364,9 @@ def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noq
                                    statistics={"priorities": {str(a.id): 0.0,
                                                               str(b.id): 5.0}}))
     db.session.commit()
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     rng = random.Random(0)
-    picks = {svc.vote_card(round_, participant, rng=rng).proposal.id for _ in range(30)}
+    picks = {vote_card(round_, participant, rng=rng).proposal.id for _ in range(30)}
     assert picks == {b.id}
 
 
@@ -368,10 +377,10 @@ def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> N
                                    created_at=utcnow() - timedelta(minutes=30),
                                    statistics={"priorities": {str(a.id): 0.0, str(b.id): 1.0}}))
     db.session.commit()
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     with recorded_statements(db.engine) as statements:
         rng = random.Random(0)
-        assert {svc.vote_card(round_, participant, rng=rng).proposal.id
+        assert {vote_card(round_, participant, rng=rng).proposal.id
                 for _ in range(10)} == {b.id}
         assert sum("statistics" in sql for sql in statements) <= 1
         # A newer snapshot is a new cache key: its priorities take over at once.
@@ -379,7 +388,7 @@ def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> N
                                        statistics={"priorities": {str(a.id): 1.0,
                                                                   str(b.id): 0.0}}))
         db.session.commit()
-        assert {svc.vote_card(round_, participant, rng=rng).proposal.id
+        assert {vote_card(round_, participant, rng=rng).proposal.id
                 for _ in range(10)} == {a.id}
 
 
@@ -390,9 +399,9 @@ def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> Non
                                    statistics={"priorities": {str(old.id): "nonsense"}}))
     db.session.commit()
     new = make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     rng = random.Random(0)
-    picks = [svc.vote_card(round_, participant, rng=rng).proposal.id for _ in range(400)]
+    picks = [vote_card(round_, participant, rng=rng).proposal.id for _ in range(400)]
     assert picks.count(new.id) > picks.count(old.id) * 2
 
 
@@ -402,7 +411,7 @@ def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: 
                                    statistics={"priorities": {str(a.id): 0}}))
     db.session.commit()
     assert latest_snapshot(round_.id) is None
-    assert svc.vote_card(round_, None).proposal.id == a.id
+    assert vote_card(round_, None).proposal.id == a.id
 
 
 def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # noqa: ANN001
@@ -412,7 +421,7 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # n
     from deliberation.models import Round
 
     p = make_proposal(round_)
-    participant = svc.participant_for(round_, make_user())
+    participant = participant_for(round_, make_user())
     ids = (round_.id, participant.id, p.id)
     failures: list[BaseException] = []
 
@@ -422,7 +431,7 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # n
                 r = _db.session.get(Round, ids[0])
                 part = _db.session.get(Participant, ids[1])
                 for _ in range(3):
-                    svc.cast_vote(r, part, ids[2], value)
+                    cast_vote(r, part, ids[2], value)
                 _db.session.remove()
         except BaseException as exc:  # noqa: BLE001
             failures.append(exc)
@@ -442,7 +451,7 @@ def test_approval_makes_author_agree(db, make_round, make_user) -> None:  # noqa
     from deliberation.services import moderation
 
     r = make_round(moderation_mode="strict")
-    proposal = svc.submit_proposal(r, make_user(), "Wait for approval")
+    proposal = submit_proposal(r, make_user(), "Wait for approval")
     assert _count(db, Vote) == 0
     moderation.moderate(r, [proposal.id], "approve", actor=make_user(role="facilitator"))
     vote = db.session.scalar(sa.select(Vote))

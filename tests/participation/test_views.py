@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from deliberation.models import Participant, Proposal, Report, User, Vote
-from deliberation.services import participation as svc
+from deliberation.services.participants import participant_for
+from deliberation.services.votes import votes_of
 from tests.factories import make_participant, make_proposal
 from tests.statements import recorded_statements
 
@@ -65,8 +66,8 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     assert other.text in html and "Your vote was saved." in html
     assert "You have voted on 1 proposal." in html
     assert "HX-Request" in response.headers["Vary"]
-    participant = svc.participant_for(r, user, create=False)
-    assert svc.votes_of(participant) == {shown.id: 1}
+    participant = participant_for(r, user, create=False)
+    assert votes_of(participant) == {shown.id: 1}
 
 
 def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:  # noqa: ANN001
@@ -187,7 +188,7 @@ def test_strict_round_shows_pending_and_rejection_reason(client, login_as, make_
     html = client.get(f"/rounds/{r.slug}/mine", headers=EN).get_data(as_text=True)
     assert "Pending" in html and "Wait for me" in html
     rejected = make_proposal(r, "Rude words", status="rejected", rejection_reason="Insulting",
-                             author_id=svc.participant_for(r, user).id)
+                             author_id=participant_for(r, user).id)
     html = client.get(f"/rounds/{r.slug}/mine", headers=EN).get_data(as_text=True)
     assert "Rejected" in html and "Insulting" in html
     # pending proposals are visible to the author only
@@ -315,46 +316,13 @@ def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: AN
     assert client.get("/rounds/real-snapshot/vote", headers=EN).status_code == 200
 
 
-def test_vote_runs_in_autocommit_on_postgresql_only(client, login_as, make_round, db,
-                                                    monkeypatch) -> None:  # noqa: ANN001
-    """The vote request skips BEGIN/COMMIT round trips on PostgreSQL (app/autocommit.py),
-    with the same results; pooled connections go back to transactions afterwards."""
-    postgres = db.engine.dialect.name == "postgresql"
-    user = login_as()
-    r = make_round(phase="voting")
-    first, second = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
-    # (A first vote creates the participant, which its service commits; the rest of that
-    # request then runs in an ordinary transaction.)
-    svc.participant_for(r, user)
-    seen: list[bool] = []
-    real_card_from_rows = svc._card_from_rows
-
-    def card_from_rows(*args, **kwargs):  # noqa: ANN002,ANN003,ANN202
-        dbapi_connection = db.session.connection().connection.dbapi_connection
-        seen.append(bool(getattr(dbapi_connection, "autocommit", False)))
-        return real_card_from_rows(*args, **kwargs)
-
-    monkeypatch.setattr(svc, "_card_from_rows", card_from_rows)
-    for proposal in (first, second):
-        response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
-                               data={"proposal_id": proposal.id, "value": "-1"})
-        assert response.status_code == 200 and "Your vote was saved." in response.text
-    assert seen == [postgres, postgres]
-    assert "You have voted on every proposal" in response.text
-    db.session.remove()
-    assert set(db.session.scalars(sa.select(Vote.value))) == {-1}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2
-    with db.engine.connect() as connection:  # back in the pool without autocommit
-        assert connection.get_isolation_level() != "AUTOCOMMIT"
-
-
 def test_vote_reads_the_account_once(client, login_as, make_round, db) -> None:  # noqa: ANN001
     """The vote request loads round, account and participant in one query; the login's
     user loader then finds the account without a query of its own (issue 7)."""
     user = login_as()
     r = make_round(phase="voting")
     first, second = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
-    svc.participant_for(r, user)
+    participant_for(r, user)
     url, proposal_ids = f"/rounds/{r.slug}/vote", [first.id, second.id]
     with recorded_statements(db.engine) as statements:
         for proposal_id in proposal_ids:
@@ -378,7 +346,7 @@ def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_roun
     r = make_round(phase="voting")
     proposal = make_proposal(r, "An idea")
     stale = factories.make_user(email="stale@example.org")
-    svc.participant_for(r, stale)  # the stale account has a participant in the round
+    participant_for(r, stale)  # the stale account has a participant in the round
     device = app.test_client()
     response = device.post("/auth/login", data={"email": factories.make_user(
         email="remembered@example.org").email, "password": factories.PASSWORD, "remember": "y"})

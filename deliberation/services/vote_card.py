@@ -1,0 +1,163 @@
+"""The voting card: which proposal a participant sees next (Pol.is-style routing)."""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.engine.snapshots import newest_ok_snapshot
+from deliberation.models import ClusterSnapshot, Participant, Proposal, Round, Vote
+from deliberation.plain_rows import PlainRowsStatement
+
+# Pol.is gives comments that arrived after the last clustering run a high priority so
+# that they collect votes quickly; we multiply their weight by this factor.
+NEW_PROPOSAL_BOOST = 3.0
+# The card's pick when no generator is given: unpredictable, never seeded alike in forked
+# web processes, and safe to share between threads (it keeps no state).
+_SYSTEM_RANDOM = random.SystemRandom()
+DEFAULT_PRIORITY = 1.0
+
+
+def _latest_snapshot_column(column: Any) -> Any:
+    return newest_ok_snapshot(column, round_id=sa.bindparam("round_id")).scalar_subquery()
+
+
+# Every published proposal of the round with "already voted" (anonymous readers pass
+# participant_id None: the join then matches nothing), "is_new" (created after the latest
+# snapshot; NULL without one), the text of the unvoted ones (one of them is picked: this
+# saves a second query) and the latest snapshot's id and time, in one round trip.
+# Run on the connection (Core), not through the ORM: this is the busiest read (issue 7).
+# The snapshot time is read as text, only to key the weights cache: a datetime per row
+# would cost more than the rest of the row.
+_SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
+
+
+def _card_rows(*, written: Any = None) -> sa.Select:
+    """The card's rows (``_card_from_rows`` unpacks the first six columns by position), run
+    as plain tuples (deliberation/plain_rows.py): there is one per published proposal.
+
+    With ``written`` (a CTE of the proposal ids that a vote in the same statement wrote,
+    which the statement's own reads cannot see yet) those count as voted, and every row
+    says in a seventh column (``_WRITTEN_COLUMN``) whether anything was written."""
+    voted = Vote.id.is_not(None)
+    extra = []
+    if written is not None:
+        voted = sa.or_(voted, Proposal.id.in_(sa.select(written.c.proposal_id)))
+        extra = [sa.exists(sa.select(written.c.proposal_id)).label("written")]
+    return (
+        sa.select(Proposal.id, voted.label("voted"),
+                  (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
+                  sa.case((sa.not_(voted), Proposal.text)).label("text"),
+                  _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
+                  sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"), *extra)
+        .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
+                                 Vote.participant_id == sa.bindparam("participant_id")))
+        .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
+        .order_by(Proposal.id)
+    )
+
+
+_CARD_ROWS = PlainRowsStatement(_card_rows())
+
+
+@dataclass(frozen=True)
+class CardProposal:
+    """The proposal on the voting card: what the card shows of it."""
+
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class VoteCard:
+    """What the voting card shows: the next proposal (None when all are voted) and how many
+    of the round's published proposals the participant has voted on."""
+
+    proposal: CardProposal | None
+    voted: int
+
+
+def vote_card(
+    round_: Round, participant: Participant | None, *, rng: random.Random | None = None
+) -> VoteCard:
+    """Pol.is-style routing: a weighted random pick among unvoted published proposals.
+
+    Weights come from the latest snapshot's ``statistics["priorities"]`` (keyed by the
+    proposal id as a string); proposals without a priority get 1, and proposals newer
+    than the snapshot are boosted so that they collect votes quickly.
+    """
+    # One query, and neither ORM objects nor Rows for every candidate.
+    rows = _CARD_ROWS.all(db.session.connection(), {
+        "round_id": round_.id, "participant_id": participant.id if participant else None,
+    })
+    return _card_from_rows(round_.id, rows, rng)
+
+
+def _card_from_rows(
+    round_id: int, rows: Sequence[Sequence[Any]], rng: random.Random | None
+) -> VoteCard:
+    if not rows:
+        return VoteCard(None, 0)
+    _id, _voted, _is_new, _text, snapshot_id, snapshot_time, *_written = rows[0]
+    weight_of = _snapshot_weights(round_id, snapshot_id, snapshot_time)
+    candidates, weights, texts = [], [], {}
+    # Unpacked, not read by name: a Row's attribute lookups cost five times as much, and
+    # this loop sees every published proposal on every vote (issue 7).
+    for proposal_id, voted, is_new, text, *_snapshot_and_written in rows:
+        if voted:
+            continue
+        weight = weight_of.get(proposal_id, DEFAULT_PRIORITY)
+        if is_new:
+            weight = max(weight, DEFAULT_PRIORITY) * NEW_PROPOSAL_BOOST
+        candidates.append(proposal_id)
+        weights.append(weight)
+        texts[proposal_id] = text
+    voted_count = len(rows) - len(candidates)
+    if not candidates:
+        return VoteCard(None, voted_count)
+    rng = rng or _SYSTEM_RANDOM
+    if sum(weights) <= 0:
+        chosen = rng.choice(candidates)
+    else:
+        chosen = rng.choices(candidates, weights=weights, k=1)[0]
+    return VoteCard(CardProposal(chosen, texts[chosen]), voted_count)
+
+
+def _snapshot_weights(
+    round_id: int, snapshot_id: int | None, created_at: str | None
+) -> dict[int, float]:
+    """Routing weight per proposal id from a snapshot's priorities ({} without one)."""
+    if snapshot_id is None or created_at is None:
+        return {}
+    return _cached_snapshot_weights(snapshot_id, round_id, created_at)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_snapshot_weights(snapshot_id: int, round_id: int, created_at: str) -> dict[int, float]:
+    """Snapshots never change once written, so the vote card reads and checks a snapshot's
+    JSON once, not on every vote (issue 7). Round and time are part of the key because ids
+    can be reused after a database reset; lru_cache is safe across gunicorn's threads.
+    Callers must not change the returned dict."""
+    statistics = db.session.scalar(
+        sa.select(ClusterSnapshot.statistics).where(ClusterSnapshot.id == snapshot_id))
+    weights = {}
+    for proposal_id, priority in ((statistics or {}).get("priorities") or {}).items():
+        if str(proposal_id).isdigit():
+            weights[int(proposal_id)] = _as_weight(priority)
+    return weights
+
+
+def _as_weight(value: Any) -> float:
+    try:
+        weight = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_PRIORITY
+    if weight != weight or weight < 0 or weight == float("inf"):  # NaN, negative, inf
+        return DEFAULT_PRIORITY
+    return weight
