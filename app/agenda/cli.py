@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
 import click
@@ -17,11 +14,6 @@ from deliberation.models import Escalation, Round
 
 cluster = AppGroup("cluster", help="Opinion groups (cluster snapshots).")
 agenda = AppGroup("agenda", help="The council's policy agenda.")
-
-CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
-               "escalated_at", "withdrawn_at", "status", "outcome", "due_at", "overdue",
-               "support", "support_fallen", "department", "plan_theme", "plan_layer",
-               "answer", "groups")
 
 
 @cluster.command("run")
@@ -55,25 +47,6 @@ def run(slug: str, seed: int) -> None:
         click.echo(f"  #{esc.proposal_id} ext={esc.proposal.external_id or '-'} {groups}")
 
 
-def _csv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        groups = "; ".join(
-            f"{g['group_id']}: {g['agree']}/{g['disagree']}/{g['passes']} "
-            f"(n={g['size']}, lb={g['lower_bound']:.3f})" for g in row["groups"])
-        writer.writerow([groups if c == "groups" else
-                         ("" if row[c] is None else row[c]) for c in CSV_COLUMNS])
-    return "\ufeff" + buffer.getvalue()
-
-
-def render_export(rows: list[dict], fmt: str) -> str:
-    if fmt == "csv":
-        return _csv(rows)
-    return json.dumps({"items": rows}, ensure_ascii=False, indent=2) + "\n"
-
-
 @agenda.command("export")
 @click.option("--round", "round_slug", default=None, help="Only this round (slug).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
@@ -88,7 +61,7 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
         rows = service.export_rows(round_slug)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    text = render_export(rows, fmt)
+    text = service.render_export(rows, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:

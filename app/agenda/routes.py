@@ -13,7 +13,6 @@ from wtforms import SelectChoice
 
 from app.agenda import bp
 from app.agenda.charts import group_bars
-from app.agenda.cli import render_export
 from app.agenda.forms import (
     LAYER_LABELS,
     OUTCOME_LABELS,
@@ -23,6 +22,7 @@ from app.agenda.forms import (
     ResponseForm,
 )
 from app.authz import council_required, facilitator_required
+from app.downloads import CSV_CONTENT_TYPE, attachment
 from app.htmx import render_page_or_fragment
 from deliberation.database import db
 from deliberation.engine import escalation as engine
@@ -115,9 +115,8 @@ def open_data(slug: str) -> Response:
         abort(404)
     if not round_.open_data_enabled:
         abort(404)
-    data = polis_export.export_zip(round_.id)
-    return Response(data, mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{round_.slug}-polis-export.zip"'})
+    return attachment(polis_export.export_zip(round_.id), f"{round_.slug}-polis-export.zip",
+                      "application/zip")
 
 
 # ---------------------------------------------------------------- council
@@ -214,9 +213,8 @@ def council_export(fmt: str) -> Response:
         rows = service.export_rows(request.args.get("round") or None)
     except DomainError as error:
         abort(404, error.message)
-    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    return Response(render_export(rows, fmt), mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="agenda.{fmt}"'})
+    content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
+    return attachment(service.render_export(rows, fmt), f"agenda.{fmt}", content_type)
 
 
 # ---------------------------------------------------------------- facilitators

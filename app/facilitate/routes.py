@@ -3,11 +3,6 @@ assisted participation, presentation view and engagement dashboard."""
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
-import zipfile
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.authz import facilitator_required
+from app.downloads import csv_attachment
 from app.facilitate import bp
 from app.facilitate.charts import bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
@@ -24,8 +20,8 @@ from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
 from deliberation.interop import polis_import
-from deliberation.models import AuditEntry, Participant, Proposal, Round, User, Vote
-from deliberation.services import engagement, facilitation, moderation
+from deliberation.models import Participant, Proposal, Round, Vote
+from deliberation.services import audit, engagement, facilitation, moderation
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 AUDIT_PAGE = 200
@@ -198,56 +194,45 @@ def seeds(slug: str) -> Any:
 
 # ---------------------------------------------------------------- Pol.is import
 
-def _collect_upload(form: ImportForm, target: Path) -> None:
-    """Write the uploaded zip or CSV files into ``target``; DomainError if unusable."""
-    archive = form.archive.data
-    if archive and getattr(archive, "filename", ""):
-        data = archive.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise DomainError(_("The file is too large (50 MB at most)."))
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                total = 0
-                for info in zf.infolist():
-                    name = PurePosixPath(info.filename).name
-                    if info.is_dir() or name not in polis_import.IMPORT_FILES:
-                        continue
-                    total += info.file_size
-                    if total > 4 * MAX_UPLOAD_BYTES:
-                        raise DomainError(_("The zip file is too large when unpacked."))
-                    (target / name).write_bytes(zf.read(info))
-        except zipfile.BadZipFile:
-            raise DomainError(_("The uploaded file is not a zip file.")) from None
-        return
-    fields = {"comments.csv": form.comments, "votes.csv": form.votes,
-              "participants-votes.csv": form.participants_votes, "summary.csv": form.summary}
-    for name, field in fields.items():
-        upload = field.data
-        if upload and getattr(upload, "filename", ""):
-            data = upload.read(MAX_UPLOAD_BYTES + 1)
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise DomainError(_("%(file)s is too large (50 MB at most).", file=name))
-            (target / name).write_bytes(data)
+def _upload_message(error: polis_import.UploadError) -> str:
+    if error.reason == "unpacked_too_large":
+        return _("The zip file is too large when unpacked.")
+    if error.reason == "not_zip":
+        return _("The uploaded file is not a zip file.")
+    if error.file:
+        return _("%(file)s is too large (50 MB at most).", file=error.file)
+    return _("The file is too large (50 MB at most).")
+
+
+def _uploaded(field: Any) -> Any:
+    upload = field.data
+    return upload if upload and getattr(upload, "filename", "") else None
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @facilitator_required
 def polis_upload() -> Any:
-    request.max_content_length = MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
+    request.max_content_length = polis_import.MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
     error = None
     if form.validate_on_submit():
-        with tempfile.TemporaryDirectory(prefix="polis-") as tmp:
-            try:
-                _collect_upload(form, Path(tmp))
-                round_ = polis_import.import_directory(
-                    tmp, slug=form.slug.data.strip(), phase=form.phase.data,
-                    title=(form.title.data or "").strip() or None, actor=current_user)
-            except DomainError as exc:
-                error = exc.message
-            else:
-                flash(_("The Pol.is export was imported."), "success")
-                return _see_other("facilitate.round_detail", slug=round_.slug)
+        files = {name: _uploaded(field) for name, field in (
+            ("comments.csv", form.comments), ("votes.csv", form.votes),
+            ("participants-votes.csv", form.participants_votes),
+            ("summary.csv", form.summary))}
+        try:
+            round_ = polis_import.import_upload(
+                archive=_uploaded(form.archive),
+                files={name: upload for name, upload in files.items() if upload},
+                slug=form.slug.data.strip(), phase=form.phase.data,
+                title=(form.title.data or "").strip() or None, actor=current_user)
+        except polis_import.UploadError as exc:
+            error = _upload_message(exc)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            flash(_("The Pol.is export was imported."), "success")
+            return _see_other("facilitate.round_detail", slug=round_.slug)
     status = 400 if (error or form.errors) else 200
     return render_template("facilitate/import.html", form=form, error=error), status
 
@@ -278,44 +263,14 @@ def moderation_queue(slug: str) -> Any:
 
 # ---------------------------------------------------------------- audit log
 
-def _audit_query(round_id: int | None) -> Any:
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
-    if round_id is not None:
-        query = query.where(AuditEntry.round_id == round_id)
-    return query
-
-
-def _csv_response(rows: list[list[Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(rows)
-    body = "\ufeff" + buffer.getvalue()  # BOM: Excel opens Japanese text correctly
-    return Response(body.encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 def _audit(round_: Round | None) -> Any:
     round_id = round_.id if round_ else None
     if request.args.get("format") == "csv":
-        users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
-        slugs = dict(db.session.execute(sa.select(Round.id, Round.slug)).all())
-        rows: list[list[Any]] = [["id", "created_at_utc", "actor", "actor_role", "action",
-                                  "target_type", "target_id", "round", "reason", "details"]]
-        for e in db.session.scalars(_audit_query(round_id)):
-            rows.append([e.id, e.created_at.isoformat(), users.get(e.actor_id, ""),
-                         e.actor_role or "", e.action, e.target_type or "", e.target_id or "",
-                         slugs.get(e.round_id, ""), e.reason or "", _json(e.details)])
-        name = f"audit-{round_.slug if round_ else 'all'}.csv"
-        return _csv_response(rows, name)
-    entries = db.session.scalars(_audit_query(round_id).limit(AUDIT_PAGE)).all()
+        return csv_attachment(audit.export_csv(round_id),
+                              f"audit-{round_.slug if round_ else 'all'}.csv")
+    entries = db.session.scalars(audit.entries_query(round_id).limit(AUDIT_PAGE)).all()
     return render_template("facilitate/audit.html", round=round_, entries=entries,
                            limit=AUDIT_PAGE)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
 
 
 @bp.route("/audit")
@@ -409,7 +364,7 @@ def _dashboard(round_: Round | None) -> Any:
     figures = engagement.dashboard(round_.id if round_ else None)
     if request.args.get("format") == "csv":
         name = f"engagement-{round_.slug if round_ else 'all'}.csv"
-        return _csv_response(engagement.csv_rows(figures), name)
+        return csv_attachment(engagement.export_csv(figures), name)
     labels = [d.isoformat() for d in figures.days]
     charts = {
         "participants": line_chart(labels, figures.participants_by_kind),

@@ -13,7 +13,6 @@ extra row ``assisted-voters`` with their count (see README.txt in the zip).
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 import zipfile
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import NotFound
+from deliberation.interop import csvfile
 from deliberation.models import Participant, Proposal, Round, SnapshotMembership, Vote, VoteEvent
 
 MODERATED = {"published": 1, "rejected": -1, "hidden": -1}
@@ -51,11 +51,7 @@ def _human(value: datetime) -> str:
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csvfile.write(rows, header=header, lineterminator="\n")
 
 
 def _comment_ids(proposals: list[Proposal]) -> dict[int, int]:
@@ -146,10 +142,8 @@ def build_files(round_id: int) -> dict[str, str]:
         ["conversation-description", round_.summary or round_.description],
         ["assisted-voters", len(voters & assisted_participants)],
     ]
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(summary)
     return {
-        "summary.csv": buffer.getvalue(),
+        "summary.csv": csvfile.write(summary, lineterminator="\n"),
         "comments.csv": _csv(["timestamp", "datetime", "comment-id", "author-id", "agrees",
                               "disagrees", "moderated", "comment-body", "is-seed", "is-meta"],
                              comment_rows),

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+import zipfile
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
 from clustering.polis_export import ExportFormatError, PolisExport, read_export
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
+from deliberation.interop import csvfile
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models.round import PHASES
 from deliberation.services import audit
@@ -29,11 +32,14 @@ from deliberation.services.facilitation import SLUG_RE
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text, text_key
 
-__all__ = ["PolisImportError", "import_directory", "IMPORT_FILES"]
+__all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory",
+           "import_upload"]
 
 IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
                 "participant-votes.csv", "summary.csv")
 _CHUNK = 5000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one file, or the zip
+MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
 
 class PolisImportError(DomainError):
@@ -88,8 +94,8 @@ def _validate(directory: Path, export: PolisExport) -> None:
 
 def _title_and_description(export: PolisExport, title: str | None) -> tuple[str, str, str]:
     summary = export.summary or {}
-    topic = clean_text(summary.get("topic", "")) or "Pol.is conversation"
-    description = clean_text(summary.get("conversation-description", ""))
+    topic = clean_text(csvfile.restore(summary.get("topic", ""))) or "Pol.is conversation"
+    description = clean_text(csvfile.restore(summary.get("conversation-description", "")))
     url = summary.get("url", "").strip()
     if url:
         description = (description + "\n\n" if description else "") + f"Pol.is: <{url}>"
@@ -139,9 +145,10 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             sa.select(Participant.id, Participant.external_id)
             .where(Participant.round_id == rid))}
 
+        texts = {c.comment_id: clean_text(csvfile.restore(c.body)) for c in export.comments}
         _bulk(Proposal, [
             {"round_id": rid, "author_id": pid_map.get(c.author_id),
-             "text": clean_text(c.body), "text_key": text_key(clean_text(c.body)),
+             "text": texts[c.comment_id], "text_key": text_key(texts[c.comment_id]),
              "status": "rejected" if c.moderated == -1 else "published",
              "is_seed": c.is_seed, "is_meta": c.is_meta, "external_id": str(c.comment_id),
              "created_at": c.timestamp}
@@ -205,3 +212,56 @@ def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
     export = read_directory(path)
     return import_export(export, directory=Path(path), slug=slug, phase=phase, title=title,
                          actor=actor)
+
+
+class UploadError(DomainError):
+    """An upload that cannot be unpacked. ``reason`` says why, for the view to word:
+    ``too_large`` (the zip or ``file``), ``unpacked_too_large``, ``not_zip``."""
+
+    code = "polis_upload"
+
+    def __init__(self, reason: str, *, file: str | None = None) -> None:
+        super().__init__(reason, file=file)
+        self.reason, self.file = reason, file
+
+
+def _read_limited(stream: BinaryIO, name: str | None) -> bytes:
+    data = stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError("too_large", file=name)
+    return data
+
+
+def unpack_upload(target: Path, *, archive: BinaryIO | None = None,
+                  files: dict[str, BinaryIO] | None = None) -> None:
+    """Write an uploaded zip (only the Pol.is files in it, wherever they sit) or single
+    CSV files (by Pol.is file name) into ``target``."""
+    if archive is not None:
+        data = _read_limited(archive, None)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                total = 0
+                for info in zf.infolist():
+                    name = PurePosixPath(info.filename).name
+                    if info.is_dir() or name not in IMPORT_FILES:
+                        continue
+                    total += info.file_size
+                    if total > MAX_UNPACKED_BYTES:
+                        raise UploadError("unpacked_too_large")
+                    (target / name).write_bytes(zf.read(info))
+        except zipfile.BadZipFile:
+            raise UploadError("not_zip") from None
+        return
+    for name, stream in (files or {}).items():
+        if name not in IMPORT_FILES:
+            raise UploadError("not_zip", file=name)
+        (target / name).write_bytes(_read_limited(stream, name))
+
+
+def import_upload(*, archive: BinaryIO | None = None, files: dict[str, BinaryIO] | None = None,
+                  slug: str, phase: str = "voting", title: str | None = None,
+                  actor: User | None = None) -> Round:
+    """Import an uploaded Pol.is export (see :func:`unpack_upload`) as a new round."""
+    with tempfile.TemporaryDirectory(prefix="polis-") as tmp:
+        unpack_upload(Path(tmp), archive=archive, files=files)
+        return import_directory(tmp, slug=slug, phase=phase, title=title, actor=actor)

@@ -3,6 +3,7 @@ answers seen by participants, and exports (JSON/CSV rows)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
 from deliberation.errors import DomainError, NotFound
+from deliberation.interop import csvfile
 from deliberation.models import (
     AgendaAnswerSeen,
     AuditEntry,
@@ -30,6 +32,10 @@ from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_
 from deliberation.services import audit
 
 SORTS = ("date", "support")
+CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
+               "escalated_at", "withdrawn_at", "status", "outcome", "due_at", "overdue",
+               "support", "support_fallen", "department", "plan_theme", "plan_layer",
+               "answer", "groups")
 # Allowed status changes (answered items may be re-opened for review).
 TRANSITIONS = {
     "received": {"received", "under_review", "answered"},
@@ -303,3 +309,23 @@ def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
                        for g in groups],
         })
     return rows
+
+
+def _groups_cell(groups: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{g['group_id']}: {g['agree']}/{g['disagree']}/{g['passes']} "
+        f"(n={g['size']}, lb={g['lower_bound']:.3f})" for g in groups)
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    """:func:`export_rows` as CSV for Excel (UTF-8 with BOM); groups in one cell."""
+    return csvfile.write(
+        ([_groups_cell(row["groups"]) if c == "groups" else row[c] for c in CSV_COLUMNS]
+         for row in rows), header=CSV_COLUMNS, bom=True)
+
+
+def render_export(rows: list[dict[str, Any]], fmt: str) -> str:
+    """The council export as ``csv`` or ``json`` text."""
+    if fmt == "csv":
+        return export_csv(rows)
+    return json.dumps({"items": rows}, ensure_ascii=False, indent=2) + "\n"

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
+from deliberation.interop import csvfile
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -192,6 +193,11 @@ def csv_rows(d: Dashboard) -> list[list[Any]]:
     for group_id, size in d.groups:
         rows.append([f"group_{group_id}_size", size])
     return rows
+
+
+def export_csv(d: Dashboard) -> str:
+    """The dashboard's figures as CSV for Excel (UTF-8 with BOM)."""
+    return csvfile.write(csv_rows(d), bom=True)
 
 
 @dataclass

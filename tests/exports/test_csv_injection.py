@@ -1,0 +1,121 @@
+"""No export lets a spreadsheet run a formula planted in a text field."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+
+import pytest
+
+from deliberation.interop import csvfile
+from tests.exports.conftest import PAYLOADS
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+            for cell in row]
+
+
+def assert_safe(text: str) -> list[str]:
+    """Every cell either is a number or does not start like a formula."""
+    found = cells(text)
+    unsafe = [c for c in found if c.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(c)]
+    assert unsafe == []
+    return found
+
+
+def test_neutralise_quotes_formulas_and_keeps_numbers():
+    assert csvfile.neutralise("=1+1") == "'=1+1"
+    assert csvfile.neutralise("\tx") == "'\tx"
+    assert csvfile.neutralise("'=x") == "''=x"
+    assert csvfile.neutralise("it's") == "it's"
+    assert csvfile.neutralise(-1) == -1 and csvfile.neutralise(-0.5) == -0.5
+    assert csvfile.neutralise(True) == 1 and csvfile.neutralise(None) == ""
+    for text in [*PAYLOADS, "'=x", "''-y", "'", "plain", "", "'plain"]:
+        assert csvfile.restore(csvfile.neutralise(text)) == text
+
+
+def _login(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+def _csv_download(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.data.startswith("\ufeff".encode())  # for Excel
+    return response.data.decode("utf-8")
+
+
+@pytest.mark.parametrize("url", [
+    "/agenda/council/export.csv", "/agenda/council/export.csv?round=poisoned"])
+def test_council_export(client, poisoned, url):
+    _login(client, poisoned.staff)
+    found = assert_safe(_csv_download(client, url))
+    assert "'" + PAYLOADS[0] in found and "'+1 1" in found and "'-x 2" in found
+
+
+@pytest.mark.parametrize("url", [
+    "/facilitate/audit?format=csv", "/facilitate/rounds/poisoned/audit?format=csv"])
+def test_audit_export(client, poisoned, url):
+    _login(client, poisoned.staff)
+    found = assert_safe(_csv_download(client, url))
+    # report reasons, the rejection and the closing reason reached the file, quoted
+    for reason in ("'+1", "'-x", "'@x", "'\tx", "'\rx", "'=1+1"):
+        assert reason in found
+
+
+@pytest.mark.parametrize("url", [
+    "/facilitate/dashboard?format=csv", "/facilitate/rounds/poisoned/dashboard?format=csv"])
+def test_dashboard_export(client, poisoned, url):
+    _login(client, poisoned.staff)
+    found = assert_safe(_csv_download(client, url))
+    assert "votes" in found
+
+
+def test_open_data_files(client, poisoned):
+    response = client.get("/agenda/rounds/poisoned/open-data.zip")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        files = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+    everything = []
+    for name in ("summary.csv", "comments.csv", "votes.csv", "participants-votes.csv"):
+        assert not files[name].startswith("\ufeff")  # the Pol.is format, not for Excel
+        everything += assert_safe(files[name])
+    assert "'" + PAYLOADS[0] in everything  # the topic and the first comment
+    assert "'+1 1" in everything and "'-description" in everything
+    assert "-1" in cells(files["votes.csv"])  # disagree stays a number
+
+
+def test_cli_exports(runner, poisoned, tmp_path):
+    result = runner.invoke(args=["agenda", "export", "--format", "csv"])
+    assert result.exit_code == 0
+    assert "'" + PAYLOADS[0] in assert_safe(result.output)
+    result = runner.invoke(args=["agenda", "open-data", "poisoned", "--output",
+                                 str(tmp_path / "od")])
+    assert result.exit_code == 0
+    for name in ("summary.csv", "comments.csv", "votes.csv", "participants-votes.csv"):
+        assert_safe((tmp_path / "od" / name).read_text(encoding="utf-8"))
+
+
+def test_open_data_round_trips_through_our_importer(poisoned, tmp_path):
+    import sqlalchemy as sa
+
+    from deliberation.database import db
+    from deliberation.interop import polis_export, polis_import
+    from deliberation.models import Proposal
+
+    polis_export.write_directory(poisoned.round.id, tmp_path / "od")
+    copy = polis_import.import_directory(tmp_path / "od", slug="copy")
+    texts = set(db.session.scalars(sa.select(Proposal.text).where(
+        Proposal.round_id == copy.id, Proposal.status == "published")))
+    assert PAYLOADS[0] in texts and "+1 1" in texts and "-x 2" in texts and "@x 3" in texts
+    assert copy.title == PAYLOADS[0]
