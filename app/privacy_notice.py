@@ -42,13 +42,25 @@ def data_items() -> list[DataItem]:
             what=_l("Your votes and proposals"),
             why=_l("To find opinion groups and proposals that people across groups support"),
             who_sees=_l(
-                "Everyone sees proposal texts and totals; open data lists votes under a random "
-                "number that cannot be linked to your account"
+                "Everyone sees proposal texts and totals, never a count of fewer than 5 "
+                "people; open data lists votes under a random number that changes with every "
+                "download and only with the day, not the time, so it cannot be linked to your "
+                "account"
             ),
             how_long=_l(
                 "Kept after you delete your account, under an anonymous number, so that "
                 "published results stay correct"
             ),
+        ),
+        DataItem(
+            what=_l("A record of what you did that changes the site (registering, proposals, "
+                    "reports)"),
+            why=_l("So that every decision can be checked afterwards (the audit log)"),
+            who_sees=_l(
+                "Facilitators and administrators, with a short code instead of your name; the "
+                "code is different in each round, so it does not lead to your account"
+            ),
+            how_long=_l("Kept for accountability; it holds none of your personal data"),
         ),
         DataItem(
             what=_l("Language choice and the date you gave consent"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
@@ -39,6 +40,30 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text or ""))  # noqa: S704 (html disabled above)
 
 
+def audit_key() -> bytes:
+    """The key of the audit log's account pseudonyms (from the app's secret key)."""
+    from deliberation.services import audit
+
+    return audit.pseudonym_key(current_app.config["SECRET_KEY"])
+
+
+def audit_actor(entry: Any) -> str:
+    """Who made an audit entry, as staff may see it: role and pseudonym, or "system"."""
+    from deliberation.services import audit
+
+    name = audit.actor_pseudonym(entry, audit_key())
+    if name is None:
+        return str(_l("system"))
+    role = ROLE_LABELS.get(entry.actor_role or "", entry.actor_role or "")
+    return f"{role} {name}".strip()
+
+
+def audit_target(entry: Any) -> str:
+    from deliberation.services import audit
+
+    return f"{entry.target_type or ''} {audit.target_label(entry, audit_key())}".strip()
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -51,6 +76,8 @@ def init_app(app: Flask) -> None:
     from app.privacy_notice import your_rights
 
     app.add_template_global(your_rights, "your_rights")
+    app.add_template_global(audit_actor, "audit_actor")
+    app.add_template_global(audit_target, "audit_target")
 
     @app.context_processor
     def globals_for_templates() -> dict:

@@ -16,6 +16,7 @@ from app.facilitate import bp
 from app.facilitate.charts import bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
 from app.htmx import render_page_or_fragment
+from app.template_helpers import audit_key
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
@@ -266,7 +267,7 @@ def moderation_queue(slug: str) -> Any:
 def _audit(round_: Round | None) -> Any:
     round_id = round_.id if round_ else None
     if request.args.get("format") == "csv":
-        return csv_attachment(audit.export_csv(round_id),
+        return csv_attachment(audit.export_csv(audit_key(), round_id),
                               f"audit-{round_.slug if round_ else 'all'}.csv")
     entries = db.session.scalars(audit.entries_query(round_id).limit(AUDIT_PAGE)).all()
     return render_template("facilitate/audit.html", round=round_, entries=entries,

@@ -1,9 +1,19 @@
 """Open data: a round as an anonymised Pol.is-format export.
 
 Files: summary.csv, comments.csv, votes.csv, participants-votes.csv (group ids from the
-latest snapshot) and README.txt. Participant ids are remapped to a fresh random
-permutation on every export, so they cannot be joined to accounts or to Hiroba's
-participant ids. Pending proposals are left out; rejected and hidden ones keep their row
+latest snapshot) and README.txt. Nothing in it can be joined with what staff see:
+
+- participant ids (voters and authors alike) are a fresh random permutation on every
+  export, unrelated to accounts, to Hiroba's participant ids and to earlier downloads;
+- timestamps are cut to the start of the day (Asia/Tokyo): the audit log and the staff
+  pages keep exact times, and a vote or proposal to the millisecond could be matched with
+  an account's registration or another logged action; the rows keep their real order, so
+  the latest vote of a participant is still the last one;
+- group ids of groups under the small-cell minimum are left empty, and the assisted-vote
+  flag is only given when at least that many people voted on paper
+  (``deliberation.services.small_counts``).
+
+Pending proposals are left out; rejected and hidden ones keep their row
 (moderated = -1) without their text.
 
 Assisted votes (gathered on paper by facilitators) are flagged without touching the Pol.is
@@ -18,6 +28,7 @@ import secrets
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -25,7 +36,18 @@ from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import NotFound
 from deliberation.interop import csvfile
-from deliberation.models import Participant, Proposal, Round, SnapshotMembership, Vote, VoteEvent
+from deliberation.models import (
+    Participant,
+    Proposal,
+    Round,
+    SnapshotGroup,
+    SnapshotMembership,
+    Vote,
+    VoteEvent,
+)
+from deliberation.services import small_counts
+
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 MODERATED = {"published": 1, "rejected": -1, "hidden": -1}
 REMOVED_TEXT = "(removed by moderation)"
@@ -33,21 +55,30 @@ REMOVED_TEXT = "(removed by moderation)"
 README = """Pol.is-format export of a Hiroba round (open data).
 
 Participant ids are random and differ between downloads; they cannot be linked to
-accounts. Votes: 1 agree, -1 disagree, 0 pass. group-id in participants-votes.csv is the
-opinion group of the latest cluster snapshot (empty: not clustered).
+accounts. Times are the start of the day (Asia/Tokyo) of each vote and comment; rows are
+in their real order. Votes: 1 agree, -1 disagree, 0 pass. group-id in
+participants-votes.csv is the opinion group of the latest cluster snapshot (empty: not
+clustered, or a group of fewer than 5 people).
 Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 in
 votes.csv (an extra column after the Pol.is columns); summary.csv gives their number of
-voters in the row assisted-voters. Comments removed by moderation have moderated = -1 and
-no text.
+voters in the row assisted-voters. When fewer than 5 people voted on paper, both are left
+empty. Comments removed by moderation have moderated = -1 and no text.
+A text cell that starts with = + - @ or a tab has a ' in front, so that spreadsheets do
+not run it as a formula.
 """
 
 
+def _day(value: datetime) -> datetime:
+    local = value.astimezone(TOKYO)
+    return datetime(local.year, local.month, local.day, tzinfo=TOKYO)
+
+
 def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
+    return int(_day(value).timestamp() * 1000)
 
 
 def _human(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
+    return _day(value).astimezone(UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
@@ -82,6 +113,13 @@ def build_files(round_id: int) -> dict[str, str]:
     secrets.SystemRandom().shuffle(order)
     pids = {pk: i for i, pk in enumerate(order)}
     assisted_participants = {p.id for p in participants if p.source == "assisted"}
+    assisted_voters = set(db.session.scalars(
+        sa.select(VoteEvent.participant_id).where(
+            VoteEvent.round_id == round_id,
+            sa.or_(VoteEvent.source == "assisted",
+                   VoteEvent.participant_id.in_(assisted_participants or {-1})))
+        .distinct()))
+    flag_assisted = small_counts.shown(len(assisted_voters), round_.min_group_display)
 
     events = db.session.execute(
         sa.select(VoteEvent.participant_id, VoteEvent.proposal_id, VoteEvent.value,
@@ -90,7 +128,8 @@ def build_files(round_id: int) -> dict[str, str]:
         .order_by(VoteEvent.created_at, VoteEvent.id)).all()
     vote_rows = [[_ms(e.created_at), _human(e.created_at), cids[e.proposal_id],
                   pids[e.participant_id], e.value,
-                  int(e.source == "assisted" or e.participant_id in assisted_participants)]
+                  int(e.source == "assisted" or e.participant_id in assisted_participants)
+                  if flag_assisted else ""]
                  for e in events]
 
     current = db.session.execute(
@@ -120,9 +159,13 @@ def build_files(round_id: int) -> dict[str, str]:
     snapshot = latest_snapshot(round_id)
     groups: dict[int, int | None] = {}
     if snapshot is not None:
-        groups = dict(db.session.execute(
+        large = set(db.session.scalars(sa.select(SnapshotGroup.group_id).where(
+            SnapshotGroup.snapshot_id == snapshot.id,
+            SnapshotGroup.size >= small_counts.minimum(round_.min_group_display))))
+        groups = {pk: gid for pk, gid in db.session.execute(
             sa.select(SnapshotMembership.participant_id, SnapshotMembership.group_id)
-            .where(SnapshotMembership.snapshot_id == snapshot.id)).tuples().all())
+            .where(SnapshotMembership.snapshot_id == snapshot.id)).tuples()
+            if gid in large}
     columns = sorted((p.id for p in proposals), key=cids.__getitem__)
     pv_rows = []
     for pk in sorted(by_participant, key=lambda pk: pids[pk]):
@@ -140,7 +183,7 @@ def build_files(round_id: int) -> dict[str, str]:
         ["commenters", len(authored)], ["comments", len(proposals)],
         ["groups", snapshot.k if snapshot else 0],
         ["conversation-description", round_.summary or round_.description],
-        ["assisted-voters", len(voters & assisted_participants)],
+        ["assisted-voters", len(assisted_voters) if flag_assisted else ""],
     ]
     return {
         "summary.csv": csvfile.write(summary, lineterminator="\n"),

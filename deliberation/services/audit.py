@@ -1,7 +1,20 @@
-"""Writing to the audit log. Callers commit; the entry joins their transaction."""
+"""The audit log: writing entries (callers commit; the entry joins their transaction) and
+showing them to staff.
+
+Entries name accounts by their internal id only. Staff see a role and a short pseudonym
+(an HMAC of the id under a key derived from the app's secret), never a display name: a
+citizen's pseudonym is scoped to the round of the entry, so the account's registration
+(no round) and its proposals and reports in different rounds carry unrelated pseudonyms and
+nothing a facilitator can see links them. Staff accounts keep one pseudonym everywhere, so
+every decision stays attributable. Accounts named as the target of an entry get the same
+unscoped pseudonym as their account-level entries (never the id, which the account list
+shows).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -13,6 +26,35 @@ from deliberation.models import AuditEntry, Round, User
 
 CSV_HEADER = ("id", "created_at_utc", "actor", "actor_role", "action", "target_type",
               "target_id", "round", "reason", "details")
+PSEUDONYM_LENGTH = 8
+
+
+def pseudonym_key(secret: str | bytes) -> bytes:
+    """The pseudonym key derived from the application's secret key."""
+    raw = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(raw, b"hiroba audit pseudonyms", hashlib.sha256).digest()
+
+
+def pseudonym(user_id: int, key: bytes, round_id: int | None = None) -> str:
+    """A short, stable pseudonym of an account (within one round when ``round_id``)."""
+    message = f"{'' if round_id is None else round_id}:{user_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
+
+
+def actor_pseudonym(entry: AuditEntry, key: bytes) -> str | None:
+    if entry.actor_id is None:
+        return None
+    scope = entry.round_id if entry.actor_role == "citizen" else None
+    return pseudonym(entry.actor_id, key, scope)
+
+
+def target_label(entry: AuditEntry, key: bytes) -> str:
+    """The target's id, or the account's pseudonym when the target is an account."""
+    if entry.target_id is None:
+        return ""
+    if entry.target_type == "users":
+        return pseudonym(entry.target_id, key)
+    return str(entry.target_id)
 
 
 def record(
@@ -46,12 +88,11 @@ def entries_query(round_id: int | None = None) -> sa.Select:
     return query
 
 
-def export_csv(round_id: int | None = None) -> str:
-    """The log as CSV for Excel (UTF-8 with BOM), newest first."""
-    users = dict(db.session.execute(sa.select(User.id, User.display_name)).tuples().all())
+def export_csv(key: bytes, round_id: int | None = None) -> str:
+    """The log as CSV for Excel (UTF-8 with BOM), newest first; accounts as pseudonyms."""
     slugs = dict(db.session.execute(sa.select(Round.id, Round.slug)).tuples().all())
-    rows = ([e.id, e.created_at.isoformat(), users.get(e.actor_id, ""), e.actor_role or "",
-             e.action, e.target_type or "", e.target_id if e.target_id is not None else "",
+    rows = ([e.id, e.created_at.isoformat(), actor_pseudonym(e, key) or "",
+             e.actor_role or "", e.action, e.target_type or "", target_label(e, key),
              slugs.get(e.round_id, ""), e.reason or "",
              json.dumps(e.details or {}, ensure_ascii=False, sort_keys=True)]
             for e in db.session.scalars(entries_query(round_id)))

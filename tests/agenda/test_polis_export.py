@@ -15,15 +15,15 @@ from deliberation.models import Participant, Proposal, Vote, VoteEvent
 from tests import factories
 
 
-def _add_assisted(planted):
-    person = factories.make_participant(planted.round, source="assisted", label="workshop")
-    prop = planted.consensus[0]
-    db.session.add(Vote(round_id=planted.round.id, participant_id=person.id,
-                        proposal_id=prop, value=1))
-    db.session.add(VoteEvent(round_id=planted.round.id, participant_id=person.id,
-                             proposal_id=prop, value=1, source="assisted"))
+def _add_assisted(planted, n=5):
+    for _ in range(n):
+        person = factories.make_participant(planted.round, source="assisted", label="workshop")
+        prop = planted.consensus[0]
+        db.session.add(Vote(round_id=planted.round.id, participant_id=person.id,
+                            proposal_id=prop, value=1))
+        db.session.add(VoteEvent(round_id=planted.round.id, participant_id=person.id,
+                                 proposal_id=prop, value=1, source="assisted"))
     db.session.commit()
-    return person
 
 
 def test_export_files_are_anonymised_and_flag_assisted(planted):
@@ -35,7 +35,7 @@ def test_export_files_are_anonymised_and_flag_assisted(planted):
     votes = list(csv.DictReader(io.StringIO(files["votes.csv"])))
     assert list(votes[0])[:5] == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
     assisted = [v for v in votes if v["is-assisted"] == "1"]
-    assert len(assisted) == 1
+    assert len(assisted) == 5
     real_ids = set(db.session.scalars(sa.select(Participant.id)))
     voter_ids = {int(v["voter-id"]) for v in votes}
     assert voter_ids == set(range(len(voter_ids)))  # 0..n-1, a fresh permutation
@@ -48,11 +48,19 @@ def test_export_files_are_anonymised_and_flag_assisted(planted):
     assert len(rejected) == 1 and rejected[0]["comment-body"] == polis_export.REMOVED_TEXT
     assert [c["is-meta"] for c in comments].count("1") == 1
     pv = list(csv.DictReader(io.StringIO(files["participants-votes.csv"])))
-    assert len(pv) == 76
+    assert len(pv) == 80
     groups = {r["group-id"] for r in pv}
     assert {"0", "1"} <= groups and len(groups - {"0", "1"}) <= 1
     summary = dict(csv.reader(io.StringIO(files["summary.csv"])))
-    assert summary["groups"] == str(snap.k) and summary["assisted-voters"] == "1"
+    assert summary["groups"] == str(snap.k) and summary["assisted-voters"] == "5"
+
+
+def test_fewer_than_five_paper_voters_are_not_flagged(planted):
+    _add_assisted(planted, n=4)
+    files = polis_export.build_files(planted.round.id)
+    votes = list(csv.DictReader(io.StringIO(files["votes.csv"])))
+    assert {v["is-assisted"] for v in votes} == {""}
+    assert dict(csv.reader(io.StringIO(files["summary.csv"])))["assisted-voters"] == ""
 
 
 def test_round_trip_through_the_polis_importer(planted, tmp_path):

@@ -1,0 +1,103 @@
+"""What a facilitator sees (audit log, account list) cannot be joined with the open data
+to learn how a known account voted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from deliberation.services import accounts
+from tests import factories
+
+
+def _login(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+
+
+@pytest.fixture()
+def scene(client, db):  # noqa: ANN001
+    round_ = factories.make_round(slug="town", phase="collecting", open_data_enabled=True,
+                                  moderation_mode="open")
+    victim = accounts.register(email="hanako@example.org", password="a long password 1",
+                               display_name="Hanako Yamada", kind="resident",
+                               consent_version="test")
+    others = [factories.make_participant(round_, kind="resident") for _ in range(6)]
+    seeds = [factories.make_proposal(round_, f"Seed {i}") for i in range(4)]
+    _login(client, victim)
+    response = client.post("/rounds/town/propose", data={"text": "More benches in the park"})
+    assert response.status_code == 303
+    response = client.post(f"/rounds/town/proposals/{seeds[0].id}/report",
+                           data={"reason": "Off topic"})
+    assert response.status_code == 303
+    from deliberation.models import Participant
+
+    mine = db.session.query(Participant).filter_by(user_id=victim.id).one()
+    for i, seed in enumerate(seeds):
+        factories.add_vote(mine, seed, (1, -1, 1, 0)[i])
+        for j, other in enumerate(others):
+            factories.add_vote(other, seed, (1, 0, -1)[(i + j) % 3])
+    client.get("/auth/logout")
+    facilitator = factories.make_user("admin", display_name="Staff Sato")
+    _login(client, facilitator)
+    audit_all = client.get("/facilitate/audit?format=csv").data.decode("utf-8")
+    audit_round = client.get("/facilitate/rounds/town/audit?format=csv").data.decode("utf-8")
+    users_page = client.get("/admin/users").data.decode("utf-8")
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/agenda/rounds/town/open-data.zip").data))
+    open_data = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+    return victim, [audit_all, audit_round], users_page, open_data
+
+
+def test_the_audit_log_names_no_account(scene):
+    victim, audit_files, users_page, _open_data = scene
+    assert "Hanako Yamada" in users_page  # the admin knows who the account is ...
+    rows = [row for text in audit_files for row in _rows(text)]
+    cells = {value for row in rows for value in row.values()}
+    audit_text = "".join(audit_files)
+    # ... but the audit log shows neither the name, nor the e-mail, nor the account's id
+    assert "Hanako Yamada" not in audit_text and "hanako@example.org" not in audit_text
+    assert not [r for r in rows if r["target_type"] == "users" and
+                r["target_id"] == str(victim.id)]
+    assert "Staff Sato" not in cells
+
+
+def test_the_join_from_account_to_votes_fails(scene):
+    victim, audit_files, _users_page, open_data = scene
+    rows = _rows(audit_files[0])
+    # The attacker finds the victim's registration (the only one) and its pseudonym ...
+    registration = [r for r in rows if r["action"] == "account.register"]
+    assert len(registration) == 1
+    known = {registration[0]["actor"], registration[0]["target_id"]}
+    # ... and looks for that pseudonym among the actors of proposals and reports.
+    in_round = [r for r in rows if r["round"] == "town" and r["actor_role"] == "citizen"]
+    assert {r["action"] for r in in_round} == {"proposal.submit", "proposal.report"}
+    assert known.isdisjoint({r["actor"] for r in in_round})
+    # The proposal's author in the open data has a per-export random id, the same kind
+    # of id as every voter: it leads to "someone's" votes, never to the account.
+    comments = _rows(open_data["comments.csv"])
+    authors = {c["author-id"] for c in comments if c["comment-body"] == "More benches in the park"}
+    assert len(authors) == 1 and authors != {str(victim.id)}
+
+
+def test_open_data_times_are_days_and_cannot_be_matched_to_the_log(scene):
+    _victim, audit_files, _users_page, open_data = scene
+    rows = _rows(audit_files[0])
+    logged = {datetime.fromisoformat(r["created_at_utc"]).replace(microsecond=0)
+              for r in rows}
+    tokyo = ZoneInfo("Asia/Tokyo")
+    for name in ("comments.csv", "votes.csv"):
+        for row in _rows(open_data[name]):
+            when = datetime.fromtimestamp(int(row["timestamp"]) / 1000, UTC)
+            local = when.astimezone(tokyo)
+            assert (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+            assert when.replace(microsecond=0) not in logged
