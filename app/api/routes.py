@@ -30,7 +30,7 @@ from deliberation.models import (
     SnapshotProposalStat,
     Vote,
 )
-from deliberation.services import participants, votes
+from deliberation.services import participants, small_counts, votes
 from deliberation.services.proposals import submit_proposal
 
 
@@ -55,7 +55,7 @@ def _round_json(round_: Round) -> dict[str, Any]:
         "closes_at": _iso(round_.closes_at),
         "accepts_votes": round_.accepts_votes,
         "accepts_proposals": round_.accepts_proposals,
-        "min_group_display": round_.min_group_display,
+        "min_group_display": small_counts.minimum(round_.min_group_display),
     }
 
 
@@ -134,7 +134,7 @@ def results(slug: str) -> Response:
     groups = [g for g in db.session.scalars(
         sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
         .order_by(SnapshotGroup.group_id))
-        if g.size >= round_.min_group_display]
+        if small_counts.shown(g.size, round_.min_group_display)]
     shown = {g.group_id for g in groups}
     stats: dict[int | None, list[dict[str, int]]] = {}
     for stat in db.session.scalars(

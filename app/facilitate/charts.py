@@ -42,7 +42,9 @@ def bar_chart(labels: list[str], values: list[int]) -> Chart:
                  labels[0] if labels else "", labels[-1] if labels else "")
 
 
-def line_chart(labels: list[str], series: dict[str, list[int]]) -> Chart:
+def line_chart(labels: list[str], series: dict[str, list[int | None]]) -> Chart:
+    """Lines of the series; ``None`` (a count withheld as too small) is drawn at zero."""
+    series = {name: [v or 0 for v in values] for name, values in series.items()}
     top = max((max(v, default=0) for v in series.values()), default=0) or 1
     plot_w, plot_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     n = max(len(labels) - 1, 1)

@@ -26,7 +26,7 @@ from deliberation.models import (
     SnapshotGroup,
     VoteEvent,
 )
-from deliberation.services import moderation
+from deliberation.services import moderation, small_counts
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 KIND_ORDER = ("resident", "e_citizen", "visitor", "assisted", "unknown")
@@ -77,7 +77,7 @@ class Dashboard:
     period: str = "day"
     days: list[date] = field(default_factory=list)
     participants_by_kind: dict[str, list[int]] = field(default_factory=dict)  # cumulative
-    kind_totals: dict[str, int] = field(default_factory=dict)
+    kind_totals: dict[str, int | None] = field(default_factory=dict)  # None: under 5
     votes_per_day: list[int] = field(default_factory=list)
     proposals_per_day: list[int] = field(default_factory=list)
     voters: int = 0
@@ -89,6 +89,7 @@ class Dashboard:
     escalations: int = 0
     answered: int = 0
     answered_in_time: int = 0
+    all_participants: int = 0
 
     @property
     def returning_share(self) -> float | None:
@@ -96,7 +97,7 @@ class Dashboard:
 
     @property
     def total_participants(self) -> int:
-        return sum(self.kind_totals.values())
+        return self.all_participants
 
 
 def dashboard(round_id: int | None) -> Dashboard:
@@ -139,7 +140,13 @@ def dashboard(round_id: int | None) -> Dashboard:
     totals: Counter = Counter()
     for counter in new_by_day.values():
         totals.update(counter)
-    d.kind_totals = {k: totals[k] for k in KIND_ORDER if totals[k]}
+    d.all_participants = sum(totals.values())
+    d.kind_totals = {k: small_counts.cell(totals[k]) for k in KIND_ORDER if totals[k]}
+    # A kind with fewer people than the minimum has no series of its own; the others
+    # start at the minimum (earlier days read as "fewer than 5").
+    d.participants_by_kind = {
+        k: [n if small_counts.shown(n) else None for n in v]  # type: ignore[misc]
+        for k, v in d.participants_by_kind.items() if small_counts.shown(totals[k])}
     d.votes_per_day = [votes.get(day, 0) for day in d.days]
     d.proposals_per_day = [proposals.get(day, 0) for day in d.days]
 
@@ -155,9 +162,12 @@ def dashboard(round_id: int | None) -> Dashboard:
         snapshot = latest_snapshot(round_id)
         if snapshot is not None:
             d.snapshot_at = snapshot.created_at
+            minimum = small_counts.minimum(
+                db.session.scalar(sa.select(Round.min_group_display)
+                                  .where(Round.id == round_id)))
             d.groups = [(g.group_id, g.size) for g in db.session.scalars(
                 sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
-                .order_by(SnapshotGroup.group_id))]
+                .order_by(SnapshotGroup.group_id)) if g.size >= minimum]
     d.backlog = moderation.backlog(round_id)
     d.median_moderation = moderation.median_time_to_moderate(round_id)
     escalated = _scoped(sa.select(Escalation.id).where(Escalation.withdrawn_at.is_(None)),
@@ -216,7 +226,7 @@ def presentation(round_: Round, *, min_group_display: int | None = None, limit: 
     snapshot = latest_snapshot(round_.id)
     groups: list[tuple[int, int]] = []
     top: list[tuple[Proposal, float]] = []
-    minimum = min_group_display or round_.min_group_display
+    minimum = small_counts.minimum(min_group_display or round_.min_group_display)
     if snapshot is not None:
         groups = [(g.group_id, g.size) for g in db.session.scalars(
             sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)

@@ -1,8 +1,10 @@
 """Read models for the public round pages: overviews and results from the latest snapshot.
 
 Nothing here runs clustering: results come from the newest "ok" ClusterSnapshot only.
-Groups smaller than ``round.min_group_display`` are never shown on their own; their
-members are folded into "other" so that nobody is identifiable.
+Groups under the small-count minimum (``small_counts``; a round may raise it with
+``min_group_display``) are never shown on their own; their members are folded into
+"other" so that nobody is identifiable, and the table of participants by kind and group
+withholds its small cells.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from deliberation.models import (
     SnapshotMembership,
     SnapshotProposalStat,
 )
+from deliberation.services import small_counts
 
 MAP_SIZE = 400  # SVG viewBox side
 MAP_PAD = 20
@@ -103,7 +106,13 @@ class Results:
     you_group: int | None  # label of the participant's visible group
     consensus: list[ProposalBars]
     proposals: list[ProposalBars]
-    kinds: list[tuple[str, dict[int | None, int]]]  # kind -> {group label or None: count}
+    # kind -> {group label, None (other) or "total": count, None when withheld}
+    kinds: list[tuple[str, dict[int | str | None, int | None]]]
+    minimum: int = small_counts.MIN_COUNT  # smallest count shown
+
+    @property
+    def other_shown(self) -> int | None:
+        return small_counts.cell(self.other_count, self.minimum)
 
 
 def _scale(values: list[float]) -> tuple[float, float]:
@@ -116,7 +125,7 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return None
-    min_size = max(int(round_.min_group_display or 0), 1)
+    min_size = small_counts.minimum(round_.min_group_display)
     all_groups = list(
         db.session.scalars(
             sa.select(SnapshotGroup)
@@ -222,10 +231,15 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
         (b for b in bars.values() if b.consensus is not None),
         key=lambda b: -(b.consensus or 0),
     )[:5]
-    kind_rows = sorted(((k, dict(v)) for k, v in kinds.items()), key=lambda kv: kv[0])
+    columns: list[int | str | None] = [v.label for v in views.values()]
+    columns += [None, "total"]
+    crossing = {kind: {**counts, "total": sum(counts.values())}
+                for kind, counts in kinds.items()}
+    withheld = small_counts.table(crossing, columns, min_size)
+    kind_rows = sorted(withheld.items(), key=lambda kv: kv[0])
     return Results(snapshot=snapshot, groups=list(views.values()), other_count=other_count,
                    points=points, you=you, you_group=you_group, consensus=consensus,
-                   proposals=ordered, kinds=kind_rows)
+                   proposals=ordered, kinds=kind_rows, minimum=min_size)
 
 
 def _float(value: Any) -> float | None:

@@ -1,0 +1,65 @@
+"""No count under 5 people by kind, group or their crossing: the rule and where it holds."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+
+from deliberation.engine import snapshots
+from deliberation.models import Participant
+from deliberation.services import engagement, results, small_counts
+from tests.agenda.conftest import build_planted_round
+
+
+def test_small_cells_and_the_cells_that_would_give_them_away_are_withheld():
+    table = small_counts.table(
+        {"resident": {1: 20, 2: 9, "total": 29}, "e_citizen": {1: 1, 2: 6, "total": 7}},
+        [1, 2, "total"])
+    # 1 is withheld; 6 too (else 7 - 6 = 1), and then 9 and 20 in the columns
+    assert table["e_citizen"] == {1: None, 2: None, "total": 7}
+    assert table["resident"] == {1: None, 2: None, "total": 29}
+    assert small_counts.minimum(3) == 5 and small_counts.minimum(8) == 8
+    assert small_counts.cell(4) is None and small_counts.cell(5) == 5
+
+
+def _round_with_one_e_citizen(db):  # noqa: ANN001
+    planted = build_planted_round()
+    first = db.session.scalar(sa.select(Participant).where(
+        Participant.round_id == planted.round.id).order_by(Participant.id))
+    first.kind = "e_citizen"
+    db.session.commit()
+    snapshots.refresh_round(planted.round.id)
+    return planted
+
+
+def test_results_page_never_shows_a_small_crossing(client, db):
+    planted = _round_with_one_e_citizen(db)
+    view = results.results_for(planted.round)
+    for _kind, counts in view.kinds:
+        assert all(n is None or n >= 5 for n in counts.values())
+    e_citizen = dict(view.kinds)["e_citizen"]
+    assert set(e_citizen.values()) == {None}
+    page = client.get(f"/rounds/{planted.round.slug}/results").data.decode()
+    assert "5人未満" in page
+
+
+def test_api_leaves_out_small_groups_even_when_the_round_allows_them(client, db):
+    planted = build_planted_round(n_a=50, n_b=3)
+    planted.round.min_group_display = 1
+    db.session.commit()
+    snapshots.refresh_round(planted.round.id)
+    body = client.get(f"/api/v1/rounds/{planted.round.slug}/results").get_json()
+    assert all(g["size"] >= 5 for g in body["snapshot"]["groups"])
+    assert client.get(f"/api/v1/rounds/{planted.round.slug}").get_json()[
+        "min_group_display"] == 5
+
+
+def test_dashboard_withholds_a_kind_with_fewer_than_five(db):
+    planted = _round_with_one_e_citizen(db)
+    figures = engagement.dashboard(planted.round.id)
+    assert figures.kind_totals["e_citizen"] is None
+    assert "e_citizen" not in figures.participants_by_kind
+    rows = list(csv.reader(io.StringIO(engagement.export_csv(figures).removeprefix("\ufeff"))))
+    assert ["participants_e_citizen", ""] in rows
