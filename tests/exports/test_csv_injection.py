@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from deliberation.interop import csvfile
+from tests import factories
 from tests.exports.conftest import PAYLOADS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,7 +43,7 @@ def test_neutralise_quotes_formulas_and_keeps_numbers():
 
 def _login(client, user):
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = factories.session_cookie_id(user)
         session["_fresh"] = True
 
 
