@@ -64,6 +64,22 @@ def audit_target(entry: Any) -> str:
     return f"{entry.target_type or ''} {audit.target_label(entry, audit_key())}".strip()
 
 
+def moderation_notice(proposal: Any, staff: bool = False) -> str:
+    """What stands in for a proposal's text that moderation withholds (see
+    ``deliberation.services.visibility``); for staff, the marker put before the text."""
+    from deliberation.services import visibility
+
+    reason = visibility.withheld_because(proposal)
+    if staff:
+        marker = {"rejected": _l("Not public: rejected by moderation"),
+                  "hidden": _l("Not public: hidden after reports")}
+        return str(marker.get(reason or "", _l("Not public: waiting for moderation")))
+    notice = {"rejected": _l("This proposal was rejected by moderation; its text is not shown."),
+              "hidden": _l("This proposal is hidden while moderators look at reports; its "
+                           "text is not shown.")}
+    return str(notice.get(reason or "", _l("This proposal is not public; its text is not shown.")))
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -78,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(your_rights, "your_rights")
     app.add_template_global(audit_actor, "audit_actor")
     app.add_template_global(audit_target, "audit_target")
+    app.add_template_global(moderation_notice, "moderation_notice")
 
     @app.context_processor
     def globals_for_templates() -> dict:

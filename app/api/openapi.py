@@ -111,11 +111,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "AgendaEntry": {
         "type": "object",
-        "required": ["id", "proposal_id", "proposal_text", "kind", "support", "escalated_at",
-                     "response"],
+        "required": ["id", "proposal_id", "proposal_text", "proposal_withheld", "kind",
+                     "support", "escalated_at", "response"],
         "properties": {
             "id": {"type": "integer"}, "proposal_id": {"type": "integer"},
-            "proposal_text": {"type": "string"}, "kind": {"type": "string"},
+            "proposal_text": {"type": ["string", "null"],
+                              "description": "null when moderation withholds the text"},
+            "proposal_withheld": {"enum": [None, "pending", "rejected", "hidden"],
+                                  "description": "why the text is withheld (null: public)"},
+            "kind": {"type": "string"},
             "support": {"type": "number"},
             "escalated_at": {"type": "string", "format": "date-time"},
             "response": {"oneOf": [{"type": "null"}, {

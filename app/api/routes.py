@@ -30,7 +30,7 @@ from deliberation.models import (
     SnapshotProposalStat,
     Vote,
 )
-from deliberation.services import participants, small_counts, votes
+from deliberation.services import participants, small_counts, visibility, votes
 from deliberation.services.proposals import submit_proposal
 
 
@@ -178,7 +178,8 @@ def agenda(slug: str) -> Response:
         entries.append({
             "id": item.id,
             "proposal_id": item.proposal_id,
-            "proposal_text": item.proposal.text,
+            "proposal_text": visibility.public_text(item.proposal),
+            "proposal_withheld": visibility.withheld_because(item.proposal),
             "kind": item.kind,
             "support": item.support,
             "escalated_at": _iso(item.escalated_at),

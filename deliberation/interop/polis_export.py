@@ -45,7 +45,7 @@ from deliberation.models import (
     Vote,
     VoteEvent,
 )
-from deliberation.services import small_counts
+from deliberation.services import small_counts, visibility
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -151,7 +151,7 @@ def build_files(round_id: int) -> dict[str, str]:
         if p.author_id is not None:
             authored[p.author_id] = authored.get(p.author_id, 0) + 1
         author = pids.get(p.author_id, -1) if p.author_id is not None else -1
-        text = p.text if p.status == "published" else REMOVED_TEXT
+        text = visibility.public_text(p) or REMOVED_TEXT
         comment_rows.append([_ms(p.created_at), _human(p.created_at), cids[p.id], author,
                              agrees.get(p.id, 0), disagrees.get(p.id, 0), MODERATED[p.status],
                              text, int(p.is_seed), int(p.is_meta)])

@@ -29,7 +29,7 @@ from deliberation.models import (
 )
 from deliberation.models._common import utcnow
 from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
-from deliberation.services import audit
+from deliberation.services import audit, visibility
 
 SORTS = ("date", "support")
 CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
@@ -168,13 +168,16 @@ def representative(esc: Escalation, per_group: int = 3) -> dict[int, list[dict[s
         return {}
     repness = (snapshot.statistics or {}).get("repness", {})
     wanted = {int(r["proposal_id"]) for rows in repness.values() for r in rows[:per_group]}
+    # Only public texts: a representative proposal rejected or hidden since is left out.
     texts = dict(db.session.execute(
-        sa.select(Proposal.id, Proposal.text).where(Proposal.id.in_(wanted))).tuples().all())
+        sa.select(Proposal.id, Proposal.text).where(Proposal.id.in_(wanted),
+                                                    visibility.public_clause())
+    ).tuples().all())
     out: dict[int, list[dict[str, Any]]] = {}
     for gid, rows in sorted(repness.items(), key=lambda kv: int(kv[0])):
         out[int(gid)] = [{"proposal_id": int(r["proposal_id"]), "direction": r["direction"],
-                          "text": texts.get(int(r["proposal_id"]), "")}
-                         for r in rows[:per_group]]
+                          "text": texts[int(r["proposal_id"])]}
+                         for r in rows[:per_group] if int(r["proposal_id"]) in texts]
     return out
 
 
