@@ -65,13 +65,12 @@ class VoteData:
     @classmethod
     def from_export(cls, export) -> VoteData:
         """Build from a :class:`clustering.polis_export.PolisExport`."""
-        votes = export.votes
-        ts = np.array([v.timestamp.timestamp() for v in votes], dtype=np.float64)
+        votes = export.vote_columns
         return cls.from_arrays(
-            [v.voter_id for v in votes],
-            [v.comment_id for v in votes],
-            [v.vote for v in votes],
-            ts,
+            votes.voter_id,
+            votes.comment_id,
+            votes.vote,
+            votes.timestamp,
             statement_ids=[c.comment_id for c in export.comments],
             excluded_ids=[c.comment_id for c in export.comments if c.moderated == -1],
             meta_ids=[c.comment_id for c in export.comments if c.is_meta],

@@ -3,11 +3,17 @@
 Required: votes.csv, comments.csv. Optional: participants-votes.csv (or
 participant-votes.csv) for Pol.is's group ids, summary.csv. Files may start with a BOM;
 timestamps may be epoch milliseconds or seconds. Every problem raises ExportFormatError.
+
+votes.csv is the large file (a million rows for Pol.is's biggest conversations). It is read
+into columns by pyarrow's CSV parser; a file that parser does not take as it is (any odd
+cell, quote or row) is read again by the row-by-row reader below, which is the reference:
+it accepts the same files and names the line and column of every problem.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 from collections.abc import Iterator
@@ -15,15 +21,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pyarrow
+import pyarrow.csv
+
 __all__ = [
     "Comment",
     "ExportFormatError",
     "PolisExport",
     "Vote",
+    "VoteColumns",
     "read_export",
 ]
 
 _MS_THRESHOLD = 1e11  # epoch values above this are milliseconds (1e11 s is year 5138)
+_MAX_EPOCH = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_VOTE_COLUMNS = ("timestamp", "comment-id", "voter-id", "vote")
 
 
 class ExportFormatError(ValueError):
@@ -65,38 +79,90 @@ class Vote:
 
 
 @dataclass(frozen=True)
+class VoteColumns:
+    """votes.csv as columns, in file order: one entry per row."""
+
+    timestamp: np.ndarray  # float64 epoch seconds (UTC)
+    comment_id: np.ndarray  # int64
+    voter_id: np.ndarray  # int64
+    vote: np.ndarray  # int8: +1 agree, -1 disagree, 0 pass
+
+    def __len__(self) -> int:
+        return len(self.vote)
+
+    @classmethod
+    def from_votes(cls, votes: list[Vote]) -> VoteColumns:
+        return cls(
+            np.array([v.timestamp.timestamp() for v in votes], dtype=np.float64),
+            np.array([v.comment_id for v in votes], dtype=np.int64),
+            np.array([v.voter_id for v in votes], dtype=np.int64),
+            np.array([v.vote for v in votes], dtype=np.int8),
+        )
+
+    def rows(self) -> list[Vote]:
+        return [
+            Vote(datetime.fromtimestamp(t, tz=UTC), c, p, v)
+            for t, c, p, v in zip(self.timestamp.tolist(), self.comment_id.tolist(),
+                                  self.voter_id.tolist(), self.vote.tolist(), strict=True)
+        ]
+
+
+@dataclass(frozen=True)
 class PolisExport:
     comments: list[Comment]
-    votes: list[Vote]
+    vote_columns: VoteColumns
     group_ids: dict[int, int | None] | None = None
     summary: dict[str, str] | None = None
     files: list[str] = field(default_factory=list)
 
+    @functools.cached_property
+    def votes(self) -> list[Vote]:
+        """The votes as objects (built on first use; large exports: use vote_columns)."""
+        return self.vote_columns.rows()
 
-def _read_text(path: Path) -> str:
-    """Whole file as text (BOM stripped); decoding errors name their line."""
+
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def _read_bytes(path: Path) -> bytes:
     name = path.name
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ExportFormatError(name, None, None, "file not found") from None
     except OSError as exc:
         raise ExportFormatError(name, None, None, f"cannot read file ({exc.strerror})") from None
+
+
+def _decode(name: str, raw: bytes) -> str:
+    """The file as text (one leading UTF-8 BOM dropped); encoding problems name their line."""
+    if raw.startswith(_UTF16_32_BOMS):
+        raise ExportFormatError(name, 1, None, "the file is UTF-16 or UTF-32; save it as UTF-8")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ExportFormatError(name, line, None, "not valid UTF-8 text") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ExportFormatError(name, line, None, "contains a NUL character (not a text file)")
+    return text
+
+
+def _read_text(path: Path) -> str:
+    return _decode(path.name, _read_bytes(path))
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     name = path.name
     text = _read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote that is never closed is an error, not a value running to the end.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise ExportFormatError(name, 1, None, f"unreadable CSV ({exc})") from None
+        raise ExportFormatError(name, 1, None, _csv_problem(exc)) from None
     if header is None:
         raise ExportFormatError(name, None, None, "empty file (no header row)")
     header = [h.strip() for h in header]
@@ -111,11 +177,17 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ExportFormatError(name, start, None, f"unreadable CSV ({exc})") from None
+            raise ExportFormatError(name, start, None, _csv_problem(exc)) from None
         prev = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue
         yield start, dict(zip(header, row, strict=False))
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc) or "expected after '\"'" in str(exc):
+        return "a quoted value is not closed properly (unbalanced quote)"
+    return f"unreadable CSV ({exc})"
 
 
 def _get(name, line, row, col, *, required=True) -> str:
@@ -132,15 +204,21 @@ def _int(name, line, row, col, *, required=True) -> int | None:
     if raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         pass
+    else:
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ExportFormatError(name, line, col, f'"{raw}" is out of range')
+        return value
     try:
         f = float(raw)
     except ValueError:
         raise ExportFormatError(name, line, col, f'"{raw}" is not a number') from None
     if not math.isfinite(f) or f != int(f):
         raise ExportFormatError(name, line, col, f'"{raw}" is not an integer')
+    if not _INT64_MIN <= f <= _INT64_MAX:
+        raise ExportFormatError(name, line, col, f'"{raw}" is out of range')
     return int(f)
 
 
@@ -182,7 +260,50 @@ def _bool(name, line, row, col) -> bool:
     raise ExportFormatError(name, line, col, f'"{raw}" is not true/false')
 
 
+def read_vote_columns(path: Path) -> VoteColumns:
+    """votes.csv as columns: pyarrow's parser for a regular file, else the reference reader."""
+    raw = _read_bytes(path)
+    _decode(path.name, raw)  # encoding and NUL checks of the reference reader
+    columns = _parse_regular_votes(raw)
+    if columns is None:
+        return VoteColumns.from_votes(read_votes(path))
+    return columns
+
+
+def _parse_regular_votes(raw: bytes) -> VoteColumns | None:
+    """Columns of a votes.csv whose every cell is a plain number in range; None otherwise.
+
+    Anything irregular (a quote anywhere, a blank cell, a short or long row, a float id,
+    a timestamp out of range...) returns None, so the reference reader decides and explains.
+    """
+    if b'"' in raw:  # quoting rules are the reference reader's to apply
+        return None
+    types = {"timestamp": pyarrow.float64(), "comment-id": pyarrow.int64(),
+             "voter-id": pyarrow.int64(), "vote": pyarrow.int8()}
+    try:
+        table = pyarrow.csv.read_csv(
+            pyarrow.py_buffer(raw),
+            parse_options=pyarrow.csv.ParseOptions(quote_char=False),
+            convert_options=pyarrow.csv.ConvertOptions(
+                column_types=types, include_columns=list(_VOTE_COLUMNS),
+                quoted_strings_can_be_null=False),
+        )
+    except (pyarrow.ArrowException, ValueError):
+        return None
+    if any(table.column(name).null_count for name in _VOTE_COLUMNS):
+        return None
+    t, comment, voter, vote = (table.column(name).to_numpy() for name in _VOTE_COLUMNS)
+    t = np.where(t > _MS_THRESHOLD, t / 1000.0, t)
+    if len(t) and not (np.isfinite(t).all() and t.min() >= 0 and t.max() <= _MAX_EPOCH):
+        return None
+    if len(vote) and not np.isin(vote, (-1, 0, 1)).all():
+        return None
+    return VoteColumns(t.astype(np.float64), comment.astype(np.int64),
+                       voter.astype(np.int64), vote.astype(np.int8))
+
+
 def read_votes(path: Path) -> list[Vote]:
+    """The reference reader of votes.csv: row by row, every problem with its line."""
     name = path.name
     out = []
     for line, row in _rows(path, ("timestamp", "comment-id", "voter-id", "vote")):
@@ -254,7 +375,7 @@ def read_export(path) -> PolisExport:
         raise ExportFormatError(str(path), None, None, "not a directory")
     files = ["comments.csv", "votes.csv"]
     comments = read_comments(d / "comments.csv")
-    votes = read_votes(d / "votes.csv")
+    votes = read_vote_columns(d / "votes.csv")
     group_ids = None
     for pv in ("participants-votes.csv", "participant-votes.csv"):
         if (d / pv).is_file():

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
+import numpy as np
 import sqlalchemy as sa
 
 from clustering.polis_export import ExportFormatError, PolisExport, read_export
+from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.interop import csvfile
@@ -86,10 +89,12 @@ def _validate(directory: Path, export: PolisExport) -> None:
             raise _fail("comments.csv", _data_line(directory / "comments.csv", index),
                         "comment-id", f"duplicate comment id {comment.comment_id}")
         seen.add(comment.comment_id)
-    for index, vote in enumerate(export.votes):
-        if vote.comment_id not in seen:
-            raise _fail("votes.csv", _data_line(directory / "votes.csv", index), "comment-id",
-                        f"comment id {vote.comment_id} is not in comments.csv")
+    known = np.isin(export.vote_columns.comment_id, np.fromiter(seen, np.int64, len(seen)))
+    if not known.all():
+        index = int(np.argmin(known))
+        comment_id = int(export.vote_columns.comment_id[index])
+        raise _fail("votes.csv", _data_line(directory / "votes.csv", index), "comment-id",
+                    f"comment id {comment_id} is not in comments.csv")
 
 
 def _title_and_description(export: PolisExport, title: str | None) -> tuple[str, str, str]:
@@ -116,73 +121,72 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         raise Conflict(f"A round with the slug {slug!r} already exists.")
     _validate(directory, export)
     full_title, summary, description = _title_and_description(export, title)
-    times = [c.timestamp for c in export.comments] + [v.timestamp for v in export.votes]
+    votes = export.vote_columns
+    comment_times = [c.timestamp.timestamp() for c in export.comments]
+    earliest = min([*comment_times, *votes.timestamp.min(keepdims=True).tolist()],
+                   default=math.inf) if len(votes) else min(comment_times, default=math.inf)
     try:
         round_ = Round(
             slug=slug, title=full_title, summary=summary, description=description,
             phase=phase, moderation_mode="open", source="polis",
-            opens_at=min(times) if times else None,
+            opens_at=_utc(earliest) if math.isfinite(earliest) else None,
             created_by_id=actor.id if actor is not None else None,
         )
         db.session.add(round_)
         db.session.flush()
         rid = round_.id
 
-        # Participants: every voter and every author (same Pol.is pid space).
-        first_seen: dict[int, datetime] = {}
-        for c in export.comments:
-            if c.author_id not in first_seen or c.timestamp < first_seen[c.author_id]:
-                first_seen[c.author_id] = c.timestamp
-        for v in export.votes:
-            if v.voter_id not in first_seen or v.timestamp < first_seen[v.voter_id]:
-                first_seen[v.voter_id] = v.timestamp
-        _bulk(Participant, [
-            {"round_id": rid, "source": "import", "kind": "unknown", "external_id": str(pid),
-             "created_at": when}
-            for pid, when in sorted(first_seen.items())
-        ])
-        pid_map = {int(ext): pk for pk, ext in db.session.execute(
-            sa.select(Participant.id, Participant.external_id)
-            .where(Participant.round_id == rid))}
+        # Participants: every voter and every author (same Pol.is pid space), first seen.
+        pids = np.concatenate([np.array([c.author_id for c in export.comments], np.int64),
+                               votes.voter_id])
+        seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
+        order = np.lexsort((seen_at, pids))
+        external, first = np.unique(pids[order], return_index=True)
+        insert_columns(Participant.__table__, {
+            "round_id": rid, "source": "import", "kind": "unknown",
+            "external_id": external.astype(str), "created_at": EpochSeconds(seen_at[order][first]),
+        }, len(external))
+        participant_pk = _lookup(Participant, rid, external)
 
         texts = {c.comment_id: clean_text(csvfile.restore(c.body)) for c in export.comments}
         _bulk(Proposal, [
-            {"round_id": rid, "author_id": pid_map.get(c.author_id),
+            {"round_id": rid, "author_id": int(participant_pk[np.searchsorted(
+                external, c.author_id)]),
              "text": texts[c.comment_id], "text_key": text_key(texts[c.comment_id]),
              "status": "rejected" if c.moderated == -1 else "published",
              "is_seed": c.is_seed, "is_meta": c.is_meta, "external_id": str(c.comment_id),
              "created_at": c.timestamp}
             for c in sorted(export.comments, key=lambda c: c.comment_id)
         ])
-        cid_map = {int(ext): pk for pk, ext in db.session.execute(
-            sa.select(Proposal.id, Proposal.external_id).where(Proposal.round_id == rid))}
+        comment_ids = np.unique(np.array([c.comment_id for c in export.comments], np.int64))
+        proposal_pk = _lookup(Proposal, rid, comment_ids)
 
         # Vote history, oldest first; for ties the later row of the file wins.
-        order = sorted(range(len(export.votes)), key=lambda i: export.votes[i].timestamp)
-        events: list[dict[str, Any]] = []
-        latest: dict[tuple[int, int], dict[str, Any]] = {}
-        for i in order:
-            v = export.votes[i]
-            participant_id, proposal_id = pid_map[v.voter_id], cid_map[v.comment_id]
-            events.append({"round_id": rid, "participant_id": participant_id,
-                           "proposal_id": proposal_id, "value": v.vote, "source": "import",
-                           "created_at": v.timestamp})
-            key = (participant_id, proposal_id)
-            row = latest.get(key)
-            if row is None:
-                latest[key] = {"round_id": rid, "participant_id": participant_id,
-                               "proposal_id": proposal_id, "value": v.vote,
-                               "created_at": v.timestamp, "updated_at": v.timestamp}
-            else:
-                row["value"], row["updated_at"] = v.vote, v.timestamp
-        _bulk(VoteEvent, events)
-        _bulk(Vote, list(latest.values()))
+        order = np.argsort(votes.timestamp, kind="stable")
+        participant = participant_pk[np.searchsorted(external, votes.voter_id[order])]
+        proposal = proposal_pk[np.searchsorted(comment_ids, votes.comment_id[order])]
+        value = votes.vote[order]
+        when = votes.timestamp[order]
+        n_events = insert_columns(VoteEvent.__table__, {
+            "round_id": rid, "participant_id": participant, "proposal_id": proposal,
+            "value": value, "source": "import", "created_at": EpochSeconds(when),
+        }, len(value))
+        # The latest vote per pair is the Vote; it was created at the pair's first vote.
+        pair = participant * (int(proposal_pk.max(initial=0)) + 1) + proposal
+        _, first = np.unique(pair, return_index=True)
+        _, last_reversed = np.unique(pair[::-1], return_index=True)
+        last = len(pair) - 1 - last_reversed  # by pair: the votes' unique index grows in order
+        n_votes = insert_columns(Vote.__table__, {
+            "round_id": rid, "participant_id": participant[last],
+            "proposal_id": proposal[last], "value": value[last],
+            "created_at": EpochSeconds(when[first]), "updated_at": EpochSeconds(when[last]),
+        }, len(last))
 
         request_snapshot(round_)
         audit.record(
             "round.import_polis", actor=actor, target=round_, round_id=rid,
-            files=list(export.files), proposals=len(cid_map), participants=len(pid_map),
-            votes=len(latest), vote_events=len(events),
+            files=list(export.files), proposals=len(comment_ids),
+            participants=len(external), votes=n_votes, vote_events=n_events,
             rejected=sum(1 for c in export.comments if c.moderated == -1),
             unmoderated=sum(1 for c in export.comments if c.moderated == 0),
         )
@@ -191,6 +195,18 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         db.session.rollback()
         raise
     return round_
+
+
+def _utc(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC)
+
+
+def _lookup(model: type, round_id: int, external_ids: np.ndarray) -> np.ndarray:
+    """Primary keys of the round's rows, aligned with the sorted ``external_ids``."""
+    rows = db.session.execute(sa.select(model.external_id, model.id)
+                              .where(model.round_id == round_id)).all()
+    by_external = {int(external): pk for external, pk in rows}
+    return np.array([by_external[pid] for pid in external_ids.tolist()], dtype=np.int64)
 
 
 def _bulk(model: type, rows: list[dict[str, Any]]) -> None:

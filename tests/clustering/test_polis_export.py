@@ -154,3 +154,82 @@ def test_reads_real_exports(polis_dir, name, n_comments, n_vote_rows):
     if n_vote_rows is not None:
         assert len(ex.votes) == n_vote_rows
     assert all(v.vote in (-1, 0, 1) for v in ex.votes)
+
+
+# ----------------------------------------------------------------- columnar votes.csv reading
+
+
+def _columns_equal(a, b):
+    import numpy as np
+
+    return all(np.array_equal(getattr(a, name), getattr(b, name))
+               for name in ("timestamp", "comment_id", "voter_id", "vote"))
+
+
+@pytest.mark.parametrize("name", ["vtaiwan.uberx", "15-per-hour-seattle", "bg2050-volunteers"])
+def test_columnar_reader_matches_reference_reader_on_real_exports(polis_dir, name):
+    from clustering.polis_export import VoteColumns, read_vote_columns, read_votes
+
+    path = polis_dir(name) / "votes.csv"
+    assert _columns_equal(read_vote_columns(path), VoteColumns.from_votes(read_votes(path)))
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "1403054214196,x,0,0,1\n1403054214197,x,1,0,-1\n",  # regular
+        '1403054214196,"Tue, Jun 30",0,0,1\n',  # quoted comma in the unused column
+        "1403054214196,x,0,0,1,extra\n",  # longer row
+        "1403054214196,x, 0 ,0,+1\n",  # spaces and a plus sign
+        "1403054214196,x,0,0,1\n\n1403054214197,x,1,1,0\n",  # blank line
+        "1.403054214196e12,x,0,0,1\n",  # float timestamp
+        "1403054214,x,0.0,0,1\n",  # float id
+        '"1403054214196",x,"0","0","1"\n',  # quoted numbers
+    ],
+)
+def test_columnar_reader_takes_what_the_reference_reader_takes(tmp_path, rows):
+    from clustering.polis_export import VoteColumns, read_vote_columns, read_votes
+
+    path = tmp_path / "votes.csv"
+    path.write_text(VOTES + rows, encoding="utf-8")
+    assert _columns_equal(read_vote_columns(path), VoteColumns.from_votes(read_votes(path)))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (VOTES.encode() + b'1,"x,0,0,1\n2,x,0,1,1\n',
+         "votes.csv line 2: a quoted value is not closed properly (unbalanced quote)"),
+        (VOTES.encode() + b"1,x,0,0,1\n2,x\x00,0,1,1\n",
+         "votes.csv line 3: contains a NUL character (not a text file)"),
+        ("\ufeff".encode("utf-16-le").join([b"", VOTES.encode("utf-16-le")]),
+         "votes.csv line 1: the file is UTF-16 or UTF-32; save it as UTF-8"),
+        (VOTES.encode() + b"1,x,0,99999999999999999999,1\n",
+         'votes.csv line 2, column "voter-id": "99999999999999999999" is out of range'),
+        (VOTES.encode() + b"1,x,0,0,1\n1e400,x,0,1,1\n",
+         'votes.csv line 3, column "timestamp": "1e400" is not a valid epoch timestamp'),
+        (VOTES.encode() + b"99999999999999,x,0,0,1\n1e300,x,0,1,1\n",
+         'votes.csv line 3, column "timestamp": "1e300" is out of range'),
+    ],
+)
+def test_malformed_votes_files_name_their_line(tmp_path, content, expected):
+    d = minimal(tmp_path)
+    (d / "votes.csv").write_bytes(content)
+    with pytest.raises(ExportFormatError) as info:
+        read_export(d)
+    assert str(info.value) == expected
+
+
+def test_unbalanced_quote_in_comments_is_an_error(tmp_path):
+    comments = OLD_COMMENTS + '1,x,0,5,1,0,1,"never closed\n2,x,1,5,1,0,1,b\n'
+    with pytest.raises(ExportFormatError) as info:
+        read_export(minimal(tmp_path, comments=comments))
+    assert (info.value.file, info.value.line) == ("comments.csv", 2)
+    assert "unbalanced quote" in str(info.value)
+
+
+def test_votes_are_columns_and_objects(tmp_path):
+    ex = read_export(minimal(tmp_path, votes=VOTES + "1403054214196,x,0,0,1\n1,x,0,3,-1\n"))
+    assert ex.vote_columns.voter_id.tolist() == [0, 3]
+    assert ex.vote_columns.vote.dtype.name == "int8"
+    assert [(v.voter_id, v.vote) for v in ex.votes] == [(0, 1), (3, -1)]

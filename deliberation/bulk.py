@@ -1,0 +1,83 @@
+"""Writing many rows at once, column by column, inside the session's transaction.
+
+A Pol.is import writes a million vote events; through the ORM, or even a Core executemany
+that runs every value through its column type, Python work per value would dominate. Here
+the columns arrive as NumPy arrays, timestamps are formatted for the database in one
+vectorised step, and the rows go to the driver as they are: PostgreSQL through
+``COPY ... FROM STDIN`` (psycopg's copy API), other databases through an ``executemany``
+of one prepared ``INSERT`` in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from deliberation.database import db
+
+BATCH = 50_000
+
+
+class EpochSeconds:
+    """A column of UTC times given as float epoch seconds (microsecond precision)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=np.float64)
+
+
+def insert_columns(table: sa.Table, columns: Mapping[str, Any], length: int) -> int:
+    """Insert ``length`` rows; each column is an array of that length, an
+    :class:`EpochSeconds`, or one value for every row. Returns ``length``.
+
+    Columns left out must have a server default or be nullable: Python-side defaults are
+    not run, so leaving out such a column is refused.
+    """
+    missing = [column.name for column in table.columns
+               if column.name not in columns and column.default is not None]
+    if missing:
+        raise ValueError(f"rows for {table.name} lack defaulted columns {missing}")
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    names = list(columns)
+    quote = connection.dialect.identifier_preparer.quote
+    column_list = ", ".join(quote(name) for name in names)
+    cursor = connection.connection.cursor() if dialect == "postgresql" else None
+    try:
+        for start in range(0, length, BATCH):
+            stop = min(start + BATCH, length)
+            rows = list(zip(*(_values(columns[name], start, stop, dialect) for name in names),
+                            strict=True))
+            if cursor is not None:
+                with cursor.copy(f"COPY {quote(table.name)} ({column_list}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                # Identifiers from the table's metadata, quoted by the dialect; values bound.
+                placeholders = ", ".join("?" for _ in names)  # SQLite's parameter style
+                connection.exec_driver_sql(
+                    f"INSERT INTO {quote(table.name)} ({column_list}) "  # noqa: S608
+                    f"VALUES ({placeholders})", rows)
+    finally:
+        if cursor is not None:
+            cursor.close()
+    return length
+
+
+def _values(column: Any, start: int, stop: int, dialect: str) -> list[Any]:
+    if isinstance(column, EpochSeconds):
+        return utc_text(column.values[start:stop], dialect)
+    if isinstance(column, np.ndarray):
+        return column[start:stop].tolist()
+    return [column] * (stop - start)
+
+
+def utc_text(epoch_seconds: np.ndarray, dialect: str) -> list[str]:
+    """UTC times as the database stores them: SQLAlchemy's SQLite storage format
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), or ISO 8601 with ``+00`` for PostgreSQL."""
+    micro = np.round(np.asarray(epoch_seconds, dtype=np.float64) * 1e6).astype(np.int64)
+    text = np.datetime_as_string(micro.astype("datetime64[us]"), unit="us")
+    suffix = "+00" if dialect == "postgresql" else ""
+    return [value.replace("T", " ") + suffix for value in text.tolist()]
