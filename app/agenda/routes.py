@@ -211,8 +211,8 @@ def council_export(fmt: str) -> Response:
         abort(404)
     try:
         rows = service.export_rows(request.args.get("round") or None)
-    except DomainError as error:
-        abort(404, error.message)
+    except DomainError:
+        abort(404)  # no such round: the translated "not found" page
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
     return attachment(service.render_export(rows, fmt), f"agenda.{fmt}", content_type)
 

@@ -9,26 +9,111 @@ votes and proposals stay in the statistics under the participant's anonymous id.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.models import Participant, Proposal, Report, Round, User, Vote
+from deliberation.models import (
+    AgendaAnswerSeen,
+    AuditEntry,
+    Escalation,
+    OfficialResponse,
+    OutgoingMail,
+    Participant,
+    Proposal,
+    Report,
+    Round,
+    User,
+    Vote,
+    VoteEvent,
+)
 from deliberation.models._common import utcnow
-from deliberation.services import audit
+from deliberation.services import audit, visibility
 
-EXPORT_FORMAT = "hiroba-my-data/1"
+EXPORT_FORMAT = "hiroba-my-data/2"
+ACCOUNT_TABLES = ("users", "participants")
+# Columns never handed out, not even to their owner: credentials and session secrets, and
+# the raw text of mails (it holds one-time links).
+SECRET_COLUMNS = {"password_hash", "session_nonce", "session_ids", "message"}
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def references() -> list[tuple[sa.Table, sa.Column, str]]:
+    """Every column that refers to an account or to a participant (table, column, target),
+    read from the model metadata: a new table that refers to one is exported too."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name):
+            target = fk.column.table.name
+            if target in ACCOUNT_TABLES and fk.column.name == "id":
+                found.append((table, fk.parent, target))
+    return found
+
+
+def _extra_conditions(user: User) -> dict[str, list[Any]]:
+    """References that are not foreign keys: log entries about the account, mails to it."""
+    conditions: dict[str, list[Any]] = {
+        "audit_log": [sa.and_(AuditEntry.target_type == "users",
+                              AuditEntry.target_id == user.id)],
+    }
+    if user.email:
+        conditions["mail_outbox"] = [OutgoingMail.recipient == user.email]
+    return conditions
+
+
+def account_records(user: User) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table that refers to the account (or to its participants), by
+    table; references to other people in those rows are left out."""
+    ids = {"users": {user.id}, "participants": set(db.session.scalars(
+        sa.select(Participant.id).where(Participant.user_id == user.id)))}
+    conditions: dict[str, list[Any]] = {}
+    for table, column, target in references():
+        if ids[target]:
+            conditions.setdefault(table.name, []).append(column.in_(ids[target]))
+    for name, extra in _extra_conditions(user).items():
+        conditions.setdefault(name, []).extend(extra)
+    foreign = {(table.name, column.name): target for table, column, target in references()}
+    records: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(conditions):
+        if not conditions[name]:
+            continue
+        table = db.metadata.tables[name]
+        order = list(table.primary_key.columns)
+        rows = db.session.execute(sa.select(table).where(sa.or_(*conditions[name]))
+                                  .order_by(*order)).mappings()
+        out = []
+        for row in rows:
+            item = {}
+            for key, value in row.items():
+                if key in SECRET_COLUMNS:
+                    continue
+                target = foreign.get((name, key))
+                if target is not None and value is not None and value not in ids[target]:
+                    continue  # someone else's account or participant
+                item[key] = _plain(value)
+            out.append(item)
+        records[name] = out
+    records["users"] = [{key: _plain(value) for key, value in db.session.execute(
+        sa.select(db.metadata.tables["users"]).where(User.id == user.id)).mappings().one()
+        .items() if key not in SECRET_COLUMNS}]
+    return records
+
+
 def export_data(user: User) -> dict[str, Any]:
-    """Everything stored about the account, as JSON-serialisable data."""
+    """Everything stored about the account, as JSON-serialisable data: readable sections
+    first, then ``records``, every row of every table that refers to the account."""
     participants = db.session.scalars(
         sa.select(Participant).where(Participant.user_id == user.id).order_by(Participant.id)
     ).all()
@@ -42,6 +127,12 @@ def export_data(user: User) -> dict[str, Any]:
         .where(Vote.participant_id.in_(participant_ids))
         .order_by(Vote.id)
     ).all()
+    history = db.session.execute(
+        sa.select(VoteEvent, Proposal)
+        .join(Proposal, Proposal.id == VoteEvent.proposal_id)
+        .where(VoteEvent.participant_id.in_(participant_ids))
+        .order_by(VoteEvent.id)
+    ).all()
     proposals = db.session.scalars(
         sa.select(Proposal).where(Proposal.author_id.in_(participant_ids)).order_by(Proposal.id)
     ).all()
@@ -51,10 +142,29 @@ def export_data(user: User) -> dict[str, Any]:
         .where(Report.reporter_id == user.id)
         .order_by(Report.id)
     ).all()
+    seen = db.session.execute(
+        sa.select(AgendaAnswerSeen, Escalation, Proposal)
+        .join(OfficialResponse, OfficialResponse.id == AgendaAnswerSeen.response_id)
+        .join(Escalation, Escalation.id == OfficialResponse.escalation_id)
+        .join(Proposal, Proposal.id == Escalation.proposal_id)
+        .where(AgendaAnswerSeen.user_id == user.id)
+        .order_by(AgendaAnswerSeen.id)
+    ).all()
+    audit_entries = db.session.scalars(
+        sa.select(AuditEntry).where(sa.or_(
+            AuditEntry.actor_id == user.id,
+            sa.and_(AuditEntry.target_type == "users", AuditEntry.target_id == user.id)))
+        .order_by(AuditEntry.id)
+    ).all()
+    own = set(participant_ids)
 
     def round_ref(round_id: int) -> dict[str, Any]:
         round_ = rounds.get(round_id) or db.session.get(Round, round_id)
         return {"slug": round_.slug, "title": round_.title} if round_ else {}
+
+    def text_of(proposal: Proposal) -> str | None:
+        """One's own proposals in full; others' only while they are public."""
+        return proposal.text if proposal.author_id in own else visibility.public_text(proposal)
 
     return {
         "format": EXPORT_FORMAT,
@@ -81,11 +191,22 @@ def export_data(user: User) -> dict[str, Any]:
             {
                 "round": round_ref(v.round_id),
                 "proposal_id": prop.id,
-                "proposal_text": prop.text,
+                "proposal_text": text_of(prop),
                 "value": v.value,
                 "voted_at": _iso(v.updated_at),
             }
             for v, prop in votes
+        ],
+        "vote_history": [
+            {
+                "round": round_ref(e.round_id),
+                "proposal_id": prop.id,
+                "proposal_text": text_of(prop),
+                "value": e.value,
+                "source": e.source,
+                "at": _iso(e.created_at),
+            }
+            for e, prop in history
         ],
         "proposals": [
             {
@@ -93,6 +214,8 @@ def export_data(user: User) -> dict[str, Any]:
                 "id": p.id,
                 "text": p.text,
                 "status": p.status,
+                "rejection_reason": p.rejection_reason,
+                "moderated_at": _iso(p.moderated_at),
                 "created_at": _iso(p.created_at),
             }
             for p in proposals
@@ -100,13 +223,34 @@ def export_data(user: User) -> dict[str, Any]:
         "reports": [
             {
                 "proposal_id": prop.id,
-                "proposal_text": prop.text,
+                "proposal_text": text_of(prop),
                 "reason": r.reason,
                 "created_at": _iso(r.created_at),
                 "resolution": r.resolution,
             }
             for r, prop in reports
         ],
+        "answers_seen": [
+            {
+                "agenda_item": esc.id,
+                "proposal_text": text_of(prop),
+                "answered_at": _iso(s.answered_at),
+                "seen_at": _iso(s.seen_at),
+            }
+            for s, esc, prop in seen
+        ],
+        "audit_entries": [
+            {
+                "at": _iso(e.created_at),
+                "action": e.action,
+                "by_you": e.actor_id == user.id,
+                "target": e.target_type,
+                "round": round_ref(e.round_id) if e.round_id else None,
+                "reason": e.reason,
+            }
+            for e in audit_entries
+        ],
+        "records": account_records(user),
     }
 
 

@@ -120,3 +120,12 @@ def test_open_data_round_trips_through_our_importer(poisoned, tmp_path):
         Proposal.round_id == copy.id, Proposal.status == "published")))
     assert PAYLOADS[0] in texts and "+1 1" in texts and "-x 2" in texts and "@x 3" in texts
     assert copy.title == PAYLOADS[0]
+
+
+def test_an_unknown_round_is_a_translated_404(client, poisoned):
+    _login(client, poisoned.staff)
+    for url in ("/agenda/council/export.csv?round=nope", "/agenda/council/export.xlsx",
+                "/agenda/rounds/nope/open-data.zip"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "見つかりません" in response.get_data(as_text=True), url

@@ -52,6 +52,7 @@ MATRIX: dict[str, Access] = {
     "auth.change_password": Access(CITIZEN),
     "account.index": Access(CITIZEN),
     "account.download": Access(CITIZEN),
+    "account.data_page": Access(CITIZEN),
     "account.delete": Access(CITIZEN),
     "rounds.show": Access(ANONYMOUS),
     "rounds.proposals": Access(ANONYMOUS),
