@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deliberation.services import small_counts
+
 WIDTH = 480
 BAR_H = 28
 GAP = 14
@@ -12,7 +14,11 @@ TOP = 36
 
 
 def group_bars(groups: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
-    """Geometry for templates/agenda/_evidence_chart.html (all numbers, no markup)."""
+    """Geometry for templates/agenda/_evidence_chart.html (all numbers, no markup).
+
+    Groups under the small-count minimum are left out (``hidden`` says how many)."""
+    shown = [g for g in groups if small_counts.shown(g["size"])]
+    hidden, groups = len(groups) - len(shown), shown
     inner = WIDTH - LEFT - 20
     bars = []
     for i, g in enumerate(groups):
@@ -27,4 +33,4 @@ def group_bars(groups: list[dict[str, Any]], threshold: float) -> dict[str, Any]
     height = TOP + len(groups) * (BAR_H + GAP) + 20
     return {"width": WIDTH, "height": height, "left": LEFT, "inner": inner, "bar_h": BAR_H,
             "bars": bars, "threshold_x": round(LEFT + threshold * inner, 1),
-            "threshold": threshold, "top": TOP}
+            "threshold": threshold, "top": TOP, "hidden": hidden}

@@ -29,7 +29,7 @@ from deliberation.models import (
 )
 from deliberation.models._common import utcnow
 from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
-from deliberation.services import audit, visibility
+from deliberation.services import audit, small_counts, visibility
 
 SORTS = ("date", "support")
 CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
@@ -309,7 +309,7 @@ def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
             "groups": [{"group_id": g["group_id"], "size": g["size"], "agree": g["agree"],
                         "disagree": g["disagree"], "passes": g["passes"],
                         "lower_bound": g["lower_bound"], "eligible": g["eligible"]}
-                       for g in groups],
+                       for g in groups if small_counts.shown(g["size"])],
         })
     return rows
 

@@ -63,3 +63,24 @@ def test_dashboard_withholds_a_kind_with_fewer_than_five(db):
     assert "e_citizen" not in figures.participants_by_kind
     rows = list(csv.reader(io.StringIO(engagement.export_csv(figures).removeprefix("\ufeff"))))
     assert ["participants_e_citizen", ""] in rows
+
+
+def test_escalation_evidence_leaves_out_small_groups(client, db):  # noqa: ANN001
+    from deliberation.models import Escalation
+    from deliberation.services import agenda
+    from tests import factories
+
+    round_ = factories.make_round(slug="ev", phase="voting")
+    proposal = factories.make_proposal(round_, "Shade trees on the main street")
+    groups = [{"group_id": 0, "size": 40, "agree": 30, "disagree": 5, "passes": 5,
+               "lower_bound": 0.6, "eligible": True},
+              {"group_id": 1, "size": 3, "agree": 2, "disagree": 1, "passes": 0,
+               "lower_bound": 0.2, "eligible": False}]
+    esc = Escalation(proposal_id=proposal.id, round_id=round_.id, kind="manual", reason="r",
+                     evidence={"groups": groups})
+    db.session.add(esc)
+    db.session.commit()
+    page = client.get(f"/agenda/items/{esc.id}").get_data(as_text=True)
+    assert "<td>40</td>" in page and "<td>3</td>" not in page
+    assert "5人未満のグループ" in page
+    assert [g["size"] for g in agenda.export_rows()[0]["groups"]] == [40]
