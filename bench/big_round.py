@@ -1,0 +1,205 @@
+"""City-scale rounds: a Pol.is export of ~1M votes through the whole stack, each step against
+a baseline measured in the same run.
+
+    python bench/big_round.py [--size 20000x500] [--density 0.095] [--db sqlite|postgres|both]
+                              [--export DIR] [--no-reddwarf]
+
+Steps (each a separate process; wall seconds and that process's peak RSS):
+  analyze   `python -m clustering analyze DIR` against red-dwarf 0.4.0 on the same files
+            (its CSV-export loading code, reading local files instead of HTTP, then its
+            Pol.is pipeline); red-dwarf comes from REDDWARF_PYTHON (default
+            /work/bench-venv-reddwarf/bin/python, see bench/README.md).
+  import    `flask polis import DIR` into a migrated empty database against a plain
+            `sqlite3 .import` (SQLite) or `psql \\copy` (PostgreSQL) of the same votes.csv.
+  cluster   `flask cluster run SLUG` on the imported round (cold process).
+
+The export is generated (planted opinion groups, `clustering.synthetic`) unless --export
+names one. PostgreSQL uses database `hiroba_bench_big` on the scripts/postgres.sh server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+FLASK = str(Path(PYTHON).with_name("flask"))
+DEFAULT_REDDWARF_PYTHON = "/work/bench-venv-reddwarf/bin/python"
+
+REDDWARF_SCRIPT = r"""
+import sys, time
+from pathlib import Path
+from reddwarf.data_loader import Loader
+from reddwarf.implementations.polis import run_pipeline
+
+class LocalFiles:  # stands in for the HTTP session: the same loader code, local files
+    def get(self, url):
+        return type("R", (), {"text": Path(url).read_text(encoding="utf-8")})()
+
+loader = Loader()
+loader.session = LocalFiles()
+directory = sys.argv[1].rstrip("/") + "/"
+loader.load_remote_export_data_comments(directory)
+loader.load_remote_export_data_votes(directory)
+loader.filter_duplicate_votes(keep="recent")
+result = run_pipeline(votes=loader.votes_data, random_state=0)
+print(len(result.participants_df))
+"""
+
+
+def write_export(n: int, m: int, density: float, directory: Path) -> int:
+    sys.path.insert(0, str(REPO))
+    import numpy as np
+
+    from clustering.synthetic import planted_conversation
+
+    data, _truth = planted_conversation(n, m, density=density, seed=1)
+    rng = np.random.default_rng(2)
+    start_ms = 1_700_000_000_000
+    ms = start_ms + rng.integers(0, 30 * 86_400_000, size=len(data.value))
+    order = np.argsort(ms, kind="stable")
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "votes.csv", "w", encoding="utf-8") as out:
+        out.write("timestamp,datetime,comment-id,voter-id,vote\n")
+        for t, s, p, v in zip(ms[order].tolist(), data.statement[order].tolist(),
+                              data.participant[order].tolist(), data.value[order].tolist(),
+                              strict=True):
+            out.write(f"{t},x,{s},{p},{v}\n")
+    with open(directory / "comments.csv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["timestamp", "datetime", "comment-id", "author-id", "agrees",
+                         "disagrees", "moderated", "comment-body", "is-meta"])
+        for j in range(m):
+            writer.writerow([start_ms + j, "x", j, j % n, 0, 0, 1, f"Statement {j}", "false"])
+    return len(data.value)
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None,
+            stdin: str | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one process; raises if it fails."""
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin else None,
+                               text=True)
+    if stdin:
+        process.stdin.write(stdin)
+        process.stdin.close()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{cmd[:3]} failed: {process.stderr.read()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024.0
+
+
+def report(step: str, ours: tuple[float, float], base_name: str,
+           base: tuple[float, float] | None) -> None:
+    line = f"{step:<28} {ours[0]:>8.2f} s {ours[1]:>7.0f} MB"
+    if base is not None:
+        line += (f"   {base_name:<18} {base[0]:>8.2f} s {base[1]:>7.0f} MB"
+                 f"   ratio {ours[0] / base[0]:>5.2f}")
+    print(line, flush=True)
+
+
+def reddwarf_python(disabled: bool) -> str | None:
+    candidate = os.environ.get("REDDWARF_PYTHON", DEFAULT_REDDWARF_PYTHON)
+    if disabled or not Path(candidate).exists():
+        return None
+    return candidate
+
+
+def postgres_url() -> str:
+    url = subprocess.run([str(REPO / "scripts" / "postgres.sh"), "start"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return url.rsplit("/", 1)[0] + "/hiroba_bench_big"
+
+
+def fresh_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    server = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres",
+                              isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS hiroba_bench_big"))
+        connection.execute(sa.text("CREATE DATABASE hiroba_bench_big"))
+    server.dispose()
+
+
+def bench_database(kind: str, export: Path, work: Path) -> None:
+    env = dict(os.environ, FLASK_APP="wsgi.py", CLUSTER_RUNNER="off", HIROBA_ENV="development")
+    votes = str(export / "votes.csv")
+    if kind == "sqlite":
+        database = work / "big.sqlite3"
+        env["DATABASE_URL"] = f"sqlite:///{database}"
+        plain = measure(["sqlite3", str(work / "plain.sqlite3"), ".mode csv",
+                         f".import {votes} votes"])
+        base_name = "sqlite3 .import"
+    else:
+        url = postgres_url()
+        fresh_postgres(url)
+        env["DATABASE_URL"] = url
+        libpq = url.replace("postgresql+psycopg://", "postgresql://")
+        subprocess.run(["psql", libpq, "-qc", "CREATE TABLE plain_votes (timestamp bigint, "
+                        "datetime text, comment_id int, voter_id int, vote int)"], check=True)
+        plain = measure(["psql", libpq, "-qc",
+                         f"\\copy plain_votes FROM '{votes}' WITH (FORMAT csv, HEADER)"])
+        base_name = "psql \\copy"
+    subprocess.run([FLASK, "db", "upgrade"], cwd=REPO, env=env, check=True,
+                   capture_output=True)
+    ours = measure([FLASK, "polis", "import", str(export), "--slug", "big"], env=env)
+    report(f"import ({kind})", ours, base_name, plain)
+    cold = measure([FLASK, "cluster", "run", "big"], env=env)
+    report(f"cluster run, cold ({kind})", cold, base_name, plain)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="20000x500")
+    parser.add_argument("--density", type=float, default=0.095)
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--export", type=Path)
+    parser.add_argument("--no-reddwarf", action="store_true")
+    parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        n, m, density, directory = args.generate
+        print(write_export(int(n), int(m), float(density), Path(directory)))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="hiroba-big-") as tmp:
+        work = Path(tmp)
+        export = args.export
+        if export is None:
+            n, m = (int(x) for x in args.size.lower().split("x"))
+            export = work / "export"
+            # in a child process: a child's peak RSS on Linux starts from the peak of the
+            # process that starts it, so this launcher stays small
+            n_votes = int(subprocess.run(
+                [PYTHON, __file__, "--generate", str(n), str(m), str(args.density),
+                 str(export)], check=True, capture_output=True, text=True).stdout)
+            print(f"export: {n:,} participants x {m:,} statements, {n_votes:,} votes")
+        print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
+        ours = measure([PYTHON, "-m", "clustering", "analyze", str(export)])
+        rd_python = reddwarf_python(args.no_reddwarf)
+        base = (measure([rd_python, "-c", REDDWARF_SCRIPT, str(export)])
+                if rd_python else None)
+        report("analyze (whole process)", ours, "red-dwarf 0.4.0", base)
+        if base is None:
+            print("  red-dwarf: skipped (not installed or --no-reddwarf)")
+        kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+        for kind in kinds:
+            if kind == "postgres" and shutil.which("psql") is None:
+                print("postgres: skipped (psql not found)")
+                continue
+            bench_database(kind, export, work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
