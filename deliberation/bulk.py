@@ -10,7 +10,7 @@ of one prepared ``INSERT`` in batches.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,12 +28,14 @@ class EpochSeconds:
         self.values = np.asarray(values, dtype=np.float64)
 
 
-def insert_columns(table: sa.Table, columns: Mapping[str, Any], length: int) -> int:
+def insert_columns(table: sa.Table, columns: Mapping[str, Any], length: int, *,
+                   progress: Callable[[int], None] | None = None) -> int:
     """Insert ``length`` rows; each column is an array of that length, an
     :class:`EpochSeconds`, or one value for every row. Returns ``length``.
 
     Columns left out must have a server default or be nullable: Python-side defaults are
-    not run, so leaving out such a column is refused.
+    not run, so leaving out such a column is refused. ``progress`` is called with the
+    number of rows of each batch written.
     """
     missing = [column.name for column in table.columns
                if column.name not in columns and column.default is not None]
@@ -60,6 +62,8 @@ def insert_columns(table: sa.Table, columns: Mapping[str, Any], length: int) -> 
                 connection.exec_driver_sql(
                     f"INSERT INTO {quote(table.name)} ({column_list}) "  # noqa: S608
                     f"VALUES ({placeholders})", rows)
+            if progress is not None:
+                progress(len(rows))
     finally:
         if cursor is not None:
             cursor.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -30,9 +31,13 @@ def import_command(directory: Path, slug: str | None, phase: str, title: str | N
     """Import a Pol.is export folder (votes.csv, comments.csv, ...) as a new round."""
     started = time.perf_counter()
     try:
-        round_ = polis_import.import_directory(
-            directory, slug=slug or default_slug(directory), phase=phase, title=title
-        )
+        export = polis_import.read_directory(directory)
+        with click.progressbar(length=polis_import.rows_to_write(export),
+                               label="Importing votes", file=sys.stderr,
+                               show_eta=True) as bar:
+            round_ = polis_import.import_export(
+                export, directory=directory, slug=slug or default_slug(directory),
+                phase=phase, title=title, progress=bar.update)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"imported round '{round_.slug}' in {time.perf_counter() - started:.1f} s")

@@ -16,6 +16,7 @@ import io
 import math
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -110,8 +111,13 @@ def _title_and_description(export: PolisExport, title: str | None) -> tuple[str,
 
 
 def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str = "voting",
-                  title: str | None = None, actor: User | None = None) -> Round:
-    """Write an already-read export as a new round (one transaction)."""
+                  title: str | None = None, actor: User | None = None,
+                  progress: Callable[[int], None] | None = None) -> Round:
+    """Write an already-read export as a new round (one transaction).
+
+    ``progress`` is called with the number of rows just written, for a progress bar: the
+    whole import writes ``rows_to_write(export)`` of them.
+    """
     if phase not in PHASES:
         raise DomainError(f"Unknown phase {phase!r}.")
     if not SLUG_RE.match(slug or ""):
@@ -170,7 +176,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         n_events = insert_columns(VoteEvent.__table__, {
             "round_id": rid, "participant_id": participant, "proposal_id": proposal,
             "value": value, "source": "import", "created_at": EpochSeconds(when),
-        }, len(value))
+        }, len(value), progress=progress)
         # The latest vote per pair is the Vote; it was created at the pair's first vote.
         pair = participant * (int(proposal_pk.max(initial=0)) + 1) + proposal
         _, first = np.unique(pair, return_index=True)
@@ -180,7 +186,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             "round_id": rid, "participant_id": participant[last],
             "proposal_id": proposal[last], "value": value[last],
             "created_at": EpochSeconds(when[first]), "updated_at": EpochSeconds(when[last]),
-        }, len(last))
+        }, len(last), progress=progress)
 
         request_snapshot(round_)
         audit.record(
@@ -220,6 +226,16 @@ def read_directory(path: str | Path) -> PolisExport:
     except ExportFormatError as error:
         raise PolisImportError(str(error), file=error.file, line=error.line,
                                column=error.column) from None
+
+
+def rows_to_write(export: PolisExport) -> int:
+    """Vote rows an import of ``export`` writes: every event, and one vote per pair."""
+    votes = export.vote_columns
+    if not len(votes):
+        return 0
+    voter = votes.voter_id - votes.voter_id.min()
+    pair = voter * (int(votes.comment_id.max()) + 1) + votes.comment_id
+    return len(votes) + len(np.unique(pair))
 
 
 def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
