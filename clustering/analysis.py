@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import warnings
 from dataclasses import dataclass, field
@@ -9,17 +10,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import clusters as cl
+from .bridging import LAMBDA_F, LAMBDA_I, PASS_RATING, Bridging, bridging_scores
 from .consensus import ConsensusComment, group_aware_consensus, select_consensus
-from .matrix import VoteData, VoteMatrix, build_matrix, select_in_conv
+from .matrix import (
+    VoteData,
+    VoteMatrix,
+    build_matrix,
+    canonical_order,
+    permute_participants,
+    select_in_conv,
+)
 from .pca import centred_matrix, pca, project_participants, project_statements
 from .priority import priorities as priority_metric
 from .repness import RepComment, repness_stats, select_rep_comments
+from .rule import DEFAULT_RULE, Grouping, Robustness, robustness
 from .stats import Counts, group_counts, overall_counts
 
 __all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze"]
 
-ALGORITHM_VERSION = "hiroba-clustering/1"
-K_BUFFER = 4
+ALGORITHM_VERSION = "hiroba-clustering/2"
+UMAP_RANDOM_STATE = 0  # fixed: the embedding is a function of the votes
 
 
 def _pairs(a) -> list[list[float]]:
@@ -97,6 +107,9 @@ class Analysis:
     priorities: dict[int, float]
     manifest: dict
     warm_start: WarmStart
+    bridging: Bridging
+    escalates: np.ndarray  # bool per statement: the rule escalates it on this grouping
+    robustness: Robustness
 
     @property
     def clustered(self) -> np.ndarray:
@@ -124,6 +137,8 @@ class Analysis:
                           zip(self.statement_ids, self.extremity, strict=True)},
             "priorities": {str(t): float(v) for t, v in self.priorities.items()},
             "manifest": self.manifest,
+            "bridging": self.bridging.to_json_dict(),
+            "escalations": self.robustness.to_json_dict(),
         }
 
 
@@ -188,6 +203,14 @@ def _membership_labels(vm: VoteMatrix, membership: dict) -> np.ndarray:
     return labels
 
 
+def _grouping(vm: VoteMatrix, name: str, labels: np.ndarray, k: int, with_consensus: bool
+              ) -> Grouping:
+    counts = group_counts(vm, labels, k)
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    gac = group_aware_consensus(counts)[0] if (with_consensus and k) else None
+    return Grouping(name, counts, sizes, gac)
+
+
 def analyze(
     data: VoteData,
     *,
@@ -197,30 +220,61 @@ def analyze(
     base_k: int = 100,
     warm_start: WarmStart | None = None,
     membership: dict[int, int | None] | None = None,
+    rule: dict | None = None,
 ) -> Analysis:
-    """Full Pol.is-style analysis of ``data``. Deterministic for a given input and seed."""
+    """Full Pol.is-style analysis of ``data``, plus bridging scores and the escalation rule's
+    robustness.
+
+    The groups are a function of the votes alone: neither ``seed`` (accepted so existing
+    callers keep working, and recorded in the manifest), nor participant ids, nor the order
+    of the vote rows change them. ``warm_start`` only renumbers groups (and orients the PCA
+    axes) to keep identity with the previous run. ``rule``: the escalation rule's parameters
+    (``rule.DEFAULT_RULE`` when None).
+    """
     if method not in ("pca", "umap"):
         raise ValueError('method must be "pca" or "umap"')
     if max_groups < 2:
         raise ValueError("max_groups must be at least 2")
-    vm = build_matrix(data)
+    by_id = build_matrix(data)
+    order = canonical_order(by_id)
+    vm = permute_participants(by_id, order)
     n, m = vm.shape
     C, center, voted_cols = centred_matrix(vm)
     pca_res = pca(vm, C, center, voted_cols, reference=_reference_comps(vm, warm_start))
-    proj = project_participants(vm, C, pca_res)
+    pca_proj = project_participants(vm, C, pca_res)
+    proj = pca_proj
     stmt_proj, extremity = project_statements(pca_res)
     reducer = "pca"
     if method == "umap":
         keep = ~vm.excluded[vm.cols]
         n_voted = np.bincount(vm.rows[keep], minlength=n)
         scale = np.sqrt(max(pca_res.n_cols, 1) / np.maximum(n_voted, 1))
-        emb = _umap_projection(C, scale, seed)
+        emb = _umap_projection(C, scale, UMAP_RANDOM_STATE)
         if emb is not None:
             proj, reducer = emb, "umap"
 
     ws_prev = warm_start if (warm_start is not None and warm_start.method == method) else None
-    smoother = cl.KSmoother()
-    base_centres = np.zeros((0, 2))
+    in_conv = select_in_conv(vm)
+    rows_in = np.flatnonzero(in_conv)
+    pol = {**DEFAULT_RULE, **(rule or {})}
+    with_consensus = pol["min_consensus"] is not None
+    # every plausible grouping: k = 2 .. max for the projection in use, and PCA's too
+    # when UMAP is on
+    alternatives: list[tuple[str, np.ndarray, int]] = []
+    by_reducer = {reducer: proj} if reducer == "pca" else {reducer: proj, "pca": pca_proj}
+    chosen: cl.GroupClustering | None = None
+    for name, P in by_reducer.items():
+        gcs = cl.group_clusterings(P[in_conv], max_groups, base_k=base_k)
+        if not gcs:
+            continue
+        best = cl.pick_k(gcs)
+        for kk, g in sorted(gcs.items()):
+            if name == reducer and kk == best:
+                chosen = g
+            elif kk >= 2:
+                full = np.full(n, -1, dtype=np.int64)
+                full[rows_in] = g.labels
+                alternatives.append((f"{name} k={kk}", full, kk))
     clusterings_state: dict[int, list[list[float]]] = {}
     if membership is not None:
         labels = _membership_labels(vm, membership)
@@ -230,38 +284,34 @@ def analyze(
         remap[group_ids] = np.arange(len(group_ids))
         gidx = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
         k = len(group_ids)
+        used_name = "given"
+        if chosen is not None and chosen.k >= 2:
+            full = np.full(n, -1, dtype=np.int64)
+            full[rows_in] = chosen.labels
+            alternatives.insert(0, (f"{reducer} k={chosen.k}", full, chosen.k))
     else:
-        in_conv = select_in_conv(vm, previous=None if ws_prev is None else ws_prev.in_conv_ids)
-        X = proj[in_conv]
-        prev_base = None
-        if ws_prev is not None and ws_prev.base_centres:
-            prev_base = np.asarray(ws_prev.base_centres)
-        base = cl.base_clusters(X, base_k, seed=seed, init=prev_base)
-        base_centres = base.centres
-        prev_groups = None
-        if ws_prev is not None:
-            prev_groups = {k: np.asarray(v) for k, v in ws_prev.group_clusterings.items()}
-            smoother = cl.KSmoother(ws_prev.last_k, ws_prev.last_k_count, ws_prev.smoothed_k)
-        gcs = cl.group_clusterings(base, max_groups, seed=seed, previous=prev_groups)
         gidx = np.full(n, -1, dtype=np.int64)
-        if gcs:
-            smoother = cl.smooth_k(gcs, smoother, K_BUFFER)
-            gc = gcs[smoother.smoothed_k]
+        k = 0
+        if chosen is not None:
             if ws_prev is not None and ws_prev.group_centres:
-                gc = cl.align_to_previous(gc, np.asarray(ws_prev.group_centres), base.sizes)
-            clusterings_state = {kk: _pairs(g.centres) for kk, g in gcs.items()}
-            gidx[np.flatnonzero(in_conv)] = gc.base_labels[base.labels]
-            k = gc.k
-        else:
-            k = 0
+                chosen = cl.align_to_previous(chosen, np.asarray(ws_prev.group_centres))
+            gidx[rows_in] = chosen.labels
+            k = chosen.k
+            clusterings_state = {chosen.k: _pairs(chosen.centres)}
         group_ids = np.arange(k)
         labels = gidx.copy()
+        used_name = f"{reducer} k={k}"
 
     counts = group_counts(vm, gidx, k)
     overall = overall_counts(vm)
     group_sizes = np.bincount(gidx[gidx >= 0], minlength=k)
     reps = select_rep_comments(repness_stats(counts), vm.statement_ids, vm.excluded, group_ids)
     gac_a, gac_d = group_aware_consensus(counts) if k else (np.zeros(m), np.zeros(m))
+    bridging = bridging_scores(vm, pca_proj[:, 0])
+    used = Grouping(used_name, counts, group_sizes, gac_a if with_consensus else None)
+    others = [_grouping(vm, name, lab, kk, with_consensus) for name, lab, kk in alternatives]
+    escalates, robust = robustness(vm.statement_ids, ~vm.excluded, used, others,
+                                   overall, pol)
     cons = select_consensus(overall, vm.statement_ids, vm.excluded)
     tot = Counts(counts.agree.sum(0), counts.disagree.sum(0), counts.seen.sum(0))
     prio = priority_metric(tot.agree, tot.disagree, tot.seen, extremity, vm.meta)
@@ -278,14 +328,14 @@ def analyze(
         method=method,
         statement_ids=tids,
         comps=pca_res.comps.tolist(),
-        base_centres=_pairs(base_centres),
+        base_centres=[],
         group_clusterings=clusterings_state,
         group_centres=_pairs(group_centres),
         group_ids=[int(g) for g in group_ids],
-        in_conv_ids=vm.participant_ids[in_conv].tolist() if membership is None else [],
-        last_k=smoother.last_k,
-        last_k_count=smoother.last_k_count,
-        smoothed_k=smoother.smoothed_k,
+        in_conv_ids=sorted(vm.participant_ids[in_conv].tolist()) if membership is None else [],
+        last_k=int(k),
+        last_k_count=1,
+        smoothed_k=int(k),
     )
     manifest = {
         "algorithm": ALGORITHM_VERSION,
@@ -293,9 +343,13 @@ def analyze(
         "reducer": reducer,
         "membership": "given" if membership is not None else "clustered",
         "parameters": {"seed": int(seed), "max_groups": int(max_groups),
-                       "base_k": int(base_k), "k_buffer": K_BUFFER,
-                       "min_votes": 7, "greedy_n": 15, "n_comps": 2,
-                       "warm_start": warm_start is not None},
+                       "base_k": int(base_k), "min_votes": 7, "greedy_n": 15, "n_comps": 2,
+                       "warm_start": warm_start is not None,
+                       "bridging": {"lambda_i": LAMBDA_I, "lambda_f": LAMBDA_F,
+                                    "pass_rating": PASS_RATING},
+                       "rule": pol},
+        "deterministic": True,
+        "groupings": robust.groupings,
         "seed": int(seed),
         "versions": _versions(method),
         "input_sha256": vm.digest(),
@@ -304,13 +358,15 @@ def analyze(
         "n_votes": len(vm.vals),
         "n_clustered": int((gidx >= 0).sum()),
     }
+    back = np.empty(n, dtype=np.int64)  # participant rows back in id order
+    back[order] = np.arange(n)
     return Analysis(
-        participant_ids=vm.participant_ids,
+        participant_ids=vm.participant_ids[back],
         statement_ids=vm.statement_ids,
-        projection=proj,
+        projection=proj[back],
         statement_projection=stmt_proj,
-        in_conv=in_conv,
-        labels=labels,
+        in_conv=in_conv[back],
+        labels=labels[back],
         k=int(k),
         group_ids=np.asarray(group_ids, dtype=np.int64),
         group_sizes=group_sizes,
@@ -324,4 +380,8 @@ def analyze(
         priorities=dict(zip(tids, prio.tolist(), strict=True)),
         manifest=manifest,
         warm_start=new_ws,
+        bridging=dataclasses.replace(bridging,
+                                     participant_factor=bridging.participant_factor[back]),
+        escalates=escalates,
+        robustness=robust,
     )

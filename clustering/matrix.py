@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["VoteData", "VoteMatrix", "build_matrix", "select_in_conv"]
+__all__ = ["VoteData", "VoteMatrix", "build_matrix", "canonical_order", "select_in_conv"]
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,11 @@ def _dense_index(values: np.ndarray, ids: np.ndarray | None = None):
 
 
 def build_matrix(data: VoteData) -> VoteMatrix:
-    """Keep the latest vote per (participant, statement); later rows win ties.
+    """Keep the latest vote per (participant, statement).
+
+    With timestamps, two votes of one pair at the same time are ordered by value (the
+    larger wins), so the order in which rows arrive cannot change the result. Without
+    timestamps, the row order is the only clock: later rows win.
 
     Linear time when ids are small integers and rows arrive grouped (as most stores do);
     otherwise one stable sort of a combined (participant, statement) key.
@@ -154,7 +158,7 @@ def build_matrix(data: VoteData) -> VoteMatrix:
     m = len(tids)
     key = rows * max(m, 1) + cols
     if data.timestamp is not None:
-        order = np.lexsort((data.timestamp, key))  # stable: equal times keep row order
+        order = np.lexsort((data.value, data.timestamp, key))
     elif n and bool(np.all(key[1:] >= key[:-1])):
         order = None
     else:
@@ -177,24 +181,73 @@ def build_matrix(data: VoteData) -> VoteMatrix:
     )
 
 
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads nearby integers over all 64 bits."""
+    x = x.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def canonical_order(vm: VoteMatrix) -> np.ndarray:
+    """A permutation of the participants that depends only on what they voted.
+
+    Each participant gets a 64-bit fingerprint of their (statement id, vote) pairs (a sum,
+    so the order of their votes does not matter); participants are sorted by fingerprint,
+    then by number of votes. Two participants with equal keys voted identically (up to a
+    2^-64 chance), so their relative order cannot change any computation.
+    """
+    n = vm.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    code = vm.statement_ids[vm.cols].astype(np.int64) * 4 + vm.vals.astype(np.int64) + 1
+    h = _mix64(code.astype(np.uint64))
+    counts = np.bincount(vm.rows, minlength=n)
+    fingerprint = np.zeros(n, dtype=np.uint64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    with np.errstate(over="ignore"):
+        fingerprint[has] = np.add.reduceat(h, starts[has])
+    return np.lexsort((counts, fingerprint)).astype(np.int64)
+
+
+def permute_participants(vm: VoteMatrix, order: np.ndarray) -> VoteMatrix:
+    """The same votes with participant i of the result being ``order[i]`` of ``vm``."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rows = rank[vm.rows]
+    m = max(vm.shape[1], 1)
+    sort = np.argsort(rows * m + vm.cols, kind="stable")
+    return VoteMatrix(
+        participant_ids=vm.participant_ids[order],
+        statement_ids=vm.statement_ids,
+        rows=rows[sort],
+        cols=vm.cols[sort],
+        vals=vm.vals[sort],
+        excluded=vm.excluded,
+        meta=vm.meta,
+    )
+
+
 def select_in_conv(
-    vm: VoteMatrix, *, min_votes: int = 7, greedy_n: int = 15, previous=None
+    vm: VoteMatrix, *, min_votes: int = 7, greedy_n: int = 15
 ) -> np.ndarray:
     """Pol.is `in-conv`: >= min(7, n_statements) votes, topped up to 15 by most active.
 
     n_statements is the number of columns in Pol.is's matrix (statements with a vote).
-    ``previous``: participant ids in-conv in the last run; as in Pol.is, once in, stay in.
+    Unlike Pol.is there is no "once in, stay in": the selection is a function of the votes,
+    and votes are never taken back, so a participant only leaves when the top-up does.
+    Ties in the top-up follow the matrix's row order (canonical in ``analyze``).
     """
     counts = vm.votes_per_participant()
     n_cmts = int(np.count_nonzero(np.bincount(vm.cols, minlength=vm.shape[1])))
     mask = counts >= min(min_votes, n_cmts)
-    if previous is not None and len(previous):
-        mask |= np.isin(vm.participant_ids, np.asarray(list(previous), dtype=np.int64))
     mask &= counts > 0
     short = greedy_n - int(mask.sum())
     if short > 0:
         rest = np.flatnonzero(~mask & (counts > 0))
-        # most votes first; ties by participant id (stable)
+        # most votes first; ties in row order (stable)
         rest = rest[np.argsort(-counts[rest], kind="stable")][:short]
         mask[rest] = True
     return mask

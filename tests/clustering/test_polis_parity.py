@@ -106,16 +106,16 @@ def test_bg2050_group_informed_consensus(polis_dir):
 
 @pytest.mark.parametrize(
     ("name", "min_ari"),
-    [("vtaiwan.uberx", 0.9), ("scoop-hivemind.biodiversity", 0.9),
-     ("bg2050-volunteers", 0.9), ("15-per-hour-seattle", 0.8)],
+    [("vtaiwan.uberx", 0.82), ("scoop-hivemind.biodiversity", 0.95),
+     ("bg2050-volunteers", 0.99), ("15-per-hour-seattle", 0.5)],
 )
 def test_cold_start_matches_polis_groups(polis_dir, name, min_ari):
-    """Cold start with the default seed against Pol.is's exported group ids.
+    """Our groups against Pol.is's exported group ids (the same for every seed).
 
-    Our projection equals Pol.is's to 1e-14 (checked on biodiversity), but the k = 2 split is
-    a k-means local optimum: several partitions have near-equal inertia and Pol.is's comes
-    from its update history. Other seeds give lower ARI on vtaiwan (about 0.70-0.75) and
-    bg2050 (0.19); see clustering/README.md.
+    Pol.is's k = 2 split comes from its update history, not from the final votes: on
+    bg2050 its partition has a higher inertia and a lower silhouette than others, so no
+    criterion over the final votes finds it everywhere. The bounds are at least red-dwarf
+    0.4.0's ARI on the same data (0.826, 0.954, 0.194, 0.459; bench/escalation_stability.py).
     """
     export = read_export(polis_dir(name))
     a = analyze(VoteData.from_export(export), seed=0)

@@ -1,4 +1,4 @@
-"""Warm start (group identity, k smoothing), UMAP option, and the command line."""
+"""Warm start (group identity), UMAP option, and the command line."""
 
 import dataclasses
 import json
@@ -44,18 +44,19 @@ def test_warm_start_keeps_group_numbering_as_votes_arrive(three_groups):
     assert b.k == a.k and same > 0.95
 
 
-def test_k_changes_only_after_winning_four_runs(three_groups):
+def test_warm_start_renumbers_groups_but_never_changes_them(three_groups):
     data, _ = three_groups
     cold = analyze(data)
     assert cold.k == 3
-    other = 2
-    ws = dataclasses.replace(cold.warm_start, last_k=other, last_k_count=9, smoothed_k=other)
-    ks = []
-    for _ in range(5):
-        r = analyze(data, warm_start=ws)
-        ks.append(r.k)
-        ws = r.warm_start
-    assert ks == [2, 2, 2, 3, 3]
+    # a previous run with another k and shuffled centres: same k and same members
+    ws = dataclasses.replace(cold.warm_start, last_k=2, last_k_count=9, smoothed_k=2,
+                             group_centres=cold.warm_start.group_centres[::-1])
+    warm = analyze(data, warm_start=ws)
+    assert warm.k == 3
+    pairs = set(zip(cold.labels.tolist(), warm.labels.tolist(), strict=True))
+    # a renumbering: each cold group maps to exactly one warm group
+    assert len(pairs) == 3 and len({a for a, _ in pairs}) == len({b for _, b in pairs}) == 3
+    assert warm.labels.tolist() != cold.labels.tolist()
 
 
 @pytest.mark.slow  # numba compiles umap-learn's kernels on first use (~10 s)
