@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import csrf_tokens, errors, security
+from app import csrf_tokens, errors, request_input, security
 from app.config import config_class, database_url
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import install_template_gettext, select_locale, select_timezone
@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     )
     configure(app, config)
     configure_logger(app)
+    request_input.init_app(app)  # id converter, JSON limits, UTF-8 check (before CSRF)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

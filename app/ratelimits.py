@@ -8,7 +8,7 @@ Use on views that post, report or vote (after the route decorator)::
     @post_limit            # POST_RATE_LIMIT, per account (per IP when logged out)
     def propose(slug): ...
 
-    @bp.route("/rounds/<slug>/proposals/<int:proposal_id>/vote", methods=["POST"])
+    @bp.route("/rounds/<slug>/proposals/<id:proposal_id>/vote", methods=["POST"])
     @vote_limit            # VOTE_RATE_LIMIT
     def vote(slug, proposal_id): ...
 

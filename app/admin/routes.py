@@ -24,7 +24,7 @@ def users() -> str:
     return render_template("admin/users.html", page=page, roles=ROLES)
 
 
-@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/users/<id:user_id>/role", methods=["POST"])
 @admin_required
 def set_role(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)

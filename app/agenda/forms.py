@@ -10,6 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from deliberation.ids import coerce_id
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 STATUS_LABELS = {
@@ -57,5 +59,5 @@ class ReasonForm(FlaskForm):
 
 
 class ManualEscalationForm(FlaskForm):
-    proposal_id = SelectField(_l("Proposal"), coerce=int)
+    proposal_id = SelectField(_l("Proposal"), coerce=coerce_id)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

@@ -88,7 +88,7 @@ def public_index() -> Response:
                                    statuses=STATUS_LABELS)
 
 
-@bp.route("/items/<int:escalation_id>")
+@bp.route("/items/<id:escalation_id>")
 def public_item(escalation_id: int) -> str:
     item = service.get_item(escalation_id)
     if not item.escalation.round.is_public:
@@ -154,13 +154,13 @@ def _tokyo():  # noqa: ANN202
     return TOKYO
 
 
-@bp.route("/council/items/<int:escalation_id>")
+@bp.route("/council/items/<id:escalation_id>")
 @council_required
 def council_item(escalation_id: int) -> tuple[str, int]:
     return _council_item(escalation_id)
 
 
-@bp.route("/council/items/<int:escalation_id>/response", methods=["POST"])
+@bp.route("/council/items/<id:escalation_id>/response", methods=["POST"])
 @council_required
 def update_response(escalation_id: int) -> Response | tuple[str, int]:
     form = ResponseForm()
@@ -183,7 +183,7 @@ def update_response(escalation_id: int) -> Response | tuple[str, int]:
     return _see_other("agenda.council_item", escalation_id=escalation_id)
 
 
-@bp.route("/council/items/<int:escalation_id>/dossier")
+@bp.route("/council/items/<id:escalation_id>/dossier")
 @council_required
 def item_dossier(escalation_id: int) -> str:
     item = service.get_item(escalation_id)
@@ -249,7 +249,7 @@ def manual_escalation(slug: str) -> Response | tuple[str, int]:
     return render_template("agenda/manual_escalation.html", form=form, round=round_), status
 
 
-@bp.route("/manage/items/<int:escalation_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/manage/items/<id:escalation_id>/withdraw", methods=["GET", "POST"])
 @facilitator_required
 def withdraw(escalation_id: int) -> Response | tuple[str, int]:
     item = service.get_item(escalation_id)

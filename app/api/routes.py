@@ -203,7 +203,9 @@ def _status(error: DomainError) -> int:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    # Not silent: a body over the size or depth limit, or not JSON at all, is a 400 that
+    # says so (app/request_input.py).
+    body = request.get_json()
     if not isinstance(body, dict):
         abort_json(400, _("Send a JSON object."))
     return body

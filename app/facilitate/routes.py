@@ -15,11 +15,13 @@ from app.downloads import csv_attachment
 from app.facilitate import bp
 from app.facilitate.charts import bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
+from app.facilitate.messages import translate
 from app.htmx import render_page_or_fragment
 from app.template_helpers import audit_key
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
+from deliberation.ids import parse_id
 from deliberation.interop import polis_import
 from deliberation.models import Participant, Proposal, Round, Vote
 from deliberation.services import audit, engagement, facilitation, moderation
@@ -246,13 +248,15 @@ def moderation_queue(slug: str) -> Any:
     round_ = facilitation.get_round(slug)
     error = None
     if request.method == "POST":
-        ids = [int(v) for v in request.form.getlist("proposal_id") if v.isdigit()]
+        ids = [parse_id(v) for v in request.form.getlist("proposal_id")]
         action = request.form.get("action", "")
         try:
+            if None in ids:
+                raise DomainError("Some of the selected proposals are not in this round.")
             n = moderation.moderate(round_, ids, action, actor=current_user,
                                     reason=request.form.get("reason"))
         except DomainError as exc:
-            error = exc.message
+            error = translate(exc)
         else:
             flash(_("%(n)s proposals updated.", n=n), "success")
             return _see_other("facilitate.moderation_queue", slug=round_.slug)
@@ -312,7 +316,7 @@ def assisted(slug: str) -> Any:
 VOTE_CHOICES = (("1", 1), ("-1", -1), ("0", 0), ("", None))
 
 
-@bp.route("/rounds/<slug>/assisted/<int:participant_id>", methods=["GET", "POST"])
+@bp.route("/rounds/<slug>/assisted/<id:participant_id>", methods=["GET", "POST"])
 @facilitator_required
 def assisted_votes(slug: str, participant_id: int) -> Any:
     round_ = facilitation.get_round(slug)

@@ -173,7 +173,7 @@ def proposals(slug: str) -> str:
                            back="proposals")
 
 
-@bp.route("/<slug>/proposals/<int:proposal_id>")
+@bp.route("/<slug>/proposals/<id:proposal_id>")
 def proposal(slug: str, proposal_id: int) -> str:
     round_ = get_round(slug)
     item = get_proposal(round_, proposal_id)
@@ -244,7 +244,7 @@ def propose(slug: str) -> Response | str:
                            max_length=max_length, duplicate=duplicate), status
 
 
-@bp.route("/<slug>/proposals/<int:proposal_id>/report", methods=["GET", "POST"])
+@bp.route("/<slug>/proposals/<id:proposal_id>/report", methods=["GET", "POST"])
 @login_required
 @post_limit
 def report(slug: str, proposal_id: int) -> Response | str:

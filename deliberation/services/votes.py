@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.errors import DomainError, NotFound
+from deliberation.ids import parse_id
 from deliberation.models import Participant, Proposal, Round, Vote, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.models.participation import VOTE_SOURCES, VOTE_VALUES
@@ -151,12 +152,10 @@ def _insert_event(
 
 
 def _parse_proposal_id(proposal_id: Any) -> int:
-    if isinstance(proposal_id, bool):
+    parsed = parse_id(proposal_id)
+    if parsed is None:
         raise NotFound("There is no such proposal in this round.")
-    try:
-        return int(proposal_id)
-    except (TypeError, ValueError):
-        raise NotFound("There is no such proposal in this round.") from None
+    return parsed
 
 
 def _refuse_unvotable(round_: Round, proposal_id: int) -> None:

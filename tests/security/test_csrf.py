@@ -16,7 +16,7 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # unless an endpoint authenticates by a token that a browser does not send by itself.
 CSRF_EXEMPT: dict[str, str] = {}
 
-DUMMY = {"int": "1", "string": "x", "path": "x", "default": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+DUMMY = {"int": "1", "id": "1", "string": "x", "path": "x", "default": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
 def dummy_url(rule) -> str:  # noqa: ANN001
