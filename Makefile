@@ -30,7 +30,7 @@ translations: $(VENV)/.installed
 run: install translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask serve --host 127.0.0.1 --port $(PORT)
 
 lint: dev
 	$(BIN)/ruff check .

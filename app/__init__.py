@@ -12,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import csrf_tokens, errors, request_input, security
-from app.config import config_class, database_url
+from app import csrf_tokens, errors, private_files, request_input, security
+from app.config import config_class, database_url, secret_key_problem
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import install_template_gettext, select_locale, select_timezone
 from deliberation.connection_ping import ping_connections_idle_for
@@ -44,17 +44,29 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
 def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
     name = config if isinstance(config, str) else None
-    if isinstance(config, dict) and config.get("TESTING"):
-        name = "testing"
+    if isinstance(config, dict):
+        name = "testing" if config.get("TESTING") else config.get("HIROBA_ENV")
     app.config.from_object(config_class(name))
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     if isinstance(config, dict):
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (see README, Configuration).")
-    if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    if app.config["ENVIRONMENT"] == "production":
+        problem = secret_key_problem(app.config["SECRET_KEY"])
+        if problem:
+            raise RuntimeError(f"{problem} (see README, Configuration): generate one with "
+                               "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    if "PROXY_FIX" in os.environ and "PROXY_FIX_TRUSTED" not in os.environ:
+        logging.getLogger(__name__).warning(
+            "PROXY_FIX is no longer read: set PROXY_FIX_TRUSTED to the number of reverse "
+            "proxies in front of the app (X-Forwarded-* headers are ignored until then)")
+    trusted = int(app.config.get("PROXY_FIX_TRUSTED") or 0)
+    if trusted > 0:
+        # X-Forwarded-For: the address the nearest ``trusted`` proxies saw; the scheme and
+        # host: as the nearest proxy (which sets them) forwards them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=1, x_host=1)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
@@ -68,10 +80,14 @@ def configure_logger(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL mode and a busy timeout, so concurrent writers wait instead of failing."""
+    """WAL mode and a busy timeout, so concurrent writers wait instead of failing; the
+    database file readable by the service's user only."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
+    for _seq, name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            private_files.restrict_sqlite(path)
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")

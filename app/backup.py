@@ -15,6 +15,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
+from app import private_files
 from deliberation.database import db
 
 PG_HINT = (
@@ -82,7 +83,8 @@ def backup_command(output: Path | None) -> None:
         output = Path(current_app.instance_path) / "backups" / f"hiroba-{stamp}.sqlite3"
     if output.exists():
         raise click.ClickException(f"{output} exists already; choose another file.")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_directory(output.parent)
+    private_files.create_empty(output)  # mode 0600 before the first page is copied
     _copy(source, output)
     check_backup_file(output)
     click.echo(f"Backup written to {output}")

@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from deliberation.database import db
 from deliberation.errors import DomainError
@@ -68,8 +69,14 @@ def list_users() -> None:
               help="Pol.is export to import (default: ../shared/datasets/polis/vtaiwan.uberx).")
 @click.option("--synthetic", is_flag=True, help="Always use the synthetic round.")
 def seed(polis_dir: Path | None, synthetic: bool) -> None:
-    """Create demo accounts and a demo round (idempotent)."""
+    """Create demo accounts and a demo round (idempotent; not in production)."""
     from deliberation.demo import DEMO_PASSWORD, seed_demo
+
+    if current_app.config["ENVIRONMENT"] == "production":
+        # The demo accounts, an administrator among them, share a published password.
+        raise click.ClickException(
+            "flask demo seed creates accounts with a published password and refuses to run "
+            "with HIROBA_ENV=production.")
 
     if polis_dir is None and not synthetic:
         polis_dir = Path(current_app.config["POLIS_DATASETS"]) / "vtaiwan.uberx"
@@ -102,7 +109,24 @@ def compile_catalogs() -> None:
     _pybabel("compile", "-d", "app/translations")
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    def version_string(self) -> str:
+        return "Hiroba"  # not the server's and Python's versions
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app for local use (`make run`), like `flask run` without the reloader and
+    without Werkzeug's and Python's versions in the Server header."""
+    click.echo(f"Serving Hiroba on http://{host}:{port} (Ctrl+C to stop)")
+    run_simple(host, port, current_app._get_current_object(),  # the app, not the proxy
+               threaded=True, request_handler=_QuietRequestHandler)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(serve)
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(translate)

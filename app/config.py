@@ -13,6 +13,35 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or not value.strip() else int(value)
+
+
+# Secrets that appear in this repository, its documentation or common examples: a
+# deployment that copied one would sign sessions with a key anyone can look up.
+KNOWN_SECRETS = frozenset({
+    "dev-only-not-secret", "test-only-not-secret", "x", "changeme", "change-me", "change_me",
+    "secret", "secret-key", "secret_key", "your-secret-key", "replace-me", "please-change-me",
+    "...", "none", "null", "password", "hiroba", "hiroba-demo",
+})
+MIN_SECRET_BYTES = 32
+
+
+def secret_key_problem(secret: str | bytes | None) -> str | None:
+    """Why ``secret`` must not sign production sessions, or None when it may."""
+    if not secret:
+        return "SECRET_KEY must be set"
+    raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+    if raw.strip().lower().decode("utf-8", "replace") in KNOWN_SECRETS:
+        return "SECRET_KEY is a published development or placeholder value"
+    if len(raw) < MIN_SECRET_BYTES:
+        return f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long"
+    if len(set(raw)) < 8:
+        return "SECRET_KEY repeats too few characters to be random"
+    return None
+
+
 def _database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -26,6 +55,7 @@ def _database_url(instance_path: str) -> str:
 
 
 class Config:
+    ENVIRONMENT = "development"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = None  # filled in by configure_database()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -55,7 +85,10 @@ class Config:
     POST_RATE_LIMIT = os.environ.get("POST_RATE_LIMIT", "10 per minute")
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "120 per minute")
 
-    PROXY_FIX = _bool("PROXY_FIX", False)
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted.
+    # 0 (the default) trusts none: otherwise any client could choose the address that
+    # every per-address rate limit counts.
+    PROXY_FIX_TRUSTED = _int("PROXY_FIX_TRUSTED", 0)
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"
@@ -79,10 +112,12 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    ENVIRONMENT = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
 
 
 class TestingConfig(Config):
+    ENVIRONMENT = "testing"
     TESTING = True
     SECRET_KEY = "test-only-not-secret"  # noqa: S105 (tests only)
     WTF_CSRF_ENABLED = False  # CSRF is switched on by the tests that check it
@@ -93,9 +128,9 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENVIRONMENT = "production"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
-    PROXY_FIX = _bool("PROXY_FIX", True)
 
 
 CONFIGS = {

@@ -1,8 +1,9 @@
-"""Security headers for every response (CSP without inline scripts or eval)."""
+"""Security headers for every response (CSP without inline scripts or eval), and no
+caching of personal and staff pages."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request, session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,8 +32,30 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# Pages about one person or for staff. Any page seen while logged in is personal too (it
+# names the account), so a shared computer's or a proxy's cache must not keep it either.
+PRIVATE_PREFIXES = ("/account", "/auth", "/admin", "/facilitate", "/agenda/council",
+                    "/agenda/manage")
+
+
+def is_private_page() -> bool:
+    if request.endpoint == "static":
+        return False
+    path = request.path
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PREFIXES):
+        return True
+    return "_user_id" in session
+
+
+def no_store_for_private_pages(response: Response) -> Response:
+    if is_private_page():
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(no_store_for_private_pages)
     if app.config.get("SESSION_COOKIE_SECURE"):
 
         @app.after_request

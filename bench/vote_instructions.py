@@ -49,8 +49,8 @@ def child(tree: str, url: str, voter: int, requests: int, path: str) -> None:
     os.environ.update(web_load.server_env(url, 3.0))
     from app import create_app
 
-    app = create_app({"SECRET_KEY": "instructions", "SESSION_COOKIE_SECURE": False,
-                      "PROXY_FIX": False, "CLUSTER_RUNNER": "off",
+    app = create_app({"SECRET_KEY": web_load.BENCH_SECRET, "SESSION_COOKIE_SECURE": False,
+                      "PROXY_FIX_TRUSTED": 0, "PROXY_FIX": False, "CLUSTER_RUNNER": "off",
                       "SQLALCHEMY_DATABASE_URI": url, "VOTE_RATE_LIMIT": "1000000 per minute"})
     client = app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)

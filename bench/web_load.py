@@ -34,6 +34,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -52,6 +53,7 @@ sys.path.insert(0, str(REPO))
 
 PASSWORD = "bench password 123"  # noqa: S105
 SLUG = "bench"
+BENCH_SECRET = secrets.token_hex(32)  # production settings refuse a short or known key
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 CSRF_HEADER = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
 HARD_TIMEOUT = 600  # seconds: the whole run per database never exceeds this
@@ -146,8 +148,9 @@ def free_port() -> int:
 def server_env(url: str, min_interval: float) -> dict[str, str]:
     return {
         **os.environ,
-        "HIROBA_ENV": "production", "SECRET_KEY": "bench-only-secret",
-        "SESSION_COOKIE_SECURE": "0", "PROXY_FIX": "0", "DATABASE_URL": url,
+        "HIROBA_ENV": "production", "SECRET_KEY": BENCH_SECRET,
+        "SESSION_COOKIE_SECURE": "0", "PROXY_FIX_TRUSTED": "0", "DATABASE_URL": url,
+        "PROXY_FIX": "0",  # what refs before PROXY_FIX_TRUSTED read (vote_instructions.py)
         "CLUSTER_RUNNER": "off", "CLUSTER_MIN_INTERVAL": str(min_interval),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "FLASK_APP": "wsgi.py",
         "LOGIN_RATE_LIMIT": "100000 per minute", "VOTE_RATE_LIMIT": "1000000 per minute",

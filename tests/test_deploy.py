@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -13,12 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CONFIG = "deploy/gunicorn.conf.py"
+SECRET = secrets.token_hex(32)
 
 
 def _settings(env: dict[str, str]) -> dict[str, str]:
     output = subprocess.run(
         [str(BIN / "gunicorn"), "--print-config", "--config", CONFIG, "wsgi:app"],
-        cwd=ROOT, env={**os.environ, "SECRET_KEY": "test-only", **env},
+        cwd=ROOT, env={**os.environ, "SECRET_KEY": SECRET, **env},
         capture_output=True, text=True, timeout=60, check=True).stdout
     pairs = (line.split("=", 1) for line in output.splitlines() if "=" in line)
     return {name.strip(): value.strip() for name, value in pairs}
@@ -41,7 +43,7 @@ def test_environment_sizes_the_server() -> None:
 
 
 def test_gunicorn_serves_the_app_with_these_settings(tmp_path: Path) -> None:
-    env = {**os.environ, "HIROBA_ENV": "production", "SECRET_KEY": "test-only",
+    env = {**os.environ, "HIROBA_ENV": "production", "SECRET_KEY": SECRET,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}", "FLASK_APP": "wsgi.py",
            "CLUSTER_RUNNER": "off", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
@@ -58,12 +60,14 @@ def test_gunicorn_serves_the_app_with_these_settings(tmp_path: Path) -> None:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/healthz")
-                status = conn.getresponse().status
+                answer = conn.getresponse()
+                status, server_header = answer.status, answer.getheader("Server", "")
             except OSError:
                 time.sleep(0.2)
             finally:
                 conn.close()
         assert status == 200
+        assert "/" not in server_header  # no version banner (gunicorn sends its name only)
     finally:
         server.terminate()
         _out, err = server.communicate(timeout=30)

@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from app import private_files
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Round
@@ -65,7 +66,7 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8", newline="")
+        private_files.write_bytes(output, text.encode("utf-8"))
         click.echo(f"wrote {len(rows)} item(s) to {output}", err=True)
 
 
@@ -81,7 +82,9 @@ def open_data(slug: str, output: Path) -> None:
     if round_ is None:
         raise click.ClickException(f"no round with slug {slug!r}")
     if output.suffix == ".zip":
-        output.write_bytes(polis_export.export_zip(round_.id))
+        private_files.write_bytes(output, polis_export.export_zip(round_.id))
     else:
-        polis_export.write_directory(round_.id, output)
+        private_files.make_directory(output)
+        for name, text in polis_export.build_files(round_.id).items():
+            private_files.write_bytes(output / name, text.encode("utf-8"))
     click.echo(f"wrote {output}")

@@ -100,7 +100,7 @@ def production_app(app: Flask, monkeypatch: pytest.MonkeyPatch, db) -> Iterator[
     monkeypatch.setenv("HIROBA_ENV", "production")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     prod = create_app({
-        "SECRET_KEY": "production-test-secret",
+        "SECRET_KEY": "production-test-secret-" + "0123456789abcdef" * 2,
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "RATELIMIT_ENABLED": False,
         "CLUSTER_RUNNER": "off",
