@@ -80,8 +80,9 @@ def configure_logger(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL mode and a busy timeout, so concurrent writers wait instead of failing; the
-    database file readable by the service's user only."""
+    """WAL mode (the busy timeout, so that concurrent writers wait instead of failing, is
+    the driver's ``timeout``, 30 s unless the engine options say otherwise); the database
+    file readable by the service's user only."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
@@ -89,7 +90,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         if name == "main":
             private_files.restrict_sqlite(path)
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -89,6 +89,8 @@ class Config:
     # 0 (the default) trusts none: otherwise any client could choose the address that
     # every per-address rate limit counts.
     PROXY_FIX_TRUSTED = _int("PROXY_FIX_TRUSTED", 0)
+    # Seconds a client is asked to wait (Retry-After) when the database is unavailable.
+    OUTAGE_RETRY_AFTER = _int("OUTAGE_RETRY_AFTER", 5)
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"

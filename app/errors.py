@@ -1,17 +1,25 @@
-"""One error renderer for 400/403/404/405/413/429/500/503: HTML page, htmx fragment or JSON."""
+"""One error renderer for 400/403/404/405/413/429/500/503: HTML page, htmx fragment or JSON.
+
+500 and the 503 of a database outage are rendered without the database (app/outage.py):
+the usual page layout reads the logged-in account, which would fail again.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from typing import Any
+
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from app import outage
 from app.htmx import is_htmx
 from deliberation.database import db
 from deliberation.errors import DomainError
+from deliberation.ids import parse_id
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please check what you entered.")),
@@ -52,6 +60,71 @@ def render_error(status: int, detail: str | None = None) -> Response:
     return response
 
 
+VOTE_LABELS = {"1": _l("Agree"), "-1": _l("Disagree"), "0": _l("Pass / unsure")}
+
+
+def _render_without_database(template: str, **context: Any) -> str:
+    """A template rendered without context processors (Flask-Login's loads the account)."""
+    context.setdefault("current_locale", str(get_locale() or "ja"))
+    return current_app.jinja_env.get_template(template).render(context)
+
+
+def _vote_to_retry() -> dict[str, Any] | None:
+    """The vote this request tried to save, to offer sending it again (the vote form only)."""
+    if request.endpoint != "rounds.cast" or request.method != "POST":
+        return None
+    proposal_id, value = parse_id(request.form.get("proposal_id")), request.form.get("value")
+    if proposal_id is None or value not in VOTE_LABELS:
+        return None
+    try:
+        token = generate_csrf()  # from the session's secret: no database
+    except Exception:  # noqa: BLE001  (no token: the retry then asks to reload the page)
+        token = ""
+    return {"action": request.path, "proposal_id": proposal_id, "value": value,
+            "label": VOTE_LABELS[value], "back": request.form.get("back", ""),
+            "csrf_token": token}
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
+
+
+def render_without_database(status: int) -> Response:
+    """The 500 or 503 answer: JSON, an htmx fragment or a page, without any query."""
+    title, message = MESSAGES[status]
+    retry = _vote_to_retry() if status == 503 else None
+    if wants_json():
+        response = jsonify({"error": {"status": status, "title": str(title),
+                                      "message": str(message)}})
+    elif is_htmx() and retry is not None:
+        # Shown inside the vote card, which keeps its proposal and buttons.
+        response = make_response(_render_without_database(
+            "rounds/_vote_retry.html", retry=retry, title=title))
+        response.headers["HX-Retarget"] = "#vote-card-problem"
+        response.headers["HX-Reswap"] = "innerHTML"
+    elif is_htmx():
+        response = make_response(_render_without_database(
+            "errors/_error.html", status=status, title=title, message=message))
+    else:
+        response = make_response(_render_without_database(
+            "errors/standalone.html", status=status, title=title, message=message,
+            retry=retry, back=_same_site_referrer()))
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.add("Vary", "HX-Request")
+    if status == 503:
+        response.headers["Retry-After"] = str(current_app.config.get("OUTAGE_RETRY_AFTER", 5))
+    return response
+
+
+def _discard_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection is gone: nothing to roll back)
+        current_app.logger.debug("rollback failed", exc_info=True)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
@@ -79,13 +152,20 @@ def init_app(app: Flask) -> None:
     def domain_error(error: DomainError) -> Response:
         return render_error(error.http_status, error.message)
 
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> Response:
-        db.session.rollback()
-        app.logger.error("database error: %s", error)
-        return render_error(503)
+    def database_unavailable(error: Exception) -> Response:
+        outage.mark()
+        _discard_transaction()
+        app.logger.error("database unavailable: %s", error)
+        return render_without_database(503)
+
+    for error_class in outage.UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
 
     @app.errorhandler(500)
     def internal_error(error: Exception) -> Response:
-        db.session.rollback()
-        return render_error(500)
+        original = getattr(error, "original_exception", None)
+        if outage.is_unavailable_error(original):  # raised while rendering another error
+            return database_unavailable(original)  # type: ignore[arg-type]
+        outage.mark()  # whatever failed, the error page does not touch the database
+        _discard_transaction()
+        return render_without_database(500)

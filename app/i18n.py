@@ -13,12 +13,16 @@ from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
+from app import outage
+
 SESSION_KEY = "lang"
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # Reading ``current_user`` may load the account: not while the database is down.
+    if not outage.active() and current_user and current_user.is_authenticated \
+            and current_user.locale in languages:
         return current_user.locale
     if session.get(SESSION_KEY) in languages:
         return session[SESSION_KEY]

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import outage
 from app.errors import render_error, wants_json
 from app.htmx import is_htmx
 from deliberation.database import db
@@ -40,6 +41,8 @@ def session_user_id() -> int | None:
 
 
 def load_user(session_id: str) -> User | None:
+    if outage.active():  # rendering the outage page: anonymous, without a query
+        return None
     parsed = _parse_session_id(session_id)
     if parsed is None:
         return None
