@@ -171,12 +171,13 @@ def test_accessibility_and_screenshots(browser, live_server, viewport, suffix) -
         "vote": f"/rounds/{live_server.slug}/vote",
         "propose": f"/rounds/{live_server.slug}/propose",
         "results": f"/rounds/{live_server.results_slug}/results",
+        "my-data": "/account/data",
     }
     problems = {}
     for name, path in pages.items():
         page.goto(live_server.url + path)
         screenshot(page, f"{name}-{suffix}")
-        if suffix == "desktop" or name in ("vote", "results"):
+        if suffix == "desktop" or name in ("vote", "results", "my-data"):
             violations = _axe(page)
             if violations:
                 problems[name] = violations
