@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from app.agenda import bp as agenda_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.devmail import bp as devmail_bp
     from app.facilitate import bp as facilitate_bp
     from app.health import bp as health_bp
     from app.main import bp as main_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(facilitate_bp, url_prefix="/facilitate")
     app.register_blueprint(agenda_bp, url_prefix="/agenda")
     app.register_blueprint(health_bp)
+    app.register_blueprint(devmail_bp)
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
 
 
@@ -181,3 +183,6 @@ def start_background_runner(app: Flask) -> None:
 
                 state["thread"], state["stop"] = runner.start_thread(app)
                 app.extensions["hiroba_runner"] = state
+                from app.mail import start_sender
+
+                state["mail"] = start_sender(app)  # the mail sender runs beside it

@@ -130,6 +130,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(translate)
+    from app.mail import mail_cli
+
+    app.cli.add_command(mail_cli)
     from app import backup
 
     backup.init_app(app)

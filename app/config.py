@@ -91,6 +91,29 @@ class Config:
     PROXY_FIX_TRUSTED = _int("PROXY_FIX_TRUSTED", 0)
     # Seconds a client is asked to wait (Retry-After) when the database is unavailable.
     OUTAGE_RETRY_AFTER = _int("OUTAGE_RETRY_AFTER", 5)
+
+    # E-mail (README, "E-mail"). Without MAIL_URL, development writes mails to instance/mail/.
+    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "hiroba@localhost")
+    MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "ひろば Hiroba")
+    # Links in mails start with this (never with the request's Host header).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    MAIL_POLL_SECONDS = float(os.environ.get("MAIL_POLL_SECONDS", 2))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 12))
+    MAIL_DEV_PAGE = False  # /dev/mail lists the folder's mails (development only)
+    CONFIRM_EMAIL_MAX_AGE = 3 * 24 * 3600
+    RESET_PASSWORD_MAX_AGE = 3600
+    # Re-entering the password (change, deletion, new address), per account.
+    PASSWORD_REENTRY_RATE_LIMIT = os.environ.get("PASSWORD_REENTRY_RATE_LIMIT",
+                                                 "5 per minute; 20 per hour")
+    # Mails asked for from a form (reset, registration) per submitted address.
+    MAIL_REQUEST_RATE_LIMIT = os.environ.get("MAIL_REQUEST_RATE_LIMIT", "3 per hour")
+    # Failed logins before the exponential back-off starts: per address and account, and
+    # per account from devices that never logged in to it (README, "Account security").
+    LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", 5))
+    LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", 20))
+    LOGIN_LONGEST_WAIT = int(os.environ.get("LOGIN_LONGEST_WAIT", 900))
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"
@@ -116,6 +139,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENVIRONMENT = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    MAIL_DEV_PAGE = True
 
 
 class TestingConfig(Config):

@@ -113,9 +113,3 @@ post_limit = account_limit("POST_RATE_LIMIT", "post")
 
 vote_limit = account_limit("VOTE_RATE_LIMIT", "vote")
 """Votes: VOTE_RATE_LIMIT per account, shared by all vote views (web and API)."""
-
-login_account_limit = limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT"), key_func=submitted_email, methods=["POST"],
-    scope="account",
-)
-"""Login throttling per submitted email address, on top of the per-address limit."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
@@ -103,5 +103,6 @@ def init_app(app: Flask) -> None:
             "KIND_LABELS": KIND_LABELS,
             "ROLE_LABELS": ROLE_LABELS,
             "current_locale": str(get_locale() or "ja"),
-            "current_path": request.full_path.rstrip("?"),
+            # Mails are also rendered by the sender thread, outside any request.
+            "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
         }

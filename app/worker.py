@@ -33,9 +33,14 @@ def worker(once: bool) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    from app.mail import start_sender
+
+    mail = start_sender(app)  # delivers the outbox beside the clustering runner
     try:
         runner.run_forever(stop, app)
     finally:
+        if mail is not None:
+            mail[1].set()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

@@ -31,15 +31,18 @@ def test_register_page_shows_consent_notice(client):
     assert "checked" not in body.split('name="consent"')[1].split(">")[0]  # opt-in
 
 
-def test_register_with_consent_creates_account_and_logs_in(app, client, db):
+def test_register_with_consent_creates_account_and_asks_to_confirm(app, client, db):
     response = client.post("/auth/register", data=register_form())
     assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/check-mail?reason=register"
     user = db.session.scalar(sa.select(User).where(User.email == "hanako@example.org"))
     assert user is not None
     assert user.kind == "e_citizen" and user.role == "citizen"
     assert user.consent_version and user.consented_at is not None
     assert user.password_hash.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
-    assert client.get("/auth/password").status_code == 200  # logged in
+    assert user.verification_level == "unverified" and user.email_confirmed_at is None
+    # Not logged in: a taken address must get the very same answer (no enumeration).
+    assert client.get("/auth/password").status_code == 303
 
 
 def test_register_without_consent_creates_nothing(client, db):
@@ -50,12 +53,12 @@ def test_register_without_consent_creates_nothing(client, db):
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
-def test_register_duplicate_email_is_refused(client, db, make_user):
+def test_register_duplicate_email_answers_like_a_new_one(client, db, make_user):
     make_user(email="hanako@example.org")
     response = client.post("/auth/register", data=register_form(email="Hanako@Example.org"),
                            headers={"Accept-Language": "en"})
-    assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/check-mail?reason=register"
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SubmitField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
 
 
 class DeleteAccountForm(FlaskForm):
@@ -13,3 +13,22 @@ class DeleteAccountForm(FlaskForm):
         validators=[DataRequired(message=_l("Please confirm that you want to delete your account."))],
     )
     submit = SubmitField(_l("Delete my account"))
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(_l("New email address"),
+                       validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Send a confirmation link"))
+
+
+class NotificationsForm(FlaskForm):
+    own_proposals = BooleanField(
+        _l("Email me when my proposal is published, not published or put on the council's agenda"))
+    council_answers = BooleanField(
+        _l("Email me when the council answers a proposal I voted on"))
+    submit = SubmitField(_l("Save"))
+
+
+class UnsubscribeForm(FlaskForm):
+    submit = SubmitField(_l("Stop these mails"))

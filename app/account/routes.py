@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, make_response, redirect, render_template, url_for
+from flask import Response, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from app.account import bp
-from app.account.forms import DeleteAccountForm
+from app.account.forms import (
+    DeleteAccountForm,
+    EmailChangeForm,
+    NotificationsForm,
+    UnsubscribeForm,
+)
+from app.auth.limits import password_reentry_limit
+from app.errors import render_error
+from app.extensions import csrf
+from app.mail import external_url, make_token, queue_mail, read_token
+from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.services import privacy
+from deliberation.models import User
+from deliberation.services import accounts, privacy
+from deliberation.services import mail as outbox
 
 # Headings of the "every record" part of the data page; a table missing here is still
 # shown, under its database name.
@@ -63,6 +75,7 @@ def data_page() -> Response:
 
 @bp.route("/delete", methods=["POST"])
 @login_required
+@password_reentry_limit
 def delete() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     if form.validate_on_submit():
@@ -75,3 +88,93 @@ def delete() -> Response | tuple[str, int]:
             flash(_("Your account has been deleted. Thank you for taking part."), "info")
             return redirect(url_for("main.index"), code=303)
     return render_template("account/index.html", form=form), 400
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@login_required
+@password_reentry_limit
+def change_email() -> Response | tuple[str, int] | str:
+    """A new address takes effect only once the link mailed to it is opened. The answer
+    is the same when the address belongs to another account (its owner is told)."""
+    form = EmailChangeForm()
+    user: User = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            holder = accounts.check_email_change(user, form.password.data, form.email.data)
+        except DomainError as error:
+            target = form.password if "password" in error.message else form.email
+            target.errors.append(_(error.message))
+        else:
+            new_email = accounts.normalise_email(form.email.data)
+            if holder is None:
+                token = make_token("change-email", {"u": user.id, "o": user.email,
+                                                    "n": new_email})
+                queue_mail(to=new_email, purpose="change_email", template="change_email",
+                           subject=lambda: _l("Please confirm your new email address"),
+                           locale=user.locale, user=user,
+                           link=external_url("account.confirm_email_change", token=token))
+            elif not outbox.is_suppressed(new_email, secret=current_app.secret_key):
+                queue_mail(to=new_email, purpose="address_taken", template="address_taken",
+                           subject=lambda: _l("Someone tried to use your email address"),
+                           locale=holder.locale, user=holder)
+            queue_mail(to=user.email, purpose="email_change_requested",
+                       template="email_change_requested",
+                       subject=lambda: _l("A change of your email address was requested"),
+                       locale=user.locale, user=user,
+                       reset_link=external_url("auth.reset_request"))
+            db.session.commit()
+            return redirect(url_for("auth.check_mail", reason="email"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("account/email.html", form=form), status
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
+    from app.auth.forms import ConfirmForm
+
+    payload = read_token("change-email", token,
+                         max_age=current_app.config["CONFIRM_EMAIL_MAX_AGE"])
+    if payload is None:
+        return render_template("auth/link_invalid.html"), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user_id = payload.get("u")
+        user = db.session.get(User, user_id) if isinstance(user_id, int) and \
+            0 < user_id < 2**63 else None
+        try:
+            accounts.change_email(user, str(payload.get("o")), str(payload.get("n")))
+        except DomainError as error:
+            db.session.rollback()
+            return render_template("auth/link_invalid.html", message=_(error.message)), 400
+        flash(_("Your email address has been changed."), "success")
+        return redirect(url_for("main.index"), code=303)
+    return render_template("auth/confirm.html", form=form, change=True)
+
+
+@bp.route("/notifications", methods=["POST"])
+@login_required
+def notifications() -> Response:
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        return render_error(400, _("The form could not be read. Please try again."))
+    accounts.set_notifications(current_user._get_current_object(),
+                               council_answers=form.council_answers.data,
+                               own_proposals=form.own_proposals.data)
+    flash(_("Your mail settings have been saved."), "success")
+    return redirect(url_for("auth.change_password"), code=303)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the credential; mail clients post here (RFC 8058)
+def unsubscribe(token: str) -> Response | tuple[str, int] | str:
+    payload = read_token("unsubscribe", token, max_age=None)
+    address = payload.get("a") if payload else None
+    if not isinstance(address, str) or not address:
+        return render_template("auth/link_invalid.html"), 400
+    form = UnsubscribeForm(meta={"csrf": False})
+    if form.is_submitted():
+        accounts.stop_notifications(address)
+        outbox.suppress(address, secret=current_app.secret_key)
+        db.session.commit()
+        return render_template("account/unsubscribed.html")
+    return render_template("account/unsubscribe.html", form=form)

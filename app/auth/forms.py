@@ -15,6 +15,12 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 
 from deliberation.services.accounts import MIN_PASSWORD_LENGTH
 
+PASSWORD_RULES = [
+    DataRequired(),
+    Length(min=MIN_PASSWORD_LENGTH, message=_l("The password must have at least 8 characters.")),
+    Length(max=200, message=_l("The password must have at most 200 characters.")),
+]
+
 
 def kind_choices() -> list[SelectChoice]:
     return [
@@ -41,7 +47,7 @@ class RegistrationForm(FlaskForm):
     kind = RadioField(_l("Your relation to the town"), choices=kind_choices(),
                       default="resident", validators=[InputRequired()])
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+        _l("Password"), validators=PASSWORD_RULES
     )
     password2 = PasswordField(
         _l("Password again"),
@@ -61,10 +67,30 @@ class RegistrationForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+        _l("New password"), validators=PASSWORD_RULES
     )
     password2 = PasswordField(
         _l("New password again"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=PASSWORD_RULES
+    )
+    password2 = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    submit = SubmitField(_l("Set the new password"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))

@@ -1,23 +1,41 @@
-"""Register, log in, log out, change password."""
+"""Register, confirm the address, log in and out, change or reset the password.
+
+No page tells whether an address has an account: registration and the reset form answer
+the same way for every address (the owner of a taken address gets a mail instead), and
+login does the same work and gives the same answer for unknown addresses.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.auth import bp
-from app.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
+from app.auth import bp, devices
+from app.auth.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from app.auth.limits import password_reentry_limit, submitted_email_limit
 from app.auth.session import end_session, start_session
 from app.extensions import limiter
 from app.i18n import SESSION_KEY
+from app.mail import external_url, make_token, queue_mail, read_token
 from app.privacy_notice import data_items, not_collected
-from app.ratelimits import login_account_limit
+from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.services import accounts
+from deliberation.models import User
+from deliberation.services import accounts, login_throttle
+from deliberation.services import mail as outbox
 
 
 def safe_next(default: str = "main.index") -> str:
@@ -38,34 +56,62 @@ def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
+def _throttle_policy() -> login_throttle.Policy:
+    config = current_app.config
+    return login_throttle.Policy(free=config["LOGIN_FREE_FAILURES"],
+                                 account_free=config["LOGIN_ACCOUNT_FREE_FAILURES"],
+                                 longest=config["LOGIN_LONGEST_WAIT"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@login_account_limit
 def login() -> Response | str:
     if current_user.is_authenticated:
         return redirect(safe_next(), code=303)
     form = LoginForm()
-    if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("Wrong email address or password."))
-        else:
-            start_session(user, remember=form.remember.data)
-            flash(_("You are logged in."), "success")
-            return redirect(safe_next(), code=303)
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/login.html", form=form), status
+    retry_after = 0
+    if form.validate_on_submit():
+        secret, client, email = current_app.secret_key, get_remote_address(), form.email.data
+        throttled = limiter.enabled  # off with RATELIMIT_ENABLED, like every other limit
+        if throttled:
+            retry_after = login_throttle.seconds_to_wait(
+                secret, client, email, trusted=devices.knows(email), policy=_throttle_policy())
+        if retry_after:
+            status = 429
+            form.password.errors.append(_(
+                "Too many failed attempts. Please wait %(seconds)d seconds and try again.",
+                seconds=retry_after))
+        else:
+            user = accounts.authenticate(email, form.password.data)
+            if user is None:
+                if throttled:
+                    login_throttle.record_failure(secret, client, email)
+                form.password.errors.append(_("Wrong email address or password."))
+            else:
+                if throttled:
+                    login_throttle.record_success(secret, client, email)
+                start_session(user, remember=form.remember.data)
+                flash(_("You are logged in."), "success")
+                response = redirect(safe_next(), code=303)
+                devices.remember(response, email)
+                return response
+    response = make_response(render_template("auth/login.html", form=form), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
+@submitted_email_limit
 def register() -> Response | str:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"), code=303)
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(
+            user, created = accounts.register_or_existing(
                 email=form.email.data,
                 password=form.password.data,
                 display_name=form.display_name.data,
@@ -74,12 +120,26 @@ def register() -> Response | str:
                 locale=request.cookies.get(SESSION_KEY) or None,
             )
         except DomainError as error:
-            target = form.display_name if "display name" in error.message else form.email
+            db.session.rollback()
+            if "password" in error.message:
+                target = form.password
+            elif "display name" in error.message:
+                target = form.display_name
+            else:
+                target = form.email
             target.errors.append(_(error.message))
         else:
-            start_session(user)
-            flash(_("Welcome! Your account has been created."), "success")
-            return redirect(safe_next(), code=303)
+            if created:
+                send_confirmation(user)
+            elif not outbox.is_suppressed(user.email, secret=current_app.secret_key):
+                queue_mail(to=user.email, purpose="already_registered",
+                           template="already_registered",
+                           subject=lambda: _l("Someone tried to register with your address"),
+                           locale=user.locale, user=user,
+                           login_link=external_url("auth.login"),
+                           reset_link=external_url("auth.reset_request"))
+            db.session.commit()
+            return redirect(url_for("auth.check_mail", reason="register"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template(
         "auth/register.html",
@@ -88,6 +148,107 @@ def register() -> Response | str:
         not_collected=not_collected(),
         consent_version=current_app.config["CONSENT_VERSION"],
     ), status
+
+
+def send_confirmation(user: User) -> None:
+    token = make_token("confirm-email", {"u": user.id, "e": user.email})
+    queue_mail(to=user.email, purpose="confirm_email", template="confirm_email",
+               subject=lambda: _l("Please confirm your email address"), locale=user.locale,
+               user=user, link=external_url("auth.confirm_email", token=token))
+
+
+@bp.route("/check-mail")
+def check_mail() -> str:
+    reason = request.args.get("reason", "")
+    return render_template("auth/check_mail.html",
+                           reason=reason if reason in {"register", "reset", "email"} else "")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str) -> Response | tuple[str, int] | str:
+    payload = read_token("confirm-email", token,
+                         max_age=current_app.config["CONFIRM_EMAIL_MAX_AGE"])
+    form = ConfirmForm()
+    if payload is None:
+        return render_template("auth/link_invalid.html"), 400
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_email(db.session.get(User, _int(payload.get("u"))),
+                                   str(payload.get("e")))
+        except DomainError:
+            db.session.rollback()
+            return render_template("auth/link_invalid.html"), 400
+        flash(_("Thank you: your email address is confirmed."), "success")
+        target = "main.index" if current_user.is_authenticated else "auth.login"
+        return redirect(url_for(target), code=303)
+    return render_template("auth/confirm.html", form=form,
+                           status=400 if form.is_submitted() else 200)
+
+
+@bp.route("/resend-confirmation", methods=["POST"])
+@login_required
+@password_reentry_limit
+def resend_confirmation() -> Response:
+    if current_user.email and not current_user.email_confirmed:
+        send_confirmation(current_user._get_current_object())
+        db.session.commit()
+    return redirect(url_for("auth.check_mail", reason="register"), code=303)
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and 0 < value < 2**63 else 0
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+@submitted_email_limit
+def reset_request() -> Response | tuple[str, int] | str:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        email = accounts.normalise_email(form.email.data)
+        user = accounts.find_by_email(email)
+        # One mail either way, rendered and queued the same way: the same work and the
+        # same answer whether or not the address has an account.
+        if user is not None and user.is_active:
+            token = make_token("reset-password",
+                               {"u": user.id, "f": accounts.link_fingerprint(user)})
+            queue_mail(to=email, purpose="reset_password", template="reset_password",
+                       subject=lambda: _l("Set a new password"), locale=user.locale,
+                       user=user, link=external_url("auth.reset_password", token=token))
+        elif not outbox.is_suppressed(email, secret=current_app.secret_key):
+            queue_mail(to=email, purpose="reset_no_account", template="reset_no_account",
+                       subject=lambda: _l("Set a new password"), locale=None,
+                       register_link=external_url("auth.register"))
+        db.session.commit()
+        return redirect(url_for("auth.check_mail", reason="reset"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | tuple[str, int] | str:
+    payload = read_token("reset-password", token,
+                         max_age=current_app.config["RESET_PASSWORD_MAX_AGE"])
+    if payload is None:
+        return render_template("auth/link_invalid.html"), 400
+    user = db.session.get(User, _int(payload.get("u")))
+    if user is None or accounts.link_fingerprint(user) != payload.get("f"):
+        return render_template("auth/link_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, str(payload.get("f")), form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.password.errors.append(_(error.message))
+        else:
+            if current_user.is_authenticated:
+                end_session()
+            flash(_("Your password has been set. Please log in with the new password."),
+                  "success")
+            return redirect(url_for("auth.login"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/reset_password.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -99,17 +260,26 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@password_reentry_limit
 def change_password() -> Response | str:
+    from app.account.forms import NotificationsForm
+
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current.data, form.password.data)
         except DomainError as error:
-            form.current.errors.append(_(error.message))
+            db.session.rollback()
+            target = form.current if "current" in error.message else form.password
+            target.errors.append(_(error.message))
         else:
             start_session(current_user._get_current_object())  # all sessions ended
             flash(_("Your password has been changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("main.index"), code=303)
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/password.html", form=form), status
+    notifications = NotificationsForm(formdata=None, obj=None,
+                                      own_proposals=current_user.notify_own_proposals,
+                                      council_answers=current_user.notify_council_answers)
+    return render_template("auth/password.html", form=form,
+                           notifications=notifications), status

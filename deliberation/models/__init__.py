@@ -2,7 +2,7 @@
 
 from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
-from deliberation.models.mail import MailSuppression, OutgoingMail
+from deliberation.models.mail import MailSuppression, NotificationCursor, OutgoingMail
 from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
 from deliberation.models.round import Round
 from deliberation.models.snapshot import (
@@ -11,14 +11,16 @@ from deliberation.models.snapshot import (
     SnapshotMembership,
     SnapshotProposalStat,
 )
-from deliberation.models.user import User
+from deliberation.models.user import LoginFailure, User
 
 __all__ = [
     "AgendaAnswerSeen",
     "AuditEntry",
     "ClusterSnapshot",
     "Escalation",
+    "LoginFailure",
     "MailSuppression",
+    "NotificationCursor",
     "OfficialResponse",
     "OutgoingMail",
     "Participant",

@@ -49,3 +49,12 @@ class MailSuppression(db.Model):
 
     address_hash: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationCursor(db.Model):
+    """How far the notifier has read the audit log (one row per reader)."""
+
+    __tablename__ = "notification_cursors"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    last_audit_id: so.Mapped[int] = so.mapped_column(sa.BigInteger)

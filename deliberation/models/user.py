@@ -137,3 +137,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """Failed logins counted per (client address, submitted address) and per submitted
+    address, under a keyed hash (no address is stored), for the login back-off."""
+
+    __tablename__ = "login_failures"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    failures: so.Mapped[int] = so.mapped_column(default=0)
+    last_failure_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import User
 from deliberation.models._common import utcnow
 from deliberation.models.user import PARTICIPANT_KINDS, ROLES
-from deliberation.services import audit
+from deliberation.services import audit, passwords
+from deliberation.services.passwords import N_
 from deliberation.text import clean_text
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
+LINK_INVALID = N_("This link is invalid or has expired. Please ask for a new one.")
+EMAIL_TAKEN = N_("This email address cannot be used. Please choose another one.")
 MAX_DISPLAY_NAME_LENGTH = 80
 
 
@@ -39,21 +46,21 @@ def register(
     consent_version: str | None,
     locale: str | None = None,
     role: str = "citizen",
+    commit: bool = True,
 ) -> User:
     """Create an account. No account exists without consent to the current notice."""
     if not consent_version:
-        raise DomainError("Consent is required to create an account.")
+        raise DomainError(N_("Consent is required to create an account."))
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}.")
     if kind not in PARTICIPANT_KINDS:
         raise DomainError(f"Unknown participant kind {kind!r}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError("The password is too short.")
     display_name = clean_text(display_name)
     if not display_name:
-        raise DomainError("Please enter a display name.")
+        raise DomainError(N_("Please enter a display name."))
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-        raise DomainError("The display name is too long.")
+        raise DomainError(N_("The display name is too long."))
+    passwords.check(password, email=email, display_name=display_name)
     if find_by_email(email) is not None:
         raise Conflict("An account with this email address already exists.")
     user = User(
@@ -69,23 +76,152 @@ def register(
     db.session.add(user)
     db.session.flush()
     audit.record("account.register", actor=user, target=user, role=role)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def register_or_existing(*, email: str, password: str, display_name: str, kind: str,
+                         consent_version: str | None, locale: str | None = None
+                         ) -> tuple[User, bool]:
+    """Registration from the web without telling whether the address is taken.
+
+    The input is checked the same way for both; then a new account is created (True), or
+    for an address that already has an account the password is hashed all the same and
+    that account is returned (False), so both take the same time and the caller answers
+    the same way (and mails the existing owner instead). Not committed: the caller queues
+    the mail in the same transaction.
+    """
+    existing = find_by_email(email)
+    if existing is None:
+        try:
+            return register(email=email, password=password, display_name=display_name,
+                            kind=kind, consent_version=consent_version, locale=locale,
+                            commit=False), True
+        except Conflict:
+            existing = find_by_email(email)
+            if existing is None:
+                raise
+    # The same checks and the same hashing as a new account.
+    register_checks(password=password, display_name=display_name, kind=kind, email=email,
+                    consent_version=consent_version)
+    generate_password_hash(password, method=password_hash_method())
+    return existing, False
+
+
+def register_checks(*, password: str, display_name: str, kind: str, email: str,
+                    consent_version: str | None) -> None:
+    if not consent_version:
+        raise DomainError(N_("Consent is required to create an account."))
+    if kind not in PARTICIPANT_KINDS:
+        raise DomainError(f"Unknown participant kind {kind!r}.")
+    display_name = clean_text(display_name)
+    if not display_name:
+        raise DomainError(N_("Please enter a display name."))
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise DomainError(N_("The display name is too long."))
+    passwords.check(password, email=email, display_name=display_name)
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("no account has this password", method=method)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The account if the password is right. Unknown addresses cost the same work: the
+    password is checked against a dummy hash made with the same method."""
+    user = find_by_email(email)
+    if user is None or not user.is_active or not user.password_hash:
+        check_password_hash(_dummy_hash(password_hash_method()), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+# ------------------------------------------------------------------ e-mail links
+
+
+def link_fingerprint(user: User) -> str:
+    """Changes when the password or the address changes: a reset link works once."""
+    material = f"{user.password_hash or ''}|{user.email or ''}|{user.session_nonce}"
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def _raise_level_to_email(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    if user.verification_level == "unverified":
+        user.verification_level = "email"
+
+
+def confirm_email(user: User | None, email: str) -> None:
+    """The owner of ``email`` opened the confirmation link sent to it."""
+    if user is None or not user.is_active or user.email != email:
+        raise DomainError(LINK_INVALID)
+    if user.email_confirmed_at is None:
+        _raise_level_to_email(user)
+        audit.record("account.email_confirmed", actor=user, target=user)
+    db.session.commit()
+
+
+def reset_password(user: User | None, fingerprint: str, new: str) -> User:
+    """Set a new password from a reset link; every session of the account ends. Opening
+    the link proves the mailbox, so the address counts as confirmed too."""
+    if user is None or not user.is_active or link_fingerprint(user) != fingerprint:
+        raise DomainError(LINK_INVALID)
+    passwords.check(new, email=user.email, display_name=user.display_name)
+    user.set_password(new, method=password_hash_method())
+    _raise_level_to_email(user)
+    audit.record("account.password_reset", actor=user, target=user)
     db.session.commit()
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+def check_email_change(user: User, password: str, new_email: str) -> User | None:
+    """Before a change of address is mailed: the password must be right. Returns the
+    other account that holds ``new_email`` already, if any (the caller mails its owner
+    rather than saying so)."""
+    if not user.check_password(password):
+        raise DomainError(N_("The password is wrong."))
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise DomainError(N_("This is already your email address."))
+    return find_by_email(new_email)
+
+
+def change_email(user: User | None, old_email: str, new_email: str) -> None:
+    """The new address was confirmed through the link mailed to it."""
+    if user is None or not user.is_active or user.email != old_email:
+        raise DomainError(LINK_INVALID)
+    new_email = normalise_email(new_email)
+    if find_by_email(new_email) is not None:
+        raise DomainError(EMAIL_TAKEN)
+    user.email = new_email
+    user.email_confirmed_at = None
+    _raise_level_to_email(user)
+    audit.record("account.email_changed", actor=user, target=user)
+    db.session.commit()
+
+
+def set_notifications(user: User, *, council_answers: bool, own_proposals: bool) -> None:
+    user.notify_council_answers = council_answers
+    user.notify_own_proposals = own_proposals
+    db.session.commit()
+
+
+def stop_notifications(email: str) -> None:
+    """From a mail's stop link: the account with this address gets no more notifications."""
     user = find_by_email(email)
-    if user is None or not user.is_active or not user.check_password(password):
-        return None
-    return user
+    if user is not None:
+        user.notify_council_answers = False
+        user.notify_own_proposals = False
 
 
 def change_password(user: User, current: str, new: str) -> None:
     """Change the password; every other session of the account is logged out."""
     if not user.check_password(current):
-        raise DomainError("The current password is wrong.")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise DomainError("The password is too short.")
+        raise DomainError(N_("The current password is wrong."))
+    passwords.check(new, email=user.email, display_name=user.display_name)
     user.set_password(new, method=password_hash_method())
     audit.record("account.password_changed", actor=user, target=user)
     db.session.commit()

@@ -171,7 +171,8 @@ _counter = iter(range(1, 10_000))
 
 
 def register(page, server: LiveServer, next_path: str = "/") -> str:  # noqa: ANN001
-    """Register a new account with consent through the real form, in English."""
+    """Register a new account with consent through the real form, then log in with it
+    (registration itself never logs in: it answers the same for a taken address)."""
     email = f"e2e{next(_counter)}-{random.randrange(10**6)}@example.org"
     page.goto(f"{server.url}/auth/register?next={next_path}")
     page.fill("input[name=email]", email)
@@ -181,4 +182,15 @@ def register(page, server: LiveServer, next_path: str = "/") -> str:  # noqa: AN
     page.check("input[name=consent]")
     with page.expect_navigation():
         page.click("form.stack button[type=submit]")
+    assert "/auth/check-mail" in page.url
+    login(page, server, email, next_path)
     return email
+
+
+def login(page, server: LiveServer, email: str, next_path: str = "/",  # noqa: ANN001
+          password: str = "correct horse battery") -> None:  # noqa: S107
+    page.goto(f"{server.url}/auth/login?next={next_path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form.stack button[type=submit]")

@@ -35,6 +35,8 @@ def test_display_name_is_stored_clean_and_shown_escaped(app, db, name: str) -> N
     stored = db.session.scalar(sa.select(User.display_name))
     assert stored == clean_text(name)
     assert "\u202e" not in stored and "\x00" not in stored and "\x07" not in stored
+    assert client.post("/auth/login", data={"email": "hostile@example.org",
+                                            "password": "correct horse battery"}).status_code == 303
     page = client.get("/auth/password", headers=EN).get_data(as_text=True)
     assert "<script>alert" not in page
     assert "<img src=x" not in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import limits
@@ -35,12 +36,21 @@ def test_login_is_limited_per_address_with_translated_message(limited_app: Flask
     assert client.get("/auth/login").status_code == 200
 
 
-def test_login_is_throttled_per_account_across_addresses(limited_app: Flask) -> None:
+def test_login_backs_off_per_account_across_addresses(limited_app: Flask) -> None:
+    from deliberation.services import login_throttle
+
+    limited_app.config["LOGIN_ACCOUNT_FREE_FAILURES"] = 3
     client = limited_app.test_client()
-    for i in range(3):
-        assert _login(client, "target@example.org", address=f"10.0.0.{i}").status_code == 400
-    blocked = _login(client, "Target@Example.org ", address="10.0.0.99")
+    assert _login(client, "target@example.org", address="10.0.0.1").status_code == 400
+    with limited_app.app_context():  # five more failures from five more addresses
+        for i in range(2, 7):
+            login_throttle.record_failure(limited_app.secret_key, f"10.0.0.{i}",
+                                          "target@example.org")
+    blocked = _login(client, "Target@Example.org", address="10.0.0.99")
     assert blocked.status_code == 429
+    assert blocked.headers["Retry-After"]
+    wait = int(re.search(r"Please wait (\d+) seconds", blocked.get_data(as_text=True)).group(1))
+    assert 1 <= wait <= 8  # 2 ** (6 - 3) s after the last failure: a pause, not a block
     # Another account from a fresh address is unaffected.
     assert _login(client, "someone@example.org", address="10.0.1.1").status_code == 400
 

@@ -1,0 +1,145 @@
+"""The outbox: requests queue composed mails, the sender delivers them with retries.
+
+Queuing is one INSERT in the caller's transaction, so a mail exists exactly when the change
+that caused it was committed, and no request waits for a mail server. ``deliver_due`` is
+called by the sender loop (deliberation/jobs/mail_sender.py): it claims one due row at a
+time with a compare-and-set on ``next_attempt_at`` (several senders never send the same
+row twice at once), sends it outside any transaction, deletes it once the server took it
+(the message may hold a sign-in link), and on failure retries after 1, 2, 4 ... minutes
+(at most an hour apart) until ``max_attempts``, when the row stays as ``failed``.
+A sender that dies mid-send leaves the row claimed for ``CLAIM_SECONDS``; then it is sent
+again (at least once, rarely twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.mail.compose import Mail, compose
+from deliberation.mail.transport import MailTransportError, Transport
+from deliberation.models import MailSuppression, OutgoingMail
+from deliberation.models._common import utcnow
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 120
+FIRST_RETRY_SECONDS = 60
+LONGEST_RETRY_SECONDS = 3600
+DEFAULT_MAX_ATTEMPTS = 12  # about seven hours of retries
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the mails come from (config ``MAIL_FROM``, ``MAIL_FROM_NAME``)."""
+
+    address: str
+    name: str
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2] or "localhost"
+
+
+def queue(mail: Mail, *, purpose: str, sender: Sender) -> OutgoingMail:
+    """Add a mail to the outbox (committed with the caller's transaction)."""
+    row = OutgoingMail(
+        recipient=mail.to,
+        subject=mail.subject[:200],
+        purpose=purpose,
+        message=compose(mail, from_address=sender.address, from_name=sender.name,
+                        message_id_domain=sender.domain),
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def _claim_next(now: datetime) -> OutgoingMail | None:
+    candidate = db.session.execute(
+        sa.select(OutgoingMail.id, OutgoingMail.next_attempt_at)
+        .where(OutgoingMail.status == "pending", OutgoingMail.next_attempt_at <= now)
+        .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id).limit(1)
+    ).first()
+    if candidate is None:
+        db.session.rollback()
+        return None
+    claimed = db.session.execute(
+        sa.update(OutgoingMail)
+        .where(OutgoingMail.id == candidate.id, OutgoingMail.status == "pending",
+               OutgoingMail.next_attempt_at == candidate.next_attempt_at)
+        .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
+                attempts=OutgoingMail.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    if claimed != 1:
+        return _claim_next(now)  # another sender took it: look again
+    return db.session.get(OutgoingMail, candidate.id)
+
+
+def deliver_due(transport: Transport, *, envelope_from: str, limit: int = 50,
+                max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> tuple[int, int]:
+    """Send up to ``limit`` due mails; returns (sent, failed attempts)."""
+    sent = failed = 0
+    for _ in range(limit):
+        now = utcnow()
+        row = _claim_next(now)
+        if row is None:
+            break
+        row_id, recipient, message, attempts = row.id, row.recipient, row.message, row.attempts
+        db.session.rollback()  # no transaction held open while the server answers
+        try:
+            transport.send(envelope_from=envelope_from, recipient=recipient, message=message)
+        except MailTransportError as error:
+            failed += 1
+            final = attempts >= max_attempts
+            log.warning("mail %s to the outbox's recipient failed (attempt %d%s): %s", row_id,
+                        attempts, ", giving up" if final else "", error)
+            db.session.execute(
+                sa.update(OutgoingMail).where(OutgoingMail.id == row_id).values(
+                    status="failed" if final else "pending",
+                    next_attempt_at=utcnow() + retry_delay(attempts),
+                    last_error=str(error)[:500],
+                )
+            )
+        else:
+            sent += 1
+            db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.id == row_id))
+        db.session.commit()
+    return sent, failed
+
+
+def pending_count() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(OutgoingMail)
+        .where(OutgoingMail.status == "pending")) or 0
+
+
+# ----------------------------------------------------------------- suppression
+
+
+def address_hash(address: str, *, secret: str) -> str:
+    key = hashlib.sha256(("mail-suppression:" + secret).encode()).digest()
+    return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def is_suppressed(address: str, *, secret: str) -> bool:
+    return db.session.get(MailSuppression, address_hash(address, secret=secret)) is not None
+
+
+def suppress(address: str, *, secret: str) -> None:
+    key = address_hash(address, secret=secret)
+    if db.session.get(MailSuppression, key) is None:
+        db.session.add(MailSuppression(address_hash=key))

@@ -1,0 +1,94 @@
+"""The development mail page, rate limits on password re-entry, login back-off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app.config import config_class
+from deliberation.mail.transport import FolderTransport
+from deliberation.services import mail as outbox
+from tests import factories
+from tests.security.conftest import client_for
+
+EN = {"Accept-Language": "en"}
+
+
+def test_dev_mail_page_lists_the_folder_in_development_only(app: Flask, client, db,  # noqa: ANN001
+                                                            tmp_path: Path) -> None:
+    assert config_class("development").MAIL_DEV_PAGE is True
+    assert config_class("production").MAIL_DEV_PAGE is False
+    assert client.get("/dev/mail").status_code == 404  # testing configuration
+    client.post("/auth/reset", data={"email": "nobody@example.org"})
+    saved = app.instance_path
+    app.instance_path = str(tmp_path)
+    app.config["MAIL_DEV_PAGE"] = True
+    try:
+        with app.app_context():
+            outbox.deliver_due(FolderTransport(tmp_path / "mail"), envelope_from="x@example.org")
+        page = client.get("/dev/mail", headers=EN)
+        assert page.status_code == 200 and "nobody@example.org" in page.text
+        [name] = [p.name for p in (tmp_path / "mail").glob("*.eml")]
+        shown = client.get(f"/dev/mail/{name}", headers=EN)
+        assert shown.status_code == 200 and "/auth/register" in shown.text
+        assert client.get("/dev/mail/..%2Fhiroba.sqlite3").status_code == 404
+        assert client.get("/dev/mail/20261129T000000000000Z.eml").status_code == 404
+        app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # a real server configured: no page
+        assert client.get("/dev/mail").status_code == 404
+    finally:
+        app.instance_path = saved
+        app.config.update(MAIL_DEV_PAGE=False, MAIL_URL=None)
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/auth/password", {"current": "wrong", "password": "violet kettle harbour",
+                        "password2": "violet kettle harbour"}),
+    ("/account/delete", {"password": "wrong", "confirm": "y"}),
+    ("/account/email", {"email": "new@example.org", "password": "wrong"}),
+])
+def test_password_reentry_is_rate_limited(limited_app: Flask, path: str, data: dict) -> None:
+    limited_app.config["PASSWORD_REENTRY_RATE_LIMIT"] = "3 per minute"
+    user = factories.make_user()
+    client = client_for(limited_app, user)
+    statuses = [client.post(path, data=data, headers=EN).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    assert client.get("/account/", headers=EN).status_code == 200  # reading is not limited
+    # The limit is per account: another account is not affected.
+    other = client_for(limited_app, factories.make_user())
+    assert other.post(path, data=data, headers=EN).status_code == 400
+
+
+def test_a_third_party_cannot_lock_the_owner_out(limited_app: Flask) -> None:
+    """12 wrong passwords for the owner's address from one place; the owner, elsewhere,
+    logs in at once (and, from a device used before, even after many more)."""
+    limited_app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    factories.make_user(email="owner@example.org")
+    attacker, owner = limited_app.test_client(), limited_app.test_client()
+    for _ in range(12):
+        attacker.post("/auth/login", data={"email": "owner@example.org", "password": "guess"},
+                      environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    blocked = attacker.post("/auth/login", headers=EN, data={
+        "email": "owner@example.org", "password": factories.PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    assert blocked.status_code == 429  # the guesser waits, even with the right password
+    response = owner.post("/auth/login", data={
+        "email": "owner@example.org", "password": factories.PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert response.status_code == 303
+
+
+def test_unknown_and_known_addresses_get_the_same_login_answer(limited_app: Flask) -> None:
+    limited_app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    factories.make_user(email="known@example.org")
+    answers = []
+    for n, email in enumerate(("known@example.org", "unknown@example.org")):
+        client = limited_app.test_client()
+        responses = [client.post("/auth/login", headers=EN,
+                                 data={"email": email, "password": "wrong guess"},
+                                 environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+                     for _ in range(4)]
+        answers.append([(r.status_code, "Wrong email address or password." in r.text)
+                        for r in responses])
+    assert answers[0] == answers[1] == [(400, True)] * 4
