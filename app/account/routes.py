@@ -45,6 +45,20 @@ TABLE_LABELS = {
 }
 
 
+# Column headings of the readable sections of the data page.
+COLUMN_LABELS = {
+    "round": _l("Round"), "proposal_id": _l("Proposal number"),
+    "proposal_text": _l("Proposal"), "value": _l("Vote (1 agree, -1 disagree, 0 pass)"),
+    "voted_at": _l("Voted at"), "source": _l("How"), "at": _l("When"),
+    "id": _l("Number"), "text": _l("Text"), "status": _l("Status"),
+    "rejection_reason": _l("Moderator's reason"), "moderated_at": _l("Moderated at"),
+    "created_at": _l("Created at"), "reason": _l("Reason"), "resolution": _l("Outcome"),
+    "agenda_item": _l("Agenda item"), "answered_at": _l("Answered at"),
+    "seen_at": _l("Seen at"), "action": _l("Action"), "by_you": _l("By you"),
+    "target": _l("About"),
+}
+
+
 @bp.route("/")
 @login_required
 def index() -> str:
@@ -68,7 +82,8 @@ def download() -> Response:
 def data_page() -> Response:
     """The same data as the download, as a readable page."""
     response = make_response(render_template(
-        "account/data.html", data=privacy.export_data(current_user), tables=TABLE_LABELS))
+        "account/data.html", data=privacy.export_data(current_user), tables=TABLE_LABELS,
+        columns=COLUMN_LABELS))
     response.headers["Cache-Control"] = "no-store"
     return response
 

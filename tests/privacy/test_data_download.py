@@ -113,7 +113,7 @@ def test_the_readable_page_is_japanese_first(client, everything):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert "Off topic here" in page and "Rude words" in page
-    assert "投票" in page
+    assert "投票日時" in page and "モデレーターの理由" in page
     assert client.get("/account/data.json").get_json()["format"] == "hiroba-my-data/2"
 
 
