@@ -291,7 +291,8 @@ def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
             "escalation_id": esc.id,
             "proposal_id": esc.proposal_id,
             "external_id": esc.proposal.external_id,
-            "text": esc.proposal.text,
+            "text": esc.proposal.text,  # staff export: kept, with the reason it is not public
+            "text_withheld": visibility.withheld_because(esc.proposal),
             "round": esc.round.slug,
             "kind": esc.kind,
             "escalated_at": esc.escalated_at.isoformat(),

@@ -53,6 +53,10 @@ def scene(client, db):  # noqa: ANN001
     audit_all = client.get("/facilitate/audit?format=csv").data.decode("utf-8")
     audit_round = client.get("/facilitate/rounds/town/audit?format=csv").data.decode("utf-8")
     users_page = client.get("/admin/users").data.decode("utf-8")
+    for url in ("/facilitate/audit", "/facilitate/rounds/town/audit"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Hanako Yamada" not in page and "Staff Sato" not in page
+        assert "市民" in page  # the role, beside a pseudonym
     archive = zipfile.ZipFile(io.BytesIO(client.get("/agenda/rounds/town/open-data.zip").data))
     open_data = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
     return victim, [audit_all, audit_round], users_page, open_data

@@ -68,6 +68,8 @@ def test_council_pages_keep_the_text_behind_a_marker(client, moderated):
                 f"/agenda/council/items/{esc.id}/dossier"):
         page = client.get(url).get_data(as_text=True)
         assert TEXT in page and "非公開" in page, url
+    item = client.get("/agenda/council/export.json").get_json()["items"][0]
+    assert item["text"] == TEXT and item["text_withheld"] == _state
 
 
 def test_a_published_proposal_is_shown_as_it_is(client, db):  # noqa: ANN001
