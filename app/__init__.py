@@ -12,11 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import csrf_tokens, errors, private_files, request_input, security
+from app import errors, private_files, request_input, security
 from app.config import config_class, database_url, secret_key_problem
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import install_template_gettext, select_locale, select_timezone
-from deliberation.connection_ping import ping_connections_idle_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +66,14 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
         # X-Forwarded-For: the address the nearest ``trusted`` proxies saw; the scheme and
         # host: as the nearest proxy (which sets them) forwards them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    if app.config["ENVIRONMENT"] == "production" \
+            and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://") \
+            and not app.config["RATELIMIT_ALLOW_MEMORY_STORAGE"]:
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI must name a store that every web process shares, such as "
+            "redis://localhost:6379 (pip install -r requirements-redis.txt): with in-memory "
+            "storage each process counts on its own. Set RATELIMIT_ALLOW_MEMORY_STORAGE=1 "
+            "to run a single process anyway (see README, Configuration).")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
@@ -99,12 +106,8 @@ def register_extensions(app: Flask) -> None:
     import deliberation.models  # noqa: F401  (register the models with the metadata)
 
     db.init_app(app)
-    with app.app_context():
-        for engine in db.engines.values():
-            ping_connections_idle_for(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    csrf_tokens.init_app(app)  # reuse the checked token in forms (app/csrf_tokens.py)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -58,9 +58,8 @@ class Config:
     ENVIRONMENT = "development"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = None  # filled in by configure_database()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    # Pooled connections idle this long are pinged before use (deliberation/connection_ping.py).
-    DATABASE_PING_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_IDLE_SECONDS", 1.0))
+    # A pooled connection that the database closed (a restart) is replaced, not used.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
 
     WTF_CSRF_ENABLED = True
@@ -78,7 +77,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
 
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "swept-memory://")
+    # memory:// counts per process; production needs a store that all processes share.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ALLOW_MEMORY_STORAGE = _bool("RATELIMIT_ALLOW_MEMORY_STORAGE", False)
+    RATELIMIT_SWALLOW_ERRORS = True  # storage unreachable: serve the request unlimited
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute")

@@ -135,7 +135,7 @@ def init_app(app: Flask) -> None:
         allow = dict(error.get_headers()).get("Allow")
         if allow:  # 405 must say which methods are allowed (RFC 9110)
             response.headers["Allow"] = allow
-        if status == 429:  # app/ratelimits.py sets it on the error, Flask-Limiter on its response
+        if status == 429:  # Flask-Limiter puts it on the error's response
             retry = dict(error.get_headers()).get("Retry-After") or (
                 error.response.headers.get("Retry-After") if error.response is not None else None)
             if retry:

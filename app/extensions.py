@@ -9,7 +9,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
-from app import ratelimit_storage  # noqa: F401  (registers swept-memory://)
 from deliberation.database import db
 
 migrate = Migrate(render_as_batch=True, compare_type=True)

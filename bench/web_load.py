@@ -155,6 +155,8 @@ def server_env(url: str, min_interval: float) -> dict[str, str]:
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "FLASK_APP": "wsgi.py",
         "LOGIN_RATE_LIMIT": "100000 per minute", "VOTE_RATE_LIMIT": "1000000 per minute",
         "POST_RATE_LIMIT": "100000 per minute",
+        # One machine and no Redis here: each gunicorn worker counts on its own.
+        "RATELIMIT_ALLOW_MEMORY_STORAGE": "1",
     }
 
 

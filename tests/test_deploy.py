@@ -45,7 +45,8 @@ def test_environment_sizes_the_server() -> None:
 def test_gunicorn_serves_the_app_with_these_settings(tmp_path: Path) -> None:
     env = {**os.environ, "HIROBA_ENV": "production", "SECRET_KEY": SECRET,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}", "FLASK_APP": "wsgi.py",
-           "CLUSTER_RUNNER": "off", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
+           "CLUSTER_RUNNER": "off", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
+           "RATELIMIT_ALLOW_MEMORY_STORAGE": "1"}  # one process: no Redis needed
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=120)
     with socket.socket() as sock:

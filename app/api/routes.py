@@ -225,8 +225,8 @@ def vote(slug: str) -> tuple[Response, int]:
     body = _json_body()
     try:
         participant = participants.participant_for(round_, current_user)
-        saved = votes.cast_vote(round_, participant, body.get("proposal_id"),
-                                        body.get("value"), source="api")
+        saved = votes.cast(round_, participant, body.get("proposal_id"), body.get("value"),
+                           source="api")
     except DomainError as error:
         abort_json(_status(error), _(error.message))
     return jsonify({"proposal_id": saved.proposal_id, "value": saved.value}), 200

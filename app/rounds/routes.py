@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.auth.session import session_user_id
-from app.autocommit import autocommit_on_postgresql
 from app.errors import render_error
 from app.htmx import is_htmx, render_page_or_fragment
 from app.ratelimits import post_limit, vote_limit
@@ -22,9 +18,8 @@ from app.rounds.forms import ProposalForm, ReportForm
 from app.rounds.messages import translate
 from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
-from deliberation.models import Proposal, Round
+from deliberation.models import Participant, Proposal, Round
 from deliberation.services import agenda, participants, results, votes
-from deliberation.services.participants import RoundAndVoter
 from deliberation.services.proposals import proposals_by, submit_proposal
 from deliberation.services.reports import report_proposal
 from deliberation.services.vote_card import vote_card
@@ -84,8 +79,8 @@ def _participant(round_: Round, create: bool = True):  # noqa: ANN202
     return participants.participant_for(round_, current_user, create=create)
 
 
-def _card_context(round_: Round, message: str | None = None, error: str | None = None) -> dict:
-    participant = _participant(round_, create=False)
+def _card_context(round_: Round, participant: Participant | None, message: str | None = None,
+                  error: str | None = None) -> dict:
     card = vote_card(round_, participant)
     return {"round": round_, "proposal": card.proposal, "message": message, "error": error,
             "voted": card.voted}
@@ -95,51 +90,27 @@ def _card_context(round_: Round, message: str | None = None, error: str | None =
 @login_required
 def vote(slug: str) -> Response:
     round_ = get_round(slug)
-    participants.participant_for(round_, current_user)  # eligibility check
+    participant = participants.participant_for(round_, current_user)  # checks eligibility
     error = None if round_.accepts_votes else _("This round is closed for voting.")
     return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                   **_card_context(round_, error=error))
-
-
-def _with_round_and_voter(view: Callable[[str, RoundAndVoter], Response]) -> Callable[..., Response]:
-    """Load the round, the session's account and its participant in one query before
-    login_required and the rate limit read ``current_user``: the login's user loader then
-    finds the account already loaded (one query less on the busiest request, issue 7)."""
-
-    @functools.wraps(view)
-    def wrapper(slug: str) -> Response:
-        loaded = participants.round_and_voter(slug, session_user_id())
-        return view(slug, loaded)  # ``loaded`` keeps the account in the identity map
-
-    return wrapper
+                                   **_card_context(round_, participant, error=error))
 
 
 @bp.route("/<slug>/vote", methods=["POST"])
-@autocommit_on_postgresql  # one atomic statement per write (see app/autocommit.py)
-@_with_round_and_voter
 @login_required
 @vote_limit
-def cast(slug: str, loaded: RoundAndVoter) -> Response:
-    round_ = public_or_404(loaded.round)
-    participant = loaded.participant
-    # (The session's account is the current user unless login fell back to a remember-me
-    # cookie of another account.)
-    if participant is None or participant.user_id != current_user.id:
-        # first vote in this round (eligibility checked here)
-        participant = participants.participant_for(round_, current_user)
+def cast(slug: str) -> Response:
+    round_ = get_round(slug)
+    participant = participants.participant_for(round_, current_user)  # checks eligibility
     back = request.form.get("back", "")
-    proposal_id, value = request.form.get("proposal_id"), request.form.get("value")
     try:
-        if is_htmx():
-            card = votes.cast_vote_and_pick_next(round_, participant, proposal_id, value)
-        else:
-            votes.cast_vote(round_, participant, proposal_id, value)
+        votes.cast(round_, participant, request.form.get("proposal_id"), request.form.get("value"))
     except DomainError as error:
         if is_htmx():
             # 200 on purpose: htmx does not swap 4xx responses by default, and the card
             # carries the message (role="alert") so the person sees why nothing changed.
             response = render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                               **_card_context(round_, error=translate(error)))
+                                               **_card_context(round_, participant, error=translate(error)))
             response.headers["X-Hiroba-Error"] = error.code
             return response
         flash(translate(error), "error")
@@ -147,8 +118,7 @@ def cast(slug: str, loaded: RoundAndVoter) -> Response:
     message = _("Your vote was saved.")
     if is_htmx():
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                       round=round_, proposal=card.proposal, voted=card.voted,
-                                       message=message, error=None)
+                                       **_card_context(round_, participant, message=message))
     flash(message, "success")
     return redirect(_back_url(round_, back), code=303)
 

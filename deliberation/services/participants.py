@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
@@ -49,38 +46,3 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
         if participant is None:
             raise
     return participant
-
-
-# What the vote request reads of a round (the card, the phase and eligibility checks, the
-# snapshot request); the rest (description, policy, JSON links...) loads only if used.
-_ROUND_VOTING_COLUMNS = so.load_only(
-    Round.slug, Round.title, Round.phase, Round.eligibility, Round.snapshot_requested_at
-)
-_ROUND_AND_VOTER = (
-    sa.select(Round, Participant, User)
-    .select_from(Round)
-    .outerjoin(Participant, sa.and_(Participant.round_id == Round.id,
-                                    Participant.user_id == sa.bindparam("user_id")))
-    .outerjoin(User, User.id == sa.bindparam("user_id"))
-    .where(Round.slug == sa.bindparam("slug"))
-    .options(_ROUND_VOTING_COLUMNS)
-)
-
-
-class RoundAndVoter(NamedTuple):
-    round: Round | None
-    participant: Participant | None  # of ``user`` in ``round``; None if not yet
-    user: User | None  # the account asked for, as stored: not checked in any way
-
-
-def round_and_voter(slug: str, user_id: int | None) -> RoundAndVoter:
-    """The round with ``slug``, account ``user_id`` and its participant in the round, in one
-    query: the vote request reads all three on every call (issue 7).
-
-    The account stays in the session's identity map while the result is referenced, so the
-    login's user loader (app/auth/session.py) finds it there instead of querying again.
-    """
-    row = db.session.execute(_ROUND_AND_VOTER, {"slug": slug, "user_id": user_id}).first()
-    if row is None:
-        return RoundAndVoter(None, None, None)
-    return RoundAndVoter(*row)

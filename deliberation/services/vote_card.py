@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.engine.snapshots import newest_ok_snapshot
 from deliberation.models import ClusterSnapshot, Participant, Proposal, Round, Vote
-from deliberation.plain_rows import PlainRowsStatement
 
 # Pol.is gives comments that arrived after the last clustering run a high priority so
 # that they collect votes quickly; we multiply their weight by this factor.
@@ -30,40 +28,21 @@ def _latest_snapshot_column(column: Any) -> Any:
 
 # Every published proposal of the round with "already voted" (anonymous readers pass
 # participant_id None: the join then matches nothing), "is_new" (created after the latest
-# snapshot; NULL without one), the text of the unvoted ones (one of them is picked: this
-# saves a second query) and the latest snapshot's id and time, in one round trip.
-# Run on the connection (Core), not through the ORM: this is the busiest read (issue 7).
-# The snapshot time is read as text, only to key the weights cache: a datetime per row
-# would cost more than the rest of the row.
+# snapshot; NULL without one), the text of the unvoted ones (the pick's text, so no second
+# query) and the latest snapshot's id and time (as text: it only keys the weights cache).
 _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
-
-
-def _card_rows(*, written: Any = None) -> sa.Select:
-    """The card's rows (``_card_from_rows`` unpacks the first six columns by position), run
-    as plain tuples (deliberation/plain_rows.py): there is one per published proposal.
-
-    With ``written`` (a CTE of the proposal ids that a vote in the same statement wrote,
-    which the statement's own reads cannot see yet) those count as voted, and every row
-    says in a seventh column (``_WRITTEN_COLUMN``) whether anything was written."""
-    voted = Vote.id.is_not(None)
-    extra = []
-    if written is not None:
-        voted = sa.or_(voted, Proposal.id.in_(sa.select(written.c.proposal_id)))
-        extra = [sa.exists(sa.select(written.c.proposal_id)).label("written")]
-    return (
-        sa.select(Proposal.id, voted.label("voted"),
-                  (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
-                  sa.case((sa.not_(voted), Proposal.text)).label("text"),
-                  _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
-                  sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"), *extra)
-        .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
-                                 Vote.participant_id == sa.bindparam("participant_id")))
-        .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
-        .order_by(Proposal.id)
-    )
-
-
-_CARD_ROWS = PlainRowsStatement(_card_rows())
+_VOTED = Vote.id.is_not(None)
+_CARD_ROWS = (
+    sa.select(Proposal.id, _VOTED.label("voted"),
+              (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),
+              sa.case((sa.not_(_VOTED), Proposal.text)).label("text"),
+              _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
+              sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"))
+    .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
+                             Vote.participant_id == sa.bindparam("participant_id")))
+    .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
+    .order_by(Proposal.id)
+)
 
 
 @dataclass(frozen=True)
@@ -92,24 +71,14 @@ def vote_card(
     proposal id as a string); proposals without a priority get 1, and proposals newer
     than the snapshot are boosted so that they collect votes quickly.
     """
-    # One query, and neither ORM objects nor Rows for every candidate.
-    rows = _CARD_ROWS.all(db.session.connection(), {
+    rows = db.session.execute(_CARD_ROWS, {
         "round_id": round_.id, "participant_id": participant.id if participant else None,
-    })
-    return _card_from_rows(round_.id, rows, rng)
-
-
-def _card_from_rows(
-    round_id: int, rows: Sequence[Sequence[Any]], rng: random.Random | None
-) -> VoteCard:
+    }).all()
     if not rows:
         return VoteCard(None, 0)
-    _id, _voted, _is_new, _text, snapshot_id, snapshot_time, *_written = rows[0]
-    weight_of = _snapshot_weights(round_id, snapshot_id, snapshot_time)
+    weight_of = _snapshot_weights(round_.id, rows[0].snapshot_id, rows[0].snapshot_time)
     candidates, weights, texts = [], [], {}
-    # Unpacked, not read by name: a Row's attribute lookups cost five times as much, and
-    # this loop sees every published proposal on every vote (issue 7).
-    for proposal_id, voted, is_new, text, *_snapshot_and_written in rows:
+    for proposal_id, voted, is_new, text, _snapshot_id, _snapshot_time in rows:
         if voted:
             continue
         weight = weight_of.get(proposal_id, DEFAULT_PRIORITY)
@@ -141,7 +110,7 @@ def _snapshot_weights(
 @functools.lru_cache(maxsize=64)
 def _cached_snapshot_weights(snapshot_id: int, round_id: int, created_at: str) -> dict[int, float]:
     """Snapshots never change once written, so the vote card reads and checks a snapshot's
-    JSON once, not on every vote (issue 7). Round and time are part of the key because ids
+    JSON once, not on every vote. Round and time are part of the key because ids
     can be reused after a database reset; lru_cache is safe across gunicorn's threads.
     Callers must not change the returned dict."""
     statistics = db.session.scalar(

@@ -1,4 +1,4 @@
-"""The participation service: eligibility, votes, proposals, reports, card routing."""
+"""The participation services: eligibility, votes, proposals, reports, card routing."""
 
 from __future__ import annotations
 
@@ -12,18 +12,13 @@ from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
 from deliberation.models import AuditEntry, ClusterSnapshot, Participant, Proposal, Vote, VoteEvent
 from deliberation.models._common import utcnow
-from deliberation.services.participants import participant_for, round_and_voter
+from deliberation.services import votes
+from deliberation.services.participants import participant_for
 from deliberation.services.proposals import proposals_by, submit_proposal
 from deliberation.services.reports import report_proposal
 from deliberation.services.vote_card import VoteCard, vote_card
-from deliberation.services.votes import (
-    author_auto_vote,
-    cast_vote,
-    cast_vote_and_pick_next,
-    votes_of,
-)
+from deliberation.services.votes import author_auto_vote, votes_of
 from tests.factories import make_participant, make_proposal
-from tests.statements import recorded_statements
 
 
 @pytest.fixture()
@@ -70,14 +65,14 @@ def test_draft_round_refuses_participants(db, make_round, make_user) -> None:  #
         participant_for(make_round(phase="draft"), make_user())
 
 
-# ---------------------------------------------------------------- cast_vote
+# ---------------------------------------------------------------- votes.cast
 
 def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:  # noqa: ANN001
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
-    vote = cast_vote(round_, participant, p.id, 1)
+    vote = votes.cast(round_, participant, p.id, 1)
     assert vote.value == 1
-    vote = cast_vote(round_, participant, str(p.id), "-1")
+    vote = votes.cast(round_, participant, str(p.id), "-1")
     assert vote.value == -1
     assert _count(db, Vote) == 1
     assert _count(db, VoteEvent) == 2
@@ -89,7 +84,7 @@ def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:  #
     round_.snapshot_requested_at = earlier
     db.session.commit()
     p = make_proposal(round_)
-    cast_vote(round_, participant_for(round_, make_user()), p.id, 0)
+    votes.cast(round_, participant_for(round_, make_user()), p.id, 0)
     assert round_.snapshot_requested_at == earlier
 
 
@@ -98,7 +93,7 @@ def test_vote_bad_values(db, round_, make_user, value) -> None:  # noqa: ANN001
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="agree"):
-        cast_vote(round_, participant, p.id, value)
+        votes.cast(round_, participant, p.id, value)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
@@ -106,13 +101,13 @@ def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make
     other = make_proposal(make_round())
     participant = participant_for(round_, make_user())
     with pytest.raises(NotFound):
-        cast_vote(round_, participant, other.id, 1)
+        votes.cast(round_, participant, other.id, 1)
     with pytest.raises(NotFound):
-        cast_vote(round_, participant, 999999, 1)
+        votes.cast(round_, participant, 999999, 1)
     with pytest.raises(NotFound):
-        cast_vote(round_, participant, "abc", 1)
+        votes.cast(round_, participant, "abc", 1)
     with pytest.raises(NotFound):
-        cast_vote(round_, participant, True, 1)
+        votes.cast(round_, participant, True, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
@@ -121,7 +116,7 @@ def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> 
     p = make_proposal(round_, status=status)
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
-        cast_vote(round_, participant, p.id, 1)
+        votes.cast(round_, participant, p.id, 1)
 
 
 @pytest.mark.parametrize("phase,message", [("closed", "closed for voting"),
@@ -132,7 +127,7 @@ def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> 
     round_.phase = phase
     db.session.commit()
     with pytest.raises(DomainError, match=message):
-        cast_vote(round_, participant, p.id, 1)
+        votes.cast(round_, participant, p.id, 1)
     assert _count(db, Vote) == 0
 
 
@@ -140,7 +135,7 @@ def test_vote_with_participant_of_other_round(db, round_, make_round, make_user)
     p = make_proposal(round_)
     stranger = make_participant(make_round())
     with pytest.raises(DomainError):
-        cast_vote(round_, stranger, p.id, 1)
+        votes.cast(round_, stranger, p.id, 1)
 
 
 # ---------------------------------------------------------------- submit_proposal
@@ -263,10 +258,10 @@ def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noq
     b = make_proposal(round_)
     make_proposal(round_, status="pending")
     participant = participant_for(round_, make_user())
-    cast_vote(round_, participant, a.id, 1)
+    votes.cast(round_, participant, a.id, 1)
     card = vote_card(round_, participant, rng=random.Random(1))
     assert (card.proposal.id, card.proposal.text) == (b.id, b.text)
-    cast_vote(round_, participant, b.id, 0)
+    votes.cast(round_, participant, b.id, 0)
     assert vote_card(round_, participant).proposal is None
 
 
@@ -274,8 +269,8 @@ def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) ->
     a, b, c = make_proposal(round_), make_proposal(round_), make_proposal(round_)
     participant = participant_for(round_, make_user())
     assert vote_card(round_, participant).voted == 0
-    cast_vote(round_, participant, a.id, 1)
-    cast_vote(round_, participant, b.id, -1)
+    votes.cast(round_, participant, a.id, 1)
+    votes.cast(round_, participant, b.id, -1)
     card = vote_card(round_, participant)
     assert card.voted == 2 and card.proposal is not None and card.proposal.id == c.id
     b.status = "hidden"  # hidden after the vote: no longer counted, never shown
@@ -286,66 +281,46 @@ def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) ->
     assert anonymous.proposal.id in {a.id, c.id}
 
 
-def test_cast_vote_and_pick_next_in_one_transaction(db, round_, make_user) -> None:  # noqa: ANN001
+def test_the_next_card_counts_the_vote_just_cast(db, round_, make_user) -> None:  # noqa: ANN001
     a, b = make_proposal(round_), make_proposal(round_)
     participant = participant_for(round_, make_user())
-    card = cast_vote_and_pick_next(round_, participant, a.id, -1)
+    votes.cast(round_, participant, a.id, -1)
+    card = vote_card(round_, participant)
     assert card.voted == 1 and card.proposal is not None and card.proposal.id == b.id
     assert votes_of(participant) == {a.id: -1} and _count(db, VoteEvent) == 1
-    card = cast_vote_and_pick_next(round_, participant, b.id, 0)
-    assert card == VoteCard(None, 2)
+    votes.cast(round_, participant, b.id, 0)
+    assert vote_card(round_, participant) == VoteCard(None, 2)
     with pytest.raises(DomainError, match="agree"):
-        cast_vote_and_pick_next(round_, participant, a.id, 5)
+        votes.cast(round_, participant, a.id, 5)
     with pytest.raises(NotFound):
-        cast_vote_and_pick_next(round_, participant, 10**9, 1)
+        votes.cast(round_, participant, 10**9, 1)
+    with pytest.raises(NotFound):
+        votes.cast(round_, participant, 2**70, 1)
     assert votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
-    card = cast_vote_and_pick_next(round_, participant, a.id, 1)  # a change of mind
-    assert card == VoteCard(None, 2) and _count(db, VoteEvent) == 3
+    saved = votes.cast(round_, participant, a.id, 1)  # a change of mind
+    assert (saved.proposal_id, saved.value) == (a.id, 1)
+    assert vote_card(round_, participant) == VoteCard(None, 2) and _count(db, VoteEvent) == 3
     assert votes_of(participant) == {a.id: 1, b.id: 0}
 
 
-def test_cast_vote_and_pick_next_refuses_unpublished_proposals(db, round_, make_round,
-                                                               make_user) -> None:  # noqa: ANN001
-    """Nothing is written, whether or not the round has other proposals to show (on
-    PostgreSQL the write and the card's rows are one statement)."""
+def test_votes_on_unpublished_proposals_store_nothing(db, round_, make_round,
+                                                      make_user) -> None:  # noqa: ANN001
     published = make_proposal(round_)
     hidden = make_proposal(round_, status="hidden")
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
-        cast_vote_and_pick_next(round_, participant, hidden.id, 1)
-    other = make_round(phase="voting")
-    elsewhere = make_proposal(other)
+        votes.cast(round_, participant, hidden.id, 1)
+    elsewhere = make_proposal(make_round(phase="voting"))
     with pytest.raises(NotFound):  # a proposal of another round
-        cast_vote_and_pick_next(round_, participant, elsewhere.id, 1)
+        votes.cast(round_, participant, elsewhere.id, 1)
     empty = make_round(phase="voting")
     pending = make_proposal(empty, status="pending")
     voter = participant_for(empty, make_user())
     with pytest.raises(DomainError, match="not open for voting"):  # no published ones at all
-        cast_vote_and_pick_next(empty, voter, pending.id, 1)
+        votes.cast(empty, voter, pending.id, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
-    assert cast_vote_and_pick_next(round_, participant, published.id, 1) == VoteCard(None, 1)
-
-
-def test_round_and_voter_in_one_query(db, round_, make_round, make_user) -> None:  # noqa: ANN001
-    user, other = make_user(), make_user()
-    assert round_and_voter(round_.slug, user.id) == (round_, None, user)
-    participant = participant_for(round_, user)
-    participant_for(round_, other)
-    participant_for(make_round(), user)  # in another round: never matches
-    assert round_and_voter(round_.slug, user.id) == (round_, participant, user)
-    assert round_and_voter(round_.slug, None) == (round_, None, None)
-    assert round_and_voter(round_.slug, 10**9) == (round_, None, None)
-    assert round_and_voter("no-such-round", user.id) == (None, None, None)
-
-    db.session.expunge_all()  # nothing already loaded
-    with recorded_statements(db.engine) as statements:
-        loaded = round_and_voter(round_.slug, user.id)
-        voting = (loaded.round.slug, loaded.round.title, loaded.round.phase,
-                  loaded.round.eligibility, loaded.round.snapshot_requested_at,
-                  loaded.participant.kind, loaded.user.session_nonce)
-        assert len(statements) == 1 and voting[0] == round_.slug
-        assert loaded.round.description == round_.description  # loaded when first used
-        assert len(statements) == 2
+    votes.cast(round_, participant, published.id, 1)
+    assert vote_card(round_, participant) == VoteCard(None, 1)
 
 
 def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001
@@ -370,7 +345,7 @@ def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noq
     assert picks == {b.id}
 
 
-def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> None:  # noqa: ANN001
+def test_a_newer_snapshot_changes_the_weights_at_once(db, round_, make_user) -> None:  # noqa: ANN001
     a = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
     b = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
@@ -378,18 +353,13 @@ def test_snapshot_weights_are_read_once_per_snapshot(db, round_, make_user) -> N
                                    statistics={"priorities": {str(a.id): 0.0, str(b.id): 1.0}}))
     db.session.commit()
     participant = participant_for(round_, make_user())
-    with recorded_statements(db.engine) as statements:
-        rng = random.Random(0)
-        assert {vote_card(round_, participant, rng=rng).proposal.id
-                for _ in range(10)} == {b.id}
-        assert sum("statistics" in sql for sql in statements) <= 1
-        # A newer snapshot is a new cache key: its priorities take over at once.
-        db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
-                                       statistics={"priorities": {str(a.id): 1.0,
-                                                                  str(b.id): 0.0}}))
-        db.session.commit()
-        assert {vote_card(round_, participant, rng=rng).proposal.id
-                for _ in range(10)} == {a.id}
+    rng = random.Random(0)
+    assert {vote_card(round_, participant, rng=rng).proposal.id for _ in range(10)} == {b.id}
+    # A newer snapshot's priorities take over at once (the weights are cached per snapshot).
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
+                                   statistics={"priorities": {str(a.id): 1.0, str(b.id): 0.0}}))
+    db.session.commit()
+    assert {vote_card(round_, participant, rng=rng).proposal.id for _ in range(10)} == {a.id}
 
 
 def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> None:  # noqa: ANN001
@@ -431,7 +401,7 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # n
                 r = _db.session.get(Round, ids[0])
                 part = _db.session.get(Participant, ids[1])
                 for _ in range(3):
-                    cast_vote(r, part, ids[2], value)
+                    votes.cast(r, part, ids[2], value)
                 _db.session.remove()
         except BaseException as exc:  # noqa: BLE001
             failures.append(exc)

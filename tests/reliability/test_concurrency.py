@@ -15,7 +15,7 @@ from flask import Flask
 
 from deliberation.database import db as _db
 from deliberation.models import Participant, Round, Vote, VoteEvent
-from deliberation.services.votes import cast_vote
+from deliberation.services import votes as vote_service
 from tests import factories
 
 THREADS = 6
@@ -41,7 +41,7 @@ def test_concurrent_votes_end_consistent(app: Flask, db) -> None:  # noqa: ANN00
                     # Several threads write the same (participant, proposal) pairs.
                     participant = _db.session.get(Participant, rng.choice(participants))
                     round_obj = _db.session.get(Round, round_id)
-                    cast_vote(round_obj, participant, rng.choice(proposals),
+                    vote_service.cast(round_obj, participant, rng.choice(proposals),
                                             rng.choice(["1", "-1", "0"]))
                     successes[seed] += 1
                 _db.session.remove()

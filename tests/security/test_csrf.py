@@ -89,3 +89,31 @@ def test_a_valid_token_passes(csrf_app: Flask, db, via: str) -> None:  # noqa: A
         response = client.post("/language", data={"lang": "en"},
                                headers={"X-CSRFToken": value, "HX-Request": "true"})
     assert response.status_code == 303
+
+
+def test_votes_from_the_card_need_the_pages_token(csrf_app: Flask, db) -> None:  # noqa: ANN001
+    """htmx votes send the page's token (header) and the card form's; each card's form
+    carries a token that keeps working, and a vote without one stores nothing."""
+    round_ = factories.make_round(phase="voting")
+    for _ in range(3):
+        factories.make_proposal(round_)
+    client = client_for(csrf_app, quick_user())
+    page = client.get(f"/rounds/{round_.slug}/vote").get_data(as_text=True)
+    header_token = re.search(r'"X-CSRFToken": *"([^"]+)"', page).group(1)
+    before = table_counts()
+    refused = client.post(f"/rounds/{round_.slug}/vote",
+                          data={"proposal_id": re.search(r'name="proposal_id" value="(\d+)"',
+                                                         page).group(1), "value": "1"},
+                          headers={"HX-Request": "true", "Accept-Language": "en"})
+    assert refused.status_code == 400 and "The form expired" in refused.get_data(as_text=True)
+    assert table_counts() == before
+    for value in ("1", "-1"):
+        form_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        proposal_id = re.search(r'name="proposal_id" value="(\d+)"', page).group(1)
+        card = client.post(f"/rounds/{round_.slug}/vote",
+                           data={"proposal_id": proposal_id, "value": value,
+                                 "csrf_token": form_token},
+                           headers={"HX-Request": "true", "X-CSRFToken": header_token})
+        page = card.get_data(as_text=True)
+        assert card.status_code == 200 and "vote-card" in page
+    assert table_counts() != before

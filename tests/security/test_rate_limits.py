@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 
-import limits
+import pytest
+import sqlalchemy as sa
 from flask import Flask
+from limits.storage import MemoryStorage
 
+from app import create_app
+from app.extensions import limiter
 from app.ratelimits import post_limit, vote_limit
+from deliberation.database import db as _db
+from deliberation.models import VoteEvent
 from tests import factories
 from tests.security.conftest import client_for
 
@@ -181,21 +188,61 @@ def test_every_limit_of_a_setting_counts(limited_app: Flask) -> None:
     assert 60 < int(client.post("/_test/two_limits").headers["Retry-After"]) <= 3600
 
 
-def test_account_limits_use_the_key_prefix(limited_app: Flask) -> None:
-    from app.extensions import limiter
+class UnreachableStorage(MemoryStorage):
+    """A rate-limit store that is down, as Redis during an outage (limits finds storage
+    classes by their ``STORAGE_SCHEME``)."""
 
-    @limited_app.route("/_test/prefixed", methods=["POST"])
-    @vote_limit
-    def limited_view() -> str:
-        return "ok"
+    STORAGE_SCHEME = ["unreachable"]
 
-    user = factories.make_user()
-    client = client_for(limited_app, user)
-    limited_app.config["RATELIMIT_KEY_PREFIX"] = "town-a"
-    assert [client.post("/_test/prefixed").status_code for _ in range(4)] == [200] * 3 + [429]
-    limited_app.config["RATELIMIT_KEY_PREFIX"] = "town-b"  # another deployment on one store
-    assert client.post("/_test/prefixed").status_code == 200
-    with limited_app.test_request_context():
-        item = limits.parse(limited_app.config["VOTE_RATE_LIMIT"])
-        stats = limiter.limiter.get_window_stats(item, "town-a", f"user:{user.id}", "vote")
-        assert stats.remaining == 0
+    def incr(self, *args: object, **kwargs: object) -> int:
+        raise ConnectionError("rate-limit store unreachable")
+
+    def get(self, *args: object, **kwargs: object) -> int:
+        raise ConnectionError("rate-limit store unreachable")
+
+    def get_expiry(self, *args: object, **kwargs: object) -> float:
+        raise ConnectionError("rate-limit store unreachable")
+
+    def check(self) -> bool:
+        return False
+
+
+@pytest.fixture()
+def app_with_store_down(app: Flask, db) -> Iterator[Flask]:  # noqa: ANN001
+    down = create_app({"TESTING": True, "RATELIMIT_ENABLED": True,
+                       "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                       "RATELIMIT_STORAGE_URI": "unreachable://", "VOTE_RATE_LIMIT": "1 per minute"})
+    try:
+        yield down
+    finally:
+        limiter.enabled = False
+        with down.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_votes_go_through_when_the_rate_limit_store_is_down(app_with_store_down: Flask) -> None:
+    round_ = factories.make_round(phase="voting")
+    proposals = [factories.make_proposal(round_, f"Idea number {i}") for i in range(3)]
+    client = client_for(app_with_store_down, factories.make_user())
+    for proposal in proposals:  # more than the limit allows: the limit cannot be counted
+        response = client.post(f"/rounds/{round_.slug}/vote", headers={**EN, "HX-Request": "true"},
+                               data={"proposal_id": proposal.id, "value": "1"})
+        assert response.status_code == 200 and "Your vote was saved." in response.text
+    with app_with_store_down.app_context():
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 3
+
+
+def test_production_refuses_rate_limits_counted_per_process(monkeypatch: pytest.MonkeyPatch,
+                                                           app: Flask) -> None:
+    monkeypatch.setenv("HIROBA_ENV", "production")
+    settings = {"SECRET_KEY": "production-test", "CLUSTER_RUNNER": "off",
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+    try:
+        with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must name a store"):
+            create_app(settings)
+        assert create_app({**settings, "RATELIMIT_STORAGE_URI": "unreachable://"})
+        # A single process may count in memory, when asked explicitly.
+        assert create_app({**settings, "RATELIMIT_ALLOW_MEMORY_STORAGE": True})
+    finally:
+        limiter.enabled = False
