@@ -18,15 +18,19 @@ from app import outage
 SESSION_KEY = "lang"
 
 
+def switched_language() -> str | None:
+    """The language picked with the language switch in this session, if any."""
+    chosen = session.get(SESSION_KEY)
+    return chosen if chosen in current_app.config["LANGUAGES"] else None
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     # Reading ``current_user`` may load the account: not while the database is down.
     if not outage.active() and current_user and current_user.is_authenticated \
             and current_user.locale in languages:
         return current_user.locale
-    if session.get(SESSION_KEY) in languages:
-        return session[SESSION_KEY]
-    return request.accept_languages.best_match(languages) or languages[0]
+    return switched_language() or request.accept_languages.best_match(languages) or languages[0]
 
 
 def select_timezone() -> str:

@@ -45,6 +45,26 @@ def test_register_with_consent_creates_account_and_asks_to_confirm(app, client, 
     assert client.get("/auth/password").status_code == 303
 
 
+def test_register_keeps_the_language_picked_with_the_switch(client, db):
+    assert client.post("/language", data={"lang": "en"}).status_code == 303
+    assert client.post("/auth/register", data=register_form()).status_code == 303
+    user = db.session.scalar(sa.select(User).where(User.email == "hanako@example.org"))
+    assert user.locale == "en"
+    client.post("/auth/logout")
+    with client.session_transaction() as session:  # another device, in Japanese
+        session.clear()
+    html = client.post("/auth/login", data={"email": "hanako@example.org",
+                                            "password": register_form()["password"]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert 'lang="en"' in html
+
+
+def test_register_without_a_language_switch_stores_none(client, db):
+    client.post("/auth/register", data=register_form(), headers={"Accept-Language": "en"})
+    user = db.session.scalar(sa.select(User).where(User.email == "hanako@example.org"))
+    assert user.locale is None  # the browser's language is followed, not stored
+
+
 def test_register_without_consent_creates_nothing(client, db):
     response = client.post("/auth/register", data=register_form(consent=None),
                            headers={"Accept-Language": "en"})

@@ -28,7 +28,7 @@ from app.auth.forms import (
 from app.auth.limits import password_reentry_limit, submitted_email_limit
 from app.auth.session import end_session, start_session
 from app.extensions import limiter
-from app.i18n import SESSION_KEY
+from app.i18n import switched_language
 from app.mail import external_url, make_token, queue_mail, read_token
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
@@ -117,7 +117,7 @@ def register() -> Response | str:
                 display_name=form.display_name.data,
                 kind=form.kind.data,
                 consent_version=current_app.config["CONSENT_VERSION"],
-                locale=request.cookies.get(SESSION_KEY) or None,
+                locale=switched_language(),
             )
         except DomainError as error:
             db.session.rollback()
