@@ -119,7 +119,6 @@ class Config:
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"
-    PROPOSAL_MAX_LENGTH = 280
     MIN_GROUP_DISPLAY = int(os.environ.get("MIN_GROUP_DISPLAY", 5))
     RESPONSE_DEADLINE_DAYS = int(os.environ.get("RESPONSE_DEADLINE_DAYS", 60))
 

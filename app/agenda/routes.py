@@ -24,6 +24,7 @@ from app.agenda.forms import (
 from app.authz import council_required, facilitator_required
 from app.downloads import CSV_CONTENT_TYPE, attachment
 from app.htmx import render_page_or_fragment
+from app.lookups import round_or_404
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
@@ -110,9 +111,7 @@ def mark_seen() -> Response:
 def open_data(slug: str) -> Response:
     from deliberation.interop import polis_export
 
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None or not round_.is_public:
-        abort(404)
+    round_ = round_or_404(slug)
     if not round_.open_data_enabled:
         abort(404)
     return attachment(polis_export.export_zip(round_.id), f"{round_.slug}-polis-export.zip",
@@ -195,9 +194,7 @@ def item_dossier(escalation_id: int) -> str:
 @bp.route("/council/rounds/<slug>/dossier")
 @council_required
 def round_dossier(slug: str) -> str:
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None:
-        abort(404)
+    round_ = round_or_404(slug, public=False)
     items = service.list_items(round_slug=slug, include_withdrawn=False)
     return render_template("agenda/dossier.html", items=items, round=round_,
                            evidences={i.escalation.id: _evidence(i) for i in items},
@@ -222,9 +219,7 @@ def council_export(fmt: str) -> Response:
 @bp.route("/manage/rounds/<slug>/escalate", methods=["GET", "POST"])
 @facilitator_required
 def manual_escalation(slug: str) -> Response | tuple[str, int]:
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None:
-        abort(404)
+    round_ = round_or_404(slug, public=False)
     candidates = db.session.scalars(
         sa.select(Proposal).where(Proposal.round_id == round_.id,
                                   Proposal.status == "published",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deliberation.services.proposals import MAX_LENGTH
+
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 COUNTS = {
     "type": "object",
@@ -136,7 +138,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def openapi_document(max_length: int = 280) -> dict[str, Any]:
+def openapi_document(max_length: int = MAX_LENGTH) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, jsonify, request
+from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from app.api import bp
 from app.api.openapi import openapi_document
+from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
@@ -31,18 +32,12 @@ from deliberation.models import (
     Vote,
 )
 from deliberation.services import participants, small_counts, visibility, votes
+from deliberation.services import proposals as proposal_service
 from deliberation.services.proposals import submit_proposal
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _round(slug: str) -> Round:
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None or not round_.is_public:
-        abort(404)
-    return round_
 
 
 def _round_json(round_: Round) -> dict[str, Any]:
@@ -84,7 +79,7 @@ def _proposal_json(proposal: Proposal, counts: dict[str, int] | None) -> dict[st
 
 @bp.route("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document(current_app.config["PROPOSAL_MAX_LENGTH"]))
+    return jsonify(openapi_document())
 
 
 @bp.route("/csrf-token")
@@ -105,18 +100,14 @@ def rounds() -> Response:
 
 @bp.route("/rounds/<slug>")
 def round_detail(slug: str) -> Response:
-    return jsonify(_round_json(_round(slug)))
+    return jsonify(_round_json(round_or_404(slug)))
 
 
 @bp.route("/rounds/<slug>/proposals")
 def proposals(slug: str) -> Response:
-    round_ = _round(slug)
+    round_ = round_or_404(slug)
     counts = _vote_counts(round_.id)
-    items = db.session.scalars(
-        sa.select(Proposal)
-        .where(Proposal.round_id == round_.id, Proposal.status == "published")
-        .order_by(Proposal.id)
-    ).all()
+    items = proposal_service.published(round_)
     return jsonify({"round": round_.slug,
                     "proposals": [_proposal_json(p, counts.get(p.id)) for p in items]})
 
@@ -124,7 +115,7 @@ def proposals(slug: str) -> Response:
 @bp.route("/rounds/<slug>/results")
 def results(slug: str) -> Response:
     """The latest clustering snapshot: group sizes and per-group vote counts."""
-    round_ = _round(slug)
+    round_ = round_or_404(slug)
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return jsonify({"round": round_.slug, "snapshot": None})
@@ -166,7 +157,7 @@ def results(slug: str) -> Response:
 @bp.route("/rounds/<slug>/agenda")
 def agenda(slug: str) -> Response:
     """Escalated proposals (not withdrawn) with the council's official response."""
-    round_ = _round(slug)
+    round_ = round_or_404(slug)
     items = db.session.scalars(
         sa.select(Escalation)
         .where(Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))
@@ -221,7 +212,7 @@ def abort_json(status: int, message: str) -> None:
 @login_required
 @vote_limit
 def vote(slug: str) -> tuple[Response, int]:
-    round_ = _round(slug)
+    round_ = round_or_404(slug)
     body = _json_body()
     try:
         participant = participants.participant_for(round_, current_user)
@@ -236,12 +227,10 @@ def vote(slug: str) -> tuple[Response, int]:
 @login_required
 @post_limit
 def propose(slug: str) -> tuple[Response, int]:
-    round_ = _round(slug)
+    round_ = round_or_404(slug)
     body = _json_body()
     try:
-        created = submit_proposal(
-            round_, current_user, body.get("text"),
-            max_length=current_app.config["PROPOSAL_MAX_LENGTH"])
+        created = submit_proposal(round_, current_user, body.get("text"))
     except DomainError as error:
         abort_json(_status(error), _(error.message))
     return jsonify({"id": created.id, "text": created.text, "status": created.status}), 201

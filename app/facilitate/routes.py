@@ -17,6 +17,7 @@ from app.facilitate.charts import bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
 from app.facilitate.messages import translate
 from app.htmx import render_page_or_fragment
+from app.lookups import round_or_404
 from app.template_helpers import audit_key
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
@@ -76,7 +77,7 @@ def new_round() -> Any:
 @bp.route("/rounds/<slug>")
 @facilitator_required
 def round_detail(slug: str) -> str:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     stats = {
         "proposals": db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)
                                        .where(Proposal.round_id == round_.id)),
@@ -102,7 +103,7 @@ def _available_transitions(round_: Round) -> list[tuple[str, str]]:
 @bp.route("/rounds/<slug>/edit", methods=["GET", "POST"])
 @facilitator_required
 def edit_round(slug: str) -> Any:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     form = RoundForm()
     if request.method == "GET":
         form.load(round_)
@@ -137,7 +138,7 @@ def _preview(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
 @facilitator_required
 def preview(slug: str) -> Any:
     """htmx: the preview fragment for the policy fields currently in the form."""
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     form = RoundForm()
     form.slug.data = round_.slug
     if form.validate():
@@ -151,7 +152,7 @@ def preview(slug: str) -> Any:
 @bp.route("/rounds/<slug>/phase", methods=["POST"])
 @facilitator_required
 def change_phase(slug: str) -> Response:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     action = request.form.get("action", "")
     facilitation.transition(round_, action, actor=current_user,
                             reason=request.form.get("reason") or None)
@@ -164,7 +165,7 @@ def change_phase(slug: str) -> Response:
 @bp.route("/rounds/<slug>/seeds", methods=["GET", "POST"])
 @facilitator_required
 def seeds(slug: str) -> Any:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     form = SeedForm()
     if form.validate_on_submit():
         texts: list[str] = []
@@ -245,7 +246,7 @@ def polis_upload() -> Any:
 @bp.route("/rounds/<slug>/moderation", methods=["GET", "POST"])
 @facilitator_required
 def moderation_queue(slug: str) -> Any:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     error = None
     if request.method == "POST":
         ids = [parse_id(v) for v in request.form.getlist("proposal_id")]
@@ -287,7 +288,7 @@ def audit_all() -> Any:
 @bp.route("/rounds/<slug>/audit")
 @facilitator_required
 def audit_round(slug: str) -> Any:
-    return _audit(facilitation.get_round(slug))
+    return _audit(round_or_404(slug, public=False))
 
 
 # ---------------------------------------------------------------- assisted participation
@@ -295,7 +296,7 @@ def audit_round(slug: str) -> Any:
 @bp.route("/rounds/<slug>/assisted", methods=["GET", "POST"])
 @facilitator_required
 def assisted(slug: str) -> Any:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     form = AssistedForm()
     if form.validate_on_submit():
         try:
@@ -319,7 +320,7 @@ VOTE_CHOICES = (("1", 1), ("-1", -1), ("0", 0), ("", None))
 @bp.route("/rounds/<slug>/assisted/<id:participant_id>", methods=["GET", "POST"])
 @facilitator_required
 def assisted_votes(slug: str, participant_id: int) -> Any:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     participant = facilitation.get_assisted_participant(round_, participant_id)
     proposals = db.session.scalars(sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published")
@@ -356,7 +357,7 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
 @bp.route("/rounds/<slug>/present")
 @facilitator_required
 def present(slug: str) -> Response:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     view = engagement.presentation(round_)
     chart = bar_chart([str(g + 1) for g, _size in view.groups], [s for _g, s in view.groups])
     return render_page_or_fragment("facilitate/present.html", "facilitate/_present.html",
@@ -391,4 +392,4 @@ def dashboard_all() -> Any:
 @bp.route("/rounds/<slug>/dashboard")
 @facilitator_required
 def dashboard_round(slug: str) -> Any:
-    return _dashboard(facilitation.get_round(slug))
+    return _dashboard(round_or_404(slug, public=False))

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.errors import render_error
 from app.htmx import is_htmx, render_page_or_fragment
+from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
 from app.rounds.messages import translate
-from deliberation.database import db
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round
 from deliberation.services import agenda, participants, results, votes
-from deliberation.services.proposals import proposals_by, submit_proposal
+from deliberation.services import proposals as proposal_service
+from deliberation.services.proposals import MAX_LENGTH, submit_proposal
 from deliberation.services.reports import report_proposal
 from deliberation.services.vote_card import vote_card
 
@@ -34,19 +34,9 @@ def domain_error(error: DomainError) -> Response:
     return render_error(error.http_status, translate(error))
 
 
-def public_or_404(round_: Round | None) -> Round:
-    if round_ is None or not round_.is_public:
-        abort(404)
-    return round_
-
-
-def get_round(slug: str) -> Round:
-    return public_or_404(db.session.scalar(sa.select(Round).where(Round.slug == slug)))
-
-
 def get_proposal(round_: Round, proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.round_id != round_.id:
+    proposal = proposal_service.in_round(round_, proposal_id)
+    if proposal is None:
         abort(404)
     return proposal
 
@@ -67,7 +57,7 @@ def policy_sentence(policy: dict[str, Any]) -> str:
 
 @bp.route("/<slug>")
 def show(slug: str) -> str:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     counts = results.round_counts([round_.id])[round_.id]
     return render_template(
         "rounds/show.html", round=round_, counts=counts, policy_text=policy_sentence(round_.policy),
@@ -89,7 +79,7 @@ def _card_context(round_: Round, participant: Participant | None, message: str |
 @bp.route("/<slug>/vote", methods=["GET"])
 @login_required
 def vote(slug: str) -> Response:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     participant = participants.participant_for(round_, current_user)  # checks eligibility
     error = None if round_.accepts_votes else _("This round is closed for voting.")
     return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
@@ -100,7 +90,7 @@ def vote(slug: str) -> Response:
 @login_required
 @vote_limit
 def cast(slug: str) -> Response:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     participant = participants.participant_for(round_, current_user)  # checks eligibility
     back = request.form.get("back", "")
     try:
@@ -133,10 +123,8 @@ def _back_url(round_: Round, back: str) -> str:
 
 @bp.route("/<slug>/proposals")
 def proposals(slug: str) -> str:
-    round_ = get_round(slug)
-    items = list(db.session.scalars(
-        sa.select(Proposal).where(Proposal.round_id == round_.id, Proposal.status == "published")
-        .order_by(Proposal.id)))
+    round_ = round_or_404(slug)
+    items = proposal_service.published(round_)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
     my_votes = votes.votes_of(participant) if participant else {}
     return render_template("rounds/proposals.html", round=round_, items=items, my_votes=my_votes,
@@ -145,7 +133,7 @@ def proposals(slug: str) -> str:
 
 @bp.route("/<slug>/proposals/<id:proposal_id>")
 def proposal(slug: str, proposal_id: int) -> str:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     item = get_proposal(round_, proposal_id)
     if not item.is_visible:
         mine = False
@@ -163,15 +151,12 @@ def proposal(slug: str, proposal_id: int) -> str:
 @bp.route("/<slug>/mine")
 @login_required
 def mine(slug: str) -> str:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     participant = _participant(round_, create=False)
     my_votes = votes.votes_of(participant) if participant else {}
-    voted = []
-    if my_votes:
-        voted = list(db.session.scalars(
-            sa.select(Proposal).where(Proposal.id.in_(my_votes)).order_by(Proposal.id)))
-    return render_template("rounds/mine.html", round=round_, voted=voted, my_votes=my_votes,
-                           my_proposals=proposals_by(round_, current_user),
+    return render_template("rounds/mine.html", round=round_, my_votes=my_votes,
+                           voted=proposal_service.voted_on(my_votes),
+                           my_proposals=proposal_service.proposals_by(round_, current_user),
                            back="mine")
 
 
@@ -179,9 +164,8 @@ def mine(slug: str) -> str:
 @login_required
 @post_limit
 def propose(slug: str) -> Response | str:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     form = ProposalForm()
-    max_length = current_app.config["PROPOSAL_MAX_LENGTH"]
     duplicate = None
     status = 200
     if not round_.accepts_proposals:
@@ -190,11 +174,10 @@ def propose(slug: str) -> Response | str:
             form.text.errors = [_("This round is not accepting proposals at the moment.")]
     elif form.validate_on_submit():
         try:
-            created = submit_proposal(round_, current_user, form.text.data,
-                                                    max_length=max_length)
+            created = submit_proposal(round_, current_user, form.text.data)
         except Conflict as error:
             dup_id = error.context.get("proposal_id")
-            duplicate = db.session.get(Proposal, dup_id) if dup_id else None
+            duplicate = proposal_service.in_round(round_, dup_id) if dup_id else None
             form.text.errors = [_("The same proposal already exists in this round.")]
             status = 409
         except DomainError as error:
@@ -211,14 +194,14 @@ def propose(slug: str) -> Response | str:
     elif request.method == "POST":
         status = 400
     return render_template("rounds/propose.html", round=round_, form=form,
-                           max_length=max_length, duplicate=duplicate), status
+                           max_length=MAX_LENGTH, duplicate=duplicate), status
 
 
 @bp.route("/<slug>/proposals/<id:proposal_id>/report", methods=["GET", "POST"])
 @login_required
 @post_limit
 def report(slug: str, proposal_id: int) -> Response | str:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     item = get_proposal(round_, proposal_id)
     if not item.is_visible:
         abort(404)
@@ -240,7 +223,7 @@ def report(slug: str, proposal_id: int) -> Response | str:
 
 @bp.route("/<slug>/results")
 def results_page(slug: str) -> str:
-    round_ = get_round(slug)
+    round_ = round_or_404(slug)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
     data = results.results_for(round_, participant)
     page = request.args.get("page", 1, type=int) or 1

@@ -39,7 +39,11 @@ CONSENSUS_MISSING = "consensus_missing"
 
 
 class PolicyError(ValueError):
-    """A policy value out of range."""
+    """A policy value out of range; ``field`` names the policy key."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -91,21 +95,21 @@ def normalise_policy(policy: Mapping[str, Any] | None) -> dict[str, Any]:
     for key in ("min_votes", "min_agrees", "min_groups", "min_group_size"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise PolicyError(f"{key} must be a whole number >= 0")
+            raise PolicyError(f"{key} must be a whole number of at least 0.", key)
     if merged["min_groups"] < 1:
-        raise PolicyError("min_groups must be at least 1")
+        raise PolicyError("min_groups must be at least 1.", "min_groups")
     confidence = float(merged["confidence"])
     if not 0.5 <= confidence < 1:
-        raise PolicyError("confidence must be in [0.5, 1)")
+        raise PolicyError("confidence must be at least 0.5 and below 1.", "confidence")
     merged["confidence"] = confidence
     share = float(merged["min_group_agree"])
     if not 0 <= share <= 1:
-        raise PolicyError("min_group_agree must be in [0, 1]")
+        raise PolicyError("min_group_agree must be between 0 and 1.", "min_group_agree")
     merged["min_group_agree"] = share
     if merged["min_consensus"] is not None:
         consensus = float(merged["min_consensus"])
         if not 0 <= consensus <= 1:
-            raise PolicyError("min_consensus must be in [0, 1] or empty")
+            raise PolicyError("min_consensus must be between 0 and 1.", "min_consensus")
         merged["min_consensus"] = consensus
     return merged
 

@@ -12,12 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliberation.database import db
+from deliberation.engine import threshold
 from deliberation.errors import Conflict, DomainError, NotFound
 from deliberation.models import Participant, Proposal, Round, User
 from deliberation.models._common import utcnow
 from deliberation.models.round import (
     CLUSTERING_METHODS,
-    DEFAULT_THRESHOLD_POLICY,
     ELIGIBILITY,
     MODERATION_MODES,
     PHASES,
@@ -28,7 +28,7 @@ from deliberation.services.votes import check_accepts_votes, record_vote, votes_
 from deliberation.text import clean_text, text_key
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-MAX_PROPOSAL_LENGTH = 1000
+MAX_SEED_LENGTH = 1000  # seed proposals, written by facilitators
 ROUND_FIELDS = (
     "title", "summary", "description", "background_links", "opens_at", "closes_at", "phase",
     "moderation_mode", "eligibility", "clustering_method", "max_groups", "threshold_policy",
@@ -37,29 +37,13 @@ ROUND_FIELDS = (
 ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 
 
-def get_round(slug: str) -> Round:
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None:
-        raise NotFound("There is no round with this address.")
-    return round_
-
-
 def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
-    """The threshold policy with defaults filled in; DomainError naming the bad value."""
-    merged = {**DEFAULT_THRESHOLD_POLICY, **policy}
-    for key in ("min_votes", "min_agrees", "min_groups", "min_group_size"):
-        value = merged[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise DomainError(f"{key} must be a whole number of at least 0.", field=key)
-    if merged["min_groups"] < 1:
-        raise DomainError("min_groups must be at least 1.", field="min_groups")
-    if not 0.5 <= float(merged["confidence"]) < 1:
-        raise DomainError("confidence must be at least 0.5 and below 1.", field="confidence")
-    if not 0 <= float(merged["min_group_agree"]) <= 1:
-        raise DomainError("min_group_agree must be between 0 and 1.", field="min_group_agree")
-    if merged["min_consensus"] is not None and not 0 <= float(merged["min_consensus"]) <= 1:
-        raise DomainError("min_consensus must be between 0 and 1.", field="min_consensus")
-    return {key: merged[key] for key in DEFAULT_THRESHOLD_POLICY}
+    """The threshold policy with defaults filled in, checked by the threshold engine's own
+    rule; DomainError naming the bad value."""
+    try:
+        return threshold.normalise_policy(policy)
+    except threshold.PolicyError as error:
+        raise DomainError(str(error), field=error.field) from None
 
 
 def _validate_round(values: dict[str, Any]) -> None:
@@ -189,8 +173,8 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
         text = clean_text(raw)
         if not text:
             continue
-        if len(text) > MAX_PROPOSAL_LENGTH:
-            raise DomainError(f"A proposal is longer than {MAX_PROPOSAL_LENGTH} characters: "
+        if len(text) > MAX_SEED_LENGTH:
+            raise DomainError(f"A proposal is longer than {MAX_SEED_LENGTH} characters: "
                               f"{text[:40]}…")
         key = text_key(text)
         if key in existing:
@@ -275,14 +259,10 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
     """What-if: which published, non-meta proposals would escalate now under ``policy``,
     decided by the threshold engine itself on the latest snapshot (nothing is written)."""
-    from deliberation.engine import threshold
     from deliberation.engine.escalation import snapshot_decisions
     from deliberation.engine.snapshots import latest_snapshot
 
-    try:
-        policy = threshold.normalise_policy(policy)
-    except threshold.PolicyError as error:
-        raise DomainError(str(error)) from None
+    policy = validate_policy(policy)
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return {"snapshot": None, "escalate": [], "evaluated": 0}

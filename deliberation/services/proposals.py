@@ -15,7 +15,7 @@ from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import author_auto_vote
 from deliberation.text import clean_text, text_key
 
-DEFAULT_MAX_LENGTH = 280
+MAX_LENGTH = 280  # characters of a proposal written by a citizen
 
 
 def find_duplicate(round_: Round, key: str) -> Proposal | None:
@@ -32,7 +32,7 @@ def find_duplicate(round_: Round, key: str) -> Proposal | None:
 
 
 def submit_proposal(
-    round_: Round, user: User, text: Any, *, max_length: int = DEFAULT_MAX_LENGTH
+    round_: Round, user: User, text: Any, *, max_length: int = MAX_LENGTH
 ) -> Proposal:
     """Submit a proposal. Strict rounds hold it as "pending"; open rounds publish it."""
     if not round_.accepts_proposals:
@@ -86,3 +86,26 @@ def proposals_by(round_: Round, user: User) -> list[Proposal]:
             .order_by(Proposal.id.desc())
         )
     )
+
+
+def published(round_: Round) -> list[Proposal]:
+    """The round's published proposals, oldest first."""
+    return list(db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.round_id == round_.id, Proposal.status == "published")
+        .order_by(Proposal.id)
+    ))
+
+
+def in_round(round_: Round, proposal_id: int) -> Proposal | None:
+    """Proposal ``proposal_id`` if it belongs to ``round_`` (any status)."""
+    proposal = db.session.get(Proposal, proposal_id)
+    return proposal if proposal is not None and proposal.round_id == round_.id else None
+
+
+def voted_on(votes: dict[int, int]) -> list[Proposal]:
+    """The proposals of ``votes`` ({proposal_id: value}), oldest first."""
+    if not votes:
+        return []
+    return list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.id.in_(votes)).order_by(Proposal.id)))

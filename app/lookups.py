@@ -1,0 +1,18 @@
+"""Rows that views look up by their address, or answer 404."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from deliberation.database import db
+from deliberation.models import Round
+
+
+def round_or_404(slug: str, *, public: bool = True) -> Round:
+    """The round at ``slug``. 404 when there is none, or, with ``public``, when it is still
+    a draft (staff pages pass ``public=False``)."""
+    round_ = db.first_or_404(sa.select(Round).where(Round.slug == slug))
+    if public and not round_.is_public:
+        abort(404)
+    return round_
