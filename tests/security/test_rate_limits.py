@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Iterator
 
@@ -236,7 +237,7 @@ def test_votes_go_through_when_the_rate_limit_store_is_down(app_with_store_down:
 def test_production_refuses_rate_limits_counted_per_process(monkeypatch: pytest.MonkeyPatch,
                                                            app: Flask) -> None:
     monkeypatch.setenv("HIROBA_ENV", "production")
-    settings = {"SECRET_KEY": "production-test", "CLUSTER_RUNNER": "off",
+    settings = {"SECRET_KEY": secrets.token_hex(32), "CLUSTER_RUNNER": "off",
                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
     try:
         with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must name a store"):
