@@ -1,9 +1,8 @@
 """Language and time zone: the user's choice, then the session, then Accept-Language.
 
 Also the templates' gettext: Flask-Babel's looks up the request's locale and translations
-again for every string, which took 3% of the instructions of a vote (the card has about ten
-strings; issue 7). ``install_template_gettext`` makes templates look the translations up
-once per request and locale instead.
+again for every string; ``install_template_gettext`` makes templates look them up once per
+request and locale instead (figures in bench/README.md).
 """
 
 from __future__ import annotations
