@@ -65,13 +65,20 @@ def cast(
     check_accepts_votes(round_)
     parsed = _parse_value(value)
     proposal = _votable_proposal(round_, proposal_id)
+    cast_vote = CastVote(proposal.id, parsed)
+    session = db.session()
     try:
         record_vote(round_, participant, proposal, parsed, source)
-        db.session.commit()
+        # The vote changed none of the objects that the request goes on to show (round,
+        # participant, account): keep them loaded instead of reading them again.
+        session.expire_on_commit = False
+        session.commit()
     except Exception:
-        db.session.rollback()
+        session.rollback()
         raise
-    return CastVote(proposal.id, parsed)
+    finally:
+        session.expire_on_commit = True
+    return cast_vote
 
 
 def record_vote(
