@@ -15,7 +15,7 @@ plausible groupings (every k from 2 to the round's maximum; PCA and UMAP when UM
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
@@ -83,6 +83,8 @@ class Grouping:
 class Robustness:
     groupings: list[str]  # every grouping tried; the one in use first
     holds_for: dict[int, list[str]]  # escalated statement id -> groupings where the rule holds
+    # every candidate statement the rule passes under some grouping -> those groupings
+    holds_any: dict[int, list[str]] = field(default_factory=dict)
 
     def robust(self, tid: int) -> bool:
         return len(self.holds_for[tid]) == len(self.groupings)
@@ -105,6 +107,9 @@ def robustness(statement_ids: np.ndarray, candidates: np.ndarray, used: Grouping
     for g in others:
         holds[g.name] = passes_rule(g.counts, g.sizes, overall, rule, g.consensus)
     names = [used.name] + [g.name for g in others]
-    holds_for = {int(statement_ids[j]): [name for name in names if holds[name][j]]
+    anywhere = np.logical_or.reduce([holds[name] for name in names]) & candidates
+    holds_any = {int(statement_ids[j]): [name for name in names if holds[name][j]]
+                 for j in np.flatnonzero(anywhere)}
+    holds_for = {int(statement_ids[j]): holds_any[int(statement_ids[j])]
                  for j in np.flatnonzero(decide)}
-    return decide, Robustness(names, holds_for)
+    return decide, Robustness(names, holds_for, holds_any)

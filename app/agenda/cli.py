@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from app import private_files
+from app.agenda.lens import with_words
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Round
@@ -62,7 +64,8 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
         rows = service.export_rows(round_slug)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    text = service.render_export(rows, fmt)
+    with current_app.test_request_context():  # the words in the default language
+        text = service.render_export(with_words(rows), fmt)
     if output is None:
         click.echo(text, nl=False)
     else:

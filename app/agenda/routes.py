@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.agenda import bp
+from app.agenda import bp, lens
 from app.agenda.charts import group_bars
 from app.agenda.forms import (
     LAYER_LABELS,
@@ -45,7 +45,9 @@ def agenda_globals() -> dict[str, Any]:
         return service.new_answers_for(current_user)
 
     return {"agenda_new_answers": new_answers, "STATUS_LABELS": STATUS_LABELS,
-            "OUTCOME_LABELS": OUTCOME_LABELS, "LAYER_LABELS": LAYER_LABELS}
+            "OUTCOME_LABELS": OUTCOME_LABELS, "LAYER_LABELS": LAYER_LABELS,
+            "robustness_words": lens.robustness_words, "bridging_words": lens.bridging_words,
+            "grouping_words": lens.grouping_words}
 
 
 def _filters() -> dict[str, Any]:
@@ -69,6 +71,7 @@ def _evidence(item: service.AgendaItem) -> dict[str, Any]:
         "policy": policy,
         "explain": threshold.explain(policy),
         "snapshot": ev.get("snapshot"),
+        "lens": threshold.lens_summary(ev),
     }
 
 
@@ -210,6 +213,7 @@ def council_export(fmt: str) -> Response:
         rows = service.export_rows(request.args.get("round") or None)
     except DomainError:
         abort(404)  # no such round: the translated "not found" page
+    rows = lens.with_words(rows)
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
     return attachment(service.render_export(rows, fmt), f"agenda.{fmt}", content_type)
 

@@ -95,12 +95,19 @@ SCHEMAS: dict[str, Any] = {
             {"type": "null"},
             {"type": "object",
              "required": ["id", "created_at", "n_participants", "n_votes",
-                          "hidden_small_groups", "overall", "groups"],
+                          "hidden_small_groups", "unplaced", "in_small_groups", "overall",
+                          "groups"],
              "properties": {
                  "id": {"type": "integer"},
                  "created_at": {"type": "string", "format": "date-time"},
                  "n_participants": {"type": "integer"}, "n_votes": {"type": "integer"},
                  "hidden_small_groups": {"type": "integer", "minimum": 0},
+                 "unplaced": {"type": ["integer", "null"], "minimum": 0,
+                              "description": "participants with too few votes to be placed "
+                                             "yet (null: too few to show)"},
+                 "in_small_groups": {"type": ["integer", "null"], "minimum": 0,
+                                     "description": "participants in groups too small to "
+                                                    "show (null: too few to show)"},
                  "overall": {"type": "array", "items": _ref("ProposalStat")},
                  "groups": {"type": "array", "items": {
                      "type": "object", "required": ["group_id", "size", "proposals"],
@@ -114,7 +121,7 @@ SCHEMAS: dict[str, Any] = {
     "AgendaEntry": {
         "type": "object",
         "required": ["id", "proposal_id", "proposal_text", "proposal_withheld", "kind",
-                     "support", "escalated_at", "response"],
+                     "support", "bridging", "robustness", "escalated_at", "response"],
         "properties": {
             "id": {"type": "integer"}, "proposal_id": {"type": "integer"},
             "proposal_text": {"type": ["string", "null"],
@@ -123,6 +130,20 @@ SCHEMAS: dict[str, Any] = {
                                   "description": "why the text is withheld (null: public)"},
             "kind": {"type": "string"},
             "support": {"type": "number"},
+            "bridging": {"oneOf": [{"type": "null"}, {
+                "type": "object", "required": ["score", "level", "words"],
+                "description": "support the main disagreement does not explain "
+                               "(Community Notes-style intercept); null on older items",
+                "properties": {"score": {"type": "number"},
+                               "level": {"enum": ["broad", "some", "narrow"]},
+                               "words": {"type": "string"}}}]},
+            "robustness": {"oneOf": [{"type": "null"}, {
+                "type": "object", "required": ["level", "holds_for", "groupings", "words"],
+                "description": "does the rule also hold for other groupings of the votes",
+                "properties": {"level": {"enum": ["robust", "partial", "fragile"]},
+                               "holds_for": {"type": "integer"},
+                               "groupings": {"type": "integer"},
+                               "words": {"type": "string"}}}]},
             "escalated_at": {"type": "string", "format": "date-time"},
             "response": {"oneOf": [{"type": "null"}, {
                 "type": "object",

@@ -16,11 +16,13 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from app.agenda import lens
 from app.api import bp
 from app.api.openapi import openapi_document
 from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from deliberation.database import db
+from deliberation.engine import threshold
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
 from deliberation.models import (
@@ -147,6 +149,12 @@ def results(slug: str) -> Response:
             "n_participants": snapshot.n_participants,
             "n_votes": snapshot.n_votes,
             "hidden_small_groups": len(snapshot.groups) - len(groups),
+            # not enough votes yet to be placed / placed in a group too small to show
+            # (None: fewer than the smallest count shown)
+            "unplaced": small_counts.cell(snapshot.n_participants - snapshot.n_clustered,
+                                          round_.min_group_display),
+            "in_small_groups": small_counts.cell(
+                snapshot.n_clustered - sum(g.size for g in groups), round_.min_group_display),
             "overall": stats.get(None, []),
             "groups": [{"group_id": g.group_id, "size": g.size,
                         "proposals": stats.get(g.group_id, [])} for g in groups],
@@ -173,6 +181,7 @@ def agenda(slug: str) -> Response:
             "proposal_withheld": visibility.withheld_because(item.proposal),
             "kind": item.kind,
             "support": item.support,
+            **_lenses(item.evidence),
             "escalated_at": _iso(item.escalated_at),
             "response": None if response is None else {
                 "status": response.status,
@@ -184,6 +193,19 @@ def agenda(slug: str) -> Response:
             },
         })
     return jsonify({"round": round_.slug, "agenda": entries})
+
+
+def _lenses(evidence: dict[str, Any] | None) -> dict[str, Any]:
+    """Bridging score and robustness of an escalation, as figures, levels and words."""
+    summary = threshold.lens_summary(evidence)
+    return {
+        "bridging": None if summary["bridging"] is None else {
+            "score": summary["bridging"], "level": summary["bridging_level"],
+            "words": lens.bridging_words(summary)},
+        "robustness": None if summary["robustness"] is None else {
+            "level": summary["robustness"], "holds_for": summary["holds"],
+            "groupings": summary["total"], "words": lens.robustness_words(summary)},
+    }
 
 
 def _status(error: DomainError) -> int:

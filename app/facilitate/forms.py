@@ -134,6 +134,11 @@ class RoundForm(FlaskForm):
                                    validators=[InputRequired(), NumberRange(0, 1)])
     min_consensus = DecimalField(_l("Minimum group-aware consensus (0–1, blank: off)"),
                                  places=2, validators=[Optional(), NumberRange(0, 1)])
+    min_bridging = DecimalField(
+        _l("Minimum bridging score (support across the main divide, −1–1, blank: off)"),
+        places=2, validators=[Optional(), NumberRange(-1, 1)])
+    require_robust = BooleanField(
+        _l("Escalate only when the support holds however the opinion groups are drawn"))
     report_threshold = IntegerField(_l("Reports before a proposal is hidden"), default=3,
                                     validators=[InputRequired(), NumberRange(1, 100)])
     min_group_display = IntegerField(_l("Minimum group size shown in results"), default=5,
@@ -157,6 +162,9 @@ class RoundForm(FlaskForm):
             "min_group_agree": float(self.min_group_agree.data),
             "min_consensus": (None if self.min_consensus.data is None
                               else float(self.min_consensus.data)),
+            "min_bridging": (None if self.min_bridging.data is None
+                             else float(self.min_bridging.data)),
+            "require_robust": bool(self.require_robust.data),
         }
 
     def values(self) -> dict[str, Any]:

@@ -56,13 +56,20 @@ def snapshot_decisions(snapshot: ClusterSnapshot, policy: dict[str, Any],
         else:
             per_group[pid].append(threshold.GroupCounts(gid, sizes.get(gid, 0), agree,
                                                         disagree, passes))
-    gac = (snapshot.statistics or {}).get("group_aware_consensus", {})
+    statistics = snapshot.statistics or {}
+    gac = statistics.get("group_aware_consensus", {})
+    bridging = statistics.get("bridging", {})  # absent on older snapshots
+    robustness = statistics.get("robustness", {})
+    groupings, holds = robustness.get("groupings", []), robustness.get("holds", {})
     decisions = {}
     for pid in set(overall) | set(per_group):
         total, agrees = overall.get(pid, (0, 0))
+        score = bridging.get(str(pid)) or {}
         decisions[pid] = threshold.evaluate(
             policy, per_group.get(pid, []), total_votes=total, total_agrees=agrees,
-            group_aware_consensus=gac.get(str(pid)))
+            group_aware_consensus=gac.get(str(pid)), bridging=score.get("intercept"),
+            bridging_factor=score.get("factor"), groupings=groupings,
+            holds_for=holds.get(str(pid), []))
     return decisions
 
 

@@ -118,7 +118,23 @@ def _statistics(analysis: Any) -> dict[str, Any]:
         "priorities": {str(t): float(v) for t, v in analysis.priorities.items()},
         "extremity": {str(int(t)): float(e) for t, e in
                       zip(analysis.statement_ids, analysis.extremity, strict=True)},
+        # the cluster-free lens, and where the group rule holds for other groupings
+        "bridging": analysis.bridging.to_json_dict(),
+        "robustness": {"groupings": analysis.robustness.groupings,
+                       "holds": {str(t): names for t, names in
+                                 analysis.robustness.holds_any.items()}},
     }
+
+
+def _group_rule(round_: Round) -> dict[str, Any] | None:
+    """The round's group rule for the robustness figures (defaults if the policy is invalid:
+    the escalation engine reports that)."""
+    from deliberation.engine.threshold import PolicyError, normalise_policy
+
+    try:
+        return normalise_policy(round_.policy)
+    except PolicyError:
+        return None
 
 
 def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
@@ -147,7 +163,7 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
             warm = WarmStart.from_dict(previous.warm_start)
         with threadpool_limits(limits=threads):
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
-                               warm_start=warm)
+                               warm_start=warm, rule=_group_rule(round_))
     except Exception as error:  # noqa: BLE001 - any failure becomes a "failed" snapshot
         db.session.rollback()
         log.exception("clustering failed for round %s", round_id)

@@ -8,7 +8,11 @@ A proposal escalates when people who usually disagree agree on it:
    (smaller groups are reported but do not block);
 3. in every such group, the lower bound of the one-sided Wilson interval at
    ``confidence`` of agrees / (agrees + disagrees + passes) is >= ``min_group_agree``;
-4. optionally, group-aware consensus >= ``min_consensus``.
+4. optionally, group-aware consensus >= ``min_consensus``;
+5. optionally, a bridging score (the proposal's intercept in the Community Notes-style
+   model of ``clustering/bridging.py``) >= ``min_bridging``;
+6. optionally (``require_robust``), the rule also holds for every other plausible grouping
+   of the same votes (k = 2 .. the round's maximum; PCA and UMAP when UMAP is on).
 """
 
 from __future__ import annotations
@@ -27,7 +31,15 @@ DEFAULT_POLICY: dict[str, Any] = {
     "confidence": 0.90,
     "min_group_agree": 0.5,
     "min_consensus": None,
+    "min_bridging": None,
+    "require_robust": False,
 }
+
+# Bridging scores at or above these read as "broad" / "some" support across the main
+# divide (the intercepts of escalated proposals on the shared Pol.is conversations lie
+# between 0.17 and 0.47, three quarters of them above 0.25; bench/README.md).
+BRIDGING_BROAD = 0.25
+BRIDGING_SOME = 0.15
 
 # Machine codes for the reasons a proposal does not escalate.
 TOO_FEW_VOTES = "too_few_votes"
@@ -36,6 +48,10 @@ TOO_FEW_GROUPS = "too_few_groups"
 GROUP_BELOW_THRESHOLD = "group_below_threshold"
 CONSENSUS_BELOW_THRESHOLD = "consensus_below_threshold"
 CONSENSUS_MISSING = "consensus_missing"
+BRIDGING_BELOW_THRESHOLD = "bridging_below_threshold"
+BRIDGING_MISSING = "bridging_missing"
+NOT_ROBUST = "not_robust"
+ROBUSTNESS_MISSING = "robustness_missing"
 
 
 class PolicyError(ValueError):
@@ -84,6 +100,16 @@ class Decision:
     group_aware_consensus: float | None = None
     support: float = 0.0  # weakest eligible group's lower bound (0 without eligible groups)
     policy: dict[str, Any] = field(default_factory=dict)
+    bridging: float | None = None  # the proposal's bridging score (intercept)
+    bridging_factor: float | None = None  # its position on the main axis of disagreement
+    groupings: list[str] = field(default_factory=list)  # plausible groupings tried
+    holds_for: list[str] = field(default_factory=list)  # those where the group rule holds
+
+    @property
+    def robustness(self) -> str | None:
+        """"robust" (holds for every grouping), "fragile" (for one only), "partial", or None
+        when the snapshot has no robustness figures (older snapshots)."""
+        return robustness_level(self.groupings, self.holds_for)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,20 +124,64 @@ def normalise_policy(policy: Mapping[str, Any] | None) -> dict[str, Any]:
             raise PolicyError(f"{key} must be a whole number of at least 0.", key)
     if merged["min_groups"] < 1:
         raise PolicyError("min_groups must be at least 1.", "min_groups")
-    confidence = float(merged["confidence"])
-    if not 0.5 <= confidence < 1:
-        raise PolicyError("confidence must be at least 0.5 and below 1.", "confidence")
-    merged["confidence"] = confidence
-    share = float(merged["min_group_agree"])
-    if not 0 <= share <= 1:
-        raise PolicyError("min_group_agree must be between 0 and 1.", "min_group_agree")
-    merged["min_group_agree"] = share
-    if merged["min_consensus"] is not None:
-        consensus = float(merged["min_consensus"])
-        if not 0 <= consensus <= 1:
-            raise PolicyError("min_consensus must be between 0 and 1.", "min_consensus")
-        merged["min_consensus"] = consensus
+    for key, low, high, message in (
+            ("confidence", 0.5, 1.0, "confidence must be at least 0.5 and below 1."),
+            ("min_group_agree", 0.0, 1.0, "min_group_agree must be between 0 and 1."),
+            ("min_consensus", 0.0, 1.0, "min_consensus must be between 0 and 1."),
+            ("min_bridging", -1.0, 1.0, "min_bridging must be between -1 and 1.")):
+        value = merged[key]
+        if value is None and key in ("min_consensus", "min_bridging"):
+            continue
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise PolicyError(message, key) from None
+        if not low <= value <= high or (key == "confidence" and value >= 1):
+            raise PolicyError(message, key)
+        merged[key] = value
+    if not isinstance(merged["require_robust"], bool):
+        raise PolicyError("require_robust must be true or false.", "require_robust")
     return merged
+
+
+def robustness_level(groupings: Sequence[str], holds_for: Sequence[str]) -> str | None:
+    if not groupings:
+        return None
+    if len(holds_for) == len(groupings):
+        return "robust"
+    return "fragile" if len(holds_for) <= 1 else "partial"
+
+
+def lens_summary(decision: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Bridging score and robustness of a decision (``Decision.to_dict()``, e.g. the frozen
+    evidence of an escalation), with their levels; missing figures are None."""
+    d = decision or {}
+    groupings = list(d.get("groupings") or [])
+    holds_for = list(d.get("holds_for") or [])
+    rows = []
+    for name in groupings:
+        method, _, k = name.partition(" k=")
+        rows.append({"name": name, "method": method, "k": int(k) if k.isdigit() else None,
+                     "holds": name in holds_for})
+    bridging = d.get("bridging")
+    return {
+        "bridging": bridging,
+        "bridging_factor": d.get("bridging_factor"),
+        "bridging_level": bridging_level(bridging),
+        "robustness": robustness_level(groupings, holds_for),
+        "groupings": rows,
+        "holds": sum(r["holds"] for r in rows),
+        "total": len(rows),
+    }
+
+
+def bridging_level(score: float | None) -> str | None:
+    """"broad", "some" or "narrow" support across the main divide (None: no score)."""
+    if score is None:
+        return None
+    if score >= BRIDGING_BROAD:
+        return "broad"
+    return "some" if score >= BRIDGING_SOME else "narrow"
 
 
 def wilson_lower_bound(successes: int, trials: int, confidence: float) -> float:
@@ -133,8 +203,16 @@ def evaluate(
     total_votes: int,
     total_agrees: int,
     group_aware_consensus: float | None = None,
+    bridging: float | None = None,
+    bridging_factor: float | None = None,
+    groupings: Sequence[str] = (),
+    holds_for: Sequence[str] = (),
 ) -> Decision:
-    """Apply the escalation rule to one proposal's counts on one snapshot."""
+    """Apply the escalation rule to one proposal's counts on one snapshot.
+
+    ``groupings``: the plausible groupings the snapshot tried (empty for older snapshots);
+    ``holds_for``: those where the group rule (1-4) holds for this proposal.
+    """
     pol = normalise_policy(policy)
     reasons: list[str] = []
     if total_votes < pol["min_votes"]:
@@ -161,6 +239,16 @@ def evaluate(
             reasons.append(CONSENSUS_MISSING)
         elif group_aware_consensus < pol["min_consensus"]:
             reasons.append(CONSENSUS_BELOW_THRESHOLD)
+    if pol["min_bridging"] is not None:
+        if bridging is None:
+            reasons.append(BRIDGING_MISSING)
+        elif bridging < pol["min_bridging"]:
+            reasons.append(BRIDGING_BELOW_THRESHOLD)
+    if pol["require_robust"]:
+        if not groupings:
+            reasons.append(ROBUSTNESS_MISSING)
+        elif len(holds_for) < len(groupings):
+            reasons.append(NOT_ROBUST)
     support = min((d.lower_bound for d in eligible), default=0.0)
     return Decision(
         escalate=not reasons,
@@ -171,6 +259,10 @@ def evaluate(
         group_aware_consensus=group_aware_consensus,
         support=support,
         policy=pol,
+        bridging=bridging,
+        bridging_factor=bridging_factor,
+        groupings=list(groupings),
+        holds_for=list(holds_for),
     )
 
 
@@ -186,4 +278,6 @@ def explain(policy: Mapping[str, Any] | None) -> dict[str, Any]:
         "min_agrees": pol["min_agrees"],
         "min_consensus_pct": (None if pol["min_consensus"] is None
                               else round(pol["min_consensus"] * 100)),
+        "min_bridging": pol["min_bridging"],
+        "require_robust": pol["require_robust"],
     }

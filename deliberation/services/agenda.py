@@ -34,8 +34,9 @@ from deliberation.services import audit, small_counts, visibility
 SORTS = ("date", "support")
 CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
                "escalated_at", "withdrawn_at", "status", "outcome", "due_at", "overdue",
-               "support", "support_fallen", "department", "plan_theme", "plan_layer",
-               "answer", "groups")
+               "support", "support_fallen", "bridging_score", "bridging", "bridging_words",
+               "robustness", "robustness_words", "holds_for", "department", "plan_theme",
+               "plan_layer", "answer", "groups")
 # Allowed status changes (answered items may be re-opened for review).
 TRANSITIONS = {
     "received": {"received", "under_review", "answered"},
@@ -287,6 +288,7 @@ def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
     for item in sorted(list_items(round_slug=round_slug), key=lambda i: i.escalation.id):
         esc, resp = item.escalation, item.response
         groups = (esc.evidence or {}).get("groups", [])
+        summary = threshold.lens_summary(esc.evidence)
         rows.append({
             "escalation_id": esc.id,
             "proposal_id": esc.proposal_id,
@@ -307,6 +309,12 @@ def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
             "plan_layer": resp.plan_layer if resp else None,
             "support": esc.support,
             "support_fallen": item.support_fallen,
+            "bridging_score": summary["bridging"],
+            "bridging": summary["bridging_level"],
+            "robustness": summary["robustness"],
+            "holds_for": (f"{summary['holds']}/{summary['total']}" if summary["total"]
+                          else None),
+            "lens": summary,  # the view turns it into words, then drops it
             "groups": [{"group_id": g["group_id"], "size": g["size"], "agree": g["agree"],
                         "disagree": g["disagree"], "passes": g["passes"],
                         "lower_bound": g["lower_bound"], "eligible": g["eligible"]}

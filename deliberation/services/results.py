@@ -101,7 +101,8 @@ class Results:
     snapshot: ClusterSnapshot
     groups: list[GroupView]
     other_count: int  # participants in hidden groups or not clustered
-    points: list[tuple[float, float, int | None]]  # svg x, y, colour index (None: other)
+    # svg x, y, colour index (None: in a group too small to show; UNPLACED: not placed yet)
+    points: list[tuple[float, float, int | str | None]]
     you: tuple[float, float] | None
     you_group: int | None  # label of the participant's visible group
     consensus: list[ProposalBars]
@@ -109,10 +110,24 @@ class Results:
     # kind -> {group label, None (other) or "total": count, None when withheld}
     kinds: list[tuple[str, dict[int | str | None, int | None]]]
     minimum: int = small_counts.MIN_COUNT  # smallest count shown
+    # other_count split: not enough votes yet to be placed, and in groups too small to show
+    unplaced_count: int = 0
+    small_group_count: int = 0
 
     @property
     def other_shown(self) -> int | None:
         return small_counts.cell(self.other_count, self.minimum)
+
+    @property
+    def unplaced_shown(self) -> int | None:
+        return small_counts.cell(self.unplaced_count, self.minimum)
+
+    @property
+    def small_group_shown(self) -> int | None:
+        return small_counts.cell(self.small_group_count, self.minimum)
+
+
+UNPLACED = "unplaced"  # map colour of participants with too few votes to be placed
 
 
 def _scale(values: list[float]) -> tuple[float, float]:
@@ -157,12 +172,15 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     points = []
     you = None
     you_group = None
-    other_count = 0
+    other_count = unplaced_count = 0
     kinds: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
     for m in memberships:
         view = views.get(m.group_id) if m.group_id is not None else None
         sx, sy = to_svg(m.x, m.y)
-        points.append((sx, sy, view.colour if view else None))
+        if m.group_id is None:  # too few votes yet to be placed on the map's groups
+            unplaced_count += 1
+        points.append((sx, sy, view.colour if view else
+                       (UNPLACED if m.group_id is None else None)))
         if view is None:
             other_count += 1
         kinds[m.kind][view.label if view else None] += 1
@@ -239,7 +257,9 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     kind_rows = sorted(withheld.items(), key=lambda kv: kv[0])
     return Results(snapshot=snapshot, groups=list(views.values()), other_count=other_count,
                    points=points, you=you, you_group=you_group, consensus=consensus,
-                   proposals=ordered, kinds=kind_rows, minimum=min_size)
+                   proposals=ordered, kinds=kind_rows, minimum=min_size,
+                   unplaced_count=unplaced_count,
+                   small_group_count=other_count - unplaced_count)
 
 
 def _float(value: Any) -> float | None:

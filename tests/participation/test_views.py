@@ -227,7 +227,7 @@ def test_results_hide_small_groups_and_mark_you(client, login_as, round_with_sna
     db.session.commit()
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
     assert "Group 1" in html and "Group 2" in html and "Group 3" not in html
-    assert "Other" in html
+    assert "In groups too small to show" in html and "Not placed yet" not in html
     assert "you are here" in html and "You are in group 1." in html
     assert html.count('class="dot-other"') == 2
     assert "agreement across groups: 72%" in html
@@ -360,3 +360,26 @@ def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_roun
         Vote, Vote.participant_id == Participant.id)).all()
     assert [(row.user_id, row.value) for row in voters] == [
         (db.session.scalar(sa.select(User.id).where(User.email == "remembered@example.org")), -1)]
+
+
+def test_results_tell_not_placed_from_small_groups(client, round_with_snapshot, db) -> None:  # noqa: ANN001
+    from deliberation.models import ClusterSnapshot, SnapshotMembership
+
+    round_, _, _, snap = round_with_snapshot
+    # six people with too few votes to be placed: members of the snapshot without a group
+    for i in range(6):
+        newcomer = make_participant(round_)
+        db.session.add(SnapshotMembership(snapshot_id=snap.id, participant_id=newcomer.id,
+                                          x=5.0 + i, y=0.0, group_id=None))
+    db.session.get(ClusterSnapshot, snap.id).n_participants += 6
+    db.session.commit()
+    html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
+    assert html.count('class="dot-unplaced"') == 6 and html.count('class="dot-other"') == 2
+    table = html[html.index("<caption>Opinion groups</caption>"):]
+    assert "Not placed yet: too few votes</th><td>6</td>" in table
+    assert "In groups too small to show</th><td>fewer than 5</td>" in table
+    ja = client.get(f"/rounds/{round_.slug}/results",
+                    headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "まだ位置が決まっていない人（投票数が足りない）" in ja
+    api = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()["snapshot"]
+    assert api["unplaced"] == 6 and api["in_small_groups"] is None
