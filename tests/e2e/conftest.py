@@ -70,6 +70,11 @@ def _fake_snapshot(round_id: int) -> None:
                                   "p_success": 0.9}] for g in range(3)},
             "group_aware_consensus": {str(proposals[i].id): 0.8 - i * 0.05 for i in range(3)},
             "priorities": {str(p.id): 1.0 for p in proposals},
+            # the bridging lens and where the rule holds (the agenda item shows both)
+            "bridging": {str(p.id): {"intercept": 0.31, "factor": -0.04, "n": 20}
+                         for p in proposals},
+            "robustness": {"groupings": ["pca k=3", "pca k=2", "pca k=4"],
+                           "holds": {str(p.id): ["pca k=3", "pca k=2"] for p in proposals}},
         })
     db.session.add(snap)
     db.session.flush()

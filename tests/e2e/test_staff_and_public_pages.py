@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import STAFF, STAFF_PASSWORD, screenshot
-from tests.e2e.test_journeys import DESKTOP, _axe
+from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
 
 pytestmark = pytest.mark.e2e
 
@@ -81,4 +81,23 @@ def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:  
     public.goto(f"{live_server.url}/agenda/items/{live_server.escalation_id}")
     assert "The town will build it next spring." in public.content()
     anonymous.close()
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_council_item_says_how_solid_the_support_is(browser, live_server, viewport) -> None:  # noqa: ANN001
+    size = PHONE if viewport == "phone" else DESKTOP
+    context = browser.new_context(locale="ja-JP", viewport=size, bypass_csp=True)
+    page = context.new_page()
+    _login(page, live_server, "council")
+    page.goto(f"{live_server.url}/agenda/council/items/{live_server.escalation_id}")
+    lenses = page.locator(".agenda-lenses")
+    assert "意見のグループ分け 3 通りのうち、2 通りで条件を満たしています。" in lenses.inner_text()
+    assert "意見が対立する両側の人たちから支持されています。" in lenses.inner_text()
+    details = lenses.locator("details")
+    assert not details.locator("dl").is_visible()  # the figures wait behind 「くわしく」
+    details.locator("summary").click()
+    assert "0.31" in details.inner_text() and "3 グループ（PCA）" in details.inner_text()
+    screenshot(page, f"council-item-lenses-{viewport}")
+    assert not _axe(page), _axe(page)
     context.close()
