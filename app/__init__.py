@@ -57,6 +57,10 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
         if problem:
             raise RuntimeError(f"{problem} (see README, Configuration): generate one with "
                                "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        if app.config.get("MAIL_URL") and not app.config.get("PUBLIC_URL"):
+            # Links in mails would otherwise take the Host header a client sent: a reset
+            # requested with a forged Host would mail the victim a link to another site.
+            raise RuntimeError("PUBLIC_URL must be set when MAIL_URL is (see README, E-mail)")
     if "PROXY_FIX" in os.environ and "PROXY_FIX_TRUSTED" not in os.environ:
         logging.getLogger(__name__).warning(
             "PROXY_FIX is no longer read: set PROXY_FIX_TRUSTED to the number of reverse "

@@ -133,3 +133,26 @@ def test_without_mail_url_development_writes_eml_files(app, db, tmp_path) -> Non
     [path] = folder.glob("*.eml")
     assert b"Subject: =?utf-8?" in path.read_bytes()
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_mail_without_public_url(app: Flask) -> None:
+    import pytest
+
+    from tests.test_production import production_app
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with pytest.raises(RuntimeError, match="PUBLIC_URL"):
+        production_app(url, MAIL_URL="smtp://127.0.0.1:25")
+    assert production_app(url, MAIL_URL="smtp://127.0.0.1:25",
+                          PUBLIC_URL="https://hiroba.city.example").config["PUBLIC_URL"]
+
+
+def test_a_forged_host_header_never_reaches_a_reset_link(client, db, mailbox) -> None:  # noqa: ANN001
+    from tests import factories
+
+    factories.make_user(email="taro@example.org")
+    client.post("/auth/reset", data={"email": "taro@example.org"},
+                headers={"Host": "evil.example"})
+    [message] = mailbox.deliver()
+    assert "evil.example" not in mailbox.text(message)
+    assert mailbox.link(message, "/auth/reset/").startswith("https://hiroba.example/")
