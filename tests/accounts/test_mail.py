@@ -141,9 +141,10 @@ def test_production_refuses_mail_without_public_url(app: Flask) -> None:
     from tests.test_production import production_app
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
+    single = {"RATELIMIT_ALLOW_MEMORY_STORAGE": True}
     with pytest.raises(RuntimeError, match="PUBLIC_URL"):
-        production_app(url, MAIL_URL="smtp://127.0.0.1:25")
-    assert production_app(url, MAIL_URL="smtp://127.0.0.1:25",
+        production_app(url, MAIL_URL="smtp://127.0.0.1:25", **single)
+    assert production_app(url, MAIL_URL="smtp://127.0.0.1:25", **single,
                           PUBLIC_URL="https://hiroba.city.example").config["PUBLIC_URL"]
 
 
