@@ -266,6 +266,8 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(
         sa.update(Report).where(Report.reporter_id == user.id).values(reporter_id=None)
     )
+    if user.email:  # mails not yet sent to the address go with it
+        db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == user.email))
     user.email = None
     user.display_name = ""
     user.password_hash = None

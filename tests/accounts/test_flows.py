@@ -184,3 +184,51 @@ def test_notification_settings_on_the_account_page(client, db, login_as) -> None
                        data={"council_answers": "y"}).status_code == 303
     stored = _user(db, user.email)
     assert stored.notify_council_answers and not stored.notify_own_proposals
+
+
+@pytest.mark.parametrize("email", ["", "not-an-address", "a@" + "b" * 260 + ".example",
+                                   "\u0000@example.org"])
+def test_bad_addresses_on_the_reset_form_are_refused(client, db, email) -> None:  # noqa: ANN001
+    response = client.post("/auth/reset", data={"email": email}, headers=EN)
+    assert response.status_code == 400
+    assert 'class="error"' in response.text
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 0
+
+
+@pytest.mark.parametrize("data", [
+    {"email": "not-an-address", "password": factories.PASSWORD},
+    {"email": "new@example.org", "password": ""},
+    {"email": "ME@example.org", "password": factories.PASSWORD},  # the current address
+])
+def test_bad_changes_of_address_are_refused(client, db, login_as, data) -> None:  # noqa: ANN001
+    login_as(email="me@example.org")
+    response = client.post("/account/email", data=data, headers=EN)
+    assert response.status_code == 400
+    assert 'class="error"' in response.text
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 0
+    assert _user(db, "me@example.org") is not None
+
+
+def test_bad_new_passwords_on_the_reset_page_store_nothing(client, db, mailbox) -> None:  # noqa: ANN001
+    user = factories.make_user(email="taro@example.org")
+    client.post("/auth/reset", data={"email": "taro@example.org"})
+    [message] = mailbox.deliver()
+    link = _path(mailbox.link(message, "/auth/reset/"))
+    before = user.password_hash
+    for data in ({"password": "violet kettle harbour", "password2": "different words here"},
+                 {"password": "taro@example.org!", "password2": "taro@example.org!"},
+                 {"password": "x" * 201, "password2": "x" * 201}):
+        response = client.post(link, data=data, headers=EN)
+        assert response.status_code == 400 and 'class="error"' in response.text
+    assert _user(db, "taro@example.org").password_hash == before
+
+
+def test_deleting_the_account_drops_its_unsent_mails(client, db, login_as) -> None:  # noqa: ANN001
+    user = login_as(email="leaving@example.org")
+    client.post("/auth/resend-confirmation")
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 1
+    assert client.post("/account/delete", data={"password": factories.PASSWORD,
+                                                "confirm": "y"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 0
+    assert db.session.get(User, user.id).email is None
