@@ -33,8 +33,8 @@ from deliberation.models import (
     SnapshotProposalStat,
     Vote,
 )
-from deliberation.services import participants, small_counts, visibility, votes
 from deliberation.services import proposals as proposal_service
+from deliberation.services import small_counts, visibility, votes
 from deliberation.services.proposals import submit_proposal
 
 
@@ -237,9 +237,8 @@ def vote(slug: str) -> tuple[Response, int]:
     round_ = round_or_404(slug)
     body = _json_body()
     try:
-        participant = participants.participant_for(round_, current_user)
-        saved = votes.cast(round_, participant, body.get("proposal_id"), body.get("value"),
-                           source="api")
+        saved = votes.cast_by_account(round_, current_user, body.get("proposal_id"),
+                                      body.get("value"), source="api")
     except DomainError as error:
         abort_json(_status(error), _(error.message))
     return jsonify({"proposal_id": saved.proposal_id, "value": saved.value}), 200

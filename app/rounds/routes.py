@@ -80,7 +80,9 @@ def _card_context(round_: Round, participant: Participant | None, message: str |
 @login_required
 def vote(slug: str) -> Response:
     round_ = round_or_404(slug)
-    participant = participants.participant_for(round_, current_user)  # checks eligibility
+    participants.check_eligible(round_, current_user)
+    # Looking writes nothing: the participation starts with the first vote or proposal.
+    participant = participants.participant_for(round_, current_user, create=False)
     error = None if round_.accepts_votes else _("This round is closed for voting.")
     return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
                                    **_card_context(round_, participant, error=error))
@@ -91,11 +93,12 @@ def vote(slug: str) -> Response:
 @vote_limit
 def cast(slug: str) -> Response:
     round_ = round_or_404(slug)
-    participant = participants.participant_for(round_, current_user)  # checks eligibility
     back = request.form.get("back", "")
     try:
-        votes.cast(round_, participant, request.form.get("proposal_id"), request.form.get("value"))
+        votes.cast_by_account(round_, current_user, request.form.get("proposal_id"),
+                              request.form.get("value"))
     except DomainError as error:
+        participant = participants.participant_for(round_, current_user, create=False)
         if is_htmx():
             # 200 on purpose: htmx does not swap 4xx responses by default, and the card
             # carries the message (role="alert") so the person sees why nothing changed.
@@ -107,6 +110,7 @@ def cast(slug: str) -> Response:
         return redirect(_back_url(round_, back), code=303)
     message = _("Your vote was saved.")
     if is_htmx():
+        participant = participants.participant_for(round_, current_user, create=False)
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
                                        **_card_context(round_, participant, message=message))
     flash(message, "success")

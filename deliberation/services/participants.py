@@ -12,6 +12,7 @@ from deliberation.models.participation import PARTICIPANT_KINDS
 
 
 def check_eligible(round_: Round, user: User) -> None:
+    """The one rule for who may take part in a round (vote, propose, report)."""
     if not round_.is_public:
         raise NotAllowed("This round has not opened yet.")
     if round_.eligibility == "residents" and user.kind != "resident":
@@ -23,18 +24,21 @@ def check_eligible(round_: Round, user: User) -> None:
 def participant_for(round_: Round, user: User | None, *, create: bool = True) -> Participant | None:
     """The participant of ``user`` in ``round_``; created on first use when ``create``.
 
-    Raises NotAllowed when the user may not take part (eligibility) and ``create`` is set.
+    ``create`` is for taking part (voting, proposing): it raises NotAllowed when the user may
+    not take part now, also when they already do (the round's rule or their account may
+    have changed since). Without ``create`` (reading), nothing is checked or written.
     Returns None for anonymous users, or when no participant exists and ``create`` is False.
     """
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return None
+    if create:
+        check_eligible(round_, user)
     stmt = sa.select(Participant).where(
         Participant.round_id == round_.id, Participant.user_id == user.id
     )
     participant = db.session.scalar(stmt)
     if participant is not None or not create:
         return participant
-    check_eligible(round_, user)
     kind = user.kind if user.kind in PARTICIPANT_KINDS else "unknown"
     participant = Participant(round_id=round_.id, user_id=user.id, source="account", kind=kind)
     db.session.add(participant)

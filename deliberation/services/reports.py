@@ -11,12 +11,19 @@ from deliberation.database import db
 from deliberation.errors import Conflict, DomainError, NotFound
 from deliberation.models import Proposal, Report, Round, User
 from deliberation.services import audit
+from deliberation.services.participants import check_eligible
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text
 
 
 def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
-    """Report a proposal. At ``round.report_threshold`` reports it is hidden for review."""
+    """Report a proposal. At ``round.report_threshold`` reports it is hidden for review.
+
+    Only someone who may take part in the round may report (enough reports hide a
+    proposal, so this is taking part too)."""
+    round_ = db.session.get(Round, proposal.round_id)
+    assert round_ is not None
+    check_eligible(round_, user)
     reason = clean_text(reason) if isinstance(reason, str) else ""
     if not reason:
         raise DomainError("Please say why you report this proposal.")
@@ -30,8 +37,6 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
     )
     if exists is not None:
         raise Conflict("You have already reported this proposal.")
-    round_ = db.session.get(Round, proposal.round_id)
-    assert round_ is not None
     report = Report(proposal_id=proposal.id, reporter_id=user.id, reason=reason)
     try:
         db.session.add(report)

@@ -1,8 +1,9 @@
 """Votes: casting one (the last vote wins, every vote is logged as a VoteEvent), the author's
 own vote, a participant's current votes.
 
-``cast`` is the one entry point for votes from the web pages and the API: it checks the
-vote, writes it with one upsert and its event, and commits. Messages are plain English;
+``cast`` is the one entry point for votes from the web pages and the API (through
+``cast_by_account``, which also starts the account's participation): it checks the vote,
+writes it with one upsert and its event, and commits. Messages are plain English;
 views translate them.
 """
 
@@ -17,9 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from deliberation.database import db
 from deliberation.errors import DomainError, NotFound
 from deliberation.ids import parse_id
-from deliberation.models import Participant, Proposal, Round, Vote, VoteEvent
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.models.participation import VOTE_SOURCES, VOTE_VALUES
+from deliberation.services.participants import check_eligible, participant_for
 from deliberation.services.snapshot_requests import request_snapshot
 
 PHASE_CLOSED_MESSAGES = {
@@ -79,6 +81,24 @@ def cast(
     finally:
         session.expire_on_commit = True
     return cast_vote
+
+
+def cast_by_account(
+    round_: Round, user: User, proposal_id: Any, value: Any, *, source: str = "web"
+) -> CastVote:
+    """``cast`` for a logged-in account (the vote form and the API).
+
+    The account's participation in the round starts with its first vote that is accepted:
+    eligibility and the vote are checked before the participant is created, so a refused
+    vote leaves nothing behind.
+    """
+    check_eligible(round_, user)
+    check_accepts_votes(round_)
+    _parse_value(value)
+    _votable_proposal(round_, proposal_id)  # the proposal stays in the session for ``cast``
+    participant = participant_for(round_, user)
+    assert participant is not None
+    return cast(round_, participant, proposal_id, value, source=source)
 
 
 def record_vote(

@@ -8,14 +8,13 @@ import re
 from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deliberation.engine import escalation
 from deliberation.ids import MAX_ID, parse_id
-from deliberation.models import Proposal, User, Vote
+from deliberation.models import Proposal, User
 from deliberation.services import facilitation
 from tests import factories
 from tests.security.conftest import client_for, quick_user, table_counts
@@ -130,6 +129,7 @@ def test_vote_form_refuses_bad_proposal_ids(app: Flask, world: dict, db, bad: st
     citizen = quick_user()
     client = client_for(app, citizen)
     headers = {**JA, **({"HX-Request": "true"} if htmx else {})}
+    before = table_counts()
     response = client.post(f"/rounds/{world['round'].slug}/vote",
                            data={"proposal_id": bad, "value": "1"}, headers=headers)
     assert response.status_code < 500
@@ -139,7 +139,7 @@ def test_vote_form_refuses_bad_proposal_ids(app: Flask, world: dict, db, bad: st
         assert response.status_code == 303
         page = client.get(response.headers["Location"], headers=JA)
         assert NO_SUCH_PROPOSAL in page.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+    assert table_counts() == before
 
 
 @pytest.mark.parametrize("bad", ["²", "١", "１", HUGE, "1e30", "-1", ""])
@@ -200,8 +200,7 @@ def test_api_vote_refuses_ids_that_cannot_name_a_proposal(app: Flask, world: dic
     response = _api_vote(client, world["round"].slug, f'{{"proposal_id": {proposal_id}, "value": 1}}')
     assert response.status_code == 404
     assert response.get_json()["error"]["message"] == NO_SUCH_PROPOSAL
-    after = table_counts()
-    assert (after["votes"], after["vote_events"]) == (before["votes"], before["vote_events"])
+    assert table_counts() == before  # not even a participation
 
 
 @pytest.mark.parametrize("body,message", [
