@@ -32,7 +32,8 @@ GOOD_SECRET = secrets.token_hex(32)
 def production_app(database_url: str, **overrides) -> Flask:  # noqa: ANN003
     return create_app({"HIROBA_ENV": "production", "SECRET_KEY": GOOD_SECRET,
                        "SQLALCHEMY_DATABASE_URI": database_url, "CLUSTER_RUNNER": "off",
-                       "RATELIMIT_ENABLED": False, **overrides})
+                       "RATELIMIT_ENABLED": False, "RATELIMIT_ALLOW_MEMORY_STORAGE": True,
+                       **overrides})
 
 
 @pytest.mark.parametrize("secret", [

@@ -101,6 +101,11 @@ def test_embedded_runner_starts_with_the_first_request_only(database_url):
     state["stop"].set()
     thread.join(10)
     assert not thread.is_alive()
+    if state.get("mail") is not None:  # the mail sender started beside it: stop it too, or
+        mail_thread, mail_stop = state["mail"]  # it keeps writing to the tests' database
+        mail_stop.set()
+        mail_thread.join(10)
+        assert not mail_thread.is_alive()
     with app.app_context():
         _db.engine.dispose()
 

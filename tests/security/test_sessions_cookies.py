@@ -103,6 +103,7 @@ def production_app(app: Flask, monkeypatch: pytest.MonkeyPatch, db) -> Iterator[
         "SECRET_KEY": "production-test-secret-" + "0123456789abcdef" * 2,
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_ALLOW_MEMORY_STORAGE": True,  # one process in this test
         "CLUSTER_RUNNER": "off",
     })
     try:
