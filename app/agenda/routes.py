@@ -31,6 +31,7 @@ from deliberation.engine import threshold
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Proposal, Round
 from deliberation.services import agenda as service
+from deliberation.services import small_counts
 
 
 def _see_other(endpoint: str, **values: Any) -> Response:
@@ -72,7 +73,19 @@ def _evidence(item: service.AgendaItem) -> dict[str, Any]:
         "explain": threshold.explain(policy),
         "snapshot": ev.get("snapshot"),
         "lens": threshold.lens_summary(ev),
+        "placement": _placement(ev.get("snapshot")),
     }
+
+
+def _placement(snapshot: dict[str, Any] | None) -> dict[str, int | None] | None:
+    """How many participants the snapshot placed in groups, and how many it could not place
+    yet (too few votes); small counts withheld."""
+    manifest = (snapshot or {}).get("manifest") or {}
+    total, placed = manifest.get("n_participants"), manifest.get("n_clustered")
+    if total is None or placed is None:
+        return None
+    return {"total": total, "placed": placed,
+            "unplaced": small_counts.cell(total - placed)}
 
 
 def _round_choices() -> list[Round]:

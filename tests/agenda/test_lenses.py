@@ -174,3 +174,19 @@ def one_item_manual(db):  # noqa: ANN001
     proposal = factories.make_proposal(round_, "No snapshot")
     return escalation.escalate_manually(proposal.id, actor=factories.make_user("facilitator"),
                                         reason="test")
+
+
+def test_evidence_tells_unplaced_people_apart(escalated, client, login_as):
+    _, _, escs = escalated
+    esc = escs[0]
+    login_as("council")
+    html = client.get(f"/agenda/council/items/{esc.id}", headers=EN).get_data(as_text=True)
+    assert "75 of 75 participants were placed in opinion groups." in html
+    assert "not voted on enough proposals" not in html
+    snapshot = esc.evidence["snapshot"]
+    manifest = {**snapshot["manifest"], "n_participants": 90}
+    esc.evidence = {**esc.evidence, "snapshot": {**snapshot, "manifest": manifest}}
+    db.session.commit()
+    ja = client.get(f"/agenda/council/items/{esc.id}", headers=JA).get_data(as_text=True)
+    assert "参加者 90 人のうち 75 人が意見グループに入っています。" in ja
+    assert "15 人は、まだ投票した提案が少ないためグループに入っていません。" in ja
