@@ -270,7 +270,7 @@ def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]
         Proposal.round_id == round_.id, Proposal.status == "published",
         Proposal.is_meta.is_(False)))}
     decisions = snapshot_decisions(snapshot, policy, list(proposals))
-    escalate = [(proposals[pid], decision.support) for pid, decision in decisions.items()
-                if decision.escalate]
+    escalate = [(proposals[pid], decision.support, threshold.lens_summary(decision.to_dict()))
+                for pid, decision in decisions.items() if decision.escalate]
     escalate.sort(key=lambda item: item[1], reverse=True)
     return {"snapshot": snapshot, "escalate": escalate, "evaluated": len(decisions)}

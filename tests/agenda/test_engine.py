@@ -218,10 +218,10 @@ def test_facilitator_preview_agrees_with_the_engine(planted):
 
     snapshots.refresh_round(planted.round.id)
     preview = preview_escalations(planted.round, planted.round.policy)
-    assert sorted(p.id for p, _support in preview["escalate"]) == _escalated(planted.round.id)
-    assert sorted(p.id for p, _support in preview["escalate"]) == sorted(planted.consensus)
+    assert sorted(p.id for p, _support, _lens in preview["escalate"]) == _escalated(planted.round.id)
+    assert sorted(p.id for p, _support, _lens in preview["escalate"]) == sorted(planted.consensus)
     # counting only groups of >= 30 (the large one) and requiring one such group, the large
     # side's majority proposals escalate too: the preview follows the policy it is given
     loose = preview_escalations(planted.round, {**planted.round.policy, "min_groups": 1,
                                                 "min_group_size": 30})
-    assert set(planted.side_a) <= {p.id for p, _support in loose["escalate"]}
+    assert set(planted.side_a) <= {p.id for p, _support, _lens in loose["escalate"]}

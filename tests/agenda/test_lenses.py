@@ -190,3 +190,15 @@ def test_evidence_tells_unplaced_people_apart(escalated, client, login_as):
     ja = client.get(f"/agenda/council/items/{esc.id}", headers=JA).get_data(as_text=True)
     assert "参加者 90 人のうち 75 人が意見グループに入っています。" in ja
     assert "15 人は、まだ投票した提案が少ないためグループに入っていません。" in ja
+
+
+def test_preview_lists_robustness_and_applies_the_new_criteria(escalated):
+    planted, _, _ = escalated
+    preview = facilitation.preview_escalations(planted.round, {})
+    assert sorted(p.id for p, _, _ in preview["escalate"]) == sorted(planted.consensus)
+    assert all(lens["robustness"] in ("robust", "partial", "fragile")
+               for _, _, lens in preview["escalate"])
+    strict = facilitation.preview_escalations(planted.round, {"min_bridging": 0.99})
+    assert strict["escalate"] == []
+    with pytest.raises(DomainError):
+        facilitation.preview_escalations(planted.round, {"require_robust": "maybe"})
