@@ -178,7 +178,17 @@ def _reference_comps(vm: VoteMatrix, ws: WarmStart | None) -> np.ndarray | None:
     return ref
 
 
-def _umap_projection(C, scale, seed: int) -> np.ndarray | None:
+# UMAP embeds at most this many participants itself (evenly spaced in the canonical order,
+# so the choice is a function of the votes); the others are placed among their nearest
+# embedded neighbours. Below 4,096 points umap-learn computes exact neighbours, so the
+# embedding does not depend on its approximate nearest-neighbour search either.
+UMAP_LANDMARKS = 2_000
+UMAP_EPOCHS = 200
+_PLACEMENT_NEIGHBOURS = 10
+
+
+def _umap_projection(C, scale, seed: int, *, landmarks: int = UMAP_LANDMARKS
+                     ) -> np.ndarray | None:
     n = C.shape[0]
     if n < 5 or C.nnz == 0:
         return None
@@ -189,9 +199,32 @@ def _umap_projection(C, scale, seed: int) -> np.ndarray | None:
         import umap  # heavy import, only when asked for
 
         X = C.multiply(scale[:, None]).tocsr()
-        reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1,
-                            random_state=seed, init="random" if n < 50 else "spectral")
-        return np.asarray(reducer.fit_transform(X), dtype=np.float64)
+        chosen = np.unique(np.linspace(0, n - 1, min(n, landmarks)).round().astype(np.int64))
+        L = len(chosen)
+        reducer = umap.UMAP(n_components=2, n_neighbors=min(15, L - 1), min_dist=0.1,
+                            n_epochs=UMAP_EPOCHS, random_state=seed,
+                            init="random" if L < 50 else "spectral")
+        embedded = np.asarray(reducer.fit_transform(X[chosen]), dtype=np.float64)
+    if n == L:
+        return embedded
+    return _place_among(X, chosen, embedded)
+
+
+def _place_among(X, chosen: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+    """Every participant's position: the embedded ones keep theirs, the others go to the
+    inverse-distance-weighted mean of their nearest embedded participants."""
+    from sklearn.neighbors import NearestNeighbors
+
+    out = np.empty((X.shape[0], 2))
+    out[chosen] = embedded
+    rest = np.setdiff1d(np.arange(X.shape[0]), chosen)
+    k = min(_PLACEMENT_NEIGHBOURS, len(chosen))
+    distances, neighbours = (NearestNeighbors(n_neighbors=k, algorithm="brute")
+                             .fit(X[chosen]).kneighbors(X[rest]))
+    weights = 1.0 / (distances + 1e-9)
+    weights /= weights.sum(axis=1, keepdims=True)
+    out[rest] = np.einsum("ij,ijk->ik", weights, embedded[neighbours])
+    return out
 
 
 def _membership_labels(vm: VoteMatrix, membership: dict) -> np.ndarray:
