@@ -81,3 +81,23 @@ def test_voters_who_opted_in_hear_the_council_answer(db, mailbox) -> None:  # no
     assert message["To"] == "yes@example.org"
     assert "来年度から延長します。" in mailbox.text(message)
     assert "https://hiroba.example/agenda/items/" in mailbox.text(message)
+
+
+def test_the_answer_banner_offers_mail_to_voters_not_yet_subscribed(app, client, db) -> None:  # noqa: ANN001
+    from tests.security.conftest import client_for
+
+    round_ = factories.make_round(phase="voting")
+    proposal = factories.make_proposal(round_, "図書館の開館時間を延長する")
+    voter = factories.make_user()
+    subscribed = factories.make_user(notify_council_answers=True)
+    for user in (voter, subscribed):
+        factories.add_vote(factories.make_participant(round_, user), proposal, 1)
+    council = factories.make_user(role="council")
+    esc = escalation_engine.escalate_manually(proposal.id, actor=council, reason="test")
+    agenda.update_response(esc.id, actor=council, status="answered", outcome="adopted",
+                           reasons="r", answer="a", department="", plan_theme="",
+                           plan_layer=None, due_at=None)
+    page = client_for(app, voter).get("/", headers={"Accept-Language": "ja"}).text
+    assert "議会の回答をメールで受け取る" in page and "#mail-notifications" in page
+    page = client_for(app, subscribed).get("/", headers={"Accept-Language": "ja"}).text
+    assert "議会の回答をメールで受け取る" not in page
