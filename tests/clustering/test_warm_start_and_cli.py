@@ -69,6 +69,9 @@ def test_umap_option_is_seeded(three_groups):
     assert a.manifest["reducer"] == "umap" and "umap-learn" in a.manifest["versions"]
     assert json.dumps(a.to_json_dict()) == json.dumps(b.to_json_dict())
     assert ((a.labels >= 0) == a.in_conv).all() and a.k >= 2
+    # robustness is checked against the UMAP groupings and the PCA ones
+    names = a.manifest["groupings"]
+    assert names[0].startswith("umap k=") and any(n.startswith("pca k=") for n in names)
 
 
 def test_cli_analyze_json_shape(polis_dir, capsys):
