@@ -92,3 +92,19 @@ def test_unknown_and_known_addresses_get_the_same_login_answer(limited_app: Flas
         answers.append([(r.status_code, "Wrong email address or password." in r.text)
                         for r in responses])
     assert answers[0] == answers[1] == [(400, True)] * 4
+
+
+def test_mails_per_address_are_limited_but_typos_cost_nothing(limited_app: Flask) -> None:
+    limited_app.config.update(MAIL_REQUEST_RATE_LIMIT="2 per hour",
+                              REGISTER_RATE_LIMIT="100 per minute")
+    client = limited_app.test_client()
+    form = {"email": "hanako@example.org", "display_name": "Hanako", "kind": "resident",
+            "password": "violet kettle harbour", "password2": "violet kettle harbour",
+            "consent": "y"}
+    for _ in range(3):  # refused forms (passwords differ) send nothing and do not count
+        assert client.post("/auth/register", headers=EN,
+                           data={**form, "password2": "typo"}).status_code == 400
+    assert client.post("/auth/register", data=form).status_code == 303
+    assert client.post("/auth/reset", data={"email": "hanako@example.org"}).status_code == 303
+    assert client.post("/auth/reset", data={"email": "hanako@example.org"}).status_code == 429
+    assert client.post("/auth/reset", data={"email": "other@example.org"}).status_code == 303
