@@ -140,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health import bp as health_bp
     from app.main import bp as main_bp
     from app.rounds import bp as rounds_bp
+    from app.verify import bp as verify_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -151,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(devmail_bp)
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
+    app.register_blueprint(verify_bp, url_prefix="/verify")
 
 
 def register_template_helpers(app: Flask) -> None:

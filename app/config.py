@@ -86,6 +86,9 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute")
     POST_RATE_LIMIT = os.environ.get("POST_RATE_LIMIT", "10 per minute")
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "120 per minute")
+    # "module:Class" of a NationalIdVerifier (deliberation/services/national_id.py); unset:
+    # verification with a national-ID app is not offered
+    NATIONAL_ID_VERIFIER = os.environ.get("NATIONAL_ID_VERIFIER") or None
 
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted.
     # 0 (the default) trusts none: otherwise any client could choose the address that

@@ -86,6 +86,20 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt)
 
 
+def take_part_refusal(round_: Any) -> str | None:
+    """Why the logged-in person may not vote in the round (translated), None if they may
+    or are logged out: pages then show how to get verified instead of a vote button."""
+    from flask_login import current_user
+
+    from app.rounds.messages import MESSAGES
+    from deliberation.services.participants import eligibility_refusal
+
+    if not current_user.is_authenticated:
+        return None
+    refusal = eligibility_refusal(round_, current_user)
+    return str(MESSAGES.get(refusal, refusal)) if refusal else None
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(local_datetime, "localdt")
@@ -95,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(audit_actor, "audit_actor")
     app.add_template_global(audit_target, "audit_target")
     app.add_template_global(moderation_notice, "moderation_notice")
+    app.add_template_global(take_part_refusal, "take_part_refusal")
 
     @app.context_processor
     def globals_for_templates() -> dict:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -32,3 +32,6 @@ class NotificationsForm(FlaskForm):
 
 class UnsubscribeForm(FlaskForm):
     submit = SubmitField(_l("Stop these mails"))
+class PostalCodeForm(FlaskForm):
+    code = StringField(_l("Code from the letter"), validators=[
+        DataRequired(message=_l("Please enter the code from the letter.")), Length(max=40)])

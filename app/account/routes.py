@@ -1,10 +1,23 @@
-"""The participant's own data: overview, JSON download, account deletion."""
+"""The participant's own data (overview, JSON download, account deletion) and the
+account's verification as a resident (postal code, national-ID app)."""
 
 from __future__ import annotations
 
 import json
+import secrets
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
@@ -14,17 +27,21 @@ from app.account.forms import (
     DeleteAccountForm,
     EmailChangeForm,
     NotificationsForm,
+    PostalCodeForm,
     UnsubscribeForm,
 )
 from app.auth.limits import password_reentry_limit
 from app.errors import render_error
 from app.extensions import csrf
 from app.mail import external_url, make_token, queue_mail, read_token
+from app.ratelimits import post_limit
+from app.verify.messages import translate
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import User
-from deliberation.services import accounts, privacy
+from deliberation.services import accounts, privacy, verification
 from deliberation.services import mail as outbox
+from deliberation.services.national_id import NationalIdError, NationalIdVerifier, load_verifier
 
 # Headings of the "every record" part of the data page; a table missing here is still
 # shown, under its database name.
@@ -193,3 +210,77 @@ def unsubscribe(token: str) -> Response | tuple[str, int] | str:
         db.session.commit()
         return render_template("account/unsubscribed.html")
     return render_template("account/unsubscribe.html", form=form)
+# --------------------------------------------------------------------------- verification
+
+
+def _national_id_verifier() -> NationalIdVerifier | None:
+    return load_verifier(current_app.config.get("NATIONAL_ID_VERIFIER"))
+
+
+def _verification_page(form: PostalCodeForm, status: int = 200) -> tuple[str, int]:
+    verifier = _national_id_verifier()
+    user = current_user._get_current_object()
+    return render_template(
+        "account/verification.html", form=form, level=verification.level_of(user),
+        history=verification.history(user), national_id_name=verifier.name if verifier else None,
+    ), status
+
+
+@bp.route("/verification")
+@login_required
+def verification_page() -> tuple[str, int]:
+    return _verification_page(PostalCodeForm())
+
+
+@bp.route("/verification/code", methods=["POST"])
+@login_required
+@post_limit
+def redeem_code() -> Response | tuple[str, int]:
+    form = PostalCodeForm()
+    if form.validate_on_submit():
+        try:
+            verification.redeem_postal_code(current_user._get_current_object(), form.code.data)
+        except DomainError as error:
+            form.code.errors = [translate(error)]
+            return _verification_page(form, error.http_status)
+        flash(_("Thank you. Your account is now verified as a resident."), "success")
+        return redirect(url_for("account.verification_page"), code=303)
+    return _verification_page(form, 400)
+
+
+@bp.route("/verification/national-id", methods=["POST"])
+@login_required
+def national_id_start() -> Response:
+    verifier = _national_id_verifier()
+    if verifier is None:
+        abort(404)
+    # the state binds the app's answer to this session (no login CSRF through the callback)
+    state = secrets.token_urlsafe(24)
+    session["national_id_state"] = state
+    return redirect(verifier.start(state, url_for("account.national_id_return", _external=True)),
+                    code=303)
+
+
+@bp.route("/verification/national-id/return")
+@login_required
+def national_id_return() -> Response | tuple[str, int]:
+    verifier = _national_id_verifier()
+    if verifier is None:
+        abort(404)
+    state = session.pop("national_id_state", None)
+    given = request.args.get("state", "")
+    if not state or not secrets.compare_digest(state, given):
+        flash(_("The answer of the national ID app did not match this session. Please try "
+                "again."), "error")
+        return redirect(url_for("account.verification_page"), code=303)
+    try:
+        result = verifier.complete(state, request.args.to_dict())
+        verification.verify_with_national_id(current_user._get_current_object(), result)
+    except NationalIdError:
+        flash(_("The national ID app could not confirm your identity. Nothing was saved."),
+              "error")
+    except DomainError as error:
+        flash(translate(error), "error")
+    else:
+        flash(_("Thank you. Your account is now verified as a resident."), "success")
+    return redirect(url_for("account.verification_page"), code=303)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.errors import render_error
+from app.errors import render_error, wants_json
 from app.htmx import is_htmx, render_page_or_fragment
 from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
@@ -30,7 +38,13 @@ RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError) -> Response:
-    """Domain errors of this blueprint, with the message translated."""
+    """Domain errors of this blueprint, with the message translated. Someone who may not
+    take part in a round learns why and how to get verified, not just "forbidden"."""
+    if "eligibility" in error.context and not is_htmx() and not wants_json():
+        response = make_response(render_template(
+            "rounds/not_eligible.html", message=translate(error),
+            eligibility=error.context["eligibility"]), error.http_status)
+        return response
     return render_error(error.http_status, translate(error))
 
 

@@ -12,6 +12,7 @@ from deliberation.models.snapshot import (
     SnapshotProposalStat,
 )
 from deliberation.models.user import LoginFailure, User
+from deliberation.models.verification import PostalCode, VerificationRecord
 
 __all__ = [
     "AgendaAnswerSeen",
@@ -24,6 +25,7 @@ __all__ = [
     "OfficialResponse",
     "OutgoingMail",
     "Participant",
+    "PostalCode",
     "Proposal",
     "Report",
     "Round",
@@ -31,6 +33,7 @@ __all__ = [
     "SnapshotMembership",
     "SnapshotProposalStat",
     "User",
+    "VerificationRecord",
     "Vote",
     "VoteEvent",
 ]

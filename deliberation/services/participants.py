@@ -11,14 +11,26 @@ from deliberation.models import Participant, Round, User
 from deliberation.models.participation import PARTICIPANT_KINDS
 
 
+def eligibility_refusal(round_: Round, user: User) -> str | None:
+    """Why ``user`` may not take part in ``round_`` (a message), or None if they may.
+
+    ``residents``: accounts that declared themselves residents, or that the town verified
+    as residents; ``verified``: only accounts the town verified as residents
+    (deliberation/services/verification.py)."""
+    if not round_.is_public:
+        return "This round has not opened yet."
+    if round_.eligibility == "residents" and not (user.kind == "resident" or user.is_verified):
+        return "Only residents of the town can take part in this round."
+    if round_.eligibility == "verified" and not user.is_verified:
+        return "Only verified accounts can take part in this round."
+    return None
+
+
 def check_eligible(round_: Round, user: User) -> None:
     """The one rule for who may take part in a round (vote, propose, report)."""
-    if not round_.is_public:
-        raise NotAllowed("This round has not opened yet.")
-    if round_.eligibility == "residents" and user.kind != "resident":
-        raise NotAllowed("Only residents of the town can take part in this round.")
-    if round_.eligibility == "verified" and not user.is_verified:
-        raise NotAllowed("Only verified accounts can take part in this round.")
+    refusal = eligibility_refusal(round_, user)
+    if refusal is not None:
+        raise NotAllowed(refusal, eligibility=round_.eligibility)
 
 
 def participant_for(round_: Round, user: User | None, *, create: bool = True) -> Participant | None:

@@ -1,0 +1,44 @@
+"""Staff forms of resident verification."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from deliberation.models.verification import COUNTER_DOCUMENTS
+
+DOCUMENT_LABELS = {
+    "my_number_card": _l("My Number card (front side only)"),
+    "driving_licence": _l("Driving licence"),
+    "residence_card": _l("Residence card"),
+    "health_insurance": _l("Health insurance card"),
+    "other": _l("Other official document with the address"),
+}
+
+
+class CounterForm(FlaskForm):
+    document = SelectField(_l("Document you saw"),
+                           choices=lambda: [SelectChoice(d, DOCUMENT_LABELS[d]) for d in COUNTER_DOCUMENTS],
+                           validators=[DataRequired()])
+
+
+class RevokeForm(FlaskForm):
+    reason = StringField(_l("Reason for revoking"), validators=[
+        DataRequired(message=_l("A reason is required to revoke a verification.")),
+        Length(max=500)])
+
+
+class PostalCodesForm(FlaskForm):
+    count = IntegerField(_l("Number of codes"), default=100, validators=[
+        InputRequired(message=_l("Please enter whole numbers.")),
+        NumberRange(min=1, max=5000,
+                    message=_l("Between 1 and 5000 codes can be generated at once."))])
+    valid_days = IntegerField(_l("Valid for (days)"), default=60, validators=[
+        InputRequired(message=_l("Please enter whole numbers.")),
+        NumberRange(min=1, max=365, message=_l("Codes can be valid between 1 and 365 days."))])
+    batch = StringField(_l("Name of the batch"), validators=[
+        DataRequired(message=_l("Please name the batch (e.g. the mailing's date).")),
+        Length(max=80, message=_l("The batch name can be at most 80 characters long."))])

@@ -1,0 +1,112 @@
+"""Resident verification by town staff (council and admin roles): verify an account at
+the counter after seeing an identity document, and generate postal codes for a mail merge.
+"""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.authz import council_required
+from app.verify import bp
+from app.verify.forms import DOCUMENT_LABELS, CounterForm, PostalCodesForm, RevokeForm
+from app.verify.messages import translate
+from deliberation.database import db
+from deliberation.errors import DomainError
+from deliberation.models import User
+from deliberation.services import verification
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.get_or_404(User, user_id)
+    if user.deleted_at is not None:
+        from flask import abort
+
+        abort(404)
+    return user
+
+
+@bp.route("/")
+@council_required
+def index() -> str:
+    query = (request.args.get("q") or "").strip()
+    found = verification.search_accounts(query) if query else []
+    return render_template("verify/index.html", query=query, found=found,
+                           level_of=verification.level_of, counter_form=CounterForm(),
+                           revoke_form=RevokeForm(), documents=DOCUMENT_LABELS)
+
+
+@bp.route("/users/<int:user_id>")
+@council_required
+def account(user_id: int) -> str:
+    user = _user_or_404(user_id)
+    return render_template("verify/account.html", user=user,
+                           level=verification.level_of(user),
+                           history=verification.history(user), counter_form=CounterForm(),
+                           revoke_form=RevokeForm(), documents=DOCUMENT_LABELS)
+
+
+@bp.route("/users/<int:user_id>/counter", methods=["POST"])
+@council_required
+def counter(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    form = CounterForm()
+    if form.validate_on_submit():
+        try:
+            verification.verify_at_counter(user, actor=current_user, document=form.document.data)
+        except DomainError as error:
+            flash(translate(error), "error")
+        else:
+            flash(_("%(name)s is now verified as a resident.", name=user.display_name),
+                  "success")
+        return redirect(url_for("verify.account", user_id=user.id), code=303)
+    return render_template("verify/account.html", user=user, level=verification.level_of(user),
+                           history=verification.history(user), counter_form=form,
+                           revoke_form=RevokeForm(), documents=DOCUMENT_LABELS), 400
+
+
+@bp.route("/users/<int:user_id>/revoke", methods=["POST"])
+@council_required
+def revoke(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            verification.revoke(user, actor=current_user, reason=form.reason.data)
+        except DomainError as error:
+            flash(translate(error), "error")
+        else:
+            flash(_("The verification was revoked."), "success")
+        return redirect(url_for("verify.account", user_id=user.id), code=303)
+    return render_template("verify/account.html", user=user, level=verification.level_of(user),
+                           history=verification.history(user), counter_form=CounterForm(),
+                           revoke_form=form, documents=DOCUMENT_LABELS), 400
+
+
+@bp.route("/postal-codes", methods=["GET", "POST"])
+@council_required
+def postal_codes() -> Response | tuple[str, int]:
+    form = PostalCodesForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            generated = verification.generate_postal_codes(
+                form.count.data, valid_days=form.valid_days.data, batch=form.batch.data,
+                actor=current_user)
+        except DomainError as error:
+            form.batch.errors = [translate(error)]
+            status = 400
+        else:
+            body = verification.codes_csv(
+                generated, format_datetime(generated.expires_at, "yyyy-MM-dd HH:mm"))
+            response = Response(body, mimetype="text/csv; charset=utf-8")
+            response.headers["Content-Disposition"] = (
+                'attachment; filename="hiroba-postal-codes.csv"')
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    elif request.method == "POST":
+        status = 400
+    return render_template("verify/postal_codes.html", form=form,
+                           batches=verification.postal_batches()), status

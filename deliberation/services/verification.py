@@ -1,0 +1,265 @@
+"""Verification levels of an account and the ways to reach ``resident_verified``.
+
+Levels, from least to most trusted:
+
+``unverified``
+    An account whose e-mail address nobody has confirmed.
+``email``
+    The person confirmed that they read the account's e-mail address.
+``resident_verified``
+    The town confirmed that the account belongs to a resident: staff saw an identity
+    document at the counter, the resident entered a one-time code the town posted to a
+    registered address, or a national-ID app (デジタル認証アプリ / JPKI) answered through a
+    ``NationalIdVerifier`` (see ``deliberation/services/national_id.py``).
+
+Only the attribute is stored: verified as a resident, when, by which method and by whom
+(``VerificationRecord`` and the audit log). Never a document number or a My Number.
+
+Every public function owns its transaction. Messages are plain English; views translate.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.models import User
+from deliberation.models._common import utcnow
+from deliberation.models.verification import (
+    COUNTER_DOCUMENTS,
+    PostalCode,
+    VerificationRecord,
+)
+from deliberation.services import audit
+from deliberation.text import clean_text
+
+# Postal codes: 12 characters from an alphabet without look-alikes (0/O, 1/I/L, 2/Z, 5/S,
+# 8/B): 30^12, about 2^59 codes, so guessing one among a town's codes is hopeless and
+# the hash at rest cannot be reversed by trying them all.
+CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+CODE_LENGTH = 12
+MAX_CODES_PER_BATCH = 5000
+MIN_VALID_DAYS, MAX_VALID_DAYS = 1, 365
+MAX_BATCH_LABEL = 80
+MAX_SEARCH = 50
+
+
+def level_of(user: User) -> str:
+    """The account's verification level (see the module docstring)."""
+    return user.verification_level
+
+
+def is_resident_verified(user: User) -> bool:
+    return user.verification_level == "resident_verified"
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _verify(user: User, *, method: str, actor: User | None, **details: Any) -> VerificationRecord:
+    """Record a verification as a resident (does not commit)."""
+    if user.deleted_at is not None:
+        raise NotFound("There is no such account.")
+    if user.is_verified:
+        raise Conflict("This account is already verified as a resident.")
+    user.is_verified = True
+    record = VerificationRecord(user_id=user.id, level="resident_verified", method=method,
+                                verified_by_id=actor.id if actor else None, details=details)
+    db.session.add(record)
+    db.session.flush()
+    audit.record("account.verified", actor=actor, target=user, method=method, **details)
+    return record
+
+
+def verify_at_counter(user: User, *, actor: User, document: str) -> VerificationRecord:
+    """Staff saw an identity document of the account's holder at the counter."""
+    if document not in COUNTER_DOCUMENTS:
+        raise DomainError("Please choose the document you saw.")
+    try:
+        record = _verify(user, method="counter", actor=actor, document=document)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return record
+
+
+def revoke(user: User, *, actor: User, reason: str) -> VerificationRecord:
+    """Take a resident verification back (a mistake, a person who moved away)."""
+    reason = clean_text(reason or "")
+    if not reason:
+        raise DomainError("A reason is required to revoke a verification.")
+    if not user.is_verified:
+        raise Conflict("This account is not verified as a resident.")
+    user.is_verified = False
+    record = VerificationRecord(user_id=user.id, level=level_of(user), method="counter",
+                                verified_by_id=actor.id, details={"revoked": True})
+    db.session.add(record)
+    audit.record("account.verification_revoked", actor=actor, target=user, reason=reason)
+    db.session.commit()
+    return record
+
+
+def history(user: User) -> list[VerificationRecord]:
+    return list(db.session.scalars(
+        sa.select(VerificationRecord).where(VerificationRecord.user_id == user.id)
+        .order_by(VerificationRecord.id)))
+
+
+def search_accounts(query: str, limit: int = MAX_SEARCH) -> list[User]:
+    """Accounts whose e-mail address or display name contains ``query`` (staff search)."""
+    query = clean_text(query or "")[:100]
+    if not query:
+        return []
+    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(db.session.scalars(
+        sa.select(User).where(
+            User.deleted_at.is_(None),
+            sa.or_(sa.func.lower(User.email).like(pattern, escape="\\"),
+                   sa.func.lower(User.display_name).like(pattern, escape="\\")))
+        .order_by(User.id).limit(limit)))
+
+
+# --------------------------------------------------------------------------- postal codes
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def normalise_code(text: str) -> str:
+    """What a resident typed, as a code: full-width letters, spaces and dashes forgiven."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text or "").upper()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+@dataclass(frozen=True)
+class GeneratedCodes:
+    batch: str
+    expires_at: datetime
+    codes: list[str]  # plain, shown once
+
+
+def generate_postal_codes(count: Any, *, valid_days: Any, batch: str,
+                          actor: User) -> GeneratedCodes:
+    """Generate one-time codes for a mail merge; only their hashes are stored."""
+    try:
+        count, valid_days = int(count), int(valid_days)
+    except (TypeError, ValueError):
+        raise DomainError("Please enter whole numbers.") from None
+    if not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise DomainError("Between 1 and 5000 codes can be generated at once.")
+    if not MIN_VALID_DAYS <= valid_days <= MAX_VALID_DAYS:
+        raise DomainError("Codes can be valid between 1 and 365 days.")
+    batch = clean_text(batch or "")
+    if not batch:
+        raise DomainError("Please name the batch (e.g. the mailing's date).")
+    if len(batch) > MAX_BATCH_LABEL:
+        raise DomainError("The batch name can be at most 80 characters long.")
+    now = utcnow()
+    expires_at = now + timedelta(days=valid_days)
+    codes = set()
+    while len(codes) < count:
+        codes.add("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+    plain = sorted(codes)
+    try:
+        db.session.execute(sa.insert(PostalCode), [
+            {"code_hash": hash_code(code), "batch": batch, "created_by_id": actor.id,
+             "created_at": now, "expires_at": expires_at} for code in plain])
+        audit.record("verification.postal_codes_generated", actor=actor, batch=batch,
+                     count=count, expires_at=expires_at.isoformat())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return GeneratedCodes(batch, expires_at, plain)
+
+
+def codes_csv(generated: GeneratedCodes, expires_label: str) -> str:
+    """The mail-merge CSV (UTF-8 with BOM, so that Excel opens it in Japanese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["code", "expires", "batch"])
+    for code in generated.codes:
+        writer.writerow([format_code(code), expires_label, generated.batch])
+    return out.getvalue()
+
+
+def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
+    """The resident enters the code from the letter: the account becomes resident_verified.
+
+    The code is used in the same statement that checks it (unused, unexpired), so two
+    accounts cannot both use one code."""
+    if user.is_verified:
+        raise Conflict("This account is already verified as a resident.")
+    code = normalise_code(text if isinstance(text, str) else "")
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        raise DomainError("This code is not valid. Please check the letter and try again.")
+    now = utcnow()
+    try:
+        row = db.session.execute(
+            sa.update(PostalCode)
+            .where(PostalCode.code_hash == hash_code(code), PostalCode.used_at.is_(None),
+                   PostalCode.expires_at > now)
+            .values(used_at=now, used_by_id=user.id)
+            .returning(PostalCode.id, PostalCode.batch, PostalCode.created_by_id)).first()
+        if row is None:
+            db.session.rollback()
+            raise DomainError(
+                "This code is not valid, already used or expired. Please check the letter "
+                "or ask the town hall for a new one.")
+        record = _verify(user, method="postal_code", actor=None, batch=row.batch,
+                         code_id=row.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return record
+
+
+def postal_batches() -> list[dict[str, Any]]:
+    """Per batch: how many codes, used and expired (no codes: they are only hashes)."""
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(PostalCode.batch, sa.func.count(), sa.func.count(PostalCode.used_at),
+                  sa.func.min(PostalCode.created_at), sa.func.max(PostalCode.expires_at))
+        .group_by(PostalCode.batch).order_by(sa.func.min(PostalCode.created_at).desc())).all()
+    return [{"batch": b, "count": n, "used": used, "created_at": created,
+             "expires_at": expires, "expired": expires <= now}
+            for b, n, used, created, expires in rows]
+
+
+# --------------------------------------------------------------------------- national ID
+
+
+def verify_with_national_id(user: User, result: Any) -> VerificationRecord:
+    """Record the answer of a ``NationalIdVerifier`` (only the attribute is kept)."""
+    from deliberation.services.national_id import NationalIdResult
+
+    if not isinstance(result, NationalIdResult):
+        raise DomainError("The national ID app's answer could not be read.")
+    if not result.resident:
+        raise DomainError("The national ID app did not confirm an address in this town.")
+    try:
+        record = _verify(user, method="national_id", actor=None, provider=result.provider)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return record

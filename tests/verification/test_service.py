@@ -1,0 +1,124 @@
+"""Verification levels, counter verification and postal codes (service level)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation.errors import Conflict, DomainError
+from deliberation.models import AuditEntry, PostalCode, VerificationRecord
+from deliberation.models._common import utcnow
+from deliberation.services import verification
+from tests.factories import make_user
+
+
+def test_levels_and_counter_verification_are_recorded(db) -> None:  # noqa: ANN001
+    staff = make_user("council")
+    citizen = make_user()
+    assert verification.level_of(citizen) == "unverified"
+    verification.verify_at_counter(citizen, actor=staff, document="driving_licence")
+    assert verification.level_of(citizen) == "resident_verified"
+    record = db.session.scalar(sa.select(VerificationRecord))
+    assert (record.user_id, record.method, record.verified_by_id) == (
+        citizen.id, "counter", staff.id)
+    assert record.details == {"document": "driving_licence"}
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "account.verified"))
+    assert entry.actor_id == staff.id and entry.target_id == citizen.id
+    with pytest.raises(Conflict):
+        verification.verify_at_counter(citizen, actor=staff, document="driving_licence")
+
+
+def test_unknown_document_is_refused_and_stores_nothing(db) -> None:  # noqa: ANN001
+    staff, citizen = make_user("council"), make_user()
+    with pytest.raises(DomainError):
+        verification.verify_at_counter(citizen, actor=staff, document="123456789012")
+    db.session.refresh(citizen)
+    assert not citizen.is_verified
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
+
+
+def test_revoke_needs_a_reason_and_is_recorded(db) -> None:  # noqa: ANN001
+    staff, citizen = make_user("council"), make_user()
+    verification.verify_at_counter(citizen, actor=staff, document="residence_card")
+    with pytest.raises(DomainError):
+        verification.revoke(citizen, actor=staff, reason="  ")
+    verification.revoke(citizen, actor=staff, reason="moved away")
+    assert verification.level_of(citizen) == "unverified"
+    assert [r.level for r in verification.history(citizen)] == ["resident_verified", "unverified"]
+
+
+def test_postal_codes_are_hashed_single_use_and_expire(db) -> None:  # noqa: ANN001
+    staff = make_user("council")
+    generated = verification.generate_postal_codes(3, valid_days=30, batch="2026-12 north",
+                                                   actor=staff)
+    assert len(set(generated.codes)) == 3
+    stored = set(db.session.scalars(sa.select(PostalCode.code_hash)))
+    assert not stored & set(generated.codes)  # only hashes at rest
+    assert stored == {verification.hash_code(c) for c in generated.codes}
+    first, second, third = generated.codes
+
+    alice = make_user()
+    typed = verification.format_code(first).lower().replace("-", " - ")
+    verification.redeem_postal_code(alice, typed)  # lower case, spaces, dashes forgiven
+    assert verification.level_of(alice) == "resident_verified"
+    record = verification.history(alice)[0]
+    assert record.method == "postal_code" and record.details["batch"] == "2026-12 north"
+
+    bob = make_user()
+    with pytest.raises(DomainError):  # one use
+        verification.redeem_postal_code(bob, first)
+    # full-width characters (typed on a Japanese keyboard) are accepted
+    full_width = "".join(chr(ord(ch) + 0xFEE0) for ch in second)
+    verification.redeem_postal_code(bob, full_width)
+    assert bob.is_verified
+
+    carol = make_user()
+    db.session.execute(sa.update(PostalCode).where(
+        PostalCode.code_hash == verification.hash_code(third)).values(
+        expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    with pytest.raises(DomainError):
+        verification.redeem_postal_code(carol, third)
+    db.session.refresh(carol)
+    assert not carol.is_verified
+    assert db.session.scalar(sa.select(PostalCode.used_at).where(
+        PostalCode.code_hash == verification.hash_code(third))) is None
+
+
+@pytest.mark.parametrize("typed", ["", "ABCD", "0000-0000-0000", "x" * 40, None, 12])
+def test_bad_codes_are_refused(db, typed) -> None:  # noqa: ANN001
+    citizen = make_user()
+    with pytest.raises(DomainError):
+        verification.redeem_postal_code(citizen, typed)
+    assert not citizen.is_verified
+
+
+@pytest.mark.parametrize(("count", "days", "batch"), [
+    (0, 30, "b"), (5001, 30, "b"), ("many", 30, "b"), (1, 0, "b"), (1, 366, "b"), (1, 30, " "),
+    (1, 30, "x" * 81),
+])
+def test_bad_batches_store_nothing(db, count, days, batch) -> None:  # noqa: ANN001
+    staff = make_user("council")
+    with pytest.raises(DomainError):
+        verification.generate_postal_codes(count, valid_days=days, batch=batch, actor=staff)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PostalCode)) == 0
+
+
+def test_csv_for_the_mail_merge(db) -> None:  # noqa: ANN001
+    staff = make_user("council")
+    generated = verification.generate_postal_codes(2, valid_days=10, batch="b1", actor=staff)
+    text = verification.codes_csv(generated, "2026-12-09 10:00")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "code,expires,batch"
+    assert lines[1] == f"{verification.format_code(generated.codes[0])},2026-12-09 10:00,b1"
+
+
+def test_search_escapes_wildcards(db) -> None:  # noqa: ANN001
+    make_user(email="hanako@example.org", display_name="Hanako")
+    make_user(email="taro@example.org", display_name="Taro")
+    assert [u.display_name for u in verification.search_accounts("HANA")] == ["Hanako"]
+    assert verification.search_accounts("%") == []
+    assert verification.search_accounts("") == []

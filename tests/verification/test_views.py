@@ -1,0 +1,198 @@
+"""Counter verification, postal codes, the national-ID interface and eligibility over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation.models import Participant, PostalCode, VerificationRecord, Vote
+from deliberation.services import verification
+from deliberation.services.national_id import NationalIdError, NationalIdResult
+from tests.factories import make_proposal, make_user
+
+EN = {"Accept-Language": "en"}
+JA = {"Accept-Language": "ja"}
+
+
+def test_counter_verification_by_staff(client, login_as, db) -> None:  # noqa: ANN001
+    login_as("council")
+    citizen = make_user(email="hanako@example.org", display_name="Hanako")
+    page = client.get("/verify/?q=hanako", headers=EN).get_data(as_text=True)
+    assert "Hanako" in page and "Not verified" in page
+    response = client.post(f"/verify/users/{citizen.id}/counter",
+                           data={"document": "my_number_card"}, headers=EN)
+    assert response.status_code == 303
+    page = client.get(f"/verify/users/{citizen.id}", headers=EN).get_data(as_text=True)
+    assert "Verified resident" in page and "My Number card" in page
+    db.session.refresh(citizen)
+    assert citizen.is_verified
+
+
+def test_counter_verification_refuses_bad_input(client, login_as, db) -> None:  # noqa: ANN001
+    login_as("council")
+    citizen = make_user()
+    response = client.post(f"/verify/users/{citizen.id}/counter", data={"document": "A123"},
+                           headers=JA)
+    assert response.status_code == 400
+    assert client.post("/verify/users/999999/counter", data={"document": "other"}).status_code \
+        == 404
+    db.session.refresh(citizen)
+    assert not citizen.is_verified
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
+
+
+def test_citizens_and_facilitators_cannot_verify(client, login_as, db) -> None:  # noqa: ANN001
+    citizen = make_user()
+    for role in ("citizen", "facilitator"):
+        login_as(role)
+        assert client.post(f"/verify/users/{citizen.id}/counter",
+                           data={"document": "other"}).status_code == 403
+        assert client.post("/verify/postal-codes",
+                           data={"count": 1, "valid_days": 1, "batch": "x"}).status_code == 403
+    db.session.refresh(citizen)
+    assert not citizen.is_verified
+
+
+def test_postal_codes_download_and_redeem(client, login_as, db) -> None:  # noqa: ANN001
+    login_as("council")
+    response = client.post("/verify/postal-codes", headers=EN,
+                           data={"count": 2, "valid_days": 30, "batch": "Letter 1"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    code = rows[1].split(",")[0]
+    page = client.get("/verify/postal-codes", headers=EN).get_data(as_text=True)
+    assert "Letter 1" in page and code not in page  # the list shows counts, never codes
+
+    resident = login_as("citizen")
+    response = client.post("/account/verification/code", data={"code": "WRONG-CODE-0000"},
+                           headers=JA)
+    assert response.status_code == 400
+    assert "コード" in response.get_data(as_text=True)
+    response = client.post("/account/verification/code", data={"code": code}, headers=EN)
+    assert response.status_code == 303
+    db.session.refresh(resident)
+    assert resident.is_verified
+    page = client.get("/account/verification", headers=EN).get_data(as_text=True)
+    assert "Verified resident" in page and "Code sent by post" in page
+
+
+def test_bad_postal_code_batch_is_refused_in_japanese(client, login_as, db) -> None:  # noqa: ANN001
+    login_as("council")
+    response = client.post("/verify/postal-codes", headers=JA,
+                           data={"count": 99999, "valid_days": 30, "batch": "b"})
+    assert response.status_code == 400
+    assert "5000" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PostalCode)) == 0
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def test_verified_round_end_to_end(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    r = make_round(title="Library hours", phase="voting", eligibility="verified")
+    proposal = make_proposal(r, "Open on Sundays")
+    citizen = login_as("citizen")
+    home = client.get("/", headers=EN).get_data(as_text=True)
+    assert f"/rounds/{r.slug}/vote" not in home  # no vote button for someone who cannot vote
+    assert "/account/verification" in home
+    page = client.get(f"/rounds/{r.slug}/vote", headers=JA)
+    assert page.status_code == 403
+    text = page.get_data(as_text=True)
+    assert "/account/verification" in text and "<h1>" in text
+    response = client.post(f"/rounds/{r.slug}/vote",
+                           data={"proposal_id": proposal.id, "value": "1"})
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+
+    verification.verify_at_counter(citizen, actor=make_user("council"), document="other")
+    home = client.get("/", headers=EN).get_data(as_text=True)
+    assert f"/rounds/{r.slug}/vote" in home
+    response = client.post(f"/rounds/{r.slug}/vote",
+                           data={"proposal_id": proposal.id, "value": "1"})
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
+
+
+def test_residents_round_accepts_verified_e_citizens(client, login_as, make_round, db) -> None:  # noqa: ANN001
+    r = make_round(phase="voting", eligibility="residents")
+    visitor = login_as("citizen", kind="e_citizen")
+    assert client.get(f"/rounds/{r.slug}/vote").status_code == 403
+    verification.verify_at_counter(visitor, actor=make_user("council"), document="other")
+    assert client.get(f"/rounds/{r.slug}/vote").status_code == 200
+
+
+# --------------------------------------------------------------------------- national ID
+
+
+class AppDouble:
+    """Test double of a national-ID verifier: the "app" answers through the return URL."""
+
+    name = "テスト認証アプリ"
+
+    def start(self, state: str, return_url: str) -> str:
+        return f"https://id.example.test/auth?state={state}&return={return_url}"
+
+    def complete(self, state: str, params: Mapping[str, str]) -> NationalIdResult:
+        if params.get("answer") == "broken":
+            raise NationalIdError("signature")
+        return NationalIdResult(resident=params.get("answer") == "resident",
+                                provider="test-app")
+
+
+@pytest.fixture()
+def national_id(app):  # noqa: ANN001, ANN201
+    app.config["NATIONAL_ID_VERIFIER"] = "tests.verification.test_views:AppDouble"
+    yield
+    app.config["NATIONAL_ID_VERIFIER"] = None
+
+
+def _start(client) -> str:  # noqa: ANN001
+    response = client.post("/account/verification/national-id")
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("https://id.example.test/auth?state=")
+    return location.split("state=")[1].split("&")[0]
+
+
+def test_national_id_app_verifies_a_resident(client, login_as, national_id, db) -> None:  # noqa: ANN001
+    user = login_as()
+    assert "テスト認証アプリ" in client.get("/account/verification").get_data(as_text=True)
+    state = _start(client)
+    response = client.get(f"/account/verification/national-id/return?state={state}"
+                          "&answer=resident&my_number=123456789012")
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert user.is_verified
+    record = verification.history(user)[0]
+    assert record.method == "national_id" and record.details == {"provider": "test-app"}
+    assert "123456789012" not in str(record.details)
+
+
+@pytest.mark.parametrize("answer", ["elsewhere", "broken"])
+def test_national_id_refusals_store_nothing(client, login_as, national_id, db,  # noqa: ANN001
+                                            answer: str) -> None:
+    user = login_as()
+    state = _start(client)
+    response = client.get(
+        f"/account/verification/national-id/return?state={state}&answer={answer}")
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert not user.is_verified
+
+
+def test_national_id_state_must_match(client, login_as, national_id, db) -> None:  # noqa: ANN001
+    user = login_as()
+    _start(client)
+    client.get("/account/verification/national-id/return?state=forged&answer=resident")
+    db.session.refresh(user)
+    assert not user.is_verified
+
+
+def test_national_id_is_not_offered_without_a_verifier(client, login_as, db) -> None:  # noqa: ANN001
+    login_as()
+    assert "national-id" not in client.get("/account/verification").get_data(as_text=True)
+    assert client.post("/account/verification/national-id").status_code == 404
