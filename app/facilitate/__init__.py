@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("facilitate", __name__)
 
-from app.facilitate import routes  # noqa: E402,F401
+from app.facilitate import reviews, routes  # noqa: E402,F401

@@ -20,6 +20,7 @@ from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.template_helpers import audit_key
 from deliberation.database import db
+from deliberation.engine import coordination
 from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
 from deliberation.ids import parse_id
@@ -89,7 +90,8 @@ def round_detail(slug: str) -> str:
     }
     return render_template("facilitate/round_detail.html", round=round_, stats=stats,
                            transitions=_available_transitions(round_),
-                           snapshot=latest_snapshot(round_.id))
+                           snapshot=latest_snapshot(round_.id),
+                           reviews=coordination.pending_reviews(round_.id))
 
 
 def _available_transitions(round_: Round) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
-from deliberation.engine import threshold
+from deliberation.engine import coordination, threshold
 from deliberation.errors import Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
@@ -132,12 +132,16 @@ def _run(snapshot_id: int) -> list[Escalation]:
     if not candidates:
         return []
     decisions = snapshot_decisions(snapshot, round_.policy, candidates)
+    passing = {pid: d for pid, d in decisions.items() if pid in set(candidates) and d.escalate}
+    # a coordinated block never decides alone: such escalations wait for a facilitator
+    held, coordination_notes = coordination.screen(snapshot, round_, passing)
     created = []
-    for pid in sorted(candidates):
-        decision = decisions.get(pid)
-        if decision is not None and decision.escalate:
-            created.append(_create(round_, pid, kind="automatic", decision=decision,
-                                   snapshot=snapshot, actor=None, reason=None))
+    for pid in sorted(set(passing) - held):
+        esc = _create(round_, pid, kind="automatic", decision=passing[pid],
+                      snapshot=snapshot, actor=None, reason=None)
+        if pid in coordination_notes:
+            esc.evidence = {**esc.evidence, "coordination": coordination_notes[pid]}
+        created.append(esc)
     if created:
         log.info("round %s: escalated %s", round_.slug, [e.proposal_id for e in created])
     return created
@@ -175,6 +179,22 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
     esc = _create(round_, proposal_id, kind="manual", decision=decision, snapshot=snapshot,
                   actor=actor, reason=reason)
     db.session.commit()
+    return esc
+
+
+def escalate_reviewed(review: Any, *, actor: User, reason: str) -> Escalation:
+    """Escalate a proposal a facilitator approved after a coordination review (does not
+    commit): the evidence is the rule's decision on the review's snapshot, with the review."""
+    snapshot = db.session.get(ClusterSnapshot, review.snapshot_id) if review.snapshot_id else None
+    round_ = db.session.get(Round, review.round_id)
+    decision = None
+    if snapshot is not None:
+        decision = snapshot_decisions(snapshot, round_.policy,
+                                      [review.proposal_id]).get(review.proposal_id)
+    esc = _create(round_, review.proposal_id, kind="automatic", decision=decision,
+                  snapshot=snapshot, actor=actor, reason=reason)
+    esc.evidence = {**esc.evidence, "coordination": review.evidence,
+                    "review": {"id": review.id, "approved_by_id": actor.id}}
     return esc
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from threadpoolctl import threadpool_limits
 
 from deliberation.database import db
+from deliberation.engine import coordination
 from deliberation.errors import NotFound
 from deliberation.models import (
     ClusterSnapshot,
@@ -164,6 +165,7 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
         with threadpool_limits(limits=threads):
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
                                warm_start=warm, rule=_group_rule(round_))
+            blocks = coordination.blocks_for_round(round_id)
     except Exception as error:  # noqa: BLE001 - any failure becomes a "failed" snapshot
         db.session.rollback()
         log.exception("clustering failed for round %s", round_id)
@@ -179,6 +181,7 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
     snapshot = _write(round_id, analysis, method=method, n_votes=n_votes,
                       last_event=last_event,
                       duration_ms=int((time.perf_counter() - started) * 1000))
+    snapshot.statistics = {**snapshot.statistics, coordination.STATISTICS_KEY: blocks}
     _clear_request(round_id, requested_at)
     db.session.commit()
     if escalate:

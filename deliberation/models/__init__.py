@@ -4,6 +4,7 @@ from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialRes
 from deliberation.models.audit import AuditEntry
 from deliberation.models.mail import MailSuppression, NotificationCursor, OutgoingMail
 from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
+from deliberation.models.review import EscalationReview
 from deliberation.models.round import Round
 from deliberation.models.snapshot import (
     ClusterSnapshot,
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "ClusterSnapshot",
     "Escalation",
+    "EscalationReview",
     "LoginFailure",
     "MailSuppression",
     "NotificationCursor",

@@ -110,6 +110,7 @@ MATRIX: dict[str, Access] = {
     "facilitate.assisted": Access(FACILITATOR),
     "facilitate.assisted_votes": Access(FACILITATOR),
     "facilitate.present": Access(FACILITATOR),
+    "facilitate.decide_review": Access(FACILITATOR),
     "facilitate.preview": Access(FACILITATOR),
     "facilitate.dashboard_all": Access(FACILITATOR),
     "facilitate.dashboard_round": Access(FACILITATOR),
@@ -133,7 +134,7 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     from datetime import timedelta
 
     from deliberation.database import db
-    from deliberation.models import Escalation, OfficialResponse
+    from deliberation.models import Escalation, EscalationReview, OfficialResponse
     from deliberation.models._common import utcnow
 
     round_ = factories.make_round(phase="voting", open_data_enabled=True)
@@ -147,7 +148,12 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     db.session.add(OfficialResponse(escalation_id=escalation.id, status="received",
                                     due_at=utcnow() + timedelta(days=60)))
     db.session.commit()
+    review = EscalationReview(proposal_id=factories.make_proposal(round_).id,
+                              round_id=round_.id, evidence={})
+    db.session.add(review)
+    db.session.commit()
     known: dict[str, Any] = {
+        "review_id": review.id,
         "escalation_id": escalation.id,
         "participant_id": assisted.id,
         "slug": round_.slug,

@@ -1,0 +1,46 @@
+"""Escalations held because a coordinated block decided them: the facilitator approves or
+dismisses each one, with a reason (audited)."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.authz import facilitator_required
+from app.facilitate import bp
+from deliberation.database import db
+from deliberation.engine import coordination
+from deliberation.errors import DomainError
+from deliberation.models import EscalationReview
+from deliberation.services import facilitation
+
+MESSAGES = {str(m): m for m in (
+    _l("A reason is required to decide on a held escalation."),
+    _l("This review has already been decided."),
+    _l("Unknown review action."),
+    _l("No such review."),
+)}
+
+
+@bp.route("/rounds/<slug>/reviews/<int:review_id>", methods=["POST"])
+@facilitator_required
+def decide_review(slug: str, review_id: int) -> Response:
+    round_ = facilitation.get_round(slug)
+    review = db.get_or_404(EscalationReview, review_id)
+    if review.round_id != round_.id:
+        from flask import abort
+
+        abort(404)
+    action = request.form.get("action", "")
+    try:
+        coordination.decide(review.id, action, actor=current_user,
+                            reason=request.form.get("reason", ""))
+    except DomainError as error:
+        flash(str(MESSAGES.get(error.message, error.message)), "error")
+    else:
+        flash(_("The proposal was put on the council's agenda.") if action == "approve"
+              else _("The escalation was dismissed; the proposal escalates only if it later "
+                     "passes the rule without the flagged accounts."), "success")
+    return redirect(url_for("facilitate.round_detail", slug=round_.slug) + "#reviews", code=303)

@@ -1,0 +1,169 @@
+"""Coordinated voting: blocks of accounts with near-identical votes that arrived in a burst.
+
+Modelled on Community Notes' post-selection similarity (communitynotes, ``scoring/src/
+scoring/post_selection_similarity.py``): raters who keep rating the same notes within
+minutes of each other are linked, and the connected components of those links are treated
+as one voice. Here the signal is simpler because every participant sees the same
+proposals: two participants are **linked** when
+
+1. their vote vectors are near-identical: the Jaccard similarity of their sets of
+   (proposal, vote) pairs is at least ``min_similarity`` (the same proposals chosen *and*
+   the same answers), over at least ``min_shared`` common identical votes; and
+2. they arrived in a burst: their accounts were created, or they cast their first vote in
+   the round, within ``window_seconds`` of each other.
+
+A **block** is a connected component of links with at least ``min_block_size`` members.
+Honest neighbours at a workshop may match on a few consensual seeds; matching on every
+proposal they chose, in the same minutes, is what scripted accounts do. A flagged block
+is only ever a reason for a facilitator to look (the escalation engine asks whether the
+decision depends on it); nobody's votes are deleted.
+
+Pairs are compared only within the time window (participants sorted by time), so the work
+grows with the size of bursts, not with the square of the round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+DEFAULTS = {
+    "min_similarity": 0.8,
+    "min_shared": 5,
+    "window_seconds": 20 * 60,
+    "min_block_size": 5,
+}
+_CHUNK = 512  # rows compared at once (memory: chunk x window x 3 statements floats)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A flagged block: its participants and how alike and how close in time they are."""
+
+    participant_ids: list[int]
+    similarity: float  # smallest Jaccard similarity over the block's links
+    span_seconds: float  # from the first to the last arrival in the block
+    n_votes: int  # median number of votes per member
+
+    def to_dict(self) -> dict[str, object]:
+        return {"participant_ids": self.participant_ids, "size": len(self.participant_ids),
+                "similarity": round(self.similarity, 4),
+                "span_seconds": round(self.span_seconds, 1), "n_votes": self.n_votes}
+
+
+def _one_hot(participant_index: np.ndarray, statement_index: np.ndarray, values: np.ndarray,
+             n_participants: int, n_statements: int) -> np.ndarray:
+    """Participants x (statement, vote) indicator matrix (dense float32)."""
+    columns = statement_index * 3 + (values.astype(np.int64) + 1)
+    matrix = np.zeros((n_participants, 3 * n_statements), dtype=np.float32)
+    matrix[participant_index, columns] = 1.0
+    return matrix
+
+
+def _links(onehot: np.ndarray, times: np.ndarray, counts: np.ndarray, *, min_similarity: float,
+           min_shared: int, window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linked pairs (i < j) under one arrival time, with their similarity."""
+    order = np.argsort(times, kind="stable")
+    sorted_times = times[order]
+    rows_out, cols_out, sims_out = [], [], []
+    n = len(order)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        hi = int(np.searchsorted(sorted_times, sorted_times[stop - 1] + window, side="right"))
+        if hi <= start + 1:
+            continue
+        rows, cols = order[start:stop], order[start:hi]
+        shared = onehot[rows] @ onehot[cols].T  # identical (statement, vote) pairs
+        union = counts[rows][:, None] + counts[cols][None, :] - shared
+        with np.errstate(divide="ignore", invalid="ignore"):
+            similarity = np.where(union > 0, shared / union, 0.0)
+        close = np.abs(sorted_times[start:stop][:, None] - sorted_times[start:hi][None, :]) \
+            <= window
+        later = np.arange(start, stop)[:, None] < np.arange(start, hi)[None, :]
+        hit = close & later & (shared >= min_shared) & (similarity >= min_similarity)
+        r, c = np.nonzero(hit)
+        rows_out.append(rows[r])
+        cols_out.append(cols[c])
+        sims_out.append(similarity[r, c])
+    if not rows_out:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(sims_out)
+
+
+def find_blocks(
+    participant_ids: Sequence[int],
+    vote_participants: Sequence[int],
+    vote_statements: Sequence[int],
+    vote_values: Sequence[int],
+    arrival_times: Sequence[Sequence[float]],
+    *,
+    min_similarity: float = DEFAULTS["min_similarity"],
+    min_shared: int = DEFAULTS["min_shared"],
+    window_seconds: float = DEFAULTS["window_seconds"],
+    min_block_size: int = DEFAULTS["min_block_size"],
+) -> list[Block]:
+    """Blocks of coordinated participants, largest first.
+
+    ``vote_*`` are parallel arrays of the current votes (participant id, statement id,
+    value in {-1, 0, 1}); ``arrival_times`` holds one or more arrays of seconds parallel to
+    ``participant_ids`` (e.g. account creation and first vote): a pair is in a burst if it
+    is close in any of them. NaN times never link.
+    """
+    ids = np.asarray(participant_ids, dtype=np.int64)
+    n = len(ids)
+    if n < max(min_block_size, 2) or len(vote_participants) == 0:
+        return []
+    position = {int(pid): i for i, pid in enumerate(ids.tolist())}
+    vp = np.asarray(vote_participants, dtype=np.int64)
+    keep = np.fromiter((int(p) in position for p in vp.tolist()), dtype=bool, count=len(vp))
+    p_index = np.fromiter((position[int(p)] for p in vp[keep].tolist()), dtype=np.int64)
+    statements, s_index = np.unique(np.asarray(vote_statements, dtype=np.int64)[keep],
+                                    return_inverse=True)
+    values = np.asarray(vote_values, dtype=np.int64)[keep]
+    if np.any((values < -1) | (values > 1)):
+        raise ValueError("votes must be -1, 0 or 1")
+    onehot = _one_hot(p_index, s_index, values, n, len(statements))
+    counts = onehot.sum(axis=1)
+
+    rows, cols, sims = [], [], []
+    for times in arrival_times:
+        t = np.asarray(times, dtype=np.float64)
+        if t.shape != (n,):
+            raise ValueError("arrival times must be parallel to participant_ids")
+        # never linked: unknown times, or fewer votes than an identical pair must share
+        idx = np.nonzero(~np.isnan(t) & (counts >= min_shared))[0]
+        r, c, s = _links(onehot[idx], t[idx], counts[idx], min_similarity=min_similarity,
+                         min_shared=min_shared, window=float(window_seconds))
+        rows.append(idx[r])
+        cols.append(idx[c])
+        sims.append(s)
+    r, c, s = np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
+    if len(r) == 0:
+        return []
+    graph = coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    linked = np.zeros(n, dtype=bool)
+    linked[r] = linked[c] = True
+    blocks = []
+    all_times = np.vstack([np.asarray(t, dtype=np.float64) for t in arrival_times])
+    for label in np.unique(labels[linked]):
+        members = np.nonzero(labels == label)[0]
+        if len(members) < min_block_size:
+            continue
+        in_block = labels[r] == label
+        member_times = all_times[:, members]
+        spans = [np.nanmax(row) - np.nanmin(row) for row in member_times
+                 if not np.all(np.isnan(row))]
+        blocks.append(Block(
+            participant_ids=sorted(int(ids[m]) for m in members),
+            similarity=float(s[in_block].min()),
+            span_seconds=float(min(spans)) if spans else 0.0,
+            n_votes=int(np.median(counts[members])),
+        ))
+    blocks.sort(key=lambda b: (-len(b.participant_ids), b.participant_ids[0]))
+    return blocks

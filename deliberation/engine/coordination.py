@@ -1,0 +1,203 @@
+"""Coordinated voting in a round: flag blocks on each snapshot, and hold an escalation that
+only such a block decided until a facilitator has looked at it.
+
+The maths is ``clustering.coordination.find_blocks`` (pure); this module reads the round's
+votes and arrival times, and asks the escalation engine's question: would the proposal
+still pass the rule without the blocks' votes? If not, the escalation waits as an
+``EscalationReview`` ("pending review") with the evidence of why; a facilitator approves
+(it escalates) or dismisses it, both audited.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from clustering.coordination import find_blocks
+from deliberation.database import db
+from deliberation.engine import threshold
+from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.models import (
+    ClusterSnapshot,
+    EscalationReview,
+    Participant,
+    Round,
+    SnapshotGroup,
+    SnapshotMembership,
+    SnapshotProposalStat,
+    User,
+    Vote,
+    VoteEvent,
+)
+from deliberation.models._common import utcnow
+from deliberation.services import audit
+
+STATISTICS_KEY = "coordinated_blocks"
+
+
+def _seconds(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else float("nan")
+
+
+def blocks_for_round(round_id: int) -> list[dict[str, Any]]:
+    """The round's coordinated blocks now (JSON for the snapshot's statistics).
+
+    Only participants with an account are screened: the threat is accounts registered in
+    bulk. Assisted participants are entered by staff, and imported ones come from another
+    platform's history (an import escalates nothing until a facilitator arms the round).
+    Arrival times: when the account was created, and the participant's first vote."""
+    participants = db.session.execute(
+        sa.select(Participant.id, User.created_at, sa.func.min(VoteEvent.created_at))
+        .outerjoin(User, User.id == Participant.user_id)
+        .outerjoin(VoteEvent, VoteEvent.participant_id == Participant.id)
+        .where(Participant.round_id == round_id, Participant.source == "account")
+        .group_by(Participant.id, User.created_at)).all()
+    if not participants:
+        return []
+    votes = db.session.execute(
+        sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
+        .join(Participant, Participant.id == Vote.participant_id)
+        .where(Vote.round_id == round_id, Participant.source == "account")).all()
+    if not votes:
+        return []
+    ids = [row[0] for row in participants]
+    created = np.array([_seconds(row[1]) for row in participants])
+    first_vote = np.array([_seconds(row[2]) for row in participants])
+    vp, vs, vv = zip(*votes, strict=True)
+    return [block.to_dict() for block in find_blocks(ids, vp, vs, vv, [created, first_vote])]
+
+
+def flagged_participants(snapshot: ClusterSnapshot) -> set[int]:
+    return {pid for block in (snapshot.statistics or {}).get(STATISTICS_KEY, [])
+            for pid in block.get("participant_ids", [])}
+
+
+def decisions_without(snapshot: ClusterSnapshot, policy: dict[str, Any],
+                      proposal_ids: list[int], removed: set[int]) -> dict[int, threshold.Decision]:
+    """The rule's decisions on the snapshot as if the ``removed`` participants had not voted
+    (their votes subtracted from their group's and the overall counts, and they from their
+    group's size)."""
+    membership = dict(db.session.execute(
+        sa.select(SnapshotMembership.participant_id, SnapshotMembership.group_id).where(
+            SnapshotMembership.snapshot_id == snapshot.id,
+            SnapshotMembership.participant_id.in_(removed))).tuples().all())
+    lost_members = Counter(g for g in membership.values() if g is not None)
+    sizes = {gid: size - lost_members.get(gid, 0) for gid, size in db.session.execute(
+        sa.select(SnapshotGroup.group_id, SnapshotGroup.size).where(
+            SnapshotGroup.snapshot_id == snapshot.id)).tuples()}
+    lost: dict[tuple[int, int | None], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for participant_id, proposal_id, value in db.session.execute(
+            sa.select(Vote.participant_id, Vote.proposal_id, Vote.value).where(
+                Vote.participant_id.in_(removed), Vote.proposal_id.in_(proposal_ids))):
+        slot = {1: 0, -1: 1, 0: 2}[value]
+        lost[(proposal_id, None)][slot] += 1
+        group = membership.get(participant_id)
+        if group is not None:
+            lost[(proposal_id, group)][slot] += 1
+    per_group: dict[int, list[threshold.GroupCounts]] = defaultdict(list)
+    overall: dict[int, tuple[int, int]] = {}
+    for pid, gid, agree, disagree, passes in db.session.execute(
+            sa.select(SnapshotProposalStat.proposal_id, SnapshotProposalStat.group_id,
+                      SnapshotProposalStat.agree, SnapshotProposalStat.disagree,
+                      SnapshotProposalStat.passes).where(
+                SnapshotProposalStat.snapshot_id == snapshot.id,
+                SnapshotProposalStat.proposal_id.in_(proposal_ids))):
+        la, ld, lp = lost.get((pid, gid), (0, 0, 0))
+        agree, disagree, passes = max(agree - la, 0), max(disagree - ld, 0), max(passes - lp, 0)
+        if gid is None:
+            overall[pid] = (agree + disagree + passes, agree)
+        else:
+            per_group[pid].append(threshold.GroupCounts(gid, max(sizes.get(gid, 0), 0), agree,
+                                                        disagree, passes))
+    return {pid: threshold.evaluate(policy, per_group.get(pid, []),
+                                    total_votes=overall.get(pid, (0, 0))[0],
+                                    total_agrees=overall.get(pid, (0, 0))[1])
+            for pid in proposal_ids}
+
+
+def _evidence(snapshot: ClusterSnapshot, with_blocks: threshold.Decision,
+              without: threshold.Decision, decisive: bool) -> dict[str, Any]:
+    blocks = [{k: v for k, v in block.items() if k != "participant_ids"}
+              for block in (snapshot.statistics or {}).get(STATISTICS_KEY, [])]
+    return {"blocks": blocks, "decisive": decisive, "snapshot_id": snapshot.id,
+            "with_blocks": {"escalate": with_blocks.escalate,
+                            "total_votes": with_blocks.total_votes,
+                            "support": with_blocks.support},
+            "without_blocks": {"escalate": without.escalate, "reasons": without.reasons,
+                               "total_votes": without.total_votes,
+                               "support": without.support}}
+
+
+def screen(snapshot: ClusterSnapshot, round_: Round,
+           passing: dict[int, threshold.Decision]) -> tuple[set[int], dict[int, dict[str, Any]]]:
+    """Which of the ``passing`` proposals must wait for a review (creating or keeping their
+    reviews), and the coordination evidence for the others (empty without blocks).
+    Does not commit."""
+    removed = flagged_participants(snapshot)
+    if not removed or not passing:
+        return set(), {}
+    without = decisions_without(snapshot, round_.policy, sorted(passing), removed)
+    reviews = {r.proposal_id: r for r in db.session.scalars(
+        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(list(passing))))}
+    held: set[int] = set()
+    notes: dict[int, dict[str, Any]] = {}
+    for pid, decision in passing.items():
+        decisive = not without[pid].escalate
+        evidence = _evidence(snapshot, decision, without[pid], decisive)
+        review = reviews.get(pid)
+        if not decisive:
+            notes[pid] = evidence
+            if review is not None and review.status in ("pending", "dismissed"):
+                review.status = "superseded"
+            continue
+        held.add(pid)
+        if review is None:
+            review = EscalationReview(proposal_id=pid, round_id=round_.id,
+                                      snapshot_id=snapshot.id, evidence=evidence)
+            db.session.add(review)
+            db.session.flush()
+            audit.record("escalation.held_for_review", actor=None, target=review,
+                         round_id=round_.id, proposal_id=pid,
+                         block_sizes=[b["size"] for b in evidence["blocks"]])
+        elif review.status == "pending":
+            review.snapshot_id, review.evidence = snapshot.id, evidence
+    return held, notes
+
+
+def pending_reviews(round_id: int) -> list[EscalationReview]:
+    return list(db.session.scalars(
+        sa.select(EscalationReview).where(EscalationReview.round_id == round_id,
+                                          EscalationReview.status == "pending")
+        .order_by(EscalationReview.created_at)))
+
+
+def decide(review_id: int, action: str, *, actor: User, reason: str) -> EscalationReview:
+    """A facilitator approves (the proposal escalates now) or dismisses a held escalation."""
+    from deliberation.engine import escalation
+
+    reason = (reason or "").strip()
+    if action not in ("approve", "dismiss"):
+        raise DomainError("Unknown review action.")
+    if not reason:
+        raise DomainError("A reason is required to decide on a held escalation.")
+    review = db.session.get(EscalationReview, review_id)
+    if review is None:
+        raise NotFound("No such review.")
+    if review.status != "pending":
+        raise Conflict("This review has already been decided.")
+    try:
+        review.status = "approved" if action == "approve" else "dismissed"
+        review.decided_at, review.decided_by_id, review.reason = utcnow(), actor.id, reason
+        audit.record(f"escalation.review_{review.status}", actor=actor, target=review,
+                     round_id=review.round_id, reason=reason, proposal_id=review.proposal_id)
+        if action == "approve":
+            escalation.escalate_reviewed(review, actor=actor, reason=reason)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return review

@@ -1,0 +1,102 @@
+"""Coordinated-voting blocks on planted data (no app)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clustering.coordination import find_blocks
+
+DAY = 86400.0
+
+
+def honest_round(rng: np.random.Generator, n: int, m: int, *, start_id: int = 1,
+                 spread: float = 14 * DAY) -> tuple[list[int], list[tuple[int, int, int]],
+                                                    np.ndarray]:
+    """n participants arriving over ``spread`` seconds, each voting on a random half of
+    m proposals with random answers."""
+    ids = list(range(start_id, start_id + n))
+    votes = []
+    for pid in ids:
+        chosen = rng.choice(m, size=m // 2, replace=False)
+        votes += [(pid, int(s), int(rng.integers(-1, 2))) for s in chosen]
+    return ids, votes, rng.uniform(0, spread, size=n)
+
+
+def planted_block(ids_from: int, size: int, m: int, rng: np.random.Generator, *, start: float,
+                  span: float, noise: int = 0) -> tuple[list[int], list[tuple[int, int, int]],
+                                                        np.ndarray]:
+    """``size`` accounts voting agree on the same proposals (``noise`` of them differ)."""
+    ids = list(range(ids_from, ids_from + size))
+    script = list(range(0, m, 1))[:20]
+    votes = []
+    for pid in ids:
+        flipped = set(rng.choice(script, size=noise, replace=False).tolist()) if noise else set()
+        votes += [(pid, s, -1 if s in flipped else 1) for s in script]
+    return ids, votes, start + rng.uniform(0, span, size=size)
+
+
+def run(ids, votes, *times, **options):  # noqa: ANN001, ANN002, ANN003, ANN201
+    p, s, v = zip(*votes, strict=True)
+    return find_blocks(ids, p, s, v, list(times), **options)
+
+
+def test_planted_burst_block_is_found_exactly() -> None:
+    rng = np.random.default_rng(1)
+    ids, votes, created = honest_round(rng, 300, 40)
+    block_ids, block_votes, block_created = planted_block(1000, 30, 40, rng, start=3 * DAY,
+                                                          span=600, noise=1)
+    blocks = run(ids + block_ids, votes + block_votes, np.concatenate([created, block_created]))
+    assert len(blocks) == 1
+    assert blocks[0].participant_ids == block_ids
+    assert blocks[0].similarity >= 0.8 and blocks[0].span_seconds <= 600
+    assert blocks[0].n_votes == 20
+
+
+def test_identical_votes_spread_over_days_are_not_a_burst() -> None:
+    rng = np.random.default_rng(2)
+    block_ids, block_votes, _ = planted_block(1, 30, 40, rng, start=0, span=0)
+    spread = np.arange(30) * DAY  # one a day: people who simply agree
+    assert run(block_ids, block_votes, spread) == []
+
+
+def test_a_workshop_of_honest_people_in_ten_minutes_is_not_flagged() -> None:
+    rng = np.random.default_rng(3)
+    ids, votes, _ = honest_round(rng, 60, 30)
+    assert run(ids, votes, rng.uniform(0, 600, size=60)) == []
+
+
+def test_first_votes_in_a_burst_link_accounts_created_long_ago() -> None:
+    rng = np.random.default_rng(4)
+    block_ids, block_votes, _ = planted_block(1, 12, 40, rng, start=0, span=0)
+    created = np.arange(12) * 30 * DAY  # sleeper accounts
+    first_vote = 100 * DAY + rng.uniform(0, 300, size=12)
+    assert run(block_ids, block_votes, created) == []
+    blocks = run(block_ids, block_votes, created, first_vote)
+    assert [b.participant_ids for b in blocks] == [block_ids]
+
+
+def test_small_blocks_and_unknown_times_are_not_flagged() -> None:
+    rng = np.random.default_rng(5)
+    block_ids, block_votes, times = planted_block(1, 4, 40, rng, start=0, span=60)
+    assert run(block_ids, block_votes, times) == []
+    assert run(block_ids, block_votes, times, min_block_size=3) != []
+    assert run(block_ids, block_votes, np.full(4, np.nan), min_block_size=3) == []
+
+
+def test_two_blocks_are_kept_apart() -> None:
+    rng = np.random.default_rng(6)
+    a_ids, a_votes, a_times = planted_block(1, 8, 40, rng, start=0, span=60)
+    b_ids = list(range(100, 110))
+    b_votes = [(pid, s, -1) for pid in b_ids for s in range(20)]  # same proposals, disagree
+    b_times = rng.uniform(0, 60, size=10)
+    blocks = run(a_ids + b_ids, a_votes + b_votes, np.concatenate([a_times, b_times]))
+    assert [b.participant_ids for b in blocks] == [b_ids, a_ids]
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError):
+        find_blocks([1, 2, 3, 4, 5], [1], [1], [2], [np.zeros(5)])
+    with pytest.raises(ValueError):
+        find_blocks([1, 2, 3, 4, 5], [1], [1], [1], [np.zeros(4)])
+    assert find_blocks([], [], [], [], [np.zeros(0)]) == []
