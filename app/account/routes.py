@@ -59,6 +59,9 @@ TABLE_LABELS = {
     "escalations": _l("Agenda items you escalated or withdrew"),
     "official_responses": _l("Council responses you edited"),
     "mail_outbox": _l("E-mails sent to you"),
+    "verification_records": _l("Verifications of your account, or by you at the counter"),
+    "postal_codes": _l("Postal verification codes you used or generated (fingerprints only)"),
+    "escalation_reviews": _l("Held escalations you decided"),
 }
 
 

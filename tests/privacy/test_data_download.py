@@ -13,9 +13,12 @@ from deliberation.models import (
     AgendaAnswerSeen,
     ClusterSnapshot,
     Escalation,
+    EscalationReview,
     OfficialResponse,
+    PostalCode,
     Report,
     SnapshotMembership,
+    VerificationRecord,
     VoteEvent,
 )
 from deliberation.models._common import utcnow
@@ -65,6 +68,12 @@ def everything(db):  # noqa: ANN001
     db.session.flush()
     db.session.add(AgendaAnswerSeen(user_id=me.id, response_id=response.id,
                                     answered_at=response.answered_at))
+    db.session.add(VerificationRecord(user_id=me.id, level="resident_verified",
+                                      method="counter", verified_by_id=me.id))
+    db.session.add(PostalCode(code_hash="0" * 64, batch="b", created_by_id=me.id,
+                              expires_at=utcnow(), used_at=utcnow(), used_by_id=me.id))
+    db.session.add(EscalationReview(proposal_id=public.id, round_id=round_.id,
+                                    status="dismissed", decided_by_id=me.id))
     audit.record("account.role_changed", actor=other, target=me, role="facilitator")
     audit.record("proposal.report", actor=me, target=public, round_id=round_.id)
     db.session.commit()
