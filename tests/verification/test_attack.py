@@ -82,6 +82,10 @@ def register(app: Flask, n: int) -> IsolatedClient:
         "email": f"bot{n}@example.net", "display_name": f"bot{n}", "kind": "resident",
         "password": "bot-password-1", "password2": "bot-password-1", "consent": "y"})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    # not confirmed: the e-mail's link is never opened, but the account can log in
+    response = client.post("/auth/login", data={"email": f"bot{n}@example.net",
+                                                "password": "bot-password-1"})
+    assert response.status_code == 303 and "/auth/login" not in response.headers["Location"]
     return client
 
 
@@ -108,8 +112,10 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:  # noq
     escalated_before = set(db.session.scalars(sa.select(Escalation.proposal_id)))
     assert ids["contested"] not in escalated_before
 
+    votes_before = count(Vote)
     statuses = attack(app, round_, ids)
     assert set(statuses) == {303}  # an open round: their votes count as votes
+    assert count(Vote) == votes_before + N_ATTACK * 6
     snap = snapshots.refresh_round(round_.id)
 
     blocks = snap.statistics["coordinated_blocks"]
