@@ -10,11 +10,11 @@ from flask_login import current_user
 
 from app.authz import facilitator_required
 from app.facilitate import bp
+from app.lookups import round_or_404
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import DomainError
 from deliberation.models import EscalationReview
-from deliberation.services import facilitation
 
 MESSAGES = {str(m): m for m in (
     _l("A reason is required to decide on a held escalation."),
@@ -27,7 +27,7 @@ MESSAGES = {str(m): m for m in (
 @bp.route("/rounds/<slug>/reviews/<int:review_id>", methods=["POST"])
 @facilitator_required
 def decide_review(slug: str, review_id: int) -> Response:
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     review = db.get_or_404(EscalationReview, review_id)
     if review.round_id != round_.id:
         from flask import abort
