@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.services import audit
 from deliberation.services.accounts import register
 from deliberation.text import text_key
 
@@ -51,12 +52,32 @@ def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
         slug = "vtaiwan-uberx"
         if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:
             return DemoResult(accounts, slug, created=False)
-        polis_import.import_directory(polis_dir, slug=slug, phase="voting")
+        round_ = polis_import.import_directory(polis_dir, slug=slug, phase="voting")
+        _mark_demographic_statements(round_, polis_dir.name)
+        round_.escalation_armed = True  # the demo's facilitator has checked the preview
+        audit.record("round.escalation_armed", actor=None, target=round_, round_id=round_.id,
+                     reason="demo seed")
+        db.session.commit()
         return DemoResult(accounts, slug, created=True)
     if db.session.scalar(sa.select(Round).where(Round.slug == SYNTHETIC_SLUG)) is not None:
         return DemoResult(accounts, SYNTHETIC_SLUG, created=False)
     seed_synthetic_round(SYNTHETIC_SLUG)
     return DemoResult(accounts, SYNTHETIC_SLUG, created=True)
+
+
+# Statements about the participants rather than policy (Pol.is "demographic" seeds), by
+# comment id, in exports whose comments.csv has no is-meta column. They are marked meta so
+# that they never reach the council's agenda ("I have a small-vehicle driving licence").
+DEMOGRAPHIC_STATEMENTS = {
+    "vtaiwan.uberx": ("0", "1", "2", "10", "14", "15", "43"),
+}
+
+
+def _mark_demographic_statements(round_: Round, dataset: str) -> None:
+    ids = DEMOGRAPHIC_STATEMENTS.get(dataset, ())
+    if ids:
+        db.session.execute(sa.update(Proposal).where(
+            Proposal.round_id == round_.id, Proposal.external_id.in_(ids)).values(is_meta=True))
 
 
 SYNTHETIC_PROPOSALS = (
@@ -86,6 +107,7 @@ def seed_synthetic_round(slug: str, participants_per_group: int = 120, seed: int
         summary="駅前、交通、空き家など、10年後のまちについての提案を集めています。",
         description="これは**デモ用**のラウンドです。提案に賛成・反対・パスで答えてください。",
         phase="voting",
+        escalation_armed=True,
         opens_at=now - timedelta(days=14),
         closes_at=now + timedelta(days=14),
     )

@@ -46,6 +46,7 @@ def make_round(**kwargs: Any) -> Round:
         slug=kwargs.pop("slug", f"round-{n}"),
         title=kwargs.pop("title", f"Round {n}"),
         phase=kwargs.pop("phase", "collecting"),
+        escalation_armed=kwargs.pop("escalation_armed", True),
         **kwargs,
     )
     db.session.add(round_)

@@ -43,11 +43,42 @@ def run(slug: str, seed: int) -> None:
                                     Escalation.proposal_id.not_in(before or {-1}))
         .order_by(Escalation.proposal_id)).scalars().all()
     click.echo(f"escalated {len(new)} proposal(s)")
+    if not round_.escalation_armed:
+        from deliberation.services.facilitation import preview_escalations
+
+        would = preview_escalations(round_, round_.policy)["escalate"]
+        click.echo(f"escalation is not armed for this round: {len(would)} proposal(s) would "
+                   f"escalate (see `flask agenda arm {slug}`)")
     for esc in new:
         groups = " ".join(
             f"g{g['group_id']}={g['agree']}/{g['agree'] + g['disagree'] + g['passes']}"
             f"(lb {g['lower_bound']:.2f})" for g in esc.evidence.get("groups", []))
         click.echo(f"  #{esc.proposal_id} ext={esc.proposal.external_id or '-'} {groups}")
+
+
+@agenda.command("arm")
+@click.argument("slug")
+@click.option("--reason", default=None, help="Note for the audit log.")
+@click.option("--yes", is_flag=True, help="Arm without asking.")
+def arm(slug: str, reason: str | None, yes: bool) -> None:
+    """Show what would escalate on the latest snapshot, then arm the round's escalation."""
+    from deliberation.engine.arming import set_armed
+    from deliberation.services.facilitation import preview_escalations
+
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        raise click.ClickException(f"no round with slug {slug!r}")
+    preview = preview_escalations(round_, round_.policy)
+    click.echo(f"{len(preview['escalate'])} proposal(s) would escalate now:")
+    for proposal, support in preview["escalate"]:
+        click.echo(f"  #{proposal.id} (support {support:.2f}) {proposal.text[:70]}")
+    if not yes:
+        click.confirm("Arm escalation for this round?", abort=True)
+    try:
+        created = set_armed(round_, True, actor=None, reason=reason or "flask agenda arm")
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"armed; escalated {len(created)} proposal(s)")
 
 
 @agenda.command("export")

@@ -1,5 +1,6 @@
-"""Escalations held because a coordinated block decided them: the facilitator approves or
-dismisses each one, with a reason (audited)."""
+"""The facilitator's say over automatic escalation: arm it after seeing the preview of what
+would escalate, and approve or dismiss escalations held because a coordinated block decided
+them, with a reason (all audited)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ MESSAGES = {str(m): m for m in (
     _l("This review has already been decided."),
     _l("Unknown review action."),
     _l("No such review."),
+    _l("This proposal can no longer be escalated (meta, hidden or rejected)."),
 )}
 
 
@@ -44,3 +46,37 @@ def decide_review(slug: str, review_id: int) -> Response:
               else _("The escalation was dismissed; the proposal escalates only if it later "
                      "passes the rule without the flagged accounts."), "success")
     return redirect(url_for("facilitate.round_detail", slug=round_.slug) + "#reviews", code=303)
+
+
+ARMING_MESSAGES = {str(m): m for m in (
+    _l("Escalation is already armed for this round."),
+    _l("Escalation is already disarmed for this round."),
+)}
+
+
+@bp.route("/rounds/<slug>/escalation", methods=["POST"])
+@facilitator_required
+def arm_escalation(slug: str) -> Response:
+    """Confirm the preview and arm automatic escalation, or disarm it (audited)."""
+    from deliberation.engine.arming import set_armed
+
+    round_ = facilitation.get_round(slug)
+    action = request.form.get("action", "")
+    if action not in ("arm", "disarm"):
+        from flask import abort
+
+        abort(400)
+    try:
+        created = set_armed(round_, action == "arm", actor=current_user,
+                            reason=request.form.get("reason") or None)
+    except DomainError as error:
+        flash(str(ARMING_MESSAGES.get(error.message, error.message)), "error")
+    else:
+        if action == "arm":
+            flash(_("Escalation is armed. %(num)d proposals went to the council now.",
+                    num=len(created)), "success")
+        else:
+            flash(_("Escalation is disarmed: nothing more goes to the council automatically."),
+                  "success")
+    return redirect(url_for("facilitate.round_detail", slug=round_.slug) + "#escalation",
+                    code=303)

@@ -91,7 +91,9 @@ def round_detail(slug: str) -> str:
     return render_template("facilitate/round_detail.html", round=round_, stats=stats,
                            transitions=_available_transitions(round_),
                            snapshot=latest_snapshot(round_.id),
-                           reviews=coordination.pending_reviews(round_.id))
+                           reviews=coordination.pending_reviews(round_.id),
+                           preview=None if round_.escalation_armed else
+                           facilitation.preview_escalations(round_, round_.policy))
 
 
 def _available_transitions(round_: Round) -> list[tuple[str, str]]:

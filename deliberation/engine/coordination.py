@@ -189,6 +189,8 @@ def decide(review_id: int, action: str, *, actor: User, reason: str) -> Escalati
         raise NotFound("No such review.")
     if review.status != "pending":
         raise Conflict("This review has already been decided.")
+    if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
+        raise Conflict("This proposal can no longer be escalated (meta, hidden or rejected).")
     try:
         review.status = "approved" if action == "approve" else "dismissed"
         review.decided_at, review.decided_by_id, review.reason = utcnow(), actor.id, reason

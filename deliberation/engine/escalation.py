@@ -124,6 +124,8 @@ def _run(snapshot_id: int) -> list[Escalation]:
     if snapshot is None or snapshot.status != "ok":
         return []
     round_ = db.session.get(Round, snapshot.round_id)
+    if not round_.escalation_armed:  # the facilitator has not confirmed the preview yet
+        return []
     candidates = list(db.session.scalars(
         sa.select(Proposal.id).where(
             Proposal.round_id == round_.id, Proposal.status == "published",
@@ -167,6 +169,9 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
         raise NotFound("No such proposal.")
     if proposal.status != "published":
         raise DomainError("Only published proposals can be escalated.")
+    if proposal.is_meta:
+        raise DomainError("Meta statements (about the participants or the process) are "
+                          "never escalated.")
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
         raise Conflict("This proposal is already on the agenda.")
     from deliberation.engine.snapshots import latest_snapshot

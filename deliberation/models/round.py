@@ -52,6 +52,10 @@ class Round(db.Model):
     min_group_display: so.Mapped[int] = so.mapped_column(default=5)
     response_deadline_days: so.Mapped[int] = so.mapped_column(default=60)
     open_data_enabled: so.Mapped[bool] = so.mapped_column(default=False)
+    # Nothing escalates automatically until a facilitator has seen the preview of what
+    # would escalate and confirmed it (new rounds and Pol.is imports start disarmed).
+    escalation_armed: so.Mapped[bool] = so.mapped_column(default=False,
+                                                         server_default=sa.false())
     source: so.Mapped[str] = so.mapped_column(sa.String(16), default="native")  # native | polis
     # Clustering bookkeeping: set when votes or moderation change, cleared by the runner
     # when a snapshot that saw those changes lands. The latest snapshot is the newest

@@ -26,7 +26,7 @@ class PlantedRound:
 def build_planted_round(slug: str = "planted", n_a: int = 50, n_b: int = 25,
                         seed: int = 1) -> PlantedRound:
     rng = np.random.default_rng(seed)
-    round_ = Round(slug=slug, title="Planted groups", phase="voting")
+    round_ = Round(slug=slug, title="Planted groups", phase="voting", escalation_armed=True)
     db.session.add(round_)
     db.session.flush()
     texts = ([f"Everyone agrees {i}" for i in range(4)] + [f"A side {i}" for i in range(4)]

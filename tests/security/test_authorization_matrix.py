@@ -111,6 +111,7 @@ MATRIX: dict[str, Access] = {
     "facilitate.assisted_votes": Access(FACILITATOR),
     "facilitate.present": Access(FACILITATOR),
     "facilitate.decide_review": Access(FACILITATOR),
+    "facilitate.arm_escalation": Access(FACILITATOR),
     "facilitate.preview": Access(FACILITATOR),
     "facilitate.dashboard_all": Access(FACILITATOR),
     "facilitate.dashboard_round": Access(FACILITATOR),

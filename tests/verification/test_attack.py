@@ -38,7 +38,7 @@ def honest_round(eligibility: str) -> tuple[Round, dict[str, int]]:
     """
     rng = np.random.default_rng(7)
     round_ = Round(slug=f"attack-{eligibility}", title="Attack", phase="voting",
-                   eligibility=eligibility)
+                   eligibility=eligibility, escalation_armed=True)
     db.session.add(round_)
     db.session.flush()
     names = ["common", "a_side", "b_side", "contested", "a_two", "b_two"]

@@ -1,0 +1,103 @@
+"""Imports and new rounds escalate nothing until a facilitator confirms the preview; meta
+statements never escalate; the demo's agenda has no demographic statement."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.engine import escalation, snapshots
+from deliberation.models import AuditEntry, Escalation, Proposal, Round
+from deliberation.services import facilitation
+from tests.agenda.conftest import build_planted_round
+from tests.conftest import polis_dataset
+
+
+def escalated(round_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(Escalation.proposal_id).where(
+        Escalation.round_id == round_id)))
+
+
+def test_new_rounds_start_disarmed(db) -> None:  # noqa: ANN001
+    round_ = facilitation.create_round(slug="fresh", title="Fresh", actor=None)
+    assert round_.escalation_armed is False
+
+
+def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as, db) -> None:  # noqa: ANN001
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    db.session.commit()
+    snapshots.refresh_round(planted.round.id)
+    assert escalated(planted.round.id) == set()  # nothing before confirmation
+
+    login_as("facilitator")
+    page = client.get(f"/facilitate/rounds/{planted.round.slug}",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "Everyone agrees 0" in page  # the preview lists what would escalate
+    assert "A side 0" not in page
+    response = client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                           data={"action": "arm", "reason": "checked the preview"})
+    assert response.status_code == 303
+    assert escalated(planted.round.id) == set(planted.consensus)
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "round.escalation_armed"))
+    assert entry.reason == "checked the preview" and entry.round_id == planted.round.id
+
+    client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                data={"action": "disarm"})
+    db.session.refresh(planted.round)
+    assert planted.round.escalation_armed is False
+    assert client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                       data={"action": "explode"}).status_code == 400
+
+
+def test_citizens_cannot_arm(client, login_as, db) -> None:  # noqa: ANN001
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    db.session.commit()
+    login_as("citizen")
+    assert client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                       data={"action": "arm"}).status_code == 403
+    db.session.refresh(planted.round)
+    assert planted.round.escalation_armed is False
+
+
+def test_meta_statements_never_escalate(db) -> None:  # noqa: ANN001
+    planted = build_planted_round()
+    meta = db.session.get(Proposal, planted.consensus[0])
+    meta.is_meta = True
+    db.session.commit()
+    snapshots.refresh_round(planted.round.id)
+    assert planted.consensus[0] not in escalated(planted.round.id)
+    import pytest
+
+    from deliberation.errors import DomainError
+    from tests.factories import make_user
+
+    with pytest.raises(DomainError):
+        escalation.escalate_manually(meta.id, actor=make_user("facilitator"), reason="x")
+
+
+def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:  # noqa: ANN001
+    path = polis_dataset("vtaiwan.uberx")
+    assert runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"]).exit_code == 0
+    result = runner.invoke(args=["cluster", "run", "uberx"])
+    assert "escalated 0 proposal(s)" in result.output
+    assert "escalation is not armed" in result.output
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "uberx"))
+    assert escalated(round_.id) == set()
+
+
+def test_demo_agenda_has_no_demographic_statement(runner, db) -> None:  # noqa: ANN001
+    path = polis_dataset("vtaiwan.uberx")
+    result = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["cluster", "run", "vtaiwan-uberx"]).exit_code == 0
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "vtaiwan-uberx"))
+    on_agenda = db.session.scalars(sa.select(Proposal).join(
+        Escalation, Escalation.proposal_id == Proposal.id).where(
+        Escalation.round_id == round_.id)).all()
+    assert on_agenda  # the demo still has an agenda ...
+    texts = [p.text for p in on_agenda]
+    assert "我有小型車駕駛執照。" not in texts  # ... without "I have a driving licence"
+    assert not [t for t in texts if t.startswith(("我有", "我是"))]
