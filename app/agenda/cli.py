@@ -70,7 +70,7 @@ def arm(slug: str, reason: str | None, yes: bool) -> None:
         raise click.ClickException(f"no round with slug {slug!r}")
     preview = preview_escalations(round_, round_.policy)
     click.echo(f"{len(preview['escalate'])} proposal(s) would escalate now:")
-    for proposal, support in preview["escalate"]:
+    for proposal, support, *_details in preview["escalate"]:
         click.echo(f"  #{proposal.id} (support {support:.2f}) {proposal.text[:70]}")
     if not yes:
         click.confirm("Arm escalation for this round?", abort=True)

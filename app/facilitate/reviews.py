@@ -60,7 +60,7 @@ def arm_escalation(slug: str) -> Response:
     """Confirm the preview and arm automatic escalation, or disarm it (audited)."""
     from deliberation.engine.arming import set_armed
 
-    round_ = facilitation.get_round(slug)
+    round_ = round_or_404(slug, public=False)
     action = request.form.get("action", "")
     if action not in ("arm", "disarm"):
         from flask import abort
