@@ -29,6 +29,10 @@ def _rows(text: str) -> list[dict[str, str]]:
 def scene(client, db):  # noqa: ANN001
     round_ = factories.make_round(slug="town", phase="collecting", open_data_enabled=True,
                                   moderation_mode="open")
+    # Open-data ids are a random permutation of 0..participants-1; accounts created first
+    # make the victim's id one that no permutation can hit by chance.
+    for _ in range(20):
+        factories.make_user("citizen")
     victim = accounts.register(email="hanako@example.org", password="a long password 1",
                                display_name="Hanako Yamada", kind="resident",
                                consent_version="test")
