@@ -51,6 +51,19 @@ def is_overdue(response: OfficialResponse | None, now: datetime | None = None) -
     return response.due_at < (now or utcnow())
 
 
+def support_share(groups: list[dict[str, Any]]) -> float | None:
+    """An item's support, the one figure shown on every page: the agree share among those
+    who voted, in the weakest group that counts for the rule (every group when none
+    counts). None without group figures (an item escalated by hand before any snapshot)."""
+    from deliberation.services import small_counts
+
+    groups = [g for g in groups if small_counts.shown(g["size"])]  # as the charts show them
+    counted = [g for g in groups if g.get("eligible", True)] or groups
+    shares = [g["agree"] / seen for g in counted
+              if (seen := g["agree"] + g["disagree"] + g["passes"])]
+    return min(shares) if shares else None
+
+
 @dataclass
 class AgendaItem:
     escalation: Escalation
@@ -59,6 +72,11 @@ class AgendaItem:
     @property
     def response(self) -> OfficialResponse | None:
         return self.escalation.response
+
+    @property
+    def support(self) -> float | None:
+        """Support when it was escalated (see ``support_share``)."""
+        return support_share((self.escalation.evidence or {}).get("groups") or [])
 
     @property
     def overdue(self) -> bool:
@@ -104,7 +122,10 @@ def list_items(*, round_slug: str | None = None, status: str | None = None,
         query = query.order_by(Escalation.escalated_at.desc(), Escalation.id.desc())
     escalations = db.session.scalars(query).unique().all()
     current = _current_batch(escalations)
-    return [AgendaItem(e, current.get(e.id)) for e in escalations]
+    items = [AgendaItem(e, current.get(e.id)) for e in escalations]
+    if sort == "support":  # by the figure people see (stable: ties keep the query's order)
+        items.sort(key=lambda item: -(item.support if item.support is not None else -1.0))
+    return items
 
 
 def _current_batch(escalations: list[Escalation]) -> dict[int, threshold.Decision]:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from deliberation.database import db
@@ -32,6 +33,11 @@ from deliberation.services import small_counts
 
 MAP_SIZE = 400  # SVG viewBox side
 MAP_PAD = 20
+# The map's scale reaches at most this many interquartile ranges beyond the quartiles of
+# the positions (Tukey's fences), so that a few far-out participants cannot squash everyone
+# else into a corner; those beyond are drawn on the map's edge.
+MAP_FENCE = 2.0
+GROUP_NAME_LENGTH = 24  # characters of a group's most representative proposal in its name
 
 
 @dataclass
@@ -86,6 +92,18 @@ class GroupView:
     colour: int  # index into the CSS palette g0..g5
     representative: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def name(self) -> str | None:
+        """What the group stands for: its most representative proposal, shortened."""
+        if not self.representative:
+            return None
+        return shorten(self.representative[0]["proposal"].text, GROUP_NAME_LENGTH)
+
+    @property
+    def name_direction(self) -> str | None:
+        """"agree" or "disagree": how the group stands on the proposal in its name."""
+        return self.representative[0]["direction"] if self.representative else None
+
 
 @dataclass
 class ProposalBars:
@@ -130,9 +148,24 @@ class Results:
 UNPLACED = "unplaced"  # map colour of participants with too few votes to be placed
 
 
+def shorten(text: str, length: int) -> str:
+    """``text`` on one line, cut to ``length`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
+
+
 def _scale(values: list[float]) -> tuple[float, float]:
-    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-    span = hi - lo or 1.0
+    """Low end and span of the map's axis, within the fences of ``values``."""
+    if not values:
+        return 0.0, 1.0
+    q1, q3 = (float(v) for v in np.percentile(values, (25, 75)))
+    iqr = q3 - q1
+    lo, hi = min(values), max(values)
+    if iqr > 0:
+        lo, hi = max(lo, q1 - MAP_FENCE * iqr), min(hi, q3 + MAP_FENCE * iqr)
+    span = hi - lo
+    if span <= 0:
+        return lo - 0.5, 1.0
     return lo, span
 
 
@@ -159,15 +192,19 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
         .join(Participant, Participant.id == SnapshotMembership.participant_id)
         .where(SnapshotMembership.snapshot_id == snapshot.id)
     ).all()
-    xs = [m.x for m in memberships]
-    ys = [m.y for m in memberships]
+    # The scale follows the participants placed in groups: the others' positions rest on
+    # too few votes to mean much, and they are drawn apart (hollow) where they fall.
+    placed = [m for m in memberships if m.group_id is not None]
+    xs = [m.x for m in placed]
+    ys = [m.y for m in placed]
     x_lo, x_span = _scale(xs)
     y_lo, y_span = _scale(ys)
     inner = MAP_SIZE - 2 * MAP_PAD
 
     def to_svg(x: float, y: float) -> tuple[float, float]:
-        return (round(MAP_PAD + (x - x_lo) / x_span * inner, 1),
-                round(MAP_PAD + (1 - (y - y_lo) / y_span) * inner, 1))
+        fx = min(max((x - x_lo) / x_span, 0.0), 1.0)
+        fy = min(max((y - y_lo) / y_span, 0.0), 1.0)
+        return round(MAP_PAD + fx * inner, 1), round(MAP_PAD + (1 - fy) * inner, 1)
 
     points = []
     you = None
@@ -176,6 +213,7 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     kinds: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
     for m in memberships:
         view = views.get(m.group_id) if m.group_id is not None else None
+        kinds[m.kind][view.label if view else None] += 1
         sx, sy = to_svg(m.x, m.y)
         if m.group_id is None:  # too few votes yet to be placed on the map's groups
             unplaced_count += 1
@@ -183,7 +221,6 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
                        (UNPLACED if m.group_id is None else None)))
         if view is None:
             other_count += 1
-        kinds[m.kind][view.label if view else None] += 1
         if participant is not None and m.participant_id == participant.id:
             you = (sx, sy)
             you_group = view.label if view else None

@@ -228,7 +228,7 @@ def test_results_hide_small_groups_and_mark_you(client, login_as, round_with_sna
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
     assert "Group 1" in html and "Group 2" in html and "Group 3" not in html
     assert "In groups too small to show" in html and "Not placed yet" not in html
-    assert "you are here" in html and "You are in group 1." in html
+    assert "you are here" in html and "You are in group 1 (the ringed dot)." in html
     assert html.count('class="dot-other"') == 2
     assert "agreement across groups: 72%" in html
     assert "Mostly agree:" in html
