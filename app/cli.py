@@ -41,7 +41,7 @@ def create_user(email: str, role: str, kind: str, display_name: str | None, pass
             kind=kind, role=role, consent_version=current_app.config["CONSENT_VERSION"],
         )
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(str(error)) from None
     click.echo(f"created {user.email} ({user.role})")
 
 

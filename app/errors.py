@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
-from flask_babel import get_locale
+from flask import Flask, current_app, flash, jsonify, make_response, render_template, request
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
@@ -34,6 +34,21 @@ MESSAGES = {
 }
 
 
+def translate(error: DomainError) -> str:
+    """A domain error's message in the request's language."""
+    return "".join(gettext(msgid, **params) if params else gettext(msgid)
+                   for msgid, params in error.parts())
+
+
+def attach_to_form(form: object, error: DomainError) -> None:
+    """Show a domain error under the form field it names, or as a flash message."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*list(target.errors), translate(error)]
+    else:
+        flash(translate(error), "error")
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -55,6 +70,11 @@ def render_error(status: int, detail: str | None = None) -> Response:
             render_template("errors/error.html", status=status, title=title, message=message)
         )
     response.status_code = status
+    if is_htmx():
+        # static/js/hiroba.js swaps error responses; a generic error goes to the page's
+        # error region instead of replacing the part of the page that asked.
+        response.headers["HX-Retarget"] = "#htmx-errors"
+        response.headers["HX-Reswap"] = "innerHTML"
     if is_htmx() and status == 401:
         response.headers["HX-Redirect"] = request.url
     return response
@@ -150,7 +170,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        return render_error(error.http_status, error.message)
+        return render_error(error.http_status, translate(error))
 
     def database_unavailable(error: Exception) -> Response:
         outage.mark()

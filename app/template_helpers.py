@@ -35,6 +35,48 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 
+# Audit log actions (deliberation/services/audit.py callers) in words.
+ACTION_LABELS = {
+    "account.deleted": _l("Account deleted"),
+    "account.password_changed": _l("Password changed"),
+    "account.register": _l("Account created"),
+    "account.role_changed": _l("Role changed"),
+    "escalation.automatic": _l("Sent to the council by the rule"),
+    "escalation.manual": _l("Put on the agenda by a facilitator"),
+    "escalation.withdrawn": _l("Withdrawn from the agenda"),
+    "participant.assisted_create": _l("Assisted participant added"),
+    "proposal.approve": _l("Proposal approved"),
+    "proposal.meta": _l("Proposal marked as meta"),
+    "proposal.reject": _l("Proposal rejected"),
+    "proposal.report": _l("Proposal reported"),
+    "proposal.restore": _l("Reports dismissed, proposal restored"),
+    "proposal.seed": _l("Seed proposal added"),
+    "proposal.submit": _l("Proposal submitted"),
+    "response.updated": _l("Official response updated"),
+    "round.close": _l("Round closed"),
+    "round.create": _l("Round created"),
+    "round.open_collecting": _l("Round opened for proposals"),
+    "round.open_voting": _l("Round opened for voting"),
+    "round.reflect": _l("Round moved to reflection"),
+    "round.reopen": _l("Round reopened"),
+    "round.update": _l("Round settings changed"),
+    "vote.assisted": _l("Assisted votes entered"),
+}
+TARGET_LABELS = {
+    "escalations": _l("Agenda item"),
+    "official_responses": _l("Official response"),
+    "participants": _l("Participant"),
+    "proposals": _l("Proposal"),
+    "rounds": _l("Round"),
+    "users": _l("Account"),
+}
+
+
+def action_label(action: str) -> str:
+    """An audit action in words; an action without a label yet is named as "other"."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else str(_l("Other action"))
+
 
 def render_markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text or ""))  # noqa: S704 (html disabled above)
@@ -61,7 +103,8 @@ def audit_actor(entry: Any) -> str:
 def audit_target(entry: Any) -> str:
     from deliberation.services import audit
 
-    return f"{entry.target_type or ''} {audit.target_label(entry, audit_key())}".strip()
+    kind = TARGET_LABELS.get(entry.target_type, entry.target_type) if entry.target_type else ""
+    return f"{kind} {audit.target_label(entry, audit_key())}".strip()
 
 
 def moderation_notice(proposal: Any, staff: bool = False) -> str:
@@ -117,6 +160,8 @@ def init_app(app: Flask) -> None:
             "PHASE_LABELS": PHASE_LABELS,
             "KIND_LABELS": KIND_LABELS,
             "ROLE_LABELS": ROLE_LABELS,
+            "TARGET_LABELS": TARGET_LABELS,
+            "action_label": action_label,
             "current_locale": str(get_locale() or "ja"),
             # Mails are also rendered by the sender thread, outside any request.
             "current_path": request.full_path.rstrip("?") if has_request_context() else "/",

@@ -31,7 +31,7 @@ from app.account.forms import (
     UnsubscribeForm,
 )
 from app.auth.limits import password_reentry_limit
-from app.errors import render_error
+from app.errors import attach_to_form, render_error, translate
 from app.extensions import csrf
 from app.mail import external_url, make_token, queue_mail, read_token
 from app.ratelimits import post_limit
@@ -117,7 +117,7 @@ def delete() -> Response | tuple[str, int]:
         try:
             privacy.delete_account(current_user._get_current_object(), form.password.data)
         except DomainError as error:
-            form.password.errors.append(_(error.message))
+            attach_to_form(form, error)
         else:
             logout_user()
             flash(_("Your account has been deleted. Thank you for taking part."), "info")
@@ -137,8 +137,7 @@ def change_email() -> Response | tuple[str, int] | str:
         try:
             holder = accounts.check_email_change(user, form.password.data, form.email.data)
         except DomainError as error:
-            target = form.password if "password" in error.message else form.email
-            target.errors.append(_(error.message))
+            attach_to_form(form, error)
         else:
             new_email = accounts.normalise_email(form.email.data)
             if holder is None:
@@ -180,7 +179,7 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
             accounts.change_email(user, str(payload.get("o")), str(payload.get("n")))
         except DomainError as error:
             db.session.rollback()
-            return render_template("auth/link_invalid.html", message=_(error.message)), 400
+            return render_template("auth/link_invalid.html", message=translate(error)), 400
         flash(_("Your email address has been changed."), "success")
         return redirect(url_for("main.index"), code=303)
     return render_template("auth/confirm.html", form=form, change=True)

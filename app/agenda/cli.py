@@ -94,7 +94,7 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
     try:
         rows = service.export_rows(round_slug)
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(str(error)) from None
     with current_app.test_request_context():  # the words in the default language
         text = service.render_export(with_words(rows), fmt)
     if output is None:

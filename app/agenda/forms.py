@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
+from app.validators import DataRequired, Length, Optional
 from deliberation.ids import coerce_id
 
 TOKYO = ZoneInfo("Asia/Tokyo")

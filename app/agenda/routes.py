@@ -23,6 +23,7 @@ from app.agenda.forms import (
 )
 from app.authz import council_required, facilitator_required
 from app.downloads import CSV_CONTENT_TYPE, attachment
+from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from deliberation.database import db
@@ -188,11 +189,7 @@ def update_response(escalation_id: int) -> Response | tuple[str, int]:
             department=form.department.data, plan_theme=form.plan_theme.data,
             plan_layer=form.plan_layer.data, due_at=form.due_at_utc())
     except DomainError as error:
-        target = getattr(form, str(error.context.get("field", "")), None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*list(target.errors), error.message]
-        else:
-            flash(error.message, "error")
+        attach_to_form(form, error)
         return _council_item(escalation_id, form, 400)
     flash(_("The response was saved."), "success")
     return _see_other("agenda.council_item", escalation_id=escalation_id)
@@ -251,7 +248,7 @@ def manual_escalation(slug: str) -> Response | tuple[str, int]:
                 esc = engine.escalate_manually(form.proposal_id.data, actor=current_user,
                                                reason=form.reason.data)
             except DomainError as error:
-                flash(error.message, "error")
+                flash(translate(error), "error")
                 status = 400
             else:
                 flash(_("The proposal was put on the policy agenda."), "success")
@@ -272,7 +269,7 @@ def withdraw(escalation_id: int) -> Response | tuple[str, int]:
             try:
                 engine.withdraw(escalation_id, actor=current_user, reason=form.reason.data)
             except DomainError as error:
-                flash(error.message, "error")
+                flash(translate(error), "error")
                 status = 400
             else:
                 flash(_("The escalation was withdrawn."), "success")

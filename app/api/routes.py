@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from app.agenda import lens
 from app.api import bp
 from app.api.openapi import openapi_document
+from app.errors import translate
 from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from deliberation.database import db
@@ -240,7 +241,7 @@ def vote(slug: str) -> tuple[Response, int]:
         saved = votes.cast_by_account(round_, current_user, body.get("proposal_id"),
                                       body.get("value"), source="api")
     except DomainError as error:
-        abort_json(_status(error), _(error.message))
+        abort_json(_status(error), translate(error))
     return jsonify({"proposal_id": saved.proposal_id, "value": saved.value}), 200
 
 
@@ -253,5 +254,5 @@ def propose(slug: str) -> tuple[Response, int]:
     try:
         created = submit_proposal(round_, current_user, body.get("text"))
     except DomainError as error:
-        abort_json(_status(error), _(error.message))
+        abort_json(_status(error), translate(error))
     return jsonify({"id": created.id, "text": created.text, "status": created.status}), 201

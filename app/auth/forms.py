@@ -11,8 +11,8 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
+from app.validators import DataRequired, Email, EqualTo, InputRequired, Length
 from deliberation.services.accounts import MIN_PASSWORD_LENGTH
 
 PASSWORD_RULES = [

@@ -27,6 +27,7 @@ from app.auth.forms import (
 )
 from app.auth.limits import password_reentry_limit, submitted_email_limit
 from app.auth.session import end_session, start_session
+from app.errors import attach_to_form
 from app.extensions import limiter
 from app.i18n import switched_language
 from app.mail import external_url, make_token, queue_mail, read_token
@@ -121,13 +122,7 @@ def register() -> Response | str:
             )
         except DomainError as error:
             db.session.rollback()
-            if "password" in error.message:
-                target = form.password
-            elif "display name" in error.message:
-                target = form.display_name
-            else:
-                target = form.email
-            target.errors.append(_(error.message))
+            attach_to_form(form, error)
         else:
             if created:
                 send_confirmation(user)
@@ -240,7 +235,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
             accounts.reset_password(user, str(payload.get("f")), form.password.data)
         except DomainError as error:
             db.session.rollback()
-            form.password.errors.append(_(error.message))
+            attach_to_form(form, error)
         else:
             if current_user.is_authenticated:
                 end_session()
@@ -270,8 +265,7 @@ def change_password() -> Response | str:
             accounts.change_password(current_user, form.current.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
-            target = form.current if "current" in error.message else form.password
-            target.errors.append(_(error.message))
+            attach_to_form(form, error)
         else:
             start_session(current_user._get_current_object())  # all sessions ended
             flash(_("Your password has been changed. Other devices have been logged out."),

@@ -39,5 +39,5 @@ def import_command(directory: Path, slug: str | None, phase: str, title: str | N
                 export, directory=directory, slug=slug or default_slug(directory),
                 phase=phase, title=title, progress=bar.update)
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(str(error)) from None
     click.echo(f"imported round '{round_.slug}' in {time.perf_counter() - started:.1f} s")

@@ -20,7 +20,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import (
+
+from app.validators import (
     DataRequired,
     InputRequired,
     Length,
@@ -28,7 +29,6 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-
 from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -12,13 +12,13 @@ from flask_login import current_user
 
 from app.authz import facilitator_required
 from app.downloads import csv_attachment
+from app.errors import attach_to_form, translate
 from app.facilitate import bp
 from app.facilitate.charts import bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
-from app.facilitate.messages import translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
-from app.template_helpers import audit_key
+from app.template_helpers import PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.engine.snapshots import latest_snapshot
@@ -38,12 +38,7 @@ def _see_other(endpoint: str, **values: Any) -> Response:
 
 def _form_error(form: Any, error: DomainError) -> None:
     """Attach a domain error to the field it names (or flash it)."""
-    name = error.context.get("field")
-    target = getattr(form, str(name), None) if name else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*list(target.errors), error.message]
-    else:
-        flash(error.message, "error")
+    attach_to_form(form, error)
 
 
 # ---------------------------------------------------------------- rounds
@@ -135,7 +130,7 @@ def _preview(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
     try:
         return {"ok": True, **facilitation.preview_escalations(round_, policy)}
     except DomainError as error:
-        return {"ok": False, "error": error.message}
+        return {"ok": False, "error": translate(error)}
 
 
 @bp.route("/rounds/<slug>/preview", methods=["POST"])
@@ -160,7 +155,7 @@ def change_phase(slug: str) -> Response:
     action = request.form.get("action", "")
     facilitation.transition(round_, action, actor=current_user,
                             reason=request.form.get("reason") or None)
-    flash(_("The round is now in phase: %(phase)s.", phase=round_.phase), "success")
+    flash(_("The round is now in phase: %(phase)s.", phase=PHASE_LABELS[round_.phase]), "success")
     return _see_other("facilitate.round_detail", slug=round_.slug)
 
 
@@ -187,7 +182,7 @@ def seeds(slug: str) -> Any:
                 added, duplicates = facilitation.add_seed_proposals(round_, texts,
                                                                     actor=current_user)
             except DomainError as error:
-                form.text.errors = [error.message]
+                form.text.errors = [translate(error)]
             else:
                 flash(_("%(n)s seed proposals added.", n=len(added)), "success")
                 for text in duplicates:
@@ -237,7 +232,7 @@ def polis_upload() -> Any:
         except polis_import.UploadError as exc:
             error = _upload_message(exc)
         except DomainError as exc:
-            error = exc.message
+            error = translate(exc)
         else:
             flash(_("The Pol.is export was imported."), "success")
             return _see_other("facilitate.round_detail", slug=round_.slug)
@@ -252,6 +247,7 @@ def polis_upload() -> Any:
 def moderation_queue(slug: str) -> Any:
     round_ = round_or_404(slug, public=False)
     error = None
+    ids: list[int] = []
     if request.method == "POST":
         ids = [parse_id(v) for v in request.form.getlist("proposal_id")]
         action = request.form.get("action", "")
@@ -268,7 +264,8 @@ def moderation_queue(slug: str) -> Any:
     items = moderation.queue(round_)
     return render_page_or_fragment(
         "facilitate/moderation.html", "facilitate/_queue.html", status=400 if error else 200,
-        round=round_, items=items, error=error, reason=request.form.get("reason", ""))
+        round=round_, items=items, error=error, reason=request.form.get("reason", ""),
+        selected=set(ids) if error else set())
 
 
 # ---------------------------------------------------------------- audit log
@@ -344,7 +341,7 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
                 n = facilitation.record_assisted_votes(round_, participant, votes,
                                                        actor=current_user)
             except DomainError as exc:
-                error = exc.message
+                error = translate(exc)
             else:
                 flash(_("%(n)s votes saved for %(label)s.", n=n, label=participant.label),
                       "success")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.engine import coordination, threshold
-from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -163,17 +163,17 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
     """A facilitator puts a proposal on the agenda by hand (reason required)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("A reason is required to escalate by hand.")
+        raise DomainError(N_("A reason is required to escalate by hand."))
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
-        raise NotFound("No such proposal.")
+        raise NotFound(N_("No such proposal."))
     if proposal.status != "published":
-        raise DomainError("Only published proposals can be escalated.")
+        raise DomainError(N_("Only published proposals can be escalated."))
     if proposal.is_meta:
-        raise DomainError("Meta statements (about the participants or the process) are "
-                          "never escalated.")
+        raise DomainError(N_("Meta statements (about the participants or the process) are "
+                             "never escalated."))
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
-        raise Conflict("This proposal is already on the agenda.")
+        raise Conflict(N_("This proposal is already on the agenda."))
     from deliberation.engine.snapshots import latest_snapshot
 
     round_ = proposal.round
@@ -207,12 +207,12 @@ def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
     """Withdraw an escalation (kept for transparency; reason required)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("A reason is required to withdraw an escalation.")
+        raise DomainError(N_("A reason is required to withdraw an escalation."))
     esc = db.session.get(Escalation, escalation_id)
     if esc is None:
-        raise NotFound("No such escalation.")
+        raise NotFound(N_("No such escalation."))
     if esc.withdrawn_at is not None:
-        raise Conflict("This escalation was already withdrawn.")
+        raise Conflict(N_("This escalation was already withdrawn."))
     esc.withdrawn_at = utcnow()
     esc.withdrawn_by_id = actor.id
     esc.withdrawal_reason = reason

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from deliberation.database import db
 from deliberation.engine import coordination
-from deliberation.errors import NotFound
+from deliberation.errors import N_, NotFound
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -150,7 +150,7 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
 
     round_ = db.session.get(Round, round_id)
     if round_ is None:
-        raise NotFound("No such round.")
+        raise NotFound(N_("No such round."))
     requested_at = round_.snapshot_requested_at
     method, max_groups = round_.clustering_method, round_.max_groups
     last_event = db.session.scalar(

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.engine.snapshots import latest_snapshot
-from deliberation.errors import NotFound
+from deliberation.errors import N_, NotFound
 from deliberation.interop import csvfile
 from deliberation.models import (
     Participant,
@@ -100,7 +100,7 @@ def build_files(round_id: int) -> dict[str, str]:
     """The export's files as text, by file name."""
     round_ = db.session.get(Round, round_id)
     if round_ is None:
-        raise NotFound("No such round.")
+        raise NotFound(N_("No such round."))
     proposals = list(db.session.scalars(
         sa.select(Proposal).where(Proposal.round_id == round_id,
                                   Proposal.status.in_(tuple(MODERATED)))

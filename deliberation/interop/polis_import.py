@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from clustering.polis_export import ExportFormatError, PolisExport, read_export
 from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
-from deliberation.errors import Conflict, DomainError
+from deliberation.errors import N_, Conflict, DomainError
 from deliberation.interop import csvfile
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models.round import PHASES
@@ -47,14 +48,21 @@ MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
 
 class PolisImportError(DomainError):
-    """A Pol.is export that cannot be imported; the message names file, line and column."""
+    """A Pol.is export that cannot be imported: where (``message``: file, line and column)
+    and what (``problem``, a message of its own with ``value``)."""
 
     code = "polis_import"
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 column: str | None = None) -> None:
-        super().__init__(message, file=file, line=line, column=column)
+    def __init__(self, where: str, *, problem: str, value: str = "", file: str | None = None,
+                 line: int | None = None, column: str | None = None) -> None:
+        super().__init__(where, problem=problem, value=value, file=file, line=line,
+                         column=column)
         self.file, self.line, self.column = file, line, column
+
+    def parts(self) -> list[tuple[str, dict[str, object]]]:
+        problem = str(self.context["problem"])
+        return [*super().parts(),
+                (problem, {"value": self.context["value"]} if "%(value)s" in problem else {})]
 
 
 def _data_line(path: Path, index: int) -> int | None:
@@ -78,9 +86,50 @@ def _data_line(path: Path, index: int) -> int | None:
     return None
 
 
+# The reader's (clustering/polis_export.py) problems, as messages people read: its English
+# detail is matched here and never shown as is.
+_PROBLEMS = (
+    (re.compile(r"file not found"), N_("The file is missing.")),
+    (re.compile(r"cannot read file"), N_("The file cannot be read.")),
+    (re.compile(r"not valid UTF-8|UTF-16 or UTF-32"), N_("The file is not UTF-8 text.")),
+    (re.compile(r"NUL character"), N_("The file is not a text file.")),
+    (re.compile(r"quoted value is not closed"), N_("A quoted value is not closed.")),
+    (re.compile(r"unreadable CSV"), N_("The file is not a readable CSV file.")),
+    (re.compile(r"empty file"), N_("The file is empty.")),
+    (re.compile(r"missing required column"), N_("A required column is missing.")),
+    (re.compile(r"missing value"), N_("A value is missing.")),
+    (re.compile(r'^"(?P<value>.*)" is not -1, 0 or 1$'), N_("“%(value)s” is not -1, 0 or 1.")),
+    (re.compile(r'^"(?P<value>.*)" is not true/false$'), N_("“%(value)s” is not true or false.")),
+    (re.compile(r'^"(?P<value>.*)" is not a valid epoch timestamp$'),
+     N_("“%(value)s” is not a valid time.")),
+    (re.compile(r'^"(?P<value>.*)" is out of range$'), N_("“%(value)s” is out of range.")),
+    (re.compile(r'^"(?P<value>.*)" is not (a|an) '), N_("“%(value)s” is not a valid number.")),
+    (re.compile(r"not a directory"), N_("The export is not a folder.")),
+    (re.compile(r"^duplicate comment id (?P<value>\S+)"), N_("Comment id %(value)s appears twice.")),
+    (re.compile(r"^comment id (?P<value>\S+) is not in comments"),
+     N_("Comment id %(value)s is not in comments.csv.")),
+)
+
+
+def _import_error(error: ExportFormatError) -> PolisImportError:
+    problem, value = N_("The file is not in the Pol.is export format."), ""
+    for pattern, message in _PROBLEMS:
+        match = pattern.search(error.message)
+        if match:
+            problem, value = message, match.groupdict().get("value", "")
+            break
+    if error.line is not None and error.column is not None:
+        where = N_("%(file)s, line %(line)s, column “%(column)s”: ")
+    elif error.line is not None:
+        where = N_("%(file)s, line %(line)s: ")
+    else:
+        where = N_("%(file)s: ")
+    return PolisImportError(where, problem=problem, value=value, file=error.file,
+                            line=error.line, column=error.column)
+
+
 def _fail(file: str, line: int | None, column: str | None, message: str) -> PolisImportError:
-    error = ExportFormatError(file, line, column, message)
-    return PolisImportError(str(error), file=file, line=line, column=column)
+    return _import_error(ExportFormatError(file, line, column, message))
 
 
 def _validate(directory: Path, export: PolisExport) -> None:
@@ -119,12 +168,12 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
     whole import writes ``rows_to_write(export)`` of them.
     """
     if phase not in PHASES:
-        raise DomainError(f"Unknown phase {phase!r}.")
+        raise DomainError(N_("Unknown phase %(phase)s."), phase=phase)
     if not SLUG_RE.match(slug or ""):
-        raise DomainError("The slug may contain only a-z, 0-9 and '-' (up to 64).",
+        raise DomainError(N_("The slug may contain only a-z, 0-9 and '-' (up to 64)."),
                           field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
-        raise Conflict(f"A round with the slug {slug!r} already exists.")
+        raise Conflict(N_("A round with this address already exists."), field="slug")
     _validate(directory, export)
     full_title, summary, description = _title_and_description(export, title)
     votes = export.vote_columns
@@ -224,8 +273,7 @@ def read_directory(path: str | Path) -> PolisExport:
     try:
         return read_export(Path(path))
     except ExportFormatError as error:
-        raise PolisImportError(str(error), file=error.file, line=error.line,
-                               column=error.column) from None
+        raise _import_error(error) from None
 
 
 def rows_to_write(export: PolisExport) -> int:

@@ -10,12 +10,11 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from deliberation.database import db
-from deliberation.errors import Conflict, DomainError
+from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import User
 from deliberation.models._common import utcnow
 from deliberation.models.user import PARTICIPANT_KINDS, ROLES
 from deliberation.services import audit, passwords
-from deliberation.services.passwords import N_
 from deliberation.text import clean_text
 
 MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
@@ -50,19 +49,19 @@ def register(
 ) -> User:
     """Create an account. No account exists without consent to the current notice."""
     if not consent_version:
-        raise DomainError(N_("Consent is required to create an account."))
+        raise DomainError(N_("Consent is required to create an account."), field="consent")
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}.")
+        raise DomainError(N_("Unknown role %(role)s."), role=role)
     if kind not in PARTICIPANT_KINDS:
-        raise DomainError(f"Unknown participant kind {kind!r}.")
+        raise DomainError(N_("Unknown participant kind."), field="kind")
     display_name = clean_text(display_name)
     if not display_name:
-        raise DomainError(N_("Please enter a display name."))
+        raise DomainError(N_("Please enter a display name."), field="display_name")
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-        raise DomainError(N_("The display name is too long."))
+        raise DomainError(N_("The display name is too long."), field="display_name")
     passwords.check(password, email=email, display_name=display_name)
     if find_by_email(email) is not None:
-        raise Conflict("An account with this email address already exists.")
+        raise Conflict(N_("An account with this email address already exists."), field="email")
     user = User(
         email=normalise_email(email),
         display_name=display_name,
@@ -112,14 +111,14 @@ def register_or_existing(*, email: str, password: str, display_name: str, kind: 
 def register_checks(*, password: str, display_name: str, kind: str, email: str,
                     consent_version: str | None) -> None:
     if not consent_version:
-        raise DomainError(N_("Consent is required to create an account."))
+        raise DomainError(N_("Consent is required to create an account."), field="consent")
     if kind not in PARTICIPANT_KINDS:
-        raise DomainError(f"Unknown participant kind {kind!r}.")
+        raise DomainError(N_("Unknown participant kind."), field="kind")
     display_name = clean_text(display_name)
     if not display_name:
-        raise DomainError(N_("Please enter a display name."))
+        raise DomainError(N_("Please enter a display name."), field="display_name")
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-        raise DomainError(N_("The display name is too long."))
+        raise DomainError(N_("The display name is too long."), field="display_name")
     passwords.check(password, email=email, display_name=display_name)
 
 
@@ -182,10 +181,10 @@ def check_email_change(user: User, password: str, new_email: str) -> User | None
     other account that holds ``new_email`` already, if any (the caller mails its owner
     rather than saying so)."""
     if not user.check_password(password):
-        raise DomainError(N_("The password is wrong."))
+        raise DomainError(N_("The password is wrong."), field="password")
     new_email = normalise_email(new_email)
     if new_email == user.email:
-        raise DomainError(N_("This is already your email address."))
+        raise DomainError(N_("This is already your email address."), field="email")
     return find_by_email(new_email)
 
 
@@ -220,7 +219,7 @@ def stop_notifications(email: str) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Change the password; every other session of the account is logged out."""
     if not user.check_password(current):
-        raise DomainError(N_("The current password is wrong."))
+        raise DomainError(N_("The current password is wrong."), field="current")
     passwords.check(new, email=user.email, display_name=user.display_name)
     user.set_password(new, method=password_hash_method())
     audit.record("account.password_changed", actor=user, target=user)
@@ -234,7 +233,7 @@ def set_locale(user: User, locale: str) -> None:
 
 def set_role(user: User, role: str, *, actor: User | None) -> None:
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}.")
+        raise DomainError(N_("Unknown role %(role)s."), role=role)
     previous = user.role
     user.role = role
     audit.record("account.role_changed", actor=actor, target=user, previous=previous, role=role)

@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
-from deliberation.errors import DomainError, NotFound
+from deliberation.errors import N_, DomainError, NotFound
 from deliberation.interop import csvfile
 from deliberation.models import (
     AgendaAnswerSeen,
@@ -161,7 +161,7 @@ def _current(esc: Escalation) -> threshold.Decision | None:
 def get_item(escalation_id: int) -> AgendaItem:
     esc = db.session.get(Escalation, escalation_id)
     if esc is None:
-        raise NotFound("No such agenda item.")
+        raise NotFound(N_("No such agenda item."))
     return AgendaItem(esc, _current(esc))
 
 
@@ -209,28 +209,28 @@ def update_response(escalation_id: int, *, actor: User, status: str, outcome: st
     """The council's response workflow (audited)."""
     esc = db.session.get(Escalation, escalation_id)
     if esc is None or esc.response is None:
-        raise NotFound("No such agenda item.")
+        raise NotFound(N_("No such agenda item."))
     resp = esc.response
     if status not in RESPONSE_STATUSES:
-        raise DomainError("Unknown status.", field="status")
+        raise DomainError(N_("Unknown status."), field="status")
     if status not in TRANSITIONS[resp.status]:
-        raise DomainError("This status change is not allowed.", field="status")
+        raise DomainError(N_("This status change is not allowed."), field="status")
     outcome = outcome or None
     plan_layer = plan_layer or None
     if outcome is not None and outcome not in RESPONSE_OUTCOMES:
-        raise DomainError("Unknown outcome.", field="outcome")
+        raise DomainError(N_("Unknown outcome."), field="outcome")
     if plan_layer is not None and plan_layer not in PLAN_LAYERS:
-        raise DomainError("Unknown plan layer.", field="plan_layer")
+        raise DomainError(N_("Unknown plan layer."), field="plan_layer")
     reasons, answer = (reasons or "").strip(), (answer or "").strip()
     if status == "answered":
         if outcome is None:
-            raise DomainError("An answer needs an outcome.", field="outcome")
+            raise DomainError(N_("An answer needs an outcome."), field="outcome")
         if not reasons:
-            raise DomainError("An answer needs the reasons for the outcome.", field="reasons")
+            raise DomainError(N_("An answer needs the reasons for the outcome."), field="reasons")
         if not answer:
-            raise DomainError("An answer needs a public answer text.", field="answer")
+            raise DomainError(N_("An answer needs a public answer text."), field="answer")
     if due_at is not None and due_at.tzinfo is None:
-        raise DomainError("The deadline needs a time zone.", field="due_at")
+        raise DomainError(N_("The deadline needs a time zone."), field="due_at")
     before = {"status": resp.status, "outcome": resp.outcome, "due_at": resp.due_at.isoformat()}
     changed_answer = status == "answered" and (
         resp.status != "answered" or resp.answer != answer or resp.outcome != outcome)
@@ -304,7 +304,7 @@ def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
     """One dict per escalated proposal (JSON export; the CSV flattens it)."""
     if round_slug and db.session.scalar(sa.select(Round.id).where(Round.slug == round_slug)) \
             is None:
-        raise NotFound(f"No round with slug {round_slug!r}.")
+        raise NotFound(N_("There is no round with this address."))
     rows = []
     for item in sorted(list_items(round_slug=round_slug), key=lambda i: i.escalation.id):
         esc, resp = item.escalation, item.response

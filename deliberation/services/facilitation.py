@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.engine import threshold
-from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import Participant, Proposal, Round, User
 from deliberation.models._common import utcnow
 from deliberation.models.round import (
@@ -37,45 +37,60 @@ ROUND_FIELDS = (
 ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 
 
+# What a facilitator reads when a threshold setting is out of range (the threshold
+# engine's own messages are for developers).
+POLICY_MESSAGES = {
+    "min_votes": N_("Enter a whole number of at least 0."),
+    "min_agrees": N_("Enter a whole number of at least 0."),
+    "min_group_size": N_("Enter a whole number of at least 0."),
+    "min_groups": N_("Enter at least 1."),
+    "confidence": N_("Enter a confidence of at least 0.5 and below 1."),
+    "min_group_agree": N_("Enter a share between 0 and 1."),
+    "min_consensus": N_("Enter a share between 0 and 1."),
+    "min_bridging": N_("Enter a share between 0 and 1."),
+}
+
+
 def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
     """The threshold policy with defaults filled in, checked by the threshold engine's own
     rule; DomainError naming the bad value."""
     try:
         return threshold.normalise_policy(policy)
     except threshold.PolicyError as error:
-        raise DomainError(str(error), field=error.field) from None
+        message = POLICY_MESSAGES.get(error.field or "", N_("A threshold setting is out of range."))
+        raise DomainError(message, field=error.field) from None
 
 
 def _validate_round(values: dict[str, Any]) -> None:
     if not (values.get("title") or "").strip():
-        raise DomainError("A title is required.", field="title")
+        raise DomainError(N_("A title is required."), field="title")
     checks = (("phase", PHASES), ("moderation_mode", MODERATION_MODES),
               ("eligibility", ELIGIBILITY), ("clustering_method", CLUSTERING_METHODS))
     for key, allowed in checks:
         if key in values and values[key] not in allowed:
-            raise DomainError(f"Unknown value for {key}.", field=key)
+            raise DomainError(N_("Choose one of the listed values."), field=key)
     if "max_groups" in values and not 2 <= values["max_groups"] <= 12:
-        raise DomainError("The maximum number of groups must be between 2 and 12.",
+        raise DomainError(N_("The maximum number of groups must be between 2 and 12."),
                           field="max_groups")
     opens, closes = values.get("opens_at"), values.get("closes_at")
     if opens is not None and closes is not None and closes <= opens:
-        raise DomainError("The closing time must be after the opening time.", field="closes_at")
+        raise DomainError(N_("The closing time must be after the opening time."), field="closes_at")
     for key in ("report_threshold", "min_group_display", "response_deadline_days"):
         if key in values and values[key] < 1:
-            raise DomainError(f"{key} must be at least 1.", field=key)
+            raise DomainError(N_("Enter at least 1."), field=key)
     for link in values.get("background_links") or []:
         if not str(link.get("url", "")).startswith(("https://", "http://")):
-            raise DomainError("Background links must start with https:// or http://.",
+            raise DomainError(N_("Background links must start with https:// or http://."),
                               field="background_links")
 
 
 def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
-        raise DomainError("The address may contain only a-z, 0-9 and '-' (up to 64).",
+        raise DomainError(N_("The address may contain only a-z, 0-9 and '-' (up to 64)."),
                           field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
-        raise Conflict("A round with this address already exists.", field="slug")
+        raise Conflict(N_("A round with this address already exists."), field="slug")
     values = {k: v for k, v in values.items() if k in ROUND_FIELDS}
     values.setdefault("phase", "draft")
     _validate_round(values)
@@ -128,10 +143,10 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
                ) -> Round:
     """Open, close or reopen. Closing freezes votes and requests a final snapshot."""
     if action not in TRANSITIONS:
-        raise DomainError("Unknown action.")
+        raise DomainError(N_("Unknown action."))
     allowed, target = TRANSITIONS[action]
     if round_.phase not in allowed:
-        raise Conflict(f"A round in phase {round_.phase!r} cannot do this ({action}).")
+        raise Conflict(N_("The round cannot do this in its current phase."), phase=round_.phase, action=action)
     before = round_.phase
     round_.phase = target
     now = utcnow()
@@ -174,8 +189,8 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
         if not text:
             continue
         if len(text) > MAX_SEED_LENGTH:
-            raise DomainError(f"A proposal is longer than {MAX_SEED_LENGTH} characters: "
-                              f"{text[:40]}…")
+            raise DomainError(N_("A proposal is longer than %(num)d characters: %(start)s…"),
+                              num=MAX_SEED_LENGTH, start=text[:40])
         key = text_key(text)
         if key in existing:
             duplicates.append(text)
@@ -187,7 +202,7 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
         db.session.add(proposal)
         added.append(proposal)
     if not added and not duplicates:
-        raise DomainError("No proposals given.")
+        raise DomainError(N_("No proposals given."))
     db.session.flush()
     for proposal in added:
         audit.record("proposal.seed", actor=actor, target=proposal, round_id=round_.id)
@@ -201,9 +216,9 @@ def create_assisted_participant(round_: Round, *, label: str, kind: str,
                                 actor: User | None) -> Participant:
     label = clean_text(label)
     if not label or len(label) > 80:
-        raise DomainError("A label of 1 to 80 characters is required.", field="label")
+        raise DomainError(N_("A label of 1 to 80 characters is required."), field="label")
     if kind not in ASSISTED_KINDS:
-        raise DomainError("Unknown participant kind.", field="kind")
+        raise DomainError(N_("Unknown participant kind."), field="kind")
     participant = Participant(round_id=round_.id, source="assisted", kind=kind, label=label)
     db.session.add(participant)
     db.session.flush()
@@ -216,7 +231,7 @@ def create_assisted_participant(round_: Round, *, label: str, kind: str,
 def get_assisted_participant(round_: Round, participant_id: int) -> Participant:
     participant = db.session.get(Participant, participant_id)
     if participant is None or participant.round_id != round_.id or not participant.is_assisted:
-        raise NotFound("There is no such assisted participant in this round.")
+        raise NotFound(N_("There is no such assisted participant in this round."))
     return participant
 
 
@@ -228,7 +243,7 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
     "assisted"), all votes of one paper form in one transaction; unchanged votes are skipped.
     """
     if not participant.is_assisted or participant.round_id != round_.id:
-        raise NotFound("There is no such assisted participant in this round.")
+        raise NotFound(N_("There is no such assisted participant in this round."))
     check_accepts_votes(round_)
     published = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published"))}
@@ -239,9 +254,9 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
             if value is None:
                 continue
             if proposal_id not in published:
-                raise DomainError("A vote was given for a proposal that is not open for votes.")
+                raise DomainError(N_("A vote was given for a proposal that is not open for votes."))
             if value not in (-1, 0, 1):
-                raise DomainError("Votes are agree, disagree or pass.")
+                raise DomainError(N_("Votes are agree, disagree or pass."))
             if current.get(proposal_id) == value:
                 continue
             record_vote(round_, participant, published[proposal_id], value, "assisted")

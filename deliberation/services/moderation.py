@@ -11,7 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.errors import DomainError
+from deliberation.errors import N_, DomainError
 from deliberation.models import Participant, Proposal, Report, Round, User
 from deliberation.models._common import utcnow
 from deliberation.services import audit, votes
@@ -108,16 +108,16 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
     restore: dismiss the reports and publish again.
     """
     if action not in ACTIONS:
-        raise DomainError("Unknown moderation action.")
+        raise DomainError(N_("Unknown moderation action."))
     reason = (reason or "").strip() or None
     if action == "reject" and not reason:
-        raise DomainError("A reason is required to reject a proposal.", field="reason")
+        raise DomainError(N_("A reason is required to reject a proposal."), field="reason")
     if not proposal_ids:
-        raise DomainError("Select at least one proposal.")
+        raise DomainError(N_("Select at least one proposal."))
     proposals = db.session.scalars(sa.select(Proposal).where(
         Proposal.id.in_(proposal_ids), Proposal.round_id == round_.id)).all()
     if len(proposals) != len(set(proposal_ids)):
-        raise DomainError("Some of the selected proposals are not in this round.")
+        raise DomainError(N_("Some of the selected proposals are not in this round."))
     now = utcnow()
     for proposal in proposals:
         before = proposal.status

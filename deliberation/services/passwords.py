@@ -12,17 +12,13 @@ from __future__ import annotations
 
 from zxcvbn import zxcvbn
 
-from deliberation.errors import DomainError
+from deliberation.errors import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
 MIN_SCORE = 2
 # zxcvbn's own limit: longer passwords are judged by their first 72 characters.
 ESTIMATE_LENGTH = 72
-
-
-def N_(message: str) -> str:  # noqa: N802  (marks a message for the catalogs; the view translates)
-    return message
 
 
 TOO_SHORT = N_("The password must have at least 8 characters.")
@@ -37,17 +33,17 @@ TOO_COMMON = N_(
 def check(password: str, *, email: str | None = None, display_name: str | None = None) -> None:
     """Raise ``DomainError`` when ``password`` may not be used."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(TOO_SHORT)
+        raise DomainError(TOO_SHORT, field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise DomainError(TOO_LONG)
+        raise DomainError(TOO_LONG, field="password")
     known: list[str] = []
     if email:
         address = email.strip().lower()
         local = address.partition("@")[0]
         if address in password.lower() or (len(local) >= 4 and password.lower() == local):
-            raise DomainError(IS_EMAIL)
+            raise DomainError(IS_EMAIL, field="password")
         known += [address, local]
     if display_name:
         known.append(display_name)
     if zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=known)["score"] < MIN_SCORE:
-        raise DomainError(TOO_COMMON)
+        raise DomainError(TOO_COMMON, field="password")

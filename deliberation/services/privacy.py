@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.errors import DomainError
+from deliberation.errors import N_, DomainError
 from deliberation.models import (
     AgendaAnswerSeen,
     AuditEntry,
@@ -257,9 +257,9 @@ def export_data(user: User) -> dict[str, Any]:
 def delete_account(user: User, password: str) -> None:
     """Erase the account's personal data; votes and proposals stay, unlinked."""
     if user.deleted_at is not None:
-        raise DomainError("This account has already been deleted.")
+        raise DomainError(N_("This account has already been deleted."))
     if not user.check_password(password):
-        raise DomainError("The password is wrong.")
+        raise DomainError(N_("The password is wrong."), field="password")
     db.session.execute(
         sa.update(Participant).where(Participant.user_id == user.id).values(user_id=None)
     )

@@ -17,8 +17,39 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { bindCounters(document); });
+
+  // htmx leaves 4xx/5xx responses unswapped by default, so a refused action would fail
+  // silently. The server answers every htmx error with a translated fragment: either the
+  // target's own content with the error in it (a form keeps what was entered), or a generic
+  // error box sent with HX-Retarget to #htmx-errors. Swap it either way.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && event.detail.serverResponse) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  // No answer at all (network down): say so in the page's error region.
+  function showOffline() {
+    var region = document.getElementById("htmx-errors");
+    if (!region) return;
+    var box = document.createElement("p");
+    box.className = "error-box";
+    box.setAttribute("role", "alert");
+    box.textContent = region.getAttribute("data-offline");
+    region.replaceChildren(box);
+    region.scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("htmx:sendError", showOffline);
+  document.addEventListener("htmx:timeout", showOffline);
   document.addEventListener("htmx:afterSwap", function (event) {
     bindCounters(event.target);
+    if (event.target.id === "htmx-errors") {
+      event.target.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    var region = document.getElementById("htmx-errors");
+    if (region && event.detail.xhr.status < 400) region.replaceChildren();
     var focusTarget = event.target.querySelector("[data-autofocus]");
     if (focusTarget) focusTarget.focus();
   });

@@ -1,0 +1,56 @@
+"""WTForms validators with messages written for Hiroba (natural Japanese in the catalog).
+
+Forms import validators from here instead of ``wtforms.validators``: WTForms' own built-in
+messages read as translated machine text in Japanese (「フィールドは 8 以上, 200 文字以内でな
+ければなりません。」). Same classes and arguments; only the default messages differ.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import validators
+from wtforms.validators import EqualTo, Optional, ValidationError
+
+__all__ = ["DataRequired", "Email", "EqualTo", "InputRequired", "Length", "NumberRange",
+           "Optional", "ValidationError"]
+
+
+class DataRequired(validators.DataRequired):
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(message or _l("Please fill this in."))
+
+
+class InputRequired(validators.InputRequired):
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(message or _l("Please fill this in."))
+
+
+class Email(validators.Email):
+    def __init__(self, message: Any = None, **kwargs: Any) -> None:
+        super().__init__(message or _l("Please enter a valid email address."), **kwargs)
+
+
+class Length(validators.Length):
+    def __init__(self, min: int = -1, max: int = -1, message: Any = None) -> None:  # noqa: A002
+        if message is None:
+            if min >= 0 and max >= 0:
+                message = _l("Please enter %(min)d to %(max)d characters.")
+            elif max >= 0:
+                message = _l("Please enter at most %(max)d characters.")
+            else:
+                message = _l("Please enter at least %(min)d characters.")
+        super().__init__(min, max, message)
+
+
+class NumberRange(validators.NumberRange):
+    def __init__(self, min: Any = None, max: Any = None, message: Any = None) -> None:  # noqa: A002
+        if message is None:
+            if min is not None and max is not None:
+                message = _l("Please enter a number from %(min)s to %(max)s.")
+            elif max is not None:
+                message = _l("Please enter a number of at most %(max)s.")
+            else:
+                message = _l("Please enter a number of at least %(min)s.")
+        super().__init__(min, max, message)
