@@ -132,15 +132,15 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
 def take_part_refusal(round_: Any) -> str | None:
     """Why the logged-in person may not vote in the round (translated), None if they may
     or are logged out: pages then show how to get verified instead of a vote button."""
+    from flask_babel import gettext
     from flask_login import current_user
 
-    from app.rounds.messages import MESSAGES
     from deliberation.services.participants import eligibility_refusal
 
     if not current_user.is_authenticated:
         return None
-    refusal = eligibility_refusal(round_, current_user)
-    return str(MESSAGES.get(refusal, refusal)) if refusal else None
+    refusal = eligibility_refusal(round_, current_user)  # an N_-marked message
+    return gettext(refusal) if refusal else None
 
 
 def init_app(app: Flask) -> None:

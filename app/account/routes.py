@@ -35,7 +35,6 @@ from app.errors import attach_to_form, render_error, translate
 from app.extensions import csrf
 from app.mail import external_url, make_token, queue_mail, read_token
 from app.ratelimits import post_limit
-from app.verify.messages import translate
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import User

@@ -17,13 +17,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.errors import render_error, wants_json
+from app.errors import render_error, translate, wants_json
 from app.htmx import is_htmx, render_page_or_fragment
 from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
-from app.rounds.messages import translate
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round
 from deliberation.services import agenda, participants, results, votes
@@ -97,9 +96,9 @@ def vote(slug: str) -> Response:
     participants.check_eligible(round_, current_user)
     # Looking writes nothing: the participation starts with the first vote or proposal.
     participant = participants.participant_for(round_, current_user, create=False)
-    error = None if round_.accepts_votes else _("This round is closed for voting.")
+    # A closed round's card says so itself.
     return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                   **_card_context(round_, participant, error=error))
+                                   **_card_context(round_, participant))
 
 
 @bp.route("/<slug>/vote", methods=["POST"])

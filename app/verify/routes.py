@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.authz import council_required
+from app.errors import translate
 from app.verify import bp
 from app.verify.forms import DOCUMENT_LABELS, CounterForm, PostalCodesForm, RevokeForm
-from app.verify.messages import translate
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import User

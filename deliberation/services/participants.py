@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
-from deliberation.errors import NotAllowed
+from deliberation.errors import N_, NotAllowed
 from deliberation.models import Participant, Round, User
 from deliberation.models.participation import PARTICIPANT_KINDS
 
@@ -18,11 +18,11 @@ def eligibility_refusal(round_: Round, user: User) -> str | None:
     as residents; ``verified``: only accounts the town verified as residents
     (deliberation/services/verification.py)."""
     if not round_.is_public:
-        return "This round has not opened yet."
+        return N_("This round has not opened yet.")
     if round_.eligibility == "residents" and not (user.kind == "resident" or user.is_verified):
-        return "Only residents of the town can take part in this round."
+        return N_("Only residents of the town can take part in this round.")
     if round_.eligibility == "verified" and not user.is_verified:
-        return "Only verified accounts can take part in this round."
+        return N_("Only verified accounts can take part in this round.")
     return None
 
 

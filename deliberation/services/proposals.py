@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.errors import Conflict, DomainError
+from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import Proposal, Round, User
 from deliberation.services import audit
 from deliberation.services.participants import participant_for
@@ -36,23 +36,22 @@ def submit_proposal(
 ) -> Proposal:
     """Submit a proposal. Strict rounds hold it as "pending"; open rounds publish it."""
     if not round_.accepts_proposals:
-        raise DomainError("This round is not accepting proposals at the moment.",
+        raise DomainError(N_("This round is not accepting proposals at the moment."),
                           phase=round_.phase)
     if not isinstance(text, str):
-        raise DomainError("Please write your proposal.")
+        raise DomainError(N_("Please write your proposal."))
     cleaned = clean_text(text)
     if not cleaned:
-        raise DomainError("Please write your proposal.")
+        raise DomainError(N_("Please write your proposal."))
     if len(cleaned) > max_length:
-        raise DomainError(
-            f"A proposal can be at most {max_length} characters long.", max_length=max_length
-        )
+        raise DomainError(N_("A proposal can be at most %(max_length)d characters long."),
+                          max_length=max_length)
     key = text_key(cleaned)
     if not key:
-        raise DomainError("Please write your proposal in words.")
+        raise DomainError(N_("Please write your proposal in words."))
     duplicate = find_duplicate(round_, key)
     if duplicate is not None:
-        raise Conflict("The same proposal already exists in this round.",
+        raise Conflict(N_("The same proposal already exists in this round."),
                        proposal_id=duplicate.id)
     participant = participant_for(round_, user)
     assert participant is not None

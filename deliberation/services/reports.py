@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
-from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import Proposal, Report, Round, User
 from deliberation.services import audit
 from deliberation.services.participants import check_eligible
@@ -26,17 +26,17 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
     check_eligible(round_, user)
     reason = clean_text(reason) if isinstance(reason, str) else ""
     if not reason:
-        raise DomainError("Please say why you report this proposal.")
+        raise DomainError(N_("Please say why you report this proposal."))
     if len(reason) > 1000:
-        raise DomainError("The reason can be at most 1000 characters long.")
+        raise DomainError(N_("The reason can be at most 1000 characters long."))
     if proposal.status not in {"published", "hidden"}:
-        raise NotFound("There is no such proposal in this round.")
+        raise NotFound(N_("There is no such proposal in this round."))
     exists = db.session.scalar(
         sa.select(Report.id).where(Report.proposal_id == proposal.id,
                                    Report.reporter_id == user.id)
     )
     if exists is not None:
-        raise Conflict("You have already reported this proposal.")
+        raise Conflict(N_("You have already reported this proposal."))
     report = Report(proposal_id=proposal.id, reporter_id=user.id, reason=reason)
     try:
         db.session.add(report)
@@ -57,7 +57,7 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("You have already reported this proposal.") from None
+        raise Conflict(N_("You have already reported this proposal.")) from None
     except Exception:
         db.session.rollback()
         raise

@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import User
 from deliberation.models._common import utcnow
 from deliberation.models.verification import (
@@ -68,9 +68,9 @@ def is_resident_verified(user: User) -> bool:
 def _verify(user: User, *, method: str, actor: User | None, **details: Any) -> VerificationRecord:
     """Record a verification as a resident (does not commit)."""
     if user.deleted_at is not None:
-        raise NotFound("There is no such account.")
+        raise NotFound(N_("There is no such account."))
     if user.is_verified:
-        raise Conflict("This account is already verified as a resident.")
+        raise Conflict(N_("This account is already verified as a resident."))
     user.is_verified = True
     record = VerificationRecord(user_id=user.id, level="resident_verified", method=method,
                                 verified_by_id=actor.id if actor else None, details=details)
@@ -83,7 +83,7 @@ def _verify(user: User, *, method: str, actor: User | None, **details: Any) -> V
 def verify_at_counter(user: User, *, actor: User, document: str) -> VerificationRecord:
     """Staff saw an identity document of the account's holder at the counter."""
     if document not in COUNTER_DOCUMENTS:
-        raise DomainError("Please choose the document you saw.")
+        raise DomainError(N_("Please choose the document you saw."))
     try:
         record = _verify(user, method="counter", actor=actor, document=document)
         db.session.commit()
@@ -97,9 +97,9 @@ def revoke(user: User, *, actor: User, reason: str) -> VerificationRecord:
     """Take a resident verification back (a mistake, a person who moved away)."""
     reason = clean_text(reason or "")
     if not reason:
-        raise DomainError("A reason is required to revoke a verification.")
+        raise DomainError(N_("A reason is required to revoke a verification."))
     if not user.is_verified:
-        raise Conflict("This account is not verified as a resident.")
+        raise Conflict(N_("This account is not verified as a resident."))
     user.is_verified = False
     record = VerificationRecord(user_id=user.id, level=level_of(user), method="counter",
                                 verified_by_id=actor.id, details={"revoked": True})
@@ -161,16 +161,16 @@ def generate_postal_codes(count: Any, *, valid_days: Any, batch: str,
     try:
         count, valid_days = int(count), int(valid_days)
     except (TypeError, ValueError):
-        raise DomainError("Please enter whole numbers.") from None
+        raise DomainError(N_("Please enter whole numbers.")) from None
     if not 1 <= count <= MAX_CODES_PER_BATCH:
-        raise DomainError("Between 1 and 5000 codes can be generated at once.")
+        raise DomainError(N_("Between 1 and 5000 codes can be generated at once."))
     if not MIN_VALID_DAYS <= valid_days <= MAX_VALID_DAYS:
-        raise DomainError("Codes can be valid between 1 and 365 days.")
+        raise DomainError(N_("Codes can be valid between 1 and 365 days."))
     batch = clean_text(batch or "")
     if not batch:
-        raise DomainError("Please name the batch (e.g. the mailing's date).")
+        raise DomainError(N_("Please name the batch (e.g. the mailing's date)."))
     if len(batch) > MAX_BATCH_LABEL:
-        raise DomainError("The batch name can be at most 80 characters long.")
+        raise DomainError(N_("The batch name can be at most 80 characters long."))
     now = utcnow()
     expires_at = now + timedelta(days=valid_days)
     codes = set()
@@ -207,10 +207,10 @@ def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
     The code is used in the same statement that checks it (unused, unexpired), so two
     accounts cannot both use one code."""
     if user.is_verified:
-        raise Conflict("This account is already verified as a resident.")
+        raise Conflict(N_("This account is already verified as a resident."))
     code = normalise_code(text if isinstance(text, str) else "")
     if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
-        raise DomainError("This code is not valid. Please check the letter and try again.")
+        raise DomainError(N_("This code is not valid. Please check the letter and try again."))
     now = utcnow()
     try:
         row = db.session.execute(
@@ -221,9 +221,9 @@ def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
             .returning(PostalCode.id, PostalCode.batch, PostalCode.created_by_id)).first()
         if row is None:
             db.session.rollback()
-            raise DomainError(
+            raise DomainError(N_(
                 "This code is not valid, already used or expired. Please check the letter "
-                "or ask the town hall for a new one.")
+                "or ask the town hall for a new one."))
         record = _verify(user, method="postal_code", actor=None, batch=row.batch,
                          code_id=row.id)
         db.session.commit()
@@ -253,9 +253,9 @@ def verify_with_national_id(user: User, result: Any) -> VerificationRecord:
     from deliberation.services.national_id import NationalIdResult
 
     if not isinstance(result, NationalIdResult):
-        raise DomainError("The national ID app's answer could not be read.")
+        raise DomainError(N_("The national ID app's answer could not be read."))
     if not result.resident:
-        raise DomainError("The national ID app did not confirm an address in this town.")
+        raise DomainError(N_("The national ID app did not confirm an address in this town."))
     try:
         record = _verify(user, method="national_id", actor=None, provider=result.provider)
         db.session.commit()

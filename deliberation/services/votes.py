@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from deliberation.database import db
-from deliberation.errors import DomainError, NotFound
+from deliberation.errors import N_, DomainError, NotFound
 from deliberation.ids import parse_id
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import utcnow
@@ -25,9 +25,9 @@ from deliberation.services.participants import check_eligible, participant_for
 from deliberation.services.snapshot_requests import request_snapshot
 
 PHASE_CLOSED_MESSAGES = {
-    "draft": "This round has not opened yet.",
-    "reflection": "Voting has ended: this round is in its reflection phase.",
-    "closed": "This round is closed for voting.",
+    "draft": N_("This round has not opened yet."),
+    "reflection": N_("Voting has ended: this round is in its reflection phase."),
+    "closed": N_("This round is closed for voting."),
 }
 VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 
@@ -47,7 +47,7 @@ class CastVote:
 def check_accepts_votes(round_: Round) -> None:
     if not round_.accepts_votes:
         raise DomainError(
-            PHASE_CLOSED_MESSAGES.get(round_.phase, "This round is closed for voting."),
+            PHASE_CLOSED_MESSAGES.get(round_.phase, N_("This round is closed for voting.")),
             phase=round_.phase,
         )
 
@@ -63,7 +63,7 @@ def cast(
     or the proposal is not published.
     """
     if participant.round_id != round_.id:
-        raise DomainError("This participant belongs to another round.")
+        raise DomainError(N_("This participant belongs to another round."))
     check_accepts_votes(round_)
     parsed = _parse_value(value)
     proposal = _votable_proposal(round_, proposal_id)
@@ -107,7 +107,7 @@ def record_vote(
     """Write a checked vote and its event, without committing (for ``cast``, the author's own
     vote and assisted participants' paper forms)."""
     if source not in VOTE_SOURCES:
-        raise DomainError(f"Unknown vote source {source!r}.")
+        raise DomainError(N_("Unknown vote source %(source)s."), source=source)
     now = utcnow()
     upsert = _UPSERT_BY_DIALECT[db.session.get_bind().dialect.name](Vote).values(
         round_id=round_.id, participant_id=participant.id, proposal_id=proposal.id,
@@ -128,7 +128,7 @@ def _parse_value(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value in VOTE_VALUES:
         parsed = value
     if parsed is None:
-        raise DomainError("A vote must be agree (1), disagree (-1) or pass (0).")
+        raise DomainError(N_("A vote must be agree (1), disagree (-1) or pass (0)."))
     return parsed
 
 
@@ -136,9 +136,9 @@ def _votable_proposal(round_: Round, proposal_id: Any) -> Proposal:
     pid = parse_id(proposal_id)
     proposal = db.session.get(Proposal, pid) if pid is not None else None
     if proposal is None or proposal.round_id != round_.id:
-        raise NotFound("There is no such proposal in this round.")
+        raise NotFound(N_("There is no such proposal in this round."))
     if proposal.status != "published":
-        raise DomainError("This proposal is not open for voting.", status=proposal.status)
+        raise DomainError(N_("This proposal is not open for voting."), status=proposal.status)
     return proposal
 
 

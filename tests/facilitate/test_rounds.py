@@ -55,7 +55,7 @@ def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> Non
     assert 'value="Keep me"' in page
     assert "The closing time must be after the opening time." in page
     assert "must start with https://" in page
-    assert "Number must be between 2 and 12" in page
+    assert "Please enter a number from 2 to 12." in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
 
 
