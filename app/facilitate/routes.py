@@ -14,7 +14,7 @@ from app.authz import facilitator_required
 from app.downloads import csv_attachment
 from app.errors import attach_to_form, translate
 from app.facilitate import bp
-from app.facilitate.charts import bar_chart, line_chart
+from app.facilitate.charts import active_range, bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
@@ -360,7 +360,8 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
 def present(slug: str) -> Response:
     round_ = round_or_404(slug, public=False)
     view = engagement.presentation(round_)
-    chart = bar_chart([str(g + 1) for g, _size in view.groups], [s for _g, s in view.groups])
+    chart = bar_chart([_("Group %(num)d", num=g + 1) for g, _size in view.groups],
+                      [s for _g, s in view.groups])
     return render_page_or_fragment("facilitate/present.html", "facilitate/_present.html",
                                    round=round_, view=view, chart=chart)
 
@@ -373,15 +374,25 @@ def _dashboard(round_: Round | None) -> Any:
         name = f"engagement-{round_.slug if round_ else 'all'}.csv"
         return csv_attachment(engagement.export_csv(figures), name)
     labels = [d.isoformat() for d in figures.days]
+    # The time charts cover the span where the activity is; the table keeps every period.
+    joined = [sum(series[i] - (series[i - 1] if i else 0)
+                  for series in figures.participants_by_kind.values())
+              for i in range(len(labels))]
+    first, last = active_range([v + p + j for v, p, j in zip(
+        figures.votes_per_day, figures.proposals_per_day, joined, strict=True)])
+    span = slice(first, last + 1)
     charts = {
-        "participants": line_chart(labels, figures.participants_by_kind),
-        "votes": bar_chart(labels, figures.votes_per_day),
-        "proposals": bar_chart(labels, figures.proposals_per_day),
-        "groups": bar_chart([str(g + 1) for g, _s in figures.groups],
+        "participants": line_chart(labels[span], {k: v[span] for k, v in
+                                                  figures.participants_by_kind.items()}),
+        "votes": bar_chart(labels[span], figures.votes_per_day[span]),
+        "proposals": bar_chart(labels[span], figures.proposals_per_day[span]),
+        "groups": bar_chart([_("Group %(num)d", num=g + 1) for g, _s in figures.groups],
                             [s for _g, s in figures.groups]),
     }
     return render_template("facilitate/dashboard.html", round=round_, d=figures,
-                           charts=charts, labels=labels)
+                           charts=charts, labels=labels,
+                           trimmed=(labels[first], labels[last]) if len(labels) > last - first + 1
+                           else None)
 
 
 @bp.route("/dashboard")

@@ -195,7 +195,7 @@ def test_cli_errors(runner, db):
     result = runner.invoke(args=["cluster", "run", "nope"])
     assert result.exit_code != 0 and "no round" in result.output
     result = runner.invoke(args=["agenda", "export", "--round", "nope"])
-    assert result.exit_code != 0 and "No round" in result.output
+    assert result.exit_code != 0 and "There is no round" in result.output
     result = runner.invoke(args=["agenda", "export", "--format", "xml"])
     assert result.exit_code == 2
 

@@ -86,7 +86,7 @@ def test_council_agenda_and_item(escalated, client, login_as, role):
     assert item.status_code == 200
     assert "<svg" in html and "chart-threshold" in html and "Votes per opinion group" in html
     assert "at least 50% of every opinion group agrees" in html
-    assert "What each group stands for" in html and "escalation.automatic" in html
+    assert "What each group stands for" in html and "Sent to the council by the rule" in html
     assert 'style="' not in html and " onclick" not in html
 
 

@@ -49,11 +49,11 @@ def test_bad_uploads_show_error_and_import_nothing(client, facilitator, db) -> N
     cases = [
         ({"archive": (io.BytesIO(b"not a zip"), "x.zip")}, "not a zip file"),
         ({"comments": (io.BytesIO((d / "comments.csv").read_bytes()), "comments.csv")},
-         "votes.csv: file not found"),
+         "votes.csv: The file is missing."),
         ({"comments": (io.BytesIO((d / "comments.csv").read_bytes()), "comments.csv"),
           "votes": (io.BytesIO(b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,2\n"),
                     "votes.csv")},
-         'votes.csv line 2, column &#34;vote&#34;'),
+         'votes.csv, line 2, column “vote”: “2” is not -1, 0 or 1.'),
     ]
     for files, message in cases:
         response = client.post("/facilitate/import", content_type="multipart/form-data",

@@ -57,7 +57,7 @@ def test_admin_page_escapes_names(app, db) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("name,message", [
     ("\u202e\u200b\x00", "Please enter a display name."),
-    ("x" * 81, "Field cannot be longer than 80 characters."),
+    ("x" * 81, "Please enter at most 80 characters."),
 ])
 def test_bad_display_names_are_refused(app, db, name: str, message: str) -> None:  # noqa: ANN001
     response = _register(app.test_client(), name)
