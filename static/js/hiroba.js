@@ -16,7 +16,17 @@
       field.addEventListener("input", function () { updateCounter(field); });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { bindCounters(document); });
+  // A long proposal scrolls inside the vote card; only then can the keyboard reach it
+  // (short ones stay out of the Tab order, so Tab goes from the heading to "Agree").
+  function focusableWhenScrolling(root) {
+    root.querySelectorAll(".proposal-text").forEach(function (text) {
+      if (text.scrollHeight > text.clientHeight + 1) text.setAttribute("tabindex", "0");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    bindCounters(document);
+    focusableWhenScrolling(document);
+  });
 
   // htmx leaves 4xx/5xx responses unswapped by default, so a refused action would fail
   // silently. The server answers every htmx error with a translated fragment: either the
@@ -44,6 +54,7 @@
   document.addEventListener("htmx:timeout", showOffline);
   document.addEventListener("htmx:afterSwap", function (event) {
     bindCounters(event.target);
+    focusableWhenScrolling(event.target.parentNode || document);
     if (event.target.id === "htmx-errors") {
       event.target.scrollIntoView({ block: "nearest" });
       return;
