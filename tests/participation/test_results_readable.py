@@ -27,16 +27,16 @@ def test_groups_are_named_after_their_most_representative_proposal(
 def test_unplaced_participants_are_counted_and_drawn_apart(
         client, db, round_with_snapshot) -> None:  # noqa: ANN001
     round_, _proposals, _participants, snap = round_with_snapshot
-    for _ in range(3):
+    for _ in range(5):
         newcomer = make_participant(round_)
         db.session.add(SnapshotMembership(snapshot_id=snap.id, participant_id=newcomer.id,
                                           x=0.0, y=0.0, group_id=None))
     db.session.commit()
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
-    assert "3 participants are not on the map yet" in html
+    assert "5 participants are not on the map yet" in html
     assert html.count("<circle ") == 14  # the 14 placed participants only
     ja = client.get(f"/rounds/{round_.slug}/results", headers=JA).get_data(as_text=True)
-    assert "3人はまだ地図に入っていません" in ja
+    assert "5人はまだ地図に入っていません" in ja
 
 
 def test_one_far_out_participant_does_not_squash_the_map(app, db, round_with_snapshot) -> None:  # noqa: ANN001
