@@ -22,7 +22,7 @@ from app.template_helpers import PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.engine.snapshots import latest_snapshot
-from deliberation.errors import DomainError
+from deliberation.errors import N_, DomainError
 from deliberation.ids import parse_id
 from deliberation.interop import polis_import
 from deliberation.models import Participant, Proposal, Round, Vote
@@ -253,7 +253,7 @@ def moderation_queue(slug: str) -> Any:
         action = request.form.get("action", "")
         try:
             if None in ids:
-                raise DomainError("Some of the selected proposals are not in this round.")
+                raise DomainError(N_("Some of the selected proposals are not in this round."))
             n = moderation.moderate(round_, ids, action, actor=current_user,
                                     reason=request.form.get("reason"))
         except DomainError as exc:
