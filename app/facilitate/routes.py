@@ -375,10 +375,10 @@ def _dashboard(round_: Round | None) -> Any:
         return csv_attachment(engagement.export_csv(figures), name)
     labels = [d.isoformat() for d in figures.days]
     # The time charts cover the span where the activity is; the table keeps every period.
-    joined = [sum(series[i] - (series[i - 1] if i else 0)
+    joined = [sum((series[i] or 0) - ((series[i - 1] or 0) if i else 0)
                   for series in figures.participants_by_kind.values())
               for i in range(len(labels))]
-    first, last = active_range([v + p + j for v, p, j in zip(
+    first, last = active_range([(v or 0) + (p or 0) + j for v, p, j in zip(
         figures.votes_per_day, figures.proposals_per_day, joined, strict=True)])
     span = slice(first, last + 1)
     charts = {
