@@ -91,7 +91,7 @@ def test_facilitator_form_sets_and_refuses_the_new_criteria(client, login_as, db
     data = {**VALID, "slug": "lens", "phase": "voting"}
     bad = client.post("/facilitate/rounds/lens/edit", data={**data, "min_bridging": "3"},
                       headers=EN)
-    assert bad.status_code == 400 and "Number must be between -1 and 1" in bad.get_data(
+    assert bad.status_code == 400 and "Please enter a number from -1 to 1." in bad.get_data(
         as_text=True)
     ok = client.post("/facilitate/rounds/lens/edit",
                      data={**data, "min_bridging": "0.2", "require_robust": "y"}, headers=EN)

@@ -33,10 +33,10 @@ def test_unplaced_participants_are_counted_and_drawn_apart(
                                           x=0.0, y=0.0, group_id=None))
     db.session.commit()
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
-    assert "5 participants are not on the map yet" in html
-    assert html.count("<circle ") == 14  # the 14 placed participants only
+    assert "5 participants have voted on too few proposals to be placed in a group yet" in html
+    assert html.count('class="dot-unplaced"') == 5  # hollow, apart from the groups' colours
     ja = client.get(f"/rounds/{round_.slug}/results", headers=JA).get_data(as_text=True)
-    assert "5人はまだ地図に入っていません" in ja
+    assert "5人は、投票した提案がまだ少ないため" in ja
 
 
 def test_one_far_out_participant_does_not_squash_the_map(app, db, round_with_snapshot) -> None:  # noqa: ANN001

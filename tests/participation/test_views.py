@@ -376,8 +376,8 @@ def test_results_tell_not_placed_from_small_groups(client, round_with_snapshot, 
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
     assert html.count('class="dot-unplaced"') == 6 and html.count('class="dot-other"') == 2
     table = html[html.index("<caption>Opinion groups</caption>"):]
-    assert "Not placed yet: too few votes</th><td>6</td>" in table
-    assert "In groups too small to show</th><td>fewer than 5</td>" in table
+    assert 'Too few votes to be placed</td><td class="num">6</td>' in table
+    assert 'In groups too small to show</td><td class="num">fewer than 5</td>' in table
     ja = client.get(f"/rounds/{round_.slug}/results",
                     headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "まだ位置が決まっていない人（投票数が足りない）" in ja
