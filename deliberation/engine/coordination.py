@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from clustering.coordination import find_blocks
 from deliberation.database import db
 from deliberation.engine import threshold
-from deliberation.errors import Conflict, DomainError, NotFound
+from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
     EscalationReview,
@@ -181,16 +181,16 @@ def decide(review_id: int, action: str, *, actor: User, reason: str) -> Escalati
 
     reason = (reason or "").strip()
     if action not in ("approve", "dismiss"):
-        raise DomainError("Unknown review action.")
+        raise DomainError(N_("Unknown review action."))
     if not reason:
-        raise DomainError("A reason is required to decide on a held escalation.")
+        raise DomainError(N_("A reason is required to decide on a held escalation."))
     review = db.session.get(EscalationReview, review_id)
     if review is None:
-        raise NotFound("No such review.")
+        raise NotFound(N_("No such review."))
     if review.status != "pending":
-        raise Conflict("This review has already been decided.")
+        raise Conflict(N_("This review has already been decided."))
     if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
-        raise Conflict("This proposal can no longer be escalated (meta, hidden or rejected).")
+        raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
     try:
         review.status = "approved" if action == "approve" else "dismissed"
         review.decided_at, review.decided_by_id, review.reason = utcnow(), actor.id, reason
