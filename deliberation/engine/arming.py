@@ -12,7 +12,7 @@ from __future__ import annotations
 from deliberation.database import db
 from deliberation.engine import escalation
 from deliberation.engine.snapshots import latest_snapshot
-from deliberation.errors import Conflict
+from deliberation.errors import N_, Conflict
 from deliberation.models import Escalation, Round, User
 from deliberation.services import audit
 from deliberation.text import clean_text
@@ -22,8 +22,8 @@ def set_armed(round_: Round, armed: bool, *, actor: User | None,
               reason: str | None = None) -> list[Escalation]:
     """Arm or disarm; returns the escalations that arming created right away."""
     if round_.escalation_armed == armed:
-        raise Conflict("Escalation is already armed for this round." if armed
-                       else "Escalation is already disarmed for this round.")
+        raise Conflict(N_("Escalation is already armed for this round.") if armed
+                       else N_("Escalation is already disarmed for this round."))
     round_.escalation_armed = armed
     audit.record("round.escalation_armed" if armed else "round.escalation_disarmed",
                  actor=actor, target=round_, round_id=round_.id,
