@@ -251,6 +251,8 @@ def moderation_queue(slug: str) -> Any:
     if request.method == "POST":
         ids = [parse_id(v) for v in request.form.getlist("proposal_id")]
         action = request.form.get("action", "")
+        if request.form.get("restore"):  # the one-click restore button of a hidden proposal
+            ids, action = [parse_id(request.form["restore"])], "restore"
         try:
             if None in ids:
                 raise DomainError(N_("Some of the selected proposals are not in this round."))

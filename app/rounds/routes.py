@@ -157,6 +157,9 @@ def proposal(slug: str, proposal_id: int) -> str:
         if current_user.is_authenticated:
             participant = _participant(round_, create=False)
             mine = participant is not None and participant.id == item.author_id
+        if not mine and item.status == "hidden":
+            # reported: the page stays, says so, and shows no text until a facilitator decides
+            return render_template("rounds/under_review.html", round=round_, item=item)
         if not mine:
             abort(404)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None

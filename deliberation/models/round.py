@@ -49,6 +49,13 @@ class Round(db.Model):
         sa.JSON, default=lambda: dict(DEFAULT_THRESHOLD_POLICY)
     )
     report_threshold: so.Mapped[int] = so.mapped_column(default=3)
+    # Reports that can hide a proposal for review: only from confirmed accounts, and (when
+    # set) only from people who have voted in the round; and one more report is needed per
+    # ``report_support_step`` agree votes (0: the threshold does not grow), so a handful of
+    # new accounts cannot bury a proposal many people support (deliberation/services/reports.py).
+    reports_need_participation: so.Mapped[bool] = so.mapped_column(default=True,
+                                                                   server_default=sa.true())
+    report_support_step: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
     min_group_display: so.Mapped[int] = so.mapped_column(default=5)
     response_deadline_days: so.Mapped[int] = so.mapped_column(default=60)
     open_data_enabled: so.Mapped[bool] = so.mapped_column(default=False)

@@ -75,6 +75,8 @@ def queue(round_: Round, limit_similar: int = 3) -> list[QueueItem]:
         sa.select(Participant.id, Participant.source).where(Participant.round_id == round_.id)
     ).all())
     items = []
+    # hidden after reports first: a proposal nobody can see waits for one click to restore
+    proposals = sorted(proposals, key=lambda p: p.status != "hidden")
     for proposal in proposals:
         grams = ngrams(proposal.text_key)
         scored = sorted(

@@ -9,18 +9,36 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import Proposal, Report, Round, User
+from deliberation.models import Participant, Proposal, Report, Round, User, Vote
 from deliberation.services import audit
 from deliberation.services.participants import check_eligible
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text
 
 
-def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
-    """Report a proposal. At ``round.report_threshold`` reports it is hidden for review.
+def reports_needed(threshold: int, agrees: int, step: int) -> int:
+    """Counting reports needed to hide a proposal with ``agrees`` agree votes."""
+    return max(threshold, 1) + (agrees // step if step > 0 else 0)
 
-    Only someone who may take part in the round may report (enough reports hide a
-    proposal, so this is taking part too)."""
+
+def counting_reports(proposal: Proposal, round_: Round) -> int:
+    """Open reports on the proposal that count towards hiding it: from accounts with a
+    confirmed e-mail address (or verified residents) that, when the round asks for it,
+    have voted in the round."""
+    query = (sa.select(sa.func.count()).select_from(Report).join(User, User.id == Report.reporter_id)
+             .where(Report.proposal_id == proposal.id, Report.resolved_at.is_(None),
+                    User.verification_level.in_(("email", "resident_verified"))))
+    if round_.reports_need_participation:
+        voted = (sa.select(Participant.user_id).join(Vote, Vote.participant_id == Participant.id)
+                 .where(Participant.round_id == round_.id, Participant.user_id.is_not(None)))
+        query = query.where(Report.reporter_id.in_(voted))
+    return db.session.scalar(query) or 0
+
+
+def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
+    """Report a proposal. Only someone who may take part in the round may report. Enough
+    counting reports (``counting_reports``, against ``reports_needed``) hide it for a
+    facilitator's review; every report is kept for the moderation queue."""
     round_ = db.session.get(Round, proposal.round_id)
     assert round_ is not None
     check_eligible(round_, user)
@@ -48,12 +66,17 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
         )
         db.session.refresh(proposal)
         hidden = False
-        if proposal.status == "published" and proposal.report_count >= round_.report_threshold:
+        counting = counting_reports(proposal, round_)
+        agrees = db.session.scalar(sa.select(sa.func.count()).select_from(Vote).where(
+            Vote.proposal_id == proposal.id, Vote.value == 1)) or 0
+        needed = reports_needed(round_.report_threshold, agrees, round_.report_support_step)
+        if proposal.status == "published" and counting >= needed:
             proposal.status = "hidden"
             hidden = True
             request_snapshot(round_)
         audit.record("proposal.report", actor=user, target=proposal, round_id=round_.id,
-                     reason=reason, report_count=proposal.report_count, hidden=hidden)
+                     reason=reason, report_count=proposal.report_count, counting=counting,
+                     needed=needed, hidden=hidden)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

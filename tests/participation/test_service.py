@@ -18,7 +18,7 @@ from deliberation.services.proposals import proposals_by, submit_proposal
 from deliberation.services.reports import report_proposal
 from deliberation.services.vote_card import VoteCard, vote_card
 from deliberation.services.votes import author_auto_vote, votes_of
-from tests.factories import make_participant, make_proposal
+from tests.factories import add_vote, make_participant, make_proposal
 
 
 @pytest.fixture()
@@ -236,9 +236,15 @@ def test_report_once_per_user(db, round_, make_user) -> None:  # noqa: ANN001
 def test_report_threshold_hides(db, make_round, make_user) -> None:  # noqa: ANN001
     r = make_round(report_threshold=2)
     p = make_proposal(r)
-    report_proposal(p, make_user(), "spam")
+
+    def confirmed_voter():  # noqa: ANN202 - only their reports count
+        user = make_user(verification_level="email", email_confirmed_at=utcnow())
+        add_vote(make_participant(r, user), p, -1)
+        return user
+
+    report_proposal(p, confirmed_voter(), "spam")
     assert p.status == "published"
-    report_proposal(p, make_user(), "spam")
+    report_proposal(p, confirmed_voter(), "spam")
     assert p.status == "hidden" and p.report_count == 2
     assert r.snapshot_requested_at is not None
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()

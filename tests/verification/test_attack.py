@@ -17,6 +17,7 @@ from deliberation.models import (
     EscalationReview,
     Participant,
     Proposal,
+    Report,
     Round,
     User,
     Vote,
@@ -98,6 +99,9 @@ def attack(app: Flask, round_: Round, ids: dict[str, int]) -> list[int]:
         for name, value in script.items():
             statuses.append(client.post(f"/rounds/{round_.slug}/vote", data={
                 "proposal_id": ids[name], "value": str(value)}).status_code)
+        # and they all report the proposal everyone agrees with
+        client.post(f"/rounds/{round_.slug}/proposals/{ids['common']}/report",
+                    data={"reason": "spam"})
     return statuses
 
 
@@ -125,6 +129,9 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:  # noq
 
     escalated = set(db.session.scalars(sa.select(Escalation.proposal_id)))
     assert ids["contested"] not in escalated
+    # unconfirmed accounts' reports are kept for the moderators but hide nothing
+    assert db.session.get(Proposal, ids["common"]).status == "published"
+    assert count(Report) == N_ATTACK
     # Whatever the clustering made of them: every proposal that passes the rule only with
     # the block's votes waits for a facilitator, and nothing escalated needs the block.
     decisions = escalation.snapshot_decisions(snap, round_.policy, list(ids.values()))
@@ -146,5 +153,6 @@ def test_verified_round_refuses_them_and_stores_nothing(app: Flask, db) -> None:
     statuses = attack(app, round_, ids)
     assert set(statuses) <= {303, 403}  # refused (the page then explains why)
     assert (count(Participant), count(Vote), count(VoteEvent)) == (participants, votes, events)
+    assert count(Report) == 0 and db.session.get(Proposal, ids["common"]).status == "published"
     snapshots.refresh_round(round_.id)
     assert ids["contested"] not in set(db.session.scalars(sa.select(Escalation.proposal_id)))

@@ -1,0 +1,76 @@
+"""Reports that cannot bury a proposal: only confirmed accounts that voted in the round
+count, the threshold grows with support, a hidden page says "under review", and the
+facilitator restores it in one click."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliberation.models import Proposal
+from deliberation.models._common import utcnow
+from deliberation.services import reports
+from tests.factories import add_vote, make_participant, make_proposal, make_user
+
+
+def reporter(round_, *, confirmed: bool = True, voted_on=None):  # noqa: ANN001, ANN201
+    user = make_user(email_confirmed_at=utcnow() if confirmed else None,
+                     verification_level="email" if confirmed else "unverified")
+    if voted_on is not None:
+        add_vote(make_participant(round_, user), voted_on, -1)
+    return user
+
+
+def test_needed_grows_with_agree_votes() -> None:
+    assert reports.reports_needed(3, 0, 10) == 3
+    assert reports.reports_needed(3, 651, 10) == 68
+    assert reports.reports_needed(3, 651, 0) == 3
+
+
+def test_fresh_accounts_cannot_hide_a_proposal(make_round, db) -> None:  # noqa: ANN001
+    round_ = make_round(phase="voting", report_threshold=3)
+    target = make_proposal(round_, "Benches at the station")
+    other = make_proposal(round_, "Other")
+    for _ in range(5):  # unconfirmed, voted
+        reports.report_proposal(target, reporter(round_, confirmed=False, voted_on=other), "x")
+    for _ in range(5):  # confirmed, never voted in the round
+        reports.report_proposal(target, reporter(round_), "x")
+    db.session.refresh(target)
+    assert target.status == "published" and target.report_count == 10
+    for _ in range(3):  # confirmed participants: these count
+        reports.report_proposal(target, reporter(round_, voted_on=other), "x")
+    db.session.refresh(target)
+    assert target.status == "hidden"
+
+
+def test_support_raises_the_bar(make_round, db) -> None:  # noqa: ANN001
+    round_ = make_round(phase="voting", report_threshold=3, report_support_step=10)
+    target = make_proposal(round_, "Popular")
+    for _ in range(20):  # 20 agree votes: 3 + 2 counting reports needed
+        add_vote(make_participant(round_, make_user()), target, 1)
+    for _ in range(4):
+        reports.report_proposal(target, reporter(round_, voted_on=target), "x")
+    db.session.refresh(target)
+    assert target.status == "published"
+    reports.report_proposal(target, reporter(round_, voted_on=target), "x")
+    db.session.refresh(target)
+    assert target.status == "hidden"
+
+
+def test_hidden_page_says_under_review_and_restore_is_one_click(client, login_as, make_round,  # noqa: ANN001
+                                                                db) -> None:
+    round_ = make_round(phase="voting")
+    hidden = make_proposal(round_, "Secret text", status="hidden")
+    make_proposal(round_, "Older pending", status="pending")
+    page = client.get(f"/rounds/{round_.slug}/proposals/{hidden.id}",
+                      headers={"Accept-Language": "ja"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Secret text" not in text and "ファシリテーター" in text
+    login_as("facilitator")
+    queue = client.get(f"/facilitate/rounds/{round_.slug}/moderation").get_data(as_text=True)
+    assert queue.index("Secret text") < queue.index("Older pending")  # hidden first
+    response = client.post(f"/facilitate/rounds/{round_.slug}/moderation",
+                           data={"restore": str(hidden.id)})
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(Proposal.status).where(Proposal.id == hidden.id)) \
+        == "published"
