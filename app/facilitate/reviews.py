@@ -26,7 +26,7 @@ MESSAGES = {str(m): m for m in (
 )}
 
 
-@bp.route("/rounds/<slug>/reviews/<int:review_id>", methods=["POST"])
+@bp.route("/rounds/<slug>/reviews/<id:review_id>", methods=["POST"])
 @facilitator_required
 def decide_review(slug: str, review_id: int) -> Response:
     round_ = round_or_404(slug, public=False)

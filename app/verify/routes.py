@@ -38,7 +38,7 @@ def index() -> str:
                            revoke_form=RevokeForm(), documents=DOCUMENT_LABELS)
 
 
-@bp.route("/users/<int:user_id>")
+@bp.route("/users/<id:user_id>")
 @council_required
 def account(user_id: int) -> str:
     user = _user_or_404(user_id)
@@ -48,7 +48,7 @@ def account(user_id: int) -> str:
                            revoke_form=RevokeForm(), documents=DOCUMENT_LABELS)
 
 
-@bp.route("/users/<int:user_id>/counter", methods=["POST"])
+@bp.route("/users/<id:user_id>/counter", methods=["POST"])
 @council_required
 def counter(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
@@ -67,7 +67,7 @@ def counter(user_id: int) -> Response | tuple[str, int]:
                            revoke_form=RevokeForm(), documents=DOCUMENT_LABELS), 400
 
 
-@bp.route("/users/<int:user_id>/revoke", methods=["POST"])
+@bp.route("/users/<id:user_id>/revoke", methods=["POST"])
 @council_required
 def revoke(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
