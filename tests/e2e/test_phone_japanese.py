@@ -1,0 +1,43 @@
+"""Phone first, in Japanese: at 390 x 844 the vote buttons are in the first screen whatever
+the proposal's length, no page is wider than the screen, and axe finds nothing serious."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import register, screenshot
+from tests.e2e.test_journeys import PHONE, _axe
+
+pytestmark = pytest.mark.e2e
+
+
+def test_phone_pages_fit_the_screen_in_japanese(browser, live_server) -> None:  # noqa: ANN001
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)  # axe
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        register(page, live_server, next_path=f"/rounds/{live_server.slug}/vote")
+        page.goto(f"{live_server.url}/rounds/{live_server.slug}/vote")
+        assert page.locator("html").get_attribute("lang") == "ja"
+        # the vote buttons sit in the first screen
+        for name in ("賛成", "反対"):
+            box = page.get_by_role("button", name=name, exact=True).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= PHONE["height"], (name, box)
+        screenshot(page, "ja-phone-vote")
+        pages = {
+            "vote": f"/rounds/{live_server.slug}/vote",
+            "round": f"/rounds/{live_server.slug}",
+            "proposals": f"/rounds/{live_server.slug}/proposals",
+            "results": f"/rounds/{live_server.results_slug}/results",
+            "agenda": "/agenda/",
+            "item": f"/agenda/items/{live_server.escalation_id}",
+        }
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.scrollingElement.scrollWidth")
+            assert width <= PHONE["width"], (name, width)
+            violations = _axe(page)
+            assert not violations, (name, violations)
+            screenshot(page, f"ja-phone-{name}")
+    finally:
+        context.close()
