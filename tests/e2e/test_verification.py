@@ -1,0 +1,79 @@
+"""Resident verification in the browser: counter verification by council staff, and a
+postal code generated as CSV and entered by the resident; axe-core on every page, desktop
+and phone, in Japanese."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import register, screenshot
+from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
+from tests.e2e.test_staff_and_public_pages import _login
+
+pytestmark = pytest.mark.e2e
+
+
+def _resident(browser, server):  # noqa: ANN001, ANN202
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    email = register(page, server)
+    return context, page, email
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_counter_verification(browser, live_server, viewport) -> None:  # noqa: ANN001
+    resident, resident_page, email = _resident(browser, live_server)
+    staff = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True)
+    page = staff.new_page()
+    _login(page, live_server, "council")
+    page.goto(f"{live_server.url}/verify/?q={email}")
+    assert not _axe(page), _axe(page)
+    with page.expect_navigation():
+        page.click("table.data-table a")
+    assert "未確認" in page.inner_text("#level")
+    assert not _axe(page), _axe(page)
+    page.select_option("select[name=document]", "driving_licence")
+    with page.expect_navigation():
+        page.click("form button.primary")
+    assert "確認済みの住民" in page.inner_text("#level")
+    screenshot(page, f"verify-counter-{viewport['width']}")
+    resident_page.goto(f"{live_server.url}/account/verification")
+    assert "確認済みの住民" in resident_page.inner_text("#level")
+    assert not _axe(resident_page), _axe(resident_page)
+    staff.close()
+    resident.close()
+
+
+def test_postal_code(browser, live_server) -> None:  # noqa: ANN001
+    staff = browser.new_context(locale="ja-JP", viewport=DESKTOP, bypass_csp=True,
+                                accept_downloads=True)
+    page = staff.new_page()
+    _login(page, live_server, "council")
+    page.goto(f"{live_server.url}/verify/postal-codes")
+    assert not _axe(page), _axe(page)
+    page.fill("input[name=batch]", "e2e letter")
+    page.fill("input[name=count]", "3")
+    with page.expect_download() as download:
+        page.click("form button.primary")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    code = list(csv.DictReader(io.StringIO(text)))[0]["code"]
+
+    resident, resident_page, _email = _resident(browser, live_server)
+    resident_page.goto(f"{live_server.url}/account/verification")
+    assert not _axe(resident_page), _axe(resident_page)
+    resident_page.fill("input[name=code]", "WRONG-CODE-0000")
+    with resident_page.expect_navigation():
+        resident_page.click("form button.primary")
+    assert "未確認" in resident_page.inner_text("#level")
+    assert not _axe(resident_page), _axe(resident_page)  # the error state too
+    resident_page.fill("input[name=code]", code.lower())
+    with resident_page.expect_navigation():
+        resident_page.click("form button.primary")
+    assert "確認済みの住民" in resident_page.inner_text("#level")
+    screenshot(resident_page, "verify-postal-code-phone")
+    staff.close()
+    resident.close()
