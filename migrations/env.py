@@ -50,6 +50,11 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(object, name, type_, reflected, compare_to):
+    from deliberation.models.search_index import is_search_index_object
+    return not (reflected and compare_to is None and is_search_index_object(name))
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -90,6 +95,9 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The proposal text index (FTS5 table, pg_trgm index) is created by raw DDL in a
+    # migration, not described by the models: keep autogenerate from dropping it.
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, one_of, utcnow
+from deliberation.models.search_index import register as register_search_index
 
 PARTICIPANT_SOURCES = ("account", "assisted", "import")
 PARTICIPANT_KINDS = ("resident", "e_citizen", "visitor", "unknown")
@@ -87,6 +88,9 @@ class Proposal(db.Model):
     @property
     def is_visible(self) -> bool:
         return self.status == "published"
+
+
+register_search_index(Proposal.__table__)
 
 
 class Vote(db.Model):

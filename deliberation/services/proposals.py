@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
-from deliberation.models import Proposal, Round, User
-from deliberation.services import audit
+from deliberation.models import (
+    Escalation,
+    OfficialResponse,
+    Participant,
+    Proposal,
+    Round,
+    User,
+    Vote,
+)
+from deliberation.services import audit, search
 from deliberation.services.participants import participant_for
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import author_auto_vote
@@ -108,3 +117,46 @@ def voted_on(votes: dict[int, int]) -> list[Proposal]:
         return []
     return list(db.session.scalars(
         sa.select(Proposal).where(Proposal.id.in_(votes)).order_by(Proposal.id)))
+
+
+BROWSE_STATUSES = ("agenda", "answered")  # besides "" (all published proposals)
+BROWSE_SORTS = ("newest", "votes", "agreed")
+BROWSE_VOTED = ("voted", "not_voted")
+MAX_PAGE = 100_000
+
+
+def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = "",
+           participant: Participant | None = None, sort: str = "newest", page: int = 1,
+           per_page: int = 20) -> Pagination:
+    """One page of the round's published proposals matching the search and filters.
+
+    ``terms`` come from ``search.terms_of``; unknown ``status``/``sort``/``voted`` values
+    mean no filter and the default order; ``voted`` needs a participant. A page past the
+    end gives the last page.
+    """
+    query = sa.select(Proposal).where(Proposal.round_id == round_.id, Proposal.status == "published")
+    if terms:
+        query = query.where(search.proposal_text_matches(
+            Proposal.id, Proposal.text, terms, db.session.get_bind().dialect.name))
+    if status in BROWSE_STATUSES:
+        on_agenda = sa.select(Escalation.proposal_id).where(Escalation.withdrawn_at.is_(None))
+        if status == "answered":
+            on_agenda = on_agenda.join(OfficialResponse).where(OfficialResponse.status == "answered")
+        query = query.where(Proposal.id.in_(on_agenda))
+    if participant is not None and voted in BROWSE_VOTED:
+        mine = sa.select(Vote.proposal_id).where(Vote.participant_id == participant.id)
+        query = query.where(Proposal.id.in_(mine) if voted == "voted" else Proposal.id.not_in(mine))
+    if sort in ("votes", "agreed"):
+        counted = sa.func.count(Vote.participant_id) if sort == "votes" else sa.func.count(
+            sa.case((Vote.value == 1, 1)))
+        counts = (sa.select(Vote.proposal_id, counted.label("n"))
+                  .where(Vote.round_id == round_.id).group_by(Vote.proposal_id).subquery())
+        query = (query.outerjoin(counts, counts.c.proposal_id == Proposal.id)
+                 .order_by(sa.func.coalesce(counts.c.n, 0).desc(), Proposal.id.desc()))
+    else:
+        query = query.order_by(Proposal.id.desc())
+    page = min(max(page, 1), MAX_PAGE)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    if page > 1 and page > result.pages:
+        result = db.paginate(query, page=max(result.pages, 1), per_page=per_page, error_out=False)
+    return result
