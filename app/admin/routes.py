@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.admin import bp
 from app.authz import admin_required
+from app.htmx import render_page_or_fragment
+from app.search_args import search_args
 from deliberation.database import db
 from deliberation.models import User
 from deliberation.models.user import ROLES
-from deliberation.services import accounts
+from deliberation.services import accounts, search
+
+USERS_PER_PAGE = 50
 
 
 @bp.route("/users")
 @admin_required
-def users() -> str:
-    page = db.paginate(sa.select(User).where(User.deleted_at.is_(None)).order_by(User.id),
-                       per_page=50)
-    return render_template("admin/users.html", page=page, roles=ROLES)
+def users() -> Response:
+    """Accounts, searchable by e-mail address or display name, 50 to a page."""
+    args = search_args()
+    query = sa.select(User).where(User.deleted_at.is_(None)).order_by(User.id)
+    if args.terms:
+        query = query.where(search.matches_all([User.email, User.display_name], args.terms))
+    page = db.paginate(query, page=args.page, per_page=USERS_PER_PAGE, error_out=False)
+    if args.page > 1 and args.page > page.pages:
+        page = db.paginate(query, page=max(page.pages, 1), per_page=USERS_PER_PAGE, error_out=False)
+    return render_page_or_fragment("admin/users.html", "admin/_users.html", results=page,
+                                   roles=ROLES, q=args.q, query_error=args.error)
 
 
 @bp.route("/users/<id:user_id>/role", methods=["POST"])

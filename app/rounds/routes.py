@@ -23,9 +23,10 @@ from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
+from app.search_args import search_args
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round
-from deliberation.services import agenda, participants, results, search, votes
+from deliberation.services import agenda, participants, results, votes
 from deliberation.services import proposals as proposal_service
 from deliberation.services.proposals import MAX_LENGTH, submit_proposal
 from deliberation.services.reports import report_proposal
@@ -144,30 +145,23 @@ def proposals(slug: str) -> Response:
     """All published proposals: search, filters, sort and pages, all in the query string."""
     round_ = round_or_404(slug)
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
-    query_error = None
-    try:
-        terms = search.terms_of(request.args.get("q"))
-    except search.QueryTooLong:
-        terms = []
-        query_error = _("Please shorten your search to %(max)d characters or fewer.",
-                        max=search.MAX_QUERY_LENGTH)
+    args = search_args()
     filters = {
-        "q": request.args.get("q", "")[: search.MAX_QUERY_LENGTH * 2],
+        "q": args.q,
         "status": request.args.get("status", ""),
-        "voted": request.args.get("voted", "") if participant is not None else "",
+        "voted": request.args.get("voted", "") if current_user.is_authenticated else "",
         "sort": request.args.get("sort", "newest"),
     }
     page = proposal_service.browse(
-        round_, terms, status=filters["status"], voted=filters["voted"], participant=participant,
-        sort=filters["sort"], page=request.args.get("page", 1, type=int) or 1,
-        per_page=PROPOSALS_PER_PAGE)
+        round_, args.terms, status=filters["status"], voted=filters["voted"], participant=participant,
+        sort=filters["sort"], page=args.page, per_page=PROPOSALS_PER_PAGE)
     my_votes = votes.votes_of(participant) if participant else {}
     response = render_page_or_fragment(
         "rounds/proposals.html", "rounds/_proposal_results.html", round=round_, results=page,
         items=page.items, my_votes=my_votes, back="proposals", filters=filters,
-        searched=bool(terms or filters["status"] in proposal_service.BROWSE_STATUSES
+        searched=bool(args.terms or filters["status"] in proposal_service.BROWSE_STATUSES
                       or filters["voted"] in proposal_service.BROWSE_VOTED),
-        query_error=query_error, signed_in=participant is not None or current_user.is_authenticated)
+        query_error=args.error, signed_in=current_user.is_authenticated)
     return response
 
 

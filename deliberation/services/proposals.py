@@ -122,7 +122,6 @@ def voted_on(votes: dict[int, int]) -> list[Proposal]:
 BROWSE_STATUSES = ("agenda", "answered")  # besides "" (all published proposals)
 BROWSE_SORTS = ("newest", "votes", "agreed")
 BROWSE_VOTED = ("voted", "not_voted")
-MAX_PAGE = 100_000
 
 
 def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = "",
@@ -131,7 +130,7 @@ def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = ""
     """One page of the round's published proposals matching the search and filters.
 
     ``terms`` come from ``search.terms_of``; unknown ``status``/``sort``/``voted`` values
-    mean no filter and the default order; ``voted`` needs a participant. A page past the
+    mean no filter and the default order; ``voted`` filters on ``participant``'s votes. A page past the
     end gives the last page.
     """
     query = sa.select(Proposal).where(Proposal.round_id == round_.id, Proposal.status == "published")
@@ -143,8 +142,10 @@ def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = ""
         if status == "answered":
             on_agenda = on_agenda.join(OfficialResponse).where(OfficialResponse.status == "answered")
         query = query.where(Proposal.id.in_(on_agenda))
-    if participant is not None and voted in BROWSE_VOTED:
-        mine = sa.select(Vote.proposal_id).where(Vote.participant_id == participant.id)
+    if voted in BROWSE_VOTED:
+        # Without a participant nobody has voted yet: "voted" is empty, "not voted" is all.
+        mine = sa.select(Vote.proposal_id).where(
+            Vote.participant_id == (participant.id if participant is not None else None))
         query = query.where(Proposal.id.in_(mine) if voted == "voted" else Proposal.id.not_in(mine))
     if sort in ("votes", "agreed"):
         counted = sa.func.count(Vote.participant_id) if sort == "votes" else sa.func.count(
@@ -155,7 +156,6 @@ def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = ""
                  .order_by(sa.func.coalesce(counts.c.n, 0).desc(), Proposal.id.desc()))
     else:
         query = query.order_by(Proposal.id.desc())
-    page = min(max(page, 1), MAX_PAGE)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     if page > 1 and page > result.pages:
         result = db.paginate(query, page=max(result.pages, 1), per_page=per_page, error_out=False)

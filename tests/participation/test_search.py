@@ -133,6 +133,8 @@ def test_filter_by_own_votes_when_signed_in(client, make_round, login_as) -> Non
     make_proposal(round_, "二つ目の案")
     assert 'name="voted"' not in client.get(f"/rounds/{round_.slug}/proposals").get_data(as_text=True)
     user = login_as()
+    assert shown(client, round_, voted="voted") == []
+    assert len(shown(client, round_, voted="not_voted")) == 2
     add_vote(participant_for(round_, user), first, 1)
     assert shown(client, round_, voted="not_voted") == ["二つ目の案"]
     assert shown(client, round_, voted="voted") == ["一つ目の案"]
