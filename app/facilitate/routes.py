@@ -18,6 +18,7 @@ from app.facilitate.charts import active_range, bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
+from app.search_args import search_args
 from app.template_helpers import PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
@@ -25,11 +26,11 @@ from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import N_, DomainError
 from deliberation.ids import parse_id
 from deliberation.interop import polis_import
-from deliberation.models import Participant, Proposal, Round, Vote
-from deliberation.services import audit, engagement, facilitation, moderation
+from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote
+from deliberation.services import audit, engagement, facilitation, moderation, search
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-AUDIT_PAGE = 200
+AUDIT_PAGE = 50
 
 
 def _see_other(endpoint: str, **values: Any) -> Response:
@@ -277,9 +278,15 @@ def _audit(round_: Round | None) -> Any:
     if request.args.get("format") == "csv":
         return csv_attachment(audit.export_csv(audit_key(), round_id),
                               f"audit-{round_.slug if round_ else 'all'}.csv")
-    entries = db.session.scalars(audit.entries_query(round_id).limit(AUDIT_PAGE)).all()
-    return render_template("facilitate/audit.html", round=round_, entries=entries,
-                           limit=AUDIT_PAGE)
+    args = search_args()
+    query = audit.entries_query(round_id)
+    if args.terms:
+        query = query.where(search.matches_all([AuditEntry.action, AuditEntry.reason], args.terms))
+    page = db.paginate(query, page=args.page, per_page=AUDIT_PAGE, error_out=False)
+    if args.page > 1 and args.page > page.pages:
+        page = db.paginate(query, page=max(page.pages, 1), per_page=AUDIT_PAGE, error_out=False)
+    return render_page_or_fragment("facilitate/audit.html", "facilitate/_audit_entries.html",
+                                   round=round_, results=page, q=args.q, query_error=args.error)
 
 
 @bp.route("/audit")
