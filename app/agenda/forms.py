@@ -7,9 +7,16 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 
-from app.validators import DataRequired, Length, Optional
+from app.validators import DataRequired, InputRequired, Length, Optional
 from deliberation.ids import coerce_id
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -59,5 +66,8 @@ class ReasonForm(FlaskForm):
 
 
 class ManualEscalationForm(FlaskForm):
-    proposal_id = SelectField(_l("Proposal"), coerce=coerce_id)
+    # Radio buttons drawn by the template from one page of search matches; the choices
+    # (every proposal that can still be escalated) only validate the submitted id.
+    proposal_id = RadioField(_l("Proposal"), coerce=coerce_id,
+                             validators=[InputRequired(_l("Please choose a proposal."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

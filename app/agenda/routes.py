@@ -26,13 +26,16 @@ from app.downloads import CSV_CONTENT_TYPE, attachment
 from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
+from app.search_args import search_args
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Proposal, Round
 from deliberation.services import agenda as service
-from deliberation.services import small_counts
+from deliberation.services import search, small_counts
+
+PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
 
 
 def _see_other(endpoint: str, **values: Any) -> Response:
@@ -233,14 +236,14 @@ def council_export(fmt: str) -> Response:
 @bp.route("/manage/rounds/<slug>/escalate", methods=["GET", "POST"])
 @facilitator_required
 def manual_escalation(slug: str) -> Response | tuple[str, int]:
+    """Pick a proposal by searching its text (radio buttons, a page of matches at a time)."""
     round_ = round_or_404(slug, public=False)
-    candidates = db.session.scalars(
-        sa.select(Proposal).where(Proposal.round_id == round_.id,
-                                  Proposal.status == "published",
-                                  ~sa.exists().where(Escalation.proposal_id == Proposal.id))
-        .order_by(Proposal.id)).all()
+    candidates = (sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published",
+        ~sa.exists().where(Escalation.proposal_id == Proposal.id)).order_by(Proposal.id))
     form = ManualEscalationForm()
-    form.proposal_id.choices = [SelectChoice(p.id, p.text[:120]) for p in candidates]
+    form.proposal_id.choices = [SelectChoice(pid, "") for pid in
+                                db.session.scalars(candidates.with_only_columns(Proposal.id))]
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -255,7 +258,17 @@ def manual_escalation(slug: str) -> Response | tuple[str, int]:
                 return _see_other("agenda.public_item", escalation_id=esc.id)
         else:
             status = 400
-    return render_template("agenda/manual_escalation.html", form=form, round=round_), status
+    args = search_args()
+    matching = candidates
+    if args.terms:
+        matching = matching.where(search.proposal_text_matches(
+            Proposal.id, Proposal.text, args.terms, db.session.get_bind().dialect.name))
+    page = db.paginate(matching, page=args.page, per_page=PICKER_PAGE, error_out=False)
+    if args.page > 1 and args.page > page.pages:
+        page = db.paginate(matching, page=max(page.pages, 1), per_page=PICKER_PAGE, error_out=False)
+    return render_template("agenda/manual_escalation.html", form=form, round=round_, results=page,
+                           q=args.q, query_error=args.error, any_left=bool(form.proposal_id.choices),
+                           selected=form.proposal_id.data if request.method == "POST" else None), status
 
 
 @bp.route("/manage/items/<id:escalation_id>/withdraw", methods=["GET", "POST"])

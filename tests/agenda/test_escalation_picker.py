@@ -1,0 +1,69 @@
+"""Escalating by hand: find the proposal by searching, choose it with a radio button."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation.database import db
+from deliberation.models import Escalation
+from tests.factories import make_proposal
+
+EN = {"Accept-Language": "en"}
+JA = {"Accept-Language": "ja"}
+
+
+def radios(html: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="proposal_id" value="\d+"[^>]*> <span>([^<]*)</span>', html)
+
+
+@pytest.fixture()
+def town(make_round):  # noqa: ANN001,ANN201
+    round_ = make_round(phase="voting", slug="town")
+    for n in range(30):
+        make_proposal(round_, f"一般的な提案その{n:02d}")
+    station = make_proposal(round_, "駅前の駐輪場を増やしてほしい")
+    return round_, station
+
+
+def test_search_lists_matches_as_radio_buttons_a_page_at_a_time(client, login_as, town) -> None:  # noqa: ANN001
+    login_as("facilitator")
+    url = "/agenda/manage/rounds/town/escalate"
+    first = client.get(url, headers=JA).get_data(as_text=True)
+    assert len(radios(first)) == 20 and "<select" not in first
+    assert "31件の提案から選べます" in first
+    assert radios(client.get(url, query_string={"q": "輪場を"}).get_data(as_text=True)) == ["駅前の駐輪場を増やしてほしい"]
+    assert len(radios(client.get(url + "?page=2").get_data(as_text=True))) == 11
+    assert len(radios(client.get(url + "?page=999999999999999999999").get_data(as_text=True))) == 11
+    long = client.get(url, query_string={"q": "駐" * 300}, headers=JA)
+    assert long.status_code == 200 and "検索語は100文字以内にしてください" in long.get_data(as_text=True)
+
+
+def test_choosing_and_giving_a_reason_escalates(client, login_as, town) -> None:  # noqa: ANN001
+    _round, station = town
+    login_as("facilitator")
+    url = "/agenda/manage/rounds/town/escalate?q=駐輪"
+    missing = client.post(url, data={"reason": "ワークショップの要望"}, headers=JA)
+    assert missing.status_code == 400 and "提案を選んでください" in missing.get_data(as_text=True)
+    response = client.post(url, data={"proposal_id": station.id, "reason": "ワークショップの要望"})
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(Escalation.kind).where(Escalation.proposal_id == station.id)) == "manual"
+    # once on the agenda it is no longer offered, and cannot be sent twice
+    assert radios(client.get(url).get_data(as_text=True)) == []
+    again = client.post(url, data={"proposal_id": station.id, "reason": "もう一度"})
+    assert again.status_code == 400
+
+
+def test_a_proposal_of_another_round_cannot_be_chosen(client, login_as, town, make_round) -> None:  # noqa: ANN001
+    other = make_proposal(make_round(phase="voting"), "ほかの地区の案")
+    login_as("facilitator")
+    response = client.post("/agenda/manage/rounds/town/escalate", data={"proposal_id": other.id, "reason": "x"})
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
+
+
+def test_citizens_cannot_open_the_picker(client, login_as, town) -> None:  # noqa: ANN001
+    login_as("citizen")
+    assert client.get("/agenda/manage/rounds/town/escalate?q=駐輪").status_code == 403
