@@ -32,6 +32,9 @@ def run(slug: str, seed: int) -> None:
     before = set(db.session.scalars(
         sa.select(Escalation.proposal_id).where(Escalation.round_id == round_.id)))
     snapshot = refresh_round(round_.id, seed=seed)
+    if snapshot is None:
+        click.echo("no votes yet: nothing to cluster")
+        return
     if snapshot.status != "ok":
         raise click.ClickException(f"clustering failed: {snapshot.error}")
     sizes = ", ".join(f"{g.group_id}:{g.size}" for g in snapshot.groups)

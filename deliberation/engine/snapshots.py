@@ -139,7 +139,7 @@ def _group_rule(round_: Round) -> dict[str, Any] | None:
 
 
 def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
-                  threads: int | None = None) -> ClusterSnapshot:
+                  threads: int | None = None) -> ClusterSnapshot | None:
     """Recompute the round's snapshot now (synchronously) and run the escalation engine.
 
     ``threads`` caps the BLAS and OpenMP threads of the computation (None: the libraries'
@@ -166,6 +166,14 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
                                warm_start=warm, rule=_group_rule(round_))
             blocks = coordination.blocks_for_round(round_id)
+    except DegenerateData:
+        # A round nobody has voted in yet is a normal state, not a failure: no snapshot,
+        # the request is cleared (a vote marks the round again).
+        db.session.rollback()
+        log.info("round %s has no votes yet: nothing to cluster", round_id)
+        _clear_request(round_id, requested_at)
+        db.session.commit()
+        return None
     except Exception as error:  # noqa: BLE001 - any failure becomes a "failed" snapshot
         db.session.rollback()
         log.exception("clustering failed for round %s", round_id)

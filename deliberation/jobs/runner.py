@@ -177,7 +177,10 @@ def run_once(
             db.session.rollback()
             log.exception("clustering refresh failed for round %s; will retry", round_id)
         else:
-            if getattr(result, "status", "ok") == "failed":
+            if result is None:  # nothing to cluster yet (no votes): logged by refresh
+                refreshed.append(round_id)
+                again_at = None
+            elif getattr(result, "status", "ok") == "failed":
                 log.error("clustering refresh failed for round %s (%s); will retry",
                           round_id, getattr(result, "error", ""))
             else:

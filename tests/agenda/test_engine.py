@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 
 import sqlalchemy as sa
 
@@ -129,11 +130,14 @@ def test_failed_run_keeps_previous_snapshot(planted, monkeypatch):
     assert snapshots.latest_snapshot(planted.round.id).id == ok.id
 
 
-def test_round_without_votes_fails_cleanly(make_round):
+def test_round_without_votes_is_a_normal_state(make_round, caplog):
     round_ = make_round()
-    snap = snapshots.refresh_round(round_.id)
-    assert snap.status == "failed" and "no votes" in snap.error
+    with caplog.at_level(logging.INFO, logger="deliberation.engine.snapshots"):
+        assert snapshots.refresh_round(round_.id) is None
     assert snapshots.latest_snapshot(round_.id) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot)) == 0
+    [record] = [r for r in caplog.records if "no votes yet" in r.getMessage()]
+    assert record.levelno == logging.INFO and record.exc_info is None
 
 
 def test_support_fallen_is_shown_not_deleted(planted):
