@@ -6,18 +6,20 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev translations lint bench audit clean merge-driver
+.PHONY: run test install dev translations lint lock bench audit clean merge-driver
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+# requirements*.txt name what we use; requirements*.lock pin everything they pull in, with
+# hashes, so every machine installs the same files (`make lock` after editing a .txt).
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install -q -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -34,6 +36,12 @@ run: install translations
 
 lint: dev
 	$(BIN)/ruff check .
+
+LOCK := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-header \
+	--no-emit-index-url --no-emit-find-links
+lock: dev
+	$(LOCK) -o requirements.lock requirements.txt
+	$(LOCK) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 
 test: dev translations lint
 	scripts/test.sh

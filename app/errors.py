@@ -98,7 +98,7 @@ def _vote_to_retry() -> dict[str, Any] | None:
         return None
     try:
         token = generate_csrf()  # from the session's secret: no database
-    except Exception:  # noqa: BLE001  (no token: the retry then asks to reload the page)
+    except Exception:
         token = ""
     return {"action": request.path, "proposal_id": proposal_id, "value": value,
             "label": VOTE_LABELS[value], "back": request.form.get("back", ""),
@@ -141,7 +141,7 @@ def render_without_database(status: int) -> Response:
 def _discard_transaction() -> None:
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001  (the connection is gone: nothing to roll back)
+    except Exception:
         current_app.logger.debug("rollback failed", exc_info=True)
 
 

@@ -33,7 +33,7 @@ class Email(validators.Email):
 
 
 class Length(validators.Length):
-    def __init__(self, min: int = -1, max: int = -1, message: Any = None) -> None:  # noqa: A002
+    def __init__(self, min: int = -1, max: int = -1, message: Any = None) -> None:
         if message is None:
             if min >= 0 and max >= 0:
                 message = _l("Please enter %(min)d to %(max)d characters.")
@@ -45,7 +45,7 @@ class Length(validators.Length):
 
 
 class NumberRange(validators.NumberRange):
-    def __init__(self, min: Any = None, max: Any = None, message: Any = None) -> None:  # noqa: A002
+    def __init__(self, min: Any = None, max: Any = None, message: Any = None) -> None:
         if message is None:
             if min is not None and max is not None:
                 message = _l("Please enter a number from %(min)s to %(max)s.")

@@ -28,7 +28,7 @@ def worker(once: bool) -> None:
         return
     stop = threading.Event()
 
-    def handle(signum: int, frame: Any) -> None:  # noqa: ARG001
+    def handle(signum: int, frame: Any) -> None:
         click.echo(f"worker: signal {signum}, finishing the current round and stopping")
         stop.set()
 

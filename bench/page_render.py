@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from app import create_app  # noqa: E402
-from deliberation.database import db  # noqa: E402
-from deliberation.models import (  # noqa: E402
+from app import create_app
+from deliberation.database import db
+from deliberation.models import (
     ClusterSnapshot,
     Participant,
     Proposal,
@@ -34,7 +34,7 @@ from deliberation.models import (  # noqa: E402
     SnapshotProposalStat,
     Vote,
 )
-from deliberation.models._common import utcnow  # noqa: E402
+from deliberation.models._common import utcnow
 
 
 def seed(n_participants: int, n_proposals: int, votes_each: int, groups: int) -> str:
@@ -87,7 +87,7 @@ def seed(n_participants: int, n_proposals: int, votes_each: int, groups: int) ->
     return "bench"
 
 
-def measure(client, path: str, n: int) -> list[float]:  # noqa: ANN001
+def measure(client, path: str, n: int) -> list[float]:
     times = []
     client.get(path)  # warm up
     for _ in range(n):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import web_load  # noqa: E402
+import web_load
 
 REPO = web_load.REPO
 WARM_UP = 30

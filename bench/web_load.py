@@ -51,7 +51,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-PASSWORD = "bench password 123"  # noqa: S105
+PASSWORD = "bench password 123"
 SLUG = "bench"
 BENCH_SECRET = secrets.token_hex(32)  # production settings refuse a short or known key
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -305,7 +305,7 @@ def login(port: int, voter: Voter) -> None:
     voter.csrf = match.group(1)
 
 
-def parallel(n: int, target, *args) -> None:  # noqa: ANN001,ANN002
+def parallel(n: int, target, *args) -> None:
     threads = [threading.Thread(target=target, args=(i, *args), daemon=True) for i in range(n)]
     for thread in threads:
         thread.start()
@@ -456,7 +456,7 @@ class SnapshotPoller(threading.Thread):
                     value = conn.execute(query, {"slug": SLUG}).scalar()
                 if value is not None and value > self.covered():
                     self.seen.append((time.time(), int(value)))
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 print(f"  poller: {type(error).__name__}: {error}")
             self.stop_event.wait(0.1)
         self.engine.dispose()
@@ -466,7 +466,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def check_votes(url: str, voters: list[Voter]) -> tuple[int, dict[tuple[int, int], list[int]]]:
@@ -507,7 +507,7 @@ def check_votes(url: str, voters: list[Voter]) -> tuple[int, dict[tuple[int, int
     return lost, acked_events
 
 
-def freshness(voters: list[Voter], users: dict[str, int], acked_events, seen) -> list[float]:  # noqa: ANN001
+def freshness(voters: list[Voter], users: dict[str, int], acked_events, seen) -> list[float]:
     delays = []
     for voter in voters:
         part = users[voter.email]
@@ -553,7 +553,7 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             for voter in voters[i::8]:
                 try:
                     login(port, voter)
-                except Exception as error:  # noqa: BLE001
+                except Exception as error:
                     login_errors.append(str(error))
 
         parallel(8, do_login)
@@ -583,7 +583,7 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
         worker_cpu0 = tree_cpu_seconds(worker.pid)
         db_cpu0 = database_cpu_seconds(db_pid)
-        n_votes, latencies, errors = vote_load(port, voters, args.clients, args.duration,
+        _n_votes, latencies, errors = vote_load(port, voters, args.clients, args.duration,
                                                args.max_votes)
         elapsed = time.monotonic() - t_start
         acked = sum(len(v.acked) for v in voters)

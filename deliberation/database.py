@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -20,3 +23,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def insert_or_update(model: type[Base]) -> Any:
+    """``INSERT`` for this session's database, with ``on_conflict_do_update`` and
+    ``on_conflict_do_nothing``: both databases speak ``INSERT ... ON CONFLICT``, and
+    SQLAlchemy has one construct per dialect, spelt alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)

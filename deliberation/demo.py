@@ -13,9 +13,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
 from deliberation.models._common import utcnow
-from deliberation.services import audit
 from deliberation.services.accounts import register
 from deliberation.text import text_key
 
@@ -47,7 +46,7 @@ def seed_accounts(consent_version: str) -> list[tuple[str, str]]:
 def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
     accounts = seed_accounts(consent_version)
     if polis_dir is not None and (polis_dir / "votes.csv").exists():
-        from deliberation.interop import polis_import  # written for the Pol.is import issue
+        from deliberation.interop import polis_import
 
         slug = "vtaiwan-uberx"
         if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:
@@ -139,6 +138,5 @@ def seed_synthetic_round(slug: str, participants_per_group: int = 120, seed: int
                 db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
                                          proposal_id=proposal.id, value=value, source="import",
                                          created_at=when))
-    round_.snapshot_requested_at = now
     db.session.commit()
     return round_

@@ -13,7 +13,7 @@ import re
 _PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark, translate later")
+def N_(message: str) -> str:
     """Mark ``message`` for translation where it is shown; returns it unchanged."""
     return message
 

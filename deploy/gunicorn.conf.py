@@ -15,6 +15,6 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # At most two open connections per thread in each worker. Without a cap, keep-alive
 # connections stay with whichever worker accepted them first (19 against 5 in
 # bench/web_load.py with 16 clients), and that worker, held to one core by the GIL, sets
-# the pace while the other idles: p95 of a vote 119-152 ms uncapped, 94-109 ms capped.
+# the pace while the other idles (bench/README.md has the figures).
 # Connections over the cap wait in the listen backlog until a worker has room.
 worker_connections = 2 * threads

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: pytest on SQLite (with the browser tests), migrations on SQLite,
-# then pytest and migrations again on a real PostgreSQL server where one can be started.
+# The whole test suite: pytest on SQLite (with the browser tests) and, at the same time,
+# on a real PostgreSQL server where one can be started; migrations on both.
 # With CI=true, a missing PostgreSQL or Chromium is a failure, never a silent skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,27 @@ check_migrations() {  # $1: database URL
   DATABASE_URL=$url "$BIN/flask" db check || return 1
 }
 
+echo "== import contracts (pyproject.toml, [tool.importlinter])"
+"$BIN/lint-imports" --no-cache --no-logo || status=1
+
+# The PostgreSQL run goes in the background while SQLite runs in the foreground: two
+# processes on two cores. Its output is shown after the SQLite run.
+pg_pid=
+pg_log=$(mktemp)
+if pg_url=$(scripts/postgres.sh start); then
+  # Tests that never touch the database under test (the clustering maths, the threshold
+  # rule, the catalogs, gunicorn's settings on its own SQLite file) run once, on SQLite.
+  ( TEST_DATABASE_URL=$pg_url run_pytest -m "not e2e" -p no:cacheprovider \
+      --ignore=tests/clustering --ignore=tests/threshold \
+      --ignore=tests/test_translations.py --ignore=tests/test_deploy.py ) >"$pg_log" 2>&1 &
+  pg_pid=$!
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: PostgreSQL could not be started and CI=true: failing" >&2
+  status=1
+else
+  echo "test.sh: PostgreSQL not available here; skipped the PostgreSQL run (CI runs it)" >&2
+fi
+
 echo "== pytest on SQLite"
 run_pytest || status=1
 
@@ -30,10 +51,10 @@ tmpdb=$(mktemp -d)
 check_migrations "sqlite:///$tmpdb/migrations.sqlite3" || status=1
 rm -rf "$tmpdb"
 
-echo "== PostgreSQL"
-if pg_url=$(scripts/postgres.sh start); then
-  TEST_DATABASE_URL=$pg_url run_pytest -m "not e2e" --ignore=tests/clustering -p no:cacheprovider \
-    || status=1
+if [ -n "$pg_pid" ]; then
+  echo "== pytest on PostgreSQL"
+  wait "$pg_pid" || status=1
+  cat "$pg_log"
   migrations_url=${pg_url/hiroba_test_/hiroba_migrations_}
   "$BIN/python" - "$migrations_url" <<'PY' || status=1
 import sys, sqlalchemy as sa
@@ -43,12 +64,8 @@ with engine.begin() as c:
 PY
   check_migrations "$migrations_url" || status=1
   scripts/postgres.sh stop
-elif [ "${CI:-}" = "true" ]; then
-  echo "test.sh: PostgreSQL could not be started and CI=true: failing" >&2
-  status=1
-else
-  echo "test.sh: PostgreSQL not available here; skipped the PostgreSQL run (CI runs it)" >&2
 fi
+rm -f "$pg_log"
 
 if [ $status -eq 0 ]; then echo "test.sh: all checks passed"; else echo "test.sh: FAILED" >&2; fi
 exit $status

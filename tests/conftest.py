@@ -41,7 +41,7 @@ class IsolatedClient(FlaskClient):
     would reuse it and share ``g`` (the logged-in user, the selected locale) across requests.
     """
 
-    def open(self, *args, **kwargs):  # noqa: ANN002,ANN003,ANN201
+    def open(self, *args, **kwargs):
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
@@ -109,30 +109,30 @@ def _truncate_all() -> None:
 
 
 @pytest.fixture()
-def client(app: Flask, db) -> FlaskClient:  # noqa: ANN001
+def client(app: Flask, db) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture()
-def runner(app: Flask, db) -> FlaskCliRunner:  # noqa: ANN001
+def runner(app: Flask, db) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
 @pytest.fixture()
-def make_user(db) -> Callable[..., factories.User]:  # noqa: ANN001
+def make_user(db) -> Callable[..., factories.User]:
     return factories.make_user
 
 
 @pytest.fixture()
-def make_round(db) -> Callable:  # noqa: ANN001
+def make_round(db) -> Callable:
     return factories.make_round
 
 
 @pytest.fixture()
-def login_as(client: FlaskClient, db) -> Callable:  # noqa: ANN001
+def login_as(client: FlaskClient, db) -> Callable:
     """Log the test client in as a new user of the given role; returns the user."""
 
-    def login(role: str = "citizen", **kwargs) -> factories.User:  # noqa: ANN003
+    def login(role: str = "citizen", **kwargs) -> factories.User:
         user = factories.make_user(role=role, **kwargs)
         with client.session_transaction() as session:
             session["_user_id"] = factories.session_cookie_id(user)

@@ -15,7 +15,7 @@ def emails(html: str) -> list[str]:
     return re.findall(r"<td>([^<>\s]+@[^<>\s]+)</td>", html)
 
 
-def test_search_by_name_or_email_in_japanese(client, login_as) -> None:  # noqa: ANN001
+def test_search_by_name_or_email_in_japanese(client, login_as) -> None:
     login_as("admin", email="admin@example.org")
     make_user(email="hanako@example.org", display_name="山田花子")
     make_user(email="taro_s@example.org", display_name="佐藤太郎")
@@ -34,7 +34,7 @@ def test_search_by_name_or_email_in_japanese(client, login_as) -> None:  # noqa:
 
 
 @pytest.mark.parametrize("page", ["2", "-1", "x", "10000000000000000000000"])
-def test_pages_of_fifty_and_bad_page_numbers(client, login_as, page) -> None:  # noqa: ANN001
+def test_pages_of_fifty_and_bad_page_numbers(client, login_as, page) -> None:
     login_as("admin")
     for _ in range(55):
         make_user()
@@ -45,7 +45,7 @@ def test_pages_of_fifty_and_bad_page_numbers(client, login_as, page) -> None:  #
     assert "56 accounts" in html
 
 
-def test_htmx_gets_the_table_only(client, login_as) -> None:  # noqa: ANN001
+def test_htmx_gets_the_table_only(client, login_as) -> None:
     login_as("admin")
     response = client.get("/admin/users?q=user", headers={"HX-Request": "true", **EN})
     html = response.get_data(as_text=True)
@@ -53,7 +53,7 @@ def test_htmx_gets_the_table_only(client, login_as) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role,status", [(None, 303), ("citizen", 403), ("facilitator", 403)])
-def test_only_admins_search_accounts(client, login_as, role, status) -> None:  # noqa: ANN001
+def test_only_admins_search_accounts(client, login_as, role, status) -> None:
     if role:
         login_as(role)
     assert client.get("/admin/users?q=a").status_code == status

@@ -125,3 +125,43 @@ def test_admin_changes_role(client, db, login_as, make_user):
 def test_privacy_page_uses_the_consent_notice(client):
     body = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Email address and password" in body
+
+
+VOTE_IN_A_FRESH_PROCESS = """
+import sys
+from app import create_app
+from deliberation.database import db
+from tests import factories
+
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sys.argv[1]})
+with app.app_context():
+    db.create_all()
+    round_ = factories.make_round(phase="voting", slug="lean")
+    proposal_id = factories.make_proposal(round_).id
+    user_id = factories.session_cookie_id(factories.make_user())
+client = app.test_client()
+with client.session_transaction() as session:
+    session["_user_id"], session["_fresh"] = user_id, True
+page = client.get("/rounds/lean/vote")
+assert page.status_code == 200, (page.status_code, page.get_data(as_text=True)[:300])
+response = client.post("/rounds/lean/vote", data={"proposal_id": proposal_id, "value": "1"})
+assert response.status_code == 303, response.status_code
+assert client.get("/healthz").status_code == 200
+print(" ".join(sorted(name for name in ("numpy", "scipy", "sklearn", "umap", "numba")
+                      if name in sys.modules)))
+"""
+
+
+def test_the_web_path_does_not_load_the_clustering_libraries(tmp_path):
+    """Web processes stay lean: NumPy, SciPy and scikit-learn load in the clustering runner,
+    not for a page, a vote or a health check."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = "sqlite:///" + str(tmp_path / "lean.sqlite3")
+    result = subprocess.run([sys.executable, "-c", VOTE_IN_A_FRESH_PROCESS, url],
+                            cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CONFIG = "deploy/gunicorn.conf.py"
 SECRET = secrets.token_hex(32)
+
+pytestmark = pytest.mark.slow  # each test starts gunicorn
 
 
 def _settings(env: dict[str, str]) -> dict[str, str]:

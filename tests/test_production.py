@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOOD_SECRET = secrets.token_hex(32)
 
 
-def production_app(database_url: str, **overrides) -> Flask:  # noqa: ANN003
+def production_app(database_url: str, **overrides) -> Flask:
     return create_app({"HIROBA_ENV": "production", "SECRET_KEY": GOOD_SECRET,
                        "SQLALCHEMY_DATABASE_URI": database_url, "CLUSTER_RUNNER": "off",
                        "RATELIMIT_ENABLED": False, "RATELIMIT_ALLOW_MEMORY_STORAGE": True,
@@ -79,7 +79,7 @@ def test_forwarded_headers_are_ignored_unless_proxies_are_configured(
     assert _remote_addr(production_app(url, PROXY_FIX_TRUSTED=2), FORWARDED) == "198.51.100.7"
 
 
-def test_demo_seed_refuses_to_run_in_production(app: Flask, db) -> None:  # noqa: ANN001
+def test_demo_seed_refuses_to_run_in_production(app: Flask, db) -> None:
     prod = production_app(app.config["SQLALCHEMY_DATABASE_URI"])
     with prod.app_context():  # the command runs in this app, not in the test's app
         result = prod.test_cli_runner().invoke(args=["demo", "seed", "--synthetic"])
@@ -117,7 +117,7 @@ def test_sqlite_database_file_is_private(tmp_path: Path, wide_umask: None) -> No
         _db.engine.dispose()
 
 
-def test_backup_and_exports_are_private(runner, db, tmp_path: Path, wide_umask: None) -> None:  # noqa: ANN001
+def test_backup_and_exports_are_private(runner, db, tmp_path: Path, wide_umask: None) -> None:
     round_ = factories.make_round(phase="voting", open_data_enabled=True)
     factories.make_proposal(round_, "Trees")
     outputs = []
@@ -151,7 +151,7 @@ def test_backup_and_exports_are_private(runner, db, tmp_path: Path, wide_umask: 
     ("/facilitate/", "facilitator"), ("/agenda/council/", "council"),
     ("/", "citizen"),  # any page seen logged in names the account
 ])
-def test_personal_and_staff_pages_are_not_stored(app: Flask, db, path: str,  # noqa: ANN001
+def test_personal_and_staff_pages_are_not_stored(app: Flask, db, path: str,
                                                  role: str | None) -> None:
     client = client_for(app, quick_user(role) if role else None)
     response = client.get(path)
@@ -159,7 +159,7 @@ def test_personal_and_staff_pages_are_not_stored(app: Flask, db, path: str,  # n
     assert response.headers.get("Cache-Control") == "no-store"
 
 
-def test_council_item_and_dossier_are_not_stored(app: Flask, db) -> None:  # noqa: ANN001
+def test_council_item_and_dossier_are_not_stored(app: Flask, db) -> None:
     from deliberation.engine import escalation
 
     round_ = factories.make_round(phase="voting")
@@ -173,7 +173,7 @@ def test_council_item_and_dossier_are_not_stored(app: Flask, db) -> None:  # noq
         assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_public_pages_and_static_files_may_be_cached(app: Flask, db) -> None:  # noqa: ANN001
+def test_public_pages_and_static_files_may_be_cached(app: Flask, db) -> None:
     anonymous = client_for(app, None)
     assert "no-store" not in anonymous.get("/").headers.get("Cache-Control", "")
     logged_in = client_for(app, quick_user())

@@ -29,7 +29,7 @@ def source_ids(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     return ids
 
 
-def _ja_catalog():  # noqa: ANN202
+def _ja_catalog():
     with (REPO / "app/translations/ja/LC_MESSAGES/messages.po").open("rb") as handle:
         return read_po(handle)
 

@@ -24,14 +24,14 @@ agenda = AppGroup("agenda", help="The council's policy agenda.")
 @click.option("--seed", type=int, default=0, show_default=True)
 def run(slug: str, seed: int) -> None:
     """Cluster a round now (synchronously), then run the threshold engine."""
-    from deliberation.engine.snapshots import refresh_round
+    from deliberation.jobs.runner import refresh_and_escalate
 
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
     if round_ is None:
         raise click.ClickException(f"no round with slug {slug!r}")
     before = set(db.session.scalars(
         sa.select(Escalation.proposal_id).where(Escalation.round_id == round_.id)))
-    snapshot = refresh_round(round_.id, seed=seed)
+    snapshot = refresh_and_escalate(round_.id, seed=seed, threads=None)
     if snapshot is None:
         click.echo("no votes yet: nothing to cluster")
         return

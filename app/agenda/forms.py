@@ -38,7 +38,7 @@ LAYER_LABELS = {
 }
 
 
-def _choices(labels: dict, empty=None) -> list[SelectChoice]:  # noqa: ANN001
+def _choices(labels: dict, empty=None) -> list[SelectChoice]:
     head = [SelectChoice("", empty)] if empty is not None else []
     return head + [SelectChoice(value, label) for value, label in labels.items()]
 
@@ -56,7 +56,7 @@ class ResponseForm(FlaskForm):
     due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
                                 validators=[Optional()])
 
-    def due_at_utc(self):  # noqa: ANN201
+    def due_at_utc(self):
         value = self.due_at.data
         return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
 

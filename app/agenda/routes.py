@@ -167,7 +167,7 @@ def _council_item(escalation_id: int, form: ResponseForm | None = None,
         representative=service.representative(item.escalation)), status
 
 
-def _tokyo():  # noqa: ANN202
+def _tokyo():
     from app.agenda.forms import TOKYO
 
     return TOKYO

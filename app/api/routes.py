@@ -24,7 +24,6 @@ from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from deliberation.database import db
 from deliberation.engine import threshold
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import DomainError
 from deliberation.models import (
     Escalation,
@@ -34,6 +33,7 @@ from deliberation.models import (
     SnapshotProposalStat,
     Vote,
 )
+from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import proposals as proposal_service
 from deliberation.services import small_counts, visibility, votes
 from deliberation.services.proposals import submit_proposal

@@ -45,7 +45,7 @@ def knows(email: str) -> bool:
 
 def remember(response: Response, email: str) -> None:
     tag = _tag(email)
-    tags = [t for t in _known() if t != tag][-(MAX_ACCOUNTS - 1):] + [tag]
+    tags = [*[t for t in _known() if t != tag][-(MAX_ACCOUNTS - 1):], tag]
     response.set_cookie(COOKIE, _serializer().dumps(tags), max_age=MAX_AGE, httponly=True,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
                         path=current_app.config.get("APPLICATION_ROOT") or "/")

@@ -59,7 +59,7 @@ class RegistrationForm(FlaskForm):
     )
     submit = SubmitField(_l("Create account"))
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = kind_choices()
 

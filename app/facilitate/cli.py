@@ -11,7 +11,6 @@ import click
 from flask.cli import AppGroup
 
 from deliberation.errors import DomainError
-from deliberation.interop import polis_import
 from deliberation.models.round import PHASES
 
 polis = AppGroup("polis", help="Pol.is interoperability.")
@@ -29,6 +28,8 @@ def default_slug(directory: Path) -> str:
 @click.option("--title", default=None, help="Title (default: the topic in summary.csv).")
 def import_command(directory: Path, slug: str | None, phase: str, title: str | None) -> None:
     """Import a Pol.is export folder (votes.csv, comments.csv, ...) as a new round."""
+    from deliberation.interop import polis_import  # NumPy and pyarrow: not for other commands
+
     started = time.perf_counter()
     try:
         export = polis_import.read_directory(directory)

@@ -13,7 +13,7 @@ from app.authz import facilitator_required
 from app.facilitate import bp
 from app.lookups import round_or_404
 from deliberation.database import db
-from deliberation.engine import coordination
+from deliberation.engine import escalation
 from deliberation.errors import DomainError
 from deliberation.models import EscalationReview
 
@@ -37,7 +37,7 @@ def decide_review(slug: str, review_id: int) -> Response:
         abort(404)
     action = request.form.get("action", "")
     try:
-        coordination.decide(review.id, action, actor=current_user,
+        escalation.decide_review(review.id, action, actor=current_user,
                             reason=request.form.get("reason", ""))
     except DomainError as error:
         flash(str(MESSAGES.get(error.message, error.message)), "error")

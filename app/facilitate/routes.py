@@ -3,7 +3,7 @@ assisted participation, presentation view and engagement dashboard."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -22,12 +22,14 @@ from app.search_args import search_args
 from app.template_helpers import PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import N_, DomainError
 from deliberation.ids import parse_id
-from deliberation.interop import polis_import
 from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote
-from deliberation.services import audit, engagement, facilitation, moderation, search
+from deliberation.models.snapshot import latest_snapshot
+from deliberation.services import audit, engagement, facilitation, health, moderation, search
+
+if TYPE_CHECKING:
+    from deliberation.interop.polis_import import UploadError
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 AUDIT_PAGE = 50
@@ -89,7 +91,8 @@ def round_detail(slug: str) -> str:
                            snapshot=latest_snapshot(round_.id),
                            reviews=coordination.pending_reviews(round_.id),
                            preview=None if round_.escalation_armed else
-                           facilitation.preview_escalations(round_, round_.policy))
+                           facilitation.preview_escalations(round_, round_.policy),
+                           snapshot_pending_since=health.pending_since(round_.id))
 
 
 def _available_transitions(round_: Round) -> list[tuple[str, str]]:
@@ -198,7 +201,7 @@ def seeds(slug: str) -> Any:
 
 # ---------------------------------------------------------------- Pol.is import
 
-def _upload_message(error: polis_import.UploadError) -> str:
+def _upload_message(error: UploadError) -> str:
     if error.reason == "unpacked_too_large":
         return _("The zip file is too large when unpacked.")
     if error.reason == "not_zip":
@@ -216,6 +219,9 @@ def _uploaded(field: Any) -> Any:
 @bp.route("/import", methods=["GET", "POST"])
 @facilitator_required
 def polis_upload() -> Any:
+    # Imported here: the importer loads NumPy and pyarrow, which no other page needs.
+    from deliberation.interop import polis_import
+
     request.max_content_length = polis_import.MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
     error = None

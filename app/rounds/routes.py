@@ -80,7 +80,7 @@ def show(slug: str) -> str:
     )
 
 
-def _participant(round_: Round, create: bool = True):  # noqa: ANN202
+def _participant(round_: Round, create: bool = True):
     return participants.participant_for(round_, current_user, create=create)
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from deliberation.database import db
 from deliberation.engine import escalation
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import N_, Conflict
-from deliberation.models import Escalation, Round, User
-from deliberation.services import audit
+from deliberation.models import Escalation, Round, User, audit
+from deliberation.models.snapshot import latest_snapshot
 from deliberation.text import clean_text
 
 

@@ -14,13 +14,10 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
-from clustering.coordination import find_blocks
 from deliberation.database import db
 from deliberation.engine import threshold
-from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
     EscalationReview,
@@ -32,9 +29,8 @@ from deliberation.models import (
     User,
     Vote,
     VoteEvent,
+    audit,
 )
-from deliberation.models._common import utcnow
-from deliberation.services import audit
 
 STATISTICS_KEY = "coordinated_blocks"
 
@@ -50,6 +46,12 @@ def blocks_for_round(round_id: int) -> list[dict[str, Any]]:
     bulk. Assisted participants are entered by staff, and imported ones come from another
     platform's history (an import escalates nothing until a facilitator arms the round).
     Arrival times: when the account was created, and the participant's first vote."""
+    # Imported here: the clustering runner calls this; the web pages that use this module
+    # (the review queue) must not load NumPy and SciPy.
+    import numpy as np
+
+    from clustering.coordination import find_blocks
+
     participants = db.session.execute(
         sa.select(Participant.id, User.created_at, sa.func.min(VoteEvent.created_at))
         .outerjoin(User, User.id == Participant.user_id)
@@ -173,33 +175,3 @@ def pending_reviews(round_id: int) -> list[EscalationReview]:
         sa.select(EscalationReview).where(EscalationReview.round_id == round_id,
                                           EscalationReview.status == "pending")
         .order_by(EscalationReview.created_at)))
-
-
-def decide(review_id: int, action: str, *, actor: User, reason: str) -> EscalationReview:
-    """A facilitator approves (the proposal escalates now) or dismisses a held escalation."""
-    from deliberation.engine import escalation
-
-    reason = (reason or "").strip()
-    if action not in ("approve", "dismiss"):
-        raise DomainError(N_("Unknown review action."))
-    if not reason:
-        raise DomainError(N_("A reason is required to decide on a held escalation."))
-    review = db.session.get(EscalationReview, review_id)
-    if review is None:
-        raise NotFound(N_("No such review."))
-    if review.status != "pending":
-        raise Conflict(N_("This review has already been decided."))
-    if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
-        raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
-    try:
-        review.status = "approved" if action == "approve" else "dismissed"
-        review.decided_at, review.decided_by_id, review.reason = utcnow(), actor.id, reason
-        audit.record(f"escalation.review_{review.status}", actor=actor, target=review,
-                     round_id=review.round_id, reason=reason, proposal_id=review.proposal_id)
-        if action == "approve":
-            escalation.escalate_reviewed(review, actor=actor, reason=reason)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return review

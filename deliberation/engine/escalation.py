@@ -23,15 +23,16 @@ from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
+    EscalationReview,
     OfficialResponse,
     Proposal,
     Round,
     SnapshotGroup,
     SnapshotProposalStat,
     User,
+    audit,
 )
 from deliberation.models._common import utcnow
-from deliberation.services import audit
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _run(snapshot_id: int) -> list[Escalation]:
 
 def current_decision(esc: Escalation) -> threshold.Decision | None:
     """The rule on the round's latest snapshot (for "support has since fallen")."""
-    from deliberation.engine.snapshots import latest_snapshot
+    from deliberation.models.snapshot import latest_snapshot
 
     snapshot = latest_snapshot(esc.round_id)
     if snapshot is None:
@@ -174,7 +175,7 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
                              "never escalated."))
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
         raise Conflict(N_("This proposal is already on the agenda."))
-    from deliberation.engine.snapshots import latest_snapshot
+    from deliberation.models.snapshot import latest_snapshot
 
     round_ = proposal.round
     snapshot = latest_snapshot(round_.id)
@@ -220,3 +221,31 @@ def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
                  reason=reason, proposal_id=esc.proposal_id)
     db.session.commit()
     return esc
+
+
+def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> EscalationReview:
+    """A facilitator approves (the proposal escalates now) or dismisses a held escalation."""
+    reason = (reason or "").strip()
+    if action not in ("approve", "dismiss"):
+        raise DomainError(N_("Unknown review action."))
+    if not reason:
+        raise DomainError(N_("A reason is required to decide on a held escalation."))
+    review = db.session.get(EscalationReview, review_id)
+    if review is None:
+        raise NotFound(N_("No such review."))
+    if review.status != "pending":
+        raise Conflict(N_("This review has already been decided."))
+    if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
+        raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
+    try:
+        review.status = "approved" if action == "approve" else "dismissed"
+        review.decided_at, review.decided_by_id, review.reason = utcnow(), actor.id, reason
+        audit.record(f"escalation.review_{review.status}", actor=actor, target=review,
+                     round_id=review.round_id, reason=reason, proposal_id=review.proposal_id)
+        if action == "approve":
+            escalate_reviewed(review, actor=actor, reason=reason)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return review

@@ -2,13 +2,9 @@
 
 ``refresh_round`` reads the round's current votes, runs ``clustering.analyze`` (warm
 started from the previous snapshot) and writes the snapshot, its groups, memberships and
-per-group proposal counts in one transaction, then runs the escalation engine. A failed
-run writes a "failed" snapshot row with the error and leaves the previous "ok" snapshot as
-the latest.
-
-``prune_snapshots`` keeps a round's history bounded: the runner calls it after each new
-snapshot, so a round that is recomputed every few seconds for weeks does not pile up
-millions of membership rows (nor keep old positions of participants longer than needed).
+per-group proposal counts in one transaction. A failed run writes a "failed" snapshot row
+with the error and leaves the previous "ok" snapshot as the latest. What follows a new
+snapshot (escalation, pruning the history) is the runner's job (deliberation/jobs/runner.py).
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from deliberation.engine import coordination
 from deliberation.errors import N_, NotFound
 from deliberation.models import (
     ClusterSnapshot,
-    Escalation,
     Proposal,
     Round,
     SnapshotGroup,
@@ -37,34 +32,16 @@ from deliberation.models import (
     VoteEvent,
 )
 from deliberation.models._common import utcnow
+from deliberation.models.snapshot import latest_snapshot
 
 log = logging.getLogger(__name__)
 
-# Proposals zeroed for the projection and left out of repness/consensus (issue 3).
+# Proposals zeroed for the projection and left out of repness/consensus.
 EXCLUDED_STATUSES = ("pending", "rejected", "hidden")
 
 
 class DegenerateData(ValueError):
     """Nothing to cluster (e.g. no votes)."""
-
-
-def newest_ok_snapshot(*columns: Any, round_id: Any) -> sa.Select:
-    """Select ``columns`` of a round's newest snapshot with status "ok" (highest id).
-
-    ``round_id`` is a value, a bind parameter, or ``Round.id`` for a correlated subquery.
-    One step down the index ``(round_id, status, id)``, however long the history.
-    """
-    return (
-        sa.select(*columns)
-        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
-        .order_by(ClusterSnapshot.id.desc())
-        .limit(1)
-    )
-
-
-def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
-    """The newest snapshot with status "ok" of a round (highest id)."""
-    return db.session.scalar(newest_ok_snapshot(ClusterSnapshot, round_id=round_id))
 
 
 def _vote_input(round_id: int) -> tuple[Any, int, dict[str, Any]]:
@@ -138,9 +115,10 @@ def _group_rule(round_: Round) -> dict[str, Any] | None:
         return None
 
 
-def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
+def refresh_round(round_id: int, *, seed: int = 0,
                   threads: int | None = None) -> ClusterSnapshot | None:
-    """Recompute the round's snapshot now (synchronously) and run the escalation engine.
+    """Compute and store the round's snapshot now (synchronously); commits. None when nobody
+    has voted yet.
 
     ``threads`` caps the BLAS and OpenMP threads of the computation (None: the libraries'
     defaults, one per core). The runner passes 1 by default (CLUSTER_THREADS): it shares the
@@ -151,7 +129,6 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
     round_ = db.session.get(Round, round_id)
     if round_ is None:
         raise NotFound(N_("No such round."))
-    requested_at = round_.snapshot_requested_at
     method, max_groups = round_.clustering_method, round_.max_groups
     last_event = db.session.scalar(
         sa.select(sa.func.max(VoteEvent.id)).where(VoteEvent.round_id == round_id))
@@ -167,14 +144,11 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
                                warm_start=warm, rule=_group_rule(round_))
             blocks = coordination.blocks_for_round(round_id)
     except DegenerateData:
-        # A round nobody has voted in yet is a normal state, not a failure: no snapshot,
-        # the request is cleared (a vote marks the round again).
+        # A round nobody has voted in yet is a normal state, not a failure: no snapshot.
         db.session.rollback()
         log.info("round %s has no votes yet: nothing to cluster", round_id)
-        _clear_request(round_id, requested_at)
-        db.session.commit()
         return None
-    except Exception as error:  # noqa: BLE001 - any failure becomes a "failed" snapshot
+    except Exception as error:  # any failure becomes a "failed" snapshot
         db.session.rollback()
         log.exception("clustering failed for round %s", round_id)
         snapshot = ClusterSnapshot(
@@ -190,62 +164,8 @@ def refresh_round(round_id: int, *, seed: int = 0, escalate: bool = True,
                       last_event=last_event,
                       duration_ms=int((time.perf_counter() - started) * 1000))
     snapshot.statistics = {**snapshot.statistics, coordination.STATISTICS_KEY: blocks}
-    _clear_request(round_id, requested_at)
     db.session.commit()
-    if escalate:
-        from deliberation.engine import escalation
-        from deliberation.engine.threshold import PolicyError
-
-        try:
-            escalation.run_for_snapshot(snapshot.id)
-        except PolicyError:  # a bad policy must not lose the snapshot; say so in the log
-            db.session.rollback()
-            log.exception("round %s: invalid threshold policy, nothing escalated", round_id)
     return snapshot
-
-
-def prune_snapshots(round_id: int, keep: int) -> int:
-    """Delete the round's snapshots older than its newest ``keep``; returns how many.
-
-    Always kept: the newest "ok" snapshot (even after ``keep`` failed runs) and every
-    snapshot an escalation cites as its evidence. Commits.
-    """
-    if keep < 1:
-        raise ValueError("keep at least one snapshot")
-    ids = db.session.scalars(
-        sa.select(ClusterSnapshot.id).where(ClusterSnapshot.round_id == round_id)
-        .order_by(ClusterSnapshot.id.desc()).offset(keep)).all()
-    if not ids:
-        return 0
-    kept = set(db.session.scalars(
-        sa.select(Escalation.snapshot_id).where(Escalation.round_id == round_id,
-                                                Escalation.snapshot_id.is_not(None))))
-    kept.add(db.session.scalar(newest_ok_snapshot(ClusterSnapshot.id, round_id=round_id)))
-    to_delete = [snapshot_id for snapshot_id in ids if snapshot_id not in kept]
-    try:
-        for start in range(0, len(to_delete), 500):
-            batch = to_delete[start:start + 500]
-            for child in (SnapshotMembership, SnapshotGroup, SnapshotProposalStat):
-                db.session.execute(sa.delete(child).where(child.snapshot_id.in_(batch)),
-                                   execution_options={"synchronize_session": False})
-            db.session.execute(sa.delete(ClusterSnapshot).where(ClusterSnapshot.id.in_(batch)),
-                               execution_options={"synchronize_session": False})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return len(to_delete)
-
-
-def _clear_request(round_id: int, requested_at: Any) -> None:
-    """Clear the round's request flag unless a newer request arrived meanwhile."""
-    stmt = sa.update(Round).where(Round.id == round_id)
-    if requested_at is None:
-        stmt = stmt.where(Round.snapshot_requested_at.is_(None))
-    else:
-        stmt = stmt.where(Round.snapshot_requested_at <= requested_at)
-    db.session.execute(stmt.values(snapshot_requested_at=None),
-                       execution_options={"synchronize_session": False})
 
 
 def _bulk(model: type, rows: list[dict[str, Any]]) -> None:

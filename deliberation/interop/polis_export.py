@@ -32,10 +32,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from deliberation import csvfile
 from deliberation.database import db
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import N_, NotFound
-from deliberation.interop import csvfile
 from deliberation.models import (
     Participant,
     Proposal,
@@ -45,6 +44,7 @@ from deliberation.models import (
     Vote,
     VoteEvent,
 )
+from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import small_counts, visibility
 
 TOKYO = ZoneInfo("Asia/Tokyo")

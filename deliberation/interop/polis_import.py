@@ -26,13 +26,12 @@ import numpy as np
 import sqlalchemy as sa
 
 from clustering.polis_export import ExportFormatError, PolisExport, read_export
+from deliberation import csvfile
 from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
-from deliberation.interop import csvfile
-from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
 from deliberation.models.round import PHASES
-from deliberation.services import audit
 from deliberation.services.facilitation import SLUG_RE
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text, text_key

@@ -1,21 +1,27 @@
-"""The clustering runner: recomputes snapshots of rounds that asked for one, outside requests.
+"""The clustering runner: recomputes the snapshots of rounds that need one, outside requests.
 
-A vote or a moderation change sets ``Round.snapshot_requested_at`` (same transaction). The
-runner picks such rounds whose last run started at least ``min_interval`` seconds ago,
-claims each one with a lease stored on the round (``cluster_lease_owner`` /
-``cluster_lease_until``), computes the snapshot with ``refresh`` (by default
-``deliberation.engine.snapshots.refresh_round``, which writes the snapshot in one transaction and
-clears the request) and releases the lease.
+The queue is the ``clustering_jobs`` table, one row per round (the runner adds missing
+rows each pass). A round is due when it has vote events its newest "ok" snapshot did not
+see, or when a change that is not a vote set ``requested_at``, and its last run started
+at least ``min_interval`` seconds ago. Deriving "due" from the vote events keeps the vote
+itself free of any write for the runner, and leaves no mark to lose: a vote that lands
+while a snapshot is computed is newer than what that snapshot saw, so the round is due
+again after the run. (One window remains, as it did with a mark set by the vote: on
+PostgreSQL an event whose id was drawn before a run read the newest id, but committed
+after that read, counts as seen; the round's next vote or request brings it in.)
 
-Claiming is a compare-and-set ``UPDATE ... WHERE lease is free``: on SQLite the database
-lock serialises writers; on PostgreSQL the candidates are first selected with
-``FOR NO KEY UPDATE SKIP LOCKED`` so concurrent workers skip each other's rows instead of waiting,
-and the conditional UPDATE is re-checked by PostgreSQL under READ COMMITTED. Either way
-exactly one worker wins a round. A worker that dies keeps its lease until
-``cluster_lease_until`` passes; then any worker picks the round up again.
+A worker claims a due round with a lease on its job row (``lease_owner``,
+``lease_until``): a compare-and-set ``UPDATE ... WHERE due``. On SQLite the database lock
+serialises writers; on PostgreSQL the candidates are first selected ``FOR UPDATE SKIP
+LOCKED``, so concurrent workers skip each other's rows instead of waiting, and PostgreSQL
+re-checks the conditional UPDATE under READ COMMITTED. Either way exactly one worker wins a
+round. A worker that dies keeps its lease until ``lease_until`` passes; then any worker
+picks the round up again.
 
-The same loop runs as a daemon thread in the web process (``CLUSTER_RUNNER=thread``, the
-default for ``make run``) or as its own process (``flask worker``).
+One run is "compute and store the snapshot, then escalate" (``refresh_and_escalate``),
+then the round's snapshot history is pruned while the lease is still held. The same loop
+runs as a daemon thread in the web process (``CLUSTER_RUNNER=thread``, the default for
+``make run``) or as its own process (``flask worker``).
 """
 
 from __future__ import annotations
@@ -33,27 +39,45 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deliberation.database import db
-from deliberation.models import Round
+from deliberation.database import db, insert_or_update
+from deliberation.models import ClusteringJob, ClusterSnapshot, Round, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.models.snapshot import newest_ok_snapshot
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MIN_INTERVAL = 3.0
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_POLL_SECONDS = 0.5
-DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation.engine.snapshots)
+DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation/jobs/snapshot_history.py)
 DEFAULT_THREADS = 1  # BLAS/OpenMP threads of one clustering run (see refresh_round)
 BATCH = 10
 
 Refresh = Callable[[int], Any]
 
 
-def default_refresh(round_id: int, *, threads: int | None = DEFAULT_THREADS) -> Any:
-    """The real refresh: compute and store a snapshot, then run the threshold engine."""
-    from deliberation.engine.snapshots import refresh_round
+def refresh_and_escalate(round_id: int, *, seed: int = 0,
+                         threads: int | None = DEFAULT_THREADS) -> Any:
+    """One run: compute and store the round's snapshot, then run the escalation engine on it.
 
-    return refresh_round(round_id, seed=0, threads=threads)
+    Returns the snapshot ("failed" when the clustering failed; nothing is escalated then),
+    or None when nobody has voted yet.
+    An invalid threshold policy is logged and escalates nothing; the snapshot stays.
+    """
+    # Imported on the first run: the computation loads NumPy and scikit-learn, which a web
+    # process that merely hosts the runner's thread does not need until then.
+    from deliberation.engine import escalation
+    from deliberation.engine.snapshots import refresh_round
+    from deliberation.engine.threshold import PolicyError
+
+    snapshot = refresh_round(round_id, seed=seed, threads=threads)
+    if snapshot is not None and snapshot.status == "ok":
+        try:
+            escalation.run_for_snapshot(snapshot.id)
+        except PolicyError:
+            db.session.rollback()
+            log.exception("round %s: invalid threshold policy, nothing escalated", round_id)
+    return snapshot
 
 
 def new_owner() -> str:
@@ -61,51 +85,72 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+def unseen_votes(round_id: Any) -> sa.ColumnElement[bool]:
+    """True when the round has vote events newer than its newest "ok" snapshot saw.
+
+    ``round_id`` is a value or a column to correlate with. Two index probes: the newest
+    "ok" snapshot, then one step down ``ix_vote_events_round_id``.
+    """
+    seen = (newest_ok_snapshot(ClusterSnapshot.last_vote_event_id, round_id=round_id)
+            .correlate_except(ClusterSnapshot).scalar_subquery())
+    return sa.exists().where(VoteEvent.round_id == round_id,
+                             VoteEvent.id > sa.func.coalesce(seen, 0))
+
+
 def _due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
     cutoff = now - timedelta(seconds=min_interval)
     return sa.or_(
         sa.and_(
-            Round.snapshot_requested_at.is_not(None),
-            Round.cluster_lease_until.is_(None),
-            sa.or_(Round.cluster_last_run_at.is_(None), Round.cluster_last_run_at <= cutoff),
+            ClusteringJob.lease_until.is_(None),
+            sa.or_(ClusteringJob.last_run_at.is_(None), ClusteringJob.last_run_at <= cutoff),
+            sa.or_(ClusteringJob.requested_at.is_not(None),
+                   unseen_votes(ClusteringJob.round_id)),
         ),
         # A worker died while computing (its lease ran out): the run is redone.
-        Round.cluster_lease_until < now,
+        ClusteringJob.lease_until < now,
     )
+
+
+def add_missing_jobs() -> None:
+    """Give every round its job row (rounds are created in many places; the queue needs
+    a row to lease). Reads first, so that a pass writes nothing when no round is new;
+    concurrent workers may race to insert: a duplicate is ignored. Commits."""
+    missing = sa.select(Round.id).where(
+        ~sa.exists().where(ClusteringJob.round_id == Round.id))
+    try:
+        if db.session.scalar(missing.limit(1)) is not None:
+            db.session.execute(insert_or_update(ClusteringJob)
+                               .from_select(["round_id"], missing).on_conflict_do_nothing())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def claim_due_rounds(
     *, owner: str, now: datetime, min_interval: float, lease_seconds: float, limit: int = BATCH
 ) -> list[int]:
     """Claim up to ``limit`` due rounds for ``owner``; returns the ids won (committed)."""
+    add_missing_jobs()
     query = (
-        sa.select(Round.id)
+        sa.select(ClusteringJob.round_id)
         .where(_due(now, min_interval))
-        .order_by(Round.snapshot_requested_at, Round.id)
+        .order_by(ClusteringJob.last_run_at.nulls_first(), ClusteringJob.round_id)
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        # FOR NO KEY UPDATE, not FOR UPDATE: every open vote transaction holds a KEY SHARE
-        # lock on its round (the foreign keys of votes and vote_events), which FOR UPDATE
-        # conflicts with. Under steady voting SKIP LOCKED would then skip the round on
-        # almost every pass and starve it of snapshots.
-        query = query.with_for_update(skip_locked=True, key_share=True, of=Round)
+        query = query.with_for_update(skip_locked=True)
     try:
         candidates = list(db.session.scalars(query))
         won = []
         for round_id in candidates:
             result = db.session.execute(
-                sa.update(Round)
-                .where(Round.id == round_id, _due(now, min_interval))
-                .values(
-                    cluster_lease_owner=owner,
-                    cluster_lease_until=now + timedelta(seconds=lease_seconds),
-                    cluster_last_run_at=now,
-                    # Taken over by this run: a vote or moderation change from now on
-                    # marks the round again, so nothing is lost while we compute.
-                    snapshot_requested_at=None,
-                    updated_at=Round.updated_at,  # bookkeeping is not an edit of the round
-                ),
+                sa.update(ClusteringJob)
+                .where(ClusteringJob.round_id == round_id, _due(now, min_interval))
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
+                        last_run_at=now,
+                        # Taken over by this run: a later request sets it again.
+                        requested_at=None),
                 execution_options={"synchronize_session": False},
             )
             if result.rowcount == 1:
@@ -120,18 +165,15 @@ def claim_due_rounds(
 def release(round_id: int, owner: str, *, again_at: datetime | None = None) -> None:
     """Give a round's lease back (only if ``owner`` still holds it).
 
-    ``again_at``: mark the round as needing a snapshot again (the run failed, or votes
-    arrived that it did not see), unless a newer request is already there.
+    ``again_at``: ask for another run (this one failed), unless a request is already there.
     """
-    values: dict[str, Any] = {"cluster_lease_owner": None, "cluster_lease_until": None,
-                              "updated_at": Round.updated_at}
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
     if again_at is not None:
-        values["snapshot_requested_at"] = sa.func.coalesce(Round.snapshot_requested_at,
-                                                           again_at)
+        values["requested_at"] = sa.func.coalesce(ClusteringJob.requested_at, again_at)
     try:
         db.session.execute(
-            sa.update(Round)
-            .where(Round.id == round_id, Round.cluster_lease_owner == owner)
+            sa.update(ClusteringJob)
+            .where(ClusteringJob.round_id == round_id, ClusteringJob.lease_owner == owner)
             .values(values),
             execution_options={"synchronize_session": False},
         )
@@ -154,19 +196,18 @@ def run_once(
 ) -> list[int]:
     """Refresh every due round this worker can claim; returns the ids refreshed.
 
-    A refresh that raises is logged and rolled back; the round keeps its request flag and
-    its previous snapshot and is retried after ``min_interval`` seconds. After a refresh,
-    the round's snapshots beyond the newest ``snapshot_history`` are deleted (while this
-    worker still holds the round's lease). ``threads`` caps the threads of the default
-    refresh's computation.
+    ``refresh`` defaults to ``refresh_and_escalate``. One that raises or returns a "failed"
+    snapshot is logged and rolled back; the round keeps its previous snapshot and is
+    retried after ``min_interval`` seconds. After a refresh, the round's snapshots beyond
+    the newest ``snapshot_history`` are deleted (while this worker still holds the
+    round's lease). ``threads`` caps the threads of the default refresh's computation.
     Needs an app context.
     """
-    refresh = refresh or functools.partial(default_refresh, threads=threads)
+    refresh = refresh or functools.partial(refresh_and_escalate, threads=threads)
     owner = owner or new_owner()
     now = now or utcnow()
     pass_began = time.monotonic()
     refreshed: list[int] = []
-    mark_rounds_with_unseen_votes(now)
     for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
                                      lease_seconds=lease_seconds, limit=limit):
         again_at: datetime | None = now
@@ -185,7 +226,7 @@ def run_once(
                           round_id, getattr(result, "error", ""))
             else:
                 refreshed.append(round_id)
-                again_at = _unseen_votes_since(round_id, result, now)
+                again_at = None  # votes it did not see keep the round due by themselves
                 log.info("round %s refreshed in %.2f s (started %.2f s after the pass began)",
                          round_id, time.monotonic() - started, started - pass_began)
                 _prune(round_id, snapshot_history)
@@ -197,7 +238,7 @@ def run_once(
 def _prune(round_id: int, keep: int) -> None:
     """Bound the round's snapshot history; a failure is logged, not raised (the new
     snapshot is already stored, and the next refresh prunes again)."""
-    from deliberation.engine.snapshots import prune_snapshots
+    from deliberation.jobs.snapshot_history import prune_snapshots
 
     try:
         pruned = prune_snapshots(round_id, keep)
@@ -207,54 +248,6 @@ def _prune(round_id: int, keep: int) -> None:
     else:
         if pruned:
             log.debug("round %s: %d old snapshots deleted", round_id, pruned)
-
-
-def mark_rounds_with_unseen_votes(now: datetime) -> int:
-    """Mark open rounds whose votes are newer than their latest "ok" snapshot.
-
-    A safety net for the one race the flag cannot close: a vote that read the round's
-    flag as set just before a runner took it over, and committed after the runner's
-    check. Returns the number of rounds marked.
-    """
-    from deliberation.models import ClusterSnapshot, VoteEvent
-
-    seen = (
-        sa.select(sa.func.coalesce(sa.func.max(ClusterSnapshot.last_vote_event_id), 0))
-        .where(ClusterSnapshot.round_id == Round.id, ClusterSnapshot.status == "ok")
-        .scalar_subquery()
-    )
-    unseen = sa.exists().where(VoteEvent.round_id == Round.id, VoteEvent.id > seen)
-    try:
-        result = db.session.execute(
-            sa.update(Round)
-            .where(Round.snapshot_requested_at.is_(None), Round.cluster_lease_until.is_(None),
-                   Round.phase.in_(("collecting", "voting", "reflection")), unseen)
-            .values(snapshot_requested_at=now, updated_at=Round.updated_at),
-            execution_options={"synchronize_session": False},
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return result.rowcount or 0
-
-
-def _unseen_votes_since(round_id: int, snapshot: Any, now: datetime) -> datetime | None:
-    """``now`` if the round has vote events the snapshot did not see, else None."""
-    seen = getattr(snapshot, "last_vote_event_id", None)
-    if not isinstance(seen, int):
-        return None
-    from deliberation.models import VoteEvent
-
-    try:
-        newer = db.session.scalar(sa.select(VoteEvent.id).where(
-            VoteEvent.round_id == round_id, VoteEvent.id > seen).limit(1))
-        db.session.rollback()
-    except Exception:
-        db.session.rollback()
-        log.exception("could not check round %s for unseen votes", round_id)
-        return now
-    return now if newer is not None else None
 
 
 def run_forever(

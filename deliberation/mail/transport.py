@@ -87,7 +87,7 @@ class FolderTransport:
 
     directory: Path
 
-    def send(self, *, envelope_from: str, recipient: str, message: str) -> None:  # noqa: ARG002
+    def send(self, *, envelope_from: str, recipient: str, message: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.directory / f"{stamp}.eml"

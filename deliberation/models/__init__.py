@@ -2,6 +2,7 @@
 
 from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
+from deliberation.models.clustering_job import ClusteringJob
 from deliberation.models.mail import MailSuppression, NotificationCursor, OutgoingMail
 from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
 from deliberation.models.review import EscalationReview
@@ -19,6 +20,7 @@ __all__ = [
     "AgendaAnswerSeen",
     "AuditEntry",
     "ClusterSnapshot",
+    "ClusteringJob",
     "Escalation",
     "EscalationReview",
     "LoginFailure",

@@ -1,4 +1,8 @@
-"""The audit log: who did what, when and why. Append-only."""
+"""The audit log: who did what, when and why. Append-only.
+
+``record`` adds an entry to the caller's transaction (the caller commits), so an action and
+its entry are stored together or not at all.
+"""
 
 from __future__ import annotations
 
@@ -32,3 +36,28 @@ class AuditEntry(db.Model):
     details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
 
     actor: so.Mapped[User | None] = so.relationship()  # noqa: F821
+
+
+def record(
+    action: str,
+    *,
+    actor: Any,
+    target: Any = None,
+    round_id: int | None = None,
+    reason: str | None = None,
+    **details: Any,
+) -> AuditEntry:
+    """Add an entry for ``action`` by ``actor`` (a User, or None for the system) on
+    ``target`` (any model instance with an id)."""
+    entry = AuditEntry(
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        actor_role=actor.role if actor is not None else None,
+        target_type=target.__tablename__ if target is not None else None,
+        target_id=target.id if target is not None else None,
+        round_id=round_id,
+        reason=reason,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

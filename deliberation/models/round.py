@@ -64,15 +64,6 @@ class Round(db.Model):
     escalation_armed: so.Mapped[bool] = so.mapped_column(default=False,
                                                          server_default=sa.false())
     source: so.Mapped[str] = so.mapped_column(sa.String(16), default="native")  # native | polis
-    # Clustering bookkeeping: set when votes or moderation change, cleared by the runner
-    # when a snapshot that saw those changes lands. The latest snapshot is the newest
-    # "ok" row of cluster_snapshots (written in one transaction, so never half visible).
-    snapshot_requested_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
-    # Clustering runner lease (deliberation/jobs/runner.py): which worker computes the round and
-    # until when; a crashed worker's lease expires. last_run_at rate-limits runs per round.
-    cluster_lease_owner: so.Mapped[str | None] = so.mapped_column(sa.String(128))
-    cluster_lease_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
-    cluster_last_run_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(

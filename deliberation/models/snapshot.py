@@ -1,7 +1,7 @@
 """Cluster snapshots: the frozen output of one clustering run over a round's votes.
 
-A snapshot is written in one transaction together with ``Round.latest_snapshot_id``, so a
-reader sees the old snapshot or the new one, never a mix. Per-participant positions and
+A snapshot is written in one transaction, so a reader sees the old snapshot or the new one,
+never a mix; a round's latest snapshot is its newest "ok" one (``latest_snapshot``). Per-participant positions and
 per-group counts are rows (queried by pages and the threshold engine); the rest of the
 analysis (repness, consensus, priorities, warm-start state) is JSON.
 """
@@ -112,3 +112,22 @@ class SnapshotProposalStat(db.Model):
     @property
     def seen(self) -> int:
         return self.agree + self.disagree + self.passes
+
+
+def newest_ok_snapshot(*columns: Any, round_id: Any) -> sa.Select:
+    """Select ``columns`` of a round's newest snapshot with status "ok" (highest id).
+
+    ``round_id`` is a value, a bind parameter, or ``Round.id`` for a correlated subquery.
+    One step down the index ``(round_id, status, id)``, however long the history.
+    """
+    return (
+        sa.select(*columns)
+        .where(ClusterSnapshot.round_id == round_id, ClusterSnapshot.status == "ok")
+        .order_by(ClusterSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+def latest_snapshot(round_id: int) -> ClusterSnapshot | None:
+    """The newest snapshot with status "ok" of a round (highest id)."""
+    return db.session.scalar(newest_ok_snapshot(ClusterSnapshot, round_id=round_id))

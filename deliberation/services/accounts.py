@@ -11,10 +11,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
-from deliberation.models import User
+from deliberation.models import User, audit
 from deliberation.models._common import utcnow
 from deliberation.models.user import PARTICIPANT_KINDS, ROLES
-from deliberation.services import audit, passwords
+from deliberation.services import passwords
 from deliberation.text import clean_text
 
 MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH

@@ -11,11 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from deliberation import csvfile
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
 from deliberation.errors import N_, DomainError, NotFound
-from deliberation.interop import csvfile
 from deliberation.models import (
     AgendaAnswerSeen,
     AuditEntry,
@@ -26,10 +26,11 @@ from deliberation.models import (
     Round,
     User,
     Vote,
+    audit,
 )
 from deliberation.models._common import utcnow
 from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
-from deliberation.services import audit, small_counts, visibility
+from deliberation.services import small_counts, visibility
 
 SORTS = ("date", "support")
 CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
@@ -130,7 +131,7 @@ def list_items(*, round_slug: str | None = None, status: str | None = None,
 
 def _current_batch(escalations: list[Escalation]) -> dict[int, threshold.Decision]:
     """Current decisions, one latest-snapshot query per round (not per item)."""
-    from deliberation.engine.snapshots import latest_snapshot
+    from deliberation.models.snapshot import latest_snapshot
 
     by_round: dict[int, list[Escalation]] = {}
     for esc in escalations:

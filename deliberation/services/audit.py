@@ -1,5 +1,4 @@
-"""The audit log: writing entries (callers commit; the entry joins their transaction) and
-showing them to staff.
+"""The audit log shown to staff (entries are written with ``deliberation.models.audit.record``).
 
 Entries name accounts by their internal id only. Staff see a role and a short pseudonym
 (an HMAC of the id under a key derived from the app's secret), never a display name: a
@@ -16,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
 
 import sqlalchemy as sa
 
+from deliberation import csvfile
 from deliberation.database import db
-from deliberation.interop import csvfile
-from deliberation.models import AuditEntry, Round, User
+from deliberation.models import AuditEntry, Round
 
 CSV_HEADER = ("id", "created_at_utc", "actor", "actor_role", "action", "target_type",
               "target_id", "round", "reason", "details")
@@ -55,29 +53,6 @@ def target_label(entry: AuditEntry, key: bytes) -> str:
     if entry.target_type == "users":
         return pseudonym(entry.target_id, key)
     return str(entry.target_id)
-
-
-def record(
-    action: str,
-    *,
-    actor: User | None,
-    target: Any = None,
-    round_id: int | None = None,
-    reason: str | None = None,
-    **details: Any,
-) -> AuditEntry:
-    entry = AuditEntry(
-        action=action,
-        actor_id=actor.id if actor is not None else None,
-        actor_role=actor.role if actor is not None else None,
-        target_type=target.__tablename__ if target is not None else None,
-        target_id=target.id if target is not None else None,
-        round_id=round_id,
-        reason=reason,
-        details=details,
-    )
-    db.session.add(entry)
-    return entry
 
 
 def entries_query(round_id: int | None = None) -> sa.Select:

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from deliberation import csvfile
 from deliberation.database import db
-from deliberation.engine.snapshots import latest_snapshot
-from deliberation.interop import csvfile
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -26,6 +25,7 @@ from deliberation.models import (
     SnapshotGroup,
     VoteEvent,
 )
+from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import moderation, small_counts
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import Participant, Proposal, Round, User
+from deliberation.models import Participant, Proposal, Round, User, audit
 from deliberation.models._common import utcnow
 from deliberation.models.round import (
     CLUSTERING_METHODS,
@@ -22,7 +22,6 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
-from deliberation.services import audit
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import check_accepts_votes, record_vote, votes_of
 from deliberation.text import clean_text, text_key
@@ -275,7 +274,7 @@ def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]
     """What-if: which published, non-meta proposals would escalate now under ``policy``,
     decided by the threshold engine itself on the latest snapshot (nothing is written)."""
     from deliberation.engine.escalation import snapshot_decisions
-    from deliberation.engine.snapshots import latest_snapshot
+    from deliberation.models.snapshot import latest_snapshot
 
     policy = validate_policy(policy)
     snapshot = latest_snapshot(round_.id)

@@ -1,36 +1,69 @@
-"""Health report for monitoring (no personal data): database and snapshot freshness."""
+"""Health report for monitoring (no personal data): database and snapshot freshness.
+
+A round waits for a new snapshot when it has vote events its newest "ok" snapshot did not
+see, or an explicit request (its ``clustering_jobs`` row); see deliberation/jobs/runner.py.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from deliberation.database import db
-from deliberation.engine.snapshots import newest_ok_snapshot
-from deliberation.models import ClusterSnapshot, Round
+from deliberation.models import ClusteringJob, ClusterSnapshot, Round, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.models.snapshot import newest_ok_snapshot
 
 log = logging.getLogger(__name__)
 
 OPEN_PHASES = ("collecting", "voting", "reflection")
 
 
-# Each open round with the time of its newest "ok" snapshot: one index lookup per round,
-# however long the snapshot history.
-_NEWEST_SNAPSHOT_AT = (
-    newest_ok_snapshot(ClusterSnapshot.created_at, round_id=Round.id)
-    .correlate(Round)
-    .scalar_subquery()
-)
+def _first_unseen_vote_at(round_id: Any) -> sa.ScalarSelect:
+    """When the oldest vote event that the round's newest "ok" snapshot did not see was
+    cast (NULL when it saw them all): index probes, however many events there are."""
+    seen = sa.func.coalesce(
+        newest_ok_snapshot(ClusterSnapshot.last_vote_event_id, round_id=round_id)
+        .correlate_except(ClusterSnapshot).scalar_subquery(), 0)
+    return (
+        sa.select(VoteEvent.created_at)
+        .where(VoteEvent.round_id == round_id, VoteEvent.id > seen)
+        .order_by(VoteEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Each open round with its newest "ok" snapshot's time, its job (an explicit request, a
+# lease) and its oldest unseen vote.
 _OPEN_ROUNDS = (
-    sa.select(Round.slug, Round.phase, Round.snapshot_requested_at, Round.cluster_lease_until,
-              _NEWEST_SNAPSHOT_AT.label("created_at"))
+    sa.select(Round.slug, Round.phase, ClusteringJob.requested_at, ClusteringJob.lease_until,
+              newest_ok_snapshot(ClusterSnapshot.created_at, round_id=Round.id)
+              .correlate(Round).scalar_subquery().label("created_at"),
+              _first_unseen_vote_at(Round.id).label("unseen_vote_at"))
+    .outerjoin(ClusteringJob, ClusteringJob.round_id == Round.id)
     .where(Round.phase.in_(OPEN_PHASES))
     .order_by(Round.id)
 )
+
+
+def pending_since(round_id: int) -> datetime | None:
+    """Since when the round has waited for a new snapshot (None: it is up to date)."""
+    row = db.session.execute(
+        sa.select(ClusteringJob.requested_at,
+                  _first_unseen_vote_at(round_id).label("unseen_vote_at"))
+        .select_from(Round).outerjoin(ClusteringJob, ClusteringJob.round_id == Round.id)
+        .where(Round.id == round_id)).first()
+    return None if row is None else _earliest(row.requested_at, row.unseen_vote_at)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
 
 
 def report() -> dict[str, Any]:
@@ -48,16 +81,15 @@ def report() -> dict[str, Any]:
     def age(moment: Any) -> float | None:
         return None if moment is None else round((now - moment).total_seconds(), 1)
 
-    rounds = [
-        {
+    rounds = []
+    for row in rows:
+        pending = _earliest(row.requested_at, row.unseen_vote_at)
+        rounds.append({
             "slug": row.slug,
             "phase": row.phase,
             "snapshot_age_seconds": age(row.created_at),
-            "refresh_pending": row.snapshot_requested_at is not None,
-            "pending_seconds": age(row.snapshot_requested_at),
-            "refresh_running": row.cluster_lease_until is not None
-            and row.cluster_lease_until > now,
-        }
-        for row in rows
-    ]
+            "refresh_pending": pending is not None,
+            "pending_seconds": age(pending),
+            "refresh_running": row.lease_until is not None and row.lease_until > now,
+        })
     return {"status": "ok", "database": "ok", "rounds": rounds}

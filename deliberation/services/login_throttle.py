@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from deliberation.database import db
+from deliberation.database import db, insert_or_update
 from deliberation.models import LoginFailure
 from deliberation.models._common import utcnow
 
@@ -74,10 +73,8 @@ def seconds_to_wait(secret: str, client: str, email: str, *, trusted: bool, poli
 
 def record_failure(secret: str, client: str, email: str, *, now: datetime | None = None) -> None:
     now = now or utcnow()
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for key in keys(secret, client, email):
-        statement = insert(LoginFailure).values(key=key, failures=1, last_failure_at=now)
+        statement = insert_or_update(LoginFailure).values(key=key, failures=1, last_failure_at=now)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=[LoginFailure.key],
             set_={"failures": LoginFailure.failures + 1, "last_failure_at": now}))

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.errors import N_, DomainError
-from deliberation.models import Participant, Proposal, Report, Round, User
+from deliberation.models import Participant, Proposal, Report, Round, User, audit
 from deliberation.models._common import utcnow
-from deliberation.services import audit, votes
+from deliberation.services import votes
 from deliberation.services.snapshot_requests import request_snapshot
 
 ACTIONS = ("approve", "reject", "meta", "restore")

@@ -29,9 +29,10 @@ from deliberation.models import (
     User,
     Vote,
     VoteEvent,
+    audit,
 )
 from deliberation.models._common import utcnow
-from deliberation.services import audit, visibility
+from deliberation.services import visibility
 
 EXPORT_FORMAT = "hiroba-my-data/2"
 ACCOUNT_TABLES = ("users", "participants")

@@ -17,8 +17,9 @@ from deliberation.models import (
     Round,
     User,
     Vote,
+    audit,
 )
-from deliberation.services import audit, search
+from deliberation.services import search
 from deliberation.services.participants import participant_for
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import author_auto_vote

@@ -9,8 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import Participant, Proposal, Report, Round, User, Vote
-from deliberation.services import audit
+from deliberation.models import Participant, Proposal, Report, Round, User, Vote, audit
 from deliberation.services.participants import check_eligible
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text

@@ -9,15 +9,14 @@ withholds its small cells.
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -29,6 +28,7 @@ from deliberation.models import (
     SnapshotMembership,
     SnapshotProposalStat,
 )
+from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import small_counts
 
 MAP_SIZE = 400  # SVG viewBox side
@@ -158,7 +158,9 @@ def _scale(values: list[float]) -> tuple[float, float]:
     """Low end and span of the map's axis, within the fences of ``values``."""
     if not values:
         return 0.0, 1.0
-    q1, q3 = (float(v) for v in np.percentile(values, (25, 75)))
+    # NumPy's default percentiles; the standard library keeps NumPy out of the web process.
+    q1, _median, q3 = statistics.quantiles(values, n=4, method="inclusive") \
+        if len(values) > 1 else (values[0],) * 3
     iqr = q3 - q1
     lo, hi = min(values), max(values)
     if iqr > 0:

@@ -32,14 +32,13 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import User
+from deliberation.models import User, audit
 from deliberation.models._common import utcnow
 from deliberation.models.verification import (
     COUNTER_DOCUMENTS,
     PostalCode,
     VerificationRecord,
 )
-from deliberation.services import audit
 from deliberation.text import clean_text
 
 # Postal codes: 12 characters from an alphabet without look-alikes (0/O, 1/I/L, 2/Z, 5/S,

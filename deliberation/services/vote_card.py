@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine.snapshots import newest_ok_snapshot
 from deliberation.models import ClusterSnapshot, Participant, Proposal, Round, Vote
+from deliberation.models.snapshot import newest_ok_snapshot
 
 # Pol.is gives comments that arrived after the last clustering run a high priority so
 # that they collect votes quickly; we multiply their weight by this factor.

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from deliberation.database import db
+from deliberation.database import db, insert_or_update
 from deliberation.errors import N_, DomainError, NotFound
 from deliberation.ids import parse_id
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.models.participation import VOTE_SOURCES, VOTE_VALUES
 from deliberation.services.participants import check_eligible, participant_for
-from deliberation.services.snapshot_requests import request_snapshot
 
 PHASE_CLOSED_MESSAGES = {
     "draft": N_("This round has not opened yet."),
@@ -31,9 +29,6 @@ PHASE_CLOSED_MESSAGES = {
 }
 VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 
-# INSERT ... ON CONFLICT DO UPDATE, which both databases speak; SQLAlchemy has one
-# construct per dialect.
-_UPSERT_BY_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -109,7 +104,7 @@ def record_vote(
     if source not in VOTE_SOURCES:
         raise DomainError(N_("Unknown vote source %(source)s."), source=source)
     now = utcnow()
-    upsert = _UPSERT_BY_DIALECT[db.session.get_bind().dialect.name](Vote).values(
+    upsert = insert_or_update(Vote).values(
         round_id=round_.id, participant_id=participant.id, proposal_id=proposal.id,
         value=value, created_at=now, updated_at=now,
     )
@@ -120,7 +115,6 @@ def record_vote(
     db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
                              proposal_id=proposal.id, value=value, source=source,
                              created_at=now))
-    request_snapshot(round_)
 
 
 def _parse_value(value: Any) -> int:

@@ -23,7 +23,7 @@ class Collector:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.refuse = False
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,ANN201,N802
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "451 Try again later"
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
@@ -74,7 +74,7 @@ class Mailbox:
 
 
 @pytest.fixture()
-def mailbox(app: Flask, db, smtp_server) -> Iterator[Mailbox]:  # noqa: ANN001
+def mailbox(app: Flask, db, smtp_server) -> Iterator[Mailbox]:
     collector, port = smtp_server
     saved = {k: app.config.get(k) for k in ("MAIL_URL", "PUBLIC_URL")}
     app.config.update(MAIL_URL=f"smtp://127.0.0.1:{port}", PUBLIC_URL="https://hiroba.example")

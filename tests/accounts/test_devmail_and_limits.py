@@ -16,7 +16,7 @@ from tests.security.conftest import client_for
 EN = {"Accept-Language": "en"}
 
 
-def test_dev_mail_page_lists_the_folder_in_development_only(app: Flask, client, db,  # noqa: ANN001
+def test_dev_mail_page_lists_the_folder_in_development_only(app: Flask, client, db,
                                                             tmp_path: Path) -> None:
     assert config_class("development").MAIL_DEV_PAGE is True
     assert config_class("production").MAIL_DEV_PAGE is False

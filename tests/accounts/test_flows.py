@@ -19,19 +19,19 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _register(client, email: str = "hanako@example.org", **extra):  # noqa: ANN001,ANN003,ANN202
+def _register(client, email: str = "hanako@example.org", **extra):
     data = {"email": email, "display_name": "Hanako", "kind": "resident",
             "password": "long enough password", "password2": "long enough password",
             "consent": "y", **extra}
     return client.post("/auth/register", data=data, headers=EN)
 
 
-def _user(db, email: str) -> User:  # noqa: ANN001
+def _user(db, email: str) -> User:
     db.session.expire_all()
     return db.session.scalar(sa.select(User).where(User.email == email))
 
 
-def test_registration_mails_a_link_that_confirms_the_address(client, db, mailbox) -> None:  # noqa: ANN001
+def test_registration_mails_a_link_that_confirms_the_address(client, db, mailbox) -> None:
     response = _register(client)
     assert response.status_code == 303
     assert "check your mail" in client.get(response.headers["Location"], headers=EN).text.lower()
@@ -48,7 +48,7 @@ def test_registration_mails_a_link_that_confirms_the_address(client, db, mailbox
     assert not user.is_verified  # "verified" rounds need resident verification
 
 
-def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, db, mailbox) -> None:  # noqa: ANN001
+def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, db, mailbox) -> None:
     factories.make_user(email="hanako@example.org", display_name="Owner")
     taken = _register(client, "Hanako@example.org")
     fresh = _register(client, "other@example.org")
@@ -67,7 +67,7 @@ def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, db, m
     ("hanako@example.org", "do not use your email address"),
     ("short", "at least 8 characters"),
 ])
-def test_weak_passwords_are_refused_and_nothing_is_stored(client, db, password, message) -> None:  # noqa: ANN001
+def test_weak_passwords_are_refused_and_nothing_is_stored(client, db, password, message) -> None:
     response = _register(client, password=password, password2=password)
     assert response.status_code == 400
     assert message in response.text
@@ -75,7 +75,7 @@ def test_weak_passwords_are_refused_and_nothing_is_stored(client, db, password, 
     assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 0
 
 
-def test_weak_password_message_is_japanese_by_default(client, db) -> None:  # noqa: ANN001
+def test_weak_password_message_is_japanese_by_default(client, db) -> None:
     response = client.post("/auth/register", data={
         "email": "a@example.org", "display_name": "A", "kind": "resident",
         "password": "password", "password2": "password", "consent": "y"})
@@ -83,7 +83,7 @@ def test_weak_password_message_is_japanese_by_default(client, db) -> None:  # no
     assert "推測されやすい" in response.text
 
 
-def test_password_reset_by_mail(client, db, mailbox) -> None:  # noqa: ANN001
+def test_password_reset_by_mail(client, db, mailbox) -> None:
     factories.make_user(email="taro@example.org")
     response = client.post("/auth/reset", data={"email": "Taro@example.org"}, headers=EN)
     assert response.status_code == 303
@@ -104,7 +104,7 @@ def test_password_reset_by_mail(client, db, mailbox) -> None:  # noqa: ANN001
     assert _user(db, "taro@example.org").email_confirmed_at is not None
 
 
-def test_reset_for_an_unknown_address_answers_the_same(client, db, mailbox) -> None:  # noqa: ANN001
+def test_reset_for_an_unknown_address_answers_the_same(client, db, mailbox) -> None:
     factories.make_user(email="taro@example.org")
     known = client.post("/auth/reset", data={"email": "taro@example.org"})
     unknown = client.post("/auth/reset", data={"email": "nobody@example.org"})
@@ -117,7 +117,7 @@ def test_reset_for_an_unknown_address_answers_the_same(client, db, mailbox) -> N
 
 
 @pytest.mark.parametrize("token", ["garbage", "x" * 2000, "eyJ1IjoxfQ.forged.sig"])
-def test_bad_links_are_refused_clearly(client, db, token) -> None:  # noqa: ANN001
+def test_bad_links_are_refused_clearly(client, db, token) -> None:
     for path in (f"/auth/confirm/{token}", f"/auth/reset/{token}",
                  f"/account/email/confirm/{token}", f"/account/unsubscribe/{token}"):
         response = client.get(path, headers=EN)
@@ -126,7 +126,7 @@ def test_bad_links_are_refused_clearly(client, db, token) -> None:  # noqa: ANN0
         assert client.post(path, headers=EN).status_code == 400
 
 
-def test_changing_the_address_takes_effect_only_when_confirmed(client, db, mailbox, login_as) -> None:  # noqa: ANN001
+def test_changing_the_address_takes_effect_only_when_confirmed(client, db, mailbox, login_as) -> None:
     user = login_as(email="old@example.org")
     wrong = client.post("/account/email", data={"email": "new@example.org",
                                                 "password": "wrong"}, headers=EN)
@@ -143,7 +143,7 @@ def test_changing_the_address_takes_effect_only_when_confirmed(client, db, mailb
     assert changed.id == user.id and changed.verification_level == "email"
 
 
-def test_changing_to_a_taken_address_answers_the_same(client, db, mailbox, login_as) -> None:  # noqa: ANN001
+def test_changing_to_a_taken_address_answers_the_same(client, db, mailbox, login_as) -> None:
     factories.make_user(email="taken@example.org")
     login_as(email="me@example.org")
     response = client.post("/account/email", data={"email": "taken@example.org",
@@ -154,7 +154,7 @@ def test_changing_to_a_taken_address_answers_the_same(client, db, mailbox, login
     assert "/account/email/confirm/" not in mailbox.text(by_recipient["taken@example.org"])
 
 
-def test_the_stop_link_turns_notifications_off_and_suppresses_notices(client, db, mailbox) -> None:  # noqa: ANN001
+def test_the_stop_link_turns_notifications_off_and_suppresses_notices(client, db, mailbox) -> None:
     factories.make_user(email="taro@example.org", notify_council_answers=True)
     client.post("/auth/reset", data={"email": "taro@example.org"})
     [message] = mailbox.deliver()
@@ -168,7 +168,7 @@ def test_the_stop_link_turns_notifications_off_and_suppresses_notices(client, db
     assert db.session.scalar(sa.select(sa.func.count(MailSuppression.address_hash))) == 1
 
 
-def test_no_unrequested_notice_goes_to_a_stopped_address(client, db, mailbox) -> None:  # noqa: ANN001
+def test_no_unrequested_notice_goes_to_a_stopped_address(client, db, mailbox) -> None:
     client.post("/auth/reset", data={"email": "stranger@example.org"})
     [message] = mailbox.deliver()
     client.post(_path(message["List-Unsubscribe"].strip("<>")))
@@ -176,7 +176,7 @@ def test_no_unrequested_notice_goes_to_a_stopped_address(client, db, mailbox) ->
     assert mailbox.deliver() == []
 
 
-def test_notification_settings_on_the_account_page(client, db, login_as) -> None:  # noqa: ANN001
+def test_notification_settings_on_the_account_page(client, db, login_as) -> None:
     user = login_as()
     page = client.get("/auth/password", headers=EN).text
     assert "Email me when the council answers" in page
@@ -188,7 +188,7 @@ def test_notification_settings_on_the_account_page(client, db, login_as) -> None
 
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@" + "b" * 260 + ".example",
                                    "\u0000@example.org"])
-def test_bad_addresses_on_the_reset_form_are_refused(client, db, email) -> None:  # noqa: ANN001
+def test_bad_addresses_on_the_reset_form_are_refused(client, db, email) -> None:
     response = client.post("/auth/reset", data={"email": email}, headers=EN)
     assert response.status_code == 400
     assert 'class="error"' in response.text
@@ -200,7 +200,7 @@ def test_bad_addresses_on_the_reset_form_are_refused(client, db, email) -> None:
     {"email": "new@example.org", "password": ""},
     {"email": "ME@example.org", "password": factories.PASSWORD},  # the current address
 ])
-def test_bad_changes_of_address_are_refused(client, db, login_as, data) -> None:  # noqa: ANN001
+def test_bad_changes_of_address_are_refused(client, db, login_as, data) -> None:
     login_as(email="me@example.org")
     response = client.post("/account/email", data=data, headers=EN)
     assert response.status_code == 400
@@ -209,7 +209,7 @@ def test_bad_changes_of_address_are_refused(client, db, login_as, data) -> None:
     assert _user(db, "me@example.org") is not None
 
 
-def test_bad_new_passwords_on_the_reset_page_store_nothing(client, db, mailbox) -> None:  # noqa: ANN001
+def test_bad_new_passwords_on_the_reset_page_store_nothing(client, db, mailbox) -> None:
     user = factories.make_user(email="taro@example.org")
     client.post("/auth/reset", data={"email": "taro@example.org"})
     [message] = mailbox.deliver()
@@ -223,7 +223,7 @@ def test_bad_new_passwords_on_the_reset_page_store_nothing(client, db, mailbox) 
     assert _user(db, "taro@example.org").password_hash == before
 
 
-def test_deleting_the_account_drops_its_unsent_mails(client, db, login_as) -> None:  # noqa: ANN001
+def test_deleting_the_account_drops_its_unsent_mails(client, db, login_as) -> None:
     user = login_as(email="leaving@example.org")
     client.post("/auth/resend-confirmation")
     assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 1

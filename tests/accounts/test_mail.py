@@ -65,7 +65,7 @@ def _queue(app: Flask, to: str = "hanako@example.org") -> None:
         db.session.commit()
 
 
-def test_queued_mail_reaches_the_smtp_server_and_leaves_the_outbox(app, db, mailbox) -> None:  # noqa: ANN001
+def test_queued_mail_reaches_the_smtp_server_and_leaves_the_outbox(app, db, mailbox) -> None:
     _queue(app)
     assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 1
     [message] = mailbox.deliver()
@@ -82,7 +82,7 @@ def test_queued_mail_reaches_the_smtp_server_and_leaves_the_outbox(app, db, mail
     assert mailbox.deliver() == []  # sent once only
 
 
-def test_a_refused_mail_is_retried_later_not_lost(app, db, mailbox) -> None:  # noqa: ANN001
+def test_a_refused_mail_is_retried_later_not_lost(app, db, mailbox) -> None:
     _queue(app)
     mailbox.collector.refuse = True
     assert mailbox.deliver() == []
@@ -98,7 +98,7 @@ def test_a_refused_mail_is_retried_later_not_lost(app, db, mailbox) -> None:  # 
     assert str(message["Subject"]) == "テスト"
 
 
-def test_an_unreachable_server_is_retried_then_given_up(app, db, mailbox) -> None:  # noqa: ANN001
+def test_an_unreachable_server_is_retried_then_given_up(app, db, mailbox) -> None:
     _queue(app)
     app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # nothing listens there
     app.config["MAIL_MAX_ATTEMPTS"] = 2
@@ -123,7 +123,7 @@ def test_retry_delays_double_up_to_an_hour() -> None:
     assert max(delays) == 3600
 
 
-def test_without_mail_url_development_writes_eml_files(app, db, tmp_path) -> None:  # noqa: ANN001
+def test_without_mail_url_development_writes_eml_files(app, db, tmp_path) -> None:
     from deliberation.mail.transport import FolderTransport
 
     _queue(app)
@@ -148,7 +148,7 @@ def test_production_refuses_mail_without_public_url(app: Flask) -> None:
                           PUBLIC_URL="https://hiroba.city.example").config["PUBLIC_URL"]
 
 
-def test_a_forged_host_header_never_reaches_a_reset_link(client, db, mailbox) -> None:  # noqa: ANN001
+def test_a_forged_host_header_never_reaches_a_reset_link(client, db, mailbox) -> None:
     from tests import factories
 
     factories.make_user(email="taro@example.org")

@@ -10,7 +10,7 @@ from deliberation.services import agenda, moderation
 from tests import factories
 
 
-def _author_and_proposal(round_, **user):  # noqa: ANN001,ANN003,ANN202
+def _author_and_proposal(round_, **user):
     author = factories.make_user(**user)
     participant = factories.make_participant(round_, author)
     proposal = factories.make_proposal(round_, "駅前に屋根付きの駐輪場を", author_id=participant.id,
@@ -18,11 +18,11 @@ def _author_and_proposal(round_, **user):  # noqa: ANN001,ANN003,ANN202
     return author, participant, proposal
 
 
-def _start(mailbox) -> None:  # noqa: ANN001
+def _start(mailbox) -> None:
     mailbox.deliver()  # the first pass starts reading the audit log from now
 
 
-def test_author_hears_of_rejection_with_the_reason(db, mailbox) -> None:  # noqa: ANN001
+def test_author_hears_of_rejection_with_the_reason(db, mailbox) -> None:
     round_ = factories.make_round(phase="voting")
     _author, _participant, proposal = _author_and_proposal(round_, email="a@example.org")
     staff = factories.make_user(role="facilitator")
@@ -37,7 +37,7 @@ def test_author_hears_of_rejection_with_the_reason(db, mailbox) -> None:  # noqa
     assert mailbox.deliver() == []  # once
 
 
-def test_author_hears_of_approval_and_escalation_in_english_if_chosen(db, mailbox) -> None:  # noqa: ANN001
+def test_author_hears_of_approval_and_escalation_in_english_if_chosen(db, mailbox) -> None:
     round_ = factories.make_round(phase="voting")
     _author, _participant, proposal = _author_and_proposal(round_, email="a@example.org",
                                                            locale="en")
@@ -49,7 +49,7 @@ def test_author_hears_of_approval_and_escalation_in_english_if_chosen(db, mailbo
     assert subjects == ["Your proposal has been published", "Your proposal is on the council's agenda"]
 
 
-def test_opted_out_author_hears_nothing(db, mailbox) -> None:  # noqa: ANN001
+def test_opted_out_author_hears_nothing(db, mailbox) -> None:
     round_ = factories.make_round(phase="voting")
     _author, _p, proposal = _author_and_proposal(round_, notify_own_proposals=False)
     _start(mailbox)
@@ -57,7 +57,7 @@ def test_opted_out_author_hears_nothing(db, mailbox) -> None:  # noqa: ANN001
     assert mailbox.deliver() == []
 
 
-def test_voters_who_opted_in_hear_the_council_answer(db, mailbox) -> None:  # noqa: ANN001
+def test_voters_who_opted_in_hear_the_council_answer(db, mailbox) -> None:
     round_ = factories.make_round(phase="voting")
     proposal = factories.make_proposal(round_, "図書館の開館時間を延長する")
     opted_in = factories.make_user(email="yes@example.org", notify_council_answers=True)
@@ -83,7 +83,7 @@ def test_voters_who_opted_in_hear_the_council_answer(db, mailbox) -> None:  # no
     assert "https://hiroba.example/agenda/items/" in mailbox.text(message)
 
 
-def test_the_answer_banner_offers_mail_to_voters_not_yet_subscribed(app, client, db) -> None:  # noqa: ANN001
+def test_the_answer_banner_offers_mail_to_voters_not_yet_subscribed(app, client, db) -> None:
     from tests.security.conftest import client_for
 
     round_ = factories.make_round(phase="voting")

@@ -11,7 +11,7 @@ from tests import factories
 EN = {"Accept-Language": "en"}
 
 
-def _login(app: Flask, email: str, *, remember: bool = False):  # noqa: ANN202
+def _login(app: Flask, email: str, *, remember: bool = False):
     client = app.test_client()
     data = {"email": email, "password": factories.PASSWORD}
     if remember:
@@ -20,14 +20,14 @@ def _login(app: Flask, email: str, *, remember: bool = False):  # noqa: ANN202
     return client
 
 
-def _copy_cookies(source, target, *names: str) -> None:  # noqa: ANN001
+def _copy_cookies(source, target, *names: str) -> None:
     for name in names:
         cookie = source.get_cookie(name)
         assert cookie is not None, name
         target.set_cookie(name, cookie.value)
 
 
-def test_a_copied_session_cookie_stops_working_at_logout(app: Flask, db) -> None:  # noqa: ANN001
+def test_a_copied_session_cookie_stops_working_at_logout(app: Flask, db) -> None:
     factories.make_user(email="taro@example.org")
     owner = _login(app, "taro@example.org")
     thief = app.test_client()
@@ -39,7 +39,7 @@ def test_a_copied_session_cookie_stops_working_at_logout(app: Flask, db) -> None
     assert thief.get("/account/data.json").status_code == 303  # to the login page
 
 
-def test_a_copied_remember_me_cookie_stops_working_at_logout(app: Flask, db) -> None:  # noqa: ANN001
+def test_a_copied_remember_me_cookie_stops_working_at_logout(app: Flask, db) -> None:
     factories.make_user(email="taro@example.org")
     owner = _login(app, "taro@example.org", remember=True)
     thief = app.test_client()
@@ -56,7 +56,7 @@ def test_a_copied_remember_me_cookie_stops_working_at_logout(app: Flask, db) -> 
     assert bare.get("/account/data.json").status_code == 303
 
 
-def test_logout_on_one_device_keeps_the_others(app: Flask, db) -> None:  # noqa: ANN001
+def test_logout_on_one_device_keeps_the_others(app: Flask, db) -> None:
     factories.make_user(email="taro@example.org")
     phone = _login(app, "taro@example.org")
     laptop = _login(app, "taro@example.org")
@@ -65,7 +65,7 @@ def test_logout_on_one_device_keeps_the_others(app: Flask, db) -> None:  # noqa:
     assert laptop.get("/account/data.json").status_code == 200
 
 
-def test_login_renews_the_csrf_token(csrf_app: Flask, db) -> None:  # noqa: ANN001
+def test_login_renews_the_csrf_token(csrf_app: Flask, db) -> None:
     factories.make_user(email="taro@example.org")
     client = csrf_app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)

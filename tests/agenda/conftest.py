@@ -67,5 +67,5 @@ def build_planted_round(slug: str = "planted", n_a: int = 50, n_b: int = 25,
 
 
 @pytest.fixture()
-def planted(db) -> PlantedRound:  # noqa: ANN001
+def planted(db) -> PlantedRound:
     return build_planted_round()

@@ -10,19 +10,19 @@ import logging
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine import escalation, snapshots
+from deliberation.engine import escalation
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import (
     AuditEntry,
     ClusterSnapshot,
     Escalation,
     OfficialResponse,
     Proposal,
-    Round,
     SnapshotMembership,
     SnapshotProposalStat,
     Vote,
 )
-from deliberation.models._common import utcnow
+from deliberation.models.snapshot import latest_snapshot
 
 
 def _escalated(round_id: int) -> list[int]:
@@ -49,9 +49,7 @@ def test_done_when_cli_escalates_exactly_the_common_ground(planted, runner):
 
 
 def test_snapshot_rows_and_statistics(planted):
-    planted.round.snapshot_requested_at = utcnow()
-    db.session.commit()
-    snap = snapshots.refresh_round(planted.round.id)
+    snap = refresh_and_escalate(planted.round.id)
     assert snap.status == "ok" and snap.k == 2
     assert sorted(g.size for g in snap.groups) == [25, 50]
     assert snap.n_votes == 75 * 14 and snap.last_vote_event_id is not None
@@ -70,37 +68,14 @@ def test_snapshot_rows_and_statistics(planted):
     # excluded proposals are not representative
     rep_ids = {r["proposal_id"] for rows in snap.statistics["repness"].values() for r in rows}
     assert planted.meta not in rep_ids and planted.rejected not in rep_ids
-    db.session.refresh(planted.round)
-    assert planted.round.snapshot_requested_at is None
-    assert snapshots.latest_snapshot(planted.round.id).id == snap.id
-
-
-def test_newer_request_during_computation_is_kept(planted, monkeypatch):
-    import clustering
-
-    original = clustering.analyze
-    later = utcnow()
-
-    def slow_analyze(*args, **kwargs):
-        result = original(*args, **kwargs)
-        with db.engine.begin() as conn:  # a vote arrives meanwhile (another transaction)
-            conn.execute(sa.update(Round).where(Round.id == planted.round.id)
-                         .values(snapshot_requested_at=later))
-        return result
-
-    planted.round.snapshot_requested_at = utcnow().replace(year=2020)
-    db.session.commit()
-    monkeypatch.setattr(clustering, "analyze", slow_analyze)
-    snapshots.refresh_round(planted.round.id)
-    db.session.expire_all()
-    assert db.session.get(Round, planted.round.id).snapshot_requested_at is not None
+    assert latest_snapshot(planted.round.id).id == snap.id
 
 
 def test_rerun_never_escalates_twice_and_warm_starts(planted):
-    first = snapshots.refresh_round(planted.round.id)
+    first = refresh_and_escalate(planted.round.id)
     assert _escalated(planted.round.id) == sorted(planted.consensus)
     assert escalation.run_for_snapshot(first.id) == []
-    second = snapshots.refresh_round(planted.round.id)
+    second = refresh_and_escalate(planted.round.id)
     assert second.id != first.id and second.manifest["parameters"]["warm_start"] is True
     assert _escalated(planted.round.id) == sorted(planted.consensus)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OfficialResponse)) == 4
@@ -119,22 +94,22 @@ def test_rerun_never_escalates_twice_and_warm_starts(planted):
 def test_failed_run_keeps_previous_snapshot(planted, monkeypatch):
     import clustering
 
-    ok = snapshots.refresh_round(planted.round.id)
+    ok = refresh_and_escalate(planted.round.id)
 
     def boom(*args, **kwargs):
         raise RuntimeError("degenerate input")
 
     monkeypatch.setattr(clustering, "analyze", boom)
-    failed = snapshots.refresh_round(planted.round.id)
+    failed = refresh_and_escalate(planted.round.id)
     assert failed.status == "failed" and "degenerate input" in failed.error
-    assert snapshots.latest_snapshot(planted.round.id).id == ok.id
+    assert latest_snapshot(planted.round.id).id == ok.id
 
 
 def test_round_without_votes_is_a_normal_state(make_round, caplog):
     round_ = make_round()
     with caplog.at_level(logging.INFO, logger="deliberation.engine.snapshots"):
-        assert snapshots.refresh_round(round_.id) is None
-    assert snapshots.latest_snapshot(round_.id) is None
+        assert refresh_and_escalate(round_.id) is None
+    assert latest_snapshot(round_.id) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot)) == 0
     [record] = [r for r in caplog.records if "no votes yet" in r.getMessage()]
     assert record.levelno == logging.INFO and record.exc_info is None
@@ -143,11 +118,11 @@ def test_round_without_votes_is_a_normal_state(make_round, caplog):
 def test_support_fallen_is_shown_not_deleted(planted):
     from deliberation.services import agenda
 
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     target = planted.consensus[0]
     db.session.execute(sa.update(Vote).where(Vote.proposal_id == target).values(value=-1))
     db.session.commit()
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     items = {i.escalation.proposal_id: i for i in agenda.list_items()}
     assert target in items and items[target].support_fallen
     assert not items[planted.consensus[1]].support_fallen
@@ -174,7 +149,7 @@ def test_manual_escalation_and_withdrawal_need_reasons(planted, make_user):
     actions = [a.action for a in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["escalation.manual", "escalation.withdrawn"]
     # the engine never re-escalates a proposal that has a (withdrawn) row
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation).where(
         Escalation.proposal_id == target)) == 1
     rejected = db.session.get(Proposal, planted.rejected)
@@ -185,7 +160,7 @@ def test_manual_escalation_and_withdrawal_need_reasons(planted, make_user):
 def test_csv_export_has_bom_and_japanese(planted, runner, tmp_path):
     db.session.get(Proposal, planted.consensus[0]).text = "駅前に公園を"
     db.session.commit()
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     out = tmp_path / "agenda.csv"
     result = runner.invoke(args=["agenda", "export", "--format", "csv", "--output", str(out)])
     assert result.exit_code == 0, result.output
@@ -205,22 +180,22 @@ def test_cli_errors(runner, db):
 
 
 def test_snapshot_count(planted):
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot)) == 1
 
 
 def test_bad_policy_keeps_the_snapshot(planted):
     planted.round.threshold_policy = {"confidence": 2}
     db.session.commit()
-    snap = snapshots.refresh_round(planted.round.id)
-    assert snap.status == "ok" and snapshots.latest_snapshot(planted.round.id).id == snap.id
+    snap = refresh_and_escalate(planted.round.id)
+    assert snap.status == "ok" and latest_snapshot(planted.round.id).id == snap.id
     assert _escalated(planted.round.id) == []
 
 
 def test_facilitator_preview_agrees_with_the_engine(planted):
     from deliberation.services.facilitation import preview_escalations
 
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     preview = preview_escalations(planted.round, planted.round.policy)
     assert sorted(p.id for p, _support, _lens in preview["escalate"]) == _escalated(planted.round.id)
     assert sorted(p.id for p, _support, _lens in preview["escalate"]) == sorted(planted.consensus)

@@ -20,7 +20,7 @@ def radios(html: str) -> list[str]:
 
 
 @pytest.fixture()
-def town(make_round):  # noqa: ANN001,ANN201
+def town(make_round):
     round_ = make_round(phase="voting", slug="town")
     for n in range(30):
         make_proposal(round_, f"一般的な提案その{n:02d}")
@@ -28,7 +28,7 @@ def town(make_round):  # noqa: ANN001,ANN201
     return round_, station
 
 
-def test_search_lists_matches_as_radio_buttons_a_page_at_a_time(client, login_as, town) -> None:  # noqa: ANN001
+def test_search_lists_matches_as_radio_buttons_a_page_at_a_time(client, login_as, town) -> None:
     login_as("facilitator")
     url = "/agenda/manage/rounds/town/escalate"
     first = client.get(url, headers=JA).get_data(as_text=True)
@@ -41,7 +41,7 @@ def test_search_lists_matches_as_radio_buttons_a_page_at_a_time(client, login_as
     assert long.status_code == 200 and "検索語は100文字以内にしてください" in long.get_data(as_text=True)
 
 
-def test_choosing_and_giving_a_reason_escalates(client, login_as, town) -> None:  # noqa: ANN001
+def test_choosing_and_giving_a_reason_escalates(client, login_as, town) -> None:
     _round, station = town
     login_as("facilitator")
     url = "/agenda/manage/rounds/town/escalate?q=駐輪"
@@ -56,7 +56,7 @@ def test_choosing_and_giving_a_reason_escalates(client, login_as, town) -> None:
     assert again.status_code == 400
 
 
-def test_a_proposal_of_another_round_cannot_be_chosen(client, login_as, town, make_round) -> None:  # noqa: ANN001
+def test_a_proposal_of_another_round_cannot_be_chosen(client, login_as, town, make_round) -> None:
     other = make_proposal(make_round(phase="voting"), "ほかの地区の案")
     login_as("facilitator")
     response = client.post("/agenda/manage/rounds/town/escalate", data={"proposal_id": other.id, "reason": "x"})
@@ -64,6 +64,6 @@ def test_a_proposal_of_another_round_cannot_be_chosen(client, login_as, town, ma
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
 
 
-def test_citizens_cannot_open_the_picker(client, login_as, town) -> None:  # noqa: ANN001
+def test_citizens_cannot_open_the_picker(client, login_as, town) -> None:
     login_as("citizen")
     assert client.get("/agenda/manage/rounds/town/escalate?q=駐輪").status_code == 403

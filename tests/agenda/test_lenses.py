@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine import escalation, snapshots, threshold
+from deliberation.engine import escalation, threshold
 from deliberation.errors import DomainError
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import Escalation
 from deliberation.services import facilitation
 
@@ -22,7 +23,7 @@ ROBUST_JA = "この提案は、意見の分かれ方を変えても支持が保�
 
 @pytest.fixture()
 def escalated(planted):
-    snap = snapshots.refresh_round(planted.round.id)
+    snap = refresh_and_escalate(planted.round.id)
     escs = db.session.scalars(sa.select(Escalation).order_by(Escalation.id)).all()
     return planted, snap, escs
 
@@ -82,7 +83,7 @@ def test_one_policy_validator(policy, field):
         threshold.normalise_policy(policy)
 
 
-def test_facilitator_form_sets_and_refuses_the_new_criteria(client, login_as, db):  # noqa: ANN001
+def test_facilitator_form_sets_and_refuses_the_new_criteria(client, login_as, db):
     from tests import factories
     from tests.facilitate.test_rounds import VALID
 
@@ -111,7 +112,7 @@ def _lens_words(esc):
 
 def test_council_item_page_dossier_and_public_item_in_plain_words(escalated, client,
                                                                   login_as):
-    planted, _, escs = escalated
+    _planted, _, escs = escalated
     esc = next(e for e in escs if _lens_words(e)[0] == "robust")
     login_as("council")
     html = client.get(f"/agenda/council/items/{esc.id}", headers=JA).get_data(as_text=True)
@@ -167,7 +168,7 @@ def test_manual_item_without_figures_has_no_lens_block(one_item_manual, client, 
 
 
 @pytest.fixture()
-def one_item_manual(db):  # noqa: ANN001
+def one_item_manual(db):
     from tests import factories
 
     round_ = factories.make_round(phase="voting")

@@ -9,8 +9,8 @@ import zipfile
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine import snapshots
 from deliberation.interop import polis_export, polis_import
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import Participant, Proposal, Vote, VoteEvent
 from tests import factories
 
@@ -28,7 +28,7 @@ def _add_assisted(planted, n=5):
 
 def test_export_files_are_anonymised_and_flag_assisted(planted):
     _add_assisted(planted)
-    snap = snapshots.refresh_round(planted.round.id)
+    snap = refresh_and_escalate(planted.round.id)
     files = polis_export.build_files(planted.round.id)
     assert set(files) == {"summary.csv", "comments.csv", "votes.csv",
                           "participants-votes.csv", "README.txt"}
@@ -64,7 +64,7 @@ def test_fewer_than_five_paper_voters_are_not_flagged(planted):
 
 
 def test_round_trip_through_the_polis_importer(planted, tmp_path):
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     polis_export.write_directory(planted.round.id, tmp_path / "export")
     copy = polis_import.import_directory(tmp_path / "export", slug="reimported")
     def counts(round_id):
@@ -90,7 +90,7 @@ def test_round_trip_through_the_polis_importer(planted, tmp_path):
 
 
 def test_open_data_download_only_when_enabled(planted, client):
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     url = f"/agenda/rounds/{planted.round.slug}/open-data.zip"
     assert client.get(url).status_code == 404
     planted.round.open_data_enabled = True

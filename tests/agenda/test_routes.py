@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine import snapshots
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import AuditEntry, Escalation, Participant
 from tests import factories
 
@@ -15,13 +15,13 @@ EN = {"Accept-Language": "en"}
 
 @pytest.fixture()
 def escalated(planted):
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     escs = db.session.scalars(sa.select(Escalation).order_by(Escalation.id)).all()
     return planted, escs
 
 
 @pytest.fixture()
-def one_item(db):  # noqa: ANN001
+def one_item(db):
     """A cheap agenda item (manual escalation, no clustering) for access tests."""
     from types import SimpleNamespace
 
@@ -204,7 +204,7 @@ def test_exports_over_http(escalated, client, login_as):
 
 
 def test_dossiers(escalated, client, login_as):
-    planted, escs = escalated
+    planted, _escs = escalated
     login_as("council")
     page = client.get(f"/agenda/council/rounds/{planted.round.slug}/dossier", headers=EN)
     assert page.status_code == 200 and page.get_data(as_text=True).count("dossier-item") == 4

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.engine import escalation
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.models import Proposal, Round
+from deliberation.models.snapshot import latest_snapshot
 from tests.conftest import polis_dataset
 
 
+@pytest.mark.slow  # imports and clusters a real Pol.is round
 def test_vtaiwan_uberx_escalates_only_cross_group_agreement(runner):
     path = polis_dataset("vtaiwan.uberx")
     result = runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"])

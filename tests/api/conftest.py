@@ -22,7 +22,7 @@ DISTINCT_NAME = "Zebulon Quixotic"
 
 
 @pytest.fixture()
-def api_round(db) -> dict:  # noqa: ANN001
+def api_round(db) -> dict:
     round_ = factories.make_round(phase="voting", title="Open API round", min_group_display=5)
     factories.make_round(phase="draft", slug="secret-draft")
     user = factories.make_user(email=DISTINCT_EMAIL, display_name=DISTINCT_NAME)

@@ -15,7 +15,7 @@ from tests.security.conftest import client_for, quick_user
 EN = {"Accept-Language": "en"}
 
 
-def test_rounds_list_hides_drafts(client, api_round) -> None:  # noqa: ANN001
+def test_rounds_list_hides_drafts(client, api_round) -> None:
     data = client.get("/api/v1/rounds").get_json()
     assert [r["slug"] for r in data["rounds"]] == [api_round["round"].slug]
     assert client.get("/api/v1/rounds/secret-draft").status_code == 404
@@ -23,14 +23,14 @@ def test_rounds_list_hides_drafts(client, api_round) -> None:  # noqa: ANN001
     assert missing.status_code == 404 and missing.get_json()["error"]["status"] == 404
 
 
-def test_proposals_published_only_with_counts(client, api_round) -> None:  # noqa: ANN001
+def test_proposals_published_only_with_counts(client, api_round) -> None:
     slug = api_round["round"].slug
     data = client.get(f"/api/v1/rounds/{slug}/proposals").get_json()
     assert [p["text"] for p in data["proposals"]] == ["More benches"]
     assert data["proposals"][0]["votes"] == {"agree": 2, "disagree": 1, "pass": 0}
 
 
-def test_results_hide_small_groups_and_unpublished(client, api_round) -> None:  # noqa: ANN001
+def test_results_hide_small_groups_and_unpublished(client, api_round) -> None:
     slug = api_round["round"].slug
     snapshot = client.get(f"/api/v1/rounds/{slug}/results").get_json()["snapshot"]
     assert [g["group_id"] for g in snapshot["groups"]] == [0]
@@ -38,19 +38,19 @@ def test_results_hide_small_groups_and_unpublished(client, api_round) -> None:  
     assert {s["proposal_id"] for s in snapshot["overall"]} == {api_round["open"].id}
 
 
-def test_results_without_snapshot(client, db) -> None:  # noqa: ANN001
+def test_results_without_snapshot(client, db) -> None:
     round_ = factories.make_round(phase="voting")
     data = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()
     assert data == {"round": round_.slug, "snapshot": None}
 
 
-def test_agenda_with_response(client, api_round) -> None:  # noqa: ANN001
+def test_agenda_with_response(client, api_round) -> None:
     data = client.get(f"/api/v1/rounds/{api_round['round'].slug}/agenda").get_json()
     assert data["agenda"][0]["proposal_text"] == "More benches"
     assert data["agenda"][0]["response"]["answer"] == "We will add benches."
 
 
-def test_public_api_has_no_personal_data(client, api_round) -> None:  # noqa: ANN001
+def test_public_api_has_no_personal_data(client, api_round) -> None:
     slug = api_round["round"].slug
     body = ""
     for path in ("/api/v1/rounds", f"/api/v1/rounds/{slug}", f"/api/v1/rounds/{slug}/proposals",
@@ -64,14 +64,14 @@ def test_public_api_has_no_personal_data(client, api_round) -> None:  # noqa: AN
         assert f'"{key}"' not in body
 
 
-def test_vote_needs_login_json_401(client, api_round) -> None:  # noqa: ANN001
+def test_vote_needs_login_json_401(client, api_round) -> None:
     response = client.post(f"/api/v1/rounds/{api_round['round'].slug}/votes",
                            json={"proposal_id": api_round["open"].id, "value": 1}, headers=EN)
     assert response.status_code == 401
     assert response.get_json()["error"]["message"] == "Please log in."
 
 
-def test_vote_and_change_vote(app: Flask, api_round, db) -> None:  # noqa: ANN001
+def test_vote_and_change_vote(app: Flask, api_round, db) -> None:
     client = client_for(app, quick_user())
     url = f"/api/v1/rounds/{api_round['round'].slug}/votes"
     pid = api_round["open"].id
@@ -82,7 +82,7 @@ def test_vote_and_change_vote(app: Flask, api_round, db) -> None:  # noqa: ANN00
         VoteEvent.source == "api")) == 2
 
 
-def test_bad_votes_are_clear_4xx_and_change_nothing(app: Flask, api_round, db) -> None:  # noqa: ANN001
+def test_bad_votes_are_clear_4xx_and_change_nothing(app: Flask, api_round, db) -> None:
     client = client_for(app, quick_user())
     url = f"/api/v1/rounds/{api_round['round'].slug}/votes"
     other_round = factories.make_round(phase="voting")
@@ -106,7 +106,7 @@ def test_bad_votes_are_clear_4xx_and_change_nothing(app: Flask, api_round, db) -
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == before
 
 
-def test_propose(app: Flask, db) -> None:  # noqa: ANN001
+def test_propose(app: Flask, db) -> None:
     round_ = factories.make_round(phase="collecting")
     client = client_for(app, quick_user())
     url = f"/api/v1/rounds/{round_.slug}/proposals"
@@ -121,7 +121,7 @@ def test_propose(app: Flask, db) -> None:  # noqa: ANN001
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
-def test_api_posts_need_csrf_header(csrf_app: Flask, api_round, db) -> None:  # noqa: ANN001
+def test_api_posts_need_csrf_header(csrf_app: Flask, api_round, db) -> None:
     client = client_for(csrf_app, quick_user())
     url = f"/api/v1/rounds/{api_round['round'].slug}/votes"
     body = {"proposal_id": api_round["open"].id, "value": 1}
@@ -132,7 +132,7 @@ def test_api_posts_need_csrf_header(csrf_app: Flask, api_round, db) -> None:  # 
     assert accepted.status_code == 200
 
 
-def test_oversized_api_body_gets_json_413(app: Flask, api_round) -> None:  # noqa: ANN001
+def test_oversized_api_body_gets_json_413(app: Flask, api_round) -> None:
     client = client_for(app, quick_user())
     previous = app.config["MAX_CONTENT_LENGTH"]
     app.config["MAX_CONTENT_LENGTH"] = 1024

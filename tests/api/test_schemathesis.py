@@ -21,9 +21,11 @@ from werkzeug.serving import make_server
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
+pytestmark = pytest.mark.slow  # a schemathesis run against a live server
+
 
 @pytest.fixture()
-def live_server(app: Flask, api_round) -> Iterator[str]:  # noqa: ANN001
+def live_server(app: Flask, api_round) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -35,14 +37,14 @@ def live_server(app: Flask, api_round) -> Iterator[str]:  # noqa: ANN001
         server.server_close()
 
 
-def test_openapi_document_is_served(client) -> None:  # noqa: ANN001
+def test_openapi_document_is_served(client) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     assert "/rounds/{slug}/votes" in document["paths"]
 
 
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
-def test_schemathesis_finds_no_mismatch(app: Flask, live_server: str, api_round,  # noqa: ANN001
+def test_schemathesis_finds_no_mismatch(app: Flask, live_server: str, api_round,
                                         tmp_path: Path) -> None:
     command = [
         str(SCHEMATHESIS), "run", f"{live_server}/api/v1/openapi.json",

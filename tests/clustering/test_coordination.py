@@ -36,7 +36,7 @@ def planted_block(ids_from: int, size: int, m: int, rng: np.random.Generator, *,
     return ids, votes, start + rng.uniform(0, span, size=size)
 
 
-def run(ids, votes, *times, **options):  # noqa: ANN001, ANN002, ANN003, ANN201
+def run(ids, votes, *times, **options):
     p, s, v = zip(*votes, strict=True)
     return find_blocks(ids, p, s, v, list(times), **options)
 

@@ -137,7 +137,7 @@ def test_not_a_directory(tmp_path):
 def test_invalid_utf8(tmp_path):
     d = minimal(tmp_path)
     (d / "votes.csv").write_bytes(VOTES.encode() + b"1,\xff\xfe,0,0,1\n")
-    with pytest.raises(ExportFormatError, match="^votes.csv line 2: not valid UTF-8 text$"):
+    with pytest.raises(ExportFormatError, match=r"^votes\.csv line 2: not valid UTF-8 text$"):
         read_export(d)
 
 

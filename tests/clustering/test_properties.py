@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def _json(a):
     return json.dumps(a.to_json_dict(), sort_keys=False)
 
 
+@pytest.mark.slow  # many generated matrices, each clustered
 @SETTINGS
 @given(vote_sets(), st.integers(0, 3), st.randoms(use_true_random=False))
 def test_any_small_matrix(vs, seed, rnd):

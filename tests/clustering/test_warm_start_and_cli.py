@@ -131,6 +131,7 @@ def test_cli_bad_input_exit_2(tmp_path, capsys, files, args, message):
     assert err == message + "\n"
 
 
+@pytest.mark.slow  # starts Python processes
 def test_cli_subprocess_no_traceback(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     bad = subprocess.run([sys.executable, "-m", "clustering", "analyze", str(tmp_path / "x")],

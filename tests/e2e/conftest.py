@@ -25,7 +25,7 @@ SLUG = "e2e-town"
 RESULTS_SLUG = "e2e-results"
 
 
-STAFF_PASSWORD = "staff password 123"  # noqa: S105
+STAFF_PASSWORD = "staff password 123"
 STAFF = {"facilitator": "facilitator@e2e.example.org", "council": "council@e2e.example.org"}
 
 
@@ -167,7 +167,7 @@ def browser() -> Iterator:
         browser.close()
 
 
-def screenshot(page, name: str) -> None:  # noqa: ANN001
+def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -175,7 +175,7 @@ def screenshot(page, name: str) -> None:  # noqa: ANN001
 _counter = iter(range(1, 10_000))
 
 
-def register(page, server: LiveServer, next_path: str = "/") -> str:  # noqa: ANN001
+def register(page, server: LiveServer, next_path: str = "/") -> str:
     """Register a new account with consent through the real form, then log in with it
     (registration itself never logs in: it answers the same for a taken address)."""
     email = f"e2e{next(_counter)}-{random.randrange(10**6)}@example.org"
@@ -192,7 +192,7 @@ def register(page, server: LiveServer, next_path: str = "/") -> str:  # noqa: AN
     return email
 
 
-def login(page, server: LiveServer, email: str, next_path: str = "/",  # noqa: ANN001
+def login(page, server: LiveServer, email: str, next_path: str = "/",
           password: str = "correct horse battery") -> None:  # noqa: S107
     page.goto(f"{server.url}/auth/login?next={next_path}")
     page.fill("input[name=email]", email)

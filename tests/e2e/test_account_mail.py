@@ -26,7 +26,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,ANN201,N802
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
@@ -89,7 +89,7 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             db.engine.dispose()
 
 
-def _axe(page) -> list[dict]:  # noqa: ANN001
+def _axe(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
@@ -98,14 +98,14 @@ def _axe(page) -> list[dict]:  # noqa: ANN001
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def _submit(page) -> None:  # noqa: ANN001
+def _submit(page) -> None:
     with page.expect_navigation():
         page.click("main form.stack button[type=submit]")
 
 
 @pytest.mark.parametrize("viewport,suffix,js", [(PHONE, "phone", True),
                                                 (DESKTOP, "desktop", False)])
-def test_register_confirm_forget_and_reset(browser, mail_server, viewport, suffix, js) -> None:  # noqa: ANN001
+def test_register_confirm_forget_and_reset(browser, mail_server, viewport, suffix, js) -> None:
     url, inbox = mail_server
     context = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True,
                                   java_script_enabled=js)

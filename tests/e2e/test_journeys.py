@@ -15,23 +15,23 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture()
-def context(browser):  # noqa: ANN001,ANN201
+def context(browser):
     context = browser.new_context(locale="en-US", viewport=DESKTOP)
     context.set_default_timeout(10_000)
     yield context
     context.close()
 
 
-def follow(page, name: str) -> None:  # noqa: ANN001
+def follow(page, name: str) -> None:
     with page.expect_navigation():
         page.get_by_role("link", name=name, exact=True).first.click()
 
 
-def card_text(page) -> str:  # noqa: ANN001
+def card_text(page) -> str:
     return page.locator("#vote-card .proposal-text").inner_text()
 
 
-def test_register_vote_change_propose_results(context, live_server) -> None:  # noqa: ANN001
+def test_register_vote_change_propose_results(context, live_server) -> None:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -108,7 +108,7 @@ def test_register_vote_change_propose_results(context, live_server) -> None:  # 
     assert not errors
 
 
-def test_switch_language(browser, live_server) -> None:  # noqa: ANN001
+def test_switch_language(browser, live_server) -> None:
     context = browser.new_context(locale="ja-JP")
     page = context.new_page()
     page.goto(live_server.url + "/")
@@ -123,7 +123,7 @@ def test_switch_language(browser, live_server) -> None:  # noqa: ANN001
     context.close()
 
 
-def test_voting_without_javascript(browser, live_server) -> None:  # noqa: ANN001
+def test_voting_without_javascript(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", java_script_enabled=False)
     page = context.new_page()
     register(page, live_server, f"/rounds/{live_server.slug}/vote")
@@ -142,7 +142,7 @@ def test_voting_without_javascript(browser, live_server) -> None:  # noqa: ANN00
     context.close()
 
 
-def test_anonymous_vote_goes_to_login(browser, live_server) -> None:  # noqa: ANN001
+def test_anonymous_vote_goes_to_login(browser, live_server) -> None:
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.goto(f"{live_server.url}/rounds/{live_server.slug}")
@@ -151,7 +151,7 @@ def test_anonymous_vote_goes_to_login(browser, live_server) -> None:  # noqa: AN
     context.close()
 
 
-def _axe(page) -> list[dict]:  # noqa: ANN001
+def _axe(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
@@ -161,7 +161,7 @@ def _axe(page) -> list[dict]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("viewport,suffix", [(PHONE, "phone"), (DESKTOP, "desktop")])
-def test_accessibility_and_screenshots(browser, live_server, viewport, suffix) -> None:  # noqa: ANN001
+def test_accessibility_and_screenshots(browser, live_server, viewport, suffix) -> None:
     context = browser.new_context(locale="en-US", viewport=viewport, bypass_csp=True)
     page = context.new_page()
     register(page, live_server, "/")

@@ -11,7 +11,7 @@ from tests.e2e.test_journeys import PHONE, _axe
 pytestmark = pytest.mark.e2e
 
 
-def test_phone_pages_fit_the_screen_in_japanese(browser, live_server) -> None:  # noqa: ANN001
+def test_phone_pages_fit_the_screen_in_japanese(browser, live_server) -> None:
     context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)  # axe
     context.set_default_timeout(10_000)
     page = context.new_page()

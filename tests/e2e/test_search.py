@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_search_sort_and_page_the_proposals(browser, live_server, viewport, javascript) -> None:  # noqa: ANN001
+def test_search_sort_and_page_the_proposals(browser, live_server, viewport, javascript) -> None:
     context = browser.new_context(locale="ja-JP", viewport=viewport, java_script_enabled=javascript,
                                   bypass_csp=True)
     context.set_default_timeout(10_000)

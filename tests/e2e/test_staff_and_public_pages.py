@@ -11,7 +11,7 @@ from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
 pytestmark = pytest.mark.e2e
 
 
-def _login(page, server, role: str) -> None:  # noqa: ANN001
+def _login(page, server, role: str) -> None:
     page.goto(f"{server.url}/auth/login")
     page.fill("input[name=email]", STAFF[role])
     page.fill("input[name=password]", STAFF_PASSWORD)
@@ -19,7 +19,7 @@ def _login(page, server, role: str) -> None:  # noqa: ANN001
         page.click("form.stack button[type=submit]")
 
 
-def _check(page, server, pages: dict[str, str]) -> dict:  # noqa: ANN001
+def _check(page, server, pages: dict[str, str]) -> dict:
     problems = {}
     for name, path in pages.items():
         response = page.goto(server.url + path)
@@ -31,7 +31,7 @@ def _check(page, server, pages: dict[str, str]) -> dict:  # noqa: ANN001
     return problems
 
 
-def test_public_and_account_pages_are_accessible(browser, live_server) -> None:  # noqa: ANN001
+def test_public_and_account_pages_are_accessible(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     problems = _check(page, live_server, {
@@ -45,7 +45,7 @@ def test_public_and_account_pages_are_accessible(browser, live_server) -> None: 
     context.close()
 
 
-def test_facilitator_pages_are_accessible(browser, live_server) -> None:  # noqa: ANN001
+def test_facilitator_pages_are_accessible(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     _login(page, live_server, "facilitator")
@@ -62,7 +62,7 @@ def test_facilitator_pages_are_accessible(browser, live_server) -> None:  # noqa
     context.close()
 
 
-def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:  # noqa: ANN001
+def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     _login(page, live_server, "council")
@@ -85,7 +85,7 @@ def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:  
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_council_item_says_how_solid_the_support_is(browser, live_server, viewport) -> None:  # noqa: ANN001
+def test_council_item_says_how_solid_the_support_is(browser, live_server, viewport) -> None:
     size = PHONE if viewport == "phone" else DESKTOP
     context = browser.new_context(locale="ja-JP", viewport=size, bypass_csp=True)
     page = context.new_page()

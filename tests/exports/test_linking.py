@@ -26,7 +26,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture()
-def scene(client, db):  # noqa: ANN001
+def scene(client, db):
     round_ = factories.make_round(slug="town", phase="collecting", open_data_enabled=True,
                                   moderation_mode="open")
     # Open-data ids are a random permutation of 0..participants-1; accounts created first

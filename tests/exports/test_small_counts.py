@@ -8,7 +8,7 @@ import re
 
 import sqlalchemy as sa
 
-from deliberation.engine import snapshots
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import Participant
 from deliberation.services import engagement, results, small_counts
 from tests.agenda.conftest import build_planted_round
@@ -25,13 +25,13 @@ def test_small_cells_and_the_cells_that_would_give_them_away_are_withheld():
     assert small_counts.cell(4) is None and small_counts.cell(5) == 5
 
 
-def _round_with_one_e_citizen(db):  # noqa: ANN001
+def _round_with_one_e_citizen(db):
     planted = build_planted_round()
     first = db.session.scalar(sa.select(Participant).where(
         Participant.round_id == planted.round.id).order_by(Participant.id))
     first.kind = "e_citizen"
     db.session.commit()
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     return planted
 
 
@@ -50,7 +50,7 @@ def test_api_leaves_out_small_groups_even_when_the_round_allows_them(client, db)
     planted = build_planted_round(n_a=50, n_b=3)
     planted.round.min_group_display = 1
     db.session.commit()
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     body = client.get(f"/api/v1/rounds/{planted.round.slug}/results").get_json()
     assert all(g["size"] >= 5 for g in body["snapshot"]["groups"])
     assert client.get(f"/api/v1/rounds/{planted.round.slug}").get_json()[
@@ -66,7 +66,7 @@ def test_dashboard_withholds_a_kind_with_fewer_than_five(db):
     assert ["participants_e_citizen", ""] in rows
 
 
-def test_escalation_evidence_leaves_out_small_groups(client, db):  # noqa: ANN001
+def test_escalation_evidence_leaves_out_small_groups(client, db):
     from deliberation.models import Escalation
     from deliberation.services import agenda
     from tests import factories

@@ -25,7 +25,7 @@ def _login(client, user):
 
 
 @pytest.fixture(params=["rejected", "hidden"])
-def moderated(request, db):  # noqa: ANN001
+def moderated(request, db):
     staff = factories.make_user("admin")
     round_ = factories.make_round(slug="buses", phase="voting", open_data_enabled=True)
     proposal = factories.make_proposal(round_, TEXT)
@@ -72,7 +72,7 @@ def test_council_pages_keep_the_text_behind_a_marker(client, moderated):
     assert item["text"] == TEXT and item["text_withheld"] == _state
 
 
-def test_a_published_proposal_is_shown_as_it_is(client, db):  # noqa: ANN001
+def test_a_published_proposal_is_shown_as_it_is(client, db):
     staff = factories.make_user("admin")
     round_ = factories.make_round(slug="open", phase="voting")
     proposal = factories.make_proposal(round_, TEXT)

@@ -6,5 +6,5 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture()
-def facilitator(login_as):  # noqa: ANN001, ANN201
+def facilitator(login_as):
     return login_as("facilitator")

@@ -34,26 +34,26 @@ ROUTES = [
 
 
 @pytest.fixture()
-def urls(db):  # noqa: ANN001, ANN201
+def urls(db):
     round_ = factories.make_round(slug="r1")
     participant = factories.make_participant(round_, source="assisted", label="W #1")
     return [(m, u.format(slug=round_.slug, pid=participant.id)) for m, u in ROUTES]
 
 
-def test_anonymous_is_sent_to_login(client, urls) -> None:  # noqa: ANN001
+def test_anonymous_is_sent_to_login(client, urls) -> None:
     for method, url in urls:
         response = client.open(url, method=method)
         assert response.status_code in (302, 303), url
         assert "/auth/login" in response.headers["Location"], url
 
 
-def test_citizen_gets_403(client, login_as, urls) -> None:  # noqa: ANN001
+def test_citizen_gets_403(client, login_as, urls) -> None:
     login_as("citizen")
     for method, url in urls:
         assert client.open(url, method=method).status_code == 403, url
 
 
-def test_facilitator_and_admin_can_view(client, login_as, urls) -> None:  # noqa: ANN001
+def test_facilitator_and_admin_can_view(client, login_as, urls) -> None:
     login_as("facilitator")
     for method, url in urls:
         if method == "GET":
@@ -62,7 +62,7 @@ def test_facilitator_and_admin_can_view(client, login_as, urls) -> None:  # noqa
     assert client.get("/facilitate/").status_code == 200
 
 
-def test_csrf_is_enforced(csrf_app, client, login_as, db) -> None:  # noqa: ANN001
+def test_csrf_is_enforced(csrf_app, client, login_as, db) -> None:
     login_as("facilitator")
     factories.make_round(slug="r2")
     response = client.post("/facilitate/rounds/r2/phase", data={"action": "close"})

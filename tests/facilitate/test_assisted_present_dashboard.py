@@ -18,7 +18,7 @@ from tests import factories
 from tests.facilitate.conftest import EN
 
 
-def test_assisted_participant_and_votes(client, facilitator, db) -> None:  # noqa: ANN001
+def test_assisted_participant_and_votes(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="a1", phase="voting")
     p1 = factories.make_proposal(round_, "One")
     p2 = factories.make_proposal(round_, "Two")
@@ -42,7 +42,7 @@ def test_assisted_participant_and_votes(client, facilitator, db) -> None:  # noq
     assert response.status_code == 400 and "Unknown vote value" in response.get_data(as_text=True)
 
 
-def test_assisted_bad_inputs(client, facilitator, db) -> None:  # noqa: ANN001
+def test_assisted_bad_inputs(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="a2", phase="closed")
     p1 = factories.make_proposal(round_, "One")
     assert client.post("/facilitate/rounds/a2/assisted", data={"label": "", "kind": "resident"}
@@ -56,7 +56,7 @@ def test_assisted_bad_inputs(client, facilitator, db) -> None:  # noqa: ANN001
     assert client.get(f"/facilitate/rounds/a2/assisted/{normal.id}").status_code == 404
 
 
-def _snapshot(round_, proposals) -> ClusterSnapshot:  # noqa: ANN001
+def _snapshot(round_, proposals) -> ClusterSnapshot:
     snapshot = ClusterSnapshot(
         round_id=round_.id, method="pca", k=2,
         statistics={"group_aware_consensus": {str(proposals[0].id): 0.2,
@@ -68,7 +68,7 @@ def _snapshot(round_, proposals) -> ClusterSnapshot:  # noqa: ANN001
     return snapshot
 
 
-def test_presentation_view(client, facilitator, db) -> None:  # noqa: ANN001
+def test_presentation_view(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="pr", phase="voting")
     proposals = [factories.make_proposal(round_, "Low"), factories.make_proposal(round_, "High")]
     page = client.get("/facilitate/rounds/pr/present", headers=EN).get_data(as_text=True)
@@ -83,7 +83,7 @@ def test_presentation_view(client, facilitator, db) -> None:  # noqa: ANN001
     assert "HX-Request" in fragment.headers["Vary"]
 
 
-def test_dashboard_figures_and_csv(client, facilitator, db) -> None:  # noqa: ANN001
+def test_dashboard_figures_and_csv(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="d1", phase="voting")
     proposals = [factories.make_proposal(round_, "A"), factories.make_proposal(round_, "B")]
     now = utcnow()
@@ -112,7 +112,7 @@ def test_dashboard_figures_and_csv(client, facilitator, db) -> None:  # noqa: AN
     assert client.get("/facilitate/dashboard").status_code == 200
 
 
-def test_dashboard_buckets_long_conversations_by_week_or_month(db) -> None:  # noqa: ANN001
+def test_dashboard_buckets_long_conversations_by_week_or_month(db) -> None:
     from deliberation.services import engagement
 
     round_ = factories.make_round(slug="long", phase="voting")

@@ -16,7 +16,7 @@ def reasons(html: str) -> list[str]:
 
 
 @pytest.fixture()
-def log(db, make_round):  # noqa: ANN001,ANN201
+def log(db, make_round):
     round_ = make_round(slug="town")
     for n in range(120):
         audit.record("proposal.reject", actor=None, round_id=round_.id, reason=f"理由{n:03d} 重複")
@@ -26,7 +26,7 @@ def log(db, make_round):  # noqa: ANN001,ANN201
     return round_
 
 
-def test_the_whole_log_is_reachable_page_by_page(client, login_as, log) -> None:  # noqa: ANN001
+def test_the_whole_log_is_reachable_page_by_page(client, login_as, log) -> None:
     login_as("facilitator")
     first = client.get("/facilitate/rounds/town/audit", headers=EN).get_data(as_text=True)
     assert "121 entries, newest first" in first and len(reasons(first)) == 50
@@ -42,19 +42,19 @@ def test_the_whole_log_is_reachable_page_by_page(client, login_as, log) -> None:
     ("理由119", ["理由119 重複"]),
     ("存在しない", []),
 ])
-def test_search_actions_and_reasons(client, login_as, log, query, expected) -> None:  # noqa: ANN001
+def test_search_actions_and_reasons(client, login_as, log, query, expected) -> None:
     login_as("facilitator")
     html = client.get("/facilitate/rounds/town/audit", query_string={"q": query}, headers=EN).get_data(as_text=True)
     assert reasons(html) == expected
 
 
 @pytest.mark.parametrize("args", ["page=0", "page=zz", "page=99999999999999999999", "q=" + "x" * 500])
-def test_bad_input_never_fails(client, login_as, log, args) -> None:  # noqa: ANN001
+def test_bad_input_never_fails(client, login_as, log, args) -> None:
     login_as("facilitator")
     response = client.get(f"/facilitate/audit?{args}", headers=EN)
     assert response.status_code == 200 and len(reasons(response.get_data(as_text=True))) in (22, 50)
 
 
-def test_citizens_cannot_read_the_log(client, login_as, log) -> None:  # noqa: ANN001
+def test_citizens_cannot_read_the_log(client, login_as, log) -> None:
     login_as("citizen")
     assert client.get("/facilitate/audit?q=理由").status_code == 403

@@ -7,7 +7,7 @@ from app.facilitate.charts import WIDTH, active_range, bar_chart, line_chart
 
 def test_a_single_day_draws_a_marked_point_in_the_middle() -> None:
     chart = line_chart(["2026-11-20"], {"resident": [3]})
-    [(x, y)] = chart.markers["resident"]
+    [(x, _y)] = chart.markers["resident"]
     assert 0 < x < WIDTH and x > WIDTH / 3  # not squeezed into the left edge
     assert chart.tick_labels == [(x, "2026-11-20")]
 

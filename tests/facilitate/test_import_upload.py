@@ -22,7 +22,7 @@ def _zip(files: dict[str, bytes], folder: str = "export/") -> io.BytesIO:
     return buffer
 
 
-def test_upload_zip(client, facilitator, db) -> None:  # noqa: ANN001
+def test_upload_zip(client, facilitator, db) -> None:
     d = polis_dataset("15-per-hour-seattle")
     files = {p.name: p.read_bytes() for p in d.iterdir()}
     response = client.post("/facilitate/import", content_type="multipart/form-data", data={
@@ -34,7 +34,7 @@ def test_upload_zip(client, facilitator, db) -> None:  # noqa: ANN001
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2872
 
 
-def test_upload_individual_files(client, facilitator, db) -> None:  # noqa: ANN001
+def test_upload_individual_files(client, facilitator, db) -> None:
     d = polis_dataset("15-per-hour-seattle")
     response = client.post("/facilitate/import", content_type="multipart/form-data", data={
         "slug": "s2", "phase": "voting", "title": "Mine",
@@ -44,7 +44,7 @@ def test_upload_individual_files(client, facilitator, db) -> None:  # noqa: ANN0
     assert db.session.scalar(sa.select(Round.title)) == "Mine"
 
 
-def test_bad_uploads_show_error_and_import_nothing(client, facilitator, db) -> None:  # noqa: ANN001
+def test_bad_uploads_show_error_and_import_nothing(client, facilitator, db) -> None:
     d = polis_dataset("15-per-hour-seattle")
     cases = [
         ({"archive": (io.BytesIO(b"not a zip"), "x.zip")}, "not a zip file"),

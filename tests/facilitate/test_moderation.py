@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from deliberation.models import AuditEntry, Report
+from deliberation.services.health import pending_since
 from tests import factories
 from tests.facilitate.conftest import EN
 
 
-def _setup(db):  # noqa: ANN001, ANN202
+def _setup(db):
     round_ = factories.make_round(slug="m1", moderation_mode="strict")
     author = factories.make_participant(round_, factories.make_user(kind="e_citizen"))
     factories.make_proposal(round_, "駅前に屋根付きの駐輪場を増やす")
@@ -23,7 +24,7 @@ def _setup(db):  # noqa: ANN001, ANN202
     return round_, pending, other, reported
 
 
-def test_queue_shows_pending_reported_and_similar(client, facilitator, db) -> None:  # noqa: ANN001
+def test_queue_shows_pending_reported_and_similar(client, facilitator, db) -> None:
     _setup(db)
     page = client.get("/facilitate/rounds/m1/moderation", headers=EN).get_data(as_text=True)
     assert "駅前に屋根付き駐輪場を増やしてほしい" in page
@@ -35,7 +36,7 @@ def test_queue_shows_pending_reported_and_similar(client, facilitator, db) -> No
     assert "<html" not in fragment and "Approve selected" in fragment
 
 
-def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:  # noqa: ANN001
+def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:
     round_, pending, other, reported = _setup(db)
     response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
                            data={"proposal_id": [pending.id], "action": "reject"})
@@ -60,12 +61,12 @@ def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:
     db.session.refresh(reported)
     assert reported.is_meta
     db.session.refresh(round_)
-    assert round_.snapshot_requested_at is not None
+    assert pending_since(round_.id) is not None
     actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["proposal.reject", "proposal.reject", "proposal.restore", "proposal.meta"]
 
 
-def test_moderation_rejects_foreign_ids_and_unknown_action(client, facilitator, db) -> None:  # noqa: ANN001
+def test_moderation_rejects_foreign_ids_and_unknown_action(client, facilitator, db) -> None:
     _setup(db)
     elsewhere = factories.make_proposal(factories.make_round(), "x", status="pending")
     response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
@@ -79,7 +80,7 @@ def test_moderation_rejects_foreign_ids_and_unknown_action(client, facilitator, 
     assert "Unknown moderation action" in response.get_data(as_text=True)
 
 
-def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:  # noqa: ANN001
+def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:
     _round, pending, _other, _reported = _setup(db)
     client.post("/facilitate/rounds/m1/moderation", data={
         "proposal_id": [pending.id], "action": "reject", "reason": "重複しています"})
@@ -95,7 +96,7 @@ def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:  # noqa:
     assert "重複しています" in text and ",m1," in text
 
 
-def test_open_rounds_queue_unreviewed_participant_proposals(client, facilitator, db) -> None:  # noqa: ANN001
+def test_open_rounds_queue_unreviewed_participant_proposals(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="o1", moderation_mode="open")
     author = factories.make_participant(round_, factories.make_user())
     imported = factories.make_participant(round_, source="import", external_id="5")
@@ -111,7 +112,7 @@ def test_open_rounds_queue_unreviewed_participant_proposals(client, facilitator,
     assert "Fresh idea" not in page
 
 
-def test_approving_a_pending_proposal_casts_the_authors_agree_vote(client, facilitator, db) -> None:  # noqa: ANN001
+def test_approving_a_pending_proposal_casts_the_authors_agree_vote(client, facilitator, db) -> None:
     from deliberation.models import Vote
 
     _round, pending, _other, _reported = _setup(db)

@@ -15,6 +15,7 @@ from deliberation.models import (
     SnapshotGroup,
     SnapshotProposalStat,
 )
+from deliberation.services.health import pending_since
 from tests import factories
 from tests.facilitate.conftest import EN
 
@@ -30,7 +31,7 @@ VALID = {
 }
 
 
-def test_create_round_stores_utc_and_policy(client, facilitator, db) -> None:  # noqa: ANN001
+def test_create_round_stores_utc_and_policy(client, facilitator, db) -> None:
     response = client.post("/facilitate/rounds/new", data=VALID, headers=EN)
     assert response.status_code == 303
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "town-2030"))
@@ -46,7 +47,7 @@ def test_create_round_stores_utc_and_policy(client, facilitator, db) -> None:  #
     assert 'value="2026-12-01T09:00"' in page  # shown in Japan time again
 
 
-def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> None:  # noqa: ANN001
+def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> None:
     bad = {**VALID, "title": "Keep me", "closes_at": "2026-11-30T09:00", "max_groups": "20",
            "background_links": "javascript:alert(1)", "confidence": "abc"}
     response = client.post("/facilitate/rounds/new", data=bad, headers=EN)
@@ -59,7 +60,7 @@ def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> Non
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
 
 
-def test_duplicate_and_bad_slug(client, facilitator, db) -> None:  # noqa: ANN001
+def test_duplicate_and_bad_slug(client, facilitator, db) -> None:
     factories.make_round(slug="taken")
     page = client.post("/facilitate/rounds/new", data={**VALID, "slug": "taken"},
                        headers=EN).get_data(as_text=True)
@@ -69,18 +70,18 @@ def test_duplicate_and_bad_slug(client, facilitator, db) -> None:  # noqa: ANN00
     assert "only a-z, 0-9" in page
 
 
-def test_edit_round_and_audit(client, facilitator, db) -> None:  # noqa: ANN001
+def test_edit_round_and_audit(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="e1", phase="voting")
     data = {**VALID, "slug": "ignored", "title": "New title", "phase": "voting"}
     assert client.post("/facilitate/rounds/e1/edit", data=data).status_code == 303
     db.session.refresh(round_)
     assert round_.slug == "e1" and round_.title == "New title"
-    assert round_.snapshot_requested_at is not None  # policy changed
+    assert pending_since(round_.id) is not None  # policy changed
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
     assert "title" in entry.details["changed"]
 
 
-def _planted_snapshot(round_):  # noqa: ANN001, ANN202
+def _planted_snapshot(round_):
     both = factories.make_proposal(round_, "Everyone agrees")
     one_side = factories.make_proposal(round_, "Only group one agrees")
     snapshot = ClusterSnapshot(round_id=round_.id, method="pca", k=2)
@@ -100,7 +101,7 @@ def _planted_snapshot(round_):  # noqa: ANN001, ANN202
     factories.db.session.commit()
 
 
-def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator, db) -> None:  # noqa: ANN001
+def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="p1", phase="voting")
     data = {**VALID, "title": "Changed", "phase": "voting", "preview": "1"}
     response = client.post("/facilitate/rounds/p1/edit", data=data, headers=EN)
@@ -122,7 +123,7 @@ def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator
     assert "Please correct the settings first" in fragment
 
 
-def test_phase_transitions(client, facilitator, db) -> None:  # noqa: ANN001
+def test_phase_transitions(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="ph", phase="draft")
     assert client.post("/facilitate/rounds/ph/phase", data={"action": "open_voting"}
                        ).status_code == 303
@@ -131,7 +132,7 @@ def test_phase_transitions(client, facilitator, db) -> None:  # noqa: ANN001
     client.post("/facilitate/rounds/ph/phase", data={"action": "close", "reason": "done"})
     db.session.refresh(round_)
     assert round_.phase == "closed" and not round_.accepts_votes
-    assert round_.snapshot_requested_at is not None
+    assert pending_since(round_.id) is not None
     response = client.post("/facilitate/rounds/ph/phase", data={"action": "close"}, headers=EN)
     assert response.status_code == 409
     client.post("/facilitate/rounds/ph/phase", data={"action": "reopen"})
@@ -142,7 +143,7 @@ def test_phase_transitions(client, facilitator, db) -> None:  # noqa: ANN001
     assert client.post("/facilitate/rounds/ph/phase", data={"action": "bogus"}).status_code == 400
 
 
-def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:  # noqa: ANN001
+def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="s1")
     factories.make_proposal(round_, "Already here")
     assert client.post("/facilitate/rounds/s1/seeds", data={"text": "One seed"}
@@ -159,7 +160,7 @@ def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:  # noqa: 
     assert texts == ["One seed", "Second", "Third,with comma"]
 
 
-def test_seed_bad_inputs(client, facilitator, db) -> None:  # noqa: ANN001
+def test_seed_bad_inputs(client, facilitator, db) -> None:
     factories.make_round(slug="s2")
     response = client.post("/facilitate/rounds/s2/seeds", headers=EN,
                            data={"upload": (io.BytesIO("日本".encode("shift_jis")), "x.txt")},

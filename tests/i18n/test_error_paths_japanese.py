@@ -13,6 +13,7 @@ import ast
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -58,8 +59,8 @@ def test_domain_errors_are_raised_with_marked_messages_and_their_values() -> Non
 class _VisibleText(HTMLParser):
     """The text a person reads, without scripts, styles, code and parts marked English."""
 
-    SKIP = {"script", "style", "code", "title"}
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+    SKIP: ClassVar[set[str]] = {"script", "style", "code", "title"}
+    VOID: ClassVar[set[str]] = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
             "source", "track", "wbr"}
 
     def __init__(self) -> None:
@@ -67,7 +68,7 @@ class _VisibleText(HTMLParser):
         self.parts: list[str] = []
         self.stack: list[bool] = []
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in self.VOID:
             return
         skip = tag in self.SKIP or dict(attrs).get("lang") == "en"
@@ -88,7 +89,7 @@ def english_in(html: str) -> list[str]:
     return ENGLISH.findall(" ".join(parser.parts))
 
 
-def assert_japanese(response, *statuses: int) -> str:  # noqa: ANN001
+def assert_japanese(response, *statuses: int) -> str:
     html = response.get_data(as_text=True)
     if statuses:
         assert response.status_code in statuses, (response.status_code, html[html.find("<main"):][:1500])
@@ -101,7 +102,7 @@ def test_the_detector_finds_an_english_sentence() -> None:
     assert not english_in('<p>広場 Hiroba</p><button lang="en">English version here</button>')
 
 
-def test_account_forms_with_bad_input(client, make_user) -> None:  # noqa: ANN001
+def test_account_forms_with_bad_input(client, make_user) -> None:
     make_user(email="taken@example.org")
     html = assert_japanese(client.post("/auth/register", headers=JA, data={
         "email": "taken@example.org", "display_name": "山田", "kind": "resident",
@@ -117,7 +118,7 @@ def test_account_forms_with_bad_input(client, make_user) -> None:  # noqa: ANN00
         "email": "taken@example.org", "password": "wrong password"}), 400)
 
 
-def test_change_password_with_a_wrong_current_password(client, login_as) -> None:  # noqa: ANN001
+def test_change_password_with_a_wrong_current_password(client, login_as) -> None:
     login_as()
     html = assert_japanese(client.post("/auth/password", headers=JA, data={
         "current": "wrong password", "password": "new password 123",
@@ -125,7 +126,7 @@ def test_change_password_with_a_wrong_current_password(client, login_as) -> None
     assert "現在のパスワードが正しくありません" in html
 
 
-def test_participation_errors(client, login_as, make_round) -> None:  # noqa: ANN001
+def test_participation_errors(client, login_as, make_round) -> None:
     login_as()
     round_ = make_round(phase="collecting", title="まちづくり")
     proposal = make_proposal(round_, "公園にベンチを増やす")
@@ -148,7 +149,7 @@ def test_participation_errors(client, login_as, make_round) -> None:  # noqa: AN
                                 data={"proposal_id": closed_proposal.id, "value": "1"}), 200)
 
 
-def test_http_error_pages_and_fragments(client, login_as, make_round) -> None:  # noqa: ANN001
+def test_http_error_pages_and_fragments(client, login_as, make_round) -> None:
     assert_japanese(client.get("/no/such/page", headers=JA), 404)
     assert_japanese(client.get("/no/such/page", headers=HX), 404)
     login_as()
@@ -158,7 +159,7 @@ def test_http_error_pages_and_fragments(client, login_as, make_round) -> None:  
     assert response.headers["HX-Retarget"] == "#htmx-errors"
 
 
-def test_facilitator_errors(client, login_as, make_round) -> None:  # noqa: ANN001
+def test_facilitator_errors(client, login_as, make_round) -> None:
     login_as("facilitator")
     round_ = make_round(phase="voting", title="まちづくり", slug="machi")
     proposal = make_proposal(round_, "駅前に駐輪場を", status="pending")
@@ -184,7 +185,7 @@ def test_facilitator_errors(client, login_as, make_round) -> None:  # noqa: ANN0
         assert re.search(rf'value="{proposal.id}"\s+checked', html)
 
 
-def test_council_answer_without_outcome(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_council_answer_without_outcome(client, login_as, make_round, db) -> None:
     from deliberation.engine import escalation
 
     facilitator = login_as("facilitator")
@@ -200,5 +201,5 @@ def test_council_answer_without_outcome(client, login_as, make_round, db) -> Non
 
 @pytest.mark.parametrize("path", ["/", "/agenda/", "/privacy", "/auth/login",
                                   "/auth/register"])
-def test_public_pages_read_in_japanese(client, path: str) -> None:  # noqa: ANN001
+def test_public_pages_read_in_japanese(client, path: str) -> None:
     assert_japanese(client.get(path, headers=JA), 200)

@@ -14,7 +14,7 @@ from deliberation.models import (
 from tests.factories import make_participant, make_proposal
 
 
-def write_snapshot(round_, participants, proposals, *, sizes=(6, 6, 2)):  # noqa: ANN001,ANN201
+def write_snapshot(round_, participants, proposals, *, sizes=(6, 6, 2)):
     """A fake snapshot: groups of the given sizes, members laid out on a line per group."""
     snap = ClusterSnapshot(
         round_id=round_.id, method="pca", k=len(sizes), n_participants=len(participants),
@@ -49,7 +49,7 @@ def write_snapshot(round_, participants, proposals, *, sizes=(6, 6, 2)):  # noqa
 
 
 @pytest.fixture()
-def round_with_snapshot(make_round):  # noqa: ANN001,ANN201
+def round_with_snapshot(make_round):
     round_ = make_round(phase="voting", min_group_display=5)
     proposals = [make_proposal(round_, f"Idea number {i}") for i in range(3)]
     participants = [make_participant(round_, kind="resident" if i % 2 else "e_citizen")

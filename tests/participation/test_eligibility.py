@@ -15,25 +15,25 @@ JA = {"Accept-Language": "ja"}
 RESIDENTS_ONLY = "このラウンドには、まちの住民のみ参加できます。"
 
 
-def _participants(db) -> int:  # noqa: ANN001
+def _participants(db) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Participant))
 
 
 @pytest.fixture()
-def residents_round(app: Flask, db) -> dict:  # noqa: ANN001
+def residents_round(app: Flask, db) -> dict:
     round_ = factories.make_round(phase="voting", eligibility="residents")
     proposal = factories.make_proposal(round_, "A covered bicycle park at the station")
     return {"round": round_, "proposal": proposal}
 
 
-def _refused(response, message: str = RESIDENTS_ONLY) -> None:  # noqa: ANN001
+def _refused(response, message: str = RESIDENTS_ONLY) -> None:
     assert response.status_code == 403, response.status_code
     assert message in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_ineligible_account_can_neither_vote_nor_open_the_card(
-        app: Flask, db, residents_round: dict, htmx: bool) -> None:  # noqa: ANN001
+        app: Flask, db, residents_round: dict, htmx: bool) -> None:
     slug, proposal = residents_round["round"].slug, residents_round["proposal"]
     client = client_for(app, quick_user(kind="e_citizen"))
     headers = {**JA, **({"HX-Request": "true"} if htmx else {})}
@@ -51,7 +51,7 @@ def test_ineligible_account_can_neither_vote_nor_open_the_card(
     assert table_counts() == before
 
 
-def test_ineligible_account_cannot_propose(app: Flask, db, residents_round: dict) -> None:  # noqa: ANN001
+def test_ineligible_account_cannot_propose(app: Flask, db, residents_round: dict) -> None:
     round_ = residents_round["round"]
     round_.phase = "collecting"
     db.session.commit()
@@ -67,7 +67,7 @@ def test_ineligible_account_cannot_propose(app: Flask, db, residents_round: dict
     assert table_counts() == before
 
 
-def test_ineligible_account_cannot_report(app: Flask, db, residents_round: dict) -> None:  # noqa: ANN001
+def test_ineligible_account_cannot_report(app: Flask, db, residents_round: dict) -> None:
     slug, proposal = residents_round["round"].slug, residents_round["proposal"]
     residents_round["round"].report_threshold = 1
     db.session.commit()
@@ -83,7 +83,7 @@ def test_ineligible_account_cannot_report(app: Flask, db, residents_round: dict)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
 
 
-def test_eligible_resident_can_report(app: Flask, db, residents_round: dict) -> None:  # noqa: ANN001
+def test_eligible_resident_can_report(app: Flask, db, residents_round: dict) -> None:
     slug, proposal = residents_round["round"].slug, residents_round["proposal"]
     client = client_for(app, quick_user(kind="resident"))
     response = client.post(f"/rounds/{slug}/proposals/{proposal.id}/report",
@@ -93,7 +93,7 @@ def test_eligible_resident_can_report(app: Flask, db, residents_round: dict) -> 
 
 
 def test_eligibility_is_checked_again_for_an_existing_participant(
-        app: Flask, db, residents_round: dict) -> None:  # noqa: ANN001
+        app: Flask, db, residents_round: dict) -> None:
     """Joined while the round was open to everyone; the round is now for residents only."""
     round_, proposal = residents_round["round"], residents_round["proposal"]
     user = quick_user(kind="e_citizen")
@@ -108,7 +108,7 @@ def test_eligibility_is_checked_again_for_an_existing_participant(
 
 @pytest.mark.parametrize("phase", ["voting", "closed", "reflection"])
 @pytest.mark.parametrize("htmx", [False, True])
-def test_opening_the_vote_page_creates_no_participation(app: Flask, db, phase: str,  # noqa: ANN001
+def test_opening_the_vote_page_creates_no_participation(app: Flask, db, phase: str,
                                                         htmx: bool) -> None:
     round_ = factories.make_round(phase=phase)
     factories.make_proposal(round_, "Longer library opening hours")
@@ -121,7 +121,7 @@ def test_opening_the_vote_page_creates_no_participation(app: Flask, db, phase: s
 
 
 def test_participation_starts_with_the_first_vote_and_not_with_a_refused_one(
-        app: Flask, db) -> None:  # noqa: ANN001
+        app: Flask, db) -> None:
     round_ = factories.make_round(phase="voting")
     proposal = factories.make_proposal(round_, "Longer library opening hours")
     client = client_for(app, quick_user())

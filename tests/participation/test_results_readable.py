@@ -15,7 +15,7 @@ JA = {"Accept-Language": "ja"}
 
 
 def test_groups_are_named_after_their_most_representative_proposal(
-        client, round_with_snapshot) -> None:  # noqa: ANN001
+        client, round_with_snapshot) -> None:
     round_, *_ = round_with_snapshot
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
     assert "Group 1: agrees with “Idea number 0”" in html
@@ -25,7 +25,7 @@ def test_groups_are_named_after_their_most_representative_proposal(
 
 
 def test_unplaced_participants_are_counted_and_drawn_apart(
-        client, db, round_with_snapshot) -> None:  # noqa: ANN001
+        client, db, round_with_snapshot) -> None:
     round_, _proposals, _participants, snap = round_with_snapshot
     for _ in range(5):
         newcomer = make_participant(round_)
@@ -39,7 +39,7 @@ def test_unplaced_participants_are_counted_and_drawn_apart(
     assert "5人は、投票した提案がまだ少ないため" in ja
 
 
-def test_one_far_out_participant_does_not_squash_the_map(app, db, round_with_snapshot) -> None:  # noqa: ANN001
+def test_one_far_out_participant_does_not_squash_the_map(app, db, round_with_snapshot) -> None:
     round_, _proposals, participants, snap = round_with_snapshot
     far = db.session.query(SnapshotMembership).filter_by(
         snapshot_id=snap.id, participant_id=participants[0].id).one()
@@ -52,7 +52,7 @@ def test_one_far_out_participant_does_not_squash_the_map(app, db, round_with_sna
     assert all(results.MAP_PAD <= x <= results.MAP_SIZE - results.MAP_PAD for x in xs)
 
 
-def test_per_group_table_shows_who_did_not_vote(client, round_with_snapshot) -> None:  # noqa: ANN001
+def test_per_group_table_shows_who_did_not_vote(client, round_with_snapshot) -> None:
     round_, *_ = round_with_snapshot
     html = client.get(f"/rounds/{round_.slug}/results", headers=JA).get_data(as_text=True)
     assert "投票しなかった人" in html

@@ -16,7 +16,7 @@ JA = {"Accept-Language": "ja"}
 STATION = "駅前の駐輪場を増やしてほしい"
 
 
-def shown(client, round_, headers=EN, **args) -> list[str]:  # noqa: ANN001,ANN003
+def shown(client, round_, headers=EN, **args) -> list[str]:
     response = client.get(f"/rounds/{round_.slug}/proposals", query_string=args, headers=headers)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -24,7 +24,7 @@ def shown(client, round_, headers=EN, **args) -> list[str]:  # noqa: ANN001,ANN0
 
 
 @pytest.fixture()
-def town(make_round):  # noqa: ANN001,ANN201
+def town(make_round):
     round_ = make_round(phase="voting")
     for text in (STATION, "図書館の開館時間を夜まで延ばす", "公園にベンチを置く",
                  "100%再生可能エネルギーにする", "snake_case の名前をやめる"):
@@ -34,17 +34,17 @@ def town(make_round):  # noqa: ANN001,ANN201
 
 
 @pytest.mark.parametrize("query", ["駐輪", "輪場を", "増やしてほしい", "駅前 ほしい", "駅前　ほしい"])
-def test_a_japanese_word_in_the_middle_of_a_proposal_is_found(client, town, query) -> None:  # noqa: ANN001
+def test_a_japanese_word_in_the_middle_of_a_proposal_is_found(client, town, query) -> None:
     assert shown(client, town, q=query) == [STATION]
 
 
-def test_search_ignores_hidden_proposals_and_other_rounds(client, town, make_round) -> None:  # noqa: ANN001
+def test_search_ignores_hidden_proposals_and_other_rounds(client, town, make_round) -> None:
     other = make_round(phase="voting")
     make_proposal(other, "駐輪場をもっと")
     assert shown(client, town, q="駐輪場") == [STATION]
 
 
-def test_edited_and_deleted_texts_are_searched_as_they_are_now(client, town) -> None:  # noqa: ANN001
+def test_edited_and_deleted_texts_are_searched_as_they_are_now(client, town) -> None:
     proposal = _db.session.scalar(_db.select(Proposal).where(Proposal.text == STATION))
     proposal.text = "駅前に屋根つきの自転車置き場を"
     _db.session.commit()
@@ -65,16 +65,16 @@ def test_edited_and_deleted_texts_are_searched_as_they_are_now(client, town) -> 
     ("駐輪 OR 公園", []),
     ("*", []),
 ])
-def test_wildcards_and_query_syntax_are_searched_literally(client, town, query, expected) -> None:  # noqa: ANN001
+def test_wildcards_and_query_syntax_are_searched_literally(client, town, query, expected) -> None:
     assert shown(client, town, q=query) == expected
 
 
-def test_empty_query_lists_everything_newest_first(client, town) -> None:  # noqa: ANN001
+def test_empty_query_lists_everything_newest_first(client, town) -> None:
     texts = shown(client, town, q="   ")
     assert len(texts) == 5 and texts[-1] == STATION
 
 
-def test_an_over_long_query_says_so_and_lists_everything(client, town) -> None:  # noqa: ANN001
+def test_an_over_long_query_says_so_and_lists_everything(client, town) -> None:
     response = client.get(f"/rounds/{town.slug}/proposals", query_string={"q": "駐" * 101}, headers=JA)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -82,13 +82,13 @@ def test_an_over_long_query_says_so_and_lists_everything(client, town) -> None: 
     assert html.count('class="card proposal-item"') == 5
 
 
-def test_nothing_found_says_so_in_japanese(client, town) -> None:  # noqa: ANN001
+def test_nothing_found_says_so_in_japanese(client, town) -> None:
     html = client.get(f"/rounds/{town.slug}/proposals", query_string={"q": "体育館"}, headers=JA).get_data(as_text=True)
     assert "一致する提案はありません" in html
 
 
 @pytest.mark.parametrize("page", ["0", "-3", "abc", "99999999999999999999999", "3"])
-def test_bad_page_numbers_never_fail(client, make_round, page) -> None:  # noqa: ANN001
+def test_bad_page_numbers_never_fail(client, make_round, page) -> None:
     round_ = make_round(phase="voting")
     for n in range(25):
         make_proposal(round_, f"提案その{n}")
@@ -99,7 +99,7 @@ def test_bad_page_numbers_never_fail(client, make_round, page) -> None:  # noqa:
     assert "Page 1 of 2" in html or "Page 2 of 2" in html
 
 
-def test_pages_keep_the_search_and_filters(client, make_round) -> None:  # noqa: ANN001
+def test_pages_keep_the_search_and_filters(client, make_round) -> None:
     round_ = make_round(phase="voting")
     for n in range(23):
         make_proposal(round_, f"公園の案{n:02d}")
@@ -112,7 +112,7 @@ def test_pages_keep_the_search_and_filters(client, make_round) -> None:  # noqa:
     assert second.count('class="card proposal-item"') == 3 and "図書館" not in second
 
 
-def test_sort_by_votes_and_by_agreement(client, make_round) -> None:  # noqa: ANN001
+def test_sort_by_votes_and_by_agreement(client, make_round) -> None:
     round_ = make_round(phase="voting")
     quiet, divisive, liked = (make_proposal(round_, t) for t in ("静かな案", "賛否の分かれる案", "人気の案"))
     people = [make_participant(round_) for _ in range(3)]
@@ -127,7 +127,7 @@ def test_sort_by_votes_and_by_agreement(client, make_round) -> None:  # noqa: AN
     assert shown(client, round_, sort="bogus") == ["人気の案", "賛否の分かれる案", "静かな案"]
 
 
-def test_filter_by_own_votes_when_signed_in(client, make_round, login_as) -> None:  # noqa: ANN001
+def test_filter_by_own_votes_when_signed_in(client, make_round, login_as) -> None:
     round_ = make_round(phase="voting")
     first = make_proposal(round_, "一つ目の案")
     make_proposal(round_, "二つ目の案")
@@ -141,7 +141,7 @@ def test_filter_by_own_votes_when_signed_in(client, make_round, login_as) -> Non
     assert shown(client, round_, voted="voted", q="二つ目") == []
 
 
-def test_filter_by_council_status(client, make_round) -> None:  # noqa: ANN001
+def test_filter_by_council_status(client, make_round) -> None:
     round_ = make_round(phase="voting")
     plain, escalated, answered, withdrawn = (
         make_proposal(round_, t) for t in ("ただの案", "議題の案", "回答済みの案", "取り下げの案"))
@@ -159,7 +159,7 @@ def test_filter_by_council_status(client, make_round) -> None:  # noqa: ANN001
     assert plain.text in shown(client, round_)
 
 
-def test_htmx_gets_only_the_results(client, town) -> None:  # noqa: ANN001
+def test_htmx_gets_only_the_results(client, town) -> None:
     response = client.get(f"/rounds/{town.slug}/proposals?q=駐輪", headers={"HX-Request": "true", **EN})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]

@@ -8,31 +8,41 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from deliberation.engine.snapshots import latest_snapshot
 from deliberation.errors import Conflict, DomainError, NotAllowed, NotFound
-from deliberation.models import AuditEntry, ClusterSnapshot, Participant, Proposal, Vote, VoteEvent
+from deliberation.models import (
+    AuditEntry,
+    ClusteringJob,
+    ClusterSnapshot,
+    Participant,
+    Proposal,
+    Vote,
+    VoteEvent,
+)
 from deliberation.models._common import utcnow
+from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import votes
+from deliberation.services.health import pending_since
 from deliberation.services.participants import participant_for
 from deliberation.services.proposals import proposals_by, submit_proposal
 from deliberation.services.reports import report_proposal
+from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.vote_card import VoteCard, vote_card
 from deliberation.services.votes import author_auto_vote, votes_of
 from tests.factories import add_vote, make_participant, make_proposal
 
 
 @pytest.fixture()
-def round_(make_round):  # noqa: ANN001,ANN201
+def round_(make_round):
     return make_round(phase="collecting")
 
 
-def _count(db, model, *where) -> int:  # noqa: ANN001
+def _count(db, model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
 # ---------------------------------------------------------------- participant_for
 
-def test_participant_created_once_with_users_kind(db, round_, make_user) -> None:  # noqa: ANN001
+def test_participant_created_once_with_users_kind(db, round_, make_user) -> None:
     user = make_user(kind="e_citizen")
     first = participant_for(round_, user)
     second = participant_for(round_, user)
@@ -41,33 +51,33 @@ def test_participant_created_once_with_users_kind(db, round_, make_user) -> None
     assert _count(db, Participant) == 1
 
 
-def test_participant_not_created_when_create_false(db, round_, make_user) -> None:  # noqa: ANN001
+def test_participant_not_created_when_create_false(db, round_, make_user) -> None:
     assert participant_for(round_, make_user(), create=False) is None
     assert participant_for(round_, None) is None
 
 
-def test_residents_only_round_refuses_e_citizens(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_residents_only_round_refuses_e_citizens(db, make_round, make_user) -> None:
     r = make_round(eligibility="residents")
     with pytest.raises(NotAllowed, match="residents"):
         participant_for(r, make_user(kind="e_citizen"))
     assert participant_for(r, make_user(kind="resident")) is not None
 
 
-def test_verified_only_round(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_verified_only_round(db, make_round, make_user) -> None:
     r = make_round(eligibility="verified")
     with pytest.raises(NotAllowed, match="verified"):
         participant_for(r, make_user())
     assert participant_for(r, make_user(is_verified=True)) is not None
 
 
-def test_draft_round_refuses_participants(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_draft_round_refuses_participants(db, make_round, make_user) -> None:
     with pytest.raises(NotAllowed):
         participant_for(make_round(phase="draft"), make_user())
 
 
 # ---------------------------------------------------------------- votes.cast
 
-def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:  # noqa: ANN001
+def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
     vote = votes.cast(round_, participant, p.id, 1)
@@ -76,20 +86,21 @@ def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:  # noqa: A
     assert vote.value == -1
     assert _count(db, Vote) == 1
     assert _count(db, VoteEvent) == 2
-    assert round_.snapshot_requested_at is not None
+    assert pending_since(round_.id) is not None  # the runner sees the new events
 
 
-def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:  # noqa: ANN001
+def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:
     earlier = utcnow() - timedelta(minutes=5)
-    round_.snapshot_requested_at = earlier
+    request_snapshot(round_)
+    db.session.get(ClusteringJob, round_.id).requested_at = earlier
     db.session.commit()
     p = make_proposal(round_)
     votes.cast(round_, participant_for(round_, make_user()), p.id, 0)
-    assert round_.snapshot_requested_at == earlier
+    assert pending_since(round_.id) == earlier
 
 
 @pytest.mark.parametrize("value", [2, -2, "yes", "", None, "1.0", True, 0.5])
-def test_vote_bad_values(db, round_, make_user, value) -> None:  # noqa: ANN001
+def test_vote_bad_values(db, round_, make_user, value) -> None:
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="agree"):
@@ -97,7 +108,7 @@ def test_vote_bad_values(db, round_, make_user, value) -> None:  # noqa: ANN001
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
-def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make_user) -> None:  # noqa: ANN001
+def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make_user) -> None:
     other = make_proposal(make_round())
     participant = participant_for(round_, make_user())
     with pytest.raises(NotFound):
@@ -112,7 +123,7 @@ def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make
 
 
 @pytest.mark.parametrize("status", ["pending", "hidden", "rejected"])
-def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> None:  # noqa: ANN001
+def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> None:
     p = make_proposal(round_, status=status)
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
@@ -121,7 +132,7 @@ def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> 
 
 @pytest.mark.parametrize("phase,message", [("closed", "closed for voting"),
                                            ("reflection", "reflection")])
-def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> None:  # noqa: ANN001
+def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> None:
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
     round_.phase = phase
@@ -131,7 +142,7 @@ def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> 
     assert _count(db, Vote) == 0
 
 
-def test_vote_with_participant_of_other_round(db, round_, make_round, make_user) -> None:  # noqa: ANN001
+def test_vote_with_participant_of_other_round(db, round_, make_round, make_user) -> None:
     p = make_proposal(round_)
     stranger = make_participant(make_round())
     with pytest.raises(DomainError):
@@ -140,18 +151,18 @@ def test_vote_with_participant_of_other_round(db, round_, make_round, make_user)
 
 # ---------------------------------------------------------------- submit_proposal
 
-def test_open_round_publishes_and_author_agrees(db, round_, make_user) -> None:  # noqa: ANN001
+def test_open_round_publishes_and_author_agrees(db, round_, make_user) -> None:
     user = make_user()
     proposal = submit_proposal(round_, user, "  More benches\u202e in the park  ")
     assert proposal.status == "published"
     assert proposal.text == "More benches in the park"
     vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == proposal.id))
     assert vote.value == 1 and vote.participant_id == proposal.author_id
-    assert round_.snapshot_requested_at is not None
+    assert pending_since(round_.id) is not None
     assert db.session.scalar(sa.select(AuditEntry.action)) == "proposal.submit"
 
 
-def test_strict_round_holds_proposal_pending(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_strict_round_holds_proposal_pending(db, make_round, make_user) -> None:
     r = make_round(moderation_mode="strict")
     proposal = submit_proposal(r, make_user(), "A quiet library room")
     assert proposal.status == "pending"
@@ -165,13 +176,13 @@ def test_strict_round_holds_proposal_pending(db, make_round, make_user) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u202e\u200b", None, 42, "!!!"])
-def test_empty_proposal_refused(db, round_, make_user, text) -> None:  # noqa: ANN001
+def test_empty_proposal_refused(db, round_, make_user, text) -> None:
     with pytest.raises(DomainError):
         submit_proposal(round_, make_user(), text)
     assert _count(db, Proposal) == 0
 
 
-def test_too_long_proposal_refused(db, round_, make_user) -> None:  # noqa: ANN001
+def test_too_long_proposal_refused(db, round_, make_user) -> None:
     user = make_user()
     with pytest.raises(DomainError, match="280"):
         submit_proposal(round_, user, "あ" * 281)
@@ -180,7 +191,7 @@ def test_too_long_proposal_refused(db, round_, make_user) -> None:  # noqa: ANN0
         submit_proposal(round_, user, "x" * 11, max_length=10)
 
 
-def test_duplicate_refused_with_existing_id(db, round_, make_user) -> None:  # noqa: ANN001
+def test_duplicate_refused_with_existing_id(db, round_, make_user) -> None:
     first = submit_proposal(round_, make_user(), "Free Wi-Fi at the station")
     with pytest.raises(Conflict) as caught:
         submit_proposal(round_, make_user(), "  FREE Wi-Fi at the station!! ")
@@ -188,25 +199,25 @@ def test_duplicate_refused_with_existing_id(db, round_, make_user) -> None:  # n
     assert _count(db, Proposal) == 1
 
 
-def test_rejected_proposal_does_not_block_resubmission(db, round_, make_user) -> None:  # noqa: ANN001
+def test_rejected_proposal_does_not_block_resubmission(db, round_, make_user) -> None:
     make_proposal(round_, "Same text", status="rejected")
     assert submit_proposal(round_, make_user(), "Same text").status == "published"
 
 
-def test_proposal_refused_outside_collecting(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_proposal_refused_outside_collecting(db, make_round, make_user) -> None:
     r = make_round(phase="voting")
     with pytest.raises(DomainError, match="not accepting proposals"):
         submit_proposal(r, make_user(), "Something")
 
 
-def test_proposal_refused_for_ineligible_user(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_proposal_refused_for_ineligible_user(db, make_round, make_user) -> None:
     r = make_round(eligibility="verified")
     with pytest.raises(NotAllowed):
         submit_proposal(r, make_user(), "Something")
     assert _count(db, Proposal) == 0
 
 
-def test_proposals_by(db, round_, make_user) -> None:  # noqa: ANN001
+def test_proposals_by(db, round_, make_user) -> None:
     user = make_user()
     assert proposals_by(round_, user) == []
     p = submit_proposal(round_, user, "Mine")
@@ -216,7 +227,7 @@ def test_proposals_by(db, round_, make_user) -> None:  # noqa: ANN001
 
 # ---------------------------------------------------------------- report_proposal
 
-def test_report_requires_reason(db, round_, make_user) -> None:  # noqa: ANN001
+def test_report_requires_reason(db, round_, make_user) -> None:
     p = make_proposal(round_)
     for reason in ("", "   ", None):
         with pytest.raises(DomainError, match="why"):
@@ -224,7 +235,7 @@ def test_report_requires_reason(db, round_, make_user) -> None:  # noqa: ANN001
     assert p.report_count == 0
 
 
-def test_report_once_per_user(db, round_, make_user) -> None:  # noqa: ANN001
+def test_report_once_per_user(db, round_, make_user) -> None:
     p = make_proposal(round_)
     user = make_user()
     report_proposal(p, user, "Insulting")
@@ -233,11 +244,11 @@ def test_report_once_per_user(db, round_, make_user) -> None:  # noqa: ANN001
     assert p.report_count == 1
 
 
-def test_report_threshold_hides(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_report_threshold_hides(db, make_round, make_user) -> None:
     r = make_round(report_threshold=2)
     p = make_proposal(r)
 
-    def confirmed_voter():  # noqa: ANN202 - only their reports count
+    def confirmed_voter():
         user = make_user(verification_level="email", email_confirmed_at=utcnow())
         add_vote(make_participant(r, user), p, -1)
         return user
@@ -246,12 +257,12 @@ def test_report_threshold_hides(db, make_round, make_user) -> None:  # noqa: ANN
     assert p.status == "published"
     report_proposal(p, confirmed_voter(), "spam")
     assert p.status == "hidden" and p.report_count == 2
-    assert r.snapshot_requested_at is not None
+    assert pending_since(r.id) is not None
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert actions.count("proposal.report") == 2
 
 
-def test_report_of_pending_proposal_not_found(db, round_, make_user) -> None:  # noqa: ANN001
+def test_report_of_pending_proposal_not_found(db, round_, make_user) -> None:
     p = make_proposal(round_, status="pending")
     with pytest.raises(NotFound):
         report_proposal(p, make_user(), "bad")
@@ -259,7 +270,7 @@ def test_report_of_pending_proposal_not_found(db, round_, make_user) -> None:  #
 
 # ---------------------------------------------------------------- vote_card (routing)
 
-def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noqa: ANN001
+def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:
     a = make_proposal(round_)
     b = make_proposal(round_)
     make_proposal(round_, status="pending")
@@ -271,7 +282,7 @@ def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:  # noq
     assert vote_card(round_, participant).proposal is None
 
 
-def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) -> None:  # noqa: ANN001
+def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) -> None:
     a, b, c = make_proposal(round_), make_proposal(round_), make_proposal(round_)
     participant = participant_for(round_, make_user())
     assert vote_card(round_, participant).voted == 0
@@ -287,7 +298,7 @@ def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) ->
     assert anonymous.proposal.id in {a.id, c.id}
 
 
-def test_the_next_card_counts_the_vote_just_cast(db, round_, make_user) -> None:  # noqa: ANN001
+def test_the_next_card_counts_the_vote_just_cast(db, round_, make_user) -> None:
     a, b = make_proposal(round_), make_proposal(round_)
     participant = participant_for(round_, make_user())
     votes.cast(round_, participant, a.id, -1)
@@ -310,7 +321,7 @@ def test_the_next_card_counts_the_vote_just_cast(db, round_, make_user) -> None:
 
 
 def test_votes_on_unpublished_proposals_store_nothing(db, round_, make_round,
-                                                      make_user) -> None:  # noqa: ANN001
+                                                      make_user) -> None:
     published = make_proposal(round_)
     hidden = make_proposal(round_, status="hidden")
     participant = participant_for(round_, make_user())
@@ -329,7 +340,7 @@ def test_votes_on_unpublished_proposals_store_nothing(db, round_, make_round,
     assert vote_card(round_, participant) == VoteCard(None, 1)
 
 
-def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa: ANN001
+def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:
     for _ in range(5):
         make_proposal(round_)
     participant = participant_for(round_, make_user())
@@ -338,7 +349,7 @@ def test_next_is_deterministic_with_rng(db, round_, make_user) -> None:  # noqa:
     assert len(set(picks)) == 1
 
 
-def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noqa: ANN001
+def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:
     a = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
     b = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
@@ -351,7 +362,7 @@ def test_next_follows_snapshot_priorities(db, round_, make_user) -> None:  # noq
     assert picks == {b.id}
 
 
-def test_a_newer_snapshot_changes_the_weights_at_once(db, round_, make_user) -> None:  # noqa: ANN001
+def test_a_newer_snapshot_changes_the_weights_at_once(db, round_, make_user) -> None:
     a = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
     b = make_proposal(round_, created_at=utcnow() - timedelta(hours=1))
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
@@ -368,7 +379,7 @@ def test_a_newer_snapshot_changes_the_weights_at_once(db, round_, make_user) -> 
     assert {vote_card(round_, participant, rng=rng).proposal.id for _ in range(10)} == {a.id}
 
 
-def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> None:  # noqa: ANN001
+def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> None:
     old = make_proposal(round_, created_at=utcnow() - timedelta(hours=2))
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca",
                                    created_at=utcnow() - timedelta(hours=1),
@@ -381,7 +392,7 @@ def test_next_boosts_proposals_newer_than_snapshot(db, round_, make_user) -> Non
     assert picks.count(new.id) > picks.count(old.id) * 2
 
 
-def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: ANN001
+def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:
     a = make_proposal(round_)
     db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="failed",
                                    statistics={"priorities": {str(a.id): 0}}))
@@ -390,7 +401,7 @@ def test_next_ignores_failed_snapshots(db, round_, make_user) -> None:  # noqa: 
     assert vote_card(round_, None).proposal.id == a.id
 
 
-def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # noqa: ANN001
+def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:
     import threading
 
     from deliberation.database import db as _db
@@ -409,7 +420,7 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # n
                 for _ in range(3):
                     votes.cast(r, part, ids[2], value)
                 _db.session.remove()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=worker, args=(v,)) for v in (1, -1, 0, 1)]
@@ -423,7 +434,7 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:  # n
     assert _count(db, VoteEvent) == 12
 
 
-def test_approval_makes_author_agree(db, make_round, make_user) -> None:  # noqa: ANN001
+def test_approval_makes_author_agree(db, make_round, make_user) -> None:
     from deliberation.services import moderation
 
     r = make_round(moderation_mode="strict")

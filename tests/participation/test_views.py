@@ -13,7 +13,7 @@ EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", "Accept-Language": "en"}
 
 
-def test_home_lists_open_and_closed_rounds_with_counts(client, make_round) -> None:  # noqa: ANN001
+def test_home_lists_open_and_closed_rounds_with_counts(client, make_round) -> None:
     open_round = make_round(title="Station square", summary="Benches?", phase="voting")
     closed = make_round(title="Old round", phase="closed")
     make_proposal(open_round)
@@ -26,7 +26,7 @@ def test_home_lists_open_and_closed_rounds_with_counts(client, make_round) -> No
     assert f"/rounds/{closed.slug}/results" in html
 
 
-def test_round_page_shows_markdown_policy_and_links(client, make_round) -> None:  # noqa: ANN001
+def test_round_page_shows_markdown_policy_and_links(client, make_round) -> None:
     r = make_round(description="**bold** <script>x</script>", background_links=[
         {"title": "Town plan", "url": "https://example.org/plan"},
         {"title": "Evil", "url": "javascript:alert(1)"}])
@@ -37,12 +37,12 @@ def test_round_page_shows_markdown_policy_and_links(client, make_round) -> None:
     assert "at least 20 people have voted" in html
 
 
-def test_draft_and_unknown_rounds_are_404(client, make_round) -> None:  # noqa: ANN001
+def test_draft_and_unknown_rounds_are_404(client, make_round) -> None:
     assert client.get(f"/rounds/{make_round(phase='draft').slug}").status_code == 404
     assert client.get("/rounds/nope").status_code == 404
 
 
-def test_vote_requires_login(client, make_round) -> None:  # noqa: ANN001
+def test_vote_requires_login(client, make_round) -> None:
     r = make_round()
     response = client.get(f"/rounds/{r.slug}/vote")
     assert response.status_code == 303 and "/auth/login" in response.headers["Location"]
@@ -50,7 +50,7 @@ def test_vote_requires_login(client, make_round) -> None:  # noqa: ANN001
     assert response.headers["HX-Redirect"].startswith("/auth/login")
 
 
-def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> None:
     user = login_as()
     r = make_round(phase="voting")
     a, b = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
@@ -69,7 +69,7 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     assert votes_of(participant) == {shown.id: 1}
 
 
-def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:  # noqa: ANN001
+def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:
     login_as()
     r = make_round(phase="voting")
     p = make_proposal(r)
@@ -80,7 +80,7 @@ def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:  #
     assert "Your vote was saved." in html and "You have voted on every proposal" in html
 
 
-def test_change_vote_from_list(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_change_vote_from_list(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="voting")
     p = make_proposal(r, "Change me")
@@ -95,7 +95,7 @@ def test_change_vote_from_list(client, login_as, make_round, db) -> None:  # noq
     assert "Change me" in html
 
 
-def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="voting")
     p = make_proposal(r)
@@ -110,7 +110,7 @@ def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
 
 
-def test_vote_in_closed_round_refused(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_vote_in_closed_round_refused(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="closed")
     p = make_proposal(r)
@@ -126,14 +126,14 @@ def test_vote_in_closed_round_refused(client, login_as, make_round, db) -> None:
                                              headers=EN).get_data(as_text=True)
 
 
-def test_ineligible_user_gets_403(client, login_as, make_round) -> None:  # noqa: ANN001
+def test_ineligible_user_gets_403(client, login_as, make_round) -> None:
     login_as(kind="e_citizen")
     r = make_round(eligibility="residents")
     response = client.get(f"/rounds/{r.slug}/vote", headers=EN)
     assert response.status_code == 403 and "residents" in response.get_data(as_text=True)
 
 
-def test_propose_publishes_and_shows_counter(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_propose_publishes_and_shows_counter(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="collecting")
     html = client.get(f"/rounds/{r.slug}/propose", headers=EN).get_data(as_text=True)
@@ -146,7 +146,7 @@ def test_propose_publishes_and_shows_counter(client, login_as, make_round, db) -
     assert db.session.scalar(sa.select(Vote.value)) == 1
 
 
-def test_propose_duplicate_links_existing(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_propose_duplicate_links_existing(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="collecting")
     existing = make_proposal(r, "Shade trees")
@@ -158,7 +158,7 @@ def test_propose_duplicate_links_existing(client, login_as, make_round, db) -> N
     assert "shade  TREES!" in html  # nothing typed is lost
 
 
-def test_propose_bad_input(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_propose_bad_input(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="collecting")
     response = client.post(f"/rounds/{r.slug}/propose", data={"text": ""}, headers=EN)
@@ -171,7 +171,7 @@ def test_propose_bad_input(client, login_as, make_round, db) -> None:  # noqa: A
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
 
 
-def test_propose_refused_in_voting_phase(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_propose_refused_in_voting_phase(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="voting")
     response = client.post(f"/rounds/{r.slug}/propose", data={"text": "Late idea"}, headers=EN)
@@ -179,7 +179,7 @@ def test_propose_refused_in_voting_phase(client, login_as, make_round, db) -> No
         as_text=True)
 
 
-def test_strict_round_shows_pending_and_rejection_reason(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_strict_round_shows_pending_and_rejection_reason(client, login_as, make_round, db) -> None:
     user = login_as()
     r = make_round(moderation_mode="strict")
     response = client.post(f"/rounds/{r.slug}/propose", data={"text": "Wait for me"})
@@ -194,7 +194,7 @@ def test_strict_round_shows_pending_and_rejection_reason(client, login_as, make_
     assert client.get(f"/rounds/{r.slug}/proposals/{rejected.id}").status_code == 200
 
 
-def test_report_requires_reason_then_saves(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_report_requires_reason_then_saves(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="voting")
     p = make_proposal(r)
@@ -207,21 +207,21 @@ def test_report_requires_reason_then_saves(client, login_as, make_round, db) -> 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
 
 
-def test_report_needs_login(client, make_round) -> None:  # noqa: ANN001
+def test_report_needs_login(client, make_round) -> None:
     r = make_round()
     p = make_proposal(r)
     response = client.post(f"/rounds/{r.slug}/proposals/{p.id}/report", data={"reason": "x"})
     assert response.status_code == 303 and "/auth/login" in response.headers["Location"]
 
 
-def test_results_without_snapshot(client, make_round) -> None:  # noqa: ANN001
+def test_results_without_snapshot(client, make_round) -> None:
     r = make_round()
     html = client.get(f"/rounds/{r.slug}/results", headers=EN).get_data(as_text=True)
     assert "No results yet" in html
 
 
-def test_results_hide_small_groups_and_mark_you(client, login_as, round_with_snapshot, db) -> None:  # noqa: ANN001
-    round_, proposals, participants, _snap = round_with_snapshot
+def test_results_hide_small_groups_and_mark_you(client, login_as, round_with_snapshot, db) -> None:
+    round_, _proposals, participants, _snap = round_with_snapshot
     user = login_as()
     participants[0].user_id = user.id
     db.session.commit()
@@ -236,13 +236,13 @@ def test_results_hide_small_groups_and_mark_you(client, login_as, round_with_sna
     assert "<table" in html and "style=" not in html
 
 
-def test_results_anonymous(client, round_with_snapshot) -> None:  # noqa: ANN001
+def test_results_anonymous(client, round_with_snapshot) -> None:
     round_, *_ = round_with_snapshot
     response = client.get(f"/rounds/{round_.slug}/results", headers=EN)
     assert response.status_code == 200 and "you are here" not in response.get_data(as_text=True)
 
 
-def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:  # noqa: ANN001
+def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:
     from datetime import timedelta
 
     from deliberation.models import Escalation, OfficialResponse
@@ -267,7 +267,7 @@ def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:  # no
     assert f'href="/agenda/items/{answered.id}"' in agenda
 
 
-def test_round_page_links_open_data_only_when_enabled(client, make_round, db) -> None:  # noqa: ANN001
+def test_round_page_links_open_data_only_when_enabled(client, make_round, db) -> None:
     r = make_round()
     link = f'href="/agenda/rounds/{r.slug}/open-data.zip"'
     assert link not in client.get(f"/rounds/{r.slug}", headers=EN).get_data(as_text=True)
@@ -277,7 +277,7 @@ def test_round_page_links_open_data_only_when_enabled(client, make_round, db) ->
     assert link in html and "Download the open data of this round" in html
 
 
-def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:  # noqa: ANN001
+def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:
     r = make_round(phase="voting")
     make_proposal(r, "Visible idea")
     make_proposal(r, "Pending idea", status="pending")
@@ -286,10 +286,10 @@ def test_anonymous_sees_proposals_without_buttons(client, make_round) -> None:  
     assert "Visible idea" in html and "Pending idea" not in html and 'name="value"' not in html
 
 
-def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeypatch) -> None:  # noqa: ANN001
+def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeypatch) -> None:
     from app.rounds import routes
 
-    round_, proposals, *_ = round_with_snapshot
+    round_, _proposals, *_ = round_with_snapshot
     monkeypatch.setattr(routes, "RESULTS_PER_PAGE", 2)
     html = client.get(f"/rounds/{round_.slug}/results", headers=EN).get_data(as_text=True)
     assert "Page 1 of 2" in html and "page=2" in html
@@ -299,13 +299,13 @@ def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeyp
 
 
 
-def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: ANN001
+def test_results_from_a_real_snapshot(client, login_as, db) -> None:
     """The pages read what the snapshot service really writes (not only test fixtures)."""
     from deliberation.demo import seed_synthetic_round
-    from deliberation.engine.snapshots import refresh_round
+    from deliberation.jobs.runner import refresh_and_escalate
 
     round_ = seed_synthetic_round("real-snapshot", participants_per_group=15)
-    refresh_round(round_.id)
+    refresh_and_escalate(round_.id)
     html = client.get("/rounds/real-snapshot/results", headers=EN).get_data(as_text=True)
     assert "Group 1" in html and "Group 2" in html and "Mostly" in html
     assert "agreement across groups" in html
@@ -316,7 +316,7 @@ def test_results_from_a_real_snapshot(client, login_as, db) -> None:  # noqa: AN
 
 
 def test_htmx_votes_are_stored_once_each_and_the_card_moves_on(client, login_as, make_round,
-                                                               db) -> None:  # noqa: ANN001
+                                                               db) -> None:
     login_as()
     r = make_round(phase="voting")
     first, second = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
@@ -337,7 +337,7 @@ def test_htmx_votes_are_stored_once_each_and_the_card_moves_on(client, login_as,
                                           (first.id, 0, "web")]
 
 
-def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_round) -> None:  # noqa: ANN001
+def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_round) -> None:
     """A session naming an account that no longer logs in (its nonce changed) falls back to
     a remember-me cookie of another account: the vote is that other account's."""
     from tests import factories
@@ -362,7 +362,7 @@ def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_roun
         (db.session.scalar(sa.select(User.id).where(User.email == "remembered@example.org")), -1)]
 
 
-def test_results_tell_not_placed_from_small_groups(client, round_with_snapshot, db) -> None:  # noqa: ANN001
+def test_results_tell_not_placed_from_small_groups(client, round_with_snapshot, db) -> None:
     from deliberation.models import ClusterSnapshot, SnapshotMembership
 
     round_, _, _, snap = round_with_snapshot

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.models import Round
 from tests.conftest import polis_dataset
 
 
-def test_demo_seed_imports_polis_round(runner, db) -> None:  # noqa: ANN001
+@pytest.mark.slow  # imports and clusters a real Pol.is round
+def test_demo_seed_imports_polis_round(runner, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     result = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
     assert result.exit_code == 0, result.output

@@ -12,17 +12,19 @@ import sqlalchemy as sa
 from deliberation.errors import Conflict, DomainError
 from deliberation.interop import polis_import
 from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, VoteEvent
+from deliberation.services.health import pending_since
 from tests.conftest import polis_dataset
 
 
-def count(db, model, round_id=None):  # noqa: ANN001, ANN201
+def count(db, model, round_id=None):
     query = sa.select(sa.func.count()).select_from(model)
     if round_id is not None:
         query = query.where(model.round_id == round_id)
     return db.session.scalar(query)
 
 
-def test_vtaiwan_counts(db) -> None:  # noqa: ANN001
+@pytest.mark.slow  # imports 50,000 real votes
+def test_vtaiwan_counts(db) -> None:
     round_ = polis_import.import_directory(polis_dataset("vtaiwan.uberx"), slug="vtaiwan")
     assert count(db, Vote, round_.id) == 49_443
     assert count(db, VoteEvent, round_.id) == 49_997
@@ -33,13 +35,13 @@ def test_vtaiwan_counts(db) -> None:  # noqa: ANN001
     assert round_.title.startswith("UberX")
     assert round_.description and round_.summary
     assert round_.source == "polis" and round_.phase == "voting"
-    assert round_.snapshot_requested_at is not None
+    assert pending_since(round_.id) is not None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)
                              .where(VoteEvent.source != "import")) == 0
     assert db.session.scalar(sa.select(AuditEntry.action)) == "round.import_polis"
 
 
-def test_semantics_on_small_export(db, tmp_path: Path) -> None:  # noqa: ANN001
+def test_semantics_on_small_export(db, tmp_path: Path) -> None:
     d = tmp_path / "x"
     d.mkdir()
     (d / "comments.csv").write_text(
@@ -81,7 +83,8 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",
                                   "bg2050-volunteers"])
-def test_other_datasets_load(db, name: str) -> None:  # noqa: ANN001
+@pytest.mark.slow  # imports real Pol.is exports
+def test_other_datasets_load(db, name: str) -> None:
     round_ = polis_import.import_directory(polis_dataset(name), slug=name.replace(".", "-"))
     assert count(db, Proposal, round_.id) > 0
     assert count(db, Vote, round_.id) > 0
@@ -100,7 +103,7 @@ def _replace_line(path: Path, line: int, text: str) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _assert_nothing_imported(db) -> None:  # noqa: ANN001
+def _assert_nothing_imported(db) -> None:
     db.session.rollback()
     for model in (Round, Participant, Proposal, Vote, VoteEvent, AuditEntry):
         assert count(db, model) == 0, model
@@ -137,7 +140,7 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CASES))
-def test_bad_inputs_name_the_place_and_write_nothing(db, seattle_copy: Path,  # noqa: ANN001
+def test_bad_inputs_name_the_place_and_write_nothing(db, seattle_copy: Path,
                                                      case: str) -> None:
     damage, expected = BAD_CASES[case]
     damage(seattle_copy)
@@ -148,7 +151,7 @@ def test_bad_inputs_name_the_place_and_write_nothing(db, seattle_copy: Path,  # 
 
 
 @pytest.fixture()
-def votes_table_refuses_inserts(db):  # noqa: ANN001, ANN201
+def votes_table_refuses_inserts(db):
     """A database that fails the import half-way: after participants, proposals and the
     vote history are written, every insert into ``votes`` is refused."""
     if db.engine.dialect.name == "postgresql":
@@ -173,14 +176,14 @@ def votes_table_refuses_inserts(db):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.usefixtures("votes_table_refuses_inserts")
-def test_failure_during_write_rolls_back(db, seattle_copy: Path) -> None:  # noqa: ANN001
+def test_failure_during_write_rolls_back(db, seattle_copy: Path) -> None:
     with pytest.raises(Exception, match="disk full"):  # the driver's or SQLAlchemy's error
         polis_import.import_directory(seattle_copy, slug="bad")
     _assert_nothing_imported(db)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 0
 
 
-def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:  # noqa: ANN001
+def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:
     result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])
     assert result.exit_code == 0, result.output
     assert "imported round 'sea'" in result.output

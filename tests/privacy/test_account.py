@@ -27,13 +27,13 @@ def _seed(user: User) -> tuple:
     return round_, participant, mine, other
 
 
-def test_account_page_needs_login(client) -> None:  # noqa: ANN001
+def test_account_page_needs_login(client) -> None:
     response = client.get("/account/")
     assert response.status_code in (302, 303)
     assert "/auth/login" in response.headers["Location"]
 
 
-def test_account_page_links_download_and_delete(client, login_as) -> None:  # noqa: ANN001
+def test_account_page_links_download_and_delete(client, login_as) -> None:
     login_as("citizen")
     page = client.get("/account/", headers=EN).get_data(as_text=True)
     assert "/account/data.json" in page
@@ -41,9 +41,9 @@ def test_account_page_links_download_and_delete(client, login_as) -> None:  # no
     assert "anonymous number" in page
 
 
-def test_download_contains_everything(client, login_as) -> None:  # noqa: ANN001
+def test_download_contains_everything(client, login_as) -> None:
     user = login_as("citizen", email="hanako@example.org", display_name="Hanako")
-    round_, participant, mine, other = _seed(user)
+    round_, participant, _mine, _other = _seed(user)
     response = client.get("/account/data.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -65,7 +65,7 @@ def test_download_contains_everything(client, login_as) -> None:  # noqa: ANN001
     assert data["reports"][0]["proposal_text"] == "Longer library hours"
 
 
-def test_download_has_only_own_data(client, login_as, db) -> None:  # noqa: ANN001
+def test_download_has_only_own_data(client, login_as, db) -> None:
     other_user = factories.make_user(email="other@example.org")
     _seed(other_user)
     login_as("citizen")
@@ -74,9 +74,9 @@ def test_download_has_only_own_data(client, login_as, db) -> None:  # noqa: ANN0
     assert "other@example.org" not in json.dumps(data)
 
 
-def test_delete_account(client, login_as, db) -> None:  # noqa: ANN001
+def test_delete_account(client, login_as, db) -> None:
     user = login_as("citizen", email="taro@example.org", display_name="Taro Distinct")
-    round_, participant, mine, other = _seed(user)
+    _round, participant, mine, _other = _seed(user)
     old_nonce = user.session_nonce
     response = client.post("/account/delete", data={
         "password": factories.PASSWORD, "confirm": "y"}, headers=EN)
@@ -107,7 +107,7 @@ def test_delete_account(client, login_as, db) -> None:  # noqa: ANN001
     assert login.status_code == 400
 
 
-def test_delete_account_other_sessions_end(app, client, login_as, db) -> None:  # noqa: ANN001
+def test_delete_account_other_sessions_end(app, client, login_as, db) -> None:
     user = login_as("citizen")
     other_device = app.test_client()
     with other_device.session_transaction() as session:
@@ -117,7 +117,7 @@ def test_delete_account_other_sessions_end(app, client, login_as, db) -> None:  
     assert other_device.get("/account/").status_code in (302, 303)
 
 
-def test_delete_needs_right_password_and_confirmation(client, login_as, db) -> None:  # noqa: ANN001
+def test_delete_needs_right_password_and_confirmation(client, login_as, db) -> None:
     user = login_as("citizen", email="keep@example.org")
     wrong = client.post("/account/delete", data={"password": "wrong password", "confirm": "y"},
                         headers=EN)
@@ -133,7 +133,7 @@ def test_delete_needs_right_password_and_confirmation(client, login_as, db) -> N
     assert client.get("/account/").status_code == 200
 
 
-def test_privacy_page_and_consent_screen_share_the_notice(app, client) -> None:  # noqa: ANN001
+def test_privacy_page_and_consent_screen_share_the_notice(app, client) -> None:
     from markupsafe import escape
 
     from app.privacy_notice import data_items, your_rights

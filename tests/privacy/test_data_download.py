@@ -20,9 +20,10 @@ from deliberation.models import (
     SnapshotMembership,
     VerificationRecord,
     VoteEvent,
+    audit,
 )
 from deliberation.models._common import utcnow
-from deliberation.services import audit, privacy
+from deliberation.services import privacy
 from tests import factories
 
 
@@ -33,7 +34,7 @@ def _login(client, user):
 
 
 @pytest.fixture()
-def everything(db):  # noqa: ANN001
+def everything(db):
     """One account that has a row in every table that can refer to it, and a neighbour."""
     me = factories.make_user("facilitator", display_name="Hanako")
     other = factories.make_user(display_name="Taro")
@@ -89,7 +90,7 @@ def test_every_reference_to_the_account_is_in_the_download(everything):
         ("votes", "participant_id"), ("vote_events", "participant_id"),
         ("agenda_answers_seen", "user_id"), ("audit_log", "actor_id")}
     for table, column, target in references:
-        pk = list(table.primary_key.columns)[0]
+        pk = next(iter(table.primary_key.columns))
         expected = set(db.session.scalars(
             sa.select(pk).where(column.in_(mine_ids[target]))))
         # the scenario must reach every reference; a new one needs a row here too
@@ -126,6 +127,6 @@ def test_the_readable_page_is_japanese_first(client, everything):
     assert client.get("/account/data.json").get_json()["format"] == "hiroba-my-data/2"
 
 
-def test_the_page_needs_a_login(client, db):  # noqa: ANN001
+def test_the_page_needs_a_login(client, db):
     response = client.get("/account/data")
     assert response.status_code in (302, 303, 401)

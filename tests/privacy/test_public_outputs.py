@@ -14,7 +14,7 @@ API = ["/api/v1/rounds", "/api/v1/rounds/{slug}", "/api/v1/rounds/{slug}/proposa
        "/api/v1/rounds/{slug}/results", "/api/v1/rounds/{slug}/agenda"]
 
 
-def test_public_outputs_have_no_personal_data(app: Flask, api_round) -> None:  # noqa: ANN001,F811
+def test_public_outputs_have_no_personal_data(app: Flask, api_round) -> None:  # noqa: F811
     client = app.test_client()
     slug, pid = api_round["round"].slug, api_round["open"].id
     user_id = api_round["user"].id

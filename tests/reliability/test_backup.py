@@ -17,7 +17,7 @@ def _sqlite_only() -> None:
         pytest.skip("SQLite only")
 
 
-def test_backup_and_restore_round_trip(runner, db, tmp_path: Path) -> None:  # noqa: ANN001
+def test_backup_and_restore_round_trip(runner, db, tmp_path: Path) -> None:
     _sqlite_only()
     round_ = factories.make_round(title="Before backup", phase="voting")
     proposal = factories.make_proposal(round_, "Kept by the backup")
@@ -46,7 +46,7 @@ def test_backup_and_restore_round_trip(runner, db, tmp_path: Path) -> None:  # n
     assert db.session.scalar(sa.select(Vote.value)) == 1
 
 
-def test_backup_refuses_to_overwrite(runner, db, tmp_path: Path) -> None:  # noqa: ANN001
+def test_backup_refuses_to_overwrite(runner, db, tmp_path: Path) -> None:
     _sqlite_only()
     target = tmp_path / "exists.sqlite3"
     target.write_text("keep me")
@@ -59,7 +59,7 @@ def test_backup_refuses_to_overwrite(runner, db, tmp_path: Path) -> None:  # noq
     (b"not a database at all" * 50, "not a SQLite database"),
     (None, "does not exist"),
 ])
-def test_restore_refuses_bad_files(runner, db, tmp_path: Path, content, message) -> None:  # noqa: ANN001
+def test_restore_refuses_bad_files(runner, db, tmp_path: Path, content, message) -> None:
     _sqlite_only()
     factories.make_round(title="Still here")
     bad = tmp_path / "bad.sqlite3"
@@ -70,7 +70,7 @@ def test_restore_refuses_bad_files(runner, db, tmp_path: Path, content, message)
     assert db.session.scalar(sa.select(Round.title)) == "Still here"
 
 
-def test_restore_refuses_a_foreign_sqlite_file(runner, db, tmp_path: Path) -> None:  # noqa: ANN001
+def test_restore_refuses_a_foreign_sqlite_file(runner, db, tmp_path: Path) -> None:
     _sqlite_only()
     import sqlite3
 
@@ -80,7 +80,7 @@ def test_restore_refuses_a_foreign_sqlite_file(runner, db, tmp_path: Path) -> No
     assert result.exit_code != 0 and "not a Hiroba backup" in result.output
 
 
-def test_postgresql_points_to_pg_dump(runner, db, tmp_path: Path) -> None:  # noqa: ANN001
+def test_postgresql_points_to_pg_dump(runner, db, tmp_path: Path) -> None:
     if _db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     result = runner.invoke(args=["backup", "--output", str(tmp_path / "x")])

@@ -22,7 +22,7 @@ THREADS = 6
 VOTES_PER_THREAD = 25
 
 
-def test_concurrent_votes_end_consistent(app: Flask, db) -> None:  # noqa: ANN001
+def test_concurrent_votes_end_consistent(app: Flask, db) -> None:
     round_ = factories.make_round(phase="voting")
     proposals = [factories.make_proposal(round_).id for _ in range(3)]
     participants = [factories.make_participant(round_, factories.make_user()).id
@@ -45,7 +45,7 @@ def test_concurrent_votes_end_consistent(app: Flask, db) -> None:  # noqa: ANN00
                                             rng.choice(["1", "-1", "0"]))
                     successes[seed] += 1
                 _db.session.remove()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]

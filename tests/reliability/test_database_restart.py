@@ -10,7 +10,7 @@ from flask import Flask
 from deliberation.database import db as _db
 
 
-def test_app_survives_a_database_restart(app: Flask, client, db) -> None:  # noqa: ANN001
+def test_app_survives_a_database_restart(app: Flask, client, db) -> None:
     """PostgreSQL: the server ends every pooled connection (as a restart does); the next
     request still succeeds."""
     if _db.engine.dialect.name != "postgresql":

@@ -35,7 +35,7 @@ def _logged_in(client: FlaskClient, session_id: str = "1:nonce:session", lang: s
     return client
 
 
-def _assert_app_page(response, status: int = 503) -> str:  # noqa: ANN001
+def _assert_app_page(response, status: int = 503) -> str:
     body = response.get_data(as_text=True)
     assert response.status_code == status, body[:500]
     assert "Traceback" not in body and "OperationalError" not in body
@@ -151,7 +151,7 @@ def test_locked_sqlite_database_gives_503_and_the_vote_can_be_sent_again(
 
 
 def test_killed_postgresql_connection_mid_request_gives_503_then_recovers(
-        app: Flask, db) -> None:  # noqa: ANN001
+        app: Flask, db) -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     slug, proposal_id, session_id = _vote_world()
@@ -160,7 +160,7 @@ def test_killed_postgresql_connection_mid_request_gives_503_then_recovers(
     admin = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
     killed: list[int] = []
 
-    def kill_own_backend(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001,ANN202
+    def kill_own_backend(conn, cursor, statement, parameters, context, executemany):
         if not killed:
             pid = conn.connection.dbapi_connection.info.backend_pid
             with admin.connect() as other:
@@ -184,7 +184,7 @@ def test_killed_postgresql_connection_mid_request_gives_503_then_recovers(
     assert db.session.scalars(sa.select(Vote.value)).all() == [0]
 
 
-def test_sqlite_runs_in_wal_with_busy_timeout(app: Flask, db) -> None:  # noqa: ANN001
+def test_sqlite_runs_in_wal_with_busy_timeout(app: Flask, db) -> None:
     if _db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
     with _db.engine.connect() as connection:

@@ -1,4 +1,4 @@
-"""`/healthz`, `flask worker` and the embedded runner hook (issue 7)."""
+"""`/healthz`, `flask worker` and the embedded runner hook."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from deliberation.database import db as _db
 from deliberation.jobs import runner as runner_mod
-from deliberation.models import ClusterSnapshot, Round
+from deliberation.models import ClusterSnapshot, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.services.snapshot_requests import request_snapshot
 from tests import factories
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_healthz_reports_database_and_snapshot_age(client, db):
     fresh = factories.make_round(phase="voting", slug="fresh")
-    factories.make_round(phase="collecting", slug="never-clustered",
-                         snapshot_requested_at=utcnow())
+    never = factories.make_round(phase="collecting", slug="never-clustered")
+    request_snapshot(never)
     factories.make_round(phase="draft", slug="draft")
     factories.make_round(phase="closed", slug="closed")
     db.session.add(ClusterSnapshot(round_id=fresh.id, method="pca", status="ok",
@@ -47,8 +49,33 @@ def test_healthz_reports_database_and_snapshot_age(client, db):
     assert "email" not in response.get_data(as_text=True)
 
 
+def test_healthz_counts_unseen_votes_and_running_leases(client, db):
+    round_ = factories.make_round(phase="voting", slug="busy")
+    participant = factories.make_participant(round_)
+    seen = factories.add_vote(participant, factories.make_proposal(round_), 1)
+    seen_event = db.session.scalar(sa.select(sa.func.max(VoteEvent.id)))
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="ok",
+                                   last_vote_event_id=seen_event))
+    db.session.commit()
+    assert seen is not None
+    body = client.get("/healthz").get_json()
+    assert body["rounds"][0]["refresh_pending"] is False
+    assert body["rounds"][0]["pending_seconds"] is None
+    # A vote the snapshot did not see, cast 30 s ago: pending since that vote.
+    factories.add_vote(participant, factories.make_proposal(round_), -1)
+    db.session.execute(sa.update(VoteEvent).where(VoteEvent.id > seen_event)
+                       .values(created_at=utcnow() - timedelta(seconds=30)))
+    db.session.commit()
+    row = client.get("/healthz").get_json()["rounds"][0]
+    assert row["refresh_pending"] is True and 29 <= row["pending_seconds"] < 60
+    assert row["refresh_running"] is False
+    assert runner_mod.claim_due_rounds(owner="w1", now=utcnow(), min_interval=0,
+                                       lease_seconds=60) == [round_.id]
+    assert client.get("/healthz").get_json()["rounds"][0]["refresh_running"] is True
+
+
 def test_healthz_503_when_the_database_is_down(client, db, monkeypatch):
-    def down(*args, **kwargs):  # noqa: ANN002,ANN003
+    def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     monkeypatch.setattr(_db.session, "execute", down, raising=False)
@@ -76,10 +103,10 @@ def test_healthz_is_not_rate_limited(app, client, db):
 
 def test_worker_once_refreshes_due_rounds(runner, db, monkeypatch):
     round_ = factories.make_round()
-    db.session.execute(sa.update(Round).values(snapshot_requested_at=utcnow()))
+    request_snapshot(round_)
     db.session.commit()
     seen = []
-    monkeypatch.setattr(runner_mod, "default_refresh",
+    monkeypatch.setattr(runner_mod, "refresh_and_escalate",
                         lambda round_id, **options: seen.append((round_id, options)))
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
@@ -115,6 +142,7 @@ def test_runner_off_starts_nothing(app, client, db):
     assert "hiroba_runner" not in app.extensions
 
 
+@pytest.mark.slow  # starts a Python process with the whole app
 def test_flask_worker_stops_gracefully_on_sigterm(database_url, db):
     env = {**os.environ, "FLASK_APP": "wsgi.py", "HIROBA_ENV": "testing",
            "DATABASE_URL": database_url, "CLUSTER_POLL_SECONDS": "0.1"}
@@ -126,7 +154,7 @@ def test_flask_worker_stops_gracefully_on_sigterm(database_url, db):
         while time.monotonic() < deadline:  # wait until the loop has started
             line = process.stdout.readline()
             output += line
-            if "clustering runner" in line and "started" in line or not line:
+            if ("clustering runner" in line and "started" in line) or not line:
                 break
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=20)

@@ -1,4 +1,4 @@
-"""The runner with the real ``refresh_round`` (deliberation/engine/snapshots.py)."""
+"""The runner with the real refresh: compute and store the snapshot, then escalate."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db as _db
-from deliberation.engine.snapshots import latest_snapshot, prune_snapshots
 from deliberation.jobs import runner
+from deliberation.jobs.snapshot_history import prune_snapshots
 from deliberation.models import (
+    ClusteringJob,
     ClusterSnapshot,
     Escalation,
     Round,
@@ -20,14 +21,14 @@ from deliberation.models import (
     SnapshotProposalStat,
     VoteEvent,
 )
-from deliberation.models._common import utcnow
+from deliberation.models.snapshot import latest_snapshot
+from deliberation.services.snapshot_requests import request_snapshot
 from tests import factories
 from tests.agenda.conftest import build_planted_round
 
 
 def _request(round_id: int) -> None:
-    _db.session.execute(sa.update(Round).where(Round.id == round_id)
-                        .values(snapshot_requested_at=utcnow()))
+    request_snapshot(_db.session.get(Round, round_id))
     _db.session.commit()
 
 
@@ -41,8 +42,9 @@ def test_run_once_with_the_real_refresh(db):
     assert snapshot.status == "ok" and snapshot.k >= 2
     assert snapshot.last_vote_event_id == _db.session.scalar(sa.select(sa.func.max(VoteEvent.id)))
     _db.session.expire_all()
-    round_ = _db.session.get(Round, rid)
-    assert round_.snapshot_requested_at is None and round_.cluster_lease_owner is None
+    job = _db.session.get(ClusteringJob, rid)
+    assert job.requested_at is None and job.lease_owner is None
+    assert runner.run_once(min_interval=0) == []  # the snapshot saw every vote
 
 
 def test_real_snapshots_are_never_half_visible(app, db):
@@ -60,7 +62,7 @@ def test_real_snapshots_are_never_half_visible(app, db):
                     _request(rid)
                     runner.run_once(min_interval=0)
                 _db.session.remove()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
         finally:
             stop.set()
@@ -103,7 +105,7 @@ def test_runner_keeps_a_bounded_history_and_the_evidence(db):
     cited = set(_db.session.scalars(sa.select(Escalation.snapshot_id).where(
         Escalation.round_id == rid)))
     assert cited and None not in cited  # the planted consensus was escalated, with evidence
-    made = list(_db.session.scalars(sa.select(sa.func.max(ClusterSnapshot.id))))[0]
+    made = next(iter(_db.session.scalars(sa.select(sa.func.max(ClusterSnapshot.id)))))
     ids = _snapshot_ids(rid)
     newest_three = {made - 2, made - 1, made}  # one snapshot per run, ids in order
     assert set(ids) == newest_three | cited
@@ -144,7 +146,7 @@ def test_prune_keeps_the_newest_ok_snapshot_behind_failed_runs(db):
 
 
 def test_a_failed_prune_does_not_fail_the_refresh(db, monkeypatch, caplog):
-    from deliberation.engine import snapshots
+    from deliberation.jobs import snapshot_history
 
     planted = build_planted_round()
     rid = planted.round.id
@@ -152,13 +154,13 @@ def test_a_failed_prune_does_not_fail_the_refresh(db, monkeypatch, caplog):
     def broken(round_id: int, keep: int) -> int:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(snapshots, "prune_snapshots", broken)
+    monkeypatch.setattr(snapshot_history, "prune_snapshots", broken)
     _request(rid)
     with caplog.at_level(logging.ERROR, logger="deliberation.jobs.runner"):
         assert runner.run_once(min_interval=0, snapshot_history=1) == [rid]
     assert "could not prune old snapshots" in caplog.text
     _db.session.expire_all()
-    assert _db.session.get(Round, rid).cluster_lease_owner is None  # lease released
+    assert _db.session.get(ClusteringJob, rid).lease_owner is None  # lease released
 
 
 def test_runner_caps_the_clustering_threads(db, monkeypatch):
@@ -171,7 +173,7 @@ def test_runner_caps_the_clustering_threads(db, monkeypatch):
     real_analyze = clustering.analyze
     seen: list[int] = []
 
-    def analyze(*args, **kwargs):  # noqa: ANN002,ANN003,ANN202
+    def analyze(*args, **kwargs):
         seen.append(max(pool["num_threads"] for pool in threadpool_info()))
         return real_analyze(*args, **kwargs)
 

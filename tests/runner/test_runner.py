@@ -1,4 +1,4 @@
-"""The clustering runner: claims, leases, rate limits, failures, concurrency (issue 7)."""
+"""The clustering runner: claims, leases, rate limits, failures, concurrency."""
 
 from __future__ import annotations
 
@@ -12,24 +12,37 @@ import sqlalchemy as sa
 
 from deliberation.database import db as _db
 from deliberation.jobs import runner
-from deliberation.models import ClusterSnapshot, Round, SnapshotGroup
+from deliberation.models import ClusteringJob, ClusterSnapshot, Round, SnapshotGroup, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.services import health
+from deliberation.services.snapshot_requests import request_snapshot
 from tests import factories
 
 
 def _request(round_: Round) -> None:
-    _db.session.execute(sa.update(Round).where(Round.id == round_.id)
-                        .values(snapshot_requested_at=utcnow()))
+    """A change that is not a vote (moderation, policy...) asks for a snapshot."""
+    request_snapshot(round_)
     _db.session.commit()
 
 
-def _fresh(round_id: int) -> Round:
+def _fresh(round_id: int) -> ClusteringJob:
+    """The round's job row as stored now."""
     _db.session.expire_all()
-    return _db.session.get(Round, round_id)
+    return _db.session.get(ClusteringJob, round_id)
+
+
+def _newest_event(round_id: int) -> int | None:
+    return _db.session.scalar(sa.select(sa.func.max(VoteEvent.id))
+                              .where(VoteEvent.round_id == round_id))
+
+
+def _vote(round_: Round) -> None:
+    """A new vote (and its event) in the round."""
+    factories.add_vote(factories.make_participant(round_), factories.make_proposal(round_), 1)
 
 
 class FakeRefresh:
-    """Writes an "ok" snapshot, like refresh_round (the runner clears the request)."""
+    """Writes an "ok" snapshot, like refresh_and_escalate."""
 
     def __init__(self, fail: bool = False, clear: bool = True, sleep: float = 0.0) -> None:
         self.calls: list[int] = []
@@ -49,11 +62,12 @@ class FakeRefresh:
                 time.sleep(self.sleep)
             if self.fail:
                 raise RuntimeError("clustering exploded")
-            _db.session.add(ClusterSnapshot(round_id=round_id, method="pca", status="ok"))
-            if not self.clear:  # votes keep coming: the round asks again at once
-                _db.session.execute(sa.update(Round).where(Round.id == round_id)
-                                    .values(snapshot_requested_at=utcnow()))
+            _db.session.add(ClusterSnapshot(round_id=round_id, method="pca", status="ok",
+                                            last_vote_event_id=_newest_event(round_id)))
             _db.session.commit()
+            if not self.clear:  # changes keep coming: the round asks again at once
+                request_snapshot(_db.session.get(Round, round_id))
+                _db.session.commit()
         finally:
             with self.lock:
                 self.running.discard(round_id)
@@ -66,10 +80,10 @@ def test_run_once_refreshes_requested_rounds_only(db):
     assert runner.run_once(min_interval=5, refresh=fake) == [wanted.id]
     assert fake.calls == [wanted.id]
     round_ = _fresh(wanted.id)
-    assert round_.snapshot_requested_at is None
-    assert round_.cluster_lease_owner is None and round_.cluster_lease_until is None
-    assert round_.cluster_last_run_at is not None
-    assert _fresh(idle.id).cluster_last_run_at is None
+    assert round_.requested_at is None
+    assert round_.lease_owner is None and round_.lease_until is None
+    assert round_.last_run_at is not None
+    assert _fresh(idle.id).last_run_at is None
     assert runner.run_once(min_interval=5, refresh=fake) == []
 
 
@@ -81,7 +95,7 @@ def test_rate_limited_per_round(db):
     assert runner.run_once(min_interval=5, now=t0, refresh=fake) == [round_.id]
     _request(round_)  # a new vote right after
     assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=2), refresh=fake) == []
-    assert _fresh(round_.id).snapshot_requested_at is not None  # still pending
+    assert _fresh(round_.id).requested_at is not None  # still pending
     assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=5), refresh=fake) == [
         round_.id]
     assert len(fake.calls) == 2
@@ -94,13 +108,13 @@ def test_leased_round_is_skipped_until_the_lease_expires(db):
     # A worker claims the round and then dies without releasing it.
     assert runner.claim_due_rounds(owner="dead-worker", now=t0, min_interval=0,
                                    lease_seconds=60) == [round_.id]
-    assert _fresh(round_.id).cluster_lease_owner == "dead-worker"
+    assert _fresh(round_.id).lease_owner == "dead-worker"
     fake = FakeRefresh()
     assert runner.run_once(min_interval=0, now=t0 + timedelta(seconds=30), refresh=fake,
                            lease_seconds=60) == []
     assert runner.run_once(min_interval=0, now=t0 + timedelta(seconds=61), refresh=fake,
                            lease_seconds=60) == [round_.id]
-    assert _fresh(round_.id).cluster_lease_owner is None
+    assert _fresh(round_.id).lease_owner is None
 
 
 def test_release_only_by_the_owner(db):
@@ -109,9 +123,9 @@ def test_release_only_by_the_owner(db):
     t0 = utcnow()
     runner.claim_due_rounds(owner="a", now=t0, min_interval=0, lease_seconds=60)
     runner.release(round_.id, "b")
-    assert _fresh(round_.id).cluster_lease_owner == "a"
+    assert _fresh(round_.id).lease_owner == "a"
     runner.release(round_.id, "a")
-    assert _fresh(round_.id).cluster_lease_owner is None
+    assert _fresh(round_.id).lease_owner is None
 
 
 def test_failed_refresh_is_logged_retried_and_keeps_the_previous_snapshot(db, caplog):
@@ -127,8 +141,8 @@ def test_failed_refresh_is_logged_retried_and_keeps_the_previous_snapshot(db, ca
     assert "clustering refresh failed for round" in caplog.text
     assert "clustering exploded" in caplog.text
     fresh = _fresh(round_.id)
-    assert fresh.snapshot_requested_at is not None  # still wanted
-    assert fresh.cluster_lease_owner is None  # released
+    assert fresh.requested_at is not None  # still wanted
+    assert fresh.lease_owner is None  # released
     latest = _db.session.scalar(sa.select(sa.func.max(ClusterSnapshot.id))
                                 .where(ClusterSnapshot.round_id == round_.id,
                                        ClusterSnapshot.status == "ok"))
@@ -138,31 +152,40 @@ def test_failed_refresh_is_logged_retried_and_keeps_the_previous_snapshot(db, ca
     assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=1), refresh=working) == []
     assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=5),
                            refresh=working) == [round_.id]
-    assert _fresh(round_.id).snapshot_requested_at is None
+    assert _fresh(round_.id).requested_at is None
 
 
-def _parallel_runners(app, fake: FakeRefresh, n_threads: int, seconds: float) -> list:
+def _parallel_runners(app, fake: FakeRefresh, n_threads: int, seconds: float,
+                      enough_calls: int | None = None) -> list:
+    """Run ``n_threads`` runners for ``seconds``, or (a busy machine) until ``fake`` was
+    called ``enough_calls`` times, within 20 s."""
     errors: list[BaseException] = []
     start = threading.Barrier(n_threads)
+
+    def more() -> bool:
+        if time.monotonic() < deadline:
+            return True
+        return enough_calls is not None and len(fake.calls) < enough_calls \
+            and time.monotonic() < deadline + 20
 
     def work() -> None:
         try:
             start.wait()
             with app.app_context():
                 owner = runner.new_owner()
-                deadline = time.monotonic() + seconds
-                while time.monotonic() < deadline:
+                while more():
                     runner.run_once(min_interval=0, refresh=fake, owner=owner,
                                     lease_seconds=60)
                 _db.session.remove()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
+    deadline = time.monotonic() + seconds
     threads = [threading.Thread(target=work) for _ in range(n_threads)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=60)
     return errors
 
 
@@ -172,12 +195,13 @@ def test_parallel_runners_never_compute_the_same_round_at_once(app, db):
         _request(round_)
     # Each run asks again, so every pass of every runner competes for every round.
     fake = FakeRefresh(clear=False, sleep=0.02)
-    errors = _parallel_runners(app, fake, n_threads=3, seconds=1.0)
+    errors = _parallel_runners(app, fake, n_threads=3, seconds=1.0,
+                               enough_calls=len(rounds) * 2)
     assert errors == []
     assert fake.overlaps == []
     assert set(fake.calls) == {r.id for r in rounds}
     assert len(fake.calls) >= len(rounds) * 2  # they really did run repeatedly
-    leases = _db.session.scalars(sa.select(Round.cluster_lease_owner)).all()
+    leases = _db.session.scalars(sa.select(ClusteringJob.lease_owner)).all()
     assert leases == [None] * len(rounds)
 
 
@@ -258,7 +282,7 @@ def test_background_thread_runs_until_stopped(app, db):
 def test_run_forever_survives_a_broken_pass(app, db, monkeypatch, caplog):
     calls = []
 
-    def broken(**kwargs):  # noqa: ANN003
+    def broken(**kwargs):
         calls.append(1)
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("db down"))
 
@@ -282,38 +306,81 @@ def test_a_request_during_the_run_is_kept(db):
     _request(round_)
 
     def refresh(round_id: int) -> None:
-        # A vote lands while the snapshot is computed: the claim had cleared the flag,
-        # so the vote marks the round again and the next pass picks it up.
-        assert _fresh(round_id).snapshot_requested_at is None
+        # A moderation change lands while the snapshot is computed: the claim took the
+        # earlier request over, so this one is a new request for the next pass.
+        assert _fresh(round_id).requested_at is None
         _request(round_)
 
     t0 = utcnow()
     assert runner.run_once(min_interval=5, now=t0, refresh=refresh) == [round_.id]
-    assert _fresh(round_.id).snapshot_requested_at is not None
+    assert _fresh(round_.id).requested_at is not None
     assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=5),
                            refresh=FakeRefresh()) == [round_.id]
 
 
-def test_votes_the_snapshot_did_not_see_ask_for_another_run(db):
+def test_votes_make_a_round_due_without_any_request(db):
     round_ = factories.make_round()
-    participant = factories.make_participant(round_)
-    proposal = factories.make_proposal(round_)
-    factories.add_vote(participant, proposal, 1)
-    _request(round_)
+    _vote(round_)
+    assert _db.session.get(ClusteringJob, round_.id) is None  # a vote writes no job
+    t0 = utcnow()
+    fake = FakeRefresh()
+    assert runner.run_once(min_interval=5, now=t0, refresh=fake) == [round_.id]
+    # The snapshot saw every vote: not due again, however long we wait...
+    assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=60),
+                           refresh=fake) == []
+    # ...until the next vote, which waits for the minimum interval.
+    _vote(round_)
+    t1 = t0 + timedelta(seconds=61)
+    assert runner.run_once(min_interval=5, now=t1, refresh=fake) == [round_.id]
+    _vote(round_)
+    assert runner.run_once(min_interval=5, now=t1 + timedelta(seconds=2), refresh=fake) == []
+    assert runner.run_once(min_interval=5, now=t1 + timedelta(seconds=5),
+                           refresh=fake) == [round_.id]
 
-    class Stale:
-        status = "ok"
-        last_vote_event_id = 0  # saw none of the round's events
 
-    assert runner.run_once(min_interval=0, refresh=lambda rid: Stale()) == [round_.id]
-    assert _fresh(round_.id).snapshot_requested_at is not None
+def test_each_round_is_compared_with_its_own_snapshot(db):
+    behind, seen = factories.make_round(), factories.make_round()
+    _vote(behind)
+    _vote(seen)
+    _db.session.add(ClusterSnapshot(round_id=seen.id, method="pca", status="ok",
+                                    last_vote_event_id=_newest_event(seen.id)))
+    _db.session.commit()
+    assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == [behind.id]
+    assert health.pending_since(behind.id) is None
+    _vote(behind)
+    assert health.pending_since(behind.id) is not None
+    assert health.pending_since(seen.id) is None
 
-    class Fresh:
-        status = "ok"
-        last_vote_event_id = 10**9
 
-    assert runner.run_once(min_interval=0, refresh=lambda rid: Fresh()) == [round_.id]
-    assert _fresh(round_.id).snapshot_requested_at is None
+def test_a_vote_during_the_run_makes_the_round_due_again(db):
+    round_ = factories.make_round()
+    _vote(round_)
+
+    def refresh(round_id: int) -> ClusterSnapshot:
+        seen = _newest_event(round_id)  # what the computation read
+        _vote(round_)  # lands while the snapshot is computed
+        snapshot = ClusterSnapshot(round_id=round_id, method="pca", status="ok",
+                                   last_vote_event_id=seen)
+        _db.session.add(snapshot)
+        _db.session.commit()
+        return snapshot
+
+    t0 = utcnow()
+    assert runner.run_once(min_interval=5, now=t0, refresh=refresh) == [round_.id]
+    assert _fresh(round_.id).requested_at is None  # nothing asked: the vote itself is due
+    fake = FakeRefresh()
+    assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=5),
+                           refresh=fake) == [round_.id]
+    assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=10), refresh=fake) == []
+
+
+def test_a_failed_run_keeps_its_votes_due(db):
+    round_ = factories.make_round()
+    _vote(round_)
+    t0 = utcnow()
+    assert runner.run_once(min_interval=5, now=t0, refresh=FakeRefresh(fail=True)) == []
+    assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=5),
+                           refresh=FakeRefresh()) == [round_.id]
 
 
 def test_a_failed_snapshot_row_counts_as_a_failure(db, caplog):
@@ -327,28 +394,15 @@ def test_a_failed_snapshot_row_counts_as_a_failure(db, caplog):
     with caplog.at_level(logging.ERROR, logger="deliberation.jobs.runner"):
         assert runner.run_once(min_interval=0, refresh=lambda rid: Failed()) == []
     assert "no votes to cluster" in caplog.text
-    assert _fresh(round_.id).snapshot_requested_at is not None
+    assert _fresh(round_.id).requested_at is not None
 
 
-def test_votes_newer_than_the_snapshot_mark_the_round(db):
+def test_a_request_keeps_its_first_time(db):
     round_ = factories.make_round()
-    participant = factories.make_participant(round_)
-    proposal = factories.make_proposal(round_)
-    factories.add_vote(participant, proposal, 1)  # no flag set: a lost mark
-    assert _fresh(round_.id).snapshot_requested_at is None
-    fake = FakeRefresh()
-    assert runner.run_once(min_interval=0, refresh=fake) == [round_.id]
-    # Once a snapshot has seen the vote, nothing is marked; closed rounds never are.
-    _db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="ok",
-                                    last_vote_event_id=10**9))
-    _db.session.commit()
-    _db.session.execute(sa.update(Round).values(snapshot_requested_at=None))
-    _db.session.commit()
-    assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
-    closed = factories.make_round(phase="closed")
-    other = factories.make_participant(closed)
-    factories.add_vote(other, factories.make_proposal(closed), 1)
-    assert runner.mark_rounds_with_unseen_votes(utcnow()) == 0
+    _request(round_)
+    first = _fresh(round_.id).requested_at
+    _request(round_)
+    assert _fresh(round_.id).requested_at == first
 
 
 def test_open_vote_transactions_do_not_hide_the_round_from_the_runner(app, db):
@@ -369,8 +423,27 @@ def test_open_vote_transactions_do_not_hide_the_round_from_the_runner(app, db):
         other.execute(sa.insert(Vote).values(
             round_id=round_.id, participant_id=participant.id, proposal_id=proposal.id,
             value=1, created_at=utcnow(), updated_at=utcnow()))
+        other.execute(sa.insert(VoteEvent).values(
+            round_id=round_.id, participant_id=participant.id, proposal_id=proposal.id,
+            value=1, source="web", created_at=utcnow()))
         won = runner.claim_due_rounds(owner="w1", now=utcnow(), min_interval=0,
                                       lease_seconds=60)
         other.rollback()
     assert won == [round_.id]
-    assert _fresh(round_.id).cluster_lease_owner == "w1"
+    assert _fresh(round_.id).lease_owner == "w1"
+
+
+def test_a_job_locked_by_another_worker_is_skipped_not_waited_for(app, db):
+    """PostgreSQL: SKIP LOCKED, so a worker never queues behind another one's claim."""
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only")
+    round_ = factories.make_round()
+    _request(round_)
+    with _db.engine.connect() as other:  # another worker between its SELECT and UPDATE
+        other.execute(sa.select(ClusteringJob).where(ClusteringJob.round_id == round_.id)
+                      .with_for_update())
+        assert runner.claim_due_rounds(owner="w1", now=utcnow(), min_interval=0,
+                                       lease_seconds=60) == []
+        other.rollback()
+    assert runner.claim_due_rounds(owner="w1", now=utcnow(), min_interval=0,
+                                   lease_seconds=60) == [round_.id]

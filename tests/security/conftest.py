@@ -17,7 +17,7 @@ from tests.conftest import IsolatedClient
 
 
 @pytest.fixture()
-def limited_app(app: Flask, db) -> Iterator[Flask]:  # noqa: ANN001
+def limited_app(app: Flask, db) -> Iterator[Flask]:
     """A second app on the same database with Flask-Limiter switched on (small limits).
 
     The limiter is a module-level singleton: it is switched off and emptied afterwards so
@@ -47,7 +47,7 @@ def limited_app(app: Flask, db) -> Iterator[Flask]:  # noqa: ANN001
 _quick = iter(range(1, 10**9))
 
 
-def quick_user(role: str = "citizen", **kwargs) -> factories.User:  # noqa: ANN003
+def quick_user(role: str = "citizen", **kwargs) -> factories.User:
     """A user without a password; for tests that never log in by form."""
     n = next(_quick)
     values = {"email": f"quick{n}@example.org", "display_name": f"Quick {n}",
@@ -69,7 +69,7 @@ def client_for(app: Flask, user: factories.User | None) -> FlaskClient:
 
 
 @pytest.fixture()
-def role_client(app: Flask, db) -> Callable[[str], FlaskClient]:  # noqa: ANN001
+def role_client(app: Flask, db) -> Callable[[str], FlaskClient]:
     """``role_client("facilitator")`` -> a client logged in as a new user of that role."""
 
     def make(role: str) -> FlaskClient:

@@ -180,12 +180,12 @@ def test_every_endpoint_is_in_the_matrix(app: Flask) -> None:
     assert not stale, f"MATRIX names endpoints that no longer exist: {stale}"
 
 
-def _is_login_redirect(response) -> bool:  # noqa: ANN001
+def _is_login_redirect(response) -> bool:
     return response.status_code in (302, 303) and "/auth/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
-def test_access_by_role(app: Flask, db, endpoint: str) -> None:  # noqa: ANN001
+def test_access_by_role(app: Flask, db, endpoint: str) -> None:
     rule = rules_by_endpoint(app).get(endpoint)
     if rule is None:
         pytest.skip(f"{endpoint} is not registered on this branch")

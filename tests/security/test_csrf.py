@@ -22,7 +22,7 @@ CSRF_EXEMPT: dict[str, str] = {
 DUMMY = {"int": "1", "id": "1", "string": "x", "path": "x", "default": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
-def dummy_url(rule) -> str:  # noqa: ANN001
+def dummy_url(rule) -> str:
     """The rule's path with placeholder arguments: CSRF is checked before the view runs."""
 
     def replace(match: re.Match) -> str:
@@ -48,7 +48,7 @@ def test_the_walk_finds_the_known_forms(app: Flask) -> None:
     assert {"auth.login", "auth.logout", "account.delete", "admin.set_role"} <= endpoints
 
 
-def test_every_state_changing_request_needs_a_csrf_token(csrf_app: Flask, db) -> None:  # noqa: ANN001
+def test_every_state_changing_request_needs_a_csrf_token(csrf_app: Flask, db) -> None:
     admin = quick_user("admin")
     round_ = factories.make_round()
     factories.make_proposal(round_)
@@ -68,7 +68,7 @@ def test_every_state_changing_request_needs_a_csrf_token(csrf_app: Flask, db) ->
     assert checked
 
 
-def test_a_wrong_token_is_refused(csrf_app: Flask, db) -> None:  # noqa: ANN001
+def test_a_wrong_token_is_refused(csrf_app: Flask, db) -> None:
     client = client_for(csrf_app, quick_user())
     response = client.post("/language", data={"lang": "en", "csrf_token": "forged"},
                            headers={"Accept-Language": "en"})
@@ -77,7 +77,7 @@ def test_a_wrong_token_is_refused(csrf_app: Flask, db) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("via", ["form", "header"])
-def test_a_valid_token_passes(csrf_app: Flask, db, via: str) -> None:  # noqa: ANN001
+def test_a_valid_token_passes(csrf_app: Flask, db, via: str) -> None:
     client = client_for(csrf_app, quick_user())
     page = client.get("/privacy").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"|"X-CSRFToken": *"([^"]+)"', page)
@@ -91,7 +91,7 @@ def test_a_valid_token_passes(csrf_app: Flask, db, via: str) -> None:  # noqa: A
     assert response.status_code == 303
 
 
-def test_votes_from_the_card_need_the_pages_token(csrf_app: Flask, db) -> None:  # noqa: ANN001
+def test_votes_from_the_card_need_the_pages_token(csrf_app: Flask, db) -> None:
     """htmx votes send the page's token (header) and the card form's; each card's form
     carries a token that keeps working, and a vote without one stores nothing."""
     round_ = factories.make_round(phase="voting")

@@ -17,6 +17,8 @@ from deliberation.text import clean_text
 from tests import factories
 from tests.security.conftest import client_for, quick_user
 
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of generated requests
+
 EN = {"Accept-Language": "en"}
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -31,7 +33,7 @@ anything = st.one_of(
 
 
 @pytest.fixture()
-def voting_round(app: Flask, db) -> dict:  # noqa: ANN001
+def voting_round(app: Flask, db) -> dict:
     round_ = factories.make_round(phase="voting")
     other = factories.make_round(phase="voting")
     published = factories.make_proposal(round_, "Open proposal")
@@ -84,7 +86,7 @@ def test_propose_endpoint_never_500(app: Flask, voting_round: dict, text: str) -
 
 @FUZZ
 @given(reason=anything, proposal_id=st.one_of(st.integers(-5, 10**12), st.sampled_from("PHRF")))
-def test_report_endpoint_never_500(voting_round: dict, reason: str, proposal_id) -> None:  # noqa: ANN001
+def test_report_endpoint_never_500(voting_round: dict, reason: str, proposal_id) -> None:
     ids = dict(zip("PHRF", voting_round["ids"], strict=True))
     proposal_id = ids.get(proposal_id, proposal_id)
     if isinstance(proposal_id, int) and proposal_id < 0:
@@ -98,7 +100,7 @@ def test_report_endpoint_never_500(voting_round: dict, reason: str, proposal_id)
 HOSTILE = "<script>alert('x')</script> \u202eevil\u202c <img src=x onerror=alert(1)> 家族👨‍👩‍👧"
 
 
-def test_hostile_proposal_is_stored_as_text_and_shown_escaped(app: Flask, db) -> None:  # noqa: ANN001
+def test_hostile_proposal_is_stored_as_text_and_shown_escaped(app: Flask, db) -> None:
     round_ = factories.make_round(phase="collecting")
     client = client_for(app, quick_user())
     response = client.post(f"/rounds/{round_.slug}/propose", data={"text": HOSTILE}, headers=EN)
@@ -115,7 +117,7 @@ def test_hostile_proposal_is_stored_as_text_and_shown_escaped(app: Flask, db) ->
         assert "👨‍👩‍👧" in page, path
 
 
-def test_overlong_proposal_is_refused_and_nothing_stored(app: Flask, db) -> None:  # noqa: ANN001
+def test_overlong_proposal_is_refused_and_nothing_stored(app: Flask, db) -> None:
     round_ = factories.make_round(phase="collecting")
     client = client_for(app, quick_user())
     response = client.post(f"/rounds/{round_.slug}/propose", data={"text": "あ" * 5000},

@@ -48,7 +48,7 @@ def test_every_id_in_a_path_uses_the_id_converter(app: Flask) -> None:
 
 
 @pytest.fixture()
-def world(app: Flask, db) -> dict:  # noqa: ANN001
+def world(app: Flask, db) -> dict:
     """A round with a proposal, an escalation and an assisted participant; an admin."""
     round_ = factories.make_round(phase="voting")
     proposal = factories.make_proposal(round_, "Shade trees on the main street")
@@ -70,7 +70,7 @@ ids = st.one_of(
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_no_id_in_any_path_gives_a_server_error(app: Flask, world: dict, data) -> None:  # noqa: ANN001
+def test_no_id_in_any_path_gives_a_server_error(app: Flask, world: dict, data) -> None:
     rules = id_rules(app)
     client = client_for(app, world["admin"])
     rule = data.draw(st.sampled_from(rules), label="rule")
@@ -107,7 +107,7 @@ def test_large_and_foreign_digit_ids_in_paths_are_404(app: Flask, world: dict, p
 
 
 def test_admin_role_with_a_huge_or_foreign_digit_id_is_404_and_changes_nothing(
-        app: Flask, world: dict, db) -> None:  # noqa: ANN001
+        app: Flask, world: dict, db) -> None:
     citizen = quick_user()
     client = client_for(app, world["admin"])
     before = table_counts()
@@ -124,7 +124,7 @@ def test_admin_role_with_a_huge_or_foreign_digit_id_is_404_and_changes_nothing(
 
 @pytest.mark.parametrize("bad", [HUGE, "1e30", "Infinity", "9" * 5000, "true", "١", "²"])
 @pytest.mark.parametrize("htmx", [False, True])
-def test_vote_form_refuses_bad_proposal_ids(app: Flask, world: dict, db, bad: str,  # noqa: ANN001
+def test_vote_form_refuses_bad_proposal_ids(app: Flask, world: dict, db, bad: str,
                                             htmx: bool) -> None:
     citizen = quick_user()
     client = client_for(app, citizen)
@@ -143,7 +143,7 @@ def test_vote_form_refuses_bad_proposal_ids(app: Flask, world: dict, db, bad: st
 
 
 @pytest.mark.parametrize("bad", ["²", "١", "１", HUGE, "1e30", "-1", ""])
-def test_moderation_refuses_ids_that_are_not_ascii_ids(app: Flask, world: dict, db,  # noqa: ANN001
+def test_moderation_refuses_ids_that_are_not_ascii_ids(app: Flask, world: dict, db,
                                                        bad: str) -> None:
     round_, proposal = world["round"], world["proposal"]
     client = client_for(app, quick_user("facilitator"))
@@ -158,7 +158,7 @@ def test_moderation_refuses_ids_that_are_not_ascii_ids(app: Flask, world: dict, 
     assert table_counts() == before
 
 
-def test_moderation_still_works_with_ascii_ids(app: Flask, world: dict, db) -> None:  # noqa: ANN001
+def test_moderation_still_works_with_ascii_ids(app: Flask, world: dict, db) -> None:
     round_, proposal = world["round"], world["proposal"]
     client = client_for(app, quick_user("facilitator"))
     response = client.post(f"/facilitate/rounds/{round_.slug}/moderation",
@@ -184,7 +184,7 @@ def test_manual_escalation_refuses_a_foreign_digit_proposal_id(app: Flask, world
 # ------------------------------------------------------------------ JSON API
 
 
-def _api_vote(client, slug: str, body: str):  # noqa: ANN001,ANN202
+def _api_vote(client, slug: str, body: str):
     return client.post(f"/api/v1/rounds/{slug}/votes", data=body,
                        headers={**JA, "Content-Type": "application/json"})
 
@@ -193,7 +193,7 @@ def _api_vote(client, slug: str, body: str):  # noqa: ANN001,ANN202
     HUGE, f'"{HUGE}"', '"' + "9" * 5000 + '"', "1e30", "true", '"١"', "-1", "0", "1.0", "null",
     "[1]", '{"id": 1}',
 ])
-def test_api_vote_refuses_ids_that_cannot_name_a_proposal(app: Flask, world: dict, db,  # noqa: ANN001
+def test_api_vote_refuses_ids_that_cannot_name_a_proposal(app: Flask, world: dict, db,
                                                           proposal_id: str) -> None:
     client = client_for(app, quick_user())
     before = table_counts()
@@ -213,7 +213,7 @@ def test_api_vote_refuses_ids_that_cannot_name_a_proposal(app: Flask, world: dic
     ('{"text": "' + "x" * 70_000 + '"}', "大きすぎます"),
     ("{", "JSON として読み取れません"),
 ])
-def test_api_refuses_bad_json_with_a_400(app: Flask, world: dict, db, body: str,  # noqa: ANN001
+def test_api_refuses_bad_json_with_a_400(app: Flask, world: dict, db, body: str,
                                          message: str) -> None:
     client = client_for(app, quick_user())
     before = table_counts()
@@ -224,7 +224,7 @@ def test_api_refuses_bad_json_with_a_400(app: Flask, world: dict, db, body: str,
 
 
 def test_api_accepts_nesting_and_strings_with_brackets_within_limits(
-        app: Flask, world: dict, db) -> None:  # noqa: ANN001
+        app: Flask, world: dict, db) -> None:
     client = client_for(app, quick_user())
     body = {"proposal_id": world["proposal"].id, "value": 1, "note": "[[[[{{{{" * 50,
             "nested": json.loads('{"a": ' * 18 + "1" + "}" * 18)}

@@ -21,7 +21,7 @@ HOSTILE = [
 ]
 
 
-def _register(client, display_name: str):  # noqa: ANN001,ANN201
+def _register(client, display_name: str):
     return client.post("/auth/register", headers=EN, data={
         "email": "hostile@example.org", "display_name": display_name, "kind": "resident",
         "password": "correct horse battery", "password2": "correct horse battery",
@@ -29,7 +29,7 @@ def _register(client, display_name: str):  # noqa: ANN001,ANN201
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-def test_display_name_is_stored_clean_and_shown_escaped(app, db, name: str) -> None:  # noqa: ANN001
+def test_display_name_is_stored_clean_and_shown_escaped(app, db, name: str) -> None:
     client = app.test_client()
     assert _register(client, name).status_code == 303
     stored = db.session.scalar(sa.select(User.display_name))
@@ -47,7 +47,7 @@ def test_display_name_is_stored_clean_and_shown_escaped(app, db, name: str) -> N
         assert "👨‍👩‍👧" in page  # zero-width joiners kept
 
 
-def test_admin_page_escapes_names(app, db) -> None:  # noqa: ANN001
+def test_admin_page_escapes_names(app, db) -> None:
     from tests.security.conftest import quick_user
 
     quick_user(display_name="<b>bold</b><script>x()</script>")
@@ -59,14 +59,14 @@ def test_admin_page_escapes_names(app, db) -> None:  # noqa: ANN001
     ("\u202e\u200b\x00", "Please enter a display name."),
     ("x" * 81, "Please enter at most 80 characters."),
 ])
-def test_bad_display_names_are_refused(app, db, name: str, message: str) -> None:  # noqa: ANN001
+def test_bad_display_names_are_refused(app, db, name: str, message: str) -> None:
     response = _register(app.test_client(), name)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
-def test_service_refuses_overlong_display_name(db) -> None:  # noqa: ANN001
+def test_service_refuses_overlong_display_name(db) -> None:
     from deliberation.errors import DomainError
     from deliberation.services import accounts
 

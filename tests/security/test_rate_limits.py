@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ EN = {"Accept-Language": "en"}
 TOO_MANY_EN = "Too many attempts in a short time. Please wait a minute and try again."
 
 
-def _login(client, email: str, address: str = "127.0.0.1", headers=EN):  # noqa: ANN001,ANN201
+def _login(client, email: str, address: str = "127.0.0.1", headers=EN):
     return client.post("/auth/login", data={"email": email, "password": "wrong password"},
                        headers=headers, environ_base={"REMOTE_ADDR": address})
 
@@ -193,7 +194,7 @@ class UnreachableStorage(MemoryStorage):
     """A rate-limit store that is down, as Redis during an outage (limits finds storage
     classes by their ``STORAGE_SCHEME``)."""
 
-    STORAGE_SCHEME = ["unreachable"]
+    STORAGE_SCHEME: ClassVar[list[str]] = ["unreachable"]
 
     def incr(self, *args: object, **kwargs: object) -> int:
         raise ConnectionError("rate-limit store unreachable")
@@ -209,7 +210,7 @@ class UnreachableStorage(MemoryStorage):
 
 
 @pytest.fixture()
-def app_with_store_down(app: Flask, db) -> Iterator[Flask]:  # noqa: ANN001
+def app_with_store_down(app: Flask, db) -> Iterator[Flask]:
     down = create_app({"TESTING": True, "RATELIMIT_ENABLED": True,
                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                        "RATELIMIT_STORAGE_URI": "unreachable://", "VOTE_RATE_LIMIT": "1 per minute"})

@@ -15,7 +15,7 @@ from tests.factories import PASSWORD
 EN = {"Accept-Language": "en"}
 
 
-def _login(client, email: str, remember: bool = False):  # noqa: ANN001,ANN201
+def _login(client, email: str, remember: bool = False):
     data = {"email": email, "password": PASSWORD}
     if remember:
         data["remember"] = "y"
@@ -24,11 +24,11 @@ def _login(client, email: str, remember: bool = False):  # noqa: ANN001,ANN201
     return response
 
 
-def _logged_in(client) -> bool:  # noqa: ANN001
+def _logged_in(client) -> bool:
     return client.get("/auth/password").status_code == 200
 
 
-def test_copied_session_cookie_dies_with_password_change(app: Flask, db) -> None:  # noqa: ANN001
+def test_copied_session_cookie_dies_with_password_change(app: Flask, db) -> None:
     factories.make_user(email="copy@example.org")
     victim = app.test_client()
     _login(victim, "copy@example.org")
@@ -42,7 +42,7 @@ def test_copied_session_cookie_dies_with_password_change(app: Flask, db) -> None
     assert _logged_in(victim)
 
 
-def test_remember_cookie_dies_with_password_change(app: Flask, db) -> None:  # noqa: ANN001
+def test_remember_cookie_dies_with_password_change(app: Flask, db) -> None:
     factories.make_user(email="remember@example.org")
     device = app.test_client()
     _login(device, "remember@example.org", remember=True)
@@ -60,7 +60,7 @@ def test_remember_cookie_dies_with_password_change(app: Flask, db) -> None:  # n
     assert not _logged_in(replay)  # ... but not after a password change
 
 
-def test_failed_password_change_keeps_other_sessions(app: Flask, db) -> None:  # noqa: ANN001
+def test_failed_password_change_keeps_other_sessions(app: Flask, db) -> None:
     factories.make_user(email="keep@example.org")
     one, two = app.test_client(), app.test_client()
     _login(one, "keep@example.org")
@@ -71,7 +71,7 @@ def test_failed_password_change_keeps_other_sessions(app: Flask, db) -> None:  #
     assert _logged_in(one) and _logged_in(two)
 
 
-def test_logout_ends_the_session_and_login_rotates_it(app: Flask, db) -> None:  # noqa: ANN001
+def test_logout_ends_the_session_and_login_rotates_it(app: Flask, db) -> None:
     factories.make_user(email="rotate@example.org")
     client = app.test_client()
     _login(client, "rotate@example.org")
@@ -80,7 +80,7 @@ def test_logout_ends_the_session_and_login_rotates_it(app: Flask, db) -> None:  
     assert not _logged_in(client)
 
 
-def test_session_of_a_deleted_or_tampered_id_is_anonymous(app: Flask, db) -> None:  # noqa: ANN001
+def test_session_of_a_deleted_or_tampered_id_is_anonymous(app: Flask, db) -> None:
     user = factories.make_user()
     client = app.test_client()
     for bogus in (f"{user.id}:wrong-nonce", f"{user.id}", "x:y", f"{user.id + 999}:abc"):
@@ -96,7 +96,7 @@ def test_testing_and_default_cookie_flags(app: Flask) -> None:
 
 
 @pytest.fixture()
-def production_app(app: Flask, monkeypatch: pytest.MonkeyPatch, db) -> Iterator[Flask]:  # noqa: ANN001
+def production_app(app: Flask, monkeypatch: pytest.MonkeyPatch, db) -> Iterator[Flask]:
     monkeypatch.setenv("HIROBA_ENV", "production")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     prod = create_app({
@@ -117,7 +117,7 @@ def production_app(app: Flask, monkeypatch: pytest.MonkeyPatch, db) -> Iterator[
             _db.engine.dispose()
 
 
-def test_production_cookies_are_secure(production_app: Flask, db) -> None:  # noqa: ANN001
+def test_production_cookies_are_secure(production_app: Flask, db) -> None:
     assert production_app.config["SESSION_COOKIE_SECURE"] is True
     assert production_app.config["REMEMBER_COOKIE_SECURE"] is True
     assert production_app.config["WTF_CSRF_ENABLED"] is True
@@ -140,7 +140,7 @@ def test_production_cookies_are_secure(production_app: Flask, db) -> None:  # no
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_security_headers(client) -> None:  # noqa: ANN001
+def test_security_headers(client) -> None:
     headers = client.get("/").headers
     csp = headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
@@ -156,7 +156,7 @@ def small_bodies(app: Flask) -> Iterator[None]:
     app.config["MAX_CONTENT_LENGTH"] = previous
 
 
-def test_oversized_form_gets_413_with_message(client, small_bodies, db) -> None:  # noqa: ANN001
+def test_oversized_form_gets_413_with_message(client, small_bodies, db) -> None:
     response = client.post("/auth/register", data={"display_name": "x" * 5000}, headers=EN)
     assert response.status_code == 413
     assert "What you sent is too large." in response.get_data(as_text=True)

@@ -19,7 +19,7 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture()
-def setup(app: Flask, db) -> dict:  # noqa: ANN001
+def setup(app: Flask, db) -> dict:
     round_ = factories.make_round(phase="collecting")
     return {"round": round_, "client": client_for(app, quick_user())}
 
@@ -73,7 +73,7 @@ def test_json_that_is_not_utf8_is_refused(setup: dict) -> None:
     assert table_counts() == before
 
 
-def test_utf8_text_still_works(setup: dict, db) -> None:  # noqa: ANN001
+def test_utf8_text_still_works(setup: dict, db) -> None:
     text = "駅前に屋根付きの駐輪場を 🚲"
     response = setup["client"].post(f"/rounds/{setup['round'].slug}/propose",
                                     data=("text=" + quote(text)).encode(),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine import escalation, snapshots
+from deliberation.engine import escalation
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import AuditEntry, Escalation, Proposal, Round
 from deliberation.services import facilitation
 from tests.agenda.conftest import build_planted_round
@@ -18,16 +19,16 @@ def escalated(round_id: int) -> set[int]:
         Escalation.round_id == round_id)))
 
 
-def test_new_rounds_start_disarmed(db) -> None:  # noqa: ANN001
+def test_new_rounds_start_disarmed(db) -> None:
     round_ = facilitation.create_round(slug="fresh", title="Fresh", actor=None)
     assert round_.escalation_armed is False
 
 
-def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as, db) -> None:  # noqa: ANN001
+def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as, db) -> None:
     planted = build_planted_round()
     planted.round.escalation_armed = False
     db.session.commit()
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     assert escalated(planted.round.id) == set()  # nothing before confirmation
 
     login_as("facilitator")
@@ -51,7 +52,7 @@ def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as,
                        data={"action": "explode"}).status_code == 400
 
 
-def test_citizens_cannot_arm(client, login_as, db) -> None:  # noqa: ANN001
+def test_citizens_cannot_arm(client, login_as, db) -> None:
     planted = build_planted_round()
     planted.round.escalation_armed = False
     db.session.commit()
@@ -62,12 +63,12 @@ def test_citizens_cannot_arm(client, login_as, db) -> None:  # noqa: ANN001
     assert planted.round.escalation_armed is False
 
 
-def test_meta_statements_never_escalate(db) -> None:  # noqa: ANN001
+def test_meta_statements_never_escalate(db) -> None:
     planted = build_planted_round()
     meta = db.session.get(Proposal, planted.consensus[0])
     meta.is_meta = True
     db.session.commit()
-    snapshots.refresh_round(planted.round.id)
+    refresh_and_escalate(planted.round.id)
     assert planted.consensus[0] not in escalated(planted.round.id)
     import pytest
 
@@ -78,7 +79,7 @@ def test_meta_statements_never_escalate(db) -> None:  # noqa: ANN001
         escalation.escalate_manually(meta.id, actor=make_user("facilitator"), reason="x")
 
 
-def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:  # noqa: ANN001
+def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     assert runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"]).exit_code == 0
     result = runner.invoke(args=["cluster", "run", "uberx"])
@@ -88,7 +89,7 @@ def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:  # noq
     assert escalated(round_.id) == set()
 
 
-def test_demo_agenda_has_no_demographic_statement(runner, db) -> None:  # noqa: ANN001
+def test_demo_agenda_has_no_demographic_statement(runner, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     result = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
     assert result.exit_code == 0, result.output

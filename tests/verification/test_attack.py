@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from deliberation.database import db
-from deliberation.engine import coordination, escalation, snapshots
+from deliberation.engine import coordination, escalation
+from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import (
     Escalation,
     EscalationReview,
@@ -109,9 +110,9 @@ def count(model: type) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:  # noqa: ANN001
+def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:
     round_, ids = honest_round("everyone")
-    before = snapshots.refresh_round(round_.id)
+    before = refresh_and_escalate(round_.id)
     assert before.statistics["coordinated_blocks"] == []  # honest people are not flagged
     escalated_before = set(db.session.scalars(sa.select(Escalation.proposal_id)))
     assert ids["contested"] not in escalated_before
@@ -120,7 +121,7 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:  # noq
     statuses = attack(app, round_, ids)
     assert set(statuses) == {303}  # an open round: their votes count as votes
     assert count(Vote) == votes_before + N_ATTACK * 6
-    snap = snapshots.refresh_round(round_.id)
+    snap = refresh_and_escalate(round_.id)
 
     blocks = snap.statistics["coordinated_blocks"]
     bots = set(db.session.scalars(sa.select(Participant.id).join(User).where(
@@ -147,12 +148,12 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:  # noq
         assert review.evidence["blocks"][0]["size"] == N_ATTACK
 
 
-def test_verified_round_refuses_them_and_stores_nothing(app: Flask, db) -> None:  # noqa: ANN001
+def test_verified_round_refuses_them_and_stores_nothing(app: Flask, db) -> None:
     round_, ids = honest_round("verified")
     participants, votes, events = count(Participant), count(Vote), count(VoteEvent)
     statuses = attack(app, round_, ids)
     assert set(statuses) <= {303, 403}  # refused (the page then explains why)
     assert (count(Participant), count(Vote), count(VoteEvent)) == (participants, votes, events)
     assert count(Report) == 0 and db.session.get(Proposal, ids["common"]).status == "published"
-    snapshots.refresh_round(round_.id)
+    refresh_and_escalate(round_.id)
     assert ids["contested"] not in set(db.session.scalars(sa.select(Escalation.proposal_id)))

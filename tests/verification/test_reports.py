@@ -12,7 +12,7 @@ from deliberation.services import reports
 from tests.factories import add_vote, make_participant, make_proposal, make_user
 
 
-def reporter(round_, *, confirmed: bool = True, voted_on=None):  # noqa: ANN001, ANN201
+def reporter(round_, *, confirmed: bool = True, voted_on=None):
     user = make_user(email_confirmed_at=utcnow() if confirmed else None,
                      verification_level="email" if confirmed else "unverified")
     if voted_on is not None:
@@ -26,7 +26,7 @@ def test_needed_grows_with_agree_votes() -> None:
     assert reports.reports_needed(3, 651, 0) == 3
 
 
-def test_fresh_accounts_cannot_hide_a_proposal(make_round, db) -> None:  # noqa: ANN001
+def test_fresh_accounts_cannot_hide_a_proposal(make_round, db) -> None:
     round_ = make_round(phase="voting", report_threshold=3)
     target = make_proposal(round_, "Benches at the station")
     other = make_proposal(round_, "Other")
@@ -42,7 +42,7 @@ def test_fresh_accounts_cannot_hide_a_proposal(make_round, db) -> None:  # noqa:
     assert target.status == "hidden"
 
 
-def test_support_raises_the_bar(make_round, db) -> None:  # noqa: ANN001
+def test_support_raises_the_bar(make_round, db) -> None:
     round_ = make_round(phase="voting", report_threshold=3, report_support_step=10)
     target = make_proposal(round_, "Popular")
     for _ in range(20):  # 20 agree votes: 3 + 2 counting reports needed
@@ -56,7 +56,7 @@ def test_support_raises_the_bar(make_round, db) -> None:  # noqa: ANN001
     assert target.status == "hidden"
 
 
-def test_hidden_page_says_under_review_and_restore_is_one_click(client, login_as, make_round,  # noqa: ANN001
+def test_hidden_page_says_under_review_and_restore_is_one_click(client, login_as, make_round,
                                                                 db) -> None:
     round_ = make_round(phase="voting")
     hidden = make_proposal(round_, "Secret text", status="hidden")

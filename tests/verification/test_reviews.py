@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine import coordination
+from deliberation.engine import escalation
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import AuditEntry, Escalation, EscalationReview
 from tests.factories import make_proposal, make_round, make_user
@@ -20,7 +20,7 @@ EVIDENCE = {
 }
 
 
-def held(round_=None) -> EscalationReview:  # noqa: ANN001
+def held(round_=None) -> EscalationReview:
     round_ = round_ or make_round(phase="voting")
     review = EscalationReview(proposal_id=make_proposal(round_, "Bus to the hospital").id,
                               round_id=round_.id, evidence=EVIDENCE)
@@ -29,7 +29,7 @@ def held(round_=None) -> EscalationReview:  # noqa: ANN001
     return review
 
 
-def test_facilitator_sees_why_in_japanese_and_approves(client, login_as, db) -> None:  # noqa: ANN001
+def test_facilitator_sees_why_in_japanese_and_approves(client, login_as, db) -> None:
     review = held()
     facilitator = login_as("facilitator")
     slug = review.proposal.round.slug
@@ -49,7 +49,7 @@ def test_facilitator_sees_why_in_japanese_and_approves(client, login_as, db) -> 
     assert {"escalation.review_approved", "escalation.automatic"} <= actions
 
 
-def test_dismiss_needs_a_reason_and_escalates_nothing(client, login_as, db) -> None:  # noqa: ANN001
+def test_dismiss_needs_a_reason_and_escalates_nothing(client, login_as, db) -> None:
     review = held()
     login_as("facilitator")
     slug = review.proposal.round.slug
@@ -64,7 +64,7 @@ def test_dismiss_needs_a_reason_and_escalates_nothing(client, login_as, db) -> N
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
 
 
-def test_citizens_cannot_decide_and_other_rounds_are_404(client, login_as, db) -> None:  # noqa: ANN001
+def test_citizens_cannot_decide_and_other_rounds_are_404(client, login_as, db) -> None:
     review = held()
     other = make_round(phase="voting")
     login_as("citizen")
@@ -77,11 +77,11 @@ def test_citizens_cannot_decide_and_other_rounds_are_404(client, login_as, db) -
     assert review.status == "pending"
 
 
-def test_decide_refuses_bad_actions_and_second_decisions(db) -> None:  # noqa: ANN001
+def test_decide_refuses_bad_actions_and_second_decisions(db) -> None:
     review = held()
     actor = make_user("facilitator")
     with pytest.raises(DomainError):
-        coordination.decide(review.id, "delete", actor=actor, reason="x")
-    coordination.decide(review.id, "dismiss", actor=actor, reason="x")
+        escalation.decide_review(review.id, "delete", actor=actor, reason="x")
+    escalation.decide_review(review.id, "dismiss", actor=actor, reason="x")
     with pytest.raises(Conflict):
-        coordination.decide(review.id, "approve", actor=actor, reason="x")
+        escalation.decide_review(review.id, "approve", actor=actor, reason="x")

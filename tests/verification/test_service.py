@@ -14,7 +14,7 @@ from deliberation.services import verification
 from tests.factories import make_user
 
 
-def test_levels_and_counter_verification_are_recorded(db) -> None:  # noqa: ANN001
+def test_levels_and_counter_verification_are_recorded(db) -> None:
     staff = make_user("council")
     citizen = make_user()
     assert verification.level_of(citizen) == "unverified"
@@ -31,7 +31,7 @@ def test_levels_and_counter_verification_are_recorded(db) -> None:  # noqa: ANN0
         verification.verify_at_counter(citizen, actor=staff, document="driving_licence")
 
 
-def test_unknown_document_is_refused_and_stores_nothing(db) -> None:  # noqa: ANN001
+def test_unknown_document_is_refused_and_stores_nothing(db) -> None:
     staff, citizen = make_user("council"), make_user()
     with pytest.raises(DomainError):
         verification.verify_at_counter(citizen, actor=staff, document="123456789012")
@@ -40,7 +40,7 @@ def test_unknown_document_is_refused_and_stores_nothing(db) -> None:  # noqa: AN
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
 
 
-def test_revoke_needs_a_reason_and_is_recorded(db) -> None:  # noqa: ANN001
+def test_revoke_needs_a_reason_and_is_recorded(db) -> None:
     staff, citizen = make_user("council"), make_user()
     verification.verify_at_counter(citizen, actor=staff, document="residence_card")
     with pytest.raises(DomainError):
@@ -50,7 +50,7 @@ def test_revoke_needs_a_reason_and_is_recorded(db) -> None:  # noqa: ANN001
     assert [r.level for r in verification.history(citizen)] == ["resident_verified", "unverified"]
 
 
-def test_postal_codes_are_hashed_single_use_and_expire(db) -> None:  # noqa: ANN001
+def test_postal_codes_are_hashed_single_use_and_expire(db) -> None:
     staff = make_user("council")
     generated = verification.generate_postal_codes(3, valid_days=30, batch="2026-12 north",
                                                    actor=staff)
@@ -89,7 +89,7 @@ def test_postal_codes_are_hashed_single_use_and_expire(db) -> None:  # noqa: ANN
 
 
 @pytest.mark.parametrize("typed", ["", "ABCD", "0000-0000-0000", "x" * 40, None, 12])
-def test_bad_codes_are_refused(db, typed) -> None:  # noqa: ANN001
+def test_bad_codes_are_refused(db, typed) -> None:
     citizen = make_user()
     with pytest.raises(DomainError):
         verification.redeem_postal_code(citizen, typed)
@@ -100,14 +100,14 @@ def test_bad_codes_are_refused(db, typed) -> None:  # noqa: ANN001
     (0, 30, "b"), (5001, 30, "b"), ("many", 30, "b"), (1, 0, "b"), (1, 366, "b"), (1, 30, " "),
     (1, 30, "x" * 81),
 ])
-def test_bad_batches_store_nothing(db, count, days, batch) -> None:  # noqa: ANN001
+def test_bad_batches_store_nothing(db, count, days, batch) -> None:
     staff = make_user("council")
     with pytest.raises(DomainError):
         verification.generate_postal_codes(count, valid_days=days, batch=batch, actor=staff)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PostalCode)) == 0
 
 
-def test_csv_for_the_mail_merge(db) -> None:  # noqa: ANN001
+def test_csv_for_the_mail_merge(db) -> None:
     staff = make_user("council")
     generated = verification.generate_postal_codes(2, valid_days=10, batch="b1", actor=staff)
     text = verification.codes_csv(generated, "2026-12-09 10:00")
@@ -116,7 +116,7 @@ def test_csv_for_the_mail_merge(db) -> None:  # noqa: ANN001
     assert lines[1] == f"{verification.format_code(generated.codes[0])},2026-12-09 10:00,b1"
 
 
-def test_search_escapes_wildcards(db) -> None:  # noqa: ANN001
+def test_search_escapes_wildcards(db) -> None:
     make_user(email="hanako@example.org", display_name="Hanako")
     make_user(email="taro@example.org", display_name="Taro")
     assert [u.display_name for u in verification.search_accounts("HANA")] == ["Hanako"]

@@ -16,7 +16,7 @@ EN = {"Accept-Language": "en"}
 JA = {"Accept-Language": "ja"}
 
 
-def test_counter_verification_by_staff(client, login_as, db) -> None:  # noqa: ANN001
+def test_counter_verification_by_staff(client, login_as, db) -> None:
     login_as("council")
     citizen = make_user(email="hanako@example.org", display_name="Hanako")
     page = client.get("/verify/?q=hanako", headers=EN).get_data(as_text=True)
@@ -30,7 +30,7 @@ def test_counter_verification_by_staff(client, login_as, db) -> None:  # noqa: A
     assert citizen.is_verified
 
 
-def test_counter_verification_refuses_bad_input(client, login_as, db) -> None:  # noqa: ANN001
+def test_counter_verification_refuses_bad_input(client, login_as, db) -> None:
     login_as("council")
     citizen = make_user()
     response = client.post(f"/verify/users/{citizen.id}/counter", data={"document": "A123"},
@@ -43,7 +43,7 @@ def test_counter_verification_refuses_bad_input(client, login_as, db) -> None:  
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
 
 
-def test_citizens_and_facilitators_cannot_verify(client, login_as, db) -> None:  # noqa: ANN001
+def test_citizens_and_facilitators_cannot_verify(client, login_as, db) -> None:
     citizen = make_user()
     for role in ("citizen", "facilitator"):
         login_as(role)
@@ -55,7 +55,7 @@ def test_citizens_and_facilitators_cannot_verify(client, login_as, db) -> None: 
     assert not citizen.is_verified
 
 
-def test_postal_codes_download_and_redeem(client, login_as, db) -> None:  # noqa: ANN001
+def test_postal_codes_download_and_redeem(client, login_as, db) -> None:
     login_as("council")
     response = client.post("/verify/postal-codes", headers=EN,
                            data={"count": 2, "valid_days": 30, "batch": "Letter 1"})
@@ -79,7 +79,7 @@ def test_postal_codes_download_and_redeem(client, login_as, db) -> None:  # noqa
     assert "Verified resident" in page and "Code sent by post" in page
 
 
-def test_bad_postal_code_batch_is_refused_in_japanese(client, login_as, db) -> None:  # noqa: ANN001
+def test_bad_postal_code_batch_is_refused_in_japanese(client, login_as, db) -> None:
     login_as("council")
     response = client.post("/verify/postal-codes", headers=JA,
                            data={"count": 99999, "valid_days": 30, "batch": "b"})
@@ -91,7 +91,7 @@ def test_bad_postal_code_batch_is_refused_in_japanese(client, login_as, db) -> N
 # --------------------------------------------------------------------------- eligibility
 
 
-def test_verified_round_end_to_end(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_verified_round_end_to_end(client, login_as, make_round, db) -> None:
     r = make_round(title="Library hours", phase="voting", eligibility="verified")
     proposal = make_proposal(r, "Open on Sundays")
     citizen = login_as("citizen")
@@ -117,7 +117,7 @@ def test_verified_round_end_to_end(client, login_as, make_round, db) -> None:  #
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
 
 
-def test_residents_round_accepts_verified_e_citizens(client, login_as, make_round, db) -> None:  # noqa: ANN001
+def test_residents_round_accepts_verified_e_citizens(client, login_as, make_round, db) -> None:
     r = make_round(phase="voting", eligibility="residents")
     visitor = login_as("citizen", kind="e_citizen")
     assert client.get(f"/rounds/{r.slug}/vote").status_code == 403
@@ -144,13 +144,13 @@ class AppDouble:
 
 
 @pytest.fixture()
-def national_id(app):  # noqa: ANN001, ANN201
+def national_id(app):
     app.config["NATIONAL_ID_VERIFIER"] = "tests.verification.test_views:AppDouble"
     yield
     app.config["NATIONAL_ID_VERIFIER"] = None
 
 
-def _start(client) -> str:  # noqa: ANN001
+def _start(client) -> str:
     response = client.post("/account/verification/national-id")
     assert response.status_code == 303
     location = response.headers["Location"]
@@ -158,7 +158,7 @@ def _start(client) -> str:  # noqa: ANN001
     return location.split("state=")[1].split("&")[0]
 
 
-def test_national_id_app_verifies_a_resident(client, login_as, national_id, db) -> None:  # noqa: ANN001
+def test_national_id_app_verifies_a_resident(client, login_as, national_id, db) -> None:
     user = login_as()
     assert "テスト認証アプリ" in client.get("/account/verification").get_data(as_text=True)
     state = _start(client)
@@ -173,7 +173,7 @@ def test_national_id_app_verifies_a_resident(client, login_as, national_id, db) 
 
 
 @pytest.mark.parametrize("answer", ["elsewhere", "broken"])
-def test_national_id_refusals_store_nothing(client, login_as, national_id, db,  # noqa: ANN001
+def test_national_id_refusals_store_nothing(client, login_as, national_id, db,
                                             answer: str) -> None:
     user = login_as()
     state = _start(client)
@@ -184,7 +184,7 @@ def test_national_id_refusals_store_nothing(client, login_as, national_id, db,  
     assert not user.is_verified
 
 
-def test_national_id_state_must_match(client, login_as, national_id, db) -> None:  # noqa: ANN001
+def test_national_id_state_must_match(client, login_as, national_id, db) -> None:
     user = login_as()
     _start(client)
     client.get("/account/verification/national-id/return?state=forged&answer=resident")
@@ -192,7 +192,7 @@ def test_national_id_state_must_match(client, login_as, national_id, db) -> None
     assert not user.is_verified
 
 
-def test_national_id_is_not_offered_without_a_verifier(client, login_as, db) -> None:  # noqa: ANN001
+def test_national_id_is_not_offered_without_a_verifier(client, login_as, db) -> None:
     login_as()
     assert "national-id" not in client.get("/account/verification").get_data(as_text=True)
     assert client.post("/account/verification/national-id").status_code == 404
