@@ -6,7 +6,7 @@ runner compares a round's vote events with its newest snapshot, hence the index 
 ``vote_events (round_id, id)``, which also serves every per-round read of the events.
 
 Revision ID: f2a74b51d0de
-Revises: a3e1f7c20b94
+Revises: a3e1f7c20b94, f3e551f52767
 Create Date: 2026-11-29 15:51:52.330300
 
 """
@@ -18,7 +18,7 @@ import deliberation.models._common
 
 # revision identifiers, used by Alembic.
 revision = 'f2a74b51d0de'
-down_revision = 'a3e1f7c20b94'
+down_revision = ('a3e1f7c20b94', 'f3e551f52767')  # also joins main's two heads
 branch_labels = None
 depends_on = None
 
