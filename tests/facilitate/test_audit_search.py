@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from deliberation.services import audit
+from deliberation.models import audit
 
 EN = {"Accept-Language": "en"}
 
