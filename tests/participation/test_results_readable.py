@@ -37,6 +37,10 @@ def test_unplaced_participants_are_counted_and_drawn_apart(
     assert html.count('class="dot-unplaced"') == 5  # hollow, apart from the groups' colours
     ja = client.get(f"/rounds/{round_.slug}/results", headers=JA).get_data(as_text=True)
     assert "5人は、投票した提案がまだ少ないため" in ja
+    # the tables by kind and per proposal do not call them 「その他」 as if in small groups
+    kinds = ja[ja.index('id="kinds-heading"'):]
+    assert "未分類または少人数のグループ" in kinds and "その他" not in kinds
+    assert "Not placed, or in a small group" in html[html.index('id="kinds-heading"'):]
 
 
 def test_one_far_out_participant_does_not_squash_the_map(app, db, round_with_snapshot) -> None:
