@@ -139,12 +139,21 @@ class RoundForm(FlaskForm):
         places=2, validators=[Optional(), NumberRange(-1, 1)])
     require_robust = BooleanField(
         _l("Escalate only when the support holds however the opinion groups are drawn"))
+    # Ranges of these settings are checked once, by the service (facilitation.ROUND_NUMBER_RANGES).
     report_threshold = IntegerField(_l("Reports before a proposal is hidden"), default=3,
-                                    validators=[InputRequired(), NumberRange(1, 100)])
+                                    validators=[InputRequired()])
+    reports_need_participation = BooleanField(
+        _l("Count only reports from people who have voted in this round"), default=True,
+        description=_l("Reports always count only from accounts with a confirmed address."))
+    report_support_step = IntegerField(
+        _l("One more report needed per this many agree votes"), default=10,
+        validators=[InputRequired()],
+        description=_l("A proposal many people support cannot be hidden by a few reports. "
+                       "0: the number of reports needed does not grow."))
     min_group_display = IntegerField(_l("Minimum group size shown in results"), default=5,
-                                     validators=[InputRequired(), NumberRange(1, 100)])
+                                     validators=[InputRequired()])
     response_deadline_days = IntegerField(_l("Days for the council to answer"), default=60,
-                                          validators=[InputRequired(), NumberRange(1, 365)])
+                                          validators=[InputRequired()])
     open_data_enabled = BooleanField(_l("Publish the anonymised open-data export"))
 
     def validate_background_links(self, field: Any) -> None:
@@ -178,6 +187,8 @@ class RoundForm(FlaskForm):
             "clustering_method": self.clustering_method.data,
             "max_groups": self.max_groups.data, "threshold_policy": self.policy(),
             "report_threshold": self.report_threshold.data,
+            "reports_need_participation": bool(self.reports_need_participation.data),
+            "report_support_step": self.report_support_step.data,
             "min_group_display": self.min_group_display.data,
             "response_deadline_days": self.response_deadline_days.data,
             "open_data_enabled": bool(self.open_data_enabled.data),
@@ -187,7 +198,7 @@ class RoundForm(FlaskForm):
         """Fill the form from a round (GET of the edit page)."""
         for key in ("slug", "title", "summary", "description", "phase", "moderation_mode",
                     "eligibility", "clustering_method", "max_groups", "report_threshold",
-                    "min_group_display", "response_deadline_days", "open_data_enabled"):
+                    "reports_need_participation", "report_support_step", "min_group_display", "response_deadline_days", "open_data_enabled"):
             getattr(self, key).data = getattr(round_, key)
         self.background_links.data = format_links(round_.background_links)
         self.opens_at.data = to_tokyo_naive(round_.opens_at)

@@ -31,8 +31,16 @@ MAX_SEED_LENGTH = 1000  # seed proposals, written by facilitators
 ROUND_FIELDS = (
     "title", "summary", "description", "background_links", "opens_at", "closes_at", "phase",
     "moderation_mode", "eligibility", "clustering_method", "max_groups", "threshold_policy",
-    "report_threshold", "min_group_display", "response_deadline_days", "open_data_enabled",
+    "report_threshold", "reports_need_participation", "report_support_step",
+    "min_group_display", "response_deadline_days", "open_data_enabled",
 )
+# Whole-number settings and their ranges: the one check for the form, the CLI and imports.
+ROUND_NUMBER_RANGES = {
+    "report_threshold": (1, 100, N_("Enter a whole number from 1 to 100.")),
+    "report_support_step": (0, 1000, N_("Enter a whole number from 0 to 1000 (0: the number of reports needed does not grow).")),
+    "min_group_display": (1, 100, N_("Enter a whole number from 1 to 100.")),
+    "response_deadline_days": (1, 365, N_("Enter a whole number from 1 to 365.")),
+}
 ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 
 
@@ -74,9 +82,14 @@ def _validate_round(values: dict[str, Any]) -> None:
     opens, closes = values.get("opens_at"), values.get("closes_at")
     if opens is not None and closes is not None and closes <= opens:
         raise DomainError(N_("The closing time must be after the opening time."), field="closes_at")
-    for key in ("report_threshold", "min_group_display", "response_deadline_days"):
-        if key in values and values[key] < 1:
-            raise DomainError(N_("Enter at least 1."), field=key)
+    for key, (low, high, message) in ROUND_NUMBER_RANGES.items():
+        if key in values and (isinstance(values[key], bool) or not isinstance(values[key], int)
+                              or not low <= values[key] <= high):
+            raise DomainError(message, field=key)
+    if "reports_need_participation" in values and \
+            not isinstance(values["reports_need_participation"], bool):
+        raise DomainError(N_("Choose one of the listed values."),
+                          field="reports_need_participation")
     for link in values.get("background_links") or []:
         if not str(link.get("url", "")).startswith(("https://", "http://")):
             raise DomainError(N_("Background links must start with https:// or http://."),

@@ -26,7 +26,8 @@ VALID = {
     "moderation_mode": "strict", "eligibility": "residents", "clustering_method": "umap",
     "max_groups": "4", "min_votes": "30", "min_agrees": "0", "min_groups": "2",
     "min_group_size": "5", "confidence": "0.95", "min_group_agree": "0.6",
-    "min_consensus": "", "report_threshold": "3", "min_group_display": "5",
+    "min_consensus": "", "report_threshold": "3", "reports_need_participation": "y",
+    "report_support_step": "10", "min_group_display": "5",
     "response_deadline_days": "60", "open_data_enabled": "y",
 }
 
@@ -79,6 +80,66 @@ def test_edit_round_and_audit(client, facilitator, db) -> None:
     assert pending_since(round_.id) is not None  # policy changed
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
     assert "title" in entry.details["changed"]
+
+
+def test_report_settings_are_saved_from_the_round_form(client, facilitator, db) -> None:
+    round_ = factories.make_round(slug="rep", phase="voting")
+    assert round_.reports_need_participation and round_.report_support_step == 10
+    data = {**VALID, "slug": "rep", "phase": "voting", "report_support_step": "0"}
+    del data["reports_need_participation"]  # an unticked box is not sent
+    assert client.post("/facilitate/rounds/rep/edit", data=data).status_code == 303
+    db.session.refresh(round_)
+    assert round_.reports_need_participation is False and round_.report_support_step == 0
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
+    assert entry.details["changed"]["report_support_step"] == 0
+    page = client.get("/facilitate/rounds/rep/edit", headers={"Accept-Language": "ja"})
+    html = page.get_data(as_text=True)
+    assert "このラウンドで投票した人の通報だけを数える" in html
+    assert 'id="report_support_step"' in html and 'value="0"' in html
+
+
+def test_report_settings_out_of_range_are_refused_by_the_service_rule(client, facilitator, db
+                                                                       ) -> None:
+    round_ = factories.make_round(slug="rep", phase="voting")
+    data = {**VALID, "slug": "rep", "phase": "voting", "title": "Keep me"}
+    for value, status in (("1001", 400), ("-1", 400), ("abc", 400), ("", 400)):
+        response = client.post("/facilitate/rounds/rep/edit",
+                               data={**data, "report_support_step": value},
+                               headers={"Accept-Language": "ja"})
+        assert response.status_code == status, value
+        html = response.get_data(as_text=True)
+        assert 'value="Keep me"' in html
+        assert "何も保存されていません" in html
+    html = client.post("/facilitate/rounds/rep/edit", data={**data, "report_support_step": "1001"},
+                       headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "0以上1000以下の整数を入力してください" in html
+    html = client.post("/facilitate/rounds/rep/edit", data={**data, "report_threshold": "0"},
+                       headers=EN).get_data(as_text=True)
+    assert "Enter a whole number from 1 to 100." in html
+    db.session.refresh(round_)
+    assert round_.report_support_step == 10 and round_.report_threshold == 3
+    assert round_.title != "Keep me"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "round.update")) == 0
+
+
+def test_report_settings_service_rule(db) -> None:
+    import pytest
+
+    from deliberation.errors import DomainError
+    from deliberation.services import facilitation
+
+    round_ = factories.make_round(slug="rep")
+    for key, value in (("report_support_step", -1), ("report_support_step", 1001),
+                       ("report_support_step", True), ("report_threshold", 0),
+                       ("reports_need_participation", "yes")):
+        with pytest.raises(DomainError) as error:
+            facilitation.update_round(round_, actor=None, title="x", **{key: value})
+        assert error.value.field == key
+        db.session.rollback()
+    facilitation.update_round(round_, actor=None, title="x", report_support_step=1000,
+                              reports_need_participation=False)
+    assert round_.report_support_step == 1000
 
 
 def _planted_snapshot(round_):
