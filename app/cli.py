@@ -66,10 +66,12 @@ def list_users() -> None:
 
 @demo.command("seed")
 @click.option("--polis-dir", type=click.Path(path_type=Path), default=None,
-              help="Pol.is export to import (default: ../shared/datasets/polis/vtaiwan.uberx).")
-@click.option("--synthetic", is_flag=True, help="Always use the synthetic round.")
-def seed(polis_dir: Path | None, synthetic: bool) -> None:
-    """Create demo accounts and a demo round (idempotent; not in production)."""
+              help="Pol.is export to import as a second demo "
+                   "(default: ../shared/datasets/polis/vtaiwan.uberx).")
+@click.option("--no-polis", is_flag=True, help="Only the Japanese town, no Pol.is import.")
+def seed(polis_dir: Path | None, no_polis: bool) -> None:
+    """Create demo accounts, the Japanese demo town and the vTaiwan import (idempotent;
+    not in production)."""
     from deliberation.demo import DEMO_PASSWORD, seed_demo
 
     if current_app.config["ENVIRONMENT"] == "production":
@@ -78,11 +80,11 @@ def seed(polis_dir: Path | None, synthetic: bool) -> None:
             "flask demo seed creates accounts with a published password and refuses to run "
             "with HIROBA_ENV=production.")
 
-    if polis_dir is None and not synthetic:
+    if polis_dir is None and not no_polis:
         polis_dir = Path(current_app.config["POLIS_DATASETS"]) / "vtaiwan.uberx"
-    result = seed_demo(current_app.config["CONSENT_VERSION"], None if synthetic else polis_dir)
-    verb = "created" if result.created else "already present"
-    click.echo(f"demo round '{result.round_slug}': {verb}")
+    result = seed_demo(current_app.config["CONSENT_VERSION"], None if no_polis else polis_dir)
+    for slug, created in result.rounds:
+        click.echo(f"demo round '{slug}': {'created' if created else 'already present'}")
     click.echo(f"demo accounts (password: {DEMO_PASSWORD}):")
     for email, role in result.accounts:
         click.echo(f"  {role:<12} {email}")

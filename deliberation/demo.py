@@ -25,14 +25,12 @@ DEMO_ACCOUNTS = (
     ("council@example.org", "council", "議会事務局"),
     ("admin@example.org", "admin", "管理者"),
 )
-SYNTHETIC_SLUG = "demo-town-future"
 
 
 @dataclass
 class DemoResult:
     accounts: list[tuple[str, str]]
-    round_slug: str
-    created: bool
+    rounds: list[tuple[str, bool]]  # slug, created by this run
 
 
 def seed_accounts(consent_version: str) -> list[tuple[str, str]]:
@@ -44,24 +42,35 @@ def seed_accounts(consent_version: str) -> list[tuple[str, str]]:
 
 
 def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
-    accounts = seed_accounts(consent_version)
-    if polis_dir is not None and (polis_dir / "votes.csv").exists():
-        from deliberation.interop import polis_import
+    """The demo accounts, the vTaiwan import as a second demo (when the export is there),
+    then the Japanese town, created last so that the home page lists it first."""
+    from deliberation.demo_town import seed_town
 
-        slug = "vtaiwan-uberx"
-        if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:
-            return DemoResult(accounts, slug, created=False)
-        round_ = polis_import.import_directory(polis_dir, slug=slug, phase="voting")
-        _mark_demographic_statements(round_, polis_dir.name)
-        round_.escalation_armed = True  # the demo's facilitator has checked the preview
-        audit.record("round.escalation_armed", actor=None, target=round_, round_id=round_.id,
-                     reason="demo seed")
-        db.session.commit()
-        return DemoResult(accounts, slug, created=True)
-    if db.session.scalar(sa.select(Round).where(Round.slug == SYNTHETIC_SLUG)) is not None:
-        return DemoResult(accounts, SYNTHETIC_SLUG, created=False)
-    seed_synthetic_round(SYNTHETIC_SLUG)
-    return DemoResult(accounts, SYNTHETIC_SLUG, created=True)
+    accounts = seed_accounts(consent_version)
+    rounds = []
+    if polis_dir is not None and (polis_dir / "votes.csv").exists():
+        rounds.append(seed_polis_round(polis_dir))
+    staff = {role: db.session.scalar(sa.select(User).where(User.email == email))
+             for email, role in accounts}
+    town = seed_town(facilitator=staff["facilitator"], council=staff["council"],
+                     admin=staff["admin"])
+    rounds.extend((slug, town.created) for slug in town.slugs)
+    return DemoResult(accounts, rounds)
+
+
+def seed_polis_round(polis_dir: Path) -> tuple[str, bool]:
+    from deliberation.interop import polis_import
+
+    slug = "vtaiwan-uberx"
+    if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:
+        return slug, False
+    round_ = polis_import.import_directory(polis_dir, slug=slug, phase="voting")
+    _mark_demographic_statements(round_, polis_dir.name)
+    round_.escalation_armed = True  # the demo's facilitator has checked the preview
+    audit.record("round.escalation_armed", actor=None, target=round_, round_id=round_.id,
+                 reason="demo seed")
+    db.session.commit()
+    return slug, True
 
 
 # Statements about the participants rather than policy (Pol.is "demographic" seeds), by

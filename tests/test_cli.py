@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliberation.models import Round, User, Vote
+from deliberation.models import User
 
 
 def test_users_create_staff_account(runner, db):
@@ -32,15 +32,3 @@ def test_users_set_role(runner, db, make_user):
     db.session.refresh(user)
     assert user.role == "facilitator"
 
-
-def test_demo_seed_synthetic_is_idempotent(runner, db):
-    first = runner.invoke(args=["demo", "seed", "--synthetic"])
-    assert first.exit_code == 0, first.output
-    assert "created" in first.output and "facilitator@example.org" in first.output
-    votes = db.session.scalar(sa.select(sa.func.count(Vote.id)))
-    assert votes > 1000
-    second = runner.invoke(args=["demo", "seed", "--synthetic"])
-    assert "already present" in second.output
-    assert db.session.scalar(sa.select(sa.func.count(Round.id))) == 1
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 4
-    assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == votes

@@ -82,7 +82,7 @@ def test_forwarded_headers_are_ignored_unless_proxies_are_configured(
 def test_demo_seed_refuses_to_run_in_production(app: Flask, db) -> None:
     prod = production_app(app.config["SQLALCHEMY_DATABASE_URI"])
     with prod.app_context():  # the command runs in this app, not in the test's app
-        result = prod.test_cli_runner().invoke(args=["demo", "seed", "--synthetic"])
+        result = prod.test_cli_runner().invoke(args=["demo", "seed", "--no-polis"])
     assert result.exit_code != 0
     assert "production" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -1,16 +1,18 @@
-"""`flask demo seed` imports vtaiwan.uberx through the Pol.is importer (idempotent)."""
+"""`flask demo seed` imports vtaiwan.uberx through the Pol.is importer as the second demo
+(idempotent)."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from deliberation.demo_town import PLANS
 from deliberation.models import Round
 from tests.conftest import polis_dataset
 
 
 @pytest.mark.slow  # imports and clusters a real Pol.is round
-def test_demo_seed_imports_polis_round(runner, db) -> None:
+def test_demo_seed_imports_polis_round(runner, client, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     result = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
     assert result.exit_code == 0, result.output
@@ -18,4 +20,7 @@ def test_demo_seed_imports_polis_round(runner, db) -> None:
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "vtaiwan-uberx"))
     assert round_.phase == "voting" and round_.title and round_.description
     again = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
-    assert "already present" in again.output
+    assert "already present" in again.output and "created" not in again.output
+    # The Japanese town comes first on the home page, the vTaiwan import second.
+    html = client.get("/").get_data(as_text=True)
+    assert html.index(PLANS.title) < html.index(round_.title)

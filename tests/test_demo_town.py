@@ -1,0 +1,118 @@
+"""`flask demo seed`: the Japanese demo town (three plan layers, simulated residents and
+関係人口, votes clustered and escalated by the real engine, the council's answers)."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from deliberation.demo_town import LAYERS, PLANS
+from deliberation.models import (
+    AuditEntry,
+    Escalation,
+    OfficialResponse,
+    Participant,
+    Proposal,
+    Round,
+    User,
+    Vote,
+)
+from deliberation.models.snapshot import latest_snapshot
+from deliberation.services import agenda
+
+SLUGS = [layer.slug for layer in LAYERS]
+
+
+def _counts(db) -> dict[str, int]:
+    return {model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (Round, Proposal, Participant, Vote, User, Escalation, AuditEntry)}
+
+
+def _town_rounds(db) -> list[Round]:
+    return list(db.session.scalars(sa.select(Round).where(Round.slug.in_(SLUGS))))
+
+
+def test_seed_builds_the_town_once(runner, db) -> None:
+    first = runner.invoke(args=["demo", "seed", "--no-polis"])
+    assert first.exit_code == 0, first.output
+    for slug in SLUGS:
+        assert f"demo round '{slug}': created" in first.output
+    rounds = _town_rounds(db)
+    assert len(rounds) == 3
+    ids = [r.id for r in rounds]
+
+    proposals = db.session.scalars(sa.select(Proposal).where(Proposal.round_id.in_(ids))).all()
+    assert 40 <= len(proposals) <= 80
+    assert all(re.search(r"[ぁ-んァ-ン一-龥]", p.text) for p in proposals)
+    waiting = [p for p in proposals if p.status == "pending"]
+    assert 1 <= len(waiting) <= 5
+    assert not [p for p in proposals if p.is_meta]
+
+    votes = db.session.scalar(sa.select(sa.func.count(Vote.id)).where(Vote.round_id.in_(ids)))
+    assert votes >= 5000
+    kinds = set(db.session.scalars(sa.select(Participant.kind).where(
+        Participant.round_id.in_(ids))))
+    assert {"resident", "e_citizen"} <= kinds
+    verified = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Participant.user_id)))
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.round_id.in_(ids), User.verification_level == "resident_verified"))
+    assert verified >= 10
+
+    for round_ in rounds:  # the clustering found opinion groups in every layer
+        snapshot = latest_snapshot(round_.id)
+        assert snapshot is not None and snapshot.k >= 2, round_.slug
+
+    escalations = db.session.scalars(
+        sa.select(Escalation).where(Escalation.round_id.in_(ids))).all()
+    # The engine decided: every item automatic, with the snapshot as evidence.
+    assert escalations and all(e.kind == "automatic" and e.snapshot_id for e in escalations)
+    on_agenda = {e.proposal.text for e in escalations}
+    assert not [e for e in escalations if e.proposal.is_meta]
+    # Proposals every latent group supports reach the agenda; divisive ones do not.
+    for layer in LAYERS:
+        for idea in layer.ideas:
+            if idea.answer is not None:
+                assert idea.text in on_agenda, idea.text
+            if min(idea.support) < 0.5 or idea.pending:
+                assert idea.text not in on_agenda, idea.text
+
+    answered = [e.response for e in escalations if e.response.status == "answered"]
+    assert answered and all(r.outcome and r.reasons and r.answer and r.plan_layer
+                            for r in answered)
+    assert {r.plan_layer for r in answered} == {"vision", "management_guideline",
+                                                "sector_plan"}
+    overdue = [item for slug in SLUGS for item in agenda.list_items(round_slug=slug,
+                                                                   status="overdue")]
+    assert len(overdue) == 1
+    assert overdue[0].escalation.round.slug == PLANS.slug
+
+    before = _counts(db)
+    statuses = dict(db.session.execute(
+        sa.select(OfficialResponse.id, OfficialResponse.status)).tuples().all())
+    again = runner.invoke(args=["demo", "seed", "--no-polis"])
+    assert again.exit_code == 0, again.output
+    for slug in SLUGS:
+        assert f"demo round '{slug}': already present" in again.output
+    assert _counts(db) == before
+    assert dict(db.session.execute(
+        sa.select(OfficialResponse.id, OfficialResponse.status)).tuples().all()) == statuses
+
+
+def test_home_lists_the_town_first_and_its_pages_render(runner, client, db,
+                                                        make_round) -> None:
+    make_round(slug="older-import", title="An older imported round", phase="voting")
+    assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
+    html = client.get("/").get_data(as_text=True)
+    first_town = html.index(PLANS.title)
+    assert first_town < html.index("An older imported round")
+    assert first_town == min(html.index(layer.title) for layer in LAYERS)
+
+    results = client.get(f"/rounds/{PLANS.slug}/results").get_data(as_text=True)
+    assert "グループ1" in results and "グループ2" in results
+    page = client.get(f"/rounds/{PLANS.slug}").get_data(as_text=True)
+    assert "架空の町" in page
+    overdue = client.get(f"/agenda/?round={PLANS.slug}&status=overdue")
+    assert overdue.status_code == 200
+    assert "防災無線" in overdue.get_data(as_text=True)
