@@ -85,6 +85,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute")
+    # Registrations through one open workshop's link (instead of REGISTER_RATE_LIMIT per
+    # address: everyone in the room shares one); its seats cap the total.
+    WORKSHOP_REGISTER_RATE_LIMIT = os.environ.get("WORKSHOP_REGISTER_RATE_LIMIT",
+                                                  "30 per minute")
     POST_RATE_LIMIT = os.environ.get("POST_RATE_LIMIT", "10 per minute")
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "120 per minute")
     # "module:Class" of a NationalIdVerifier (deliberation/services/national_id.py); unset:

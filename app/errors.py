@@ -149,6 +149,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         status = error.code or 500
+        if status == 429 and isinstance(error.response, Response) \
+                and error.response.status_code == 429:
+            return error.response  # the refused form itself, as typed (app/auth/limits.py)
         detail = getattr(error, "hiroba_detail", None)
         response = render_error(status if status in MESSAGES else 400, detail)
         response.status_code = status

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -58,6 +59,8 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(message=_l("Without your consent we cannot create an account."))],
     )
     submit = SubmitField(_l("Create account"))
+    # The code of the workshop this registration comes through (a link or QR code).
+    workshop = HiddenField(validators=[Length(max=40)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -11,10 +11,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_limiter import RequestLimit
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.extensions import limiter
+
+# A form refused by a rate limit is shown again as typed (passwords excepted) with the
+# reason, instead of the bare 429 page: endpoint -> function(reason) -> 429 response.
+REFUSED_FORMS: dict[str, Callable[[str], Response]] = {}
+
+MAIL_REQUEST_REFUSED = _l(
+    "Several mails have just been sent to this address. Please wait a while and try again; "
+    "what you typed is still here.")
+
+
+def refused_form(reason: object) -> Callable[[RequestLimit], Response | None]:
+    """An ``on_breach`` callback: the refused form again, saying ``reason``."""
+
+    def on_breach(_limit: RequestLimit) -> Response | None:
+        render = REFUSED_FORMS.get(request.endpoint or "")
+        return render(str(reason)) if render is not None else None
+
+    return on_breach
 
 
 def _account_key() -> str:
@@ -35,4 +58,5 @@ submitted_email_limit = limiter.shared_limit(
     key_func=_submitted_email_key, methods=["POST"],
     # Only requests that queued a mail count: fixing a typo in the form costs nothing.
     deduct_when=lambda response: response.status_code == 303,
+    on_breach=refused_form(MAIL_REQUEST_REFUSED),
 )

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -25,7 +34,12 @@ from app.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
-from app.auth.limits import password_reentry_limit, submitted_email_limit
+from app.auth.limits import (
+    REFUSED_FORMS,
+    password_reentry_limit,
+    refused_form,
+    submitted_email_limit,
+)
 from app.auth.session import end_session, start_session
 from app.errors import attach_to_form
 from app.extensions import limiter
@@ -34,8 +48,8 @@ from app.mail import external_url, make_token, queue_mail, read_token
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.models import User
-from deliberation.services import accounts, login_throttle
+from deliberation.models import User, Workshop
+from deliberation.services import accounts, login_throttle, workshops
 from deliberation.services import mail as outbox
 
 
@@ -103,14 +117,66 @@ def login() -> Response | str:
     return response
 
 
+def _workshop_limit() -> str:
+    return current_app.config["WORKSHOP_REGISTER_RATE_LIMIT"]
+
+
+def _requested_workshop_code() -> str | None:
+    raw = request.form.get("workshop") if request.method == "POST" \
+        else request.args.get("workshop")
+    return raw or None
+
+
+def _open_workshop() -> Workshop | None:
+    """The open workshop (with a seat left) that this registration comes through."""
+    if "hiroba_workshop" not in g:
+        g.hiroba_workshop = workshops.find_open(_requested_workshop_code())
+    return g.hiroba_workshop
+
+
+def _via_workshop() -> bool:
+    return _open_workshop() is not None
+
+
+def _workshop_key() -> str:
+    workshop = _open_workshop()
+    return f"workshop:{workshop.id}" if workshop is not None else "workshop:none"
+
+
+ADDRESS_REFUSED = _l(
+    "Many accounts have just been created from this connection. Please wait a minute and "
+    "send the form again; what you typed is still here. At a workshop, ask the staff for "
+    "the workshop's link or QR code.")
+WORKSHOP_REFUSED = _l(
+    "Many accounts have just been created through this workshop's link. Please wait a "
+    "minute and send the form again; what you typed is still here.")
+TOO_MANY_REQUESTS = _l(
+    "Too many requests from this connection. Please wait a minute and send the form again; "
+    "what you typed is still here.")
+WORKSHOP_FULL = _l(
+    "This workshop's registration has just filled up or closed. Nothing was saved; please "
+    "ask the staff, or send the form again in a minute to register as usual.")
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(_register_limit, methods=["POST"], exempt_when=_via_workshop,
+               on_breach=refused_form(ADDRESS_REFUSED))
+@limiter.limit(_workshop_limit, methods=["POST"], key_func=_workshop_key,
+               exempt_when=lambda: not _via_workshop(),
+               on_breach=refused_form(WORKSHOP_REFUSED))
 @submitted_email_limit
-def register() -> Response | str:
+def register() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"), code=303)
     form = RegistrationForm()
+    workshop = _open_workshop()
+    status, refused = (400 if form.is_submitted() else 200), None
     if form.validate_on_submit():
+        if workshop is not None and not workshops.take_seat(workshop):
+            # Filled up or closed since the page was sent: nothing is stored.
+            db.session.rollback()
+            g.hiroba_workshop = None
+            return _register_page(form, 409, refused=str(WORKSHOP_FULL))
         try:
             user, created = accounts.register_or_existing(
                 email=form.email.data,
@@ -121,7 +187,7 @@ def register() -> Response | str:
                 locale=switched_language(),
             )
         except DomainError as error:
-            db.session.rollback()
+            db.session.rollback()  # the workshop's seat too
             attach_to_form(form, error)
         else:
             if created:
@@ -135,14 +201,32 @@ def register() -> Response | str:
                            reset_link=external_url("auth.reset_request"))
             db.session.commit()
             return redirect(url_for("auth.check_mail", reason="register"), code=303)
-    status = 400 if form.is_submitted() else 200
+    return _register_page(form, status, refused)
+
+
+def _register_page(form: RegistrationForm, status: int, refused: str | None = None
+                   ) -> tuple[str, int]:
+    workshop = _open_workshop()
+    if workshop is not None:
+        form.workshop.data = workshop.code
     return render_template(
         "auth/register.html",
         form=form,
+        refused=refused,
+        workshop=workshop,
+        workshop_closed=workshop is None and _requested_workshop_code() is not None,
         data_items=data_items(),
         not_collected=not_collected(),
         consent_version=current_app.config["CONSENT_VERSION"],
     ), status
+
+
+def _refused_registration(reason: str) -> Response:
+    """The registration form as typed (never the passwords), with why it was refused."""
+    return make_response(_register_page(RegistrationForm(), 429, refused=reason))
+
+
+REFUSED_FORMS["auth.register"] = _refused_registration
 
 
 def send_confirmation(user: User) -> None:
@@ -195,7 +279,7 @@ def _int(value: object) -> int:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(_register_limit, methods=["POST"], on_breach=refused_form(TOO_MANY_REQUESTS))
 @submitted_email_limit
 def reset_request() -> Response | tuple[str, int] | str:
     form = ResetRequestForm()
@@ -218,6 +302,15 @@ def reset_request() -> Response | tuple[str, int] | str:
         return redirect(url_for("auth.check_mail", reason="reset"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/reset_request.html", form=form), status
+
+
+def _refused_reset_request(reason: str) -> Response:
+    """The reset form with the address typed in, and why it was refused."""
+    return make_response(render_template("auth/reset_request.html", form=ResetRequestForm(),
+                                         refused=reason), 429)
+
+
+REFUSED_FORMS["auth.reset_request"] = _refused_reset_request
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -231,3 +231,13 @@ class AssistedForm(FlaskForm):
     kind = SelectField(_l("Kind"), default="resident",
                        choices=kind_choices)
 
+
+
+class WorkshopForm(FlaskForm):
+    # Ranges are checked by the service (deliberation/services/workshops.py).
+    label = StringField(_l("Name of the workshop"),
+                        description=_l("e.g. Central community hall, 20 November (no names "
+                                       "of people)"))
+    hours = IntegerField(_l("Open for (hours, 1–12)"), default=3, validators=[InputRequired()])
+    seats = IntegerField(_l("Accounts that may be created through it (1–500)"), default=60,
+                         validators=[InputRequired()])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,18 +15,27 @@ from app.downloads import csv_attachment
 from app.errors import attach_to_form, translate
 from app.facilitate import bp
 from app.facilitate.charts import active_range, bar_chart, line_chart
-from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm
+from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm, WorkshopForm
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
+from app.mail import external_url
 from app.search_args import search_args
 from app.template_helpers import PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, DomainError
 from deliberation.ids import parse_id
-from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote
+from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, Workshop
 from deliberation.models.snapshot import latest_snapshot
-from deliberation.services import audit, engagement, facilitation, health, moderation, search
+from deliberation.services import (
+    audit,
+    engagement,
+    facilitation,
+    health,
+    moderation,
+    search,
+    workshops,
+)
 
 if TYPE_CHECKING:
     from deliberation.interop.polis_import import UploadError
@@ -305,6 +314,86 @@ def audit_all() -> Any:
 @facilitator_required
 def audit_round(slug: str) -> Any:
     return _audit(round_or_404(slug, public=False))
+
+
+# ---------------------------------------------------------------- workshops
+
+@bp.route("/rounds/<slug>/workshops", methods=["GET", "POST"])
+@facilitator_required
+def workshops_page(slug: str) -> Any:
+    """Open a workshop (a time-boxed registration link for one venue) and list them."""
+    round_ = round_or_404(slug, public=False)
+    form = WorkshopForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            try:
+                workshop = workshops.open_workshop(round_, actor=current_user,
+                                                   label=form.label.data,
+                                                   hours=form.hours.data, seats=form.seats.data)
+            except DomainError as error:
+                db.session.rollback()
+                status = error.http_status
+                _form_error(form, error)
+            else:
+                flash(_("The workshop is open. Print this page or show the QR code."),
+                      "success")
+                return _see_other("facilitate.workshop", slug=round_.slug,
+                                  workshop_id=workshop.id)
+    return render_template("facilitate/workshops.html", round=round_, form=form,
+                           workshops=workshops.for_round(round_)), status
+
+
+def _workshop_or_404(round_: Round, workshop_id: int) -> Workshop:
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None or workshop.round_id != round_.id:
+        abort(404)
+    return workshop
+
+
+@bp.route("/rounds/<slug>/workshops/<id:workshop_id>")
+@facilitator_required
+def workshop(slug: str, workshop_id: int) -> str:
+    """The workshop's link and QR code, to print or show on a screen."""
+    round_ = round_or_404(slug, public=False)
+    workshop = _workshop_or_404(round_, workshop_id)
+    return render_template("facilitate/workshop.html", round=round_, workshop=workshop,
+                           link=external_url("main.workshop_link", code=workshop.code))
+
+
+@bp.route("/rounds/<slug>/workshops/<id:workshop_id>/qr.svg")
+@facilitator_required
+def workshop_qr(slug: str, workshop_id: int) -> Response:
+    """The QR code of the workshop's link as SVG (drawn here: no outside service)."""
+    import io
+
+    import segno
+
+    round_ = round_or_404(slug, public=False)
+    workshop = _workshop_or_404(round_, workshop_id)
+    out = io.BytesIO()
+    segno.make(external_url("main.workshop_link", code=workshop.code), error="m").save(
+        out, kind="svg", scale=8, border=4, xmldecl=True)
+    response = Response(out.getvalue(), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f'inline; filename="workshop-{workshop.id}.svg"'
+    return response
+
+
+@bp.route("/rounds/<slug>/workshops/<id:workshop_id>/close", methods=["POST"])
+@facilitator_required
+def close_workshop(slug: str, workshop_id: int) -> Response:
+    round_ = round_or_404(slug, public=False)
+    workshop = _workshop_or_404(round_, workshop_id)
+    try:
+        workshops.close_workshop(workshop, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(translate(error), "error")
+    else:
+        flash(_("The workshop is closed: its link no longer lifts the registration limit."),
+              "success")
+    return _see_other("facilitate.workshops_page", slug=round_.slug)
 
 
 # ---------------------------------------------------------------- assisted participation

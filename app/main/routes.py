@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, render_template, request, session
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -13,7 +13,7 @@ from app.main import bp
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
 from deliberation.models import Round
-from deliberation.services import accounts, results
+from deliberation.services import accounts, results, workshops
 
 
 @bp.route("/")
@@ -47,3 +47,18 @@ def privacy() -> str:
         not_collected=not_collected(),
         consent_version=current_app.config["CONSENT_VERSION"],
     )
+
+
+@bp.route("/w/<code>")
+def workshop_link(code: str) -> Response:
+    """The link (and QR code) of a workshop: registration that skips the per-address limit
+    while the workshop is open. Someone already logged in goes to the round."""
+    workshop = workshops.find_open(code)
+    if current_user.is_authenticated:
+        round_ = db.session.get(Round, workshop.round_id) if workshop is not None else None
+        if round_ is not None and round_.is_public:
+            return redirect(url_for("rounds.show", slug=round_.slug), code=303)
+        return redirect(url_for("main.index"), code=303)
+    # An unknown or closed code still leads to the registration page, which says so.
+    normalised = workshops.normalise_code(code) or "-"
+    return redirect(url_for("auth.register", workshop=normalised), code=303)

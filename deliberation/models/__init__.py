@@ -15,6 +15,7 @@ from deliberation.models.snapshot import (
 )
 from deliberation.models.user import LoginFailure, User
 from deliberation.models.verification import PostalCode, VerificationRecord
+from deliberation.models.workshop import Workshop
 
 __all__ = [
     "AgendaAnswerSeen",
@@ -40,4 +41,5 @@ __all__ = [
     "VerificationRecord",
     "Vote",
     "VoteEvent",
+    "Workshop",
 ]

@@ -115,6 +115,12 @@ MATRIX: dict[str, Access] = {
     "facilitate.preview": Access(FACILITATOR),
     "facilitate.dashboard_all": Access(FACILITATOR),
     "facilitate.dashboard_round": Access(FACILITATOR),
+    "facilitate.workshops_page": Access(FACILITATOR),
+    "facilitate.workshop": Access(FACILITATOR),
+    "facilitate.workshop_qr": Access(FACILITATOR),
+    "facilitate.close_workshop": Access(FACILITATOR),
+    "main.workshop_link": Access(ANONYMOUS, ok=(303,), args={"code": "ABCDEFGHJK"},
+                                note="to the registration page, or the round when logged in"),
     "account.verification_page": Access(CITIZEN),
     "account.redeem_code": Access(CITIZEN),
     "account.national_id_start": Access(CITIZEN, note="404 unless a verifier is configured"),
@@ -153,7 +159,11 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
                               round_id=round_.id, evidence={})
     db.session.add(review)
     db.session.commit()
+    from deliberation.services import workshops
+
+    workshop = workshops.open_workshop(round_, actor=None, label="Hall", hours=2, seats=10)
     known: dict[str, Any] = {
+        "workshop_id": workshop.id,
         "review_id": review.id,
         "escalation_id": escalation.id,
         "participant_id": assisted.id,
