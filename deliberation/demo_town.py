@@ -15,7 +15,8 @@ when, in the story, they reached the agenda. Idempotent: every step checks what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from deliberation.models.snapshot import latest_snapshot
 from deliberation.text import text_key
 
 TOWN = "しおさい町"
+TOKYO = ZoneInfo("Asia/Tokyo")
 SEED = 2026
 PEOPLE = 560
 # Latent opinion groups (never stored): young families and commuters; long-time, older
@@ -96,7 +98,7 @@ _FICTION = (
 VISION = Layer(
     slug="shiosai-vision",
     layer="vision",
-    title=f"{TOWN} 第6次総合計画：まちの理念",
+    title=f"{TOWN} まちの理念（基本構想）",
     summary="10年後にどんな町でありたいか。総合計画のいちばん上にある「理念」への意見です。"
             "投票は締め切り、議会が回答を進めています。",
     description=_FICTION + (
@@ -154,7 +156,7 @@ VISION = Layer(
 MANAGEMENT = Layer(
     slug="shiosai-management",
     layer="management_guideline",
-    title=f"{TOWN} 第6次総合計画：経営指針（お金・施設・役場の仕事）",
+    title=f"{TOWN} 経営指針：お金・施設・役場の仕事",
     summary="限られた予算と職員で、何を優先するか。行財政運営の指針について投票できます。",
     description=_FICTION + (
         "## 経営指針とは\n\n"
@@ -197,7 +199,7 @@ MANAGEMENT = Layer(
 PLANS = Layer(
     slug="shiosai-plans",
     layer="sector_plan",
-    title=f"{TOWN} 第6次総合計画：個別計画（子育て・交通・防災ほか）",
+    title=f"{TOWN} 個別計画：子育て・交通・防災ほか",
     summary="子育て、バス、空き家、防災、観光、図書館、ごみ、農業。分野ごとの取り組みへの"
             "提案を募集中です。",
     description=_FICTION + (
@@ -407,8 +409,8 @@ def _verified_residents(admin: User, people: People) -> dict[int, User]:
 def _create_round(layer: Layer, rng: np.random.Generator, people: People,
                   residents: dict[int, User], facilitator: User) -> Round:
     now = utcnow()
-    opens = now - timedelta(days=layer.opened_days_ago)
-    closes = now + timedelta(days=layer.closes_in_days)
+    opens = _day(-layer.opened_days_ago, hour=9)
+    closes = _day(layer.closes_in_days, hour=17)
     round_ = Round(slug=layer.slug, title=layer.title, summary=layer.summary,
                    description=layer.description, phase=layer.phase, opens_at=opens,
                    closes_at=closes, moderation_mode=layer.moderation_mode,
@@ -498,8 +500,7 @@ def _play_council(layer: Layer, round_: Round, council: User) -> None:
         if told is None or escalation.response is None:
             continue
         response = escalation.response
-        escalated_at = round_.opens_at + timedelta(
-            days=layer.opened_days_ago - told.escalated_days_ago)
+        escalated_at = _story_day(round_, layer, told.escalated_days_ago, hour=10)
         if response.status != told.status or response.department != told.department:
             agenda.update_response(
                 escalation.id, actor=council, status=told.status, outcome=told.outcome,
@@ -508,10 +509,23 @@ def _play_council(layer: Layer, round_: Round, council: User) -> None:
                 due_at=escalated_at + timedelta(days=round_.response_deadline_days))
         answered_at = None
         if told.answered_days_ago is not None:
-            answered_at = round_.opens_at + timedelta(
-                days=layer.opened_days_ago - told.answered_days_ago)
+            answered_at = _story_day(round_, layer, told.answered_days_ago, hour=15)
         _date(escalation, response, escalated_at, answered_at)
     db.session.commit()
+
+
+def _day(days: int, *, hour: int) -> datetime:
+    """A whole hour in Tokyo, ``days`` from today (a story told in office hours)."""
+    today = utcnow().astimezone(TOKYO).date() + timedelta(days=days)
+    return datetime.combine(today, time(hour), TOKYO).astimezone(UTC)
+
+
+def _story_day(round_: Round, layer: Layer, days_ago: int, *, hour: int) -> datetime:
+    """``days_ago`` days before the day the round was seeded (so a second seed, on another
+    day, dates the story the same), at ``hour`` in Tokyo."""
+    seeded = round_.opens_at.astimezone(TOKYO).date() + timedelta(days=layer.opened_days_ago)
+    day = seeded - timedelta(days=days_ago)
+    return datetime.combine(day, time(hour), TOKYO).astimezone(UTC)
 
 
 def _date(escalation: Escalation, response: OfficialResponse, escalated_at: datetime,

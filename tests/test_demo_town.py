@@ -116,3 +116,4 @@ def test_home_lists_the_town_first_and_its_pages_render(runner, client, db,
     overdue = client.get(f"/agenda/?round={PLANS.slug}&status=overdue")
     assert overdue.status_code == 200
     assert "防災無線" in overdue.get_data(as_text=True)
+    assert client.get("/").status_code == 200
