@@ -139,10 +139,12 @@ def register_blueprints(app: Flask) -> None:
     from app.facilitate import bp as facilitate_bp
     from app.health import bp as health_bp
     from app.main import bp as main_bp
+    from app.reading import bp as reading_bp
     from app.rounds import bp as rounds_bp
     from app.verify import bp as verify_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(reading_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(account_bp, url_prefix="/account")
@@ -156,9 +158,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import template_helpers
+    from app import reading, template_helpers
 
     template_helpers.init_app(app)
+    reading.init_app(app)  # furigana after each request, the reader setting in templates
 
 
 def register_commands(app: Flask) -> None:

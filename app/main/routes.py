@@ -39,6 +39,11 @@ def set_language() -> Response:
     return redirect(safe_next(), code=303)
 
 
+@bp.route("/how-it-works")
+def how_it_works() -> str:
+    return render_template("main/how_it_works.html")
+
+
 @bp.route("/privacy")
 def privacy() -> str:
     return render_template(

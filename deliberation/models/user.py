@@ -22,6 +22,9 @@ VERIFICATION_LEVELS = ("unverified", "email", "resident_verified")
 # Server-side sessions kept per account; logging in on one more device ends the oldest.
 MAX_SESSIONS = 20
 PARTICIPANT_KINDS = ("resident", "e_citizen", "visitor")
+# How Japanese pages are written for the reader: as usual, with furigana over the kanji,
+# or in easy Japanese (やさしい日本語, with furigana).
+READING_MODES = ("standard", "furigana", "easy")
 STAFF_ROLES = {"facilitator": ("facilitator", "admin"), "council": ("council", "admin")}
 
 
@@ -32,6 +35,7 @@ class User(UserMixin, db.Model):
         sa.CheckConstraint(one_of("kind", PARTICIPANT_KINDS), name="kind"),
         sa.CheckConstraint(one_of("verification_level", VERIFICATION_LEVELS),
                            name="verification_level"),
+        sa.CheckConstraint(one_of("reading", READING_MODES), name="reading"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -40,6 +44,8 @@ class User(UserMixin, db.Model):
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
     display_name: so.Mapped[str] = so.mapped_column(sa.String(80))
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    # NULL until the account picks one (the session's choice applies meanwhile)
+    reading: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default="citizen")
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="resident")
     verification_level: so.Mapped[str] = so.mapped_column(

@@ -13,7 +13,7 @@ from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import User, audit
 from deliberation.models._common import utcnow
-from deliberation.models.user import PARTICIPANT_KINDS, ROLES
+from deliberation.models.user import PARTICIPANT_KINDS, READING_MODES, ROLES
 from deliberation.services import passwords
 from deliberation.text import clean_text
 
@@ -228,6 +228,14 @@ def change_password(user: User, current: str, new: str) -> None:
 
 def set_locale(user: User, locale: str) -> None:
     user.locale = locale
+    db.session.commit()
+
+
+def set_reading(user: User, reading: str) -> None:
+    """How Japanese pages are written for the account (``READING_MODES``)."""
+    if reading not in READING_MODES:
+        raise DomainError(N_("Choose one of the ways of writing."))
+    user.reading = reading
     db.session.commit()
 
 

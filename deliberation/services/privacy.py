@@ -176,6 +176,7 @@ def export_data(user: User) -> dict[str, Any]:
             "role": user.role,
             "kind": user.kind,
             "locale": user.locale,
+            "reading": user.reading,
             "created_at": _iso(user.created_at),
         },
         "consent": {"version": user.consent_version, "given_at": _iso(user.consented_at)},
@@ -273,6 +274,7 @@ def delete_account(user: User, password: str) -> None:
     user.display_name = ""
     user.password_hash = None
     user.locale = None
+    user.reading = None
     user.deleted_at = utcnow()
     user.session_nonce = secrets.token_hex(8)  # every session of the account ends
     user.session_ids = ""

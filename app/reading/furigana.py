@@ -1,0 +1,141 @@
+"""Furigana: readings in hiragana over the kanji of an HTML page, as ``<ruby>`` markup.
+
+Readings come from MeCab (fugashi) with UniDic Lite, a dictionary shipped inside its
+package (nothing is downloaded). A morphological analyser reads words in context: 人 in
+ほかの人 is ひと and 今日は is きょう は, where a dictionary-only converter such as pykakasi
+says にん and こんにちは. Its words come with their okurigana (話し合う → はなしあう);
+``ruby_for`` puts each reading over its kanji only
+(<ruby>話<rt>はな</rt></ruby>し<ruby>合<rt>あ</rt></ruby>う).
+
+The ``<rt>`` carries ``aria-hidden="true"``: without it Chromium exposes both the word
+and its reading, and a screen reader reads 漢字 かんじ (tests/e2e/test_reading.py checks
+the accessibility tree).
+"""
+
+from __future__ import annotations
+
+import html as html_entities
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+from markupsafe import escape
+
+KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
+_has_kanji = re.compile(f"[{KANJI}]").search
+_runs = re.compile(f"[{KANJI}]+|[^{KANJI}]+")
+# A tag (quoted attribute values may hold ">"), a comment, or a run of text.
+_tokens = re.compile(r"<!--.*?-->|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|[^<]+|<", re.S)
+_tag_name = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
+# Text inside these elements is left alone: it is not shown as text (title, script...),
+# cannot hold markup (textarea, option), is already annotated (ruby), or is SVG.
+SKIPPED = frozenset({"script", "style", "title", "textarea", "option", "select", "ruby",
+                     "svg", "code", "pre", "template"})
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                  "meta", "source", "track", "wbr"})
+
+_lock = threading.Lock()
+_tagger: Any = None
+
+
+def _analyser() -> Any:
+    """One MeCab tagger per process, made on first use (pages in standard Japanese never
+    load the dictionary)."""
+    global _tagger
+    with _lock:
+        if _tagger is None:
+            import fugashi
+
+            _tagger = fugashi.Tagger()
+        return _tagger
+
+
+def to_hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def readings(text: str) -> list[tuple[str, str]]:
+    """(written form, reading in hiragana) for each piece of ``text``: the words MeCab
+    finds, and the spaces between them as they are (reading "")."""
+    tagger = _analyser()
+    with _lock:  # a MeCab tagger is not safe to share between threads at once
+        words = [(w.white_space, w.surface, w.feature.kana) for w in tagger(text)]
+    pieces: list[tuple[str, str]] = []
+    for space, surface, kana in words:
+        if space:
+            pieces.append((space, ""))
+        # words unknown to the dictionary (names, new words) have no reading
+        reading = to_hiragana(kana) if isinstance(kana, str) else ""
+        if pieces and pieces[-1][0].isdecimal() and not space:
+            reading = _counter_reading(int(pieces[-1][0]), surface, reading)
+        pieces.append((surface, reading))
+    consumed = sum(len(a) + len(b) for a, b, _ in words)
+    if consumed < len(text):  # trailing spaces
+        pieces.append((text[consumed:], ""))
+    return pieces
+
+
+# Days of the month read with -か (ふつか, みっか ... はつか); the others with にち.
+_DAYS_IN_KA = frozenset({2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 20, 24})
+
+
+def _counter_reading(number: int, counter: str, reading: str) -> str:
+    """MeCab reads a counter after digits on its own (29日 as 29 か, 30分 as 30 ふん);
+    the dates and times on every page need the right one."""
+    if counter == "日":
+        return "か" if number in _DAYS_IN_KA else "にち"
+    if counter == "分":
+        return "ぷん" if number % 10 in (0, 1, 3, 4, 6, 8) else "ふん"
+    return reading
+
+
+def ruby_for(word: str, reading: str) -> str:
+    """HTML for one word: its kanji runs in ruby, its kana as they are (escaped)."""
+    if not _has_kanji(word) or not reading or reading == word:
+        return str(escape(word))
+    runs = _runs.findall(word)
+    pattern = "".join("(.+?)" if _has_kanji(run) else f"({re.escape(to_hiragana(run))})"
+                      for run in runs)
+    match = re.fullmatch(pattern, reading)
+    if match is None:  # the reading does not line up with the kana: one ruby for the word
+        return _ruby(word, reading)
+    return "".join(_ruby(run, part) if _has_kanji(run) else str(escape(run))
+                   for run, part in zip(runs, match.groups(), strict=True))
+
+
+def _ruby(base: str, reading: str) -> str:
+    return f'<ruby>{escape(base)}<rt aria-hidden="true">{escape(reading)}</rt></ruby>'
+
+
+@lru_cache(maxsize=50_000)
+def annotate_text(text: str) -> str:
+    """A text node as it stands in a page (entities and all) with ruby over its kanji."""
+    if not _has_kanji(text):
+        return text
+    plain = html_entities.unescape(text)
+    return "".join(ruby_for(w, r) for w, r in readings(plain))
+
+
+def annotate_html(html: str) -> str:
+    """Ruby over the kanji in the text of an HTML document or fragment; tags, attribute
+    values and the text of ``SKIPPED`` elements are left as they are."""
+    out: list[str] = []
+    skipping: list[str] = []  # open SKIPPED elements, innermost last
+    for token in _tokens.findall(html):
+        if token.startswith("<"):
+            out.append(token)
+            name_match = _tag_name.match(token)
+            if name_match is None:
+                continue
+            name = name_match.group(1).lower()
+            if token.startswith("</"):
+                if skipping and skipping[-1] == name:
+                    skipping.pop()
+            elif name in SKIPPED and name not in VOID and not token.endswith("/>"):
+                skipping.append(name)
+        elif skipping or not _has_kanji(token):
+            out.append(token)
+        else:
+            out.append(annotate_text(token))
+    return "".join(out)

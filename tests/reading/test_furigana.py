@@ -1,0 +1,57 @@
+"""Readings from the shipped dictionary, and where the ruby goes in a page."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.reading.furigana import annotate_html, readings, ruby_for
+
+
+def _rt(text: str) -> str:
+    return f'<rt aria-hidden="true">{text}</rt>'
+
+
+@pytest.mark.parametrize(("text", "word", "reading"), [
+    ("議会に提案します", "議会", "ぎかい"),
+    ("議会に提案します", "提案", "ていあん"),
+    ("ほかの人の意見", "人", "ひと"),      # in context: not にん
+    ("今日は雨です", "今日", "きょう"),   # not こんにちは
+    ("住民の投票", "投票", "とうひょう"),
+    ("市役所の窓口", "窓口", "まどぐち"),
+    ("11月29日", "日", "にち"),           # a date, not 29 か
+    ("2日前", "日", "か"),
+    ("30分", "分", "ぷん"),
+])
+def test_known_words_read_right(text: str, word: str, reading: str) -> None:
+    assert (word, reading) in readings(text)
+
+
+def test_spaces_and_unknown_words_are_kept() -> None:
+    text = " Hiroba 広場\n"
+    assert "".join(written for written, _ in readings(text)) == text
+
+
+def test_the_reading_goes_over_the_kanji_only() -> None:
+    assert ruby_for("話し合う", "はなしあう") == (
+        f"<ruby>話{_rt('はな')}</ruby>し<ruby>合{_rt('あ')}</ruby>う")
+    assert ruby_for("グループ", "ぐるーぷ") == "グループ"
+
+
+def test_page_text_gets_ruby_but_attributes_titles_and_scripts_do_not() -> None:
+    page = ('<html><head><title>投票</title></head><body>'
+            '<p title="議会" aria-label="議会">議会<b>提案</b> &amp; &lt;i&gt;</p>'
+            '<script>const s = "議会";</script><textarea>議会</textarea>'
+            '<svg><text>議会</text></svg><ruby>漢字<rt>かんじ</rt></ruby></body></html>')
+    out = annotate_html(page)
+    assert out.count("<ruby>") == 3  # the p's two words and the ruby already there
+    assert f"<ruby>議会{_rt('ぎかい')}</ruby>" in out
+    assert f"<b><ruby>提案{_rt('ていあん')}</ruby></b>" in out
+    assert '<p title="議会" aria-label="議会">' in out
+    for untouched in ("<title>投票</title>", 'const s = "議会";', "<textarea>議会</textarea>",
+                      "<text>議会</text>", "&amp; &lt;i&gt;"):
+        assert untouched in out
+
+
+def test_text_written_by_people_stays_escaped() -> None:
+    out = annotate_html("<p>議会 &lt;script&gt;alert(1)&lt;/script&gt;</p>")
+    assert "<script>" not in out and "&lt;script&gt;" in out

@@ -1,0 +1,95 @@
+"""The reader setting: kept in the session and the account, changed with or without JS,
+applied to Japanese pages only; the easy-Japanese catalog fits the interface's."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+from app.reading.easy import CATALOG, messages
+from deliberation.database import db as _db
+from tests.conftest import REPO
+
+JA = {"Accept-Language": "ja"}
+RUBY = re.compile(r"<ruby>")
+
+
+def test_standard_pages_have_no_ruby(client) -> None:
+    page = client.get("/", headers=JA).get_data(as_text=True)
+    assert "討議ラウンド" in page and not RUBY.search(page)
+
+
+def test_furigana_without_javascript_kept_in_the_session(client) -> None:
+    response = client.post("/reading?next=/how-it-works", data={"reading": "furigana"},
+                           headers=JA)
+    assert response.status_code == 303 and response.location == "/how-it-works"
+    page = client.get("/how-it-works", headers=JA).get_data(as_text=True)
+    assert '<ruby>仕組<rt aria-hidden="true">しく</rt></ruby>み' in page
+    assert "<title>ひろばの仕組み" in page  # the title cannot hold markup
+
+
+def test_easy_japanese_with_htmx(client) -> None:
+    response = client.post("/reading?next=/", data={"reading": "easy"},
+                           headers={**JA, "HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+    page = client.get("/", headers=JA).get_data(as_text=True)
+    assert "討議ラウンド" not in page
+    assert '<ruby>話<rt aria-hidden="true">はな</rt></ruby>し' in page  # みんなで話し合う場
+    assert 'aria-pressed="true"' in page  # the header button shows it is on
+
+
+def test_english_pages_ignore_the_setting(client) -> None:
+    client.post("/reading", data={"reading": "easy"})
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Deliberation rounds" in page and not RUBY.search(page)
+
+
+def test_the_account_keeps_the_choice_across_sessions(app, client, login_as) -> None:
+    user = login_as("citizen")
+    client.post("/reading", data={"reading": "furigana"}, headers=JA)
+    _db.session.refresh(user)
+    assert user.reading == "furigana"
+    other = app.test_client()  # another device: a new session, the same account
+    with other.session_transaction() as session:
+        with client.session_transaction() as first:
+            session.update(first)
+        session.pop("reading")
+    assert RUBY.search(other.get("/", headers=JA).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("bad", ["", "loud", "easy" * 10])
+def test_an_unknown_choice_is_refused_and_nothing_is_stored(client, login_as, bad) -> None:
+    user = login_as("citizen")
+    response = client.post("/reading", data={"reading": bad}, headers=JA)
+    assert response.status_code == 400
+    assert "書き方をひとつ選んでください。" in response.get_data(as_text=True)
+    _db.session.refresh(user)
+    assert user.reading is None
+    with client.session_transaction() as session:
+        assert "reading" not in session
+
+
+def test_the_settings_page_shows_the_choice(client) -> None:
+    client.post("/reading", data={"reading": "furigana"})
+    page = client.get("/reading", headers=JA).get_data(as_text=True)
+    assert re.search(r'value="furigana" checked', page)
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"%\(\w+\)[sd]|%%", text))
+
+
+def test_easy_messages_belong_to_the_interface_and_keep_its_placeholders() -> None:
+    with (REPO / "app/translations/ja/LC_MESSAGES/messages.po").open("rb") as po:
+        interface = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in read_po(po) if m.id}
+    with CATALOG.open("rb") as po:
+        easy = read_po(po)
+    assert len(messages()) >= 80
+    for message in easy:
+        if not message.id:
+            continue
+        msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        assert msgid in interface, msgid
+        assert _placeholders(messages()[msgid]) <= _placeholders(msgid), msgid
