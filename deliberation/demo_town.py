@@ -47,7 +47,7 @@ PEOPLE = 560
 GROUP_WEIGHTS = (0.42, 0.38, 0.20)
 # Kind of participant per latent group: resident, e_citizen (関係人口), visitor.
 GROUP_KINDS = ((0.90, 0.05, 0.05), (0.96, 0.03, 0.01), (0.30, 0.60, 0.10))
-PASS_SHARE = 0.08  # of the votes that are not agree
+PASS_SHARE = 0.3  # of the votes that are not agree
 VERIFIED_RESIDENTS = 36  # simulated residents with an account verified at the counter
 ASSISTED_LABEL = "中央公民館 出前講座"
 
@@ -124,7 +124,7 @@ VISION = Layer(
             reasons="景色を残すことには意見の違いを越えて強い支持がありました。一方で、"
                     "建物の高さや色を制限する条例は土地の持ち主への影響が大きく、"
                     "別に時間をかけて話し合う必要があるためです。")),
-        Idea("「子育てするならしおさい町」と言われる町をめざしてほしい", (0.95, 0.45, 0.60)),
+        Idea("若い世代が住み続けることを、町のいちばんの目標にしてほしい", (0.92, 0.35, 0.60)),
         Idea("人口が減ることを前提に、小さくても暮らしやすい町をつくってほしい",
              (0.60, 0.45, 0.74)),
         Idea("移住してくる人を、もっと積極的に呼び込む町にしたい", (0.82, 0.30, 0.90)),
