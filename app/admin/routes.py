@@ -1,21 +1,25 @@
-"""Administration: accounts and roles (admin role only)."""
+"""Administration: accounts and roles, the mail outbox (admin role only)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.admin import bp
 from app.authz import admin_required
+from app.errors import translate
 from app.htmx import render_page_or_fragment
 from app.search_args import search_args
 from deliberation.database import db
-from deliberation.models import User
+from deliberation.errors import DomainError
+from deliberation.models import OutgoingMail, User
+from deliberation.models.mail import OUTBOX_STATUSES
 from deliberation.models.user import ROLES
 from deliberation.services import accounts, search
+from deliberation.services import mail as outbox
 
 USERS_PER_PAGE = 50
 
@@ -48,3 +52,48 @@ def set_role(user_id: int) -> Response:
         accounts.set_role(user, role, actor=current_user)
         flash(_("Role changed."), "success")
     return redirect(url_for("admin.users"), code=303)
+
+
+MAILS_PER_PAGE = 50
+
+
+@bp.route("/mail")
+@admin_required
+def mail() -> tuple[str, int]:
+    """Mails waiting in the outbox or given up on, failed first; links in them masked."""
+    status = request.args.get("status", "")
+    args = search_args()
+    query = sa.select(OutgoingMail).order_by(
+        sa.case((OutgoingMail.status == "failed", 0), else_=1),
+        OutgoingMail.created_at.desc(), OutgoingMail.id.desc())
+    if status in OUTBOX_STATUSES:
+        query = query.where(OutgoingMail.status == status)
+    else:
+        status = ""
+    page = db.paginate(query, page=args.page, per_page=MAILS_PER_PAGE, error_out=False)
+    counts = dict(db.session.execute(
+        sa.select(OutgoingMail.status, sa.func.count()).group_by(OutgoingMail.status)).all())
+    return render_template("admin/mail.html", results=page, status=status, counts=counts,
+                           preview=outbox.masked_text), 200
+
+
+@bp.route("/mail/<id:mail_id>/retry", methods=["POST"])
+@admin_required
+def retry_mail(mail_id: int) -> Response:
+    try:
+        outbox.retry(mail_id, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(translate(error), "error")
+    else:
+        flash(_("The mail will be sent again in a moment."), "success")
+    return redirect(url_for("admin.mail"), code=303)
+
+
+@bp.route("/mail/retry-failed", methods=["POST"])
+@admin_required
+def retry_failed_mail() -> Response:
+    count = outbox.retry_failed(actor=current_user)
+    flash(_("%(num)d mails will be sent again in a moment.", num=count) if count
+          else _("No mail had failed."), "success" if count else "info")
+    return redirect(url_for("admin.mail"), code=303)

@@ -13,18 +13,22 @@ again (at least once, rarely twice).
 
 from __future__ import annotations
 
+import email
 import hashlib
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 
 import sqlalchemy as sa
 
 from deliberation.database import db
+from deliberation.errors import N_, NotFound
 from deliberation.mail.compose import Mail, compose
 from deliberation.mail.transport import MailTransportError, Transport
-from deliberation.models import MailSuppression, OutgoingMail
+from deliberation.models import MailSuppression, OutgoingMail, User, audit
 from deliberation.models._common import utcnow
 
 log = logging.getLogger(__name__)
@@ -125,6 +129,59 @@ def pending_count() -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(OutgoingMail)
         .where(OutgoingMail.status == "pending")) or 0
+
+
+# ----------------------------------------------------------------- the admin's view
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+_WORD = re.compile(r"[a-z][a-z-]{0,19}")
+
+
+def mask_link(link: str) -> str:
+    """A link without what could let someone act on it: the site and the leading plain
+    words of the path stay (``https://site/auth/reset/…``), tokens and queries go."""
+    scheme, _sep, rest = link.partition("://")
+    host, _sep, path = rest.partition("/")
+    kept = []
+    for part in path.split("?", 1)[0].split("/"):
+        if not _WORD.fullmatch(part):
+            break
+        kept.append(part)
+    return f"{scheme}://{host}/" + "".join(f"{part}/" for part in kept) + "…"
+
+
+def masked_text(row: OutgoingMail, limit: int = 2000) -> str:
+    """The mail's plain text with every link masked, for the admin (never the full text:
+    mails carry sign-in, reset and stop links)."""
+    message = email.message_from_string(row.message, policy=policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return _LINK.sub(lambda match: mask_link(match.group(0)), text)[:limit]
+
+
+def retry(mail_id: int, *, actor: User | None) -> OutgoingMail:
+    """Send a pending or failed mail again now, with a fresh count of attempts."""
+    row = db.session.get(OutgoingMail, mail_id)
+    if row is None:
+        raise NotFound(N_("This mail is no longer in the outbox: it was sent or removed."))
+    before = row.status
+    row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+    audit.record("mail.retry", actor=actor, target=row, purpose=row.purpose,
+                 status_before=before)
+    db.session.commit()
+    return row
+
+
+def retry_failed(*, actor: User | None) -> int:
+    """Send every failed mail again now; how many."""
+    count = db.session.execute(
+        sa.update(OutgoingMail).where(OutgoingMail.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if count:
+        audit.record("mail.retry_failed", actor=actor, count=count)
+    db.session.commit()
+    return count
 
 
 # ----------------------------------------------------------------- suppression

@@ -136,6 +136,9 @@ MATRIX: dict[str, Access] = {
     "verify.postal_codes": Access(COUNCIL),
     "admin.users": Access(ADMIN),
     "admin.set_role": Access(ADMIN),
+    "admin.mail": Access(ADMIN),
+    "admin.retry_mail": Access(ADMIN),
+    "admin.retry_failed_mail": Access(ADMIN),
 }
 
 
@@ -165,7 +168,14 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     from deliberation.services import workshops
 
     workshop = workshops.open_workshop(round_, actor=None, label="Hall", hours=2, seats=10)
+    from deliberation.mail.compose import Mail
+    from deliberation.services import mail as outbox
+
+    outgoing = outbox.queue(Mail(to="someone@example.org", subject="s", text="t"),
+                            purpose="test", sender=outbox.Sender("hiroba@localhost", "Hiroba"))
+    db.session.commit()
     known: dict[str, Any] = {
+        "mail_id": outgoing.id,
         "workshop_id": workshop.id,
         "review_id": review.id,
         "escalation_id": escalation.id,
