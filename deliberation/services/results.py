@@ -27,6 +27,7 @@ from deliberation.models import (
     SnapshotGroup,
     SnapshotMembership,
     SnapshotProposalStat,
+    User,
 )
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import small_counts
@@ -38,6 +39,16 @@ MAP_PAD = 20
 # else into a corner; those beyond are drawn on the map's edge.
 MAP_FENCE = 2.0
 GROUP_NAME_LENGTH = 24  # characters of a group's most representative proposal in its name
+# Rows of the "who took part" table: residents the town verified apart from residents by
+# their own word (a tick box at registration), then the others.
+VERIFIED_RESIDENT = "resident_verified"
+KIND_ROWS = (VERIFIED_RESIDENT, "resident", "e_citizen", "visitor", "assisted", "unknown")
+
+
+def kind_row(kind: str, verification_level: str | None) -> str:
+    """The table row of a participant: a verified resident whatever they declared (the
+    verification says they live in the town), else the kind they declared."""
+    return VERIFIED_RESIDENT if verification_level == "resident_verified" else kind
 
 
 @dataclass
@@ -190,8 +201,9 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
 
     memberships = db.session.execute(
         sa.select(SnapshotMembership.participant_id, SnapshotMembership.x, SnapshotMembership.y,
-                  SnapshotMembership.group_id, Participant.kind)
+                  SnapshotMembership.group_id, Participant.kind, User.verification_level)
         .join(Participant, Participant.id == SnapshotMembership.participant_id)
+        .outerjoin(User, User.id == Participant.user_id)
         .where(SnapshotMembership.snapshot_id == snapshot.id)
     ).all()
     # The scale follows the participants placed in groups: the others' positions rest on
@@ -215,7 +227,7 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     kinds: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
     for m in memberships:
         view = views.get(m.group_id) if m.group_id is not None else None
-        kinds[m.kind][view.label if view else None] += 1
+        kinds[kind_row(m.kind, m.verification_level)][view.label if view else None] += 1
         sx, sy = to_svg(m.x, m.y)
         if m.group_id is None:  # too few votes yet to be placed on the map's groups
             unplaced_count += 1
@@ -293,7 +305,8 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     crossing = {kind: {**counts, "total": sum(counts.values())}
                 for kind, counts in kinds.items()}
     withheld = small_counts.table(crossing, columns, min_size)
-    kind_rows = sorted(withheld.items(), key=lambda kv: kv[0])
+    kind_rows = sorted(withheld.items(), key=lambda kv: (
+        KIND_ROWS.index(kv[0]) if kv[0] in KIND_ROWS else len(KIND_ROWS), kv[0]))
     return Results(snapshot=snapshot, groups=list(views.values()), other_count=other_count,
                    points=points, you=you, you_group=you_group, consensus=consensus,
                    proposals=ordered, kinds=kind_rows, minimum=min_size,
