@@ -110,8 +110,8 @@ def cast(slug: str) -> Response:
     round_ = round_or_404(slug)
     back = request.form.get("back", "")
     try:
-        votes.cast_by_account(round_, current_user, request.form.get("proposal_id"),
-                              request.form.get("value"))
+        saved = votes.cast_by_account(round_, current_user, request.form.get("proposal_id"),
+                                      request.form.get("value"))
     except DomainError as error:
         participant = participants.participant_for(round_, current_user, create=False)
         if is_htmx():
@@ -125,9 +125,8 @@ def cast(slug: str) -> Response:
         return redirect(_back_url(round_, back), code=303)
     message = _("Your vote was saved.")
     if is_htmx():
-        participant = participants.participant_for(round_, current_user, create=False)
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                       **_card_context(round_, participant, message=message))
+                                       **_card_context(round_, saved.participant, message=message))
     flash(message, "success")
     return redirect(_back_url(round_, back), code=303)
 

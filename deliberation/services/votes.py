@@ -35,6 +35,7 @@ VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 class CastVote:
     """A vote as stored: the participant's current value on the proposal."""
 
+    participant: Participant
     proposal_id: int
     value: int
 
@@ -62,10 +63,16 @@ def cast(
     check_accepts_votes(round_)
     parsed = _parse_value(value)
     proposal = _votable_proposal(round_, proposal_id)
-    cast_vote = CastVote(proposal.id, parsed)
+    return _write(round_, participant, proposal, parsed, source)
+
+
+def _write(
+    round_: Round, participant: Participant, proposal: Proposal, value: int, source: str
+) -> CastVote:
+    cast_vote = CastVote(participant, proposal.id, value)
     session = db.session()
     try:
-        record_vote(round_, participant, proposal, parsed, source)
+        record_vote(round_, participant, proposal, value, source)
         # The vote changed none of the objects that the request goes on to show (round,
         # participant, account): keep them loaded instead of reading them again.
         session.expire_on_commit = False
@@ -89,11 +96,11 @@ def cast_by_account(
     """
     check_eligible(round_, user)
     check_accepts_votes(round_)
-    _parse_value(value)
-    _votable_proposal(round_, proposal_id)  # the proposal stays in the session for ``cast``
+    parsed = _parse_value(value)
+    proposal = _votable_proposal(round_, proposal_id)
     participant = participant_for(round_, user)
     assert participant is not None
-    return cast(round_, participant, proposal_id, value, source=source)
+    return _write(round_, participant, proposal, parsed, source)
 
 
 def record_vote(
