@@ -497,16 +497,17 @@ def _play_council(layer: Layer, round_: Round, council: User) -> None:
         .where(Escalation.round_id == round_.id)).all()
     for escalation, text in items:
         told = by_text.get(text)
-        if told is None or escalation.response is None:
-            continue
         response = escalation.response
+        # Once someone has worked on the item (the story on an earlier seed, or a person
+        # trying the demo), it is theirs: a later seed leaves it as it is.
+        if told is None or response is None or response.updated_by_id is not None:
+            continue
         escalated_at = _story_day(round_, layer, told.escalated_days_ago, hour=10)
-        if response.status != told.status or response.department != told.department:
-            agenda.update_response(
-                escalation.id, actor=council, status=told.status, outcome=told.outcome,
-                reasons=told.reasons, answer=told.answer, department=told.department,
-                plan_theme=told.theme, plan_layer=layer.layer,
-                due_at=escalated_at + timedelta(days=round_.response_deadline_days))
+        agenda.update_response(
+            escalation.id, actor=council, status=told.status, outcome=told.outcome,
+            reasons=told.reasons, answer=told.answer, department=told.department,
+            plan_theme=told.theme, plan_layer=layer.layer,
+            due_at=escalated_at + timedelta(days=round_.response_deadline_days))
         answered_at = None
         if told.answered_days_ago is not None:
             answered_at = _story_day(round_, layer, told.answered_days_ago, hour=15)

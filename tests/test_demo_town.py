@@ -117,3 +117,21 @@ def test_home_lists_the_town_first_and_its_pages_render(runner, client, db,
     assert overdue.status_code == 200
     assert "防災無線" in overdue.get_data(as_text=True)
     assert client.get("/").status_code == 200
+
+
+def test_a_second_seed_keeps_what_people_did_in_the_demo(runner, db) -> None:
+    """The council answers the overdue item while trying the demo; `make run` again keeps
+    the answer (the story is played once)."""
+    assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
+    council = db.session.scalar(sa.select(User).where(User.role == "council"))
+    item = agenda.list_items(round_slug=PLANS.slug, status="overdue")[0]
+    agenda.update_response(item.escalation.id, actor=council, status="answered",
+                           outcome="adopted", reasons="費用が小さいため。",
+                           answer="来月から配信します。", department="総務課",
+                           plan_theme="防災", plan_layer="sector_plan", due_at=None)
+    again = runner.invoke(args=["demo", "seed", "--no-polis"])
+    assert again.exit_code == 0, again.output
+    response = db.session.get(OfficialResponse, item.escalation.response.id)
+    db.session.refresh(response)
+    assert response.status == "answered" and response.answer == "来月から配信します。"
+    assert agenda.list_items(round_slug=PLANS.slug, status="overdue") == []
