@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app import private_files
-from app.agenda.lens import with_words
+from app.agenda import exports
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Round
@@ -99,7 +99,7 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     with current_app.test_request_context():  # the words in the default language
-        text = service.render_export(with_words(rows), fmt)
+        text = exports.render(rows, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:

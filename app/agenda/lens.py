@@ -35,13 +35,3 @@ def grouping_words(row: dict[str, Any]) -> str:
         return _("the groups given by the import")
     method = "UMAP" if row["method"] == "umap" else "PCA"
     return _("%(k)s groups (%(method)s)", k=row["k"], method=method)
-
-
-def with_words(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Agenda export rows (``deliberation.services.agenda.export_rows``) with the bridging
-    score and robustness in words, in the current language."""
-    for row in rows:
-        summary = row.pop("lens")
-        row["robustness_words"] = robustness_words(summary)
-        row["bridging_words"] = bridging_words(summary)
-    return rows

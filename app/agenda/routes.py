@@ -3,15 +3,26 @@ facilitators' manual escalation and withdrawal, and the open-data download."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.agenda import bp, lens
+from app.agenda import bp, exports, lens
 from app.agenda.charts import group_bars
 from app.agenda.forms import (
     LAYER_LABELS,
@@ -202,9 +213,17 @@ def update_response(escalation_id: int) -> Response | tuple[str, int]:
 @council_required
 def item_dossier(escalation_id: int) -> str:
     item = service.get_item(escalation_id)
-    return render_template("agenda/dossier.html", items=[item],
-                           evidences={item.escalation.id: _evidence(item)},
-                           title=item.escalation.proposal.text[:80])
+    return _dossier([item], title=item.escalation.proposal.text[:80])
+
+
+def _dossier(items: list[service.AgendaItem], **context: Any) -> str:
+    """The printable dossier: per item the export's facts in words (as in the CSV), then
+    the evidence and the answer."""
+    facts = {row["escalation_id"]: row["display"]
+             for row in exports.prepare([service.export_row(i) for i in items])}
+    return render_template("agenda/dossier.html", items=items, facts=facts,
+                           columns=exports.DOSSIER_COLUMNS,
+                           evidences={i.escalation.id: _evidence(i) for i in items}, **context)
 
 
 @bp.route("/council/rounds/<slug>/dossier")
@@ -212,9 +231,7 @@ def item_dossier(escalation_id: int) -> str:
 def round_dossier(slug: str) -> str:
     round_ = round_or_404(slug, public=False)
     items = service.list_items(round_slug=slug, include_withdrawn=False)
-    return render_template("agenda/dossier.html", items=items, round=round_,
-                           evidences={i.escalation.id: _evidence(i) for i in items},
-                           title=round_.title)
+    return _dossier(items, round=round_, title=round_.title)
 
 
 @bp.route("/council/export.<fmt>")
@@ -226,9 +243,11 @@ def council_export(fmt: str) -> Response:
         rows = service.export_rows(request.args.get("round") or None)
     except DomainError:
         abort(404)  # no such round: the translated "not found" page
-    rows = lens.with_words(rows)
+    lang = request.args.get("lang")  # a link for the other language's file
+    with force_locale(lang) if lang in current_app.config["LANGUAGES"] else nullcontext():
+        body = exports.render(rows, fmt)
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
-    return attachment(service.render_export(rows, fmt), f"agenda.{fmt}", content_type)
+    return attachment(body, f"agenda.{fmt}", content_type)
 
 
 # ---------------------------------------------------------------- facilitators

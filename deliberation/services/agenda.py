@@ -3,7 +3,6 @@ answers seen by participants, and exports (JSON/CSV rows)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from deliberation import csvfile
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
@@ -33,11 +31,6 @@ from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_
 from deliberation.services import small_counts, visibility
 
 SORTS = ("date", "support")
-CSV_COLUMNS = ("escalation_id", "proposal_id", "external_id", "round", "text", "kind",
-               "escalated_at", "withdrawn_at", "status", "outcome", "due_at", "overdue",
-               "support", "support_fallen", "bridging_score", "bridging", "bridging_words",
-               "robustness", "robustness_words", "holds_for", "department", "plan_theme",
-               "plan_layer", "answer", "groups")
 # Allowed status changes (answered items may be re-opened for review).
 TRANSITIONS = {
     "received": {"received", "under_review", "answered"},
@@ -302,64 +295,60 @@ def mark_seen(user: User, escalation_ids: list[int] | None = None) -> int:
 # ------------------------------------------------------------ exports
 
 def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
-    """One dict per escalated proposal (JSON export; the CSV flattens it)."""
+    """One :func:`export_row` per escalated proposal (of one round), oldest first."""
     if round_slug and db.session.scalar(sa.select(Round.id).where(Round.slug == round_slug)) \
             is None:
         raise NotFound(N_("There is no round with this address."))
-    rows = []
-    for item in sorted(list_items(round_slug=round_slug), key=lambda i: i.escalation.id):
-        esc, resp = item.escalation, item.response
-        groups = (esc.evidence or {}).get("groups", [])
-        summary = threshold.lens_summary(esc.evidence)
-        rows.append({
-            "escalation_id": esc.id,
-            "proposal_id": esc.proposal_id,
-            "external_id": esc.proposal.external_id,
-            "text": esc.proposal.text,  # staff export: kept, with the reason it is not public
-            "text_withheld": visibility.withheld_because(esc.proposal),
-            "round": esc.round.slug,
-            "kind": esc.kind,
-            "escalated_at": esc.escalated_at.isoformat(),
-            "withdrawn_at": esc.withdrawn_at.isoformat() if esc.withdrawn_at else None,
-            "status": resp.status if resp else None,
-            "outcome": resp.outcome if resp else None,
-            "due_at": resp.due_at.isoformat() if resp else None,
-            "overdue": item.overdue,
-            "answer": resp.answer if resp else "",
-            "department": resp.department if resp else "",
-            "plan_theme": resp.plan_theme if resp else "",
-            "plan_layer": resp.plan_layer if resp else None,
-            "support": esc.support,
-            "support_fallen": item.support_fallen,
-            "bridging_score": summary["bridging"],
-            "bridging": summary["bridging_level"],
-            "robustness": summary["robustness"],
-            "holds_for": (f"{summary['holds']}/{summary['total']}" if summary["total"]
-                          else None),
-            "lens": summary,  # the view turns it into words, then drops it
-            "groups": [{"group_id": g["group_id"], "size": g["size"], "agree": g["agree"],
-                        "disagree": g["disagree"], "passes": g["passes"],
-                        "lower_bound": g["lower_bound"], "eligible": g["eligible"]}
-                       for g in groups if small_counts.shown(g["size"])],
-        })
-    return rows
+    return [export_row(item) for item in sorted(list_items(round_slug=round_slug),
+                                                key=lambda i: i.escalation.id)]
 
 
-def _groups_cell(groups: list[dict[str, Any]]) -> str:
-    return "; ".join(
-        f"{g['group_id']}: {g['agree']}/{g['disagree']}/{g['passes']} "
-        f"(n={g['size']}, lb={g['lower_bound']:.3f})" for g in groups)
-
-
-def export_csv(rows: list[dict[str, Any]]) -> str:
-    """:func:`export_rows` as CSV for Excel (UTF-8 with BOM); groups in one cell."""
-    return csvfile.write(
-        ([_groups_cell(row["groups"]) if c == "groups" else row[c] for c in CSV_COLUMNS]
-         for row in rows), header=CSV_COLUMNS, bom=True)
-
-
-def render_export(rows: list[dict[str, Any]], fmt: str) -> str:
-    """The council export as ``csv`` or ``json`` text."""
-    if fmt == "csv":
-        return export_csv(rows)
-    return json.dumps({"items": rows}, ensure_ascii=False, indent=2) + "\n"
+def export_row(item: AgendaItem) -> dict[str, Any]:
+    """One escalated proposal with codes and UTC times (the web layer's
+    ``app.agenda.exports`` turns them into labels, Japan time and percentages)."""
+    esc, resp, proposal = item.escalation, item.response, item.escalation.proposal
+    groups = (esc.evidence or {}).get("groups", [])
+    summary = threshold.lens_summary(esc.evidence)
+    withheld = visibility.withheld_because(proposal)
+    return {
+        "escalation_id": esc.id,
+        "proposal_id": esc.proposal_id,
+        "external_id": proposal.external_id,
+        "text": proposal.text,  # staff export: kept, with the reason it is not public
+        "text_withheld": withheld,
+        "rejection_reason": (proposal.rejection_reason or "") if withheld == "rejected"
+                            else "",
+        "round": esc.round.slug,
+        "round_title": esc.round.title,
+        "round_phase": esc.round.phase,
+        "kind": esc.kind,
+        "escalation_reason": esc.reason or "",
+        "escalated_at": esc.escalated_at.isoformat(),
+        "withdrawn_at": esc.withdrawn_at.isoformat() if esc.withdrawn_at else None,
+        "withdrawal_reason": esc.withdrawal_reason or "",
+        "status": resp.status if resp else None,
+        "outcome": resp.outcome if resp else None,
+        "reasons": resp.reasons if resp else "",
+        "answer": resp.answer if resp else "",
+        "answered_at": resp.answered_at.isoformat() if resp and resp.answered_at else None,
+        "due_at": resp.due_at.isoformat() if resp else None,
+        "overdue": item.overdue,
+        "department": resp.department if resp else "",
+        "plan_theme": resp.plan_theme if resp else "",
+        "plan_layer": resp.plan_layer if resp else None,
+        "support": item.support,  # the figure every page shows
+        "lower_bound": esc.support,  # what the rule compares with the threshold
+        "support_fallen": item.support_fallen,
+        "bridging_score": summary["bridging"],
+        "bridging": summary["bridging_level"],
+        "robustness": summary["robustness"],
+        "holds_for": (f"{summary['holds']}/{summary['total']}" if summary["total"]
+                      else None),
+        "lens": summary,  # the web layer turns it into words, then drops it
+        # Numbered from 1 as on every page ("group 1"); group_id is the snapshot's.
+        "groups": [{"number": g["group_id"] + 1, "group_id": g["group_id"],
+                    "size": g["size"], "agree": g["agree"], "disagree": g["disagree"],
+                    "passes": g["passes"], "lower_bound": g["lower_bound"],
+                    "eligible": g["eligible"]}
+                   for g in groups if small_counts.shown(g["size"])],
+    }

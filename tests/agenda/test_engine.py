@@ -167,7 +167,7 @@ def test_csv_export_has_bom_and_japanese(planted, runner, tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert len(rows) == 4 and "駅前に公園を" in {r["text"] for r in rows}
+    assert len(rows) == 4 and "駅前に公園を" in {r["提案"] for r in rows}
 
 
 def test_cli_errors(runner, db):

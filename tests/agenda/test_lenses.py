@@ -145,12 +145,12 @@ def test_exports_and_api_carry_the_figures_and_words(escalated, client, login_as
     rows = list(csv.DictReader(io.StringIO(raw)))
     assert len(rows) == len(escs)
     for row in rows:
-        assert float(row["bridging_score"]) > 0.15
-        assert row["robustness"] in ("robust", "partial", "fragile")
-        assert row["robustness_words"] and row["bridging_words"]
-    assert any(r["robustness_words"] == ROBUST_JA + "。" for r in rows)
+        assert float(row["橋渡しスコア"]) > 0.15
+        assert row["頑健性"] and row["橋渡しの説明"]
+    assert any(r["頑健性"] == ROBUST_JA + "。" for r in rows)
     items = client.get("/agenda/council/export.json", headers=EN).get_json()["items"]
     assert all("lens" not in i and i["bridging_score"] is not None for i in items)
+    assert all(i["robustness"] in ("robust", "partial", "fragile") for i in items)
     api = client.get(f"/api/v1/rounds/{planted.round.slug}/agenda", headers=JA).get_json()
     entry = api["agenda"][0]
     assert entry["bridging"]["level"] in ("broad", "some", "narrow")
