@@ -59,7 +59,7 @@ def _tokyo(value: datetime) -> str:
 
 
 def test_csv_reads_back_in_japanese(agenda, client, login_as):
-    planted, auto, manual = agenda
+    _planted, auto, manual = agenda
     login_as("council")
     rows = {int(r["議題番号"]): r for r in _csv(client, "/agenda/council/export.csv")}
     assert set(rows) == {e.id for e in auto} | {manual.id}
