@@ -53,7 +53,7 @@ def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
     staff = {role: db.session.scalar(sa.select(User).where(User.email == email))
              for email, role in accounts}
     town = seed_town(facilitator=staff["facilitator"], council=staff["council"],
-                     admin=staff["admin"])
+                     admin=staff["admin"], consent_version=consent_version)
     rounds.extend((slug, town.created) for slug in town.slugs)
     return DemoResult(accounts, rounds)
 

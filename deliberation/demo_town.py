@@ -329,7 +329,8 @@ class TownResult:
     groups: dict[str, int]
 
 
-def seed_town(*, facilitator: User, council: User, admin: User) -> TownResult:
+def seed_town(*, facilitator: User, council: User, admin: User,
+              consent_version: str) -> TownResult:
     """Create the town's rounds, people and votes, cluster them, and play the council's part.
 
     Rounds are created in layer order, so the home page (newest first) lists the sector
@@ -337,7 +338,7 @@ def seed_town(*, facilitator: User, council: User, admin: User) -> TownResult:
     created = False
     rng = np.random.default_rng(SEED)
     people = _people(rng)
-    residents = _verified_residents(admin, people)
+    residents = _verified_residents(admin, people, consent_version)
     rounds = []
     for index, layer in enumerate(LAYERS):
         round_ = db.session.scalar(sa.select(Round).where(Round.slug == layer.slug))
@@ -379,7 +380,8 @@ def _people(rng: np.random.Generator) -> People:
     return People(group, kind, assisted)
 
 
-def _verified_residents(admin: User, people: People) -> dict[int, User]:
+def _verified_residents(admin: User, people: People,
+                        consent_version: str) -> dict[int, User]:
     """Accounts for some resident participants, verified at the town's counter
     (through the verification service, so the records and the audit log are real)."""
     from deliberation.services import verification
@@ -396,8 +398,9 @@ def _verified_residents(admin: User, people: People) -> dict[int, User]:
             # Simulated people cannot log in (no password), so no shared password.
             joined = now - timedelta(days=95 - 2 * n, hours=n * 5 % 11)
             user = User(email=email, display_name=f"しおさい町民{n + 1:02d}", kind="resident",
-                        consent_version="demo", consented_at=joined, email_confirmed_at=joined,
-                        verification_level="email", created_at=joined)
+                        consent_version=consent_version, consented_at=joined,
+                        email_confirmed_at=joined, verification_level="email",
+                        created_at=joined)
             db.session.add(user)
             db.session.flush()
             verification.verify_at_counter(user, actor=admin,
