@@ -1,6 +1,8 @@
-"""Demo data for `make run`: accounts for each role and a round that looks alive.
+"""Demo data for `make run`: accounts for each role, the Japanese demo town
+(``deliberation/demo_town.py``) and the vTaiwan import as a second demo.
 
-Idempotent: running it twice changes nothing the second time.
+Idempotent: running it twice changes nothing the second time. ``seed_synthetic_round`` is a
+small round with planted opinion groups for tests.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ SYNTHETIC_PROPOSALS = (
 
 
 def seed_synthetic_round(slug: str, participants_per_group: int = 120, seed: int = 7) -> Round:
-    """A round with three planted opinion groups, so clustering has something to find."""
+    """A round with three planted opinion groups, so clustering has something to find
+    (tests use it; the demo is the town)."""
     rng = random.Random(seed)
     now = utcnow()
     round_ = Round(
