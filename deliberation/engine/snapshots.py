@@ -12,12 +12,13 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
 from threadpoolctl import threadpool_limits
 
+from deliberation.bulk import insert_columns
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, NotFound
@@ -44,32 +45,50 @@ class DegenerateData(ValueError):
     """Nothing to cluster (e.g. no votes)."""
 
 
-def _vote_input(round_id: int) -> tuple[Any, int, dict[str, Any]]:
+class VotesSource(Protocol):
+    """Where ``refresh_round`` gets a round's current votes (the runner's in-memory
+    ``deliberation.jobs.vote_cache.VoteCache``); without one, ``current_votes``."""
+
+    def current(self, round_id: int) -> VoteArrays: ...
+
+
+VoteArrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # participant id, proposal id, value
+
+
+def current_votes(round_id: int) -> VoteArrays:
+    """The round's current votes (the ``votes`` table), read in one query as three arrays."""
+    # Core on the session's connection (same transaction), without ORM row processing.
+    table = Vote.__table__
+    rows = db.session.connection().execute(
+        sa.select(table.c.participant_id, table.c.proposal_id, table.c.value)
+        .where(table.c.round_id == round_id)).all()
+    # np.fromiter over plain values: numpy's conversion of Row objects is very slow.
+    arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                      count=3 * len(rows)).reshape(-1, 3)
+    return arr[:, 0], arr[:, 1], arr[:, 2].astype(np.int8)
+
+
+def _vote_input(round_id: int, votes: VotesSource | None = None
+                ) -> tuple[Any, int, dict[str, Any]]:
     """VoteData for the round, the number of votes and bookkeeping."""
     from clustering import VoteData
 
-    # Core on the session's connection (same transaction), without ORM row processing.
-    rows = db.session.connection().execute(
-        sa.select(Vote.__table__.c.participant_id, Vote.__table__.c.proposal_id,
-                  Vote.__table__.c.value).where(Vote.__table__.c.round_id == round_id)
-    ).all()
+    participant, proposal, value = (votes.current(round_id) if votes is not None
+                                    else current_votes(round_id))
     proposals = db.session.execute(
         sa.select(Proposal.id, Proposal.status, Proposal.is_meta).where(
             Proposal.round_id == round_id)
     ).all()
-    if not rows:
+    if not len(value):
         raise DegenerateData("no votes to cluster")
-    # np.fromiter over plain values: numpy's conversion of Row objects is very slow.
-    arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
-                      count=3 * len(rows)).reshape(-1, 3)
     meta = [p.id for p in proposals if p.is_meta]
     excluded = [p.id for p in proposals if p.status in EXCLUDED_STATUSES or p.is_meta]
     data = VoteData.from_arrays(
-        arr[:, 0], arr[:, 1], arr[:, 2],
+        participant, proposal, value,
         statement_ids=[p.id for p in proposals],
         excluded_ids=excluded, meta_ids=meta,
     )
-    return data, len(rows), {"excluded": excluded, "meta": meta}
+    return data, len(value), {"excluded": excluded, "meta": meta}
 
 
 def _statistics(analysis: Any) -> dict[str, Any]:
@@ -115,14 +134,16 @@ def _group_rule(round_: Round) -> dict[str, Any] | None:
         return None
 
 
-def refresh_round(round_id: int, *, seed: int = 0,
-                  threads: int | None = None) -> ClusterSnapshot | None:
+def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
+                  votes: VotesSource | None = None) -> ClusterSnapshot | None:
     """Compute and store the round's snapshot now (synchronously); commits. None when nobody
     has voted yet.
 
     ``threads`` caps the BLAS and OpenMP threads of the computation (None: the libraries'
     defaults, one per core). The runner passes 1 by default (CLUSTER_THREADS): it shares the
     machine with the web processes, and idle BLAS threads spin on the cores they wait on.
+    ``votes``: where the current votes come from (the runner's cache); the same votes give
+    the same snapshot whichever source read them.
     """
     from clustering import WarmStart, analyze
 
@@ -135,7 +156,7 @@ def refresh_round(round_id: int, *, seed: int = 0,
     previous = latest_snapshot(round_id)
     started = time.perf_counter()
     try:
-        data, n_votes, _ = _vote_input(round_id)
+        data, n_votes, _ = _vote_input(round_id, votes)
         warm = None
         if previous is not None and previous.warm_start:
             warm = WarmStart.from_dict(previous.warm_start)
@@ -168,39 +189,10 @@ def refresh_round(round_id: int, *, seed: int = 0,
     return snapshot
 
 
-def _bulk(model: type, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the session's transaction: COPY on PostgreSQL, a Core
-    executemany elsewhere. Every row names the same columns."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy_rows(connection, model.__table__, rows)
-        return
-    for start in range(0, len(rows), 5000):
-        connection.execute(model.__table__.insert(), rows[start:start + 5000])
-
-
-def _copy_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """``COPY ... FROM STDIN`` through psycopg: several times cheaper than INSERTs for the
-    thousands of membership rows of every snapshot, for the worker and for PostgreSQL."""
-    columns = list(rows[0])
-    missing = [column.name for column in table.columns
-               if column.name not in columns and column.default is not None]
-    if missing:  # COPY skips SQLAlchemy's Python-side defaults
-        raise ValueError(f"rows for {table.name} lack defaulted columns {missing}")
-    quote = connection.dialect.identifier_preparer.quote
-    statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-                 "FROM STDIN")
-    cursor = connection.connection.cursor()
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[column] for column in columns])
-    finally:
-        cursor.close()
-
-
 def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
            last_event: int | None, duration_ms: int) -> ClusterSnapshot:
+    """The snapshot row, then its groups, memberships and proposal counts column by column
+    (``insert_columns``: COPY on PostgreSQL, one prepared INSERT in batches elsewhere)."""
     labels = np.asarray(analysis.labels)
     proj = np.asarray(analysis.projection, dtype=np.float64)
     manifest = dict(analysis.manifest)
@@ -217,40 +209,41 @@ def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
     db.session.flush()
     sid = snapshot.id
 
-    group_rows = []
-    for gi, gid in enumerate(np.asarray(analysis.group_ids).tolist()):
-        mask = labels == gid
-        centre = proj[mask].mean(axis=0) if mask.any() else np.zeros(2)
-        group_rows.append({"snapshot_id": sid, "group_id": int(gid),
-                           "size": int(analysis.group_sizes[gi]),
-                           "center_x": float(centre[0]), "center_y": float(centre[1])})
-    if group_rows:
-        _bulk(SnapshotGroup, group_rows)
+    group_ids = np.asarray(analysis.group_ids, dtype=np.int64)
+    k = len(group_ids)
+    if k:
+        centres = np.zeros((k, 2))
+        for gi, gid in enumerate(group_ids.tolist()):
+            mask = labels == gid
+            if mask.any():
+                centres[gi] = proj[mask].mean(axis=0)
+        insert_columns(SnapshotGroup.__table__, {
+            "snapshot_id": sid, "group_id": group_ids,
+            "size": np.asarray(analysis.group_sizes, dtype=np.int64),
+            "center_x": centres[:, 0], "center_y": centres[:, 1]}, k)
 
-    members = [
-        {"snapshot_id": sid, "participant_id": int(pid), "x": float(x), "y": float(y),
-         "group_id": None if g < 0 else int(g)}
-        for pid, (x, y), g in zip(np.asarray(analysis.participant_ids).tolist(),
-                                  proj.tolist(), labels.tolist(), strict=True)
-    ]
-    if members:
-        _bulk(SnapshotMembership, members)
+    n = len(labels)
+    if n:
+        insert_columns(SnapshotMembership.__table__, {
+            "snapshot_id": sid,
+            "participant_id": np.asarray(analysis.participant_ids, dtype=np.int64),
+            "x": proj[:, 0], "y": proj[:, 1],
+            # an object array: tolist() gives None for participants in no group
+            "group_id": np.where(labels >= 0, labels.astype(object), None)}, n)
 
-    tids = np.asarray(analysis.statement_ids).tolist()
-    gc, oc = analysis.group_counts, analysis.overall_counts
-    stats: list[dict[str, Any]] = []
-    for gi, gid in enumerate(np.asarray(analysis.group_ids).tolist()):
-        agree, disagree, seen = (gc.agree[gi].tolist(), gc.disagree[gi].tolist(),
-                                 gc.seen[gi].tolist())
-        for j, tid in enumerate(tids):
-            stats.append({"snapshot_id": sid, "proposal_id": int(tid), "group_id": int(gid),
-                          "agree": int(agree[j]), "disagree": int(disagree[j]),
-                          "passes": int(seen[j] - agree[j] - disagree[j])})
-    agree, disagree, seen = oc.agree.tolist(), oc.disagree.tolist(), oc.seen.tolist()
-    for j, tid in enumerate(tids):
-        stats.append({"snapshot_id": sid, "proposal_id": int(tid), "group_id": None,
-                      "agree": int(agree[j]), "disagree": int(disagree[j]),
-                      "passes": int(seen[j] - agree[j] - disagree[j])})
-    if stats:
-        _bulk(SnapshotProposalStat, stats)
+    tids = np.asarray(analysis.statement_ids, dtype=np.int64)
+    m = len(tids)
+    if m:
+        gc, oc = analysis.group_counts, analysis.overall_counts
+        # one block of m rows per group, then the overall counts (group_id NULL)
+        agree = np.concatenate([np.asarray(gc.agree).reshape(k, m).ravel(), oc.agree])
+        disagree = np.concatenate([np.asarray(gc.disagree).reshape(k, m).ravel(),
+                                   oc.disagree])
+        seen = np.concatenate([np.asarray(gc.seen).reshape(k, m).ravel(), oc.seen])
+        group = np.concatenate([np.repeat(group_ids.astype(object), m),
+                                np.full(m, None, dtype=object)])
+        insert_columns(SnapshotProposalStat.__table__, {
+            "snapshot_id": sid, "proposal_id": np.tile(tids, k + 1), "group_id": group,
+            "agree": agree.astype(np.int64), "disagree": disagree.astype(np.int64),
+            "passes": (seen - agree - disagree).astype(np.int64)}, (k + 1) * m)
     return snapshot

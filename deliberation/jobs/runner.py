@@ -57,8 +57,11 @@ Refresh = Callable[[int], Any]
 
 
 def refresh_and_escalate(round_id: int, *, seed: int = 0,
-                         threads: int | None = DEFAULT_THREADS) -> Any:
+                         threads: int | None = DEFAULT_THREADS, votes: Any = None) -> Any:
     """One run: compute and store the round's snapshot, then run the escalation engine on it.
+
+    ``votes``: where the round's current votes come from (the runner passes its
+    ``VoteCache``); None reads them all from the database.
 
     Returns the snapshot ("failed" when the clustering failed; nothing is escalated then),
     or None when nobody has voted yet.
@@ -70,7 +73,7 @@ def refresh_and_escalate(round_id: int, *, seed: int = 0,
     from deliberation.engine.snapshots import refresh_round
     from deliberation.engine.threshold import PolicyError
 
-    snapshot = refresh_round(round_id, seed=seed, threads=threads)
+    snapshot = refresh_round(round_id, seed=seed, threads=threads, votes=votes)
     if snapshot is not None and snapshot.status == "ok":
         try:
             escalation.run_for_snapshot(snapshot.id)
@@ -131,6 +134,16 @@ def claim_due_rounds(
     *, owner: str, now: datetime, min_interval: float, lease_seconds: float, limit: int = BATCH
 ) -> list[int]:
     """Claim up to ``limit`` due rounds for ``owner``; returns the ids won (committed)."""
+    return [round_id for round_id, _ in claim_due_jobs(
+        owner=owner, now=now, min_interval=min_interval, lease_seconds=lease_seconds,
+        limit=limit)]
+
+
+def claim_due_jobs(
+    *, owner: str, now: datetime, min_interval: float, lease_seconds: float, limit: int = BATCH
+) -> list[tuple[int, bool]]:
+    """``claim_due_rounds``, with for each round won whether a change that is not a vote
+    requested the run (its ``requested_at`` was set when the claim took it over)."""
     add_missing_jobs()
     query = (
         sa.select(ClusteringJob.round_id)
@@ -144,17 +157,24 @@ def claim_due_rounds(
         candidates = list(db.session.scalars(query))
         won = []
         for round_id in candidates:
-            result = db.session.execute(
-                sa.update(ClusteringJob)
-                .where(ClusteringJob.round_id == round_id, _due(now, min_interval))
-                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
-                        last_run_at=now,
-                        # Taken over by this run: a later request sets it again.
-                        requested_at=None),
-                execution_options={"synchronize_session": False},
-            )
-            if result.rowcount == 1:
-                won.append(round_id)
+            # Two conditional updates, so that whether a request was taken over is known
+            # from the statement that cleared it, even if one arrived since the SELECT.
+            for requested in (True, False):
+                condition = [ClusteringJob.round_id == round_id, _due(now, min_interval)]
+                if requested:
+                    condition.append(ClusteringJob.requested_at.is_not(None))
+                result = db.session.execute(
+                    sa.update(ClusteringJob).where(*condition)
+                    .values(lease_owner=owner,
+                            lease_until=now + timedelta(seconds=lease_seconds),
+                            last_run_at=now,
+                            # Taken over by this run: a later request sets it again.
+                            requested_at=None),
+                    execution_options={"synchronize_session": False},
+                )
+                if result.rowcount == 1:
+                    won.append((round_id, requested))
+                    break
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -203,13 +223,17 @@ def run_once(
     round's lease). ``threads`` caps the threads of the default refresh's computation.
     Needs an app context.
     """
-    refresh = refresh or functools.partial(refresh_and_escalate, threads=threads)
+    refresh = refresh or functools.partial(_refresh_with_cache, threads=threads)
     owner = owner or new_owner()
     now = now or utcnow()
     pass_began = time.monotonic()
     refreshed: list[int] = []
-    for round_id in claim_due_rounds(owner=owner, now=now, min_interval=min_interval,
-                                     lease_seconds=lease_seconds, limit=limit):
+    for round_id, requested in claim_due_jobs(owner=owner, now=now,
+                                              min_interval=min_interval,
+                                              lease_seconds=lease_seconds, limit=limit):
+        if requested and _vote_cache is not None:
+            # moderation, a policy or phase change, an import: read every vote again
+            _vote_cache.forget(round_id)
         again_at: datetime | None = now
         started = time.monotonic()
         try:
@@ -232,7 +256,30 @@ def run_once(
                 _prune(round_id, snapshot_history)
         finally:
             release(round_id, owner, again_at=again_at)
+    if _vote_cache is not None:
+        _vote_cache.evict_idle()
     return refreshed
+
+
+_vote_cache: Any = None  # this process's VoteCache, made when a round is first claimed
+_vote_cache_config: dict[str, Any] = {}
+
+
+def vote_cache() -> Any:
+    """This process's ``deliberation.jobs.vote_cache.VoteCache`` (the rounds' votes kept in
+    memory between runs), configured by ``run_forever`` from the app's CLUSTER_CACHE_*.
+    Made on first use: it loads NumPy, which a web process hosting an idle runner does not
+    need."""
+    global _vote_cache
+    if _vote_cache is None:
+        from deliberation.jobs.vote_cache import from_config
+
+        _vote_cache = from_config(_vote_cache_config)
+    return _vote_cache
+
+
+def _refresh_with_cache(round_id: int, *, threads: int | None) -> Any:
+    return refresh_and_escalate(round_id, threads=threads, votes=vote_cache())
 
 
 def _prune(round_id: int, keep: int) -> None:
@@ -265,6 +312,8 @@ def run_forever(
         else poll
     history = int(config.get("CLUSTER_SNAPSHOT_HISTORY", DEFAULT_SNAPSHOT_HISTORY))
     threads = int(config.get("CLUSTER_THREADS", DEFAULT_THREADS)) or None
+    _vote_cache_config.update({key: value for key, value in config.items()
+                               if key.startswith("CLUSTER_CACHE_")})
     owner = new_owner()
     log.info("clustering runner %s started (min interval %ss)", owner, min_interval)
     failures = 0

@@ -111,7 +111,7 @@ def test_worker_once_refreshes_due_rounds(runner, db, monkeypatch):
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "refreshed 1 round(s)" in result.output
-    assert seen == [(round_.id, {"threads": 1})]  # CLUSTER_THREADS
+    assert [(rid, options["threads"]) for rid, options in seen] == [(round_.id, 1)]  # CLUSTER_THREADS
 
 
 def test_embedded_runner_starts_with_the_first_request_only(database_url):

@@ -187,19 +187,18 @@ def test_runner_caps_the_clustering_threads(db, monkeypatch):
     assert seen[1] == max(pool["num_threads"] for pool in threadpool_info())
 
 
-def test_copy_refuses_rows_without_defaulted_columns(db):
-    """PostgreSQL writes snapshot rows with COPY, which skips SQLAlchemy's Python-side
-    defaults: a row that relies on one is refused instead of failing on NOT NULL."""
-    from deliberation.engine import snapshots
+def test_bulk_writer_refuses_rows_without_defaulted_columns(db):
+    """Snapshot rows are written column by column (COPY on PostgreSQL), which skips
+    SQLAlchemy's Python-side defaults: rows that rely on one are refused instead of failing
+    on NOT NULL, on both databases."""
+    from deliberation.bulk import insert_columns
 
-    if _db.engine.dialect.name != "postgresql":
-        pytest.skip("COPY: PostgreSQL only")
     round_ = factories.make_round(phase="voting")
     proposal = factories.make_proposal(round_)
     snapshot = ClusterSnapshot(round_id=round_.id, method="pca", status="ok")
     _db.session.add(snapshot)
     _db.session.flush()
     with pytest.raises(ValueError, match="agree"):
-        snapshots._bulk(SnapshotProposalStat, [
-            {"snapshot_id": snapshot.id, "proposal_id": proposal.id, "group_id": None}])
+        insert_columns(SnapshotProposalStat.__table__, {
+            "snapshot_id": snapshot.id, "proposal_id": proposal.id, "group_id": None}, 1)
     _db.session.rollback()
