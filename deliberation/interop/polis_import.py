@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 import sqlalchemy as sa
@@ -41,7 +41,6 @@ __all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory"
 
 IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
                 "participant-votes.csv", "summary.csv")
-_CHUNK = 5000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one file, or the zip
 MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
@@ -202,16 +201,22 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         }, len(external))
         participant_pk = _lookup(Participant, rid, external)
 
-        texts = {c.comment_id: clean_text(csvfile.restore(c.body)) for c in export.comments}
-        _bulk(Proposal, [
-            {"round_id": rid, "author_id": int(participant_pk[np.searchsorted(
-                external, c.author_id)]),
-             "text": texts[c.comment_id], "text_key": text_key(texts[c.comment_id]),
-             "status": "rejected" if c.moderated == -1 else "published",
-             "is_seed": c.is_seed, "is_meta": c.is_meta, "external_id": str(c.comment_id),
-             "created_at": c.timestamp}
-            for c in sorted(export.comments, key=lambda c: c.comment_id)
-        ])
+        comments = sorted(export.comments, key=lambda c: c.comment_id)
+        texts = [clean_text(csvfile.restore(c.body)) for c in comments]
+        insert_columns(Proposal.__table__, {
+            "round_id": rid,
+            "author_id": participant_pk[np.searchsorted(
+                external, np.array([c.author_id for c in comments], dtype=np.int64))],
+            "text": np.array(texts, dtype=object),
+            "text_key": np.array([text_key(t) for t in texts], dtype=object),
+            "status": np.array(["rejected" if c.moderated == -1 else "published"
+                                for c in comments], dtype=object),
+            "is_seed": np.array([bool(c.is_seed) for c in comments]),
+            "is_meta": np.array([bool(c.is_meta) for c in comments]),
+            "external_id": np.array([str(c.comment_id) for c in comments], dtype=object),
+            "report_count": 0,
+            "created_at": EpochSeconds(np.array([c.timestamp.timestamp() for c in comments])),
+        }, len(comments))
         comment_ids = np.unique(np.array([c.comment_id for c in export.comments], np.int64))
         proposal_pk = _lookup(Proposal, rid, comment_ids)
 
@@ -261,11 +266,6 @@ def _lookup(model: type, round_id: int, external_ids: np.ndarray) -> np.ndarray:
                               .where(model.round_id == round_id)).all()
     by_external = {int(external): pk for external, pk in rows}
     return np.array([by_external[pid] for pid in external_ids.tolist()], dtype=np.int64)
-
-
-def _bulk(model: type, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _CHUNK):
-        db.session.execute(sa.insert(model), rows[start:start + _CHUNK])
 
 
 def read_directory(path: str | Path) -> PolisExport:
