@@ -139,6 +139,12 @@ class Config:
     CLUSTER_SNAPSHOT_HISTORY = int(os.environ.get("CLUSTER_SNAPSHOT_HISTORY", 10))
     # BLAS/OpenMP threads per clustering run (0: one per core, the libraries' default).
     CLUSTER_THREADS = int(os.environ.get("CLUSTER_THREADS", 1))
+    # Rounds' votes kept in the worker's memory between runs (deliberation/jobs/vote_cache.py):
+    # all rounds together, minutes a round may stay unused, and how long a vote transaction
+    # may take to commit (empty: 60 s on PostgreSQL, 0 on SQLite).
+    CLUSTER_CACHE_MB = float(os.environ.get("CLUSTER_CACHE_MB", 512))
+    CLUSTER_CACHE_IDLE_SECONDS = float(os.environ.get("CLUSTER_CACHE_IDLE_SECONDS", 600))
+    CLUSTER_CACHE_REREAD_SECONDS = os.environ.get("CLUSTER_CACHE_REREAD_SECONDS", "")
 
     POLIS_DATASETS = os.environ.get(
         "POLIS_DATASETS", str(Path(__file__).resolve().parents[1].parent / "shared/datasets/polis")

@@ -12,6 +12,9 @@ Steps (each a separate process; wall seconds and that process's peak RSS):
   import    `flask polis import DIR` into a migrated empty database against a plain
             `sqlite3 .import` (SQLite) or `psql \\copy` (PostgreSQL) of the same votes.csv.
   cluster   `flask cluster run SLUG` on the imported round (cold process).
+  refresh   in one worker process: a refresh that reads every vote (the baseline) against
+            a warm incremental refresh (the runner's in-memory votes) after 1,000 new votes,
+            then the same round with UMAP: its first refresh in the process and a warm one.
 
 The export is generated (planted opinion groups, `clustering.synthetic`) unless --export
 names one. PostgreSQL uses database `hiroba_bench_big` on the scripts/postgres.sh server.
@@ -157,6 +160,70 @@ def bench_database(kind: str, export: Path, work: Path) -> None:
     report(f"import ({kind})", ours, base_name, plain)
     cold = measure([FLASK, "cluster", "run", "big"], env=env)
     report(f"cluster run, cold ({kind})", cold, base_name, plain)
+    subprocess.run([PYTHON, __file__, "--refresh", "big", kind], cwd=REPO, env=env, check=True)
+
+
+REFRESH_VOTES = 1_000
+
+
+def refresh_figures(slug: str, kind: str) -> None:
+    """Refresh timings inside one process (as the worker runs them), each against the full
+    read of the same round measured in the same process."""
+    sys.path.insert(0, str(REPO))
+    import numpy as np
+    import sqlalchemy as sa
+
+    from app import create_app
+    from deliberation.database import db
+    from deliberation.engine.snapshots import refresh_round
+    from deliberation.jobs.vote_cache import VoteCache
+    from deliberation.models import Participant, Proposal, Round
+    from deliberation.services.votes import record_vote
+
+    def timed(**options) -> float:
+        started = time.perf_counter()
+        snapshot = refresh_round(rid, threads=1, **options)
+        assert snapshot is not None and snapshot.status == "ok", snapshot
+        return time.perf_counter() - started
+
+    def new_votes(rng) -> None:
+        round_ = db.session.get(Round, rid)
+        for _ in range(REFRESH_VOTES):
+            participant = db.session.get(Participant, int(rng.choice(people)))
+            proposal = db.session.get(Proposal, int(rng.choice(proposals)))
+            record_vote(round_, participant, proposal, int(rng.integers(-1, 2)), "web")
+        db.session.commit()
+
+    app = create_app()
+    with app.app_context():
+        rid = db.session.scalar(sa.select(Round.id).where(Round.slug == slug))
+        people = db.session.scalars(sa.select(Participant.id).where(
+            Participant.round_id == rid)).all()
+        proposals = db.session.scalars(sa.select(Proposal.id).where(
+            Proposal.round_id == rid, Proposal.status == "published")).all()
+        rng = np.random.default_rng(3)
+        cache = VoteCache()
+        first = timed(votes=cache)  # imports, and fills the cache
+        new_votes(rng)
+        warm = timed(votes=cache)
+        full = timed()
+        print(f"refresh ({kind}): first in process {first:.2f} s (cache filled)", flush=True)
+        report(f"refresh, warm +{REFRESH_VOTES} ({kind})", (warm, 0.0), "full read", (full, 0.0))
+        round_ = db.session.get(Round, rid)
+        round_.clustering_method = "umap"
+        db.session.commit()
+        new_votes(rng)
+        umap_first = timed(votes=cache)
+        new_votes(rng)
+        umap_warm = timed(votes=cache)
+        new_votes(rng)
+        pca_round = db.session.get(Round, rid)
+        pca_round.clustering_method = "pca"
+        db.session.commit()
+        pca_warm = timed(votes=cache)
+        print(f"refresh ({kind}): UMAP first in process {umap_first:.2f} s", flush=True)
+        report(f"UMAP refresh, warm ({kind})", (umap_warm, 0.0), "PCA refresh, warm",
+               (pca_warm, 0.0))
 
 
 def main() -> int:
@@ -167,7 +234,11 @@ def main() -> int:
     parser.add_argument("--export", type=Path)
     parser.add_argument("--no-reddwarf", action="store_true")
     parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--refresh", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.refresh:
+        refresh_figures(*args.refresh)
+        return 0
     if args.generate:
         n, m, density, directory = args.generate
         print(write_export(int(n), int(m), float(density), Path(directory)))

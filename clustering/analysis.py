@@ -26,7 +26,7 @@ from .repness import RepComment, repness_stats, select_rep_comments
 from .rule import DEFAULT_RULE, Grouping, Robustness, robustness
 from .stats import Counts, group_counts, overall_counts
 
-__all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze"]
+__all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze", "warm_up_umap"]
 
 ALGORITHM_VERSION = "hiroba-clustering/2"
 UMAP_RANDOM_STATE = 0  # fixed: the embedding is a function of the votes
@@ -208,6 +208,26 @@ def _umap_projection(C, scale, seed: int, *, landmarks: int = UMAP_LANDMARKS
     if n == L:
         return embedded
     return _place_among(X, chosen, embedded)
+
+
+def warm_up_umap() -> float:
+    """Compile UMAP's numba code now, on a small made-up matrix of the same types a round
+    gives, so that a worker's first UMAP refresh does not pay for it (umap-learn compiles
+    most of its functions in each process; only a few go to numba's on-disk cache,
+    ``NUMBA_CACHE_DIR``). Returns the seconds it took."""
+    import time
+
+    import scipy.sparse as sp
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    n, m = 120, 12
+    dense = rng.choice(np.array([-1.0, 0.0, 1.0, np.nan]), size=(n, m))
+    dense[:, 0] = np.where(np.arange(n) % 2, 1.0, -1.0)  # two camps: a real embedding
+    rows, cols = np.nonzero(~np.isnan(dense))
+    C = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(n, m))
+    _umap_projection(C, np.ones(n), UMAP_RANDOM_STATE, landmarks=n // 2)
+    return time.perf_counter() - started
 
 
 def _place_among(X, chosen: np.ndarray, embedded: np.ndarray) -> np.ndarray:

@@ -314,6 +314,7 @@ def run_forever(
     threads = int(config.get("CLUSTER_THREADS", DEFAULT_THREADS)) or None
     _vote_cache_config.update({key: value for key, value in config.items()
                                if key.startswith("CLUSTER_CACHE_")})
+    prepare_umap(app)
     owner = new_owner()
     log.info("clustering runner %s started (min interval %ss)", owner, min_interval)
     failures = 0
@@ -332,6 +333,44 @@ def run_forever(
             log.exception("clustering runner pass failed (%d in a row)", failures)
         stop_event.wait(poll if failures == 0 else min(30.0, poll * 2 ** min(failures, 6)))
     log.info("clustering runner %s stopped", owner)
+
+
+def numba_cache_dir(instance_path: str) -> None:
+    """Point numba's on-disk cache (``NUMBA_CACHE_DIR``, read when numba is first imported)
+    at the instance folder, unless the environment names one: the installed packages'
+    folders need not be writable."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(instance_path, "numba-cache"))
+
+
+def prepare_umap(app: Any) -> threading.Thread | None:
+    """When an open round clusters with UMAP, compile UMAP's code in a background thread
+    now (``clustering.analysis.warm_up_umap``), so that the round's first refresh in this
+    worker takes seconds, not the tens of seconds of numba's compilation. Returns the
+    thread, or None when no open round uses UMAP."""
+    numba_cache_dir(app.instance_path)
+    with app.app_context():
+        try:
+            wanted = db.session.scalar(sa.select(Round.id).where(
+                Round.clustering_method == "umap", Round.phase != "closed").limit(1))
+        except Exception:  # e.g. the database is down: the loop reports and retries
+            log.exception("could not look for rounds that use UMAP")
+            wanted = None
+        finally:
+            db.session.remove()
+    if wanted is None:
+        return None
+
+    def warm() -> None:
+        from clustering.analysis import warm_up_umap
+
+        try:
+            log.info("UMAP compiled in %.1f s", warm_up_umap())
+        except Exception:  # the round's refresh will compile (and report) instead
+            log.exception("could not compile UMAP ahead of the first refresh")
+
+    thread = threading.Thread(target=warm, name="hiroba-umap-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_thread(app: Any, *, refresh: Refresh | None = None) -> tuple[threading.Thread,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -164,3 +165,26 @@ def test_flask_worker_stops_gracefully_on_sigterm(database_url, db):
     output += rest
     assert process.returncode == 0, output
     assert "stopped" in output
+
+
+def test_the_worker_puts_numba_cache_in_the_instance_folder(app, monkeypatch):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    runner_mod.numba_cache_dir(app.instance_path)
+    assert os.environ["NUMBA_CACHE_DIR"] == os.path.join(app.instance_path, "numba-cache")
+    runner_mod.numba_cache_dir("/elsewhere")  # a value from the environment is kept
+    assert os.environ["NUMBA_CACHE_DIR"] == os.path.join(app.instance_path, "numba-cache")
+
+
+@pytest.mark.slow
+def test_umap_is_compiled_at_start_only_when_an_open_round_uses_it(app, db, monkeypatch,
+                                                                  caplog):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(Path(app.instance_path) / "numba-cache"))
+    factories.make_round(phase="voting")
+    factories.make_round(phase="closed", clustering_method="umap")
+    assert runner_mod.prepare_umap(app) is None
+    factories.make_round(phase="voting", clustering_method="umap")
+    caplog.set_level(logging.INFO, logger="deliberation.jobs.runner")
+    thread = runner_mod.prepare_umap(app)
+    assert thread is not None
+    thread.join(timeout=600)
+    assert any(r.getMessage().startswith("UMAP compiled in") for r in caplog.records)
