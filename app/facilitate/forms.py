@@ -21,6 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from app.errors import attach_to_form
 from app.validators import (
     DataRequired,
     InputRequired,
@@ -29,10 +30,14 @@ from app.validators import (
     Optional,
     ValidationError,
 )
+from deliberation.errors import DomainError
 from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
+from deliberation.services.facilitation import validate_policy
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DT_FORMAT = "%Y-%m-%dT%H:%M"
+POLICY_FIELDS = ("min_votes", "min_agrees", "min_groups", "min_group_size", "confidence",
+                 "min_group_agree", "min_consensus", "min_bridging", "require_robust")
 
 
 def to_utc(value: datetime | None) -> datetime | None:
@@ -114,29 +119,32 @@ class RoundForm(FlaskForm):
                                     choices=method_choices)
     max_groups = IntegerField(_l("Maximum number of opinion groups"), default=5,
                               validators=[InputRequired(), NumberRange(2, 12)])
+    # The threshold policy's ranges are the domain's (validate() below): fields here only
+    # parse numbers, so the form cannot accept or refuse anything the service would not.
     min_votes = IntegerField(_l("Minimum votes in total"),
                              default=DEFAULT_THRESHOLD_POLICY["min_votes"],
-                             validators=[InputRequired(), NumberRange(min=0)])
+                             validators=[InputRequired()])
     min_agrees = IntegerField(_l("Minimum agree votes in total"),
                               default=DEFAULT_THRESHOLD_POLICY["min_agrees"],
-                              validators=[InputRequired(), NumberRange(min=0)])
+                              validators=[InputRequired()])
     min_groups = IntegerField(_l("Minimum number of opinion groups"),
                               default=DEFAULT_THRESHOLD_POLICY["min_groups"],
-                              validators=[InputRequired(), NumberRange(min=1)])
+                              validators=[InputRequired()])
     min_group_size = IntegerField(_l("Minimum members for a group to count"),
                                   default=DEFAULT_THRESHOLD_POLICY["min_group_size"],
-                                  validators=[InputRequired(), NumberRange(min=1)])
-    confidence = DecimalField(_l("Statistical confidence (e.g. 0.90)"), places=2,
+                                  validators=[InputRequired()])
+    # places=None: a stored value such as 0.995 is shown as it is, not rounded to 1.00.
+    confidence = DecimalField(_l("Statistical confidence (e.g. 0.90)"), places=None,
                               default=DEFAULT_THRESHOLD_POLICY["confidence"],
-                              validators=[InputRequired(), NumberRange(0.5, 0.999)])
-    min_group_agree = DecimalField(_l("Minimum agree share in every group (0–1)"), places=2,
+                              validators=[InputRequired()])
+    min_group_agree = DecimalField(_l("Minimum agree share in every group (0–1)"), places=None,
                                    default=DEFAULT_THRESHOLD_POLICY["min_group_agree"],
-                                   validators=[InputRequired(), NumberRange(0, 1)])
+                                   validators=[InputRequired()])
     min_consensus = DecimalField(_l("Minimum group-aware consensus (0–1, blank: off)"),
-                                 places=2, validators=[Optional(), NumberRange(0, 1)])
+                                 places=None, validators=[Optional()])
     min_bridging = DecimalField(
         _l("Minimum bridging score (support across the main divide, −1–1, blank: off)"),
-        places=2, validators=[Optional(), NumberRange(-1, 1)])
+        places=None, validators=[Optional()])
     require_robust = BooleanField(
         _l("Escalate only when the support holds however the opinion groups are drawn"))
     # Ranges of these settings are checked once, by the service (facilitation.ROUND_NUMBER_RANGES).
@@ -156,6 +164,19 @@ class RoundForm(FlaskForm):
                                           validators=[InputRequired()])
     open_data_enabled = BooleanField(_l("Publish the anonymised open-data export"))
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' own checks, then the threshold policy through the domain's rule
+        (``facilitation.validate_policy``), whose error shows under the field it names."""
+        valid = super().validate(extra_validators)
+        if any(getattr(self, name).errors for name in POLICY_FIELDS):
+            return False  # a value that is not a number: already explained
+        try:
+            validate_policy(self.policy())
+        except DomainError as error:
+            attach_to_form(self, error)
+            return False
+        return valid
+
     def validate_background_links(self, field: Any) -> None:
         self.parsed_links = parse_links(field.data or "")
 
@@ -164,17 +185,11 @@ class RoundForm(FlaskForm):
             raise ValidationError(_l("The closing time must be after the opening time."))
 
     def policy(self) -> dict[str, Any]:
-        return {
-            "min_votes": self.min_votes.data, "min_agrees": self.min_agrees.data,
-            "min_groups": self.min_groups.data, "min_group_size": self.min_group_size.data,
-            "confidence": float(self.confidence.data),
-            "min_group_agree": float(self.min_group_agree.data),
-            "min_consensus": (None if self.min_consensus.data is None
-                              else float(self.min_consensus.data)),
-            "min_bridging": (None if self.min_bridging.data is None
-                             else float(self.min_bridging.data)),
-            "require_robust": bool(self.require_robust.data),
-        }
+        """The threshold policy as entered; ``validate_policy`` checks it and turns the
+        numbers into floats (also where one cannot be, such as "sNaN")."""
+        policy = {name: getattr(self, name).data for name in POLICY_FIELDS}
+        policy["require_robust"] = bool(policy["require_robust"])
+        return policy
 
     def values(self) -> dict[str, Any]:
         return {

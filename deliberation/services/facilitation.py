@@ -54,7 +54,7 @@ POLICY_MESSAGES = {
     "confidence": N_("Enter a confidence of at least 0.5 and below 1."),
     "min_group_agree": N_("Enter a share between 0 and 1."),
     "min_consensus": N_("Enter a share between 0 and 1."),
-    "min_bridging": N_("Enter a share between 0 and 1."),
+    "min_bridging": N_("Enter a score between −1 and 1."),
 }
 
 

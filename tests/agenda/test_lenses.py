@@ -92,7 +92,7 @@ def test_facilitator_form_sets_and_refuses_the_new_criteria(client, login_as, db
     data = {**VALID, "slug": "lens", "phase": "voting"}
     bad = client.post("/facilitate/rounds/lens/edit", data={**data, "min_bridging": "3"},
                       headers=EN)
-    assert bad.status_code == 400 and "Please enter a number from -1 to 1." in bad.get_data(
+    assert bad.status_code == 400 and "Enter a score between −1 and 1." in bad.get_data(
         as_text=True)
     ok = client.post("/facilitate/rounds/lens/edit",
                      data={**data, "min_bridging": "0.2", "require_robust": "y"}, headers=EN)
@@ -102,7 +102,7 @@ def test_facilitator_form_sets_and_refuses_the_new_criteria(client, login_as, db
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "lens"))
     assert round_.policy["min_bridging"] == 0.2 and round_.policy["require_robust"] is True
     page = client.get("/facilitate/rounds/lens/edit", headers=JA).get_data(as_text=True)
-    assert "橋渡しスコアの下限" in page and 'value="0.20"' in page
+    assert "橋渡しスコアの下限" in page and 'value="0.2"' in page
 
 
 def _lens_words(esc):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.models import (
@@ -59,6 +61,57 @@ def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> Non
     assert "must start with https://" in page
     assert "Please enter a number from 2 to 12." in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
+@pytest.mark.parametrize(("field", "value", "stored"), [
+    ("min_group_size", "0", 0), ("min_votes", "0", 0), ("min_groups", "1", 1),
+    ("confidence", "0.5", 0.5), ("confidence", "0.995", 0.995),
+    ("min_group_agree", "0", 0.0), ("min_group_agree", "1", 1.0),
+    ("min_bridging", "-1", -1.0), ("min_bridging", "1", 1.0), ("min_consensus", "1", 1.0),
+])
+def test_policy_boundaries_the_domain_accepts(client, facilitator, db, field, value,
+                                              stored) -> None:
+    response = client.post("/facilitate/rounds/new", data={**VALID, field: value}, headers=EN)
+    assert response.status_code == 303
+    round_ = db.session.scalar(sa.select(Round))
+    assert round_.policy[field] == stored
+    page = client.get(f"/facilitate/rounds/{round_.slug}/edit").get_data(as_text=True)
+    shown = re.search(rf'<input[^>]* name="{field}"[^>]* value="([^"]*)"', page)
+    assert float(shown.group(1)) == stored  # shown as stored, not rounded
+
+
+@pytest.mark.parametrize(("field", "value", "message", "japanese"), [
+    ("min_group_size", "-1", "Enter a whole number of at least 0.", "0以上の整数を入力"),
+    ("min_votes", "-1", "Enter a whole number of at least 0.", "0以上の整数を入力"),
+    ("min_groups", "0", "Enter at least 1.", "1以上の数を入力"),
+    ("confidence", "1", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),
+    ("confidence", "0.49", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),
+    ("confidence", "sNaN", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),
+    ("confidence", "NaN", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),
+    ("min_group_agree", "1.01", "Enter a share between 0 and 1.", "0から1の間"),
+    ("min_consensus", "-0.1", "Enter a share between 0 and 1.", "0から1の間"),
+    ("min_bridging", "-1.5", "Enter a score between −1 and 1.", "−1から1の間"),
+])
+def test_policy_out_of_range_is_refused_by_the_domain_rule(client, facilitator, db, field,
+                                                           value, message, japanese) -> None:
+    """The form checks the threshold policy with the service's own validator: the same
+    boundaries, the error under the field, in the reader's language, nothing stored."""
+    data = {**VALID, field: value}
+    response = client.post("/facilitate/rounds/new", data=data, headers=EN)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert page.index(f'name="{field}"') < page.index(message)  # under its field
+    ja = client.post("/facilitate/rounds/new", data=data, headers={"Accept-Language": "ja"})
+    assert ja.status_code == 400 and japanese in ja.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+    round_ = factories.make_round(slug="kept", phase="voting")
+    policy = dict(round_.policy)
+    edit = client.post("/facilitate/rounds/kept/edit", data={**data, "slug": "kept"},
+                       headers=EN)
+    assert edit.status_code == 400 and message in edit.get_data(as_text=True)
+    db.session.refresh(round_)
+    assert round_.policy == policy
 
 
 def test_duplicate_and_bad_slug(client, facilitator, db) -> None:
