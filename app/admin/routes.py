@@ -18,7 +18,7 @@ from deliberation.errors import DomainError
 from deliberation.models import OutgoingMail, User
 from deliberation.models.mail import OUTBOX_STATUSES
 from deliberation.models.user import ROLES
-from deliberation.services import accounts, search
+from deliberation.services import accounts
 from deliberation.services import mail as outbox
 
 USERS_PER_PAGE = 50
@@ -29,12 +29,7 @@ USERS_PER_PAGE = 50
 def users() -> Response:
     """Accounts, searchable by e-mail address or display name, 50 to a page."""
     args = search_args()
-    query = sa.select(User).where(User.deleted_at.is_(None)).order_by(User.id)
-    if args.terms:
-        query = query.where(search.matches_all([User.email, User.display_name], args.terms))
-    page = db.paginate(query, page=args.page, per_page=USERS_PER_PAGE, error_out=False)
-    if args.page > 1 and args.page > page.pages:
-        page = db.paginate(query, page=max(page.pages, 1), per_page=USERS_PER_PAGE, error_out=False)
+    page = accounts.search_accounts(args.terms, page=args.page, per_page=USERS_PER_PAGE)
     return render_page_or_fragment("admin/users.html", "admin/_users.html", results=page,
                                    roles=ROLES, q=args.q, query_error=args.error)
 

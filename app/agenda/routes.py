@@ -6,7 +6,6 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -38,13 +37,12 @@ from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.search_args import search_args
-from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
 from deliberation.errors import DomainError
-from deliberation.models import Escalation, Proposal, Round
+from deliberation.models import Escalation
 from deliberation.services import agenda as service
-from deliberation.services import search, small_counts
+from deliberation.services import rounds, small_counts
 
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
 
@@ -103,11 +101,6 @@ def _placement(snapshot: dict[str, Any] | None) -> dict[str, int | None] | None:
             "unplaced": small_counts.cell(total - placed)}
 
 
-def _round_choices() -> list[Round]:
-    return list(db.session.scalars(sa.select(Round).where(Round.phase != "draft")
-                                   .order_by(Round.created_at.desc())))
-
-
 # ---------------------------------------------------------------- public
 
 @bp.route("/")
@@ -116,7 +109,7 @@ def public_index() -> Response:
     filters["theme"] = None
     items = service.list_items(public_only=True, **filters)
     return render_page_or_fragment("agenda/public_index.html", "agenda/_public_list.html",
-                                   items=items, filters=filters, rounds=_round_choices(),
+                                   items=items, filters=filters, rounds=rounds.public_rounds(),
                                    statuses=STATUS_LABELS)
 
 
@@ -157,7 +150,7 @@ def council_index() -> Response:
     filters = _filters()
     items = service.list_items(**filters)
     return render_page_or_fragment("agenda/council_index.html", "agenda/_council_list.html",
-                                   items=items, filters=filters, rounds=_round_choices(),
+                                   items=items, filters=filters, rounds=rounds.public_rounds(),
                                    themes=service.themes(), statuses=STATUS_LABELS)
 
 
@@ -257,12 +250,9 @@ def council_export(fmt: str) -> Response:
 def manual_escalation(slug: str) -> Response | tuple[str, int]:
     """Pick a proposal by searching its text (radio buttons, a page of matches at a time)."""
     round_ = round_or_404(slug, public=False)
-    candidates = (sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.status == "published",
-        ~sa.exists().where(Escalation.proposal_id == Proposal.id)).order_by(Proposal.id))
     form = ManualEscalationForm()
     form.proposal_id.choices = [SelectChoice(pid, "") for pid in
-                                db.session.scalars(candidates.with_only_columns(Proposal.id))]
+                                service.escalation_candidate_ids(round_)]
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -278,13 +268,8 @@ def manual_escalation(slug: str) -> Response | tuple[str, int]:
         else:
             status = 400
     args = search_args()
-    matching = candidates
-    if args.terms:
-        matching = matching.where(search.proposal_text_matches(
-            Proposal.id, Proposal.text, args.terms, db.session.get_bind().dialect.name))
-    page = db.paginate(matching, page=args.page, per_page=PICKER_PAGE, error_out=False)
-    if args.page > 1 and args.page > page.pages:
-        page = db.paginate(matching, page=max(page.pages, 1), per_page=PICKER_PAGE, error_out=False)
+    page = service.search_escalation_candidates(round_, args.terms, page=args.page,
+                                                per_page=PICKER_PAGE)
     return render_template("agenda/manual_escalation.html", form=form, round=round_, results=page,
                            q=args.q, query_error=args.error, any_left=bool(form.proposal_id.choices),
                            selected=form.proposal_id.data if request.method == "POST" else None), status

@@ -37,6 +37,7 @@ from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import proposals as proposal_service
 from deliberation.services import small_counts, visibility, votes
 from deliberation.services.proposals import submit_proposal
+from deliberation.services.rounds import public_rounds
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -95,9 +96,7 @@ def csrf_token() -> Response:
 
 @bp.route("/rounds")
 def rounds() -> Response:
-    items = db.session.scalars(
-        sa.select(Round).where(Round.phase != "draft").order_by(Round.id)
-    ).all()
+    items = sorted(public_rounds(), key=lambda r: r.id)
     return jsonify({"rounds": [_round_json(r) for r in items]})
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,7 +24,7 @@ from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, DomainError
 from deliberation.ids import parse_id
-from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, Workshop
+from deliberation.models import Round, Workshop
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import (
     audit,
@@ -33,9 +32,10 @@ from deliberation.services import (
     facilitation,
     health,
     moderation,
-    search,
     workshops,
 )
+from deliberation.services import proposals as proposal_service
+from deliberation.services import votes as vote_service
 
 if TYPE_CHECKING:
     from deliberation.interop.polis_import import UploadError
@@ -58,11 +58,8 @@ def _form_error(form: Any, error: DomainError) -> None:
 @bp.route("/")
 @facilitator_required
 def rounds() -> str:
-    all_rounds = db.session.scalars(sa.select(Round).order_by(Round.created_at.desc())).all()
-    counts = dict(db.session.execute(
-        sa.select(Proposal.round_id, sa.func.count()).where(Proposal.status == "pending")
-        .group_by(Proposal.round_id)).all())
-    return render_template("facilitate/rounds.html", rounds=all_rounds, pending=counts)
+    return render_template("facilitate/rounds.html", rounds=facilitation.rounds_newest_first(),
+                           pending=moderation.pending_by_round())
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
@@ -86,15 +83,7 @@ def new_round() -> Any:
 @facilitator_required
 def round_detail(slug: str) -> str:
     round_ = round_or_404(slug, public=False)
-    stats = {
-        "proposals": db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)
-                                       .where(Proposal.round_id == round_.id)),
-        "votes": db.session.scalar(sa.select(sa.func.count()).select_from(Vote)
-                                   .where(Vote.round_id == round_.id)),
-        "participants": db.session.scalar(sa.select(sa.func.count()).select_from(Participant)
-                                          .where(Participant.round_id == round_.id)),
-        "backlog": moderation.backlog(round_.id),
-    }
+    stats = {**facilitation.round_figures(round_), "backlog": moderation.backlog(round_.id)}
     return render_template("facilitate/round_detail.html", round=round_, stats=stats,
                            transitions=_available_transitions(round_),
                            snapshot=latest_snapshot(round_.id),
@@ -201,11 +190,9 @@ def seeds(slug: str) -> Any:
                 for text in duplicates:
                     flash(_("Skipped (already in the round): %(text)s", text=text), "warning")
                 return _see_other("facilitate.seeds", slug=round_.slug)
-    existing = db.session.scalars(sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.is_seed.is_(True))
-        .order_by(Proposal.id)).all()
     return render_template("facilitate/seeds.html", round=round_, form=form,
-                           seeds=existing), 400 if form.errors else 200
+                           seeds=facilitation.seed_proposals(round_)), \
+        400 if form.errors else 200
 
 
 # ---------------------------------------------------------------- Pol.is import
@@ -294,12 +281,7 @@ def _audit(round_: Round | None) -> Any:
         return csv_attachment(audit.export_csv(audit_key(), round_id),
                               f"audit-{round_.slug if round_ else 'all'}.csv")
     args = search_args()
-    query = audit.entries_query(round_id)
-    if args.terms:
-        query = query.where(search.matches_all([AuditEntry.action, AuditEntry.reason], args.terms))
-    page = db.paginate(query, page=args.page, per_page=AUDIT_PAGE, error_out=False)
-    if args.page > 1 and args.page > page.pages:
-        page = db.paginate(query, page=max(page.pages, 1), per_page=AUDIT_PAGE, error_out=False)
+    page = audit.search_entries(round_id, args.terms, page=args.page, per_page=AUDIT_PAGE)
     return render_page_or_fragment("facilitate/audit.html", "facilitate/_audit_entries.html",
                                    round=round_, results=page, q=args.q, query_error=args.error)
 
@@ -412,11 +394,9 @@ def assisted(slug: str) -> Any:
         else:
             return _see_other("facilitate.assisted_votes", slug=round_.slug,
                               participant_id=participant.id)
-    participants = db.session.scalars(sa.select(Participant).where(
-        Participant.round_id == round_.id, Participant.source == "assisted")
-        .order_by(Participant.id)).all()
     return render_template("facilitate/assisted.html", round=round_, form=form,
-                           participants=participants), 400 if form.errors else 200
+                           participants=facilitation.assisted_participants(round_)), \
+        400 if form.errors else 200
 
 
 VOTE_CHOICES = (("1", 1), ("-1", -1), ("0", 0), ("", None))
@@ -427,9 +407,7 @@ VOTE_CHOICES = (("1", 1), ("-1", -1), ("0", 0), ("", None))
 def assisted_votes(slug: str, participant_id: int) -> Any:
     round_ = round_or_404(slug, public=False)
     participant = facilitation.get_assisted_participant(round_, participant_id)
-    proposals = db.session.scalars(sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.status == "published")
-        .order_by(Proposal.id)).all()
+    proposals = proposal_service.published(round_)
     error = None
     if request.method == "POST":
         values = dict(VOTE_CHOICES)
@@ -450,10 +428,9 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
                 flash(_("%(n)s votes saved for %(label)s.", n=n, label=participant.label),
                       "success")
                 return _see_other("facilitate.assisted", slug=round_.slug)
-    current = dict(db.session.execute(sa.select(Vote.proposal_id, Vote.value).where(
-        Vote.participant_id == participant.id)).all())
     return render_template("facilitate/assisted_votes.html", round=round_,
-                           participant=participant, proposals=proposals, current=current,
+                           participant=participant, proposals=proposals,
+                           current=vote_service.votes_of(participant),
                            error=error), 400 if error else 200
 
 

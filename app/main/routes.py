@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,13 +13,12 @@ from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
 from deliberation.models import Round
 from deliberation.services import accounts, results, workshops
+from deliberation.services.rounds import public_rounds
 
 
 @bp.route("/")
 def index() -> str:
-    rounds = db.session.scalars(
-        sa.select(Round).where(Round.phase != "draft").order_by(Round.created_at.desc())
-    ).all()
+    rounds = public_rounds()
     open_rounds = [r for r in rounds if r.phase != "closed"]
     closed_rounds = [r for r in rounds if r.phase == "closed"]
     counts = results.round_counts([r.id for r in rounds])

@@ -7,6 +7,7 @@ import hashlib
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from deliberation.database import db
@@ -14,7 +15,7 @@ from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import User, audit
 from deliberation.models._common import utcnow
 from deliberation.models.user import PARTICIPANT_KINDS, READING_MODES, ROLES
-from deliberation.services import passwords
+from deliberation.services import passwords, search
 from deliberation.text import clean_text
 
 MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
@@ -237,6 +238,15 @@ def set_reading(user: User, reading: str) -> None:
         raise DomainError(N_("Choose one of the ways of writing."))
     user.reading = reading
     db.session.commit()
+
+
+def search_accounts(terms: list[str], *, page: int, per_page: int) -> Pagination:
+    """One page of the accounts (not deleted), oldest first, whose e-mail address or
+    display name contains every term."""
+    query = sa.select(User).where(User.deleted_at.is_(None)).order_by(User.id)
+    if terms:
+        query = query.where(search.matches_all([User.email, User.display_name], terms))
+    return search.page_of(query, page, per_page)
 
 
 def set_role(user: User, role: str, *, actor: User | None) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_sqlalchemy.pagination import Pagination
 
 from deliberation.database import db
 from deliberation.engine import escalation as engine
@@ -21,6 +22,7 @@ from deliberation.models import (
     Escalation,
     OfficialResponse,
     Participant,
+    Proposal,
     Round,
     User,
     Vote,
@@ -28,7 +30,7 @@ from deliberation.models import (
 )
 from deliberation.models._common import utcnow
 from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
-from deliberation.services import small_counts, visibility
+from deliberation.services import search, small_counts, visibility
 
 SORTS = ("date", "support")
 # Allowed status changes (answered items may be re-opened for review).
@@ -293,6 +295,28 @@ def mark_seen(user: User, escalation_ids: list[int] | None = None) -> int:
 
 
 # ------------------------------------------------------------ exports
+
+def _not_yet_escalated(round_: Round) -> sa.Select:
+    return sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published",
+        ~sa.exists().where(Escalation.proposal_id == Proposal.id)).order_by(Proposal.id)
+
+
+def escalation_candidate_ids(round_: Round) -> list[int]:
+    """The round's published proposals that are not on the agenda (a facilitator may put
+    one there by hand)."""
+    return list(db.session.scalars(_not_yet_escalated(round_).with_only_columns(Proposal.id)))
+
+
+def search_escalation_candidates(round_: Round, terms: list[str], *, page: int,
+                                 per_page: int) -> Pagination:
+    """One page of those candidates, oldest first, whose text contains every term."""
+    query = _not_yet_escalated(round_)
+    if terms:
+        query = query.where(search.proposal_text_matches(
+            Proposal.id, Proposal.text, terms, db.session.get_bind().dialect.name))
+    return search.page_of(query, page, per_page)
+
 
 def export_rows(round_slug: str | None = None) -> list[dict[str, Any]]:
     """One :func:`export_row` per escalated proposal (of one round), oldest first."""

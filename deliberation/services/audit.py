@@ -17,10 +17,12 @@ import hmac
 import json
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 
 from deliberation import csvfile
 from deliberation.database import db
 from deliberation.models import AuditEntry, Round
+from deliberation.services import search
 
 CSV_HEADER = ("id", "created_at_utc", "actor", "actor_role", "action", "target_type",
               "target_id", "round", "reason", "details")
@@ -61,6 +63,15 @@ def entries_query(round_id: int | None = None) -> sa.Select:
     if round_id is not None:
         query = query.where(AuditEntry.round_id == round_id)
     return query
+
+
+def search_entries(round_id: int | None, terms: list[str], *, page: int,
+                   per_page: int) -> Pagination:
+    """One page of the log, newest first, whose action or reason contains every term."""
+    query = entries_query(round_id)
+    if terms:
+        query = query.where(search.matches_all([AuditEntry.action, AuditEntry.reason], terms))
+    return search.page_of(query, page, per_page)
 
 
 def export_csv(key: bytes, round_id: int | None = None) -> str:

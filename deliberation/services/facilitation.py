@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import Participant, Proposal, Round, User, audit
+from deliberation.models import Participant, Proposal, Round, User, Vote, audit
 from deliberation.models._common import utcnow
 from deliberation.models.round import (
     CLUSTERING_METHODS,
@@ -94,6 +94,20 @@ def _validate_round(values: dict[str, Any]) -> None:
         if not str(link.get("url", "")).startswith(("https://", "http://")):
             raise DomainError(N_("Background links must start with https:// or http://."),
                               field="background_links")
+
+
+def rounds_newest_first() -> list[Round]:
+    return list(db.session.scalars(sa.select(Round).order_by(Round.created_at.desc())))
+
+
+def round_figures(round_: Round) -> dict[str, int]:
+    """Proposals (any status), participants and votes of the round."""
+    def count(model: Any) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model)
+                                 .where(model.round_id == round_.id)) or 0
+
+    return {"proposals": count(Proposal), "participants": count(Participant),
+            "votes": count(Vote)}
 
 
 def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
@@ -222,6 +236,17 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
         request_snapshot(round_)
     db.session.commit()
     return added, duplicates
+
+
+def seed_proposals(round_: Round) -> list[Proposal]:
+    return list(db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.is_seed.is_(True)).order_by(Proposal.id)))
+
+
+def assisted_participants(round_: Round) -> list[Participant]:
+    return list(db.session.scalars(sa.select(Participant).where(
+        Participant.round_id == round_.id, Participant.source == "assisted")
+        .order_by(Participant.id)))
 
 
 def create_assisted_participant(round_: Round, *, label: str, kind: str,

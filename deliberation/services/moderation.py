@@ -101,6 +101,13 @@ def backlog(round_id: int | None = None) -> int:
     return db.session.scalar(query) or 0
 
 
+def pending_by_round() -> dict[int, int]:
+    """{round id: proposals waiting for approval} for the rounds that have any."""
+    return dict(db.session.execute(
+        sa.select(Proposal.round_id, sa.func.count()).where(Proposal.status == "pending")
+        .group_by(Proposal.round_id)).tuples().all())
+
+
 def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User | None,
              reason: str | None = None) -> int:
     """Apply one decision to several proposals of the round; returns how many changed.

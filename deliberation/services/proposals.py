@@ -157,7 +157,4 @@ def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = ""
                  .order_by(sa.func.coalesce(counts.c.n, 0).desc(), Proposal.id.desc()))
     else:
         query = query.order_by(Proposal.id.desc())
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    if page > 1 and page > result.pages:
-        result = db.paginate(query, page=max(result.pages, 1), per_page=per_page, error_out=False)
-    return result
+    return search.page_of(query, page, per_page)

@@ -11,7 +11,9 @@ wildcards of the term escaped, so ``%`` and ``_`` are searched for literally.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 
+from deliberation.database import db
 from deliberation.models.search_index import FTS_TABLE
 
 MAX_QUERY_LENGTH = 100
@@ -62,3 +64,11 @@ def proposal_text_matches(id_column: sa.ColumnElement, text_column: sa.ColumnEle
         else:
             conditions.append(contains(text_column, term))
     return sa.and_(sa.true(), *conditions)
+
+
+def page_of(query: sa.Select, page: int, per_page: int) -> Pagination:
+    """One page of ``query``'s rows; a page past the end gives the last page."""
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    if page > 1 and page > result.pages:
+        result = db.paginate(query, page=max(result.pages, 1), per_page=per_page, error_out=False)
+    return result
