@@ -31,10 +31,12 @@ echo "== import contracts (pyproject.toml, [tool.importlinter])"
 pg_pid=
 pg_log=$(mktemp)
 if pg_url=$(scripts/postgres.sh start); then
-  # Tests that never touch the database under test (the clustering maths, the threshold
-  # rule, the catalogs, gunicorn's settings on its own SQLite file) run once, on SQLite.
+  # Tests that never touch the database under test (no database_url fixture: the
+  # clustering maths, the threshold rule, the catalogs, gunicorn's settings on its own
+  # SQLite file, pure helpers) run once, on SQLite; the folders ignored here hold only such
+  # tests, and skipping them also skips importing them.
   ( TEST_DATABASE_URL=$pg_url run_pytest -m "not e2e" -p no:cacheprovider \
-      --ignore=tests/clustering --ignore=tests/threshold \
+      --database-tests-only --ignore=tests/clustering --ignore=tests/threshold \
       --ignore=tests/test_translations.py --ignore=tests/test_deploy.py ) >"$pg_log" 2>&1 &
   pg_pid=$!
 elif [ "${CI:-}" = "true" ]; then

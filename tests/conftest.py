@@ -61,6 +61,26 @@ def compile_catalogs() -> None:
             write_mo(mo_file, catalog)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only", action="store_true",
+        help="run only the tests that use the database under test (the database_url "
+             "fixture); make test runs the others once, in the SQLite run")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-tests-only"):
+        return
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        uses_database = "database_url" in getattr(item, "fixturenames", ())
+        (keep if uses_database else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -96,16 +116,29 @@ def db(app: Flask) -> Iterator:
 
 
 def _truncate_all() -> None:
-    tables = list(reversed(_db.metadata.sorted_tables))
+    """Empty every table and restart the ids at 1, as on a fresh database.
+
+    On PostgreSQL, DELETE and setval() in one round trip: TRUNCATE replaces the files of
+    every table and index, which took about five times as long per test."""
+    tables = list(reversed(_db.metadata.sorted_tables))  # rows that others point to last
     with _db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            statements = [f"DELETE FROM {table.name}" for table in tables]
+            sequences = [f"setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                         "1, false)" for table in tables for column in _serial_columns(table)]
+            statements.append("SELECT " + ", ".join(sequences))
+            connection.exec_driver_sql("; ".join(statements))
         else:
             connection.execute(sa.text("PRAGMA foreign_keys=OFF"))
             for table in tables:
                 connection.execute(table.delete())
             connection.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+def _serial_columns(table: sa.Table) -> list[sa.Column]:
+    """The integer primary key the database numbers, if the table has one."""
+    return [column for column in table.primary_key.columns
+            if column is table.autoincrement_column]
 
 
 @pytest.fixture()
