@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import secrets
 import time
@@ -11,6 +12,7 @@ from typing import ClassVar
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from limits.errors import ConfigurationError
 from limits.storage import MemoryStorage
 
 from app import create_app
@@ -247,5 +249,24 @@ def test_production_refuses_rate_limits_counted_per_process(monkeypatch: pytest.
         assert create_app({**settings, "RATELIMIT_STORAGE_URI": "unreachable://"})
         # A single process may count in memory, when asked explicitly.
         assert create_app({**settings, "RATELIMIT_ALLOW_MEMORY_STORAGE": True})
+    finally:
+        limiter.enabled = False
+
+
+def test_production_with_redis_needs_the_redis_extra(monkeypatch: pytest.MonkeyPatch,
+                                                     app: Flask) -> None:
+    """RATELIMIT_STORAGE_URI=redis://... is what production is told to use: with the extra
+    (requirements-redis.txt) installed the app starts; without it the app refuses to start
+    and names the missing package, instead of serving without a working limit."""
+    monkeypatch.setenv("HIROBA_ENV", "production")
+    settings = {"SECRET_KEY": secrets.token_hex(32), "CLUSTER_RUNNER": "off",
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
+    try:
+        if importlib.util.find_spec("redis") is None:
+            with pytest.raises(ConfigurationError, match="'redis' prerequisite"):
+                create_app(settings)
+        else:
+            assert create_app(settings)
     finally:
         limiter.enabled = False
