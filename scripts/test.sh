@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: pytest on SQLite (with the browser tests) and, at the same time,
+# The whole test suite: pytest on SQLite, the browser tests and, at the same time, pytest
 # on a real PostgreSQL server where one can be started; migrations on both.
 # With CI=true, a missing PostgreSQL or Chromium is a failure, never a silent skip.
 set -uo pipefail
@@ -26,8 +26,12 @@ check_migrations() {  # $1: database URL
 echo "== import contracts (pyproject.toml, [tool.importlinter])"
 "$BIN/lint-imports" --no-cache --no-logo || status=1
 
-# The PostgreSQL run goes in the background while SQLite runs in the foreground: two
-# processes on two cores. Its output is shown after the SQLite run.
+# Three pytest processes at once keep both cores busy (the scheduler balances them): the
+# browser tests and the PostgreSQL run in the background, the rest on SQLite in the
+# foreground. The output of the two in the background is shown after the SQLite run.
+e2e_log=$(mktemp)
+( run_pytest -m e2e -p no:cacheprovider tests/e2e ) >"$e2e_log" 2>&1 &
+e2e_pid=$!
 pg_pid=
 pg_log=$(mktemp)
 if pg_url=$(scripts/postgres.sh start); then
@@ -46,12 +50,17 @@ else
   echo "test.sh: PostgreSQL not available here; skipped the PostgreSQL run (CI runs it)" >&2
 fi
 
-echo "== pytest on SQLite"
-run_pytest || status=1
+echo "== pytest on SQLite (without the browser tests)"
+run_pytest -m "not e2e" || status=1
 
 tmpdb=$(mktemp -d)
 check_migrations "sqlite:///$tmpdb/migrations.sqlite3" || status=1
 rm -rf "$tmpdb"
+
+echo "== browser tests (tests/e2e, on SQLite)"
+wait "$e2e_pid" || status=1
+cat "$e2e_log"
+rm -f "$e2e_log"
 
 if [ -n "$pg_pid" ]; then
   echo "== pytest on PostgreSQL"

@@ -7,6 +7,7 @@ TEST_DATABASE_URL is set (`make test` does both).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,8 +58,12 @@ def compile_catalogs() -> None:
     for po_path in (REPO / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        with po_path.with_suffix(".mo").open("wb") as mo_file:
+        # Written aside and renamed: the test processes that `make test` runs side by side
+        # never read a half-written catalog.
+        with tempfile.NamedTemporaryFile(dir=po_path.parent, suffix=".mo.tmp",
+                                         delete=False) as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(mo_file.name, po_path.with_suffix(".mo"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
