@@ -23,7 +23,7 @@ from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from deliberation.database import db
-from deliberation.mail.compose import Mail
+from deliberation.mail.compose import Mail, html_from_text
 from deliberation.mail.transport import FolderTransport, SMTPTransport, Transport
 from deliberation.services import mail as outbox
 
@@ -95,11 +95,13 @@ def queue_mail(*, to: str, purpose: str, template: str, subject: Callable[[], st
                locale: str | None, **context: Any) -> None:
     """Render and queue one mail (committed with the caller's transaction)."""
     stop_url = unsubscribe_url(to)
-    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    language = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
         title = str(subject())
         text = render_template(f"mail/{template}.txt", unsubscribe_url=stop_url,
                                home_url=external_url("main.index"), **context)
-    outbox.queue(Mail(to=to, subject=title, text=text, unsubscribe_url=stop_url),
+    outbox.queue(Mail(to=to, subject=title, text=text, html=html_from_text(text, lang=language),
+                      unsubscribe_url=stop_url),
                  purpose=purpose, sender=sender())
 
 

@@ -9,6 +9,8 @@ auto-replies are not sent back.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -24,6 +26,30 @@ class Mail:
     text: str
     html: str | None = None
     unsubscribe_url: str | None = None
+
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def html_from_text(text: str, *, lang: str) -> str:
+    """The HTML alternative of a plain-text mail: the same words, paragraphs kept and
+    links clickable; nothing that is not in the text (no images, no tracking)."""
+
+    def paragraph(block: str) -> str:
+        parts, last = [], 0
+        for match in _LINK.finditer(block):
+            parts.append(html.escape(block[last:match.start()]))
+            url = html.escape(match.group(0))
+            parts.append(f'<a href="{url}">{url}</a>')
+            last = match.end()
+        parts.append(html.escape(block[last:]))
+        return "<p>" + "".join(parts).replace("\n", "<br>\n") + "</p>"
+
+    blocks = [block.strip("\n") for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    body = "\n".join(paragraph(block) for block in blocks if block.strip())
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+            "</head>\n<body style=\"font-family: sans-serif; line-height: 1.7; "
+            f'max-width: 40em;">\n{body}\n</body></html>\n')
 
 
 def compose(mail: Mail, *, from_address: str, from_name: str, message_id_domain: str,

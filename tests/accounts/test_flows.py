@@ -48,6 +48,20 @@ def test_registration_mails_a_link_that_confirms_the_address(client, db, mailbox
     assert not user.is_verified  # "verified" rounds need resident verification
 
 
+def test_every_mail_has_a_plain_text_part_first_and_the_same_words_in_html(client, db, mailbox
+                                                                           ) -> None:
+    assert _register(client).status_code == 303
+    [message] = mailbox.deliver()
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert all(part.get_content_charset() == "utf-8" for part in parts)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    link = mailbox.link(message, "/auth/confirm/")
+    assert f'<a href="{link}">' in html and '<html lang="ja">' in html
+    assert "<script" not in html and "<img" not in html
+    assert str(message["Subject"]) == "メールアドレスを確認してください"
+
 def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, db, mailbox) -> None:
     factories.make_user(email="hanako@example.org", display_name="Owner")
     taken = _register(client, "Hanako@example.org")

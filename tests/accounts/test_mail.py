@@ -42,6 +42,17 @@ def test_a_japanese_mail_has_encoded_headers_and_a_plain_text_part() -> None:
     assert body.get_content().splitlines() == ["こんにちは、太郎さん。", "確認してください。"]
 
 
+def test_the_html_part_escapes_the_text_and_makes_links_clickable() -> None:
+    from deliberation.mail.compose import html_from_text
+
+    html = html_from_text("<b>太郎</b> & 花子さん\n次を開いてください:\n"
+                          "https://hiroba.example/auth/confirm/a.b?x=1&y=2\n\n"
+                          "ひろば", lang="ja")
+    assert "&lt;b&gt;太郎&lt;/b&gt; &amp; 花子さん<br>" in html
+    assert ('<a href="https://hiroba.example/auth/confirm/a.b?x=1&amp;y=2">'
+            "https://hiroba.example/auth/confirm/a.b?x=1&amp;y=2</a>") in html
+    assert html.count("<p>") == 2 and '<html lang="ja">' in html
+
 def test_mail_url_forms() -> None:
     plain = SMTPTransport.from_url("smtp://user%40city:p%3Ass@mail.example:587")
     assert (plain.host, plain.port, plain.implicit_tls) == ("mail.example", 587, False)
