@@ -1,6 +1,7 @@
 """Workshops and refused registrations in headless Chromium, against a live server with
 rate limits on (2 registrations a minute per address: every browser here shares 127.0.0.1,
-like a room on one Wi-Fi). Desktop and phone, with and without JavaScript, axe-core."""
+like a room on one Wi-Fi); and the admin's outbox page. Desktop and phone, with and without
+JavaScript, axe-core."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.e2e
 
 SLUG = "e2e-workshop"
 FACILITATOR = "workshop-facilitator@e2e.example.org"
+ADMIN = "workshop-admin@e2e.example.org"
 PASSWORD = "staff password 123"
 
 
@@ -39,6 +41,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         db.create_all()
         factories.make_user("facilitator", email=FACILITATOR, password=PASSWORD)
+        factories.make_user("admin", email=ADMIN, password=PASSWORD)
+        from deliberation.mail.compose import Mail
+        from deliberation.services import mail as outbox
+
+        row = outbox.queue(Mail(to="hanako@example.org", subject="パスワードの再設定",
+                                text="https://hiroba.example/auth/reset/SECRET-TOKEN"),
+                           purpose="reset_password",
+                           sender=outbox.Sender("hiroba@localhost", "ひろば"))
+        row.status, row.attempts, row.last_error = "failed", 12, "451 Try again later"
+        db.session.commit()
         factories.make_round(slug=SLUG, phase="voting", title="駅前広場の使い方")
     port = _free_port()
     http = make_server("127.0.0.1", port, app, threaded=True)
@@ -167,5 +179,32 @@ def test_a_refused_registration_keeps_what_was_typed(browser, server, viewport, 
     problems = _axe(page) if js else []
     _fits(page, js, viewport["width"])
     screenshot(page, f"register-refused-{suffix}")
+    assert not problems, problems
+    context.close()
+
+
+@pytest.mark.parametrize("viewport,suffix,js", [(PHONE, "phone", True),
+                                                (DESKTOP, "desktop", False)])
+def test_the_admin_sees_and_retries_failed_mail(browser, server, viewport, suffix, js) -> None:
+    context = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True,
+                                  java_script_enabled=js)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{server}/auth/login")
+    page.fill("input[name=email]", ADMIN)
+    page.fill("input[name=password]", PASSWORD)
+    _submit(page)
+    page.goto(f"{server}/admin/users")
+    with page.expect_navigation():
+        page.get_by_role("link", name="送信待ち・送信できなかったメール").click()
+    main = page.inner_text("main")
+    assert "hanako@example.org" in main and "SECRET-TOKEN" not in page.content()
+    problems = _axe(page) if js else []
+    _fits(page, js, viewport["width"])
+    screenshot(page, f"admin-mail-{suffix}")
+    with page.expect_navigation():
+        page.locator("table.data-table button").first.click()
+    assert "まもなくメールを送信しなおします" in page.inner_text("main")
+    assert "送信待ち" in page.inner_text("table.data-table")
     assert not problems, problems
     context.close()
