@@ -39,8 +39,11 @@ def _seconds(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("nan")
 
 
-def blocks_for_round(round_id: int) -> list[dict[str, Any]]:
+def blocks_for_round(round_id: int, votes: Any = None) -> list[dict[str, Any]]:
     """The round's coordinated blocks now (JSON for the snapshot's statistics).
+
+    ``votes``: the round's current votes as (participant id, proposal id, value) arrays
+    when the caller has them (the clustering runner); otherwise they are read here.
 
     Only participants with an account are screened: the threat is accounts registered in
     bulk. Assisted participants are entered by staff, and imported ones come from another
@@ -60,16 +63,20 @@ def blocks_for_round(round_id: int) -> list[dict[str, Any]]:
         .group_by(Participant.id, User.created_at)).all()
     if not participants:
         return []
-    votes = db.session.execute(
-        sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
-        .join(Participant, Participant.id == Vote.participant_id)
-        .where(Vote.round_id == round_id, Participant.source == "account")).all()
-    if not votes:
-        return []
     ids = [row[0] for row in participants]
+    if votes is not None:
+        mine = np.isin(votes[0], np.asarray(ids, dtype=np.int64))
+        vp, vs, vv = (np.asarray(column)[mine] for column in votes)
+    else:
+        rows = db.session.execute(
+            sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
+            .join(Participant, Participant.id == Vote.participant_id)
+            .where(Vote.round_id == round_id, Participant.source == "account")).all()
+        vp, vs, vv = zip(*rows, strict=True) if rows else ((), (), ())
+    if not len(vp):
+        return []
     created = np.array([_seconds(row[1]) for row in participants])
     first_vote = np.array([_seconds(row[2]) for row in participants])
-    vp, vs, vv = zip(*votes, strict=True)
     return [block.to_dict() for block in find_blocks(ids, vp, vs, vv, [created, first_vote])]
 
 

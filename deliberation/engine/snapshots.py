@@ -69,12 +69,12 @@ def current_votes(round_id: int) -> VoteArrays:
 
 
 def _vote_input(round_id: int, votes: VotesSource | None = None
-                ) -> tuple[Any, int, dict[str, Any]]:
-    """VoteData for the round, the number of votes and bookkeeping."""
+                ) -> tuple[Any, int, VoteArrays]:
+    """VoteData for the round, the number of votes and the votes as arrays."""
     from clustering import VoteData
 
-    participant, proposal, value = (votes.current(round_id) if votes is not None
-                                    else current_votes(round_id))
+    arrays = votes.current(round_id) if votes is not None else current_votes(round_id)
+    participant, proposal, value = arrays
     proposals = db.session.execute(
         sa.select(Proposal.id, Proposal.status, Proposal.is_meta).where(
             Proposal.round_id == round_id)
@@ -88,7 +88,7 @@ def _vote_input(round_id: int, votes: VotesSource | None = None
         statement_ids=[p.id for p in proposals],
         excluded_ids=excluded, meta_ids=meta,
     )
-    return data, len(value), {"excluded": excluded, "meta": meta}
+    return data, len(value), arrays
 
 
 def _statistics(analysis: Any) -> dict[str, Any]:
@@ -156,14 +156,14 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
     previous = latest_snapshot(round_id)
     started = time.perf_counter()
     try:
-        data, n_votes, _ = _vote_input(round_id, votes)
+        data, n_votes, arrays = _vote_input(round_id, votes)
         warm = None
         if previous is not None and previous.warm_start:
             warm = WarmStart.from_dict(previous.warm_start)
         with threadpool_limits(limits=threads):
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
                                warm_start=warm, rule=_group_rule(round_))
-            blocks = coordination.blocks_for_round(round_id)
+            blocks = coordination.blocks_for_round(round_id, arrays)
     except DegenerateData:
         # A round nobody has voted in yet is a normal state, not a failure: no snapshot.
         db.session.rollback()

@@ -58,17 +58,23 @@ def _sorted(arrays) -> list[tuple[int, int, int]]:
 
 
 class Town:
-    """A round whose residents vote at random (two camps, so there are groups)."""
+    """A round whose residents vote at random (two camps, so there are groups); a third of
+    them with accounts, whom the coordination screen looks at."""
 
     def __init__(self, seed: int, n: int = 40, m: int = 12) -> None:
         self.rng = np.random.default_rng(seed)
         self.round = factories.make_round(phase="voting")
-        self.participants = [factories.make_participant(self.round) for _ in range(n)]
+        self.participants: list[Participant] = []
         self.proposals = [factories.make_proposal(self.round) for _ in range(m)]
+        self.arrive(n)
+
+    def arrive(self, count: int) -> None:
+        for _ in range(count):
+            user = factories.make_user() if len(self.participants) % 3 == 0 else None
+            self.participants.append(factories.make_participant(self.round, user))
 
     def votes(self, count: int, *, new_people: int = 0) -> None:
-        for _ in range(new_people):
-            self.participants.append(factories.make_participant(self.round))
+        self.arrive(new_people)
         round_ = _db.session.get(Round, self.round.id)
         published = [p for p in self.proposals if p.status == "published"]
         for _ in range(count):
