@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,19 +21,16 @@ from app.api.openapi import openapi_document
 from app.errors import translate
 from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
-from deliberation.database import db
 from deliberation.engine import threshold
 from deliberation.errors import DomainError
 from deliberation.models import (
-    Escalation,
     Proposal,
     Round,
-    SnapshotGroup,
-    SnapshotProposalStat,
-    Vote,
 )
 from deliberation.models.snapshot import latest_snapshot
+from deliberation.services import agenda as agenda_service
 from deliberation.services import proposals as proposal_service
+from deliberation.services import results as results_service
 from deliberation.services import small_counts, visibility, votes
 from deliberation.services.proposals import submit_proposal
 from deliberation.services.rounds import public_rounds
@@ -56,19 +52,6 @@ def _round_json(round_: Round) -> dict[str, Any]:
         "accepts_proposals": round_.accepts_proposals,
         "min_group_display": small_counts.minimum(round_.min_group_display),
     }
-
-
-def _vote_counts(round_id: int) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {}
-    rows = db.session.execute(
-        sa.select(Vote.proposal_id, Vote.value, sa.func.count())
-        .where(Vote.round_id == round_id)
-        .group_by(Vote.proposal_id, Vote.value)
-    )
-    names = {1: "agree", -1: "disagree", 0: "pass"}
-    for proposal_id, value, count in rows:
-        counts.setdefault(proposal_id, {"agree": 0, "disagree": 0, "pass": 0})[names[value]] = count
-    return counts
 
 
 def _proposal_json(proposal: Proposal, counts: dict[str, int] | None) -> dict[str, Any]:
@@ -108,7 +91,7 @@ def round_detail(slug: str) -> Response:
 @bp.route("/rounds/<slug>/proposals")
 def proposals(slug: str) -> Response:
     round_ = round_or_404(slug)
-    counts = _vote_counts(round_.id)
+    counts = votes.counts_by_proposal(round_)
     items = proposal_service.published(round_)
     return jsonify({"round": round_.slug,
                     "proposals": [_proposal_json(p, counts.get(p.id)) for p in items]})
@@ -121,26 +104,11 @@ def results(slug: str) -> Response:
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return jsonify({"round": round_.slug, "snapshot": None})
-    published = set(db.session.scalars(
-        sa.select(Proposal.id).where(Proposal.round_id == round_.id,
-                                     Proposal.status == "published")))
-    groups = [g for g in db.session.scalars(
-        sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
-        .order_by(SnapshotGroup.group_id))
-        if small_counts.shown(g.size, round_.min_group_display)]
-    shown = {g.group_id for g in groups}
-    stats: dict[int | None, list[dict[str, int]]] = {}
-    for stat in db.session.scalars(
-        sa.select(SnapshotProposalStat).where(SnapshotProposalStat.snapshot_id == snapshot.id)
-        .order_by(SnapshotProposalStat.proposal_id)
-    ):
-        if stat.proposal_id not in published:
-            continue
-        if stat.group_id is not None and stat.group_id not in shown:
-            continue
-        stats.setdefault(stat.group_id, []).append({
-            "proposal_id": stat.proposal_id, "agree": stat.agree,
-            "disagree": stat.disagree, "pass": stat.passes})
+    shown = results_service.published_counts(round_, snapshot)
+    groups = shown.groups
+    stats = {group_id: [{"proposal_id": stat.proposal_id, "agree": stat.agree,
+                         "disagree": stat.disagree, "pass": stat.passes} for stat in counts]
+             for group_id, counts in shown.counts.items()}
     return jsonify({
         "round": round_.slug,
         "snapshot": {
@@ -166,11 +134,7 @@ def results(slug: str) -> Response:
 def agenda(slug: str) -> Response:
     """Escalated proposals (not withdrawn) with the council's official response."""
     round_ = round_or_404(slug)
-    items = db.session.scalars(
-        sa.select(Escalation)
-        .where(Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))
-        .order_by(Escalation.id)
-    ).all()
+    items = agenda_service.escalations_of(round_)
     entries = []
     for item in items:
         response = item.response

@@ -296,6 +296,14 @@ def mark_seen(user: User, escalation_ids: list[int] | None = None) -> int:
 
 # ------------------------------------------------------------ exports
 
+def escalations_of(round_: Round) -> list[Escalation]:
+    """The round's escalations that were not withdrawn, oldest first."""
+    return list(db.session.scalars(
+        sa.select(Escalation).where(Escalation.round_id == round_.id,
+                                    Escalation.withdrawn_at.is_(None))
+        .order_by(Escalation.id)))
+
+
 def _not_yet_escalated(round_: Round) -> sa.Select:
     return sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published",

@@ -326,3 +326,30 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@dataclass
+class PublishedCounts:
+    """A snapshot's vote counts as anyone may see them: the groups large enough to show
+    (``min_group_display``), and per group (None: everyone) the counts of published
+    proposals, in proposal order."""
+
+    groups: list[SnapshotGroup]
+    counts: dict[int | None, list[SnapshotProposalStat]]
+
+
+def published_counts(round_: Round, snapshot: ClusterSnapshot) -> PublishedCounts:
+    published = set(db.session.scalars(sa.select(Proposal.id).where(
+        Proposal.round_id == round_.id, Proposal.status == "published")))
+    groups = [g for g in db.session.scalars(
+        sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
+        .order_by(SnapshotGroup.group_id))
+        if small_counts.shown(g.size, round_.min_group_display)]
+    shown = {g.group_id for g in groups}
+    counts: dict[int | None, list[SnapshotProposalStat]] = {}
+    for stat in db.session.scalars(
+            sa.select(SnapshotProposalStat).where(SnapshotProposalStat.snapshot_id == snapshot.id)
+            .order_by(SnapshotProposalStat.proposal_id)):
+        if stat.proposal_id in published and (stat.group_id is None or stat.group_id in shown):
+            counts.setdefault(stat.group_id, []).append(stat)
+    return PublishedCounts(groups, counts)
