@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +14,7 @@ from app.htmx import render_page_or_fragment
 from app.search_args import search_args
 from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.models import OutgoingMail, User
+from deliberation.models import User
 from deliberation.models.mail import OUTBOX_STATUSES
 from deliberation.models.user import ROLES
 from deliberation.services import accounts
@@ -58,18 +57,11 @@ def mail() -> tuple[str, int]:
     """Mails waiting in the outbox or given up on, failed first; links in them masked."""
     status = request.args.get("status", "")
     args = search_args()
-    query = sa.select(OutgoingMail).order_by(
-        sa.case((OutgoingMail.status == "failed", 0), else_=1),
-        OutgoingMail.created_at.desc(), OutgoingMail.id.desc())
-    if status in OUTBOX_STATUSES:
-        query = query.where(OutgoingMail.status == status)
-    else:
+    if status not in OUTBOX_STATUSES:
         status = ""
-    page = db.paginate(query, page=args.page, per_page=MAILS_PER_PAGE, error_out=False)
-    counts = dict(db.session.execute(
-        sa.select(OutgoingMail.status, sa.func.count()).group_by(OutgoingMail.status)).all())
-    return render_template("admin/mail.html", results=page, status=status, counts=counts,
-                           preview=outbox.masked_text), 200
+    page = outbox.outbox_page(status, page=args.page, per_page=MAILS_PER_PAGE)
+    return render_template("admin/mail.html", results=page, status=status,
+                           counts=outbox.counts_by_status(), preview=outbox.masked_text), 200
 
 
 @bp.route("/mail/<id:mail_id>/retry", methods=["POST"])

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from email import policy
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 
 from deliberation.database import db
 from deliberation.errors import N_, NotFound
@@ -30,6 +31,7 @@ from deliberation.mail.compose import Mail, compose
 from deliberation.mail.transport import MailTransportError, Transport
 from deliberation.models import MailSuppression, OutgoingMail, User, audit
 from deliberation.models._common import utcnow
+from deliberation.models.mail import OUTBOX_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,23 @@ def masked_text(row: OutgoingMail, limit: int = 2000) -> str:
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
     return _LINK.sub(lambda match: mask_link(match.group(0)), text)[:limit]
+
+
+def outbox_page(status: str, *, page: int, per_page: int) -> Pagination:
+    """One page of the outbox, failed mails first, then the newest; only mails of
+    ``status`` when it is one of ``OUTBOX_STATUSES``."""
+    query = sa.select(OutgoingMail).order_by(
+        sa.case((OutgoingMail.status == "failed", 0), else_=1),
+        OutgoingMail.created_at.desc(), OutgoingMail.id.desc())
+    if status in OUTBOX_STATUSES:
+        query = query.where(OutgoingMail.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def counts_by_status() -> dict[str, int]:
+    return dict(db.session.execute(
+        sa.select(OutgoingMail.status, sa.func.count()).group_by(OutgoingMail.status))
+        .tuples().all())
 
 
 def retry(mail_id: int, *, actor: User | None) -> OutgoingMail:
