@@ -130,6 +130,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.a11y import bp as a11y_bp
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.agenda import bp as agenda_bp
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     from app.verify import bp as verify_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(a11y_bp)
     app.register_blueprint(reading_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -137,5 +137,7 @@ def annotate_html(html: str) -> str:
         elif skipping or not _has_kanji(token):
             out.append(token)
         else:
-            out.append(annotate_text(token))
+            # One span around the annotated text: in a flex container (buttons, links laid
+            # out as flex) each ruby would otherwise become an item of its own.
+            out.append(f"<span>{annotate_text(token)}</span>")
     return "".join(out)

@@ -5,13 +5,16 @@ Never downloads a browser: uses /usr/bin/chromium (skipped when missing, failed 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +24,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# Every axe run of the session, written here at its end: the accessibility statement is
+# generated from it (`flask a11y statement`, README "Accessibility statement").
+A11Y_RESULTS = Path(os.environ.get("HIROBA_A11Y_RESULTS")
+                    or Path(__file__).resolve().parents[2] / "test-artifacts" / "a11y-results.json")
 SLUG = "e2e-town"
 RESULTS_SLUG = "e2e-results"
 
@@ -165,6 +172,54 @@ def browser() -> Iterator:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+_axe_runs: list[dict] = []
+
+# What axe reports, trimmed to what the statement shows (no page content beyond titles).
+_AXE_SCRIPT = """async () => {
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  return {version: axe.version, title: document.title, lang: document.documentElement.lang,
+          width: window.innerWidth, height: window.innerHeight,
+          passes: r.passes.length, incomplete: r.incomplete.length,
+          violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+              nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))};
+}"""
+
+
+def axe(page) -> list[dict]:
+    """Run axe-core on the page; record the run for the accessibility statement and return
+    the serious and critical violations (tests expect none)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(_AXE_SCRIPT)
+    url = urlsplit(page.url)
+    _axe_runs.append({
+        "path": url.path, "title": result["title"], "lang": result["lang"],
+        "viewport": f"{result['width']}x{result['height']}",
+        "passes": result["passes"], "incomplete": result["incomplete"],
+        "violations": [{k: v[k] for k in ("id", "impact", "help", "nodes")}
+                       for v in result["violations"]],
+        "axe_version": result["version"],
+    })
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": v["targets"]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def a11y_results() -> Iterator[None]:
+    """Write the session's axe runs to ``A11Y_RESULTS`` (nothing when none ran)."""
+    started = datetime.now(UTC)
+    yield
+    if not _axe_runs:
+        return
+    A11Y_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    A11Y_RESULTS.write_text(json.dumps({
+        "tool": "axe-core", "axe_version": _axe_runs[0]["axe_version"],
+        "browser": "Chromium (headless)",
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": _axe_runs,
+    }, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def screenshot(page, name: str) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import AXE, register, screenshot
+from tests.e2e.conftest import axe, register, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -152,12 +152,7 @@ def test_anonymous_vote_goes_to_login(browser, live_server) -> None:
 
 
 def _axe(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
+    return axe(page)  # recorded for the accessibility statement
 
 
 @pytest.mark.parametrize("viewport,suffix", [(PHONE, "phone"), (DESKTOP, "desktop")])

@@ -47,6 +47,7 @@ MATRIX: dict[str, Access] = {
     "main.privacy": Access(ANONYMOUS),
     "main.set_language": Access(ANONYMOUS),
     "main.how_it_works": Access(ANONYMOUS),
+    "a11y.statement_page": Access(ANONYMOUS),
     "reading.settings": Access(ANONYMOUS),
     "reading.choose": Access(ANONYMOUS),
     "auth.login": Access(ANONYMOUS, ok=(200, 303), note="logged in: redirected on"),

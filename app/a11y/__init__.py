@@ -1,0 +1,36 @@
+"""The accessibility statement (JIS X 8341-3:2016 style), generated from the e2e run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Blueprint, current_app, render_template
+
+from app.a11y import statement as statements
+
+bp = Blueprint("a11y", __name__, cli_group="a11y")
+
+
+@bp.route("/accessibility")
+def statement_page() -> str:
+    path = Path(current_app.config.get("A11Y_STATEMENT") or statements.STATEMENT)
+    return render_template("a11y/statement.html", statement=statements.load(path),
+                           impacts=statements.IMPACTS)
+
+
+@bp.cli.command("statement")
+@click.option("--results", "results_path", type=click.Path(path_type=Path),
+              default=Path("test-artifacts/a11y-results.json"), show_default=True,
+              help="axe results written by the e2e run (HIROBA_A11Y_RESULTS)")
+@click.option("--output", type=click.Path(path_type=Path), default=statements.STATEMENT,
+              show_default=True)
+def statement_command(results_path: Path, output: Path) -> None:
+    """Generate the accessibility statement from an e2e run's axe results."""
+    try:
+        data = statements.write(results_path, output)
+    except statements.ResultsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{output}: {len(data['pages'])} pages, {data['runs']} axe runs, "
+               f"{data['pages_meeting']} without serious or critical violations, "
+               f"tested {data['tested_on']}")

@@ -1,0 +1,73 @@
+"""The accessibility statement: generated from an e2e run's axe results, then shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.a11y import statement
+
+SAMPLE = Path(__file__).with_name("sample_results.json")
+
+
+def test_the_generator_sums_up_each_page_and_lists_the_known_issues() -> None:
+    data = statement.build(json.loads(SAMPLE.read_text(encoding="utf-8")))
+    assert data["standard"] == "JIS X 8341-3:2016" and data["target_level"] == "AA"
+    assert data["tested_on"] == "2026-11-30"  # 15:05 UTC is the next day in Tokyo
+    assert data["tool"] == "axe-core 4.10.2" and data["runs"] == 3
+    home, results = data["pages"]
+    assert home["path"] == "/" and home["titles"] == {"ja": "ラウンド", "en": "Rounds"}
+    assert home["viewports"] == ["1280x900", "390x844"] and home["languages"] == ["en", "ja"]
+    assert home["violations"] == {"critical": 0, "serious": 0, "moderate": 1, "minor": 0}
+    assert home["meets"] is True
+    assert results["violations"]["serious"] == 1 and results["meets"] is False
+    assert data["pages_meeting"] == 1
+    assert [i["rule"] for i in data["known_issues"]] == ["color-contrast", "region"]
+    assert data["known_issues"][0]["paths"] == ["/rounds/town/results"]
+
+
+@pytest.mark.parametrize("bad", ['{"runs": []}', '{"runs": [{"path": "/"}]}', "[]",
+                                 '{"finished_at": "yesterday", "runs": [1]}', "not json"])
+def test_a_broken_results_file_is_refused_and_nothing_is_written(tmp_path, bad) -> None:
+    source, target = tmp_path / "results.json", tmp_path / "statement.json"
+    source.write_text(bad, encoding="utf-8")
+    with pytest.raises(statement.ResultsError):
+        statement.write(source, target)
+    assert not target.exists()
+
+
+def test_the_command_writes_the_statement(runner, tmp_path) -> None:
+    target = tmp_path / "statement.json"
+    result = runner.invoke(args=["a11y", "statement", "--results", str(SAMPLE),
+                                 "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "2 pages, 3 axe runs, 1 without serious or critical" in result.output
+    assert json.loads(target.read_text(encoding="utf-8"))["pages"][0]["path"] == "/"
+    missing = runner.invoke(args=["a11y", "statement", "--results", str(tmp_path / "none"),
+                                  "--output", str(target)])
+    assert missing.exit_code != 0 and "cannot read" in missing.output
+
+
+def test_the_page_shows_the_generated_data(app, client, tmp_path) -> None:
+    target = tmp_path / "statement.json"
+    statement.write(SAMPLE, target)
+    app.config["A11Y_STATEMENT"] = str(target)
+    try:
+        ja = client.get("/accessibility", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+        en = client.get("/accessibility", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    finally:
+        app.config.pop("A11Y_STATEMENT")
+    assert "JIS X 8341-3:2016" in ja and "適合レベルAA" in ja and "2026-11-30" in ja
+    assert "<th scope=\"row\">ラウンド<br>" in ja and "/rounds/town/results" in ja
+    assert "Elements must meet minimum color contrast ratio thresholds" in ja
+    assert "Level AA" in en and "<th scope=\"row\">Rounds<br>" in en
+    assert "Problems to fix" in en
+
+
+def test_the_committed_statement_is_shown_on_a_fresh_install(client) -> None:
+    committed = statement.load()
+    assert committed is not None and committed["pages"]
+    page = client.get("/accessibility", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert committed["tested_on"] in page and committed["pages"][0]["path"] in page
