@@ -22,6 +22,14 @@ TITLE_SEPARATOR = " · "
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
+def page_path(path: str) -> str:
+    """The tested page's address with ids and one-time tokens as placeholders, so that one
+    page tested with several ids is one row (and no test token is published)."""
+    parts = [("<id>" if part.isdecimal() else "<token>" if len(part) > 24 else part)
+             for part in path.split("/")]
+    return "/".join(parts)
+
+
 class ResultsError(ValueError):
     """The results file is not what the e2e run writes."""
 
@@ -36,13 +44,23 @@ def build(results: dict[str, Any]) -> dict[str, Any]:
         pages: dict[str, dict[str, Any]] = {}
         issues: dict[str, dict[str, Any]] = {}
         for run in runs:
-            page = pages.setdefault(run["path"], {
-                "path": run["path"], "titles": {}, "viewports": set(), "languages": set(),
+            path = page_path(run["path"])
+            page = pages.setdefault(path, {
+                "path": path, "titles": {}, "fallback_titles": {}, "viewports": set(),
+                "languages": set(),
                 "runs": 0, "passes": 0, "incomplete": 0,
                 "violations": dict.fromkeys(IMPACTS, 0)})
-            page["titles"].setdefault(run["lang"], run["title"].split(TITLE_SEPARATOR)[0])
+            # easy Japanese and furigana are variants of a language ("ja-easy"); the page's
+            # name is its title in the standard language where it was tested so
+            reading = run.get("reading", "standard")
+            title = run["title"].split(TITLE_SEPARATOR)[0]
+            if reading == "standard":
+                page["titles"][run["lang"]] = title
+            else:
+                page["fallback_titles"].setdefault(run["lang"], title)
             page["viewports"].add(run["viewport"])
-            page["languages"].add(run["lang"])
+            page["languages"].add(run["lang"] if reading == "standard"
+                                  else f"{run['lang']}-{reading}")
             page["runs"] += 1
             page["passes"] = max(page["passes"], int(run["passes"]))
             page["incomplete"] = max(page["incomplete"], int(run["incomplete"]))
@@ -52,13 +70,16 @@ def build(results: dict[str, Any]) -> dict[str, Any]:
                 issue = issues.setdefault(violation["id"], {
                     "rule": violation["id"], "impact": impact, "help": violation["help"],
                     "paths": set()})
-                issue["paths"].add(run["path"])
+                issue["paths"].add(path)
     except (KeyError, TypeError, ValueError) as exc:
         raise ResultsError(f"unexpected results file: {exc!r}") from exc
-    tested = [
-        {**page, "viewports": sorted(page["viewports"]), "languages": sorted(page["languages"]),
-         "meets": page["violations"]["critical"] == 0 and page["violations"]["serious"] == 0}
-        for page in sorted(pages.values(), key=lambda p: p["path"])]
+    tested = []
+    for page in sorted(pages.values(), key=lambda p: p["path"]):
+        fallback = page.pop("fallback_titles")
+        tested.append({
+            **page, "titles": {**fallback, **page["titles"]},
+            "viewports": sorted(page["viewports"]), "languages": sorted(page["languages"]),
+            "meets": page["violations"]["critical"] == 0 and page["violations"]["serious"] == 0})
     return {
         "standard": "JIS X 8341-3:2016",
         "target_level": "AA",

@@ -16,16 +16,26 @@ def test_the_generator_sums_up_each_page_and_lists_the_known_issues() -> None:
     data = statement.build(json.loads(SAMPLE.read_text(encoding="utf-8")))
     assert data["standard"] == "JIS X 8341-3:2016" and data["target_level"] == "AA"
     assert data["tested_on"] == "2026-11-30"  # 15:05 UTC is the next day in Tokyo
-    assert data["tool"] == "axe-core 4.10.2" and data["runs"] == 3
+    assert data["tool"] == "axe-core 4.10.2" and data["runs"] == 4
     home, results = data["pages"]
     assert home["path"] == "/" and home["titles"] == {"ja": "ラウンド", "en": "Rounds"}
-    assert home["viewports"] == ["1280x900", "390x844"] and home["languages"] == ["en", "ja"]
+    assert home["viewports"] == ["1280x900", "390x844"]
+    assert home["languages"] == ["en", "ja", "ja-easy"]
     assert home["violations"] == {"critical": 0, "serious": 0, "moderate": 1, "minor": 0}
     assert home["meets"] is True
     assert results["violations"]["serious"] == 1 and results["meets"] is False
     assert data["pages_meeting"] == 1
     assert [i["rule"] for i in data["known_issues"]] == ["color-contrast", "region"]
     assert data["known_issues"][0]["paths"] == ["/rounds/town/results"]
+
+
+def test_ids_and_tokens_in_addresses_become_placeholders() -> None:
+    results = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    run = results["runs"][0]
+    results["runs"] = [{**run, "path": "/verify/users/10"}, {**run, "path": "/verify/users/11"},
+                       {**run, "path": "/auth/reset/eyJ1IjoxLCJmIjoiMDg5Yjc0MTdhMW.awx0bw.8Rz"}]
+    paths = [page["path"] for page in statement.build(results)["pages"]]
+    assert paths == ["/auth/reset/<token>", "/verify/users/<id>"]
 
 
 @pytest.mark.parametrize("bad", ['{"runs": []}', '{"runs": [{"path": "/"}]}', "[]",
@@ -43,7 +53,7 @@ def test_the_command_writes_the_statement(runner, tmp_path) -> None:
     result = runner.invoke(args=["a11y", "statement", "--results", str(SAMPLE),
                                  "--output", str(target)])
     assert result.exit_code == 0, result.output
-    assert "2 pages, 3 axe runs, 1 without serious or critical" in result.output
+    assert "2 pages, 4 axe runs, 1 without serious or critical" in result.output
     assert json.loads(target.read_text(encoding="utf-8"))["pages"][0]["path"] == "/"
     missing = runner.invoke(args=["a11y", "statement", "--results", str(tmp_path / "none"),
                                   "--output", str(target)])

@@ -179,7 +179,9 @@ _axe_runs: list[dict] = []
 # What axe reports, trimmed to what the statement shows (no page content beyond titles).
 _AXE_SCRIPT = """async () => {
   const r = await axe.run(document, {resultTypes: ['violations']});
+  const easy = document.querySelector('.reading-switch [aria-pressed=true]');
   return {version: axe.version, title: document.title, lang: document.documentElement.lang,
+          reading: easy ? 'easy' : document.querySelector('ruby') ? 'furigana' : 'standard',
           width: window.innerWidth, height: window.innerHeight,
           passes: r.passes.length, incomplete: r.incomplete.length,
           violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -195,6 +197,7 @@ def axe(page) -> list[dict]:
     url = urlsplit(page.url)
     _axe_runs.append({
         "path": url.path, "title": result["title"], "lang": result["lang"],
+        "reading": result["reading"],
         "viewport": f"{result['width']}x{result['height']}",
         "passes": result["passes"], "incomplete": result["incomplete"],
         "violations": [{k: v[k] for k in ("id", "impact", "help", "nodes")}
