@@ -69,7 +69,7 @@ def test_a_refused_registration_keeps_what_was_typed_and_says_why_in_japanese(
         assert _register(client, n).status_code == 303
     refused = _register(client, 2, display_name="山田花子", kind="resident",
                         password="secret words for me", password2="secret words for me")
-    assert refused.status_code == 429
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
     html = refused.get_data(as_text=True)
     assert 'lang="ja"' in html
     assert "この接続から短い時間に多くのアカウントが作られました" in html
