@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         membership = None
         if args.groups_from_export:
             if export.group_ids is None:
-                raise ExportFormatError("participants-votes.csv", None, None,
-                                        "file not found (needed for --groups-from-export)")
+                raise ExportFormatError("participants-votes.csv", None, None, "file_not_found",
+                                        detail="needed for --groups-from-export")
             membership = export.group_ids
         data = VoteData.from_export(export)
     except ExportFormatError as exc:

@@ -26,6 +26,7 @@ import pyarrow
 import pyarrow.csv
 
 __all__ = [
+    "PROBLEM_KINDS",
     "Comment",
     "ExportFormatError",
     "PolisExport",
@@ -40,11 +41,42 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _VOTE_COLUMNS = ("timestamp", "comment-id", "voter-id", "vote")
 
 
-class ExportFormatError(ValueError):
-    """A problem in an export file; str() is a single line."""
+# The problems an export can have (ExportFormatError.kind), in English.
+PROBLEM_KINDS = {
+    "file_not_found": "file not found",
+    "cannot_read": "cannot read file",
+    "utf16": "the file is UTF-16 or UTF-32; save it as UTF-8",
+    "not_utf8": "not valid UTF-8 text",
+    "nul": "contains a NUL character (not a text file)",
+    "unclosed_quote": "a quoted value is not closed properly (unbalanced quote)",
+    "unreadable_csv": "unreadable CSV",
+    "empty": "empty file (no header row)",
+    "missing_column": "missing required column",
+    "missing_value": "missing value",
+    "not_number": '"{value}" is not a number',
+    "not_integer": '"{value}" is not an integer',
+    "not_finite": '"{value}" is not a finite number',
+    "out_of_range": '"{value}" is out of range',
+    "not_timestamp": '"{value}" is not a valid epoch timestamp',
+    "not_vote": '"{value}" is not -1, 0 or 1',
+    "not_bool": '"{value}" is not true/false',
+    "not_directory": "not a directory",
+}
 
-    def __init__(self, file: str, line: int | None, column: str | None, message: str):
-        self.file, self.line, self.column, self.message = file, line, column, message
+
+class ExportFormatError(ValueError):
+    """A problem in an export file: where (``file``, ``line``, ``column``), what (``kind``,
+    a stable key of ``PROBLEM_KINDS``, with the offending ``value``) and, for people reading
+    English, ``message``; str() is a single line. Callers that speak other languages word
+    the problem from ``kind`` and ``value``."""
+
+    def __init__(self, file: str, line: int | None, column: str | None, kind: str, *,
+                 value: str = "", detail: str = ""):
+        if kind not in PROBLEM_KINDS:
+            raise ValueError(f"unknown export problem {kind!r}")
+        self.file, self.line, self.column = file, line, column
+        self.kind, self.value, self.detail = kind, value, detail
+        self.message = PROBLEM_KINDS[kind].format(value=value) + (f" ({detail})" if detail else "")
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -129,24 +161,25 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise ExportFormatError(name, None, None, "file not found") from None
+        raise ExportFormatError(name, None, None, "file_not_found") from None
     except OSError as exc:
-        raise ExportFormatError(name, None, None, f"cannot read file ({exc.strerror})") from None
+        raise ExportFormatError(name, None, None, "cannot_read",
+                                detail=str(exc.strerror)) from None
 
 
 def _decode(name: str, raw: bytes) -> str:
     """The file as text (one leading UTF-8 BOM dropped); encoding problems name their line."""
     if raw.startswith(_UTF16_32_BOMS):
-        raise ExportFormatError(name, 1, None, "the file is UTF-16 or UTF-32; save it as UTF-8")
+        raise ExportFormatError(name, 1, None, "utf16")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ExportFormatError(name, line, None, "not valid UTF-8 text") from None
+        raise ExportFormatError(name, line, None, "not_utf8") from None
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
-        raise ExportFormatError(name, line, None, "contains a NUL character (not a text file)")
+        raise ExportFormatError(name, line, None, "nul")
     return text
 
 
@@ -162,13 +195,13 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise ExportFormatError(name, 1, None, _csv_problem(exc)) from None
+        raise _csv_error(name, 1, exc) from None
     if header is None:
-        raise ExportFormatError(name, None, None, "empty file (no header row)")
+        raise ExportFormatError(name, None, None, "empty")
     header = [h.strip() for h in header]
     for col in required:
         if col not in header:
-            raise ExportFormatError(name, 1, col, "missing required column")
+            raise ExportFormatError(name, 1, col, "missing_column")
     prev = reader.line_num
     while True:
         start = prev + 1
@@ -177,24 +210,25 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ExportFormatError(name, start, None, _csv_problem(exc)) from None
+            raise _csv_error(name, start, exc) from None
         prev = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue
         yield start, dict(zip(header, row, strict=False))
 
 
-def _csv_problem(exc: csv.Error) -> str:
+def _csv_error(name: str, line: int, exc: csv.Error) -> ExportFormatError:
+    # The csv module says what went wrong only in its English message.
     if "unexpected end of data" in str(exc) or "expected after '\"'" in str(exc):
-        return "a quoted value is not closed properly (unbalanced quote)"
-    return f"unreadable CSV ({exc})"
+        return ExportFormatError(name, line, None, "unclosed_quote")
+    return ExportFormatError(name, line, None, "unreadable_csv", detail=str(exc))
 
 
 def _get(name, line, row, col, *, required=True) -> str:
     val = row.get(col)
     if val is None or val.strip() == "":
         if required:
-            raise ExportFormatError(name, line, col, "missing value")
+            raise ExportFormatError(name, line, col, "missing_value")
         return ""
     return val.strip()
 
@@ -209,16 +243,16 @@ def _int(name, line, row, col, *, required=True) -> int | None:
         pass
     else:
         if not _INT64_MIN <= value <= _INT64_MAX:
-            raise ExportFormatError(name, line, col, f'"{raw}" is out of range')
+            raise ExportFormatError(name, line, col, "out_of_range", value=raw)
         return value
     try:
         f = float(raw)
     except ValueError:
-        raise ExportFormatError(name, line, col, f'"{raw}" is not a number') from None
+        raise ExportFormatError(name, line, col, "not_number", value=raw) from None
     if not math.isfinite(f) or f != int(f):
-        raise ExportFormatError(name, line, col, f'"{raw}" is not an integer')
+        raise ExportFormatError(name, line, col, "not_integer", value=raw)
     if not _INT64_MIN <= f <= _INT64_MAX:
-        raise ExportFormatError(name, line, col, f'"{raw}" is out of range')
+        raise ExportFormatError(name, line, col, "out_of_range", value=raw)
     return int(f)
 
 
@@ -229,9 +263,9 @@ def _float(name, line, row, col) -> float | None:
     try:
         f = float(raw)
     except ValueError:
-        raise ExportFormatError(name, line, col, f'"{raw}" is not a number') from None
+        raise ExportFormatError(name, line, col, "not_number", value=raw) from None
     if not math.isfinite(f):
-        raise ExportFormatError(name, line, col, f'"{raw}" is not a finite number')
+        raise ExportFormatError(name, line, col, "not_finite", value=raw)
     return f
 
 
@@ -240,15 +274,15 @@ def _time(name, line, row, col) -> datetime:
     try:
         t = float(raw)
     except ValueError:
-        raise ExportFormatError(name, line, col, f'"{raw}" is not a number') from None
+        raise ExportFormatError(name, line, col, "not_number", value=raw) from None
     if not math.isfinite(t) or t < 0:
-        raise ExportFormatError(name, line, col, f'"{raw}" is not a valid epoch timestamp')
+        raise ExportFormatError(name, line, col, "not_timestamp", value=raw)
     if t > _MS_THRESHOLD:
         t /= 1000.0
     try:
         return datetime.fromtimestamp(t, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        raise ExportFormatError(name, line, col, f'"{raw}" is out of range') from None
+        raise ExportFormatError(name, line, col, "out_of_range", value=raw) from None
 
 
 def _bool(name, line, row, col) -> bool:
@@ -257,7 +291,7 @@ def _bool(name, line, row, col) -> bool:
         return False
     if raw in ("true", "1", "t", "yes"):
         return True
-    raise ExportFormatError(name, line, col, f'"{raw}" is not true/false')
+    raise ExportFormatError(name, line, col, "not_bool", value=raw)
 
 
 def read_vote_columns(path: Path) -> VoteColumns:
@@ -309,7 +343,8 @@ def read_votes(path: Path) -> list[Vote]:
     for line, row in _rows(path, ("timestamp", "comment-id", "voter-id", "vote")):
         vote = _int(name, line, row, "vote")
         if vote not in (-1, 0, 1):
-            raise ExportFormatError(name, line, "vote", f'"{row["vote"].strip()}" is not -1, 0 or 1')
+            raise ExportFormatError(name, line, "vote", "not_vote",
+                                    value=row["vote"].strip())
         out.append(
             Vote(
                 timestamp=_time(name, line, row, "timestamp"),
@@ -329,7 +364,7 @@ def read_comments(path: Path) -> list[Comment]:
     for line, row in _rows(path, req):
         mod = _int(name, line, row, "moderated")
         if mod not in (-1, 0, 1):
-            raise ExportFormatError(name, line, "moderated", f'"{mod}" is not -1, 0 or 1')
+            raise ExportFormatError(name, line, "moderated", "not_vote", value=str(mod))
         out.append(
             Comment(
                 comment_id=_int(name, line, row, "comment-id"),
@@ -364,7 +399,8 @@ def read_summary(path: Path) -> dict[str, str]:
             if row and row[0].strip():
                 out[row[0].strip()] = row[1] if len(row) > 1 else ""
     except csv.Error as exc:
-        raise ExportFormatError(path.name, None, None, f"unreadable CSV ({exc})") from None
+        raise ExportFormatError(path.name, None, None, "unreadable_csv",
+                                detail=str(exc)) from None
     return out
 
 
@@ -372,7 +408,7 @@ def read_export(path) -> PolisExport:
     """Read a Pol.is export directory."""
     d = Path(path)
     if not d.is_dir():
-        raise ExportFormatError(str(path), None, None, "not a directory")
+        raise ExportFormatError(str(path), None, None, "not_directory")
     files = ["comments.csv", "votes.csv"]
     comments = read_comments(d / "comments.csv")
     votes = read_vote_columns(d / "votes.csv")

@@ -80,7 +80,7 @@ def arm(slug: str, reason: str | None, yes: bool) -> None:
     try:
         created = set_armed(round_, True, actor=None, reason=reason or "flask agenda arm")
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(str(error)) from None
     click.echo(f"armed; escalated {len(created)} proposal(s)")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -9,11 +10,29 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
+from app.errors import translate
 from deliberation.errors import DomainError
 from deliberation.models.round import PHASES
 
 polis = AppGroup("polis", help="Pol.is interoperability.")
+
+
+class ImportRefused(click.ClickException):
+    """The export or the options cannot be imported: a usage problem, exit status 2."""
+
+    exit_code = 2
+
+
+def terminal_language() -> str:
+    """Japanese when the terminal's locale is Japanese (LC_ALL, LC_MESSAGES, LANG), else
+    English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
 
 
 def default_slug(directory: Path) -> str:
@@ -40,5 +59,6 @@ def import_command(directory: Path, slug: str | None, phase: str, title: str | N
                 export, directory=directory, slug=slug or default_slug(directory),
                 phase=phase, title=title, progress=bar.update)
     except DomainError as error:
-        raise click.ClickException(str(error)) from None
+        with force_locale(terminal_language()):
+            raise ImportRefused(translate(error)) from None
     click.echo(f"imported round '{round_.slug}' in {time.perf_counter() - started:.1f} s")

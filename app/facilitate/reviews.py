@@ -6,24 +6,16 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.authz import facilitator_required
+from app.errors import translate
 from app.facilitate import bp
 from app.lookups import round_or_404
 from deliberation.database import db
 from deliberation.engine import escalation
 from deliberation.errors import DomainError
 from deliberation.models import EscalationReview
-
-MESSAGES = {str(m): m for m in (
-    _l("A reason is required to decide on a held escalation."),
-    _l("This review has already been decided."),
-    _l("Unknown review action."),
-    _l("No such review."),
-    _l("This proposal can no longer be escalated (meta, hidden or rejected)."),
-)}
 
 
 @bp.route("/rounds/<slug>/reviews/<id:review_id>", methods=["POST"])
@@ -40,18 +32,12 @@ def decide_review(slug: str, review_id: int) -> Response:
         escalation.decide_review(review.id, action, actor=current_user,
                             reason=request.form.get("reason", ""))
     except DomainError as error:
-        flash(str(MESSAGES.get(error.message, error.message)), "error")
+        flash(translate(error), "error")
     else:
         flash(_("The proposal was put on the council's agenda.") if action == "approve"
               else _("The escalation was dismissed; the proposal escalates only if it later "
                      "passes the rule without the flagged accounts."), "success")
     return redirect(url_for("facilitate.round_detail", slug=round_.slug) + "#reviews", code=303)
-
-
-ARMING_MESSAGES = {str(m): m for m in (
-    _l("Escalation is already armed for this round."),
-    _l("Escalation is already disarmed for this round."),
-)}
 
 
 @bp.route("/rounds/<slug>/escalation", methods=["POST"])
@@ -70,7 +56,7 @@ def arm_escalation(slug: str) -> Response:
         created = set_armed(round_, action == "arm", actor=current_user,
                             reason=request.form.get("reason") or None)
     except DomainError as error:
-        flash(str(ARMING_MESSAGES.get(error.message, error.message)), "error")
+        flash(translate(error), "error")
     else:
         if action == "arm":
             flash(_("Escalation is armed. %(num)d proposals went to the council now.",

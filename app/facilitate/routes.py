@@ -3,7 +3,7 @@ assisted participation, presentation view and engagement dashboard."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,9 +36,6 @@ from deliberation.services import (
 )
 from deliberation.services import proposals as proposal_service
 from deliberation.services import votes as vote_service
-
-if TYPE_CHECKING:
-    from deliberation.interop.polis_import import UploadError
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 AUDIT_PAGE = 50
@@ -197,16 +194,6 @@ def seeds(slug: str) -> Any:
 
 # ---------------------------------------------------------------- Pol.is import
 
-def _upload_message(error: UploadError) -> str:
-    if error.reason == "unpacked_too_large":
-        return _("The zip file is too large when unpacked.")
-    if error.reason == "not_zip":
-        return _("The uploaded file is not a zip file.")
-    if error.file:
-        return _("%(file)s is too large (50 MB at most).", file=error.file)
-    return _("The file is too large (50 MB at most).")
-
-
 def _uploaded(field: Any) -> Any:
     upload = field.data
     return upload if upload and getattr(upload, "filename", "") else None
@@ -232,8 +219,6 @@ def polis_upload() -> Any:
                 files={name: upload for name, upload in files.items() if upload},
                 slug=form.slug.data.strip(), phase=form.phase.data,
                 title=(form.title.data or "").strip() or None, actor=current_user)
-        except polis_import.UploadError as exc:
-            error = _upload_message(exc)
         except DomainError as exc:
             error = translate(exc)
         else:

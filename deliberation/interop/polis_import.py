@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -45,22 +44,57 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one file, or the zip
 MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
 
+# What each problem of the export reader (``ExportFormatError.kind``), and of the checks
+# below, reads as; ``%(value)s`` is the offending value.
+PROBLEMS = {
+    "file_not_found": N_("The file is missing."),
+    "cannot_read": N_("The file cannot be read."),
+    "utf16": N_("The file is not UTF-8 text."),
+    "not_utf8": N_("The file is not UTF-8 text."),
+    "nul": N_("The file is not a text file."),
+    "unclosed_quote": N_("A quoted value is not closed."),
+    "unreadable_csv": N_("The file is not a readable CSV file."),
+    "empty": N_("The file is empty."),
+    "missing_column": N_("A required column is missing."),
+    "missing_value": N_("A value is missing."),
+    "not_number": N_("“%(value)s” is not a valid number."),
+    "not_integer": N_("“%(value)s” is not a valid number."),
+    "not_finite": N_("“%(value)s” is not a valid number."),
+    "out_of_range": N_("“%(value)s” is out of range."),
+    "not_timestamp": N_("“%(value)s” is not a valid time."),
+    "not_vote": N_("“%(value)s” is not -1, 0 or 1."),
+    "not_bool": N_("“%(value)s” is not true or false."),
+    "not_directory": N_("The export is not a folder."),
+    "duplicate_comment": N_("Comment id %(value)s appears twice."),
+    "unknown_comment": N_("Comment id %(value)s is not in comments.csv."),
+}
+
+
 class PolisImportError(DomainError):
-    """A Pol.is export that cannot be imported: where (``message``: file, line and column)
-    and what (``problem``, a message of its own with ``value``)."""
+    """A Pol.is export that cannot be imported: where (``file``, ``line``, ``column``) and
+    what (``kind``, a key of ``PROBLEMS``, with the offending ``value``)."""
 
     code = "polis_import"
 
-    def __init__(self, where: str, *, problem: str, value: str = "", file: str | None = None,
-                 line: int | None = None, column: str | None = None) -> None:
-        super().__init__(where, problem=problem, value=value, file=file, line=line,
-                         column=column)
-        self.file, self.line, self.column = file, line, column
+    def __init__(self, file: str, line: int | None, column: str | None, kind: str, *,
+                 value: str = "") -> None:
+        if line is not None and column is not None:
+            where = N_("%(file)s, line %(line)s, column “%(column)s”: ")
+        elif line is not None:
+            where = N_("%(file)s, line %(line)s: ")
+        else:
+            where = N_("%(file)s: ")
+        self.file, self.line, self.column, self.kind, self.value = file, line, column, kind, value
+        super().__init__(where, file=file, line=line, column=column, kind=kind, value=value)
+
+    @classmethod
+    def from_export(cls, error: ExportFormatError) -> PolisImportError:
+        return cls(error.file, error.line, error.column, error.kind, value=error.value)
 
     def parts(self) -> list[tuple[str, dict[str, object]]]:
-        problem = str(self.context["problem"])
+        problem = PROBLEMS[self.kind]
         return [*super().parts(),
-                (problem, {"value": self.context["value"]} if "%(value)s" in problem else {})]
+                (problem, {"value": self.value} if "%(value)s" in problem else {})]
 
 
 def _data_line(path: Path, index: int) -> int | None:
@@ -84,65 +118,20 @@ def _data_line(path: Path, index: int) -> int | None:
     return None
 
 
-# The reader's (clustering/polis_export.py) problems, as messages people read: its English
-# detail is matched here and never shown as is.
-_PROBLEMS = (
-    (re.compile(r"file not found"), N_("The file is missing.")),
-    (re.compile(r"cannot read file"), N_("The file cannot be read.")),
-    (re.compile(r"not valid UTF-8|UTF-16 or UTF-32"), N_("The file is not UTF-8 text.")),
-    (re.compile(r"NUL character"), N_("The file is not a text file.")),
-    (re.compile(r"quoted value is not closed"), N_("A quoted value is not closed.")),
-    (re.compile(r"unreadable CSV"), N_("The file is not a readable CSV file.")),
-    (re.compile(r"empty file"), N_("The file is empty.")),
-    (re.compile(r"missing required column"), N_("A required column is missing.")),
-    (re.compile(r"missing value"), N_("A value is missing.")),
-    (re.compile(r'^"(?P<value>.*)" is not -1, 0 or 1$'), N_("“%(value)s” is not -1, 0 or 1.")),
-    (re.compile(r'^"(?P<value>.*)" is not true/false$'), N_("“%(value)s” is not true or false.")),
-    (re.compile(r'^"(?P<value>.*)" is not a valid epoch timestamp$'),
-     N_("“%(value)s” is not a valid time.")),
-    (re.compile(r'^"(?P<value>.*)" is out of range$'), N_("“%(value)s” is out of range.")),
-    (re.compile(r'^"(?P<value>.*)" is not (a|an) '), N_("“%(value)s” is not a valid number.")),
-    (re.compile(r"not a directory"), N_("The export is not a folder.")),
-    (re.compile(r"^duplicate comment id (?P<value>\S+)"), N_("Comment id %(value)s appears twice.")),
-    (re.compile(r"^comment id (?P<value>\S+) is not in comments"),
-     N_("Comment id %(value)s is not in comments.csv.")),
-)
-
-
-def _import_error(error: ExportFormatError) -> PolisImportError:
-    problem, value = N_("The file is not in the Pol.is export format."), ""
-    for pattern, message in _PROBLEMS:
-        match = pattern.search(error.message)
-        if match:
-            problem, value = message, match.groupdict().get("value", "")
-            break
-    if error.line is not None and error.column is not None:
-        where = N_("%(file)s, line %(line)s, column “%(column)s”: ")
-    elif error.line is not None:
-        where = N_("%(file)s, line %(line)s: ")
-    else:
-        where = N_("%(file)s: ")
-    return PolisImportError(where, problem=problem, value=value, file=error.file,
-                            line=error.line, column=error.column)
-
-
-def _fail(file: str, line: int | None, column: str | None, message: str) -> PolisImportError:
-    return _import_error(ExportFormatError(file, line, column, message))
-
-
 def _validate(directory: Path, export: PolisExport) -> None:
     seen: set[int] = set()
     for index, comment in enumerate(export.comments):
         if comment.comment_id in seen:
-            raise _fail("comments.csv", _data_line(directory / "comments.csv", index),
-                        "comment-id", f"duplicate comment id {comment.comment_id}")
+            raise PolisImportError("comments.csv",
+                                   _data_line(directory / "comments.csv", index), "comment-id",
+                                   "duplicate_comment", value=str(comment.comment_id))
         seen.add(comment.comment_id)
     known = np.isin(export.vote_columns.comment_id, np.fromiter(seen, np.int64, len(seen)))
     if not known.all():
         index = int(np.argmin(known))
         comment_id = int(export.vote_columns.comment_id[index])
-        raise _fail("votes.csv", _data_line(directory / "votes.csv", index), "comment-id",
-                    f"comment id {comment_id} is not in comments.csv")
+        raise PolisImportError("votes.csv", _data_line(directory / "votes.csv", index),
+                               "comment-id", "unknown_comment", value=str(comment_id))
 
 
 def _title_and_description(export: PolisExport, title: str | None) -> tuple[str, str, str]:
@@ -272,7 +261,7 @@ def read_directory(path: str | Path) -> PolisExport:
     try:
         return read_export(Path(path))
     except ExportFormatError as error:
-        raise _import_error(error) from None
+        raise PolisImportError.from_export(error) from None
 
 
 def rows_to_write(export: PolisExport) -> int:
@@ -294,13 +283,21 @@ def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
 
 
 class UploadError(DomainError):
-    """An upload that cannot be unpacked. ``reason`` says why, for the view to word:
-    ``too_large`` (the zip or ``file``), ``unpacked_too_large``, ``not_zip``."""
+    """An upload that cannot be unpacked; ``reason`` says why: ``too_large`` (the zip or
+    ``file``), ``unpacked_too_large``, ``not_zip``."""
 
     code = "polis_upload"
 
     def __init__(self, reason: str, *, file: str | None = None) -> None:
-        super().__init__(reason, file=file)
+        if reason == "unpacked_too_large":
+            message = N_("The zip file is too large when unpacked.")
+        elif reason == "not_zip":
+            message = N_("The uploaded file is not a zip file.")
+        elif file:
+            message = N_("%(file)s is too large (50 MB at most).")
+        else:
+            message = N_("The file is too large (50 MB at most).")
+        super().__init__(message, file=file)
         self.reason, self.file = reason, file
 
 

@@ -306,13 +306,13 @@ def escalations_of(round_: Round) -> list[Escalation]:
 
 def _not_yet_escalated(round_: Round) -> sa.Select:
     return sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.status == "published",
+        Proposal.round_id == round_.id, Proposal.status == "published", ~Proposal.is_meta,
         ~sa.exists().where(Escalation.proposal_id == Proposal.id)).order_by(Proposal.id)
 
 
 def escalation_candidate_ids(round_: Round) -> list[int]:
     """The round's published proposals that are not on the agenda (a facilitator may put
-    one there by hand)."""
+    one there by hand); meta statements never go there."""
     return list(db.session.scalars(_not_yet_escalated(round_).with_only_columns(Proposal.id)))
 
 

@@ -67,3 +67,12 @@ def test_a_proposal_of_another_round_cannot_be_chosen(client, login_as, town, ma
 def test_citizens_cannot_open_the_picker(client, login_as, town) -> None:
     login_as("citizen")
     assert client.get("/agenda/manage/rounds/town/escalate?q=駐輪").status_code == 403
+
+
+def test_meta_statements_are_not_offered(client, login_as, make_round) -> None:
+    login_as("facilitator")
+    round_ = make_round(phase="voting", slug="meta")
+    make_proposal(round_, "バスの本数を増やす")
+    make_proposal(round_, "この話し合いの進め方について", is_meta=True)
+    html = client.get("/agenda/manage/rounds/meta/escalate", headers=JA).get_data(as_text=True)
+    assert radios(html) == ["バスの本数を増やす"]

@@ -203,3 +203,146 @@ def test_council_answer_without_outcome(client, login_as, make_round, db) -> Non
                                   "/auth/register"])
 def test_public_pages_read_in_japanese(client, path: str) -> None:
     assert_japanese(client.get(path, headers=JA), 200)
+
+
+def _upload(files: dict[str, tuple[bytes, str]]) -> dict:
+    import io
+
+    return {name: (io.BytesIO(data), filename) for name, (data, filename) in files.items()}
+
+
+def test_polis_import_errors(client, login_as) -> None:
+    login_as("facilitator")
+    form = {"slug": "import-1", "phase": "voting", "title": ""}
+    html = assert_japanese(client.post("/facilitate/import", headers=JA,
+                                       content_type="multipart/form-data", data={
+                                           **form, **_upload({"archive": (b"no zip", "x.zip")})}),
+                           400)
+    assert "zipファイルではありません" in html
+    comments = (b"timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,"
+                b"comment-body\n1403057082753,x,0,1,0,0,1,hello\n")
+    votes = b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,2\n1,x,0,2,yes\n"
+    html = assert_japanese(client.post("/facilitate/import", headers=JA,
+                                       content_type="multipart/form-data", data={
+                                           **form, **_upload({
+                                               "comments": (comments, "comments.csv"),
+                                               "votes": (votes, "votes.csv")})}), 400)
+    assert "votes.csv の2行目、「vote」列：「2」は -1、0、1 のいずれでもありません。" in html
+    html = assert_japanese(client.post("/facilitate/import", headers=JA,
+                                       content_type="multipart/form-data", data={
+                                           **form, **_upload({
+                                               "comments": (comments, "comments.csv")})}), 400)
+    assert "votes.csv" in html
+    assert_japanese(client.post("/facilitate/import", headers=JA, data={
+        **form, "slug": "Bad Slug"}), 400)
+
+
+def test_escalation_errors(client, login_as, make_round, db) -> None:
+    from deliberation.engine import escalation
+
+    facilitator = login_as("facilitator")
+    round_ = make_round(phase="voting", title="まちづくり", slug="machi")
+    proposal = make_proposal(round_, "バスの本数を増やす")
+    other = make_proposal(round_, "図書館を夜まで開ける")
+    path = f"/agenda/manage/rounds/{round_.slug}/escalate"
+    assert_japanese(client.get(path, headers=JA), 200)
+    assert_japanese(client.get(path + "?q=" + "あ" * 300, headers=JA))
+    for data in ({"proposal_id": proposal.id, "reason": ""},
+                 {"proposal_id": "", "reason": "町民集会で議論"},
+                 {"proposal_id": "999999", "reason": "町民集会で議論"},
+                 {"proposal_id": "abc", "reason": "町民集会で議論"},
+                 {"proposal_id": proposal.id, "reason": "あ" * 3000}):
+        assert_japanese(client.post(path, headers=JA, data=data), 400)
+    item = escalation.escalate_manually(other.id, actor=facilitator, reason="町民集会で議論")
+    assert_japanese(client.post(path, headers=JA, data={"proposal_id": other.id,
+                                                       "reason": "もう一度"}), 400)
+    withdraw = f"/agenda/manage/items/{item.id}/withdraw"
+    assert_japanese(client.get(withdraw, headers=JA), 200)
+    assert_japanese(client.post(withdraw, headers=JA, data={"reason": ""}), 400)
+    # Arming twice, and held escalations decided wrongly: flash messages on the round page.
+    from deliberation.models import EscalationReview
+
+    meta = make_proposal(round_, "この話し合いの進め方について", is_meta=True)
+    review = EscalationReview(proposal_id=meta.id, round_id=round_.id, evidence={})
+    db.session.add(review)
+    db.session.commit()
+    posts = [("escalation", {"action": "arm"}), ("escalation", {"action": "arm"}),
+             (f"reviews/{review.id}", {"action": "bogus", "reason": "理由"}),
+             (f"reviews/{review.id}", {"action": "approve", "reason": ""}),
+             (f"reviews/{review.id}", {"action": "approve", "reason": "理由"})]
+    flashed = []
+    for where, data in posts:
+        response = client.post(f"/facilitate/rounds/{round_.slug}/{where}", headers=JA,
+                               data=data)
+        assert response.status_code == 303
+        html = assert_japanese(client.get(f"/facilitate/rounds/{round_.slug}", headers=JA),
+                               200)
+        flashed.append(re.findall(r'class="flash[^"]*error[^"]*"[^>]*>(.*?)<', html, re.S))
+    assert "すでに" in str(flashed[1])
+    assert all(flashed[1:]), flashed
+
+
+def test_council_errors(client, login_as, make_round) -> None:
+    from deliberation.engine import escalation
+
+    facilitator = login_as("facilitator")
+    round_ = make_round(phase="voting", title="まちづくり")
+    proposal = make_proposal(round_, "バスの本数を増やす")
+    item = escalation.escalate_manually(proposal.id, actor=facilitator, reason="町民集会で議論")
+    login_as("council")
+    path = f"/agenda/council/items/{item.id}/response"
+    for data in ({"status": "bogus"}, {"status": "answered", "outcome": "bogus"},
+                 {"status": "answered", "outcome": "adopted", "reasons": "",
+                  "answer": "", "due_at": "not a date"},
+                 {"status": "answered", "outcome": "adopted", "answer": "あ" * 20001}):
+        assert_japanese(client.post(path, headers=JA, data=data), 400)
+    assert_japanese(client.get(f"/agenda/council/items/{item.id}", headers=JA), 200)
+    assert_japanese(client.get("/agenda/council/", headers=JA), 200)
+    assert_japanese(client.get("/agenda/council/export.xml", headers=JA), 404)
+
+
+def test_round_edit_and_seed_errors(client, login_as, make_round) -> None:
+    login_as("facilitator")
+    round_ = make_round(phase="voting", title="まちづくり", slug="machi")
+    form = {**VALID, "title": "", "summary": "", "description": ""}
+    assert_japanese(client.post(f"/facilitate/rounds/{round_.slug}/edit", headers=JA,
+                                data=form), 400)
+    assert_japanese(client.post(f"/facilitate/rounds/{round_.slug}/edit", headers=JA, data={
+        **VALID, "title": "まちづくり", "opens_at": "2026-12-01T09:00",
+        "closes_at": "2026-11-01T09:00"}), 400)
+    assert_japanese(client.post(f"/facilitate/rounds/{round_.slug}/seeds", headers=JA,
+                                data={"text": ""}), 400)
+    assert_japanese(client.post(f"/facilitate/rounds/{round_.slug}/phase", headers=JA,
+                                data={"phase": "bogus"}), 400)
+    assert_japanese(client.get(f"/facilitate/rounds/{round_.slug}/audit?q=" + "x" * 300,
+                               headers=JA))
+    assert_japanese(client.get("/facilitate/audit?q=%25", headers=JA), 200)
+
+
+def test_verification_errors(client, login_as, make_user) -> None:
+    resident = make_user(email="resident@example.org", display_name="住民")
+    login_as("admin")
+    assert_japanese(client.post(f"/verify/users/{resident.id}/counter", headers=JA,
+                                data={"document": "bogus"}), 400)
+    assert_japanese(client.post(f"/verify/users/{resident.id}/revoke", headers=JA,
+                                data={"reason": ""}), 400)
+    assert_japanese(client.post("/verify/postal-codes", headers=JA,
+                                data={"count": "0", "valid_days": "abc", "batch": ""}), 400)
+    assert_japanese(client.get("/verify/?q=" + "%25" * 50, headers=JA), 200)
+    assert_japanese(client.get("/admin/users?q=" + "x" * 300, headers=JA))
+    assert_japanese(client.post(f"/admin/users/{resident.id}/role", headers=JA,
+                                data={"role": "king"}), 400)
+    login_as()
+    assert_japanese(client.post("/account/verification/code", headers=JA,
+                                data={"code": "WRONG-CODE"}), 400)
+    assert_japanese(client.post("/account/verification/code", headers=JA,
+                                data={"code": ""}), 400)
+
+
+def test_search_errors(client, make_round) -> None:
+    round_ = make_round(phase="voting", title="まちづくり")
+    make_proposal(round_, "公園にベンチを増やす")
+    for query in ("q=" + "あ" * 300, "sort=bogus", "status=bogus", "page=abc",
+                  "page=99999999999999999999", "q=%25_"):
+        assert_japanese(client.get(f"/rounds/{round_.slug}/proposals?{query}", headers=JA))
+        assert_japanese(client.get(f"/agenda/?{query}", headers=JA))

@@ -190,7 +190,27 @@ def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:
     assert "Importing votes" in result.stderr  # a bar with percentages on a terminal
     assert db.session.scalar(sa.select(Round.title).where(Round.slug == "sea")) == "$15/hour"
     result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 2 and "already exists" in result.output
     (seattle_copy / "comments.csv").write_bytes(b"")
     result = runner.invoke(args=["polis", "import", str(seattle_copy)])
-    assert result.exit_code == 1 and "comments.csv: The file is empty." in result.output
+    assert result.exit_code == 2 and "comments.csv: The file is empty." in result.output
+
+
+def test_every_problem_of_the_reader_has_a_message() -> None:
+    from clustering.polis_export import PROBLEM_KINDS
+
+    assert set(PROBLEM_KINDS) <= set(polis_import.PROBLEMS)
+
+
+def test_cli_errors_in_japanese_name_line_and_column_and_exit_2(runner, seattle_copy: Path,
+                                                                  db) -> None:
+    _replace_line(seattle_copy / "votes.csv", 5, "1403057082753,x,0,4,yes")
+    result = runner.invoke(args=["polis", "import", str(seattle_copy)],
+                           env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "ja_JP.UTF-8"})
+    assert result.exit_code == 2
+    assert "votes.csv の5行目、「vote」列：「yes」は正しい数値ではありません。" in result.output
+    result = runner.invoke(args=["polis", "import", str(seattle_copy)],
+                           env={"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"})
+    assert result.exit_code == 2
+    assert 'votes.csv, line 5, column “vote”: “yes” is not a valid number.' in result.output
+    _assert_nothing_imported(db)
