@@ -75,6 +75,9 @@ COLUMN_LABELS = {
     "agenda_item": _l("Agenda item"), "answered_at": _l("Answered at"),
     "seen_at": _l("Seen at"), "action": _l("Action"), "by_you": _l("By you"),
     "target": _l("About"),
+    "email": _l("Email address"), "display_name": _l("Display name"), "role": _l("Role"),
+    "kind": _l("Relation to the town"), "verification_level": _l("Verification"),
+    "consented_at": _l("Consent given"),
 }
 
 

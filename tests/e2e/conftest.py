@@ -30,10 +30,13 @@ A11Y_RESULTS = Path(os.environ.get("HIROBA_A11Y_RESULTS")
                     or Path(__file__).resolve().parents[2] / "test-artifacts" / "a11y-results.json")
 SLUG = "e2e-town"
 RESULTS_SLUG = "e2e-results"
+LONG_SLUG = "e2e-long"  # voting; its first proposal is as long as a proposal can be
+EMPTY_SLUG = "e2e-empty"  # voting, no proposal yet
 
 
 STAFF_PASSWORD = "staff password 123"
-STAFF = {"facilitator": "facilitator@e2e.example.org", "council": "council@e2e.example.org"}
+STAFF = {"facilitator": "facilitator@e2e.example.org", "council": "council@e2e.example.org",
+         "admin": "admin@e2e.example.org"}
 
 
 @dataclass
@@ -42,6 +45,8 @@ class LiveServer:
     slug: str
     results_slug: str
     escalation_id: int = 0
+    long_slug: str = LONG_SLUG
+    empty_slug: str = EMPTY_SLUG
 
 
 def _free_port() -> int:
@@ -120,8 +125,22 @@ def _staff_and_agenda(round_id: int) -> int:
     proposal_id = db.session.scalar(sa.select(Proposal.id).where(
         Proposal.round_id == round_id, Proposal.status == "published").order_by(Proposal.id))
     item = escalation.escalate_manually(proposal_id, actor=users["facilitator"],
-                                        reason="Discussed at the town meeting")
+                                        reason="町民集会で話し合いました")
     return item.id
+
+
+def _long_and_empty_rounds() -> None:
+    from deliberation.services.proposals import MAX_LENGTH
+    from tests import factories
+
+    sentence = ("駅前の商店街に、子どもからお年寄りまで誰でも気軽に立ち寄れる休憩所を設けてほしい"
+                "です。ベンチと日よけ、冷たい水の出る給水機、車いすでも使えるトイレがあると、"
+                "買い物のついでに休めます。")
+    long_round = factories.make_round(
+        slug=LONG_SLUG, phase="voting",
+        title="駅前のまちづくりについて、みなさんのご意見をお聞かせください（長いタイトルの例）")
+    factories.make_proposal(long_round, (sentence * 5)[:MAX_LENGTH])
+    factories.make_round(slug=EMPTY_SLUG, phase="voting", title="まだ提案のないラウンド")
 
 
 @pytest.fixture(scope="session")
@@ -142,10 +161,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         voting = seed_synthetic_round(SLUG, participants_per_group=8)
         voting.phase = "collecting"
         results_round = seed_synthetic_round(RESULTS_SLUG, participants_per_group=30)
-        results_round.title = "Results demo round"
+        results_round.title = "結果を見るためのデモラウンド"
         db.session.commit()
         _fake_snapshot(results_round.id)
         escalation_id = _staff_and_agenda(results_round.id)
+        _long_and_empty_rounds()
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -1,0 +1,166 @@
+"""A walk of every page at 390 x 844: in Japanese no page is wider than the screen, none
+shows an English sentence, axe finds nothing serious or critical; the vote buttons of the
+longest proposal are in the first screen (Japanese and English); an empty round offers no
+vote; the facilitator's page of a round and its public page link to each other."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import register, screenshot
+from tests.e2e.test_journeys import PHONE, _axe
+from tests.e2e.test_staff_and_public_pages import _login
+from tests.i18n.test_error_paths_japanese import english_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _pages(server) -> dict[str, dict[str, str]]:
+    slug, results, item = server.slug, server.results_slug, server.escalation_id
+    return {
+        "anonymous": {
+            "home": "/", "round": f"/rounds/{results}", "results": f"/rounds/{results}/results",
+            "proposals": f"/rounds/{results}/proposals", "agenda": "/agenda/",
+            "item": f"/agenda/items/{item}", "privacy": "/privacy", "login": "/auth/login",
+            "register": "/auth/register", "reset": "/auth/reset",
+            "empty-round": f"/rounds/{server.empty_slug}", "long-round": f"/rounds/{server.long_slug}",
+        },
+        "citizen": {
+            "vote": f"/rounds/{server.long_slug}/vote", "empty-vote": f"/rounds/{server.empty_slug}/vote",
+            "propose": f"/rounds/{slug}/propose", "mine": f"/rounds/{slug}/mine",
+            "account": "/account/", "my-data": "/account/data", "email": "/account/email",
+            "verification": "/account/verification", "password": "/auth/password",
+        },
+        "facilitator": {
+            "rounds": "/facilitate/", "new-round": "/facilitate/rounds/new",
+            "round": f"/facilitate/rounds/{results}", "edit": f"/facilitate/rounds/{results}/edit",
+            "moderation": f"/facilitate/rounds/{results}/moderation",
+            "seeds": f"/facilitate/rounds/{results}/seeds",
+            "assisted": f"/facilitate/rounds/{results}/assisted",
+            "round-audit": f"/facilitate/rounds/{results}/audit",
+            "round-dashboard": f"/facilitate/rounds/{results}/dashboard",
+            "present": f"/facilitate/rounds/{results}/present", "import": "/facilitate/import",
+            "audit": "/facilitate/audit", "dashboard": "/facilitate/dashboard",
+            "escalate": f"/agenda/manage/rounds/{results}/escalate",
+            "withdraw": f"/agenda/manage/items/{item}/withdraw",
+        },
+        "council": {
+            "council": "/agenda/council/", "council-item": f"/agenda/council/items/{item}",
+            "dossier": f"/agenda/council/items/{item}/dossier",
+            "round-dossier": f"/agenda/council/rounds/{results}/dossier",
+            "verify": "/verify/", "postal-codes": "/verify/postal-codes",
+        },
+        "admin": {"users": "/admin/users"},
+    }
+
+
+def _phone(browser, locale: str):
+    context = browser.new_context(locale=locale, viewport=PHONE, bypass_csp=True)  # axe
+    context.set_default_timeout(10_000)
+    return context
+
+
+def _vote_buttons_in_first_screen(page, names: tuple[str, ...]) -> None:
+    for name in names:
+        box = page.locator("#vote-card").get_by_role("button", name=name, exact=True).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= PHONE["height"], (name, box)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["anonymous", "citizen", "facilitator", "council", "admin"])
+def test_every_page_on_a_phone_in_japanese(browser, live_server, role: str) -> None:
+    context = _phone(browser, "ja-JP")
+    page = context.new_page()
+    try:
+        if role == "citizen":
+            register(page, live_server)
+        elif role != "anonymous":
+            _login(page, live_server, role)
+        problems = {}
+        for name, path in _pages(live_server)[role].items():
+            response = page.goto(live_server.url + path)
+            assert response is not None and response.status == 200, (path, response and response.status)
+            assert page.locator("html").get_attribute("lang") == "ja"
+            found = {}
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                found["width"] = width
+            english = english_in(page.content())
+            if english:
+                found["english"] = english[:5]
+            violations = _axe(page)
+            if violations:
+                found["axe"] = violations
+            if found:
+                problems[name] = found
+            screenshot(page, f"ja-phone-{role}-{name}")
+        assert not problems, problems
+        if role == "citizen":
+            page.goto(f"{live_server.url}/rounds/{live_server.long_slug}/vote")
+            assert len(page.locator("#vote-card .proposal-text").inner_text().strip()) >= 250
+            _vote_buttons_in_first_screen(page, ("賛成", "反対"))
+    finally:
+        context.close()
+
+
+def test_english_on_a_phone(browser, live_server) -> None:
+    context = _phone(browser, "en-US")
+    page = context.new_page()
+    try:
+        register(page, live_server)
+        page.goto(f"{live_server.url}/rounds/{live_server.long_slug}/vote")
+        assert page.locator("html").get_attribute("lang") == "en"
+        _vote_buttons_in_first_screen(page, ("Agree", "Disagree", "Pass / unsure"))
+        screenshot(page, "en-phone-long-vote")
+        pages = {"vote": f"/rounds/{live_server.long_slug}/vote",
+                 "round": f"/rounds/{live_server.results_slug}",
+                 "results": f"/rounds/{live_server.results_slug}/results",
+                 "agenda": "/agenda/", "item": f"/agenda/items/{live_server.escalation_id}",
+                 "empty-round": f"/rounds/{live_server.empty_slug}", "my-data": "/account/data"}
+        problems = {}
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            violations = _axe(page)
+            if width > PHONE["width"] or violations:
+                problems[name] = (width, violations)
+            screenshot(page, f"en-phone-{name}")
+        assert not problems, problems
+        page.goto(f"{live_server.url}/rounds/{live_server.empty_slug}")
+        assert page.get_by_text("There are no proposals to vote on yet").is_visible()
+        assert page.get_by_role("link", name="Start voting").count() == 0
+    finally:
+        context.close()
+
+
+def test_an_empty_round_offers_no_vote(browser, live_server) -> None:
+    context = _phone(browser, "ja-JP")
+    page = context.new_page()
+    try:
+        register(page, live_server)
+        page.goto(f"{live_server.url}/rounds/{live_server.empty_slug}")
+        assert page.get_by_text("まだ投票できる提案がありません").is_visible()
+        assert page.get_by_role("link", name="投票を始める").count() == 0
+        page.goto(f"{live_server.url}/rounds/{live_server.empty_slug}/vote")
+        card = page.locator("#vote-card")
+        assert card.get_by_role("heading", name="まだ投票できる提案がありません").is_visible()
+        assert card.get_by_role("button").count() == 0
+    finally:
+        context.close()
+
+
+def test_facilitator_and_public_round_pages_link_to_each_other(browser, live_server) -> None:
+    context = _phone(browser, "ja-JP")
+    page = context.new_page()
+    try:
+        _login(page, live_server, "facilitator")
+        slug = live_server.results_slug
+        page.goto(f"{live_server.url}/facilitate/rounds/{slug}")
+        with page.expect_navigation():
+            page.get_by_role("link", name="このラウンドの公開ページを見る").click()
+        assert page.url == f"{live_server.url}/rounds/{slug}"
+        with page.expect_navigation():
+            page.get_by_role("link", name="このラウンドを運営する（ファシリテーター用）").click()
+        assert page.url == f"{live_server.url}/facilitate/rounds/{slug}"
+    finally:
+        context.close()
