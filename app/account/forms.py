@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 
+from app.forms import HirobaForm
 from app.validators import DataRequired, Email, Length
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(HirobaForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired()])
     confirm = BooleanField(
         _l("I understand that my account and personal data are erased and cannot be restored."),
@@ -16,14 +16,14 @@ class DeleteAccountForm(FlaskForm):
     submit = SubmitField(_l("Delete my account"))
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(HirobaForm):
     email = EmailField(_l("New email address"),
                        validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Your password"), validators=[DataRequired()])
     submit = SubmitField(_l("Send a confirmation link"))
 
 
-class NotificationsForm(FlaskForm):
+class NotificationsForm(HirobaForm):
     own_proposals = BooleanField(
         _l("Email me when my proposal is published, not published or put on the council's agenda"))
     council_answers = BooleanField(
@@ -31,8 +31,8 @@ class NotificationsForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class UnsubscribeForm(FlaskForm):
+class UnsubscribeForm(HirobaForm):
     submit = SubmitField(_l("Stop these mails"))
-class PostalCodeForm(FlaskForm):
+class PostalCodeForm(HirobaForm):
     code = StringField(_l("Code from the letter"), validators=[
         DataRequired(message=_l("Please enter the code from the letter.")), Length(max=40)])

@@ -6,7 +6,6 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     RadioField,
@@ -16,6 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from app.forms import HirobaForm
 from app.validators import DataRequired, InputRequired, Length, Optional
 from deliberation.ids import coerce_id
 
@@ -43,7 +43,7 @@ def _choices(labels: dict, empty=None) -> list[SelectChoice]:
     return head + [SelectChoice(value, label) for value, label in labels.items()]
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(HirobaForm):
     status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS))
     outcome = SelectField(_l("Outcome"), choices=_choices(OUTCOME_LABELS,
                                                                    _l("(none yet)")), default="")
@@ -61,11 +61,11 @@ class ResponseForm(FlaskForm):
         return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(HirobaForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
-class ManualEscalationForm(FlaskForm):
+class ManualEscalationForm(HirobaForm):
     # Radio buttons drawn by the template from one page of search matches; the choices
     # (every proposal that can still be escalated) only validate the submitted id.
     proposal_id = RadioField(_l("Proposal"), coerce=coerce_id,

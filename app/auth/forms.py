@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -13,6 +12,7 @@ from wtforms import (
     SubmitField,
 )
 
+from app.forms import HirobaForm
 from app.validators import DataRequired, Email, EqualTo, InputRequired, Length
 from deliberation.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -31,14 +31,14 @@ def kind_choices() -> list[SelectChoice]:
     ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(HirobaForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Stay logged in on this device"))
     submit = SubmitField(_l("Log in"))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(HirobaForm):
     email = EmailField(
         _l("Email address"), validators=[DataRequired(), Email(), Length(max=254)]
     )
@@ -67,7 +67,7 @@ class RegistrationForm(FlaskForm):
         self.kind.choices = kind_choices()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(HirobaForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(
         _l("New password"), validators=PASSWORD_RULES
@@ -79,12 +79,12 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(HirobaForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(HirobaForm):
     password = PasswordField(
         _l("New password"), validators=PASSWORD_RULES
     )
@@ -95,5 +95,5 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set the new password"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(HirobaForm):
     submit = SubmitField(_l("Confirm"))

@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -22,6 +21,7 @@ from wtforms import (
 )
 
 from app.errors import attach_to_form
+from app.forms import HirobaForm
 from app.validators import (
     DataRequired,
     InputRequired,
@@ -95,7 +95,7 @@ def format_links(links: list[dict[str, str]]) -> str:
     return "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in links or [])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(HirobaForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=64)],
                        description=_l("Lower-case letters, digits and hyphens, e.g. town-2030."))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
@@ -222,12 +222,12 @@ class RoundForm(FlaskForm):
             getattr(self, key).data = value
 
 
-class SeedForm(FlaskForm):
+class SeedForm(HirobaForm):
     text = TextAreaField(_l("Proposal"), validators=[Optional(), Length(max=1000)])
     upload = FileField(_l("Or upload a CSV or text file (one proposal per line)"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(HirobaForm):
     slug = StringField(_l("Address (slug) of the new round"),
                        validators=[DataRequired(), Length(max=64)])
     title = StringField(_l("Title (blank: the topic in summary.csv)"),
@@ -240,7 +240,7 @@ class ImportForm(FlaskForm):
     summary = FileField("summary.csv")
 
 
-class AssistedForm(FlaskForm):
+class AssistedForm(HirobaForm):
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=80)],
                         description=_l("e.g. Workshop 2026-11-20 #3 (no names)"))
     kind = SelectField(_l("Kind"), default="resident",
@@ -248,7 +248,7 @@ class AssistedForm(FlaskForm):
 
 
 
-class WorkshopForm(FlaskForm):
+class WorkshopForm(HirobaForm):
     # Ranges are checked by the service (deliberation/services/workshops.py).
     label = StringField(_l("Name of the workshop"),
                         description=_l("e.g. Central community hall, 20 November (no names "

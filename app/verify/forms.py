@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.forms import HirobaForm
 from deliberation.models.verification import COUNTER_DOCUMENTS
 
 DOCUMENT_LABELS = {
@@ -19,19 +19,19 @@ DOCUMENT_LABELS = {
 }
 
 
-class CounterForm(FlaskForm):
+class CounterForm(HirobaForm):
     document = SelectField(_l("Document you saw"),
                            choices=lambda: [SelectChoice(d, DOCUMENT_LABELS[d]) for d in COUNTER_DOCUMENTS],
                            validators=[DataRequired()])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(HirobaForm):
     reason = StringField(_l("Reason for revoking"), validators=[
         DataRequired(message=_l("A reason is required to revoke a verification.")),
         Length(max=500)])
 
 
-class PostalCodesForm(FlaskForm):
+class PostalCodesForm(HirobaForm):
     count = IntegerField(_l("Number of codes"), default=100, validators=[
         InputRequired(message=_l("Please enter whole numbers.")),
         NumberRange(min=1, max=5000,

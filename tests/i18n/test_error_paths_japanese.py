@@ -346,3 +346,41 @@ def test_search_errors(client, make_round) -> None:
                   "page=99999999999999999999", "q=%25_"):
         assert_japanese(client.get(f"/rounds/{round_.slug}/proposals?{query}", headers=JA))
         assert_japanese(client.get(f"/agenda/?{query}", headers=JA))
+
+
+def test_every_form_words_wtforms_field_messages_in_hirobas_words(app) -> None:
+    import importlib
+    import pkgutil
+
+    from flask_wtf import FlaskForm
+
+    import app as app_package
+    from app.forms import HirobaForm
+
+    for module in pkgutil.walk_packages(app_package.__path__, "app."):
+        importlib.import_module(module.name)
+    found, stack = [], [FlaskForm]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("app.") and sub is not HirobaForm:
+                found.append(sub)
+    assert len(found) > 15
+    wrong = [f"{f.__module__}.{f.__name__}" for f in found if not issubclass(f, HirobaForm)]
+    assert not wrong, f"derive these forms from app.forms.HirobaForm: {wrong}"
+
+
+def test_fields_that_cannot_read_their_input_say_so_naturally(client, login_as, make_round,
+                                                                make_user) -> None:
+    resident = make_user(email="resident@example.org", display_name="住民")
+    login_as("admin")
+    html = assert_japanese(client.post("/verify/postal-codes", headers=JA, data={
+        "count": "abc", "valid_days": "30", "batch": "11月発送"}), 400)
+    assert "整数で入力してください。" in html and "無効な整数です" not in html
+    make_round(phase="voting", title="まちづくり", slug="machi")
+    html = assert_japanese(client.post("/facilitate/rounds/machi/edit", headers=JA, data={
+        **VALID, "title": "まちづくり", "closes_at": "いつか"}), 400)
+    assert "日付と時刻を入力してください。" in html and "無効な時間型です" not in html
+    html = assert_japanese(client.post(f"/verify/users/{resident.id}/counter", headers=JA,
+                                       data={"document": "bogus"}), 400)
+    assert "選択肢から選んでください。" in html

@@ -1,0 +1,49 @@
+"""The base class of Hiroba's forms: WTForms' own field messages in Hiroba's words.
+
+A field that cannot read its input (a number, a date, a choice) answers with WTForms' built-in
+message, which its Japanese catalog renders as machine text (「無効な整数です。」). Every form
+derives from :class:`HirobaForm`, whose translations word those messages through the app's
+catalog and leave the rest to Flask-WTF's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
+
+__all__ = ["FIELD_MESSAGES", "HirobaForm"]
+
+FIELD_MESSAGES = {
+    "Not a valid integer value.": _l("Please enter a whole number."),
+    "Not a valid decimal value.": _l("Please enter a number."),
+    "Not a valid float value.": _l("Please enter a number."),
+    "Not a valid datetime value.": _l("Please enter a date and time."),
+    "Not a valid date value.": _l("Please enter a date."),
+    "Not a valid time value.": _l("Please enter a time."),
+    "Not a valid choice.": _l("Please choose one of the options."),
+    "Invalid Choice: could not coerce.": _l("Please choose one of the options."),
+}
+
+
+class _Translations:
+    def gettext(self, string: str) -> str:
+        message = FIELD_MESSAGES.get(string)
+        return str(message) if message is not None else wtforms_translations.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return wtforms_translations.ngettext(singular, plural, n)
+
+
+_TRANSLATIONS = _Translations()
+
+
+class HirobaForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None  # WTForms' English messages
+            return _TRANSLATIONS
