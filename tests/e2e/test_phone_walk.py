@@ -22,7 +22,8 @@ def _pages(server) -> dict[str, dict[str, str]]:
             "home": "/", "round": f"/rounds/{results}", "results": f"/rounds/{results}/results",
             "proposals": f"/rounds/{results}/proposals", "agenda": "/agenda/",
             "item": f"/agenda/items/{item}", "privacy": "/privacy", "login": "/auth/login",
-            "register": "/auth/register", "reset": "/auth/reset",
+            "register": "/auth/register", "reset": "/auth/reset", "how-it-works": "/how-it-works",
+            "reading": "/reading",
             "empty-round": f"/rounds/{server.empty_slug}", "long-round": f"/rounds/{server.long_slug}",
         },
         "citizen": {
@@ -40,6 +41,7 @@ def _pages(server) -> dict[str, dict[str, str]]:
             "round-audit": f"/facilitate/rounds/{results}/audit",
             "round-dashboard": f"/facilitate/rounds/{results}/dashboard",
             "present": f"/facilitate/rounds/{results}/present", "import": "/facilitate/import",
+            "workshops": f"/facilitate/rounds/{results}/workshops",
             "audit": "/facilitate/audit", "dashboard": "/facilitate/dashboard",
             "escalate": f"/agenda/manage/rounds/{results}/escalate",
             "withdraw": f"/agenda/manage/items/{item}/withdraw",
@@ -50,7 +52,7 @@ def _pages(server) -> dict[str, dict[str, str]]:
             "round-dossier": f"/agenda/council/rounds/{results}/dossier",
             "verify": "/verify/", "postal-codes": "/verify/postal-codes",
         },
-        "admin": {"users": "/admin/users"},
+        "admin": {"users": "/admin/users", "mail": "/admin/mail"},
     }
 
 
