@@ -160,10 +160,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import reading, template_helpers
+    from app import reading, template_helpers, town
 
     template_helpers.init_app(app)
     reading.init_app(app)  # furigana after each request, the reader setting in templates
+    town.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

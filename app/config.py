@@ -102,6 +102,16 @@ class Config:
     # Seconds a client is asked to wait (Retry-After) when the database is unavailable.
     OUTAGE_RETRY_AFTER = _int("OUTAGE_RETRY_AFTER", 5)
 
+    # The town's own Hiroba (README, "Your town"): defaults the admin page can override.
+    TOWN_NAME = os.environ.get("HIROBA_TOWN_NAME", "")
+    TOWN_NAME_EN = os.environ.get("HIROBA_TOWN_NAME_EN", "")
+    TOWN_OPERATOR = os.environ.get("HIROBA_TOWN_OPERATOR", "")
+    TOWN_OPERATOR_EN = os.environ.get("HIROBA_TOWN_OPERATOR_EN", "")
+    TOWN_CONTACT = os.environ.get("HIROBA_TOWN_CONTACT", "")
+    TOWN_TERMS_FILE = os.environ.get("HIROBA_TOWN_TERMS_FILE") or None  # Markdown
+    TOWN_TERMS_EN_FILE = os.environ.get("HIROBA_TOWN_TERMS_EN_FILE") or None
+    TOWN_LOGO_FILE = os.environ.get("HIROBA_TOWN_LOGO_FILE") or None  # PNG, JPEG or WebP
+
     # E-mail (README, "E-mail"). Without MAIL_URL, development writes mails to instance/mail/.
     MAIL_URL = os.environ.get("MAIL_URL") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "hiroba@localhost")

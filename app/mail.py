@@ -45,8 +45,13 @@ def transport_for(app: Flask) -> Transport | None:
 
 
 def sender() -> outbox.Sender:
+    """``MAIL_FROM_NAME`` after the town's name when one is set (in the mail's language)."""
+    from app import town
+
+    name = current_app.config["MAIL_FROM_NAME"]
+    town_name = town.localized().name
     return outbox.Sender(address=current_app.config["MAIL_FROM"],
-                         name=current_app.config["MAIL_FROM_NAME"])
+                         name=f"{town_name} {name}" if town_name else name)
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -100,9 +105,10 @@ def queue_mail(*, to: str, purpose: str, template: str, subject: Callable[[], st
         title = str(subject())
         text = render_template(f"mail/{template}.txt", unsubscribe_url=stop_url,
                                home_url=external_url("main.index"), **context)
+        from_ = sender()
     outbox.queue(Mail(to=to, subject=title, text=text, html=html_from_text(text, lang=language),
                       unsubscribe_url=stop_url),
-                 purpose=purpose, sender=sender())
+                 purpose=purpose, sender=from_)
 
 
 # ------------------------------------------------------------------ the sender

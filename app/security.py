@@ -38,8 +38,12 @@ PRIVATE_PREFIXES = ("/account", "/auth", "/admin", "/facilitate", "/agenda/counc
                     "/agenda/manage")
 
 
+# The same file for everybody, logged in or not.
+PUBLIC_FILES = ("static", "main.favicon", "main.town_logo")
+
+
 def is_private_page() -> bool:
-    if request.endpoint == "static":
+    if request.endpoint in PUBLIC_FILES:
         return False
     path = request.path
     if any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PREFIXES):

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "round.reflect": _l("Round moved to reflection"),
     "round.reopen": _l("Round reopened"),
     "round.update": _l("Round settings changed"),
+    "town.updated": _l("Town settings changed"),
     "vote.assisted": _l("Assisted votes entered"),
 }
 TARGET_LABELS = {

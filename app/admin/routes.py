@@ -1,4 +1,5 @@
-"""Administration: accounts and roles, the mail outbox (admin role only)."""
+"""Administration: accounts and roles, the mail outbox, the town's settings (admin role
+only)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import town
 from app.admin import bp
+from app.admin.forms import TownForm
 from app.authz import admin_required
-from app.errors import translate
+from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.search_args import search_args
 from deliberation.database import db
@@ -19,6 +22,7 @@ from deliberation.models.mail import OUTBOX_STATUSES
 from deliberation.models.user import ROLES
 from deliberation.services import accounts
 from deliberation.services import mail as outbox
+from deliberation.services import town as town_service
 
 USERS_PER_PAGE = 50
 
@@ -84,3 +88,37 @@ def retry_failed_mail() -> Response:
     flash(_("%(num)d mails will be sent again in a moment.", num=count) if count
           else _("No mail had failed."), "success" if count else "info")
     return redirect(url_for("admin.mail"), code=303)
+
+
+@bp.route("/town", methods=["GET", "POST"])
+@admin_required
+def town_settings() -> Response | tuple[str, int]:
+    """The town's name, operator, contact, terms and logo; empty fields use the server's
+    configuration (shown as the placeholder)."""
+    defaults = town.defaults()
+    form = TownForm(data=town_service.overrides())
+    status = 200
+    if request.method == "POST":
+        form = TownForm()
+        if form.validate_on_submit():
+            upload = form.logo.data
+            # One byte more than allowed is enough to refuse a file that is too large.
+            logo = (upload.stream.read(town_service.LOGO_MAX_BYTES + 1)
+                    if upload and upload.filename else None)
+            try:
+                changed = town_service.update(
+                    {field: getattr(form, field).data for field in town_service.TEXT_FIELDS},
+                    actor=current_user, logo=logo, remove_logo=form.remove_logo.data)
+            except DomainError as error:
+                db.session.rollback()
+                attach_to_form(form, error)
+                status = 400
+            else:
+                town.forget()
+                flash(_("The settings were saved.") if changed else _("Nothing was changed."),
+                      "success")
+                return redirect(url_for("admin.town_settings"), code=303)
+        else:
+            status = 400
+    return render_template("admin/town.html", form=form, defaults=defaults,
+                           stored_logo=town_service.stored_logo() is not None), status

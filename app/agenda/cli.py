@@ -99,7 +99,9 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     with current_app.test_request_context():  # the words in the default language
-        text = exports.render(rows, fmt)
+        from app import town
+
+        text = exports.render(rows, fmt, town=town.localized().as_dict())
     if output is None:
         click.echo(text, nl=False)
     else:

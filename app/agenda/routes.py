@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app import town
 from app.agenda import bp, exports, lens
 from app.agenda.charts import group_bars
 from app.agenda.forms import (
@@ -238,7 +239,7 @@ def council_export(fmt: str) -> Response:
         abort(404)  # no such round: the translated "not found" page
     lang = request.args.get("lang")  # a link for the other language's file
     with force_locale(lang) if lang in current_app.config["LANGUAGES"] else nullcontext():
-        body = exports.render(rows, fmt)
+        body = exports.render(rows, fmt, town=town.localized().as_dict())
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
     return attachment(body, f"agenda.{fmt}", content_type)
 

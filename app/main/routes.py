@@ -1,11 +1,14 @@
-"""Home page, language switch, privacy page."""
+"""Home page, language switch, privacy and terms pages, the town's logo, the favicon."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import town
 from app.auth.routes import safe_next
 from app.i18n import SESSION_KEY
 from app.main import bp
@@ -65,3 +68,32 @@ def workshop_link(code: str) -> Response:
     # An unknown or closed code still leads to the registration page, which says so.
     normalised = workshops.normalise_code(code) or "-"
     return redirect(url_for("auth.register", workshop=normalised), code=303)
+
+
+@bp.route("/terms")
+def terms() -> str:
+    return render_template("main/terms.html")
+
+
+@bp.route("/town/logo")
+def town_logo() -> Response:
+    """The town's logo (a PNG, JPEG or WebP checked on upload, sent with its checked type)."""
+    logo = town.logo()
+    if logo is None:
+        abort(404)
+    response = Response(logo.data, content_type=logo.media_type)
+    response.headers["Content-Disposition"] = "inline"
+    # Links carry ?v=<version>: a new logo gets a new address, so it may be cached.
+    response.headers["Cache-Control"] = ("public, max-age=31536000, immutable"
+                                         if request.args.get("v") == logo.version
+                                         else "no-cache")
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    icon = Path(current_app.static_folder or "static") / "favicon.ico"
+    response = Response(icon.read_bytes(), content_type="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -13,6 +13,7 @@ from deliberation.models.snapshot import (
     SnapshotMembership,
     SnapshotProposalStat,
 )
+from deliberation.models.town import TownSetting
 from deliberation.models.user import LoginFailure, User
 from deliberation.models.verification import PostalCode, VerificationRecord
 from deliberation.models.workshop import Workshop
@@ -37,6 +38,7 @@ __all__ = [
     "SnapshotGroup",
     "SnapshotMembership",
     "SnapshotProposalStat",
+    "TownSetting",
     "User",
     "VerificationRecord",
     "Vote",

@@ -50,6 +50,9 @@ MATRIX: dict[str, Access] = {
     "a11y.statement_page": Access(ANONYMOUS),
     "reading.settings": Access(ANONYMOUS),
     "reading.choose": Access(ANONYMOUS),
+    "main.terms": Access(ANONYMOUS),
+    "main.favicon": Access(ANONYMOUS),
+    "main.town_logo": Access(ANONYMOUS, ok=(404,), note="no logo set in the test"),
     "auth.login": Access(ANONYMOUS, ok=(200, 303), note="logged in: redirected on"),
     "auth.register": Access(ANONYMOUS, ok=(200, 303), note="logged in: redirected on"),
     "auth.logout": Access(ANONYMOUS),
@@ -140,6 +143,7 @@ MATRIX: dict[str, Access] = {
     "admin.mail": Access(ADMIN),
     "admin.retry_mail": Access(ADMIN),
     "admin.retry_failed_mail": Access(ADMIN),
+    "admin.town_settings": Access(ADMIN),
 }
 
 
