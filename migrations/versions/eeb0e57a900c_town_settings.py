@@ -1,7 +1,7 @@
 """town settings: the operator's overrides of the town's name, operator, contact, terms and logo
 
 Revision ID: eeb0e57a900c
-Revises: f2a74b51d0de
+Revises: c086b6fb962c
 Create Date: 2026-11-29 18:33:09.694682
 
 """
@@ -13,7 +13,7 @@ import deliberation.models._common
 
 # revision identifiers, used by Alembic.
 revision = 'eeb0e57a900c'
-down_revision = 'f2a74b51d0de'
+down_revision = 'c086b6fb962c'
 branch_labels = None
 depends_on = None
 
