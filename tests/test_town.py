@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from app import town
 from app.mail import queue_mail
 from deliberation.database import db
+from deliberation.engine import escalation
 from deliberation.errors import DomainError
 from deliberation.models import AuditEntry, OutgoingMail, TownSetting
 from deliberation.services import town as service
+from tests import factories
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75"
@@ -212,7 +214,12 @@ def test_mails_carry_the_town_in_the_sender_and_footer(configured, app, db):
 
 
 def test_exports_name_the_town(configured, client, login_as):
-    login_as("council")
+    council = login_as("council")
+    round_ = factories.make_round()
+    proposal = factories.make_proposal(round_, "駅前にベンチを")
+    item = escalation.escalate_manually(proposal.id, actor=council, reason="要望が多い")
+    dossier = client.get(f"/agenda/council/items/{item.id}/dossier").get_data(as_text=True)
+    assert '<p class="dossier-town">みなみ町 · みなみ町 企画課</p>' in dossier
     body = client.get("/agenda/council/export.json").get_json()
     assert body["town"] == {"name": "みなみ町", "operator": "みなみ町 企画課",
                             "contact": "kikaku@minami.example.jp"}
