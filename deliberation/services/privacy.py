@@ -8,6 +8,7 @@ votes and proposals stay in the statistics under the participant's anonymous id.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +49,8 @@ def _iso(value: datetime | None) -> str | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, bytes):  # a file stored in a row (the town's logo): as base64
+        return base64.b64encode(value).decode("ascii")
     return value
 
 

@@ -3,6 +3,8 @@ metadata: a new table with a reference to users or participants is covered, or t
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -18,6 +20,7 @@ from deliberation.models import (
     PostalCode,
     Report,
     SnapshotMembership,
+    TownSetting,
     VerificationRecord,
     VoteEvent,
     audit,
@@ -75,6 +78,8 @@ def everything(db):
                               expires_at=utcnow(), used_at=utcnow(), used_by_id=me.id))
     db.session.add(EscalationReview(proposal_id=public.id, round_id=round_.id,
                                     status="dismissed", decided_by_id=me.id))
+    db.session.add(TownSetting(key="logo", value="image/png", data=b"\x89PNG logo",
+                               updated_by_id=me.id))
     audit.record("account.role_changed", actor=other, target=me, role="facilitator")
     audit.record("proposal.report", actor=me, target=public, round_id=round_.id)
     db.session.commit()
@@ -97,6 +102,9 @@ def test_every_reference_to_the_account_is_in_the_download(everything):
         assert expected, f"no {table.name}.{column.name} row in the test scenario"
         exported = {row[pk.name] for row in records.get(table.name, [])}
         assert expected <= exported, f"{table.name}.{column.name} missing from the download"
+    # A file kept in a row (the logo an administrator uploaded) comes as base64 text.
+    assert records["town_settings"][0]["data"] == base64.b64encode(b"\x89PNG logo").decode()
+    json.dumps(records)
 
 
 def test_the_download_names_no_one_else_and_no_secret(everything):
