@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 
+from app.forms import HirobaForm
 from app.validators import Length
 from deliberation.services.town import TEXT_FIELDS
 
 
-class TownForm(FlaskForm):
+class TownForm(HirobaForm):
     name = StringField(_l("Name of the municipality"),
                        validators=[Length(max=TEXT_FIELDS["name"])])
     name_en = StringField(_l("Name in English"), validators=[Length(max=TEXT_FIELDS["name_en"])])
