@@ -6,9 +6,11 @@ minutes of each other are linked, and the connected components of those links ar
 as one voice. Here the signal is simpler because every participant sees the same
 proposals: two participants are **linked** when
 
-1. their vote vectors are near-identical: the Jaccard similarity of their sets of
-   (proposal, vote) pairs is at least ``min_similarity`` (the same proposals chosen *and*
-   the same answers), over at least ``min_shared`` common identical votes; and
+1. their vote vectors are near-identical: of the proposals either of them voted on, the
+   share on which both cast the same vote is at least ``min_similarity`` (the same
+   proposals chosen *and* the same answers), over at least ``min_shared`` common identical
+   votes. One flipped vote in six keeps a pair linked (5/6), so a script that adds a little
+   random noise to each account still forms one block; and
 2. they arrived in a burst: their accounts were created, or they cast their first vote in
    the round, within ``window_seconds`` of each other.
 
@@ -45,7 +47,7 @@ class Block:
     """A flagged block: its participants and how alike and how close in time they are."""
 
     participant_ids: list[int]
-    similarity: float  # smallest Jaccard similarity over the block's links
+    similarity: float  # smallest share of identical votes over the block's links
     span_seconds: float  # from the first to the last arrival in the block
     n_votes: int  # median number of votes per member
 
@@ -64,8 +66,8 @@ def _one_hot(participant_index: np.ndarray, statement_index: np.ndarray, values:
     return matrix
 
 
-def _links(onehot: np.ndarray, times: np.ndarray, counts: np.ndarray, *, min_similarity: float,
-           min_shared: int, window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _links(onehot: np.ndarray, voted: np.ndarray, times: np.ndarray, counts: np.ndarray, *,
+           min_similarity: float, min_shared: int, window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linked pairs (i < j) under one arrival time, with their similarity."""
     order = np.argsort(times, kind="stable")
     sorted_times = times[order]
@@ -78,7 +80,8 @@ def _links(onehot: np.ndarray, times: np.ndarray, counts: np.ndarray, *, min_sim
             continue
         rows, cols = order[start:stop], order[start:hi]
         shared = onehot[rows] @ onehot[cols].T  # identical (statement, vote) pairs
-        union = counts[rows][:, None] + counts[cols][None, :] - shared
+        both = voted[rows] @ voted[cols].T  # statements both voted on, alike or not
+        union = counts[rows][:, None] + counts[cols][None, :] - both
         with np.errstate(divide="ignore", invalid="ignore"):
             similarity = np.where(union > 0, shared / union, 0.0)
         close = np.abs(sorted_times[start:stop][:, None] - sorted_times[start:hi][None, :]) \
@@ -129,6 +132,7 @@ def find_blocks(
         raise ValueError("votes must be -1, 0 or 1")
     onehot = _one_hot(p_index, s_index, values, n, len(statements))
     counts = onehot.sum(axis=1)
+    voted = onehot.reshape(n, len(statements), 3).sum(axis=2)
 
     rows, cols, sims = [], [], []
     for times in arrival_times:
@@ -137,7 +141,7 @@ def find_blocks(
             raise ValueError("arrival times must be parallel to participant_ids")
         # never linked: unknown times, or fewer votes than an identical pair must share
         idx = np.nonzero(~np.isnan(t) & (counts >= min_shared))[0]
-        r, c, s = _links(onehot[idx], t[idx], counts[idx], min_similarity=min_similarity,
+        r, c, s = _links(onehot[idx], voted[idx], t[idx], counts[idx], min_similarity=min_similarity,
                          min_shared=min_shared, window=float(window_seconds))
         rows.append(idx[r])
         cols.append(idx[c])

@@ -100,3 +100,25 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError):
         find_blocks([1, 2, 3, 4, 5], [1], [1], [1], [np.zeros(4)])
     assert find_blocks([], [], [], [], [np.zeros(0)]) == []
+
+
+def test_a_block_with_one_flipped_vote_in_six_is_still_one_block() -> None:
+    """Bots that add noise: each flips one of six votes. Every pair of a flipped and a clean
+    bot agrees on 5 of the 6 proposals they both voted on, so they stay linked."""
+    ids = list(range(1, 31))
+    votes = []
+    for pid in ids:
+        flipped = pid % 6 if pid % 2 else None  # half the bots flip one vote each
+        votes += [(pid, s, -1 if s == flipped else 1) for s in range(6)]
+    blocks = run(ids, votes, np.arange(30) * 10.0)
+    assert [b.participant_ids for b in blocks] == [ids]
+    assert blocks[0].similarity == pytest.approx(5 / 6, abs=1e-4)
+
+
+def test_two_different_answers_in_six_do_not_link() -> None:
+    """4 of 6 alike (0.67) is not near-identical; 5 of 6 (0.83) is."""
+    votes = [(1, s, 1) for s in range(6)] + [(2, s, -1 if s < 2 else 1) for s in range(6)]
+    assert run([1, 2], votes, np.zeros(2), min_block_size=2) == []
+    votes = [(1, s, 1) for s in range(6)] + [(2, s, -1 if s < 1 else 1) for s in range(6)]
+    assert [b.participant_ids for b in run([1, 2], votes, np.zeros(2), min_block_size=2)] \
+        == [[1, 2]]

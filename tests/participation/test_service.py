@@ -249,7 +249,8 @@ def test_report_threshold_hides(db, make_round, make_user) -> None:
     p = make_proposal(r)
 
     def confirmed_voter():
-        user = make_user(verification_level="email", email_confirmed_at=utcnow())
+        user = make_user(verification_level="email", email_confirmed_at=utcnow(),
+                         created_at=utcnow() - timedelta(days=2))
         add_vote(make_participant(r, user), p, -1)
         return user
 

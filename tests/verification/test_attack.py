@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app.mail import make_token
 from deliberation.database import db
 from deliberation.engine import coordination, escalation
 from deliberation.jobs.runner import refresh_and_escalate
@@ -28,7 +30,9 @@ from deliberation.models._common import utcnow
 from deliberation.text import text_key
 from tests.conftest import IsolatedClient
 
-N_A, N_B, N_ATTACK = 30, 30, 40
+pytestmark = pytest.mark.slow  # 60 accounts register and vote through the pages
+
+N_A, N_B, N_ATTACK = 30, 30, 60
 DAY = timedelta(days=1)
 
 
@@ -78,31 +82,50 @@ def honest_round(eligibility: str) -> tuple[Round, dict[str, int]]:
     return round_, ids
 
 
-def register(app: Flask, n: int) -> IsolatedClient:
+def register(app: Flask, n: int, *, confirm: bool = False) -> IsolatedClient:
     client = app.test_client()
+    email = f"bot{n}@example.net"
     response = client.post("/auth/register", data={
-        "email": f"bot{n}@example.net", "display_name": f"bot{n}", "kind": "resident",
+        "email": email, "display_name": f"bot{n}", "kind": "resident",
         "password": "bot-password-1", "password2": "bot-password-1", "consent": "y"})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    # not confirmed: the e-mail's link is never opened, but the account can log in
-    response = client.post("/auth/login", data={"email": f"bot{n}@example.net",
-                                                "password": "bot-password-1"})
+    response = client.post("/auth/login", data={"email": email, "password": "bot-password-1"})
     assert response.status_code == 303 and "/auth/login" not in response.headers["Location"]
+    if confirm:  # the bot reads its mailbox and opens the confirmation link
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        token = make_token("confirm-email", {"u": user.id, "e": email})
+        assert client.post(f"/auth/confirm/{token}").status_code == 303
+        db.session.refresh(user)
+        assert user.verification_level == "email"
     return client
 
 
-def attack(app: Flask, round_: Round, ids: dict[str, int]) -> list[int]:
-    """Register N_ATTACK accounts and vote like group B, but agree on "contested"."""
-    script = {"common": 1, "a_side": -1, "b_side": 1, "contested": 1, "a_two": -1, "b_two": 1}
+SCRIPT = {"common": 1, "a_side": -1, "b_side": 1, "contested": 1, "a_two": -1, "b_two": 1}
+
+
+def attack(app: Flask, round_: Round, ids: dict[str, int], *, confirm: bool = False,
+           noise: float = 0.0, channel: str = "form") -> list[int]:
+    """Register N_ATTACK accounts and vote like group B, but agree on "contested"; with
+    ``noise``, each vote is flipped with that chance (so the bots are not all identical).
+    ``channel``: the vote form or the JSON API."""
+    rng = np.random.default_rng(11)
     statuses = []
     for n in range(N_ATTACK):
-        client = register(app, n)
-        for name, value in script.items():
-            statuses.append(client.post(f"/rounds/{round_.slug}/vote", data={
-                "proposal_id": ids[name], "value": str(value)}).status_code)
+        client = register(app, n, confirm=confirm)
+        for name, value in SCRIPT.items():
+            if name != "contested" and rng.random() < noise:
+                value = -value
+            if channel == "api":
+                response = client.post(f"/api/v1/rounds/{round_.slug}/votes",
+                                       json={"proposal_id": ids[name], "value": value})
+            else:
+                response = client.post(f"/rounds/{round_.slug}/vote", data={
+                    "proposal_id": ids[name], "value": str(value)})
+            statuses.append(response.status_code)
         # and they all report the proposal everyone agrees with
-        client.post(f"/rounds/{round_.slug}/proposals/{ids['common']}/report",
-                    data={"reason": "spam"})
+        statuses.append(client.post(
+            f"/rounds/{round_.slug}/proposals/{ids['common']}/report",
+            data={"reason": "spam"}).status_code)
     return statuses
 
 
@@ -110,7 +133,17 @@ def count(model: type) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:
+VARIANTS = [
+    pytest.param(False, 0.0, "form", id="unconfirmed-identical-form"),
+    pytest.param(True, 0.0, "form", id="confirmed-identical-form"),
+    pytest.param(True, 0.1, "api", id="confirmed-noisy-api"),
+    pytest.param(False, 0.1, "form", id="unconfirmed-noisy-form"),
+]
+
+
+@pytest.mark.parametrize(("confirm", "noise", "channel"), VARIANTS)
+def test_open_round_block_cannot_push_or_hide_a_proposal(app: Flask, db, confirm: bool,
+                                                         noise: float, channel: str) -> None:
     round_, ids = honest_round("everyone")
     before = refresh_and_escalate(round_.id)
     assert before.statistics["coordinated_blocks"] == []  # honest people are not flagged
@@ -118,8 +151,9 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:
     assert ids["contested"] not in escalated_before
 
     votes_before = count(Vote)
-    statuses = attack(app, round_, ids)
-    assert set(statuses) == {303}  # an open round: their votes count as votes
+    statuses = attack(app, round_, ids, confirm=confirm, noise=noise, channel=channel)
+    # an open round: their votes count as votes, and their reports are kept
+    assert set(statuses) == {200 if channel == "api" else 303, 303}
     assert count(Vote) == votes_before + N_ATTACK * 6
     snap = refresh_and_escalate(round_.id)
 
@@ -130,7 +164,7 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:
 
     escalated = set(db.session.scalars(sa.select(Escalation.proposal_id)))
     assert ids["contested"] not in escalated
-    # unconfirmed accounts' reports are kept for the moderators but hide nothing
+    # reports from a burst of new accounts are kept for the moderators but hide nothing
     assert db.session.get(Proposal, ids["common"]).status == "published"
     assert count(Report) == N_ATTACK
     # Whatever the clustering made of them: every proposal that passes the rule only with
@@ -148,11 +182,17 @@ def test_open_round_block_cannot_push_a_proposal(app: Flask, db) -> None:
         assert review.evidence["blocks"][0]["size"] == N_ATTACK
 
 
-def test_verified_round_refuses_them_and_stores_nothing(app: Flask, db) -> None:
+@pytest.mark.parametrize(("confirm", "noise", "channel"), [
+    pytest.param(False, 0.0, "form", id="unconfirmed-identical-form"),
+    pytest.param(True, 0.1, "api", id="confirmed-noisy-api"),
+])
+def test_verified_round_refuses_them_and_stores_nothing(app: Flask, db, confirm: bool,
+                                                        noise: float, channel: str) -> None:
     round_, ids = honest_round("verified")
     participants, votes, events = count(Participant), count(Vote), count(VoteEvent)
-    statuses = attack(app, round_, ids)
-    assert set(statuses) <= {303, 403}  # refused (the page then explains why)
+    statuses = attack(app, round_, ids, confirm=confirm, noise=noise, channel=channel)
+    # refused: the API answers 403 with why; the vote form sends back to the round with why
+    assert set(statuses) == ({403} if channel == "api" else {303, 403})
     assert (count(Participant), count(Vote), count(VoteEvent)) == (participants, votes, events)
     assert count(Report) == 0 and db.session.get(Proposal, ids["common"]).status == "published"
     refresh_and_escalate(round_.id)

@@ -4,17 +4,20 @@ facilitator restores it in one click."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
-from deliberation.models import Proposal
+from deliberation.models import ClusterSnapshot, Participant, Proposal
 from deliberation.models._common import utcnow
 from deliberation.services import reports
 from tests.factories import add_vote, make_participant, make_proposal, make_user
 
 
-def reporter(round_, *, confirmed: bool = True, voted_on=None):
+def reporter(round_, *, confirmed: bool = True, voted_on=None, age=timedelta(days=2)):
     user = make_user(email_confirmed_at=utcnow() if confirmed else None,
-                     verification_level="email" if confirmed else "unverified")
+                     verification_level="email" if confirmed else "unverified",
+                     created_at=utcnow() - age)
     if voted_on is not None:
         add_vote(make_participant(round_, user), voted_on, -1)
     return user
@@ -38,6 +41,37 @@ def test_fresh_accounts_cannot_hide_a_proposal(make_round, db) -> None:
     assert target.status == "published" and target.report_count == 10
     for _ in range(3):  # confirmed participants: these count
         reports.report_proposal(target, reporter(round_, voted_on=other), "x")
+    db.session.refresh(target)
+    assert target.status == "hidden"
+
+
+def test_new_accounts_and_flagged_blocks_cannot_hide_a_proposal(make_round, db) -> None:
+    """Confirmed accounts that voted, but were created in the last day or belong to a block
+    the latest snapshot flagged, hide nothing; verified residents count at once."""
+    round_ = make_round(phase="voting", report_threshold=3)
+    target = make_proposal(round_, "Benches at the station")
+    other = make_proposal(round_, "Other")
+    for _ in range(5):  # confirmed, voted, an hour old
+        reports.report_proposal(target, reporter(round_, voted_on=other,
+                                                 age=timedelta(hours=1)), "x")
+    flagged = []
+    for _ in range(5):  # confirmed, voted, old, but a flagged coordinated block
+        user = reporter(round_, voted_on=other)
+        flagged.append(user)
+    participant_ids = list(db.session.scalars(sa.select(Participant.id).where(
+        Participant.user_id.in_([u.id for u in flagged]))))
+    db.session.add(ClusterSnapshot(round_id=round_.id, method="pca", status="ok", statistics={
+        "coordinated_blocks": [{"participant_ids": participant_ids, "size": 5}]}))
+    db.session.commit()
+    for user in flagged:
+        reports.report_proposal(target, user, "x")
+    db.session.refresh(target)
+    assert target.status == "published" and target.report_count == 10
+    for _ in range(3):  # verified residents who voted, created a minute ago: these count
+        user = make_user(email_confirmed_at=utcnow(), verification_level="resident_verified",
+                         is_verified=True)
+        add_vote(make_participant(round_, user), other, 1)
+        reports.report_proposal(target, user, "x")
     db.session.refresh(target)
     assert target.status == "hidden"
 
