@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from deliberation.models import ClusterSnapshot, Participant, Proposal
 from deliberation.models._common import utcnow
 from deliberation.services import reports
-from tests.factories import add_vote, make_participant, make_proposal, make_user
+from tests.factories import (
+    add_vote,
+    make_participant,
+    make_proposal,
+    make_user,
+    session_cookie_id,
+)
 
 
 def reporter(round_, *, confirmed: bool = True, voted_on=None, age=timedelta(days=2)):
@@ -106,5 +112,54 @@ def test_hidden_page_says_under_review_and_restore_is_one_click(client, login_as
     response = client.post(f"/facilitate/rounds/{round_.slug}/moderation",
                            data={"restore": str(hidden.id)})
     assert response.status_code == 303
+    assert db.session.scalar(sa.select(Proposal.status).where(Proposal.id == hidden.id)) \
+        == "published"
+
+
+def test_three_new_confirmed_accounts_cannot_hide_a_popular_proposal(app, make_round,
+                                                                     db) -> None:
+    """Through the pages: three accounts registered and confirmed a minute ago, that never
+    voted, report a proposal with 60 agree votes; it stays public."""
+    round_ = make_round(phase="voting", report_threshold=3)
+    popular = make_proposal(round_, "Benches at the station")
+    for _ in range(60):
+        add_vote(make_participant(round_, make_user()), popular, 1)
+    for n in range(3):
+        user = make_user(email=f"fresh{n}@example.net", email_confirmed_at=utcnow(),
+                         verification_level="email")
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = session_cookie_id(user)
+        response = client.post(f"/rounds/{round_.slug}/proposals/{popular.id}/report",
+                               data={"reason": "spam"})
+        assert response.status_code == 303
+    db.session.refresh(popular)
+    assert popular.report_count == 3 and popular.status == "published"
+    assert app.test_client().get(f"/rounds/{round_.slug}/proposals/{popular.id}").status_code \
+        == 200
+
+
+def test_hidden_page_under_review_in_both_languages(client, make_round, db) -> None:
+    round_ = make_round(phase="voting")
+    hidden = make_proposal(round_, "Secret text", status="hidden")
+    for language, title in (("ja", "確認中の提案"), ("en", "Proposal under review")):
+        page = client.get(f"/rounds/{round_.slug}/proposals/{hidden.id}",
+                          headers={"Accept-Language": language})
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and title in text and "Secret text" not in text
+        assert f'lang="{language}"' in text
+
+
+def test_restore_with_htmx_swaps_the_queue(client, login_as, make_round, db) -> None:
+    round_ = make_round(phase="voting")
+    hidden = make_proposal(round_, "Reported text", status="hidden")
+    login_as("facilitator")
+    response = client.post(f"/facilitate/rounds/{round_.slug}/moderation",
+                           data={"restore": str(hidden.id)},
+                           headers={"HX-Request": "true", "Accept-Language": "en"},
+                           follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in text  # the queue fragment
+    assert "Restore this proposal" not in text
     assert db.session.scalar(sa.select(Proposal.status).where(Proposal.id == hidden.id)) \
         == "published"
