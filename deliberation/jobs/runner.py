@@ -344,21 +344,28 @@ def numba_cache_dir(instance_path: str) -> None:
 
 def prepare_umap(app: Any) -> threading.Thread | None:
     """When an open round clusters with UMAP, compile UMAP's code in a background thread
-    now (``clustering.analysis.warm_up_umap``), so that the round's first refresh in this
-    worker takes seconds, not the tens of seconds of numba's compilation. Returns the
-    thread, or None when no open round uses UMAP."""
+    now, so that the round's first refresh in this worker takes seconds, not the tens of
+    seconds of numba's compilation. Returns the thread, or None when no open round uses
+    UMAP."""
     numba_cache_dir(app.instance_path)
+    return warm_up_umap_in_background() if umap_wanted(app) else None
+
+
+def umap_wanted(app: Any) -> bool:
+    """Whether an open round clusters with UMAP (False when the database cannot say)."""
     with app.app_context():
         try:
-            wanted = db.session.scalar(sa.select(Round.id).where(
-                Round.clustering_method == "umap", Round.phase != "closed").limit(1))
+            return db.session.scalar(sa.select(Round.id).where(
+                Round.clustering_method == "umap", Round.phase != "closed").limit(1)) is not None
         except Exception:  # e.g. the database is down: the loop reports and retries
             log.exception("could not look for rounds that use UMAP")
-            wanted = None
+            return False
         finally:
             db.session.remove()
-    if wanted is None:
-        return None
+
+
+def warm_up_umap_in_background() -> threading.Thread:
+    """Compile UMAP's code (``clustering.analysis.warm_up_umap``) in a daemon thread."""
 
     def warm() -> None:
         from clustering.analysis import warm_up_umap

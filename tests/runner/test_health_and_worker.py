@@ -175,16 +175,22 @@ def test_the_worker_puts_numba_cache_in_the_instance_folder(app, monkeypatch):
     assert os.environ["NUMBA_CACHE_DIR"] == os.path.join(app.instance_path, "numba-cache")
 
 
-@pytest.mark.slow
-def test_umap_is_compiled_at_start_only_when_an_open_round_uses_it(app, db, monkeypatch,
-                                                                  caplog):
+def test_umap_is_compiled_at_start_only_when_an_open_round_uses_it(app, db, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(Path(app.instance_path) / "numba-cache"))
     factories.make_round(phase="voting")
     factories.make_round(phase="closed", clustering_method="umap")
+    assert not runner_mod.umap_wanted(app)
     assert runner_mod.prepare_umap(app) is None
     factories.make_round(phase="voting", clustering_method="umap")
+    assert runner_mod.umap_wanted(app)
+
+
+@pytest.mark.slow  # compiles UMAP, unless this process already has
+def test_umap_compiles_in_a_background_thread(caplog):
+    """No database: the PostgreSQL run leaves it out, and the SQLite run has compiled UMAP
+    already in the clustering tests."""
     caplog.set_level(logging.INFO, logger="deliberation.jobs.runner")
-    thread = runner_mod.prepare_umap(app)
-    assert thread is not None
+    thread = runner_mod.warm_up_umap_in_background()
     thread.join(timeout=600)
+    assert not thread.is_alive()
     assert any(r.getMessage().startswith("UMAP compiled in") for r in caplog.records)
