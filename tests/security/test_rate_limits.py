@@ -270,3 +270,32 @@ def test_production_with_redis_needs_the_redis_extra(monkeypatch: pytest.MonkeyP
             assert create_app(settings)
     finally:
         limiter.enabled = False
+
+
+@pytest.mark.parametrize(("language", "refusal"), [
+    ("ja", "この接続から短い時間に多くのアカウントが作られました"),
+    ("en", "Many accounts have just been created from this connection.")])
+def test_a_bot_farm_on_one_address_is_refused_and_leaves_nothing(
+        limited_app: Flask, language: str, refusal: str) -> None:
+    """Ten complete registrations from one address: the ones past the limit are refused
+    with the reason in the reader's language, and store no account and queue no mail."""
+    from deliberation.models import OutgoingMail, User
+
+    def count(model) -> int:
+        return _db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    client = limited_app.test_client()
+    statuses = []
+    for n in range(10):
+        before = count(User), count(OutgoingMail)
+        response = client.post("/auth/register", headers={"Accept-Language": language},
+                               data={"email": f"farm{n}@example.net", "display_name": "bot",
+                                     "kind": "resident", "password": "bot-password-1",
+                                     "password2": "bot-password-1", "consent": "y"})
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert (count(User), count(OutgoingMail)) == before
+            text = response.get_data(as_text=True)
+            assert refusal in text and 'value="farm' in text  # what was typed is kept
+    assert statuses == [303, 303] + [429] * 8
+    assert count(User) == 2
