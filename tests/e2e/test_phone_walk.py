@@ -166,3 +166,46 @@ def test_facilitator_and_public_round_pages_link_to_each_other(browser, live_ser
         assert page.url == f"{live_server.url}/facilitate/rounds/{slug}"
     finally:
         context.close()
+
+
+TAP_TARGETS = """() => [...document.querySelectorAll(
+    'main button, main select, main summary, main input[type=file], main a.button')]
+  .filter(e => e.getBoundingClientRect().width > 0 && !e.closest('.visually-hidden'))
+  .filter(e => e.getBoundingClientRect().height < 44)
+  .map(e => e.tagName + ' ' + (e.innerText || e.name || '').trim().slice(0, 30)
+            + ' ' + Math.round(e.getBoundingClientRect().height))"""
+
+
+def test_tables_keep_their_headers_and_controls_are_large_enough(browser, live_server) -> None:
+    context = _phone(browser, "ja-JP")
+    page = context.new_page()
+    try:
+        _login(page, live_server, "council")
+        pages = {"results": f"/rounds/{live_server.results_slug}/results",
+                 "council": "/agenda/council/", "verify": "/verify/postal-codes"}
+        small = {}
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            positions = page.evaluate(
+                "() => [...document.querySelectorAll('.table-scroll thead th')]"
+                ".map(th => getComputedStyle(th).position)")
+            assert set(positions) == {"sticky"} or (name == "verify" and not positions), \
+                (name, positions)
+            too_small = page.evaluate(TAP_TARGETS)
+            if too_small:
+                small[name] = too_small
+        assert not small, small
+        # A column header stays at the top of its container while the table scrolls
+        # (the container made short here, so that any table scrolls).
+        page.goto(f"{live_server.url}/rounds/{live_server.results_slug}/results")
+        offset = page.evaluate("""() => {
+            const box = document.querySelector('.table-scroll');
+            box.style.maxHeight = '8rem';
+            box.scrollTop = box.scrollHeight;
+            if (box.scrollTop < 20) return 'no scroll';
+            const th = box.querySelector('thead th');
+            return th.getBoundingClientRect().top - box.getBoundingClientRect().top;
+        }""")
+        assert offset != "no scroll" and abs(offset) <= 2, offset
+    finally:
+        context.close()
