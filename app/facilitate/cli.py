@@ -7,10 +7,11 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from app.errors import translate
 from deliberation.errors import DomainError
@@ -20,9 +21,17 @@ polis = AppGroup("polis", help="Pol.is interoperability.")
 
 
 class ImportRefused(click.ClickException):
-    """The export or the options cannot be imported: a usage problem, exit status 2."""
+    """The export or the options cannot be imported: a usage problem, exit status 2. Shown
+    as one line in the terminal's language, headed like the message."""
 
     exit_code = 2
+
+    def __init__(self, message: str, heading: str) -> None:
+        super().__init__(message)
+        self.heading = heading
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"{self.heading}: {self.format_message()}", file=file, err=True)
 
 
 def terminal_language() -> str:
@@ -60,5 +69,5 @@ def import_command(directory: Path, slug: str | None, phase: str, title: str | N
                 phase=phase, title=title, progress=bar.update)
     except DomainError as error:
         with force_locale(terminal_language()):
-            raise ImportRefused(translate(error)) from None
+            raise ImportRefused(translate(error), gettext("Import failed")) from None
     click.echo(f"imported round '{round_.slug}' in {time.perf_counter() - started:.1f} s")

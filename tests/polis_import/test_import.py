@@ -208,9 +208,11 @@ def test_cli_errors_in_japanese_name_line_and_column_and_exit_2(runner, seattle_
     result = runner.invoke(args=["polis", "import", str(seattle_copy)],
                            env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "ja_JP.UTF-8"})
     assert result.exit_code == 2
-    assert "votes.csv の5行目、「vote」列：「yes」は正しい数値ではありません。" in result.output
+    assert ("取り込めませんでした: votes.csv の5行目、「vote」列：「yes」は正しい数値ではありません。"
+            in result.output)
     result = runner.invoke(args=["polis", "import", str(seattle_copy)],
                            env={"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"})
     assert result.exit_code == 2
-    assert 'votes.csv, line 5, column “vote”: “yes” is not a valid number.' in result.output
+    assert ('Import failed: votes.csv, line 5, column “vote”: “yes” is not a valid number.'
+            in result.output)
     _assert_nothing_imported(db)
