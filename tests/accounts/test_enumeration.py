@@ -59,6 +59,21 @@ def hash_checks(monkeypatch) -> list[str]:
     return calls
 
 
+@pytest.fixture()
+def hashes_made(monkeypatch) -> list[str]:
+    """Records every password hash computed, by the service or the model."""
+    calls: list[str] = []
+    for module in (accounts_service, user_model):
+        original = module.generate_password_hash
+
+        def spy(password: str, method: str = "scrypt", salt_length: int = 16,
+                _original: Callable = original) -> str:
+            calls.append(method)
+            return _original(password, method=method, salt_length=salt_length)
+        monkeypatch.setattr(module, "generate_password_hash", spy)
+    return calls
+
+
 def compare(app: Flask, request: Callable[[object, str], TestResponse], *,
             follow: bool = True) -> list[tuple]:
     """The observed answers for the known and the unknown address, and the work done."""
@@ -88,8 +103,10 @@ def test_login_answers_and_works_alike(app: Flask, db, hash_checks, language: st
 
 
 @LANGUAGES
-def test_registration_answers_and_queues_alike(app: Flask, db, language: str) -> None:
+def test_registration_answers_and_queues_alike(app: Flask, db, hashes_made,
+                                               language: str) -> None:
     factories.make_user(email=KNOWN)
+    hashes_made.clear()
     lang = {"Accept-Language": language}
 
     def register(client, email):
@@ -100,6 +117,7 @@ def test_registration_answers_and_queues_alike(app: Flask, db, language: str) ->
     known, unknown = compare(app, register)
     assert known == unknown
     assert known[2] == 1  # one mail each: "already registered" or "confirm your address"
+    assert len(hashes_made) == 2 and hashes_made[0] == hashes_made[1]  # the same work
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
 
 
