@@ -1,8 +1,5 @@
 """Language and time zone: the user's choice, then the session, then Accept-Language.
 
-In Japanese, the reader setting may ask for easy Japanese (app/reading): templates then
-take a message from its catalog where it has one.
-
 Also the templates' gettext: Flask-Babel's looks up the request's locale and translations
 again for every string; ``install_template_gettext`` makes templates look them up once per
 request and locale instead (figures in bench/README.md).
@@ -52,16 +49,10 @@ def request_translations() -> NullTranslations:
 def install_template_gettext(app: Flask) -> None:
     """Call after ``Babel.init_app``: the same callables as Flask-Babel's, cached."""
 
-    from app.reading import easy_messages  # the reader setting's easy Japanese
-
     def gettext(string: str) -> str:
-        easy = easy_messages().get(string)
-        return easy if easy is not None else request_translations().ugettext(string)
+        return request_translations().ugettext(string)
 
     def ngettext(singular: str, plural: str, n: int) -> str:
-        easy = easy_messages().get(singular)
-        if easy is not None:
-            return easy
         return request_translations().ungettext(singular, plural, n)
 
     def pgettext(context: str, string: str) -> str:

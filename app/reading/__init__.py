@@ -2,8 +2,9 @@
 
 Kept in the session, and in the account (``users.reading``) once logged in; it applies
 to pages shown in Japanese only. Furigana are added to the finished HTML (interface text
-and what people wrote alike) by ``add_furigana`` after each request; easy Japanese swaps
-interface messages for the easy ones in ``yasashii.po`` (``app.i18n``).
+and what people wrote alike) by ``add_furigana`` after each request; easy Japanese makes
+``app.reading.easy``'s domain the request's, so interface messages come from
+``yasashii.po`` where it has them.
 """
 
 from __future__ import annotations
@@ -51,21 +52,20 @@ def add_furigana(response: Response) -> Response:
     return response
 
 
+def use_easy_japanese() -> None:
+    if mode() == "easy":
+        from app.reading.easy import EASY_JAPANESE
+
+        EASY_JAPANESE.as_default()
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(use_easy_japanese)
     app.after_request(add_furigana)
 
     @app.context_processor
     def _reading_mode() -> dict[str, str]:
         return {"reading_mode": mode()}
-
-
-def easy_messages() -> dict[str, str]:
-    """The easy-Japanese messages (msgid → text) when this request's page uses them."""
-    if mode() != "easy":
-        return {}
-    from app.reading.easy import messages
-
-    return messages()
 
 
 from app.reading import routes  # noqa: E402,F401

@@ -4,16 +4,33 @@ Its msgids are the interface's own (English) msgids; its msgstrs are written aft
 national guideline (在留支援のためのやさしい日本語ガイドライン): short sentences, one idea
 per sentence, everyday words. A message it lacks falls back to the usual Japanese, so the
 file only holds what the key pages need to say more simply.
+
+``EasyJapanese`` is a Flask-Babel domain that requests in easy Japanese make their default
+(``Domain.as_default``): templates, views and lazy strings then all read the easy catalog
+first, and the interface catalog for every other message (a gettext fallback).
 """
 
 from __future__ import annotations
 
+import io
 from functools import cache
-from pathlib import Path
 
+from babel import support
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask_babel import Domain, get_locale
 
-CATALOG = Path(__file__).with_name("yasashii.po")
+from app.reading.paths import CATALOG
+
+
+@cache
+def _compiled() -> bytes:
+    """The catalog compiled in memory (no .mo file to build or to forget)."""
+    with CATALOG.open("rb") as po_file:
+        catalog = read_po(po_file, locale="ja")
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
 
 
 @cache
@@ -31,3 +48,25 @@ def messages() -> dict[str, str]:
         if text:
             found[key] = text
     return found
+
+
+class EasyJapanese(Domain):
+    """The interface's domain, with the easy catalog in front of its Japanese."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.easy: dict[int, support.Translations] = {}
+
+    def get_translations(self) -> support.NullTranslations:
+        usual = super().get_translations()
+        if str(get_locale()) != "ja":  # force_locale, e.g. a mail in English
+            return usual
+        easy = self.easy.get(id(usual))
+        if easy is None:
+            easy = support.Translations(io.BytesIO(_compiled()), domain="yasashii")
+            easy.add_fallback(usual)
+            self.easy[id(usual)] = easy
+        return easy
+
+
+EASY_JAPANESE = EasyJapanese()

@@ -8,7 +8,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from app.reading.easy import CATALOG, messages
+from app.reading.easy import messages
+from app.reading.paths import CATALOG
 from deliberation.database import db as _db
 from tests.conftest import REPO
 
@@ -99,3 +100,20 @@ def test_easy_messages_belong_to_the_interface_and_keep_its_placeholders() -> No
         assert msgid in interface, msgid
         assert _placeholders(messages()[msgid]) <= _placeholders(msgid), msgid
         messages()[msgid] % _AnyValue()  # templates always %-format: a lone % would fail
+
+
+def test_easy_japanese_reaches_messages_from_views_and_labels(client, login_as,
+                                                              make_round) -> None:
+    from tests.factories import make_proposal
+
+    login_as("citizen")
+    round_ = make_round(phase="voting", title="駅前の話し合い")
+    proposal = make_proposal(round_, "駅前に図書館を")
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    home = client.get("/", headers=JA).get_data(as_text=True)
+    assert '<ruby>投票<rt aria-hidden="true">とうひょう</rt></ruby>できます' in home  # a label
+    card = client.post(f"/rounds/{round_.slug}/vote", headers={**JA, "HX-Request": "true"},
+                       data={"proposal_id": proposal.id, "value": "1"}).get_data(as_text=True)
+    assert '<ruby>投票<rt aria-hidden="true">とうひょう</rt></ruby>しました。' in card  # a view's message
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Voting" in english and "投票できます" not in english
