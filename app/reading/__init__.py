@@ -2,14 +2,13 @@
 
 Kept in the session, and in the account (``users.reading``) once logged in; it applies
 to pages shown in Japanese only. Furigana are added to the finished HTML (interface text
-and what people wrote alike) by ``add_furigana`` after each request; easy Japanese makes
-``app.reading.easy``'s domain the request's, so interface messages come from
-``yasashii.po`` where it has them.
+and what people wrote alike) by ``add_furigana`` after each request; in easy Japanese,
+interface messages come from ``yasashii.po`` where it has them (``app.reading.easy``).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, has_request_context, session
+from flask import Blueprint, Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -53,7 +52,9 @@ def add_furigana(response: Response) -> Response:
 
 
 def use_easy_japanese() -> None:
-    if mode() == "easy":
+    """The request's messages come through ``EASY_JAPANESE``, which asks ``mode`` when the
+    first one is looked up (not here: the account is not loaded before the view)."""
+    if request.endpoint != "static":
         from app.reading.easy import EASY_JAPANESE
 
         EASY_JAPANESE.as_default()

@@ -5,9 +5,12 @@ national guideline (在留支援のためのやさしい日本語ガイドライ
 per sentence, everyday words. A message it lacks falls back to the usual Japanese, so the
 file only holds what the key pages need to say more simply.
 
-``EasyJapanese`` is a Flask-Babel domain that requests in easy Japanese make their default
-(``Domain.as_default``): templates, views and lazy strings then all read the easy catalog
-first, and the interface catalog for every other message (a gettext fallback).
+``EasyJapanese`` is a Flask-Babel domain that every request makes its default
+(``Domain.as_default``). When the reader asked for easy Japanese, templates, views and
+lazy strings all read the easy catalog first, and the interface catalog for every other
+message (a gettext fallback); otherwise it is the interface catalog alone. The reader's
+choice is looked up with the first message, not before the view: a request that never
+shows text never loads the account.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from functools import cache
 from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask_babel import Domain, get_locale
+from flask_babel import Domain
 
 from app.reading.paths import CATALOG
 
@@ -51,15 +54,18 @@ def messages() -> dict[str, str]:
 
 
 class EasyJapanese(Domain):
-    """The interface's domain, with the easy catalog in front of its Japanese."""
+    """The interface's domain, with the easy catalog in front of its Japanese for readers
+    of easy Japanese."""
 
     def __init__(self) -> None:
         super().__init__()
         self.easy: dict[int, support.Translations] = {}
 
     def get_translations(self) -> support.NullTranslations:
+        from app.reading import mode
+
         usual = super().get_translations()
-        if str(get_locale()) != "ja":  # force_locale, e.g. a mail in English
+        if mode() != "easy":  # standard or furigana, or not Japanese (force_locale: mails)
             return usual
         easy = self.easy.get(id(usual))
         if easy is None:
