@@ -48,6 +48,8 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
     app.config.from_object(config_class(name))
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+    app.config["IMPORT_FOLDER"] = (app.config["IMPORT_FOLDER"]
+                                   or str(Path(app.instance_path) / "imports"))
     if isinstance(config, dict):
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
@@ -201,3 +203,6 @@ def start_background_runner(app: Flask) -> None:
                 from app.mail import start_sender
 
                 state["mail"] = start_sender(app)  # the mail sender runs beside it
+                from deliberation.jobs import polis_imports
+
+                state["imports"] = polis_imports.start_thread(app)  # and Pol.is uploads

@@ -156,6 +156,10 @@ class Config:
     CLUSTER_CACHE_IDLE_SECONDS = float(os.environ.get("CLUSTER_CACHE_IDLE_SECONDS", 600))
     CLUSTER_CACHE_REREAD_SECONDS = os.environ.get("CLUSTER_CACHE_REREAD_SECONDS", "")
 
+    # Pol.is uploads wait here for the background worker (default: instance/imports).
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or None
+    IMPORT_POLL_SECONDS = float(os.environ.get("IMPORT_POLL_SECONDS", 1))
+
     POLIS_DATASETS = os.environ.get(
         "POLIS_DATASETS", str(Path(__file__).resolve().parents[1].parent / "shared/datasets/polis")
     )

@@ -6,6 +6,7 @@ the usual page layout reads the logged-in account, which would fail again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Flask, current_app, flash, jsonify, make_response, render_template, request
@@ -36,8 +37,13 @@ MESSAGES = {
 
 def translate(error: DomainError) -> str:
     """A domain error's message in the request's language."""
+    return translate_parts(error.parts())
+
+
+def translate_parts(parts: Iterable[Sequence[Any]]) -> str:
+    """A message stored as a domain error's (msgid, placeholder values) pieces."""
     return "".join(gettext(msgid, **params) if params else gettext(msgid)
-                   for msgid, params in error.parts())
+                   for msgid, params in parts)
 
 
 def attach_to_form(form: object, error: DomainError) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,7 +25,12 @@ def worker(once: bool) -> None:
             snapshot_history=int(app.config["CLUSTER_SNAPSHOT_HISTORY"]),
             threads=int(app.config["CLUSTER_THREADS"]) or None,
         )
-        click.echo(f"refreshed {len(done)} round(s)")
+        from deliberation.jobs import polis_imports
+
+        imported = 0
+        while polis_imports.run_once(Path(app.config["IMPORT_FOLDER"])) is not None:
+            imported += 1
+        click.echo(f"refreshed {len(done)} round(s), imported {imported} upload(s)")
         return
     stop = threading.Event()
 
@@ -36,9 +42,13 @@ def worker(once: bool) -> None:
     from app.mail import start_sender
 
     mail = start_sender(app)  # delivers the outbox beside the clustering runner
+    from deliberation.jobs import polis_imports
+
+    imports = polis_imports.start_thread(app)  # and imports uploaded Pol.is exports
     try:
         runner.run_forever(stop, app)
     finally:
+        imports[1].set()
         if mail is not None:
             mail[1].set()
         for sig, handler in previous.items():

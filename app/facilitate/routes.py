@@ -3,15 +3,16 @@ assisted participation, presentation view and engagement dashboard."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.authz import facilitator_required
 from app.downloads import csv_attachment
-from app.errors import attach_to_form, translate
+from app.errors import attach_to_form, translate, translate_parts
 from app.facilitate import bp
 from app.facilitate.charts import active_range, bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm, WorkshopForm
@@ -24,7 +25,7 @@ from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, DomainError
 from deliberation.ids import parse_id
-from deliberation.models import Round, Workshop
+from deliberation.models import ImportJob, Round, Workshop
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import (
     audit,
@@ -202,8 +203,9 @@ def _uploaded(field: Any) -> Any:
 @bp.route("/import", methods=["GET", "POST"])
 @facilitator_required
 def polis_upload() -> Any:
-    # Imported here: the importer loads NumPy and pyarrow, which no other page needs.
+    # Imported here: unpacking uses the importer, which loads NumPy and pyarrow.
     from deliberation.interop import polis_import
+    from deliberation.jobs import polis_imports
 
     request.max_content_length = polis_import.MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
@@ -214,7 +216,8 @@ def polis_upload() -> Any:
             ("participants-votes.csv", form.participants_votes),
             ("summary.csv", form.summary))}
         try:
-            round_ = polis_import.import_upload(
+            job = polis_imports.queue_upload(
+                Path(current_app.config["IMPORT_FOLDER"]),
                 archive=_uploaded(form.archive),
                 files={name: upload for name, upload in files.items() if upload},
                 slug=form.slug.data.strip(), phase=form.phase.data,
@@ -222,10 +225,22 @@ def polis_upload() -> Any:
         except DomainError as exc:
             error = translate(exc)
         else:
-            flash(_("The Pol.is export was imported."), "success")
-            return _see_other("facilitate.round_detail", slug=round_.slug)
+            return _see_other("facilitate.polis_import_status", job_id=job.id)
     status = 400 if (error or form.errors) else 200
     return render_template("facilitate/import.html", form=form, error=error), status
+
+
+@bp.route("/imports/<id:job_id>")
+@facilitator_required
+def polis_import_status(job_id: int) -> Any:
+    from deliberation.jobs import polis_imports
+
+    job = db.get_or_404(ImportJob, job_id)
+    written = polis_imports.rows_written(Path(current_app.config["IMPORT_FOLDER"]), job)
+    return render_page_or_fragment(
+        "facilitate/import_status.html", "facilitate/_import_status.html", job=job,
+        rows_written=written, error=translate_parts(job.error) if job.error else None,
+        round=db.session.get(Round, job.round_id) if job.round_id else None)
 
 
 # ---------------------------------------------------------------- moderation

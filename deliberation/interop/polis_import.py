@@ -118,6 +118,11 @@ def _data_line(path: Path, index: int) -> int | None:
     return None
 
 
+def missing_file_error(name: str) -> PolisImportError:
+    """The error for a required file that an upload lacks."""
+    return PolisImportError(name, None, None, "file_not_found")
+
+
 def _validate(directory: Path, export: PolisExport) -> None:
     seen: set[int] = set()
     for index, comment in enumerate(export.comments):

@@ -3,6 +3,7 @@
 from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
 from deliberation.models.clustering_job import ClusteringJob
+from deliberation.models.import_job import ImportJob
 from deliberation.models.mail import MailSuppression, NotificationCursor, OutgoingMail
 from deliberation.models.participation import Participant, Proposal, Report, Vote, VoteEvent
 from deliberation.models.review import EscalationReview
@@ -25,6 +26,7 @@ __all__ = [
     "ClusteringJob",
     "Escalation",
     "EscalationReview",
+    "ImportJob",
     "LoginFailure",
     "MailSuppression",
     "NotificationCursor",

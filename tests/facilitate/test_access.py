@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deliberation.models import ImportJob
 from tests import factories
 
 ROUTES = [
@@ -19,6 +20,7 @@ ROUTES = [
     ("POST", "/facilitate/rounds/{slug}/seeds"),
     ("GET", "/facilitate/import"),
     ("POST", "/facilitate/import"),
+    ("GET", "/facilitate/imports/{job}"),
     ("GET", "/facilitate/rounds/{slug}/moderation"),
     ("POST", "/facilitate/rounds/{slug}/moderation"),
     ("GET", "/facilitate/audit"),
@@ -37,7 +39,10 @@ ROUTES = [
 def urls(db):
     round_ = factories.make_round(slug="r1")
     participant = factories.make_participant(round_, source="assisted", label="W #1")
-    return [(m, u.format(slug=round_.slug, pid=participant.id)) for m, u in ROUTES]
+    job = ImportJob(slug="queued-import", round_phase="voting")
+    db.session.add(job)
+    db.session.commit()
+    return [(m, u.format(slug=round_.slug, pid=participant.id, job=job.id)) for m, u in ROUTES]
 
 
 def test_anonymous_is_sent_to_login(client, urls) -> None:

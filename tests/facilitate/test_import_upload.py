@@ -1,17 +1,42 @@
-"""The Pol.is upload form: zip or individual files; bad uploads import nothing."""
+"""The Pol.is upload: stored and queued by the request, imported by the background worker,
+progress and errors on a page that htmx polls; bad uploads and failed imports leave
+nothing behind."""
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from deliberation.models import Proposal, Round, Vote
+from deliberation.jobs import polis_imports
+from deliberation.models import (
+    AuditEntry,
+    ImportJob,
+    Participant,
+    Proposal,
+    Round,
+    Vote,
+    VoteEvent,
+)
+from deliberation.models._common import utcnow
 from tests.conftest import polis_dataset
 from tests.facilitate.conftest import EN
+
+JA = {"Accept-Language": "ja"}
+HTMX = {"HX-Request": "true", **EN}
+
+
+@pytest.fixture()
+def folder(app, tmp_path: Path) -> Path:
+    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
+    return tmp_path / "imports"
 
 
 def _zip(files: dict[str, bytes], folder: str = "export/") -> io.BytesIO:
@@ -24,50 +49,162 @@ def _zip(files: dict[str, bytes], folder: str = "export/") -> io.BytesIO:
     return buffer
 
 
-def test_upload_zip(client, facilitator, db) -> None:
-    d = polis_dataset("15-per-hour-seattle")
-    files = {p.name: p.read_bytes() for p in d.iterdir()}
-    response = client.post("/facilitate/import", content_type="multipart/form-data", data={
-        "slug": "seattle", "phase": "reflection", "title": "",
-        "archive": (_zip(files), "seattle.zip")})
-    assert response.status_code == 303, response.get_data(as_text=True)
+def _seattle() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in polis_dataset("15-per-hour-seattle").iterdir()}
+
+
+def _upload(client, slug: str = "seattle", headers: dict[str, str] | None = None, **files):
+    return client.post("/facilitate/import", content_type="multipart/form-data",
+                       headers=headers or EN,
+                       data={"slug": slug, "phase": "reflection", "title": "", **files})
+
+
+def _count(db, model: type) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _assert_nothing_imported(db) -> None:
+    db.session.rollback()
+    for model in (Round, Participant, Proposal, Vote, VoteEvent, AuditEntry):
+        assert _count(db, model) == 0, model
+
+
+def test_upload_is_imported_in_the_background(client, facilitator, db, folder) -> None:
+    votes_csv_rows = _seattle()["votes.csv"].strip().count(b"\n")
+    response = _upload(client, archive=(_zip(_seattle()), "seattle.zip"))
+    assert response.status_code == 303
+    status_url = response.headers["Location"]
+    assert re.fullmatch(r"/facilitate/imports/\d+", status_url)
+    assert _count(db, Round) == 0  # the request only stored the upload
+
+    page = client.get(status_url, headers=EN).get_data(as_text=True)
+    assert "Waiting for the background worker" in page
+    assert 'hx-trigger="every 1s"' in page  # htmx polls ...
+    assert '<noscript><meta http-equiv="refresh"' in page  # ... and without JavaScript
+    assert f'href="{status_url}"' in page  # a refresh link as well
+    fragment = client.get(status_url, headers=HTMX)
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+
+    job_id = polis_imports.run_once(folder)
+    assert f"/facilitate/imports/{job_id}" == status_url
+
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "seattle"))
     assert round_.phase == "reflection" and round_.title == "$15/hour"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2872
+    assert not round_.escalation_armed  # an import never escalates before a facilitator arms
+    assert _count(db, Vote) == 2872
+    page = client.get(status_url, headers=EN).get_data(as_text=True)
+    assert "The Pol.is export was imported." in page
+    assert "every 1s" not in page and "http-equiv" not in page  # finished: no more polling
+    assert f'href="/facilitate/rounds/{round_.slug}"' in page
+    job = db.session.get(ImportJob, job_id)
+    assert job.stage == "done" and job.rows_read == votes_csv_rows
+    assert job.rows_written == job.rows_total > 2872  # events and votes
+    assert not any(folder.iterdir())  # the uploaded files are deleted
+    assert polis_imports.run_once(folder) is None  # nothing left in the queue
 
 
-def test_upload_individual_files(client, facilitator, db) -> None:
-    d = polis_dataset("15-per-hour-seattle")
+def test_upload_individual_files(client, facilitator, db, folder) -> None:
+    files = _seattle()
     response = client.post("/facilitate/import", content_type="multipart/form-data", data={
         "slug": "s2", "phase": "voting", "title": "Mine",
-        "comments": (io.BytesIO((d / "comments.csv").read_bytes()), "comments.csv"),
-        "votes": (io.BytesIO((d / "votes.csv").read_bytes()), "votes.csv")})
+        "comments": (io.BytesIO(files["comments.csv"]), "comments.csv"),
+        "votes": (io.BytesIO(files["votes.csv"]), "votes.csv")})
     assert response.status_code == 303
+    polis_imports.run_once(folder)
     assert db.session.scalar(sa.select(Round.title)) == "Mine"
 
 
-def test_bad_uploads_show_error_and_import_nothing(client, facilitator, db) -> None:
-    d = polis_dataset("15-per-hour-seattle")
+def test_bad_uploads_are_refused_at_once_and_store_nothing(client, facilitator, db,
+                                                           folder) -> None:
+    files = _seattle()
+    comments = ("comments", (io.BytesIO(files["comments.csv"]), "comments.csv"))
     cases = [
         ({"archive": (io.BytesIO(b"not a zip"), "x.zip")}, "not a zip file"),
-        ({"comments": (io.BytesIO((d / "comments.csv").read_bytes()), "comments.csv")},
+        (dict([comments]), "votes.csv: The file is missing."),
+        ({"archive": (_zip({"comments.csv": files["comments.csv"]}), "x.zip")},
          "votes.csv: The file is missing."),
-        ({"comments": (io.BytesIO((d / "comments.csv").read_bytes()), "comments.csv"),
-          "votes": (io.BytesIO(b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,2\n"),
-                    "votes.csv")},
-         'votes.csv, line 2, column “vote”: “2” is not -1, 0 or 1.'),
+        ({"votes": (io.BytesIO(files["votes.csv"]), "votes.csv")},
+         "comments.csv: The file is missing."),
     ]
-    for files, message in cases:
-        response = client.post("/facilitate/import", content_type="multipart/form-data",
-                               headers=EN, data={"slug": "bad", "phase": "voting", **files})
+    for data, message in cases:
+        response = _upload(client, slug="bad", **data)
         assert response.status_code == 400
         assert message in response.get_data(as_text=True), message
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+    response = _upload(client, slug="Not A Slug", archive=(_zip(files), "x.zip"))
+    assert response.status_code == 400
+    assert _count(db, ImportJob) == 0
+    assert not folder.exists() or not any(folder.iterdir())
+    _assert_nothing_imported(db)
+
+
+def test_address_taken_by_a_round_or_a_queued_import(client, facilitator, db, folder) -> None:
+    assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 303
+    response = _upload(client, archive=(_zip(_seattle()), "x.zip"))
+    assert response.status_code == 400
+    assert "A round with this address already exists." in response.get_data(as_text=True)
+    polis_imports.run_once(folder)
+    assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 400
+    assert _count(db, ImportJob) == 1
+
+
+def test_file_errors_are_shown_translated_with_line_and_column(client, facilitator, db,
+                                                               folder) -> None:
+    files = _seattle()
+    files["votes.csv"] = b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,2\n"
+    response = _upload(client, archive=(_zip(files), "x.zip"))
+    assert response.status_code == 303
+    polis_imports.run_once(folder)
+    status_url = response.headers["Location"]
+    page = client.get(status_url, headers=EN).get_data(as_text=True)
+    assert "The import failed; nothing was imported." in page
+    assert "votes.csv, line 2, column “vote”: “2” is not -1, 0 or 1." in page
+    assert "every 1s" not in page
+    page = client.get(status_url, headers=JA).get_data(as_text=True)
+    assert "votes.csv の2行目、「vote」列：" in page
+    assert not any(folder.iterdir())
+    _assert_nothing_imported(db)
+
+
+@pytest.mark.usefixtures("votes_table_refuses_inserts")
+def test_import_failing_half_way_leaves_nothing_behind(client, facilitator, db,
+                                                       folder) -> None:
+    response = _upload(client, archive=(_zip(_seattle()), "x.zip"))
+    job_id = polis_imports.run_once(folder)
+    page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "The import failed unexpectedly; nothing was imported." in page
+    assert "disk full" not in page  # the database's words are for the logs
+    assert db.session.get(ImportJob, job_id).stage == "failed"
+    _assert_nothing_imported(db)
+
+
+def test_a_worker_that_died_leaves_a_failed_job(client, facilitator, db, folder) -> None:
+    response = _upload(client, archive=(_zip(_seattle()), "x.zip"))
+    assert any(folder.iterdir())
+    job = db.session.scalar(sa.select(ImportJob))
+    job.stage, job.lease_until = "writing", utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert polis_imports.run_once(folder) is None
+    page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "The import was interrupted; nothing was imported." in page
+    assert not any(folder.iterdir())
+    # the slug is free again
+    assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 303
+
+
+def test_upload_needs_the_csrf_token(csrf_app, client, facilitator, db, folder) -> None:
+    response = _upload(client, archive=(_zip(_seattle()), "x.zip"))
+    assert response.status_code == 400
+    assert _count(db, ImportJob) == 0
+
+
+def test_unknown_job_is_404(client, facilitator, db) -> None:
+    assert client.get("/facilitate/imports/999999").status_code == 404
+    assert client.get("/facilitate/imports/99999999999999999999").status_code == 404
 
 
 def test_an_uploaded_export_escalates_nothing_until_the_preview_is_confirmed(
-        client, facilitator, db) -> None:
+        client, facilitator, db, folder) -> None:
     """Uploading a Pol.is export puts nothing on the council's agenda; the round's page
     previews what would go; a statement marked meta in the queue never goes; arming
     escalates the rest."""
@@ -84,6 +221,7 @@ def test_an_uploaded_export_escalates_nothing_until_the_preview_is_confirmed(
     response = client.post("/facilitate/import", data=body,
                            content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    polis_imports.run_once(folder)
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "uberx"))
     assert round_.escalation_armed is False
     snapshot = refresh_and_escalate(round_.id)

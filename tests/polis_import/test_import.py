@@ -150,31 +150,6 @@ def test_bad_inputs_name_the_place_and_write_nothing(db, seattle_copy: Path,
     _assert_nothing_imported(db)
 
 
-@pytest.fixture()
-def votes_table_refuses_inserts(db):
-    """A database that fails the import half-way: after participants, proposals and the
-    vote history are written, every insert into ``votes`` is refused."""
-    if db.engine.dialect.name == "postgresql":
-        statements = [
-            "CREATE FUNCTION refuse_vote() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
-            "CREATE TRIGGER refuse_vote BEFORE INSERT ON votes "
-            "FOR EACH ROW EXECUTE FUNCTION refuse_vote()",
-        ]
-        cleanup = ["DROP TRIGGER refuse_vote ON votes", "DROP FUNCTION refuse_vote()"]
-    else:
-        statements = ["CREATE TRIGGER refuse_vote BEFORE INSERT ON votes "
-                      "BEGIN SELECT RAISE(ABORT, 'disk full'); END"]
-        cleanup = ["DROP TRIGGER refuse_vote"]
-    for statement in statements:
-        db.session.execute(sa.text(statement))
-    db.session.commit()
-    yield
-    for statement in cleanup:
-        db.session.execute(sa.text(statement))
-    db.session.commit()
-
-
 @pytest.mark.usefixtures("votes_table_refuses_inserts")
 def test_failure_during_write_rolls_back(db, seattle_copy: Path) -> None:
     with pytest.raises(Exception, match="disk full"):  # the driver's or SQLAlchemy's error

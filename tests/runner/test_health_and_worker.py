@@ -134,6 +134,10 @@ def test_embedded_runner_starts_with_the_first_request_only(database_url):
         mail_stop.set()
         mail_thread.join(10)
         assert not mail_thread.is_alive()
+    import_thread, import_stop = state["imports"]  # and the Pol.is upload importer
+    import_stop.set()
+    import_thread.join(10)
+    assert not import_thread.is_alive()
     with app.app_context():
         _db.engine.dispose()
 

@@ -111,6 +111,7 @@ MATRIX: dict[str, Access] = {
     "facilitate.change_phase": Access(FACILITATOR),
     "facilitate.seeds": Access(FACILITATOR),
     "facilitate.polis_upload": Access(FACILITATOR),
+    "facilitate.polis_import_status": Access(FACILITATOR),
     "facilitate.moderation_queue": Access(FACILITATOR),
     "facilitate.audit_all": Access(FACILITATOR),
     "facilitate.audit_round": Access(FACILITATOR),
@@ -152,7 +153,7 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     from datetime import timedelta
 
     from deliberation.database import db
-    from deliberation.models import Escalation, EscalationReview, OfficialResponse
+    from deliberation.models import Escalation, EscalationReview, ImportJob, OfficialResponse
     from deliberation.models._common import utcnow
 
     round_ = factories.make_round(phase="voting", open_data_enabled=True)
@@ -169,6 +170,8 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     review = EscalationReview(proposal_id=factories.make_proposal(round_).id,
                               round_id=round_.id, evidence={})
     db.session.add(review)
+    job = ImportJob(slug="queued-import", round_phase="voting")
+    db.session.add(job)
     db.session.commit()
     from deliberation.services import workshops
 
@@ -182,6 +185,7 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     known: dict[str, Any] = {
         "mail_id": outgoing.id,
         "workshop_id": workshop.id,
+        "job_id": job.id,
         "review_id": review.id,
         "escalation_id": escalation.id,
         "participant_id": assisted.id,
