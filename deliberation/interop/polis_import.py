@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import tempfile
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ import sqlalchemy as sa
 
 from clustering.polis_export import ExportFormatError, PolisExport, read_export
 from deliberation import csvfile
-from deliberation.bulk import EpochSeconds, insert_columns
+from deliberation.bulk import EpochSeconds, insert_columns, sqlite_bulk_cache
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
@@ -36,7 +35,7 @@ from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text, text_key
 
 __all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory",
-           "import_upload"]
+           "unpack_upload"]
 
 IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
                 "participant-votes.csv", "summary.csv")
@@ -214,26 +213,27 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         comment_ids = np.unique(np.array([c.comment_id for c in export.comments], np.int64))
         proposal_pk = _lookup(Proposal, rid, comment_ids)
 
-        # Vote history, oldest first; for ties the later row of the file wins.
-        order = np.argsort(votes.timestamp, kind="stable")
-        participant = participant_pk[np.searchsorted(external, votes.voter_id[order])]
-        proposal = proposal_pk[np.searchsorted(comment_ids, votes.comment_id[order])]
-        value = votes.vote[order]
-        when = votes.timestamp[order]
-        n_events = insert_columns(VoteEvent.__table__, {
-            "round_id": rid, "participant_id": participant, "proposal_id": proposal,
-            "value": value, "source": "import", "created_at": EpochSeconds(when),
-        }, len(value), progress=progress)
-        # The latest vote per pair is the Vote; it was created at the pair's first vote.
-        pair = participant * (int(proposal_pk.max(initial=0)) + 1) + proposal
-        _, first = np.unique(pair, return_index=True)
-        _, last_reversed = np.unique(pair[::-1], return_index=True)
-        last = len(pair) - 1 - last_reversed  # by pair: the votes' unique index grows in order
-        n_votes = insert_columns(Vote.__table__, {
-            "round_id": rid, "participant_id": participant[last],
-            "proposal_id": proposal[last], "value": value[last],
-            "created_at": EpochSeconds(when[first]), "updated_at": EpochSeconds(when[last]),
-        }, len(last), progress=progress)
+        with sqlite_bulk_cache():
+            # Vote history, oldest first; for ties the later row of the file wins.
+            order = np.argsort(votes.timestamp, kind="stable")
+            participant = participant_pk[np.searchsorted(external, votes.voter_id[order])]
+            proposal = proposal_pk[np.searchsorted(comment_ids, votes.comment_id[order])]
+            value = votes.vote[order]
+            when = votes.timestamp[order]
+            n_events = insert_columns(VoteEvent.__table__, {
+                "round_id": rid, "participant_id": participant, "proposal_id": proposal,
+                "value": value, "source": "import", "created_at": EpochSeconds(when),
+            }, len(value), progress=progress)
+            # The latest vote per pair is the Vote; it was created at the pair's first vote.
+            pair = participant * (int(proposal_pk.max(initial=0)) + 1) + proposal
+            _, first = np.unique(pair, return_index=True)
+            _, last_reversed = np.unique(pair[::-1], return_index=True)
+            last = len(pair) - 1 - last_reversed  # by pair: the votes' unique index grows in order
+            n_votes = insert_columns(Vote.__table__, {
+                "round_id": rid, "participant_id": participant[last],
+                "proposal_id": proposal[last], "value": value[last],
+                "created_at": EpochSeconds(when[first]), "updated_at": EpochSeconds(when[last]),
+            }, len(last), progress=progress)
 
         request_snapshot(round_)
         audit.record(
@@ -337,12 +337,3 @@ def unpack_upload(target: Path, *, archive: BinaryIO | None = None,
         if name not in IMPORT_FILES:
             raise UploadError("not_zip", file=name)
         (target / name).write_bytes(_read_limited(stream, name))
-
-
-def import_upload(*, archive: BinaryIO | None = None, files: dict[str, BinaryIO] | None = None,
-                  slug: str, phase: str = "voting", title: str | None = None,
-                  actor: User | None = None) -> Round:
-    """Import an uploaded Pol.is export (see :func:`unpack_upload`) as a new round."""
-    with tempfile.TemporaryDirectory(prefix="polis-") as tmp:
-        unpack_upload(Path(tmp), archive=archive, files=files)
-        return import_directory(tmp, slug=slug, phase=phase, title=title, actor=actor)

@@ -16,6 +16,7 @@ from deliberation.models import (
     ClusterSnapshot,
     Escalation,
     EscalationReview,
+    ImportJob,
     OfficialResponse,
     PostalCode,
     Report,
@@ -80,6 +81,7 @@ def everything(db):
                                     status="dismissed", decided_by_id=me.id))
     db.session.add(TownSetting(key="logo", value="image/png", data=b"\x89PNG logo",
                                updated_by_id=me.id))
+    db.session.add(ImportJob(slug="upload", round_phase="voting", created_by_id=me.id))
     audit.record("account.role_changed", actor=other, target=me, role="facilitator")
     audit.record("proposal.report", actor=me, target=public, round_id=round_.id)
     db.session.commit()
