@@ -10,7 +10,8 @@ of one prepared ``INSERT`` in batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,28 @@ import sqlalchemy as sa
 from deliberation.database import db
 
 BATCH = 50_000
+SQLITE_BULK_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def sqlite_bulk_cache() -> Iterator[None]:
+    """On SQLite, a page cache that holds the indexes a bulk load updates, for the session's
+    connection while the block runs; elsewhere nothing.
+
+    With SQLite's default cache (2 MB), a million rows inserted into an index in key order
+    other than the table's keep evicting and re-reading its pages: measured on a
+    950,000-vote import, the database's part took about 1.7 times as long.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
 class EpochSeconds:

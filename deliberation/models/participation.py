@@ -105,8 +105,9 @@ class Vote(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    # No index of its own: the unique (participant_id, proposal_id) index serves it.
     participant_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
     )
     proposal_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("proposals.id", ondelete="CASCADE")
