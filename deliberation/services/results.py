@@ -38,6 +38,7 @@ MAP_PAD = 20
 # the positions (Tukey's fences), so that a few far-out participants cannot squash everyone
 # else into a corner; those beyond are drawn on the map's edge.
 MAP_FENCE = 2.0
+MAP_POINTS = 3000  # participants drawn on the map at most
 GROUP_NAME_LENGTH = 24  # characters of a group's most representative proposal in its name
 # Rows of the "who took part" table: residents the town verified apart from residents by
 # their own word (a tick box at registration), then the others.
@@ -199,20 +200,36 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
     for i, g in enumerate(visible):
         views[g.group_id] = GroupView(group_id=g.group_id, label=i + 1, size=g.size, colour=i % 6)
 
-    memberships = db.session.execute(
-        sa.select(SnapshotMembership.participant_id, SnapshotMembership.x, SnapshotMembership.y,
-                  SnapshotMembership.group_id, Participant.kind, User.verification_level)
+    # Who is where, counted in SQL (participant kind x group); positions are read for at
+    # most MAP_POINTS participants (every k-th row), so a round of 20,000 reads a few
+    # thousand rows and the document stays small.
+    counted = db.session.execute(
+        sa.select(Participant.kind, User.verification_level, SnapshotMembership.group_id,
+                  sa.func.count())
         .join(Participant, Participant.id == SnapshotMembership.participant_id)
         .outerjoin(User, User.id == Participant.user_id)
         .where(SnapshotMembership.snapshot_id == snapshot.id)
+        .group_by(Participant.kind, User.verification_level, SnapshotMembership.group_id)
+    ).all()
+    kinds: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+    other_count = unplaced_count = 0
+    for kind, verification_level, group_id, n in counted:
+        view = views.get(group_id) if group_id is not None else None
+        kinds[kind_row(kind, verification_level)][view.label if view else None] += n
+        other_count += n if view is None else 0
+        unplaced_count += n if group_id is None else 0
+    step = max(1, -(-sum(n for *_row, n in counted) // MAP_POINTS))
+    sampled = db.session.execute(
+        sa.select(SnapshotMembership.x, SnapshotMembership.y, SnapshotMembership.group_id)
+        .where(SnapshotMembership.snapshot_id == snapshot.id,
+               SnapshotMembership.id % step == 0)
+        .order_by(SnapshotMembership.id)
     ).all()
     # The scale follows the participants placed in groups: the others' positions rest on
     # too few votes to mean much, and they are drawn apart (hollow) where they fall.
-    placed = [m for m in memberships if m.group_id is not None]
-    xs = [m.x for m in placed]
-    ys = [m.y for m in placed]
-    x_lo, x_span = _scale(xs)
-    y_lo, y_span = _scale(ys)
+    placed = [m for m in sampled if m.group_id is not None]
+    x_lo, x_span = _scale([m.x for m in placed])
+    y_lo, y_span = _scale([m.y for m in placed])
     inner = MAP_SIZE - 2 * MAP_PAD
 
     def to_svg(x: float, y: float) -> tuple[float, float]:
@@ -221,27 +238,21 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
         return round(MAP_PAD + fx * inner, 1), round(MAP_PAD + (1 - fy) * inner, 1)
 
     points = []
+    for m in sampled:
+        view = views.get(m.group_id) if m.group_id is not None else None
+        points.append((*to_svg(m.x, m.y), view.colour if view else
+                       (UNPLACED if m.group_id is None else None)))
     you = None
     you_group = None
-    other_count = unplaced_count = 0
-    kinds: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
-    for m in memberships:
-        view = views.get(m.group_id) if m.group_id is not None else None
-        kinds[kind_row(m.kind, m.verification_level)][view.label if view else None] += 1
-        sx, sy = to_svg(m.x, m.y)
-        if m.group_id is None:  # too few votes yet to be placed on the map's groups
-            unplaced_count += 1
-        points.append((sx, sy, view.colour if view else
-                       (UNPLACED if m.group_id is None else None)))
-        if view is None:
-            other_count += 1
-        if participant is not None and m.participant_id == participant.id:
-            you = (sx, sy)
-            you_group = view.label if view else None
-    # Keep the document small for big rounds: draw at most 3,000 points.
-    if len(points) > 3000:
-        step = len(points) / 3000
-        points = [points[int(i * step)] for i in range(3000)]
+    mine = db.session.execute(
+        sa.select(SnapshotMembership.x, SnapshotMembership.y, SnapshotMembership.group_id)
+        .where(SnapshotMembership.snapshot_id == snapshot.id,
+               SnapshotMembership.participant_id == participant.id)
+    ).first() if participant is not None else None
+    if mine is not None:
+        you = to_svg(mine.x, mine.y)
+        view = views.get(mine.group_id) if mine.group_id is not None else None
+        you_group = view.label if view else None
 
     proposals = {
         p.id: p
