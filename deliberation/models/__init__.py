@@ -17,6 +17,7 @@ from deliberation.models.snapshot import (
 from deliberation.models.town import TownSetting
 from deliberation.models.user import LoginFailure, User
 from deliberation.models.verification import PostalCode, VerificationRecord
+from deliberation.models.vote_tally import VoteTally
 from deliberation.models.workshop import Workshop
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "VerificationRecord",
     "Vote",
     "VoteEvent",
+    "VoteTally",
     "Workshop",
 ]

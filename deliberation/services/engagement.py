@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from deliberation import csvfile
-from deliberation.database import db
+from deliberation.database import db, insert_or_update
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -24,7 +24,9 @@ from deliberation.models import (
     Round,
     SnapshotGroup,
     VoteEvent,
+    VoteTally,
 )
+from deliberation.models._common import utcnow
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import moderation, small_counts
 
@@ -100,6 +102,54 @@ class Dashboard:
         return self.all_participants
 
 
+SETTLE = timedelta(minutes=1)
+
+
+def vote_tally(round_id: int) -> dict[str, Any]:
+    """The round's vote figures: ``votes_by_day`` and ``first_day`` (models/vote_tally.py).
+
+    The stored tally covers the events up to its ``last_event_id`` and moves forward over
+    the events created more than ``SETTLE`` ago, reading only those added since; newer
+    events are added for this request without being stored. On PostgreSQL an event can
+    commit after one with a higher id, but not a minute after it was created: the stored
+    tally never moves past an event that might still be missing.
+    """
+    columns = (VoteTally.last_event_id, VoteTally.events, VoteTally.votes_by_day,
+               VoteTally.first_day)
+    row = db.session.execute(sa.select(*columns).where(VoteTally.round_id == round_id)).first()
+    last, events, by_day, first_day = row if row is not None else (0, 0, {}, {})
+    in_round = VoteEvent.round_id == round_id
+    settled = db.session.scalar(
+        sa.select(VoteEvent.id).where(in_round, VoteEvent.created_at <= utcnow() - SETTLE)
+        .order_by(VoteEvent.id.desc()).limit(1)) or 0
+    votes, first = Counter(by_day), dict(first_day)
+
+    def count(after: int, upto: int | None) -> int:
+        query = (sa.select(VoteEvent.participant_id, _day(VoteEvent.created_at))
+                 .where(in_round, VoteEvent.id > after))
+        n = 0
+        for participant_id, day in db.session.execute(
+                query if upto is None else query.where(VoteEvent.id <= upto)):
+            day, key = _as_date(day).isoformat(), str(participant_id)
+            votes[day] += 1
+            n += 1
+            seen = first.setdefault(key, day)
+            if seen and seen != day:
+                first[key] = ""  # voted on a second day: a returning voter
+        return n
+
+    if settled > last:
+        events += count(last, settled)
+        values = {"last_event_id": settled, "events": events, "votes_by_day": dict(votes),
+                  "first_day": dict(first)}
+        db.session.execute(
+            insert_or_update(VoteTally).values(round_id=round_id, **values)
+            .on_conflict_do_update(index_elements=[VoteTally.round_id], set_=values))
+        db.session.commit()
+    count(max(settled, last), None)  # the last minute's events, not stored
+    return {"votes_by_day": dict(votes), "first_day": first}
+
+
 def dashboard(round_id: int | None) -> Dashboard:
     d = Dashboard()
     category = sa.case((Participant.source == "assisted", "assisted"), else_=Participant.kind)
@@ -109,9 +159,12 @@ def dashboard(round_id: int | None) -> Dashboard:
         sa.select(p_day, category, sa.func.count()).group_by(p_day, category),
         Participant.round_id, round_id)):
         new_by_day[_as_date(day)][cat] += n
-    v_day = _day(VoteEvent.created_at)
-    votes = {_as_date(day): n for day, n in db.session.execute(_scoped(
-        sa.select(v_day, sa.func.count()).group_by(v_day), VoteEvent.round_id, round_id))}
+    round_ids = ([round_id] if round_id is not None
+                 else db.session.scalars(sa.select(Round.id)).all())
+    tallies = [vote_tally(rid) for rid in round_ids]
+    votes: Counter = Counter()
+    for tally in tallies:
+        votes.update({date.fromisoformat(day): n for day, n in tally["votes_by_day"].items()})
     pr_day = _day(Proposal.created_at)
     proposals = {_as_date(day): n for day, n in db.session.execute(_scoped(
         sa.select(pr_day, sa.func.count()).where(Proposal.is_seed.is_(False)).group_by(pr_day),
@@ -150,13 +203,8 @@ def dashboard(round_id: int | None) -> Dashboard:
     d.votes_per_day = [votes.get(day, 0) for day in d.days]
     d.proposals_per_day = [proposals.get(day, 0) for day in d.days]
 
-    per_participant = _scoped(
-        sa.select(VoteEvent.participant_id,
-                  sa.func.count(sa.distinct(v_day)).label("days"))
-        .group_by(VoteEvent.participant_id), VoteEvent.round_id, round_id).subquery()
-    d.voters, d.returning = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(
-            sa.case((per_participant.c.days > 1, 1), else_=0)), 0))).one()
+    d.voters = sum(len(tally["first_day"]) for tally in tallies)
+    d.returning = sum(1 for tally in tallies for day in tally["first_day"].values() if not day)
 
     if round_id is not None:
         snapshot = latest_snapshot(round_id)

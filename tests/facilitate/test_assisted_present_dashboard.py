@@ -128,3 +128,42 @@ def test_dashboard_buckets_long_conversations_by_week_or_month(db) -> None:
     assert figures.period == "week"
     assert all(day.weekday() == 0 for day in figures.days)
     assert sum(figures.votes_per_day) == 2 and figures.returning == 1
+
+
+def test_dashboard_vote_figures_follow_new_and_late_events(db) -> None:
+    """The figures are kept from the events counted before; new events, and an event that
+    commits after a newer one (lower id), are counted once."""
+    from deliberation.models import VoteTally
+    from deliberation.services import engagement
+
+    round_ = factories.make_round(slug="tally", phase="voting")
+    proposal = factories.make_proposal(round_, "A")
+    first, second = (factories.make_participant(round_, factories.make_user())
+                     for _ in range(2))
+    now = utcnow()
+
+    def event(who: Participant, when, event_id: int) -> None:
+        db.session.add(VoteEvent(id=event_id, round_id=round_.id, participant_id=who.id,
+                                 proposal_id=proposal.id, value=1, created_at=when))
+        db.session.commit()
+
+    def figures() -> tuple[int, int, int]:
+        d = engagement.dashboard(round_.id)
+        return d.voters, d.returning, sum(d.votes_per_day)
+
+    event(first, now - timedelta(days=3), 1000)
+    event(second, now - timedelta(days=3), 1010)
+    assert figures() == (2, 0, 2)
+    assert figures() == (2, 0, 2)  # nothing new: the same figures
+    event(first, now, 2000)
+    assert figures() == (2, 1, 3)  # came back on another day
+    event(second, now, 1500)  # committed after a newer event
+    assert figures() == (2, 2, 4)
+    tally = db.session.get(VoteTally, round_.id)
+    assert (tally.last_event_id, tally.events) == (1010, 2)  # the last minute is not stored
+    db.session.execute(sa.update(VoteEvent).where(VoteEvent.id.in_((1500, 2000)))
+                       .values(created_at=now - timedelta(minutes=2)))
+    db.session.commit()
+    assert figures() == (2, 2, 4)
+    db.session.refresh(tally)
+    assert (tally.last_event_id, tally.events) == (2000, 4)
