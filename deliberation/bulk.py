@@ -29,8 +29,8 @@ def sqlite_bulk_cache() -> Iterator[None]:
     connection while the block runs; elsewhere nothing.
 
     With SQLite's default cache (2 MB), a million rows inserted into an index in key order
-    other than the table's keep evicting and re-reading its pages: measured on a
-    950,000-vote import, the database's part took about 1.7 times as long.
+    other than the table's keep evicting and re-reading its pages (the inserts of a
+    950,000-vote import took 1.7 times as long with it, in one run on a loaded machine).
     """
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
