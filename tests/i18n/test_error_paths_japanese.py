@@ -211,7 +211,10 @@ def _upload(files: dict[str, tuple[bytes, str]]) -> dict:
     return {name: (io.BytesIO(data), filename) for name, (data, filename) in files.items()}
 
 
-def test_polis_import_errors(client, login_as) -> None:
+def test_polis_import_errors(app, client, login_as, tmp_path) -> None:
+    from deliberation.jobs import polis_imports
+
+    app.config["IMPORT_FOLDER"] = str(tmp_path)
     login_as("facilitator")
     form = {"slug": "import-1", "phase": "voting", "title": ""}
     html = assert_japanese(client.post("/facilitate/import", headers=JA,
@@ -222,15 +225,17 @@ def test_polis_import_errors(client, login_as) -> None:
     comments = (b"timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,"
                 b"comment-body\n1403057082753,x,0,1,0,0,1,hello\n")
     votes = b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,2\n1,x,0,2,yes\n"
-    html = assert_japanese(client.post("/facilitate/import", headers=JA,
-                                       content_type="multipart/form-data", data={
-                                           **form, **_upload({
-                                               "comments": (comments, "comments.csv"),
-                                               "votes": (votes, "votes.csv")})}), 400)
+    queued = client.post("/facilitate/import", headers=JA,
+                         content_type="multipart/form-data", data={
+                             **form, **_upload({"comments": (comments, "comments.csv"),
+                                                "votes": (votes, "votes.csv")})})
+    assert queued.status_code == 303  # the background worker reads the files
+    polis_imports.run_once(tmp_path)
+    html = assert_japanese(client.get(queued.headers["Location"], headers=JA), 200)
     assert "votes.csv の2行目、「vote」列：「2」は -1、0、1 のいずれでもありません。" in html
     html = assert_japanese(client.post("/facilitate/import", headers=JA,
                                        content_type="multipart/form-data", data={
-                                           **form, **_upload({
+                                           **form, "slug": "import-2", **_upload({
                                                "comments": (comments, "comments.csv")})}), 400)
     assert "votes.csv" in html
     assert_japanese(client.post("/facilitate/import", headers=JA, data={
