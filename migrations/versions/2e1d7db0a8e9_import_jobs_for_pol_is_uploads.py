@@ -4,7 +4,7 @@ A facilitator's upload is stored and queued; the background worker imports it an
 records its stage, counts and error here (deliberation/jobs/polis_imports.py).
 
 Revision ID: 2e1d7db0a8e9
-Revises: c086b6fb962c
+Revises: eeb0e57a900c
 Create Date: 2026-11-29 18:27:40.888536
 
 """
@@ -16,7 +16,7 @@ import deliberation.models._common
 
 # revision identifiers, used by Alembic.
 revision = '2e1d7db0a8e9'
-down_revision = 'c086b6fb962c'
+down_revision = 'eeb0e57a900c'
 branch_labels = None
 depends_on = None
 
