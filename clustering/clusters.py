@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 __all__ = ["GroupClustering", "align_to_previous", "group_clusterings", "max_k", "pick_k"]
@@ -176,6 +175,10 @@ def align_to_previous(gc: GroupClustering, previous_centres: np.ndarray | None
     """Renumber groups to keep identity with the previous run's group centres."""
     if previous_centres is None or len(previous_centres) == 0:
         return gc
+    # imported here: only a run with previous centres needs it, and loading scipy.optimize
+    # costs a cold `python -m clustering analyze` ~0.2 s of CPU
+    from scipy.optimize import linear_sum_assignment
+
     prev = np.asarray(previous_centres, dtype=np.float64)
     d = np.linalg.norm(gc.centres[:, None, :] - prev[None, :, :], axis=2)
     rows, cols = linear_sum_assignment(d)
