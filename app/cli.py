@@ -82,7 +82,8 @@ def seed(polis_dir: Path | None, no_polis: bool) -> None:
 
     if polis_dir is None and not no_polis:
         polis_dir = Path(current_app.config["POLIS_DATASETS"]) / "vtaiwan.uberx"
-    result = seed_demo(current_app.config["CONSENT_VERSION"], None if no_polis else polis_dir)
+    result = seed_demo(current_app.config["CONSENT_VERSION"], None if no_polis else polis_dir,
+                       name_town=not current_app.config["TOWN_NAME"])
     for slug, created in result.rounds:
         click.echo(f"demo round '{slug}': {'created' if created else 'already present'}")
     click.echo(f"demo accounts (password: {DEMO_PASSWORD}):")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
 from deliberation.models._common import utcnow
+from deliberation.services import town as town_settings
 from deliberation.services.accounts import register
 from deliberation.text import text_key
 
@@ -43,9 +44,13 @@ def seed_accounts(consent_version: str) -> list[tuple[str, str]]:
     return [(email, role) for email, role, _ in DEMO_ACCOUNTS]
 
 
-def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
+def seed_demo(consent_version: str, polis_dir: Path | None, *,
+              name_town: bool = True) -> DemoResult:
     """The demo accounts, the vTaiwan import as a second demo (when the export is there),
-    then the Japanese town, created last so that the home page lists it first."""
+    then the Japanese town, created last so that the home page lists it first.
+
+    ``name_town``: put the demo town's name in the header and footer (``name_the_town``);
+    the command passes False when the operator configured a town name."""
     from deliberation.demo_town import seed_town
 
     accounts = seed_accounts(consent_version)
@@ -57,7 +62,26 @@ def seed_demo(consent_version: str, polis_dir: Path | None) -> DemoResult:
     town = seed_town(facilitator=staff["facilitator"], council=staff["council"],
                      admin=staff["admin"], consent_version=consent_version)
     rounds.extend((slug, town.created) for slug in town.slugs)
+    if name_town:
+        name_the_town(staff["admin"])
     return DemoResult(accounts, rounds)
+
+
+DEMO_TOWN_SETTINGS = {
+    "name": "しおさい町（デモ）",
+    "name_en": "Shiosai Town (demo)",
+    "operator": "しおさい町 企画政策課（架空の町です）",
+    "operator_en": "Shiosai Town planning office (a fictional town)",
+}
+
+
+def name_the_town(admin: User) -> bool:
+    """Show the demo town's name and operator, as an administrator would set them on the
+    town page; nothing changes once any town setting is stored (someone set their own)."""
+    if town_settings.overrides():
+        return False
+    town_settings.update(DEMO_TOWN_SETTINGS, actor=admin)
+    return True
 
 
 def seed_polis_round(polis_dir: Path) -> tuple[str, bool]:

@@ -135,3 +135,27 @@ def test_a_second_seed_keeps_what_people_did_in_the_demo(runner, db) -> None:
     db.session.refresh(response)
     assert response.status == "answered" and response.answer == "来月から配信します。"
     assert agenda.list_items(round_slug=PLANS.slug, status="overdue") == []
+
+
+def test_the_demo_names_its_town_unless_someone_did(app, runner, client, db) -> None:
+    from deliberation.demo import DEMO_TOWN_SETTINGS
+    from deliberation.services import town
+
+    assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
+    assert town.overrides() == DEMO_TOWN_SETTINGS
+    html = client.get("/").get_data(as_text=True)
+    assert "しおさい町（デモ）" in html and "架空の町です" in html
+
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@example.org"))
+    town.update({"name": "みなと市"}, actor=admin)
+    assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
+    assert town.overrides() == {"name": "みなと市"}
+
+
+def test_a_configured_town_name_is_not_replaced_by_the_demo(app, runner, db,
+                                                            monkeypatch) -> None:
+    from deliberation.services import town
+
+    monkeypatch.setitem(app.config, "TOWN_NAME", "設定された町")
+    assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
+    assert town.overrides() == {}
