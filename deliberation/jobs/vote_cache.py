@@ -51,6 +51,7 @@ from deliberation.database import db
 from deliberation.engine.snapshots import VoteArrays, current_votes
 from deliberation.models import Round, Vote, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.models.participation import newest_event_id
 
 log = logging.getLogger(__name__)
 
@@ -184,15 +185,11 @@ class VoteCache:
     def _floor_query(self, round_id: int) -> Callable[[], int]:
         """How to compute the round's next floor, fixed *before* the read it covers."""
         margin = self._margin()
-        events = VoteEvent.__table__
-        newest = sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0)).where(
-            events.c.round_id == round_id)
         if margin <= 0:
-            floor = int(db.session.connection().execute(newest).scalar_one())
+            floor = newest_event_id(round_id)
             return lambda: floor
         cutoff = utcnow() - timedelta(seconds=2 * margin)
-        return lambda: int(db.session.connection().execute(
-            newest.where(events.c.created_at < cutoff)).scalar_one())
+        return lambda: newest_event_id(round_id, cutoff)
 
     def _load(self, round_id: int) -> RoundVotes:
         next_floor = self._floor_query(round_id)

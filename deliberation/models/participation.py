@@ -143,6 +143,24 @@ class VoteEvent(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
 
+def newest_event_id(round_id: int, created_before: datetime | None = None) -> int:
+    """The id of the round's newest vote event (created before ``created_before``), 0 if none.
+
+    Readers that follow the events (the worker's vote cache, the dashboard's tally) move
+    forward only over events created some margin ago: on PostgreSQL an id is drawn when a
+    transaction inserts and becomes visible when it commits, so an event with a smaller id
+    can appear after one with a larger id was read, but its transaction, a short vote,
+    has committed within that margin of its ``created_at``.
+    """
+    # Newest first down the (round_id, id) index: it stops at the first event old enough
+    # (a MAX() with the created_at filter reads every event of the round on SQLite).
+    query = (sa.select(VoteEvent.id).where(VoteEvent.round_id == round_id)
+             .order_by(VoteEvent.id.desc()).limit(1))
+    if created_before is not None:
+        query = query.where(VoteEvent.created_at < created_before)
+    return db.session.scalar(query) or 0
+
+
 class Report(db.Model):
     """A participant's report that a proposal breaks the rules."""
 

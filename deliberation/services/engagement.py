@@ -27,6 +27,7 @@ from deliberation.models import (
     VoteTally,
 )
 from deliberation.models._common import utcnow
+from deliberation.models.participation import newest_event_id
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import moderation, small_counts
 
@@ -119,9 +120,7 @@ def vote_tally(round_id: int) -> dict[str, Any]:
     row = db.session.execute(sa.select(*columns).where(VoteTally.round_id == round_id)).first()
     last, events, by_day, first_day = row if row is not None else (0, 0, {}, {})
     in_round = VoteEvent.round_id == round_id
-    settled = db.session.scalar(
-        sa.select(VoteEvent.id).where(in_round, VoteEvent.created_at <= utcnow() - SETTLE)
-        .order_by(VoteEvent.id.desc()).limit(1)) or 0
+    settled = newest_event_id(round_id, utcnow() - SETTLE)
     votes, first = Counter(by_day), dict(first_day)
 
     def count(after: int, upto: int | None) -> int:
