@@ -42,6 +42,7 @@ LOCK := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --
 lock: dev
 	$(LOCK) -o requirements.lock requirements.txt
 	$(LOCK) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
+	$(LOCK) -c requirements.lock -o requirements-redis.lock requirements-redis.txt
 
 test: dev translations lint
 	scripts/test.sh

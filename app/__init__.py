@@ -77,7 +77,7 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
             and not app.config["RATELIMIT_ALLOW_MEMORY_STORAGE"]:
         raise RuntimeError(
             "RATELIMIT_STORAGE_URI must name a store that every web process shares, such as "
-            "redis://localhost:6379 (pip install -r requirements-redis.txt): with in-memory "
+            "redis://localhost:6379 (pip install --require-hashes -r requirements-redis.lock): with in-memory "
             "storage each process counts on its own. Set RATELIMIT_ALLOW_MEMORY_STORAGE=1 "
             "to run a single process anyway (see README, Configuration).")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
