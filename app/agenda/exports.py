@@ -10,19 +10,15 @@ moderation withholds keeps its text for staff, with the marker column just befor
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.agenda import lens
 from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from app.downloads import excel_csv, local_time, percent
 from app.template_helpers import PHASE_LABELS
-from deliberation import csvfile
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 KIND_LABELS = {
     "automatic": _l("By the rule (support across opinion groups)"),
@@ -71,18 +67,6 @@ COLUMNS = (
 # The dossier shows the text as its heading, the answer and the groups' votes in full.
 DOSSIER_COLUMNS = tuple((key, label) for key, label in COLUMNS
                         if key not in ("escalation_id", "text", "answer", "groups"))
-
-
-def local_time(iso: str | None) -> str:
-    """An ISO time (UTC) as Japan time to the minute: ``2026-04-01 09:30``."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
-
-
-def percent(share: float | None) -> str:
-    """A fraction as a percentage with one decimal: ``0.8646`` is ``86.5%``."""
-    return "" if share is None else f"{share * 100:.1f}%"
 
 
 def _yes_no(flag: bool) -> str:
@@ -153,14 +137,9 @@ def prepare(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def headers() -> list[str]:
-    return [str(label) for _key, label in COLUMNS]
-
-
 def to_csv(rows: list[dict[str, Any]]) -> str:
     """Prepared rows as CSV for Excel: UTF-8 with BOM, one line of headers."""
-    return csvfile.write(([row["display"][key] for key, _label in COLUMNS] for row in rows),
-                         header=headers(), bom=True)
+    return excel_csv(COLUMNS, (row["display"] for row in rows))
 
 
 def to_json(rows: list[dict[str, Any]], town: dict[str, Any] | None = None) -> str:

@@ -3,20 +3,17 @@ facilitators' manual escalation and withdrawal, and the open-data download."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -33,7 +30,7 @@ from app.agenda.forms import (
     ResponseForm,
 )
 from app.authz import council_required, facilitator_required
-from app.downloads import CSV_CONTENT_TYPE, attachment
+from app.downloads import CSV_CONTENT_TYPE, attachment, requested_language
 from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
@@ -237,8 +234,7 @@ def council_export(fmt: str) -> Response:
         rows = service.export_rows(request.args.get("round") or None)
     except DomainError:
         abort(404)  # no such round: the translated "not found" page
-    lang = request.args.get("lang")  # a link for the other language's file
-    with force_locale(lang) if lang in current_app.config["LANGUAGES"] else nullcontext():
+    with requested_language():
         body = exports.render(rows, fmt, town=town.localized().as_dict())
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
     return attachment(body, f"agenda.{fmt}", content_type)

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.authz import facilitator_required
-from app.downloads import csv_attachment
+from app.downloads import csv_attachment, requested_language
 from app.errors import attach_to_form, translate, translate_parts
-from app.facilitate import bp
+from app.facilitate import bp, exports
 from app.facilitate.charts import active_range, bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm, WorkshopForm
 from app.htmx import render_page_or_fragment
@@ -278,8 +278,9 @@ def moderation_queue(slug: str) -> Any:
 def _audit(round_: Round | None) -> Any:
     round_id = round_.id if round_ else None
     if request.args.get("format") == "csv":
-        return csv_attachment(audit.export_csv(audit_key(), round_id),
-                              f"audit-{round_.slug if round_ else 'all'}.csv")
+        with requested_language():
+            body = exports.audit_csv(audit_key(), round_id)
+        return csv_attachment(body, f"audit-{round_.slug if round_ else 'all'}.csv")
     args = search_args()
     page = audit.search_entries(round_id, args.terms, page=args.page, per_page=AUDIT_PAGE)
     return render_page_or_fragment("facilitate/audit.html", "facilitate/_audit_entries.html",
@@ -453,7 +454,8 @@ def _dashboard(round_: Round | None) -> Any:
     figures = engagement.dashboard(round_.id if round_ else None)
     if request.args.get("format") == "csv":
         name = f"engagement-{round_.slug if round_ else 'all'}.csv"
-        return csv_attachment(engagement.export_csv(figures), name)
+        with requested_language():
+            return csv_attachment(exports.dashboard_csv(figures), name)
     labels = [d.isoformat() for d in figures.days]
     # The time charts cover the span where the activity is; the table keeps every period.
     joined = [sum((series[i] or 0) - ((series[i - 1] or 0) if i else 0)

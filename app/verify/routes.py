@@ -5,11 +5,12 @@ the counter after seeing an identity document, and generate postal codes for a m
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.authz import council_required
+from app.downloads import csv_attachment, excel_csv, local_time
 from app.errors import translate
 from app.verify import bp
 from app.verify.forms import DOCUMENT_LABELS, CounterForm, PostalCodesForm, RevokeForm
@@ -85,6 +86,20 @@ def revoke(user_id: int) -> Response | tuple[str, int]:
                            revoke_form=form, documents=DOCUMENT_LABELS), 400
 
 
+# The mail-merge file: one row per letter; the merge fields are these headers.
+CODE_COLUMNS = (
+    ("code", _l("Verification code")),
+    ("expires", _l("Valid until (Japan time)")),
+    ("batch", _l("Batch")),
+)
+
+
+def _codes_csv(generated: verification.GeneratedCodes) -> str:
+    expires = local_time(generated.expires_at)
+    return excel_csv(CODE_COLUMNS, ({"code": verification.format_code(code), "expires": expires,
+                                     "batch": generated.batch} for code in generated.codes))
+
+
 @bp.route("/postal-codes", methods=["GET", "POST"])
 @council_required
 def postal_codes() -> Response | tuple[str, int]:
@@ -99,13 +114,7 @@ def postal_codes() -> Response | tuple[str, int]:
             form.batch.errors = [translate(error)]
             status = 400
         else:
-            body = verification.codes_csv(
-                generated, format_datetime(generated.expires_at, "yyyy-MM-dd HH:mm"))
-            response = Response(body, mimetype="text/csv; charset=utf-8")
-            response.headers["Content-Disposition"] = (
-                'attachment; filename="hiroba-postal-codes.csv"')
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return csv_attachment(_codes_csv(generated), "hiroba-postal-codes.csv")
     elif request.method == "POST":
         status = 400
     return render_template("verify/postal_codes.html", form=form,

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
-from deliberation import csvfile
 from deliberation.database import db
 from deliberation.models import AuditEntry, Round
 from deliberation.services import search
 
-CSV_HEADER = ("id", "created_at_utc", "actor", "actor_role", "action", "target_type",
-              "target_id", "round", "reason", "details")
 PSEUDONYM_LENGTH = 8
 
 
@@ -74,12 +71,9 @@ def search_entries(round_id: int | None, terms: list[str], *, page: int,
     return search.page_of(query, page, per_page)
 
 
-def export_csv(key: bytes, round_id: int | None = None) -> str:
-    """The log as CSV for Excel (UTF-8 with BOM), newest first; accounts as pseudonyms."""
-    slugs = dict(db.session.execute(sa.select(Round.id, Round.slug)).tuples().all())
-    rows = ([e.id, e.created_at.isoformat(), actor_pseudonym(e, key) or "",
-             e.actor_role or "", e.action, e.target_type or "", target_label(e, key),
-             slugs.get(e.round_id, ""), e.reason or "",
-             json.dumps(e.details or {}, ensure_ascii=False, sort_keys=True)]
-            for e in db.session.scalars(entries_query(round_id)))
-    return csvfile.write(rows, header=CSV_HEADER, bom=True)
+def export_entries(round_id: int | None = None) -> Iterator[tuple[AuditEntry, str]]:
+    """Every entry of the log (one round's when ``round_id``), newest first, with the
+    title of its round ("" for none), for the export."""
+    titles = dict(db.session.execute(sa.select(Round.id, Round.title)).tuples().all())
+    for entry in db.session.scalars(entries_query(round_id)):
+        yield entry, titles.get(entry.round_id, "")

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from deliberation import csvfile
 from deliberation.database import db, insert_or_update
 from deliberation.models import (
     ClusterSnapshot,
@@ -227,34 +226,6 @@ def dashboard(round_id: int | None) -> Dashboard:
     d.answered = len(rows)
     d.answered_in_time = sum(1 for answered_at, due_at in rows if answered_at <= due_at)
     return d
-
-
-def csv_rows(d: Dashboard) -> list[list[Any]]:
-    """The dashboard's figures as CSV rows (section, key, value...)."""
-    rows: list[list[Any]] = [[d.period, "votes", "proposals", *[f"participants_{k}" for k in
-                                                             d.participants_by_kind]]]
-    for i, day in enumerate(d.days):
-        rows.append([day.isoformat(), d.votes_per_day[i], d.proposals_per_day[i],
-                     *[series[i] for series in d.participants_by_kind.values()]])
-    rows.append([])
-    rows.append(["figure", "value"])
-    for kind, n in d.kind_totals.items():
-        rows.append([f"participants_{kind}", n])
-    rows += [["voters", d.voters], ["returning_voters", d.returning],
-             ["moderation_backlog", d.backlog],
-             ["median_time_to_moderate_hours",
-              "" if d.median_moderation is None
-              else round(d.median_moderation.total_seconds() / 3600, 2)],
-             ["escalations", d.escalations], ["answered", d.answered],
-             ["answered_in_time", d.answered_in_time]]
-    for group_id, size in d.groups:
-        rows.append([f"group_{group_id}_size", size])
-    return rows
-
-
-def export_csv(d: Dashboard) -> str:
-    """The dashboard's figures as CSV for Excel (UTF-8 with BOM)."""
-    return csvfile.write(csv_rows(d), bom=True)
 
 
 @dataclass

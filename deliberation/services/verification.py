@@ -20,9 +20,7 @@ Every public function owns its transaction. Messages are plain English; views tr
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -187,17 +185,6 @@ def generate_postal_codes(count: Any, *, valid_days: Any, batch: str,
         db.session.rollback()
         raise
     return GeneratedCodes(batch, expires_at, plain)
-
-
-def codes_csv(generated: GeneratedCodes, expires_label: str) -> str:
-    """The mail-merge CSV (UTF-8 with BOM, so that Excel opens it in Japanese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["code", "expires", "batch"])
-    for code in generated.codes:
-        writer.writerow([format_code(code), expires_label, generated.batch])
-    return out.getvalue()
 
 
 def redeem_postal_code(user: User, text: Any) -> VerificationRecord:

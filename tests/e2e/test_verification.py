@@ -60,7 +60,7 @@ def test_postal_code(browser, live_server) -> None:
     with page.expect_download() as download:
         page.click("form button.primary")
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    code = next(iter(csv.DictReader(io.StringIO(text))))["code"]
+    code = next(iter(csv.DictReader(io.StringIO(text))))["確認コード"]
 
     resident, resident_page, _email = _resident(browser, live_server)
     resident_page.goto(f"{live_server.url}/account/verification")

@@ -78,7 +78,7 @@ def test_audit_export(client, poisoned, url):
 def test_dashboard_export(client, poisoned, url):
     _login(client, poisoned.staff)
     found = assert_safe(_csv_download(client, url))
-    assert "votes" in found
+    assert "投票" in found
 
 
 def test_open_data_files(client, poisoned):

@@ -57,13 +57,17 @@ def test_api_leaves_out_small_groups_even_when_the_round_allows_them(client, db)
         "min_group_display"] == 5
 
 
-def test_dashboard_withholds_a_kind_with_fewer_than_five(db):
+def test_dashboard_withholds_a_kind_with_fewer_than_five(client, db, login_as):
     planted = _round_with_one_e_citizen(db)
     figures = engagement.dashboard(planted.round.id)
     assert figures.kind_totals["e_citizen"] is None
     assert "e_citizen" not in figures.participants_by_kind
-    rows = list(csv.reader(io.StringIO(engagement.export_csv(figures).removeprefix("\ufeff"))))
-    assert ["participants_e_citizen", ""] in rows
+    login_as("facilitator")
+    text = client.get(f"/facilitate/rounds/{planted.round.slug}/dashboard?format=csv"
+                      ).data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert ["参加者：関係人口（eシチズン）", "5人未満"] in rows
+    assert not any(cell.startswith("参加者の累計：関係人口") for cell in rows[0])
 
 
 def test_escalation_evidence_leaves_out_small_groups(client, db):

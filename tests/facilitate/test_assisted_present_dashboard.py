@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -105,10 +107,11 @@ def test_dashboard_figures_and_csv(client, facilitator, db) -> None:
     assert "Assisted" in page and "E-citizen" in page
     csv_text = client.get("/facilitate/rounds/d1/dashboard?format=csv").get_data().decode(
         "utf-8-sig")
-    assert "voters,2" in csv_text and "returning_voters,1" in csv_text
-    assert "moderation_backlog,1" in csv_text and "group_0_size,12" in csv_text
+    figures = dict(row for row in csv.reader(io.StringIO(csv_text)) if len(row) == 2)
+    assert figures["投票した参加者"] == "2" and figures["別の日に再訪した参加者"] == "1"
+    assert figures["モデレーション待ち"] == "1" and figures["意見グループ1の人数"] == "12"
     # one person of a kind and a group of 2 are under the small-count minimum
-    assert "participants_assisted,\r\n" in csv_text and "group_2_size" not in csv_text
+    assert figures["参加者：代理入力"] == "5人未満" and "意見グループ3の人数" not in figures
     assert client.get("/facilitate/dashboard").status_code == 200
 
 

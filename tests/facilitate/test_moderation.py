@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import sqlalchemy as sa
 
 from deliberation.models import AuditEntry, Report
@@ -91,9 +94,9 @@ def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:
     assert response.mimetype == "text/csv"
     body = response.get_data()
     assert body.startswith("\ufeff".encode())
-    text = body.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("id,created_at_utc,actor")
-    assert "重複しています" in text and ",m1," in text
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    rejected = next(r for r in rows if r["操作"] == "提案を却下")
+    assert rejected["理由"] == "重複しています" and rejected["ラウンド"] == _round.title
 
 
 def test_open_rounds_queue_unreviewed_participant_proposals(client, facilitator, db) -> None:

@@ -107,15 +107,6 @@ def test_bad_batches_store_nothing(db, count, days, batch) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PostalCode)) == 0
 
 
-def test_csv_for_the_mail_merge(db) -> None:
-    staff = make_user("council")
-    generated = verification.generate_postal_codes(2, valid_days=10, batch="b1", actor=staff)
-    text = verification.codes_csv(generated, "2026-12-09 10:00")
-    lines = text.lstrip("\ufeff").splitlines()
-    assert lines[0] == "code,expires,batch"
-    assert lines[1] == f"{verification.format_code(generated.codes[0])},2026-12-09 10:00,b1"
-
-
 def test_search_escapes_wildcards(db) -> None:
     make_user(email="hanako@example.org", display_name="Hanako")
     make_user(email="taro@example.org", display_name="Taro")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Mapping
 
 import pytest
@@ -77,6 +80,22 @@ def test_postal_codes_download_and_redeem(client, login_as, db) -> None:
     assert resident.is_verified
     page = client.get("/account/verification", headers=EN).get_data(as_text=True)
     assert "Verified resident" in page and "Code sent by post" in page
+
+
+def test_mail_merge_csv_reads_back_in_japanese(client, login_as, db) -> None:
+    login_as("council")
+    response = client.post("/verify/postal-codes",
+                           data={"count": 2, "valid_days": 10, "batch": "=1+1 2026年12月"})
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
+    assert list(rows[0]) == ["確認コード", "有効期限（日本時間）", "発行分"]
+    assert len(rows) == 2 and len({r["確認コード"] for r in rows}) == 2
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", rows[0]["有効期限（日本時間）"])
+    assert rows[0]["発行分"] == "'=1+1 2026年12月"  # a spreadsheet shows it as text
+    english = client.post("/verify/postal-codes", headers=EN,
+                          data={"count": 1, "valid_days": 10, "batch": "b2"})
+    assert english.data.decode("utf-8-sig").startswith("Verification code,Valid until")
 
 
 def test_bad_postal_code_batch_is_refused_in_japanese(client, login_as, db) -> None:
