@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
-from app.account import bp
+from app.account import bp, records
 from app.account.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -41,28 +41,6 @@ from deliberation.models import User
 from deliberation.services import accounts, privacy, verification
 from deliberation.services import mail as outbox
 from deliberation.services.national_id import NationalIdError, NationalIdVerifier, load_verifier
-
-# Headings of the "every record" part of the data page; a table missing here is still
-# shown, under its database name.
-TABLE_LABELS = {
-    "users": _l("Your account"),
-    "participants": _l("Your participation in rounds"),
-    "votes": _l("Your current votes"),
-    "vote_events": _l("Every vote you cast or changed"),
-    "proposals": _l("Proposals you wrote or moderated"),
-    "reports": _l("Your reports"),
-    "snapshot_memberships": _l("Your place on the opinion maps"),
-    "agenda_answers_seen": _l("Council answers you have seen"),
-    "audit_log": _l("Audit log entries about you or by you"),
-    "rounds": _l("Rounds you created"),
-    "escalations": _l("Agenda items you escalated or withdrew"),
-    "official_responses": _l("Council responses you edited"),
-    "mail_outbox": _l("E-mails sent to you"),
-    "verification_records": _l("Verifications of your account, or by you at the counter"),
-    "postal_codes": _l("Postal verification codes you used or generated (fingerprints only)"),
-    "escalation_reviews": _l("Held escalations you decided"),
-}
-
 
 # Column headings of the readable sections of the data page.
 COLUMN_LABELS = {
@@ -103,9 +81,10 @@ def download() -> Response:
 @login_required
 def data_page() -> Response:
     """The same data as the download, as a readable page."""
+    data = privacy.export_data(current_user)
     response = make_response(render_template(
-        "account/data.html", data=privacy.export_data(current_user), tables=TABLE_LABELS,
-        columns=COLUMN_LABELS))
+        "account/data.html", data=data, tables=records.TABLE_LABELS, columns=COLUMN_LABELS,
+        record_columns=records.labels_for(data["records"])))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -4,12 +4,16 @@ metadata: a new table with a reference to users or participants is covered, or t
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
+from app.account import records as account_records
 from deliberation.database import db
 from deliberation.models import (
     AgendaAnswerSeen,
@@ -140,3 +144,52 @@ def test_the_readable_page_is_japanese_first(client, everything):
 def test_the_page_needs_a_login(client, db):
     response = client.get("/account/data")
     assert response.status_code in (302, 303, 401)
+
+
+def _record_tables(page: str) -> dict[str, list[str]]:
+    """The "every record" part of the data page: each table's caption -> column headings."""
+    part = page[page.index('id="records-h"'):]
+    tables = {}
+    for caption, head in re.findall(r"<caption>(.*?)</caption>\s*<thead><tr>(.*?)</tr></thead>",
+                                    part, flags=re.S):
+        tables[html.unescape(caption)] = [html.unescape(h) for h in
+                                          re.findall(r'<th scope="col">(.*?)</th>', head)]
+    return tables
+
+
+def test_every_record_is_headed_in_words(client, everything):
+    me, _other, _mine = everything
+    _login(client, me)
+    records = privacy.export_data(me)["records"]
+    page = client.get("/account/data").get_data(as_text=True)
+    shown = _record_tables(page)
+    with force_locale("ja"):
+        expected = {str(account_records.TABLE_LABELS[name]):
+                    [str(account_records.column_label(name, column)) for column in rows[0]]
+                    for name, rows in records.items() if rows}
+    # every table with rows, every column, in the stored order, headed in Japanese
+    assert shown == expected
+    headings = [h for columns in shown.values() for h in columns]
+    assert "<code" not in "".join(headings) and "created_at" not in headings
+    assert "作成日時" in headings and "アカウント番号" in headings
+    assert "投票（1 賛成、-1 反対、0 パス）" in shown["現在の投票"]
+    assert "議題入りの方法" in shown["あなたが議題に上げた、または取り下げた項目"]
+    # ... and the rows are complete: what is stored is on the page
+    assert "0" * 64 in page and base64.b64encode(b"\x89PNG logo").decode() in page
+    assert "Rude words" in page and "Off topic here" in page
+    english = _record_tables(client.get("/account/data", headers={"Accept-Language": "en"})
+                             .get_data(as_text=True))
+    assert "Created at" in english["Your account"] and "Email address" in english["Your account"]
+
+
+def test_every_column_that_can_hold_an_account_has_a_heading(app):
+    """A new table or column that refers to an account fails here until it is named."""
+    names = {table.name for table, _column, _target in privacy.references()}
+    names |= {"users", "audit_log", "mail_outbox"}
+    missing_tables = sorted(names - set(account_records.TABLE_LABELS))
+    assert missing_tables == []
+    missing = [f"{name}.{column.name}" for name in sorted(names)
+               for column in db.metadata.tables[name].columns
+               if column.name not in privacy.SECRET_COLUMNS
+               and account_records.column_label(name, column.name) == column.name]
+    assert missing == []
