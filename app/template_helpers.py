@@ -28,6 +28,12 @@ KIND_LABELS = {
     "assisted": _l("Assisted"),
     "unknown": _l("Unknown"),
 }
+# Rows of the tables by relation to the town (``deliberation.services.results.kind_row``):
+# residents the town verified apart from residents by their own word.
+RELATION_LABELS = {
+    "resident_verified": _l("Resident, verified by the town"),
+    "resident": _l("Resident, self-declared"),
+}
 ROLE_LABELS = {
     "citizen": _l("Citizen"),
     "facilitator": _l("Facilitator"),
@@ -97,6 +103,12 @@ def action_label(action: str) -> str:
     """An audit action in words; an action without a label yet is named as "other"."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else str(_l("Other action"))
+
+
+def relation_label(row: str) -> str:
+    """A row of a table by relation to the town, in words."""
+    label = RELATION_LABELS.get(row) or KIND_LABELS.get(row)
+    return str(label) if label is not None else str(_l("Unknown"))
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -183,6 +195,7 @@ def init_app(app: Flask) -> None:
             "ROLE_LABELS": ROLE_LABELS,
             "TARGET_LABELS": TARGET_LABELS,
             "action_label": action_label,
+            "relation_label": relation_label,
             "current_locale": str(get_locale() or "ja"),
             # Mails are also rendered by the sender thread, outside any request.
             "current_path": request.full_path.rstrip("?") if has_request_context() else "/",

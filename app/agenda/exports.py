@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from app.agenda import lens
 from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from app.downloads import excel_csv, local_time, percent
-from app.template_helpers import PHASE_LABELS
+from app.template_helpers import PHASE_LABELS, relation_label
 
 KIND_LABELS = {
     "automatic": _l("By the rule (support across opinion groups)"),
@@ -63,10 +63,12 @@ COLUMNS = (
     ("robustness", _l("Robustness")),
     ("holds_for", _l("Ways of grouping that meet the conditions")),
     ("groups", _l("Votes per opinion group")),
+    ("votes_by_kind", _l("Votes by relation to the town")),
 )
 # The dossier shows the text as its heading, the answer and the groups' votes in full.
 DOSSIER_COLUMNS = tuple((key, label) for key, label in COLUMNS
-                        if key not in ("escalation_id", "text", "answer", "groups"))
+                        if key not in ("escalation_id", "text", "answer", "groups",
+                                       "votes_by_kind"))
 
 
 def _yes_no(flag: bool) -> str:
@@ -83,6 +85,22 @@ def _group(g: dict[str, Any]) -> str:
     if not g["eligible"]:
         text += " " + _("(too small to count for the rule)")
     return text
+
+
+def _relation(row: dict[str, Any], minimum: int) -> str:
+    def count(n: int | None) -> Any:
+        return n if n is not None else _("fewer than %(num)d", num=minimum)
+
+    return _("%(relation)s: %(agree)s agree, %(disagree)s disagree, %(passes)s pass, "
+             "%(total)s in all", relation=relation_label(row["kind"]),
+             agree=count(row["agree"]), disagree=count(row["disagree"]),
+             passes=count(row["passes"]), total=count(row["total"]))
+
+
+def _votes_by_kind(split: dict[str, Any] | None) -> str:
+    if not split:
+        return ""
+    return "\n".join(_relation(row, split["minimum"]) for row in split["rows"])
 
 
 def display(row: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +141,7 @@ def display(row: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
         "robustness": lens.robustness_words(summary),
         "holds_for": row["holds_for"] or "",
         "groups": "\n".join(_group(g) for g in row["groups"]),
+        "votes_by_kind": _votes_by_kind(row["votes_by_kind"]),
     }
 
 

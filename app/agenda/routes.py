@@ -85,6 +85,7 @@ def _evidence(item: service.AgendaItem) -> dict[str, Any]:
         "snapshot": ev.get("snapshot"),
         "lens": threshold.lens_summary(ev),
         "placement": _placement(ev.get("snapshot")),
+        "votes_by_kind": ev.get("votes_by_kind"),  # absent on items escalated before it
     }
 
 

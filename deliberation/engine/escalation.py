@@ -33,6 +33,7 @@ from deliberation.models import (
     audit,
 )
 from deliberation.models._common import utcnow
+from deliberation.services.results import votes_by_kind
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,13 @@ def _create(round_: Round, proposal_id: int, *, kind: str, decision: threshold.D
             snapshot: ClusterSnapshot | None, actor: User | None,
             reason: str | None) -> Escalation:
     now = utcnow()
+    frozen = evidence(decision, snapshot) if decision else {"recorded_at": now.isoformat()}
+    # Who voted how by relation to the town, at this moment (small counts withheld).
+    frozen["votes_by_kind"] = votes_by_kind(round_.id, proposal_id, round_.min_group_display)
     esc = Escalation(
         proposal_id=proposal_id, round_id=round_.id,
         snapshot_id=snapshot.id if snapshot else None, kind=kind, reason=reason,
-        evidence=evidence(decision, snapshot) if decision else {"recorded_at": now.isoformat()},
+        evidence=frozen,
         support=decision.support if decision else 0.0, escalated_at=now,
         escalated_by_id=actor.id if actor else None,
     )

@@ -383,4 +383,7 @@ def export_row(item: AgendaItem) -> dict[str, Any]:
                     "passes": g["passes"], "lower_bound": g["lower_bound"],
                     "eligible": g["eligible"]}
                    for g in groups if small_counts.shown(g["size"])],
+        # By relation to the town, as frozen (small counts already withheld); None on items
+        # escalated before the evidence kept it.
+        "votes_by_kind": (esc.evidence or {}).get("votes_by_kind"),
     }
