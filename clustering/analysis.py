@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import platform
-import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
@@ -30,7 +29,6 @@ from .stats import Counts, group_counts, overall_counts
 __all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze", "warm_up_umap"]
 
 ALGORITHM_VERSION = "hiroba-clustering/2"
-UMAP_RANDOM_STATE = 0  # fixed: the embedding is a function of the votes
 
 
 def _pairs(a) -> list[list[float]]:
@@ -158,11 +156,7 @@ def _versions(method: str) -> dict:
     v = {"python": platform.python_version(), "numpy": np.__version__,
          "scipy": version("scipy"), "scikit-learn": version("scikit-learn")}
     if method == "umap":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import umap
-
-        v["umap-learn"] = getattr(umap, "__version__", "unknown")
+        v["umap-learn"] = version("umap-learn")
     return v
 
 
@@ -178,73 +172,22 @@ def _reference_comps(vm: VoteMatrix, ws: WarmStart | None) -> np.ndarray | None:
     return ref
 
 
-# UMAP embeds at most this many participants itself (evenly spaced in the canonical order,
-# so the choice is a function of the votes); the others are placed among their nearest
-# embedded neighbours. Below 4,096 points umap-learn computes exact neighbours, so the
-# embedding does not depend on its approximate nearest-neighbour search either.
-UMAP_LANDMARKS = 2_000
-UMAP_EPOCHS = 200
-_PLACEMENT_NEIGHBOURS = 10
-
-
-def _umap_projection(C, scale, seed: int, *, landmarks: int = UMAP_LANDMARKS
-                     ) -> np.ndarray | None:
-    n = C.shape[0]
-    if n < 5 or C.nnz == 0:
-        return None
-    with warnings.catch_warnings():
-        # umap warns at import when TensorFlow (ParametricUMAP) is absent, and that
-        # random_state forces n_jobs=1; neither matters here.
-        warnings.simplefilter("ignore")
-        import umap  # heavy import, only when asked for
-
-        X = C.multiply(scale[:, None]).tocsr()
-        chosen = np.unique(np.linspace(0, n - 1, min(n, landmarks)).round().astype(np.int64))
-        L = len(chosen)
-        reducer = umap.UMAP(n_components=2, n_neighbors=min(15, L - 1), min_dist=0.1,
-                            n_epochs=UMAP_EPOCHS, random_state=seed,
-                            init="random" if L < 50 else "spectral")
-        embedded = np.asarray(reducer.fit_transform(X[chosen]), dtype=np.float64)
-    if n == L:
-        return embedded
-    return _place_among(X, chosen, embedded)
-
-
 def warm_up_umap() -> float:
-    """Compile UMAP's numba code now, on a small made-up matrix of the same types a round
-    gives, so that a worker's first UMAP refresh does not pay for it (umap-learn compiles
-    most of its functions in each process; only a few go to numba's on-disk cache,
-    ``NUMBA_CACHE_DIR``). Returns the seconds it took."""
-    import time
+    """Import umap-learn and compile its layout code now (``clustering.embedding.warm_up``),
+    so that a worker's first UMAP refresh does not pay for it. Returns the seconds it took."""
+    from .embedding import warm_up
 
-    import scipy.sparse as sp
-
-    started = time.perf_counter()
-    rng = np.random.default_rng(0)
-    n, m = 120, 12
-    dense = rng.choice(np.array([-1.0, 0.0, 1.0, np.nan]), size=(n, m))
-    dense[:, 0] = np.where(np.arange(n) % 2, 1.0, -1.0)  # two camps: a real embedding
-    rows, cols = np.nonzero(~np.isnan(dense))
-    C = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(n, m))
-    _umap_projection(C, np.ones(n), UMAP_RANDOM_STATE, landmarks=n // 2)
-    return time.perf_counter() - started
+    return warm_up()
 
 
-def _place_among(X, chosen: np.ndarray, embedded: np.ndarray) -> np.ndarray:
-    """Every participant's position: the embedded ones keep theirs, the others go to the
-    inverse-distance-weighted mean of their nearest embedded participants."""
-    from sklearn.neighbors import NearestNeighbors
+def _umap_parameters(reducer: str, base_k: int) -> dict:
+    if reducer != "umap":
+        return {}
+    from . import embedding as e
 
-    out = np.empty((X.shape[0], 2))
-    out[chosen] = embedded
-    rest = np.setdiff1d(np.arange(X.shape[0]), chosen)
-    k = min(_PLACEMENT_NEIGHBOURS, len(chosen))
-    distances, neighbours = (NearestNeighbors(n_neighbors=k, algorithm="brute")
-                             .fit(X[chosen]).kneighbors(X[rest]))
-    weights = 1.0 / (distances + 1e-9)
-    weights /= weights.sum(axis=1, keepdims=True)
-    out[rest] = np.einsum("ij,ijk->ik", weights, embedded[neighbours])
-    return out
+    return {"umap": {"base_clusters": int(base_k), "n_neighbors": e.N_NEIGHBORS,
+                     "min_dist": e.MIN_DIST, "n_epochs": e.EPOCHS,
+                     "random_state": e.RANDOM_STATE}}
 
 
 def _membership_labels(vm: VoteMatrix, membership: dict) -> np.ndarray:
@@ -302,7 +245,9 @@ def analyze(
         keep = ~vm.excluded[vm.cols]
         n_voted = np.bincount(vm.rows[keep], minlength=n)
         scale = np.sqrt(max(pca_res.n_cols, 1) / np.maximum(n_voted, 1))
-        emb = _umap_projection(C, scale, UMAP_RANDOM_STATE)
+        from .embedding import umap_projection
+
+        emb = umap_projection(C.multiply(scale[:, None]).tocsr(), base_k=base_k)
         if emb is not None:
             proj, reducer = emb, "umap"
 
@@ -400,7 +345,7 @@ def analyze(
                        "warm_start": warm_start is not None,
                        "bridging": {"lambda_i": LAMBDA_I, "lambda_f": LAMBDA_F,
                                     "pass_rating": PASS_RATING},
-                       "rule": pol},
+                       "rule": pol, **_umap_parameters(reducer, base_k)},
         "deterministic": True,
         "groupings": robust.groupings,
         "seed": int(seed),

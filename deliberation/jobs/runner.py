@@ -343,9 +343,9 @@ def numba_cache_dir(instance_path: str) -> None:
 
 
 def prepare_umap(app: Any) -> threading.Thread | None:
-    """When an open round clusters with UMAP, compile UMAP's code in a background thread
-    now, so that the round's first refresh in this worker takes seconds, not the tens of
-    seconds of numba's compilation. Returns the thread, or None when no open round uses
+    """When an open round clusters with UMAP, import umap-learn and compile its layout in a
+    background thread now, so that the round's first refresh in this worker does not wait
+    for them (a few seconds of CPU). Returns the thread, or None when no open round uses
     UMAP."""
     numba_cache_dir(app.instance_path)
     return warm_up_umap_in_background() if umap_wanted(app) else None

@@ -64,6 +64,25 @@ def test_both_sides_escalates_and_majority_never_whatever_the_seed_ids_or_order(
         assert sorted(np.bincount(a.labels[a.labels >= 0]).tolist()) == [40, 60]
 
 
+@pytest.mark.slow  # umap-learn's layout is compiled once per process
+def test_umap_escalations_and_positions_belong_to_the_votes():
+    p, s, v, ts = _planted()
+    base = analyze(_data(p, s, v, ts), method="umap")
+    assert base.manifest["reducer"] == "umap" and base.k == 2
+    assert _escalated(base) == [16]
+    where = dict(zip(base.participant_ids.tolist(), base.projection.tolist(), strict=True))
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        new_ids = rng.permutation(10_000)[: p.max() + 1] + 7
+        a = analyze(_data(*_relabelled_and_shuffled(p, s, v, ts, seed)), method="umap",
+                    seed=seed)
+        assert _escalated(a) == [16]
+        assert sorted(np.bincount(a.labels[a.labels >= 0]).tolist()) == [40, 60]
+        back = dict(zip(new_ids.tolist(), range(len(new_ids)), strict=False))
+        for pid, xy in zip(a.participant_ids.tolist(), a.projection.tolist(), strict=True):
+            assert xy == where[back[pid]]
+
+
 def test_bridging_scores_bridge_above_one_side():
     p, s, v, ts = _planted()
     b = analyze(_data(p, s, v, ts)).bridging

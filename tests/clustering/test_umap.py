@@ -1,0 +1,76 @@
+"""UMAP option: base clusters laid out by umap-learn, everyone placed among them; a function
+of the votes."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from clustering import VoteData, analyze
+from clustering.embedding import base_clusters, fuzzy_graph, membership_weights
+
+
+def _points(n=80, dim=30, seed=1):
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(n, dim))
+    P[: n // 2] += 2.0
+    return P
+
+
+def _distances(P):
+    sq = (P ** 2).sum(axis=1)
+    D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * P @ P.T, 0.0))
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+@pytest.mark.slow  # compiles umap-learn's own fuzzy set code (~8 s of CPU)
+def test_fuzzy_graph_is_umap_learns():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from umap.umap_ import fuzzy_simplicial_set
+
+    P = _points()
+    D = _distances(P)
+    ours = fuzzy_graph(D, 15).tocsr()
+    idx = np.argsort(D, axis=1, kind="stable")[:, :15]
+    theirs = fuzzy_simplicial_set(P, 15, np.random.RandomState(0), "euclidean",
+                                  knn_indices=idx,
+                                  knn_dists=np.take_along_axis(D, idx, axis=1))[0].tocsr()
+    assert ours.nnz == theirs.nnz
+    # umap-learn computes in float32
+    assert abs(ours - theirs).max() < 1e-5
+
+
+def test_fuzzy_graph_is_a_symmetric_fuzzy_set():
+    g = fuzzy_graph(_distances(_points()), 15).tocsr()
+    assert abs(g - g.T).max() == 0
+    assert g.diagonal().max() == 0 and g.data.min() > 0 and g.data.max() <= 1 + 1e-12
+    # each point fully belongs with its nearest neighbour
+    np.testing.assert_allclose(g.max(axis=1).toarray().ravel(), 1.0)
+
+
+def test_placement_weights_sum_to_one_and_a_coincident_point_takes_that_place():
+    d = np.abs(np.random.default_rng(0).normal(size=(6, 20))) + 0.1
+    d[2, 7] = 0.0
+    order, w = membership_weights(d, 15)
+    assert order.shape == w.shape == (6, 15)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    assert (np.diff(np.take_along_axis(d, order, axis=1), axis=1) >= 0).all()
+    assert order[2, 0] == 7 and w[2, 0] == 1.0 and (w[2, 1:] == 0).all()
+
+
+def test_base_clusters_cover_everyone_and_drop_empty_ones():
+    P = np.repeat(_points(10, 5), 3, axis=0)  # every row three times
+    labels, centres, d2 = base_clusters(sp.csr_matrix(P), 20)
+    assert len(centres) <= 10 and labels.max() == len(centres) - 1
+    assert set(labels.tolist()) == set(range(len(centres)))
+    assert d2.shape == (30, len(centres)) and (d2.argmin(axis=1) == labels).all()
+
+
+def test_umap_of_a_tiny_round_falls_back_to_pca():
+    data = VoteData.from_arrays(np.array([1, 1, 2, 2, 3]), np.array([1, 2, 1, 2, 1]),
+                                np.array([1, -1, -1, 1, 0]))
+    a = analyze(data, method="umap")
+    assert a.manifest["reducer"] == "pca" and np.isfinite(a.projection).all()
