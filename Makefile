@@ -50,6 +50,7 @@ test: dev translations lint
 bench: dev translations
 	$(BIN)/python bench/cluster_scale.py
 	$(BIN)/python bench/page_render.py
+	$(BIN)/python bench/umap_cost.py
 	$(BIN)/python bench/web_load.py
 
 merge-driver:  # merge the gettext catalogs message by message (.gitattributes)
