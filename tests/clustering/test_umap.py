@@ -74,3 +74,15 @@ def test_umap_of_a_tiny_round_falls_back_to_pca():
                                 np.array([1, -1, -1, 1, 0]))
     a = analyze(data, method="umap")
     assert a.manifest["reducer"] == "pca" and np.isfinite(a.projection).all()
+
+
+@pytest.mark.slow  # umap-learn's layout is compiled once per process
+def test_umap_of_a_small_round_starts_from_random_positions_and_repeats_itself():
+    from clustering.synthetic import planted_conversation
+
+    data, _ = planted_conversation(40, 20, density=0.8, n_groups=2, seed=3)
+    a = analyze(data, method="umap")
+    b = analyze(data, method="umap")
+    assert a.manifest["reducer"] == "umap" and np.isfinite(a.projection).all()
+    np.testing.assert_array_equal(a.projection, b.projection)
+    assert (a.labels == b.labels).all()
