@@ -141,6 +141,22 @@ def _dense_index(values: np.ndarray, ids: np.ndarray | None = None):
     return ids, np.searchsorted(ids, values).astype(np.int64)
 
 
+def _stable_argsort(key: np.ndarray) -> np.ndarray:
+    """np.argsort(key, kind="stable") for non-negative int64 keys.
+
+    When key and position fit in 63 bits together, the positions ride in the low bits of
+    one packed array and a plain value sort does the work: NumPy sorts int64 values with
+    SIMD, 5-10x faster than any argsort (10M keys: 0.2 s against 1.2-1.7 s).
+    """
+    n = len(key)
+    bits = max(n - 1, 1).bit_length()
+    if n == 0 or int(key.max()) >= 1 << (63 - bits):
+        return np.argsort(key, kind="stable")
+    packed = (key << bits) | np.arange(n, dtype=np.int64)
+    packed.sort()
+    return packed & ((1 << bits) - 1)
+
+
 def build_matrix(data: VoteData) -> VoteMatrix:
     """Keep the latest vote per (participant, statement).
 
@@ -157,13 +173,22 @@ def build_matrix(data: VoteData) -> VoteMatrix:
     _, cols = _dense_index(data.statement, tids)
     m = len(tids)
     key = rows * max(m, 1) + cols
-    if data.timestamp is not None:
-        order = np.lexsort((data.value, data.timestamp, key))
-    elif n and bool(np.all(key[1:] >= key[:-1])):
+    if n and bool(np.all(key[1:] >= key[:-1])) and data.timestamp is None:
         order = None
     else:
-        order = np.argsort(key, kind="stable")
+        order = _stable_argsort(key)
     k = key if order is None else key[order]
+    if data.timestamp is not None and n:
+        # Re-votes are few: order only the pairs with several votes by (time, value), the
+        # rest keep their single vote (one lexsort of everything cost 4.5 s at 10M votes)
+        dup = k[1:] == k[:-1]
+        if dup.any():
+            several = np.zeros(n, dtype=bool)
+            several[1:] |= dup
+            several[:-1] |= dup
+            at = np.flatnonzero(several)
+            sub = order[at]
+            order[at] = sub[np.lexsort((data.value[sub], data.timestamp[sub], key[sub]))]
     last = np.ones(n, dtype=bool)
     if n:
         last[:-1] = k[1:] != k[:-1]
@@ -218,7 +243,7 @@ def permute_participants(vm: VoteMatrix, order: np.ndarray) -> VoteMatrix:
     rank[order] = np.arange(len(order))
     rows = rank[vm.rows]
     m = max(vm.shape[1], 1)
-    sort = np.argsort(rows * m + vm.cols, kind="stable")
+    sort = _stable_argsort(rows * m + vm.cols)
     return VoteMatrix(
         participant_ids=vm.participant_ids[order],
         statement_ids=vm.statement_ids,

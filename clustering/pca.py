@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .matrix import VoteMatrix
 
@@ -38,7 +37,9 @@ def centred_matrix(vm: VoteMatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarra
     cnts = np.bincount(c, minlength=m)
     center = np.divide(sums, cnts, out=np.zeros(m), where=cnts > 0)
     data = v - center[c]
-    C = sp.csr_matrix((data, (r, c)), shape=(n, m))
+    # the matrix's entries are sorted by (row, column): its CSR form without a conversion
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n))])
+    C = sp.csr_matrix((data, c, indptr), shape=(n, m))
     voted_cols = np.bincount(vm.cols, minlength=m) > 0
     return C, center, voted_cols
 
@@ -73,6 +74,9 @@ def pca(vm: VoteMatrix, C: sp.csr_matrix, center: np.ndarray, voted_cols: np.nda
             got = vecs[:, idx].T
             got[w[idx] <= 1e-12 * max(1.0, float(w.max(initial=0.0)))] = 0.0
         else:
+            # imported here: rounds of up to _DENSE_LIMIT statements never load it
+            from scipy.sparse.linalg import LinearOperator, eigsh
+
             Ct = C.T.tocsr()
             op = LinearOperator((m, m), matvec=lambda x: Ct @ (C @ x), dtype=np.float64)
             v0 = np.ones(m) / np.sqrt(m)

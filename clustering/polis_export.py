@@ -297,7 +297,10 @@ def _bool(name, line, row, col) -> bool:
 def read_vote_columns(path: Path) -> VoteColumns:
     """votes.csv as columns: pyarrow's parser for a regular file, else the reference reader."""
     raw = _read_bytes(path)
-    _decode(path.name, raw)  # encoding and NUL checks of the reference reader
+    # encoding and NUL checks of the reference reader; plain ASCII without NUL passes them
+    # all, and checking that is ~10x cheaper than decoding a copy of the whole file
+    if not raw.isascii() or b"\x00" in raw:
+        _decode(path.name, raw)
     columns = _parse_regular_votes(raw)
     if columns is None:
         return VoteColumns.from_votes(read_votes(path))
@@ -312,7 +315,27 @@ def _parse_regular_votes(raw: bytes) -> VoteColumns | None:
     """
     if b'"' in raw:  # quoting rules are the reference reader's to apply
         return None
-    types = {"timestamp": pyarrow.float64(), "comment-id": pyarrow.int64(),
+    # Pol.is writes whole epoch milliseconds: reading them as integers is ~1.5x faster than
+    # as floats (and their columns come out without a copy); fractional times read again
+    table = _arrow_votes(raw, pyarrow.int64()) or _arrow_votes(raw, pyarrow.float64())
+    if table is None:
+        return None
+    t, comment, voter, vote = (table.column(name).to_numpy() for name in _VOTE_COLUMNS)
+    if len(t):
+        if t.min() > _MS_THRESHOLD:
+            t = t / 1000.0
+        elif t.max() > _MS_THRESHOLD:  # milliseconds and seconds mixed
+            t = np.where(t > _MS_THRESHOLD, t / 1000.0, t)
+        if not (np.isfinite(t).all() and t.min() >= 0 and t.max() <= _MAX_EPOCH):
+            return None
+        if vote.min() < -1 or vote.max() > 1:
+            return None
+    return VoteColumns(t.astype(np.float64), comment.astype(np.int64),
+                       voter.astype(np.int64), vote.astype(np.int8))
+
+
+def _arrow_votes(raw: bytes, time_type) -> pyarrow.Table | None:
+    types = {"timestamp": time_type, "comment-id": pyarrow.int64(),
              "voter-id": pyarrow.int64(), "vote": pyarrow.int8()}
     try:
         table = pyarrow.csv.read_csv(
@@ -326,14 +349,7 @@ def _parse_regular_votes(raw: bytes) -> VoteColumns | None:
         return None
     if any(table.column(name).null_count for name in _VOTE_COLUMNS):
         return None
-    t, comment, voter, vote = (table.column(name).to_numpy() for name in _VOTE_COLUMNS)
-    t = np.where(t > _MS_THRESHOLD, t / 1000.0, t)
-    if len(t) and not (np.isfinite(t).all() and t.min() >= 0 and t.max() <= _MAX_EPOCH):
-        return None
-    if len(vote) and not np.isin(vote, (-1, 0, 1)).all():
-        return None
-    return VoteColumns(t.astype(np.float64), comment.astype(np.int64),
-                       voter.astype(np.int64), vote.astype(np.int8))
+    return table
 
 
 def read_votes(path: Path) -> list[Vote]:

@@ -29,25 +29,19 @@ class Counts:
 def group_counts(vm: VoteMatrix, labels: np.ndarray, k: int) -> Counts:
     """Counts per group (labels per participant, -1 = not clustered) and statement."""
     m = vm.shape[1]
-    g = labels[vm.rows]
-    keep = g >= 0
-    key = g[keep] * m + vm.cols[keep]
-    v = vm.vals[keep]
-    size = k * m
-    agree = np.bincount(key, weights=(v == 1), minlength=size).astype(np.int64)
-    disagree = np.bincount(key, weights=(v == -1), minlength=size).astype(np.int64)
-    seen = np.bincount(key, minlength=size).astype(np.int64)
-    return Counts(agree.reshape(k, m), disagree.reshape(k, m), seen.reshape(k, m))
+    # one count of (group + 1, statement, vote) triples; group -1 lands in a block dropped
+    code = ((labels[vm.rows] + 1) * m + vm.cols) * 3 + (vm.vals + 1)
+    return _split_votes(np.bincount(code, minlength=3 * (k + 1) * m)[3 * m:], (k, m))
 
 
 def overall_counts(vm: VoteMatrix) -> Counts:
     m = vm.shape[1]
-    v = vm.vals
-    return Counts(
-        np.bincount(vm.cols, weights=(v == 1), minlength=m).astype(np.int64),
-        np.bincount(vm.cols, weights=(v == -1), minlength=m).astype(np.int64),
-        np.bincount(vm.cols, minlength=m).astype(np.int64),
-    )
+    return _split_votes(np.bincount(vm.cols * 3 + (vm.vals + 1), minlength=3 * m), (m,))
+
+
+def _split_votes(counts: np.ndarray, shape: tuple[int, ...]) -> Counts:
+    by_vote = counts.reshape(*shape, 3).astype(np.int64, copy=False)
+    return Counts(by_vote[..., 2].copy(), by_vote[..., 0].copy(), by_vote.sum(axis=-1))
 
 
 def prop_test(succ, n):

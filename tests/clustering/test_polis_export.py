@@ -183,6 +183,10 @@ def test_columnar_reader_matches_reference_reader_on_real_exports(polis_dir, nam
         "1403054214196,x, 0 ,0,+1\n",  # spaces and a plus sign
         "1403054214196,x,0,0,1\n\n1403054214197,x,1,1,0\n",  # blank line
         "1.403054214196e12,x,0,0,1\n",  # float timestamp
+        "1403054214.25,x,0,0,1\n1403054215,x,1,0,-1\n",  # fractional seconds
+        "1403054214196,x,0,0,1\n1403054215,x,1,0,-1\n",  # milliseconds and seconds mixed
+        "1403054214,x,0,0,1\n1403054215,x,1,0,0\n",  # whole seconds
+        "1403054214196,6月30日（火）,0,0,1\n",  # non-ASCII text in the unused column
         "1403054214,x,0.0,0,1\n",  # float id
         '"1403054214196",x,"0","0","1"\n',  # quoted numbers
     ],
