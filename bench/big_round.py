@@ -1,14 +1,22 @@
 """City-scale rounds: a Pol.is export of ~1M votes through the whole stack, each step against
 a baseline measured in the same run.
 
-    python bench/big_round.py [--size 20000x500] [--density 0.095] [--db sqlite|postgres|both]
-                              [--export DIR] [--no-reddwarf]
+    python bench/big_round.py [--size 20000x500] [--density 0.095]
+                              [--db sqlite|postgres|both|none] [--export DIR] [--no-reddwarf]
+                              [--reddwarf-timeout SECONDS]
 
-Steps (each a separate process; wall seconds and that process's peak RSS):
+    10M votes, analysis only:  python bench/big_round.py --export /work/big/100k --db none
+    (/work/big/100k: 100,000 participants x 1,000 statements, 9,996,175 votes, written by
+    `python bench/big_round.py --generate 100000 1000 0.1 DIR`)
+
+Steps (each a separate process; wall seconds, CPU seconds (user + sys) and that process's
+peak RSS):
   analyze   `python -m clustering analyze DIR` against red-dwarf 0.4.0 on the same files
             (its CSV-export loading code, reading local files instead of HTTP, then its
             Pol.is pipeline); red-dwarf comes from REDDWARF_PYTHON (default
-            /work/bench-venv-reddwarf/bin/python, see bench/README.md).
+            /work/bench-venv-reddwarf/bin/python, see bench/README.md). It is stopped after
+            --reddwarf-timeout seconds (default 900) or above 12 GB of address space, and
+            the line then says so: at 10M votes it may not finish.
   import    `flask polis import DIR` into a migrated empty database against a plain
             `sqlite3 .import` (SQLite) or `psql \\copy` (PostgreSQL) of the same votes.csv.
   cluster   `flask cluster run SLUG` on the imported round (cold process).
@@ -25,10 +33,12 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -85,29 +95,55 @@ def write_export(n: int, m: int, density: float, directory: Path) -> int:
     return len(data.value)
 
 
+class Stopped(Exception):
+    """A baseline stopped at its time or memory bound."""
+
+
 def measure(cmd: list[str], env: dict[str, str] | None = None,
-            stdin: str | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one process; raises if it fails."""
+            stdin: str | None = None, *, timeout: float | None = None,
+            max_bytes: int | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MB, CPU seconds) of one process; raises if it fails, Stopped
+    if it passes ``timeout`` seconds or ``max_bytes`` of address space."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+
     started = time.perf_counter()
     process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin else None,
-                               text=True)
+                               text=True, preexec_fn=limit if max_bytes else None)
+    timer = threading.Timer(timeout, process.kill) if timeout else None
+    if timer:
+        timer.start()
     if stdin:
         process.stdin.write(stdin)
         process.stdin.close()
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
+    if timer:
+        timer.cancel()
+    if timeout and seconds >= timeout:
+        raise Stopped(f"stopped after {timeout:.0f} s")
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{cmd[:3]} failed: {process.stderr.read()[-500:]}")
-    return seconds, usage.ru_maxrss / 1024.0
+        error = process.stderr.read()[-500:]
+        if max_bytes and "MemoryError" in error:
+            raise Stopped(f"out of memory at its {max_bytes / 2**30:.0f} GB bound")
+        raise RuntimeError(f"{cmd[:3]} failed: {error}")
+    return seconds, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
-def report(step: str, ours: tuple[float, float], base_name: str,
-           base: tuple[float, float] | None) -> None:
+def report(step: str, ours: tuple[float, ...], base_name: str,
+           base: tuple[float, ...] | None) -> None:
     line = f"{step:<28} {ours[0]:>8.2f} s {ours[1]:>7.0f} MB"
+    if len(ours) > 2:
+        line += f" {ours[2]:>7.2f} s CPU"
     if base is not None:
-        line += (f"   {base_name:<18} {base[0]:>8.2f} s {base[1]:>7.0f} MB"
-                 f"   ratio {ours[0] / base[0]:>5.2f}")
+        line += f"   {base_name:<18} {base[0]:>8.2f} s {base[1]:>7.0f} MB"
+        if len(base) > 2:
+            line += f" {base[2]:>7.2f} s CPU"
+        line += f"   ratio {ours[0] / base[0]:>5.2f}"
+        if len(ours) > 2 and len(base) > 2:
+            line += f" (CPU {ours[2] / base[2]:.2f})"
     print(line, flush=True)
 
 
@@ -236,9 +272,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="20000x500")
     parser.add_argument("--density", type=float, default=0.095)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both", "none"), default="both")
     parser.add_argument("--export", type=Path)
     parser.add_argument("--no-reddwarf", action="store_true")
+    parser.add_argument("--reddwarf-timeout", type=float, default=900.0)
     parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--refresh", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -264,12 +301,20 @@ def main() -> int:
         print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
         ours = measure([PYTHON, "-m", "clustering", "analyze", str(export)])
         rd_python = reddwarf_python(args.no_reddwarf)
-        base = (measure([rd_python, "-c", REDDWARF_SCRIPT, str(export)])
-                if rd_python else None)
+        base, why = None, "skipped (not installed or --no-reddwarf)"
+        if rd_python:
+            try:
+                base = measure([rd_python, "-c", REDDWARF_SCRIPT, str(export)],
+                               timeout=args.reddwarf_timeout, max_bytes=12 * 2**30)
+            except Stopped as stopped:
+                why = str(stopped)
         report("analyze (whole process)", ours, "red-dwarf 0.4.0", base)
         if base is None:
-            print("  red-dwarf: skipped (not installed or --no-reddwarf)")
-        kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+            print(f"  red-dwarf: {why}")
+            if "after" in why:
+                print(f"  ratio below {ours[0] / args.reddwarf_timeout:.3f}", flush=True)
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        kinds = {"both": ["sqlite", "postgres"], "none": []}.get(args.db, [args.db])
         for kind in kinds:
             if kind == "postgres" and shutil.which("psql") is None:
                 print("postgres: skipped (psql not found)")
