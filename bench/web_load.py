@@ -2,6 +2,7 @@
 
     python bench/web_load.py                      # SQLite, and PostgreSQL if available
     python bench/web_load.py --db postgres --voters 200 --duration 20
+    python bench/web_load.py --db postgres --export /work/big/20k   # a 1M-vote round
 
 Loopback only (127.0.0.1), bounded in time and count, stops by itself. For each database:
 
@@ -9,7 +10,9 @@ Loopback only (127.0.0.1), bounded in time and count, stops by itself. For each 
    ``hiroba_bench`` on the server of ``scripts/postgres.sh start``), schema via
    ``create_all``, a "voting" round with ``--proposals`` proposals, ``--background``
    imported participants with random votes (so the round has ~2,000 participants for the
-   clustering worker), and ``--voters`` accounts;
+   clustering worker), and ``--voters`` accounts; with ``--export DIR`` the round is
+   instead a Pol.is export imported by ``flask polis import`` (e.g. 20,000 participants x
+   500 statements, 950,000 votes), and the voters vote on its published statements;
 2. gunicorn with the deployment's ``deploy/gunicorn.conf.py``, sized by ``--workers`` and
    ``--threads`` (CLUSTER_RUNNER=off), and one ``flask worker`` process;
 3. every voter logs in through ``/auth/login`` (CSRF token from the form) and opens
@@ -84,7 +87,10 @@ def fresh_database(kind: str, tmp: Path, name: str = "hiroba_bench") -> str | No
     return f"{base}/{name}"
 
 
-def seed(url: str, voters: int, proposals: int, background: int, votes_each: int) -> None:
+def seed(url: str, voters: int, proposals: int, background: int, votes_each: int, *,
+         with_round: bool = True) -> None:
+    """The schema, ``voters`` accounts and (``with_round``) the round with its background
+    participants and votes."""
     os.environ["DATABASE_URL"] = url
     import sqlalchemy as sa
     from werkzeug.security import generate_password_hash
@@ -100,6 +106,17 @@ def seed(url: str, voters: int, proposals: int, background: int, votes_each: int
     with app.app_context():
         db.create_all()
         now = utcnow()
+        pw_hash = generate_password_hash(PASSWORD)
+        db.session.execute(sa.insert(User), [
+            {"email": f"voter{i}@bench.example", "password_hash": pw_hash,
+             "display_name": f"Voter {i}", "role": "citizen", "kind": "resident",
+             "consent_version": app.config["CONSENT_VERSION"], "consented_at": now,
+             "session_nonce": f"n{i}", "created_at": now}
+            for i in range(voters)])
+        if not with_round:
+            db.session.commit()
+            db.engine.dispose()
+            return
         round_ = Round(slug=SLUG, title="Bench round", phase="voting")
         db.session.add(round_)
         db.session.flush()
@@ -109,13 +126,6 @@ def seed(url: str, voters: int, proposals: int, background: int, votes_each: int
                 f"Bench proposal {i}"), "status": "published", "created_at": now}
             for i in range(proposals)])
         pids = list(db.session.scalars(sa.select(Proposal.id).where(Proposal.round_id == rid)))
-        pw_hash = generate_password_hash(PASSWORD)
-        db.session.execute(sa.insert(User), [
-            {"email": f"voter{i}@bench.example", "password_hash": pw_hash,
-             "display_name": f"Voter {i}", "role": "citizen", "kind": "resident",
-             "consent_version": app.config["CONSENT_VERSION"], "consented_at": now,
-             "session_nonce": f"n{i}", "created_at": now}
-            for i in range(voters)])
         db.session.execute(sa.insert(Participant), [
             {"round_id": rid, "source": "import", "kind": "unknown", "external_id": str(i),
              "created_at": now} for i in range(background)])
@@ -462,6 +472,27 @@ class SnapshotPoller(threading.Thread):
         self.engine.dispose()
 
 
+def wait_for_snapshot(url: str, timeout: float) -> str:
+    """Wait (bounded) for the round's first "ok" snapshot; its compute time, or "none"."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                duration = conn.execute(sa.text(
+                    "SELECT s.duration_ms FROM cluster_snapshots s JOIN rounds r "
+                    "ON r.id = s.round_id WHERE r.slug = :slug AND s.status = 'ok' "
+                    "ORDER BY s.id LIMIT 1"), {"slug": SLUG}).scalar()
+            if duration is not None:
+                return f"computed in {duration / 1000:.1f}s"
+            time.sleep(0.5)
+        return "none"
+    finally:
+        engine.dispose()
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -528,11 +559,20 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
     url = fresh_database(kind, tmp)
     if url is None:
         return None
-    print(f"== {kind}: seeding {args.voters} voters, {args.proposals} proposals, "
-          f"{args.background} background participants")
-    seed(url, args.voters, args.proposals, args.background, args.background_votes)
     port = free_port()
     env = server_env(url, args.min_interval)
+    if args.export:
+        print(f"== {kind}: seeding {args.voters} voters; importing {args.export}")
+        seed(url, args.voters, 0, 0, 0, with_round=False)
+        started = time.monotonic()
+        subprocess.run([str(Path(sys.executable).parent / "flask"), "polis", "import",
+                        str(args.export), "--slug", SLUG], cwd=REPO, env=env, check=True,
+                       stdout=subprocess.DEVNULL, timeout=HARD_TIMEOUT * 3)
+        print(f"  imported in {time.monotonic() - started:.1f}s")
+    else:
+        print(f"== {kind}: seeding {args.voters} voters, {args.proposals} proposals, "
+              f"{args.background} background participants")
+        seed(url, args.voters, args.proposals, args.background, args.background_votes)
     venv_bin = Path(sys.executable).parent
     web = worker = None
     poller = SnapshotPoller(url)
@@ -545,6 +585,13 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
                      "GUNICORN_THREADS": str(args.threads)}, tmp / "gunicorn.log")
         worker = start([str(venv_bin / "flask"), "worker"], env, tmp / "worker.log")
         wait_ready(port)
+        if args.export:
+            # A deployed worker holds the busy round's votes in memory already: let it read
+            # the imported round (the import requested a snapshot) before the votes start.
+            started = time.monotonic()
+            first = wait_for_snapshot(url, HARD_TIMEOUT)
+            print(f"  worker's first snapshot (every vote read) after "
+                  f"{time.monotonic() - started:.1f}s: {first}")
         voters = [Voter(email=f"voter{i}@bench.example") for i in range(args.voters)]
         t0 = time.monotonic()
         login_errors: list[str] = []
@@ -567,7 +614,7 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         with engine.connect() as conn:
             pids = list(conn.execute(sa.text(
                 "SELECT p.id FROM proposals p JOIN rounds r ON r.id = p.round_id "
-                "WHERE r.slug = :slug"), {"slug": SLUG}).scalars())
+                "WHERE r.slug = :slug AND p.status = 'published'"), {"slug": SLUG}).scalars())
         engine.dispose()
         for voter in voters:
             voter.todo = rng.sample(pids, len(pids))
@@ -687,6 +734,9 @@ def main() -> None:
     parser.add_argument("--min-interval", type=float, default=3.0)
     parser.add_argument("--catch-up", type=float, default=30.0,
                         help="seconds to wait after the load for the last snapshot")
+    parser.add_argument("--export", type=Path,
+                        help="vote on this Pol.is export, imported with flask polis import "
+                             "(instead of the seeded round)")
     parser.add_argument("--keep", action="store_true", help="keep logs and database")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

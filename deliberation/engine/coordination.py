@@ -11,6 +11,7 @@ still pass the rule without the blocks' votes? If not, the escalation waits as a
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,11 +40,14 @@ def _seconds(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("nan")
 
 
-def blocks_for_round(round_id: int, votes: Any = None) -> list[dict[str, Any]]:
+def blocks_for_round(round_id: int, votes: Any = None,
+                     first_votes: Mapping[int, float] | None = None) -> list[dict[str, Any]]:
     """The round's coordinated blocks now (JSON for the snapshot's statistics).
 
     ``votes``: the round's current votes as (participant id, proposal id, value) arrays
     when the caller has them (the clustering runner); otherwise they are read here.
+    ``first_votes``: each account participant's first vote time (``first_votes``), when
+    the caller keeps them up to date (the runner's vote cache); otherwise read here.
 
     Only participants with an account are screened: the threat is accounts registered in
     bulk. Assisted participants are entered by staff, and imported ones come from another
@@ -56,11 +60,10 @@ def blocks_for_round(round_id: int, votes: Any = None) -> list[dict[str, Any]]:
     from clustering.coordination import find_blocks
 
     participants = db.session.execute(
-        sa.select(Participant.id, User.created_at, sa.func.min(VoteEvent.created_at))
+        sa.select(Participant.id, User.created_at)
         .outerjoin(User, User.id == Participant.user_id)
-        .outerjoin(VoteEvent, VoteEvent.participant_id == Participant.id)
         .where(Participant.round_id == round_id, Participant.source == "account")
-        .group_by(Participant.id, User.created_at)).all()
+        .order_by(Participant.id)).all()
     if not participants:
         return []
     ids = [row[0] for row in participants]
@@ -75,9 +78,36 @@ def blocks_for_round(round_id: int, votes: Any = None) -> list[dict[str, Any]]:
         vp, vs, vv = zip(*rows, strict=True) if rows else ((), (), ())
     if not len(vp):
         return []
+    if first_votes is None:
+        first_votes = first_vote_times(round_id)
     created = np.array([_seconds(row[1]) for row in participants])
-    first_vote = np.array([_seconds(row[2]) for row in participants])
+    first_vote = np.array([first_votes.get(pid, float("nan")) for pid in ids])
     return [block.to_dict() for block in find_blocks(ids, vp, vs, vv, [created, first_vote])]
+
+
+def first_vote_times(round_id: int, after_event_id: int = 0) -> dict[int, float]:
+    """When each account participant of the round first voted (epoch seconds), from the
+    round's vote events with an id above ``after_event_id``.
+
+    A participant's first vote never changes (vote events are only appended), so a reader
+    that keeps these times (the runner's vote cache) reads everything once and then only
+    the new events: the earliest time wins (``merge_first_votes``)."""
+    accounts = sa.select(Participant.id).where(Participant.round_id == round_id,
+                                               Participant.source == "account")
+    # Down the round's (round_id, id) events index: a participant's events are in their round.
+    rows = db.session.execute(
+        sa.select(VoteEvent.participant_id, sa.func.min(VoteEvent.created_at))
+        .where(VoteEvent.round_id == round_id, VoteEvent.id > after_event_id,
+               VoteEvent.participant_id.in_(accounts))
+        .group_by(VoteEvent.participant_id)).all()
+    return {participant_id: _seconds(first) for participant_id, first in rows}
+
+
+def merge_first_votes(known: dict[int, float], newer: Mapping[int, float]) -> None:
+    """Fold first-vote times read from newer events into ``known`` (the earliest wins)."""
+    for participant_id, seconds in newer.items():
+        if seconds < known.get(participant_id, float("inf")):
+            known[participant_id] = seconds
 
 
 def flagged_participants(snapshot: ClusterSnapshot) -> set[int]:

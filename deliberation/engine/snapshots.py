@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -37,6 +38,8 @@ from deliberation.models.snapshot import latest_snapshot
 
 log = logging.getLogger(__name__)
 
+FETCH_ROWS = 50_000  # votes converted to arrays at a time
+
 # Proposals zeroed for the projection and left out of repness/consensus.
 EXCLUDED_STATUSES = ("pending", "rejected", "hidden")
 
@@ -51,20 +54,35 @@ class VotesSource(Protocol):
 
     def current(self, round_id: int) -> VoteArrays: ...
 
+    def first_votes(self, round_id: int) -> Mapping[int, float] | None:
+        """Account participants' first vote times as of ``current`` (None: read them)."""
+
 
 VoteArrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # participant id, proposal id, value
 
 
 def current_votes(round_id: int) -> VoteArrays:
     """The round's current votes (the ``votes`` table), read in one query as three arrays."""
-    # Core on the session's connection (same transaction), without ORM row processing.
     table = Vote.__table__
-    rows = db.session.connection().execute(
-        sa.select(table.c.participant_id, table.c.proposal_id, table.c.value)
-        .where(table.c.round_id == round_id)).all()
-    # np.fromiter over plain values: numpy's conversion of Row objects is very slow.
-    arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
-                      count=3 * len(rows)).reshape(-1, 3)
+    query = (sa.select(table.c.participant_id, table.c.proposal_id, table.c.value)
+             .where(table.c.round_id == int(round_id)))
+    connection = db.session.connection()  # the session's transaction
+    # A million rows: the driver's own tuples, without a Row object built around each
+    # (which took as long as the query). The statement is compiled by SQLAlchemy for
+    # this database, with the round's id (an int) written into it.
+    sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    chunks = []
+    try:
+        cursor.execute(sql)
+        # In chunks: the tuples of one chunk at a time, not a million, are alive at once.
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            # np.fromiter over plain values: numpy's conversion of tuples is slower.
+            chunks.append(np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                                      count=3 * len(rows)))
+    finally:
+        cursor.close()
+    arr = (np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)).reshape(-1, 3)
     return arr[:, 0], arr[:, 1], arr[:, 2].astype(np.int8)
 
 
@@ -163,7 +181,9 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
         with threadpool_limits(limits=threads):
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
                                warm_start=warm, rule=_group_rule(round_))
-            blocks = coordination.blocks_for_round(round_id, arrays)
+            blocks = coordination.blocks_for_round(
+                round_id, arrays,
+                first_votes=votes.first_votes(round_id) if votes is not None else None)
     except DegenerateData:
         # A round nobody has voted in yet is a normal state, not a failure: no snapshot.
         db.session.rollback()

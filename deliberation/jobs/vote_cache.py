@@ -6,7 +6,10 @@ per round, a dense ``int8`` participant x proposal matrix (``MISSING`` where nob
 with the index maps of its rows and columns, and on each refresh applies only the vote
 events it has not yet seen. The vote events say *which* (participant, proposal) pairs
 changed; the values are read from the ``votes`` table in the same query, so the matrix
-always holds what a full read would (re-applying a pair is harmless).
+always holds what a full read would (re-applying a pair is harmless). Beside the
+matrix, each account participant's first vote time (the coordination screen's arrival
+time) is kept the same way: read once from every event, then folded in from the new
+events, the earliest time winning.
 
 Which events are new. Ids come from a sequence, but on PostgreSQL they are drawn when a
 transaction inserts and become visible when it commits, so an event with a smaller id can
@@ -26,8 +29,8 @@ import), and a worker that restarts starts empty.
 
 Memory: one byte per participant x proposal cell of the matrix, which grows by half again
 when full (so up to about 2.25 bytes per cell of the round), plus about 100 bytes per
-participant and per proposal for the index maps; 20,000 participants x 500 proposals take
-10-23 MB. ``max_bytes`` caps all rounds together: the least recently used rounds are
+participant and per proposal for the index maps and as much again per participant with an
+account for the first vote times; 20,000 participants x 500 proposals take 10-25 MB. ``max_bytes`` caps all rounds together: the least recently used rounds are
 evicted to make room, and a round larger than the cap is read in full each time. A round
 not refreshed for ``idle_seconds`` is evicted. One runner thread uses a cache; it is not
 shared between threads.
@@ -48,6 +51,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from deliberation.database import db
+from deliberation.engine.coordination import first_vote_times, merge_first_votes
 from deliberation.engine.snapshots import VoteArrays, current_votes
 from deliberation.models import Round, Vote, VoteEvent
 from deliberation.models._common import utcnow
@@ -73,13 +77,15 @@ class RoundVotes:
     proposals: list[int] = field(default_factory=list)
     row_of: dict[int, int] = field(default_factory=dict)
     col_of: dict[int, int] = field(default_factory=dict)
+    first_votes: dict[int, float] = field(default_factory=dict)  # account participants
     floor: int = 0  # every vote event with an id <= floor is applied
     identity: tuple[str, str] = ("", "")  # the database and the round's creation time
     last_used: float = 0.0
 
     @property
     def nbytes(self) -> int:
-        return int(self.matrix.nbytes) + BYTES_PER_ID * (len(self.row_of) + len(self.col_of))
+        return int(self.matrix.nbytes) + BYTES_PER_ID * (
+            len(self.row_of) + len(self.col_of) + len(self.first_votes))
 
     def arrays(self) -> VoteArrays:
         n, m = len(self.participants), len(self.proposals)
@@ -168,6 +174,12 @@ class VoteCache:
         self._keep(round_id, votes)
         return arrays
 
+    def first_votes(self, round_id: int) -> dict[int, float] | None:
+        """Each account participant's first vote time (epoch seconds) as of the last
+        ``current(round_id)``; None when the round is not held (too large for the cap)."""
+        votes = self._rounds.get(round_id)
+        return None if votes is None else votes.first_votes
+
     @staticmethod
     def _identity(round_id: int) -> tuple[str, str]:
         """Tells this round from another that got the same id (another database, or a
@@ -203,6 +215,7 @@ class VoteCache:
             matrix=matrix, participants=participants, proposals=proposals,
             row_of={pid: i for i, pid in enumerate(participants)},
             col_of={tid: j for j, tid in enumerate(proposals)},
+            first_votes=first_vote_times(round_id),
         )
         votes.floor = next_floor()
         log.info("vote cache: round %s read in full (%d votes, %d bytes)", round_id,
@@ -223,6 +236,7 @@ class VoteCache:
             changed = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
                                   count=3 * len(rows)).reshape(-1, 3)
             votes.set(changed[:, 0], changed[:, 1], changed[:, 2].astype(np.int8))
+            merge_first_votes(votes.first_votes, first_vote_times(round_id, votes.floor))
         votes.floor = max(votes.floor, next_floor())
 
     def _keep(self, round_id: int, votes: RoundVotes) -> None:

@@ -100,7 +100,11 @@ class Vote(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("participant_id", "proposal_id"),
         sa.CheckConstraint("value IN (-1, 0, 1)", name="value"),
-        sa.Index("ix_votes_round_proposal", "round_id", "proposal_id"),
+        # A round's votes by proposal, and every current vote of a round (the clustering's
+        # input) read from the index alone: with the participant and the value in it, the
+        # million rows of a big round need no lookup into the table each.
+        sa.Index("ix_votes_round_proposal", "round_id", "proposal_id", "participant_id",
+                 "value"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

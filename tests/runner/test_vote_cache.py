@@ -4,11 +4,14 @@ and a restart; idle and oversized rounds are evicted."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db as _db
+from deliberation.engine.coordination import STATISTICS_KEY
 from deliberation.engine.snapshots import current_votes, refresh_round
 from deliberation.jobs import runner
 from deliberation.jobs.vote_cache import VoteCache
@@ -23,6 +26,7 @@ from deliberation.models import (
     Vote,
     VoteEvent,
 )
+from deliberation.models._common import utcnow
 from deliberation.services.moderation import moderate
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import record_vote
@@ -139,6 +143,45 @@ def test_the_runner_reads_everything_again_after_a_request(db):
     assert _stored(latest) == _stored(refresh_round(rid))
 
 
+def test_first_votes_kept_in_memory_find_the_same_blocks(db):
+    """The coordination screen's arrival times come from the cache's first vote times:
+    accounts created weeks apart that first vote in the same minute, identically, form a
+    block; accounts that first voted weeks ago and now vote the same way do not (their
+    first vote stays the earliest), exactly as a full read finds."""
+    round_ = factories.make_round(phase="voting")
+    proposals = [factories.make_proposal(round_) for _ in range(8)]
+    script = [1 if j % 3 else -1 for j in range(len(proposals))]
+    now = utcnow()
+    veterans = []
+    for i in range(6):  # registered and voted weeks ago, each on a different day
+        user = factories.make_user(created_at=now - timedelta(days=40 + 3 * i))
+        veterans.append(factories.make_participant(round_, user))
+        voted = now - timedelta(days=20 + i)
+        for j, proposal in enumerate(proposals):
+            value = -script[j] if (i + j) % 2 else script[j]
+            _db.session.add(Vote(round_id=round_.id, participant_id=veterans[-1].id,
+                                 proposal_id=proposal.id, value=value, created_at=voted,
+                                 updated_at=voted))
+            _db.session.add(VoteEvent(round_id=round_.id, participant_id=veterans[-1].id,
+                                      proposal_id=proposal.id, value=value, source="web",
+                                      created_at=voted))
+    _db.session.commit()
+    cache = VoteCache()
+    assert refresh_round(round_.id, votes=cache).statistics[STATISTICS_KEY] == []
+    bots = [factories.make_participant(
+        round_, factories.make_user(created_at=now - timedelta(days=1 + 3 * i)))
+        for i in range(6)]
+    for participant in bots + veterans:  # the veterans now vote like the bots
+        for value, proposal in zip(script, proposals, strict=True):
+            record_vote(_db.session.get(Round, round_.id), participant, proposal, value, "web")
+    _db.session.commit()
+    incremental = refresh_round(round_.id, votes=cache)
+    blocks = incremental.statistics[STATISTICS_KEY]
+    assert [sorted(block["participant_ids"]) for block in blocks] == [
+        sorted(bot.id for bot in bots)]
+    assert _stored(incremental) == _stored(refresh_round(round_.id))
+
+
 @pytest.mark.postgres_only
 def test_an_event_committed_after_a_newer_one_is_not_lost(app, db):
     """On PostgreSQL ids are drawn at insert and seen at commit: a vote whose transaction
@@ -207,7 +250,8 @@ def test_memory_is_capped_across_rounds(db):
 
 def test_bytes_per_cell_as_documented(db):
     """At most about 2.25 bytes per participant x proposal cell (the matrix grows by half
-    again in each direction), plus 100 bytes per participant and per proposal."""
+    again in each direction), plus 100 bytes per participant and per proposal, and 100 per
+    participant with an account."""
     town = Town(10, n=30, m=8)
     town.votes(100)
     cache = VoteCache()
@@ -221,4 +265,7 @@ def test_bytes_per_cell_as_documented(db):
                                .where(Participant.round_id == town.round.id))
         m = _db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)
                                .where(Proposal.round_id == town.round.id))
-        assert cache.nbytes() <= 2.25 * (n + 1) * (m + 1) + 100 * (n + m)
+        accounts = _db.session.scalar(sa.select(sa.func.count()).select_from(Participant)
+                                      .where(Participant.round_id == town.round.id,
+                                             Participant.source == "account"))
+        assert cache.nbytes() <= 2.25 * (n + 1) * (m + 1) + 100 * (n + m + accounts)
