@@ -119,7 +119,7 @@ def test_automatic_escalations_keep_the_split_too(planted):
 def _table(page: str) -> dict[str, list[str]]:
     part = page[page.index("まちとの関わり別の投票"):]
     part = part[:part.index("</table>")]
-    return {label: re.findall(r'<td class="num">([^<]*)</td>', cells) for label, cells in
+    return {label: re.findall(r'<td class="num"[^>]*>([^<]*)</td>', cells) for label, cells in
             re.findall(r'<tr><th scope="row">([^<]*)</th>(.*?)</tr>', part, flags=re.S)}
 
 
