@@ -20,6 +20,7 @@ earlier run.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -165,7 +166,7 @@ def _layout(points: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         # umap warns at import when TensorFlow (ParametricUMAP) is absent; irrelevant here
         warnings.simplefilter("ignore")
-        from umap.umap_ import find_ab_params, simplicial_set_embedding  # heavy import
+        from umap.umap_ import simplicial_set_embedding  # heavy import
 
     n = points.shape[0]
     sq = (points ** 2).sum(axis=1)
@@ -173,7 +174,7 @@ def _layout(points: np.ndarray) -> np.ndarray:
     np.fill_diagonal(distances, 0.0)
     # as umap.UMAP does when there are fewer points than neighbours
     graph = fuzzy_graph(distances, min(N_NEIGHBORS, n - 1))
-    a, b = _ab_params(find_ab_params)
+    a, b = _ab_params()
     # umap.UMAP's defaults (learning rate 1, repulsion 1, 5 negative samples); spectral
     # initialisation needs a few dozen points
     embedding, _ = simplicial_set_embedding(
@@ -185,15 +186,12 @@ def _layout(points: np.ndarray) -> np.ndarray:
     return np.asarray(embedding, dtype=np.float64)
 
 
-_AB: tuple[float, float] | None = None
+@functools.cache  # a curve fit with constant inputs: once per process
+def _ab_params() -> tuple[float, float]:
+    from umap.umap_ import find_ab_params
 
-
-def _ab_params(find_ab_params) -> tuple[float, float]:
-    global _AB
-    if _AB is None:  # a curve fit with constant inputs: once per process
-        a, b = find_ab_params(SPREAD, MIN_DIST)
-        _AB = (float(a), float(b))
-    return _AB
+    a, b = find_ab_params(SPREAD, MIN_DIST)
+    return float(a), float(b)
 
 
 def umap_projection(X: sp.csr_matrix, *, base_k: int = BASE_CLUSTERS) -> np.ndarray | None:
