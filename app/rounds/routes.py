@@ -30,7 +30,7 @@ from deliberation.services import agenda, participants, results, votes
 from deliberation.services import proposals as proposal_service
 from deliberation.services.proposals import MAX_LENGTH, submit_proposal
 from deliberation.services.reports import report_proposal
-from deliberation.services.vote_card import vote_card
+from deliberation.services.vote_card import VoteCard, vote_card
 
 VOTE_LABELS = {1: "agree", -1: "disagree", 0: "pass"}
 RESULTS_PER_PAGE = 20  # proposals with per-group bars per results page
@@ -85,8 +85,8 @@ def _participant(round_: Round, create: bool = True):
 
 
 def _card_context(round_: Round, participant: Participant | None, message: str | None = None,
-                  error: str | None = None) -> dict:
-    card = vote_card(round_, participant)
+                  error: str | None = None, card: VoteCard | None = None) -> dict:
+    card = card or vote_card(round_, participant)
     return {"round": round_, "proposal": card.proposal, "message": message, "error": error,
             "voted": card.voted}
 
@@ -111,7 +111,7 @@ def cast(slug: str) -> Response:
     back = request.form.get("back", "")
     try:
         saved = votes.cast_by_account(round_, current_user, request.form.get("proposal_id"),
-                                      request.form.get("value"))
+                                      request.form.get("value"), next_card=is_htmx())
     except DomainError as error:
         participant = participants.participant_for(round_, current_user, create=False)
         if is_htmx():
@@ -126,7 +126,8 @@ def cast(slug: str) -> Response:
     message = _("Your vote was saved.")
     if is_htmx():
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
-                                       **_card_context(round_, saved.participant, message=message))
+                                       **_card_context(round_, saved.participant, message=message,
+                                                       card=saved.next_card))
     flash(message, "success")
     return redirect(_back_url(round_, back), code=303)
 

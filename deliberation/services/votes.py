@@ -3,8 +3,8 @@ own vote, a participant's current votes.
 
 ``cast`` is the one entry point for votes from the web pages and the API (through
 ``cast_by_account``, which also starts the account's participation): it checks the vote,
-writes it with one upsert and its event, and commits. Messages are plain English;
-views translate them.
+writes it with one upsert and its event, reads the next voting card when asked, and
+commits. Messages are plain English; views translate them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEv
 from deliberation.models._common import utcnow
 from deliberation.models.participation import VOTE_SOURCES, VOTE_VALUES
 from deliberation.services.participants import check_eligible, participant_for
+from deliberation.services.vote_card import VoteCard, vote_card
 
 PHASE_CLOSED_MESSAGES = {
     "draft": N_("This round has not opened yet."),
@@ -33,11 +34,13 @@ VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 
 @dataclass(frozen=True)
 class CastVote:
-    """A vote as stored: the participant's current value on the proposal."""
+    """A vote as stored: the participant's current value on the proposal, and the voting
+    card that follows it when the caller asked for one."""
 
     participant: Participant
     proposal_id: int
     value: int
+    next_card: VoteCard | None = None
 
 
 def check_accepts_votes(round_: Round) -> None:
@@ -49,30 +52,35 @@ def check_accepts_votes(round_: Round) -> None:
 
 
 def cast(
-    round_: Round, participant: Participant, proposal_id: Any, value: Any, *, source: str = "web"
+    round_: Round, participant: Participant, proposal_id: Any, value: Any, *, source: str = "web",
+    next_card: bool = False,
 ) -> CastVote:
     """Cast or change ``participant``'s vote on a published proposal of ``round_`` and commit.
 
     ``proposal_id`` and ``value`` are taken as sent (form fields or JSON). Raises a
     DomainError (NotFound for a proposal that is not in the round) and stores nothing when
     the round does not take votes, the value is not agree (1), disagree (-1) or pass (0),
-    or the proposal is not published.
+    or the proposal is not published. With ``next_card``, the result carries the card the
+    participant sees next.
     """
     if participant.round_id != round_.id:
         raise DomainError(N_("This participant belongs to another round."))
     check_accepts_votes(round_)
     parsed = _parse_value(value)
     proposal = _votable_proposal(round_, proposal_id)
-    return _write(round_, participant, proposal, parsed, source)
+    return _write(round_, participant, proposal, parsed, source, next_card)
 
 
 def _write(
-    round_: Round, participant: Participant, proposal: Proposal, value: int, source: str
+    round_: Round, participant: Participant, proposal: Proposal, value: int, source: str,
+    next_card: bool,
 ) -> CastVote:
-    cast_vote = CastVote(participant, proposal.id, value)
     session = db.session()
     try:
         record_vote(round_, participant, proposal, value, source)
+        # Read in the vote's transaction, the card counts the new vote, and the request
+        # needs no second connection, ping and transaction for it.
+        card = vote_card(round_, participant) if next_card else None
         # The vote changed none of the objects that the request goes on to show (round,
         # participant, account): keep them loaded instead of reading them again.
         session.expire_on_commit = False
@@ -82,11 +90,12 @@ def _write(
         raise
     finally:
         session.expire_on_commit = True
-    return cast_vote
+    return CastVote(participant, proposal.id, value, card)
 
 
 def cast_by_account(
-    round_: Round, user: User, proposal_id: Any, value: Any, *, source: str = "web"
+    round_: Round, user: User, proposal_id: Any, value: Any, *, source: str = "web",
+    next_card: bool = False,
 ) -> CastVote:
     """``cast`` for a logged-in account (the vote form and the API).
 
@@ -100,7 +109,7 @@ def cast_by_account(
     proposal = _votable_proposal(round_, proposal_id)
     participant = participant_for(round_, user)
     assert participant is not None
-    return _write(round_, participant, proposal, parsed, source)
+    return _write(round_, participant, proposal, parsed, source, next_card)
 
 
 def record_vote(
@@ -117,7 +126,7 @@ def record_vote(
     )
     db.session.execute(upsert.on_conflict_do_update(
         index_elements=[Vote.participant_id, Vote.proposal_id],
-        set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+        set_={"value": value, "updated_at": now},
     ))
     db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
                              proposal_id=proposal.id, value=value, source=source,
