@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.demo_town import LAYERS, PLANS
@@ -20,6 +21,8 @@ from deliberation.models import (
 )
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import agenda
+
+pytestmark = pytest.mark.slow  # each test seeds the whole demo town (about 18,000 votes)
 
 SLUGS = [layer.slug for layer in LAYERS]
 

@@ -63,6 +63,7 @@ def test_any_small_matrix(vs, seed, rnd):
     assert ((b.labels >= 0) == b.in_conv).all()
 
 
+@pytest.mark.slow  # many generated matrices, each clustered
 @SETTINGS
 @given(vote_sets())
 def test_membership_mode_uses_given_groups(vs):

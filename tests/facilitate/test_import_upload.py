@@ -203,6 +203,7 @@ def test_unknown_job_is_404(client, facilitator, db) -> None:
     assert client.get("/facilitate/imports/99999999999999999999").status_code == 404
 
 
+@pytest.mark.slow  # imports and clusters a real Pol.is round
 def test_an_uploaded_export_escalates_nothing_until_the_preview_is_confirmed(
         client, facilitator, db, folder) -> None:
     """Uploading a Pol.is export puts nothing on the council's agenda; the round's page

@@ -100,6 +100,7 @@ def _same_as_cold(round_id: int, cache: VoteCache) -> None:
     assert _sorted(cache.current(round_id)) == _sorted(current_votes(round_id))
 
 
+@pytest.mark.slow  # clusters the round after each of many vote batches
 @pytest.mark.parametrize("seed", [1, 2])
 def test_incremental_refresh_equals_a_cold_one(db, seed):
     town = Town(seed)

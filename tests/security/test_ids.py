@@ -69,6 +69,7 @@ ids = st.one_of(
 
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.slow  # hypothesis: 150 generated ids over every route
 @given(data=st.data())
 def test_no_id_in_any_path_gives_a_server_error(app: Flask, world: dict, data) -> None:
     rules = id_rules(app)

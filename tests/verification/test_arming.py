@@ -3,6 +3,7 @@ statements never escalate; the demo's agenda has no demographic statement."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
@@ -79,6 +80,7 @@ def test_meta_statements_never_escalate(db) -> None:
         escalation.escalate_manually(meta.id, actor=make_user("facilitator"), reason="x")
 
 
+@pytest.mark.slow  # imports and clusters a real Pol.is round
 def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     assert runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"]).exit_code == 0
@@ -89,6 +91,7 @@ def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:
     assert escalated(round_.id) == set()
 
 
+@pytest.mark.slow  # imports and clusters a real Pol.is round
 def test_demo_agenda_has_no_demographic_statement(runner, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     result = runner.invoke(args=["demo", "seed", "--polis-dir", str(path)])
