@@ -25,7 +25,8 @@ peak RSS):
             then the same round with UMAP: its first refresh in the process and a warm one.
 
 The export is generated (planted opinion groups, `clustering.synthetic`) unless --export
-names one. PostgreSQL uses database `hiroba_bench_big` on the scripts/postgres.sh server.
+names one. PostgreSQL uses database `hiroba_bench_big` (or $BENCH_PG_DATABASE) on the
+scripts/postgres.sh server. `--steps import` measures only the imports.
 """
 
 from __future__ import annotations
@@ -164,10 +165,14 @@ def reddwarf_python(disabled: bool) -> str | None:
     return candidate
 
 
+# Several people may run benchmarks on one server: BENCH_PG_DATABASE names another one.
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "hiroba_bench_big")
+
+
 def postgres_url() -> str:
     url = subprocess.run([str(REPO / "scripts" / "postgres.sh"), "start"], check=True,
                          capture_output=True, text=True).stdout.strip()
-    return url.rsplit("/", 1)[0] + "/hiroba_bench_big"
+    return url.rsplit("/", 1)[0] + "/" + PG_DATABASE
 
 
 def fresh_postgres(url: str) -> None:
@@ -176,12 +181,12 @@ def fresh_postgres(url: str) -> None:
     server = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres",
                               isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS hiroba_bench_big"))
-        connection.execute(sa.text("CREATE DATABASE hiroba_bench_big"))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{PG_DATABASE}"'))
     server.dispose()
 
 
-def bench_database(kind: str, export: Path, work: Path) -> None:
+def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None:
     env = dict(os.environ, FLASK_APP="wsgi.py", CLUSTER_RUNNER="off", HIROBA_ENV="development")
     votes = str(export / "votes.csv")
     if kind == "sqlite":
@@ -204,6 +209,9 @@ def bench_database(kind: str, export: Path, work: Path) -> None:
                    capture_output=True)
     ours = measure([FLASK, "polis", "import", str(export), "--slug", "big"], env=env)
     report(f"import ({kind})", ours, base_name, plain)
+    print(f"  load average: {os.getloadavg()[0]:.1f}", flush=True)
+    if "cluster" not in steps:
+        return
     cold = measure([FLASK, "cluster", "run", "big"], env=env)
     report(f"cluster run, cold ({kind})", cold, base_name, plain)
     subprocess.run([PYTHON, __file__, "--refresh", "big", kind], cwd=REPO, env=env, check=True)
@@ -283,6 +291,8 @@ def main() -> int:
     parser.add_argument("--export", type=Path)
     parser.add_argument("--no-reddwarf", action="store_true")
     parser.add_argument("--reddwarf-timeout", type=float, default=900.0)
+    parser.add_argument("--steps", default="analyze,import,cluster",
+                        help="comma-separated; 'import' alone measures only the imports")
     parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--refresh", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -306,27 +316,29 @@ def main() -> int:
                  str(export)], check=True, capture_output=True, text=True).stdout)
             print(f"export: {n:,} participants x {m:,} statements, {n_votes:,} votes")
         print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
-        ours = measure([PYTHON, "-m", "clustering", "analyze", str(export)])
-        rd_python = reddwarf_python(args.no_reddwarf)
-        base, why = None, "skipped (not installed or --no-reddwarf)"
-        if rd_python:
-            try:
-                base = measure([rd_python, "-c", REDDWARF_SCRIPT, str(export)],
-                               timeout=args.reddwarf_timeout, max_bytes=12 * 2**30)
-            except Stopped as stopped:
-                why = str(stopped)
-        report("analyze (whole process)", ours, "red-dwarf 0.4.0", base)
-        if base is None:
-            print(f"  red-dwarf: {why}")
-            if "after" in why:
-                print(f"  ratio below {ours[0] / args.reddwarf_timeout:.3f}", flush=True)
+        steps = set(args.steps.split(","))
+        if "analyze" in steps:
+            ours = measure([PYTHON, "-m", "clustering", "analyze", str(export)])
+            rd_python = reddwarf_python(args.no_reddwarf)
+            base, why = None, "skipped (not installed or --no-reddwarf)"
+            if rd_python:
+                try:
+                    base = measure([rd_python, "-c", REDDWARF_SCRIPT, str(export)],
+                                   timeout=args.reddwarf_timeout, max_bytes=12 * 2**30)
+                except Stopped as stopped:
+                    why = str(stopped)
+            report("analyze (whole process)", ours, "red-dwarf 0.4.0", base)
+            if base is None:
+                print(f"  red-dwarf: {why}")
+                if "after" in why:
+                    print(f"  ratio below {ours[0] / args.reddwarf_timeout:.3f}", flush=True)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
         kinds = {"both": ["sqlite", "postgres"], "none": []}.get(args.db, [args.db])
         for kind in kinds:
             if kind == "postgres" and shutil.which("psql") is None:
                 print("postgres: skipped (psql not found)")
                 continue
-            bench_database(kind, export, work)
+            bench_database(kind, export, work, steps)
     return 0
 
 

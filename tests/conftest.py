@@ -216,6 +216,9 @@ def votes_table_refuses_inserts(db):
             "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
             "CREATE TRIGGER refuse_vote BEFORE INSERT ON votes "
             "FOR EACH ROW EXECUTE FUNCTION refuse_vote()",
+            # Storage that fails fails for every session, also one whose bulk load skips
+            # the ordinary triggers (session_replication_role = replica).
+            "ALTER TABLE votes ENABLE ALWAYS TRIGGER refuse_vote",
         ]
         cleanup = ["DROP TRIGGER refuse_vote ON votes", "DROP FUNCTION refuse_vote()"]
     else:

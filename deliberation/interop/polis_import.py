@@ -25,7 +25,12 @@ import sqlalchemy as sa
 
 from clustering.polis_export import ExportFormatError, PolisExport, read_export
 from deliberation import csvfile
-from deliberation.bulk import EpochSeconds, insert_columns, sqlite_bulk_cache
+from deliberation.bulk import (
+    EpochSeconds,
+    insert_columns,
+    sqlite_bulk_cache,
+    without_reference_triggers,
+)
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
@@ -34,8 +39,8 @@ from deliberation.services.facilitation import SLUG_RE
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text, text_key
 
-__all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory",
-           "unpack_upload"]
+__all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "check_vote_references",
+           "import_directory", "unpack_upload"]
 
 IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
                 "participant-votes.csv", "summary.csv")
@@ -213,7 +218,10 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         comment_ids = np.unique(np.array([c.comment_id for c in export.comments], np.int64))
         proposal_pk = _lookup(Proposal, rid, comment_ids)
 
-        with sqlite_bulk_cache():
+        # The vote rows refer only to the round, participants and proposals written above
+        # in this transaction; where their per-row checks are skipped, one query below
+        # checks every reference before the commit.
+        with sqlite_bulk_cache(), without_reference_triggers() as unchecked:
             # Vote history, oldest first; for ties the later row of the file wins.
             order = np.argsort(votes.timestamp, kind="stable")
             participant = participant_pk[np.searchsorted(external, votes.voter_id[order])]
@@ -234,6 +242,8 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
                 "proposal_id": proposal[last], "value": value[last],
                 "created_at": EpochSeconds(when[first]), "updated_at": EpochSeconds(when[last]),
             }, len(last), progress=progress)
+        if unchecked:
+            check_vote_references(rid, {VoteEvent: n_events, Vote: n_votes})
 
         request_snapshot(round_)
         audit.record(
@@ -248,6 +258,29 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         db.session.rollback()
         raise
     return round_
+
+
+def check_vote_references(round_id: int, expected: dict[type, int]) -> None:
+    """Check that the rows of each ``model`` in ``expected`` (``Vote``, ``VoteEvent``: the
+    number of rows the round has) in the round refer to a participant and a proposal of
+    the same round; raises ``RuntimeError`` if any does not.
+
+    One query per table, so the database checks a million references at once instead of
+    row by row. The ids of the round's participants and proposals are read once into a
+    hashed set (``NOT IN`` an uncorrelated subquery, on both databases), so the check
+    does not depend on table statistics, which do not yet count the rows just loaded.
+    """
+    for model, rows in expected.items():
+        in_round = model.round_id == round_id
+        strays = db.session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(in_round, sa.or_(
+                model.participant_id.not_in(
+                    sa.select(Participant.id).where(Participant.round_id == round_id)),
+                model.proposal_id.not_in(
+                    sa.select(Proposal.id).where(Proposal.round_id == round_id)))))
+        if strays:
+            raise RuntimeError(f"{model.__tablename__}: {strays} of {rows} rows refer to "
+                               f"no participant or proposal of round {round_id}")
 
 
 def _utc(epoch_seconds: float) -> datetime:

@@ -34,6 +34,17 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def equals_any(column: str, values: Iterable[str | int]) -> str:
+    """The same rule as :func:`one_of`, spelt ``column = a OR column = b ...``.
+
+    For tables that take a million rows in one load (votes, vote events): SQLite evaluates
+    ``IN (...)`` of a CHECK by building a temporary index for every row it inserts, which
+    made the two IN checks of a vote event cost four times the rest of its insert (950,000
+    rows: 7.8 s against 1.6 s without checks, 1.9 s with the OR form)."""
+    return " OR ".join(f"{column} = {v!r}" if isinstance(v, str) else f"{column} = {v}"
+                       for v in values)
+
+
 def one_of(column: str, values: Iterable[str]) -> str:
     """SQL for a check constraint that a column holds one of ``values``."""
     quoted = ", ".join(f"'{v}'" for v in values)

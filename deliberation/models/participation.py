@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from deliberation.database import db
-from deliberation.models._common import UTCDateTime, one_of, utcnow
+from deliberation.models._common import UTCDateTime, equals_any, one_of, utcnow
 from deliberation.models.search_index import register as register_search_index
 
 PARTICIPANT_SOURCES = ("account", "assisted", "import")
@@ -22,6 +22,7 @@ PARTICIPANT_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 PROPOSAL_STATUSES = ("pending", "published", "rejected", "hidden")
 VOTE_VALUES = (-1, 0, 1)
 VOTE_SOURCES = ("web", "api", "assisted", "import")
+VOTE_VALUES = (-1, 0, 1)
 
 
 class Participant(db.Model):
@@ -99,7 +100,7 @@ class Vote(db.Model):
     __tablename__ = "votes"
     __table_args__ = (
         sa.UniqueConstraint("participant_id", "proposal_id"),
-        sa.CheckConstraint("value IN (-1, 0, 1)", name="value"),
+        sa.CheckConstraint(equals_any("value", VOTE_VALUES), name="value"),
         # A round's votes by proposal, and every current vote of a round (the clustering's
         # input) read from the index alone: with the participant and the value in it, the
         # million rows of a big round need no lookup into the table each.
@@ -126,8 +127,8 @@ class VoteEvent(db.Model):
 
     __tablename__ = "vote_events"
     __table_args__ = (
-        sa.CheckConstraint("value IN (-1, 0, 1)", name="value"),
-        sa.CheckConstraint(one_of("source", VOTE_SOURCES), name="source"),
+        sa.CheckConstraint(equals_any("value", VOTE_VALUES), name="value"),
+        sa.CheckConstraint(equals_any("source", VOTE_SOURCES), name="source"),
         # A round's events, and "has the round events newer than its snapshot?" (the
         # clustering runner, every pass) as one step down the index.
         sa.Index("ix_vote_events_round_id", "round_id", "id"),
