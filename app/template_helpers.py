@@ -86,6 +86,38 @@ ACTION_LABELS = {
     "workshop.close": _l("Workshop registration closed"),
     "workshop.open": _l("Workshop registration opened"),
 }
+PROPOSAL_STATUS_LABELS = {
+    "pending": _l("Pending"),
+    "hidden": _l("Hidden after reports"),
+    "published": _l("Published"),
+    "rejected": _l("Rejected"),
+}
+MAIL_STATUS_LABELS = {
+    "pending": _l("Waiting to be sent"),
+    "failed": _l("Failed (no more automatic tries)"),
+}
+# Why a mail was sent (``purpose`` of the outbox).
+MAIL_PURPOSE_LABELS = {
+    "confirm_email": _l("Address confirmation"),
+    "reset_password": _l("Password reset"),
+    "reset_no_account": _l("Reset asked for an address without an account"),
+    "already_registered": _l("Registration with a taken address"),
+    "change_email": _l("Confirmation of a new address"),
+    "email_change_requested": _l("Notice of an address change"),
+    "address_taken": _l("Change to a taken address"),
+    "proposal_approved": _l("Proposal published"),
+    "proposal_rejected": _l("Proposal not published"),
+    "proposal_escalated": _l("Proposal on the council's agenda"),
+    "council_answer": _l("Council answer"),
+    "test": _l("Test mail"),
+}
+IMPORT_STAGE_LABELS = {
+    "queued": _l("Waiting for the background worker to start the import."),
+    "reading": _l("Reading and checking the files."),
+    "writing": _l("Writing the votes."),
+    "done": _l("The Pol.is export was imported."),
+    "failed": _l("The import failed; nothing was imported."),
+}
 TARGET_LABELS = {
     "escalation_reviews": _l("Held sending to the council"),
     "escalations": _l("Agenda item"),
@@ -194,6 +226,10 @@ def init_app(app: Flask) -> None:
             "KIND_LABELS": KIND_LABELS,
             "ROLE_LABELS": ROLE_LABELS,
             "TARGET_LABELS": TARGET_LABELS,
+            "PROPOSAL_STATUS_LABELS": PROPOSAL_STATUS_LABELS,
+            "MAIL_STATUS_LABELS": MAIL_STATUS_LABELS,
+            "MAIL_PURPOSE_LABELS": MAIL_PURPOSE_LABELS,
+            "IMPORT_STAGE_LABELS": IMPORT_STAGE_LABELS,
             "action_label": action_label,
             "relation_label": relation_label,
             "current_locale": str(get_locale() or "ja"),

@@ -1,13 +1,42 @@
 """Words for the "every record" part of the data page: each table and each column that can
-hold data about an account, so that a resident reads headings instead of database names.
-The rows themselves are shown complete, as stored (and as in the JSON download, which
-keeps the database names for programs)."""
+hold data about an account, so that a resident reads headings instead of database names,
+and each stored value in words (phases, statuses, votes, roles, yes/no, Japan time). The
+rows are shown complete; the JSON download keeps the stored values and names for programs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from app.admin.forms import TownForm
+from app.agenda.exports import KIND_LABELS as ESCALATION_KIND_LABELS
+from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from app.downloads import local_time
+from app.errors import VOTE_LABELS
+from app.facilitate.forms import (
+    POLICY_FIELDS,
+    RoundForm,
+    eligibility_choices,
+    method_choices,
+    moderation_choices,
+)
+from app.template_helpers import (
+    IMPORT_STAGE_LABELS,
+    KIND_LABELS,
+    MAIL_PURPOSE_LABELS,
+    MAIL_STATUS_LABELS,
+    PHASE_LABELS,
+    PROPOSAL_STATUS_LABELS,
+    ROLE_LABELS,
+    TARGET_LABELS,
+    action_label,
+)
+from deliberation.database import db
 
 # A table missing here is still shown, under its database name (a test fails first).
 TABLE_LABELS = {
@@ -169,3 +198,148 @@ def labels_for(records: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, 
     """Table name -> column name -> heading, for the tables of ``records``."""
     return {table: {column: column_label(table, column) for column in (rows[0] if rows else ())}
             for table, rows in records.items()}
+
+
+# Values that only this page shows in words.
+SOURCE_LABELS = {
+    "account": _l("With an account"),
+    "web": _l("On the website"),
+    "api": _l("Through the app interface (API)"),
+    "assisted": _l("Entered by staff for you (assisted)"),
+    "import": _l("Imported from Pol.is"),
+}
+ROUND_SOURCE_LABELS = {
+    "native": _l("Created in Hiroba"),
+    "polis": _l("Imported from Pol.is"),
+}
+READING_LABELS = {  # the same words as the reading settings page
+    "standard": _l("Standard Japanese"),
+    "furigana": _l("Standard Japanese with furigana (readings over the kanji)"),
+    "easy": _l("Easy Japanese (やさしい日本語) with furigana: short sentences and everyday words"),
+}
+LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}  # each in its own language, as in the menu
+RESOLUTION_LABELS = {
+    "upheld": _l("Upheld: the proposal was rejected"),
+    "dismissed": _l("Dismissed: the proposal stays"),
+}
+REVIEW_STATUS_LABELS = {
+    "pending": _l("Waiting for a decision"),
+    "approved": _l("Approved: sent to the council"),
+    "dismissed": _l("Dismissed: not sent"),
+    "superseded": _l("Replaced by a newer review"),
+}
+
+
+def _choices(choices: list) -> dict[str, Any]:
+    return {choice.value: choice.label for choice in choices}
+
+
+def _macro(name: str) -> Callable[[str], str]:
+    """A label macro of ``verify/_level.html``, so that the words stay in one place."""
+    def label(value: str) -> str:
+        macros = current_app.jinja_env.get_template("verify/_level.html").module
+        return str(getattr(macros, name)(value)).strip()
+    return label
+
+
+def _vote(value: Any) -> Any:
+    return VOTE_LABELS.get(str(value), value)
+
+
+def _town_setting(key: str) -> Any:
+    form = TownForm(formdata=None, meta={"csrf": False})
+    return form[key].label.text if key in form else key
+
+
+# Column (or (table, column)) -> the words for each stored value: a mapping, or a function
+# for values that are not a closed set.
+VALUE_LABELS: dict[str | tuple[str, str], Mapping[Any, Any] | Callable[[Any], Any]] = {
+    "phase": PHASE_LABELS,
+    "round_phase": PHASE_LABELS,
+    "kind": KIND_LABELS,
+    ("escalations", "kind"): ESCALATION_KIND_LABELS,
+    "role": ROLE_LABELS,
+    "actor_role": ROLE_LABELS,
+    "action": action_label,
+    "target_type": TARGET_LABELS,
+    "verification_level": _macro("level_label"),
+    "level": _macro("level_label"),
+    ("verification_records", "method"): _macro("method_label"),
+    ("proposals", "status"): PROPOSAL_STATUS_LABELS,
+    ("official_responses", "status"): STATUS_LABELS,
+    "outcome": OUTCOME_LABELS,
+    "plan_layer": LAYER_LABELS,
+    ("mail_outbox", "status"): MAIL_STATUS_LABELS,
+    "purpose": MAIL_PURPOSE_LABELS,
+    ("escalation_reviews", "status"): REVIEW_STATUS_LABELS,
+    "stage": IMPORT_STAGE_LABELS,
+    ("votes", "value"): _vote,
+    ("vote_events", "value"): _vote,
+    ("participants", "source"): SOURCE_LABELS,
+    ("vote_events", "source"): SOURCE_LABELS,
+    ("rounds", "source"): ROUND_SOURCE_LABELS,
+    "resolution": RESOLUTION_LABELS,
+    "moderation_mode": _choices(moderation_choices()),
+    "eligibility": _choices(eligibility_choices()),
+    "clustering_method": _choices(method_choices()),
+    "reading": READING_LABELS,
+    "locale": LANGUAGE_NAMES,
+    ("town_settings", "key"): _town_setting,
+}
+
+
+def value_labels(table: str, column: str) -> Mapping[Any, Any] | Callable[[Any], Any] | None:
+    return VALUE_LABELS.get((table, column)) or VALUE_LABELS.get(column)
+
+
+def _is_datetime(table: str, column: str) -> bool:
+    found = db.metadata.tables.get(table)
+    if found is None or column not in found.columns:
+        return False
+    type_ = found.columns[column].type
+    return isinstance(type_, sa.DateTime) or isinstance(getattr(type_, "impl", None), sa.DateTime)
+
+
+def _key_label(table: str, key: str) -> Any:
+    """A key inside a stored JSON value: the column heading or form label of the same name,
+    else the key as stored (so that nothing is lost)."""
+    if key in POLICY_FIELDS or key == "max_groups":
+        return RoundForm(formdata=None, meta={"csrf": False})[key].label.text
+    return TABLE_COLUMNS.get((table, key)) or COLUMNS.get(key) or key
+
+
+def _readable(table: str, value: Any) -> str:
+    """A value inside stored JSON in words: yes/no, nested keys labelled where they can be."""
+    if value is None or value == {} or value == []:
+        return "—"
+    if value is True or value is False:
+        return _("yes") if value else _("no")
+    if isinstance(value, Mapping):
+        return "、".join(f"{_key_label(table, str(k))}: {_inner(table, str(k), v)}"
+                         for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "、".join(_readable(table, v) for v in value)
+    return str(value)
+
+
+def _inner(table: str, key: str, value: Any) -> str:
+    """A value under ``key`` in stored JSON: in words where a column of that name has them."""
+    labels = value_labels(table, key)
+    if labels is not None and isinstance(value, str | int) and not isinstance(value, bool):
+        return cell(table, key, value)
+    return _readable(table, value)
+
+
+def cell(table: str, column: str, value: Any) -> str:
+    """A stored value of ``table.column`` as a person reads it (the download keeps it raw)."""
+    if value is None:
+        return "—"
+    labels = value_labels(table, column)
+    if callable(labels):
+        return str(labels(value))
+    if labels is not None:
+        label = labels.get(value)
+        return str(label) if label is not None else str(value)
+    if _is_datetime(table, column) and isinstance(value, str):
+        return local_time(value)
+    return _readable(table, value)

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from app import template_helpers as templ
 from app.account import records as account_records
 from deliberation.database import db
 from deliberation.models import (
@@ -31,7 +32,7 @@ from deliberation.models import (
     audit,
 )
 from deliberation.models._common import utcnow
-from deliberation.services import privacy
+from deliberation.services import privacy, town
 from tests import factories
 
 
@@ -193,3 +194,95 @@ def test_every_column_that_can_hold_an_account_has_a_heading(app):
                if column.name not in privacy.SECRET_COLUMNS
                and account_records.column_label(name, column.name) == column.name]
     assert missing == []
+
+
+def _codes_of(table) -> dict[str, list]:
+    """The values a check constraint allows in each column of ``table`` (``col IN (...)``)."""
+    found: dict[str, list] = {}
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.CheckConstraint):
+            match = re.search(r"(\w+) IN \((.*)\)", str(constraint.sqltext))
+            if match:
+                found[match[1]] = [json.loads(v.strip().replace("'", '"'))
+                                   for v in match[2].split(",")]
+    return found
+
+
+# Columns holding codes that no check constraint lists (set by the code that writes them),
+# with the values they hold.
+CODE_COLUMNS = {
+    ("audit_log", "action"): list(templ.ACTION_LABELS),
+    ("audit_log", "target_type"): list(templ.TARGET_LABELS),
+    ("audit_log", "actor_role"): list(templ.ROLE_LABELS),
+    ("mail_outbox", "purpose"): list(templ.MAIL_PURPOSE_LABELS),
+    ("reports", "resolution"): ["upheld", "dismissed"],
+    ("escalations", "round_phase"): list(templ.PHASE_LABELS),
+    ("import_jobs", "round_phase"): list(templ.PHASE_LABELS),
+    ("users", "locale"): ["ja", "en"],
+    ("town_settings", "key"): [*town.TEXT_FIELDS, town.LOGO],
+    ("rounds", "source"): ["native", "polis"],
+}
+
+
+def _record_table_names() -> set[str]:
+    return ({table.name for table, _column, _target in privacy.references()}
+            | {"users", "audit_log", "mail_outbox"})
+
+
+def test_every_enum_value_on_the_data_page_has_words(app):
+    """A new enum column, or a new value of one, fails here until the page can say it."""
+    missing, unlabelled = [], []
+    with app.test_request_context(), force_locale("ja"):
+        for name in sorted(_record_table_names()):
+            table = db.metadata.tables[name]
+            for column, values in _codes_of(table).items():
+                if account_records.value_labels(name, column) is None:
+                    missing.append(f"{name}.{column}")
+                    continue
+                unlabelled += [f"{name}.{column}={v}" for v in values
+                               if account_records.cell(name, column, v) in ("", str(v))]
+        for (name, column), values in sorted(CODE_COLUMNS.items()):
+            unlabelled += [f"{name}.{column}={v}" for v in values
+                           if account_records.cell(name, column, v) in ("", str(v))]
+    assert missing == [] and unlabelled == []
+
+
+def _record_cells(page: str) -> list[str]:
+    part = page[page.index('id="records-h"'):]
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td>(.*?)</td>", part, flags=re.S)]
+
+
+def test_every_record_value_is_in_words_and_the_download_keeps_codes(client, everything):
+    me, _other, _mine = everything
+    _login(client, me)
+    page = client.get("/account/data").get_data(as_text=True)
+    assert "<code" not in page[page.index('id="records-h"'):]
+    cells = _record_cells(page)
+    codes = {str(v) for name in _record_table_names()
+             for values in _codes_of(db.metadata.tables[name]).values()
+             for v in values if not isinstance(v, int)}
+    codes |= {"account.role_changed", "proposal.report", "users", "proposals", "True",
+              "False", "true", "false", "None"}
+    # No cell, nor any part of a stored JSON value, is a code.
+    parts = {p.strip() for c in cells for item in c.split("、") for p in item.split(": ")}
+    assert parts & codes == set()
+    # Times are Japan time to the minute, never ISO text.
+    assert not [c for c in cells if re.search(r"\d\d:\d\d:\d\d|T\d\d:", c)]
+    with client.application.test_request_context(), force_locale("ja"):
+        expected = {str(label) for label in (
+            templ.PHASE_LABELS["voting"], templ.ROLE_LABELS["facilitator"],
+            templ.PROPOSAL_STATUS_LABELS["rejected"], templ.action_label("proposal.report"),
+            templ.TARGET_LABELS["proposals"], templ.KIND_LABELS["resident"])}
+        expected |= {"賛成", "反対", "はい", "いいえ"}
+        # a key inside stored JSON (the audit entry's details), and its value, in words
+        role_detail = (f"{account_records.column_label('audit_log', 'role')}: "
+                       f"{templ.ROLE_LABELS['facilitator']}")
+    assert expected <= set(cells) | parts
+    assert role_detail in cells
+    # The machine-readable copy keeps the stored values.
+    records = client.get("/account/data.json").get_json()["records"]
+    assert records["rounds"][0]["phase"] == "voting"
+    assert {r["value"] for r in records["vote_events"]} == {1, -1}
+    assert records["proposals"][0]["status"] == "rejected"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT.*", records["users"][0]["created_at"])
