@@ -5,6 +5,7 @@ rows are shown complete; the JSON download keeps the stored values and names for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.admin.forms import TownForm
+from app.agenda.exports import COLUMNS as AGENDA_COLUMNS
 from app.agenda.exports import KIND_LABELS as ESCALATION_KIND_LABELS
 from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from app.downloads import local_time
@@ -200,6 +202,8 @@ def labels_for(records: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, 
             for table, rows in records.items()}
 
 
+AGENDA_HEADERS = dict(AGENDA_COLUMNS)
+
 # Values that only this page shows in words.
 SOURCE_LABELS = {
     "account": _l("With an account"),
@@ -300,34 +304,46 @@ def _is_datetime(table: str, column: str) -> bool:
     return isinstance(type_, sa.DateTime) or isinstance(getattr(type_, "impl", None), sa.DateTime)
 
 
-def _key_label(table: str, key: str) -> Any:
-    """A key inside a stored JSON value: the column heading or form label of the same name,
-    else the key as stored (so that nothing is lost)."""
-    if key in POLICY_FIELDS or key == "max_groups":
+def _key_label(key: str) -> Any:
+    """A key inside a stored JSON value: a column heading, rule setting or agenda export
+    header of the same name, else the key as stored (so that nothing is lost)."""
+    if key in POLICY_FIELDS:
         return RoundForm(formdata=None, meta={"csrf": False})[key].label.text
-    return TABLE_COLUMNS.get((table, key)) or COLUMNS.get(key) or key
+    return COLUMNS.get(key) or AGENDA_HEADERS.get(key) or key
 
 
-def _readable(table: str, value: Any) -> str:
-    """A value inside stored JSON in words: yes/no, nested keys labelled where they can be."""
+# A time inside stored JSON (the evidence's evaluation time, for instance).
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?")
+
+
+def readable(value: Any) -> str:
+    """A value inside stored JSON in words: yes/no, Japan time, keys and codes labelled
+    where a column of the same name has words (whatever the table), the rest as stored."""
     if value is None or value == {} or value == []:
         return "—"
     if value is True or value is False:
         return _("yes") if value else _("no")
     if isinstance(value, Mapping):
-        return "、".join(f"{_key_label(table, str(k))}: {_inner(table, str(k), v)}"
-                         for k, v in value.items())
+        return "、".join(f"{_key_label(str(k))}: {_inner(str(k), v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
-        return "、".join(_readable(table, v) for v in value)
+        return "、".join(readable(v) for v in value)
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
+        return local_time(value)
     return str(value)
 
 
-def _inner(table: str, key: str, value: Any) -> str:
-    """A value under ``key`` in stored JSON: in words where a column of that name has them."""
-    labels = value_labels(table, key)
+def _inner(key: str, value: Any) -> str:
+    labels = VALUE_LABELS.get(key)
     if labels is not None and isinstance(value, str | int) and not isinstance(value, bool):
-        return cell(table, key, value)
-    return _readable(table, value)
+        return _label(labels, value)
+    return readable(value)
+
+
+def _label(labels: Mapping[Any, Any] | Callable[[Any], Any], value: Any) -> str:
+    if callable(labels):
+        return str(labels(value))
+    label = labels.get(value)
+    return str(label) if label is not None else str(value)
 
 
 def cell(table: str, column: str, value: Any) -> str:
@@ -335,11 +351,8 @@ def cell(table: str, column: str, value: Any) -> str:
     if value is None:
         return "—"
     labels = value_labels(table, column)
-    if callable(labels):
-        return str(labels(value))
     if labels is not None:
-        label = labels.get(value)
-        return str(label) if label is not None else str(value)
+        return _label(labels, value)
     if _is_datetime(table, column) and isinstance(value, str):
         return local_time(value)
-    return _readable(table, value)
+    return readable(value)

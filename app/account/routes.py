@@ -84,7 +84,8 @@ def data_page() -> Response:
     data = privacy.export_data(current_user)
     response = make_response(render_template(
         "account/data.html", data=data, tables=records.TABLE_LABELS, columns=COLUMN_LABELS,
-        record_columns=records.labels_for(data["records"]), record_value=records.cell))
+        record_columns=records.labels_for(data["records"]), record_value=records.cell,
+        readable_value=records.readable))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -5,6 +5,8 @@ vote; the facilitator's page of a round and its public page link to each other."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import register, screenshot
@@ -207,5 +209,27 @@ def test_tables_keep_their_headers_and_controls_are_large_enough(browser, live_s
             return th.getBoundingClientRect().top - box.getBoundingClientRect().top;
         }""")
         assert offset != "no scroll" and abs(offset) <= 2, offset
+    finally:
+        context.close()
+
+
+def test_every_record_on_the_data_page_fits_a_phone(browser, live_server) -> None:
+    """The facilitator's data page (rounds, proposals, audit entries...) with every table of
+    the "every record" part opened: no wider than the screen, nothing axe finds serious."""
+    context = _phone(browser, "ja-JP")
+    page = context.new_page()
+    try:
+        _login(page, live_server, "facilitator")
+        page.goto(live_server.url + "/account/data")
+        page.evaluate("() => document.querySelectorAll('#records-h ~ details')"
+                      ".forEach(d => { d.open = true; })")
+        assert page.locator("#records-h ~ details[open]").count() >= 3
+        width = page.evaluate("document.documentElement.scrollWidth")
+        violations = _axe(page)
+        screenshot(page, "ja-phone-my-data-every-record")
+        assert width <= PHONE["width"] and not violations, (width, violations)
+        cells = set(page.locator("section[aria-labelledby='records-h'] td").all_inner_texts())
+        assert not cells & {"voting", "published", "facilitator", "true", "false"}
+        assert not [c for c in cells if re.search(r"\dT\d\d:", c)]
     finally:
         context.close()
