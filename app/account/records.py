@@ -164,7 +164,7 @@ COLUMNS = {
     "y": _l("Place on the map (up and down)"),
     "group_id": _l("Opinion group (counted from 0)"),
     "key": _l("Setting"),
-    "value": _l("Vote (1 agree, -1 disagree, 0 pass)"),
+    "value": _l("Your vote"),
     "data": _l("File (base64)"),
     "email": _l("Email address"),
     "display_name": _l("Display name"),

@@ -45,7 +45,7 @@ from deliberation.services.national_id import NationalIdError, NationalIdVerifie
 # Column headings of the readable sections of the data page.
 COLUMN_LABELS = {
     "round": _l("Round"), "proposal_id": _l("Proposal number"),
-    "proposal_text": _l("Proposal"), "value": _l("Vote (1 agree, -1 disagree, 0 pass)"),
+    "proposal_text": _l("Proposal"), "value": _l("Your vote"),
     "voted_at": _l("Voted at"), "source": _l("How"), "at": _l("When"),
     "id": _l("Number"), "text": _l("Text"), "status": _l("Status"),
     "rejection_reason": _l("Moderator's reason"), "moderated_at": _l("Moderated at"),

@@ -173,7 +173,7 @@ def test_every_record_is_headed_in_words(client, everything):
     headings = [h for columns in shown.values() for h in columns]
     assert "<code" not in "".join(headings) and "created_at" not in headings
     assert "作成日時" in headings and "アカウント番号" in headings
-    assert "投票（1 賛成、-1 反対、0 パス）" in shown["現在の投票"]
+    assert "あなたの投票" in shown["現在の投票"]
     assert "議題入りの方法" in shown["あなたが議題に上げた、または取り下げた項目"]
     # ... and the rows are complete: what is stored is on the page
     assert "0" * 64 in page and base64.b64encode(b"\x89PNG logo").decode() in page
