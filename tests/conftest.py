@@ -129,6 +129,18 @@ def _truncate_all() -> None:
     the cheap one: DELETE would write every row to the log and leave them dead in the
     table, to be read past by the next tests until autovacuum comes by."""
     tables = list(reversed(_db.metadata.sorted_tables))  # rows that others point to last
+    if _db.engine.dialect.name == "sqlite":
+        # SQLite ignores PRAGMA foreign_keys inside a transaction, so both switches run
+        # outside the one that deletes: otherwise the connection would go back to the pool
+        # with its foreign keys off, and the next tests would run unchecked.
+        with _db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for table in tables:
+                connection.execute(table.delete())
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+        return
     with _db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             if _has_many_rows(connection, tables):
@@ -140,11 +152,6 @@ def _truncate_all() -> None:
                          "1, false)" for table in tables for column in _serial_columns(table)]
             statements.append("SELECT " + ", ".join(sequences))
             connection.exec_driver_sql("; ".join(statements))
-        else:
-            connection.execute(sa.text("PRAGMA foreign_keys=OFF"))
-            for table in tables:
-                connection.execute(table.delete())
-            connection.execute(sa.text("PRAGMA foreign_keys=ON"))
 
 
 MANY_ROWS = 5000
