@@ -28,7 +28,7 @@ KIND_LABELS = {
     "assisted": _l("Assisted"),
     "unknown": _l("Unknown"),
 }
-# Rows of the tables by relation to the town (``deliberation.services.results.kind_row``):
+# Rows of the tables by relation to the town (``deliberation.engine.town_relation.kind_row``):
 # residents the town verified apart from residents by their own word.
 RELATION_LABELS = {
     "resident_verified": _l("Resident, verified by the town"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliberation.services import small_counts
+from deliberation import small_counts
 from deliberation.services.agenda import support_share
 
 WIDTH = 360  # about a phone's width, so that the labels are drawn near their real size

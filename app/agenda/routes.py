@@ -35,12 +35,13 @@ from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.search_args import search_args
+from deliberation import small_counts
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
 from deliberation.errors import DomainError
 from deliberation.models import Escalation
 from deliberation.services import agenda as service
-from deliberation.services import rounds, small_counts
+from deliberation.services import rounds
 
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
 

@@ -21,6 +21,7 @@ from app.api.openapi import openapi_document
 from app.errors import translate
 from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
+from deliberation import small_counts
 from deliberation.engine import threshold
 from deliberation.errors import DomainError
 from deliberation.models import (
@@ -31,7 +32,7 @@ from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import agenda as agenda_service
 from deliberation.services import proposals as proposal_service
 from deliberation.services import results as results_service
-from deliberation.services import small_counts, visibility, votes
+from deliberation.services import visibility, votes
 from deliberation.services.proposals import submit_proposal
 from deliberation.services.rounds import public_rounds
 

@@ -13,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.downloads import excel_csv, excel_table, local_time
 from app.template_helpers import KIND_LABELS, ROLE_LABELS, TARGET_LABELS, action_label
+from deliberation import small_counts
 from deliberation.models import AuditEntry
-from deliberation.services import audit, engagement, small_counts
+from deliberation.services import audit, engagement
 
 AUDIT_COLUMNS = (
     ("id", _l("Entry number")),

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.engine import coordination, threshold
+from deliberation.engine.town_relation import votes_by_kind
 from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import (
     ClusterSnapshot,
@@ -33,7 +34,6 @@ from deliberation.models import (
     audit,
 )
 from deliberation.models._common import utcnow
-from deliberation.services.results import votes_by_kind
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ latest snapshot) and README.txt. Nothing in it can be joined with what staff see
   the latest vote of a participant is still the last one;
 - group ids of groups under the small-cell minimum are left empty, and the assisted-vote
   flag is only given when at least that many people voted on paper
-  (``deliberation.services.small_counts``).
+  (``deliberation.small_counts``).
 
 Pending proposals are left out; rejected and hidden ones keep their row
 (moderated = -1) without their text.
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from deliberation import csvfile
+from deliberation import csvfile, small_counts
 from deliberation.database import db
 from deliberation.errors import N_, NotFound
 from deliberation.models import (
@@ -45,7 +45,7 @@ from deliberation.models import (
     VoteEvent,
 )
 from deliberation.models.snapshot import latest_snapshot
-from deliberation.services import small_counts, visibility
+from deliberation.services import visibility
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_sqlalchemy.pagination import Pagination
 
+from deliberation import small_counts
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
@@ -30,7 +31,7 @@ from deliberation.models import (
 )
 from deliberation.models._common import utcnow
 from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
-from deliberation.services import search, small_counts, visibility
+from deliberation.services import search, visibility
 
 SORTS = ("date", "support")
 # Allowed status changes (answered items may be re-opened for review).
@@ -51,8 +52,6 @@ def support_share(groups: list[dict[str, Any]]) -> float | None:
     """An item's support, the one figure shown on every page: the agree share among those
     who voted, in the weakest group that counts for the rule (every group when none
     counts). None without group figures (an item escalated by hand before any snapshot)."""
-    from deliberation.services import small_counts
-
     groups = [g for g in groups if small_counts.shown(g["size"])]  # as the charts show them
     counted = [g for g in groups if g.get("eligible", True)] or groups
     shares = [g["agree"] / seen for g in counted

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from deliberation import small_counts
 from deliberation.database import db, insert_or_update
 from deliberation.models import (
     ClusterSnapshot,
@@ -28,7 +29,7 @@ from deliberation.models import (
 from deliberation.models._common import utcnow
 from deliberation.models.participation import newest_event_id
 from deliberation.models.snapshot import latest_snapshot
-from deliberation.services import moderation, small_counts
+from deliberation.services import moderation
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 KIND_ORDER = ("resident", "e_citizen", "visitor", "assisted", "unknown")

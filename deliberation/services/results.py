@@ -16,7 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from deliberation import small_counts
 from deliberation.database import db
+from deliberation.engine.town_relation import KIND_ROWS, kind_row
 from deliberation.models import (
     ClusterSnapshot,
     Escalation,
@@ -28,10 +30,8 @@ from deliberation.models import (
     SnapshotMembership,
     SnapshotProposalStat,
     User,
-    Vote,
 )
 from deliberation.models.snapshot import latest_snapshot
-from deliberation.services import small_counts
 
 MAP_SIZE = 400  # SVG viewBox side
 MAP_PAD = 20
@@ -41,47 +41,6 @@ MAP_PAD = 20
 MAP_FENCE = 2.0
 MAP_POINTS = 3000  # participants drawn on the map at most
 GROUP_NAME_LENGTH = 24  # characters of a group's most representative proposal in its name
-# Rows of the "who took part" table: residents the town verified apart from residents by
-# their own word (a tick box at registration), then the others.
-VERIFIED_RESIDENT = "resident_verified"
-KIND_ROWS = (VERIFIED_RESIDENT, "resident", "e_citizen", "visitor", "assisted", "unknown")
-
-
-def kind_row(kind: str, verification_level: str | None) -> str:
-    """The table row of a participant: a verified resident whatever they declared (the
-    verification says they live in the town), else the kind they declared."""
-    return VERIFIED_RESIDENT if verification_level == "resident_verified" else kind
-
-
-VOTE_COLUMNS = ("agree", "disagree", "passes", "total")
-_VOTE_COLUMN = {1: "agree", -1: "disagree", 0: "passes"}
-
-
-def votes_by_kind(round_id: int, proposal_id: int, round_minimum: int | None = None
-                  ) -> dict[str, Any]:
-    """The votes on a proposal by the voters' relation to the town (the rows of the "who
-    took part" table): agree, disagree, pass and total per row, counts under the minimum
-    withheld (``None``) by the one small-count rule, with the cells that would give them
-    away. Frozen into an escalation's evidence, so only withheld figures are stored."""
-    counted = db.session.execute(
-        sa.select(Participant.kind, User.verification_level, Vote.value, sa.func.count())
-        .join(Participant, Participant.id == Vote.participant_id)
-        .outerjoin(User, User.id == Participant.user_id)
-        .where(Vote.round_id == round_id, Vote.proposal_id == proposal_id)
-        .group_by(Participant.kind, User.verification_level, Vote.value)
-    ).all()
-    crossing: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(VOTE_COLUMNS, 0))
-    for kind, verification_level, value, n in counted:
-        row = crossing[kind_row(kind, verification_level)]
-        row[_VOTE_COLUMN[value]] += n
-        row["total"] += n
-    withheld = small_counts.table(crossing, list(VOTE_COLUMNS), round_minimum)
-    order = sorted(withheld, key=lambda kind: (
-        KIND_ROWS.index(kind) if kind in KIND_ROWS else len(KIND_ROWS), kind))
-    return {"minimum": small_counts.minimum(round_minimum),
-            "rows": [{"kind": kind, **withheld[kind]} for kind in order]}
-
-
 @dataclass
 class RoundCounts:
     participants: int = 0

@@ -8,9 +8,10 @@ import re
 
 import sqlalchemy as sa
 
+from deliberation import small_counts
 from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import Participant
-from deliberation.services import engagement, results, small_counts
+from deliberation.services import engagement, results
 from tests.agenda.conftest import build_planted_round
 
 
