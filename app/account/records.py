@@ -27,6 +27,7 @@ from app.facilitate.forms import (
     method_choices,
     moderation_choices,
 )
+from app.reading import READING_LABELS
 from app.template_helpers import (
     IMPORT_STAGE_LABELS,
     KIND_LABELS,
@@ -215,11 +216,6 @@ SOURCE_LABELS = {
 ROUND_SOURCE_LABELS = {
     "native": _l("Created in Hiroba"),
     "polis": _l("Imported from Pol.is"),
-}
-READING_LABELS = {  # the same words as the reading settings page
-    "standard": _l("Standard Japanese"),
-    "furigana": _l("Standard Japanese with furigana (readings over the kanji)"),
-    "easy": _l("Easy Japanese (やさしい日本語) with furigana: short sentences and everyday words"),
 }
 LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}  # each in its own language, as in the menu
 RESOLUTION_LABELS = {

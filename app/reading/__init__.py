@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -18,6 +19,12 @@ from deliberation.models.user import READING_MODES
 
 bp = Blueprint("reading", __name__)
 SESSION_KEY = "reading"
+# How each way of writing is named, on the settings page and on the personal-data page.
+READING_LABELS = {
+    "standard": _l("Standard Japanese"),
+    "furigana": _l("Standard Japanese with furigana (readings over the kanji)"),
+    "easy": _l("Easy Japanese (やさしい日本語) with furigana: short sentences and everyday words"),
+}
 
 
 def chosen_mode() -> str:

@@ -9,14 +9,15 @@ from werkzeug.wrappers import Response
 
 from app.auth.routes import safe_next
 from app.htmx import is_htmx
-from app.reading import SESSION_KEY, bp, chosen_mode
+from app.reading import READING_LABELS, SESSION_KEY, bp, chosen_mode
 from deliberation.models.user import READING_MODES
 from deliberation.services import accounts
 
 
 @bp.route("/reading")
 def settings() -> str:
-    return render_template("reading/settings.html", chosen=chosen_mode(), error=None)
+    return render_template("reading/settings.html", modes=READING_LABELS, chosen=chosen_mode(),
+                           error=None)
 
 
 @bp.route("/reading", methods=["POST"])
@@ -25,7 +26,8 @@ def choose() -> Response:
     if choice not in READING_MODES:
         error = _("Choose one of the ways of writing.")
         return make_response(
-            render_template("reading/settings.html", chosen=chosen_mode(), error=error), 400)
+            render_template("reading/settings.html", modes=READING_LABELS, chosen=chosen_mode(),
+                            error=error), 400)
     session[SESSION_KEY] = choice
     if current_user.is_authenticated:
         accounts.set_reading(current_user, choice)
