@@ -163,6 +163,8 @@ def _evidence(snapshot: ClusterSnapshot, with_blocks: threshold.Decision,
     blocks = [{k: v for k, v in block.items() if k != "participant_ids"}
               for block in (snapshot.statistics or {}).get(STATISTICS_KEY, [])]
     return {"blocks": blocks, "decisive": decisive, "snapshot_id": snapshot.id,
+            # what the blocks did: carried the proposal over the rule, or kept it below
+            "effect": "pushed" if with_blocks.escalate else "blocked",
             "with_blocks": {"escalate": with_blocks.escalate,
                             "total_votes": with_blocks.total_votes,
                             "support": with_blocks.support},
@@ -172,20 +174,28 @@ def _evidence(snapshot: ClusterSnapshot, with_blocks: threshold.Decision,
 
 
 def screen(snapshot: ClusterSnapshot, round_: Round,
-           passing: dict[int, threshold.Decision]) -> tuple[set[int], dict[int, dict[str, Any]]]:
-    """Which of the ``passing`` proposals must wait for a review (creating or keeping their
-    reviews), and the coordination evidence for the others (empty without blocks).
-    Does not commit."""
+           decisions: dict[int, threshold.Decision]) -> tuple[set[int], dict[int, dict[str, Any]]]:
+    """Which proposals' outcome the blocks decided, in either direction, so that they wait
+    for a review (creating or keeping their reviews), and the coordination evidence for
+    the passing proposals the blocks did not decide (empty without blocks).
+
+    ``decisions``: the rule's decisions on the snapshot for the proposals not yet on the
+    agenda. A block decides a proposal when removing its votes flips the decision: it
+    carried a proposal over the rule, or it kept one below that would pass without it (a
+    few accounts joining an opinion group can pull that group below the rule and so veto
+    what everybody else agrees with). Does not commit."""
     removed = flagged_participants(snapshot)
-    if not removed or not passing:
+    if not removed or not decisions:
         return set(), {}
-    without = decisions_without(snapshot, round_.policy, sorted(passing), removed)
+    without = decisions_without(snapshot, round_.policy, sorted(decisions), removed)
+    affected = [pid for pid, d in decisions.items() if d.escalate or without[pid].escalate]
     reviews = {r.proposal_id: r for r in db.session.scalars(
-        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(list(passing))))}
+        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(affected)))}
     held: set[int] = set()
     notes: dict[int, dict[str, Any]] = {}
-    for pid, decision in passing.items():
-        decisive = not without[pid].escalate
+    for pid in affected:
+        decision = decisions[pid]
+        decisive = decision.escalate != without[pid].escalate
         evidence = _evidence(snapshot, decision, without[pid], decisive)
         review = reviews.get(pid)
         if not decisive:
@@ -200,7 +210,7 @@ def screen(snapshot: ClusterSnapshot, round_: Round,
             db.session.add(review)
             db.session.flush()
             audit.record("escalation.held_for_review", actor=None, target=review,
-                         round_id=round_.id, proposal_id=pid,
+                         round_id=round_.id, proposal_id=pid, effect=evidence["effect"],
                          block_sizes=[b["size"] for b in evidence["blocks"]])
         elif review.status == "pending":
             review.snapshot_id, review.evidence = snapshot.id, evidence

@@ -139,9 +139,11 @@ def _run(snapshot_id: int) -> list[Escalation]:
     if not candidates:
         return []
     decisions = snapshot_decisions(snapshot, round_.policy, candidates)
-    passing = {pid: d for pid, d in decisions.items() if pid in set(candidates) and d.escalate}
-    # a coordinated block never decides alone: such escalations wait for a facilitator
-    held, coordination_notes = coordination.screen(snapshot, round_, passing)
+    decisions = {pid: d for pid, d in decisions.items() if pid in set(candidates)}
+    passing = {pid: d for pid, d in decisions.items() if d.escalate}
+    # A coordinated block never decides alone, neither by carrying a proposal over the rule
+    # nor by keeping one below it: such proposals wait for a facilitator.
+    held, coordination_notes = coordination.screen(snapshot, round_, decisions)
     created = []
     for pid in sorted(set(passing) - held):
         esc = _create(round_, pid, kind="automatic", decision=passing[pid],
@@ -155,13 +157,21 @@ def _run(snapshot_id: int) -> list[Escalation]:
 
 
 def current_decision(esc: Escalation) -> threshold.Decision | None:
-    """The rule on the round's latest snapshot (for "support has since fallen")."""
+    """The rule on the round's latest snapshot (for "support has since fallen"). When a
+    facilitator approved the item because a coordinated block kept it below the rule, the
+    latest snapshot's blocks are left out again, as in its evidence."""
     from deliberation.models.snapshot import latest_snapshot
 
     snapshot = latest_snapshot(esc.round_id)
     if snapshot is None:
         return None
-    return snapshot_decisions(snapshot, esc.round.policy, [esc.proposal_id]).get(esc.proposal_id)
+    frozen = esc.evidence or {}
+    policy = esc.round.policy
+    if (frozen.get("coordination") or {}).get("effect") == "blocked":
+        return coordination.decisions_without(
+            snapshot, policy, [esc.proposal_id],
+            coordination.flagged_participants(snapshot)).get(esc.proposal_id)
+    return snapshot_decisions(snapshot, policy, [esc.proposal_id]).get(esc.proposal_id)
 
 
 def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalation:
@@ -194,17 +204,25 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
 
 def escalate_reviewed(review: Any, *, actor: User, reason: str) -> Escalation:
     """Escalate a proposal a facilitator approved after a coordination review (does not
-    commit): the evidence is the rule's decision on the review's snapshot, with the review."""
+    commit): the evidence is the rule's decision on the review's snapshot, with the review.
+    When the block kept the proposal below the rule, the decision is the one without the
+    block's votes (the figures the facilitator approved it on)."""
     snapshot = db.session.get(ClusterSnapshot, review.snapshot_id) if review.snapshot_id else None
     round_ = db.session.get(Round, review.round_id)
     decision = None
     if snapshot is not None:
-        decision = snapshot_decisions(snapshot, round_.policy,
-                                      [review.proposal_id]).get(review.proposal_id)
+        if (review.evidence or {}).get("effect") == "blocked":
+            decision = coordination.decisions_without(
+                snapshot, round_.policy, [review.proposal_id],
+                coordination.flagged_participants(snapshot)).get(review.proposal_id)
+        else:
+            decision = snapshot_decisions(snapshot, round_.policy,
+                                          [review.proposal_id]).get(review.proposal_id)
     esc = _create(round_, review.proposal_id, kind="automatic", decision=decision,
                   snapshot=snapshot, actor=actor, reason=reason)
     esc.evidence = {**esc.evidence, "coordination": review.evidence,
-                    "review": {"id": review.id, "approved_by_id": actor.id}}
+                    "review": {"id": review.id, "approved_by_id": actor.id,
+                               "decided_at": utcnow().isoformat()}}
     return esc
 
 

@@ -1,0 +1,65 @@
+"""A coordinated block cannot veto either: a handful of accounts registered in a burst,
+voting alike against what both honest groups agree with, join an opinion group and pull it
+below the rule. Such a proposal waits for a facilitator's review instead of silently
+staying off the agenda, and once approved its public page says why, in Japanese."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from deliberation.database import db
+from deliberation.jobs.runner import refresh_and_escalate
+from deliberation.models import Escalation, EscalationReview, Participant, User
+from tests.verification.test_attack import honest_round, register
+
+pytestmark = pytest.mark.slow  # eight accounts register and vote through the pages
+
+N_BOTS = 8
+# against what everyone agrees with, otherwise like group A (so they join it)
+VETO = {"common": -1, "a_side": 1, "b_side": -1, "contested": -1, "a_two": 1, "b_two": -1}
+
+
+@pytest.mark.usefixtures("db")
+def test_block_cannot_veto_what_both_groups_agree_with(app: Flask, client, login_as) -> None:
+    round_, ids = honest_round("everyone")
+    for n in range(N_BOTS):
+        bot = register(app, n)
+        for name, value in VETO.items():
+            response = bot.post(f"/rounds/{round_.slug}/vote", data={
+                "proposal_id": ids[name], "value": str(value)})
+            assert response.status_code == 303
+    snap = refresh_and_escalate(round_.id)
+    bots = set(db.session.scalars(sa.select(Participant.id).join(User).where(
+        User.email.like("bot%"))))
+    assert [set(b["participant_ids"]) for b in snap.statistics["coordinated_blocks"]] == [bots]
+
+    # not on the agenda with the block's votes, but not silently dropped either
+    assert db.session.scalar(sa.select(Escalation.id)) is None
+    review = db.session.scalar(sa.select(EscalationReview))
+    assert review is not None and review.proposal_id == ids["common"]
+    assert review.status == "pending" and review.evidence["effect"] == "blocked"
+    assert review.evidence["without_blocks"]["escalate"] is True
+    # honest disagreement is no block: "contested" gets no review
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(EscalationReview)) == 1
+
+    login_as("facilitator")
+    page = client.get(f"/facilitate/rounds/{round_.slug}",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "票を除くと基準を満たします" in page and "承認した場合に限り" in page
+    response = client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}", data={
+        "action": "approve", "reason": "同じ時刻に作られた8件のアカウントでした"})
+    assert response.status_code == 303
+    esc = db.session.scalar(sa.select(Escalation))
+    assert esc.proposal_id == ids["common"]
+    # the frozen figures are the ones the rule passed on: without the block's votes
+    assert esc.evidence["escalate"] is True
+    assert esc.evidence["total_votes"] == 30 and esc.support > 0.5
+
+    public = client.get(f"/agenda/items/{esc.id}",
+                        headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "8件のアカウント" in public and "票を除いて数えたもの" in public
+    assert "保留しています" not in public and "承認した場合に限り" not in public  # no longer waits
+    assert "ファシリテーターがこれらのアカウントを確認" in public and "同じ時刻に作られた8件のアカウントでした" in public
+    assert "その後、支持が下がっています" not in public  # the block's votes do not count now either
