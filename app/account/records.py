@@ -5,24 +5,20 @@ rows are shown complete; the JSON download keeps the stored values and names for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import stored_words
 from app.admin.forms import TownForm
-from app.agenda.exports import COLUMNS as AGENDA_COLUMNS
 from app.agenda.exports import KIND_LABELS as ESCALATION_KIND_LABELS
 from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from app.downloads import local_time
 from app.errors import VOTE_LABELS
 from app.facilitate.forms import (
-    POLICY_FIELDS,
-    RoundForm,
     eligibility_choices,
     method_choices,
     moderation_choices,
@@ -83,7 +79,7 @@ COLUMNS = {
     "target_type": _l("Kind of target"),
     "target_id": _l("Target number"),
     "reason": _l("Reason"),
-    "details": _l("Details"),
+    "details": _l("Details of the entry"),
     "status": _l("Status"),
     "evidence": _l("Evidence"),
     "decided_at": _l("Decided at"),
@@ -203,8 +199,6 @@ def labels_for(records: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, 
             for table, rows in records.items()}
 
 
-AGENDA_HEADERS = dict(AGENDA_COLUMNS)
-
 # Values that only this page shows in words.
 SOURCE_LABELS = {
     "account": _l("With an account"),
@@ -222,12 +216,7 @@ RESOLUTION_LABELS = {
     "upheld": _l("Upheld: the proposal was rejected"),
     "dismissed": _l("Dismissed: the proposal stays"),
 }
-REVIEW_STATUS_LABELS = {
-    "pending": _l("Waiting for a decision"),
-    "approved": _l("Approved: sent to the council"),
-    "dismissed": _l("Dismissed: not sent"),
-    "superseded": _l("Replaced by a newer review"),
-}
+REVIEW_STATUS_LABELS = stored_words.REVIEW_STATUS_LABELS
 
 
 def _choices(choices: list) -> dict[str, Any]:
@@ -300,39 +289,9 @@ def _is_datetime(table: str, column: str) -> bool:
     return isinstance(type_, sa.DateTime) or isinstance(getattr(type_, "impl", None), sa.DateTime)
 
 
-def _key_label(key: str) -> Any:
-    """A key inside a stored JSON value: a column heading, rule setting or agenda export
-    header of the same name, else the key as stored (so that nothing is lost)."""
-    if key in POLICY_FIELDS:
-        return RoundForm(formdata=None, meta={"csrf": False})[key].label.text
-    return COLUMNS.get(key) or AGENDA_HEADERS.get(key) or key
-
-
-# A time inside stored JSON (the evidence's evaluation time, for instance).
-_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?")
-
-
 def readable(value: Any) -> str:
-    """A value inside stored JSON in words: yes/no, Japan time, keys and codes labelled
-    where a column of the same name has words (whatever the table), the rest as stored."""
-    if value is None or value == {} or value == []:
-        return "—"
-    if value is True or value is False:
-        return _("yes") if value else _("no")
-    if isinstance(value, Mapping):
-        return "、".join(f"{_key_label(str(k))}: {_inner(str(k), v)}" for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return "、".join(readable(v) for v in value)
-    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
-        return local_time(value)
-    return str(value)
-
-
-def _inner(key: str, value: Any) -> str:
-    labels = VALUE_LABELS.get(key)
-    if labels is not None and isinstance(value, str | int) and not isinstance(value, bool):
-        return _label(labels, value)
-    return readable(value)
+    """A value inside stored JSON (evidence, audit details) in words."""
+    return stored_words.words(value)
 
 
 def _label(labels: Mapping[Any, Any] | Callable[[Any], Any], value: Any) -> str:

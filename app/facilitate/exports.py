@@ -5,12 +5,12 @@ under the small-count minimum as "fewer than 5", as on the pages."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import stored_words
 from app.downloads import excel_csv, excel_table, local_time
 from app.template_helpers import KIND_LABELS, ROLE_LABELS, TARGET_LABELS, action_label
 from deliberation import small_counts
@@ -27,8 +27,8 @@ AUDIT_COLUMNS = (
     ("target", _l("Target (number or pseudonym)")),
     ("round", _l("Round")),
     ("reason", _l("Reason")),
-    # The record as stored, for an auditor who needs every field the action wrote.
-    ("details", _l("Details as recorded (JSON)")),
+    # Every field the action wrote, labelled; the JSON export keeps the stored names.
+    ("details", _l("Details of the entry")),
 )
 
 
@@ -48,7 +48,7 @@ def _audit_row(entry: AuditEntry, round_title: str, key: bytes) -> dict[str, Any
         "target": audit.target_label(entry, key),
         "round": round_title,
         "reason": entry.reason or "",
-        "details": json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True),
+        "details": stored_words.words(entry.details, target=entry.target_type) if entry.details else "",
     }
 
 

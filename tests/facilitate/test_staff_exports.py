@@ -23,11 +23,11 @@ from tests.facilitate.conftest import EN
 TOKYO = ZoneInfo("Asia/Tokyo")
 MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 AUDIT_HEADERS_JA = ["記録番号", "日時（日本時間）", "操作した人の役割", "操作した人（仮名）", "操作",
-                    "対象の種類", "対象（番号または仮名）", "ラウンド", "理由", "記録された詳細（JSON）"]
+                    "対象の種類", "対象（番号または仮名）", "ラウンド", "理由", "記録の詳細"]
 AUDIT_HEADERS_EN = ["Entry number", "When (Japan time)", "Role of the person who acted",
                     "Person who acted (pseudonym)", "Action", "Kind of target",
                     "Target (number or pseudonym)", "Round", "Reason",
-                    "Details as recorded (JSON)"]
+                    "Details of the entry"]
 CODES = {"proposal.reject", "proposal.submit", "round.close", "facilitator", "citizen",
          "proposals", "rounds", "resident", "e_citizen"}
 
@@ -67,9 +67,11 @@ def test_audit_csv_reads_back_in_japanese(client, facilitator, db):
     assert row["日時（日本時間）"] == reject.created_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
     close = next(r for r in entries.values() if r["操作"] == "ラウンドを終了")
     assert close["理由"] == "期間終了"
-    # labels, not codes; the stored details stay complete for an auditor
+    # labels, not codes, in the details too: every field the action wrote, in words
     assert not CODES & {cell for r in rows for cell in r}
-    assert '"status_after": "rejected"' in row["記録された詳細（JSON）"]
+    assert row["記録の詳細"] == "変更前の状態: 確認待ち、変更後の状態: 不採用"
+    assert close["記録の詳細"] == "変更前の段階: 投票中、変更後の段階: 終了"
+    assert not [c for r in rows for c in r if "{" in c or "status" in c or "phase" in c]
     # newest first, like the page
     assert [int(r[0]) for r in rows[1:]] == sorted((int(r[0]) for r in rows[1:]), reverse=True)
 
@@ -92,6 +94,55 @@ def test_audit_page_links_the_other_language(client, facilitator, db):
     assert 'href="/facilitate/audit?format=csv&amp;lang=en"' in page
     page = client.get("/facilitate/audit", headers=EN).get_data(as_text=True)
     assert 'href="/facilitate/audit?format=csv&amp;lang=ja"' in page
+
+
+def test_audit_csv_details_are_words_and_formula_neutral(client, facilitator, db):
+    """A planted formula in a recorded field stays text, and the details are words."""
+    round_ = factories.make_round(slug="fx", title="=HYPERLINK(\"http://x\")", phase="voting")
+    staff = factories.make_user("facilitator")
+    facilitation.create_assisted_participant(round_, actor=staff, label="=1+2", kind="resident")
+    facilitation.update_round(round_, actor=staff, title=round_.title, moderation_mode="strict",
+                             report_threshold=7)
+    rows = _download(client, "/facilitate/rounds/fx/audit?format=csv")
+    entries = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assisted = next(r for r in entries if r["操作"] == "代理入力の参加者を追加")
+    assert assisted["記録の詳細"] == "名前: =1+2、まちとの関わり: 住民"
+    changed = next(r for r in entries if r["操作"] == "ラウンドの設定を変更")
+    assert changed["記録の詳細"].startswith("変更した項目: （")
+    assert "モデレーション: 事前確認：新しい提案は承認されてから公開" in changed["記録の詳細"]
+    assert "提案を非表示にするまでの通報件数: 7" in changed["記録の詳細"]
+    assert all(r["ラウンド"] == "'=HYPERLINK(\"http://x\")" for r in entries)
+    assert not [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@")]
+
+
+def _recorded_keys() -> set[str]:
+    """The keyword names every audit.record call (and a verification's details) writes."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = set()
+    for path in [*(root / "deliberation").rglob("*.py"), *(root / "app").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
+                    and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                        "record", "_verify")):
+                found |= {k.arg for k in node.keywords if k.arg}
+    return found - {"actor", "target", "round_id", "reason"}
+
+
+def test_every_recorded_detail_has_words(app):
+    """A new field in an audit entry fails here until the CSV and the data page name it."""
+    from flask_babel import force_locale
+
+    from app import stored_words
+    from deliberation.services.facilitation import ROUND_FIELDS
+
+    keys = _recorded_keys()
+    assert {"status_before", "changed", "block_sizes", "document"} <= keys  # the scan works
+    # a round's changed settings and a response's previous state are mappings of these
+    keys |= set(ROUND_FIELDS) | {"status", "outcome", "due_at"}
+    with app.test_request_context(), force_locale("ja"):
+        assert sorted(k for k in keys if stored_words.key_label(k) == k) == []
 
 
 def test_every_recorded_action_has_a_label():

@@ -286,3 +286,67 @@ def test_every_record_value_is_in_words_and_the_download_keeps_codes(client, eve
     assert {r["value"] for r in records["vote_events"]} == {1, -1}
     assert records["proposals"][0]["status"] == "rejected"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT.*", records["users"][0]["created_at"])
+
+
+def _keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def _labels_in(cell: str) -> set[str]:
+    """The labels of ``label: value`` pairs in a cell, however deeply bracketed."""
+    return {m.strip() for m in re.findall(r"(?:^|[、（])([^、（）:]+): ", cell)}
+
+
+def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db):
+    """The evidence the engine freezes (decision, groups, snapshot manifest, votes by
+    relation to the town, coordinated voting, the review) reads in Japanese: no key and no
+    code as stored."""
+    from deliberation.engine import escalation
+    from deliberation.jobs.runner import refresh_and_escalate
+    from tests.agenda.conftest import build_planted_round
+
+    me = factories.make_user("facilitator", display_name="Hanako")
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    db.session.commit()
+    snapshot = refresh_and_escalate(planted.round.id)
+    block = {"size": 12, "similarity": 0.9583, "span_seconds": 240.0, "n_votes": 168}
+    coordination = {"blocks": [block], "decisive": True, "snapshot_id": snapshot.id,
+                    "with_blocks": {"escalate": True, "total_votes": 75, "support": 0.61},
+                    "without_blocks": {"escalate": False, "reasons": ["too_few_votes"],
+                                       "total_votes": 63, "support": 0.4}}
+    db.session.add(EscalationReview(proposal_id=planted.consensus[1], round_id=planted.round.id,
+                                    status="pending", snapshot_id=snapshot.id,
+                                    evidence=coordination))
+    db.session.flush()
+    review = db.session.scalars(sa.select(EscalationReview)).one()
+    esc = escalation.escalate_reviewed(review, actor=me, reason="checked the block")
+    db.session.commit()
+    stored = esc.evidence
+    assert {"groups", "snapshot", "votes_by_kind", "coordination", "review"} <= set(stored)
+    _login(client, me)
+    page = client.get("/account/data").get_data(as_text=True)
+    cells = _record_cells(page)
+    evidence = next(c for c in cells if "グループ横断の合意度" in c)
+    labels = {label for c in cells for label in _labels_in(c)}
+    # programs keep their own names (scikit-learn is written so by its makers)
+    assert (_keys(stored) - {"scikit-learn"}) & labels == set()
+    assert "意見グループごとの投票" in labels and "計算の方法" in labels
+    assert "まとまって投票したアカウント群" in labels and "ソフトウェアの版" in labels
+    # codes in words: the groupings tried, how groups were formed, the relation to the town
+    assert "2 グループ（PCA）" in evidence and "投票から計算" in evidence
+    assert "pca k=" not in page and "clustered" not in page and "too_few_votes" not in page
+    assert "投票総数が足りない" in page
+    # nested figures stay readable: one bracket per opinion group, groups counted from 1
+    assert "（意見グループ: グループ1、人数: 50" in evidence
+    assert not re.search(r"\d\.\d{4}", evidence)
+    # the machine-readable copy keeps every key and code
+    records = client.get("/account/data.json").get_json()["records"]
+    frozen = records["escalations"][0]["evidence"]
+    assert frozen["coordination"]["without_blocks"]["reasons"] == ["too_few_votes"]
+    assert frozen["snapshot"]["manifest"]["membership"] == "clustered"
+    assert frozen["groups"][0]["group_id"] == 0
