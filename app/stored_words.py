@@ -109,6 +109,8 @@ KEY_LABELS: dict[str, Any] = {
     "similarity": _l("Share of identical votes"),
     "span_seconds": _l("Seconds from the first to the last arrival"),
     "decisive": _l("Decided the outcome"),
+    "effect": _l("What their votes did"),
+    "decided_at": _l("Decided at"),
     "with_blocks": _l("With their votes"),
     "without_blocks": _l("Without their votes"),
     "review": _l("Facilitator's review"),
@@ -185,6 +187,10 @@ REASON_LABELS = {
     threshold.NOT_ROBUST: _l("Does not meet the conditions with every way of grouping"),
     threshold.ROBUSTNESS_MISSING: _l("No figures for other ways of grouping"),
 }
+EFFECT_LABELS = {
+    "pushed": _l("Put the proposal over the conditions"),
+    "blocked": _l("Kept the proposal below the conditions"),
+}
 MEMBERSHIP_LABELS = {
     "clustered": _l("Calculated from the votes"),
     "given": _l("As given by the imported data"),
@@ -254,6 +260,7 @@ VALUE_LABELS: dict[str, Mapping[Any, Any] | Callable[[Any], Any]] = {
     "reducer": _choices(method_choices()),
     "clustering_method": _choices(method_choices()),
     "membership": MEMBERSHIP_LABELS,
+    "effect": EFFECT_LABELS,
     "kind": KIND_LABELS,
     "role": ROLE_LABELS,
     "previous": ROLE_LABELS,

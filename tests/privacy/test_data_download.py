@@ -315,7 +315,8 @@ def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db
     db.session.commit()
     snapshot = refresh_and_escalate(planted.round.id)
     block = {"size": 12, "similarity": 0.9583, "span_seconds": 240.0, "n_votes": 168}
-    coordination = {"blocks": [block], "decisive": True, "snapshot_id": snapshot.id,
+    coordination = {"blocks": [block], "decisive": True, "effect": "pushed",
+                    "snapshot_id": snapshot.id,
                     "with_blocks": {"escalate": True, "total_votes": 75, "support": 0.61},
                     "without_blocks": {"escalate": False, "reasons": ["too_few_votes"],
                                        "total_votes": 63, "support": 0.4}}
@@ -340,7 +341,7 @@ def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db
     # codes in words: the groupings tried, how groups were formed, the relation to the town
     assert "2 グループ（PCA）" in evidence and "投票から計算" in evidence
     assert "pca k=" not in page and "clustered" not in page and "too_few_votes" not in page
-    assert "投票総数が足りない" in page
+    assert "投票総数が足りない" in page and "その票で提案が条件を満たした" in page
     # nested figures stay readable: one bracket per opinion group, groups counted from 1
     assert "（意見グループ: グループ1、人数: 50" in evidence
     assert not re.search(r"\d\.\d{4}", evidence)
