@@ -3,6 +3,7 @@ facilitators' manual escalation and withdrawal, and the open-data download."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -34,6 +35,7 @@ from app.downloads import CSV_CONTENT_TYPE, attachment, requested_language
 from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
+from app.rule_words import method_words
 from app.search_args import search_args
 from deliberation import small_counts
 from deliberation.engine import escalation as engine
@@ -87,7 +89,26 @@ def _evidence(item: service.AgendaItem) -> dict[str, Any]:
         "lens": threshold.lens_summary(ev),
         "placement": _placement(ev.get("snapshot")),
         "votes_by_kind": ev.get("votes_by_kind"),  # absent on items escalated before it
+        "data": _data(ev.get("snapshot")),
+        # the round's rule changed after this item went to the council: it was judged by
+        # the rule frozen in its evidence, which the page shows
+        "rule_changed_after": [change.at for change in rounds.rule_changes(
+            item.escalation.round_id) if change.at > item.escalation.escalated_at],
     }
+
+
+def _data(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Which votes the groups were drawn from, and how, for a sentence in words."""
+    manifest = (snapshot or {}).get("manifest") or {}
+    if not manifest.get("n_votes"):
+        return None
+    return {"votes": manifest["n_votes"], "people": manifest.get("n_participants", 0),
+            "proposals": manifest.get("n_statements", 0),
+            "when": datetime.fromisoformat(snapshot["created_at"]),
+            "given": manifest.get("membership") == "given",
+            "method": method_words(manifest.get("method")),
+            "max_groups": (manifest.get("parameters") or {}).get("max_groups"),
+            "deterministic": bool(manifest.get("deterministic"))}
 
 
 def _placement(snapshot: dict[str, Any] | None) -> dict[str, int | None] | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     abort,
     flash,
@@ -23,10 +21,11 @@ from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
+from app.rule_words import policy_sentence, rule_change_words
 from app.search_args import search_args
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round
-from deliberation.services import agenda, participants, results, votes
+from deliberation.services import agenda, participants, results, rounds, votes
 from deliberation.services import proposals as proposal_service
 from deliberation.services.proposals import MAX_LENGTH, submit_proposal
 from deliberation.services.reports import report_proposal
@@ -56,26 +55,13 @@ def get_proposal(round_: Round, proposal_id: int) -> Proposal:
     return proposal
 
 
-def policy_sentence(policy: dict[str, Any]) -> str:
-    """The escalation rule of a round in plain words."""
-    return _(
-        "A proposal goes to the council when, in every opinion group of at least "
-        "%(size)d people (and at least %(groups)d such groups), at least %(agree)d%% agree "
-        "(with %(confidence)d%% confidence), and at least %(votes)d people have voted on it.",
-        size=int(policy.get("min_group_size") or 0),
-        groups=int(policy.get("min_groups") or 1),
-        agree=round(float(policy.get("min_group_agree") or 0) * 100),
-        confidence=round(float(policy.get("confidence") or 0) * 100),
-        votes=int(policy.get("min_votes") or 0),
-    )
-
-
 @bp.route("/<slug>")
 def show(slug: str) -> str:
     round_ = round_or_404(slug)
     counts = results.round_counts([round_.id])[round_.id]
     return render_template(
         "rounds/show.html", round=round_, counts=counts, policy_text=policy_sentence(round_.policy),
+        rule_changes=rule_change_words(rounds.rule_changes(round_.id)),
         agenda=agenda.list_items(round_slug=round_.slug, include_withdrawn=False),
     )
 

@@ -157,8 +157,9 @@ def _run(snapshot_id: int) -> list[Escalation]:
 
 
 def current_decision(esc: Escalation) -> threshold.Decision | None:
-    """The rule on the round's latest snapshot (for "support has since fallen"). When a
-    facilitator approved the item because a coordinated block kept it below the rule, the
+    """The rule the item was escalated under (frozen in its evidence), on the round's latest
+    snapshot, for "support has since fallen": a later change of the round's rule is not a
+    fall in support, and the page says apart that the rule changed. When a facilitator approved the item because a coordinated block kept it below the rule, the
     latest snapshot's blocks are left out again, as in its evidence."""
     from deliberation.models.snapshot import latest_snapshot
 
@@ -166,7 +167,7 @@ def current_decision(esc: Escalation) -> threshold.Decision | None:
     if snapshot is None:
         return None
     frozen = esc.evidence or {}
-    policy = esc.round.policy
+    policy = frozen.get("policy") or esc.round.policy
     if (frozen.get("coordination") or {}).get("effect") == "blocked":
         return coordination.decisions_without(
             snapshot, policy, [esc.proposal_id],

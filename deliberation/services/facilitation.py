@@ -5,6 +5,7 @@ Every function validates, writes, audits and commits (one transaction each).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,8 @@ ROUND_NUMBER_RANGES = {
     "min_group_display": (1, 100, N_("Enter a whole number from 1 to 100.")),
     "response_deadline_days": (1, 365, N_("Enter a whole number from 1 to 365.")),
 }
+# The settings that decide what escalates: a change of them is shown on the round's page.
+RULE_FIELDS = frozenset(("threshold_policy", "clustering_method", "max_groups"))
 ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 
 
@@ -135,18 +138,23 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
     _validate_round(values)
     if "threshold_policy" in values:
         values["threshold_policy"] = validate_policy(values["threshold_policy"])
-    changed = {}
+    changed, before = {}, {}
     for key, value in values.items():
-        if getattr(round_, key) != value:
-            changed[key] = _jsonable(value)
+        old = getattr(round_, key)
+        if key == "threshold_policy":  # as the engine reads it: defaults filled in
+            with contextlib.suppress(threshold.PolicyError):  # a stored invalid rule as is
+                old = threshold.normalise_policy(old)
+        if old != value:
+            changed[key], before[key] = _jsonable(value), _jsonable(old)
             setattr(round_, key, value)
     if not changed:
         return round_
-    if {"threshold_policy", "clustering_method", "max_groups"} & changed.keys() or (
-            "phase" in changed and round_.phase == "closed"):
+    if RULE_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
         request_snapshot(round_)  # closing takes a final snapshot
+    # "before" for the settings that decide what escalates: the round's public page
+    # lists each change of them (deliberation/services/rounds.py: rule_changes).
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
-                 changed=changed)
+                 changed=changed, before={k: v for k, v in before.items() if k in RULE_FIELDS})
     db.session.commit()
     return round_
 

@@ -1,0 +1,50 @@
+"""The settings that decide what escalates, in plain words: the rule of a round, and each
+change a facilitator made to it (or to how the opinion groups are drawn) once voting had
+begun, for the round's page and its agenda items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from deliberation.services.rounds import RuleChange
+
+
+def policy_sentence(policy: dict[str, Any]) -> str:
+    """The escalation rule of a round in plain words."""
+    return _(
+        "A proposal goes to the council when, in every opinion group of at least "
+        "%(size)d people (and at least %(groups)d such groups), at least %(agree)d%% agree "
+        "(with %(confidence)d%% confidence), and at least %(votes)d people have voted on it.",
+        size=int(policy.get("min_group_size") or 0),
+        groups=int(policy.get("min_groups") or 1),
+        agree=round(float(policy.get("min_group_agree") or 0) * 100),
+        confidence=round(float(policy.get("confidence") or 0) * 100),
+        votes=int(policy.get("min_votes") or 0),
+    )
+
+
+def method_words(method: Any) -> str:
+    return "UMAP" if method == "umap" else "PCA"
+
+
+def _setting_words(key: str, before: Any, after: Any) -> str:
+    unknown = _("not recorded")
+    if key == "threshold_policy":
+        return _("The escalation rule. Before: %(before)s Now: %(after)s",
+                 before=policy_sentence(before) if isinstance(before, dict) else unknown,
+                 after=policy_sentence(after))
+    if key == "clustering_method":
+        return _("How the opinion groups are drawn: %(before)s → %(after)s",
+                 before=method_words(before) if before else unknown, after=method_words(after))
+    return _("The largest number of opinion groups: %(before)s → %(after)s",
+             before=before if before is not None else unknown, after=after)
+
+
+def rule_change_words(changes: list[RuleChange]) -> list[dict[str, Any]]:
+    """Each change with its time and one sentence per changed setting."""
+    return [{"at": change.at,
+             "lines": [_setting_words(key, change.before.get(key), value)
+                       for key, value in change.after.items()]}
+            for change in changes]
