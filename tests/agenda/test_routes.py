@@ -253,3 +253,43 @@ def test_public_list_fragment_for_htmx(one_item, client):
     html = response.get_data(as_text=True)
     assert "<html" not in html and 'id="agenda-list"' in html
     assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def _download_links(page: str) -> str:
+    start = page.index('<p class="download-links">')
+    return page[start:page.index("</p>", start)]
+
+
+def test_council_downloads_follow_the_filters_with_and_without_javascript(one_item, client,
+                                                                        login_as):
+    """The shared download row sits inside the list that htmx swaps, so changing the round
+    filter with JavaScript updates the files' addresses as a page load does without it."""
+    planted, _escs = one_item
+    slug = planted.round.slug
+    login_as("council")
+    whole = client.get("/agenda/council/").get_data(as_text=True)
+    links = _download_links(whole)
+    assert whole.count('class="download-links"') == 1
+    assert 'class="button" href="/agenda/council/export.csv" download' in links
+    assert 'href="/agenda/council/export.csv?lang=en" lang="en"' in links
+    assert 'href="/agenda/council/export.json" download' in links
+    assert "dossier" not in links  # only for one round
+    for headers in ({}, {"HX-Request": "true"}):
+        page = client.get(f"/agenda/council/?round={slug}", headers=headers)
+        links = _download_links(page.get_data(as_text=True))
+        assert f'href="/agenda/council/export.csv?round={slug}" download' in links
+        assert f'href="/agenda/council/export.csv?round={slug}&amp;lang=en"' in links
+        assert f'href="/agenda/council/export.json?round={slug}"' in links
+        assert f'href="/agenda/council/rounds/{slug}/dossier"' in links
+    fragment = client.get(f"/agenda/council/?round={slug}", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+    english = _download_links(client.get("/agenda/council/", headers=EN).get_data(as_text=True))
+    assert 'href="/agenda/council/export.csv?lang=ja" lang="ja"' in english
+
+
+@pytest.mark.parametrize("path", ["/facilitate/audit", "/facilitate/dashboard"])
+def test_facilitator_downloads_use_the_same_row(client, login_as, db, path):
+    login_as("facilitator")
+    links = _download_links(client.get(path).get_data(as_text=True))
+    assert f'class="button" href="{path}?format=csv" download' in links
+    assert f'href="{path}?format=csv&amp;lang=en" lang="en"' in links

@@ -60,3 +60,45 @@ def test_audit_and_dashboard_downloads(browser, live_server, viewport, suffix, j
         assert not problems, problems
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport,suffix,js", [(DESKTOP, "desktop", True),
+                                                (DESKTOP, "desktop-nojs", False),
+                                                (PHONE, "phone", True),
+                                                (PHONE, "phone-nojs", False)])
+def test_council_downloads_follow_the_round_filter(browser, live_server, viewport, suffix,
+                                                   js) -> None:
+    """The council's list shares the download row: a button for the CSV, the English file
+    beside it, the JSON and, for one round, the dossier; after filtering by round (htmx with
+    JavaScript, the Apply button without) the files are that round's."""
+    context = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True,
+                                  java_script_enabled=js, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        _login(page, live_server, "council")
+        page.goto(live_server.url + "/agenda/council/")
+        row = page.locator("main .download-links")
+        assert row.count() == 1
+        everything = _download(page, row.get_by_role("link", name="CSV"))
+        assert everything[0][0] == "議題番号", everything[0]
+        english = _download(page, row.get_by_role("link", name="English", exact=True))
+        assert english[0][0] != everything[0][0]
+        for link in row.get_by_role("link").all():  # full-size tap targets
+            assert link.bounding_box()["height"] >= 44
+        page.select_option("#f-round", live_server.results_slug)
+        if not js:
+            page.get_by_role("button", name="適用").click()
+        dossier = row.get_by_role("link", name="このラウンドの印刷用資料")
+        dossier.wait_for()
+        href = row.get_by_role("link", name="CSV").get_attribute("href")
+        assert f"round={live_server.results_slug}" in href
+        one_round = _download(page, row.get_by_role("link", name="CSV"))
+        column = one_round[0].index("ラウンド")
+        assert {r[column] for r in one_round[1:]} == {"結果を見るためのデモラウンド"}
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        if js:
+            assert _axe(page) == []
+        screenshot(page, f"council-downloads-{suffix}")
+    finally:
+        context.close()
