@@ -151,8 +151,8 @@ def _rep_json(r: RepComment) -> dict:
 
 
 def _versions(method: str) -> dict:
-    # from the installed metadata: importing scikit-learn only to read its version cost the
-    # PCA path ~1.2 s of CPU and 76 MB
+    # from the installed metadata: importing scikit-learn only to read its version would
+    # load all of it on the PCA path, which otherwise never needs it
     v = {"python": platform.python_version(), "numpy": np.__version__,
          "scipy": version("scipy"), "scikit-learn": version("scikit-learn")}
     if method == "umap":

@@ -91,8 +91,8 @@ def bridging_scores(vm: VoteMatrix, first_axis: np.ndarray, *, lambda_i: float =
     """Fit the model on ``vm``'s votes. ``first_axis``: a start for the participants' factor
     (their first principal coordinate)."""
     # One BLAS thread: the fit's dense work is dot products of one value per participant,
-    # too small for threads to pay off (20,000 x 500: 1.2 s of CPU against 3.2 s with two
-    # threads), and the scores then do not depend on the machine's thread count.
+    # too small for threads to pay off, and the scores then do not depend on the machine's
+    # thread count.
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(vm, first_axis, lambda_i, lambda_f)
 

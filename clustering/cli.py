@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     result = analyze(data, method=args.method, seed=args.seed, max_groups=args.max_groups,
                      membership=membership)
     # json.dumps, not json.dump: dump encodes in pure Python with one write per token
-    # (20,000 participants: 0.44 s of CPU against 0.09 s)
     sys.stdout.write(json.dumps(result.to_json_dict(), ensure_ascii=False, allow_nan=False))
     sys.stdout.write("\n")
     return 0

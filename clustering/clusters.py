@@ -61,7 +61,7 @@ def _assign(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
     One centre at a time over the columns, as argmin over a (rows, centres, dims) array of
     squared differences would give, without that array and its reductions over a short
-    axis (100,000 participants: 5x faster)."""
+    axis, which is several times faster on large rounds (figures in bench/README.md)."""
     columns = [np.ascontiguousarray(X[:, d]) for d in range(X.shape[1])]
     best = labels = None
     for j, centre in enumerate(centres.tolist()):
@@ -164,7 +164,7 @@ def group_clusterings(X: np.ndarray, max_groups: int, *,
     sample = _silhouette_sample(X)
     S = X[sample]
     # pairwise distances in plain NumPy (at most 1,000 x 1,000 pairs of 2-D points):
-    # scipy.spatial costs a cold analyze ~0.1 s of CPU to import
+    # importing scipy.spatial for them would cost a cold analyze more than computing them
     D = np.sqrt(((S[:, None, :] - S[None, :, :]) ** 2).sum(axis=2))
     for k in range(2, top + 1):
         init = _split(X, labels, centres)
@@ -193,7 +193,7 @@ def align_to_previous(gc: GroupClustering, previous_centres: np.ndarray | None
     if previous_centres is None or len(previous_centres) == 0:
         return gc
     # imported here: only a run with previous centres needs it, and loading scipy.optimize
-    # costs a cold `python -m clustering analyze` ~0.2 s of CPU
+    # is a noticeable part of a cold `python -m clustering analyze`
     from scipy.optimize import linear_sum_assignment
 
     prev = np.asarray(previous_centres, dtype=np.float64)

@@ -30,9 +30,10 @@ import), and a worker that restarts starts empty.
 Memory: one byte per participant x proposal cell of the matrix, which grows by half again
 when full (so up to about 2.25 bytes per cell of the round), plus about 100 bytes per
 participant and per proposal for the index maps and as much again per participant with an
-account for the first vote times; 20,000 participants x 500 proposals take 10-25 MB. ``max_bytes`` caps all rounds together: the least recently used rounds are
-evicted to make room, and a round larger than the cap is read in full each time. A round
-not refreshed for ``idle_seconds`` is evicted. One runner thread uses a cache; it is not
+account for the first vote times; 20,000 participants x 500 proposals take 10-25 MB.
+``max_bytes`` caps all rounds together: the least recently used rounds are evicted to make
+room, and a round larger than the cap is read in full each time. A round not refreshed for
+``idle_seconds`` is evicted. One runner thread uses a cache; it is not
 shared between threads.
 """
 
