@@ -78,7 +78,9 @@ def arm(slug: str, reason: str | None, yes: bool) -> None:
     if not yes:
         click.confirm("Arm escalation for this round?", abort=True)
     try:
-        created = set_armed(round_, True, actor=None, reason=reason or "flask agenda arm")
+        created = set_armed(round_, True, actor=None, reason=reason or "flask agenda arm",
+                            seen_snapshot_id=preview["snapshot"].id if preview["snapshot"]
+                            else None)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"armed; escalated {len(created)} proposal(s)")

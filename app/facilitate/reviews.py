@@ -15,6 +15,7 @@ from app.lookups import round_or_404
 from deliberation.database import db
 from deliberation.engine import escalation
 from deliberation.errors import DomainError
+from deliberation.ids import parse_id
 from deliberation.models import EscalationReview
 
 
@@ -54,7 +55,8 @@ def arm_escalation(slug: str) -> Response:
         abort(400)
     try:
         created = set_armed(round_, action == "arm", actor=current_user,
-                            reason=request.form.get("reason") or None)
+                            reason=request.form.get("reason") or None,
+                            seen_snapshot_id=parse_id(request.form.get("snapshot_id")))
     except DomainError as error:
         flash(translate(error), "error")
     else:

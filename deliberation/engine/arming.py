@@ -17,18 +17,31 @@ from deliberation.models.snapshot import latest_snapshot
 from deliberation.text import clean_text
 
 
-def set_armed(round_: Round, armed: bool, *, actor: User | None,
-              reason: str | None = None) -> list[Escalation]:
-    """Arm or disarm; returns the escalations that arming created right away."""
+def set_armed(round_: Round, armed: bool, *, actor: User | None, reason: str | None = None,
+              seen_snapshot_id: int | None = None) -> list[Escalation]:
+    """Arm or disarm; returns the escalations that arming created right away.
+
+    ``seen_snapshot_id``: the snapshot whose preview the facilitator confirmed (None: the
+    preview said there was none yet). Arming refuses when the round's latest snapshot is
+    another one (the votes were regrouped after the preview, so it would escalate what
+    nobody looked at), and an imported round before its first snapshot (its votes are
+    all there, and the first snapshot would escalate them unseen)."""
     if round_.escalation_armed == armed:
         raise Conflict(N_("Escalation is already armed for this round.") if armed
                        else N_("Escalation is already disarmed for this round."))
+    snapshot = latest_snapshot(round_.id)
+    if armed and (snapshot.id if snapshot is not None else None) != seen_snapshot_id:
+        raise Conflict(N_("The votes were grouped again after you looked at the preview. "
+                          "Check the new preview and confirm again."))
+    if armed and snapshot is None and round_.source != "native":
+        raise Conflict(N_("The imported votes have not been grouped yet. Wait for the "
+                          "first grouping, check its preview and confirm then."))
     round_.escalation_armed = armed
     audit.record("round.escalation_armed" if armed else "round.escalation_disarmed",
                  actor=actor, target=round_, round_id=round_.id,
-                 reason=clean_text(reason or "") or None)
+                 reason=clean_text(reason or "") or None,
+                 snapshot_id=snapshot.id if armed and snapshot is not None else None)
     db.session.commit()
-    if not armed:
+    if not armed or snapshot is None:
         return []
-    snapshot = latest_snapshot(round_.id)
-    return escalation.run_for_snapshot(snapshot.id) if snapshot is not None else []
+    return escalation.run_for_snapshot(snapshot.id)

@@ -19,10 +19,11 @@ def test_vtaiwan_uberx_escalates_only_cross_group_agreement(runner):
     path = polis_dataset("vtaiwan.uberx")
     result = runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"])
     assert result.exit_code == 0, result.output
-    assert runner.invoke(args=["agenda", "arm", "uberx", "--yes"]).exit_code == 0
     result = runner.invoke(args=["cluster", "run", "uberx"])
     assert result.exit_code == 0, result.output
     assert "k=2" in result.output
+    # armed once its groups have been seen (an import cannot be armed before)
+    assert runner.invoke(args=["agenda", "arm", "uberx", "--yes"]).exit_code == 0
     result = runner.invoke(args=["agenda", "export", "--round", "uberx", "--format", "json"])
     items = json.loads(result.output)["items"]
     escalated = {int(i["external_id"]) for i in items}

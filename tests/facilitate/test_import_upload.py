@@ -245,6 +245,7 @@ def test_an_uploaded_export_escalates_nothing_until_the_preview_is_confirmed(
     assert client.post(f"/facilitate/rounds/{round_.slug}/moderation", data={
         "proposal_id": str(meta), "action": "meta"}).status_code == 303
     assert client.post(f"/facilitate/rounds/{round_.slug}/escalation", data={
-        "action": "arm", "reason": "checked"}).status_code == 303
+        "action": "arm", "reason": "checked",
+        "snapshot_id": str(snapshot.id)}).status_code == 303
     agenda = set(db.session.scalars(on_agenda))
     assert agenda and meta not in agenda and agenda <= set(passing[1:])

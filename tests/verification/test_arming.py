@@ -29,7 +29,7 @@ def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as,
     planted = build_planted_round()
     planted.round.escalation_armed = False
     db.session.commit()
-    refresh_and_escalate(planted.round.id)
+    snapshot = refresh_and_escalate(planted.round.id)
     assert escalated(planted.round.id) == set()  # nothing before confirmation
 
     login_as("facilitator")
@@ -38,7 +38,8 @@ def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as,
     assert "Everyone agrees 0" in page  # the preview lists what would escalate
     assert "A side 0" not in page
     response = client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
-                           data={"action": "arm", "reason": "checked the preview"})
+                           data={"action": "arm", "reason": "checked the preview",
+                                 "snapshot_id": str(snapshot.id)})
     assert response.status_code == 303
     assert escalated(planted.round.id) == set(planted.consensus)
     entry = db.session.scalar(sa.select(AuditEntry).where(
@@ -105,3 +106,66 @@ def test_demo_agenda_has_no_demographic_statement(runner, db) -> None:
     texts = [p.text for p in on_agenda]
     assert "我有小型車駕駛執照。" not in texts  # ... without "I have a driving licence"
     assert not [t for t in texts if t.startswith(("我有", "我是"))]
+
+
+def test_arming_confirms_the_snapshot_that_was_previewed(client, login_as, db) -> None:
+    """The preview and the confirmation are two requests: if the votes were regrouped in
+    between, arming would send to the council what nobody had looked at. The form carries
+    the snapshot it showed; a newer one is refused with the reason, and nothing escalates."""
+    from deliberation.models import ClusterSnapshot, Vote
+
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    # at first few have voted on the proposals everyone agrees with: nothing would escalate
+    held_back = [dict(round_id=v.round_id, participant_id=v.participant_id,
+                      proposal_id=v.proposal_id, value=v.value)
+                 for v in db.session.scalars(sa.select(Vote).where(
+                     Vote.proposal_id.in_(planted.consensus)))]
+    db.session.execute(sa.delete(Vote).where(Vote.proposal_id.in_(planted.consensus)))
+    db.session.commit()
+    first = refresh_and_escalate(planted.round.id)
+    login_as("facilitator")
+    page = client.get(f"/facilitate/rounds/{planted.round.slug}",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "Everyone agrees 0" not in page
+    assert f'name="snapshot_id" value="{first.id}"' in page
+
+    db.session.execute(sa.insert(Vote), held_back)  # the votes arrive meanwhile ...
+    db.session.commit()
+    second = refresh_and_escalate(planted.round.id)  # ... and the worker regroups them
+    assert second.id != first.id
+    response = client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                           data={"action": "arm", "snapshot_id": str(first.id)},
+                           headers={"Accept-Language": "ja"}, follow_redirects=True)
+    assert "もう一度確認" in response.get_data(as_text=True)
+    db.session.refresh(planted.round)
+    assert planted.round.escalation_armed is False and escalated(planted.round.id) == set()
+    # a form without the snapshot it showed is refused the same way
+    client.post(f"/facilitate/rounds/{planted.round.slug}/escalation", data={"action": "arm"})
+    db.session.refresh(planted.round)
+    assert planted.round.escalation_armed is False
+
+    page = client.get(f"/facilitate/rounds/{planted.round.slug}").get_data(as_text=True)
+    assert "Everyone agrees 0" in page  # the new preview shows them ...
+    client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                data={"action": "arm", "snapshot_id": str(second.id)})
+    assert escalated(planted.round.id) == set(planted.consensus)  # ... and now they go
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot)) == 2
+
+
+def test_an_import_cannot_be_armed_before_anyone_saw_its_groups(client, login_as, db) -> None:
+    """An imported round's votes are all there before its first snapshot: arming it then
+    would send whatever that snapshot supports to the council unseen."""
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    planted.round.source = "polis"
+    db.session.commit()
+    login_as("facilitator")
+    response = client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                           data={"action": "arm", "snapshot_id": ""},
+                           headers={"Accept-Language": "ja"}, follow_redirects=True)
+    assert "最初のグループ分け" in response.get_data(as_text=True)
+    db.session.refresh(planted.round)
+    assert planted.round.escalation_armed is False
+    refresh_and_escalate(planted.round.id)
+    assert escalated(planted.round.id) == set()
