@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.engine import threshold
 from deliberation.models import (
+    AuditEntry,
     ClusterSnapshot,
     EscalationReview,
     Participant,
@@ -158,13 +159,41 @@ def decisions_without(snapshot: ClusterSnapshot, policy: dict[str, Any],
             for pid in proposal_ids}
 
 
+# What a review screens: a coordinated block of accounts, or the paper votes that staff
+# typed in for assisted participants (one person's typing must not decide alone either).
+COORDINATED, ASSISTED = "coordinated", "assisted"
+
+
+def assisted_participants(round_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(Participant.id).where(
+        Participant.round_id == round_id, Participant.source == "assisted")))
+
+
+def assisted_typists(round_id: int) -> set[int]:
+    """The accounts that typed in paper votes in the round (from the audit log)."""
+    return set(db.session.scalars(sa.select(AuditEntry.actor_id).where(
+        AuditEntry.round_id == round_id, AuditEntry.action == "vote.assisted",
+        AuditEntry.actor_id.is_not(None))))
+
+
+def screened_out(evidence: dict[str, Any] | None, snapshot: ClusterSnapshot,
+                 round_id: int) -> set[int]:
+    """The participants a review's evidence is about, on ``snapshot``."""
+    if (evidence or {}).get("source") == ASSISTED:
+        return assisted_participants(round_id)
+    return flagged_participants(snapshot)
+
+
 def _evidence(snapshot: ClusterSnapshot, with_blocks: threshold.Decision,
-              without: threshold.Decision, decisive: bool) -> dict[str, Any]:
+              without: threshold.Decision, decisive: bool, source: str) -> dict[str, Any]:
     blocks = [{k: v for k, v in block.items() if k != "participant_ids"}
               for block in (snapshot.statistics or {}).get(STATISTICS_KEY, [])]
-    return {"blocks": blocks, "decisive": decisive, "snapshot_id": snapshot.id,
-            # what the blocks did: carried the proposal over the rule, or kept it below
+    return {"source": source, "blocks": blocks if source == COORDINATED else [],
+            "decisive": decisive, "snapshot_id": snapshot.id,
+            # what the screened votes did: carried the proposal over the rule, or kept it below
             "effect": "pushed" if with_blocks.escalate else "blocked",
+            "assisted_votes": (with_blocks.total_votes - without.total_votes
+                               if source == ASSISTED else None),
             "with_blocks": {"escalate": with_blocks.escalate,
                             "total_votes": with_blocks.total_votes,
                             "support": with_blocks.support},
@@ -175,45 +204,56 @@ def _evidence(snapshot: ClusterSnapshot, with_blocks: threshold.Decision,
 
 def screen(snapshot: ClusterSnapshot, round_: Round,
            decisions: dict[int, threshold.Decision]) -> tuple[set[int], dict[int, dict[str, Any]]]:
-    """Which proposals' outcome the blocks decided, in either direction, so that they wait
-    for a review (creating or keeping their reviews), and the coordination evidence for
-    the passing proposals the blocks did not decide (empty without blocks).
+    """Which proposals' outcome a coordinated block or staff-typed paper votes decided, in
+    either direction, so that they wait for a review (creating or keeping their reviews),
+    and the coordination evidence for the passing proposals the blocks did not decide.
 
     ``decisions``: the rule's decisions on the snapshot for the proposals not yet on the
-    agenda. A block decides a proposal when removing its votes flips the decision: it
-    carried a proposal over the rule, or it kept one below that would pass without it (a
+    agenda. Such votes decide a proposal when removing them flips the decision: they
+    carried a proposal over the rule, or kept one below that would pass without them (a
     few accounts joining an opinion group can pull that group below the rule and so veto
     what everybody else agrees with). Does not commit."""
-    removed = flagged_participants(snapshot)
-    if not removed or not decisions:
+    checks = [(source, removed) for source, removed in (
+        (COORDINATED, flagged_participants(snapshot)),
+        (ASSISTED, assisted_participants(round_.id) if decisions else set())) if removed]
+    if not checks or not decisions:
         return set(), {}
-    without = decisions_without(snapshot, round_.policy, sorted(decisions), removed)
-    affected = [pid for pid, d in decisions.items() if d.escalate or without[pid].escalate]
     reviews = {r.proposal_id: r for r in db.session.scalars(
-        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(affected)))}
+        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(list(decisions))))}
     held: set[int] = set()
+    affected: set[int] = set()
     notes: dict[int, dict[str, Any]] = {}
-    for pid in affected:
-        decision = decisions[pid]
-        decisive = decision.escalate != without[pid].escalate
-        evidence = _evidence(snapshot, decision, without[pid], decisive)
+    for source, removed in checks:
+        without = decisions_without(snapshot, round_.policy, sorted(decisions), removed)
+        for pid, decision in decisions.items():
+            if pid in held or not (decision.escalate or without[pid].escalate):
+                continue
+            affected.add(pid)
+            decisive = decision.escalate != without[pid].escalate
+            evidence = _evidence(snapshot, decision, without[pid], decisive, source)
+            if not decisive:
+                if source == COORDINATED:
+                    notes[pid] = evidence
+                continue
+            held.add(pid)
+            notes.pop(pid, None)
+            review = reviews.get(pid)
+            if review is None:
+                review = EscalationReview(proposal_id=pid, round_id=round_.id,
+                                          snapshot_id=snapshot.id, evidence=evidence)
+                db.session.add(review)
+                db.session.flush()
+                reviews[pid] = review
+                audit.record("escalation.held_for_review", actor=None, target=review,
+                             round_id=round_.id, proposal_id=pid, source=source,
+                             effect=evidence["effect"],
+                             block_sizes=[b["size"] for b in evidence["blocks"]])
+            elif review.status == "pending":
+                review.snapshot_id, review.evidence = snapshot.id, evidence
+    for pid in affected - held:  # nothing decides it any more: the old review is moot
         review = reviews.get(pid)
-        if not decisive:
-            notes[pid] = evidence
-            if review is not None and review.status in ("pending", "dismissed"):
-                review.status = "superseded"
-            continue
-        held.add(pid)
-        if review is None:
-            review = EscalationReview(proposal_id=pid, round_id=round_.id,
-                                      snapshot_id=snapshot.id, evidence=evidence)
-            db.session.add(review)
-            db.session.flush()
-            audit.record("escalation.held_for_review", actor=None, target=review,
-                         round_id=round_.id, proposal_id=pid, effect=evidence["effect"],
-                         block_sizes=[b["size"] for b in evidence["blocks"]])
-        elif review.status == "pending":
-            review.snapshot_id, review.evidence = snapshot.id, evidence
+        if review is not None and review.status in ("pending", "dismissed"):
+            review.status = "superseded"
     return held, notes
 
 

@@ -168,10 +168,11 @@ def current_decision(esc: Escalation) -> threshold.Decision | None:
         return None
     frozen = esc.evidence or {}
     policy = frozen.get("policy") or esc.round.policy
-    if (frozen.get("coordination") or {}).get("effect") == "blocked":
+    screened = frozen.get("coordination") or {}
+    if screened.get("effect") == "blocked":
         return coordination.decisions_without(
             snapshot, policy, [esc.proposal_id],
-            coordination.flagged_participants(snapshot)).get(esc.proposal_id)
+            coordination.screened_out(screened, snapshot, esc.round_id)).get(esc.proposal_id)
     return snapshot_decisions(snapshot, policy, [esc.proposal_id]).get(esc.proposal_id)
 
 
@@ -215,7 +216,8 @@ def escalate_reviewed(review: Any, *, actor: User, reason: str) -> Escalation:
         if (review.evidence or {}).get("effect") == "blocked":
             decision = coordination.decisions_without(
                 snapshot, round_.policy, [review.proposal_id],
-                coordination.flagged_participants(snapshot)).get(review.proposal_id)
+                coordination.screened_out(review.evidence, snapshot, round_.id),
+            ).get(review.proposal_id)
         else:
             decision = snapshot_decisions(snapshot, round_.policy,
                                           [review.proposal_id]).get(review.proposal_id)
@@ -258,6 +260,10 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
         raise NotFound(N_("No such review."))
     if review.status != "pending":
         raise Conflict(N_("This review has already been decided."))
+    if (review.evidence or {}).get("source") == coordination.ASSISTED and \
+            actor.id in coordination.assisted_typists(review.round_id):
+        raise Conflict(N_("You typed in paper votes in this round yourself: another "
+                          "facilitator or an administrator must decide on this."))
     if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
         raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
     try:

@@ -1,0 +1,86 @@
+"""Paper votes a facilitator types in (assisted participants) are real votes, but one
+person enters them: when they alone decide whether a proposal reaches the council, in
+either direction, the proposal waits for a review by someone else (another facilitator
+or an administrator), and the public page says how many votes were typed in by staff."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation.jobs.runner import refresh_and_escalate
+from deliberation.models import Escalation, EscalationReview, Participant
+from tests.verification.test_attack import honest_round
+
+JA = {"Accept-Language": "ja"}
+N_PAPER = 12
+# like group B, but agreeing with "contested", which group B is split on
+PAPER = {"common": 1, "a_side": -1, "b_side": 1, "contested": 1, "a_two": -1, "b_two": 1}
+
+
+def enter_paper_votes(client, slug: str, ids: dict[str, int],
+                      script: dict[str, int] = PAPER) -> None:
+    for n in range(N_PAPER):
+        created = client.post(f"/facilitate/rounds/{slug}/assisted",
+                              data={"label": f"公民館 用紙{n + 1}", "kind": "resident"})
+        assert created.status_code == 303
+        pid = int(created.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        saved = client.post(f"/facilitate/rounds/{slug}/assisted/{pid}", data={
+            f"vote-{ids[name]}": str(script.get(name, "")) for name in ids})
+        assert saved.status_code == 303
+
+
+def test_one_facilitators_paper_votes_cannot_decide_alone(client, login_as, db) -> None:
+    round_, ids = honest_round("everyone")
+    refresh_and_escalate(round_.id)
+    assert ids["contested"] not in set(db.session.scalars(sa.select(Escalation.proposal_id)))
+
+    typist = login_as("facilitator")
+    enter_paper_votes(client, round_.slug, ids)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
+        Participant.source == "assisted")) == N_PAPER
+    refresh_and_escalate(round_.id)
+    # the paper votes carry "contested" over the rule: it waits instead of escalating
+    assert ids["contested"] not in set(db.session.scalars(sa.select(Escalation.proposal_id)))
+    review = db.session.scalar(sa.select(EscalationReview).where(
+        EscalationReview.proposal_id == ids["contested"]))
+    assert review is not None and review.status == "pending"
+    assert review.evidence["source"] == "assisted"
+    assert review.evidence["assisted_votes"] == N_PAPER
+
+    page = client.get(f"/facilitate/rounds/{round_.slug}", headers=JA).get_data(as_text=True)
+    assert f"職員が代理で入力した{N_PAPER}票" in page
+    # the facilitator who typed the votes in cannot approve them, nor dismiss them
+    for action in ("approve", "dismiss"):
+        refused = client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}",
+                              data={"action": action, "reason": "用紙を確認しました"},
+                              headers=JA, follow_redirects=True)
+        assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
+    db.session.refresh(review)
+    assert review.status == "pending"
+    assert db.session.scalar(sa.select(Escalation.id).where(
+        Escalation.proposal_id == ids["contested"])) is None
+
+    second = login_as("facilitator")
+    assert second.id != typist.id
+    response = client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}", data={
+        "action": "approve", "reason": "公民館の用紙12枚を照合しました"})
+    assert response.status_code == 303
+    esc = db.session.scalar(sa.select(Escalation).where(
+        Escalation.proposal_id == ids["contested"]))
+    public = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
+    assert f"職員が代理で入力した{N_PAPER}票" in public
+    assert "公民館の用紙12枚を照合しました" in public
+
+
+@pytest.mark.parametrize("role", ["facilitator", "admin"])
+def test_paper_votes_that_do_not_decide_escalate_as_usual(client, login_as, db,
+                                                          role: str) -> None:
+    round_, ids = honest_round("everyone")
+    login_as(role)
+    enter_paper_votes(client, round_.slug, ids, {"common": 1})
+    refresh_and_escalate(round_.id)
+    escalated = set(db.session.scalars(sa.select(Escalation.proposal_id)))
+    assert ids["common"] in escalated  # both groups agree, with or without the paper
+    assert db.session.scalar(sa.select(EscalationReview.id).where(
+        EscalationReview.proposal_id == ids["common"])) is None
