@@ -110,6 +110,9 @@ KEY_LABELS: dict[str, Any] = {
     "span_seconds": _l("Seconds from the first to the last arrival"),
     "decisive": _l("Decided the outcome"),
     "effect": _l("What their votes did"),
+    "source": _l("Votes screened"),
+    "assisted_votes": _l("Votes typed in by staff"),
+    "met_rule": _l("Met the rule for the council at that moment"),
     "decided_at": _l("Decided at"),
     "with_blocks": _l("With their votes"),
     "without_blocks": _l("Without their votes"),
@@ -191,6 +194,10 @@ EFFECT_LABELS = {
     "pushed": _l("Put the proposal over the conditions"),
     "blocked": _l("Kept the proposal below the conditions"),
 }
+SCREENED_LABELS = {
+    "coordinated": _l("A coordinated block of accounts"),
+    "assisted": _l("Votes typed in by staff"),
+}
 MEMBERSHIP_LABELS = {
     "clustered": _l("Calculated from the votes"),
     "given": _l("As given by the imported data"),
@@ -261,6 +268,7 @@ VALUE_LABELS: dict[str, Mapping[Any, Any] | Callable[[Any], Any]] = {
     "clustering_method": _choices(method_choices()),
     "membership": MEMBERSHIP_LABELS,
     "effect": EFFECT_LABELS,
+    "source": SCREENED_LABELS,
     "kind": KIND_LABELS,
     "role": ROLE_LABELS,
     "previous": ROLE_LABELS,

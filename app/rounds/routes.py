@@ -25,7 +25,7 @@ from app.rule_words import policy_sentence, rule_change_words
 from app.search_args import search_args
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round
-from deliberation.services import agenda, participants, results, rounds, votes
+from deliberation.services import agenda, moderation, participants, results, rounds, votes
 from deliberation.services import proposals as proposal_service
 from deliberation.services.proposals import MAX_LENGTH, submit_proposal
 from deliberation.services.reports import report_proposal
@@ -62,6 +62,7 @@ def show(slug: str) -> str:
     return render_template(
         "rounds/show.html", round=round_, counts=counts, policy_text=policy_sentence(round_.policy),
         rule_changes=rule_change_words(rounds.rule_changes(round_.id)),
+        removals=moderation.removed_after_publication(round_.id),
         agenda=agenda.list_items(round_slug=round_.slug, include_withdrawn=False),
     )
 

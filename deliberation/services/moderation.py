@@ -6,13 +6,22 @@ Every decision is audited and requests a new snapshot (what is clustered changed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.errors import N_, DomainError
-from deliberation.models import Participant, Proposal, Report, Round, User, audit
+from deliberation.models import (
+    AuditEntry,
+    Participant,
+    Proposal,
+    Report,
+    Round,
+    User,
+    Vote,
+    audit,
+)
 from deliberation.models._common import utcnow
 from deliberation.services import votes
 from deliberation.services.snapshot_requests import request_snapshot
@@ -128,6 +137,8 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
     if len(proposals) != len(set(proposal_ids)):
         raise DomainError(N_("Some of the selected proposals are not in this round."))
     now = utcnow()
+    standing = _standing(round_, [p.id for p in proposals if p.status in ("published", "hidden")
+                                  and action in ("reject", "meta") and not p.is_meta])
     for proposal in proposals:
         before = proposal.status
         if action == "reject":
@@ -146,10 +157,56 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
         if action in ("restore", "approve"):
             proposal.report_count = 0
         audit.record(f"proposal.{action}", actor=actor, target=proposal, round_id=round_.id,
-                     reason=reason, status_before=before, status_after=proposal.status)
+                     reason=reason, status_before=before, status_after=proposal.status,
+                     **standing.get(proposal.id, {}))
     request_snapshot(round_)
     db.session.commit()
     return len(proposals)
+
+
+def _standing(round_: Round, proposal_ids: list[int]) -> dict[int, dict[str, object]]:
+    """How many had voted on each proposal and whether it met the rule for the council on
+    the latest snapshot, recorded when a moderator takes a published proposal out of the
+    running: the round's public page shows it (``removed_after_publication``)."""
+    if not proposal_ids:
+        return {}
+    from deliberation.engine.escalation import snapshot_decisions
+    from deliberation.models.snapshot import latest_snapshot
+
+    counts = dict(db.session.execute(
+        sa.select(Vote.proposal_id, sa.func.count()).where(
+            Vote.round_id == round_.id, Vote.proposal_id.in_(proposal_ids))
+        .group_by(Vote.proposal_id)).tuples().all())
+    snapshot = latest_snapshot(round_.id)
+    decisions = snapshot_decisions(snapshot, round_.policy, proposal_ids) if snapshot else {}
+    return {pid: {"votes": counts.get(pid, 0),
+                  "met_rule": decisions[pid].escalate if pid in decisions else None}
+            for pid in proposal_ids}
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A published proposal a moderator took out of the running, as the public sees it."""
+
+    at: datetime
+    action: str  # "reject" or "meta"
+    votes: int | None
+    met_rule: bool | None
+
+
+def removed_after_publication(round_id: int) -> list[Removal]:
+    """Published proposals rejected or marked meta (so they never escalate), oldest first,
+    from the audit log: one moderator's decision must not make a popular proposal vanish
+    unseen. Neither the text nor the reason written for the author is included."""
+    rows = db.session.execute(
+        sa.select(AuditEntry.created_at, AuditEntry.action, AuditEntry.details).where(
+            AuditEntry.round_id == round_id,
+            AuditEntry.action.in_(("proposal.reject", "proposal.meta")))
+        .order_by(AuditEntry.created_at, AuditEntry.id)).all()
+    return [Removal(at, action.removeprefix("proposal."), (details or {}).get("votes"),
+                    (details or {}).get("met_rule"))
+            for at, action, details in rows
+            if (details or {}).get("status_before") in ("published", "hidden")]
 
 
 def median_time_to_moderate(round_id: int | None = None) -> timedelta | None:
