@@ -90,6 +90,7 @@ def _evidence(item: service.AgendaItem) -> dict[str, Any]:
         "placement": _placement(ev.get("snapshot")),
         "votes_by_kind": ev.get("votes_by_kind"),  # absent on items escalated before it
         "data": _data(ev.get("snapshot")),
+        "minimum": small_counts.minimum(item.escalation.round.min_group_display),
         # the round's rule changed after this item went to the council: it was judged by
         # the rule frozen in its evidence, which the page shows
         "rule_changed_after": [change.at for change in rounds.rule_changes(

@@ -84,3 +84,29 @@ def test_paper_votes_that_do_not_decide_escalate_as_usual(client, login_as, db,
     assert ids["common"] in escalated  # both groups agree, with or without the paper
     assert db.session.scalar(sa.select(EscalationReview.id).where(
         EscalationReview.proposal_id == ids["common"])) is None
+
+
+def test_a_few_paper_votes_are_not_counted_in_public(client, login_as, db) -> None:
+    """Under the small-count minimum, the public page says "fewer than 5" and leaves out
+    the totals whose difference would give the number away; staff reviewing see it."""
+    from tests.factories import make_proposal, make_round
+
+    round_ = make_round(phase="voting")
+    proposal = make_proposal(round_, "公民館の開館時間を延ばす")
+    review = EscalationReview(proposal_id=proposal.id, round_id=round_.id, evidence={
+        "source": "assisted", "blocks": [], "decisive": True, "snapshot_id": None,
+        "effect": "pushed", "assisted_votes": 3,
+        "with_blocks": {"escalate": True, "total_votes": 41, "support": 0.52},
+        "without_blocks": {"escalate": False, "reasons": ["group_below_threshold"],
+                           "total_votes": 38, "support": 0.47}})
+    db.session.add(review)
+    db.session.commit()
+    login_as("admin")
+    staff = client.get(f"/facilitate/rounds/{round_.slug}", headers=JA).get_data(as_text=True)
+    assert "職員が代理で入力した3票" in staff
+    client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}",
+                data={"action": "approve", "reason": "用紙を照合しました"})
+    esc = db.session.scalar(sa.select(Escalation))
+    public = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
+    assert "5票未満" in public and "職員が代理で入力した3票" not in public
+    assert "41票" not in public and "38票" not in public
