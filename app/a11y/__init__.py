@@ -5,18 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from babel.lists import format_list
 from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from app.a11y import statement as statements
 
 bp = Blueprint("a11y", __name__, cli_group="a11y")
+
+# The languages and ways of writing a page was tested in (``statement.load``), in words.
+LANGUAGE_LABELS = {
+    "ja": _l("Japanese"),
+    "en": _l("English"),
+    "ja-furigana": _l("Japanese with furigana"),
+    "ja-easy": _l("Easy Japanese"),
+}
 
 
 @bp.route("/accessibility")
 def statement_page() -> str:
     path = Path(current_app.config.get("A11Y_STATEMENT") or statements.STATEMENT)
     return render_template("a11y/statement.html", statement=statements.load(path),
-                           impacts=statements.IMPACTS)
+                           impacts=statements.IMPACTS, languages_in_words=languages_in_words)
+
+
+def languages_in_words(languages: list[str]) -> str:
+    """``["en", "ja", "ja-easy"]`` as the reader says it: 英語、日本語、やさしい日本語."""
+    return format_list([str(LANGUAGE_LABELS.get(code, code)) for code in languages],
+                       locale=get_locale())
 
 
 @bp.cli.command("statement")

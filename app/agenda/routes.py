@@ -65,9 +65,14 @@ def agenda_globals() -> dict[str, Any]:
             "grouping_words": lens.grouping_words}
 
 
-def _filters() -> dict[str, Any]:
+def _filters(*, public: bool) -> dict[str, Any]:
+    """The list's filters; a round that is not there (an old or mistyped address) is a 404,
+    not an empty list whose download and dossier links would lead nowhere."""
     sort = request.args.get("sort", "date")
-    return {"round_slug": request.args.get("round") or None,
+    slug = request.args.get("round") or None
+    if slug is not None:
+        round_or_404(slug, public=public)
+    return {"round_slug": slug,
             "status": request.args.get("status") or None,
             "theme": request.args.get("theme") or None,
             "sort": sort if sort in service.SORTS else "date"}
@@ -127,7 +132,7 @@ def _placement(snapshot: dict[str, Any] | None) -> dict[str, int | None] | None:
 
 @bp.route("/")
 def public_index() -> Response:
-    filters = _filters()
+    filters = _filters(public=True)
     filters["theme"] = None
     items = service.list_items(public_only=True, **filters)
     return render_page_or_fragment("agenda/public_index.html", "agenda/_public_list.html",
@@ -169,7 +174,7 @@ def open_data(slug: str) -> Response:
 @bp.route("/council/")
 @council_required
 def council_index() -> Response:
-    filters = _filters()
+    filters = _filters(public=False)
     items = service.list_items(**filters)
     return render_page_or_fragment("agenda/council_index.html", "agenda/_council_list.html",
                                    items=items, filters=filters, rounds=rounds.public_rounds(),

@@ -20,7 +20,7 @@ from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.mail import external_url
 from app.search_args import search_args
-from app.template_helpers import PHASE_LABELS, audit_key
+from app.template_helpers import ACTION_LABELS, PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, DomainError
@@ -282,7 +282,9 @@ def _audit(round_: Round | None) -> Any:
             body = exports.audit_csv(audit_key(), round_id)
         return csv_attachment(body, f"audit-{round_.slug if round_ else 'all'}.csv")
     args = search_args()
-    page = audit.search_entries(round_id, args.terms, page=args.page, per_page=AUDIT_PAGE)
+    page = audit.search_entries(round_id, args.terms, page=args.page, per_page=AUDIT_PAGE,
+                                action_words={action: str(label)
+                                              for action, label in ACTION_LABELS.items()})
     return render_page_or_fragment("facilitate/audit.html", "facilitate/_audit_entries.html",
                                    round=round_, results=page, q=args.q, query_error=args.error)
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.routes import safe_next
+from app.errors import render_error
 from app.htmx import is_htmx
 from app.reading import READING_LABELS, SESSION_KEY, bp, chosen_mode
 from deliberation.models.user import READING_MODES
@@ -25,6 +26,8 @@ def choose() -> Response:
     choice = request.form.get("reading", "")
     if choice not in READING_MODES:
         error = _("Choose one of the ways of writing.")
+        if is_htmx():  # the header's button or the page's form: say it where errors show
+            return render_error(400, error)
         return make_response(
             render_template("reading/settings.html", modes=READING_LABELS, chosen=chosen_mode(),
                             error=error), 400)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
@@ -62,12 +62,19 @@ def entries_query(round_id: int | None = None) -> sa.Select:
     return query
 
 
-def search_entries(round_id: int | None, terms: list[str], *, page: int,
-                   per_page: int) -> Pagination:
-    """One page of the log, newest first, whose action or reason contains every term."""
+def search_entries(round_id: int | None, terms: list[str], *, page: int, per_page: int,
+                   action_words: Mapping[str, str] | None = None) -> Pagination:
+    """One page of the log, newest first, where every term is in the action, the reason or
+    the words of the action (``action_words``: action -> words as the reader sees them, so
+    that staff find entries by what the page says, not by the stored code)."""
     query = entries_query(round_id)
-    if terms:
-        query = query.where(search.matches_all([AuditEntry.action, AuditEntry.reason], terms))
+    for term in terms:
+        folded = term.casefold()
+        named = [action for action, words in (action_words or {}).items()
+                 if folded in words.casefold()]
+        query = query.where(sa.or_(search.contains(AuditEntry.action, term),
+                                   search.contains(AuditEntry.reason, term),
+                                   AuditEntry.action.in_(named)))
     return search.page_of(query, page, per_page)
 
 

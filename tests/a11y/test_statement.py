@@ -74,6 +74,10 @@ def test_the_page_shows_the_generated_data(app, client, tmp_path) -> None:
     assert "Elements must meet minimum color contrast ratio thresholds" in ja
     assert "Level AA" in en and "<th scope=\"row\">Rounds<br>" in en
     assert "Problems to fix" in en
+    # the languages tested in words, not codes
+    assert "（英語、日本語、やさしい日本語）" in ja.replace("(", "（").replace(")", "）")
+    assert "(English, Japanese, and Easy Japanese)" in en
+    assert "ja-easy" not in ja and "ja-easy" not in en
 
 
 def test_the_committed_statement_is_shown_on_a_fresh_install(client) -> None:

@@ -293,3 +293,21 @@ def test_facilitator_downloads_use_the_same_row(client, login_as, db, path):
     links = _download_links(client.get(path).get_data(as_text=True))
     assert f'class="button" href="{path}?format=csv" download' in links
     assert f'href="{path}?format=csv&amp;lang=en" lang="en"' in links
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_unknown_round_in_the_filters_is_a_translated_404(one_item, client, login_as, db,
+                                                            htmx):
+    draft = factories.make_round(slug="still-draft", phase="draft")
+    headers = {"Accept-Language": "ja", **({"HX-Request": "true"} if htmx else {})}
+    login_as("council")
+    for url in ("/agenda/council/?round=nope", "/agenda/?round=nope",
+                f"/agenda/?round={draft.slug}", "/agenda/council/?round=" + "9" * 5000):
+        response = client.get(url, headers=headers)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 404, url
+        assert "このアドレスのページはありません" in page and "download-links" not in page
+        if htmx:
+            assert response.headers["HX-Retarget"] == "#htmx-errors"
+    # staff see a draft round's items; the public list only public rounds
+    assert client.get(f"/agenda/council/?round={draft.slug}").status_code == 200

@@ -58,3 +58,19 @@ def test_bad_input_never_fails(client, login_as, log, args) -> None:
 def test_citizens_cannot_read_the_log(client, login_as, log) -> None:
     login_as("citizen")
     assert client.get("/facilitate/audit?q=理由").status_code == 403
+
+
+def test_actions_are_found_by_their_words_and_shown_without_codes(client, login_as, log) -> None:
+    """The list names actions in words only; a search for those words finds them, in the
+    reader's language, beside the stored code (for staff who know it)."""
+    login_as("facilitator")
+    html = client.get("/facilitate/rounds/town/audit", query_string={"q": "却下 理由119"},
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert reasons(html) == ["理由119 重複"]
+    assert "提案を却下" in html and "proposal.reject" not in html and "<code" not in html
+    html = client.get("/facilitate/rounds/town/audit", query_string={"q": "rejected"},
+                      headers=EN).get_data(as_text=True)
+    assert len(reasons(html)) == 50  # "Proposal rejected": the 120 rejections, a page of them
+    html = client.get("/facilitate/audit", query_string={"q": "設定を変更"},
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert reasons(html) == ["理由 全体設定"]

@@ -88,7 +88,8 @@ def test_audit_pages_and_csv_with_bom(client, facilitator, db) -> None:
     client.post("/facilitate/rounds/m1/moderation", data={
         "proposal_id": [pending.id], "action": "reject", "reason": "重複しています"})
     page = client.get("/facilitate/rounds/m1/audit", headers=EN).get_data(as_text=True)
-    assert "proposal.reject" in page and "重複しています" in page
+    assert "Proposal rejected" in page and "重複しています" in page
+    assert "proposal.reject" not in page  # the action in words, never its code
     assert client.get("/facilitate/audit").status_code == 200
     response = client.get("/facilitate/rounds/m1/audit?format=csv")
     assert response.mimetype == "text/csv"

@@ -60,12 +60,18 @@ def test_the_account_keeps_the_choice_across_sessions(app, client, login_as) -> 
     assert RUBY.search(other.get("/", headers=JA).get_data(as_text=True))
 
 
+@pytest.mark.parametrize("htmx", [False, True])
 @pytest.mark.parametrize("bad", ["", "loud", "easy" * 10])
-def test_an_unknown_choice_is_refused_and_nothing_is_stored(client, login_as, bad) -> None:
+def test_an_unknown_choice_is_refused_and_nothing_is_stored(client, login_as, bad,
+                                                            htmx) -> None:
     user = login_as("citizen")
-    response = client.post("/reading", data={"reading": bad}, headers=JA)
+    headers = {**JA, "HX-Request": "true"} if htmx else JA
+    response = client.post("/reading", data={"reading": bad}, headers=headers)
     assert response.status_code == 400
-    assert "書き方をひとつ選んでください。" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "書き方をひとつ選んでください。" in page
+    if htmx:  # a fragment for the page's error region, not a whole page inside the form
+        assert response.headers["HX-Retarget"] == "#htmx-errors" and "<html" not in page
     _db.session.refresh(user)
     assert user.reading is None
     with client.session_transaction() as session:

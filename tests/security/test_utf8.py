@@ -80,4 +80,8 @@ def test_utf8_text_still_works(setup: dict, db) -> None:
                                     headers={**JA, "Content-Type": FORM})
     assert response.status_code == 303
     assert db.session.scalar(sa.select(Proposal.text)) == text
-    assert setup["client"].get(f"/agenda/?round={quote('駅')}", headers=JA).status_code == 200
+    # a UTF-8 filter is read as a round's address (none here: the translated 404), not
+    # refused as undecodable
+    response = setup["client"].get(f"/agenda/?round={quote('駅')}", headers=JA)
+    assert response.status_code == 404
+    assert "このアドレスのページはありません" in response.get_data(as_text=True)
