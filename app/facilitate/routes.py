@@ -143,7 +143,12 @@ def preview(slug: str) -> Any:
     if form.validate():
         result = _preview(round_, form.policy())
     else:
-        result = {"ok": False, "error": _("Please correct the settings first.")}
+        # which settings, so that a facilitator who pressed "Preview" need not save to see it
+        problems = [(form[name].label.text, message)
+                    for name, messages in form.errors.items() if name in form
+                    for message in messages]
+        result = {"ok": False, "error": _("Please correct the settings first."),
+                  "problems": problems}
     return render_page_or_fragment("facilitate/preview.html", "facilitate/_preview.html",
                                    round=round_, preview=result)
 
