@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.facilitate.forms import eligibility_choices
 from deliberation.services.rounds import RuleChange
 
 
@@ -38,6 +39,10 @@ def _setting_words(key: str, before: Any, after: Any) -> str:
     if key == "clustering_method":
         return _("How the opinion groups are drawn: %(before)s → %(after)s",
                  before=method_words(before) if before else unknown, after=method_words(after))
+    if key == "eligibility":
+        labels = {choice.value: str(choice.label) for choice in eligibility_choices()}
+        return _("Who may take part: %(before)s → %(after)s",
+                 before=labels.get(before, unknown), after=labels.get(after, after))
     return _("The largest number of opinion groups: %(before)s → %(after)s",
              before=before if before is not None else unknown, after=after)
 

@@ -23,6 +23,7 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
+from deliberation.services.rounds import RULE_SETTINGS
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import check_accepts_votes, record_vote, votes_of
 from deliberation.text import clean_text, text_key
@@ -42,8 +43,8 @@ ROUND_NUMBER_RANGES = {
     "min_group_display": (1, 100, N_("Enter a whole number from 1 to 100.")),
     "response_deadline_days": (1, 365, N_("Enter a whole number from 1 to 365.")),
 }
-# The settings that decide what escalates: a change of them is shown on the round's page.
-RULE_FIELDS = frozenset(("threshold_policy", "clustering_method", "max_groups"))
+# The settings the snapshot is computed with: a change of them asks for a new one.
+SNAPSHOT_FIELDS = frozenset(("threshold_policy", "clustering_method", "max_groups"))
 ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 
 
@@ -149,12 +150,13 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
             setattr(round_, key, value)
     if not changed:
         return round_
-    if RULE_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
+    if SNAPSHOT_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
         request_snapshot(round_)  # closing takes a final snapshot
     # "before" for the settings that decide what escalates: the round's public page
     # lists each change of them (deliberation/services/rounds.py: rule_changes).
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
-                 changed=changed, before={k: v for k, v in before.items() if k in RULE_FIELDS})
+                 changed=changed,
+                 before={k: v for k, v in before.items() if k in RULE_SETTINGS})
     db.session.commit()
     return round_
 

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.models import AuditEntry, Round, VoteEvent
 
-# The settings that decide what escalates (also deliberation/services/facilitation.py).
-RULE_SETTINGS = ("threshold_policy", "clustering_method", "max_groups")
+# The settings that decide what escalates: the rule, how the groups are drawn, and who may
+# vote (a change of them is audited with its old value and listed on the round's page).
+RULE_SETTINGS = ("threshold_policy", "clustering_method", "max_groups", "eligibility")
 
 
 def public_rounds() -> list[Round]:
@@ -32,8 +33,8 @@ class RuleChange:
 
 
 def rule_changes(round_id: int) -> list[RuleChange]:
-    """Every change of the round's escalation rule, grouping method or maximum number of
-    groups, oldest first, from the audit log (which records them with their old values).
+    """Every change of the round's escalation rule, grouping method, maximum number of
+    groups or eligibility, oldest first, from the audit log (which records them with their old values).
     Public: what decides an escalation must not change unseen. Changes made before anyone
     voted in the round (setting it up) are left out: they cannot have aimed at an outcome."""
     entries = db.session.execute(

@@ -1,5 +1,5 @@
 """A facilitator changing the rule, the grouping method or the maximum number of groups
-mid-round: the change is audited with what it was before, shown on the round's public page,
+mid-round (or who may vote): the change is audited with what it was before, shown on the round's public page,
 leaves the frozen evidence of items already on the agenda as it was, and does not make
 them read as "support has since fallen" when only the rule moved. The item page says, in
 words, which data the groups were drawn from."""
@@ -48,7 +48,8 @@ def test_rule_change_is_public_and_leaves_the_evidence(client, login_as, db) -> 
         AuditEntry.action == "round.update")) is None  # the same rule again is no change
 
     saving = client.post(f"/facilitate/rounds/{planted.round.slug}/edit",
-                         data={**FORM, "min_group_agree": "0.97", "max_groups": "3"})
+                         data={**FORM, "min_group_agree": "0.97", "max_groups": "3",
+                               "eligibility": "residents"})
     assert saving.status_code == 303
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
     assert entry.actor_id == facilitator.id
@@ -67,3 +68,4 @@ def test_rule_change_is_public_and_leaves_the_evidence(client, login_as, db) -> 
     round_page = client.get(f"/rounds/{planted.round.slug}", headers=JA).get_data(as_text=True)
     assert "基準の変更" in round_page and "グループの最大数" in round_page
     assert "50%" in round_page and "97%" in round_page  # before and now
+    assert "参加できる人" in round_page and "住民のみ" in round_page
