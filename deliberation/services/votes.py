@@ -14,11 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deliberation.database import db, insert_or_update
+from deliberation.database import db
 from deliberation.errors import N_, DomainError, NotFound
 from deliberation.ids import parse_id
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
-from deliberation.models._common import utcnow
+from deliberation.models._common import UTCDateTime, utcnow
 from deliberation.models.participation import VOTE_SOURCES, VOTE_VALUES
 from deliberation.services.participants import check_eligible, participant_for
 from deliberation.services.vote_card import VoteCard, vote_card
@@ -30,6 +30,15 @@ PHASE_CLOSED_MESSAGES = {
 }
 VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 
+# The last vote wins. Both databases run this statement as written, and SQLAlchemy compiles
+# a text statement once and caches it, where its per-dialect ``insert`` constructs are
+# compiled again on every vote.
+UPSERT_VOTE = sa.text(
+    "INSERT INTO votes (round_id, participant_id, proposal_id, value, created_at, updated_at)"
+    " VALUES (:round_id, :participant_id, :proposal_id, :value, :now, :now)"
+    " ON CONFLICT (participant_id, proposal_id)"
+    " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+).bindparams(sa.bindparam("now", type_=UTCDateTime()))
 
 
 @dataclass(frozen=True)
@@ -120,14 +129,10 @@ def record_vote(
     if source not in VOTE_SOURCES:
         raise DomainError(N_("Unknown vote source %(source)s."), source=source)
     now = utcnow()
-    upsert = insert_or_update(Vote).values(
-        round_id=round_.id, participant_id=participant.id, proposal_id=proposal.id,
-        value=value, created_at=now, updated_at=now,
-    )
-    db.session.execute(upsert.on_conflict_do_update(
-        index_elements=[Vote.participant_id, Vote.proposal_id],
-        set_={"value": value, "updated_at": now},
-    ))
+    db.session.execute(UPSERT_VOTE, {
+        "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal.id,
+        "value": value, "now": now,
+    })
     db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
                              proposal_id=proposal.id, value=value, source=source,
                              created_at=now))
