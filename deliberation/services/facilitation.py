@@ -292,8 +292,8 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
     if not participant.is_assisted or participant.round_id != round_.id:
         raise NotFound(N_("There is no such assisted participant in this round."))
     check_accepts_votes(round_)
-    published = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.status == "published"))}
+    published = set(db.session.scalars(sa.select(Proposal.id).where(
+        Proposal.round_id == round_.id, Proposal.status == "published")))
     current = votes_of(participant)
     changed = 0
     try:
@@ -306,7 +306,7 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
                 raise DomainError(N_("Votes are agree, disagree or pass."))
             if current.get(proposal_id) == value:
                 continue
-            record_vote(round_, participant, published[proposal_id], value, "assisted")
+            record_vote(round_, participant, proposal_id, value, "assisted")
             changed += 1
         if changed:
             audit.record("vote.assisted", actor=actor, target=participant, round_id=round_.id,

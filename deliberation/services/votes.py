@@ -30,14 +30,18 @@ PHASE_CLOSED_MESSAGES = {
 }
 VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 
+# The vote is written only if its proposal is published in the round: the check and the
+# write are one statement, so a proposal hidden a moment earlier cannot still take a vote.
 # The last vote wins. Both databases run this statement as written, and SQLAlchemy compiles
 # a text statement once and caches it, where its per-dialect ``insert`` constructs are
 # compiled again on every vote.
 UPSERT_VOTE = sa.text(
     "INSERT INTO votes (round_id, participant_id, proposal_id, value, created_at, updated_at)"
-    " VALUES (:round_id, :participant_id, :proposal_id, :value, :now, :now)"
+    " SELECT round_id, :participant_id, id, :value, :now, :now FROM proposals"
+    " WHERE id = :proposal_id AND round_id = :round_id AND status = 'published'"
     " ON CONFLICT (participant_id, proposal_id)"
     " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+    " RETURNING proposal_id"
 ).bindparams(sa.bindparam("now", type_=UTCDateTime()))
 
 
@@ -76,17 +80,16 @@ def cast(
         raise DomainError(N_("This participant belongs to another round."))
     check_accepts_votes(round_)
     parsed = _parse_value(value)
-    proposal = _votable_proposal(round_, proposal_id)
-    return _write(round_, participant, proposal, parsed, source, next_card)
+    return _write(round_, participant, _parse_proposal_id(proposal_id), parsed, source, next_card)
 
 
 def _write(
-    round_: Round, participant: Participant, proposal: Proposal, value: int, source: str,
+    round_: Round, participant: Participant, proposal_id: int, value: int, source: str,
     next_card: bool,
 ) -> CastVote:
     session = db.session()
     try:
-        record_vote(round_, participant, proposal, value, source)
+        record_vote(round_, participant, proposal_id, value, source)
         # Read in the vote's transaction, the card counts the new vote, and the request
         # needs no second connection, ping and transaction for it.
         card = vote_card(round_, participant) if next_card else None
@@ -99,7 +102,7 @@ def _write(
         raise
     finally:
         session.expire_on_commit = True
-    return CastVote(participant, proposal.id, value, card)
+    return CastVote(participant, proposal_id, value, card)
 
 
 def cast_by_account(
@@ -115,27 +118,40 @@ def cast_by_account(
     check_eligible(round_, user)
     check_accepts_votes(round_)
     parsed = _parse_value(value)
-    proposal = _votable_proposal(round_, proposal_id)
-    participant = participant_for(round_, user)
-    assert participant is not None
-    return _write(round_, participant, proposal, parsed, source, next_card)
+    pid = _parse_proposal_id(proposal_id)
+    participant = participant_for(round_, user, create=False)
+    if participant is None:
+        check_votable(round_, pid)  # before the participant is created
+        participant = participant_for(round_, user)
+        assert participant is not None
+    return _write(round_, participant, pid, parsed, source, next_card)
 
 
 def record_vote(
-    round_: Round, participant: Participant, proposal: Proposal, value: int, source: str
+    round_: Round, participant: Participant, proposal_id: int, value: int, source: str
 ) -> None:
-    """Write a checked vote and its event, without committing (for ``cast``, the author's own
-    vote and assisted participants' paper forms)."""
+    """Write a vote and its event, without committing (for ``cast``, the author's own vote
+    and assisted participants' paper forms).
+
+    Raises NotFound or DomainError and writes nothing when ``proposal_id`` is not a
+    published proposal of ``round_``.
+    """
     if source not in VOTE_SOURCES:
         raise DomainError(N_("Unknown vote source %(source)s."), source=source)
     now = utcnow()
-    db.session.execute(UPSERT_VOTE, {
-        "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal.id,
+    written = db.session.execute(UPSERT_VOTE, {
+        "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal_id,
         "value": value, "now": now,
+    }).first()
+    if written is None:
+        check_votable(round_, proposal_id)
+        raise DomainError(N_("This proposal is not open for voting."))  # published meanwhile
+    # A Core insert: the ORM's unit of work would cost about as much as the whole upsert,
+    # for a row that nothing reads back in this request.
+    db.session.execute(sa.insert(VoteEvent.__table__), {
+        "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal_id,
+        "value": value, "source": source, "created_at": now,
     })
-    db.session.add(VoteEvent(round_id=round_.id, participant_id=participant.id,
-                             proposal_id=proposal.id, value=value, source=source,
-                             created_at=now))
 
 
 def _parse_value(value: Any) -> int:
@@ -147,14 +163,21 @@ def _parse_value(value: Any) -> int:
     return parsed
 
 
-def _votable_proposal(round_: Round, proposal_id: Any) -> Proposal:
+def _parse_proposal_id(proposal_id: Any) -> int:
     pid = parse_id(proposal_id)
-    proposal = db.session.get(Proposal, pid) if pid is not None else None
+    if pid is None:
+        raise NotFound(N_("There is no such proposal in this round."))
+    return pid
+
+
+def check_votable(round_: Round, proposal_id: int) -> None:
+    """Raise NotFound when ``proposal_id`` is not a proposal of ``round_``, DomainError
+    when it is not published."""
+    proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.round_id != round_.id:
         raise NotFound(N_("There is no such proposal in this round."))
     if proposal.status != "published":
         raise DomainError(N_("This proposal is not open for voting."), status=proposal.status)
-    return proposal
 
 
 def author_auto_vote(proposal: Proposal) -> None:
@@ -175,7 +198,7 @@ def author_auto_vote(proposal: Proposal) -> None:
         return
     round_ = db.session.get(Round, proposal.round_id)
     assert round_ is not None
-    record_vote(round_, author, proposal, 1, "web")
+    record_vote(round_, author, proposal.id, 1, "web")
 
 
 def votes_of(participant: Participant) -> dict[int, int]:

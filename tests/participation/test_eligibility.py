@@ -131,6 +131,10 @@ def test_participation_starts_with_the_first_vote_and_not_with_a_refused_one(
     missing = client.post(f"/api/v1/rounds/{round_.slug}/votes",
                           json={"proposal_id": proposal.id + 100, "value": 1})
     assert missing.status_code == 404
+    pending = factories.make_proposal(round_, "Not reviewed yet", status="pending")
+    unpublished = client.post(f"/api/v1/rounds/{round_.slug}/votes",
+                              json={"proposal_id": pending.id, "value": 1})
+    assert unpublished.status_code in (400, 409)
     assert _participants(db) == 0
     saved = client.post(f"/rounds/{round_.slug}/vote",
                         data={"proposal_id": proposal.id, "value": "1"})

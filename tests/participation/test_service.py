@@ -130,6 +130,18 @@ def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> 
         votes.cast(round_, participant, p.id, 1)
 
 
+def test_vote_checks_the_proposal_as_the_database_has_it(db, round_, make_user) -> None:
+    """A proposal hidden by someone else after this request loaded it takes no vote."""
+    p = make_proposal(round_)
+    participant = participant_for(round_, make_user())
+    assert db.session.get(Proposal, p.id).status == "published"  # loaded in this session
+    db.session.execute(sa.update(Proposal).where(Proposal.id == p.id).values(status="hidden")
+                       .execution_options(synchronize_session=False))
+    with pytest.raises(DomainError):
+        votes.cast(round_, participant, p.id, 1)
+    assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
+
+
 @pytest.mark.parametrize("phase,message", [("closed", "closed for voting"),
                                            ("reflection", "reflection")])
 def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> None:

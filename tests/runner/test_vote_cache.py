@@ -88,7 +88,7 @@ class Town:
             side = 1 if self.proposals.index(proposal) % 2 else -1
             value = int(camp * side) if self.rng.random() < 0.8 else \
                 int(self.rng.integers(-1, 2))
-            record_vote(round_, self.participants[i], proposal, value, "web")
+            record_vote(round_, self.participants[i], proposal.id, value, "web")
         _db.session.commit()
 
 
@@ -174,7 +174,7 @@ def test_first_votes_kept_in_memory_find_the_same_blocks(db):
         for i in range(6)]
     for participant in bots + veterans:  # the veterans now vote like the bots
         for value, proposal in zip(script, proposals, strict=True):
-            record_vote(_db.session.get(Round, round_.id), participant, proposal, value, "web")
+            record_vote(_db.session.get(Round, round_.id), participant, proposal.id, value, "web")
     _db.session.commit()
     incremental = refresh_round(round_.id, votes=cache)
     blocks = incremental.statistics[STATISTICS_KEY]
