@@ -157,23 +157,62 @@ def _run(snapshot_id: int) -> list[Escalation]:
 
 
 def current_decision(esc: Escalation) -> threshold.Decision | None:
-    """The rule the item was escalated under (frozen in its evidence), on the round's latest
-    snapshot, for "support has since fallen": a later change of the round's rule is not a
-    fall in support, and the page says apart that the rule changed. When a facilitator approved the item because a coordinated block kept it below the rule, the
-    latest snapshot's blocks are left out again, as in its evidence."""
+    """The item's decision on the round's latest snapshot (``current_decisions``)."""
+    return current_decisions([esc]).get(esc.id)
+
+
+def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Decision]:
+    """For "support has since fallen": each item's rule as frozen in its evidence (a later
+    change of the round's rule is not a fall in support; the page says apart that the rule
+    changed), on its round's latest snapshot, by escalation id.
+
+    A coordinated block cannot make an item fall either: when the item fails the rule only
+    with the latest snapshot's blocks, the decision without them is its current one. An
+    item a facilitator approved because screened votes kept it below the rule is counted
+    without those votes again, as in its evidence. One read of the counts per round and
+    rule, not per item."""
+    import json
+
     from deliberation.models.snapshot import latest_snapshot
 
-    snapshot = latest_snapshot(esc.round_id)
-    if snapshot is None:
-        return None
-    frozen = esc.evidence or {}
-    policy = frozen.get("policy") or esc.round.policy
-    screened = frozen.get("coordination") or {}
-    if screened.get("effect") == "blocked":
-        return coordination.decisions_without(
-            snapshot, policy, [esc.proposal_id],
-            coordination.screened_out(screened, snapshot, esc.round_id)).get(esc.proposal_id)
-    return snapshot_decisions(snapshot, policy, [esc.proposal_id]).get(esc.proposal_id)
+    by_round: dict[int, list[Escalation]] = defaultdict(list)
+    for esc in escalations:
+        by_round[esc.round_id].append(esc)
+    out: dict[int, threshold.Decision] = {}
+    for round_id, items in by_round.items():
+        snapshot = latest_snapshot(round_id)
+        if snapshot is None:
+            continue
+        flagged = coordination.flagged_participants(snapshot)
+        by_policy: dict[str, list[Escalation]] = defaultdict(list)
+        for esc in items:
+            policy = (esc.evidence or {}).get("policy") or esc.round.policy
+            by_policy[json.dumps(policy, sort_keys=True)].append(esc)
+        for key, group in by_policy.items():
+            policy = json.loads(key)
+            pids = [esc.proposal_id for esc in group]
+            try:
+                decisions = snapshot_decisions(snapshot, policy, pids)
+            except threshold.PolicyError:  # an invalid stored rule: no current figures
+                continue
+            without = (coordination.decisions_without(snapshot, policy, pids, flagged)
+                       if flagged else {})
+            for esc in group:
+                screened = (esc.evidence or {}).get("coordination") or {}
+                if screened.get("effect") == "blocked":
+                    decision = coordination.decisions_without(
+                        snapshot, policy, [esc.proposal_id],
+                        coordination.screened_out(screened, snapshot, round_id),
+                    ).get(esc.proposal_id)
+                else:
+                    decision = decisions.get(esc.proposal_id)
+                    alternative = without.get(esc.proposal_id)
+                    if decision is not None and not decision.escalate and \
+                            alternative is not None and alternative.escalate:
+                        decision = alternative
+                if decision is not None:
+                    out[esc.id] = decision
+    return out
 
 
 def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalation:

@@ -124,26 +124,7 @@ def list_items(*, round_slug: str | None = None, status: str | None = None,
 
 
 def _current_batch(escalations: list[Escalation]) -> dict[int, threshold.Decision]:
-    """Current decisions, one latest-snapshot query per round (not per item)."""
-    from deliberation.models.snapshot import latest_snapshot
-
-    by_round: dict[int, list[Escalation]] = {}
-    for esc in escalations:
-        by_round.setdefault(esc.round_id, []).append(esc)
-    out: dict[int, threshold.Decision] = {}
-    for round_id, items in by_round.items():
-        snapshot = latest_snapshot(round_id)
-        if snapshot is None:
-            continue
-        try:
-            decisions = engine.snapshot_decisions(snapshot, items[0].round.policy,
-                                                  [e.proposal_id for e in items])
-        except threshold.PolicyError:
-            continue
-        for esc in items:
-            if esc.proposal_id in decisions:
-                out[esc.id] = decisions[esc.proposal_id]
-    return out
+    return engine.current_decisions(escalations)
 
 
 def _current(esc: Escalation) -> threshold.Decision | None:

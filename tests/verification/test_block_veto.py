@@ -63,3 +63,23 @@ def test_block_cannot_veto_what_both_groups_agree_with(app: Flask, client, login
     assert "保留しています" not in public and "承認した場合に限り" not in public  # no longer waits
     assert "ファシリテーターがこれらのアカウントを確認" in public and "同じ時刻に作られた8件のアカウントでした" in public
     assert "その後、支持が下がっています" not in public  # the block's votes do not count now either
+
+
+@pytest.mark.usefixtures("db")
+def test_block_cannot_make_an_agenda_item_read_as_fallen(app: Flask, client) -> None:
+    """After a proposal reached the council, a burst of accounts voting against it must not
+    make its public page and the agenda list say "support has since fallen"."""
+    round_, ids = honest_round("everyone")
+    refresh_and_escalate(round_.id)
+    esc = db.session.scalar(sa.select(Escalation).where(Escalation.proposal_id == ids["common"]))
+    assert esc is not None
+    for n in range(N_BOTS):
+        bot = register(app, n)
+        for name, value in VETO.items():
+            bot.post(f"/rounds/{round_.slug}/vote", data={
+                "proposal_id": ids[name], "value": str(value)})
+    snap = refresh_and_escalate(round_.id)
+    assert len(snap.statistics["coordinated_blocks"]) == 1
+    for url in (f"/agenda/items/{esc.id}", "/agenda/", f"/rounds/{round_.slug}"):
+        page = client.get(url, headers={"Accept-Language": "ja"}).get_data(as_text=True)
+        assert "その後、支持が下がっています" not in page, url
