@@ -188,14 +188,16 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         rid = round_.id
 
         # Participants: every voter and every author (same Pol.is pid space), first seen.
+        # Times sorted first, so each pid's first row in ``by_time`` is its first sighting.
         pids = np.concatenate([np.array([c.author_id for c in export.comments], np.int64),
                                votes.voter_id])
         seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
-        order = np.lexsort((seen_at, pids))
-        external, first = np.unique(pids[order], return_index=True)
+        by_time = np.argsort(seen_at, kind="stable")
+        external, first_seen, _ = _firsts_and_lasts(pids[by_time])
         insert_columns(Participant.__table__, {
             "round_id": rid, "source": "import", "kind": "unknown",
-            "external_id": external.astype(str), "created_at": EpochSeconds(seen_at[order][first]),
+            "external_id": external.astype(str),
+            "created_at": EpochSeconds(seen_at[by_time][first_seen]),
         }, len(external))
         participant_pk = _lookup(Participant, rid, external)
 
@@ -215,28 +217,29 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             "report_count": 0,
             "created_at": EpochSeconds(np.array([c.timestamp.timestamp() for c in comments])),
         }, len(comments))
-        comment_ids = np.unique(np.array([c.comment_id for c in export.comments], np.int64))
+        comment_ids = np.array([c.comment_id for c in comments], np.int64)  # ascending
         proposal_pk = _lookup(Proposal, rid, comment_ids)
+
+        # Vote history, oldest first; for ties the later row of the file wins.
+        order = np.argsort(votes.timestamp, kind="stable")
+        voter = np.searchsorted(external, votes.voter_id[order])  # index into external
+        comment = np.searchsorted(comment_ids, votes.comment_id[order])
+        when = votes.timestamp[order]
+        value = votes.vote[order]
+        participant, proposal = participant_pk[voter], proposal_pk[comment]
+        # The latest vote per pair is the Vote; it was created at the pair's first vote.
+        # Pairs in ascending order, which is the votes' unique index's order too: the
+        # primary keys grow with the external ids (both tables were written sorted).
+        _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
 
         # The vote rows refer only to the round, participants and proposals written above
         # in this transaction; where their per-row checks are skipped, one query below
         # checks every reference before the commit.
         with sqlite_bulk_cache(), without_reference_triggers() as unchecked:
-            # Vote history, oldest first; for ties the later row of the file wins.
-            order = np.argsort(votes.timestamp, kind="stable")
-            participant = participant_pk[np.searchsorted(external, votes.voter_id[order])]
-            proposal = proposal_pk[np.searchsorted(comment_ids, votes.comment_id[order])]
-            value = votes.vote[order]
-            when = votes.timestamp[order]
             n_events = insert_columns(VoteEvent.__table__, {
                 "round_id": rid, "participant_id": participant, "proposal_id": proposal,
                 "value": value, "source": "import", "created_at": EpochSeconds(when),
             }, len(value), progress=progress)
-            # The latest vote per pair is the Vote; it was created at the pair's first vote.
-            pair = participant * (int(proposal_pk.max(initial=0)) + 1) + proposal
-            _, first = np.unique(pair, return_index=True)
-            _, last_reversed = np.unique(pair[::-1], return_index=True)
-            last = len(pair) - 1 - last_reversed  # by pair: the votes' unique index grows in order
             n_votes = insert_columns(Vote.__table__, {
                 "round_id": rid, "participant_id": participant[last],
                 "proposal_id": proposal[last], "value": value[last],
@@ -308,8 +311,25 @@ def rows_to_write(export: PolisExport) -> int:
     if not len(votes):
         return 0
     voter = votes.voter_id - votes.voter_id.min()
-    pair = voter * (int(votes.comment_id.max()) + 1) + votes.comment_id
-    return len(votes) + len(np.unique(pair))
+    pairs = np.sort(voter * (int(votes.comment_id.max()) + 1) + votes.comment_id)
+    return len(votes) + 1 + int(np.count_nonzero(pairs[1:] != pairs[:-1]))
+
+
+def _firsts_and_lasts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of ``keys`` in ascending order, and for each the index of its
+    first and of its last occurrence in ``keys``.
+
+    One stable sort for both ends: ``np.unique(..., return_index=True)`` finds only the
+    first, and without ``return_index`` it took 17 s for ten million distinct integers
+    here (NumPy 2.4), against 2 s for a stable argsort.
+    """
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    if not len(keys):
+        starts = starts[:0]
+    ends = np.append(starts[1:], len(keys)) - 1
+    return ordered[starts], order[starts], order[ends]
 
 
 def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
