@@ -1,15 +1,24 @@
 """The bulk vote load's reference check: what the database does not check row by row (on
 PostgreSQL, where the load skips the per-row foreign-key triggers), the set-based check
-after the load catches before the commit."""
+after the load catches before the commit; and a role without the right to skip them (not
+a superuser, as CI's is) gets every row checked by the database and imports all the same."""
 
 from __future__ import annotations
 
 import numpy as np
+import psycopg
 import pytest
+import sqlalchemy as sa
 
 from deliberation.bulk import EpochSeconds, insert_columns, without_reference_triggers
-from deliberation.interop.polis_import import check_vote_references
+from deliberation.interop.polis_import import (
+    check_vote_references,
+    import_directory,
+    read_directory,
+    rows_to_write,
+)
 from deliberation.models import Vote, VoteEvent
+from tests.conftest import polis_dataset
 from tests.factories import make_participant, make_proposal, make_round
 
 
@@ -51,3 +60,59 @@ def test_references_within_the_round_pass(db) -> None:
     with without_reference_triggers():
         rows = _events(round_.id, voters, proposal.id)
     check_vote_references(round_.id, {VoteEvent: rows, Vote: 0})
+
+
+PLAIN_ROLE = "hiroba_test_plain"
+
+
+@pytest.fixture()
+def as_plain_role(db):
+    """On PostgreSQL, every transaction of the app's session runs as a role that is not a
+    superuser and has no right to set ``session_replication_role``: the import's checked
+    path, which a superuser test database (as in CI) would never take otherwise."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    with db.engine.begin() as connection:
+        if connection.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() != "on":
+            yield  # the tests' own role already takes the checked path
+            return
+        # Roles belong to the server, which several test databases share.
+        connection.exec_driver_sql(
+            f"DO $$ BEGIN CREATE ROLE {PLAIN_ROLE} NOLOGIN NOSUPERUSER; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+        connection.exec_driver_sql(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {PLAIN_ROLE}")
+        connection.exec_driver_sql(
+            f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PLAIN_ROLE}")
+
+    def set_role(_session, _transaction, connection) -> None:
+        connection.exec_driver_sql(f"SET LOCAL ROLE {PLAIN_ROLE}")  # ends with the transaction
+
+    sa.event.listen(db.session, "after_begin", set_role)
+    try:
+        yield
+    finally:
+        sa.event.remove(db.session, "after_begin", set_role)
+
+
+def test_a_role_without_the_right_checks_every_row(as_plain_role, db) -> None:
+    round_ = make_round()
+    voter, proposal = make_participant(round_), make_proposal(round_)
+    with without_reference_triggers() as unchecked:
+        assert not unchecked
+        # the driver's own error: the rows go through its COPY, not through SQLAlchemy
+        with pytest.raises(psycopg.errors.ForeignKeyViolation,
+                           match="fk_vote_events_participant_id"):
+            _events(round_.id, [voter.id, voter.id + 1000], proposal.id)
+
+
+def test_import_as_a_role_without_the_right(as_plain_role, db) -> None:
+    directory = polis_dataset("15-per-hour-seattle")
+    export = read_directory(directory)
+    round_ = import_directory(directory, slug="seattle")
+    assert db.session.scalar(sa.select(sa.func.current_setting("is_superuser"))) == "off"
+    counts = {model: db.session.scalar(sa.select(sa.func.count()).select_from(model)
+                                       .where(model.round_id == round_.id))
+              for model in (Vote, VoteEvent)}
+    assert counts[VoteEvent] == len(export.vote_columns) > 1000
+    assert counts[Vote] + counts[VoteEvent] == rows_to_write(export)
+    check_vote_references(round_.id, counts)
