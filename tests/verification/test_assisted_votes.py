@@ -50,6 +50,7 @@ def test_one_facilitators_paper_votes_cannot_decide_alone(client, login_as, db) 
 
     page = client.get(f"/facilitate/rounds/{round_.slug}", headers=JA).get_data(as_text=True)
     assert f"職員が代理で入力した{N_PAPER}票" in page
+    assert "公開される議題のページに表示されます" in page  # the reason will be public
     # the facilitator who typed the votes in cannot approve them, nor dismiss them
     for action in ("approve", "dismiss"):
         refused = client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}",
