@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from deliberation.database import db
-from deliberation.models import Participant, Round, User
-from deliberation.services.participants import round_with_participant
+from deliberation.models import Round
 
 
 def round_or_404(slug: str, *, public: bool = True) -> Round:
@@ -17,12 +16,3 @@ def round_or_404(slug: str, *, public: bool = True) -> Round:
     if public and not round_.is_public:
         abort(404)
     return round_
-
-
-def round_and_participant_or_404(slug: str, user: User) -> tuple[Round, Participant | None]:
-    """``round_or_404`` and ``user``'s participant in that round (None before they take
-    part), read together: the vote views need both on every vote."""
-    found = round_with_participant(slug, user)
-    if found is None or not found[0].is_public:
-        abort(404)
-    return found

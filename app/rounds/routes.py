@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import render_error, translate, wants_json
 from app.htmx import is_htmx, render_page_or_fragment
-from app.lookups import round_and_participant_or_404, round_or_404
+from app.lookups import round_or_404
 from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
@@ -94,13 +94,13 @@ def vote(slug: str) -> Response:
 @login_required
 @vote_limit
 def cast(slug: str) -> Response:
-    round_, participant = round_and_participant_or_404(slug, current_user)
+    round_ = round_or_404(slug)
     back = request.form.get("back", "")
     try:
-        saved = votes.cast_by_account(round_, current_user, participant,
-                                      request.form.get("proposal_id"), request.form.get("value"),
-                                      next_card=is_htmx())
+        saved = votes.cast_by_account(round_, current_user, request.form.get("proposal_id"),
+                                      request.form.get("value"), next_card=is_htmx())
     except DomainError as error:
+        participant = participants.participant_for(round_, current_user, create=False)
         if is_htmx():
             # 200 on purpose: htmx does not swap 4xx responses by default, and the card
             # carries the message (role="alert") so the person sees why nothing changed.

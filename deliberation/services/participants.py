@@ -33,18 +33,6 @@ def check_eligible(round_: Round, user: User) -> None:
         raise NotAllowed(refusal, eligibility=round_.eligibility)
 
 
-def round_with_participant(slug: str, user: User) -> tuple[Round, Participant | None] | None:
-    """The round at ``slug`` and ``user``'s participant in it (None before they take part),
-    read in one query: every vote needs both. None when there is no such round."""
-    row = db.session.execute(
-        sa.select(Round, Participant)
-        .outerjoin(Participant, sa.and_(Participant.round_id == Round.id,
-                                        Participant.user_id == user.id))
-        .where(Round.slug == slug)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 def participant_for(round_: Round, user: User | None, *, create: bool = True) -> Participant | None:
     """The participant of ``user`` in ``round_``; created on first use when ``create``.
 

@@ -106,11 +106,10 @@ def _write(
 
 
 def cast_by_account(
-    round_: Round, user: User, participant: Participant | None, proposal_id: Any, value: Any,
-    *, source: str = "web", next_card: bool = False,
+    round_: Round, user: User, proposal_id: Any, value: Any, *, source: str = "web",
+    next_card: bool = False,
 ) -> CastVote:
-    """``cast`` for a logged-in account (the vote form and the API); ``participant`` is the
-    account's participant in the round, None before its first vote.
+    """``cast`` for a logged-in account (the vote form and the API).
 
     The account's participation in the round starts with its first vote that is accepted:
     eligibility and the vote are checked before the participant is created, so a refused
@@ -120,12 +119,11 @@ def cast_by_account(
     check_accepts_votes(round_)
     parsed = _parse_value(value)
     pid = _parse_proposal_id(proposal_id)
+    participant = participant_for(round_, user, create=False)
     if participant is None:
         check_votable(round_, pid)  # before the participant is created
         participant = participant_for(round_, user)
         assert participant is not None
-    if participant.round_id != round_.id or participant.user_id != user.id:
-        raise DomainError(N_("This participant belongs to another round."))
     return _write(round_, participant, pid, parsed, source, next_card)
 
 
