@@ -57,3 +57,51 @@ def test_staff_and_account_pages(browser, live_server, role, locale, viewport, j
         assert not problems, problems
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_refused_facilitator_actions_say_why(browser, live_server, js) -> None:
+    """A refused moderation (a rejection without a reason) and a rule the preview cannot use (confidence
+    7) answer in Japanese where the facilitator looks, with JavaScript (htmx swaps the 400
+    fragment) and without (the page again); nothing is moderated."""
+    slug = live_server.slug  # collecting proposals, published at once, reviewed after
+    citizen = browser.new_context(locale="ja-JP", viewport=PHONE)
+    try:
+        page = citizen.new_page()
+        register(page, live_server)
+        page.goto(f"{live_server.url}/rounds/{slug}/propose")
+        page.fill("textarea[name=text]", f"図書館の開館時間を夜まで延ばしてほしい（{js}）")
+        with page.expect_navigation():
+            page.get_by_role("button", name="提案を送信").click()
+    finally:
+        citizen.close()
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, java_script_enabled=js)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        _login(page, live_server, "facilitator")
+        page.goto(f"{live_server.url}/facilitate/rounds/{slug}/moderation")
+        queue = page.locator("#moderation-queue")
+        before = queue.locator("input[name=proposal_id]").count()
+        assert before > 0
+        queue.get_by_label(f"図書館の開館時間を夜まで延ばしてほしい（{js}）").check()
+        queue.get_by_role("button", name="選択した提案を不採用").click()  # without a reason
+        alert = queue.get_by_role("alert")
+        alert.wait_for()
+        assert "提案を却下するには理由が必要です。" in alert.inner_text()
+        assert queue.locator("input[name=proposal_id]").count() == before
+        assert queue.get_by_label(f"図書館の開館時間を夜まで延ばしてほしい（{js}）").is_checked()
+        page.goto(f"{live_server.url}/facilitate/rounds/{live_server.results_slug}/edit")
+        page.fill("input[name=confidence]", "7")
+        page.get_by_role("button", name="プレビュー").click()
+        # with htmx in the preview, which names the setting; without, under the field
+        where = "#policy-preview li" if js else ".field-error .error"
+        error = page.locator(where).first
+        error.wait_for()
+        assert "統計的信頼度" in (error.inner_text() if js else
+                               page.locator(".field-error").first.inner_text())
+        assert not english_in(page.content())
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, f"refused-preview-{'js' if js else 'nojs'}")
+    finally:
+        context.close()
