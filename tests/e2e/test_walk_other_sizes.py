@@ -65,12 +65,13 @@ def test_refused_facilitator_actions_say_why(browser, live_server, js) -> None:
     7) answer in Japanese where the facilitator looks, with JavaScript (htmx swaps the 400
     fragment) and without (the page again); nothing is moderated."""
     slug = live_server.slug  # collecting proposals, published at once, reviewed after
+    mine = "図書館の開館時間を夜まで延ばしてほしい" + ("。" if js else "です。")
     citizen = browser.new_context(locale="ja-JP", viewport=PHONE)
     try:
         page = citizen.new_page()
         register(page, live_server)
         page.goto(f"{live_server.url}/rounds/{slug}/propose")
-        page.fill("textarea[name=text]", f"図書館の開館時間を夜まで延ばしてほしい（{js}）")
+        page.fill("textarea[name=text]", mine)
         with page.expect_navigation():
             page.get_by_role("button", name="提案を送信").click()
     finally:
@@ -84,13 +85,13 @@ def test_refused_facilitator_actions_say_why(browser, live_server, js) -> None:
         queue = page.locator("#moderation-queue")
         before = queue.locator("input[name=proposal_id]").count()
         assert before > 0
-        queue.get_by_label(f"図書館の開館時間を夜まで延ばしてほしい（{js}）").check()
+        queue.get_by_label(mine).check()
         queue.get_by_role("button", name="選択した提案を不採用").click()  # without a reason
         alert = queue.get_by_role("alert")
         alert.wait_for()
         assert "提案を却下するには理由が必要です。" in alert.inner_text()
         assert queue.locator("input[name=proposal_id]").count() == before
-        assert queue.get_by_label(f"図書館の開館時間を夜まで延ばしてほしい（{js}）").is_checked()
+        assert queue.get_by_label(mine).is_checked()
         page.goto(f"{live_server.url}/facilitate/rounds/{live_server.results_slug}/edit")
         page.fill("input[name=confidence]", "7")
         page.get_by_role("button", name="プレビュー").click()
