@@ -8,6 +8,14 @@ BIN=.venv/bin
 export FLASK_APP=wsgi.py
 status=0
 
+# Byte-code once, before the processes start: the three pytest processes and every Python
+# subprocess the tests start (flask commands, the schemathesis server) otherwise compile
+# the same sources again, and pytest rewrites every test module's asserts again in each
+# process (an environment with PYTHONDONTWRITEBYTECODE set caches nothing). __pycache__ is
+# ignored by git.
+unset PYTHONDONTWRITEBYTECODE
+"$BIN/python" -m compileall -q -j 0 app deliberation clustering tests migrations wsgi.py >/dev/null
+
 run_pytest() {
   # pytest exit 5 means "no tests collected": that is a broken suite, not a pass.
   "$BIN/python" -m pytest "$@"
@@ -30,7 +38,7 @@ echo "== import contracts (pyproject.toml, [tool.importlinter])"
 # browser tests and the PostgreSQL run in the background, the rest on SQLite in the
 # foreground. The output of the two in the background is shown after the SQLite run.
 e2e_log=$(mktemp)
-( run_pytest -m e2e -p no:cacheprovider tests/e2e ) >"$e2e_log" 2>&1 &
+( HIROBA_SCREENSHOTS=0 run_pytest -m e2e -p no:cacheprovider tests/e2e ) >"$e2e_log" 2>&1 &
 e2e_pid=$!
 pg_pid=
 pg_log=$(mktemp)
