@@ -235,6 +235,29 @@ def axe(page) -> list[dict]:
             if v["impact"] in ("serious", "critical") or v["id"] in ALWAYS_FAIL]
 
 
+_WIDER_THAN_THE_WINDOW = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))"""
+
+
+def page_problems(page, width: int | None = None) -> dict:
+    """What the browser tests check on every page they visit, as it stands: nothing that
+    :func:`axe` fails on and, given the window's ``width``, nothing wider than it (the first
+    elements that stick out are named). Empty when the page is fine; tests gather the
+    results by page name and assert the gathering is empty, so one run names every page
+    with a problem."""
+    found: dict = {}
+    if width is not None:
+        scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+        if scroll_width > width:
+            found["width"] = scroll_width
+            found["wider"] = page.evaluate(_WIDER_THAN_THE_WINDOW)
+    violations = axe(page)
+    if violations:
+        found["axe"] = violations
+    return found
+
+
 @pytest.fixture(scope="session", autouse=True)
 def a11y_results() -> Iterator[None]:
     """Write the session's axe runs to ``A11Y_RESULTS`` (nothing when none ran)."""
@@ -253,7 +276,7 @@ def a11y_results() -> Iterator[None]:
 
 
 # Screenshots are for people to look at, not checks, and a full-page capture costs Chromium
-# about a third of what an axe run does: `make test` leaves them out (HIROBA_SCREENSHOTS=0);
+# a good part of what an axe run does: `make test` leaves them out (HIROBA_SCREENSHOTS=0);
 # running the browser tests directly saves them.
 SCREENSHOTS = os.environ.get("HIROBA_SCREENSHOTS", "1") != "0"
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import _free_port, screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
+from tests.e2e.conftest import _free_port, page_problems, screenshot
+from tests.e2e.test_journeys import DESKTOP, PHONE
 
 pytestmark = pytest.mark.e2e
 
@@ -71,10 +71,8 @@ def test_demo_town_first_and_readable(browser, demo_server, viewport, suffix) ->
         for name, path in pages.items():
             page.goto(url + path)
             assert page.locator("html").get_attribute("lang") == "ja"
-            width = page.evaluate("document.scrollingElement.scrollWidth")
-            assert width <= viewport["width"], (name, width)
-            violations = _axe(page)
-            assert not violations, (name, violations)
+            problems = page_problems(page, viewport["width"])
+            assert not problems, (name, problems)
             screenshot(page, f"demo-town-{suffix}-{name}")
         page.goto(f"{url}/rounds/{PLANS.slug}/results")
         assert page.get_by_text("グループ1").first.is_visible()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import axe, register, screenshot
+from tests.e2e.conftest import axe, page_problems, register, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -172,9 +172,8 @@ def test_accessibility_and_screenshots(browser, live_server, viewport, suffix) -
     for name, path in pages.items():
         page.goto(live_server.url + path)
         screenshot(page, f"{name}-{suffix}")
-        if suffix == "desktop" or name in ("vote", "results", "my-data"):
-            violations = _axe(page)
-            if violations:
-                problems[name] = violations
+        if (suffix == "desktop" or name in ("vote", "results", "my-data")) and (
+                found := page_problems(page, viewport["width"])):
+            problems[name] = found
     assert not problems, problems
     context.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import register, screenshot
-from tests.e2e.test_journeys import PHONE, _axe
+from tests.e2e.conftest import page_problems, register, screenshot
+from tests.e2e.test_journeys import PHONE
 
 pytestmark = pytest.mark.e2e
 
@@ -34,10 +34,8 @@ def test_phone_pages_fit_the_screen_in_japanese(browser, live_server) -> None:
         }
         for name, path in pages.items():
             page.goto(live_server.url + path)
-            width = page.evaluate("document.scrollingElement.scrollWidth")
-            assert width <= PHONE["width"], (name, width)
-            violations = _axe(page)
-            assert not violations, (name, violations)
+            problems = page_problems(page, PHONE["width"])
+            assert not problems, (name, problems)
             screenshot(page, f"ja-phone-{name}")
     finally:
         context.close()

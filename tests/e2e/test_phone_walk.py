@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import register, screenshot
-from tests.e2e.test_journeys import PHONE, _axe
+from tests.e2e.conftest import page_problems, register, screenshot
+from tests.e2e.test_journeys import PHONE
 from tests.e2e.test_staff_and_public_pages import _login
 from tests.i18n.test_error_paths_japanese import english_in
 
@@ -85,16 +85,10 @@ def test_every_page_on_a_phone_in_japanese(browser, live_server, role: str) -> N
             response = page.goto(live_server.url + path)
             assert response is not None and response.status == 200, (path, response and response.status)
             assert page.locator("html").get_attribute("lang") == "ja"
-            found = {}
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                found["width"] = width
+            found = page_problems(page, PHONE["width"])
             english = english_in(page.content())
             if english:
                 found["english"] = english[:5]
-            violations = _axe(page)
-            if violations:
-                found["axe"] = violations
             if found:
                 problems[name] = found
             screenshot(page, f"ja-phone-{role}-{name}")
@@ -124,10 +118,8 @@ def test_english_on_a_phone(browser, live_server) -> None:
         problems = {}
         for name, path in pages.items():
             page.goto(live_server.url + path)
-            width = page.evaluate("document.documentElement.scrollWidth")
-            violations = _axe(page)
-            if width > PHONE["width"] or violations:
-                problems[name] = (width, violations)
+            if found := page_problems(page, PHONE["width"]):
+                problems[name] = found
             screenshot(page, f"en-phone-{name}")
         assert not problems, problems
         page.goto(f"{live_server.url}/rounds/{live_server.empty_slug}")
@@ -224,10 +216,9 @@ def test_every_record_on_the_data_page_fits_a_phone(browser, live_server) -> Non
         page.evaluate("() => document.querySelectorAll('#records-h ~ details')"
                       ".forEach(d => { d.open = true; })")
         assert page.locator("#records-h ~ details[open]").count() >= 3
-        width = page.evaluate("document.documentElement.scrollWidth")
-        violations = _axe(page)
+        problems = page_problems(page, PHONE["width"])
         screenshot(page, "ja-phone-my-data-every-record")
-        assert width <= PHONE["width"] and not violations, (width, violations)
+        assert not problems, problems
         cells = set(page.locator("section[aria-labelledby='records-h'] td").all_inner_texts())
         assert not cells & {"voting", "published", "facilitator", "true", "false"}
         assert not [c for c in cells if re.search(r"\dT\d\d:", c)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import axe, register, screenshot
+from tests.e2e.conftest import page_problems, register, screenshot
 from tests.e2e.test_journeys import DESKTOP, PHONE
 
 pytestmark = pytest.mark.e2e
@@ -90,14 +90,8 @@ def test_easy_pages_are_accessible(browser, live_server, viewport, suffix) -> No
         page.goto(live_server.url + path)
         assert page.locator("main ruby").count() > 0, name
         screenshot(page, f"easy-{name}-{suffix}")
-        width = page.evaluate("document.scrollingElement.scrollWidth")
-        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
-            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))""")
-        assert width <= viewport["width"], (name, width, wide)
-        violations = axe(page)
-        if violations:
-            problems[name] = violations
+        if found := page_problems(page, viewport["width"]):
+            problems[name] = found
     assert not problems, problems
     context.close()
 
@@ -111,11 +105,8 @@ def test_statement_and_settings_pages_are_accessible(browser, live_server, local
     problems = {}
     for path in ("/accessibility", "/reading", "/how-it-works"):
         page.goto(live_server.url + path)
-        width = page.evaluate("document.scrollingElement.scrollWidth")
-        assert width <= viewport["width"], (path, width)
         screenshot(page, f"{path.strip('/')}-{locale}-{suffix}")
-        violations = axe(page)
-        if violations:
-            problems[path] = violations
+        if found := page_problems(page, viewport["width"]):
+            problems[path] = found
     assert not problems, problems
     context.close()

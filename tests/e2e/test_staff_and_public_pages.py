@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import STAFF, STAFF_PASSWORD, screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
+from tests.e2e.conftest import STAFF, STAFF_PASSWORD, page_problems, screenshot
+from tests.e2e.test_journeys import DESKTOP, PHONE
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +25,8 @@ def _check(page, server, pages: dict[str, str]) -> dict:
         response = page.goto(server.url + path)
         assert response is not None and response.status == 200, (path, response and response.status)
         screenshot(page, f"{name}-desktop")
-        violations = _axe(page)
-        if violations:
-            problems[name] = violations
+        if found := page_problems(page, DESKTOP["width"]):
+            problems[name] = found
     return problems
 
 
@@ -99,5 +98,6 @@ def test_council_item_says_how_solid_the_support_is(browser, live_server, viewpo
     details.locator("summary").click()
     assert "0.31" in details.inner_text() and "3 グループ（PCA）" in details.inner_text()
     screenshot(page, f"council-item-lenses-{viewport}")
-    assert not _axe(page), _axe(page)
+    problems = page_problems(page, size["width"])
+    assert not problems, problems
     context.close()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
+from tests.e2e.conftest import page_problems, screenshot
+from tests.e2e.test_journeys import DESKTOP, PHONE
 from tests.e2e.test_staff_and_public_pages import _login
 
 pytestmark = pytest.mark.e2e
@@ -51,11 +51,8 @@ def test_audit_and_dashboard_downloads(browser, live_server, viewport, suffix, j
             assert rows[0][0] in japanese, rows[0]
             english = _download(page, main.get_by_role("link", name="English", exact=True))
             assert english[0][0] in in_english, english[0]
-            if js:
-                assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-                violations = _axe(page)
-                if violations:
-                    problems[name] = violations
+            if js and (found := page_problems(page, viewport["width"])):
+                problems[name] = found
             screenshot(page, f"staff-download-{name}-{suffix}")
         assert not problems, problems
     finally:
@@ -98,7 +95,8 @@ def test_council_downloads_follow_the_round_filter(browser, live_server, viewpor
         assert {r[column] for r in one_round[1:]} == {"結果を見るためのデモラウンド"}
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         if js:
-            assert _axe(page) == []
+            problems = page_problems(page)
+            assert not problems, problems
         screenshot(page, f"council-downloads-{suffix}")
     finally:
         context.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
+from tests.e2e.conftest import page_problems, screenshot
+from tests.e2e.test_journeys import DESKTOP, PHONE
 from tests.e2e.test_staff_and_public_pages import _login
 
 pytestmark = pytest.mark.e2e
@@ -34,11 +34,8 @@ def test_votes_by_relation_to_the_town(browser, live_server, viewport, suffix, j
             assert heading.is_visible(), name
             table = page.get_by_role("table", name="この提案への投票（まちとの関わり別、議題になった時点）")
             assert table.locator("tbody tr").count() >= 1, name
-            if js:
-                assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-                violations = _axe(page)
-                if violations:
-                    problems[name] = violations
+            if js and (found := page_problems(page, viewport["width"])):
+                problems[name] = found
             screenshot(page, f"votes-by-kind-{name}-{suffix}")
         assert not problems, problems
     finally:
