@@ -34,22 +34,25 @@ check_migrations() {  # $1: database URL
 echo "== import contracts (pyproject.toml, [tool.importlinter])"
 "$BIN/lint-imports" --no-cache --no-logo || status=1
 
-# Three pytest processes at once keep both cores busy (the scheduler balances them): the
-# browser tests and the PostgreSQL run in the background, the rest on SQLite in the
-# foreground. The output of the two in the background is shown after the SQLite run.
-e2e_log=$(mktemp)
-( HIROBA_SCREENSHOTS=0 run_pytest -m e2e -p no:cacheprovider tests/e2e ) >"$e2e_log" 2>&1 &
-e2e_pid=$!
+# Three pytest processes at once keep both cores busy (the scheduler balances them). The
+# tests that use the database under test (the database_url fixture) run twice, on SQLite in
+# the foreground and on PostgreSQL in the background; all others run once, in a third
+# process in the background: the browser tests (their server has a database of its own), the
+# clustering maths, the threshold rule, the catalogs, gunicorn's settings, pure helpers.
+# The folders ignored by the database runs hold only tests of the third kind (skipping them
+# also skips importing them). The output of the two in the background is shown after the
+# SQLite run.
+database_runs=(-m "not e2e" -p no:cacheprovider --database-tests-only
+               --ignore=tests/clustering --ignore=tests/threshold
+               --ignore=tests/test_translations.py --ignore=tests/test_deploy.py)
+once_log=$(mktemp)
+( HIROBA_SCREENSHOTS=0 run_pytest -p no:cacheprovider --without-database-tests ) \
+  >"$once_log" 2>&1 &
+once_pid=$!
 pg_pid=
 pg_log=$(mktemp)
 if pg_url=$(scripts/postgres.sh start); then
-  # Tests that never touch the database under test (no database_url fixture: the
-  # clustering maths, the threshold rule, the catalogs, gunicorn's settings on its own
-  # SQLite file, pure helpers) run once, on SQLite; the folders ignored here hold only such
-  # tests, and skipping them also skips importing them.
-  ( TEST_DATABASE_URL=$pg_url run_pytest -m "not e2e" -p no:cacheprovider \
-      --database-tests-only --ignore=tests/clustering --ignore=tests/threshold \
-      --ignore=tests/test_translations.py --ignore=tests/test_deploy.py ) >"$pg_log" 2>&1 &
+  ( TEST_DATABASE_URL=$pg_url run_pytest "${database_runs[@]}" ) >"$pg_log" 2>&1 &
   pg_pid=$!
 elif [ "${CI:-}" = "true" ]; then
   echo "test.sh: PostgreSQL could not be started and CI=true: failing" >&2
@@ -58,20 +61,20 @@ else
   echo "test.sh: PostgreSQL not available here; skipped the PostgreSQL run (CI runs it)" >&2
 fi
 
-echo "== pytest on SQLite (without the browser tests)"
-run_pytest -m "not e2e" || status=1
+echo "== pytest on SQLite: the tests that use the database"
+run_pytest "${database_runs[@]}" || status=1
 
 tmpdb=$(mktemp -d)
 check_migrations "sqlite:///$tmpdb/migrations.sqlite3" || status=1
 rm -rf "$tmpdb"
 
-echo "== browser tests (tests/e2e, on SQLite)"
-wait "$e2e_pid" || status=1
-cat "$e2e_log"
-rm -f "$e2e_log"
+echo "== pytest once: the browser tests and the tests without the database"
+wait "$once_pid" || status=1
+cat "$once_log"
+rm -f "$once_log"
 
 if [ -n "$pg_pid" ]; then
-  echo "== pytest on PostgreSQL"
+  echo "== pytest on PostgreSQL: the tests that use the database"
   wait "$pg_pid" || status=1
   cat "$pg_log"
   migrations_url=${pg_url/hiroba_test_/hiroba_migrations_}

@@ -70,17 +70,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--database-tests-only", action="store_true",
         help="run only the tests that use the database under test (the database_url "
-             "fixture); make test runs the others once, in the SQLite run")
+             "fixture); make test runs them on SQLite and on PostgreSQL")
+    parser.addoption(
+        "--without-database-tests", action="store_true",
+        help="run only the tests that do not use the database under test, and the browser "
+             "tests (their server has a database of its own); make test runs these once")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("--database-tests-only"):
+    database_only = config.getoption("--database-tests-only")
+    without_database = config.getoption("--without-database-tests")
+    if not (database_only or without_database):
         return
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         uses_database = "database_url" in getattr(item, "fixturenames", ())
-        (keep if uses_database else dropped).append(item)
+        wanted = (uses_database if database_only
+                  else not uses_database or item.get_closest_marker("e2e") is not None)
+        (keep if wanted else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
