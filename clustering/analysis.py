@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import platform
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -46,7 +47,6 @@ class WarmStart:
     group_clusterings: dict[int, list[list[float]]] = field(default_factory=dict)
     group_centres: list[list[float]] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
-    in_conv_ids: list[int] = field(default_factory=list)
     last_k: int | None = None
     last_k_count: int = 0
     smoothed_k: int | None = None
@@ -61,13 +61,14 @@ class WarmStart:
                                   sorted(self.group_clusterings.items())},
             "group_centres": _pairs(self.group_centres),
             "group_ids": [int(x) for x in self.group_ids],
-            "in_conv_ids": [int(x) for x in self.in_conv_ids],
             "k_smoother": {"last_k": self.last_k, "last_k_count": self.last_k_count,
                            "smoothed_k": self.smoothed_k},
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> WarmStart:
+        """Also reads older states, whose ``in_conv_ids`` (the participants placed last
+        time) it ignores: who is placed depends on the votes alone."""
         ks = d.get("k_smoother") or {}
         return cls(
             method=str(d.get("method", "pca")),
@@ -78,7 +79,6 @@ class WarmStart:
                                (d.get("group_clusterings") or {}).items()},
             group_centres=_pairs(d.get("group_centres", [])),
             group_ids=[int(x) for x in d.get("group_ids", [])],
-            in_conv_ids=[int(x) for x in d.get("in_conv_ids", [])],
             last_k=ks.get("last_k"),
             last_k_count=int(ks.get("last_k_count", 0)),
             smoothed_k=ks.get("smoothed_k"),
@@ -150,9 +150,12 @@ def _rep_json(r: RepComment) -> dict:
     return out
 
 
+@functools.cache
 def _versions(method: str) -> dict:
     # from the installed metadata: importing scikit-learn only to read its version would
-    # load all of it on the PCA path, which otherwise never needs it
+    # load all of it on the PCA path, which otherwise never needs it; read once per
+    # process, since parsing the metadata files is not free and the loaded modules do not
+    # change under a running worker
     v = {"python": platform.python_version(), "numpy": np.__version__,
          "scipy": version("scipy"), "scikit-learn": version("scikit-learn")}
     if method == "umap":
@@ -330,7 +333,6 @@ def analyze(
         group_clusterings=clusterings_state,
         group_centres=_pairs(group_centres),
         group_ids=[int(g) for g in group_ids],
-        in_conv_ids=sorted(vm.participant_ids[in_conv].tolist()) if membership is None else [],
         last_k=int(k),
         last_k_count=1,
         smoothed_k=int(k),
@@ -349,7 +351,7 @@ def analyze(
         "deterministic": True,
         "groupings": robust.groupings,
         "seed": int(seed),
-        "versions": _versions(method),
+        "versions": dict(_versions(method)),
         "input_sha256": vm.digest(),
         "n_participants": int(n),
         "n_statements": int(m),

@@ -19,12 +19,13 @@ import numpy as np
 import sqlalchemy as sa
 from threadpoolctl import threadpool_limits
 
-from deliberation.bulk import insert_columns
+from deliberation.bulk import insert_columns, without_reference_triggers
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, NotFound
 from deliberation.models import (
     ClusterSnapshot,
+    Participant,
     Proposal,
     Round,
     SnapshotGroup,
@@ -34,7 +35,7 @@ from deliberation.models import (
     VoteEvent,
 )
 from deliberation.models._common import utcnow
-from deliberation.models.snapshot import latest_snapshot
+from deliberation.models.snapshot import newest_ok_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -171,13 +172,14 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
     method, max_groups = round_.clustering_method, round_.max_groups
     last_event = db.session.scalar(
         sa.select(sa.func.max(VoteEvent.id)).where(VoteEvent.round_id == round_id))
-    previous = latest_snapshot(round_id)
+    # Only the previous run's warm-start state, not its whole row (its statistics are
+    # large JSON that this run would decode for nothing).
+    previous = db.session.scalar(
+        newest_ok_snapshot(ClusterSnapshot.warm_start, round_id=round_id))
     started = time.perf_counter()
     try:
         data, n_votes, arrays = _vote_input(round_id, votes)
-        warm = None
-        if previous is not None and previous.warm_start:
-            warm = WarmStart.from_dict(previous.warm_start)
+        warm = WarmStart.from_dict(previous) if previous else None
         with threadpool_limits(limits=threads):
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
                                warm_start=warm, rule=_group_rule(round_))
@@ -201,18 +203,24 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
         db.session.commit()
         return snapshot
 
-    snapshot = _write(round_id, analysis, method=method, n_votes=n_votes,
+    snapshot = _write(round_id, analysis, blocks, method=method, n_votes=n_votes,
                       last_event=last_event,
                       duration_ms=int((time.perf_counter() - started) * 1000))
-    snapshot.statistics = {**snapshot.statistics, coordination.STATISTICS_KEY: blocks}
     db.session.commit()
     return snapshot
 
 
-def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
-           last_event: int | None, duration_ms: int) -> ClusterSnapshot:
+def _write(round_id: int, analysis: Any, blocks: list[dict[str, Any]], *, method: str,
+           n_votes: int, last_event: int | None, duration_ms: int) -> ClusterSnapshot:
     """The snapshot row, then its groups, memberships and proposal counts column by column
-    (``insert_columns``: COPY on PostgreSQL, one prepared INSERT in batches elsewhere)."""
+    (``insert_columns``: COPY on PostgreSQL, one prepared INSERT in batches elsewhere).
+
+    The child rows refer to the snapshot row written just before them in this transaction,
+    and to the round's participants and proposals. On PostgreSQL, where the role may, they
+    skip the per-row foreign-key triggers (most of the database's work on such rows: one
+    trigger call per reference), and one query per table then does what those triggers
+    do, for all rows at once (``_check_references``).
+    """
     labels = np.asarray(analysis.labels)
     proj = np.asarray(analysis.projection, dtype=np.float64)
     manifest = dict(analysis.manifest)
@@ -222,13 +230,25 @@ def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
         n_clustered=int((labels >= 0).sum()), n_votes=n_votes,
         input_hash=str(manifest.get("input_sha256", "")).removeprefix("sha256:")[:64],
         last_vote_event_id=last_event, manifest=manifest,
-        statistics=_statistics(analysis), warm_start=analysis.warm_start.to_dict(),
+        statistics={**_statistics(analysis), coordination.STATISTICS_KEY: blocks},
+        warm_start=analysis.warm_start.to_dict(),
         duration_ms=duration_ms, created_at=utcnow(),
     )
     db.session.add(snapshot)
     db.session.flush()
     sid = snapshot.id
 
+    with without_reference_triggers() as unchecked:
+        n, m = _write_rows(sid, analysis, labels, proj)
+    if unchecked:
+        _check_references(sid, {SnapshotMembership: n, SnapshotProposalStat: m})
+    return snapshot
+
+
+def _write_rows(sid: int, analysis: Any, labels: np.ndarray, proj: np.ndarray
+                ) -> tuple[int, int]:
+    """The snapshot's groups, memberships and proposal counts; returns the number of
+    participants and of proposals they cover."""
     group_ids = np.asarray(analysis.group_ids, dtype=np.int64)
     k = len(group_ids)
     if k:
@@ -266,4 +286,27 @@ def _write(round_id: int, analysis: Any, *, method: str, n_votes: int,
             "snapshot_id": sid, "proposal_id": np.tile(tids, k + 1), "group_id": group,
             "agree": agree.astype(np.int64), "disagree": disagree.astype(np.int64),
             "passes": (seen - agree - disagree).astype(np.int64)}, (k + 1) * m)
-    return snapshot
+    return n, m
+
+
+# The parent each kind of child row refers to besides its snapshot, and through which column.
+_REFERENCES = {SnapshotMembership: (SnapshotMembership.participant_id, Participant),
+               SnapshotProposalStat: (SnapshotProposalStat.proposal_id, Proposal)}
+
+
+def _check_references(snapshot_id: int, expected: dict[type, int]) -> None:
+    """What the skipped foreign-key triggers would have done, one query per table: lock
+    each participant or proposal the snapshot's rows refer to against deletion until the
+    commit (``FOR KEY SHARE``, the lock those triggers take row by row), and raise
+    ``RuntimeError`` unless every one of the ``expected`` distinct parents exists.
+
+    (The snapshot's own row was written in this transaction: no other can delete it.)"""
+    for child, (column, parent) in _REFERENCES.items():
+        referenced = sa.select(column).where(child.snapshot_id == snapshot_id)
+        locked = (sa.select(parent.id).where(parent.id.in_(referenced))
+                  .with_for_update(read=True, key_share=True)).subquery()
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(locked))
+        if found != expected[child]:
+            raise RuntimeError(f"{child.__tablename__}: {expected[child] - found} of "
+                               f"{expected[child]} referenced rows of snapshot {snapshot_id} "
+                               f"do not exist")

@@ -1,11 +1,9 @@
 """Unit tests of the building blocks against direct (dense, loop) re-statements of Pol.is."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 
-from clustering import VoteData, analyze
+from clustering import VoteData, WarmStart, analyze
 from clustering import pca as pca_mod
 from clustering.matrix import build_matrix, select_in_conv
 from clustering.pca import centred_matrix, pca, project_participants, project_statements
@@ -189,8 +187,11 @@ def test_in_conv_depends_on_the_votes_not_on_history():
     vm = build_matrix(VoteData.from_arrays(p, s, np.ones(len(p))))
     assert not select_in_conv(vm)[-1]
     a = analyze(VoteData.from_arrays(p, s, np.ones(len(p))))
-    # a previous run that had placed participant 100 does not keep them placed
-    ws = dataclasses.replace(a.warm_start, in_conv_ids=[*a.warm_start.in_conv_ids, 100])
-    b = analyze(VoteData.from_arrays(p, s, np.ones(len(p))), warm_start=ws)
+    # a state stored by an older version that had placed participant 100 (it kept the
+    # placed participants) does not keep them placed
+    stored = {**a.warm_start.to_dict(), "in_conv_ids": [*range(20), 100]}
+    assert "in_conv_ids" not in a.warm_start.to_dict()
+    b = analyze(VoteData.from_arrays(p, s, np.ones(len(p))),
+                warm_start=WarmStart.from_dict(stored))
     assert not b.in_conv[-1] and b.labels[-1] == -1
     np.testing.assert_array_equal(a.labels, b.labels)
