@@ -21,8 +21,11 @@ peak RSS):
             `sqlite3 .import` (SQLite) or `psql \\copy` (PostgreSQL) of the same votes.csv.
   cluster   `flask cluster run SLUG` on the imported round (cold process).
   refresh   in one worker process: a refresh that reads every vote (the baseline) against
-            a warm incremental refresh (the runner's in-memory votes) after 1,000 new votes,
-            then the same round with UMAP: its first refresh in the process and a warm one.
+            a warm incremental refresh (the runner's in-memory votes) after 1,000 new votes
+            (the median of three, each after its own 1,000 votes), then the same round with
+            UMAP: its first refresh in the process and a warm one. On PostgreSQL a second
+            line gives the server's CPU seconds for the same refreshes (its backend
+            process, read from /proc when the server runs on this machine).
 
 The export is generated (planted opinion groups, `clustering.synthetic`) unless --export
 names one. PostgreSQL uses database `hiroba_bench_big` (or $BENCH_PG_DATABASE) on the
@@ -234,19 +237,35 @@ def refresh_figures(slug: str, kind: str) -> None:
     from deliberation.models import Participant, Proposal, Round
     from deliberation.services.votes import record_vote
 
-    def timed(**options) -> tuple[float, float]:
-        """(wall, CPU) seconds of one refresh."""
+    def timed(**options) -> tuple[float, float, float | None]:
+        """(wall, CPU, server CPU or None) seconds of one refresh."""
+        server = server_cpu()
         started, cpu = time.perf_counter(), time.process_time()
         snapshot = refresh_round(rid, threads=1, **options)
         assert snapshot is not None and snapshot.status == "ok", snapshot
-        return time.perf_counter() - started, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = server_cpu()
+        return wall, cpu, None if server is None or after is None else after - server
+
+    def server_cpu() -> float | None:
+        """CPU seconds so far of the PostgreSQL backend serving this session (the refresh
+        commits, and the pooled connection comes back), or None where it cannot be read."""
+        if kind != "postgres":
+            return None
+        try:
+            pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+            db.session.commit()
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the server runs elsewhere, or as a user we may not read
+            return None
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
     def new_votes(rng) -> None:
         round_ = db.session.get(Round, rid)
         for _ in range(REFRESH_VOTES):
             participant = db.session.get(Participant, int(rng.choice(people)))
-            proposal = db.session.get(Proposal, int(rng.choice(proposals)))
-            record_vote(round_, participant, proposal, int(rng.integers(-1, 2)), "web")
+            record_vote(round_, participant, int(rng.choice(proposals)),
+                        int(rng.integers(-1, 2)), "web")
         db.session.commit()
 
     app = create_app()
@@ -259,12 +278,21 @@ def refresh_figures(slug: str, kind: str) -> None:
         rng = np.random.default_rng(3)
         cache = VoteCache()
         first = timed(votes=cache)  # imports, and fills the cache
-        new_votes(rng)
-        warm = timed(votes=cache)
+        warm_runs = []
+        for _ in range(3):
+            new_votes(rng)
+            warm_runs.append(timed(votes=cache))
+        warm = sorted(warm_runs)[1]  # the median by wall seconds
         full = timed()
         print(f"refresh ({kind}): first in process {first[0]:.2f} s, {first[1]:.2f} s CPU "
               f"(cache filled)", flush=True)
-        report_seconds(f"refresh, warm +{REFRESH_VOTES} ({kind})", warm, "full read", full)
+        report_seconds(f"refresh, warm +{REFRESH_VOTES} ({kind})", warm[:2], "full read",
+                       full[:2])
+        print(f"  warm runs: {', '.join(f'{w:.2f} s ({c:.2f} s CPU)' for w, c, _ in warm_runs)}"
+              f"; load average {os.getloadavg()[0]:.1f}", flush=True)
+        if warm[2] is not None and full[2] is not None:
+            print(f"  PostgreSQL server CPU: warm {warm[2]:.2f} s, full read {full[2]:.2f} s",
+                  flush=True)
         round_ = db.session.get(Round, rid)
         round_.clustering_method = "umap"
         db.session.commit()
@@ -279,8 +307,8 @@ def refresh_figures(slug: str, kind: str) -> None:
         pca_warm = timed(votes=cache)
         print(f"refresh ({kind}): UMAP first in process {umap_first[0]:.2f} s, "
               f"{umap_first[1]:.2f} s CPU", flush=True)
-        report_seconds(f"UMAP refresh, warm ({kind})", umap_warm, "PCA refresh, warm",
-                       pca_warm)
+        report_seconds(f"UMAP refresh, warm ({kind})", umap_warm[:2], "PCA refresh, warm",
+                       pca_warm[:2])
 
 
 def main() -> int:
