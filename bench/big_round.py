@@ -189,6 +189,9 @@ def fresh_postgres(url: str) -> None:
     server.dispose()
 
 
+IMPORT_GOAL = 10.0  # times the plain load of the same votes.csv
+
+
 def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None:
     env = dict(os.environ, FLASK_APP="wsgi.py", CLUSTER_RUNNER="off", HIROBA_ENV="development")
     votes = str(export / "votes.csv")
@@ -212,7 +215,12 @@ def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None
                    capture_output=True)
     ours = measure([FLASK, "polis", "import", str(export), "--slug", "big"], env=env)
     report(f"import ({kind})", ours, base_name, plain)
-    print(f"  load average: {os.getloadavg()[0]:.1f}", flush=True)
+    ratio = ours[0] / plain[0]
+    print(f"  => import ({kind}) took {ratio:.1f}x {base_name} in the same run (goal at most "
+          f"{IMPORT_GOAL:.0f}x: {'met' if ratio <= IMPORT_GOAL else 'not met'}); "
+          f"load average {os.getloadavg()[0]:.1f}"
+          + ("; CPU seconds are the client's, the server's work is not in them"
+             if kind == "postgres" else ""), flush=True)
     if "cluster" not in steps:
         return
     cold = measure([FLASK, "cluster", "run", "big"], env=env)

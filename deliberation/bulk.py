@@ -127,8 +127,8 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: Mapping[str, Any]
 
     Where every column has a fixed width (numbers, times, one value for every row: the
     vote tables), each batch is one NumPy record array in PostgreSQL's binary COPY format,
-    written as one block of bytes: neither the client nor the server handles a value on
-    its own. Columns of free text or with NULLs (proposals, participants, some snapshot
+    written as one block of bytes: no Python object per value in the client, no text to
+    parse in the server. Columns of free text or with NULLs (proposals, participants, some snapshot
     rows: thousands, not millions) go row by row through psycopg's text COPY.
     """
     quote = connection.dialect.identifier_preparer.quote
