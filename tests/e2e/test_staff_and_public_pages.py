@@ -70,15 +70,15 @@ def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:
     assert not problems, problems
     page.select_option("select[name=status]", "answered")
     page.select_option("select[name=outcome]", "adopted")
-    page.fill("textarea[name=answer]", "The town will build it next spring.")
-    page.fill("textarea[name=reasons]", "Supported across all opinion groups.")
+    page.fill("textarea[name=answer]", "来年の春に整備します。")  # the town answers in Japanese
+    page.fill("textarea[name=reasons]", "すべての意見グループで支持されました。")
     with page.expect_navigation():
         page.click("form.stack button:has-text(\"Save response\")")
     assert "The response was saved." in page.content()
     anonymous = browser.new_context(locale="en-US", viewport=DESKTOP)
     public = anonymous.new_page()
     public.goto(f"{live_server.url}/agenda/items/{live_server.escalation_id}")
-    assert "The town will build it next spring." in public.content()
+    assert "来年の春に整備します。" in public.content()
     anonymous.close()
     context.close()
 
