@@ -33,6 +33,7 @@ from app.template_helpers import (
     PROPOSAL_STATUS_LABELS,
     RELATION_LABELS,
     ROLE_LABELS,
+    VERIFICATION_METHOD_LABELS,
 )
 from app.verify.forms import DOCUMENT_LABELS
 from deliberation.engine import threshold
@@ -201,11 +202,6 @@ SCREENED_LABELS = {
 MEMBERSHIP_LABELS = {
     "clustered": _l("Calculated from the votes"),
     "given": _l("As given by the imported data"),
-}
-VERIFICATION_METHOD_LABELS = {
-    "counter": _l("At the counter"),
-    "postal_code": _l("Code sent by post"),
-    "national_id": _l("National ID app"),
 }
 REVIEW_STATUS_LABELS = {
     "pending": _l("Waiting for a decision"),

@@ -34,6 +34,11 @@ RELATION_LABELS = {
     "resident_verified": _l("Resident, verified by the town"),
     "resident": _l("Resident, self-declared"),
 }
+VERIFICATION_METHOD_LABELS = {
+    "counter": _l("At the counter"),
+    "postal_code": _l("Code sent by post"),
+    "national_id": _l("National ID app"),
+}
 ROLE_LABELS = {
     "citizen": _l("Citizen"),
     "facilitator": _l("Facilitator"),
@@ -218,6 +223,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(audit_target, "audit_target")
     app.add_template_global(moderation_notice, "moderation_notice")
     app.add_template_global(take_part_refusal, "take_part_refusal")
+    # A global, not in the context processor: the macros of verify/_level.html use it, and
+    # imported macros see globals only.
+    app.add_template_global(VERIFICATION_METHOD_LABELS, "VERIFICATION_METHOD_LABELS")
 
     @app.context_processor
     def globals_for_templates() -> dict:
