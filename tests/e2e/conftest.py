@@ -143,6 +143,24 @@ def _long_and_empty_rounds() -> None:
     factories.make_round(slug=EMPTY_SLUG, phase="voting", title="まだ提案のないラウンド")
 
 
+def _closing_before_sending(app):
+    """Hand werkzeug's development server each response as one closed, buffered body.
+
+    When a browser drops a connection mid-response (a favicon fetch cancelled by the next
+    navigation), that server never calls the response's ``close()``, and the open static
+    file surfaces later as a ResourceWarning in whichever test runs then. Production runs
+    under gunicorn, which closes it.
+    """
+    def buffered(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+    return buffered
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
@@ -167,7 +185,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         escalation_id = _staff_and_agenda(results_round.id)
         _long_and_empty_rounds()
     port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, _closing_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
