@@ -134,6 +134,7 @@ class Config:
     LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", 5))
     LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", 20))
     LOGIN_LONGEST_WAIT = int(os.environ.get("LOGIN_LONGEST_WAIT", 900))
+    LOGIN_FIRST_WAIT = float(os.environ.get("LOGIN_FIRST_WAIT", 1))  # seconds, then doubled
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"

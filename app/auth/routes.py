@@ -75,7 +75,8 @@ def _throttle_policy() -> login_throttle.Policy:
     config = current_app.config
     return login_throttle.Policy(free=config["LOGIN_FREE_FAILURES"],
                                  account_free=config["LOGIN_ACCOUNT_FREE_FAILURES"],
-                                 longest=config["LOGIN_LONGEST_WAIT"])
+                                 longest=config["LOGIN_LONGEST_WAIT"],
+                                 first=config["LOGIN_FIRST_WAIT"])
 
 
 @bp.route("/login", methods=["GET", "POST"])

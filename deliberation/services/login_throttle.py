@@ -3,7 +3,8 @@
 Failed logins are counted twice, under keyed hashes (no address is stored):
 
 - per client address and submitted e-mail: after ``free`` failures each further try
-  waits twice as long as the one before (1 s, 2 s, 4 s ... at most ``longest`` s);
+  waits twice as long as the one before (``first`` s, then twice, four times ... at most
+  ``longest`` s);
 - per submitted e-mail from every address, with a much larger allowance, for guessing
   spread over many addresses. A browser that has logged in to the account before carries
   a signed cookie naming it (the caller decides; ``trusted``) and skips this count, so the
@@ -33,6 +34,7 @@ class Policy:
     free: int = 5
     account_free: int = 20
     longest: int = 900
+    first: float = 1.0  # the first wait, doubled after each further failure
 
 
 def _key(secret: str, *parts: str) -> str:
@@ -45,10 +47,10 @@ def keys(secret: str, client: str, email: str) -> tuple[str, str]:
     return _key(secret, "pair", client, email), _key(secret, "account", email)
 
 
-def _wait(failures: int, free: int, longest: int) -> float:
+def _wait(failures: int, free: int, policy: Policy) -> float:
     if failures < free:
         return 0.0
-    return float(min(longest, 2 ** (failures - free)))
+    return float(min(policy.longest, policy.first * 2 ** (failures - free)))
 
 
 def seconds_to_wait(secret: str, client: str, email: str, *, trusted: bool, policy: Policy,
@@ -60,10 +62,9 @@ def seconds_to_wait(secret: str, client: str, email: str, *, trusted: bool, poli
         sa.select(LoginFailure).where(LoginFailure.key.in_([pair, account])))}
     waits = []
     if pair in rows:
-        waits.append((rows[pair], _wait(rows[pair].failures, policy.free, policy.longest)))
+        waits.append((rows[pair], _wait(rows[pair].failures, policy.free, policy)))
     if account in rows and not trusted:
-        waits.append((rows[account], _wait(rows[account].failures, policy.account_free,
-                                           policy.longest)))
+        waits.append((rows[account], _wait(rows[account].failures, policy.account_free, policy)))
     remaining = 0.0
     for row, wait in waits:
         until = row.last_failure_at + timedelta(seconds=wait)
