@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import math
 import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -342,7 +344,8 @@ def import_directory(path: str | Path, *, slug: str, phase: str = "voting",
 
 class UploadError(DomainError):
     """An upload that cannot be unpacked; ``reason`` says why: ``too_large`` (the zip or
-    ``file``), ``unpacked_too_large``, ``not_zip``."""
+    ``file``), ``unpacked_too_large``, ``not_zip``, ``cannot_unpack`` (a damaged member, a
+    password, or a compression method that Python's zipfile does not read)."""
 
     code = "polis_upload"
 
@@ -351,12 +354,24 @@ class UploadError(DomainError):
             message = N_("The zip file is too large when unpacked.")
         elif reason == "not_zip":
             message = N_("The uploaded file is not a zip file.")
+        elif reason == "cannot_unpack":
+            message = N_("This zip file cannot be opened: it may be damaged, protected by a "
+                         "password or compressed in an unusual way. Zip the files again "
+                         "without a password, or upload the CSV files one by one.")
         elif file:
             message = N_("%(file)s is too large (50 MB at most).")
         else:
             message = N_("The file is too large (50 MB at most).")
         super().__init__(message, file=file)
         self.reason, self.file = reason, file
+
+
+# What zipfile and its decompressors raise for a damaged or unreadable archive: a bad
+# header or checksum, a damaged deflate, bzip2 or LZMA stream (zlib.error, OSError,
+# LZMAError), a truncated one (EOFError), offsets pointing before the start (ValueError),
+# a password (RuntimeError) or an unknown compression method (NotImplementedError).
+UNREADABLE_ZIP = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
+                  ValueError, RuntimeError, NotImplementedError)
 
 
 def _read_limited(stream: BinaryIO, name: str | None) -> bytes:
@@ -373,18 +388,23 @@ def unpack_upload(target: Path, *, archive: BinaryIO | None = None,
     if archive is not None:
         data = _read_limited(archive, None)
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                total = 0
-                for info in zf.infolist():
-                    name = PurePosixPath(info.filename).name
-                    if info.is_dir() or name not in IMPORT_FILES:
-                        continue
-                    total += info.file_size
-                    if total > MAX_UNPACKED_BYTES:
-                        raise UploadError("unpacked_too_large")
-                    (target / name).write_bytes(zf.read(info))
-        except zipfile.BadZipFile:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except UNREADABLE_ZIP:
             raise UploadError("not_zip") from None
+        with zf:
+            total = 0
+            for info in zf.infolist():
+                name = PurePosixPath(info.filename).name
+                if info.is_dir() or name not in IMPORT_FILES:
+                    continue
+                total += info.file_size
+                if total > MAX_UNPACKED_BYTES:
+                    raise UploadError("unpacked_too_large")
+                try:
+                    content = zf.read(info)
+                except UNREADABLE_ZIP:
+                    raise UploadError("cannot_unpack") from None
+                (target / name).write_bytes(content)
         return
     for name, stream in (files or {}).items():
         if name not in IMPORT_FILES:

@@ -138,6 +138,45 @@ def test_bad_uploads_are_refused_at_once_and_store_nothing(client, facilitator, 
     _assert_nothing_imported(db)
 
 
+def _zip_flagged(*, encrypted: bool = False, method: int | None = None) -> io.BytesIO:
+    """The Seattle export zipped, then marked as encrypted or as compressed with a method
+    Python cannot unpack (as a zip made by an archiver with a password, or with PPMd)."""
+    data = bytearray(_zip(_seattle()).getvalue())
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            if encrypted:
+                data[at + flags] |= 1
+            if method is not None:
+                data[at + flags + 2:at + flags + 4] = method.to_bytes(2, "little")
+            at = data.find(signature, at + 1)
+    return io.BytesIO(bytes(data))
+
+
+def _zip_damaged() -> io.BytesIO:
+    """The Seattle export zipped, with bytes of its first compressed member overwritten."""
+    data = bytearray(_zip(_seattle()).getvalue())
+    data[60:68] = b"\xff" * 8
+    return io.BytesIO(bytes(data))
+
+
+@pytest.mark.parametrize("archive", [
+    pytest.param(_zip_damaged, id="damaged"),
+    pytest.param(lambda: _zip_flagged(encrypted=True), id="password"),
+    pytest.param(lambda: _zip_flagged(method=98), id="ppmd"),
+])
+def test_a_zip_that_cannot_be_unpacked_is_refused_in_japanese(client, facilitator, db,
+                                                              folder, archive) -> None:
+    response = _upload(client, headers=JA, archive=(archive(), "x.zip"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "このzipファイルは開けません" in page
+    assert "encrypted" not in page and "compression" not in page
+    assert _count(db, ImportJob) == 0
+    assert not folder.exists() or not any(folder.iterdir())
+    _assert_nothing_imported(db)
+
+
 def test_address_taken_by_a_round_or_a_queued_import(client, facilitator, db, folder) -> None:
     assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 303
     response = _upload(client, archive=(_zip(_seattle()), "x.zip"))
