@@ -13,27 +13,27 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask_babel import gettext
 from sqlalchemy.engine import make_url
 
 from app import private_files
+from app.terminal import Refused, in_terminal_language
 from deliberation.database import db
 
-PG_HINT = (
-    "This deployment uses PostgreSQL: back it up with pg_dump, e.g.\n"
-    '  pg_dump --format=custom --file=hiroba.dump "$DATABASE_URL"\n'
-    "and restore with\n"
-    '  pg_restore --clean --if-exists --dbname="$DATABASE_URL" hiroba.dump\n'
-    "(see README, Backups)."
-)
+PG_DUMP = 'pg_dump --format=custom --file=hiroba.dump "$DATABASE_URL"'
+PG_RESTORE = 'pg_restore --clean --if-exists --dbname="$DATABASE_URL" hiroba.dump'
 REQUIRED_TABLES = {"users", "rounds", "participants", "proposals", "votes"}
 
 
 def sqlite_path() -> Path:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite":
-        raise click.ClickException(PG_HINT)
+        raise Refused(gettext(
+            "This deployment uses PostgreSQL: back it up with pg_dump, e.g.\n  %(dump)s\n"
+            "and restore with\n  %(restore)s\n(see README, Backups).",
+            dump=PG_DUMP, restore=PG_RESTORE))
     if not url.database or url.database == ":memory:":
-        raise click.ClickException("The database is in memory; there is nothing to back up.")
+        raise Refused(gettext("The database is in memory; there is nothing to back up."))
     return Path(url.database)
 
 
@@ -53,7 +53,7 @@ def _copy(source: Path, target: Path) -> None:
 def check_backup_file(path: Path) -> None:
     """Refuse anything that is not an intact Hiroba SQLite database."""
     if not path.is_file():
-        raise click.ClickException(f"{path} does not exist.")
+        raise Refused(gettext("%(path)s does not exist.", path=str(path)))
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -63,18 +63,20 @@ def check_backup_file(path: Path) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
-        raise click.ClickException(f"{path} is not a SQLite database ({error}).") from None
+        raise Refused(gettext("%(path)s is not a SQLite database (%(error)s).", path=str(path),
+                              error=str(error))) from None
     if status != "ok":
-        raise click.ClickException(f"{path} is damaged: {status}")
+        raise Refused(gettext("%(path)s is damaged: %(status)s", path=str(path), status=status))
     missing = REQUIRED_TABLES - tables
     if missing:
-        raise click.ClickException(
-            f"{path} is not a Hiroba backup (missing tables: {', '.join(sorted(missing))}).")
+        raise Refused(gettext("%(path)s is not a Hiroba backup (missing tables: %(tables)s).",
+                              path=str(path), tables=", ".join(sorted(missing))))
 
 
 @click.command("backup")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Backup file (default: instance/backups/hiroba-<UTC time>.sqlite3).")
+@in_terminal_language
 def backup_command(output: Path | None) -> None:
     """Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump)."""
     source = sqlite_path()
@@ -82,29 +84,32 @@ def backup_command(output: Path | None) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         output = Path(current_app.instance_path) / "backups" / f"hiroba-{stamp}.sqlite3"
     if output.exists():
-        raise click.ClickException(f"{output} exists already; choose another file.")
+        raise Refused(gettext("%(path)s exists already; choose another file.",
+                              path=str(output)))
     private_files.make_directory(output.parent)
     private_files.create_empty(output)  # mode 0600 before the first page is copied
     _copy(source, output)
     check_backup_file(output)
-    click.echo(f"Backup written to {output}")
+    click.echo(gettext("Backup written to %(path)s.", path=str(output)))
 
 
 @click.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Really replace the current database.")
+@in_terminal_language
 def restore_command(file: Path, yes: bool) -> None:
     """Replace the SQLite database with a backup (SQLite only; stop the app first)."""
     target = sqlite_path()
     check_backup_file(file)
     if not yes:
-        raise click.ClickException(
-            f"This replaces ALL data in {target} with {file}. Stop the app, then run again "
-            "with --yes.")
+        raise Refused(gettext(
+            "This replaces ALL data in %(target)s with %(file)s. Stop the app, then run again "
+            "with --yes.", target=str(target), file=str(file)))
     db.session.remove()
     db.engine.dispose()
     _copy(file, target)
-    click.echo(f"Restored {target} from {file}")
+    click.echo(gettext("Restored %(target)s from %(file)s.", target=str(target),
+                       file=str(file)))
 
 
 def init_app(app: Flask) -> None:

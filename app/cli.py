@@ -11,8 +11,10 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from app.terminal import Refused, in_terminal_language, running_app
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import User
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
               show_default=True)
 @click.option("--name", "display_name", default=None, help="Display name (default: the email).")
 @click.password_option(envvar="HIROBA_PASSWORD", help="Or set HIROBA_PASSWORD.")
+@in_terminal_language
 def create_user(email: str, role: str, kind: str, display_name: str | None, password: str) -> None:
     """Create an account, e.g. a staff account: --role facilitator|council|admin."""
     try:
@@ -41,27 +44,32 @@ def create_user(email: str, role: str, kind: str, display_name: str | None, pass
             kind=kind, role=role, consent_version=current_app.config["CONSENT_VERSION"],
         )
     except DomainError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"created {user.email} ({user.role})")
+        raise Refused.because(error) from None
+    click.echo(gettext("Created the account %(email)s (%(role)s).", email=user.email,
+                       role=user.role))
 
 
 @users.command("set-role")
 @click.argument("email")
 @click.argument("role", type=click.Choice(ROLES))
+@in_terminal_language
 def set_role(email: str, role: str) -> None:
     """Change an account's role."""
     user = accounts.find_by_email(email)
     if user is None:
-        raise click.ClickException(f"no account with email {email}")
+        raise Refused(gettext("There is no account with the email address %(email)s.",
+                              email=email))
     accounts.set_role(user, role, actor=None)
-    click.echo(f"{user.email} is now {role}")
+    click.echo(gettext("%(email)s now has the role %(role)s.", email=user.email, role=role))
 
 
 @users.command("list")
+@in_terminal_language
 def list_users() -> None:
     """List accounts (email, role, kind)."""
+    deleted = gettext("(deleted)")
     for user in db.session.scalars(sa.select(User).order_by(User.id)):
-        click.echo(f"{user.id}\t{user.email or '(deleted)'}\t{user.role}\t{user.kind}")
+        click.echo(f"{user.id}\t{user.email or deleted}\t{user.role}\t{user.kind}")
 
 
 @demo.command("seed")
@@ -69,6 +77,7 @@ def list_users() -> None:
               help="Pol.is export to import as a second demo "
                    "(default: ../shared/datasets/polis/vtaiwan.uberx).")
 @click.option("--no-polis", is_flag=True, help="Only the Japanese town, no Pol.is import.")
+@in_terminal_language
 def seed(polis_dir: Path | None, no_polis: bool) -> None:
     """Create demo accounts, the Japanese demo town and the vTaiwan import (idempotent;
     not in production)."""
@@ -76,17 +85,18 @@ def seed(polis_dir: Path | None, no_polis: bool) -> None:
 
     if current_app.config["ENVIRONMENT"] == "production":
         # The demo accounts, an administrator among them, share a published password.
-        raise click.ClickException(
-            "flask demo seed creates accounts with a published password and refuses to run "
-            "with HIROBA_ENV=production.")
+        raise Refused(gettext(
+            "flask demo seed creates accounts with a published password and does not run "
+            "with HIROBA_ENV=production."))
 
     if polis_dir is None and not no_polis:
         polis_dir = Path(current_app.config["POLIS_DATASETS"]) / "vtaiwan.uberx"
     result = seed_demo(current_app.config["CONSENT_VERSION"], None if no_polis else polis_dir,
                        name_town=not current_app.config["TOWN_NAME"])
     for slug, created in result.rounds:
-        click.echo(f"demo round '{slug}': {'created' if created else 'already present'}")
-    click.echo(f"demo accounts (password: {DEMO_PASSWORD}):")
+        click.echo(gettext("Demo round “%(slug)s”: created", slug=slug) if created
+                   else gettext("Demo round “%(slug)s”: already present", slug=slug))
+    click.echo(gettext("Demo accounts (password: %(password)s):", password=DEMO_PASSWORD))
     for email, role in result.accounts:
         click.echo(f"  {role:<12} {email}")
 
@@ -120,12 +130,13 @@ class _QuietRequestHandler(WSGIRequestHandler):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@in_terminal_language
 def serve(host: str, port: int) -> None:
     """Serve the app for local use (`make run`), like `flask run` without the reloader and
     without Werkzeug's and Python's versions in the Server header."""
-    click.echo(f"Serving Hiroba on http://{host}:{port} (Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(),  # the app, not the proxy
-               threaded=True, request_handler=_QuietRequestHandler)
+    click.echo(gettext("Serving Hiroba on %(url)s (Ctrl+C to stop)",
+                       url=f"http://{host}:{port}"))
+    run_simple(host, port, running_app(), threaded=True, request_handler=_QuietRequestHandler)
 
 
 def init_app(app: Flask) -> None:

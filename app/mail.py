@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app, has_request_context, render_template, url_for
 from flask.cli import AppGroup
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.terminal import Refused, in_terminal_language, running_app
 from deliberation.database import db
 from deliberation.mail.compose import Mail, html_from_text
 from deliberation.mail.transport import FolderTransport, SMTPTransport, Transport
@@ -150,19 +151,31 @@ def start_sender(app: Flask) -> Any:
 mail_cli = AppGroup("mail", help="Outgoing mail (the outbox).")
 
 
+def _app_that_can_send() -> Flask:
+    app = running_app()
+    if transport_for(app) is None:
+        raise Refused(gettext("MAIL_URL is not set: mails stay in the outbox. Set MAIL_URL to "
+                              "the mail server and run the command again."))
+    return app
+
+
 @mail_cli.command("send")
+@in_terminal_language
 def send_command() -> None:
     """Deliver the mails that are due now (the sender thread does this continuously)."""
-    sent, failed = deliver_now(current_app._get_current_object())  # type: ignore[attr-defined]
-    click.echo(f"sent {sent}, failed {failed}, waiting {outbox.pending_count()}")
+    sent, failed = deliver_now(_app_that_can_send())
+    click.echo(gettext("Sent %(sent)d, failed %(failed)d, waiting %(waiting)d.", sent=sent,
+                       failed=failed, waiting=outbox.pending_count()))
 
 
 @mail_cli.command("test")
 @click.argument("address")
+@in_terminal_language
 def test_command(address: str) -> None:
     """Queue a test mail to ADDRESS and deliver it now (checks MAIL_URL)."""
+    app = _app_that_can_send()
     queue_mail(to=address, purpose="test", template="test", subject=lambda: "Hiroba test",
                locale=None)
     db.session.commit()
-    sent, failed = deliver_now(current_app._get_current_object())  # type: ignore[attr-defined]
-    click.echo(f"sent {sent}, failed {failed}")
+    sent, failed = deliver_now(app)
+    click.echo(gettext("Sent %(sent)d, failed %(failed)d.", sent=sent, failed=failed))

@@ -8,16 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask
+from flask_babel import gettext
+
+from app.terminal import in_terminal_language, running_app
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Refresh the rounds that are due once, then exit.")
+@in_terminal_language
 def worker(once: bool) -> None:
     """Recompute snapshots of rounds that need one until SIGTERM/SIGINT (graceful)."""
     from deliberation.jobs import runner
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = running_app()  # the threads below run outside this command's context
     if once:
         done = runner.run_once(
             min_interval=float(app.config["CLUSTER_MIN_INTERVAL"]),
@@ -30,15 +34,21 @@ def worker(once: bool) -> None:
         imported = 0
         while polis_imports.run_once(Path(app.config["IMPORT_FOLDER"])) is not None:
             imported += 1
-        click.echo(f"refreshed {len(done)} round(s), imported {imported} upload(s)")
+        click.echo(gettext("Rounds refreshed: %(rounds)d. Uploads imported: %(uploads)d.",
+                           rounds=len(done), uploads=imported))
         return
     stop = threading.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    # Worded now: the handler runs inside the runner's own application context, which
+    # has no terminal language (and a handler should do little).
+    notices = {int(sig): gettext("Worker: signal %(signum)d, finishing the current round "
+                                 "and stopping.", signum=int(sig)) for sig in signals}
 
     def handle(signum: int, frame: Any) -> None:
-        click.echo(f"worker: signal {signum}, finishing the current round and stopping")
+        click.echo(notices.get(signum, ""))
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, handle) for sig in signals}
     from app.mail import start_sender
 
     mail = start_sender(app)  # delivers the outbox beside the clustering runner

@@ -40,7 +40,7 @@ def test_seed_builds_the_town_once(runner, db) -> None:
     first = runner.invoke(args=["demo", "seed", "--no-polis"])
     assert first.exit_code == 0, first.output
     for slug in SLUGS:
-        assert f"demo round '{slug}': created" in first.output
+        assert f"Demo round “{slug}”: created" in first.output
     rounds = _town_rounds(db)
     assert len(rounds) == 3
     ids = [r.id for r in rounds]
@@ -97,7 +97,7 @@ def test_seed_builds_the_town_once(runner, db) -> None:
     again = runner.invoke(args=["demo", "seed", "--no-polis"])
     assert again.exit_code == 0, again.output
     for slug in SLUGS:
-        assert f"demo round '{slug}': already present" in again.output
+        assert f"Demo round “{slug}”: already present" in again.output
     assert _counts(db) == before
     assert dict(db.session.execute(
         sa.select(OfficialResponse.id, OfficialResponse.status)).tuples().all()) == statuses

@@ -8,9 +8,11 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale, gettext, ngettext
 
 from app import private_files
 from app.agenda import exports
+from app.terminal import Refused, in_terminal_language, language
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Round
@@ -19,39 +21,52 @@ cluster = AppGroup("cluster", help="Opinion groups (cluster snapshots).")
 agenda = AppGroup("agenda", help="The council's policy agenda.")
 
 
+def round_or_refuse(slug: str) -> Round:
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
+    if round_ is None:
+        raise Refused(gettext("There is no round with the address “%(slug)s”.", slug=slug))
+    return round_
+
+
 @cluster.command("run")
 @click.argument("slug")
 @click.option("--seed", type=int, default=0, show_default=True)
+@in_terminal_language
 def run(slug: str, seed: int) -> None:
     """Cluster a round now (synchronously), then run the threshold engine."""
     from deliberation.jobs.runner import refresh_and_escalate
 
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None:
-        raise click.ClickException(f"no round with slug {slug!r}")
+    round_ = round_or_refuse(slug)
     before = set(db.session.scalars(
         sa.select(Escalation.proposal_id).where(Escalation.round_id == round_.id)))
     snapshot = refresh_and_escalate(round_.id, seed=seed, threads=None)
     if snapshot is None:
-        click.echo("no votes yet: nothing to cluster")
+        click.echo(gettext("No votes yet: there is nothing to group."))
         return
     if snapshot.status != "ok":
-        raise click.ClickException(f"clustering failed: {snapshot.error}")
+        # the error is the clustering's own diagnosis, for whoever maintains the server
+        raise Refused(gettext("The grouping failed: %(error)s", error=snapshot.error))
     sizes = ", ".join(f"{g.group_id}:{g.size}" for g in snapshot.groups)
-    click.echo(f"snapshot {snapshot.id}: k={snapshot.k} groups [{sizes}] "
-               f"participants={snapshot.n_participants} clustered={snapshot.n_clustered} "
-               f"votes={snapshot.n_votes} in {snapshot.duration_ms} ms")
+    click.echo(gettext(
+        "Snapshot %(id)d: k=%(k)d groups [%(sizes)s] participants=%(participants)d "
+        "clustered=%(clustered)d votes=%(votes)d in %(ms)d ms",
+        id=snapshot.id, k=snapshot.k, sizes=sizes, participants=snapshot.n_participants,
+        clustered=snapshot.n_clustered, votes=snapshot.n_votes, ms=snapshot.duration_ms))
     new = db.session.execute(
         sa.select(Escalation).where(Escalation.round_id == round_.id,
                                     Escalation.proposal_id.not_in(before or {-1}))
         .order_by(Escalation.proposal_id)).scalars().all()
-    click.echo(f"escalated {len(new)} proposal(s)")
+    click.echo(ngettext("Escalated %(num)d proposal.", "Escalated %(num)d proposals.",
+                        len(new)))
     if not round_.escalation_armed:
         from deliberation.services.facilitation import preview_escalations
 
         would = preview_escalations(round_, round_.policy)["escalate"]
-        click.echo(f"escalation is not armed for this round: {len(would)} proposal(s) would "
-                   f"escalate (see `flask agenda arm {slug}`)")
+        click.echo(ngettext(
+            "Escalation is not armed for this round: %(num)d proposal would escalate "
+            "(see “flask agenda arm %(slug)s”).",
+            "Escalation is not armed for this round: %(num)d proposals would escalate "
+            "(see “flask agenda arm %(slug)s”).", len(would), slug=slug))
     for esc in new:
         groups = " ".join(
             f"g{g['group_id']}={g['agree']}/{g['agree'] + g['disagree'] + g['passes']}"
@@ -63,27 +78,29 @@ def run(slug: str, seed: int) -> None:
 @click.argument("slug")
 @click.option("--reason", default=None, help="Note for the audit log.")
 @click.option("--yes", is_flag=True, help="Arm without asking.")
+@in_terminal_language
 def arm(slug: str, reason: str | None, yes: bool) -> None:
     """Show what would escalate on the latest snapshot, then arm the round's escalation."""
     from deliberation.engine.arming import set_armed
     from deliberation.services.facilitation import preview_escalations
 
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None:
-        raise click.ClickException(f"no round with slug {slug!r}")
+    round_ = round_or_refuse(slug)
     preview = preview_escalations(round_, round_.policy)
-    click.echo(f"{len(preview['escalate'])} proposal(s) would escalate now:")
+    click.echo(ngettext("%(num)d proposal would escalate now:",
+                        "%(num)d proposals would escalate now:", len(preview["escalate"])))
     for proposal, support, *_details in preview["escalate"]:
-        click.echo(f"  #{proposal.id} (support {support:.2f}) {proposal.text[:70]}")
-    if not yes:
-        click.confirm("Arm escalation for this round?", abort=True)
+        click.echo("  " + gettext("#%(id)d (support %(support).2f) %(text)s", id=proposal.id,
+                                  support=support, text=proposal.text[:70]))
+    if not yes and not click.confirm(gettext("Arm escalation for this round?")):
+        raise Refused(gettext("Escalation was not armed."))
     try:
         created = set_armed(round_, True, actor=None, reason=reason or "flask agenda arm",
                             seen_snapshot_id=preview["snapshot"].id if preview["snapshot"]
                             else None)
     except DomainError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"armed; escalated {len(created)} proposal(s)")
+        raise Refused.because(error) from None
+    click.echo(ngettext("Armed; escalated %(num)d proposal.",
+                        "Armed; escalated %(num)d proposals.", len(created)))
 
 
 @agenda.command("export")
@@ -99,33 +116,37 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
     try:
         rows = service.export_rows(round_slug)
     except DomainError as error:
-        raise click.ClickException(str(error)) from None
-    with current_app.test_request_context():  # the words in the default language
+        with force_locale(language()):
+            raise Refused.because(error) from None
+    # The file's words in the site's default language, whoever's terminal writes it (the
+    # messages around it follow the terminal).
+    with current_app.test_request_context():
         from app import town
 
         text = exports.render(rows, fmt, town=town.localized().as_dict())
     if output is None:
         click.echo(text, nl=False)
-    else:
-        private_files.write_bytes(output, text.encode("utf-8"))
-        click.echo(f"wrote {len(rows)} item(s) to {output}", err=True)
+        return
+    private_files.write_bytes(output, text.encode("utf-8"))
+    with force_locale(language()):
+        click.echo(ngettext("Wrote %(num)d item to %(path)s.", "Wrote %(num)d items to %(path)s.",
+                            len(rows), path=str(output)), err=True)
 
 
 @agenda.command("open-data")
 @click.argument("slug")
 @click.option("--output", type=click.Path(path_type=Path), required=True,
               help="Directory for the CSV files, or a .zip file.")
+@in_terminal_language
 def open_data(slug: str, output: Path) -> None:
     """Write a round's anonymised Pol.is-format export (open data)."""
     from deliberation.interop import polis_export
 
-    round_ = db.session.scalar(sa.select(Round).where(Round.slug == slug))
-    if round_ is None:
-        raise click.ClickException(f"no round with slug {slug!r}")
+    round_ = round_or_refuse(slug)
     if output.suffix == ".zip":
         private_files.write_bytes(output, polis_export.export_zip(round_.id))
     else:
         private_files.make_directory(output)
         for name, text in polis_export.build_files(round_.id).items():
             private_files.write_bytes(output / name, text.encode("utf-8"))
-    click.echo(f"wrote {output}")
+    click.echo(gettext("Wrote %(path)s.", path=str(output)))

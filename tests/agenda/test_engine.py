@@ -33,7 +33,7 @@ def _escalated(round_id: int) -> list[int]:
 def test_done_when_cli_escalates_exactly_the_common_ground(planted, runner):
     result = runner.invoke(args=["cluster", "run", planted.round.slug])
     assert result.exit_code == 0, result.output
-    assert "k=2" in result.output and "escalated 4 proposal(s)" in result.output
+    assert "k=2" in result.output and "Escalated 4 proposals." in result.output
     result = runner.invoke(args=["agenda", "export", "--round", planted.round.slug,
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -172,7 +172,7 @@ def test_csv_export_has_bom_and_japanese(planted, runner, tmp_path):
 
 def test_cli_errors(runner, db):
     result = runner.invoke(args=["cluster", "run", "nope"])
-    assert result.exit_code != 0 and "no round" in result.output
+    assert result.exit_code != 0 and "There is no round" in result.output
     result = runner.invoke(args=["agenda", "export", "--round", "nope"])
     assert result.exit_code != 0 and "There is no round" in result.output
     result = runner.invoke(args=["agenda", "export", "--format", "xml"])

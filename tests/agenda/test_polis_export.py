@@ -111,4 +111,4 @@ def test_open_data_cli(planted, runner, tmp_path):
                                  "--output", str(tmp_path / "dir")])
     assert result.exit_code == 0 and (tmp_path / "dir" / "comments.csv").is_file()
     result = runner.invoke(args=["agenda", "open-data", "nope", "--output", str(tmp_path)])
-    assert result.exit_code != 0 and "no round" in result.output
+    assert result.exit_code != 0 and "There is no round" in result.output

@@ -195,7 +195,7 @@ def test_failure_during_write_rolls_back(db, seattle_copy: Path) -> None:
 def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:
     result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])
     assert result.exit_code == 0, result.output
-    assert "imported round 'sea'" in result.output
+    assert "Imported round “sea”" in result.output
     assert "Importing votes" in result.stderr  # a bar with percentages on a terminal
     assert db.session.scalar(sa.select(Round.title).where(Round.slug == "sea")) == "$15/hour"
     result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])

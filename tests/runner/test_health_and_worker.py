@@ -111,7 +111,7 @@ def test_worker_once_refreshes_due_rounds(runner, db, monkeypatch):
                         lambda round_id, **options: seen.append((round_id, options)))
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
-    assert "refreshed 1 round(s)" in result.output
+    assert "Rounds refreshed: 1." in result.output
     assert [(rid, options["threads"]) for rid, options in seen] == [(round_.id, 1)]  # CLUSTER_THREADS
 
 

@@ -86,8 +86,8 @@ def test_pol_is_import_escalates_nothing_until_armed(runner, db) -> None:
     path = polis_dataset("vtaiwan.uberx")
     assert runner.invoke(args=["polis", "import", str(path), "--slug", "uberx"]).exit_code == 0
     result = runner.invoke(args=["cluster", "run", "uberx"])
-    assert "escalated 0 proposal(s)" in result.output
-    assert "escalation is not armed" in result.output
+    assert "Escalated 0 proposals." in result.output
+    assert "Escalation is not armed" in result.output
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "uberx"))
     assert escalated(round_.id) == set()
 

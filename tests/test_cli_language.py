@@ -1,0 +1,88 @@
+"""The staff's `flask` commands answer in the terminal's language: a refusal is one line in
+natural Japanese under a Japanese locale, stores nothing and ends with a non-zero status."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from deliberation.models import AuditEntry, Round, User
+
+JA = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "ja_JP.UTF-8"}
+
+
+def count(db, model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("args", [
+    ["agenda", "arm", "nope", "--yes"],
+    ["agenda", "open-data", "nope", "--output", "unused.zip"],
+    ["cluster", "run", "nope"],
+])
+def test_an_unknown_round_is_refused_in_japanese(runner, db, args) -> None:
+    result = runner.invoke(args=args, env=JA)
+    assert result.exit_code == 1
+    assert result.output == "エラー: アドレスが「nope」のラウンドはありません。\n"
+    assert count(db, AuditEntry) == 0
+
+
+def test_the_domain_refuses_arming_in_japanese_and_nothing_is_stored(runner, db,
+                                                                     make_round) -> None:
+    round_ = make_round(phase="voting", escalation_armed=True)
+    result = runner.invoke(args=["agenda", "arm", round_.slug, "--yes"], env=JA)
+    assert result.exit_code == 1
+    assert "エラー: この討議の自動送付はすでに有効です。" in result.output
+    assert count(db, AuditEntry) == 0
+
+
+def test_declining_to_arm_is_said_in_japanese_and_arms_nothing(runner, db, make_round) -> None:
+    round_ = make_round(phase="voting", escalation_armed=False)
+    result = runner.invoke(args=["agenda", "arm", round_.slug], input="n\n", env=JA)
+    assert result.exit_code == 1
+    assert "今有効にすると議会に送付される提案：0件" in result.output
+    assert "このラウンドで議会への自動送付を有効にしますか？" in result.output
+    assert "エラー: 自動送付は有効にしませんでした。" in result.output
+    assert "Aborted" not in result.output
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).escalation_armed is False
+    assert count(db, AuditEntry) == 0
+
+    result = runner.invoke(args=["agenda", "arm", round_.slug], input="y\n", env=JA)
+    assert result.exit_code == 0, result.output
+    assert "自動送付を有効にしました。0件の提案を議会に送付しました。" in result.output
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).escalation_armed is True
+
+
+def test_accounts_are_refused_in_japanese(runner, db, make_user) -> None:
+    make_user(email="taken@example.org")
+    result = runner.invoke(args=["users", "create", "--email", "taken@example.org",
+                                 "--password", "long enough password"], env=JA)
+    assert result.exit_code == 1
+    assert result.output.startswith("エラー: ") and "already" not in result.output
+    result = runner.invoke(args=["users", "set-role", "nobody@example.org", "council"], env=JA)
+    assert result.exit_code == 1
+    assert result.output == "エラー: メールアドレス nobody@example.org のアカウントはありません。\n"
+    assert count(db, User) == 1
+
+
+def test_the_same_refusal_reads_in_english_under_another_locale(runner, db) -> None:
+    result = runner.invoke(args=["agenda", "arm", "nope", "--yes"])  # LANG=C.UTF-8
+    assert result.exit_code == 1
+    assert result.output == "Error: There is no round with the address “nope”.\n"
+
+
+def test_production_refusals_in_japanese(app, runner, db) -> None:
+    app.config.update(ENVIRONMENT="production", MAIL_URL=None)
+    try:
+        seed = runner.invoke(args=["demo", "seed", "--no-polis"], env=JA)
+        mail = runner.invoke(args=["mail", "send"], env=JA)
+    finally:
+        app.config.update(ENVIRONMENT="testing")
+    assert seed.exit_code == 1
+    assert seed.output == ("エラー: flask demo seed はパスワードが公開されたアカウントを作るため、"
+                           "HIROBA_ENV=production では実行できません。\n")
+    assert count(db, User) == 0 and count(db, Round) == 0
+    assert mail.exit_code == 1 and isinstance(mail.exception, SystemExit)  # no traceback
+    assert mail.output.startswith("エラー: MAIL_URL が設定されていないため")
