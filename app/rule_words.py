@@ -1,6 +1,7 @@
 """The settings that decide what escalates, in plain words: the rule of a round, and each
-change a facilitator made to it (or to how the opinion groups are drawn) once voting had
-begun, for the round's page and its agenda items."""
+change a facilitator made once voting had begun to it, to how the opinion groups are drawn,
+to who may take part, to what hides a reported proposal, to the review of new proposals
+or to whether escalation is armed, for the round's page and its agenda items."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.facilitate.forms import eligibility_choices
+from app.facilitate.forms import eligibility_choices, moderation_choices
 from deliberation.services.rounds import RuleChange
 
 
@@ -43,6 +44,37 @@ def _setting_words(key: str, before: Any, after: Any) -> str:
         labels = {choice.value: str(choice.label) for choice in eligibility_choices()}
         return _("Who may take part: %(before)s → %(after)s",
                  before=labels.get(before, unknown), after=labels.get(after, after))
+    if key == "moderation_mode":
+        labels = {choice.value: str(choice.label) for choice in moderation_choices()}
+        return _("Review of new proposals: %(before)s → %(after)s",
+                 before=labels.get(before, unknown), after=labels.get(after, after))
+    if key == "report_threshold":
+        return _("Reports that hide a proposal until a facilitator reviews it: "
+                 "%(before)s → %(after)s",
+                 before=before if before is not None else unknown, after=after)
+    if key == "report_support_step":
+        def step(value: Any) -> str:
+            if value is None:
+                return unknown
+            return _("does not grow") if value == 0 else str(value)
+
+        return _("One more report needed per this many agree votes: %(before)s → %(after)s",
+                 before=step(before), after=step(after))
+    if key == "reports_need_participation":
+        def counted(value: Any) -> str:
+            if value is None:
+                return unknown
+            return (_("only from people who have voted in the round") if value
+                    else _("from everyone who may take part"))
+
+        return _("Whose reports count: %(before)s → %(after)s",
+                 before=counted(before), after=counted(after))
+    if key == "escalation_armed":
+        def armed(value: Any) -> str:
+            return _("on") if value else _("off")
+
+        return _("Automatic sending to the council: %(before)s → %(after)s",
+                 before=armed(before), after=armed(after))
     return _("The largest number of opinion groups: %(before)s → %(after)s",
              before=before if before is not None else unknown, after=after)
 

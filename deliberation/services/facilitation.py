@@ -23,7 +23,7 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
-from deliberation.services.rounds import RULE_SETTINGS
+from deliberation.services.rounds import LISTED_SETTINGS
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import check_accepts_votes, record_vote, votes_of
 from deliberation.text import clean_text, text_key
@@ -152,11 +152,11 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
         return round_
     if SNAPSHOT_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
         request_snapshot(round_)  # closing takes a final snapshot
-    # "before" for the settings that decide what escalates: the round's public page
+    # "before" for the settings that decide what can escalate: the round's public page
     # lists each change of them (deliberation/services/rounds.py: rule_changes).
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
                  changed=changed,
-                 before={k: v for k, v in before.items() if k in RULE_SETTINGS})
+                 before={k: v for k, v in before.items() if k in LISTED_SETTINGS})
     db.session.commit()
     return round_
 

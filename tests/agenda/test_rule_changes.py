@@ -69,3 +69,38 @@ def test_rule_change_is_public_and_leaves_the_evidence(client, login_as, db) -> 
     assert "基準の変更" in round_page and "グループの最大数" in round_page
     assert "50%" in round_page and "97%" in round_page  # before and now
     assert "参加できる人" in round_page and "住民のみ" in round_page
+
+
+def test_report_moderation_and_arming_changes_are_public_too(client, login_as, db) -> None:
+    """What hides a reported proposal, whether new proposals wait for approval and whether
+    escalation is armed decide which proposals can reach the council: a change of them
+    once voting has begun is listed on the round's page with its old value, like the rule.
+    The agenda item, judged by group support, does not read them as a change of its rule."""
+    planted = build_planted_round()
+    refresh_and_escalate(planted.round.id)
+    esc = db.session.scalar(sa.select(Escalation).where(
+        Escalation.proposal_id == planted.consensus[0]))
+    login_as("facilitator")
+    saving = client.post(f"/facilitate/rounds/{planted.round.slug}/edit",
+                         data={**FORM, "report_threshold": "1", "report_support_step": "0",
+                               "reports_need_participation": "", "moderation_mode": "strict"})
+    assert saving.status_code == 303
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
+    assert entry.details["before"] == {"report_threshold": 3, "report_support_step": 10,
+                                       "reports_need_participation": True,
+                                       "moderation_mode": "open"}
+    disarming = client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
+                            data={"action": "disarm"})
+    assert disarming.status_code == 303
+
+    round_page = client.get(f"/rounds/{planted.round.slug}", headers=JA).get_data(as_text=True)
+    assert "基準の変更" in round_page
+    for line in ("提案を非表示にしてファシリテーターの確認を待つまでの通報件数：3 → 1",
+                 "非表示に必要な通報を1件増やす賛成の数：10 → 増やさない",
+                 "数える通報：このラウンドで投票した人の通報だけ → 参加できる人全員の通報",
+                 "新しい提案の確認：事後確認：すぐに公開し、後で確認 → 事前確認：新しい提案は"
+                 "承認されてから公開",
+                 "議会への自動送付：有効 → 停止"):
+        assert line in round_page, line
+    page = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
+    assert "基準が変更されました" not in page  # the rule it was judged by did not move
