@@ -179,7 +179,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # CSRF is switched on by the tests that check it
     RATELIMIT_ENABLED = False  # likewise for rate limits
     CLUSTER_RUNNER = "off"
-    # Test accounts guard nothing; scrypt would cost ~0.2 s of CPU per account created.
+    # Test accounts guard nothing; scrypt, slow on purpose, would dominate the suite's time.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
 
 

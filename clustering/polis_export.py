@@ -298,7 +298,7 @@ def read_vote_columns(path: Path) -> VoteColumns:
     """votes.csv as columns: pyarrow's parser for a regular file, else the reference reader."""
     raw = _read_bytes(path)
     # encoding and NUL checks of the reference reader; plain ASCII without NUL passes them
-    # all, and checking that is ~10x cheaper than decoding a copy of the whole file
+    # all, and checking that is far cheaper than decoding a copy of the whole file
     if not raw.isascii() or b"\x00" in raw:
         _decode(path.name, raw)
     columns = _parse_regular_votes(raw)
@@ -315,8 +315,8 @@ def _parse_regular_votes(raw: bytes) -> VoteColumns | None:
     """
     if b'"' in raw:  # quoting rules are the reference reader's to apply
         return None
-    # Pol.is writes whole epoch milliseconds: reading them as integers is ~1.5x faster than
-    # as floats (and their columns come out without a copy); fractional times read again
+    # Pol.is writes whole epoch milliseconds: reading them as integers is faster than as
+    # floats (and their columns come out without a copy); fractional times read again
     table = _arrow_votes(raw, pyarrow.int64()) or _arrow_votes(raw, pyarrow.float64())
     if table is None:
         return None

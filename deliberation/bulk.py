@@ -29,11 +29,10 @@ def sqlite_bulk_cache() -> Iterator[None]:
     connection while the block runs; elsewhere nothing.
 
     With SQLite's default cache (2 MB), a million rows inserted into an index in key order
-    other than the table's keep evicting and re-reading its pages (the inserts of a
-    950,000-vote import took 1.7 times as long with it, in one run on a loaded machine).
-    32 MB is enough for the one index such a load fills out of key order (votes by round
-    and proposal) at a million votes: a 950,000-vote import took no longer than with
-    64 MB, and a larger cache only adds to the process's peak memory (525 -> 488 MB).
+    other than the table's keep evicting and re-reading its pages. 32 MB holds the one
+    index such a load fills out of key order (votes by round and proposal) at a million
+    votes; a larger cache only adds to the process's peak memory (figures in
+    bench/README.md).
     """
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
@@ -58,8 +57,8 @@ def without_reference_triggers() -> Iterator[bool]:
     set-based query per table: parents created earlier in the same, still open,
     transaction (no other transaction can see them, so none can delete them before the
     commit), or older parents that the query locks ``FOR KEY SHARE`` as the triggers
-    would, row by row. The per-row checks cost PostgreSQL about 80% of the time of a COPY
-    into votes or vote events (three foreign keys a row). The setting is ``LOCAL``: it goes
+    would, row by row. The per-row checks cost PostgreSQL most of the time of a COPY into
+    votes or vote events (three foreign keys a row). The setting is ``LOCAL``: it goes
     back at the end of the block, and with the transaction if that ends first.
     """
     connection = db.session.connection()
@@ -240,8 +239,7 @@ def utc_text(epoch_seconds: np.ndarray, dialect: str) -> list[str]:
 
     Each field is computed for the whole array with integer arithmetic and written digit
     by digit into one array of characters, so no Python code runs per value; NumPy's own
-    ``datetime_as_string`` formats value by value and took 1.2 s per million times here,
-    more than this takes for the three timestamp columns of a million votes."""
+    ``datetime_as_string`` formats value by value (bench/README.md has the figures)."""
     micro = np.round(np.asarray(epoch_seconds, dtype=np.float64) * 1e6).astype(np.int64)
     days, micro_of_day = np.divmod(micro, 86_400_000_000)
     year, month, day = civil_from_days(days)

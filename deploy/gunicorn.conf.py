@@ -13,8 +13,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # At most two open connections per thread in each worker. Without a cap, keep-alive
-# connections stay with whichever worker accepted them first (19 against 5 in
-# bench/web_load.py with 16 clients), and that worker, held to one core by the GIL, sets
-# the pace while the other idles (bench/README.md has the figures).
+# connections stay with whichever worker accepted them first, and that worker, held to
+# one core by the GIL, sets the pace while the other idles (bench/README.md has the
+# figures from bench/web_load.py).
 # Connections over the cap wait in the listen backlog until a worker has room.
 worker_connections = 2 * threads

@@ -69,8 +69,8 @@ def current_votes(round_id: int) -> VoteArrays:
              .where(table.c.round_id == int(round_id)))
     connection = db.session.connection()  # the session's transaction
     # A million rows: the driver's own tuples, without a Row object built around each
-    # (which took as long as the query). The statement is compiled by SQLAlchemy for
-    # this database, with the round's id (an int) written into it.
+    # (building them costs about as much as the query). The statement is compiled by
+    # SQLAlchemy for this database, with the round's id (an int) written into it.
     sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
     cursor = connection.connection.cursor()
     chunks = []

@@ -39,8 +39,8 @@ def equals_any(column: str, values: Iterable[str | int]) -> str:
 
     For tables that take a million rows in one load (votes, vote events): SQLite evaluates
     ``IN (...)`` of a CHECK by building a temporary index for every row it inserts, which
-    made the two IN checks of a vote event cost four times the rest of its insert (950,000
-    rows: 7.8 s against 1.6 s without checks, 1.9 s with the OR form)."""
+    costs a vote event's two checks several times the rest of its insert; the OR form costs
+    little (figures in bench/README.md)."""
     return " OR ".join(f"{column} = {v!r}" if isinstance(v, str) else f"{column} = {v}"
                        for v in values)
 
