@@ -37,8 +37,10 @@ from deliberation.services import (
 )
 from deliberation.services import proposals as proposal_service
 from deliberation.services import votes as vote_service
+from deliberation.services.results import shorten
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+SKIPPED_NAMED, SKIPPED_LENGTH = 3, 60  # seed lines already in the round, named after upload
 AUDIT_PAGE = 50
 
 
@@ -190,8 +192,14 @@ def seeds(slug: str) -> Any:
                 form.text.errors = [translate(error)]
             else:
                 flash(_("%(n)s seed proposals added.", n=len(added)), "success")
-                for text in duplicates:
-                    flash(_("Skipped (already in the round): %(text)s", text=text), "warning")
+                # Messages live in the session cookie, which browsers drop beyond 4 KB:
+                # a file uploaded again must not name each of its hundreds of lines.
+                for text in duplicates[:SKIPPED_NAMED]:
+                    flash(_("Skipped (already in the round): %(text)s",
+                            text=shorten(text, SKIPPED_LENGTH)), "warning")
+                if len(duplicates) > SKIPPED_NAMED:
+                    flash(_("%(n)s more proposals already in the round were skipped.",
+                            n=len(duplicates) - SKIPPED_NAMED), "warning")
                 return _see_other("facilitate.seeds", slug=round_.slug)
     return render_template("facilitate/seeds.html", round=round_, form=form,
                            seeds=facilitation.seed_proposals(round_)), \

@@ -21,6 +21,8 @@ from deliberation.services.health import pending_since
 from tests import factories
 from tests.facilitate.conftest import EN
 
+JA = {"Accept-Language": "ja"}
+
 VALID = {
     "slug": "town-2030", "title": "Town 2030", "summary": "S", "description": "**D**",
     "background_links": "Plan | https://example.org/plan\nhttps://example.org/b",
@@ -283,6 +285,26 @@ def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:
     texts = db.session.scalars(sa.select(Proposal.text).where(Proposal.is_seed.is_(True))
                                .order_by(Proposal.id)).all()
     assert texts == ["One seed", "Second", "Third,with comma"]
+
+
+def test_a_long_seed_file_uploaded_again_keeps_the_session_cookie_small(client, facilitator,
+                                                                       db) -> None:
+    """Browsers drop a cookie over 4,096 bytes, and with it the messages it carries: the
+    skipped lines are named a few at a time, the rest counted."""
+    factories.make_round(slug="again")
+    upload = "\n".join(f"{i}番目の提案：商店街の空き店舗を子育て世代と高齢者が一緒に使える"
+                       f"交流の場にし、週末には地元の農産物を売る朝市を開く（案{i * 7919 % 1000}）"
+                       for i in range(150)).encode()
+    for _ in range(2):
+        response = client.post("/facilitate/rounds/again/seeds", headers=JA,
+                               data={"upload": (io.BytesIO(upload), "seeds.txt")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 303
+        assert all(len(cookie) < 4096 for cookie in response.headers.getlist("Set-Cookie"))
+    page = client.get("/facilitate/rounds/again/seeds", headers=JA).get_data(as_text=True)
+    assert "スキップしました（すでにラウンドにあります）：0番目の提案" in page
+    assert "ほかに147件、すでにラウンドにある提案をスキップしました。" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 150
 
 
 def test_seed_bad_inputs(client, facilitator, db) -> None:
