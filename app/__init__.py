@@ -71,7 +71,7 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
     if trusted > 0:
         # X-Forwarded-For: the address the nearest ``trusted`` proxies saw; the scheme and
         # host: as the nearest proxy (which sets them) forwards them.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=1, x_host=1)
     if app.config["ENVIRONMENT"] == "production" and app.config["RATELIMIT_ENABLED"] \
             and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://") \
             and not app.config["RATELIMIT_ALLOW_MEMORY_STORAGE"]:

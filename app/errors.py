@@ -194,7 +194,7 @@ def init_app(app: Flask) -> None:
     def internal_error(error: Exception) -> Response:
         original = getattr(error, "original_exception", None)
         if outage.is_unavailable_error(original):  # raised while rendering another error
-            return database_unavailable(original)  # type: ignore[arg-type]
+            return database_unavailable(original)
         outage.mark()  # whatever failed, the error page does not touch the database
         _discard_transaction()
         return render_without_database(500)

@@ -40,9 +40,9 @@ def request_translations() -> NullTranslations:
     """Flask-Babel's translations for this request, looked up once per request and locale
     (``flask_babel.force_locale`` and ``refresh`` change the locale within a request)."""
     locale = get_locale()
-    cached = g.get("_hiroba_translations")
+    cached = g.get("hiroba_translations")
     if cached is None or cached[0] is not locale:
-        cached = g._hiroba_translations = (locale, get_translations())
+        cached = g.hiroba_translations = (locale, get_translations())
     return cached[1]
 
 

@@ -90,7 +90,7 @@ class LimitedJSONProvider(DefaultJSONProvider):
 
 def bad_request(message: str) -> BadRequest:
     error = BadRequest(message)
-    error.hiroba_detail = message  # type: ignore[attr-defined]  (app/errors.py shows it)
+    error.hiroba_detail = message  # app/errors.py shows it
     return error
 
 

@@ -31,6 +31,7 @@ from app.account.forms import (
     UnsubscribeForm,
 )
 from app.auth.limits import password_reentry_limit
+from app.auth.session import signed_in_user
 from app.errors import attach_to_form, render_error, translate
 from app.extensions import csrf
 from app.mail import external_url, make_token, queue_mail, read_token
@@ -97,7 +98,7 @@ def delete() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            privacy.delete_account(current_user._get_current_object(), form.password.data)
+            privacy.delete_account(signed_in_user(), form.password.data)
         except DomainError as error:
             attach_to_form(form, error)
         else:
@@ -114,7 +115,7 @@ def change_email() -> Response | tuple[str, int] | str:
     """A new address takes effect only once the link mailed to it is opened. The answer
     is the same when the address belongs to another account (its owner is told)."""
     form = EmailChangeForm()
-    user: User = current_user._get_current_object()
+    user: User = signed_in_user()
     if form.validate_on_submit():
         try:
             holder = accounts.check_email_change(user, form.password.data, form.email.data)
@@ -173,7 +174,7 @@ def notifications() -> Response:
     form = NotificationsForm()
     if not form.validate_on_submit():
         return render_error(400, _("The form could not be read. Please try again."))
-    accounts.set_notifications(current_user._get_current_object(),
+    accounts.set_notifications(signed_in_user(),
                                council_answers=form.council_answers.data,
                                own_proposals=form.own_proposals.data)
     flash(_("Your mail settings have been saved."), "success")
@@ -203,7 +204,7 @@ def _national_id_verifier() -> NationalIdVerifier | None:
 
 def _verification_page(form: PostalCodeForm, status: int = 200) -> tuple[str, int]:
     verifier = _national_id_verifier()
-    user = current_user._get_current_object()
+    user = signed_in_user()
     return render_template(
         "account/verification.html", form=form, level=verification.level_of(user),
         history=verification.history(user), national_id_name=verifier.name if verifier else None,
@@ -223,7 +224,7 @@ def redeem_code() -> Response | tuple[str, int]:
     form = PostalCodeForm()
     if form.validate_on_submit():
         try:
-            verification.redeem_postal_code(current_user._get_current_object(), form.code.data)
+            verification.redeem_postal_code(signed_in_user(), form.code.data)
         except DomainError as error:
             form.code.errors = [translate(error)]
             return _verification_page(form, error.http_status)
@@ -259,7 +260,7 @@ def national_id_return() -> Response | tuple[str, int]:
         return redirect(url_for("account.verification_page"), code=303)
     try:
         result = verifier.complete(state, request.args.to_dict())
-        verification.verify_with_national_id(current_user._get_current_object(), result)
+        verification.verify_with_national_id(signed_in_user(), result)
     except NationalIdError:
         flash(_("The national ID app could not confirm your identity. Nothing was saved."),
               "error")

@@ -40,7 +40,7 @@ from app.auth.limits import (
     refused_form,
     submitted_email_limit,
 )
-from app.auth.session import end_session, start_session
+from app.auth.session import end_session, signed_in_user, start_session
 from app.errors import attach_to_form
 from app.extensions import limiter
 from app.i18n import switched_language
@@ -270,7 +270,7 @@ def confirm_email(token: str) -> Response | tuple[str, int] | str:
 @password_reentry_limit
 def resend_confirmation() -> Response:
     if current_user.email and not current_user.email_confirmed:
-        send_confirmation(current_user._get_current_object())
+        send_confirmation(signed_in_user())
         db.session.commit()
     return redirect(url_for("auth.check_mail", reason="register"), code=303)
 
@@ -361,7 +361,7 @@ def change_password() -> Response | str:
             db.session.rollback()
             attach_to_form(form, error)
         else:
-            start_session(current_user._get_current_object())  # all sessions ended
+            start_session(signed_in_user())  # all sessions ended
             flash(_("Your password has been changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("main.index"), code=303)

@@ -43,6 +43,15 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def signed_in_user() -> User:
+    """The logged-in account as the model object the services take: ``current_user`` is
+    Flask-Login's proxy to it, and the session's identity map hands back that same object
+    (the one ``load_user`` returned, with its ``current_session_id``), without a query."""
+    user = db.session.get(User, current_user.id)
+    assert user is not None, "only for views that require a login"
+    return user
+
+
 def start_session(user: User, *, remember: bool = False) -> None:
     """Log ``user`` in with a new server-side session and a new CSRF token."""
     from flask_login import login_user
@@ -60,7 +69,7 @@ def end_session() -> None:
     remember-me cookies no longer work either."""
     from flask_login import logout_user
 
-    user = current_user._get_current_object() if is_logged_in() else None
+    user = signed_in_user() if is_logged_in() else None
     if user is not None:
         user.end_session(user.current_session_id)
         db.session.commit()

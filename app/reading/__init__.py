@@ -42,9 +42,9 @@ def mode() -> str:
     if not has_request_context():
         return "standard"
     locale = str(get_locale())
-    cached = g.get("_hiroba_reading")
+    cached = g.get("hiroba_reading")
     if cached is None or cached[0] != locale:
-        cached = g._hiroba_reading = (locale, chosen_mode() if locale == "ja" else "standard")
+        cached = g.hiroba_reading = (locale, chosen_mode() if locale == "ja" else "standard")
     return cached[1]
 
 

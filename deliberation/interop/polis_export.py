@@ -88,7 +88,7 @@ def _csv(header: list[str], rows: list[list]) -> str:
 def _comment_ids(proposals: list[Proposal]) -> dict[int, int]:
     """Pol.is comment ids: the original ones for imported rounds, else 0, 1, 2, ..."""
     try:
-        ext = [int(p.external_id) for p in proposals]  # type: ignore[arg-type]
+        ext = [int(p.external_id) for p in proposals]
         if len(set(ext)) == len(ext) and all(x >= 0 for x in ext):
             return {p.id: x for p, x in zip(proposals, ext, strict=True)}
     except (TypeError, ValueError):

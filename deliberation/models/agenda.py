@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the annotations only: the mapper finds the classes by name
+    from deliberation.models.participation import Proposal
+    from deliberation.models.round import Round
 
 ESCALATION_KINDS = ("automatic", "manual")
 RESPONSE_STATUSES = ("received", "under_review", "answered")
@@ -55,8 +59,8 @@ class Escalation(db.Model):
     )
     withdrawal_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
-    proposal: so.Mapped[Proposal] = so.relationship()  # noqa: F821
-    round: so.Mapped[Round] = so.relationship()  # noqa: F821
+    proposal: so.Mapped[Proposal] = so.relationship()
+    round: so.Mapped[Round] = so.relationship()
     response: so.Mapped[OfficialResponse | None] = so.relationship(
         back_populates="escalation", uselist=False
     )

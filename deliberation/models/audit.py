@@ -7,13 +7,16 @@ its entry are stored together or not at all.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # for the annotation only: the mapper finds the class by name
+    from deliberation.models.user import User
 
 
 class AuditEntry(db.Model):
@@ -35,7 +38,7 @@ class AuditEntry(db.Model):
     reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
 
-    actor: so.Mapped[User | None] = so.relationship()  # noqa: F821
+    actor: so.Mapped[User | None] = so.relationship()
 
 
 def record(

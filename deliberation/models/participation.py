@@ -9,6 +9,7 @@ the participant, so votes stay in the statistics under an anonymous id.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -16,6 +17,10 @@ import sqlalchemy.orm as so
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, equals_any, one_of, utcnow
 from deliberation.models.search_index import register as register_search_index
+
+if TYPE_CHECKING:  # for the annotations only: the mapper finds the classes by name
+    from deliberation.models.round import Round
+    from deliberation.models.user import User
 
 PARTICIPANT_SOURCES = ("account", "assisted", "import")
 PARTICIPANT_KINDS = ("resident", "e_citizen", "visitor", "unknown")
@@ -47,8 +52,8 @@ class Participant(db.Model):
     label: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # assisted: a workshop tag
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
-    round: so.Mapped[Round] = so.relationship()  # noqa: F821
-    user: so.Mapped[User | None] = so.relationship()  # noqa: F821
+    round: so.Mapped[Round] = so.relationship()
+    user: so.Mapped[User | None] = so.relationship()
 
     @property
     def is_assisted(self) -> bool:
@@ -83,7 +88,7 @@ class Proposal(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    round: so.Mapped[Round] = so.relationship()  # noqa: F821
+    round: so.Mapped[Round] = so.relationship()
     author: so.Mapped[Participant | None] = so.relationship()
 
     @property

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the annotation only: the mapper finds the class by name
+    from deliberation.models.participation import Proposal
 
 REVIEW_STATUSES = ("pending", "approved", "dismissed", "superseded")
 
@@ -44,4 +47,4 @@ class EscalationReview(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
-    proposal: so.Mapped[Proposal] = so.relationship()  # noqa: F821
+    proposal: so.Mapped[Proposal] = so.relationship()

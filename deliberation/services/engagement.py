@@ -197,7 +197,7 @@ def dashboard(round_id: int | None) -> Dashboard:
     # A kind with fewer people than the minimum has no series of its own; the others
     # start at the minimum (earlier days read as "fewer than 5").
     d.participants_by_kind = {
-        k: [n if small_counts.shown(n) else None for n in v]  # type: ignore[misc]
+        k: [n if small_counts.shown(n) else None for n in v]
         for k, v in d.participants_by_kind.items() if small_counts.shown(totals[k])}
     d.votes_per_day = [votes.get(day, 0) for day in d.days]
     d.proposals_per_day = [proposals.get(day, 0) for day in d.days]

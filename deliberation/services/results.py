@@ -274,7 +274,7 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
             entry.by_group[views[gid].label] = counts
         else:
             prev = entry.other or (0, 0, 0)
-            entry.other = tuple(a + b for a, b in zip(prev, counts, strict=True))  # type: ignore[assignment]
+            entry.other = tuple(a + b for a, b in zip(prev, counts, strict=True))
     for entry in bars.values():
         # Never show counts of a hidden group below the display minimum on their own.
         if entry.other is not None and sum(entry.other) == 0:
