@@ -55,6 +55,18 @@ def test_declining_to_arm_is_said_in_japanese_and_arms_nothing(runner, db, make_
     assert db.session.get(Round, round_.id).escalation_armed is True
 
 
+def test_arming_from_the_terminal_leaves_no_command_name_in_the_audit_log(
+        runner, client, login_as, db, make_round) -> None:
+    round_ = make_round(phase="voting", escalation_armed=False)
+    assert runner.invoke(args=["agenda", "arm", round_.slug, "--yes"], env=JA).exit_code == 0
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "round.escalation_armed"
+    login_as("facilitator")
+    page = client.get(f"/facilitate/rounds/{round_.slug}/audit",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "議会への自動送付を開始" in page
+    assert "flask" not in page
+
+
 def test_accounts_are_refused_in_japanese(runner, db, make_user) -> None:
     make_user(email="taken@example.org")
     result = runner.invoke(args=["users", "create", "--email", "taken@example.org",

@@ -94,7 +94,7 @@ def arm(slug: str, reason: str | None, yes: bool) -> None:
     if not yes and not click.confirm(gettext("Arm escalation for this round?")):
         raise Refused(gettext("Escalation was not armed."))
     try:
-        created = set_armed(round_, True, actor=None, reason=reason or "flask agenda arm",
+        created = set_armed(round_, True, actor=None, reason=reason,
                             seen_snapshot_id=preview["snapshot"].id if preview["snapshot"]
                             else None)
     except DomainError as error:
