@@ -106,7 +106,9 @@ def seed(url: str, voters: int, proposals: int, background: int, votes_each: int
     with app.app_context():
         db.create_all()
         now = utcnow()
-        pw_hash = generate_password_hash(PASSWORD)
+        # The logins are not what is measured: a cheap hash keeps them from taking a minute
+        # of the run (scrypt costs about 0.2 s of CPU per login).
+        pw_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         db.session.execute(sa.insert(User), [
             {"email": f"voter{i}@bench.example", "password_hash": pw_hash,
              "display_name": f"Voter {i}", "role": "citizen", "kind": "resident",
@@ -155,11 +157,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(url: str, min_interval: float) -> dict[str, str]:
+def server_env(url: str, min_interval: float, application: str = "hiroba") -> dict[str, str]:
     return {
         **os.environ,
         "HIROBA_ENV": "production", "SECRET_KEY": BENCH_SECRET,
-        "SESSION_COOKIE_SECURE": "0", "PROXY_FIX_TRUSTED": "0", "DATABASE_URL": url,
+        "SESSION_COOKIE_SECURE": "0", "PROXY_FIX_TRUSTED": "0",
+        "DATABASE_URL": with_application_name(url, application),
         "PROXY_FIX": "0",  # what refs before PROXY_FIX_TRUSTED read (vote_instructions.py)
         "CLUSTER_RUNNER": "off", "CLUSTER_MIN_INTERVAL": str(min_interval),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "FLASK_APP": "wsgi.py",
@@ -237,6 +240,47 @@ def database_server_pid(kind: str) -> int | None:
 
 def database_cpu_seconds(pid: int | None) -> float:
     return tree_cpu_seconds(pid) if pid else 0.0
+
+
+def with_application_name(url: str, name: str) -> str:
+    """``url`` whose connections show as ``name`` in ``pg_stat_activity`` (PostgreSQL)."""
+    if not url.startswith("postgresql"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
+
+
+def backend_cpu_seconds(url: str | None) -> dict[int, tuple[str, float]]:
+    """{pid: (application name, CPU seconds so far)} of the server processes connected to
+    the database of ``url``: the server's CPU per client, which the whole server's figure
+    cannot give on a machine where other databases are busy too."""
+    if url is None or not url.startswith("postgresql"):
+        return {}
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    tick = os.sysconf("SC_CLK_TCK")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                            ).fetchall()
+    cpu = {}
+    for pid, name in rows:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # another machine, or the backend ended meanwhile
+            continue
+        cpu[pid] = (name or "other", (int(fields[11]) + int(fields[12])) / tick)
+    return cpu
+
+
+def backend_cpu_by_name(before: dict[int, tuple[str, float]],
+                        after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds per application name between two ``backend_cpu_seconds`` readings
+    (backends that ended in between are missing; pooled ones last the whole run)."""
+    used: dict[str, float] = defaultdict(float)
+    for pid, (name, seconds) in after.items():
+        used[name] += seconds - before.get(pid, (name, 0.0))[1]
+    return dict(used)
 
 
 def own_cpu_seconds() -> float:
@@ -558,7 +602,7 @@ def freshness(voters: list[Voter], users: dict[str, int], acked_events, seen) ->
 
 def run(kind: str, args: argparse.Namespace) -> dict | None:
     tmp = Path(tempfile.mkdtemp(prefix=f"hiroba-bench-{kind}-"))
-    url = fresh_database(kind, tmp)
+    url = fresh_database(kind, tmp, args.db_name)
     if url is None:
         return None
     port = free_port()
@@ -583,9 +627,11 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         web = start([str(venv_bin / "gunicorn"), "--config", "deploy/gunicorn.conf.py",
                      "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}",
                      "--backlog", "512", "wsgi:app"],
-                    {**env, "WEB_CONCURRENCY": str(args.workers),
+                    {**server_env(url, args.min_interval, "hiroba-web"),
+                     "WEB_CONCURRENCY": str(args.workers),
                      "GUNICORN_THREADS": str(args.threads)}, tmp / "gunicorn.log")
-        worker = start([str(venv_bin / "flask"), "worker"], env, tmp / "worker.log")
+        worker = start([str(venv_bin / "flask"), "worker"],
+                       server_env(url, args.min_interval, "hiroba-worker"), tmp / "worker.log")
         wait_ready(port)
         if args.export:
             # A deployed worker holds the busy round's votes in memory already: let it read
@@ -632,6 +678,7 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         web_cpu0, own_cpu0 = tree_cpu_seconds(web.pid), own_cpu_seconds()
         worker_cpu0 = tree_cpu_seconds(worker.pid)
         db_cpu0 = database_cpu_seconds(db_pid)
+        backends0 = backend_cpu_seconds(url)
         _n_votes, latencies, errors = vote_load(port, voters, args.clients, args.duration,
                                                args.max_votes)
         elapsed = time.monotonic() - t_start
@@ -641,6 +688,9 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
         client_ms_vote = (own_cpu_seconds() - own_cpu0) / max(acked, 1) * 1000
         worker_share = (tree_cpu_seconds(worker.pid) - worker_cpu0) / elapsed
         db_ms_vote = (database_cpu_seconds(db_pid) - db_cpu0) / max(acked, 1) * 1000
+        by_client = backend_cpu_by_name(backends0, backend_cpu_seconds(url))
+        web_db_ms_vote = by_client.get("hiroba-web", 0.0) / max(acked, 1) * 1000
+        worker_db_ms_vote = by_client.get("hiroba-worker", 0.0) / max(acked, 1) * 1000
         with open("/proc/loadavg") as loadavg:
             load = loadavg.read().split()[0]
         print(f"  server CPU {web_ms_vote:.2f} ms/vote, client CPU {client_ms_vote:.2f} "
@@ -648,6 +698,12 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
               + (f", PostgreSQL CPU {db_ms_vote:.2f} ms/vote (worker's queries included)"
                  if db_pid else "")
               + f", clustering worker {worker_share:.2f} cores; load average {load}")
+        if db_pid:
+            # The whole server's figure above also counts other databases' clients and
+            # the server's own processes (autovacuum, WAL writer, checkpointer).
+            print(f"  PostgreSQL CPU for this database's clients: the web processes' "
+                  f"{web_db_ms_vote:.2f} ms/vote, the clustering worker's "
+                  f"{worker_db_ms_vote:.2f} ms/vote")
         print(f"  votes: {acked} acknowledged in {elapsed:.1f}s = {votes_per_s:.0f} votes/s; "
               f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p95 "
               f"{percentile(latencies, 95) * 1000:.1f} ms, p99 "
@@ -700,6 +756,8 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
             "server_cpu_ms_per_trivial": round(both.web_ms, 2),
             "database_cpu_ms_per_vote": round(db_ms_vote, 2) if db_pid else None,
             "database_cpu_ms_per_trivial": round(both.db_ms, 2) if db_pid else None,
+            "database_cpu_ms_per_vote_web": round(web_db_ms_vote, 2) if db_pid else None,
+            "database_cpu_ms_per_vote_worker": round(worker_db_ms_vote, 2) if db_pid else None,
             "client_cpu_ms_per_vote": round(client_ms_vote, 2),
             "worker_cores": round(worker_share, 2), "load_average": load,
             "snapshots_ok": snapshots[0], "snapshots_failed": failed,
@@ -721,6 +779,9 @@ def run(kind: str, args: argparse.Namespace) -> dict | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--db-name", default="hiroba_bench",
+                        help="the database (dropped and created) or SQLite file name: "
+                             "runs at the same time need names of their own")
     parser.add_argument("--voters", type=int, default=200)
     parser.add_argument("--proposals", type=int, default=100)
     parser.add_argument("--background", type=int, default=1800,
