@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import ScriptInfo
 from flask_babel import force_locale, gettext
 
@@ -23,13 +23,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def language() -> str:
-    """Japanese when the terminal's locale is Japanese (LC_ALL, LC_MESSAGES, LANG), else
-    English."""
+    """The terminal's language when its locale (LC_ALL, LC_MESSAGES or LANG, the first one
+    set) names one the site speaks, else the site's default: a server left at ``C.UTF-8``
+    or with no locale at all answers in Japanese, as the town's pages do."""
+    speaks = current_app.config["LANGUAGES"]
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name)
         if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
+            spoken = value.split(".")[0].split("_")[0].lower()
+            return spoken if spoken in speaks else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class Refused(click.ClickException):

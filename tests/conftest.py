@@ -187,7 +187,8 @@ def client(app: Flask, db) -> FlaskClient:
 @pytest.fixture()
 def runner(app: Flask, db) -> FlaskCliRunner:
     # The commands speak the terminal's language: English here unless a test sets LANG.
-    return app.test_cli_runner(env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"})
+    return app.test_cli_runner(env={"LC_ALL": None, "LC_MESSAGES": None,
+                                    "LANG": "en_US.UTF-8"})
 
 
 @pytest.fixture()

@@ -80,9 +80,22 @@ def test_accounts_are_refused_in_japanese(runner, db, make_user) -> None:
 
 
 def test_the_same_refusal_reads_in_english_under_another_locale(runner, db) -> None:
-    result = runner.invoke(args=["agenda", "arm", "nope", "--yes"])  # LANG=C.UTF-8
+    result = runner.invoke(args=["agenda", "arm", "nope", "--yes"])  # LANG=en_US.UTF-8
     assert result.exit_code == 1
     assert result.output == "Error: There is no round with the address “nope”.\n"
+
+
+@pytest.mark.parametrize("locale", [
+    {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"},
+    {"LC_ALL": None, "LC_MESSAGES": None, "LANG": None},
+    {"LC_ALL": "POSIX", "LC_MESSAGES": None, "LANG": "en_US.UTF-8"},
+    {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "fr_FR.UTF-8"},
+])
+def test_a_terminal_without_a_language_the_site_speaks_reads_japanese(runner, db,
+                                                                      locale) -> None:
+    result = runner.invoke(args=["agenda", "arm", "nope", "--yes"], env=locale)
+    assert result.exit_code == 1
+    assert result.output == "エラー: アドレスが「nope」のラウンドはありません。\n"
 
 
 def test_production_refusals_in_japanese(app, runner, db) -> None:

@@ -220,7 +220,7 @@ def test_cli_errors_in_japanese_name_line_and_column_and_exit_2(runner, seattle_
     assert ("取り込めませんでした: votes.csv の5行目、「vote」列：「yes」は正しい数値ではありません。"
             in result.output)
     result = runner.invoke(args=["polis", "import", str(seattle_copy)],
-                           env={"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"})
+                           env={"LC_ALL": "en_US.UTF-8", "LANG": "ja_JP.UTF-8"})
     assert result.exit_code == 2
     assert ('Import failed: votes.csv, line 5, column “vote”: “yes” is not a valid number.'
             in result.output)
