@@ -15,6 +15,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from deliberation.database import db
 from deliberation.models.search_index import FTS_TABLE
+from deliberation.text import clean_text
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 8
@@ -26,8 +27,10 @@ class QueryTooLong(ValueError):
 
 
 def terms_of(query: str | None) -> list[str]:
-    """The distinct search terms of ``query``, split on any whitespace (also 全角 spaces)."""
-    text = (query or "").strip()
+    """The distinct search terms of ``query``, split on any whitespace (also 全角 spaces),
+    without the control and format characters that stored texts never contain (and that
+    PostgreSQL refuses in a query when one is a NUL)."""
+    text = clean_text(query or "")
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryTooLong(text)
     terms: list[str] = []

@@ -38,6 +38,20 @@ def test_a_japanese_word_in_the_middle_of_a_proposal_is_found(client, town, quer
     assert shown(client, town, q=query) == [STATION]
 
 
+@pytest.mark.parametrize("query", ["駐輪\x00場", "駐輪\u200b場", "\x00"])
+def test_control_characters_in_a_search_are_left_out(client, town, query) -> None:
+    """PostgreSQL refuses a NUL in any text it is sent; the stored texts have none."""
+    assert shown(client, town, q=query) == ([STATION] if query.strip("\x00") else
+                                            shown(client, town))
+
+
+@pytest.mark.parametrize("path", ["/agenda/", "/agenda/council/", "/facilitate/audit",
+                                  "/admin/users"])
+def test_a_nul_in_any_search_box_is_not_a_server_error(client, town, login_as, path) -> None:
+    login_as("admin")
+    assert client.get(path, query_string={"q": "a\x00b"}, headers=JA).status_code == 200
+
+
 def test_search_ignores_hidden_proposals_and_other_rounds(client, town, make_round) -> None:
     other = make_round(phase="voting")
     make_proposal(other, "駐輪場をもっと")
