@@ -167,6 +167,18 @@ def test_too_long_text_is_refused_with_a_translated_message(client, login_as):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TownSetting)) == 0
 
 
+def test_control_characters_are_left_out_of_the_settings(client, login_as):
+    """A NUL (which PostgreSQL refuses in text) or a right-to-left override pasted into a
+    field is not stored; line breaks stay."""
+    login_as("admin")
+    response = client.post("/admin/town", data=_form(
+        name="きた\x00市", operator="\u202eきた市 市民協働課",
+        contact="〒000-0000 きた市1-1\r\n電話 000-000-0000"))
+    assert response.status_code == 303
+    assert service.overrides() == {"name": "きた市", "operator": "きた市 市民協働課",
+                                   "contact": "〒000-0000 きた市1-1\n電話 000-000-0000"}
+
+
 def test_the_settings_form_needs_csrf(client, login_as, csrf_app):
     login_as("admin")
     assert client.post("/admin/town", data=_form(name="きた市")).status_code == 400

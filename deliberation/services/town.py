@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.errors import N_, DomainError
 from deliberation.models import TownSetting, User, audit
+from deliberation.text import clean_text
 
 # Each text setting and its longest length.
 TEXT_FIELDS = {
@@ -118,7 +119,7 @@ def update(values: Mapping[str, str], *, actor: User, logo: bytes | None = None,
     names of the settings that changed (audited). Nothing is stored when one is invalid."""
     cleaned = {}
     for field, limit in TEXT_FIELDS.items():
-        text = (values.get(field) or "").strip()
+        text = clean_text(values.get(field) or "")
         if len(text) > limit:
             raise DomainError(N_("This text is too long: at most %(max)s characters."),
                               max=limit, field=field)
