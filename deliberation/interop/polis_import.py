@@ -230,8 +230,9 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         value = votes.vote[order]
         participant, proposal = participant_pk[voter], proposal_pk[comment]
         # The latest vote per pair is the Vote; it was created at the pair's first vote.
-        # Pairs in ascending order, which is the votes' unique index's order too: the
-        # primary keys grow with the external ids (both tables were written sorted).
+        # Pairs in ascending order, which is the order of the votes' unique index and of
+        # their round index too, so both grow at their right end: the primary keys grow
+        # with the external ids (both tables were written sorted).
         _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
 
         # The vote rows refer only to the round, participants and proposals written above

@@ -89,8 +89,9 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
         db.session.refresh(proposal)
         hidden = False
         counting = counting_reports(proposal, round_)
+        # The round narrows the read to the round's part of its votes index.
         agrees = db.session.scalar(sa.select(sa.func.count()).select_from(Vote).where(
-            Vote.proposal_id == proposal.id, Vote.value == 1)) or 0
+            Vote.round_id == round_.id, Vote.proposal_id == proposal.id, Vote.value == 1)) or 0
         needed = reports_needed(round_.report_threshold, agrees, round_.report_support_step)
         if proposal.status == "published" and counting >= needed:
             proposal.status = "hidden"
