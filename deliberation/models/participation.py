@@ -111,7 +111,7 @@ class Vote(db.Model):
         # round need no lookup into the table each. Participant before proposal, the unique
         # index's order, in which a bulk load (a Pol.is import) writes a round's votes: both
         # indexes then grow at their right end, where a proposal-first index took each row
-        # to a different page (PostgreSQL's CPU for a 10M-vote load: 1.8 times as much).
+        # to a different page (a load took far more of the database's CPU; bench/README.md).
         # Reads of one proposal's votes scan the round's part of this index; an index by
         # proposal would cost a load as much again. They run when a proposal is escalated,
         # reported or taken down, not on page views.
