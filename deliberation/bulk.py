@@ -20,30 +20,6 @@ import sqlalchemy as sa
 from deliberation.database import db
 
 BATCH = 50_000
-SQLITE_BULK_CACHE_KIB = 32 * 1024
-
-
-@contextmanager
-def sqlite_bulk_cache() -> Iterator[None]:
-    """On SQLite, a page cache that holds the indexes a bulk load updates, for the session's
-    connection while the block runs; elsewhere nothing.
-
-    With SQLite's default cache (2 MB), a million rows inserted into an index in key order
-    other than the table's keep evicting and re-reading its pages. 32 MB holds the one
-    index such a load fills out of key order (votes by round and proposal) at a million
-    votes; a larger cache only adds to the process's peak memory (figures in
-    bench/README.md).
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
 @contextmanager

@@ -30,7 +30,6 @@ from deliberation import csvfile
 from deliberation.bulk import (
     EpochSeconds,
     insert_columns,
-    sqlite_bulk_cache,
     without_reference_triggers,
 )
 from deliberation.database import db
@@ -231,14 +230,15 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         participant, proposal = participant_pk[voter], proposal_pk[comment]
         # The latest vote per pair is the Vote; it was created at the pair's first vote.
         # Pairs in ascending order, which is the order of the votes' unique index and of
-        # their round index too, so both grow at their right end: the primary keys grow
-        # with the external ids (both tables were written sorted).
+        # their round index too, so both grow at their right end (SQLite's default page
+        # cache is enough for that): the primary keys grow with the external ids (both
+        # tables were written sorted).
         _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
 
         # The vote rows refer only to the round, participants and proposals written above
         # in this transaction; where their per-row checks are skipped, one query below
         # checks every reference before the commit.
-        with sqlite_bulk_cache(), without_reference_triggers() as unchecked:
+        with without_reference_triggers() as unchecked:
             n_events = insert_columns(VoteEvent.__table__, {
                 "round_id": rid, "participant_id": participant, "proposal_id": proposal,
                 "value": value, "source": "import", "created_at": EpochSeconds(when),
