@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, utcnow
+from deliberation.text import clean_text
 
 if TYPE_CHECKING:  # for the annotation only: the mapper finds the class by name
     from deliberation.models.user import User
@@ -59,7 +60,9 @@ def record(
         target_type=target.__tablename__ if target is not None else None,
         target_id=target.id if target is not None else None,
         round_id=round_id,
-        reason=reason,
+        # Typed by staff in many forms: stored as every other text is (no NUL, which
+        # PostgreSQL refuses, no right-to-left override turning the log's columns around).
+        reason=clean_text(reason) or None if reason else None,
         details=details,
     )
     db.session.add(entry)

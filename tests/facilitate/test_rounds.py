@@ -270,6 +270,19 @@ def test_phase_transitions(client, facilitator, db) -> None:
     assert client.post("/facilitate/rounds/ph/phase", data={"action": "bogus"}).status_code == 400
 
 
+def test_a_note_for_the_audit_log_is_stored_without_control_characters(client, facilitator,
+                                                                        db) -> None:
+    """PostgreSQL refuses a NUL in text; a right-to-left override would turn the log's
+    columns around on screen."""
+    round_ = factories.make_round(slug="note", phase="draft")
+    response = client.post("/facilitate/rounds/note/phase", data={
+        "action": "open_voting", "reason": "\u202e説明会\x00のあとで開始"})
+    assert response.status_code == 303
+    db.session.refresh(round_)
+    assert round_.phase == "voting"
+    assert db.session.scalar(sa.select(AuditEntry.reason)) == "説明会のあとで開始"
+
+
 def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="s1")
     factories.make_proposal(round_, "Already here")
