@@ -68,8 +68,9 @@ def test_council_export(client, poisoned, url):
 def test_audit_export(client, poisoned, url):
     _login(client, poisoned.staff)
     found = assert_safe(_csv_download(client, url))
-    # report reasons, the rejection and the closing reason reached the file, quoted
-    for reason in ("'+1", "'-x", "'@x", "'\tx", "'\rx", "'=1+1"):
+    # report reasons, the rejection and the closing reason reached the file, quoted; the
+    # log stores notes without leading tabs and carriage returns (see test_neutralise_...)
+    for reason in ("'+1", "'-x", "'@x", "'=1+1"):
         assert reason in found
 
 
