@@ -32,6 +32,7 @@ from deliberation.models import (
 from deliberation.models._common import utcnow
 from deliberation.models.agenda import PLAN_LAYERS, RESPONSE_OUTCOMES, RESPONSE_STATUSES
 from deliberation.services import search, visibility
+from deliberation.text import clean_text
 
 SORTS = ("date", "support")
 # Allowed status changes (answered items may be re-opened for review).
@@ -197,7 +198,7 @@ def update_response(escalation_id: int, *, actor: User, status: str, outcome: st
         raise DomainError(N_("Unknown outcome."), field="outcome")
     if plan_layer is not None and plan_layer not in PLAN_LAYERS:
         raise DomainError(N_("Unknown plan layer."), field="plan_layer")
-    reasons, answer = (reasons or "").strip(), (answer or "").strip()
+    reasons, answer = clean_text(reasons or ""), clean_text(answer or "")
     if status == "answered":
         if outcome is None:
             raise DomainError(N_("An answer needs an outcome."), field="outcome")
@@ -214,8 +215,8 @@ def update_response(escalation_id: int, *, actor: User, status: str, outcome: st
     resp.outcome = outcome if status == "answered" else None
     resp.reasons = reasons
     resp.answer = answer
-    resp.department = (department or "").strip()
-    resp.plan_theme = (plan_theme or "").strip()
+    resp.department = clean_text(department or "")
+    resp.plan_theme = clean_text(plan_theme or "")
     resp.plan_layer = plan_layer
     if due_at is not None:
         resp.due_at = due_at

@@ -72,6 +72,20 @@ def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
         raise DomainError(message, field=error.field) from None
 
 
+def _clean_round_texts(values: dict[str, Any]) -> dict[str, Any]:
+    """The round's texts as every stored text: no control or format characters (a NUL,
+    which PostgreSQL refuses; a right-to-left override that turns a title around)."""
+    values = dict(values)
+    for key in ("title", "summary", "description"):
+        if isinstance(values.get(key), str):
+            values[key] = clean_text(values[key])
+    if isinstance(values.get("background_links"), list):
+        values["background_links"] = [
+            {k: clean_text(v) if isinstance(v, str) else v for k, v in link.items()}
+            if isinstance(link, dict) else link for link in values["background_links"]]
+    return values
+
+
 def _validate_round(values: dict[str, Any]) -> None:
     if not (values.get("title") or "").strip():
         raise DomainError(N_("A title is required."), field="title")
@@ -121,7 +135,7 @@ def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
                           field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
         raise Conflict(N_("A round with this address already exists."), field="slug")
-    values = {k: v for k, v in values.items() if k in ROUND_FIELDS}
+    values = _clean_round_texts({k: v for k, v in values.items() if k in ROUND_FIELDS})
     values.setdefault("phase", "draft")
     _validate_round(values)
     if "threshold_policy" in values:
@@ -135,7 +149,7 @@ def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
 
 
 def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
-    values = {k: v for k, v in values.items() if k in ROUND_FIELDS}
+    values = _clean_round_texts({k: v for k, v in values.items() if k in ROUND_FIELDS})
     _validate_round(values)
     if "threshold_policy" in values:
         values["threshold_policy"] = validate_policy(values["threshold_policy"])

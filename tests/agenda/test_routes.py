@@ -90,6 +90,22 @@ def test_council_agenda_and_item(escalated, client, login_as, role):
     assert 'style="' not in html and " onclick" not in html
 
 
+def test_the_answer_is_stored_without_control_characters(escalated, client, login_as):
+    """PostgreSQL refuses a NUL in text; a right-to-left override would turn the public
+    answer around on screen."""
+    _, escs = escalated
+    login_as("council")
+    response = client.post(f"/agenda/council/items/{escs[0].id}/response", data={
+        "status": "answered", "outcome": "adopted", "reasons": "予算\x00の範囲で",
+        "answer": "\u202e公園を整備します", "department": "公園\x00課", "plan_theme": "緑\x00",
+        "plan_layer": "sector_plan", "due_at": "2027-01-31T17:00"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    resp = db.session.get(Escalation, escs[0].id).response
+    assert (resp.reasons, resp.answer, resp.department, resp.plan_theme) == (
+        "予算の範囲で", "公園を整備します", "公園課", "緑")
+
+
 def test_response_workflow(escalated, client, login_as):
     _, escs = escalated
     staff = login_as("council")

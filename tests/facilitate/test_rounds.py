@@ -270,6 +270,21 @@ def test_phase_transitions(client, facilitator, db) -> None:
     assert client.post("/facilitate/rounds/ph/phase", data={"action": "bogus"}).status_code == 400
 
 
+def test_a_round_is_stored_without_control_characters(client, facilitator, db) -> None:
+    response = client.post("/facilitate/rounds/new", data={
+        **VALID, "title": "町の\x002030", "summary": "\u202e概要", "description": "説明\x00",
+        "background_links": "計画\x00 | https://example.org/plan"})
+    assert response.status_code == 303
+    round_ = db.session.scalar(sa.select(Round))
+    assert (round_.title, round_.summary, round_.description) == ("町の2030", "概要", "説明")
+    assert "\x00" not in str(round_.background_links) and "計画" in str(round_.background_links)
+    response = client.post(f"/facilitate/rounds/{round_.slug}/edit",
+                           data={**VALID, "title": "町の\x002031"})
+    assert response.status_code == 303
+    db.session.refresh(round_)
+    assert round_.title == "町の2031"
+
+
 def test_a_note_for_the_audit_log_is_stored_without_control_characters(client, facilitator,
                                                                         db) -> None:
     """PostgreSQL refuses a NUL in text; a right-to-left override would turn the log's
