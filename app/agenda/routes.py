@@ -44,6 +44,8 @@ from deliberation.errors import DomainError
 from deliberation.models import Escalation
 from deliberation.services import agenda as service
 from deliberation.services import rounds
+from deliberation.services.facilitation import SLUG_RE
+from deliberation.text import clean_text
 
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
 
@@ -74,7 +76,7 @@ def _filters(*, public: bool) -> dict[str, Any]:
         round_or_404(slug, public=public)
     return {"round_slug": slug,
             "status": request.args.get("status") or None,
-            "theme": request.args.get("theme") or None,
+            "theme": clean_text(request.args.get("theme") or "") or None,
             "sort": sort if sort in service.SORTS else "date"}
 
 
@@ -259,8 +261,11 @@ def round_dossier(slug: str) -> str:
 def council_export(fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         abort(404)
+    slug = request.args.get("round") or None
+    if slug is not None and not SLUG_RE.fullmatch(slug):
+        abort(404)
     try:
-        rows = service.export_rows(request.args.get("round") or None)
+        rows = service.export_rows(slug)
     except DomainError:
         abort(404)  # no such round: the translated "not found" page
     with requested_language():

@@ -90,6 +90,19 @@ def test_council_agenda_and_item(escalated, client, login_as, role):
     assert 'style="' not in html and " onclick" not in html
 
 
+@pytest.mark.parametrize("query", [{"round": "a\x00b"}, {"theme": "a\x00b"},
+                                   {"round": "x" * 300}])
+@pytest.mark.parametrize("path", ["/agenda/", "/agenda/council/", "/agenda/council/export.csv",
+                                  "/agenda/council/export.json"])
+def test_agenda_filters_that_no_round_or_theme_can_have(one_item, client, login_as, path,
+                                                        query):
+    """A round filter that is no round's address is a 404 before any query (PostgreSQL
+    refuses a NUL); a theme is searched for without control characters."""
+    login_as("council")
+    response = client.get(path, query_string=query, headers={"Accept-Language": "ja"})
+    assert response.status_code == (404 if "round" in query else 200)
+
+
 def test_the_answer_is_stored_without_control_characters(escalated, client, login_as):
     """PostgreSQL refuses a NUL in text; a right-to-left override would turn the public
     answer around on screen."""
