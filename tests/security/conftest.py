@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -83,7 +84,12 @@ def role_client(app: Flask, db) -> Callable[[str], FlaskClient]:
 def table_counts() -> dict[str, int]:
     """Row count of every table (to prove that a refused request changed nothing)."""
     with _db.engine.connect() as connection:
-        return {
-            table.name: connection.scalar(sa.select(sa.func.count()).select_from(table))
-            for table in _db.metadata.sorted_tables
-        }
+        return dict(connection.execute(_count_every_table()).one()._mapping)
+
+
+@functools.cache
+def _count_every_table() -> sa.Select:
+    """One statement with a count per table: the tests call this around every request, and
+    one round trip costs a fraction of one per table."""
+    return sa.select(*(sa.select(sa.func.count()).select_from(table).scalar_subquery()
+                       .label(table.name) for table in _db.metadata.sorted_tables))
