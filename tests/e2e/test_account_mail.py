@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, _free_port, axe, screenshot
+from tests.e2e.conftest import CHROMIUM, _free_port, axe, for_the_browser, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +73,7 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
                       "MAIL_POLL_SECONDS": 0.2})
     with app.app_context():
         db.create_all()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, for_the_browser(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     sender_thread, stop = start_sender(app)

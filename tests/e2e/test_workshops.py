@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, _free_port, screenshot
+from tests.e2e.conftest import CHROMIUM, _free_port, for_the_browser, screenshot
 from tests.e2e.test_account_mail import DESKTOP, PHONE, _axe
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         db.session.commit()
         factories.make_round(slug=SLUG, phase="voting", title="駅前広場の使い方")
     port = _free_port()
-    http = make_server("127.0.0.1", port, app, threaded=True)
+    http = make_server("127.0.0.1", port, for_the_browser(app), threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
