@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
@@ -148,6 +149,11 @@ MATRIX: dict[str, Access] = {
 }
 
 
+def _pk(row: Any) -> int:
+    """A row's id without reading the row again after a commit expired it."""
+    return sa.inspect(row).identity[0]
+
+
 def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     """Fill a rule's URL arguments from fixture objects (created here, per test)."""
     from datetime import timedelta
@@ -157,18 +163,19 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     from deliberation.models._common import utcnow
 
     round_ = factories.make_round(phase="voting", open_data_enabled=True)
+    slug = round_.slug
     proposal = factories.make_proposal(round_)
     user = quick_user()
     assisted = factories.make_participant(round_, source="assisted", label="workshop")
-    escalation = Escalation(proposal_id=proposal.id, round_id=round_.id, kind="manual",
+    escalation = Escalation(proposal_id=_pk(proposal), round_id=_pk(round_), kind="manual",
                             reason="test")
     db.session.add(escalation)
     db.session.flush()
     db.session.add(OfficialResponse(escalation_id=escalation.id, status="received",
                                     due_at=utcnow() + timedelta(days=60)))
     db.session.commit()
-    review = EscalationReview(proposal_id=factories.make_proposal(round_).id,
-                              round_id=round_.id, evidence={})
+    review = EscalationReview(proposal_id=_pk(factories.make_proposal(round_)),
+                              round_id=_pk(round_), evidence={})
     db.session.add(review)
     job = ImportJob(slug="queued-import", round_phase="voting")
     db.session.add(job)
@@ -183,17 +190,17 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
                             purpose="test", sender=outbox.Sender("hiroba@localhost", "Hiroba"))
     db.session.commit()
     known: dict[str, Any] = {
-        "mail_id": outgoing.id,
-        "workshop_id": workshop.id,
-        "job_id": job.id,
-        "review_id": review.id,
-        "escalation_id": escalation.id,
-        "participant_id": assisted.id,
-        "slug": round_.slug,
-        "round_slug": round_.slug,
-        "round_id": round_.id,
-        "proposal_id": proposal.id,
-        "user_id": user.id,
+        "mail_id": _pk(outgoing),
+        "workshop_id": _pk(workshop),
+        "job_id": _pk(job),
+        "review_id": _pk(review),
+        "escalation_id": _pk(escalation),
+        "participant_id": _pk(assisted),
+        "slug": slug,
+        "round_slug": slug,
+        "round_id": _pk(round_),
+        "proposal_id": _pk(proposal),
+        "user_id": _pk(user),
         **access.args,
     }
     missing = rule_arguments - known.keys()
