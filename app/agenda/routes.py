@@ -44,7 +44,6 @@ from deliberation.errors import DomainError
 from deliberation.models import Escalation
 from deliberation.services import agenda as service
 from deliberation.services import rounds
-from deliberation.services.facilitation import SLUG_RE
 from deliberation.text import clean_text
 
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
@@ -261,13 +260,7 @@ def round_dossier(slug: str) -> str:
 def council_export(fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         abort(404)
-    slug = request.args.get("round") or None
-    if slug is not None and not SLUG_RE.fullmatch(slug):
-        abort(404)
-    try:
-        rows = service.export_rows(slug)
-    except DomainError:
-        abort(404)  # no such round: the translated "not found" page
+    rows = service.export_rows(_filters(public=False)["round_slug"])
     with requested_language():
         body = exports.render(rows, fmt, town=town.localized().as_dict())
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"

@@ -117,15 +117,11 @@ def list_items(*, round_slug: str | None = None, status: str | None = None,
     else:
         query = query.order_by(Escalation.escalated_at.desc(), Escalation.id.desc())
     escalations = db.session.scalars(query).unique().all()
-    current = _current_batch(escalations)
+    current = engine.current_decisions(escalations)
     items = [AgendaItem(e, current.get(e.id)) for e in escalations]
     if sort == "support":  # by the figure people see (stable: ties keep the query's order)
         items.sort(key=lambda item: -(item.support if item.support is not None else -1.0))
     return items
-
-
-def _current_batch(escalations: list[Escalation]) -> dict[int, threshold.Decision]:
-    return engine.current_decisions(escalations)
 
 
 def _current(esc: Escalation) -> threshold.Decision | None:
