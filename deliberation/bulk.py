@@ -29,13 +29,14 @@ def without_reference_triggers() -> Iterator[bool]:
     whether they do; elsewhere (SQLite, or a role without the right) nothing changes and
     the database checks every row as usual.
 
-    Only for rows whose references the caller checks itself before committing, in one
-    set-based query per table: parents created earlier in the same, still open,
-    transaction (no other transaction can see them, so none can delete them before the
-    commit), or older parents that the query locks ``FOR KEY SHARE`` as the triggers
-    would, row by row. The per-row checks cost PostgreSQL most of the time of a COPY into
-    votes or vote events (three foreign keys a row). The setting is ``LOCAL``: it goes
-    back at the end of the block, and with the transaction if that ends first.
+    Only for rows whose every reference the caller guarantees: ids it read back from
+    parents created earlier in the same, still open, transaction (no other transaction
+    can see them, so none can delete them before the commit), or references it checks
+    itself before committing, in one set-based query per table that locks older parents
+    ``FOR KEY SHARE`` as the triggers would, row by row. The per-row checks cost
+    PostgreSQL most of the time of a COPY into votes or vote events (three foreign keys
+    a row). The setting is ``LOCAL``: it goes back at the end of the block, and with the
+    transaction if that ends first.
     """
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
