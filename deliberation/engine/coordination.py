@@ -86,20 +86,18 @@ def blocks_for_round(round_id: int, votes: Any = None,
     return [block.to_dict() for block in find_blocks(ids, vp, vs, vv, [created, first_vote])]
 
 
-def first_vote_times(round_id: int, after_event_id: int = 0) -> dict[int, float]:
-    """When each account participant of the round first voted (epoch seconds), from the
-    round's vote events with an id above ``after_event_id``.
+def first_vote_times(round_id: int) -> dict[int, float]:
+    """When each account participant of the round first voted (epoch seconds).
 
     A participant's first vote never changes (vote events are only appended), so a reader
-    that keeps these times (the runner's vote cache) reads everything once and then only
-    the new events: the earliest time wins (``merge_first_votes``)."""
+    that keeps these times (the runner's vote cache) reads them once and then folds in the
+    times of the new events it reads anyway: the earliest time wins (``merge_first_votes``)."""
     accounts = sa.select(Participant.id).where(Participant.round_id == round_id,
                                                Participant.source == "account")
     # Down the round's (round_id, id) events index: a participant's events are in their round.
     rows = db.session.execute(
         sa.select(VoteEvent.participant_id, sa.func.min(VoteEvent.created_at))
-        .where(VoteEvent.round_id == round_id, VoteEvent.id > after_event_id,
-               VoteEvent.participant_id.in_(accounts))
+        .where(VoteEvent.round_id == round_id, VoteEvent.participant_id.in_(accounts))
         .group_by(VoteEvent.participant_id)).all()
     return {participant_id: _seconds(first) for participant_id, first in rows}
 

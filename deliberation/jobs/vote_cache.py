@@ -78,7 +78,8 @@ class RoundVotes:
     proposals: list[int] = field(default_factory=list)
     row_of: dict[int, int] = field(default_factory=dict)
     col_of: dict[int, int] = field(default_factory=dict)
-    first_votes: dict[int, float] = field(default_factory=dict)  # account participants
+    # the accounts' first vote times, and those of participants new since the round was read
+    first_votes: dict[int, float] = field(default_factory=dict)
     floor: int = 0  # every vote event with an id <= floor is applied
     identity: tuple[str, str] = ("", "")  # the database and the round's creation time
     last_used: float = 0.0
@@ -236,9 +237,29 @@ class VoteCache:
         if rows:
             changed = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
                                   count=3 * len(rows)).reshape(-1, 3)
+            self._merge_first_votes(round_id, votes)
             votes.set(changed[:, 0], changed[:, 1], changed[:, 2].astype(np.int8))
-            merge_first_votes(votes.first_votes, first_vote_times(round_id, votes.floor))
         votes.floor = max(votes.floor, next_floor())
+
+    @staticmethod
+    def _merge_first_votes(round_id: int, votes: RoundVotes) -> None:
+        """Fold the earliest time of each participant's events above the floor into
+        ``first_votes``, for the participants it holds (the accounts, read in full) and
+        those new since (their first event is above the floor: it was not applied yet).
+        The others voted before the round was read and have no account: the coordination
+        screen never asks for them.
+
+        Not restricted to the accounts in the query: that join made the query cost the
+        database more than the votes it follows, and on tables not yet analyzed its plan
+        scanned the round's events once per account."""
+        events = VoteEvent.__table__
+        rows = db.session.connection().execute(
+            sa.select(events.c.participant_id, sa.func.min(events.c.created_at))
+            .where(events.c.round_id == round_id, events.c.id > votes.floor)
+            .group_by(events.c.participant_id)).all()
+        merge_first_votes(votes.first_votes, {
+            participant_id: first.timestamp() for participant_id, first in rows
+            if participant_id in votes.first_votes or participant_id not in votes.row_of})
 
     def _keep(self, round_id: int, votes: RoundVotes) -> None:
         """Hold the round within ``max_bytes``, evicting the least recently used others."""
