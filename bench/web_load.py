@@ -48,6 +48,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -133,6 +134,10 @@ def seed(url: str, voters: int, proposals: int, background: int, votes_each: int
              "created_at": now} for i in range(background)])
         parts = list(db.session.scalars(sa.select(Participant.id).where(
             Participant.round_id == rid)))
+        # The background participants voted before the run, as in a round open for a
+        # while: the worker's vote cache then follows only the run's own votes (it reads
+        # again the events of the last two minutes on each refresh, see vote_cache.py).
+        earlier = now - timedelta(hours=1)
         votes = []
         for i, part in enumerate(parts):
             opinion = i % 3
@@ -140,11 +145,16 @@ def seed(url: str, voters: int, proposals: int, background: int, votes_each: int
                 lean = 1 if (pid + opinion) % 3 == 0 else -1 if (pid + opinion) % 3 == 1 else 0
                 value = lean if rng.random() < 0.8 else rng.choice((-1, 0, 1))
                 votes.append({"round_id": rid, "participant_id": part, "proposal_id": pid,
-                              "value": value, "created_at": now})
+                              "value": value, "created_at": earlier})
         if votes:
-            db.session.execute(sa.insert(Vote), [{**v, "updated_at": now} for v in votes])
+            db.session.execute(sa.insert(Vote), [{**v, "updated_at": earlier} for v in votes])
             db.session.execute(sa.insert(VoteEvent), [{**v, "source": "import"} for v in votes])
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # A deployed database has planner statistics; a freshly seeded one has none
+            # until autovacuum analyzes it, at a moment of its choosing during the run.
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
         db.engine.dispose()
 
 
