@@ -9,8 +9,9 @@ Loopback only (127.0.0.1), bounded in time and count, stops by itself. For each 
 1. a fresh database (SQLite in a temporary directory; PostgreSQL: a separate database
    ``hiroba_bench`` on the server of ``scripts/postgres.sh start``), schema via
    ``create_all``, a "voting" round with ``--proposals`` proposals, ``--background``
-   imported participants with random votes (so the round has ~2,000 participants for the
-   clustering worker), and ``--voters`` accounts; with ``--export DIR`` the round is
+   imported participants with random votes cast an hour earlier (so the round has ~2,000
+   participants for the clustering worker), and ``--voters`` accounts; PostgreSQL's
+   planner statistics are gathered (``ANALYZE``) as in a deployed database; with ``--export DIR`` the round is
    instead a Pol.is export imported by ``flask polis import`` (e.g. 20,000 participants x
    500 statements, 950,000 votes), and the voters vote on its published statements;
 2. gunicorn with the deployment's ``deploy/gunicorn.conf.py``, sized by ``--workers`` and
