@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
-from markdown_it import MarkdownIt
 from markupsafe import Markup
-
-# Raw HTML is disabled: Markdown written by facilitators cannot inject markup.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 PHASE_LABELS = {
     "draft": _l("Draft"),
@@ -148,8 +145,18 @@ def relation_label(row: str) -> str:
     return str(label) if label is not None else str(_l("Unknown"))
 
 
+@functools.cache
+def _markdown() -> Any:
+    """The Markdown renderer, built on first use: importing markdown-it costs every process
+    that loads the app (CLI commands, the worker) a tenth of a second or so."""
+    from markdown_it import MarkdownIt
+
+    # Raw HTML is disabled: Markdown written by facilitators cannot inject markup.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
 def render_markdown(text: str | None) -> Markup:
-    return Markup(_markdown.render(text or ""))  # noqa: S704 (html disabled above)
+    return Markup(_markdown().render(text or ""))  # noqa: S704 (html disabled in _markdown)
 
 
 def audit_key() -> bytes:

@@ -10,8 +10,6 @@ them is refused as well, and a password that contains the address is refused out
 
 from __future__ import annotations
 
-from zxcvbn import zxcvbn
-
 from deliberation.errors import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 8
@@ -45,5 +43,9 @@ def check(password: str, *, email: str | None = None, display_name: str | None =
         known += [address, local]
     if display_name:
         known.append(display_name)
+    # imported here: loading its word lists takes a good part of a second, which commands
+    # that never check a password (the clustering CLI, the worker) need not pay
+    from zxcvbn import zxcvbn
+
     if zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=known)["score"] < MIN_SCORE:
         raise DomainError(TOO_COMMON, field="password")
