@@ -113,7 +113,11 @@ def _fit(vm: VoteMatrix, first_axis: np.ndarray, lambda_i: float, lambda_f: floa
     indptr = np.concatenate([[0], np.cumsum(c_u)])
     S_u = sp.csr_matrix((np.ones(total), s, indptr), shape=(n, m))
     R_u = sp.csr_matrix((r, s, indptr), shape=(n, m))
-    S_n, R_n = S_u.T.tocsr(), R_u.T.tocsr()
+    # The statements' side as transposed views (CSC) of the same arrays, not CSR copies: no
+    # conversion, each statement's sums are added up in the same order (by participant), so
+    # the same values to the last bit, and the four-column product runs about twice as fast
+    # (it adds into 500 rows instead of gathering from 20,000).
+    S_n, R_n = S_u.T, R_u.T
     c_u, c_n = c_u.astype(np.float64), n_ratings.astype(np.float64)
     sr_u, sr_n = np.bincount(u, weights=r, minlength=n), np.bincount(s, weights=r, minlength=m)
     raters, rated = c_u > 0, c_n > 0

@@ -77,8 +77,9 @@ def pca(vm: VoteMatrix, C: sp.csr_matrix, center: np.ndarray, voted_cols: np.nda
             # imported here: rounds of up to _DENSE_LIMIT statements never load it
             from scipy.sparse.linalg import LinearOperator, eigsh
 
-            Ct = C.T.tocsr()
-            op = LinearOperator((m, m), matvec=lambda x: Ct @ (C @ x), dtype=np.float64)
+            # C.T: a transposed view (CSC) of C's arrays; its product adds up each statement's
+            # entries in the same order as a CSR copy of the transpose, without the copy
+            op = LinearOperator((m, m), matvec=lambda x: C.T @ (C @ x), dtype=np.float64)
             v0 = np.ones(m) / np.sqrt(m)
             w, vecs = eigsh(op, k=n_comps, which="LA", v0=v0, tol=1e-10)
             idx = np.argsort(-w, kind="stable")
