@@ -12,9 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import errors, private_files, request_input, security
+from app import errors, migrations, private_files, request_input, security
 from app.config import config_class, database_url, secret_key_problem
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager
 from app.i18n import install_template_gettext, select_locale, select_timezone
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +112,7 @@ def register_extensions(app: Flask) -> None:
     import deliberation.models  # noqa: F401  (register the models with the metadata)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrations.init_app(app, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(
         app,

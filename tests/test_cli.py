@@ -32,3 +32,15 @@ def test_users_set_role(runner, db, make_user):
     db.session.refresh(user)
     assert user.role == "facilitator"
 
+
+
+def test_db_commands_are_flask_migrates(runner):
+    """`flask db` is set up on first use: its options and subcommands are Flask-Migrate's,
+    and it finds this repository's migrations (it exits with 1 where it finds none)."""
+    listing = runner.invoke(args=["--help"])
+    assert "Perform database migrations." in listing.output
+    result = runner.invoke(args=["db", "--help"])
+    assert result.exit_code == 0
+    assert "--x-arg" in result.output and "upgrade" in result.output
+    heads = runner.invoke(args=["db", "heads"])
+    assert heads.exit_code == 0, heads.output
