@@ -32,6 +32,7 @@ __all__ = [
     "PolisExport",
     "Vote",
     "VoteColumns",
+    "check_text",
     "read_export",
 ]
 
@@ -183,6 +184,15 @@ def _decode(name: str, raw: bytes) -> str:
     return text
 
 
+def check_text(name: str, raw: bytes) -> None:
+    """Raise the reader's ``ExportFormatError`` if the file ``name`` holding ``raw`` is not
+    UTF-8 text without NUL (a Shift_JIS or UTF-16 file, a binary one)."""
+    # plain ASCII without NUL passes every check, and finding that out is far cheaper than
+    # decoding a copy of the whole file
+    if not raw.isascii() or b"\x00" in raw:
+        _decode(name, raw)
+
+
 def _read_text(path: Path) -> str:
     return _decode(path.name, _read_bytes(path))
 
@@ -297,10 +307,7 @@ def _bool(name, line, row, col) -> bool:
 def read_vote_columns(path: Path) -> VoteColumns:
     """votes.csv as columns: pyarrow's parser for a regular file, else the reference reader."""
     raw = _read_bytes(path)
-    # encoding and NUL checks of the reference reader; plain ASCII without NUL passes them
-    # all, and checking that is far cheaper than decoding a copy of the whole file
-    if not raw.isascii() or b"\x00" in raw:
-        _decode(path.name, raw)
+    check_text(path.name, raw)  # the reference reader's encoding and NUL checks
     columns = _parse_regular_votes(raw)
     if columns is None:
         return VoteColumns.from_votes(read_votes(path))

@@ -25,7 +25,7 @@ from typing import BinaryIO
 import numpy as np
 import sqlalchemy as sa
 
-from clustering.polis_export import ExportFormatError, PolisExport, read_export
+from clustering.polis_export import ExportFormatError, PolisExport, check_text, read_export
 from deliberation import csvfile
 from deliberation.bulk import (
     EpochSeconds,
@@ -49,13 +49,16 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one file, or the zip
 MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
 
+NOT_UTF8 = N_("The file is not UTF-8 text (it may be in Shift_JIS). Save it as UTF-8 (in "
+              "Excel: “CSV UTF-8”) and upload it again.")
+
 # What each problem of the export reader (``ExportFormatError.kind``), and of the checks
 # below, reads as; ``%(value)s`` is the offending value.
 PROBLEMS = {
     "file_not_found": N_("The file is missing."),
     "cannot_read": N_("The file cannot be read."),
-    "utf16": N_("The file is not UTF-8 text."),
-    "not_utf8": N_("The file is not UTF-8 text."),
+    "utf16": NOT_UTF8,
+    "not_utf8": NOT_UTF8,
     "nul": N_("The file is not a text file."),
     "unclosed_quote": N_("A quoted value is not closed."),
     "unreadable_csv": N_("The file is not a readable CSV file."),
@@ -364,7 +367,8 @@ def _read_limited(stream: BinaryIO, name: str | None) -> bytes:
 def unpack_upload(target: Path, *, archive: BinaryIO | None = None,
                   files: dict[str, BinaryIO] | None = None) -> None:
     """Write an uploaded zip (only the Pol.is files in it, wherever they sit) or single
-    CSV files (by Pol.is file name) into ``target``."""
+    CSV files (by Pol.is file name) into ``target``. A file that is not UTF-8 text raises
+    :class:`PolisImportError` with its line."""
     if archive is not None:
         data = _read_limited(archive, None)
         try:
@@ -384,9 +388,19 @@ def unpack_upload(target: Path, *, archive: BinaryIO | None = None,
                     content = zf.read(info)
                 except UNREADABLE_ZIP:
                     raise UploadError("cannot_unpack") from None
-                (target / name).write_bytes(content)
+                _write_text(target / name, content)
         return
     for name, stream in (files or {}).items():
         if name not in IMPORT_FILES:
             raise UploadError("not_zip", file=name)
-        (target / name).write_bytes(_read_limited(stream, name))
+        _write_text(target / name, _read_limited(stream, name))
+
+
+def _write_text(path: Path, content: bytes) -> None:
+    # A file saved as Shift_JIS (what Excel writes by default in Japan) or UTF-16 is refused
+    # while the facilitator is still on the upload page, not by the background import.
+    try:
+        check_text(path.name, content)
+    except ExportFormatError as error:
+        raise PolisImportError.from_export(error) from None
+    path.write_bytes(content)

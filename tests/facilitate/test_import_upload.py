@@ -177,6 +177,48 @@ def test_a_zip_that_cannot_be_unpacked_is_refused_in_japanese(client, facilitato
     _assert_nothing_imported(db)
 
 
+def _shift_jis(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The export as Excel in Japan saves a CSV by default: comments.csv in Shift_JIS, with
+    a Japanese comment on its fourth line."""
+    text = files["comments.csv"].decode("utf-8").splitlines(keepends=True)
+    text.insert(3, "1403057082753,x,999,4,1,0,1,最低賃金を上げる\n")
+    return {**files, "comments.csv": "".join(text).encode("shift_jis")}
+
+
+@pytest.mark.parametrize("send", [
+    pytest.param(lambda files: {"archive": (_zip(files), "x.zip")}, id="zip"),
+    pytest.param(lambda files: {
+        name.removesuffix(".csv"): (io.BytesIO(files[name]), name)
+        for name in ("comments.csv", "votes.csv")}, id="files"),
+])
+def test_a_file_not_in_utf8_is_refused_at_upload_in_japanese(client, facilitator, db, folder,
+                                                            send) -> None:
+    response = _upload(client, headers=JA, **send(_shift_jis(_seattle())))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "comments.csv の4行目：" in page
+    assert "UTF-8" in page and "Shift_JIS" in page and "CSV UTF-8" in page
+    assert _count(db, ImportJob) == 0
+    assert not folder.exists() or not any(folder.iterdir())
+    _assert_nothing_imported(db)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    pytest.param("timestamp,comment-id,voter-id,vote\n".encode("utf-16"),
+                 "votes.csv, line 1: The file is not UTF-8 text", id="utf-16"),
+    pytest.param(b"timestamp,comment-id,voter-id,vote\n1,0,1\x00,1\n",
+                 "votes.csv, line 2: The file is not a text file.", id="nul"),
+])
+def test_a_votes_file_that_is_not_text_is_refused_at_upload(client, facilitator, db, folder,
+                                                           content, problem) -> None:
+    files = {**_seattle(), "votes.csv": content}
+    response = _upload(client, archive=(_zip(files), "x.zip"), headers=HTMX)
+    assert response.status_code == 400
+    assert problem in response.get_data(as_text=True)
+    assert _count(db, ImportJob) == 0
+    _assert_nothing_imported(db)
+
+
 def test_address_taken_by_a_round_or_a_queued_import(client, facilitator, db, folder) -> None:
     assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 303
     response = _upload(client, archive=(_zip(_seattle()), "x.zip"))

@@ -169,7 +169,7 @@ BAD_CASES = {
     "UTF-16": (
         lambda d: (d / "votes.csv").write_bytes(
             (d / "votes.csv").read_text(encoding="utf-8").encode("utf-16")),
-        "votes.csv, line 1: The file is not UTF-8 text."),
+        "votes.csv, line 1: The file is not UTF-8 text (it may be in Shift_JIS)."),
 }
 
 
