@@ -8,6 +8,7 @@ import hashlib
 import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from deliberation.database import db
@@ -20,6 +21,7 @@ from deliberation.text import clean_text
 
 MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 LINK_INVALID = N_("This link is invalid or has expired. Please ask for a new one.")
+EMAIL_EXISTS = N_("An account with this email address already exists.")
 EMAIL_TAKEN = N_("This email address cannot be used. Please choose another one.")
 MAX_DISPLAY_NAME_LENGTH = 80
 
@@ -62,7 +64,7 @@ def register(
         raise DomainError(N_("The display name is too long."), field="display_name")
     passwords.check(password, email=email, display_name=display_name)
     if find_by_email(email) is not None:
-        raise Conflict(N_("An account with this email address already exists."), field="email")
+        raise Conflict(EMAIL_EXISTS, field="email")
     user = User(
         email=normalise_email(email),
         display_name=display_name,
@@ -74,7 +76,14 @@ def register(
     )
     user.set_password(password, method=password_hash_method())
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form sent twice at once: the other request's account was committed
+        # after the check above, and the unique address decides. Whatever the caller had
+        # written in this transaction goes too (a workshop seat: only one account was made).
+        db.session.rollback()
+        raise Conflict(EMAIL_EXISTS, field="email") from None
     audit.record("account.register", actor=user, target=user, role=role)
     if commit:
         db.session.commit()

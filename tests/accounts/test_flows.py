@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.models import MailSuppression, OutgoingMail, User
+from deliberation.models._common import utcnow
 from tests import factories
+from tests.races import committed_first
 
 EN = {"Accept-Language": "en"}
 NEW_PASSWORD = "violet kettle harbour"
@@ -73,6 +75,20 @@ def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, db, m
     owner_text = mailbox.text(by_recipient["hanako@example.org"])
     assert "/auth/reset" in owner_text and "/auth/confirm/" not in owner_text
     assert "/auth/confirm/" in mailbox.text(by_recipient["other@example.org"])
+
+
+def test_a_registration_sent_twice_at_once_makes_one_account(client, db, mailbox) -> None:
+    other = sa.insert(User).values(
+        email="hanako@example.org", display_name="Hanako", kind="resident", role="citizen",
+        consent_version="test", consented_at=utcnow(), password_hash="x")
+    with committed_first(User, lambda: other) as raced:
+        response = _register(client)
+    assert raced
+    assert response.status_code == 303
+    assert _path(response.headers["Location"]) == "/auth/check-mail"
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+    [message] = mailbox.deliver()  # the owner hears of a second try, as for any taken address
+    assert message["To"] == "hanako@example.org"
 
 
 @pytest.mark.parametrize("password, message", [
