@@ -23,6 +23,7 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
+from deliberation.services.proposals import lock_proposals
 from deliberation.services.rounds import LISTED_SETTINGS
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import check_accepts_votes, record_vote, votes_of
@@ -231,6 +232,7 @@ def parse_lines(raw: str) -> list[str]:
 def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
                        ) -> tuple[list[Proposal], list[str]]:
     """Add seed proposals (published at once). Returns (added, duplicates skipped)."""
+    lock_proposals(round_)
     existing = set(db.session.scalars(
         sa.select(Proposal.text_key).where(Proposal.round_id == round_.id)))
     added, duplicates = [], []
@@ -253,6 +255,16 @@ def add_seed_proposals(round_: Round, texts: list[str], *, actor: User | None
         added.append(proposal)
     if not added and not duplicates:
         raise DomainError(N_("No proposals given."))
+    db.session.flush()
+    # The same form sent twice at once (a double click): on SQLite the other copy may have
+    # committed after the read above, and before this flush took the write lock.
+    taken = set(db.session.scalars(sa.select(Proposal.text_key).where(
+        Proposal.round_id == round_.id, Proposal.id.not_in([p.id for p in added]),
+        Proposal.text_key.in_([p.text_key for p in added]))))
+    for proposal in [p for p in added if p.text_key in taken]:
+        added.remove(proposal)
+        duplicates.append(proposal.text)
+        db.session.delete(proposal)
     db.session.flush()
     for proposal in added:
         audit.record("proposal.seed", actor=actor, target=proposal, round_id=round_.id)

@@ -28,17 +28,29 @@ from deliberation.text import clean_text, text_key
 MAX_LENGTH = 280  # characters of a proposal written by a citizen
 
 
-def find_duplicate(round_: Round, key: str) -> Proposal | None:
-    return db.session.scalar(
-        sa.select(Proposal)
-        .where(
-            Proposal.round_id == round_.id,
-            Proposal.text_key == key,
-            Proposal.status != "rejected",
-        )
-        .order_by(Proposal.id)
-        .limit(1)
+def find_duplicate(round_: Round, key: str, *, besides: int | None = None) -> Proposal | None:
+    """The oldest proposal of the round with this text key that was not rejected, other
+    than proposal ``besides``."""
+    query = sa.select(Proposal).where(
+        Proposal.round_id == round_.id,
+        Proposal.text_key == key,
+        Proposal.status != "rejected",
     )
+    if besides is not None:
+        query = query.where(Proposal.id != besides)
+    return db.session.scalar(query.order_by(Proposal.id).limit(1))
+
+
+def lock_proposals(round_: Round) -> None:
+    """Make the requests that add proposals to the round take turns until they commit, so
+    that a proposal looked for after its own insert sees any other one added meanwhile.
+
+    PostgreSQL: the round's row is locked FOR NO KEY UPDATE, which votes and other rows
+    that only point at the round do not wait for. SQLite ignores the lock, but runs one
+    writer at a time: the insert that follows waits for the database's write lock, and
+    whatever is read after it sees every proposal committed before."""
+    db.session.execute(sa.select(Round.id).where(Round.id == round_.id)
+                       .with_for_update(key_share=True))
 
 
 def submit_proposal(
@@ -63,15 +75,21 @@ def submit_proposal(
     if duplicate is not None:
         raise Conflict(N_("The same proposal already exists in this round."),
                        proposal_id=duplicate.id)
-    participant = participant_for(round_, user)
+    participant = participant_for(round_, user)  # commits a new participant
     assert participant is not None
     status = "pending" if round_.moderation_mode == "strict" else "published"
     proposal = Proposal(
         round_id=round_.id, author_id=participant.id, text=cleaned, text_key=key, status=status
     )
     try:
+        lock_proposals(round_)
         db.session.add(proposal)
         db.session.flush()
+        # The same text sent twice at once (a double click) passed the check above twice.
+        duplicate = find_duplicate(round_, key, besides=proposal.id)
+        if duplicate is not None:
+            raise Conflict(N_("The same proposal already exists in this round."),
+                           proposal_id=duplicate.id)
         audit.record("proposal.submit", actor=user, target=proposal, round_id=round_.id,
                      status=status)
         if status == "published":

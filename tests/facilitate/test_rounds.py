@@ -18,8 +18,10 @@ from deliberation.models import (
     SnapshotProposalStat,
 )
 from deliberation.services.health import pending_since
+from deliberation.text import text_key
 from tests import factories
 from tests.facilitate.conftest import EN
+from tests.races import committed_first
 
 JA = {"Accept-Language": "ja"}
 
@@ -313,6 +315,26 @@ def test_seed_proposals_one_and_bulk(client, facilitator, db) -> None:
     texts = db.session.scalars(sa.select(Proposal.text).where(Proposal.is_seed.is_(True))
                                .order_by(Proposal.id)).all()
     assert texts == ["One seed", "Second", "Third,with comma"]
+
+
+def test_seeds_sent_twice_at_once_are_added_once(client, facilitator, db) -> None:
+    """A double click on "add": the other copy committed its seeds while this one was
+    between reading the round's proposals and writing its own."""
+    round_ = factories.make_round(slug="s3")
+    other = sa.insert(Proposal).values(round_id=round_.id, text="One seed",
+                                       text_key=text_key("One seed"), status="published",
+                                       is_seed=True)
+    upload = b"One seed\nTwo seeds\n"
+    with committed_first(Proposal, lambda: other) as raced:
+        response = client.post("/facilitate/rounds/s3/seeds", headers=EN,
+                               follow_redirects=True, content_type="multipart/form-data",
+                               data={"upload": (io.BytesIO(upload), "seeds.txt")})
+    assert raced
+    page = response.get_data(as_text=True)
+    assert "1 seed proposals added" in page
+    assert "Skipped (already in the round): One seed" in page
+    texts = db.session.scalars(sa.select(Proposal.text).order_by(Proposal.text)).all()
+    assert texts == ["One seed", "Two seeds"]
 
 
 def test_a_long_seed_file_uploaded_again_keeps_the_session_cookie_small(client, facilitator,

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from deliberation.models import Participant, Proposal, Report, User, Vote, VoteEvent
 from deliberation.services.participants import participant_for
 from deliberation.services.votes import votes_of
+from deliberation.text import text_key
 from tests.factories import make_participant, make_proposal
+from tests.races import committed_first
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", "Accept-Language": "en"}
@@ -156,6 +158,23 @@ def test_propose_duplicate_links_existing(client, login_as, make_round, db) -> N
     assert response.status_code == 409 and "already exists" in html
     assert f"/rounds/{r.slug}/proposals/{existing.id}" in html
     assert "shade  TREES!" in html  # nothing typed is lost
+
+
+def test_a_proposal_sent_twice_at_once_is_stored_once(client, login_as, make_round,
+                                                      db) -> None:
+    """A double click on "send": the other copy passed the duplicate check and committed
+    while this one was between its check and its insert."""
+    login_as()
+    r = make_round(phase="collecting")
+    other = sa.insert(Proposal).values(round_id=r.id, text="Shade trees",
+                                       text_key=text_key("Shade trees"), status="published")
+    with committed_first(Proposal, lambda: other) as raced:
+        response = client.post(f"/rounds/{r.slug}/propose", data={"text": "Shade trees"},
+                               headers=EN)
+    assert raced
+    assert response.status_code == 409
+    assert "already exists" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
 def test_propose_bad_input(client, login_as, make_round, db) -> None:
