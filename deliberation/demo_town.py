@@ -357,7 +357,7 @@ def seed_town(*, facilitator: User, council: User, admin: User,
             snapshot = refresh_and_escalate(round_.id)
         groups[layer.slug] = snapshot.k if snapshot is not None else 0
         _play_council(layer, round_, council)
-    votes = db.session.scalar(sa.select(sa.func.count(Vote.id)).where(
+    votes = db.session.scalar(sa.select(sa.func.count()).select_from(Vote).where(
         Vote.round_id.in_([r.id for r in rounds])))
     return TownResult([r.slug for r in rounds], created, votes or 0, groups)
 

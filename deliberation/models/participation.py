@@ -100,16 +100,20 @@ register_search_index(Proposal.__table__)
 
 
 class Vote(db.Model):
-    """The current vote of a participant on a proposal (last change wins)."""
+    """The current vote of a participant on a proposal (last change wins).
+
+    Keyed by the pair itself: one vote per participant and proposal is the key every
+    write (the vote upsert's conflict target) and every lookup by participant goes
+    through, so a separate id would only add a sequence step and an index entry to each
+    row written (a bulk load's database CPU by about a third; bench/README.md)."""
 
     __tablename__ = "votes"
     __table_args__ = (
-        sa.UniqueConstraint("participant_id", "proposal_id"),
         sa.CheckConstraint(equals_any("value", VOTE_VALUES), name="value"),
         # Every current vote of a round (the clustering's input, tallies) read from the
         # index alone: with the participant and the value in it, the million rows of a big
-        # round need no lookup into the table each. Participant before proposal, the unique
-        # index's order, in which a bulk load (a Pol.is import) writes a round's votes: both
+        # round need no lookup into the table each. Participant before proposal, the
+        # key's order, in which a bulk load (a Pol.is import) writes a round's votes: both
         # indexes then grow at their right end, where a proposal-first index took each row
         # to a different page (a load took far more of the database's CPU; bench/README.md).
         # Reads of one proposal's votes scan the round's part of this index; an index by
@@ -119,14 +123,13 @@ class Vote(db.Model):
                  "value"),
     )
 
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
     round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
-    # No index of its own: the unique (participant_id, proposal_id) index serves it.
+    # No index of its own: the key (participant_id, proposal_id) serves it.
     participant_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE")
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
     proposal_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("proposals.id", ondelete="CASCADE")
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
     )
     value: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

@@ -129,7 +129,7 @@ def export_data(user: User) -> dict[str, Any]:
         sa.select(Vote, Proposal)
         .join(Proposal, Proposal.id == Vote.proposal_id)
         .where(Vote.participant_id.in_(participant_ids))
-        .order_by(Vote.id)
+        .order_by(Vote.created_at, Vote.participant_id, Vote.proposal_id)
     ).all()
     history = db.session.execute(
         sa.select(VoteEvent, Proposal)

@@ -31,7 +31,7 @@ def _latest_snapshot_column(column: Any) -> Any:
 # snapshot; NULL without one), the text of the unvoted ones (the pick's text, so no second
 # query) and the latest snapshot's id and time (as text: it only keys the weights cache).
 _SNAPSHOT_TIME = _latest_snapshot_column(ClusterSnapshot.created_at)
-_VOTED = Vote.id.is_not(None)
+_VOTED = Vote.value.is_not(None)
 _CARD_ROWS = (
     sa.select(Proposal.id, _VOTED.label("voted"),
               (Proposal.created_at > _SNAPSHOT_TIME).label("is_new"),

@@ -189,7 +189,7 @@ def author_auto_vote(proposal: Proposal) -> None:
     if proposal.author_id is None or proposal.status != "published":
         return
     existing = db.session.scalar(
-        sa.select(Vote.id).where(
+        sa.select(Vote.value).where(
             Vote.participant_id == proposal.author_id, Vote.proposal_id == proposal.id
         )
     )
