@@ -81,10 +81,12 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:
         polis_import.import_directory(d, slug="Bad Slug")
 
 
-def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path) -> None:
+@pytest.mark.parametrize("seven", ["7", "9000000000000000007"])  # ids close or far apart
+def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path, seven: str) -> None:
     """Rows out of time order, and two votes of one pair at the same millisecond: the
-    latest in time is the vote, the later row of the file among equal times (epoch seconds here); the vote was
-    created at the pair's earliest row, and every row is an event in time order."""
+    latest in time is the vote, the later row of the file among equal times (epoch seconds
+    here); the vote was created at the pair's earliest row, and every row is an event in
+    time order."""
     d = tmp_path / "x"
     d.mkdir()
     (d / "comments.csv").write_text(
@@ -92,10 +94,10 @@ def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path) -> None:
         "1000,5,1,0,0,1,Five\n1000,3,2,0,0,1,Three\n", encoding="utf-8")
     (d / "votes.csv").write_text(
         "timestamp,datetime,comment-id,voter-id,vote\n"
-        "9000,x,3,7,1\n"
-        "2000,x,3,7,-1\n"  # earlier than the row above: not the latest
-        "5000,x,5,7,1\n"
-        "5000,x,5,7,0\n"  # same time as the row above, later in the file: wins
+        f"9000,x,3,{seven},1\n"
+        f"2000,x,3,{seven},-1\n"  # earlier than the row above: not the latest
+        f"5000,x,5,{seven},1\n"
+        f"5000,x,5,{seven},0\n"  # same time as the row above, later in the file: wins
         "4000,x,5,2,-1\n", encoding="utf-8")
     round_ = polis_import.import_directory(d, slug="order")
     external = dict(db.session.execute(
@@ -104,7 +106,7 @@ def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path) -> None:
     votes = {(external[v.participant_id], texts[v.proposal_id]):
              (v.value, v.created_at.timestamp(), v.updated_at.timestamp())
              for v in db.session.scalars(sa.select(Vote).where(Vote.round_id == round_.id))}
-    assert votes == {("7", "Three"): (1, 2000.0, 9000.0), ("7", "Five"): (0, 5000.0, 5000.0),
+    assert votes == {(seven, "Three"): (1, 2000.0, 9000.0), (seven, "Five"): (0, 5000.0, 5000.0),
                      ("2", "Five"): (-1, 4000.0, 4000.0)}
     events = db.session.execute(sa.select(VoteEvent.value, VoteEvent.created_at)
                                 .order_by(VoteEvent.id)).all()
@@ -112,7 +114,7 @@ def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path) -> None:
         (-1, 2000.0), (-1, 4000.0), (1, 5000.0), (0, 5000.0), (1, 9000.0)]
     first_seen = {p.external_id: p.created_at.timestamp()
                   for p in db.session.scalars(sa.select(Participant))}
-    assert first_seen == {"1": 1000.0, "2": 1000.0, "7": 2000.0}
+    assert first_seen == {"1": 1000.0, "2": 1000.0, seven: 2000.0}
 
 
 @pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",
