@@ -35,6 +35,7 @@ scripts/postgres.sh server. `--steps import` measures only the imports.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import resource
@@ -192,6 +193,68 @@ def fresh_postgres(url: str) -> None:
 IMPORT_GOAL = 10.0  # times the plain load of the same votes.csv
 
 
+class ServerCPU:
+    """CPU seconds (user + system) used by the PostgreSQL backends serving ``database``
+    while the block runs: the work a client's own CPU seconds leave out. Read from /proc
+    every 10 ms (the server runs on this machine): the server's children, then the
+    counters of those whose title names the database (a backend that ends loses at most
+    its last 10 ms). ``seconds`` is None where the server's processes cannot be read."""
+
+    def __init__(self, libpq: str, database: str) -> None:
+        self.title = f" {database} ".encode()
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.children: Path | None = None
+        data = subprocess.run(["psql", libpq, "-Atc", "SHOW data_directory"],
+                              capture_output=True, text=True).stdout.strip()
+        try:
+            server = int((Path(data) / "postmaster.pid").read_text().split()[0])
+            self.children = Path(f"/proc/{server}/task/{server}/children")
+            self.children.read_text()
+        except (OSError, ValueError, IndexError):
+            self.children = None
+        self.before: dict[int, float] = {}  # backends already there: only their growth counts
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ServerCPU:
+        if self.children is not None:
+            self._sample()
+            self.before = dict(self.last)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.thread.is_alive():
+            self.stop.set()
+            self.thread.join()
+
+    @property
+    def seconds(self) -> float | None:
+        if self.children is None:
+            return None
+        return sum(self.last.values()) - sum(self.before.values())
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.01):
+            self._sample()
+
+    def _sample(self) -> None:
+        try:
+            pids = [int(pid) for pid in self.children.read_text().split()]
+        except OSError:
+            return
+        for pid in pids:
+            try:
+                if pid not in self.last and self.title not in Path(
+                        f"/proc/{pid}/cmdline").read_bytes():
+                    continue
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended: its last reading stands
+            self.last[pid] = (int(stat[11]) + int(stat[12])) / self.ticks
+
+
 def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None:
     env = dict(os.environ, FLASK_APP="wsgi.py", CLUSTER_RUNNER="off", HIROBA_ENV="development")
     votes = str(export / "votes.csv")
@@ -208,12 +271,15 @@ def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None
         libpq = url.replace("postgresql+psycopg://", "postgresql://")
         subprocess.run(["psql", libpq, "-qc", "CREATE TABLE plain_votes (timestamp bigint, "
                         "datetime text, comment_id int, voter_id int, vote int)"], check=True)
-        plain = measure(["psql", libpq, "-qc",
-                         f"\\copy plain_votes FROM '{votes}' WITH (FORMAT csv, HEADER)"])
+        with ServerCPU(libpq, PG_DATABASE) as plain_server:
+            plain = measure(["psql", libpq, "-qc",
+                             f"\\copy plain_votes FROM '{votes}' WITH (FORMAT csv, HEADER)"])
         base_name = "psql \\copy"
     subprocess.run([FLASK, "db", "upgrade"], cwd=REPO, env=env, check=True,
                    capture_output=True)
-    ours = measure([FLASK, "polis", "import", str(export), "--slug", "big"], env=env)
+    with ServerCPU(libpq, PG_DATABASE) if kind == "postgres" else \
+            contextlib.nullcontext() as server:
+        ours = measure([FLASK, "polis", "import", str(export), "--slug", "big"], env=env)
     report(f"import ({kind})", ours, base_name, plain)
     ratio = ours[0] / plain[0]
     print(f"  => import ({kind}) took {ratio:.1f}x {base_name} in the same run (goal at most "
@@ -221,6 +287,13 @@ def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None
           f"load average {os.getloadavg()[0]:.1f}"
           + ("; CPU seconds are the client's, the server's work is not in them"
              if kind == "postgres" else ""), flush=True)
+    if kind == "postgres" and server.seconds is not None and plain_server.seconds is not None:
+        # Client and server CPU together: what a quiet machine's wall time would be at
+        # most if nothing ran in parallel, and far less moved by other work than wall time.
+        ours_cpu, plain_cpu = ours[2] + server.seconds, plain[2] + plain_server.seconds
+        print(f"  PostgreSQL server CPU: import {server.seconds:.2f} s, {base_name} "
+              f"{plain_server.seconds:.2f} s; client + server CPU {ours_cpu:.2f} s against "
+              f"{plain_cpu:.2f} s: {ours_cpu / plain_cpu:.1f}x", flush=True)
     if "cluster" not in steps:
         return
     cold = measure([FLASK, "cluster", "run", "big"], env=env)
