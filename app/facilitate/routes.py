@@ -183,7 +183,9 @@ def seeds(slug: str) -> Any:
             try:
                 texts += facilitation.parse_lines(raw.decode("utf-8-sig"))
             except UnicodeDecodeError:
-                form.upload.errors = [_("The file must be UTF-8 text (CSV or plain text).")]
+                form.upload.errors = [_("The file must be UTF-8 text (CSV or plain text); it "
+                                        "may be in Shift_JIS. Save it as UTF-8 (in Excel: "
+                                        "“CSV UTF-8”) and upload it again.")]
         if not form.upload.errors:
             try:
                 added, duplicates = facilitation.add_seed_proposals(round_, texts,

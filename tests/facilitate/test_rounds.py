@@ -364,6 +364,13 @@ def test_seed_bad_inputs(client, facilitator, db) -> None:
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert "UTF-8" in response.get_data(as_text=True)
+    # A list kept in Excel is saved as Shift_JIS unless asked otherwise: the page says how.
+    response = client.post("/facilitate/rounds/s2/seeds", headers=JA,
+                           data={"upload": (io.BytesIO("日本".encode("shift_jis")), "x.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Shift_JIS" in page and "「CSV UTF-8」" in page
     response = client.post("/facilitate/rounds/s2/seeds", data={"text": "  "}, headers=EN)
     assert response.status_code == 400 and "No proposals given" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
