@@ -232,10 +232,10 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         value = votes.vote[order]
         participant, proposal = participant_pk[voter], proposal_pk[comment]
         # The latest vote per pair is the Vote; it was created at the pair's first vote.
-        # Pairs in ascending order, which is the order of the votes' unique index and of
-        # their round index too, so both grow at their right end (SQLite's default page
-        # cache is enough for that): the primary keys grow with the external ids (both
-        # tables were written sorted).
+        # Pairs in ascending order, which is the order of the votes' key (participant,
+        # proposal) and of their round index too, so both grow at their right end
+        # (SQLite's default page cache is enough for that): the participants' and the
+        # proposals' ids grow with the external ids (both tables were written sorted).
         _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
 
         # Every reference in the vote rows is the new round's id or an element of
