@@ -19,6 +19,9 @@ peak RSS):
             the line then says so: at 10M votes it may not finish.
   import    `flask polis import DIR` into a migrated empty database against a plain
             `sqlite3 .import` (SQLite) or `psql \\copy` (PostgreSQL) of the same votes.csv.
+            On PostgreSQL a further line gives the server's CPU seconds for both (their
+            backends, read from /proc when the server runs on this machine) and the ratio
+            of client + server CPU.
   cluster   `flask cluster run SLUG` on the imported round (cold process).
   refresh   in one worker process: a refresh that reads every vote (the baseline) against
             a warm incremental refresh (the runner's in-memory votes) after 1,000 new votes
