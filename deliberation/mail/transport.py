@@ -12,6 +12,7 @@ User and password are URL-decoded (write ``@`` as ``%40``).
 
 from __future__ import annotations
 
+import functools
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -23,6 +24,14 @@ from urllib.parse import unquote, urlsplit
 
 class MailTransportError(Exception):
     """Sending failed; the outbox retries later."""
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The system's certificate store and Python's default checks, built once per process:
+    loading the store costs tens of milliseconds, and a context may serve any number of
+    connections."""
+    return ssl.create_default_context()
 
 
 class Transport(Protocol):
@@ -55,18 +64,17 @@ class SMTPTransport:
         )
 
     def send(self, *, envelope_from: str, recipient: str, message: str) -> None:
-        context = ssl.create_default_context()
         try:
             if self.implicit_tls:
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      context=context)
+                                                      context=tls_context())
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with smtp:
                 smtp.ehlo()
                 if not self.implicit_tls:
                     if smtp.has_extn("starttls"):
-                        smtp.starttls(context=context)
+                        smtp.starttls(context=tls_context())
                         smtp.ehlo()
                     elif self.username:
                         raise MailTransportError(
