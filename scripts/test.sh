@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: pytest on SQLite, the browser tests and, at the same time, pytest
 # on a real PostgreSQL server where one can be started; migrations on both.
+# TEST_PARTS (default 2): how many processes each database's tests are split into.
 # With CI=true, a missing PostgreSQL or Chromium is a failure, never a silent skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ BIN=.venv/bin
 export FLASK_APP=wsgi.py
 status=0
 
-# Byte-code once, before the processes start: the three pytest processes and every Python
+# Byte-code once, before the processes start: the pytest processes and every Python
 # subprocess the tests start (flask commands, the schemathesis server) otherwise compile
 # the same sources again, and pytest rewrites every test module's asserts again in each
 # process (an environment with PYTHONDONTWRITEBYTECODE set caches nothing). __pycache__ is
@@ -34,49 +35,73 @@ check_migrations() {  # $1: database URL
 echo "== import contracts (pyproject.toml, [tool.importlinter])"
 "$BIN/lint-imports" --no-cache --no-logo || status=1
 
-# Three pytest processes at once keep both cores busy (the scheduler balances them). The
-# tests that use the database under test (the database_url fixture) run twice, on SQLite in
-# the foreground and on PostgreSQL in the background; all others run once, in a third
-# process in the background: the browser tests (their server has a database of its own), the
-# clustering maths, the threshold rule, the catalogs, gunicorn's settings, pure helpers.
-# The folders ignored by the database runs hold only tests of the third kind (skipping them
-# also skips importing them). The output of the two in the background is shown after the
-# SQLite run.
+# Several pytest processes at once keep both cores busy until the end (the scheduler shares
+# the cores out). The tests that use the database under test (the database_url fixture) run
+# twice, on SQLite and on PostgreSQL, each database's as TEST_PARTS interleaved parts
+# (--shard) side by side, every part with a database of its own; all other tests run once:
+# the browser tests in one process (their server has a database of its own), and in another
+# the clustering maths, the threshold rule, the catalogs, gunicorn's settings, pure helpers.
+# With one process per database, the PostgreSQL run, the longest, went on alone on one core
+# at the end (bench/README.md, "make test"). The folders ignored by the database runs hold
+# only tests that need no database (skipping them also skips importing them). Each
+# process's output is shown once it has finished, in the order they were started.
+parts=${TEST_PARTS:-2}
 database_runs=(-m "not e2e" -p no:cacheprovider --database-tests-only
                --ignore=tests/clustering --ignore=tests/threshold
                --ignore=tests/test_translations.py --ignore=tests/test_deploy.py)
-once_log=$(mktemp)
-( HIROBA_SCREENSHOTS=0 run_pytest -p no:cacheprovider --without-database-tests ) \
-  >"$once_log" 2>&1 &
-once_pid=$!
-pg_pid=
-pg_log=$(mktemp)
+names=() pids=() logs=()
+start() {  # $1: what the process runs (shown above its output); the rest: the command
+  local log
+  log=$(mktemp)
+  names+=("$1")
+  shift
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+  logs+=("$log")
+}
+on_postgres() {  # $1: database URL; the rest: pytest's arguments
+  TEST_DATABASE_URL=$1 run_pytest "${@:2}"
+}
+
+# Screenshots are for people, not checks (tests/e2e/conftest.py): none here.
+export HIROBA_SCREENSHOTS=0
+start "pytest once: the browser tests" \
+  run_pytest -p no:cacheprovider -m e2e tests/e2e
+start "pytest once: the tests without the database" \
+  run_pytest -p no:cacheprovider --without-database-tests -m "not e2e" --ignore=tests/e2e
+for k in $(seq "$parts"); do
+  start "pytest on SQLite, part $k of $parts: the tests that use the database" \
+    run_pytest "${database_runs[@]}" --shard "$k/$parts"
+done
+pg_url=
 if pg_url=$(scripts/postgres.sh start); then
-  ( TEST_DATABASE_URL=$pg_url run_pytest "${database_runs[@]}" ) >"$pg_log" 2>&1 &
-  pg_pid=$!
+  for k in $(seq "$parts"); do
+    url=$pg_url
+    # The first part uses the checkout's own database, the others one beside it each.
+    if [ "$k" -gt 1 ]; then url=$(TEST_DB="${pg_url##*/}_$k" scripts/postgres.sh start) || status=1; fi
+    start "pytest on PostgreSQL, part $k of $parts: the tests that use the database" \
+      on_postgres "$url" "${database_runs[@]}" --shard "$k/$parts"
+  done
 elif [ "${CI:-}" = "true" ]; then
   echo "test.sh: PostgreSQL could not be started and CI=true: failing" >&2
   status=1
 else
+  pg_url=
   echo "test.sh: PostgreSQL not available here; skipped the PostgreSQL run (CI runs it)" >&2
 fi
 
-echo "== pytest on SQLite: the tests that use the database"
-run_pytest "${database_runs[@]}" || status=1
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || status=1
+  echo "== ${names[$i]}"
+  cat "${logs[$i]}"
+  rm -f "${logs[$i]}"
+done
 
 tmpdb=$(mktemp -d)
 check_migrations "sqlite:///$tmpdb/migrations.sqlite3" || status=1
 rm -rf "$tmpdb"
 
-echo "== pytest once: the browser tests and the tests without the database"
-wait "$once_pid" || status=1
-cat "$once_log"
-rm -f "$once_log"
-
-if [ -n "$pg_pid" ]; then
-  echo "== pytest on PostgreSQL: the tests that use the database"
-  wait "$pg_pid" || status=1
-  cat "$pg_log"
+if [ -n "$pg_url" ]; then
   migrations_url=${pg_url/hiroba_test_/hiroba_migrations_}
   "$BIN/python" - "$migrations_url" <<'PY' || status=1
 import sys, sqlalchemy as sa
@@ -87,7 +112,6 @@ PY
   check_migrations "$migrations_url" || status=1
   scripts/postgres.sh stop
 fi
-rm -f "$pg_log"
 
 if [ $status -eq 0 ]; then echo "test.sh: all checks passed"; else echo "test.sh: FAILED" >&2; fi
 exit $status

@@ -100,20 +100,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--without-database-tests", action="store_true",
         help="run only the tests that do not use the database under test, and the browser "
              "tests (their server has a database of its own); make test runs these once")
+    parser.addoption(
+        "--shard", metavar="K/N", type=_shard,
+        help="run the K-th of N interleaved parts of the selected tests (1 <= K <= N); "
+             "make test runs each database's tests as parts side by side")
+
+
+def _shard(value: str) -> tuple[int, int]:
+    k, _, n = value.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise pytest.UsageError(f"--shard wants K/N with 1 <= K <= N, not {value!r}")
+    return int(k), int(n)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     database_only = config.getoption("--database-tests-only")
     without_database = config.getoption("--without-database-tests")
-    if not (database_only or without_database):
-        return
+    shard = config.getoption("--shard")
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        uses_database = "database_url" in getattr(item, "fixturenames", ())
-        wanted = (uses_database if database_only
-                  else not uses_database or item.get_closest_marker("e2e") is not None)
-        (keep if wanted else dropped).append(item)
+        if database_only or without_database:
+            uses_database = "database_url" in getattr(item, "fixturenames", ())
+            wanted = (uses_database if database_only
+                      else not uses_database or item.get_closest_marker("e2e") is not None)
+            if not wanted:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if shard:
+        # Every N-th test rather than every N-th file: the heavy tests come in parametrized
+        # runs and whole heavy files, so interleaving shares them out and the parts take
+        # about as long as each other. No fixture of these tests is wider than a function
+        # (except the app), so a file split across parts sets nothing up twice.
+        k, n = shard
+        dropped += [item for i, item in enumerate(keep) if i % n != k - 1]
+        keep = [item for i, item in enumerate(keep) if i % n == k - 1]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
