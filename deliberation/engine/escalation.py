@@ -37,6 +37,8 @@ from deliberation.models._common import utcnow
 
 log = logging.getLogger(__name__)
 
+ALREADY_ON_AGENDA = N_("This proposal is already on the agenda.")
+
 
 def snapshot_decisions(snapshot: ClusterSnapshot, policy: dict[str, Any],
                        proposal_ids: list[int] | None = None) -> dict[int, threshold.Decision]:
@@ -229,7 +231,7 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
         raise DomainError(N_("Meta statements (about the participants or the process) are "
                              "never escalated."))
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
-        raise Conflict(N_("This proposal is already on the agenda."))
+        raise Conflict(ALREADY_ON_AGENDA)
     from deliberation.models.snapshot import latest_snapshot
 
     round_ = proposal.round
@@ -237,9 +239,14 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
     decision = None
     if snapshot is not None:
         decision = snapshot_decisions(snapshot, round_.policy, [proposal_id]).get(proposal_id)
-    esc = _create(round_, proposal_id, kind="manual", decision=decision, snapshot=snapshot,
-                  actor=actor, reason=reason)
-    db.session.commit()
+    try:
+        esc = _create(round_, proposal_id, kind="manual", decision=decision, snapshot=snapshot,
+                      actor=actor, reason=reason)
+        db.session.commit()
+    except IntegrityError:
+        # Another facilitator, or the clustering worker, escalated it since the check above.
+        db.session.rollback()
+        raise Conflict(ALREADY_ON_AGENDA) from None
     return esc
 
 

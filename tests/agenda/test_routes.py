@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import AuditEntry, Escalation, Participant
+from deliberation.models._common import utcnow
 from tests import factories
+from tests.races import committed_first
 
 EN = {"Accept-Language": "en"}
 
@@ -221,6 +223,29 @@ def test_facilitator_escalates_and_withdraws(escalated, client, login_as):
     assert db.session.get(Escalation, esc.id).withdrawal_reason == "Mistake"
     page = client.get(f"/agenda/items/{esc.id}", headers=EN).get_data(as_text=True)
     assert "Withdrawn on" in page and "Mistake" in page
+
+
+def test_a_manual_escalation_meeting_another_one_at_once_is_refused_clearly(
+        escalated, client, login_as):
+    """Two facilitators (or a facilitator and the clustering worker) put the same proposal
+    on the agenda at the same moment: the other one committed between this request's
+    check and its insert."""
+    planted, _ = escalated
+    login_as("facilitator")
+    proposal_id = planted.side_b[0]
+    other = sa.insert(Escalation).values(
+        proposal_id=proposal_id, round_id=planted.round.id, kind="manual", reason="Other",
+        evidence={}, support=0.0, escalated_at=utcnow())
+    with committed_first(Escalation, lambda: other) as raced:
+        response = client.post(f"/agenda/manage/rounds/{planted.round.slug}/escalate",
+                               data={"proposal_id": proposal_id, "reason": "Workshop request"},
+                               headers=EN, follow_redirects=True)
+    assert raced
+    assert response.status_code == 400
+    assert "already on the agenda" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Escalation.reason).where(
+        Escalation.proposal_id == proposal_id)) == "Other"
 
 
 def test_exports_over_http(escalated, client, login_as):
