@@ -38,6 +38,7 @@ from deliberation.models._common import utcnow
 log = logging.getLogger(__name__)
 
 ALREADY_ON_AGENDA = N_("This proposal is already on the agenda.")
+ALREADY_DECIDED = N_("This review has already been decided.")
 
 
 def snapshot_decisions(snapshot: ClusterSnapshot, policy: dict[str, Any],
@@ -305,7 +306,7 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
     if review is None:
         raise NotFound(N_("No such review."))
     if review.status != "pending":
-        raise Conflict(N_("This review has already been decided."))
+        raise Conflict(ALREADY_DECIDED)
     if (review.evidence or {}).get("source") == coordination.ASSISTED and \
             actor.id in coordination.assisted_typists(review.round_id):
         raise Conflict(N_("You typed in paper votes in this round yourself: another "
@@ -313,8 +314,16 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
     if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
         raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
     try:
-        review.status = "approved" if action == "approve" else "dismissed"
-        review.decided_at, review.decided_by_id, review.reason = utcnow(), actor.id, reason
+        # Decided only if still pending when written: a second facilitator answering the
+        # same review at the same moment finds it decided, on both databases.
+        decided = db.session.execute(
+            sa.update(EscalationReview)
+            .where(EscalationReview.id == review.id, EscalationReview.status == "pending")
+            .values(status="approved" if action == "approve" else "dismissed",
+                    decided_at=utcnow(), decided_by_id=actor.id, reason=reason))
+        if decided.rowcount != 1:
+            raise Conflict(ALREADY_DECIDED)
+        db.session.refresh(review)
         audit.record(f"escalation.review_{review.status}", actor=actor, target=review,
                      round_id=review.round_id, reason=reason, proposal_id=review.proposal_id)
         if action == "approve":

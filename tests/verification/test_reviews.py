@@ -9,7 +9,9 @@ from deliberation.database import db
 from deliberation.engine import escalation
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import AuditEntry, Escalation, EscalationReview
+from deliberation.models._common import utcnow
 from tests.factories import make_proposal, make_round, make_user
+from tests.races import committed_first
 
 EVIDENCE = {
     "blocks": [{"size": 40, "similarity": 1.0, "span_seconds": 70.0, "n_votes": 6}],
@@ -47,6 +49,28 @@ def test_facilitator_sees_why_in_japanese_and_approves(client, login_as, db) -> 
     assert esc.evidence["coordination"]["blocks"][0]["size"] == 40
     actions = set(db.session.scalars(sa.select(AuditEntry.action)))
     assert {"escalation.review_approved", "escalation.automatic"} <= actions
+
+
+def test_a_review_decided_by_someone_else_meanwhile_is_not_decided_again(client, login_as,
+                                                                        db) -> None:
+    """Two facilitators answer the same held escalation at the same moment: the other one
+    dismissed it between this request's check and its write."""
+    review = held()
+    login_as("facilitator")
+    other = make_user("facilitator")
+    dismissed = sa.update(EscalationReview).where(EscalationReview.id == review.id).values(
+        status="dismissed", decided_by_id=other.id, decided_at=utcnow(), reason="Scripted")
+    slug = review.proposal.round.slug
+    with committed_first(EscalationReview, lambda: dismissed) as raced:
+        response = client.post(f"/facilitate/rounds/{slug}/reviews/{review.id}",
+                               data={"action": "approve", "reason": "Checked"},
+                               headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert raced
+    assert "already been decided" in response.get_data(as_text=True)
+    db.session.refresh(review)
+    assert (review.status, review.decided_by_id, review.reason) == \
+        ("dismissed", other.id, "Scripted")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
 
 
 def test_dismiss_needs_a_reason_and_escalates_nothing(client, login_as, db) -> None:
