@@ -34,6 +34,7 @@ from deliberation.models import (
     audit,
 )
 from deliberation.models._common import utcnow
+from deliberation.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
 
 def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalation:
     """A facilitator puts a proposal on the agenda by hand (reason required)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "")
     if not reason:
         raise DomainError(N_("A reason is required to escalate by hand."))
     proposal = db.session.get(Proposal, proposal_id)
@@ -278,7 +279,7 @@ def escalate_reviewed(review: Any, *, actor: User, reason: str) -> Escalation:
 
 def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
     """Withdraw an escalation (kept for transparency; reason required)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "")
     if not reason:
         raise DomainError(N_("A reason is required to withdraw an escalation."))
     esc = db.session.get(Escalation, escalation_id)
@@ -297,7 +298,7 @@ def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
 
 def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> EscalationReview:
     """A facilitator approves (the proposal escalates now) or dismisses a held escalation."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "")
     if action not in ("approve", "dismiss"):
         raise DomainError(N_("Unknown review action."))
     if not reason:

@@ -248,6 +248,24 @@ def test_a_manual_escalation_meeting_another_one_at_once_is_refused_clearly(
         Escalation.proposal_id == proposal_id)) == "Other"
 
 
+def test_reasons_are_stored_without_control_characters(escalated, client, login_as):
+    """A NUL in a reason was a 500 on PostgreSQL, which refuses it in text."""
+    planted, _ = escalated
+    login_as("facilitator")
+    response = client.post(f"/agenda/manage/rounds/{planted.round.slug}/escalate",
+                           data={"proposal_id": planted.side_b[0],
+                                 "reason": "Work\x00shop\u202e request"})
+    assert response.status_code == 303
+    esc = db.session.scalar(sa.select(Escalation).where(
+        Escalation.proposal_id == planted.side_b[0]))
+    assert esc.reason == "Workshop request"
+    response = client.post(f"/agenda/manage/items/{esc.id}/withdraw",
+                           data={"reason": "Mis\x00take\x1b"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Escalation, esc.id).withdrawal_reason == "Mistake"
+
+
 def test_exports_over_http(escalated, client, login_as):
     login_as("council")
     csv_response = client.get("/agenda/council/export.csv")

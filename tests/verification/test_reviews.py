@@ -82,9 +82,13 @@ def test_dismiss_needs_a_reason_and_escalates_nothing(client, login_as, db) -> N
     db.session.refresh(review)
     assert review.status == "pending"
     client.post(f"/facilitate/rounds/{slug}/reviews/{review.id}",
-                data={"action": "dismiss", "reason": "Scripted accounts"})
+                data={"action": "dismiss", "reason": "\x00"})  # nothing but a NUL
     db.session.refresh(review)
-    assert review.status == "dismissed"
+    assert review.status == "pending"
+    client.post(f"/facilitate/rounds/{slug}/reviews/{review.id}",
+                data={"action": "dismiss", "reason": "Scripted\x00 accounts"})
+    db.session.refresh(review)
+    assert (review.status, review.reason) == ("dismissed", "Scripted accounts")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
 
 
