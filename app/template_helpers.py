@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -220,6 +220,21 @@ def take_part_refusal(round_: Any) -> str | None:
     return gettext(refusal) if refusal else None
 
 
+def first_error_here() -> bool:
+    """True for the first form field with an error that a page renders, False after.
+
+    That field gets ``autofocus``: after a refused submission the browser (or htmx, for a
+    swapped fragment) puts the cursor there and a screen reader reads its label and error,
+    instead of leaving the person at the top of a page that looks unchanged. Works without
+    JavaScript."""
+    if not has_request_context():
+        return False
+    if g.get("error_focus_taken"):
+        return False
+    g.error_focus_taken = True
+    return True
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(local_datetime, "localdt")
@@ -230,6 +245,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(audit_target, "audit_target")
     app.add_template_global(moderation_notice, "moderation_notice")
     app.add_template_global(take_part_refusal, "take_part_refusal")
+    app.add_template_global(first_error_here, "first_error_here")
     # A global, not in the context processor: the macros of verify/_level.html use it, and
     # imported macros see globals only.
     app.add_template_global(VERIFICATION_METHOD_LABELS, "VERIFICATION_METHOD_LABELS")

@@ -1,0 +1,59 @@
+"""A refused form puts the cursor on the first field to correct, with and without
+JavaScript, so nobody (a screen-reader user above all) is left at the top of a page that
+looks unchanged; the round's tabs are large enough to tap on a phone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import register
+from tests.e2e.test_journeys import PHONE
+
+pytestmark = pytest.mark.e2e
+
+
+def _focused(page) -> str:
+    return page.evaluate("document.activeElement.name || document.activeElement.tagName")
+
+
+@pytest.mark.parametrize("javascript", [False, True])
+def test_the_first_field_with_an_error_gets_the_focus(browser, live_server, javascript) -> None:
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/auth/register")
+        page.fill("input[name=email]", "focus@example.org")
+        page.fill("input[name=display_name]", "山田")
+        page.fill("input[name=password]", "correct horse battery")
+        page.fill("input[name=password2]", "another horse battery")
+        with page.expect_navigation():
+            page.click("form.stack button[type=submit]")
+        assert page.get_by_text("パスワードが一致しません。").is_visible()
+        # the first of the two errors (passwords differ, consent missing)
+        assert _focused(page) == "password2"
+        assert page.input_value("input[name=email]") == "focus@example.org"
+
+        if javascript:
+            register(page, live_server)
+            page.goto(f"{live_server.url}/rounds/{live_server.slug}/propose")
+            with page.expect_navigation():
+                page.get_by_role("button", name="提案を送信").click()
+            assert page.get_by_text("提案を入力してください。").is_visible()
+            assert _focused(page) == "text"
+    finally:
+        context.close()
+
+
+def test_the_round_tabs_are_large_enough_to_tap(browser, live_server) -> None:
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/rounds/{live_server.results_slug}")
+        tabs = page.get_by_role("navigation", name="このラウンド").get_by_role("link")
+        small = {tab.inner_text(): tab.bounding_box() for tab in tabs.all()}
+        small = {name: (round(box["width"]), round(box["height"])) for name, box in small.items()
+                 if box["width"] < 44 or box["height"] < 44}
+        assert not small, small
+    finally:
+        context.close()
