@@ -52,6 +52,15 @@ VERIFIED_RESIDENTS = 36  # simulated residents with an account verified at the c
 ASSISTED_LABEL = "中央公民館 出前講座"
 
 
+def _sheet_labels(assisted: np.ndarray) -> np.ndarray:
+    """A label per paper sheet, numbered as a facilitator would (the form asks for one that
+    tells the sheets apart), None for everyone else."""
+    labels = np.full(len(assisted), None, dtype=object)
+    rows = np.flatnonzero(assisted)
+    labels[rows] = [f"{ASSISTED_LABEL} 用紙{n}" for n in range(1, len(rows) + 1)]
+    return labels
+
+
 @dataclass(frozen=True)
 class Answer:
     """The council's answer (or its absence) in the story."""
@@ -438,7 +447,7 @@ def _create_round(layer: Layer, rng: np.random.Generator, people: People,
         "source": source,
         "kind": people.kind[taking_part].astype(object),
         "external_id": np.array([f"shiosai-{p:04d}" for p in taking_part], dtype=object),
-        "label": np.where(source == "assisted", ASSISTED_LABEL, None),
+        "label": _sheet_labels(source == "assisted"),
         "created_at": EpochSeconds(arrival),
     }, len(taking_part))
     pid = dict(db.session.execute(
