@@ -224,6 +224,8 @@ def polis_upload() -> Any:
 
     request.max_content_length = polis_import.MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
     form = ImportForm()
+    if not form.is_submitted():
+        _settings_of_a_failed_import(form)
     error = None
     if form.validate_on_submit():
         files = {name: _uploaded(field) for name, field in (
@@ -243,6 +245,15 @@ def polis_upload() -> Any:
             return _see_other("facilitate.polis_import_status", job_id=job.id)
     status = 400 if (error or form.errors) else 200
     return render_template("facilitate/import.html", form=form, error=error), status
+
+
+def _settings_of_a_failed_import(form: ImportForm) -> None:
+    """Fill the form from the query string that a failed import's "upload a corrected
+    export" link carries, so that only the files need choosing again."""
+    form.slug.data = request.args.get("slug", "")[:64] or form.slug.data
+    form.title.data = request.args.get("title", "")[:200] or form.title.data
+    if request.args.get("phase") in {choice.value for choice in form.phase.choices}:
+        form.phase.data = request.args["phase"]
 
 
 @bp.route("/imports/<id:job_id>")

@@ -247,6 +247,27 @@ def test_file_errors_are_shown_translated_with_line_and_column(client, facilitat
     _assert_nothing_imported(db)
 
 
+def test_after_a_failed_import_only_the_files_need_choosing_again(client, facilitator, db,
+                                                                  folder) -> None:
+    files = _seattle()
+    files["votes.csv"] = b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,2\n"
+    response = client.post("/facilitate/import", content_type="multipart/form-data",
+                           headers=EN, data={"slug": "town-2030", "phase": "closed",
+                                             "title": "総合計画 & 2030",
+                                             "archive": (_zip(files), "x.zip")})
+    polis_imports.run_once(folder)
+    page = client.get(response.headers["Location"], headers=JA).get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">修正したエクスポートをアップロードする', page)
+    assert link, page
+    form = client.get(link.group(1).replace("&amp;", "&"), headers=JA).get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="slug"[^>]*value="town-2030"', form)
+    assert re.search(r'<input[^>]*name="title"[^>]*value="総合計画 &amp; 2030"', form)
+    assert re.search(r'<option selected value="closed">|<option value="closed" selected>', form)
+    # a hand-made address that is not a phase leaves the default
+    form = client.get("/facilitate/import?phase=nonsense", headers=JA).get_data(as_text=True)
+    assert re.search(r'<option selected value="voting">', form)
+
+
 @pytest.mark.usefixtures("votes_table_refuses_inserts")
 def test_import_failing_half_way_leaves_nothing_behind(client, facilitator, db,
                                                        folder) -> None:
