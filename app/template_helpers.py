@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_number, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -235,8 +235,14 @@ def first_error_here() -> bool:
     return True
 
 
+def local_number(value: int | None) -> str:
+    """A count as the reader's locale writes it, with thousands separators (11,754)."""
+    return "" if value is None else format_number(value)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(local_number, "num")
     app.add_template_filter(local_datetime, "localdt")
     from app.privacy_notice import your_rights
 

@@ -85,6 +85,24 @@ def test_presentation_view(client, facilitator, db) -> None:
     assert "HX-Request" in fragment.headers["Vary"]
 
 
+def test_counts_of_a_thousand_and_more_have_separators(client, facilitator, db) -> None:
+    round_ = factories.make_round(slug="big", phase="voting")
+    proposal = factories.make_proposal(round_, "One")
+    db.session.execute(sa.insert(Participant), [
+        {"round_id": round_.id, "source": "import", "kind": "resident", "external_id": f"p{i}"}
+        for i in range(1234)])
+    people = db.session.scalars(sa.select(Participant.id)).all()
+    for model in (Vote, VoteEvent):
+        db.session.execute(sa.insert(model), [
+            {"round_id": round_.id, "participant_id": who, "proposal_id": proposal.id,
+             "value": 1} for who in people])
+    db.session.commit()
+    for headers in (EN, {"Accept-Language": "ja"}):
+        for path in ("/facilitate/rounds/big", "/facilitate/rounds/big/present"):
+            page = client.get(path, headers=headers).get_data(as_text=True)
+            assert "1,234" in page and "1234" not in page, (path, headers)
+
+
 def test_dashboard_figures_and_csv(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="d1", phase="voting")
     proposals = [factories.make_proposal(round_, "A"), factories.make_proposal(round_, "B")]
