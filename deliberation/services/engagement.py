@@ -23,6 +23,7 @@ from deliberation.models import (
     Proposal,
     Round,
     SnapshotGroup,
+    Vote,
     VoteEvent,
     VoteTally,
 )
@@ -266,9 +267,11 @@ def presentation(round_: Round, *, min_group_display: int | None = None, limit: 
             ranked = sorted(((s, pid) for pid, s in scores.items() if pid in visible),
                             reverse=True)
             top = [(visible[pid], s) for s, pid in ranked[:limit]]
+    # Current votes, as the results and the round's overview count them: a changed vote
+    # is still one vote.
     participants = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(VoteEvent.participant_id)))
-        .where(VoteEvent.round_id == round_.id)) or 0
-    votes = db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)
-                              .where(VoteEvent.round_id == round_.id)) or 0
+        sa.select(sa.func.count(sa.distinct(Vote.participant_id)))
+        .where(Vote.round_id == round_.id)) or 0
+    votes = db.session.scalar(sa.select(sa.func.count()).select_from(Vote)
+                              .where(Vote.round_id == round_.id)) or 0
     return Presentation(round_, snapshot, groups, top, participants, votes)

@@ -40,6 +40,9 @@ def test_assisted_participant_and_votes(client, facilitator, db) -> None:
     sources = set(db.session.scalars(sa.select(VoteEvent.source)))
     assert sources == {"assisted"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 3
+    # the presentation counts votes as the results do: a changed vote is one vote
+    page = client.get("/facilitate/rounds/a1/present", headers=EN).get_data(as_text=True)
+    assert "1 participants · 2 votes" in page
     response = client.post(url, data={f"vote-{p1.id}": "7"}, headers=EN)
     assert response.status_code == 400 and "Unknown vote value" in response.get_data(as_text=True)
 
