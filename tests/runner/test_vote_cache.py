@@ -270,3 +270,25 @@ def test_bytes_per_cell_as_documented(db):
                                       .where(Participant.round_id == town.round.id,
                                              Participant.source == "account"))
         assert cache.nbytes() <= 2.25 * (n + 1) * (m + 1) + 100 * (n + m + accounts)
+
+
+def test_current_votes_are_the_rounds_rows(db):
+    """The one-row-per-participant read gives exactly the round's votes (every value, a
+    participant with one vote and one with many), none of another round's, and nothing
+    for a round without votes."""
+    town = Town(5, n=9, m=7)
+    town.votes(60)
+    other = Town(6, n=3, m=2)
+    other.votes(5)
+    lone = factories.make_participant(town.round)
+    record_vote(_db.session.get(Round, town.round.id), lone, town.proposals[0].id, 0, "web")
+    _db.session.commit()
+    rows = _db.session.execute(
+        sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
+        .where(Vote.round_id == town.round.id)).all()
+    read = current_votes(town.round.id)
+    assert _sorted(read) == sorted(tuple(row) for row in rows)
+    assert {value for *_, value in rows} == {-1, 0, 1}
+    assert [a.dtype for a in read] == [np.int64, np.int64, np.int8]
+    empty = factories.make_round(phase="voting")
+    assert [len(a) for a in current_votes(empty.id)] == [0, 0, 0]
