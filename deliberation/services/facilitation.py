@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.engine import threshold
@@ -129,13 +130,16 @@ def round_figures(round_: Round) -> dict[str, int]:
             "votes": count(Vote)}
 
 
+ROUND_EXISTS = N_("A round with this address already exists.")
+
+
 def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise DomainError(N_("The address may contain only a-z, 0-9 and '-' (up to 64)."),
                           field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
-        raise Conflict(N_("A round with this address already exists."), field="slug")
+        raise Conflict(ROUND_EXISTS, field="slug")
     values = _clean_round_texts({k: v for k, v in values.items() if k in ROUND_FIELDS})
     values.setdefault("phase", "draft")
     _validate_round(values)
@@ -143,7 +147,13 @@ def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
         values["threshold_policy"] = validate_policy(values["threshold_policy"])
     round_ = Round(slug=slug, created_by_id=actor.id if actor else None, **values)
     db.session.add(round_)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form sent twice at once: the other copy's round took the address since
+        # the check above.
+        db.session.rollback()
+        raise Conflict(ROUND_EXISTS, field="slug") from None
     audit.record("round.create", actor=actor, target=round_, round_id=round_.id, slug=slug)
     db.session.commit()
     return round_

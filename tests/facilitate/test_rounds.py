@@ -38,6 +38,18 @@ VALID = {
 }
 
 
+def test_a_round_created_twice_at_once_is_created_once(client, facilitator, db) -> None:
+    """A double click on "create": the other copy committed the round between this
+    request's check of the address and its insert."""
+    other = sa.insert(Round).values(slug=VALID["slug"], title="Other")
+    with committed_first(Round, lambda: other) as raced:
+        response = client.post("/facilitate/rounds/new", data=VALID, headers=EN)
+    assert raced
+    assert response.status_code == 400
+    assert "A round with this address already exists." in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Round.title)).all() == ["Other"]
+
+
 def test_create_round_stores_utc_and_policy(client, facilitator, db) -> None:
     response = client.post("/facilitate/rounds/new", data=VALID, headers=EN)
     assert response.status_code == 303
