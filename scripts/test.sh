@@ -46,6 +46,9 @@ echo "== import contracts (pyproject.toml, [tool.importlinter])"
 # only tests that need no database (skipping them also skips importing them). Each
 # process's output is shown once it has finished, in the order they were started.
 parts=${TEST_PARTS:-2}
+case $parts in
+  '' | *[!0-9]* | 0*) echo "test.sh: TEST_PARTS must be a whole number from 1 up" >&2; exit 2 ;;
+esac
 database_runs=(-m "not e2e" -p no:cacheprovider --database-tests-only
                --ignore=tests/clustering --ignore=tests/threshold
                --ignore=tests/test_translations.py --ignore=tests/test_deploy.py)
@@ -78,11 +81,16 @@ if pg_url=$(scripts/postgres.sh start); then
   for k in $(seq "$parts"); do
     url=$pg_url
     # The first part uses the checkout's own database, the others one beside it each.
-    if [ "$k" -gt 1 ]; then url=$(TEST_DB="${pg_url##*/}_$k" scripts/postgres.sh start) || status=1; fi
+    if [ "$k" -gt 1 ] && ! url=$(TEST_DB="${pg_url##*/}_$k" scripts/postgres.sh start); then
+      echo "test.sh: no database for PostgreSQL part $k: failing" >&2
+      status=1
+      continue
+    fi
     start "pytest on PostgreSQL, part $k of $parts: the tests that use the database" \
       on_postgres "$url" "${database_runs[@]}" --shard "$k/$parts"
   done
 elif [ "${CI:-}" = "true" ]; then
+  pg_url=
   echo "test.sh: PostgreSQL could not be started and CI=true: failing" >&2
   status=1
 else
