@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -484,7 +485,7 @@ def _dashboard(round_: Round | None) -> Any:
         name = f"engagement-{round_.slug if round_ else 'all'}.csv"
         with requested_language():
             return csv_attachment(exports.dashboard_csv(figures), name)
-    labels = [d.isoformat() for d in figures.days]
+    labels = [format_date(d, "medium") for d in figures.days]  # 2026/08/24 in Japanese
     # The time charts cover the span where the activity is; the table keeps every period.
     joined = [sum((series[i] or 0) - ((series[i - 1] or 0) if i else 0)
                   for series in figures.participants_by_kind.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -126,6 +127,11 @@ def test_dashboard_figures_and_csv(client, facilitator, db) -> None:
     assert "<svg" in page and "style=" not in page
     assert "1 (50.0%)" in page  # one of two voters came back on another day
     assert "Assisted" in page and "E-citizen" in page
+    # days as the reader writes them, not in ISO form
+    day = (now - timedelta(days=2)).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    page = client.get("/facilitate/rounds/d1/dashboard", headers={"Accept-Language": "ja"}
+                      ).get_data(as_text=True)
+    assert f"<td>{day:%Y/%m/%d}</td>" in page and day.isoformat() not in page
     csv_text = client.get("/facilitate/rounds/d1/dashboard?format=csv").get_data().decode(
         "utf-8-sig")
     figures = dict(row for row in csv.reader(io.StringIO(csv_text)) if len(row) == 2)
