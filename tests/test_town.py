@@ -19,6 +19,7 @@ from deliberation.errors import DomainError
 from deliberation.models import AuditEntry, OutgoingMail, TownSetting
 from deliberation.services import town as service
 from tests import factories
+from tests.races import committed_first
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75"
@@ -66,6 +67,19 @@ def test_configured_defaults_appear_on_the_pages(configured, client):
     assert logo.status_code == 200 and logo.data == PNG
     assert logo.headers["Content-Type"] == "image/png"
     assert logo.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_settings_saved_twice_at_once_are_saved(client, login_as):
+    """Two admins (or a double click) saving at the same moment: the other request added
+    the same setting between this one's read of the settings and its insert."""
+    login_as("admin")
+    other = sa.insert(TownSetting).values(key="contact", value="other")
+    with committed_first(TownSetting, lambda: other) as raced:
+        response = client.post("/admin/town", data=_form(contact="電話 000-000-0000"))
+    assert raced
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(TownSetting, "contact").value == "電話 000-000-0000"
 
 
 def test_without_settings_the_pages_say_hiroba_only(client):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.errors import N_, DomainError
@@ -125,6 +126,19 @@ def update(values: Mapping[str, str], *, actor: User, logo: bytes | None = None,
                               max=limit, field=field)
         cleaned[field] = text
     media_type = check_logo(logo) if logo is not None else None
+    try:
+        return _store(cleaned, actor=actor, logo=logo, media_type=media_type,
+                      remove_logo=remove_logo)
+    except IntegrityError:
+        # Saved twice at once (two admins, a double click): the other request added a
+        # setting after this one read them; the second pass finds its row and updates it.
+        db.session.rollback()
+    return _store(cleaned, actor=actor, logo=logo, media_type=media_type,
+                  remove_logo=remove_logo)
+
+
+def _store(cleaned: dict[str, str], *, actor: User, logo: bytes | None,
+           media_type: str | None, remove_logo: bool) -> list[str]:
     rows = _rows()
     changed = []
     for field, text in cleaned.items():
