@@ -61,7 +61,14 @@
     }
     var region = document.getElementById("htmx-errors");
     if (region && event.detail.xhr.status < 400) region.replaceChildren();
-    var focusTarget = event.target.querySelector("[data-autofocus]");
+    var focusTarget = event.target.querySelector("[data-autofocus]") ||
+      event.target.querySelector("[autofocus]");
+    // A refused action answered with its form again: the button that was pressed is gone
+    // and the error may be far above it, off the screen. Bring the error to the person.
+    if (!focusTarget && event.detail.xhr.status >= 400) {
+      focusTarget = event.target.querySelector("[role=alert]");
+      if (focusTarget) focusTarget.setAttribute("tabindex", "-1");
+    }
     if (focusTarget) focusTarget.focus();
   });
 })();

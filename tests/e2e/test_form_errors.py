@@ -46,6 +46,33 @@ def test_the_first_field_with_an_error_gets_the_focus(browser, live_server, java
         context.close()
 
 
+def test_a_refused_htmx_action_brings_its_error_into_view(browser, live_server) -> None:
+    """Rejecting without a reason, at the bottom of a long moderation queue on a phone: the
+    answer replaces the queue, and its error is at the top of it."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        register(page, live_server)
+        page.goto(f"{live_server.url}/rounds/{live_server.slug}/propose")
+        page.fill("textarea[name=text]", "公民館の和室にも、座ったまま使える机を置いてほしい")
+        with page.expect_navigation():
+            page.get_by_role("button", name="提案を送信").click()
+        page.context.clear_cookies()
+        _login(page, live_server, "facilitator")
+        page.goto(f"{live_server.url}/facilitate/rounds/{live_server.slug}/moderation")
+        page.locator("input[name=proposal_id]").first.check()
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            page.locator("button[value=reject]").click()
+        error = page.get_by_role("alert").filter(has_text="理由が必要です")
+        error.wait_for()
+        assert error.evaluate("e => e === document.activeElement")
+        box = error.bounding_box()
+        assert box is not None and 0 <= box["y"] < PHONE["height"], box
+    finally:
+        context.close()
+
+
 def _small_links_in_navigation(page) -> dict:
     found = {}
     for link in page.locator("nav a, nav button").all():
