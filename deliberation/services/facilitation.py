@@ -209,6 +209,15 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
     if round_.phase not in allowed:
         raise Conflict(N_("The round cannot do this in its current phase."), phase=round_.phase, action=action)
     before = round_.phase
+    # Only from the phase read above: the same button pressed twice at once (or by two
+    # facilitators) changes the phase once, and the second request hears that it cannot.
+    moved = db.session.execute(sa.update(Round).where(Round.id == round_.id,
+                                                      Round.phase == before)
+                               .values(phase=target))
+    if moved.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(N_("The round cannot do this in its current phase."),
+                       phase=before, action=action)
     round_.phase = target
     now = utcnow()
     if action == "close":

@@ -264,6 +264,20 @@ def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator
     assert round_.title != "Changed"
 
 
+def test_a_phase_button_pressed_twice_at_once_changes_the_phase_once(client, facilitator,
+                                                                     db) -> None:
+    """Two facilitators (or a double click) close the round at the same moment: the other
+    request closed it between this one's check of the phase and its write."""
+    round_ = factories.make_round(slug="ph2", phase="voting")
+    other = sa.update(Round).where(Round.id == round_.id).values(phase="closed")
+    with committed_first(Round, lambda: other) as raced:
+        response = client.post("/facilitate/rounds/ph2/phase", data={"action": "close"},
+                               headers=EN)
+    assert raced
+    assert response.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
 def test_phase_transitions(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="ph", phase="draft")
     assert client.post("/facilitate/rounds/ph/phase", data={"action": "open_voting"}
