@@ -31,6 +31,17 @@ def test_register_page_shows_consent_notice(client):
     assert "checked" not in body.split('name="consent"')[1].split(">")[0]  # opt-in
 
 
+def test_the_page_registered_from_is_where_the_login_after_it_leads(client, db):
+    response = client.post("/auth/register?next=/rounds/town/vote", data=register_form())
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'href="/auth/login?next=/rounds/town/vote"' in page
+    # another site is never a target
+    page = client.get("/auth/check-mail?reason=register&next=//evil.example/").get_data(
+        as_text=True)
+    assert 'class="button" href="/auth/login?next=/"' in page
+
+
 def test_register_with_consent_creates_account_and_asks_to_confirm(app, client, db):
     response = client.post("/auth/register", data=register_form())
     assert response.status_code == 303

@@ -201,7 +201,10 @@ def register() -> Response | tuple[str, int] | str:
                            login_link=external_url("auth.login"),
                            reset_link=external_url("auth.reset_request"))
             db.session.commit()
-            return redirect(url_for("auth.check_mail", reason="register"), code=303)
+            # the page the person registered from stays the one they log in to
+            return redirect(url_for("auth.check_mail", reason="register",
+                                    next=safe_next() if request.args.get("next") else None),
+                            code=303)
     return _register_page(form, status, refused)
 
 
@@ -241,7 +244,8 @@ def send_confirmation(user: User) -> None:
 def check_mail() -> str:
     reason = request.args.get("reason", "")
     return render_template("auth/check_mail.html",
-                           reason=reason if reason in {"register", "reset", "email"} else "")
+                           reason=reason if reason in {"register", "reset", "email"} else "",
+                           next_path=safe_next())
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
