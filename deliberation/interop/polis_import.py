@@ -304,24 +304,16 @@ def _firsts_and_lasts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     """The distinct values of ``keys`` in ascending order, and for each the index of its
     first and of its last occurrence in ``keys``.
 
-    One sort for both ends, of ``key * n + position``: distinct numbers, so a plain sort
-    keeps each key's occurrences in order, and NumPy sorts plain integers several times
-    faster than it finds a stable order (``argsort(kind="stable")``), which remains for
-    keys spread too wide for that product. ``np.unique`` would find only the first, and
-    hashes, slower still on millions of distinct integers (figures in bench/README.md).
+    One stable sort for both ends: ``np.unique(..., return_index=True)`` finds only the
+    first, and ``np.unique`` hashes, which is several times slower than a stable argsort
+    on millions of distinct integers (figures in bench/README.md).
     """
-    n = len(keys)
-    if not n:
-        return keys[:0], np.zeros(0, np.int64), np.zeros(0, np.int64)
-    low = int(keys.min())
-    if (int(keys.max()) - low + 1) * n < 2**63:
-        ordered, position = np.divmod(np.sort((keys - low) * n + np.arange(n)), n)
-        ordered += low
-    else:
-        position = np.argsort(keys, kind="stable")
-        ordered = keys[position]
+    position = np.argsort(keys, kind="stable")
+    ordered = keys[position]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    ends = np.append(starts[1:], n) - 1
+    if not len(keys):
+        starts = starts[:0]
+    ends = np.append(starts[1:], len(keys)) - 1
     return ordered[starts], position[starts], position[ends]
 
 

@@ -131,6 +131,7 @@ def round_figures(round_: Round) -> dict[str, int]:
 
 
 ROUND_EXISTS = N_("A round with this address already exists.")
+PHASE_REFUSES = N_("The round cannot do this in its current phase.")
 
 
 def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
@@ -207,7 +208,7 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
         raise DomainError(N_("Unknown action."))
     allowed, target = TRANSITIONS[action]
     if round_.phase not in allowed:
-        raise Conflict(N_("The round cannot do this in its current phase."), phase=round_.phase, action=action)
+        raise Conflict(PHASE_REFUSES, phase=round_.phase, action=action)
     before = round_.phase
     # Only from the phase read above: the same button pressed twice at once (or by two
     # facilitators) changes the phase once, and the second request hears that it cannot.
@@ -216,8 +217,7 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
                                .values(phase=target))
     if moved.rowcount != 1:
         db.session.rollback()
-        raise Conflict(N_("The round cannot do this in its current phase."),
-                       phase=before, action=action)
+        raise Conflict(PHASE_REFUSES, phase=before, action=action)
     round_.phase = target
     now = utcnow()
     if action == "close":

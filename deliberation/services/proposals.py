@@ -26,6 +26,7 @@ from deliberation.services.votes import author_auto_vote
 from deliberation.text import clean_text, text_key
 
 MAX_LENGTH = 280  # characters of a proposal written by a citizen
+ALREADY_EXISTS = N_("The same proposal already exists in this round.")
 
 
 def find_duplicate(round_: Round, key: str, *, besides: int | None = None) -> Proposal | None:
@@ -73,8 +74,7 @@ def submit_proposal(
         raise DomainError(N_("Please write your proposal in words."))
     duplicate = find_duplicate(round_, key)
     if duplicate is not None:
-        raise Conflict(N_("The same proposal already exists in this round."),
-                       proposal_id=duplicate.id)
+        raise Conflict(ALREADY_EXISTS, proposal_id=duplicate.id)
     participant = participant_for(round_, user)  # commits a new participant
     assert participant is not None
     status = "pending" if round_.moderation_mode == "strict" else "published"
@@ -88,8 +88,7 @@ def submit_proposal(
         # The same text sent twice at once (a double click) passed the check above twice.
         duplicate = find_duplicate(round_, key, besides=proposal.id)
         if duplicate is not None:
-            raise Conflict(N_("The same proposal already exists in this round."),
-                           proposal_id=duplicate.id)
+            raise Conflict(ALREADY_EXISTS, proposal_id=duplicate.id)
         audit.record("proposal.submit", actor=user, target=proposal, round_id=round_.id,
                      status=status)
         if status == "published":

@@ -84,7 +84,7 @@ def role_client(app: Flask, db) -> Callable[[str], FlaskClient]:
 def table_counts() -> dict[str, int]:
     """Row count of every table (to prove that a refused request changed nothing)."""
     with _db.engine.connect() as connection:
-        return dict(connection.execute(_count_every_table()).one()._mapping)
+        return dict(connection.execute(_count_every_table()).mappings().one())
 
 
 @functools.cache
