@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import format_number, get_locale, get_translations
 from flask_login import current_user
 
 from app import outage
 
 SESSION_KEY = "lang"
+# The count in the templates' plural messages (``ngettext``).
+COUNT_PLACEHOLDER = "%(num)d"
 
 
 def switched_language() -> str | None:
@@ -53,7 +55,12 @@ def install_template_gettext(app: Flask) -> None:
         return request_translations().ugettext(string)
 
     def ngettext(singular: str, plural: str, n: int) -> str:
-        return request_translations().ungettext(singular, plural, n)
+        # The count is written as the reader's locale writes numbers (1,234), like the
+        # ``num`` filter: Jinja fills ``%(num)d`` with the bare integer, so it is put in
+        # here first (a formatted number holds no ``%``, so what Jinja fills in after is
+        # unchanged).
+        text = request_translations().ungettext(singular, plural, n)
+        return text.replace(COUNT_PLACEHOLDER, format_number(n))
 
     def pgettext(context: str, string: str) -> str:
         return request_translations().upgettext(context, string)

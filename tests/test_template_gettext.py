@@ -36,3 +36,15 @@ def test_a_forced_locale_within_a_request_is_followed(app: Flask) -> None:
         with force_locale("en"):
             assert render_template_string(CARD) == CARD_EN
         assert render_template_string(CARD) == CARD_JA
+
+
+COUNT = '{{ ngettext("%(num)d participant", "%(num)d participants", n) }}'
+
+
+@pytest.mark.parametrize(("lang", "n", "shown"), [
+    ("en", 1, "1 participant"), ("en", 1234, "1,234 participants"),
+    ("ja", 1234, "参加者 1,234人"), ("en", 1234567, "1,234,567 participants")])
+def test_counts_are_written_as_the_reader_writes_them(app: Flask, lang: str, n: int,
+                                                      shown: str) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert render_template_string(COUNT, n=n) == shown

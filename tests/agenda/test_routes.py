@@ -383,3 +383,20 @@ def test_an_unknown_round_in_the_filters_is_a_translated_404(one_item, client, l
             assert response.headers["HX-Retarget"] == "#htmx-errors"
     # staff see a draft round's items; the public list only public rounds
     assert client.get(f"/agenda/council/?round={draft.slug}").status_code == 200
+
+
+def test_counts_on_the_agenda_are_written_as_the_reader_writes_them(one_item, client,
+                                                                   login_as):
+    _, escs = one_item
+    escs[0].evidence = {**escs[0].evidence, "snapshot": {
+        "id": 1, "manifest": {"n_participants": 1921, "n_clustered": 1218}}}
+    db.session.commit()
+    login_as("council")
+    for path in (f"/agenda/items/{escs[0].id}", f"/agenda/council/items/{escs[0].id}"):
+        page = client.get(path, headers=EN).get_data(as_text=True)
+        assert "1,218 of 1,921 participants were placed in opinion groups." in page, path
+        assert "703 had not voted" in page
+        page = client.get(path, headers={"Accept-Language": "ja"}).get_data(as_text=True)
+        assert "参加者 1,921 人のうち 1,218 人" in page, path
+    page = client.get("/agenda/council/", headers=EN).get_data(as_text=True)
+    assert "<caption>1 item</caption>" in page

@@ -43,7 +43,7 @@ def test_assisted_participant_and_votes(client, facilitator, db) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VoteEvent)) == 3
     # the presentation counts votes as the results do: a changed vote is one vote
     page = client.get("/facilitate/rounds/a1/present", headers=EN).get_data(as_text=True)
-    assert "1 participants · 2 votes" in page
+    assert "1 participant · 2 votes" in page
     response = client.post(url, data={f"vote-{p1.id}": "7"}, headers=EN)
     assert response.status_code == 400 and "Unknown vote value" in response.get_data(as_text=True)
 
@@ -102,7 +102,8 @@ def test_counts_of_a_thousand_and_more_have_separators(client, facilitator, db) 
              "value": 1} for who in people])
     db.session.commit()
     for headers in (EN, {"Accept-Language": "ja"}):
-        for path in ("/facilitate/rounds/big", "/facilitate/rounds/big/present"):
+        for path in ("/facilitate/rounds/big", "/facilitate/rounds/big/present", "/rounds/big",
+                     "/"):
             page = client.get(path, headers=headers).get_data(as_text=True)
             assert "1,234" in page and "1234" not in page, (path, headers)
 
