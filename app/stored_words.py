@@ -3,8 +3,8 @@ details of an audit entry or a verification, as a person reads them (the persona
 page, the audit-log CSV). Every key is labelled and every code is named; numbers and free
 text stay as stored. The JSON downloads keep the stored keys and codes for programs.
 
-A mapping reads ``label: value、label: value``; a mapping inside one is put in brackets
-（…）, so that the nesting stays visible on one line.
+A mapping reads ``label: value、label: value`` (in English ``label: value, label: value``);
+a mapping inside one is put in brackets （…）, so that the nesting stays visible on one line.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from app.agenda.lens import grouping_words
@@ -309,11 +310,11 @@ def words(value: Any, *, target: str | None = None, key: str | None = None,
     labels = _value_labels(key, target, parent) if key else None
     if isinstance(value, Mapping):
         if key == "group_sizes":
-            return "、".join(f"{_group(g)}: {words(size)}" for g, size in value.items())
-        return "、".join(f"{key_label(str(k), key)}: {_inner(v, target, str(k), key)}"
-                        for k, v in value.items())
+            return _separator().join(f"{_group(g)}: {words(size)}" for g, size in value.items())
+        return _separator().join(f"{key_label(str(k), key)}: {_inner(v, target, str(k), key)}"
+                                 for k, v in value.items())
     if isinstance(value, list | tuple):
-        return "、".join(_inner(v, target, key, parent) for v in value)
+        return _separator().join(_inner(v, target, key, parent) for v in value)
     if labels is not None and isinstance(value, str | int):
         if callable(labels):
             return str(labels(value))
@@ -327,6 +328,13 @@ def words(value: Any, *, target: str | None = None, key: str | None = None,
     return str(value)
 
 
+def _separator() -> str:
+    """Between the items of a list or mapping: 、 in Japanese, a comma in English."""
+    return pgettext("between the items of a list", ", ")
+
+
 def _inner(value: Any, target: str | None, key: str | None, parent: str | None) -> str:
     text = words(value, target=target, key=key, parent=parent)
-    return f"（{text}）" if isinstance(value, Mapping) and value else text
+    if isinstance(value, Mapping) and value:
+        return pgettext("a nested part of a stored value", "(%(text)s)", text=text)
+    return text

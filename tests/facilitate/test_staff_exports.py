@@ -84,6 +84,9 @@ def test_audit_csv_in_english_on_request(client, facilitator, db):
         assert rows[0] == AUDIT_HEADERS_EN
         actions = {r[4] for r in rows[1:]}
         assert {"Proposal rejected", "Round closed"} <= actions
+        # English lists with commas, not Japanese punctuation
+        details = {r[4]: r[AUDIT_HEADERS_EN.index("Details of the entry")] for r in rows[1:]}
+        assert details["Round closed"] == "Phase before: Voting, Phase after: Closed"
     # ... and Japanese when an English reader asks for it; an unknown language is ignored
     assert _download(client, "/facilitate/audit?format=csv&lang=ja", EN)[0] == AUDIT_HEADERS_JA
     assert _download(client, "/facilitate/audit?format=csv&lang=xx")[0] == AUDIT_HEADERS_JA
