@@ -14,10 +14,11 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import make_url
 
 from app import private_files
-from app.terminal import Refused, in_terminal_language
+from app.terminal import Refused, TerminalCommand, in_terminal_language
 from deliberation.database import db
 
 PG_DUMP = 'pg_dump --format=custom --file=hiroba.dump "$DATABASE_URL"'
@@ -73,12 +74,12 @@ def check_backup_file(path: Path) -> None:
                               path=str(path), tables=", ".join(sorted(missing))))
 
 
-@click.command("backup")
+@click.command("backup", cls=TerminalCommand, help=_l(
+    "Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump)."))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Backup file (default: instance/backups/hiroba-<UTC time>.sqlite3).")
+              help=_l("Backup file (default: instance/backups/hiroba-<UTC time>.sqlite3)."))
 @in_terminal_language
 def backup_command(output: Path | None) -> None:
-    """Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump)."""
     source = sqlite_path()
     if output is None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -93,12 +94,12 @@ def backup_command(output: Path | None) -> None:
     click.echo(gettext("Backup written to %(path)s.", path=str(output)))
 
 
-@click.command("restore")
+@click.command("restore", cls=TerminalCommand, help=_l(
+    "Replace the SQLite database with a backup (SQLite only; stop the app first)."))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Really replace the current database.")
+@click.option("--yes", is_flag=True, help=_l("Really replace the current database."))
 @in_terminal_language
 def restore_command(file: Path, yes: bool) -> None:
-    """Replace the SQLite database with a backup (SQLite only; stop the app first)."""
     target = sqlite_path()
     check_backup_file(file)
     if not yes:

@@ -10,34 +10,43 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from app.terminal import Refused, in_terminal_language, running_app
+from app.terminal import (
+    Refused,
+    TerminalCommand,
+    TerminalGroup,
+    in_terminal_language,
+    running_app,
+)
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import User
 from deliberation.models.user import PARTICIPANT_KINDS, ROLES
 from deliberation.services import accounts
 
-users = AppGroup("users", help="Manage accounts.")
-demo = AppGroup("demo", help="Demo data for trying Hiroba out.")
-translate = AppGroup("translate", help="Translation catalogs (pybabel).")
+users = TerminalGroup("users", help=_l("Manage accounts."))
+demo = TerminalGroup("demo", help=_l("Demo data for trying Hiroba out."))
+translate = TerminalGroup("translate", help=_l("Translation catalogs (pybabel)."))
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@users.command("create")
-@click.option("--email", required=True)
-@click.option("--role", type=click.Choice(ROLES), default="citizen", show_default=True)
+@users.command("create", help=_l(
+    "Create an account, e.g. a staff account: --role facilitator|council|admin."))
+@click.option("--email", required=True, help=_l("The account's email address."))
+@click.option("--role", type=click.Choice(ROLES), default="citizen", show_default=True,
+              help=_l("What the account may do."))
 @click.option("--kind", type=click.Choice(PARTICIPANT_KINDS), default="resident",
-              show_default=True)
-@click.option("--name", "display_name", default=None, help="Display name (default: the email).")
-@click.password_option(envvar="HIROBA_PASSWORD", help="Or set HIROBA_PASSWORD.")
+              show_default=True,
+              help=_l("Relation to the town."))
+@click.option("--name", "display_name", default=None,
+              help=_l("Display name (default: the email)."))
+@click.password_option(envvar="HIROBA_PASSWORD", help=_l("Or set HIROBA_PASSWORD."))
 @in_terminal_language
 def create_user(email: str, role: str, kind: str, display_name: str | None, password: str) -> None:
-    """Create an account, e.g. a staff account: --role facilitator|council|admin."""
     try:
         user = accounts.register(
             email=email, password=password, display_name=display_name or email.split("@")[0],
@@ -49,12 +58,11 @@ def create_user(email: str, role: str, kind: str, display_name: str | None, pass
                        role=user.role))
 
 
-@users.command("set-role")
+@users.command("set-role", help=_l("Change an account's role."))
 @click.argument("email")
 @click.argument("role", type=click.Choice(ROLES))
 @in_terminal_language
 def set_role(email: str, role: str) -> None:
-    """Change an account's role."""
     user = accounts.find_by_email(email)
     if user is None:
         raise Refused(gettext("There is no account with the email address %(email)s.",
@@ -63,24 +71,23 @@ def set_role(email: str, role: str) -> None:
     click.echo(gettext("%(email)s now has the role %(role)s.", email=user.email, role=role))
 
 
-@users.command("list")
+@users.command("list", help=_l("List accounts (email, role, kind)."))
 @in_terminal_language
 def list_users() -> None:
-    """List accounts (email, role, kind)."""
     deleted = gettext("(deleted)")
     for user in db.session.scalars(sa.select(User).order_by(User.id)):
         click.echo(f"{user.id}\t{user.email or deleted}\t{user.role}\t{user.kind}")
 
 
-@demo.command("seed")
+@demo.command("seed", help=_l(
+    "Create demo accounts, the Japanese demo town and the vTaiwan import (idempotent; "
+    "not in production)."))
 @click.option("--polis-dir", type=click.Path(path_type=Path), default=None,
-              help="Pol.is export to import as a second demo "
-                   "(default: ../shared/datasets/polis/vtaiwan.uberx).")
-@click.option("--no-polis", is_flag=True, help="Only the Japanese town, no Pol.is import.")
+              help=_l("Pol.is export to import as a second demo "
+                      "(default: ../shared/datasets/polis/vtaiwan.uberx)."))
+@click.option("--no-polis", is_flag=True, help=_l("Only the Japanese town, no Pol.is import."))
 @in_terminal_language
 def seed(polis_dir: Path | None, no_polis: bool) -> None:
-    """Create demo accounts, the Japanese demo town and the vTaiwan import (idempotent;
-    not in production)."""
     from deliberation.demo import DEMO_PASSWORD, seed_demo
 
     if current_app.config["ENVIRONMENT"] == "production":
@@ -105,9 +112,8 @@ def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
-@translate.command("extract")
+@translate.command("extract", help=_l("Extract messages and update the catalogs."))
 def extract() -> None:
-    """Extract messages and update the catalogs."""
     # No source locations and sorted entries: branches that add messages then merge
     # without conflicts (see .gitattributes for the catalogs' merge driver).
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--ignore-dirs=.* node_modules",
@@ -116,9 +122,8 @@ def extract() -> None:
     os.remove(ROOT / "messages.pot")
 
 
-@translate.command("compile")
+@translate.command("compile", help=_l("Compile the catalogs (.po -> .mo)."))
 def compile_catalogs() -> None:
-    """Compile the catalogs (.po -> .mo)."""
     _pybabel("compile", "-d", "app/translations")
 
 
@@ -127,13 +132,15 @@ class _QuietRequestHandler(WSGIRequestHandler):
         return "Hiroba"  # not the server's and Python's versions
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.command("serve", cls=TerminalCommand, help=_l(
+    "Serve the app for local use (`make run`), like `flask run` without the reloader and "
+    "without Werkzeug's and Python's versions in the Server header."))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=_l("The address to listen on."))
+@click.option("--port", default=5000, show_default=True, type=int,
+              help=_l("The port to listen on."))
 @in_terminal_language
 def serve(host: str, port: int) -> None:
-    """Serve the app for local use (`make run`), like `flask run` without the reloader and
-    without Werkzeug's and Python's versions in the Server header."""
     click.echo(gettext("Serving Hiroba on %(url)s (Ctrl+C to stop)",
                        url=f"http://{host}:{port}"))
     run_simple(host, port, running_app(), threaded=True, request_handler=_QuietRequestHandler)

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app, has_request_context, render_template, url_for
-from flask.cli import AppGroup
 from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.terminal import Refused, in_terminal_language, running_app
+from app.terminal import Refused, TerminalGroup, in_terminal_language, running_app
 from deliberation.database import db
 from deliberation.mail.compose import Mail, html_from_text
 from deliberation.mail.transport import FolderTransport, SMTPTransport, Transport
@@ -148,7 +148,7 @@ def start_sender(app: Flask) -> Any:
     return mail_sender.start_thread(app, transport, before_pass=before_pass)
 
 
-mail_cli = AppGroup("mail", help="Outgoing mail (the outbox).")
+mail_cli = TerminalGroup("mail", help=_l("Outgoing mail (the outbox)."))
 
 
 def _app_that_can_send() -> Flask:
@@ -159,20 +159,20 @@ def _app_that_can_send() -> Flask:
     return app
 
 
-@mail_cli.command("send")
+@mail_cli.command("send", help=_l(
+    "Deliver the mails that are due now (the sender thread does this continuously)."))
 @in_terminal_language
 def send_command() -> None:
-    """Deliver the mails that are due now (the sender thread does this continuously)."""
     sent, failed = deliver_now(_app_that_can_send())
     click.echo(gettext("Sent %(sent)d, failed %(failed)d, waiting %(waiting)d.", sent=sent,
                        failed=failed, waiting=outbox.pending_count()))
 
 
-@mail_cli.command("test")
+@mail_cli.command("test", help=_l(
+    "Queue a test mail to ADDRESS and deliver it now (checks MAIL_URL)."))
 @click.argument("address")
 @in_terminal_language
 def test_command(address: str) -> None:
-    """Queue a test mail to ADDRESS and deliver it now (checks MAIL_URL)."""
     app = _app_that_can_send()
     queue_mail(to=address, purpose="test", template="test", subject=lambda: "Hiroba test",
                locale=None)

@@ -1,20 +1,26 @@
 """What the `flask` commands print: in the terminal's language, refusals as one line.
 
 Staff run these commands on the town's server, so they read them in the language the
-terminal is set to (``LANG``), like the web pages follow the browser's.
+terminal is set to (``LANG``), like the web pages follow the browser's: their output, their
+refusals and their ``--help`` (Hiroba's commands are made with :class:`TerminalCommand` and
+:class:`TerminalGroup`, their texts are ``lazy_gettext`` strings).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import click
-from flask import Flask, current_app
-from flask.cli import ScriptInfo
+from flask import Flask, current_app, has_app_context
+from flask.cli import AppGroup, ScriptInfo
 from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 from app.errors import translate
 from deliberation.errors import DomainError
@@ -69,3 +75,110 @@ def running_app() -> Flask:
     info = click.get_current_context().find_object(ScriptInfo)
     assert info is not None, "a flask command runs with flask's ScriptInfo"
     return info.load_app()
+
+
+@contextmanager
+def _help_language() -> Iterator[None]:
+    """The terminal's language while a command's help is written. ``flask`` has loaded the
+    application by then; a test runner may not have pushed its context yet."""
+    if has_app_context():
+        with force_locale(language()):
+            yield
+        return
+    ctx = click.get_current_context(silent=True)
+    info = ctx.find_object(ScriptInfo) if ctx is not None else None
+    if info is None:
+        yield
+        return
+    with info.load_app().app_context(), force_locale(language()):
+        yield
+
+
+def _columns(text: str) -> int:
+    """How many columns a terminal gives the text (two for a Japanese character)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _extras(param: click.Parameter, ctx: click.Context) -> list[str]:
+    """What click adds after an option's help (its default, "required"...), in words of the
+    catalog rather than click's English."""
+    extra = param.get_help_extra(ctx) if isinstance(param, click.Option) else {}
+    items = []
+    if "envvars" in extra:
+        items.append(gettext("environment variable: %(names)s",
+                             names=", ".join(extra["envvars"])))
+    if "default" in extra:
+        items.append(gettext("default: %(value)s", value=extra["default"]))
+    if "range" in extra:
+        items.append(extra["range"])
+    if "required" in extra:
+        items.append(gettext("required"))
+    return items
+
+
+class TerminalCommand(click.Command):
+    """A command whose help (its description, options, headings) reads in the terminal's
+    language."""
+
+    def get_help(self, ctx: click.Context) -> str:
+        with _help_language():
+            return super().get_help(ctx)
+
+    def get_usage(self, ctx: click.Context) -> str:
+        with _help_language():
+            return super().get_usage(ctx)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The line in a list of commands. Click shortens a long help at a space, which a
+        Japanese sentence does not have, and counts characters where a terminal gives a
+        Japanese one two columns: the bracketed parts go first, then all but the first
+        sentence."""
+        with _help_language():
+            text = super().get_short_help_str(10_000)
+            if _columns(text) > limit:
+                text = re.sub(r"（[^）]*）", "", text)
+            if _columns(text) > limit and "。" in text:
+                text = text[:text.index("。") + 1]
+            return text if _columns(text) <= limit else super().get_short_help_str(limit)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = _l("Show this message and exit.")
+        return option
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)),
+                              gettext("Usage: "))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for param in self.get_params(ctx):
+            if not isinstance(param, click.Option) or param.hidden:
+                continue
+            # Click keeps an option's help as a plain string (it tidies it when the option
+            # is made, before any language is known): looked up in the catalog again here.
+            text = gettext(str(param.help)) if param.help else ""
+            extras = _extras(param, ctx)
+            if extras:
+                text = f"{text}  [{'; '.join(extras)}]" if text else f"[{'; '.join(extras)}]"
+            rows.append((param.get_help_spec(ctx), text))
+        if rows:
+            with formatter.section(gettext("Options")):
+                formatter.write_dl(rows)
+
+
+class TerminalGroup(TerminalCommand, AppGroup):
+    """A group of commands (``flask users ...``) whose help, and its commands' help, reads
+    in the terminal's language."""
+
+    command_class = TerminalCommand
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        rows = [(name, command.get_short_help_str(formatter.width - 6 - len(name)))
+                for name in self.list_commands(ctx)
+                if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if rows:
+            with formatter.section(gettext("Commands")):
+                formatter.write_dl(rows)

@@ -10,15 +10,16 @@ from typing import Any
 import click
 from flask import Flask
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
-from app.terminal import in_terminal_language, running_app
+from app.terminal import TerminalCommand, in_terminal_language, running_app
 
 
-@click.command("worker")
-@click.option("--once", is_flag=True, help="Refresh the rounds that are due once, then exit.")
+@click.command("worker", cls=TerminalCommand, help=_l(
+    "Recompute snapshots of rounds that need one until SIGTERM/SIGINT (graceful)."))
+@click.option("--once", is_flag=True, help=_l("Refresh the rounds that are due once, then exit."))
 @in_terminal_language
 def worker(once: bool) -> None:
-    """Recompute snapshots of rounds that need one until SIGTERM/SIGINT (graceful)."""
     from deliberation.jobs import runner
 
     app = running_app()  # the threads below run outside this command's context

@@ -3,12 +3,16 @@ natural Japanese under a Japanese locale, stores nothing and ends with a non-zer
 
 from __future__ import annotations
 
+import re
+
+import click
 import pytest
 import sqlalchemy as sa
 
 from deliberation.models import AuditEntry, Round, User
 
 JA = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "ja_JP.UTF-8"}
+EN_TERMINAL = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "en_US.UTF-8"}
 
 
 def count(db, model) -> int:
@@ -111,3 +115,36 @@ def test_production_refusals_in_japanese(app, runner, db) -> None:
     assert count(db, User) == 0 and count(db, Round) == 0
     assert mail.exit_code == 1 and isinstance(mail.exception, SystemExit)  # no traceback
     assert mail.output.startswith("エラー: MAIL_URL が設定されていないため")
+
+
+# Flask's and its extensions' own commands keep their English help.
+NOT_OURS = {"db", "routes", "run", "shell", "limiter"}
+HAS_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _our_commands(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in sorted(group.commands.items()):
+        if not path and name in NOT_OURS:
+            continue
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _our_commands(command, (*path, name))
+
+
+def test_the_help_of_every_command_reads_in_the_terminals_language(app, runner) -> None:
+    """Operators read `flask ... --help` on the town's server: each of Hiroba's commands
+    describes itself and each of its options in Japanese under a Japanese locale."""
+    for path, _command in _our_commands(app.cli):
+        result = runner.invoke(args=[*path, "--help"], env=JA)
+        assert result.exit_code == 0, (path, result.output)
+        usage, *rest = result.output.split("\n\n")
+        assert re.match(rf"使い方: \S+ {' '.join(path)} ", usage), (path, usage)
+        # the description, then each option or subcommand with the lines that continue it
+        entries = re.split(r"\n(?=  \S)", "\n\n".join(rest).strip())
+        assert entries and all(HAS_JAPANESE.search(entry) for entry in entries), (path,
+                                                                                 entries)
+        english = runner.invoke(args=[*path, "--help"], env=EN_TERMINAL).output
+        assert english.startswith("Usage: ") and not HAS_JAPANESE.search(english), (path,
+                                                                                   english)
+    listing = runner.invoke(args=["users", "--help"], env=JA).output
+    assert "アカウントを作成します" in listing and "Create an account" not in listing

@@ -11,8 +11,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.a11y import statement as statements
+from app.terminal import TerminalCommand, TerminalGroup
 
 bp = Blueprint("a11y", __name__, cli_group="a11y")
+# `flask a11y ...`, with its help in the terminal's language like the other commands'.
+bp.cli = TerminalGroup(help=_l("The accessibility statement."))
 
 # The languages and ways of writing a page was tested in (``statement.load``), in words.
 LANGUAGE_LABELS = {
@@ -36,14 +39,15 @@ def languages_in_words(languages: list[str]) -> str:
                        locale=get_locale())
 
 
-@bp.cli.command("statement")
+@bp.cli.command("statement", cls=TerminalCommand,
+                 help=_l("Generate the accessibility statement from an e2e run's axe results."))
 @click.option("--results", "results_path", type=click.Path(path_type=Path),
               default=Path("test-artifacts/a11y-results.json"), show_default=True,
-              help="axe results written by the e2e run (HIROBA_A11Y_RESULTS)")
+              help=_l("axe results written by the e2e run (HIROBA_A11Y_RESULTS)"))
 @click.option("--output", type=click.Path(path_type=Path), default=statements.STATEMENT,
-              show_default=True)
+              show_default=True,
+              help=_l("The statement file the page shows."))
 def statement_command(results_path: Path, output: Path) -> None:
-    """Generate the accessibility statement from an e2e run's axe results."""
     try:
         data = statements.write(results_path, output)
     except statements.ResultsError as exc:

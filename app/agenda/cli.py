@@ -7,18 +7,18 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 from flask_babel import force_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from app import private_files
 from app.agenda import exports
-from app.terminal import Refused, in_terminal_language, language
+from app.terminal import Refused, TerminalGroup, in_terminal_language, language
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.models import Escalation, Round
 
-cluster = AppGroup("cluster", help="Opinion groups (cluster snapshots).")
-agenda = AppGroup("agenda", help="The council's policy agenda.")
+cluster = TerminalGroup("cluster", help=_l("Opinion groups (cluster snapshots)."))
+agenda = TerminalGroup("agenda", help=_l("The council's policy agenda."))
 
 
 def round_or_refuse(slug: str) -> Round:
@@ -28,12 +28,13 @@ def round_or_refuse(slug: str) -> Round:
     return round_
 
 
-@cluster.command("run")
+@cluster.command("run", help=_l(
+    "Cluster a round now (synchronously), then run the threshold engine."))
 @click.argument("slug")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help=_l("Seed of the random numbers (the same seed gives the same groups)."))
 @in_terminal_language
 def run(slug: str, seed: int) -> None:
-    """Cluster a round now (synchronously), then run the threshold engine."""
     from deliberation.jobs.runner import refresh_and_escalate
 
     round_ = round_or_refuse(slug)
@@ -74,13 +75,13 @@ def run(slug: str, seed: int) -> None:
         click.echo(f"  #{esc.proposal_id} ext={esc.proposal.external_id or '-'} {groups}")
 
 
-@agenda.command("arm")
+@agenda.command("arm", help=_l(
+    "Show what would escalate on the latest snapshot, then arm the round's escalation."))
 @click.argument("slug")
-@click.option("--reason", default=None, help="Note for the audit log.")
-@click.option("--yes", is_flag=True, help="Arm without asking.")
+@click.option("--reason", default=None, help=_l("Note for the audit log."))
+@click.option("--yes", is_flag=True, help=_l("Arm without asking."))
 @in_terminal_language
 def arm(slug: str, reason: str | None, yes: bool) -> None:
-    """Show what would escalate on the latest snapshot, then arm the round's escalation."""
     from deliberation.engine.arming import set_armed
     from deliberation.services.facilitation import preview_escalations
 
@@ -103,14 +104,14 @@ def arm(slug: str, reason: str | None, yes: bool) -> None:
                         "Armed; escalated %(num)d proposals.", len(created)))
 
 
-@agenda.command("export")
-@click.option("--round", "round_slug", default=None, help="Only this round (slug).")
+@agenda.command("export", help=_l(
+    "Export the escalated proposals (CSV is UTF-8 with BOM for Excel)."))
+@click.option("--round", "round_slug", default=None, help=_l("Only this round (slug)."))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True)
+              show_default=True, help=_l("The file format."))
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (default: standard output).")
+              help=_l("Write to this file (default: standard output)."))
 def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
-    """Export the escalated proposals (CSV is UTF-8 with BOM for Excel)."""
     from deliberation.services import agenda as service
 
     try:
@@ -133,13 +134,13 @@ def export(round_slug: str | None, fmt: str, output: Path | None) -> None:
                             len(rows), path=str(output)), err=True)
 
 
-@agenda.command("open-data")
+@agenda.command("open-data", help=_l(
+    "Write a round's anonymised Pol.is-format export (open data)."))
 @click.argument("slug")
 @click.option("--output", type=click.Path(path_type=Path), required=True,
-              help="Directory for the CSV files, or a .zip file.")
+              help=_l("Directory for the CSV files, or a .zip file."))
 @in_terminal_language
 def open_data(slug: str, output: Path) -> None:
-    """Write a round's anonymised Pol.is-format export (open data)."""
     from deliberation.interop import polis_export
 
     round_ = round_or_refuse(slug)

@@ -8,15 +8,15 @@ import time
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.errors import translate
-from app.terminal import Refused, in_terminal_language
+from app.terminal import Refused, TerminalGroup, in_terminal_language
 from deliberation.errors import DomainError
 from deliberation.models.round import PHASES
 
-polis = AppGroup("polis", help="Pol.is interoperability.")
+polis = TerminalGroup("polis", help=_l("Pol.is interoperability."))
 
 
 def default_slug(directory: Path) -> str:
@@ -24,14 +24,15 @@ def default_slug(directory: Path) -> str:
     return slug[:64] or "polis-import"
 
 
-@polis.command("import")
+@polis.command("import", help=_l(
+    "Import a Pol.is export folder (votes.csv, comments.csv, ...) as a new round."))
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--slug", default=None, help="Slug of the new round (default: the folder name).")
-@click.option("--phase", type=click.Choice(PHASES), default="voting", show_default=True)
-@click.option("--title", default=None, help="Title (default: the topic in summary.csv).")
+@click.option("--slug", default=None, help=_l("Slug of the new round (default: the folder name)."))
+@click.option("--phase", type=click.Choice(PHASES), default="voting", show_default=True,
+              help=_l("The phase the new round starts in."))
+@click.option("--title", default=None, help=_l("Title (default: the topic in summary.csv)."))
 @in_terminal_language
 def import_command(directory: Path, slug: str | None, phase: str, title: str | None) -> None:
-    """Import a Pol.is export folder (votes.csv, comments.csv, ...) as a new round."""
     from deliberation.interop import polis_import  # NumPy and pyarrow: not for other commands
 
     started = time.perf_counter()
