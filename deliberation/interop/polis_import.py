@@ -191,61 +191,68 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         db.session.flush()
         rid = round_.id
 
-        # Participants: every voter and every author (same Pol.is pid space), first seen.
-        # Times sorted first, so each pid's first row in ``by_time`` is its first sighting.
-        pids = np.concatenate([np.array([c.author_id for c in export.comments], np.int64),
-                               votes.voter_id])
-        seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
-        by_time = np.argsort(seen_at, kind="stable")
-        external, first_seen, _ = _firsts_and_lasts(pids[by_time])
-        insert_columns(Participant.__table__, {
-            "round_id": rid, "source": "import", "kind": "unknown",
-            "external_id": external.astype(str),
-            "created_at": EpochSeconds(seen_at[by_time][first_seen]),
-        }, len(external))
-        participant_pk = _lookup(Participant, rid, external)
-
-        comments = sorted(export.comments, key=lambda c: c.comment_id)
-        texts = [clean_text(csvfile.restore(c.body)) for c in comments]
-        insert_columns(Proposal.__table__, {
-            "round_id": rid,
-            "author_id": participant_pk[np.searchsorted(
-                external, np.array([c.author_id for c in comments], dtype=np.int64))],
-            "text": np.array(texts, dtype=object),
-            "text_key": np.array([text_key(t) for t in texts], dtype=object),
-            "status": np.array(["rejected" if c.moderated == -1 else "published"
-                                for c in comments], dtype=object),
-            "is_seed": np.array([bool(c.is_seed) for c in comments]),
-            "is_meta": np.array([bool(c.is_meta) for c in comments]),
-            "external_id": np.array([str(c.comment_id) for c in comments], dtype=object),
-            "report_count": 0,
-            "created_at": EpochSeconds(np.array([c.timestamp.timestamp() for c in comments])),
-        }, len(comments))
-        comment_ids = np.array([c.comment_id for c in comments], np.int64)  # ascending
-        proposal_pk = _lookup(Proposal, rid, comment_ids)
-
-        # Vote history, oldest first; for ties the later row of the file wins.
-        order = np.argsort(votes.timestamp, kind="stable")
-        voter = np.searchsorted(external, votes.voter_id[order])  # index into external
-        comment = np.searchsorted(comment_ids, votes.comment_id[order])
-        when = votes.timestamp[order]
-        value = votes.vote[order]
-        participant, proposal = participant_pk[voter], proposal_pk[comment]
-        # The latest vote per pair is the Vote; it was created at the pair's first vote.
-        # Pairs in ascending order, which is the order of the votes' key (participant,
-        # proposal) and of their round index too, so both grow at their right end
-        # (SQLite's default page cache is enough for that): the participants' and the
-        # proposals' ids grow with the external ids (both tables were written sorted).
-        _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
-
-        # Every reference in the vote rows is the new round's id or an element of
-        # ``participant_pk`` or ``proposal_pk``: ids read back from the database above, of
-        # rows this still open transaction wrote (no other transaction can see them, let
-        # alone delete them). So the per-row foreign-key checks, which cost the database
-        # most of its time in these two loads, can only confirm what holds already, and
-        # are skipped where the role may (the rows' encoding is tested by reading them
-        # back: tests/test_bulk.py, tests/polis_import).
+        # Every reference in the rows below is the new round's id or an element of
+        # ``participant_pk`` or ``proposal_pk``: ids read back from the database, of rows
+        # this still open transaction wrote (no other transaction can see them, let alone
+        # delete them). So the per-row foreign-key checks, which cost the database most of
+        # its time in the vote loads, can only confirm what holds already, and are skipped
+        # where the role may (the rows' encoding is tested by reading them back:
+        # tests/test_bulk.py, tests/polis_import).
         with without_reference_triggers():
+            # Participants: every voter and every author (same Pol.is pid space), first
+            # seen. Every sighting in time order, the authors' comments before the votes
+            # and the votes in file order among equal times (a stable sort), so each pid's
+            # first row is its first sighting.
+            n_comments = len(export.comments)
+            pids = np.concatenate([
+                np.array([c.author_id for c in export.comments], np.int64), votes.voter_id])
+            seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
+            by_time = np.argsort(seen_at, kind="stable")
+            external, pid_index, first_seen = _distinct_with_index(pids[by_time])
+            insert_columns(Participant.__table__, {
+                "round_id": rid, "source": "import", "kind": "unknown",
+                "external_id": external.astype(str),
+                "created_at": EpochSeconds(seen_at[by_time][first_seen]),
+            }, len(external))
+            participant_pk = _lookup(Participant, rid, external)
+
+            comments = sorted(export.comments, key=lambda c: c.comment_id)
+            texts = [clean_text(csvfile.restore(c.body)) for c in comments]
+            insert_columns(Proposal.__table__, {
+                "round_id": rid,
+                "author_id": participant_pk[np.searchsorted(
+                    external, np.array([c.author_id for c in comments], dtype=np.int64))],
+                "text": np.array(texts, dtype=object),
+                "text_key": np.array([text_key(t) for t in texts], dtype=object),
+                "status": np.array(["rejected" if c.moderated == -1 else "published"
+                                    for c in comments], dtype=object),
+                "is_seed": np.array([bool(c.is_seed) for c in comments]),
+                "is_meta": np.array([bool(c.is_meta) for c in comments]),
+                "external_id": np.array([str(c.comment_id) for c in comments], dtype=object),
+                "report_count": 0,
+                "created_at": EpochSeconds(np.array([c.timestamp.timestamp()
+                                                     for c in comments])),
+            }, len(comments))
+            comment_ids = np.array([c.comment_id for c in comments], np.int64)  # ascending
+            proposal_pk = _lookup(Proposal, rid, comment_ids)
+
+            # Vote history, oldest first; for ties the later row of the file wins: the
+            # votes' part of the sightings above, in their order.
+            is_vote = by_time >= n_comments
+            order = by_time[is_vote] - n_comments
+            voter = pid_index[is_vote]  # index into external
+            comment = np.searchsorted(comment_ids, votes.comment_id[order])
+            when = votes.timestamp[order]
+            value = votes.vote[order]
+            participant, proposal = participant_pk[voter], proposal_pk[comment]
+            # The latest vote per pair is the Vote; it was created at the pair's first
+            # vote. Pairs in ascending order, which is the order of the votes' key
+            # (participant, proposal) and of their round index too, so both grow at their
+            # right end (SQLite's default page cache is enough for that): the
+            # participants' and the proposals' ids grow with the external ids (both tables
+            # were written sorted).
+            _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
+
             n_events = insert_columns(VoteEvent.__table__, {
                 "round_id": rid, "participant_id": participant, "proposal_id": proposal,
                 "value": value, "source": "import", "created_at": EpochSeconds(when),
@@ -300,21 +307,54 @@ def rows_to_write(export: PolisExport) -> int:
     return len(votes) + 1 + int(np.count_nonzero(pairs[1:] != pairs[:-1]))
 
 
+def _stable_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` in ascending order, and where each came from in ``keys``, equal keys in
+    their order in ``keys``: what ``argsort(kind="stable")`` gives.
+
+    Where ``key * n + position`` fits in 64 bits (keys that span less than 2**63 / n: Pol.is
+    ids and the import's row positions), by one plain sort of those numbers, all distinct,
+    so equal keys keep their order: NumPy sorts plain integers about ten times faster than
+    it finds a stable order of them (figures in bench/README.md).
+    """
+    n = len(keys)
+    if n:
+        low = int(keys.min())
+        if (int(keys.max()) - low + 1) * n < 2**63:
+            ordered, position = np.divmod(np.sort((keys - low) * n + np.arange(n)), n)
+            return ordered + low, position
+    position = np.argsort(keys, kind="stable")
+    return keys[position], position
+
+
+def _starts(ordered: np.ndarray) -> np.ndarray:
+    """A mask of the rows of sorted ``ordered`` that hold a value the row before does not."""
+    new = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return new
+
+
 def _firsts_and_lasts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct values of ``keys`` in ascending order, and for each the index of its
     first and of its last occurrence in ``keys``.
 
-    One stable sort for both ends: ``np.unique(..., return_index=True)`` finds only the
-    first, and ``np.unique`` hashes, which is several times slower than a stable argsort
-    on millions of distinct integers (figures in bench/README.md).
+    One sort for both ends: ``np.unique(..., return_index=True)`` finds only the first,
+    and ``np.unique`` hashes, slower still on millions of distinct integers.
     """
-    position = np.argsort(keys, kind="stable")
-    ordered = keys[position]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    if not len(keys):
-        starts = starts[:0]
+    ordered, position = _stable_order(keys)
+    starts = np.flatnonzero(_starts(ordered))
     ends = np.append(starts[1:], len(keys)) - 1
     return ordered[starts], position[starts], position[ends]
+
+
+def _distinct_with_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of ``keys`` in ascending order, for each row of ``keys`` the
+    index of its value among them, and for each value the index of its first occurrence."""
+    ordered, position = _stable_order(keys)
+    new = _starts(ordered)
+    index = np.empty(len(keys), dtype=np.int64)
+    index[position] = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    return ordered[starts], index, position[starts]
 
 
 def import_directory(path: str | Path, *, slug: str, phase: str = "voting",

@@ -1,7 +1,8 @@
-"""The bulk vote load's references: where the load skips PostgreSQL's per-row
-foreign-key triggers (a role that may set ``session_replication_role``), every row it
-writes still refers to a participant and a proposal of its own round, because the
-importer takes each id from the rows it wrote and read back in the same transaction; a
+"""The bulk load's references: where the load skips PostgreSQL's per-row foreign-key
+triggers (a role that may set ``session_replication_role``), every vote row it writes
+still refers to a participant and a proposal of its own round, and every proposal to an
+author of its round, because the importer takes each id from the rows it wrote and read
+back in the same transaction; a
 role without the right gets every row checked by the database and imports all the same."""
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ def _events(round_id: int, participants: list[int], proposal_id: int) -> int:
 
 
 def _stray_rows(round_id: int) -> dict[str, int]:
-    """Rows of the round, per vote table, that refer to no participant or proposal of the
+    """Rows of the round, per table, that refer to no participant or proposal of the
     round (what the skipped foreign-key checks, and more, would have refused)."""
-    strays = {}
+    strays = {"proposals": database.session.scalar(
+        sa.select(sa.func.count()).select_from(Proposal).where(
+            Proposal.round_id == round_id, Proposal.author_id.is_not(None),
+            Proposal.author_id.not_in(
+                sa.select(Participant.id).where(Participant.round_id == round_id))))}
     for model in (Vote, VoteEvent):
         strays[model.__tablename__] = database.session.scalar(
             sa.select(sa.func.count()).select_from(model).where(
@@ -66,14 +71,14 @@ def test_a_load_without_the_checks_takes_a_missing_participant(db) -> None:
             pytest.skip("the database checks every row itself (SQLite, or a role that "
                         "may not set session_replication_role)")
         _events(round_.id, [voter.id, voter.id + 1000], proposal.id)
-    assert _stray_rows(round_.id) == {"votes": 0, "vote_events": 1}
+    assert _stray_rows(round_.id) == {"proposals": 0, "votes": 0, "vote_events": 1}
 
 
 def test_import_refers_only_to_its_own_round(db) -> None:
     other = make_round()  # ids of another round's rows precede the import's
     make_proposal(other, author_id=make_participant(other).id)
     round_id = _import_seattle()
-    assert _stray_rows(round_id) == {"votes": 0, "vote_events": 0}
+    assert _stray_rows(round_id) == {"proposals": 0, "votes": 0, "vote_events": 0}
 
 
 PLAIN_ROLE = "hiroba_test_plain"
@@ -122,4 +127,4 @@ def test_a_role_without_the_right_checks_every_row(as_plain_role, db) -> None:
 def test_import_as_a_role_without_the_right(as_plain_role, db) -> None:
     round_id = _import_seattle()
     assert db.session.scalar(sa.select(sa.func.current_setting("is_superuser"))) == "off"
-    assert _stray_rows(round_id) == {"votes": 0, "vote_events": 0}
+    assert _stray_rows(round_id) == {"proposals": 0, "votes": 0, "vote_events": 0}
