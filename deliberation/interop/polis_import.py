@@ -18,6 +18,7 @@ import math
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -198,17 +199,46 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         # its time in the vote loads, can only confirm what holds already, and are skipped
         # where the role may (the rows' encoding is tested by reading them back:
         # tests/test_bulk.py, tests/polis_import).
-        with without_reference_triggers():
-            # Participants: every voter and every author (same Pol.is pid space), first
-            # seen. Every sighting in time order, the authors' comments before the votes
-            # and the votes in file order among equal times (a stable sort), so each pid's
-            # first row is its first sighting.
-            n_comments = len(export.comments)
-            pids = np.concatenate([
-                np.array([c.author_id for c in export.comments], np.int64), votes.voter_id])
-            seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
-            by_time = np.argsort(seen_at, kind="stable")
-            external, pid_index, first_seen = _distinct_with_index(pids[by_time])
+        # Participants: every voter and every author (same Pol.is pid space), first seen.
+        # Every sighting in time order, the authors' comments before the votes and the
+        # votes in file order among equal times (a stable sort), so each pid's first row
+        # is its first sighting.
+        n_comments = len(export.comments)
+        pids = np.concatenate([np.array([c.author_id for c in export.comments], np.int64),
+                               votes.voter_id])
+        seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
+        by_time = np.argsort(seen_at, kind="stable")
+        external, pid_index, first_seen = _distinct_with_index(pids[by_time])
+        comments = sorted(export.comments, key=lambda c: c.comment_id)
+        comment_ids = np.array([c.comment_id for c in comments], np.int64)  # ascending
+
+        # Vote history, oldest first; for ties the later row of the file wins: the votes'
+        # part of the sightings above, in their order.
+        is_vote = by_time >= n_comments
+        order = by_time[is_vote] - n_comments
+        voter = pid_index[is_vote]  # index into external
+        comment = np.searchsorted(comment_ids, votes.comment_id[order])
+        when = votes.timestamp[order]
+        value = votes.vote[order]
+
+        # Every reference in the rows below is the new round's id or an element of
+        # ``participant_pk`` or ``proposal_pk``: ids read back from the database, of rows
+        # this still open transaction wrote (no other transaction can see them, let alone
+        # delete them). So the per-row foreign-key checks, which cost the database most of
+        # its time in the vote loads, can only confirm what holds already, and are skipped
+        # where the role may (the rows' encoding is tested by reading them back:
+        # tests/test_bulk.py, tests/polis_import).
+        with without_reference_triggers(), ThreadPoolExecutor(max_workers=1) as helper:
+            # The latest vote per pair is the Vote; it was created at the pair's first
+            # vote. Pairs in ascending order, which is the order of the votes' key
+            # (participant, proposal) and of their round index too, so both grow at their
+            # right end (SQLite's default page cache is enough for that): the
+            # participants' and the proposals' ids grow with the external ids (both
+            # tables are written sorted). Found by a second thread while the database
+            # writes the rows before them: NumPy sorts without holding the interpreter,
+            # and the database works on its own core (seconds at 10M votes).
+            pairs = helper.submit(_firsts_and_lasts, voter * len(comment_ids) + comment)
+
             insert_columns(Participant.__table__, {
                 "round_id": rid, "source": "import", "kind": "unknown",
                 "external_id": external.astype(str),
@@ -216,7 +246,6 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             }, len(external))
             participant_pk = _lookup(Participant, rid, external)
 
-            comments = sorted(export.comments, key=lambda c: c.comment_id)
             texts = [clean_text(csvfile.restore(c.body)) for c in comments]
             insert_columns(Proposal.__table__, {
                 "round_id": rid,
@@ -233,30 +262,14 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
                 "created_at": EpochSeconds(np.array([c.timestamp.timestamp()
                                                      for c in comments])),
             }, len(comments))
-            comment_ids = np.array([c.comment_id for c in comments], np.int64)  # ascending
             proposal_pk = _lookup(Proposal, rid, comment_ids)
 
-            # Vote history, oldest first; for ties the later row of the file wins: the
-            # votes' part of the sightings above, in their order.
-            is_vote = by_time >= n_comments
-            order = by_time[is_vote] - n_comments
-            voter = pid_index[is_vote]  # index into external
-            comment = np.searchsorted(comment_ids, votes.comment_id[order])
-            when = votes.timestamp[order]
-            value = votes.vote[order]
             participant, proposal = participant_pk[voter], proposal_pk[comment]
-            # The latest vote per pair is the Vote; it was created at the pair's first
-            # vote. Pairs in ascending order, which is the order of the votes' key
-            # (participant, proposal) and of their round index too, so both grow at their
-            # right end (SQLite's default page cache is enough for that): the
-            # participants' and the proposals' ids grow with the external ids (both tables
-            # were written sorted).
-            _, first, last = _firsts_and_lasts(voter * len(comment_ids) + comment)
-
             n_events = insert_columns(VoteEvent.__table__, {
                 "round_id": rid, "participant_id": participant, "proposal_id": proposal,
                 "value": value, "source": "import", "created_at": EpochSeconds(when),
             }, len(value), progress=progress)
+            _, first, last = pairs.result()
             n_votes = insert_columns(Vote.__table__, {
                 "round_id": rid, "participant_id": participant[last],
                 "proposal_id": proposal[last], "value": value[last],
@@ -320,8 +333,13 @@ def _stable_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n:
         low = int(keys.min())
         if (int(keys.max()) - low + 1) * n < 2**63:
-            ordered, position = np.divmod(np.sort((keys - low) * n + np.arange(n)), n)
-            return ordered + low, position
+            packed = keys - low
+            packed *= n
+            packed += np.arange(n)
+            packed.sort()
+            ordered, position = np.divmod(packed, n)
+            ordered += low
+            return ordered, position
     position = np.argsort(keys, kind="stable")
     return keys[position], position
 
