@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_datetime, format_number, get_locale
@@ -235,6 +236,20 @@ def first_error_here() -> bool:
     return True
 
 
+def page_address() -> str:
+    """Where the language and reading switches and the login link lead back to: this page,
+    or, for a refused form shown at an address only a form can reach (a deletion refused
+    at /account/delete), the page the form was on (the same-site referrer), else the home
+    page, rather than a 405 at that address."""
+    rule = request.url_rule
+    if request.method == "GET" or (rule is not None and "GET" in (rule.methods or ())):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
 def local_number(value: int | None) -> str:
     """A count as the reader's locale writes it, with thousands separators (11,754)."""
     return "" if value is None else format_number(value)
@@ -271,5 +286,5 @@ def init_app(app: Flask) -> None:
             "relation_label": relation_label,
             "current_locale": str(get_locale() or "ja"),
             # Mails are also rendered by the sender thread, outside any request.
-            "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
+            "current_path": page_address() if has_request_context() else "/",
         }

@@ -148,3 +148,24 @@ def test_privacy_page_and_consent_screen_share_the_notice(app, client) -> None:
         assert "anonymous number" in page
         for line in how_long + rights:
             assert line in page
+
+
+def test_switching_language_on_a_refused_deletion_leads_back_to_a_page(client, login_as,
+                                                                       db) -> None:
+    """The refused form is shown at an address only a form can reach (/account/delete):
+    the language and reading switches lead back to the page the form was on, not to a
+    405 there."""
+    login_as("citizen")
+    for referrer, back in (("http://localhost/account/", "/account/"), (None, "/")):
+        ja = {"Accept-Language": "ja"}
+        headers = {**ja, "Referer": referrer} if referrer else ja
+        page = client.post("/account/delete", data={"password": "wrong password",
+                                                    "confirm": "y"}, headers=headers)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 400
+        assert f'action="/language?next={back}"' in html, referrer
+        assert f'action="/reading?next={back}"' in html
+        assert "next=/account/delete" not in html
+        switched = client.post(f"/language?next={back}", data={"lang": "ja"})
+        assert switched.status_code == 303 and switched.headers["Location"] == back
+        assert client.get(back).status_code == 200
