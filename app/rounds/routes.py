@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from flask import (
     abort,
     flash,
@@ -119,11 +121,25 @@ def cast(slug: str) -> Response:
     return redirect(_back_url(round_, back), code=303)
 
 
+# What of the proposal list's query string a vote cast from it leads back to.
+LIST_ARGS = ("q", "status", "voted", "sort", "page")
+
+
 def _back_url(round_: Round, back: str) -> str:
+    """Where a vote sent without htmx leads back to: the page it was cast on, at the
+    proposal (the list with the same search and page, so nobody loses their place)."""
+    proposal_id = request.form.get("proposal_id", "")
+    place = f"#text-{proposal_id}" if proposal_id.isascii() and proposal_id.isdigit() \
+        and len(proposal_id) <= 10 else ""
     if back == "proposals":
-        return url_for("rounds.proposals", slug=round_.slug)
+        kept = [(key, value) for key, value in parse_qsl(request.form.get("back_query", ""))
+                if key in LIST_ARGS][:len(LIST_ARGS)]
+        query = f"?{urlencode(kept)}" if kept else ""
+        return url_for("rounds.proposals", slug=round_.slug) + query + place
     if back == "mine":
-        return url_for("rounds.mine", slug=round_.slug)
+        return url_for("rounds.mine", slug=round_.slug) + place
+    if back == "proposal" and place:
+        return url_for("rounds.proposal", slug=round_.slug, proposal_id=int(proposal_id))
     return url_for("rounds.vote", slug=round_.slug)
 
 
@@ -169,7 +185,7 @@ def proposal(slug: str, proposal_id: int) -> str:
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
     my_votes = votes.votes_of(participant) if participant else {}
     return render_template("rounds/proposal.html", round=round_, item=item, my_votes=my_votes,
-                           back="proposals")
+                           back="proposal")
 
 
 @bp.route("/<slug>/mine")

@@ -89,12 +89,33 @@ def test_change_vote_from_list(client, login_as, make_round, db) -> None:
     client.post(f"/rounds/{r.slug}/vote", data={"proposal_id": p.id, "value": "1"})
     response = client.post(f"/rounds/{r.slug}/vote",
                            data={"proposal_id": p.id, "value": "0", "back": "proposals"})
-    assert response.headers["Location"].endswith("/proposals")
+    # back where the vote was cast: the same search and page, at the proposal
+    assert response.headers["Location"] == f"/rounds/{r.slug}/proposals#text-{p.id}"
     assert db.session.scalar(sa.select(Vote.value)) == 0
-    html = client.get(f"/rounds/{r.slug}/proposals", headers=EN).get_data(as_text=True)
+    html = client.get(f"/rounds/{r.slug}/proposals?q=Change&sort=oldest",
+                      headers=EN).get_data(as_text=True)
     assert "Your vote:" in html and 'aria-pressed="true"' in html
+    assert 'name="back_query" value="q=Change&amp;sort=oldest"' in html
+    response = client.post(f"/rounds/{r.slug}/vote", data={
+        "proposal_id": p.id, "value": "1", "back": "proposals",
+        "back_query": "q=Change&sort=oldest&page=2&evil=//x.example"})
+    assert response.headers["Location"] == (
+        f"/rounds/{r.slug}/proposals?q=Change&sort=oldest&page=2#text-{p.id}")
     html = client.get(f"/rounds/{r.slug}/mine", headers=EN).get_data(as_text=True)
     assert "Change me" in html
+    response = client.post(f"/rounds/{r.slug}/vote",
+                           data={"proposal_id": p.id, "value": "-1", "back": "mine"})
+    assert response.headers["Location"] == f"/rounds/{r.slug}/mine#text-{p.id}"
+    # on a proposal's own page the vote leads back to that page, not to the list
+    html = client.get(f"/rounds/{r.slug}/proposals/{p.id}", headers=EN).get_data(as_text=True)
+    assert 'name="back" value="proposal"' in html
+    response = client.post(f"/rounds/{r.slug}/vote",
+                           data={"proposal_id": p.id, "value": "0", "back": "proposal"})
+    assert response.headers["Location"] == f"/rounds/{r.slug}/proposals/{p.id}"
+    # a proposal id that is not one leads back to the list without a place in it
+    response = client.post(f"/rounds/{r.slug}/vote",
+                           data={"proposal_id": "x", "value": "0", "back": "proposals"})
+    assert response.headers["Location"] == f"/rounds/{r.slug}/proposals"
 
 
 def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> None:
