@@ -4,6 +4,7 @@ only)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -85,7 +86,9 @@ def retry_mail(mail_id: int) -> Response:
 @admin_required
 def retry_failed_mail() -> Response:
     count = outbox.retry_failed(actor=current_user)
-    flash(_("%(num)d mails will be sent again in a moment.", num=count) if count
+    flash(ngettext("%(count)s mail will be sent again in a moment.",
+                   "%(count)s mails will be sent again in a moment.", count,
+                   count=format_number(count)) if count
           else _("No mail had failed."), "success" if count else "info")
     return redirect(url_for("admin.mail"), code=303)
 

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -95,9 +96,10 @@ def login() -> Response | str:
                 secret, client, email, trusted=devices.knows(email), policy=_throttle_policy())
         if retry_after:
             status = 429
-            form.password.errors.append(_(
-                "Too many failed attempts. Please wait %(seconds)d seconds and try again.",
-                seconds=retry_after))
+            form.password.errors.append(ngettext(
+                "Too many failed attempts. Please wait %(num)d second and try again.",
+                "Too many failed attempts. Please wait %(num)d seconds and try again.",
+                retry_after))
         else:
             user = accounts.authenticate(email, form.password.data)
             if user is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.authz import facilitator_required
@@ -61,8 +62,9 @@ def arm_escalation(slug: str) -> Response:
         flash(translate(error), "error")
     else:
         if action == "arm":
-            flash(_("Escalation is armed. %(num)d proposals went to the council now.",
-                    num=len(created)), "success")
+            flash(ngettext("Escalation is armed. %(num)d proposal went to the council now.",
+                           "Escalation is armed. %(num)d proposals went to the council now.",
+                           len(created)), "success")
         else:
             flash(_("Escalation is disarmed: nothing more goes to the council automatically."),
                   "success")

@@ -357,7 +357,7 @@ def test_seeds_sent_twice_at_once_are_added_once(client, facilitator, db) -> Non
                                data={"upload": (io.BytesIO(upload), "seeds.txt")})
     assert raced
     page = response.get_data(as_text=True)
-    assert "1 seed proposals added" in page
+    assert "1 seed proposal added" in page
     assert "Skipped (already in the round): One seed" in page
     texts = db.session.scalars(sa.select(Proposal.text).order_by(Proposal.text)).all()
     assert texts == ["One seed", "Two seeds"]

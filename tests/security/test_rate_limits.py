@@ -60,7 +60,7 @@ def test_login_backs_off_per_account_across_addresses(limited_app: Flask) -> Non
     blocked = _login(client, "Target@Example.org", address="10.0.0.99")
     assert blocked.status_code == 429
     assert blocked.headers["Retry-After"]
-    wait = int(re.search(r"Please wait (\d+) seconds", blocked.get_data(as_text=True)).group(1))
+    wait = int(re.search(r"Please wait (\d+) seconds?", blocked.get_data(as_text=True)).group(1))
     assert 1 <= wait <= 8  # 2 ** (6 - 3) s after the last failure: a pause, not a block
     # Another account from a fresh address is unaffected.
     assert _login(client, "someone@example.org", address="10.0.1.1").status_code == 400
