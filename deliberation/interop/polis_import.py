@@ -344,11 +344,15 @@ def _stable_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys[position], position
 
 
-def _starts(ordered: np.ndarray) -> np.ndarray:
-    """A mask of the rows of sorted ``ordered`` that hold a value the row before does not."""
-    new = np.ones(len(ordered), dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    return new
+def _run_bounds(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the rows of sorted ``ordered`` that start, and that end, a run of equal
+    values (both empty for no rows)."""
+    differs = ordered[1:] != ordered[:-1]
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = differs
+    last = np.ones(len(ordered), dtype=bool)
+    last[:-1] = differs
+    return first, last
 
 
 def _firsts_and_lasts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -359,20 +363,18 @@ def _firsts_and_lasts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     and ``np.unique`` hashes, slower still on millions of distinct integers.
     """
     ordered, position = _stable_order(keys)
-    starts = np.flatnonzero(_starts(ordered))
-    ends = np.append(starts[1:], len(keys)) - 1
-    return ordered[starts], position[starts], position[ends]
+    first, last = _run_bounds(ordered)
+    return ordered[first], position[first], position[last]
 
 
 def _distinct_with_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct values of ``keys`` in ascending order, for each row of ``keys`` the
     index of its value among them, and for each value the index of its first occurrence."""
     ordered, position = _stable_order(keys)
-    new = _starts(ordered)
+    first, _ = _run_bounds(ordered)
     index = np.empty(len(keys), dtype=np.int64)
-    index[position] = np.cumsum(new) - 1
-    starts = np.flatnonzero(new)
-    return ordered[starts], index, position[starts]
+    index[position] = np.cumsum(first) - 1
+    return ordered[first], index, position[first]
 
 
 def import_directory(path: str | Path, *, slug: str, phase: str = "voting",

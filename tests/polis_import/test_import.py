@@ -81,6 +81,22 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:
         polis_import.import_directory(d, slug="Bad Slug")
 
 
+def test_export_without_votes(db, tmp_path: Path) -> None:
+    """A conversation whose votes.csv has only its header: the statements and their
+    authors, no votes."""
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "comments.csv").write_text(
+        "timestamp,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+        "1000,5,1,0,0,1,Five\n1000,3,2,0,0,1,Three\n", encoding="utf-8")
+    (d / "votes.csv").write_text("timestamp,datetime,comment-id,voter-id,vote\n",
+                                 encoding="utf-8")
+    round_ = polis_import.import_directory(d, slug="quiet")
+    assert count(db, Proposal, round_.id) == 2
+    assert count(db, Participant, round_.id) == 2
+    assert count(db, Vote, round_.id) == count(db, VoteEvent, round_.id) == 0
+
+
 @pytest.mark.parametrize("seven", ["7", "9000000000000000007"])  # ids close or far apart
 def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path, seven: str) -> None:
     """Rows out of time order, and two votes of one pair at the same millisecond: the
