@@ -73,6 +73,8 @@ def test_the_page_shows_the_generated_data(app, client, tmp_path) -> None:
     assert "<th scope=\"row\">ラウンド<br>" in ja and "/rounds/town/results" in ja
     assert "Elements must meet minimum color contrast ratio thresholds" in ja
     assert "Level AA" in en and "<th scope=\"row\">Rounds<br>" in en
+    # a page tested in one language only keeps that language's title, marked as such
+    assert '<th scope="row"><span lang="en">Results</span><br>' in ja
     assert "Problems to fix" in en
     # the languages tested in words, not codes
     assert "（英語、日本語、やさしい日本語）" in ja.replace("(", "（").replace(")", "）")
