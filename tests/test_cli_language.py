@@ -36,7 +36,7 @@ def test_the_domain_refuses_arming_in_japanese_and_nothing_is_stored(runner, db,
     round_ = make_round(phase="voting", escalation_armed=True)
     result = runner.invoke(args=["agenda", "arm", round_.slug, "--yes"], env=JA)
     assert result.exit_code == 1
-    assert "エラー: この討議の自動送付はすでに有効です。" in result.output
+    assert "エラー: このラウンドの自動送付はすでに有効です。" in result.output
     assert count(db, AuditEntry) == 0
 
 

@@ -144,6 +144,20 @@ def test_residents_round_accepts_verified_e_citizens(client, login_as, make_roun
     assert client.get(f"/rounds/{r.slug}/vote").status_code == 200
 
 
+@pytest.mark.parametrize("eligibility", ["residents", "verified"])
+def test_a_round_for_residents_tells_an_e_citizen_where_they_can_take_part(
+        client, login_as, make_round, db, eligibility) -> None:
+    r = make_round(title="Library hours", phase="voting", eligibility=eligibility)
+    login_as("citizen", kind="e_citizen")
+    page = client.get(f"/rounds/{r.slug}/vote", headers=JA).get_data(as_text=True)
+    assert "このラウンドは町の住民のためのものです" in page
+    assert "だれでも参加できるラウンドには、関係人口として参加できます" in page
+    assert "町に住んでいる方は" in page and "/account/verification" in page
+    assert "このラウンドにはまだ参加できません" in page
+    english = client.get(f"/rounds/{r.slug}/vote", headers=EN).get_data(as_text=True)
+    assert "you can take part as an e-citizen in the rounds open to everyone" in english
+
+
 # --------------------------------------------------------------------------- national ID
 
 
