@@ -103,7 +103,7 @@ def test_counts_of_a_thousand_and_more_have_separators(client, facilitator, db) 
     db.session.commit()
     for headers in (EN, {"Accept-Language": "ja"}):
         for path in ("/facilitate/rounds/big", "/facilitate/rounds/big/present", "/rounds/big",
-                     "/"):
+                     "/", "/facilitate/rounds/big/dashboard"):
             page = client.get(path, headers=headers).get_data(as_text=True)
             assert "1,234" in page and "1234" not in page, (path, headers)
 
