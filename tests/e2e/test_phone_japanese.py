@@ -39,3 +39,30 @@ def test_phone_pages_fit_the_screen_in_japanese(browser, live_server) -> None:
             screenshot(page, f"ja-phone-{name}")
     finally:
         context.close()
+
+
+def test_large_text_still_fits_a_phone(browser, live_server) -> None:
+    """Older readers set a large text size: at twice the default on a 390 px phone, no page
+    is wider than the screen (buttons with long labels wrap instead of sticking out)."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        register(page, live_server)
+        wide = {}
+        for path in ("/", f"/rounds/{live_server.slug}", f"/rounds/{live_server.slug}/proposals",
+                     f"/rounds/{live_server.long_slug}/vote",
+                     f"/rounds/{live_server.results_slug}/results",
+                     f"/agenda/items/{live_server.escalation_id}", "/account/"):
+            page.goto(live_server.url + path)
+            page.add_style_tag(content="html { font-size: 200% !important; }")
+            # a round named by its facilitator with a long Latin word (a Pol.is import's
+            # "UberX — vTaiwan.tw") puts it in the label of its vote button
+            page.evaluate("""() => document.querySelectorAll('main a.button').forEach(
+                a => { a.textContent = '「ShiosaiTownComprehensive2027」' + a.textContent; })""")
+            width = page.evaluate("document.scrollingElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide[path] = width
+        assert not wide
+    finally:
+        context.close()
