@@ -47,7 +47,8 @@ def run(slug: str, seed: int) -> None:
     if snapshot.status != "ok":
         # the error is the clustering's own diagnosis, for whoever maintains the server
         raise Refused(gettext("The grouping failed: %(error)s", error=snapshot.error))
-    sizes = ", ".join(f"{g.group_id}:{g.size}" for g in snapshot.groups)
+    # groups numbered from 1, as the pages and exports number them
+    sizes = ", ".join(f"{g.group_id + 1}:{g.size}" for g in snapshot.groups)
     click.echo(gettext(
         "Snapshot %(id)d: k=%(k)d groups [%(sizes)s] participants=%(participants)d "
         "clustered=%(clustered)d votes=%(votes)d in %(ms)d ms",
@@ -69,10 +70,13 @@ def run(slug: str, seed: int) -> None:
             "Escalation is not armed for this round: %(num)d proposals would escalate "
             "(see “flask agenda arm %(slug)s”).", len(would), slug=slug))
     for esc in new:
-        groups = " ".join(
-            f"g{g['group_id']}={g['agree']}/{g['agree'] + g['disagree'] + g['passes']}"
-            f"(lb {g['lower_bound']:.2f})" for g in esc.evidence.get("groups", []))
-        click.echo(f"  #{esc.proposal_id} ext={esc.proposal.external_id or '-'} {groups}")
+        groups = "; ".join(gettext(
+            "group %(n)d: %(agree)d of %(seen)d agree (cautious estimate %(lb).2f)",
+            n=g["group_id"] + 1, agree=g["agree"], seen=g["agree"] + g["disagree"] + g["passes"],
+            lb=g["lower_bound"]) for g in esc.evidence.get("groups", []))
+        click.echo("  " + gettext("#%(id)d (imported as %(ext)s): %(groups)s",
+                                  id=esc.proposal_id, ext=esc.proposal.external_id or "–",
+                                  groups=groups))
 
 
 @agenda.command("arm", help=_l(

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import re
 
 import sqlalchemy as sa
 
@@ -34,6 +35,10 @@ def test_done_when_cli_escalates_exactly_the_common_ground(planted, runner):
     result = runner.invoke(args=["cluster", "run", planted.round.slug])
     assert result.exit_code == 0, result.output
     assert "k=2" in result.output and "Escalated 4 proposals." in result.output
+    # groups numbered from 1, as the pages and exports number them
+    assert re.search(r"groups \[1:\d+, 2:\d+\]", result.output), result.output
+    assert re.search(r"group 1: \d+ of \d+ agree \(cautious estimate 0\.\d\d\); group 2: ",
+                     result.output)
     result = runner.invoke(args=["agenda", "export", "--round", planted.round.slug,
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
