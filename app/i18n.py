@@ -7,6 +7,9 @@ request and locale instead (figures in bench/README.md).
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, request, session
 from flask_babel import format_number, get_locale, get_translations
@@ -25,13 +28,21 @@ def switched_language() -> str | None:
     return chosen if chosen in current_app.config["LANGUAGES"] else None
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     languages = current_app.config["LANGUAGES"]
     # Reading ``current_user`` may load the account: not while the database is down.
     if not outage.active() and current_user and current_user.is_authenticated \
             and current_user.locale in languages:
-        return current_user.locale
-    return switched_language() or request.accept_languages.best_match(languages) or languages[0]
+        return parsed_locale(current_user.locale)
+    return parsed_locale(switched_language() or request.accept_languages.best_match(languages)
+                         or languages[0])
+
+
+@cache
+def parsed_locale(code: str) -> Locale:
+    """Babel's locale for ``code``, parsed once per process: Flask-Babel takes a Locale as
+    it is, where parsing the code again costs more than the rest of the selection."""
+    return Locale.parse(code)
 
 
 def select_timezone() -> str:

@@ -8,6 +8,7 @@ copied session or remember-me cookie stops working once its owner logs out.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +19,10 @@ from app.errors import render_error, wants_json
 from app.htmx import is_htmx
 from deliberation.database import db
 from deliberation.models import User
+
+# Every logged-in request reads its account: a statement built once keeps its cache key,
+# where ``session.get`` builds the statement and its key again on every call.
+ACCOUNT = sa.select(User).where(User.id == sa.bindparam("user_id"))
 
 
 def _parse_session_id(session_id: str) -> tuple[int, str, str] | None:
@@ -35,7 +40,7 @@ def load_user(session_id: str) -> User | None:
     if parsed is None:
         return None
     user_id, nonce, live_id = parsed
-    user = db.session.get(User, user_id)
+    user = db.session.scalar(ACCOUNT, {"user_id": user_id})
     if user is None or user.session_nonce != nonce or not user.is_active \
             or live_id not in user.live_sessions():
         return None

@@ -10,6 +10,11 @@ from deliberation.errors import N_, NotAllowed
 from deliberation.models import Participant, Round, User
 from deliberation.models.participation import PARTICIPANT_KINDS
 
+# Built once (every vote reads it): SQLAlchemy keeps a statement object's cache key.
+PARTICIPANT_OF_ACCOUNT = sa.select(Participant).where(
+    Participant.round_id == sa.bindparam("round_id"), Participant.user_id == sa.bindparam("user_id")
+)
+
 
 def eligibility_refusal(round_: Round, user: User) -> str | None:
     """Why ``user`` may not take part in ``round_`` (a message), or None if they may.
@@ -45,10 +50,8 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
         return None
     if create:
         check_eligible(round_, user)
-    stmt = sa.select(Participant).where(
-        Participant.round_id == round_.id, Participant.user_id == user.id
-    )
-    participant = db.session.scalar(stmt)
+    key = {"round_id": round_.id, "user_id": user.id}
+    participant = db.session.scalar(PARTICIPANT_OF_ACCOUNT, key)
     if participant is not None or not create:
         return participant
     kind = user.kind if user.kind in PARTICIPANT_KINDS else "unknown"
@@ -58,7 +61,7 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
         db.session.commit()
     except IntegrityError:  # a concurrent request created it first
         db.session.rollback()
-        participant = db.session.scalar(stmt)
+        participant = db.session.scalar(PARTICIPANT_OF_ACCOUNT, key)
         if participant is None:
             raise
     return participant

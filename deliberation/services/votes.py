@@ -43,6 +43,9 @@ UPSERT_VOTE = sa.text(
     " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
     " RETURNING proposal_id"
 ).bindparams(sa.bindparam("now", type_=UTCDateTime()))
+# A Core insert: the ORM's unit of work would cost about as much as the whole upsert, for
+# a row that nothing reads back in the request.
+INSERT_EVENT = sa.insert(VoteEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -146,9 +149,7 @@ def record_vote(
     if written is None:
         check_votable(round_, proposal_id)
         raise DomainError(N_("This proposal is not open for voting."))  # published meanwhile
-    # A Core insert: the ORM's unit of work would cost about as much as the whole upsert,
-    # for a row that nothing reads back in this request.
-    db.session.execute(sa.insert(VoteEvent.__table__), {
+    db.session.execute(INSERT_EVENT, {
         "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal_id,
         "value": value, "source": source, "created_at": now,
     })
