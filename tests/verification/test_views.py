@@ -148,6 +148,7 @@ def test_residents_round_accepts_verified_e_citizens(client, login_as, make_roun
 def test_a_round_for_residents_tells_an_e_citizen_where_they_can_take_part(
         client, login_as, make_round, db, eligibility) -> None:
     r = make_round(title="Library hours", phase="voting", eligibility=eligibility)
+    make_proposal(r, "Open on Sundays")
     login_as("citizen", kind="e_citizen")
     page = client.get(f"/rounds/{r.slug}/vote", headers=JA).get_data(as_text=True)
     assert "このラウンドは町の住民のためのものです" in page
@@ -156,6 +157,9 @@ def test_a_round_for_residents_tells_an_e_citizen_where_they_can_take_part(
     assert "このラウンドにはまだ参加できません" in page
     english = client.get(f"/rounds/{r.slug}/vote", headers=EN).get_data(as_text=True)
     assert "you can take part as an e-citizen in the rounds open to everyone" in english
+    # the round's card on the home page says the same, not only "get verified"
+    home = client.get("/", headers=JA).get_data(as_text=True)
+    assert "町に住んでいる方は" in home and "/account/verification" in home
 
 
 # --------------------------------------------------------------------------- national ID
