@@ -35,6 +35,9 @@ class Participant(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("round_id", "user_id"),
         sa.UniqueConstraint("round_id", "external_id"),
+        # Assisted participants are told apart by their label alone (the list, the audit
+        # log); the others have none, and NULLs never collide.
+        sa.UniqueConstraint("round_id", "label"),
         sa.CheckConstraint(one_of("source", PARTICIPANT_SOURCES), name="source"),
         sa.CheckConstraint(one_of("kind", PARTICIPANT_KINDS), name="kind"),
     )

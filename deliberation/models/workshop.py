@@ -19,6 +19,9 @@ from deliberation.models._common import UTCDateTime, utcnow
 class Workshop(db.Model):
     __tablename__ = "workshops"
     __table_args__ = (
+        # The label is how facilitators tell a round's workshops apart on the page and in
+        # the audit log; one per label also stops a form sent twice from opening two links.
+        sa.UniqueConstraint("round_id", "label"),
         sa.CheckConstraint("seats BETWEEN 1 AND 500", name="seats"),
         sa.CheckConstraint("registrations >= 0 AND registrations <= seats",
                            name="registrations"),

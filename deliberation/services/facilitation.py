@@ -311,9 +311,20 @@ def create_assisted_participant(round_: Round, *, label: str, kind: str,
         raise DomainError(N_("A label of 1 to 80 characters is required."), field="label")
     if kind not in ASSISTED_KINDS:
         raise DomainError(N_("Unknown participant kind."), field="kind")
+    taken = Conflict(N_("There is already a participant named “%(label)s” in this round: "
+                        "open them from the list, or give this sheet another name."),
+                     field="label", label=label)
+    if db.session.scalar(sa.select(Participant.id).where(
+            Participant.round_id == round_.id, Participant.label == label)) is not None:
+        raise taken
     participant = Participant(round_id=round_.id, source="assisted", kind=kind, label=label)
     db.session.add(participant)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same sheet sent twice at once: the other copy took the label since the check.
+        db.session.rollback()
+        raise taken from None
     audit.record("participant.assisted_create", actor=actor, target=participant,
                  round_id=round_.id, label=label, kind=kind)
     db.session.commit()

@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
@@ -64,11 +65,22 @@ def open_workshop(round_: Round, *, actor: User | None, label: object, hours: ob
                           N_("Enter a whole number of hours from 1 to 12."), "hours")
     seats = _whole_number(seats, 1, MAX_SEATS,
                           N_("Enter a whole number of seats from 1 to 500."), "seats")
+    taken = Conflict(N_("There is already a workshop named “%(label)s” in this round: "
+                        "use its link, or give this one another name."),
+                     field="label", label=text)
+    if db.session.scalar(sa.select(Workshop.id).where(
+            Workshop.round_id == round_.id, Workshop.label == text)) is not None:
+        raise taken
     now = utcnow()
     workshop = Workshop(round_id=round_.id, code=new_code(), label=text, seats=seats,
                         opened_at=now, closes_at=now + timedelta(hours=hours))
     db.session.add(workshop)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form sent twice at once: the other copy took the name since the check.
+        db.session.rollback()
+        raise taken from None
     audit.record("workshop.open", actor=actor, target=workshop, round_id=round_.id,
                  label=text, hours=hours, seats=seats,
                  closes_at=workshop.closes_at.isoformat())
