@@ -16,8 +16,9 @@ from tests import factories
 
 
 def _add_assisted(planted, n=5):
-    for _ in range(n):
-        person = factories.make_participant(planted.round, source="assisted", label="workshop")
+    for sheet in range(n):
+        person = factories.make_participant(planted.round, source="assisted",
+                                            label=f"workshop sheet {sheet + 1}")
         prop = planted.consensus[0]
         db.session.add(Vote(round_id=planted.round.id, participant_id=person.id,
                             proposal_id=prop, value=1))
