@@ -29,6 +29,8 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This action is not possible here.")),
     409: (_l("Conflict"), _l("This conflicts with something that already exists.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
+    414: (_l("Address too long"), _l("The address (URL) is too long. Please go back and "
+                                     "open the page from a link or the menu.")),
     429: (_l("Too many requests"), _l("Too many attempts in a short time. Please wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error happened. Nothing you entered was saved. Please try again.")),
     503: (_l("Temporarily unavailable"), _l("The service is temporarily unavailable. Please try again in a few minutes.")),

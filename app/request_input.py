@@ -5,6 +5,9 @@
   unknown address. Round addresses (``<slug>``) likewise must look like a slug.
 - JSON bodies: at most ``JSON_MAX_BYTES`` and ``JSON_MAX_DEPTH`` levels of nesting, no
   ``NaN``/``Infinity``; anything else is a 400 with a translated message.
+- Addresses: a query string over ``QUERY_MAX_BYTES`` (4 KiB: a long search with filters
+  is about 1 KiB) is a 414 with a translated page, whichever server passed it on.
+  gunicorn refuses a request line over 8 KiB itself (deploy/gunicorn.conf.py).
 - Text: query strings and form bodies must be UTF-8. Werkzeug keeps undecodable bytes of a
   form as percent-escapes (and replaces them in multipart fields) rather than failing, so
   without this check the escapes would be stored as if someone had typed them.
@@ -29,6 +32,7 @@ from deliberation.services.facilitation import SLUG_RE
 
 JSON_MAX_BYTES = 64 * 1024
 JSON_MAX_DEPTH = 20
+QUERY_MAX_BYTES = 4 * 1024
 
 
 class IdConverter(BaseConverter):
@@ -113,6 +117,12 @@ def _is_utf8(encoded: bytes) -> bool:
     return True
 
 
+def refuse_long_query() -> None:
+    """No view reads a query string longer than any link Hiroba makes."""
+    if len(request.query_string) > current_app.config["QUERY_MAX_BYTES"]:
+        abort(414)
+
+
 def refuse_invalid_text() -> None:
     """Query strings and form fields that are not UTF-8 are refused, not stored escaped."""
     valid = _is_utf8(request.query_string)
@@ -141,5 +151,7 @@ def init_app(app: Flask) -> None:
     app.json = LimitedJSONProvider(app)
     app.config.setdefault("JSON_MAX_BYTES", JSON_MAX_BYTES)
     app.config.setdefault("JSON_MAX_DEPTH", JSON_MAX_DEPTH)
+    app.config.setdefault("QUERY_MAX_BYTES", QUERY_MAX_BYTES)
+    app.before_request(refuse_long_query)
     app.before_request(refuse_invalid_text)
     app.url_value_preprocessor(check_slug)

@@ -8,9 +8,61 @@ override these.
 
 import os
 
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.util import write_nonblock
+from gunicorn.workers.gthread import ThreadWorker
+
+# gunicorn's own refusals come before the app (and its translations) sees the request, so
+# the two a browser can cause (a very long link, a cookie jar grown too big) get a page
+# here, in Japanese then English, in place of gunicorn's English "Bad Request".
+TOO_LARGE_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title_ja} / {title_en}</title></head>
+<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
+<h1>{title_ja}</h1><p>{text_ja}</p>
+<p><a href="/">トップページへ</a></p>
+<hr><div lang="en"><h2>{title_en}</h2><p>{text_en}</p><p><a href="/">Home</a></p></div>
+</body></html>
+"""
+TOO_LARGE = {
+    LimitRequestLine: ("414 URI Too Long", dict(
+        title_ja="アドレスが長すぎます", title_en="Address too long",
+        text_ja="アドレス（URL）が長すぎます。前のページに戻り、リンクやメニューから開き直してください。",
+        text_en="The address (URL) is too long. Please go back and open the page from a "
+                "link or the menu.")),
+    LimitRequestHeaders: ("431 Request Header Fields Too Large", dict(
+        title_ja="送られた情報が多すぎます", title_en="Too much was sent",
+        text_ja="ブラウザーから送られた情報（Cookie など）が多すぎます。"
+                "このサイトの Cookie を削除してから、もう一度開いてください。",
+        text_en="Your browser sent too much (cookies, for example). Please delete this "
+                "site's cookies and open the page again.")),
+}
+
+
+class HirobaThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker with readable pages for requests too large to read."""
+
+    def handle_error(self, req, client, addr, exc):
+        refusal = next((TOO_LARGE[kind] for kind in TOO_LARGE if isinstance(exc, kind)), None)
+        if refusal is None:
+            return super().handle_error(req, client, addr, exc)
+        status, words = refusal
+        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        body = TOO_LARGE_PAGE.format(**words).encode("utf-8")
+        head = (f"HTTP/1.1 {status}\r\nConnection: close\r\n"
+                f"Content-Type: text/html; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+        try:
+            write_nonblock(client, head + body)
+        except OSError:
+            self.log.debug("Failed to send error message.")
+        return None
+
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+worker_class = HirobaThreadWorker
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # At most two open connections per thread in each worker. Without a cap, keep-alive
 # connections stay with whichever worker accepted them first, and that worker, held to
@@ -18,3 +70,6 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # figures from bench/web_load.py).
 # Connections over the cap wait in the listen backlog until a worker has room.
 worker_connections = 2 * threads
+# The longest request line gunicorn reads (its bounded maximum). The app refuses query
+# strings over 4 KiB itself with a translated page; longer lines get the page above.
+limit_request_line = 8190

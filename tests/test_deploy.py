@@ -32,7 +32,7 @@ def _settings(env: dict[str, str]) -> dict[str, str]:
 
 def test_defaults_cap_connections_at_two_per_thread() -> None:
     settings = _settings({})
-    assert settings["worker_class"] == "gthread"
+    assert "ThreadWorker" in settings["worker_class"]  # gthread, with Hiroba's error pages
     assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (
         "2", "4", "8")
     assert settings["bind"] == "['127.0.0.1:8000']"
@@ -44,6 +44,16 @@ def test_environment_sizes_the_server() -> None:
     assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (
         "3", "6", "12")
     assert settings["bind"] == "['0.0.0.0:9000']"
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers)
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode("utf-8")
+    finally:
+        conn.close()
 
 
 def test_gunicorn_serves_the_app_with_these_settings(tmp_path: Path) -> None:
@@ -73,6 +83,15 @@ def test_gunicorn_serves_the_app_with_these_settings(tmp_path: Path) -> None:
                 conn.close()
         assert status == 200
         assert "/" not in server_header  # no version banner (gunicorn sends its name only)
+        # Over the app's limit the app answers; over gunicorn's, gunicorn does: both with a
+        # page a resident can read, never a bare English "Bad Request".
+        for length in (6_000, 20_000):
+            status, page = _get(port, "/?q=" + "a" * length, {"Accept-Language": "ja"})
+            assert status == 414, length
+            assert "アドレス（URL）が長すぎます" in page, length
+        status, page = _get(port, "/", {"Cookie": "x=" + "a" * 9_000})
+        assert status == 431
+        assert "送られた情報が多すぎます" in page
     finally:
         server.terminate()
         _out, err = server.communicate(timeout=30)
