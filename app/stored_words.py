@@ -110,6 +110,7 @@ KEY_LABELS: dict[str, Any] = {
     "blocks": _l("Accounts that voted as a block"),
     "similarity": _l("Share of identical votes"),
     "span_seconds": _l("Seconds from the first to the last arrival"),
+    "identical": _l("Voted exactly alike though not arriving together"),
     "decisive": _l("Decided the outcome"),
     "effect": _l("What their votes did"),
     "source": _l("Votes screened"),

@@ -122,3 +122,65 @@ def test_two_different_answers_in_six_do_not_link() -> None:
     votes = [(1, s, 1) for s in range(6)] + [(2, s, -1 if s < 1 else 1) for s in range(6)]
     assert [b.participant_ids for b in run([1, 2], votes, np.zeros(2), min_block_size=2)] \
         == [[1, 2]]
+
+
+def scripted_answers(m: int = 20) -> list[int]:
+    """A script's answers on ``m`` proposals: agree on some, disagree on others."""
+    return [1 if s % 3 else -1 for s in range(m)]
+
+
+def test_scripted_accounts_spaced_over_days_are_one_block() -> None:
+    """Slow sybils: one account a day, each casting exactly the script's mixed answers on
+    the same 20 proposals. No burst links them; voting exactly alike does."""
+    rng = np.random.default_rng(7)
+    ids, votes, created = honest_round(rng, 300, 40)
+    bots = list(range(1000, 1012))
+    answers = scripted_answers()
+    votes += [(pid, s, answers[s]) for pid in bots for s in range(20)]
+    times = np.concatenate([created, 30 * DAY + np.arange(12) * 1.5 * DAY])
+    blocks = run(ids + bots, votes, times)
+    assert [b.participant_ids for b in blocks] == [bots]
+    assert blocks[0].identical and blocks[0].similarity == 1.0
+    assert blocks[0].span_seconds == pytest.approx(11 * 1.5 * DAY)
+    # The same accounts in a burst are a burst block, not only an identical one.
+    burst = run(ids + bots, votes, np.concatenate([created, 30 * DAY + np.arange(12.0)]))
+    assert [b.participant_ids for b in burst] == [bots] and not burst[0].identical
+
+
+def test_spaced_voters_alike_on_few_proposals_or_all_agreeing_are_not_flagged() -> None:
+    """Honest look-alikes: people who agree with everything, or match on a short round,
+    or differ on one proposal, arriving over days."""
+    spread = np.arange(12) * DAY
+    ids = list(range(1, 13))
+    all_agree = [(pid, s, 1) for pid in ids for s in range(30)]
+    assert run(ids, all_agree, spread) == []
+    answers = scripted_answers(14)
+    short = [(pid, s, answers[s]) for pid in ids for s in range(14)]
+    assert run(ids, short, spread) == []
+    answers = scripted_answers(30)
+    one_differs = [(pid, s, -answers[s] if s == pid else answers[s])
+                   for pid in ids for s in range(30)]
+    assert run(ids, one_differs, spread) == []
+    # ...and exactly alike on 15 mixed answers is the rule's threshold.
+    answers = scripted_answers(15)
+    at_threshold = [(pid, s, answers[s]) for pid in ids for s in range(15)]
+    assert [b.participant_ids for b in run(ids, at_threshold, spread)] == [ids]
+    assert run(ids, at_threshold, spread, identical_min_votes=None) == []
+
+
+@pytest.mark.parametrize("name", ["vtaiwan.uberx", "15-per-hour-seattle",
+                                  "scoop-hivemind.biodiversity", "bg2050-volunteers"])
+def test_no_real_pol_is_voters_vote_exactly_alike(polis_dir, name: str) -> None:
+    """Four real rounds (3,000 people): nobody is flagged for voting exactly alike."""
+    from clustering.polis_export import read_vote_columns
+
+    columns = read_vote_columns(polis_dir(name) / "votes.csv")
+    order = np.lexsort((columns.timestamp, columns.comment_id, columns.voter_id))
+    voter, comment = columns.voter_id[order], columns.comment_id[order]
+    last = np.ones(len(order), dtype=bool)  # a re-vote replaces the earlier one
+    last[:-1] = (voter[1:] != voter[:-1]) | (comment[1:] != comment[:-1])
+    ids = np.unique(voter)
+    first = np.full(len(ids), np.inf)
+    np.minimum.at(first, np.searchsorted(ids, voter), columns.timestamp[order])
+    blocks = find_blocks(ids, voter[last], comment[last], columns.vote[order][last], [first])
+    assert [b for b in blocks if b.identical] == []
