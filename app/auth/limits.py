@@ -35,7 +35,11 @@ def refused_form(reason: object) -> Callable[[RequestLimit], Response | None]:
 
     def on_breach(_limit: RequestLimit) -> Response | None:
         render = REFUSED_FORMS.get(request.endpoint or "")
-        return render(str(reason)) if render is not None else None
+        if render is None or request.is_json:
+            # A JSON body is no form a person typed (and may not even parse): the plain
+            # 429 page says the same without reading it.
+            return None
+        return render(str(reason))
 
     return on_breach
 

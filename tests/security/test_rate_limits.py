@@ -299,3 +299,19 @@ def test_a_bot_farm_on_one_address_is_refused_and_leaves_nothing(
             assert refusal in text and 'value="farm' in text  # what was typed is kept
     assert statuses == [303, 303] + [429] * 8
     assert count(User) == 2
+
+
+@pytest.mark.parametrize("body", ["{" * 100, "not json"])
+def test_a_refused_registration_sent_as_broken_json_gets_the_429_page(
+        limited_app: Flask, caplog: pytest.LogCaptureFixture, body: str) -> None:
+    """The refused form is shown again as typed; a body that cannot be read as a form has
+    nothing to show again, so it gets the plain translated 429, and nothing in the log
+    reads as a failure."""
+    client = limited_app.test_client()
+    for _ in range(2):
+        client.post("/auth/register", data={"email": "x"}, headers=EN)
+    response = client.post("/auth/register", data=body, headers={
+        **EN, "Content-Type": "application/json"})
+    assert response.status_code == 429
+    assert TOO_MANY_EN in response.get_data(as_text=True)
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
