@@ -67,7 +67,8 @@ class EpochSeconds:
 def insert_columns(table: sa.Table, columns: Mapping[str, Any], length: int, *,
                    progress: Callable[[int], None] | None = None) -> int:
     """Insert ``length`` rows; each column is an array of that length, an
-    :class:`EpochSeconds`, or one value for every row. Returns ``length``.
+    :class:`EpochSeconds`, or one value for every row. Returns ``length``. A NumPy masked
+    array (``numpy.ma``) writes NULL where it is masked.
 
     Columns left out must have a server default or be nullable: Python-side defaults are
     not run, so leaving out such a column is refused. ``progress`` is called with the
@@ -102,10 +103,11 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: Mapping[str, Any]
     """``COPY ... FROM STDIN`` of the rows, one statement for the table.
 
     Where every column has a fixed width (numbers, times, one value for every row: the
-    vote tables), each batch is one NumPy record array in PostgreSQL's binary COPY format,
-    written as one block of bytes: no Python object per value in the client, no text to
-    parse in the server. Columns of free text or with NULLs (proposals, participants, some snapshot
-    rows: thousands, not millions) go row by row through psycopg's text COPY.
+    vote tables, a snapshot's memberships and counts, NULLs given as masked arrays), each
+    batch is one NumPy record array in PostgreSQL's binary COPY format, written as one
+    block of bytes: no Python object per value in the client, no text to parse in the
+    server. Columns of free text (proposals, participants: thousands of rows, not
+    millions) go row by row through psycopg's text COPY.
     """
     quote = connection.dialect.identifier_preparer.quote
     names = list(columns)
@@ -117,7 +119,7 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: Mapping[str, Any]
                 copy.write(BINARY_HEADER)
                 for start in range(0, length, BATCH):
                     stop = min(start + BATCH, length)
-                    copy.write(_binary_rows(layout, columns, start, stop).tobytes())
+                    copy.write(_binary_rows(layout, columns, start, stop))
                     if progress is not None:
                         progress(stop - start)
                 copy.write(BINARY_TRAILER)
@@ -133,8 +135,8 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: Mapping[str, Any]
 
 
 # PostgreSQL's binary COPY: a signature, flags and header-extension length (both 0), then
-# per row the number of fields (int16) and each field as its length (int32) and its bytes,
-# all big-endian; -1 as a row's field count ends the data.
+# per row the number of fields (int16) and each field as its length (int32) and its bytes
+# (a NULL: length -1 and no bytes), all big-endian; -1 as a row's field count ends the data.
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 BINARY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 # The binary form of each column type (as SQLAlchemy names it for PostgreSQL) that has a
@@ -151,7 +153,7 @@ POSTGRES_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC, where PostgreSQL coun
 def _binary_layout(dialect: sa.Dialect, table: sa.Table,
                    columns: Mapping[str, Any]) -> list[tuple[str, np.dtype]] | None:
     """Each column's name and binary NumPy type, or None when a column has no fixed width
-    (text that varies from row to row, NULLs, a type not listed above)."""
+    (text that varies from row to row, an array of objects, a type not listed above)."""
     layout = []
     for name, column in columns.items():
         sql_type = table.columns[name].type.compile(dialect=dialect)
@@ -174,13 +176,14 @@ def _binary_layout(dialect: sa.Dialect, table: sa.Table,
 
 
 def _binary_rows(layout: list[tuple[str, np.dtype]], columns: Mapping[str, Any],
-                 start: int, stop: int) -> np.ndarray:
-    """Rows ``start:stop`` as records of PostgreSQL's binary COPY format."""
+                 start: int, stop: int) -> bytes:
+    """Rows ``start:stop`` in PostgreSQL's binary COPY format."""
     fields = [("fields", ">i2")]
     for index, (_name, dtype) in enumerate(layout):
         fields += [(f"length{index}", ">i4"), (f"value{index}", dtype)]
     rows = np.empty(stop - start, dtype=fields)
     rows["fields"] = len(layout)
+    nulls: dict[int, np.ndarray] = {}
     for index, (name, dtype) in enumerate(layout):
         column = columns[name]
         rows[f"length{index}"] = dtype.itemsize
@@ -191,10 +194,26 @@ def _binary_rows(layout: list[tuple[str, np.dtype]], columns: Mapping[str, Any],
             rows[f"value{index}"] = column.encode()
         else:
             values = column[start:stop] if isinstance(column, np.ndarray) else column
-            if dtype.kind in "iu" and np.size(values) and not _fits(values, dtype):
-                raise ValueError(f"{name}: values out of range for {dtype}")
-            rows[f"value{index}"] = values
-    return rows
+            null = np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else None
+            if null is not None and null.any():
+                nulls[index] = null
+                rows[f"length{index}"][null] = -1
+            present = np.ma.getdata(values)
+            if dtype.kind in "iu" and np.size(values):
+                checked = present if null is None else present[~null]
+                if np.size(checked) and not _fits(checked, dtype):
+                    raise ValueError(f"{name}: values out of range for {dtype}")
+            rows[f"value{index}"] = present
+    if not nulls:
+        return rows.tobytes()
+    # A NULL field has no bytes: every row is then a fixed-width record with the NULL
+    # fields' value bytes cut out, row by row in one boolean selection.
+    raw = rows.view(np.uint8).reshape(len(rows), rows.dtype.itemsize)
+    keep = np.ones(raw.shape, dtype=bool)
+    for index, null in nulls.items():
+        offset = rows.dtype.fields[f"value{index}"][1]
+        keep[null, offset:offset + layout[index][1].itemsize] = False
+    return raw[keep].tobytes()
 
 
 def _fits(values: Any, dtype: np.dtype) -> bool:

@@ -263,8 +263,8 @@ def _write_rows(sid: int, analysis: Any, labels: np.ndarray, proj: np.ndarray
             "snapshot_id": sid,
             "participant_id": np.asarray(analysis.participant_ids, dtype=np.int64),
             "x": proj[:, 0], "y": proj[:, 1],
-            # an object array: tolist() gives None for participants in no group
-            "group_id": np.where(labels >= 0, labels.astype(object), None)}, n)
+            # NULL for participants in no group
+            "group_id": np.ma.masked_less(labels.astype(np.int64), 0)}, n)
 
     tids = np.asarray(analysis.statement_ids, dtype=np.int64)
     m = len(tids)
@@ -275,8 +275,9 @@ def _write_rows(sid: int, analysis: Any, labels: np.ndarray, proj: np.ndarray
         disagree = np.concatenate([np.asarray(gc.disagree).reshape(k, m).ravel(),
                                    oc.disagree])
         seen = np.concatenate([np.asarray(gc.seen).reshape(k, m).ravel(), oc.seen])
-        group = np.concatenate([np.repeat(group_ids.astype(object), m),
-                                np.full(m, None, dtype=object)])
+        group = np.ma.masked_array(
+            np.concatenate([np.repeat(group_ids, m), np.zeros(m, dtype=np.int64)]),
+            mask=np.arange((k + 1) * m) >= k * m)
         insert_columns(SnapshotProposalStat.__table__, {
             "snapshot_id": sid, "proposal_id": np.tile(tids, k + 1), "group_id": group,
             "agree": agree.astype(np.int64), "disagree": disagree.astype(np.int64),
