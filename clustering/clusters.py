@@ -139,6 +139,29 @@ def _silhouette(D: np.ndarray, labels: np.ndarray) -> float:
     return float(s.mean())
 
 
+def _count_distinct(X: np.ndarray) -> int:
+    """The number of distinct rows: after one sort by the columns, the rows that differ
+    from the one before (``np.unique(X, axis=0)`` sorts the rows as opaque records, several
+    times slower on 20,000 positions)."""
+    if len(X) == 0:
+        return 0
+    ordered = X[np.lexsort(X.T[::-1])]
+    return 1 + int(np.count_nonzero((ordered[1:] != ordered[:-1]).any(axis=1)))
+
+
+def _distances(S: np.ndarray) -> np.ndarray:
+    """Pairwise Euclidean distances of the rows of ``S`` (at most 1,000 2-D points), in
+    plain NumPy: importing scipy.spatial for them would cost a cold analyze more than
+    computing them. Added up one column at a time in place, the same sums as summing
+    the (rows, rows, dims) array of squared differences, without building it."""
+    D = np.zeros((len(S), len(S)))
+    for column in S.T:
+        difference = column[:, None] - column[None, :]
+        difference *= difference
+        D += difference
+    return np.sqrt(D, out=D)
+
+
 def _order_cold(labels: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = len(centres)
     size = np.bincount(labels, minlength=k)
@@ -157,15 +180,13 @@ def group_clusterings(X: np.ndarray, max_groups: int, *,
     out: dict[int, GroupClustering] = {}
     if n == 0:
         return out
-    n_distinct = len(np.unique(X, axis=0))
+    n_distinct = _count_distinct(X)
     top = min(max_k(n_distinct, max_groups, base_k), n_distinct)
     labels = np.zeros(n, dtype=np.int64)
     centres = X.mean(axis=0, keepdims=True)
     sample = _silhouette_sample(X)
     S = X[sample]
-    # pairwise distances in plain NumPy (at most 1,000 x 1,000 pairs of 2-D points):
-    # importing scipy.spatial for them would cost a cold analyze more than computing them
-    D = np.sqrt(((S[:, None, :] - S[None, :, :]) ** 2).sum(axis=2))
+    D = _distances(S)
     for k in range(2, top + 1):
         init = _split(X, labels, centres)
         if init is None:
