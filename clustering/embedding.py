@@ -78,8 +78,14 @@ def base_clusters(X: sp.csr_matrix, k: int = BASE_CLUSTERS
 
 
 def _squared_distances(X, row_sq: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    d2 = row_sq[:, None] - 2.0 * np.asarray(X @ centres.T) + (centres ** 2).sum(axis=1)
-    return np.maximum(d2, 0.0)
+    # |x|^2 - 2 x.c + |c|^2 in place on the product (20,000 x 100 at a city's scale): the
+    # same sums, in the same order, as the expression written out, without its three
+    # temporary arrays
+    d2 = np.asarray(X @ centres.T)
+    d2 *= -2.0
+    d2 += row_sq[:, None]
+    d2 += (centres ** 2).sum(axis=1)
+    return np.maximum(d2, 0.0, out=d2)
 
 
 def _smooth_knn_dist(distances: np.ndarray, k: float, local_connectivity: float
