@@ -27,13 +27,28 @@ run_pytest() {
 
 check_migrations() {  # $1: database URL
   local url=$1
-  echo "== migrations: upgrade from empty + check ($url)"
   DATABASE_URL=$url "$BIN/flask" db upgrade >/dev/null || return 1
   DATABASE_URL=$url "$BIN/flask" db check || return 1
 }
 
-echo "== import contracts (pyproject.toml, [tool.importlinter])"
-"$BIN/lint-imports" --no-cache --no-logo || status=1
+check_migrations_on_sqlite() {
+  local dir rc
+  dir=$(mktemp -d)
+  check_migrations "sqlite:///$dir/migrations.sqlite3"
+  rc=$?
+  rm -rf "$dir"
+  return $rc
+}
+
+check_migrations_on_postgres() {  # $1: database URL (emptied first)
+  "$BIN/python" - "$1" <<'PY' || return 1
+import sys, sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+with engine.begin() as c:
+    c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+PY
+  check_migrations "$1"
+}
 
 # Several pytest processes at once keep both cores busy until the end (the scheduler shares
 # the cores out). The tests that use the database under test (the database_url fixture) run
@@ -66,6 +81,13 @@ on_postgres() {  # $1: database URL; the rest: pytest's arguments
   TEST_DATABASE_URL=$1 run_pytest "${@:2}"
 }
 
+# The import contracts and the migrations (upgrade from empty, then `flask db check`) run
+# beside the test processes rather than before or after them, where they would have a core
+# to themselves and leave the other idle.
+start "import contracts (pyproject.toml, [tool.importlinter])" \
+  "$BIN/lint-imports" --no-cache --no-logo
+start "migrations on SQLite: upgrade from empty + check" check_migrations_on_sqlite
+
 # Screenshots are for people, not checks (tests/e2e/conftest.py): none here.
 export HIROBA_SCREENSHOTS=0
 start "pytest once: the browser tests" \
@@ -89,6 +111,8 @@ if pg_url=$(scripts/postgres.sh start); then
     start "pytest on PostgreSQL, part $k of $parts: the tests that use the database" \
       on_postgres "$url" "${database_runs[@]}" --shard "$k/$parts"
   done
+  start "migrations on PostgreSQL: upgrade from empty + check" \
+    check_migrations_on_postgres "${pg_url/hiroba_test_/hiroba_migrations_}"
 elif [ "${CI:-}" = "true" ]; then
   pg_url=
   echo "test.sh: PostgreSQL could not be started and CI=true: failing" >&2
@@ -105,19 +129,7 @@ for i in "${!pids[@]}"; do
   rm -f "${logs[$i]}"
 done
 
-tmpdb=$(mktemp -d)
-check_migrations "sqlite:///$tmpdb/migrations.sqlite3" || status=1
-rm -rf "$tmpdb"
-
 if [ -n "$pg_url" ]; then
-  migrations_url=${pg_url/hiroba_test_/hiroba_migrations_}
-  "$BIN/python" - "$migrations_url" <<'PY' || status=1
-import sys, sqlalchemy as sa
-engine = sa.create_engine(sys.argv[1])
-with engine.begin() as c:
-    c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-PY
-  check_migrations "$migrations_url" || status=1
   scripts/postgres.sh stop
 fi
 
