@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -61,6 +62,7 @@ class LiveServer:
     escalation_id: int = 0
     long_slug: str = LONG_SLUG
     empty_slug: str = EMPTY_SLUG
+    app: Any = None  # the served app, for accounts made without the pages (sign_in_new)
 
 
 def _free_port() -> int:
@@ -219,7 +221,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread.start()
     try:
         yield LiveServer(url=f"http://127.0.0.1:{port}", slug=SLUG, results_slug=RESULTS_SLUG,
-                         escalation_id=escalation_id)
+                         escalation_id=escalation_id, app=app)
     finally:
         server.shutdown()
         thread.join(5)
@@ -351,6 +353,23 @@ def register(page, server: LiveServer, next_path: str = "/") -> str:
     with page.expect_navigation():
         page.click("form.stack button[type=submit]")
     assert "/auth/check-mail" in page.url
+    login(page, server, email, next_path)
+    return email
+
+
+def sign_in_new(page, server: LiveServer, next_path: str = "/") -> str:
+    """A new citizen account, made by the service the registration form calls, then logged
+    in through the login form; for tests about what a citizen sees and does, not about
+    registering (a registration through the form costs the browser twice a login).
+    Registration itself is walked through the form by :func:`register` (the journeys) and
+    the mail tests."""
+    from deliberation.services import accounts
+
+    email = f"e2e{next(_counter)}-{random.randrange(10**6)}@example.org"
+    with server.app.app_context():
+        accounts.register(email=email, password="correct horse battery",
+                          display_name="E2E tester", kind="resident",
+                          consent_version=server.app.config["CONSENT_VERSION"])
     login(page, server, email, next_path)
     return email
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import register
+from tests.e2e.conftest import sign_in_new
 from tests.e2e.test_journeys import PHONE
 from tests.e2e.test_staff_and_public_pages import _login
 
@@ -36,7 +36,7 @@ def test_the_first_field_with_an_error_gets_the_focus(browser, live_server, java
         assert page.input_value("input[name=email]") == "focus@example.org"
 
         if javascript:
-            register(page, live_server)
+            sign_in_new(page, live_server)
             page.goto(f"{live_server.url}/rounds/{live_server.slug}/propose")
             with page.expect_navigation():
                 page.get_by_role("button", name="提案を送信").click()
@@ -53,7 +53,7 @@ def test_a_refused_htmx_action_brings_its_error_into_view(browser, live_server) 
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        register(page, live_server)
+        sign_in_new(page, live_server)
         page.goto(f"{live_server.url}/rounds/{live_server.slug}/propose")
         page.fill("textarea[name=text]", "公民館の和室にも、座ったまま使える机を置いてほしい")
         with page.expect_navigation():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import page_problems, register, screenshot
+from tests.e2e.conftest import page_problems, screenshot, sign_in_new
 from tests.e2e.test_journeys import PHONE
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +16,7 @@ def test_phone_pages_fit_the_screen_in_japanese(browser, live_server) -> None:
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        register(page, live_server, next_path=f"/rounds/{live_server.slug}/vote")
+        sign_in_new(page, live_server, next_path=f"/rounds/{live_server.slug}/vote")
         page.goto(f"{live_server.url}/rounds/{live_server.slug}/vote")
         assert page.locator("html").get_attribute("lang") == "ja"
         # the vote buttons sit in the first screen
@@ -48,7 +48,7 @@ def test_large_text_still_fits_a_phone(browser, live_server) -> None:
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        register(page, live_server)
+        sign_in_new(page, live_server)
         wide = {}
         for path in ("/", f"/rounds/{live_server.slug}", f"/rounds/{live_server.slug}/proposals",
                      f"/rounds/{live_server.long_slug}/vote",

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import page_problems, register, screenshot
+from tests.e2e.conftest import page_problems, screenshot, sign_in_new
 from tests.e2e.test_journeys import PHONE
 from tests.e2e.test_staff_and_public_pages import _login
 from tests.i18n.test_error_paths_japanese import english_in
@@ -77,7 +77,7 @@ def test_every_page_on_a_phone_in_japanese(browser, live_server, role: str) -> N
     page = context.new_page()
     try:
         if role == "citizen":
-            register(page, live_server)
+            sign_in_new(page, live_server)
         elif role != "anonymous":
             _login(page, live_server, role)
         problems = {}
@@ -105,7 +105,7 @@ def test_english_on_a_phone(browser, live_server) -> None:
     context = _phone(browser, "en-US")
     page = context.new_page()
     try:
-        register(page, live_server)
+        sign_in_new(page, live_server)
         page.goto(f"{live_server.url}/rounds/{live_server.long_slug}/vote")
         assert page.locator("html").get_attribute("lang") == "en"
         _vote_buttons_in_first_screen(page, ("Agree", "Disagree", "Pass / unsure"))
@@ -133,7 +133,7 @@ def test_an_empty_round_offers_no_vote(browser, live_server) -> None:
     context = _phone(browser, "ja-JP")
     page = context.new_page()
     try:
-        register(page, live_server)
+        sign_in_new(page, live_server)
         page.goto(f"{live_server.url}/rounds/{live_server.empty_slug}")
         assert page.get_by_text("まだ投票できる提案がありません").is_visible()
         assert page.get_by_role("link", name="投票を始める").count() == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import page_problems, register, screenshot
+from tests.e2e.conftest import page_problems, screenshot, sign_in_new
 from tests.e2e.test_journeys import DESKTOP, PHONE
 
 pytestmark = pytest.mark.e2e
@@ -73,7 +73,7 @@ def test_easy_pages_are_accessible(browser, live_server, viewport, suffix) -> No
     context = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True)  # axe
     context.set_default_timeout(10_000)
     page = context.new_page()
-    register(page, live_server, "/")
+    sign_in_new(page, live_server, "/")
     page.goto(f"{live_server.url}/")
     _toggle(page)
     pages = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import register, screenshot
+from tests.e2e.conftest import screenshot, sign_in_new
 from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
 from tests.e2e.test_staff_and_public_pages import _login
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 def _resident(browser, server):
     context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)
     page = context.new_page()
-    email = register(page, server)
+    email = sign_in_new(page, server)
     return context, page, email
 
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import register, screenshot
+from tests.e2e.conftest import screenshot, sign_in_new
 from tests.e2e.test_journeys import DESKTOP, PHONE
 from tests.e2e.test_phone_walk import _pages
 from tests.e2e.test_staff_and_public_pages import _login
@@ -33,7 +33,7 @@ def test_staff_and_account_pages(browser, live_server, role, locale, viewport, j
     page = context.new_page()
     try:
         if role == "citizen":
-            register(page, live_server)
+            sign_in_new(page, live_server)
         else:
             _login(page, live_server, role)
         problems = {}
@@ -69,7 +69,7 @@ def test_refused_facilitator_actions_say_why(browser, live_server, js) -> None:
     citizen = browser.new_context(locale="ja-JP", viewport=PHONE)
     try:
         page = citizen.new_page()
-        register(page, live_server)
+        sign_in_new(page, live_server)
         page.goto(f"{live_server.url}/rounds/{slug}/propose")
         page.fill("textarea[name=text]", mine)
         with page.expect_navigation():
