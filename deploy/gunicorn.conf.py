@@ -6,38 +6,55 @@ default 4: requests wait on PostgreSQL about half of the time). Command-line opt
 override these.
 """
 
+import html
 import os
+from pathlib import Path
 
+from babel.support import Translations
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
 
+CATALOGS = Path(__file__).resolve().parents[1] / "app" / "translations"
+
+
+def N_(message: str) -> str:  # marks a message for the catalogs (babel.cfg reads deploy/)
+    return message
+
+
 # gunicorn's own refusals come before the app (and its translations) sees the request, so
 # the two a browser can cause (a very long link, a cookie jar grown too big) get a page
-# here, in Japanese then English, in place of gunicorn's English "Bad Request".
+# here, in Japanese then English, in place of gunicorn's English "Bad Request". The words
+# are the app's own, from its compiled catalogs.
 TOO_LARGE_PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title_ja} / {title_en}</title></head>
+<title>{ja[title]} / {en[title]}</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
-<h1>{title_ja}</h1><p>{text_ja}</p>
-<p><a href="/">トップページへ</a></p>
-<hr><div lang="en"><h2>{title_en}</h2><p>{text_en}</p><p><a href="/">Home</a></p></div>
+<h1>{ja[title]}</h1><p>{ja[text]}</p>
+<p><a href="/">{ja[home]}</a></p>
+<hr><div lang="en"><h2>{en[title]}</h2><p>{en[text]}</p><p><a href="/">{en[home]}</a></p></div>
 </body></html>
 """
 TOO_LARGE = {
-    LimitRequestLine: ("414 URI Too Long", dict(
-        title_ja="アドレスが長すぎます", title_en="Address too long",
-        text_ja="アドレス（URL）が長すぎます。前のページに戻り、リンクやメニューから開き直してください。",
-        text_en="The address (URL) is too long. Please go back and open the page from a "
-                "link or the menu.")),
-    LimitRequestHeaders: ("431 Request Header Fields Too Large", dict(
-        title_ja="送られた情報が多すぎます", title_en="Too much was sent",
-        text_ja="ブラウザーから送られた情報（Cookie など）が多すぎます。"
-                "このサイトの Cookie を削除してから、もう一度開いてください。",
-        text_en="Your browser sent too much (cookies, for example). Please delete this "
-                "site's cookies and open the page again.")),
+    LimitRequestLine: ("414 URI Too Long", {
+        "title": N_("Address too long"),
+        "text": N_("The address (URL) is too long. Please go back and open the page from a "
+                   "link or the menu.")}),
+    LimitRequestHeaders: ("431 Request Header Fields Too Large", {
+        "title": N_("Too much was sent"),
+        "text": N_("Your browser sent too much (cookies, for example). Please delete this "
+                   "site's cookies and open the page again.")}),
 }
+
+
+def refusal_page(words: dict[str, str]) -> bytes:
+    translated = {}
+    for language in ("ja", "en"):
+        catalog = Translations.load(str(CATALOGS), [language])
+        translated[language] = {key: html.escape(catalog.gettext(message)) for key, message in
+                                {**words, "home": N_("Back to the home page")}.items()}
+    return TOO_LARGE_PAGE.format(**translated).encode("utf-8")
 
 
 class HirobaThreadWorker(ThreadWorker):
@@ -49,7 +66,7 @@ class HirobaThreadWorker(ThreadWorker):
             return super().handle_error(req, client, addr, exc)
         status, words = refusal
         self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
-        body = TOO_LARGE_PAGE.format(**words).encode("utf-8")
+        body = refusal_page(words)
         head = (f"HTTP/1.1 {status}\r\nConnection: close\r\n"
                 f"Content-Type: text/html; charset=utf-8\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
