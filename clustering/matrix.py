@@ -141,20 +141,26 @@ def _dense_index(values: np.ndarray, ids: np.ndarray | None = None):
     return ids, np.searchsorted(ids, values).astype(np.int64)
 
 
-def _stable_argsort(key: np.ndarray) -> np.ndarray:
-    """np.argsort(key, kind="stable") for non-negative int64 keys.
+def stable_argsort(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for int64 keys.
 
-    When key and position fit in 63 bits together, the positions ride in the low bits of
-    one packed array and a plain value sort does the work: NumPy sorts int64 values with
-    SIMD, several times faster than any argsort (figures in bench/README.md).
+    When the keys' span and a position fit in 63 bits together, the positions ride in the
+    low bits of one packed array and a plain value sort does the work: NumPy sorts int64
+    values with SIMD, several times faster than any argsort (figures in bench/README.md).
     """
-    n = len(key)
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(keys.min())
     bits = max(n - 1, 1).bit_length()
-    if n == 0 or int(key.max()) >= 1 << (63 - bits):
-        return np.argsort(key, kind="stable")
-    packed = (key << bits) | np.arange(n, dtype=np.int64)
+    if int(keys.max()) - low >= 1 << (63 - bits):
+        return np.argsort(keys, kind="stable")
+    packed = keys.astype(np.int64) - low
+    packed <<= bits
+    packed |= np.arange(n, dtype=np.int64)
     packed.sort()
-    return packed & ((1 << bits) - 1)
+    packed &= (1 << bits) - 1
+    return packed
 
 
 def build_matrix(data: VoteData) -> VoteMatrix:
@@ -176,7 +182,7 @@ def build_matrix(data: VoteData) -> VoteMatrix:
     if n and bool(np.all(key[1:] >= key[:-1])) and data.timestamp is None:
         order = None
     else:
-        order = _stable_argsort(key)
+        order = stable_argsort(key)
     k = key if order is None else key[order]
     if data.timestamp is not None and n:
         # Re-votes are few: order only the pairs with several votes by (time, value); the
@@ -253,7 +259,7 @@ def permute_participants(vm: VoteMatrix, order: np.ndarray) -> VoteMatrix:
     else:
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
-        sort = _stable_argsort(rank[vm.rows] * m + vm.cols)
+        sort = stable_argsort(rank[vm.rows] * m + vm.cols)
         rows = rank[vm.rows][sort]
     return VoteMatrix(
         participant_ids=vm.participant_ids[order],

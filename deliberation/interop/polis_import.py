@@ -26,6 +26,7 @@ from typing import BinaryIO
 import numpy as np
 import sqlalchemy as sa
 
+from clustering.matrix import stable_argsort
 from clustering.polis_export import ExportFormatError, PolisExport, check_text, read_export
 from deliberation import csvfile
 from deliberation.bulk import (
@@ -322,25 +323,8 @@ def rows_to_write(export: PolisExport) -> int:
 
 def _stable_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``keys`` in ascending order, and where each came from in ``keys``, equal keys in
-    their order in ``keys``: what ``argsort(kind="stable")`` gives.
-
-    Where ``key * n + position`` fits in 64 bits (keys that span less than 2**63 / n: Pol.is
-    ids and the import's row positions), by one plain sort of those numbers, all distinct,
-    so equal keys keep their order: NumPy sorts plain integers about ten times faster than
-    it finds a stable order of them (figures in bench/README.md).
-    """
-    n = len(keys)
-    if n:
-        low = int(keys.min())
-        if (int(keys.max()) - low + 1) * n < 2**63:
-            packed = keys - low
-            packed *= n
-            packed += np.arange(n)
-            packed.sort()
-            ordered, position = np.divmod(packed, n)
-            ordered += low
-            return ordered, position
-    position = np.argsort(keys, kind="stable")
+    their order in ``keys``."""
+    position = stable_argsort(keys)
     return keys[position], position
 
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clustering import VoteData, WarmStart, analyze
+from clustering.matrix import stable_argsort
 
 
 @st.composite
@@ -75,3 +76,14 @@ def test_membership_mode_uses_given_groups(vs):
     got = dict(zip(a.participant_ids.tolist(), a.labels.tolist(), strict=True))
     assert got == {pid: (-1 if g is None else g) for pid, g in membership.items()}
     assert a.k == len({g for g in membership.values() if g is not None})
+
+
+@pytest.mark.parametrize("low, high", [(0, 50), (-(2**40), 2**40), (-(2**62), 2**62)])
+def test_stable_argsort_is_numpys_stable_argsort(low: int, high: int) -> None:
+    """Keys with many repeats, negative keys, and keys too far apart to pack (the
+    fallback) all come out in NumPy's stable order."""
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 1000):
+        keys = rng.integers(low, high, n, dtype=np.int64)
+        keys[: n // 2] = keys[n // 2: 2 * (n // 2)]  # every value at least twice
+        assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
