@@ -7,6 +7,7 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -32,3 +33,18 @@ def insert_or_update(model: type[Base]) -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
+
+
+def add_unique(row: Base, taken: Exception) -> None:
+    """Add ``row`` and write it now; raise ``taken`` when a unique rule refuses it.
+
+    For a row whose caller has already checked that its name or address is free: the same
+    form sent twice at once passes that check twice, and the rule decides. The refused
+    request's transaction is rolled back, with whatever else it wrote.
+    """
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise taken from None

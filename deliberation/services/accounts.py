@@ -8,10 +8,9 @@ import hashlib
 import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from deliberation.database import db
+from deliberation.database import add_unique, db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import User, audit
 from deliberation.models._common import utcnow
@@ -75,15 +74,9 @@ def register(
         consented_at=utcnow(),
     )
     user.set_password(password, method=password_hash_method())
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same form sent twice at once: the other request's account was committed
-        # after the check above, and the unique address decides. Whatever the caller had
-        # written in this transaction goes too (a workshop seat: only one account was made).
-        db.session.rollback()
-        raise Conflict(EMAIL_EXISTS, field="email") from None
+    # Sent twice at once, the unique address decides; whatever the caller had written in
+    # this transaction goes too (a workshop seat: only one account was made).
+    add_unique(user, Conflict(EMAIL_EXISTS, field="email"))
     audit.record("account.register", actor=user, target=user, role=role)
     if commit:
         db.session.commit()

@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from deliberation.database import db
+from deliberation.database import add_unique, db
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import Participant, Proposal, Round, User, Vote, audit
@@ -147,14 +146,7 @@ def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
     if "threshold_policy" in values:
         values["threshold_policy"] = validate_policy(values["threshold_policy"])
     round_ = Round(slug=slug, created_by_id=actor.id if actor else None, **values)
-    db.session.add(round_)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same form sent twice at once: the other copy's round took the address since
-        # the check above.
-        db.session.rollback()
-        raise Conflict(ROUND_EXISTS, field="slug") from None
+    add_unique(round_, Conflict(ROUND_EXISTS, field="slug"))
     audit.record("round.create", actor=actor, target=round_, round_id=round_.id, slug=slug)
     db.session.commit()
     return round_
@@ -318,13 +310,7 @@ def create_assisted_participant(round_: Round, *, label: str, kind: str,
             Participant.round_id == round_.id, Participant.label == label)) is not None:
         raise taken
     participant = Participant(round_id=round_.id, source="assisted", kind=kind, label=label)
-    db.session.add(participant)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same sheet sent twice at once: the other copy took the label since the check.
-        db.session.rollback()
-        raise taken from None
+    add_unique(participant, taken)
     audit.record("participant.assisted_create", actor=actor, target=participant,
                  round_id=round_.id, label=label, kind=kind)
     db.session.commit()

@@ -13,9 +13,8 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from deliberation.database import db
+from deliberation.database import add_unique, db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import Round, User, Workshop, audit
 from deliberation.models._common import utcnow
@@ -74,13 +73,7 @@ def open_workshop(round_: Round, *, actor: User | None, label: object, hours: ob
     now = utcnow()
     workshop = Workshop(round_id=round_.id, code=new_code(), label=text, seats=seats,
                         opened_at=now, closes_at=now + timedelta(hours=hours))
-    db.session.add(workshop)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same form sent twice at once: the other copy took the name since the check.
-        db.session.rollback()
-        raise taken from None
+    add_unique(workshop, taken)
     audit.record("workshop.open", actor=actor, target=workshop, round_id=round_.id,
                  label=text, hours=hours, seats=seats,
                  closes_at=workshop.closes_at.isoformat())
