@@ -193,13 +193,6 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         db.session.flush()
         rid = round_.id
 
-        # Every reference in the rows below is the new round's id or an element of
-        # ``participant_pk`` or ``proposal_pk``: ids read back from the database, of rows
-        # this still open transaction wrote (no other transaction can see them, let alone
-        # delete them). So the per-row foreign-key checks, which cost the database most of
-        # its time in the vote loads, can only confirm what holds already, and are skipped
-        # where the role may (the rows' encoding is tested by reading them back:
-        # tests/test_bulk.py, tests/polis_import).
         # Participants: every voter and every author (same Pol.is pid space), first seen.
         # Every sighting in time order, the authors' comments before the votes and the
         # votes in file order among equal times (a stable sort), so each pid's first row
