@@ -245,26 +245,14 @@ def canonical_order(vm: VoteMatrix) -> np.ndarray:
 
 def permute_participants(vm: VoteMatrix, order: np.ndarray) -> VoteMatrix:
     """The same votes with participant i of the result being ``order[i]`` of ``vm``."""
-    n, m = len(order), max(vm.shape[1], 1)
-    key = vm.rows * m + vm.cols
-    if bool(np.all(key[1:] > key[:-1])):
-        # Sorted by (row, column), as build_matrix leaves them: each participant's votes are
-        # one run, and the result takes the runs in the new order, each as it is; that is
-        # what the stable sort by (new row, column) below gives, without sorting every vote.
-        counts = np.bincount(vm.rows, minlength=n)
-        taken = counts[order]
-        moved = np.cumsum(counts)[order] - np.cumsum(taken)  # old start - new start, per run
-        sort = np.repeat(moved, taken) + np.arange(len(key))
-        rows = np.repeat(np.arange(n, dtype=np.int64), taken)
-    else:
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
-        sort = stable_argsort(rank[vm.rows] * m + vm.cols)
-        rows = rank[vm.rows][sort]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rows = rank[vm.rows]
+    sort = stable_argsort(rows * max(vm.shape[1], 1) + vm.cols)
     return VoteMatrix(
         participant_ids=vm.participant_ids[order],
         statement_ids=vm.statement_ids,
-        rows=rows,
+        rows=rows[sort],
         cols=vm.cols[sort],
         vals=vm.vals[sort],
         excluded=vm.excluded,
