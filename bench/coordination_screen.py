@@ -21,19 +21,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clustering.coordination import find_blocks
+from clustering.matrix import VoteData, build_matrix
 from clustering.polis_export import read_vote_columns
 
 
 def current_votes(directory: Path):
+    """Every voter, their current votes (a re-vote replaces the earlier one), and the time
+    of their first vote as their arrival."""
     columns = read_vote_columns(directory / "votes.csv")
-    order = np.lexsort((columns.timestamp, columns.comment_id, columns.voter_id))
-    voter, comment = columns.voter_id[order], columns.comment_id[order]
-    last = np.ones(len(order), dtype=bool)  # a re-vote replaces the earlier one
-    last[:-1] = (voter[1:] != voter[:-1]) | (comment[1:] != comment[:-1])
-    ids = np.unique(voter)
+    current = build_matrix(VoteData.from_arrays(
+        columns.voter_id, columns.comment_id, columns.vote, columns.timestamp))
+    ids = current.participant_ids
     first = np.full(len(ids), np.inf)
-    np.minimum.at(first, np.searchsorted(ids, voter), columns.timestamp[order])
-    return ids, voter[last], comment[last], columns.vote[order][last], first
+    np.minimum.at(first, np.searchsorted(ids, columns.voter_id), columns.timestamp)
+    return (ids, ids[current.rows], current.statement_ids[current.cols], current.vals,
+            first)
 
 
 def cpu(run) -> tuple[float, list]:

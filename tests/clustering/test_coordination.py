@@ -172,15 +172,15 @@ def test_spaced_voters_alike_on_few_proposals_or_all_agreeing_are_not_flagged() 
                                   "scoop-hivemind.biodiversity", "bg2050-volunteers"])
 def test_no_real_pol_is_voters_vote_exactly_alike(polis_dir, name: str) -> None:
     """Four real rounds (3,000 people): nobody is flagged for voting exactly alike."""
+    from clustering.matrix import VoteData, build_matrix
     from clustering.polis_export import read_vote_columns
 
     columns = read_vote_columns(polis_dir(name) / "votes.csv")
-    order = np.lexsort((columns.timestamp, columns.comment_id, columns.voter_id))
-    voter, comment = columns.voter_id[order], columns.comment_id[order]
-    last = np.ones(len(order), dtype=bool)  # a re-vote replaces the earlier one
-    last[:-1] = (voter[1:] != voter[:-1]) | (comment[1:] != comment[:-1])
-    ids = np.unique(voter)
-    first = np.full(len(ids), np.inf)
-    np.minimum.at(first, np.searchsorted(ids, voter), columns.timestamp[order])
-    blocks = find_blocks(ids, voter[last], comment[last], columns.vote[order][last], [first])
+    current = build_matrix(VoteData.from_arrays(  # a re-vote replaces the earlier one
+        columns.voter_id, columns.comment_id, columns.vote, columns.timestamp))
+    ids = current.participant_ids
+    first = np.full(len(ids), np.inf)  # each voter arrives with their first vote
+    np.minimum.at(first, np.searchsorted(ids, columns.voter_id), columns.timestamp)
+    blocks = find_blocks(ids, ids[current.rows], current.statement_ids[current.cols],
+                         current.vals, [first])
     assert [b for b in blocks if b.identical] == []
