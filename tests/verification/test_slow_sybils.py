@@ -20,12 +20,12 @@ from deliberation.models import (
     Participant,
     Proposal,
     Round,
-    User,
     Vote,
     VoteEvent,
 )
 from deliberation.models._common import utcnow
 from deliberation.text import text_key
+from tests.factories import make_participant, make_user
 
 DAY = timedelta(days=1)
 N_A, N_B, N_BOTS = 15, 15, 12
@@ -36,16 +36,9 @@ NAMES = ["common", "contested", *SIDES]
 
 
 def _person(round_: Round, name: str, created) -> Participant:
-    user = User(email=f"{name}@example.org", display_name=name, kind="resident",
-                consent_version="t", consented_at=created, created_at=created,
-                is_verified=True, password_hash="x")
-    db.session.add(user)
-    db.session.flush()
-    participant = Participant(round_id=round_.id, user_id=user.id, source="account",
-                              kind="resident", created_at=created)
-    db.session.add(participant)
-    db.session.flush()
-    return participant
+    user = make_user(email=f"{name}@example.org", display_name=name, created_at=created,
+                     is_verified=True)
+    return make_participant(round_, user, created_at=created)
 
 
 def _vote(round_: Round, participant: Participant, ids: dict[str, int],
