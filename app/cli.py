@@ -14,6 +14,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from app.template_helpers import KIND_LABELS, ROLE_LABELS
 from app.terminal import (
     Refused,
     TerminalCommand,
@@ -55,7 +56,7 @@ def create_user(email: str, role: str, kind: str, display_name: str | None, pass
     except DomainError as error:
         raise Refused.because(error) from None
     click.echo(gettext("Created the account %(email)s (%(role)s).", email=user.email,
-                       role=user.role))
+                       role=ROLE_LABELS[user.role]))
 
 
 @users.command("set-role", help=_l("Change an account's role."))
@@ -68,7 +69,8 @@ def set_role(email: str, role: str) -> None:
         raise Refused(gettext("There is no account with the email address %(email)s.",
                               email=email))
     accounts.set_role(user, role, actor=None)
-    click.echo(gettext("%(email)s now has the role %(role)s.", email=user.email, role=role))
+    click.echo(gettext("%(email)s now has the role %(role)s.", email=user.email,
+                       role=ROLE_LABELS[role]))
 
 
 @users.command("list", help=_l("List accounts (email, role, kind)."))
@@ -76,7 +78,8 @@ def set_role(email: str, role: str) -> None:
 def list_users() -> None:
     deleted = gettext("(deleted)")
     for user in db.session.scalars(sa.select(User).order_by(User.id)):
-        click.echo(f"{user.id}\t{user.email or deleted}\t{user.role}\t{user.kind}")
+        click.echo(f"{user.id}\t{user.email or deleted}\t{ROLE_LABELS[user.role]}\t"
+                   f"{KIND_LABELS[user.kind]}")
 
 
 @demo.command("seed", help=_l(
@@ -105,7 +108,7 @@ def seed(polis_dir: Path | None, no_polis: bool) -> None:
                    else gettext("Demo round “%(slug)s”: already present", slug=slug))
     click.echo(gettext("Demo accounts (password: %(password)s):", password=DEMO_PASSWORD))
     for email, role in result.accounts:
-        click.echo(f"  {role:<12} {email}")
+        click.echo(f"  {ROLE_LABELS[role]}: {email}")
 
 
 def _pybabel(*args: str) -> None:

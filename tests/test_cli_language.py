@@ -148,3 +148,21 @@ def test_the_help_of_every_command_reads_in_the_terminals_language(app, runner) 
                                                                                    english)
     listing = runner.invoke(args=["users", "--help"], env=JA).output
     assert "アカウントを作成します" in listing and "Create an account" not in listing
+
+
+def test_the_account_list_and_role_changes_read_in_words(runner, db, make_user) -> None:
+    """Staff read roles and relations to the town as words, never the stored codes."""
+    make_user(email="staff@example.org", role="council", kind="e_citizen")
+    listing = runner.invoke(args=["users", "list"], env=JA)
+    assert listing.exit_code == 0, listing.output
+    assert "議会事務局" in listing.output and "関係人口" in listing.output
+    assert "council" not in listing.output and "e_citizen" not in listing.output
+    changed = runner.invoke(args=["users", "set-role", "staff@example.org", "facilitator"],
+                            env=JA)
+    assert changed.exit_code == 0 and "ファシリテーター" in changed.output
+    assert "facilitator" not in changed.output
+    created = runner.invoke(args=["users", "create", "--email", "new@example.org",
+                                  "--role", "admin", "--password", "long enough password"],
+                            env=JA)
+    assert created.exit_code == 0 and "管理者" in created.output
+    assert "admin" not in created.output

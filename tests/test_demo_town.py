@@ -41,6 +41,7 @@ def test_seed_builds_the_town_once(runner, db) -> None:
     assert first.exit_code == 0, first.output
     for slug in SLUGS:
         assert f"Demo round “{slug}”: created" in first.output
+    assert "  Council staff: " in first.output  # the role in words, not its stored code
     rounds = _town_rounds(db)
     assert len(rounds) == 3
     ids = [r.id for r in rounds]
