@@ -19,9 +19,13 @@ peak RSS):
             the line then says so: at 10M votes it may not finish.
   import    `flask polis import DIR` into a migrated empty database against a plain
             `sqlite3 .import` (SQLite) or `psql \\copy` (PostgreSQL) of the same votes.csv.
-            On PostgreSQL a further line gives the server's CPU seconds for both (their
-            backends, read from /proc when the server runs on this machine) and the ratio
-            of client + server CPU.
+            --runs times each (default 3), taking turns, each into fresh tables; the
+            medians are compared. On PostgreSQL every measured step starts after a
+            CHECKPOINT, and the tables a step leaves to autovacuum are vacuumed before the
+            next one (outside the measured time); a line per run gives the server's CPU
+            seconds for both (their backends, read from /proc when the server runs on this
+            machine) and the WAL written while each ran, and a last line the ratio of
+            client + server CPU.
   cluster   `flask cluster run SLUG` on the imported round (cold process).
   refresh   in one worker process: a refresh that reads every vote (the baseline) against
             a warm incremental refresh (the runner's in-memory votes) after 1,000 new votes
@@ -262,49 +266,123 @@ class ServerCPU:
             self.last[pid] = (int(stat[11]) + int(stat[12])) / self.ticks
 
 
-def bench_database(kind: str, export: Path, work: Path, steps: set[str]) -> None:
+def psql(libpq: str, sql: str) -> str:
+    return subprocess.run(["psql", libpq, "-Atqc", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def settle(libpq: str) -> None:
+    """Start a measured step from the same server state for both sides: a CHECKPOINT
+    first (one already under way is finished first), so that no checkpoint started by
+    earlier writes (the other side's, another database's) runs during the step; a step
+    then meets one only if its own WAL, with other work running at that moment, passes
+    the server's checkpoint distance. Needs a superuser or pg_checkpoint; without it the
+    step runs as is."""
+    with contextlib.suppress(subprocess.CalledProcessError):
+        psql(libpq, "CHECKPOINT")
+
+
+def wal_position(libpq: str) -> int:
+    return int(psql(libpq, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))
+
+
+def median_run(runs: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """Each figure's median over the runs (wall, peak MB, CPU, ...), taken separately."""
+    return tuple(sorted(column)[len(column) // 2] for column in zip(*runs, strict=True))
+
+
+def bench_database(kind: str, export: Path, work: Path, steps: set[str], runs: int) -> None:
+    """The import against the plain load ``runs`` times, the two taking turns (which goes
+    first alternates), each into fresh tables; medians compared. On PostgreSQL each
+    measured step starts after a CHECKPOINT, and what a step leaves to autovacuum (the
+    baseline's freshly loaded table, the imported tables) is vacuumed before the next
+    step starts, outside the measured time, so neither side pays for the other's
+    leftovers."""
     env = dict(os.environ, FLASK_APP="wsgi.py", CLUSTER_RUNNER="off", HIROBA_ENV="development")
     votes = str(export / "votes.csv")
-    if kind == "sqlite":
-        database = work / "big.sqlite3"
-        env["DATABASE_URL"] = f"sqlite:///{database}"
-        plain = measure(["sqlite3", str(work / "plain.sqlite3"), ".mode csv",
-                         f".import {votes} votes"])
-        base_name = "sqlite3 .import"
-    else:
+    import_command = [FLASK, "polis", "import", str(export), "--slug", "big"]
+    base_name = "sqlite3 .import" if kind == "sqlite" else "psql \\copy"
+    if kind == "postgres":
         url = postgres_url()
-        fresh_postgres(url)
         env["DATABASE_URL"] = url
         libpq = url.replace("postgresql+psycopg://", "postgresql://")
-        subprocess.run(["psql", libpq, "-qc", "CREATE TABLE plain_votes (timestamp bigint, "
-                        "datetime text, comment_id int, voter_id int, vote int)"], check=True)
-        with ServerCPU(libpq, PG_DATABASE) as plain_server:
-            plain = measure(["psql", libpq, "-qc",
-                             f"\\copy plain_votes FROM '{votes}' WITH (FORMAT csv, HEADER)"])
-        base_name = "psql \\copy"
-    subprocess.run([FLASK, "db", "upgrade"], cwd=REPO, env=env, check=True,
-                   capture_output=True)
-    with ServerCPU(libpq, PG_DATABASE) if kind == "postgres" else \
-            contextlib.nullcontext() as server:
-        ours = measure([FLASK, "polis", "import", str(export), "--slug", "big"], env=env)
-    report(f"import ({kind})", ours, base_name, plain)
+    else:
+        database = work / "big.sqlite3"
+        env["DATABASE_URL"] = f"sqlite:///{database}"
+
+    def prepare() -> None:
+        """Fresh, empty tables for both sides."""
+        if kind == "sqlite":
+            for path in (work / "plain.sqlite3", database):
+                path.unlink(missing_ok=True)
+        else:
+            fresh_postgres(url)
+            psql(libpq, "CREATE TABLE plain_votes (timestamp bigint, datetime text, "
+                        "comment_id int, voter_id int, vote int)")
+        subprocess.run([FLASK, "db", "upgrade"], cwd=REPO, env=env, check=True,
+                       capture_output=True)
+
+    def on_server(command: list[str], cleanup: str | None) -> tuple[float, ...]:
+        """(wall, peak MB, client CPU, server CPU or -1, WAL MB) of one PostgreSQL step."""
+        settle(libpq)
+        wal = wal_position(libpq)
+        with ServerCPU(libpq, PG_DATABASE) as server:
+            figures = measure(command, env=env)
+        wal = (wal_position(libpq) - wal) / 2**20
+        if cleanup:
+            psql(libpq, cleanup)
+        return (*figures, server.seconds if server.seconds is not None else -1.0, wal)
+
+    def plain(_last: bool) -> tuple[float, ...]:
+        if kind == "sqlite":
+            return measure(["sqlite3", str(work / "plain.sqlite3"), ".mode csv",
+                            f".import {votes} votes"])
+        # the freshly loaded table is due for autovacuum right away
+        return on_server(["psql", libpq, "-qc", f"\\copy plain_votes FROM '{votes}' "
+                          "WITH (FORMAT csv, HEADER)"], "VACUUM ANALYZE plain_votes")
+
+    def ours(last: bool) -> tuple[float, ...]:
+        if kind == "sqlite":
+            return measure(import_command, env=env)
+        # the imported tables too, unless the cluster step reads them next, as it would
+        # right after an import
+        keep = last and "cluster" in steps
+        return on_server(import_command, None if keep else "VACUUM ANALYZE")
+
+    plain_runs: list[tuple[float, ...]] = []
+    ours_runs: list[tuple[float, ...]] = []
+    for run in range(runs):
+        prepare()
+        order = [("plain", plain), ("ours", ours)]
+        for name, step in order if run % 2 == 0 else reversed(order):
+            (plain_runs if name == "plain" else ours_runs).append(step(run == runs - 1))
+        line = (f"  run {run + 1}: import {ours_runs[-1][0]:.2f} s, {base_name} "
+                f"{plain_runs[-1][0]:.2f} s ({ours_runs[-1][0] / plain_runs[-1][0]:.1f}x)")
+        if kind == "postgres":
+            line += (f"; server CPU {ours_runs[-1][3]:.2f} s and {plain_runs[-1][3]:.2f} s; "
+                     f"WAL during each {ours_runs[-1][4]:.0f} MB and {plain_runs[-1][4]:.0f} MB")
+        print(f"{line}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    ours, plain = median_run(ours_runs), median_run(plain_runs)
+    median = f", median of {runs}" if runs > 1 else ""
+    report(f"import ({kind}){median}", ours[:3], base_name, plain[:3])
     ratio = ours[0] / plain[0]
-    print(f"  => import ({kind}) took {ratio:.1f}x {base_name} in the same run (goal at most "
-          f"{IMPORT_GOAL:.0f}x: {'met' if ratio <= IMPORT_GOAL else 'not met'}); "
+    print(f"  => import ({kind}) took {ratio:.1f}x {base_name} in the same run{median} (goal "
+          f"at most {IMPORT_GOAL:.0f}x: {'met' if ratio <= IMPORT_GOAL else 'not met'}); "
           f"load average {os.getloadavg()[0]:.1f}"
           + ("; CPU seconds are the client's, the server's work is not in them"
              if kind == "postgres" else ""), flush=True)
-    if kind == "postgres" and server.seconds is not None and plain_server.seconds is not None:
+    if kind == "postgres" and ours[3] >= 0 and plain[3] >= 0:
         # Client and server CPU together: what a quiet machine's wall time would be at
         # most if nothing ran in parallel, and far less moved by other work than wall time.
-        ours_cpu, plain_cpu = ours[2] + server.seconds, plain[2] + plain_server.seconds
-        print(f"  PostgreSQL server CPU: import {server.seconds:.2f} s, {base_name} "
-              f"{plain_server.seconds:.2f} s; client + server CPU {ours_cpu:.2f} s against "
+        ours_cpu = median_run([(r[2] + r[3],) for r in ours_runs])[0]
+        plain_cpu = median_run([(r[2] + r[3],) for r in plain_runs])[0]
+        print(f"  PostgreSQL server CPU{median}: import {ours[3]:.2f} s, {base_name} "
+              f"{plain[3]:.2f} s; client + server CPU {ours_cpu:.2f} s against "
               f"{plain_cpu:.2f} s: {ours_cpu / plain_cpu:.1f}x", flush=True)
     if "cluster" not in steps:
         return
     cold = measure([FLASK, "cluster", "run", "big"], env=env)
-    report(f"cluster run, cold ({kind})", cold, base_name, plain)
+    report(f"cluster run, cold ({kind})", cold, base_name, plain[:3])
     subprocess.run([PYTHON, __file__, "--refresh", "big", kind], cwd=REPO, env=env, check=True)
 
 
@@ -409,6 +487,8 @@ def main() -> int:
     parser.add_argument("--export", type=Path)
     parser.add_argument("--no-reddwarf", action="store_true")
     parser.add_argument("--reddwarf-timeout", type=float, default=900.0)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="imports and plain loads per database, taking turns (medians)")
     parser.add_argument("--steps", default="analyze,import,cluster",
                         help="comma-separated; 'import' alone measures only the imports")
     parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
@@ -464,7 +544,7 @@ def main() -> int:
             if kind == "postgres" and shutil.which("psql") is None:
                 print("postgres: skipped (psql not found)")
                 continue
-            bench_database(kind, export, work, steps)
+            bench_database(kind, export, work, steps, args.runs)
     return 0
 
 
