@@ -406,3 +406,27 @@ def test_counts_on_the_agenda_are_written_as_the_reader_writes_them(one_item, cl
         assert "参加者 1,921 人のうち 1,218 人" in page, path
     page = client.get("/agenda/council/", headers=EN).get_data(as_text=True)
     assert "<caption>1 item</caption>" in page
+
+
+def test_an_item_says_when_the_facilitators_wrote_the_proposal(db, client, login_as):
+    """The council and residents read whether a proposal on the agenda came from a
+    participant or was prepared by the people running the round (a seed)."""
+    from deliberation.engine import escalation
+
+    round_ = factories.make_round()
+    facilitator = factories.make_user("facilitator")
+    seeded = escalation.escalate_manually(
+        factories.make_proposal(round_, "Prepared start", is_seed=True).id,
+        actor=facilitator, reason="test")
+    written = escalation.escalate_manually(
+        factories.make_proposal(round_, "From a resident").id, actor=facilitator,
+        reason="test")
+    for url in ("/agenda/items/{}", "council", "/agenda/council/items/{}",
+                "/agenda/council/items/{}/dossier"):
+        if url == "council":
+            login_as("council")
+            continue
+        assert "ファシリテーターが用意した提案" in client.get(
+            url.format(seeded.id)).get_data(as_text=True)
+        assert "ファシリテーターが用意した提案" not in client.get(
+            url.format(written.id)).get_data(as_text=True)
