@@ -18,7 +18,7 @@ from flask_login import current_user
 from app import outage
 
 SESSION_KEY = "lang"
-# The count in the templates' plural messages (``ngettext``).
+# The count in every plural message, the templates' and the Python code's (``ngettext``).
 COUNT_PLACEHOLDER = "%(num)d"
 
 
@@ -59,19 +59,33 @@ def request_translations() -> NullTranslations:
     return cached[1]
 
 
+def plural_text(singular: str, plural: str, n: int) -> str:
+    """The plural message for ``n`` with its count written as the reader's locale writes
+    numbers (1,234), like the ``num`` filter; its other placeholders are left to fill.
+
+    ``%(num)d`` would write the bare integer, so the count goes in first (a formatted
+    number holds no ``%``, so what is filled in after is unchanged)."""
+    text = request_translations().ungettext(singular, plural, n)
+    return text.replace(COUNT_PLACEHOLDER, format_number(n))
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """Flask-Babel's ``ngettext`` for the Python code (flashes, form errors, the ``flask``
+    commands' output), with the count written as in the templates: ``%(num)d`` in the
+    message is ``n``, as the reader's locale writes it."""
+    variables.setdefault("num", n)
+    return plural_text(singular, plural, n) % variables
+
+
 def install_template_gettext(app: Flask) -> None:
     """Call after ``Babel.init_app``: the same callables as Flask-Babel's, cached."""
 
     def gettext(string: str) -> str:
         return request_translations().ugettext(string)
 
-    def ngettext(singular: str, plural: str, n: int) -> str:
-        # The count is written as the reader's locale writes numbers (1,234), like the
-        # ``num`` filter: Jinja fills ``%(num)d`` with the bare integer, so it is put in
-        # here first (a formatted number holds no ``%``, so what Jinja fills in after is
-        # unchanged).
-        text = request_translations().ungettext(singular, plural, n)
-        return text.replace(COUNT_PLACEHOLDER, format_number(n))
+    def template_ngettext(singular: str, plural: str, n: int) -> str:
+        # Jinja fills in the other placeholders itself (escaping them).
+        return plural_text(singular, plural, n)
 
     def pgettext(context: str, string: str) -> str:
         return request_translations().upgettext(context, string)
@@ -80,6 +94,6 @@ def install_template_gettext(app: Flask) -> None:
         return request_translations().unpgettext(context, singular, plural, n)
 
     app.jinja_env.install_gettext_callables(
-        gettext=gettext, ngettext=ngettext, newstyle=True, pgettext=pgettext,
+        gettext=gettext, ngettext=template_ngettext, newstyle=True, pgettext=pgettext,
         npgettext=npgettext,
     )

@@ -48,3 +48,28 @@ def test_counts_are_written_as_the_reader_writes_them(app: Flask, lang: str, n: 
                                                       shown: str) -> None:
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         assert render_template_string(COUNT, n=n) == shown
+
+
+ARMED = ("Escalation is armed. %(num)d proposal went to the council now.",
+         "Escalation is armed. %(num)d proposals went to the council now.")
+
+
+@pytest.mark.parametrize(("lang", "n", "shown"), [
+    ("en", 1, "Escalation is armed. 1 proposal went to the council now."),
+    ("en", 1234, "Escalation is armed. 1,234 proposals went to the council now."),
+    ("ja", 1234, "自動送付を有効にしました。1,234件の提案を議会に送付しました。")])
+def test_the_python_code_writes_counts_as_the_templates_do(app: Flask, lang: str, n: int,
+                                                            shown: str) -> None:
+    """Flashes, form errors and the commands' output count with the same words."""
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert i18n.ngettext(*ARMED, n) == shown
+
+
+def test_the_python_code_fills_in_its_other_placeholders(app: Flask) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert i18n.ngettext("%(num)d vote saved for %(label)s.",
+                             "%(num)d votes saved for %(label)s.", 2500,
+                             label="Sheet A") == "2,500 votes saved for Sheet A."
+    with app.app_context(), force_locale("en"):  # a command: no request
+        assert i18n.ngettext("Escalated %(num)d proposal.", "Escalated %(num)d proposals.",
+                             1000) == "Escalated 1,000 proposals."

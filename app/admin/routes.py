@@ -4,7 +4,6 @@ only)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -15,6 +14,7 @@ from app.admin.forms import TownForm
 from app.authz import admin_required
 from app.errors import attach_to_form, translate
 from app.htmx import render_page_or_fragment
+from app.i18n import ngettext
 from app.search_args import search_args
 from deliberation.database import db
 from deliberation.errors import DomainError
@@ -86,9 +86,8 @@ def retry_mail(mail_id: int) -> Response:
 @admin_required
 def retry_failed_mail() -> Response:
     count = outbox.retry_failed(actor=current_user)
-    flash(ngettext("%(count)s mail will be sent again in a moment.",
-                   "%(count)s mails will be sent again in a moment.", count,
-                   count=format_number(count)) if count
+    flash(ngettext("%(num)d mail will be sent again in a moment.",
+                   "%(num)d mails will be sent again in a moment.", count) if count
           else _("No mail had failed."), "success" if count else "info")
     return redirect(url_for("admin.mail"), code=303)
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app import private_files
 from app.agenda import exports
+from app.i18n import ngettext
 from app.terminal import Refused, TerminalGroup, in_terminal_language, language
 from deliberation.database import db
 from deliberation.errors import DomainError

@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -44,7 +43,7 @@ from app.auth.limits import (
 from app.auth.session import end_session, signed_in_user, start_session
 from app.errors import attach_to_form
 from app.extensions import limiter
-from app.i18n import switched_language
+from app.i18n import ngettext, switched_language
 from app.mail import external_url, make_token, queue_mail, read_token
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from app.authz import facilitator_required
 from app.errors import translate
 from app.facilitate import bp
+from app.i18n import ngettext
 from app.lookups import round_or_404
 from deliberation.database import db
 from deliberation.engine import escalation

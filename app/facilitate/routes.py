@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_number, ngettext
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from app.facilitate import bp, exports
 from app.facilitate.charts import active_range, bar_chart, line_chart
 from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm, WorkshopForm
 from app.htmx import render_page_or_fragment
+from app.i18n import ngettext
 from app.lookups import round_or_404
 from app.mail import external_url
 from app.search_args import search_args
@@ -194,8 +195,8 @@ def seeds(slug: str) -> Any:
             except DomainError as error:
                 form.text.errors = [translate(error)]
             else:
-                flash(ngettext("%(count)s seed proposal added.", "%(count)s seed proposals added.",
-                               len(added), count=format_number(len(added))), "success")
+                flash(ngettext("%(num)d seed proposal added.", "%(num)d seed proposals added.",
+                               len(added)), "success")
                 # Messages live in the session cookie, which browsers drop beyond 4 KB:
                 # a file uploaded again must not name each of its hundreds of lines.
                 for text in duplicates[:SKIPPED_NAMED]:
@@ -203,9 +204,9 @@ def seeds(slug: str) -> Any:
                             text=shorten(text, SKIPPED_LENGTH)), "warning")
                 if len(duplicates) > SKIPPED_NAMED:
                     more = len(duplicates) - SKIPPED_NAMED
-                    flash(ngettext("%(count)s more proposal already in the round was skipped.",
-                                   "%(count)s more proposals already in the round were skipped.",
-                                   more, count=format_number(more)), "warning")
+                    flash(ngettext("%(num)d more proposal already in the round was skipped.",
+                                   "%(num)d more proposals already in the round were skipped.",
+                                   more), "warning")
                 return _see_other("facilitate.seeds", slug=round_.slug)
     return render_template("facilitate/seeds.html", round=round_, form=form,
                            seeds=facilitation.seed_proposals(round_)), \
@@ -294,8 +295,7 @@ def moderation_queue(slug: str) -> Any:
         except DomainError as exc:
             error = translate(exc)
         else:
-            flash(ngettext("%(count)s proposal updated.", "%(count)s proposals updated.", n,
-                           count=format_number(n)), "success")
+            flash(ngettext("%(num)d proposal updated.", "%(num)d proposals updated.", n), "success")
             return _see_other("facilitate.moderation_queue", slug=round_.slug)
     items = moderation.queue(round_)
     return render_page_or_fragment(
@@ -459,8 +459,8 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
             except DomainError as exc:
                 error = translate(exc)
             else:
-                flash(ngettext("%(count)s vote saved for %(label)s.", "%(count)s votes saved for %(label)s.",
-                               n, count=format_number(n), label=participant.label),
+                flash(ngettext("%(num)d vote saved for %(label)s.", "%(num)d votes saved for %(label)s.",
+                               n, label=participant.label),
                       "success")
                 return _see_other("facilitate.assisted", slug=round_.slug)
     return render_template("facilitate/assisted_votes.html", round=round_,
