@@ -96,3 +96,32 @@ def test_menus_and_tabs_are_large_enough_to_tap(browser, live_server) -> None:
         assert not small, small
     finally:
         context.close()
+
+
+# Links that stand alone on their line: the only thing in their paragraph or heading (a
+# "back" link, "Forgot your password?", a card's title). Links inside a sentence are left
+# to the sentence's line height, as WCAG allows.
+_SMALL_LONE_LINKS = """() => [...document.querySelectorAll('main a[href]')].filter(a => {
+  const parent = a.parentElement;
+  if (!/^(P|H2|H3)$/.test(parent.tagName)) return false;
+  if (parent.textContent.trim() !== a.textContent.trim()) return false;
+  return a.getBoundingClientRect().height < 44;
+}).map(a => a.textContent.trim().slice(0, 30) + ' ' + Math.round(a.getBoundingClientRect().height))"""
+
+
+def test_links_alone_on_their_line_are_large_enough_to_tap(browser, live_server) -> None:
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        small = {}
+        for path in ("/", "/auth/login", "/agenda/", f"/agenda/items/{live_server.escalation_id}"):
+            page.goto(live_server.url + path)
+            small[path] = page.evaluate(_SMALL_LONE_LINKS)
+        sign_in_new(page, live_server)
+        for path in ("/account/", "/auth/password"):
+            page.goto(live_server.url + path)
+            small[path] = page.evaluate(_SMALL_LONE_LINKS)
+        assert not {path: links for path, links in small.items() if links}
+    finally:
+        context.close()
