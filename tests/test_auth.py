@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.config import config_class
@@ -183,3 +185,20 @@ def test_anonymous_htmx_request_gets_hx_redirect(client):
     response = client.get("/auth/password", headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/auth/login?next=")
+
+
+def test_a_refused_choice_is_announced_with_its_buttons(client, db):
+    """A screen reader reads a group of radio buttons from its legend and its description:
+    the error is that description, and the cursor is put on the group's first button."""
+    response = client.post("/auth/register", data=register_form(kind=None),
+                           headers={"Accept-Language": "ja"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    error = re.search(r'<p class="error" id="([\w-]+)">', body)
+    assert error is not None
+    fieldset = re.search(r"<fieldset[^>]*>", body)
+    assert fieldset is not None and f'aria-describedby="{error.group(1)}"' in fieldset.group(0)
+    first = re.search(r'<input[^>]*name="kind"[^>]*>', body)
+    assert first is not None and "autofocus" in first.group(0)
+    assert 'name="email"' in body and 'value="hanako@example.org"' in body
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0

@@ -47,6 +47,9 @@ def test_choosing_and_giving_a_reason_escalates(client, login_as, town) -> None:
     url = "/agenda/manage/rounds/town/escalate?q=駐輪"
     missing = client.post(url, data={"reason": "ワークショップの要望"}, headers=JA)
     assert missing.status_code == 400 and "提案を選んでください" in missing.get_data(as_text=True)
+    # the cursor goes to the choice to make, not to the top of an unchanged-looking page
+    first = re.search(r'<input type="radio" name="proposal_id"[^>]*>', missing.get_data(as_text=True))
+    assert first is not None and "autofocus" in first.group(0)
     response = client.post(url, data={"proposal_id": station.id, "reason": "ワークショップの要望"})
     assert response.status_code == 303
     assert db.session.scalar(sa.select(Escalation.kind).where(Escalation.proposal_id == station.id)) == "manual"
