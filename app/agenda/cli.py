@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_number, gettext
 from flask_babel import lazy_gettext as _l
 
 from app import private_files
@@ -48,13 +48,18 @@ def run(slug: str, seed: int) -> None:
     if snapshot.status != "ok":
         # the error is the clustering's own diagnosis, for whoever maintains the server
         raise Refused(gettext("The grouping failed: %(error)s", error=snapshot.error))
-    # groups numbered from 1, as the pages and exports number them
-    sizes = ", ".join(f"{g.group_id + 1}:{g.size}" for g in snapshot.groups)
-    click.echo(gettext(
-        "Snapshot %(id)d: k=%(k)d groups [%(sizes)s] participants=%(participants)d "
-        "clustered=%(clustered)d votes=%(votes)d in %(ms)d ms",
-        id=snapshot.id, k=snapshot.k, sizes=sizes, participants=snapshot.n_participants,
-        clustered=snapshot.n_clustered, votes=snapshot.n_votes, ms=snapshot.duration_ms))
+    # groups numbered from 1, as the pages and exports number them; counts written as the
+    # pages write them (1,234)
+    sizes = ", ".join(f"{g.group_id + 1}: {format_number(g.size)}" for g in snapshot.groups)
+    click.echo(ngettext(
+        "Snapshot %(id)d: %(num)d opinion group (members %(sizes)s); participants: "
+        "%(participants)s, grouped: %(clustered)s; votes: %(votes)s; %(ms)s ms.",
+        "Snapshot %(id)d: %(num)d opinion groups (members %(sizes)s); participants: "
+        "%(participants)s, grouped: %(clustered)s; votes: %(votes)s; %(ms)s ms.",
+        snapshot.k, id=snapshot.id, sizes=sizes,
+        participants=format_number(snapshot.n_participants),
+        clustered=format_number(snapshot.n_clustered), votes=format_number(snapshot.n_votes),
+        ms=format_number(snapshot.duration_ms)))
     new = db.session.execute(
         sa.select(Escalation).where(Escalation.round_id == round_.id,
                                     Escalation.proposal_id.not_in(before or {-1}))
@@ -72,8 +77,9 @@ def run(slug: str, seed: int) -> None:
             "(see “flask agenda arm %(slug)s”).", len(would), slug=slug))
     for esc in new:
         groups = "; ".join(gettext(
-            "group %(n)d: %(agree)d of %(seen)d agree (cautious estimate %(lb).2f)",
-            n=g["group_id"] + 1, agree=g["agree"], seen=g["agree"] + g["disagree"] + g["passes"],
+            "group %(n)d: %(agree)s of %(seen)s agree (cautious estimate %(lb).2f)",
+            n=g["group_id"] + 1, agree=format_number(g["agree"]),
+            seen=format_number(g["agree"] + g["disagree"] + g["passes"]),
             lb=g["lower_bound"]) for g in esc.evidence.get("groups", []))
         click.echo("  " + gettext("#%(id)d (imported as %(ext)s): %(groups)s",
                                   id=esc.proposal_id, ext=esc.proposal.external_id or "–",

@@ -34,9 +34,11 @@ def _escalated(round_id: int) -> list[int]:
 def test_done_when_cli_escalates_exactly_the_common_ground(planted, runner):
     result = runner.invoke(args=["cluster", "run", planted.round.slug])
     assert result.exit_code == 0, result.output
-    assert "k=2" in result.output and "Escalated 4 proposals." in result.output
-    # groups numbered from 1, as the pages and exports number them
-    assert re.search(r"groups \[1:\d+, 2:\d+\]", result.output), result.output
+    assert "2 opinion groups" in result.output and "Escalated 4 proposals." in result.output
+    # groups numbered from 1, as the pages and exports number them; counts as the pages
+    # write them
+    assert re.search(r"groups \(members 1: \d+, 2: \d+\)", result.output), result.output
+    assert "participants: 75, grouped: 75; votes: 1,050;" in result.output, result.output
     assert re.search(r"group 1: \d+ of \d+ agree \(cautious estimate 0\.\d\d\); group 2: ",
                      result.output)
     result = runner.invoke(args=["agenda", "export", "--round", planted.round.slug,
