@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.dates import get_timezone_name
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_datetime, format_number, get_locale
+from flask_babel import format_datetime, format_number, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -202,9 +203,16 @@ def moderation_notice(proposal: Any, staff: bool = False) -> str:
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """The time in the town's time zone. A reader in the town's own language knows its
+    clock; anyone else (an e-citizen abroad reading English) is told which one it is, in
+    their language's name for it."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    text = format_datetime(value, fmt)
+    locale = get_locale()
+    if locale is not None and str(locale) != current_app.config["BABEL_DEFAULT_LOCALE"]:
+        text = f"{text} ({get_timezone_name(get_timezone(), locale=locale)})"
+    return text
 
 
 def take_part_refusal(round_: Any) -> str | None:
