@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from http import HTTPStatus
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from app.refusal_pages import WORDS, refusal_response
 from app.template_helpers import KIND_LABELS, ROLE_LABELS
 from app.terminal import (
     Refused,
@@ -133,6 +135,17 @@ def compile_catalogs() -> None:
 class _QuietRequestHandler(WSGIRequestHandler):
     def version_string(self) -> str:
         return "Hiroba"  # not the server's and Python's versions
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        # The standard library refuses a request line over 64 KiB or headers too large
+        # before the app sees them, with a bare English page: send the app's page instead.
+        if code not in WORDS:
+            super().send_error(code, message, explain)
+            return
+        self.log_error("%s: %s", code, message or HTTPStatus(code).phrase)
+        self.close_connection = True
+        self.wfile.write(refusal_response(HTTPStatus(code)))
 
 
 @click.command("serve", cls=TerminalCommand, help=_l(

@@ -6,72 +6,38 @@ default 4: requests wait on PostgreSQL about half of the time). Command-line opt
 override these.
 """
 
-import html
 import os
+import sys
+from http import HTTPStatus
 from pathlib import Path
 
-from babel.support import Translations
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
 
-CATALOGS = Path(__file__).resolve().parents[1] / "app" / "translations"
-
-
-def N_(message: str) -> str:  # marks a message for the catalogs (babel.cfg reads deploy/)
-    return message
-
+# gunicorn reads this file before it puts the working directory on the import path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from app.refusal_pages import refusal_response
 
 # gunicorn's own refusals come before the app (and its translations) sees the request, so
-# the two a browser can cause (a very long link, a cookie jar grown too big) get a page
-# here, in Japanese then English, in place of gunicorn's English "Bad Request". The words
-# are the app's own, from its compiled catalogs.
-TOO_LARGE_PAGE = """<!doctype html>
-<html lang="ja"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{ja[title]} / {en[title]}</title></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
-<h1>{ja[title]}</h1><p>{ja[text]}</p>
-<p><a href="/">{ja[home]}</a></p>
-<hr><div lang="en"><h2>{en[title]}</h2><p>{en[text]}</p><p><a href="/">{en[home]}</a></p></div>
-</body></html>
-"""
+# the two a browser can cause (a very long link, a cookie jar grown too big) get the app's
+# page for them in place of gunicorn's English "Bad Request".
 TOO_LARGE = {
-    LimitRequestLine: ("414 URI Too Long", {
-        "title": N_("Address too long"),
-        "text": N_("The address (URL) is too long. Please go back and open the page from a "
-                   "link or the menu.")}),
-    LimitRequestHeaders: ("431 Request Header Fields Too Large", {
-        "title": N_("Too much was sent"),
-        "text": N_("Your browser sent too much (cookies, for example). Please delete this "
-                   "site's cookies and open the page again.")}),
+    LimitRequestLine: HTTPStatus.REQUEST_URI_TOO_LONG,
+    LimitRequestHeaders: HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
 }
-
-
-def refusal_page(words: dict[str, str]) -> bytes:
-    translated = {}
-    for language in ("ja", "en"):
-        catalog = Translations.load(str(CATALOGS), [language])
-        translated[language] = {key: html.escape(catalog.gettext(message)) for key, message in
-                                {**words, "home": N_("Back to the home page")}.items()}
-    return TOO_LARGE_PAGE.format(**translated).encode("utf-8")
 
 
 class HirobaThreadWorker(ThreadWorker):
     """gunicorn's gthread worker with readable pages for requests too large to read."""
 
     def handle_error(self, req, client, addr, exc):
-        refusal = next((TOO_LARGE[kind] for kind in TOO_LARGE if isinstance(exc, kind)), None)
-        if refusal is None:
+        status = next((TOO_LARGE[kind] for kind in TOO_LARGE if isinstance(exc, kind)), None)
+        if status is None:
             return super().handle_error(req, client, addr, exc)
-        status, words = refusal
         self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
-        body = refusal_page(words)
-        head = (f"HTTP/1.1 {status}\r\nConnection: close\r\n"
-                f"Content-Type: text/html; charset=utf-8\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
         try:
-            write_nonblock(client, head + body)
+            write_nonblock(client, refusal_response(status))
         except OSError:
             self.log.debug("Failed to send error message.")
         return None
