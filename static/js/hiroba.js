@@ -32,24 +32,34 @@
   // silently. The server answers every htmx error with a translated fragment: either the
   // target's own content with the error in it (a form keeps what was entered), or a generic
   // error box sent with HX-Retarget to #htmx-errors. Swap it either way.
+  // An empty error answer, or a whole page (a proxy's "502 Bad Gateway" while the app
+  // restarts), is not the app's: it must not replace part of the page, so the page says in
+  // its own words that the action did not go through.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    if (status >= 400 && event.detail.serverResponse) {
+    if (status < 400) return;
+    var body = event.detail.serverResponse || "";
+    if (body.trim() && !/^\s*<(!doctype|html)/i.test(body)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
+    } else {
+      event.detail.shouldSwap = false;
+      showProblem("data-failed");
     }
   });
-  // No answer at all (network down): say so in the page's error region.
-  function showOffline() {
+  // No answer at all (network down), or none from the app: say so in the page's error
+  // region.
+  function showProblem(attribute) {
     var region = document.getElementById("htmx-errors");
     if (!region) return;
     var box = document.createElement("p");
     box.className = "error-box";
     box.setAttribute("role", "alert");
-    box.textContent = region.getAttribute("data-offline");
+    box.textContent = region.getAttribute(attribute);
     region.replaceChildren(box);
     region.scrollIntoView({ block: "nearest" });
   }
+  function showOffline() { showProblem("data-offline"); }
   document.addEventListener("htmx:sendError", showOffline);
   document.addEventListener("htmx:timeout", showOffline);
   document.addEventListener("htmx:afterSwap", function (event) {

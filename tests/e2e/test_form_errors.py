@@ -125,3 +125,38 @@ def test_links_alone_on_their_line_are_large_enough_to_tap(browser, live_server)
         assert not {path: links for path, links in small.items() if links}
     finally:
         context.close()
+
+
+def _failing_post(body: str):
+    def handle(route) -> None:
+        if route.request.method == "POST":
+            route.fulfill(status=502, body=body, content_type="text/html")
+        else:
+            route.continue_()
+    return handle
+
+
+def test_an_error_page_from_in_front_of_the_app_is_not_put_into_the_vote_card(
+        browser, live_server) -> None:
+    """A proxy's own error page (502 when the app restarts) or an empty error answer: the
+    vote card stays as it was and the page says, in its language, that it did not work."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in_new(page, live_server, f"/rounds/{live_server.slug}/vote")
+        text = page.locator("#vote-card .proposal-text").inner_text()
+        for body in ("<html><head><title>502 Bad Gateway</title></head><body><center>"
+                     "<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+                     ""):
+            page.route("**/vote", _failing_post(body))
+            page.get_by_role("button", name="賛成", exact=True).click()
+            alert = page.locator("#htmx-errors [role=alert]")
+            alert.wait_for()
+            assert "もう一度" in alert.inner_text() and "502" not in alert.inner_text()
+            assert page.locator("#vote-card .proposal-text").inner_text() == text
+            assert "Bad Gateway" not in page.locator("main").inner_text()
+            page.unroute("**/vote")
+            page.evaluate("document.getElementById('htmx-errors').replaceChildren()")
+    finally:
+        context.close()
