@@ -11,7 +11,12 @@ latest snapshot) and README.txt. Nothing in it can be joined with what staff see
   the latest vote of a participant is still the last one;
 - group ids of groups under the small-cell minimum are left empty, and the assisted-vote
   flag is only given when at least that many people voted on paper
-  (``deliberation.small_counts``).
+  (``deliberation.small_counts``);
+- an author's proposals cannot lead to the author's votes, since authorship is often known
+  (an author tells the neighbours, or the text gives them away): each proposal's
+  author-id is one of its own, after the voters' ids, and an author's votes on their own
+  proposals (the first vote on each, cast when it was published) are left out, from the
+  counts too. n-comments is therefore 0 for every voter.
 
 Pending proposals are left out; rejected and hidden ones keep their row
 (moderated = -1) without their text.
@@ -55,7 +60,9 @@ REMOVED_TEXT = "(removed by moderation)"
 README = """Pol.is-format export of a Hiroba round (open data).
 
 Participant ids are random and differ between downloads; they cannot be linked to
-accounts. Times are the start of the day (Asia/Tokyo) of each vote and comment; rows are
+accounts. Each comment's author-id is its own and is never a voter-id, and the authors'
+votes on their own comments are not included (nor counted), so that knowing who wrote a
+comment does not tell how they voted. Times are the start of the day (Asia/Tokyo) of each vote and comment; rows are
 in their real order. Votes: 1 agree, -1 disagree, 0 pass. group-id in
 participants-votes.csv is the opinion group of the latest cluster snapshot (empty: not
 clustered, or a group of fewer than 5 people).
@@ -121,6 +128,7 @@ def build_files(round_id: int) -> dict[str, str]:
         .distinct()))
     flag_assisted = small_counts.shown(len(assisted_voters), round_.min_group_display)
 
+    own = {(p.author_id, p.id) for p in proposals if p.author_id is not None}
     events = db.session.execute(
         sa.select(VoteEvent.participant_id, VoteEvent.proposal_id, VoteEvent.value,
                   VoteEvent.source, VoteEvent.created_at)
@@ -130,7 +138,7 @@ def build_files(round_id: int) -> dict[str, str]:
                   pids[e.participant_id], e.value,
                   int(e.source == "assisted" or e.participant_id in assisted_participants)
                   if flag_assisted else ""]
-                 for e in events]
+                 for e in events if (e.participant_id, e.proposal_id) not in own]
 
     current = db.session.execute(
         sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
@@ -139,6 +147,8 @@ def build_files(round_id: int) -> dict[str, str]:
     agrees: dict[int, int] = {}
     disagrees: dict[int, int] = {}
     for pk, prop, value in current:
+        if (pk, prop) in own:
+            continue
         by_participant.setdefault(pk, {})[prop] = value
         if value == 1:
             agrees[prop] = agrees.get(prop, 0) + 1
@@ -146,11 +156,13 @@ def build_files(round_id: int) -> dict[str, str]:
             disagrees[prop] = disagrees.get(prop, 0) + 1
 
     comment_rows = []
-    authored: dict[int, int] = {}
-    for p in proposals:
-        if p.author_id is not None:
-            authored[p.author_id] = authored.get(p.author_id, 0) + 1
-        author = pids.get(p.author_id, -1) if p.author_id is not None else -1
+    authors = {p.author_id for p in proposals if p.author_id is not None}
+    # One id per proposal after the voters' ids, in a fresh order: it names no voter, and
+    # two proposals of one author do not share it.
+    author_ids = list(range(len(order), len(order) + len(proposals)))
+    secrets.SystemRandom().shuffle(author_ids)
+    for p, own_id in zip(proposals, author_ids, strict=True):
+        author = own_id if p.author_id is not None else -1
         text = visibility.public_text(p) or REMOVED_TEXT
         comment_rows.append([_ms(p.created_at), _human(p.created_at), cids[p.id], author,
                              agrees.get(p.id, 0), disagrees.get(p.id, 0), MODERATED[p.status],
@@ -171,7 +183,7 @@ def build_files(round_id: int) -> dict[str, str]:
     for pk in sorted(by_participant, key=lambda pk: pids[pk]):
         votes = by_participant[pk]
         gid = groups.get(pk)
-        pv_rows.append([pids[pk], "" if gid is None else gid, authored.get(pk, 0), len(votes),
+        pv_rows.append([pids[pk], "" if gid is None else gid, 0, len(votes),
                         sum(1 for v in votes.values() if v == 1),
                         sum(1 for v in votes.values() if v == -1),
                         *[votes.get(c, "") for c in columns]])
@@ -180,7 +192,7 @@ def build_files(round_id: int) -> dict[str, str]:
     summary = [
         ["topic", round_.title], ["url", ""], ["views", len(participants)],
         ["voters", len(voters)], ["voters-in-conv", snapshot.n_clustered if snapshot else 0],
-        ["commenters", len(authored)], ["comments", len(proposals)],
+        ["commenters", len(authors)], ["comments", len(proposals)],
         ["groups", snapshot.k if snapshot else 0],
         ["conversation-description", round_.summary or round_.description],
         ["assisted-voters", len(assisted_voters) if flag_assisted else ""],

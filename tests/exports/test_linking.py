@@ -111,3 +111,20 @@ def test_open_data_times_are_days_and_cannot_be_matched_to_the_log(scene):
             when = datetime.fromtimestamp(int(row["timestamp"]) / 1000, UTC)
             local = when.astimezone(tokyo)
             assert (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
+def test_knowing_who_wrote_a_proposal_leads_to_none_of_their_votes(scene):
+    """Whoever knows the author of a proposal (the author told the neighbours, or the text
+    gives them away) finds neither the author's votes through the author's id, nor through
+    the author's own vote on it, which would be the first vote on it in time order."""
+    _victim, _audit_files, _users_page, open_data = scene
+    comments = _rows(open_data["comments.csv"])
+    votes = _rows(open_data["votes.csv"])
+    mine = next(c for c in comments if c["comment-body"] == "More benches in the park")
+    assert mine["author-id"] not in {v["voter-id"] for v in votes}
+    assert not [v for v in votes if v["comment-id"] == mine["comment-id"]]
+    assert mine["agrees"] == "0"  # the counts agree with the votes published
+    pv = _rows(open_data["participants-votes.csv"])
+    assert {r["n-comments"] for r in pv} == {"0"}
+    summary = dict(csv.reader(io.StringIO(open_data["summary.csv"].removeprefix("\ufeff"))))
+    assert summary["commenters"] == "1"
