@@ -119,9 +119,15 @@ def test_links_alone_on_their_line_are_large_enough_to_tap(browser, live_server)
             page.goto(live_server.url + path)
             small[path] = page.evaluate(_SMALL_LONE_LINKS)
         sign_in_new(page, live_server)
-        for path in ("/account/", "/auth/password"):
+        for path in ("/account/", "/auth/password", f"/rounds/{live_server.slug}/proposals"):
             page.goto(live_server.url + path)
             small[path] = page.evaluate(_SMALL_LONE_LINKS)
+        # the two links under the vote buttons, side by side: one must not be hit for the
+        # other
+        page.goto(f"{live_server.url}/rounds/{live_server.slug}/vote")
+        small["vote card"] = [name for name in ("すべての提案を見る", "この提案を通報")
+                              if page.locator("#vote-card").get_by_role("link", name=name)
+                              .bounding_box()["height"] < 44]
         assert not {path: links for path, links in small.items() if links}
     finally:
         context.close()

@@ -20,7 +20,7 @@ def shown(client, round_, headers=EN, **args) -> list[str]:
     response = client.get(f"/rounds/{round_.slug}/proposals", query_string=args, headers=headers)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    return re.findall(r'<p id="text-\d+"><a href="[^"]+">([^<]*)</a>', html)
+    return re.findall(r'<p id="text-\d+"[^>]*><a href="[^"]+">([^<]*)</a>', html)
 
 
 @pytest.fixture()
