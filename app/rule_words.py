@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from app.facilitate.forms import eligibility_choices, moderation_choices
@@ -17,13 +18,13 @@ def policy_sentence(policy: dict[str, Any]) -> str:
     """The escalation rule of a round in plain words."""
     return _(
         "A proposal goes to the council when, in every opinion group of at least "
-        "%(size)d people (and at least %(groups)d such groups), at least %(agree)d%% agree "
-        "(with %(confidence)d%% confidence), and at least %(votes)d people have voted on it.",
-        size=int(policy.get("min_group_size") or 0),
-        groups=int(policy.get("min_groups") or 1),
+        "%(size)s people (and at least %(groups)s such groups), at least %(agree)d%% agree "
+        "(with %(confidence)d%% confidence), and at least %(votes)s people have voted on it.",
+        size=format_number(int(policy.get("min_group_size") or 0)),
+        groups=format_number(int(policy.get("min_groups") or 1)),
         agree=round(float(policy.get("min_group_agree") or 0) * 100),
         confidence=round(float(policy.get("confidence") or 0) * 100),
-        votes=int(policy.get("min_votes") or 0),
+        votes=format_number(int(policy.get("min_votes") or 0)),
     )
 
 
