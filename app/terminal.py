@@ -116,9 +116,74 @@ def _extras(param: click.Parameter, ctx: click.Context) -> list[str]:
     return items
 
 
+def _name(param: click.Parameter | None) -> str:
+    if param is None:
+        return "?"
+    if isinstance(param, click.Option):
+        return param.opts[0]
+    return param.human_readable_name
+
+
+def _why(param: click.Parameter | None, value: Any) -> str:
+    """What is wrong with a value click refused, from the parameter's type."""
+    kind = param.type if param is not None else None
+    if isinstance(kind, click.Choice):
+        return gettext("Use one of: %(choices)s.", choices=", ".join(map(str, kind.choices)))
+    if isinstance(kind, click.Path) and isinstance(value, str):
+        if not os.path.exists(value):
+            return gettext("“%(value)s” was not found.", value=value)
+        if os.path.isdir(value) and not kind.dir_okay:
+            return gettext("“%(value)s” is a folder: give a file.", value=value)
+        if not os.path.isdir(value) and not kind.file_okay:
+            return gettext("“%(value)s” is a file: give a folder.", value=value)
+        return gettext("“%(value)s” cannot be read or written.", value=value)
+    if isinstance(kind, click.types.IntParamType | click.types.FloatParamType):
+        return gettext("Give a number in the allowed range.")
+    return gettext("This value cannot be used.")
+
+
+def _with_hint(message: str) -> str:
+    return gettext("%(message)s See --help for how to use it.", message=message)
+
+
+def _usage_refusal(error: click.UsageError, args: list[str]) -> Refused:
+    """Click's own refusal of a command line (a wrong value, a missing or unknown option or
+    command) as one line in the terminal's language."""
+    with _help_language():
+        if isinstance(error, click.MissingParameter):
+            message = gettext("Give “%(name)s”.", name=_name(error.param))
+        elif isinstance(error, click.BadParameter):
+            message = gettext("“%(name)s” cannot take this value. %(why)s",
+                              name=_name(error.param),
+                              why=_why(error.param, _given(error.param, args)))
+        elif isinstance(error, click.NoSuchOption):
+            message = gettext("There is no option “%(name)s”.", name=error.option_name)
+        else:
+            message = gettext("The command line is not one this command understands.")
+        return Refused(_with_hint(message), exit_code=error.exit_code)
+
+
+def _given(param: click.Parameter | None, args: list[str]) -> Any:
+    """The text given for ``param`` on the command line, when it can be found."""
+    if isinstance(param, click.Option):
+        for i, arg in enumerate(args[:-1]):
+            if arg in param.opts:
+                return args[i + 1]
+        return None
+    positional = [a for a in args if not a.startswith("-")]
+    return positional[-1] if positional else None
+
+
 class TerminalCommand(click.Command):
-    """A command whose help (its description, options, headings) reads in the terminal's
-    language."""
+    """A command whose help (its description, options, headings) and whose refusals of a
+    mistyped command line read in the terminal's language."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _usage_refusal(error, given) from None
 
     def get_help(self, ctx: click.Context) -> str:
         with _help_language():
@@ -173,6 +238,17 @@ class TerminalGroup(TerminalCommand, AppGroup):
     in the terminal's language."""
 
     command_class = TerminalCommand
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            if args and not args[0].startswith("-"):
+                with _help_language():
+                    message = gettext("There is no command “%(name)s”.", name=args[0])
+                    raise Refused(_with_hint(message), exit_code=error.exit_code) from None
+            raise _usage_refusal(error, args) from None
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_options(ctx, formatter)

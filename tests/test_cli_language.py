@@ -166,3 +166,36 @@ def test_the_account_list_and_role_changes_read_in_words(runner, db, make_user) 
                             env=JA)
     assert created.exit_code == 0 and "管理者" in created.output
     assert "admin" not in created.output
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["users", "set-role", "a@example.org", "superuser"],
+     ["「ROLE」", "citizen, facilitator, council, admin"]),
+    (["polis", "import", "{file}"], ["「DIRECTORY」", "フォルダを指定"]),
+    (["users", "create", "--email", "a@example.org", "--password", "long enough password",
+      "--kind", "alien"], ["「--kind」"]),
+    (["users", "create", "--password", "long enough password"], ["「--email」", "指定して"]),
+    (["users", "list", "--colour"], ["「--colour」", "ありません"]),
+    (["users", "set-role"], ["「EMAIL」", "指定して"]),
+    (["users", "nosuch"], ["「nosuch」", "ありません"]),
+])
+def test_a_mistyped_command_line_is_refused_in_japanese(runner, db, tmp_path, args,
+                                                        words) -> None:
+    """Click's own refusals (a value not among the choices, a missing argument, an unknown
+    option or command) read in the terminal's language too, as one line."""
+    (tmp_path / "votes.csv").write_text("x")
+    args = [a.replace("{file}", str(tmp_path / "votes.csv")) for a in args]
+    result = runner.invoke(args=args, env=JA)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("エラー: "), result.output
+    for word in words:
+        assert word in result.output, result.output
+    assert not re.search(r"Invalid value|Missing|No such|Try '|Usage:", result.output)
+    assert count(db, User) == 0
+
+
+def test_click_refusals_stay_english_under_an_english_terminal(runner, db) -> None:
+    result = runner.invoke(args=["users", "set-role", "a@example.org", "superuser"],
+                           env=EN_TERMINAL)
+    assert result.exit_code == 2 and result.output.startswith("Error: ")
+    assert "citizen, facilitator, council, admin" in result.output
