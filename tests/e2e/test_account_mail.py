@@ -13,12 +13,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, _free_port, axe, for_the_browser, screenshot
+from tests.e2e.browsing import CHROMIUM, DESKTOP, PHONE, axe, for_the_browser, free_port, screenshot
 
 pytestmark = pytest.mark.e2e
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 class Inbox:
@@ -62,7 +59,7 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
     compile_catalogs()
     inbox = Inbox()
-    smtp_port, port = _free_port(), _free_port()
+    smtp_port, port = free_port(), free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     url = f"http://127.0.0.1:{port}"
@@ -87,10 +84,6 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         smtp.stop()
         with app.app_context():
             db.engine.dispose()
-
-
-def _axe(page) -> list[dict]:
-    return axe(page)  # recorded for the accessibility statement
 
 
 def _submit(page) -> None:
@@ -123,25 +116,25 @@ def test_register_confirm_forget_and_reset(browser, mail_server, viewport, suffi
     page.check("input[name=consent]")
     _submit(page)
     assert "/auth/check-mail" in page.url and "メールをご確認ください" in page.inner_text("h1")
-    problems["check-mail"] = _axe(page) if js else []
+    problems["check-mail"] = axe(page) if js else []
     screenshot(page, f"check-mail-{suffix}")
 
     confirm = inbox.wait_for(address)
     assert "メールアドレスを確認" in str(confirm["Subject"])
     page.goto(inbox.link(confirm, "/auth/confirm/"))
-    problems["confirm"] = _axe(page) if js else []
+    problems["confirm"] = axe(page) if js else []
     _submit(page)
     assert "確認しました" in page.inner_text("main")
 
     page.goto(f"{url}/auth/login")
     page.get_by_role("link", name="パスワードをお忘れですか？").click()
     page.wait_for_url("**/auth/reset")
-    problems["reset-request"] = _axe(page) if js else []
+    problems["reset-request"] = axe(page) if js else []
     page.fill("input[name=email]", address)
     _submit(page)
     reset = inbox.wait_for(address)
     page.goto(inbox.link(reset, "/auth/reset/"))
-    problems["reset-password"] = _axe(page) if js else []
+    problems["reset-password"] = axe(page) if js else []
     screenshot(page, f"reset-password-{suffix}")
     page.fill("input[name=password]", "amber lantern meadow")
     page.fill("input[name=password2]", "amber lantern meadow")
@@ -152,7 +145,7 @@ def test_register_confirm_forget_and_reset(browser, mail_server, viewport, suffi
     _submit(page)
     page.goto(f"{url}/auth/password")
     assert "確認済み" in page.inner_text("main")  # the address is confirmed
-    problems["account"] = _axe(page) if js else []
+    problems["account"] = axe(page) if js else []
     screenshot(page, f"account-{suffix}")
     assert not {k: v for k, v in problems.items() if v}, problems
     context.close()

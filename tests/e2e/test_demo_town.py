@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import _free_port, for_the_browser, page_problems, screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE
+from tests.e2e.browsing import DESKTOP, PHONE, for_the_browser, free_port, page_problems, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +37,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         answered = db.session.scalar(
             sa.select(Escalation.id).join(OfficialResponse)
             .where(OfficialResponse.status == "answered").order_by(Escalation.id))
-    server = make_server("127.0.0.1", _free_port(), for_the_browser(app), threaded=True)
+    server = make_server("127.0.0.1", free_port(), for_the_browser(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import sign_in_new
-from tests.e2e.test_journeys import PHONE
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import PHONE, login_staff, sign_in_new
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +57,7 @@ def test_a_refused_htmx_action_brings_its_error_into_view(browser, live_server) 
         with page.expect_navigation():
             page.get_by_role("button", name="提案を送信").click()
         page.context.clear_cookies()
-        _login(page, live_server, "facilitator")
+        login_staff(page, live_server, "facilitator")
         page.goto(f"{live_server.url}/facilitate/rounds/{live_server.slug}/moderation")
         page.locator("input[name=proposal_id]").first.check()
         with page.expect_response(lambda r: r.request.method == "POST"):
@@ -90,7 +88,7 @@ def test_menus_and_tabs_are_large_enough_to_tap(browser, live_server) -> None:
         small = {}
         page.goto(f"{live_server.url}/rounds/{live_server.results_slug}")
         small.update(_small_links_in_navigation(page))
-        _login(page, live_server, "admin")  # every item of the main menu, two-kanji ones too
+        login_staff(page, live_server, "admin")  # every item of the main menu, two-kanji ones too
         page.goto(f"{live_server.url}/facilitate/rounds/{live_server.results_slug}")
         small.update(_small_links_in_navigation(page))
         assert not small, small

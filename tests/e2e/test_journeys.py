@@ -6,12 +6,9 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import axe, page_problems, register, screenshot
+from tests.e2e.browsing import DESKTOP, PHONE, page_problems, register, screenshot
 
 pytestmark = pytest.mark.e2e
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture()
@@ -149,10 +146,6 @@ def test_anonymous_vote_goes_to_login(browser, live_server) -> None:
     follow(page, "Start voting")
     assert re.search(r"/auth/login\?next=", page.url)
     context.close()
-
-
-def _axe(page) -> list[dict]:
-    return axe(page)  # recorded for the accessibility statement
 
 
 @pytest.mark.parametrize("viewport,suffix", [(PHONE, "phone"), (DESKTOP, "desktop")])

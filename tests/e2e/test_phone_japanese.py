@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import page_problems, screenshot, sign_in_new
-from tests.e2e.test_journeys import PHONE
+from tests.e2e.browsing import PHONE, page_problems, screenshot, sign_in_new
 
 pytestmark = pytest.mark.e2e
 

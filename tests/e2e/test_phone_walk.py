@@ -9,53 +9,17 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import page_problems, screenshot, sign_in_new
-from tests.e2e.test_journeys import PHONE
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import (
+    PHONE,
+    login_staff,
+    page_problems,
+    pages_by_role,
+    screenshot,
+    sign_in_new,
+)
 from tests.i18n.test_error_paths_japanese import english_in
 
 pytestmark = pytest.mark.e2e
-
-
-def _pages(server) -> dict[str, dict[str, str]]:
-    slug, results, item = server.slug, server.results_slug, server.escalation_id
-    return {
-        "anonymous": {
-            "home": "/", "round": f"/rounds/{results}", "results": f"/rounds/{results}/results",
-            "proposals": f"/rounds/{results}/proposals", "agenda": "/agenda/",
-            "item": f"/agenda/items/{item}", "privacy": "/privacy", "login": "/auth/login",
-            "register": "/auth/register", "reset": "/auth/reset", "how-it-works": "/how-it-works",
-            "reading": "/reading",
-            "empty-round": f"/rounds/{server.empty_slug}", "long-round": f"/rounds/{server.long_slug}",
-        },
-        "citizen": {
-            "vote": f"/rounds/{server.long_slug}/vote", "empty-vote": f"/rounds/{server.empty_slug}/vote",
-            "propose": f"/rounds/{slug}/propose", "mine": f"/rounds/{slug}/mine",
-            "account": "/account/", "my-data": "/account/data", "email": "/account/email",
-            "verification": "/account/verification", "password": "/auth/password",
-        },
-        "facilitator": {
-            "rounds": "/facilitate/", "new-round": "/facilitate/rounds/new",
-            "round": f"/facilitate/rounds/{results}", "edit": f"/facilitate/rounds/{results}/edit",
-            "moderation": f"/facilitate/rounds/{results}/moderation",
-            "seeds": f"/facilitate/rounds/{results}/seeds",
-            "assisted": f"/facilitate/rounds/{results}/assisted",
-            "round-audit": f"/facilitate/rounds/{results}/audit",
-            "round-dashboard": f"/facilitate/rounds/{results}/dashboard",
-            "present": f"/facilitate/rounds/{results}/present", "import": "/facilitate/import",
-            "workshops": f"/facilitate/rounds/{results}/workshops",
-            "audit": "/facilitate/audit", "dashboard": "/facilitate/dashboard",
-            "escalate": f"/agenda/manage/rounds/{results}/escalate",
-            "withdraw": f"/agenda/manage/items/{item}/withdraw",
-        },
-        "council": {
-            "council": "/agenda/council/", "council-item": f"/agenda/council/items/{item}",
-            "dossier": f"/agenda/council/items/{item}/dossier",
-            "round-dossier": f"/agenda/council/rounds/{results}/dossier",
-            "verify": "/verify/", "postal-codes": "/verify/postal-codes",
-        },
-        "admin": {"users": "/admin/users", "mail": "/admin/mail"},
-    }
 
 
 def _phone(browser, locale: str):
@@ -79,9 +43,9 @@ def test_every_page_on_a_phone_in_japanese(browser, live_server, role: str) -> N
         if role == "citizen":
             sign_in_new(page, live_server)
         elif role != "anonymous":
-            _login(page, live_server, role)
+            login_staff(page, live_server, role)
         problems = {}
-        for name, path in _pages(live_server)[role].items():
+        for name, path in pages_by_role(live_server)[role].items():
             response = page.goto(live_server.url + path)
             assert response is not None and response.status == 200, (path, response and response.status)
             assert page.locator("html").get_attribute("lang") == "ja"
@@ -149,7 +113,7 @@ def test_facilitator_and_public_round_pages_link_to_each_other(browser, live_ser
     context = _phone(browser, "ja-JP")
     page = context.new_page()
     try:
-        _login(page, live_server, "facilitator")
+        login_staff(page, live_server, "facilitator")
         slug = live_server.results_slug
         page.goto(f"{live_server.url}/facilitate/rounds/{slug}")
         with page.expect_navigation():
@@ -174,7 +138,7 @@ def test_tables_keep_their_headers_and_controls_are_large_enough(browser, live_s
     context = _phone(browser, "ja-JP")
     page = context.new_page()
     try:
-        _login(page, live_server, "council")
+        login_staff(page, live_server, "council")
         pages = {"results": f"/rounds/{live_server.results_slug}/results",
                  "council": "/agenda/council/", "verify": "/verify/postal-codes"}
         small = {}
@@ -211,7 +175,7 @@ def test_every_record_on_the_data_page_fits_a_phone(browser, live_server) -> Non
     context = _phone(browser, "ja-JP")
     page = context.new_page()
     try:
-        _login(page, live_server, "facilitator")
+        login_staff(page, live_server, "facilitator")
         page.goto(live_server.url + "/account/data")
         page.evaluate("() => document.querySelectorAll('#records-h ~ details')"
                       ".forEach(d => { d.open = true; })")

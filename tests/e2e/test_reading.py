@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import page_problems, screenshot, sign_in_new
-from tests.e2e.test_journeys import DESKTOP, PHONE
+from tests.e2e.browsing import DESKTOP, PHONE, page_problems, screenshot, sign_in_new
 
 pytestmark = pytest.mark.e2e
 

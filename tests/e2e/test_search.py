@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
+from tests.e2e.browsing import DESKTOP, PHONE, axe
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,6 @@ def test_search_sort_and_page_the_proposals(browser, live_server, viewport, java
         assert "一致する提案はありません" in page.content()
     if javascript:
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        assert _axe(page) == []
+        assert axe(page) == []
     assert errors == []
     context.close()

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import STAFF, STAFF_PASSWORD, page_problems, screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE
+from tests.e2e.browsing import DESKTOP, PHONE, login_staff, page_problems, screenshot
 
 pytestmark = pytest.mark.e2e
-
-
-def _login(page, server, role: str) -> None:
-    page.goto(f"{server.url}/auth/login")
-    page.fill("input[name=email]", STAFF[role])
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    with page.expect_navigation():
-        page.click("form.stack button[type=submit]")
 
 
 def _check(page, server, pages: dict[str, str]) -> dict:
@@ -47,7 +38,7 @@ def test_public_and_account_pages_are_accessible(browser, live_server) -> None:
 def test_facilitator_pages_are_accessible(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
-    _login(page, live_server, "facilitator")
+    login_staff(page, live_server, "facilitator")
     slug = live_server.results_slug
     problems = _check(page, live_server, {
         "facilitate": "/facilitate/",
@@ -64,7 +55,7 @@ def test_facilitator_pages_are_accessible(browser, live_server) -> None:
 def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
-    _login(page, live_server, "council")
+    login_staff(page, live_server, "council")
     item = f"/agenda/council/items/{live_server.escalation_id}"
     problems = _check(page, live_server, {"council": "/agenda/council/", "council-item": item})
     assert not problems, problems
@@ -88,7 +79,7 @@ def test_council_item_says_how_solid_the_support_is(browser, live_server, viewpo
     size = PHONE if viewport == "phone" else DESKTOP
     context = browser.new_context(locale="ja-JP", viewport=size, bypass_csp=True)
     page = context.new_page()
-    _login(page, live_server, "council")
+    login_staff(page, live_server, "council")
     page.goto(f"{live_server.url}/agenda/council/items/{live_server.escalation_id}")
     lenses = page.locator(".agenda-lenses")
     assert "意見のグループ分け 3 通りのうち、2 通りで条件を満たしています。" in lenses.inner_text()

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import page_problems, screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import DESKTOP, PHONE, login_staff, page_problems, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +33,7 @@ def test_audit_and_dashboard_downloads(browser, live_server, viewport, suffix, j
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        _login(page, live_server, "facilitator")
+        login_staff(page, live_server, "facilitator")
         results = live_server.results_slug
         audit = ({"記録番号"}, {"Entry number"})
         dashboard = ({"日付（日本時間）", "週の初日・月曜日（日本時間）", "月（日本時間）"},
@@ -73,7 +71,7 @@ def test_council_downloads_follow_the_round_filter(browser, live_server, viewpor
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        _login(page, live_server, "council")
+        login_staff(page, live_server, "council")
         page.goto(live_server.url + "/agenda/council/")
         row = page.locator("main .download-links")
         assert row.count() == 1

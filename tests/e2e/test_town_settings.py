@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import DESKTOP, PHONE, axe, login_staff, screenshot
 from tests.test_town import PNG, SVG
 
 pytestmark = pytest.mark.e2e
@@ -18,12 +16,12 @@ pytestmark = pytest.mark.e2e
 def test_town_settings_page_is_accessible(browser, live_server, viewport, suffix) -> None:
     context = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True)
     page = context.new_page()
-    _login(page, live_server, "admin")
+    login_staff(page, live_server, "admin")
     for path in ("/admin/town", "/terms"):
         response = page.goto(live_server.url + path)
         assert response is not None and response.status == 200
         screenshot(page, f"{path.strip('/').replace('/', '-')}-{suffix}")
-        assert not _axe(page), (path, _axe(page))
+        assert not axe(page), (path, axe(page))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], (path, width)
     context.close()
@@ -32,7 +30,7 @@ def test_town_settings_page_is_accessible(browser, live_server, viewport, suffix
 def test_admin_names_the_town_and_uploads_a_logo(browser, live_server, tmp_path) -> None:
     context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)
     page = context.new_page()
-    _login(page, live_server, "admin")
+    login_staff(page, live_server, "admin")
     svg = tmp_path / "logo.svg"
     svg.write_bytes(SVG)
     page.goto(f"{live_server.url}/admin/town")
@@ -42,7 +40,7 @@ def test_admin_names_the_town_and_uploads_a_logo(browser, live_server, tmp_path)
         page.click("form.stack button[type=submit]")
     assert page.locator("#logo-error").inner_text().startswith("ロゴはPNG")
     assert "みなみ町" not in page.locator(".brand").inner_text()  # nothing was stored
-    assert not _axe(page)  # the page with its errors
+    assert not axe(page)  # the page with its errors
     png = tmp_path / "logo.png"
     png.write_bytes(PNG)
     page.fill("input[name=name]", "みなみ町")

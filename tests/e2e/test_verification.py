@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import screenshot, sign_in_new
-from tests.e2e.test_journeys import DESKTOP, PHONE, _axe
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import DESKTOP, PHONE, axe, login_staff, screenshot, sign_in_new
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +27,13 @@ def test_counter_verification(browser, live_server, viewport) -> None:
     resident, resident_page, email = _resident(browser, live_server)
     staff = browser.new_context(locale="ja-JP", viewport=viewport, bypass_csp=True)
     page = staff.new_page()
-    _login(page, live_server, "council")
+    login_staff(page, live_server, "council")
     page.goto(f"{live_server.url}/verify/?q={email}")
-    assert not _axe(page), _axe(page)
+    assert not axe(page), axe(page)
     with page.expect_navigation():
         page.click("table.data-table a")
     assert "未確認" in page.inner_text("#level")
-    assert not _axe(page), _axe(page)
+    assert not axe(page), axe(page)
     page.select_option("select[name=document]", "driving_licence")
     with page.expect_navigation():
         page.click("form button.primary")
@@ -43,7 +41,7 @@ def test_counter_verification(browser, live_server, viewport) -> None:
     screenshot(page, f"verify-counter-{viewport['width']}")
     resident_page.goto(f"{live_server.url}/account/verification")
     assert "確認済みの住民" in resident_page.inner_text("#level")
-    assert not _axe(resident_page), _axe(resident_page)
+    assert not axe(resident_page), axe(resident_page)
     staff.close()
     resident.close()
 
@@ -52,9 +50,9 @@ def test_postal_code(browser, live_server) -> None:
     staff = browser.new_context(locale="ja-JP", viewport=DESKTOP, bypass_csp=True,
                                 accept_downloads=True)
     page = staff.new_page()
-    _login(page, live_server, "council")
+    login_staff(page, live_server, "council")
     page.goto(f"{live_server.url}/verify/postal-codes")
-    assert not _axe(page), _axe(page)
+    assert not axe(page), axe(page)
     page.fill("input[name=batch]", "e2e letter")
     page.fill("input[name=count]", "3")
     with page.expect_download() as download:
@@ -64,12 +62,12 @@ def test_postal_code(browser, live_server) -> None:
 
     resident, resident_page, _email = _resident(browser, live_server)
     resident_page.goto(f"{live_server.url}/account/verification")
-    assert not _axe(resident_page), _axe(resident_page)
+    assert not axe(resident_page), axe(resident_page)
     resident_page.fill("input[name=code]", "WRONG-CODE-0000")
     with resident_page.expect_navigation():
         resident_page.click("form button.primary")
     assert "未確認" in resident_page.inner_text("#level")
-    assert not _axe(resident_page), _axe(resident_page)  # the error state too
+    assert not axe(resident_page), axe(resident_page)  # the error state too
     resident_page.fill("input[name=code]", code.lower())
     with resident_page.expect_navigation():
         resident_page.click("form button.primary")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import page_problems, screenshot
-from tests.e2e.test_journeys import DESKTOP, PHONE
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import DESKTOP, PHONE, login_staff, page_problems, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +22,7 @@ def test_votes_by_relation_to_the_town(browser, live_server, viewport, suffix, j
     try:
         item = live_server.escalation_id
         pages = {"item": f"/agenda/items/{item}"}
-        _login(page, live_server, "council")
+        login_staff(page, live_server, "council")
         pages |= {"council-item": f"/agenda/council/items/{item}",
                   "dossier": f"/agenda/council/items/{item}/dossier"}
         problems = {}

@@ -10,10 +10,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import screenshot, sign_in_new
-from tests.e2e.test_journeys import DESKTOP, PHONE
-from tests.e2e.test_phone_walk import _pages
-from tests.e2e.test_staff_and_public_pages import _login
+from tests.e2e.browsing import DESKTOP, PHONE, login_staff, pages_by_role, screenshot, sign_in_new
 from tests.i18n.test_error_paths_japanese import english_in
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +32,9 @@ def test_staff_and_account_pages(browser, live_server, role, locale, viewport, j
         if role == "citizen":
             sign_in_new(page, live_server)
         else:
-            _login(page, live_server, role)
+            login_staff(page, live_server, role)
         problems = {}
-        for name, path in _pages(live_server)[role].items():
+        for name, path in pages_by_role(live_server)[role].items():
             response = page.goto(live_server.url + path)
             found = {}
             if response is None or response.status != 200:
@@ -80,7 +77,7 @@ def test_refused_facilitator_actions_say_why(browser, live_server, js) -> None:
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        _login(page, live_server, "facilitator")
+        login_staff(page, live_server, "facilitator")
         page.goto(f"{live_server.url}/facilitate/rounds/{slug}/moderation")
         queue = page.locator("#moderation-queue")
         before = queue.locator("input[name=proposal_id]").count()

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, _free_port, for_the_browser, screenshot
-from tests.e2e.test_account_mail import DESKTOP, PHONE, _axe
+from tests.e2e.browsing import CHROMIUM, DESKTOP, PHONE, axe, for_the_browser, free_port, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         row.status, row.attempts, row.last_error = "failed", 12, "451 Try again later"
         db.session.commit()
         factories.make_round(slug=SLUG, phase="voting", title="駅前広場の使い方")
-    port = _free_port()
+    port = free_port()
     http = make_server("127.0.0.1", port, for_the_browser(app), threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -107,13 +106,13 @@ def test_a_workshop_lets_the_room_register(browser, server, viewport, suffix, js
     _submit(page)
 
     page.goto(f"{server}/facilitate/rounds/{SLUG}/workshops")
-    problems["workshops"] = _axe(page) if js else []
+    problems["workshops"] = axe(page) if js else []
     page.fill("input[name=hours]", "20")  # refused, in Japanese, nothing stored
     page.fill("input[name=label]", f"中央公民館 {suffix}")
     _submit(page)
     assert "1以上12以下の整数" in page.inner_text("main")
     assert page.input_value("input[name=label]") == f"中央公民館 {suffix}"
-    problems["workshops-error"] = _axe(page) if js else []
+    problems["workshops-error"] = axe(page) if js else []
     page.fill("input[name=hours]", "3")
     page.fill("input[name=seats]", "40")
     _submit(page)
@@ -123,7 +122,7 @@ def test_a_workshop_lets_the_room_register(browser, server, viewport, suffix, js
     assert "/w/" in link
     if js:
         assert page.evaluate("document.querySelector('img.qr-code').naturalWidth") > 0
-    problems["workshop-sheet"] = _axe(page) if js else []
+    problems["workshop-sheet"] = axe(page) if js else []
     _fits(page, js, viewport["width"])
     screenshot(page, f"workshop-sheet-{suffix}")
 
@@ -136,7 +135,7 @@ def test_a_workshop_lets_the_room_register(browser, server, viewport, suffix, js
         person.goto(link)
         assert "中央公民館" in person.inner_text("main")
         if n == 0:
-            problems["register-workshop"] = _axe(person) if js else []
+            problems["register-workshop"] = axe(person) if js else []
             _fits(person, js, PHONE["width"])
             screenshot(person, f"register-workshop-{suffix}")
         _fill_registration(person, f"room{n}-{suffix}@example.org", f"参加者{n}")
@@ -176,7 +175,7 @@ def test_a_refused_registration_keeps_what_was_typed(browser, server, viewport, 
     assert page.input_value("input[name=email]") == f"third-{suffix}@example.org"
     assert page.input_value("input[name=display_name]") == "三人目の山田"
     assert page.input_value("input[name=password]") == ""
-    problems = _axe(page) if js else []
+    problems = axe(page) if js else []
     _fits(page, js, viewport["width"])
     screenshot(page, f"register-refused-{suffix}")
     assert not problems, problems
@@ -199,7 +198,7 @@ def test_the_admin_sees_and_retries_failed_mail(browser, server, viewport, suffi
         page.get_by_role("link", name="送信待ち・送信できなかったメール").click()
     main = page.inner_text("main")
     assert "hanako@example.org" in main and "SECRET-TOKEN" not in page.content()
-    problems = _axe(page) if js else []
+    problems = axe(page) if js else []
     _fits(page, js, viewport["width"])
     screenshot(page, f"admin-mail-{suffix}")
     with page.expect_navigation():
