@@ -120,8 +120,10 @@ def _notify(entry: AuditEntry) -> int:
         voters = db.session.scalars(
             sa.select(User).distinct()
             .join(Participant, Participant.user_id == User.id)
-            .join(Vote, Vote.participant_id == Participant.id)
-            .where(Vote.proposal_id == escalation.proposal_id,
+            .join(Vote, sa.and_(Vote.round_id == Participant.round_id,
+                                Vote.participant_id == Participant.id))
+            .where(Vote.round_id == escalation.round_id,
+                   Vote.proposal_id == escalation.proposal_id,
                    User.notify_council_answers.is_(True), User.email.is_not(None),
                    User.deleted_at.is_(None))
             .order_by(User.id)

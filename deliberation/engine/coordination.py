@@ -130,7 +130,8 @@ def decisions_without(snapshot: ClusterSnapshot, policy: dict[str, Any],
     lost: dict[tuple[int, int | None], list[int]] = defaultdict(lambda: [0, 0, 0])
     for participant_id, proposal_id, value in db.session.execute(
             sa.select(Vote.participant_id, Vote.proposal_id, Vote.value).where(
-                Vote.participant_id.in_(removed), Vote.proposal_id.in_(proposal_ids))):
+                Vote.round_id == snapshot.round_id, Vote.participant_id.in_(removed),
+                Vote.proposal_id.in_(proposal_ids))):
         slot = {1: 0, -1: 1, 0: 2}[value]
         lost[(proposal_id, None)][slot] += 1
         group = membership.get(participant_id)

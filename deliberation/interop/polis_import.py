@@ -225,8 +225,8 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         with without_reference_triggers(), ThreadPoolExecutor(max_workers=1) as helper:
             # The latest vote per pair is the Vote; it was created at the pair's first
             # vote. Pairs in ascending order, which is the order of the votes' key
-            # (participant, proposal) and of their round index too, so both grow at their
-            # right end (SQLite's default page cache is enough for that): the
+            # (round, participant, proposal) within the new round, so the key grows at
+            # its right end (SQLite's default page cache is enough for that): the
             # participants' and the proposals' ids grow with the external ids (both
             # tables are written sorted). Found by a second thread while the database
             # writes the rows before them: NumPy sorts without holding the interpreter,

@@ -231,6 +231,7 @@ class VoteCache:
             sa.select(events.c.participant_id, events.c.proposal_id,
                       sa.func.coalesce(current.c.value, int(MISSING)))
             .select_from(events.outerjoin(current, sa.and_(
+                current.c.round_id == events.c.round_id,
                 current.c.participant_id == events.c.participant_id,
                 current.c.proposal_id == events.c.proposal_id)))
             .where(events.c.round_id == round_id, events.c.id > votes.floor)).all()

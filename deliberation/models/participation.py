@@ -38,14 +38,17 @@ class Participant(db.Model):
         # Assisted participants are told apart by their label alone (the list, the audit
         # log); the others have none, and NULLs never collide.
         sa.UniqueConstraint("round_id", "label"),
+        # What a vote's (round_id, participant_id) refers to, so that a vote always
+        # belongs to its participant's round; it also serves every lookup by round. A
+        # unique index rather than a constraint: both databases accept either as the
+        # target of a reference, and SQLite adds an index without rebuilding the table.
+        sa.Index("ix_participants_round_id_id", "round_id", "id", unique=True),
         sa.CheckConstraint(one_of("source", PARTICIPANT_SOURCES), name="source"),
         sa.CheckConstraint(one_of("kind", PARTICIPANT_KINDS), name="kind"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    round_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
-    )
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
     user_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -67,6 +70,8 @@ class Proposal(db.Model):
     __tablename__ = "proposals"
     __table_args__ = (
         sa.UniqueConstraint("round_id", "external_id"),
+        # What a vote's (round_id, proposal_id) refers to (see Participant).
+        sa.Index("ix_proposals_round_id_id", "round_id", "id", unique=True),
         sa.CheckConstraint(one_of("status", PROPOSAL_STATUSES), name="status"),
         sa.Index("ix_proposals_round_status", "round_id", "status"),
     )
@@ -105,35 +110,41 @@ register_search_index(Proposal.__table__)
 class Vote(db.Model):
     """The current vote of a participant on a proposal (last change wins).
 
-    Keyed by the pair itself: one vote per participant and proposal is the key every
-    write (the vote upsert's conflict target) and every lookup by participant goes
-    through, so a separate id would only add a sequence step and an index entry to each
-    row written (a bulk load's database CPU by about a third; bench/README.md)."""
+    Keyed by (round, participant, proposal): one vote per participant and proposal, and
+    one index for the two ways votes are read, a participant's votes (the vote upsert's
+    conflict target, the vote card, the cascade of a participant's deletion: every such
+    query names the round too) and a round's votes (the clustering's input, tallies). A
+    second index by round cost a bulk load about a third more of the database's CPU
+    (bench/README.md). Participant before proposal, the order in which a Pol.is import
+    writes a round's votes, so a load grows the key at its right end. Reads of one
+    proposal's votes scan the round's part of the key; an index by proposal would cost a
+    load as much again. They run when a proposal is escalated, reported or taken down,
+    not on page views.
+
+    The key holds the value too, so a round's votes are read from the key alone: on
+    PostgreSQL as an included column (a load costs the same), on SQLite because the table
+    is ``WITHOUT ROWID`` (the rows live in the key's own B-tree). A batch migration that
+    rebuilds this table on SQLite must pass ``table_kwargs={"sqlite_with_rowid": False}``.
+    The references to the participant and the proposal include the round, so that a
+    vote always belongs to their round and their deletion's cascade uses the key."""
 
     __tablename__ = "votes"
     __table_args__ = (
         sa.CheckConstraint(equals_any("value", VOTE_VALUES), name="value"),
-        # Every current vote of a round (the clustering's input, tallies) read from the
-        # index alone: with the participant and the value in it, the million rows of a big
-        # round need no lookup into the table each. Participant before proposal, the
-        # key's order, in which a bulk load (a Pol.is import) writes a round's votes: both
-        # indexes then grow at their right end, where a proposal-first index took each row
-        # to a different page (a load took far more of the database's CPU; bench/README.md).
-        # Reads of one proposal's votes scan the round's part of this index; an index by
-        # proposal would cost a load as much again. They run when a proposal is escalated,
-        # reported or taken down, not on page views.
-        sa.Index("ix_votes_round_participant", "round_id", "participant_id", "proposal_id",
-                 "value"),
+        sa.PrimaryKeyConstraint("round_id", "participant_id", "proposal_id",
+                                postgresql_include=["value"]),
+        sa.ForeignKeyConstraint(["round_id", "participant_id"],
+                                ["participants.round_id", "participants.id"],
+                                ondelete="CASCADE", name="fk_votes_participant"),
+        sa.ForeignKeyConstraint(["round_id", "proposal_id"],
+                                ["proposals.round_id", "proposals.id"],
+                                ondelete="CASCADE", name="fk_votes_proposal"),
+        {"sqlite_with_rowid": False},
     )
 
     round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
-    # No index of its own: the key (participant_id, proposal_id) serves it.
-    participant_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
-    )
-    proposal_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
-    )
+    participant_id: so.Mapped[int]
+    proposal_id: so.Mapped[int]
     value: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

@@ -232,7 +232,9 @@ def update_response(escalation_id: int, *, actor: User, status: str, outcome: st
 # ------------------------------------------------------------ answers seen by voters
 
 def _voted_answers(user_id: int) -> sa.Select:
-    voted = (sa.select(Vote.proposal_id).join(Participant, Participant.id == Vote.participant_id)
+    voted = (sa.select(Vote.proposal_id)
+             .join(Participant, sa.and_(Participant.round_id == Vote.round_id,
+                                        Participant.id == Vote.participant_id))
              .where(Participant.user_id == user_id))
     seen = (sa.select(AgendaAnswerSeen.id).where(
         AgendaAnswerSeen.user_id == user_id,

@@ -128,7 +128,9 @@ def export_data(user: User) -> dict[str, Any]:
     votes = db.session.execute(
         sa.select(Vote, Proposal)
         .join(Proposal, Proposal.id == Vote.proposal_id)
-        .where(Vote.participant_id.in_(participant_ids))
+        .join(Participant, sa.and_(Participant.round_id == Vote.round_id,
+                                   Participant.id == Vote.participant_id))
+        .where(Participant.user_id == user.id)
         .order_by(Vote.created_at, Vote.participant_id, Vote.proposal_id)
     ).all()
     history = db.session.execute(

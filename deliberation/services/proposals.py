@@ -163,6 +163,7 @@ def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = ""
     if voted in BROWSE_VOTED:
         # Without a participant nobody has voted yet: "voted" is empty, "not voted" is all.
         mine = sa.select(Vote.proposal_id).where(
+            Vote.round_id == round_.id,
             Vote.participant_id == (participant.id if participant is not None else None))
         query = query.where(Proposal.id.in_(mine) if voted == "voted" else Proposal.id.not_in(mine))
     if sort in ("votes", "agreed"):

@@ -51,7 +51,9 @@ def counting_reports(proposal: Proposal, round_: Round) -> int:
             sa.select(Participant.user_id).where(Participant.id.in_(flagged),
                                                  Participant.user_id.is_not(None))))
     if round_.reports_need_participation:
-        voted = (sa.select(Participant.user_id).join(Vote, Vote.participant_id == Participant.id)
+        voted = (sa.select(Participant.user_id)
+                 .join(Vote, sa.and_(Vote.round_id == Participant.round_id,
+                                     Vote.participant_id == Participant.id))
                  .where(Participant.round_id == round_.id, Participant.user_id.is_not(None)))
         query = query.where(Report.reporter_id.in_(voted))
     return db.session.scalar(query) or 0

@@ -38,8 +38,9 @@ _CARD_ROWS = (
               sa.case((sa.not_(_VOTED), Proposal.text)).label("text"),
               _latest_snapshot_column(ClusterSnapshot.id).label("snapshot_id"),
               sa.cast(_SNAPSHOT_TIME, sa.String).label("snapshot_time"))
-    .outerjoin(Vote, sa.and_(Vote.proposal_id == Proposal.id,
-                             Vote.participant_id == sa.bindparam("participant_id")))
+    .outerjoin(Vote, sa.and_(Vote.round_id == Proposal.round_id,
+                             Vote.participant_id == sa.bindparam("participant_id"),
+                             Vote.proposal_id == Proposal.id))
     .where(Proposal.round_id == sa.bindparam("round_id"), Proposal.status == "published")
     .order_by(Proposal.id)
 )

@@ -39,7 +39,7 @@ UPSERT_VOTE = sa.text(
     "INSERT INTO votes (round_id, participant_id, proposal_id, value, created_at, updated_at)"
     " SELECT round_id, :participant_id, id, :value, :now, :now FROM proposals"
     " WHERE id = :proposal_id AND round_id = :round_id AND status = 'published'"
-    " ON CONFLICT (participant_id, proposal_id)"
+    " ON CONFLICT (round_id, participant_id, proposal_id)"
     " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
     " RETURNING proposal_id"
 ).bindparams(sa.bindparam("now", type_=UTCDateTime()))
@@ -191,7 +191,8 @@ def author_auto_vote(proposal: Proposal) -> None:
         return
     existing = db.session.scalar(
         sa.select(Vote.value).where(
-            Vote.participant_id == proposal.author_id, Vote.proposal_id == proposal.id
+            Vote.round_id == proposal.round_id, Vote.participant_id == proposal.author_id,
+            Vote.proposal_id == proposal.id,
         )
     )
     author = db.session.get(Participant, proposal.author_id)
@@ -205,7 +206,8 @@ def author_auto_vote(proposal: Proposal) -> None:
 def votes_of(participant: Participant) -> dict[int, int]:
     """{proposal_id: value} of a participant's current votes."""
     rows = db.session.execute(
-        sa.select(Vote.proposal_id, Vote.value).where(Vote.participant_id == participant.id)
+        sa.select(Vote.proposal_id, Vote.value).where(
+            Vote.round_id == participant.round_id, Vote.participant_id == participant.id)
     ).all()
     return {pid: value for pid, value in rows}
 
