@@ -155,7 +155,7 @@ def _usage_refusal(error: click.UsageError, args: list[str]) -> Refused:
         elif isinstance(error, click.BadParameter):
             message = gettext("“%(name)s” cannot take this value. %(why)s",
                               name=_name(error.param),
-                              why=_why(error.param, _given(error.param, args)))
+                              why=_why(error.param, _given(error.ctx, error.param, args)))
         elif isinstance(error, click.NoSuchOption):
             message = gettext("There is no option “%(name)s”.", name=error.option_name)
         else:
@@ -163,15 +163,34 @@ def _usage_refusal(error: click.UsageError, args: list[str]) -> Refused:
         return Refused(_with_hint(message), exit_code=error.exit_code)
 
 
-def _given(param: click.Parameter | None, args: list[str]) -> Any:
-    """The text given for ``param`` on the command line, when it can be found."""
-    if isinstance(param, click.Option):
-        for i, arg in enumerate(args[:-1]):
-            if arg in param.opts:
-                return args[i + 1]
+def _given(ctx: click.Context | None, param: click.Parameter | None, args: list[str]) -> Any:
+    """The text given for ``param`` on the command line, when it can be found: options'
+    values are skipped when counting the arguments."""
+    if ctx is None or param is None:
         return None
-    positional = [a for a in args if not a.startswith("-")]
-    return positional[-1] if positional else None
+    params = ctx.command.params
+    takes_value = {name for p in params if isinstance(p, click.Option)
+                   and not p.is_flag and not p.count for name in p.opts}
+    mine = param.opts if isinstance(param, click.Option) else []
+    positional, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            positional.extend(args[i + 1:])
+            break
+        if arg.startswith("-") and len(arg) > 1:
+            name, equals, value = arg.partition("=")
+            if name in mine:
+                return value if equals else (args[i + 1] if i + 1 < len(args) else None)
+            i += 2 if name in takes_value and not equals else 1
+            continue
+        positional.append(arg)
+        i += 1
+    arguments = [p for p in params if isinstance(p, click.Argument)]
+    if isinstance(param, click.Option) or param not in arguments:
+        return None
+    index = arguments.index(param)
+    return positional[index] if index < len(positional) else None
 
 
 class TerminalCommand(click.Command):

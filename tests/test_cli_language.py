@@ -172,6 +172,8 @@ def test_the_account_list_and_role_changes_read_in_words(runner, db, make_user) 
     (["users", "set-role", "a@example.org", "superuser"],
      ["「ROLE」", "citizen, facilitator, council, admin"]),
     (["polis", "import", "{file}"], ["「DIRECTORY」", "フォルダを指定"]),
+    (["polis", "import", "--slug", "other", "{file}", "--phase", "voting"],
+     ["votes.csv」はファイルです"]),
     (["users", "create", "--email", "a@example.org", "--password", "long enough password",
       "--kind", "alien"], ["「--kind」"]),
     (["users", "create", "--password", "long enough password"], ["「--email」", "指定して"]),
