@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from flask import abort
 
 from deliberation.database import db
-from deliberation.models import Round
+from deliberation.models import Participant, Round, User
 from deliberation.services.facilitation import SLUG_RE
+from deliberation.services.participants import round_with_participant
 
 # Built once: SQLAlchemy keeps a statement object's cache key, so reusing the object spares
 # every request building the statement and its key again (most pages look a round up).
@@ -23,3 +24,14 @@ def round_or_404(slug: str, *, public: bool = True) -> Round:
     if round_ is None or (public and not round_.is_public):
         abort(404)
     return round_
+
+
+def round_and_participant_or_404(slug: str, user: User) -> tuple[Round, Participant | None]:
+    """``round_or_404`` for a public round, with ``user``'s participant in it (None before
+    they take part), read together: the vote views need both."""
+    if not SLUG_RE.fullmatch(slug or ""):
+        abort(404)
+    found = round_with_participant(slug, user)
+    if found is None or not found[0].is_public:
+        abort(404)
+    return found

@@ -19,7 +19,7 @@ from app.agenda import lens
 from app.api import bp
 from app.api.openapi import openapi_document
 from app.errors import translate
-from app.lookups import round_or_404
+from app.lookups import round_and_participant_or_404, round_or_404
 from app.ratelimits import post_limit, vote_limit
 from deliberation import small_counts
 from deliberation.engine import threshold
@@ -199,10 +199,10 @@ def abort_json(status: int, message: str) -> None:
 @login_required
 @vote_limit
 def vote(slug: str) -> tuple[Response, int]:
-    round_ = round_or_404(slug)
+    round_, participant = round_and_participant_or_404(slug, current_user)
     body = _json_body()
     try:
-        saved = votes.cast_by_account(round_, current_user, body.get("proposal_id"),
+        saved = votes.cast_by_account(round_, current_user, participant, body.get("proposal_id"),
                                       body.get("value"), source="api")
     except DomainError as error:
         abort_json(_status(error), translate(error))

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import render_error, translate, wants_json
 from app.htmx import is_htmx, render_page_or_fragment
-from app.lookups import round_or_404
+from app.lookups import round_and_participant_or_404, round_or_404
 from app.ratelimits import post_limit, vote_limit
 from app.rounds import bp
 from app.rounds.forms import ProposalForm, ReportForm
@@ -83,10 +83,9 @@ def _card_context(round_: Round, participant: Participant | None, message: str |
 @bp.route("/<slug>/vote", methods=["GET"])
 @login_required
 def vote(slug: str) -> Response:
-    round_ = round_or_404(slug)
-    participants.check_eligible(round_, current_user)
     # Looking writes nothing: the participation starts with the first vote or proposal.
-    participant = participants.participant_for(round_, current_user, create=False)
+    round_, participant = round_and_participant_or_404(slug, current_user)
+    participants.check_eligible(round_, current_user)
     # A closed round's card says so itself.
     return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
                                    **_card_context(round_, participant))
@@ -96,11 +95,12 @@ def vote(slug: str) -> Response:
 @login_required
 @vote_limit
 def cast(slug: str) -> Response:
-    round_ = round_or_404(slug)
+    round_, participant = round_and_participant_or_404(slug, current_user)
     back = request.form.get("back", "")
     try:
-        saved = votes.cast_by_account(round_, current_user, request.form.get("proposal_id"),
-                                      request.form.get("value"), next_card=is_htmx())
+        saved = votes.cast_by_account(round_, current_user, participant,
+                                      request.form.get("proposal_id"), request.form.get("value"),
+                                      next_card=is_htmx())
     except DomainError as error:
         participant = participants.participant_for(round_, current_user, create=False)
         if is_htmx():

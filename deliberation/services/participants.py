@@ -10,9 +10,17 @@ from deliberation.errors import N_, NotAllowed
 from deliberation.models import Participant, Round, User
 from deliberation.models.participation import PARTICIPANT_KINDS
 
-# Built once (every vote reads it): SQLAlchemy keeps a statement object's cache key.
+# Built once (every vote reads them): SQLAlchemy keeps a statement object's cache key.
 PARTICIPANT_OF_ACCOUNT = sa.select(Participant).where(
     Participant.round_id == sa.bindparam("round_id"), Participant.user_id == sa.bindparam("user_id")
+)
+# The round at an address and the account's participant in it (NULL before the account
+# takes part): a vote needs both, and one statement is one round trip to the database.
+ROUND_WITH_PARTICIPANT = (
+    sa.select(Round, Participant)
+    .outerjoin(Participant, sa.and_(Participant.round_id == Round.id,
+                                    Participant.user_id == sa.bindparam("user_id")))
+    .where(Round.slug == sa.bindparam("slug"))
 )
 
 
@@ -36,6 +44,13 @@ def check_eligible(round_: Round, user: User) -> None:
     refusal = eligibility_refusal(round_, user)
     if refusal is not None:
         raise NotAllowed(refusal, eligibility=round_.eligibility)
+
+
+def round_with_participant(slug: str, user: User) -> tuple[Round, Participant | None] | None:
+    """The round at ``slug`` and ``user``'s participant in it (None before they take part),
+    read in one statement. None when there is no round at ``slug``."""
+    row = db.session.execute(ROUND_WITH_PARTICIPANT, {"slug": slug, "user_id": user.id}).first()
+    return None if row is None else (row[0], row[1])
 
 
 def participant_for(round_: Round, user: User | None, *, create: bool = True) -> Participant | None:

@@ -109,10 +109,12 @@ def _write(
 
 
 def cast_by_account(
-    round_: Round, user: User, proposal_id: Any, value: Any, *, source: str = "web",
-    next_card: bool = False,
+    round_: Round, user: User, participant: Participant | None, proposal_id: Any, value: Any,
+    *, source: str = "web", next_card: bool = False,
 ) -> CastVote:
-    """``cast`` for a logged-in account (the vote form and the API).
+    """``cast`` for a logged-in account (the vote form and the API); ``participant`` is the
+    account's participant in the round as read with it (``round_with_participant``), None
+    before its first vote.
 
     The account's participation in the round starts with its first vote that is accepted:
     eligibility and the vote are checked before the participant is created, so a refused
@@ -122,11 +124,12 @@ def cast_by_account(
     check_accepts_votes(round_)
     parsed = _parse_value(value)
     pid = _parse_proposal_id(proposal_id)
-    participant = participant_for(round_, user, create=False)
     if participant is None:
         check_votable(round_, pid)  # before the participant is created
         participant = participant_for(round_, user)
         assert participant is not None
+    elif participant.round_id != round_.id or participant.user_id != user.id:
+        raise ValueError("not the account's participant in this round")  # a caller's mistake
     return _write(round_, participant, pid, parsed, source, next_card)
 
 
