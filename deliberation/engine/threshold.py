@@ -115,15 +115,22 @@ class Decision:
         return asdict(self)
 
 
+# Bounds a rule can meet at all: a count above the largest city's population, or more
+# groups than a clustering ever forms (at most 12), would stop every escalation while
+# the round page reads as if it had a rule.
+MAX_COUNT = 10_000_000
+MAX_GROUPS = 12
+
+
 def normalise_policy(policy: Mapping[str, Any] | None) -> dict[str, Any]:
     """The policy with defaults filled in, validated."""
     merged = {**DEFAULT_POLICY, **{k: v for k, v in (policy or {}).items() if k in DEFAULT_POLICY}}
     for key in ("min_votes", "min_agrees", "min_groups", "min_group_size"):
         value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise PolicyError(f"{key} must be a whole number of at least 0.", key)
-    if merged["min_groups"] < 1:
-        raise PolicyError("min_groups must be at least 1.", "min_groups")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+            raise PolicyError(f"{key} must be a whole number from 0 to {MAX_COUNT}.", key)
+    if not 1 <= merged["min_groups"] <= MAX_GROUPS:
+        raise PolicyError(f"min_groups must be from 1 to {MAX_GROUPS}.", "min_groups")
     for key, low, high, message in (
             ("confidence", 0.5, 1.0, "confidence must be at least 0.5 and below 1."),
             ("min_group_agree", 0.0, 1.0, "min_group_agree must be between 0 and 1."),

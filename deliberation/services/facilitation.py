@@ -52,10 +52,10 @@ ASSISTED_KINDS = ("resident", "e_citizen", "visitor", "unknown")
 # What a facilitator reads when a threshold setting is out of range (the threshold
 # engine's own messages are for developers).
 POLICY_MESSAGES = {
-    "min_votes": N_("Enter a whole number of at least 0."),
-    "min_agrees": N_("Enter a whole number of at least 0."),
-    "min_group_size": N_("Enter a whole number of at least 0."),
-    "min_groups": N_("Enter at least 1."),
+    "min_votes": N_("Enter a whole number from 0 to 10,000,000."),
+    "min_agrees": N_("Enter a whole number from 0 to 10,000,000."),
+    "min_group_size": N_("Enter a whole number from 0 to 10,000,000."),
+    "min_groups": N_("Enter a whole number from 1 to 12."),
     "confidence": N_("Enter a confidence of at least 0.5 and below 1."),
     "min_group_agree": N_("Enter a share between 0 and 1."),
     "min_consensus": N_("Enter a share between 0 and 1."),

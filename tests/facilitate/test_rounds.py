@@ -97,9 +97,14 @@ def test_policy_boundaries_the_domain_accepts(client, facilitator, db, field, va
 
 
 @pytest.mark.parametrize(("field", "value", "message", "japanese"), [
-    ("min_group_size", "-1", "Enter a whole number of at least 0.", "0以上の整数を入力"),
-    ("min_votes", "-1", "Enter a whole number of at least 0.", "0以上の整数を入力"),
-    ("min_groups", "0", "Enter at least 1.", "1以上の数を入力"),
+    ("min_group_size", "-1", "Enter a whole number from 0 to 10,000,000.", "0以上10,000,000以下"),
+    ("min_votes", "-1", "Enter a whole number from 0 to 10,000,000.", "0以上10,000,000以下"),
+    ("min_votes", "99999999999999999999999", "Enter a whole number from 0 to 10,000,000.",
+     "0以上10,000,000以下"),
+    ("min_agrees", "10000001", "Enter a whole number from 0 to 10,000,000.",
+     "0以上10,000,000以下"),
+    ("min_groups", "0", "Enter a whole number from 1 to 12.", "1以上12以下"),
+    ("min_groups", "13", "Enter a whole number from 1 to 12.", "1以上12以下"),
     ("confidence", "1", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),
     ("confidence", "0.49", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),
     ("confidence", "sNaN", "Enter a confidence of at least 0.5 and below 1.", "0.5以上1未満"),

@@ -143,6 +143,7 @@ def test_several_reasons_are_all_reported():
 @pytest.mark.parametrize("bad", [
     {"confidence": 1.0}, {"confidence": 0.2}, {"min_group_agree": 1.5},
     {"min_votes": -1}, {"min_groups": 0}, {"min_consensus": 2}, {"min_votes": "x"},
+    {"min_votes": 10_000_001}, {"min_group_size": 10**23}, {"min_groups": 13},
 ])
 def test_bad_policy_is_rejected(bad):
     with pytest.raises(PolicyError):
