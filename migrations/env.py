@@ -104,6 +104,17 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it into a new one and dropping the old
+            # (batch mode). With foreign keys enforced, as the app's connections are,
+            # dropping the old table deletes every row that refers to it by cascade (all
+            # votes when `participants` is rebuilt). So they are off while migrating, as
+            # SQLite's documented procedure for schema changes says, and every reference
+            # is checked before the migrations are committed. The setting takes effect
+            # only outside a transaction: none has begun on this new connection.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -112,6 +123,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migrations left rows with broken references: {broken[:5]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():
