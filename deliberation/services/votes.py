@@ -32,7 +32,8 @@ VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 
 # The vote is written only if its proposal is published in the round: the check and the
 # write are one statement, so a proposal hidden a moment earlier cannot still take a vote.
-# The last vote wins. Both databases run this statement as written, and SQLAlchemy compiles
+# The last vote wins; the same answer again (a double tap, a resent form) changes nothing
+# and is not logged as another vote. Both databases run this statement as written, and SQLAlchemy compiles
 # a text statement once and caches it, where its per-dialect ``insert`` constructs are
 # compiled again on every vote.
 UPSERT_VOTE = sa.text(
@@ -41,6 +42,7 @@ UPSERT_VOTE = sa.text(
     " WHERE id = :proposal_id AND round_id = :round_id AND status = 'published'"
     " ON CONFLICT (round_id, participant_id, proposal_id)"
     " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+    " WHERE votes.value <> excluded.value"
     " RETURNING proposal_id"
 ).bindparams(sa.bindparam("now", type_=UTCDateTime()))
 # A Core insert: the ORM's unit of work would cost about as much as the whole upsert, for
@@ -137,7 +139,8 @@ def record_vote(
     round_: Round, participant: Participant, proposal_id: int, value: int, source: str
 ) -> None:
     """Write a vote and its event, without committing (for ``cast``, the author's own vote
-    and assisted participants' paper forms).
+    and assisted participants' paper forms). The same answer as the standing vote writes
+    nothing.
 
     Raises NotFound or DomainError and writes nothing when ``proposal_id`` is not a
     published proposal of ``round_``.
@@ -151,7 +154,12 @@ def record_vote(
     }).first()
     if written is None:
         check_votable(round_, proposal_id)
-        raise DomainError(N_("This proposal is not open for voting."))  # published meanwhile
+        standing = db.session.scalar(sa.select(Vote.value).where(
+            Vote.round_id == round_.id, Vote.participant_id == participant.id,
+            Vote.proposal_id == proposal_id))
+        if standing != value:  # published between the two statements: nothing was written
+            raise DomainError(N_("This proposal is not open for voting."))
+        return  # the same answer again
     db.session.execute(INSERT_EVENT, {
         "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal_id,
         "value": value, "source": source, "created_at": now,

@@ -89,6 +89,31 @@ def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:
     assert pending_since(round_.id) is not None  # the runner sees the new events
 
 
+def test_the_same_answer_again_is_not_another_vote(db, round_, make_user) -> None:
+    """A double tap or a resent form: the vote stands, no second event (the dashboard's
+    votes per day, the open data's votes.csv), and a change after it is logged."""
+    p = make_proposal(round_)
+    participant = participant_for(round_, make_user())
+    first = votes.cast(round_, participant, p.id, 1)
+    again = votes.cast(round_, participant, p.id, "1")
+    assert (first.value, again.value) == (1, 1)
+    assert _count(db, Vote) == 1 and _count(db, VoteEvent) == 1
+    votes.cast(round_, participant, p.id, 0)
+    assert _count(db, VoteEvent) == 2
+    assert db.session.scalar(sa.select(Vote.value)) == 0
+
+
+def test_the_same_answer_on_a_hidden_proposal_is_refused(db, round_, make_user) -> None:
+    p = make_proposal(round_)
+    participant = participant_for(round_, make_user())
+    votes.cast(round_, participant, p.id, 1)
+    p.status = "hidden"
+    db.session.commit()
+    with pytest.raises(DomainError):
+        votes.cast(round_, participant, p.id, 1)
+    assert _count(db, VoteEvent) == 1
+
+
 def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:
     earlier = utcnow() - timedelta(minutes=5)
     request_snapshot(round_)
@@ -444,7 +469,11 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:
     assert not failures
     db.session.expire_all()
     assert _count(db, Vote) == 1
-    assert _count(db, VoteEvent) == 12
+    # Each change is logged once (a repeat of the standing answer is not): the newest
+    # event is the vote that stands.
+    assert 1 <= _count(db, VoteEvent) <= 12
+    newest = db.session.scalar(sa.select(VoteEvent.value).order_by(VoteEvent.id.desc()))
+    assert newest == db.session.scalar(sa.select(Vote.value))
 
 
 def test_approval_makes_author_agree(db, make_round, make_user) -> None:

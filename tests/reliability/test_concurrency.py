@@ -61,10 +61,13 @@ def test_concurrent_votes_end_consistent(app: Flask, db) -> None:
     events = db.session.scalars(
         sa.select(VoteEvent).where(VoteEvent.round_id == round_id).order_by(VoteEvent.id)
     ).all()
-    assert len(events) == THREADS * VOTES_PER_THREAD  # every change is logged
+    # Every change is logged, and only changes: a repeat of the standing answer is not.
+    assert len(events) <= THREADS * VOTES_PER_THREAD
     last: dict[tuple[int, int], int] = {}
     for event in events:
-        last[(event.participant_id, event.proposal_id)] = event.value
+        pair = (event.participant_id, event.proposal_id)
+        assert last.get(pair) != event.value
+        last[pair] = event.value
     pairs = [(v.participant_id, v.proposal_id) for v in votes]
     assert len(pairs) == len(set(pairs))  # exactly one row per participant and proposal
     assert {(v.participant_id, v.proposal_id): v.value for v in votes} == last
