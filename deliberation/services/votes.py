@@ -33,9 +33,9 @@ VOTE_SPELLINGS = {"1": 1, "+1": 1, "-1": -1, "0": 0}
 # The vote is written only if its proposal is published in the round: the check and the
 # write are one statement, so a proposal hidden a moment earlier cannot still take a vote.
 # The last vote wins; the same answer again (a double tap, a resent form) changes nothing
-# and is not logged as another vote. Both databases run this statement as written, and SQLAlchemy compiles
-# a text statement once and caches it, where its per-dialect ``insert`` constructs are
-# compiled again on every vote.
+# and is not logged as another vote. Both databases run this statement as written, and
+# SQLAlchemy compiles a text statement once and caches it, where its per-dialect
+# ``insert`` constructs are compiled again on every vote.
 UPSERT_VOTE = sa.text(
     "INSERT INTO votes (round_id, participant_id, proposal_id, value, created_at, updated_at)"
     " SELECT round_id, :participant_id, id, :value, :now, :now FROM proposals"
@@ -154,10 +154,7 @@ def record_vote(
     }).first()
     if written is None:
         check_votable(round_, proposal_id)
-        standing = db.session.scalar(sa.select(Vote.value).where(
-            Vote.round_id == round_.id, Vote.participant_id == participant.id,
-            Vote.proposal_id == proposal_id))
-        if standing != value:  # published between the two statements: nothing was written
+        if standing_value(round_.id, participant.id, proposal_id) != value:  # published between the two statements: nothing was written
             raise DomainError(N_("This proposal is not open for voting."))
         return  # the same answer again
     db.session.execute(INSERT_EVENT, {
@@ -182,6 +179,13 @@ def _parse_proposal_id(proposal_id: Any) -> int:
     return pid
 
 
+def standing_value(round_id: int, participant_id: int, proposal_id: int) -> int | None:
+    """The participant's current vote on the proposal, None if they have not voted on it."""
+    return db.session.scalar(sa.select(Vote.value).where(
+        Vote.round_id == round_id, Vote.participant_id == participant_id,
+        Vote.proposal_id == proposal_id))
+
+
 def check_votable(round_: Round, proposal_id: int) -> None:
     """Raise NotFound when ``proposal_id`` is not a proposal of ``round_``, DomainError
     when it is not published."""
@@ -200,12 +204,7 @@ def author_auto_vote(proposal: Proposal) -> None:
     """
     if proposal.author_id is None or proposal.status != "published":
         return
-    existing = db.session.scalar(
-        sa.select(Vote.value).where(
-            Vote.round_id == proposal.round_id, Vote.participant_id == proposal.author_id,
-            Vote.proposal_id == proposal.id,
-        )
-    )
+    existing = standing_value(proposal.round_id, proposal.author_id, proposal.id)
     author = db.session.get(Participant, proposal.author_id)
     if existing is not None or author is None:
         return
