@@ -95,7 +95,7 @@ def _validate_round(values: dict[str, Any]) -> None:
     for key, allowed in checks:
         if key in values and values[key] not in allowed:
             raise DomainError(N_("Choose one of the listed values."), field=key)
-    if "max_groups" in values and not 2 <= values["max_groups"] <= 12:
+    if "max_groups" in values and not 2 <= values["max_groups"] <= threshold.MAX_GROUPS:
         raise DomainError(N_("The maximum number of groups must be between 2 and 12."),
                           field="max_groups")
     opens, closes = values.get("opens_at"), values.get("closes_at")
