@@ -16,7 +16,6 @@ import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.globals import _cv_app
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from app import create_app
@@ -38,18 +37,17 @@ def polis_dataset(name: str) -> Path:
 
 
 class IsolatedClient(FlaskClient):
-    """A test client whose every request gets its own app context.
+    """A test client whose every request gets its own app context, as on a server.
 
-    The ``db`` fixture keeps an app context open for the test body; without this, requests
-    would reuse it and share ``g`` (the logged-in user, the selected locale) across requests.
+    The ``db`` fixture keeps an app context open for the test body, and a request reuses the
+    app context it finds: without this, requests would share ``g`` (the logged-in user, the
+    selected locale) and the database session with the test and with each other. A redirect
+    that the client follows is opened through here too, so it gets a context of its own.
     """
 
     def open(self, *args, **kwargs):
-        token = _cv_app.set(None)
-        try:
+        with self.application.app_context():
             return super().open(*args, **kwargs)
-        finally:
-            _cv_app.reset(token)
 
 
 class SharedTemplateCode(jinja2.BytecodeCache):
