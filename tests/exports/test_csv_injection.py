@@ -13,7 +13,7 @@ from deliberation import csvfile
 from tests import factories
 from tests.exports.conftest import PAYLOADS
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -34,11 +34,24 @@ def test_neutralise_quotes_formulas_and_keeps_numbers():
     assert csvfile.neutralise("=1+1") == "'=1+1"
     assert csvfile.neutralise("\tx") == "'\tx"
     assert csvfile.neutralise("'=x") == "''=x"
+    # OWASP's CSV injection page: a line feed starts a formula too, and so do the
+    # full-width signs typed on a Japanese keyboard in Japanese Excel
+    for start in ("\n", "＝", "＋", "－", "＠"):
+        assert csvfile.neutralise(start + "1+1") == "'" + start + "1+1"
+    assert csvfile.neutralise("ー長音で始まる") == "ー長音で始まる"
     assert csvfile.neutralise("it's") == "it's"
     assert csvfile.neutralise(-1) == -1 and csvfile.neutralise(-0.5) == -0.5
     assert csvfile.neutralise(True) == 1 and csvfile.neutralise(None) == ""
-    for text in [*PAYLOADS, "'=x", "''-y", "'", "plain", "", "'plain"]:
+    for text in [*PAYLOADS, "'=x", "''-y", "'", "plain", "", "'plain", "'＝x", "\nx"]:
         assert csvfile.restore(csvfile.neutralise(text)) == text
+
+
+def test_a_carriage_return_inside_a_cell_keeps_its_row_whole():
+    for terminator in ("\n", "\r\n"):
+        text = csvfile.write([["a\rb", 1], ["c\nd", -1]], header=["text", "n"],
+                             lineterminator=terminator)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert rows == [["text", "n"], ["a\rb", "1"], ["c\nd", "-1"]]
 
 
 def _login(client, user):
