@@ -14,7 +14,7 @@ from wtforms import validators
 from wtforms.validators import EqualTo, Optional, ValidationError
 
 __all__ = ["DataRequired", "Email", "EqualTo", "InputRequired", "Length", "NumberRange",
-           "Optional", "ValidationError"]
+           "Optional", "PlausibleYear", "ValidationError"]
 
 
 class DataRequired(validators.DataRequired):
@@ -54,3 +54,15 @@ class NumberRange(validators.NumberRange):
             else:
                 message = _l("Please enter a number of at least %(min)s.")
         super().__init__(min, max, message)
+
+
+class PlausibleYear:
+    """A date and time of a round or a council deadline: from the year 2000 to 2999.
+
+    Anything else is a typing mistake; it is also what keeps the conversion from Japan time
+    to UTC, and every deadline added to the date later, inside Python's calendar (a time
+    before 09:00 on 1 January of the year 1 in Japan has no UTC at all)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data is not None and not 2000 <= field.data.year <= 2999:
+            raise ValidationError(_l("Please enter a date and time from the year 2000 to 2999."))

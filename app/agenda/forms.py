@@ -16,7 +16,7 @@ from wtforms import (
 )
 
 from app.forms import HirobaForm
-from app.validators import DataRequired, InputRequired, Length, Optional
+from app.validators import DataRequired, InputRequired, Length, Optional, PlausibleYear
 from deliberation.ids import coerce_id
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -54,7 +54,7 @@ class ResponseForm(HirobaForm):
     plan_layer = SelectField(_l("Plan layer"), choices=_choices(LAYER_LABELS, _l("(none)")),
                              default="")
     due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
-                                validators=[Optional()])
+                                validators=[Optional(), PlausibleYear()])
 
     def due_at_utc(self):
         value = self.due_at.data

@@ -28,6 +28,7 @@ from app.validators import (
     Length,
     NumberRange,
     Optional,
+    PlausibleYear,
     ValidationError,
 )
 from deliberation.errors import DomainError
@@ -105,9 +106,9 @@ class RoundForm(HirobaForm):
         _l("Background links"), validators=[Optional()],
         description=_l("One per line: Title | https://example.org/..."))
     opens_at = DateTimeLocalField(_l("Opens (Japan time)"), format=DT_FORMAT,
-                                  validators=[Optional()])
+                                  validators=[Optional(), PlausibleYear()])
     closes_at = DateTimeLocalField(_l("Closes (Japan time)"), format=DT_FORMAT,
-                                   validators=[Optional()])
+                                   validators=[Optional(), PlausibleYear()])
     phase = SelectField(_l("Phase"), choices=phase_choices, default="draft")
     moderation_mode = RadioField(
         _l("Moderation"), default="open",

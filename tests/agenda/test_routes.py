@@ -121,6 +121,22 @@ def test_the_answer_is_stored_without_control_characters(escalated, client, logi
         "予算の範囲で", "公園を整備します", "公園課", "緑")
 
 
+@pytest.mark.parametrize("due_at", ["0001-01-01T08:59", "9999-12-31T23:59"])
+def test_a_deadline_outside_any_answer_is_refused_in_japanese(escalated, client, login_as,
+                                                               due_at):
+    _, escs = escalated
+    login_as("council")
+    before = db.session.get(Escalation, escs[0].id).response.due_at
+    response = client.post(f"/agenda/council/items/{escs[0].id}/response", data={
+        "status": "under_review", "department": "公園課", "due_at": due_at},
+        headers={"Accept-Language": "ja"})
+    assert response.status_code == 400
+    assert "2000年から2999年までの日時を入力してください。" in response.get_data(as_text=True)
+    db.session.expire_all()
+    resp = db.session.get(Escalation, escs[0].id).response
+    assert resp.due_at == before and resp.department == ""
+
+
 def test_response_workflow(escalated, client, login_as):
     _, escs = escalated
     staff = login_as("council")

@@ -79,6 +79,19 @@ def test_invalid_input_is_kept_with_clear_errors(client, facilitator, db) -> Non
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("opens_at", "0001-01-01T00:00"),  # before the first instant Python's UTC can hold
+    ("opens_at", "1999-12-31T23:59"), ("closes_at", "3000-01-01T00:00"),
+    ("closes_at", "9999-12-31T23:59"),
+])
+def test_a_date_outside_any_round_is_refused_in_japanese(client, facilitator, db, field,
+                                                          value) -> None:
+    response = client.post("/facilitate/rounds/new", data={**VALID, field: value}, headers=JA)
+    assert response.status_code == 400
+    assert "2000年から2999年までの日時を入力してください。" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
 @pytest.mark.parametrize(("field", "value", "stored"), [
     ("min_group_size", "0", 0), ("min_votes", "0", 0), ("min_groups", "1", 1),
     ("confidence", "0.5", 0.5), ("confidence", "0.995", 0.995),
