@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -55,6 +56,15 @@ class ResponseForm(HirobaForm):
                              default="")
     due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
                                 validators=[Optional(), PlausibleYear()])
+    # When the response was last saved as this page showed it: a save in between (another
+    # member of staff, a second tab) is not overwritten unseen.
+    version = HiddenField()
+
+    def seen(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.version.data or "")
+        except ValueError:  # absent (an older page, a script) or garbled
+            return None
 
     def due_at_utc(self):
         value = self.due_at.data

@@ -40,7 +40,7 @@ from app.search_args import search_args
 from deliberation import small_counts
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
-from deliberation.errors import DomainError
+from deliberation.errors import Conflict, DomainError
 from deliberation.models import Escalation
 from deliberation.services import agenda as service
 from deliberation.services import rounds
@@ -192,6 +192,7 @@ def _council_item(escalation_id: int, form: ResponseForm | None = None,
             "answer": resp.answer, "department": resp.department,
             "plan_theme": resp.plan_theme, "plan_layer": resp.plan_layer or "",
             "due_at": resp.due_at.astimezone(_tokyo()).replace(tzinfo=None),
+            "version": resp.updated_at.isoformat(),
         })
     return render_template(
         "agenda/council_item.html", item=item, evidence=_evidence(item), form=form,
@@ -222,10 +223,15 @@ def update_response(escalation_id: int) -> Response | tuple[str, int]:
             escalation_id, actor=current_user, status=form.status.data,
             outcome=form.outcome.data, reasons=form.reasons.data, answer=form.answer.data,
             department=form.department.data, plan_theme=form.plan_theme.data,
-            plan_layer=form.plan_layer.data, due_at=form.due_at_utc())
+            plan_layer=form.plan_layer.data, due_at=form.due_at_utc(),
+            seen=form.seen())
     except DomainError as error:
         attach_to_form(form, error)
-        return _council_item(escalation_id, form, 400)
+        if isinstance(error, Conflict):
+            # What was typed stays in the form; sending it again now replaces the response
+            # the history shows, knowingly.
+            form.version.data = service.get_item(escalation_id).response.updated_at.isoformat()
+        return _council_item(escalation_id, form, error.http_status)
     flash(_("The response was saved."), "success")
     return _see_other("agenda.council_item", escalation_id=escalation_id)
 

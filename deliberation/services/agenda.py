@@ -15,7 +15,7 @@ from deliberation import small_counts
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
-from deliberation.errors import N_, DomainError, NotFound
+from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import (
     AgendaAnswerSeen,
     AuditEntry,
@@ -41,6 +41,10 @@ TRANSITIONS = {
     "under_review": {"under_review", "answered", "received"},
     "answered": {"answered", "under_review"},
 }
+SAVED_MEANWHILE = N_("Someone saved this response after you opened the page (another member "
+                     "of staff, or you in another tab or with a second click). Yours is not "
+                     "saved yet: see the history below, then press “Save response” again to "
+                     "replace it with what you entered.")
 
 
 def is_overdue(response: OfficialResponse | None, now: datetime | None = None) -> bool:
@@ -178,8 +182,13 @@ def representative(esc: Escalation, per_group: int = 3) -> dict[int, list[dict[s
 
 def update_response(escalation_id: int, *, actor: User, status: str, outcome: str | None,
                     reasons: str, answer: str, department: str, plan_theme: str,
-                    plan_layer: str | None, due_at: datetime | None) -> OfficialResponse:
-    """The council's response workflow (audited)."""
+                    plan_layer: str | None, due_at: datetime | None,
+                    seen: datetime | None = None) -> OfficialResponse:
+    """The council's response workflow (audited).
+
+    ``seen``: when the response was last saved as the page showed it. A response saved since
+    (another member of staff, a second tab, a double click) is not overwritten unseen: a
+    conflict, and nothing is stored."""
     esc = db.session.get(Escalation, escalation_id)
     if esc is None or esc.response is None:
         raise NotFound(N_("No such agenda item."))
@@ -204,23 +213,33 @@ def update_response(escalation_id: int, *, actor: User, status: str, outcome: st
             raise DomainError(N_("An answer needs a public answer text."), field="answer")
     if due_at is not None and due_at.tzinfo is None:
         raise DomainError(N_("The deadline needs a time zone."), field="due_at")
+    if seen is not None and resp.updated_at != seen:
+        raise Conflict(SAVED_MEANWHILE)
     before = {"status": resp.status, "outcome": resp.outcome, "due_at": resp.due_at.isoformat()}
     changed_answer = status == "answered" and (
         resp.status != "answered" or resp.answer != answer or resp.outcome != outcome)
-    resp.status = status
-    resp.outcome = outcome if status == "answered" else None
-    resp.reasons = reasons
-    resp.answer = answer
-    resp.department = clean_text(department or "")
-    resp.plan_theme = clean_text(plan_theme or "")
-    resp.plan_layer = plan_layer
+    values: dict[str, Any] = {
+        "status": status, "outcome": outcome if status == "answered" else None,
+        "reasons": reasons, "answer": answer, "department": clean_text(department or ""),
+        "plan_theme": clean_text(plan_theme or ""), "plan_layer": plan_layer,
+        "updated_by_id": actor.id, "updated_at": utcnow(),
+    }
     if due_at is not None:
-        resp.due_at = due_at
+        values["due_at"] = due_at
     if changed_answer:
-        resp.answered_at = utcnow()
+        values["answered_at"] = utcnow()
     elif status != "answered":
-        resp.answered_at = None
-    resp.updated_by_id = actor.id
+        values["answered_at"] = None
+    # Written only if nobody saved it since it was read here: of two saves at the same
+    # moment the second finds it changed, on both databases, and stores nothing.
+    saved = db.session.execute(
+        sa.update(OfficialResponse)
+        .where(OfficialResponse.id == resp.id, OfficialResponse.updated_at == resp.updated_at)
+        .values(**values))
+    if saved.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(SAVED_MEANWHILE)
+    db.session.refresh(resp)
     audit.record("response.updated", actor=actor, target=resp, round_id=esc.round_id,
                  before=before, status=status, outcome=resp.outcome,
                  department=resp.department, plan_theme=resp.plan_theme,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -135,6 +137,66 @@ def test_a_deadline_outside_any_answer_is_refused_in_japanese(escalated, client,
     db.session.expire_all()
     resp = db.session.get(Escalation, escs[0].id).response
     assert resp.due_at == before and resp.department == ""
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" type="hidden" value="([^"]*)"', page).group(1)
+
+
+def _answer(text: str, version: str | None = None) -> dict[str, str]:
+    data = {"status": "answered", "outcome": "adopted", "reasons": "予算の範囲で",
+            "answer": text, "department": "公園課"}
+    return data if version is None else {**data, "version": version}
+
+
+def test_an_answer_saved_from_a_stale_page_overwrites_nothing_unseen(escalated, client,
+                                                                      login_as):
+    """Two tabs (or two members of staff) open the item; the second save does not replace
+    the first unseen: a translated 409 that keeps what was typed; sent again, it replaces."""
+    _, escs = escalated
+    login_as("council")
+    page_url = f"/agenda/council/items/{escs[0].id}"
+    url = page_url + "/response"
+    ja = {"Accept-Language": "ja"}
+    stale = _version(client.get(page_url).get_data(as_text=True))
+    first = client.post(url, data=_answer("公園を整備します。", stale))
+    assert first.status_code == 303
+    second = client.post(url, data=_answer("公園は整備しません。", stale), headers=ja)
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "このページを開いた後に、ほかの人がこの回答を保存しました" in page
+    assert "公園は整備しません。" in page  # what was typed is kept
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).response.answer == "公園を整備します。"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "response.updated")) == 1
+    again = client.post(url, data=_answer("公園は整備しません。", _version(page)))
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).response.answer == "公園は整備しません。"
+
+
+def test_an_answer_saved_twice_at_the_same_moment_is_stored_once(escalated, client, login_as):
+    """The other save committed between this request's read and its write: this one finds
+    the response changed and stores nothing (no second audit entry, no lost answer)."""
+    from deliberation.models import OfficialResponse
+
+    _, escs = escalated
+    login_as("council")
+    response_id = db.session.get(Escalation, escs[0].id).response.id
+    other = (sa.update(OfficialResponse).where(OfficialResponse.id == response_id)
+             .values(answer="先に保存された回答", updated_at=utcnow()))
+    with committed_first(OfficialResponse, lambda: other) as raced:
+        response = client.post(f"/agenda/council/items/{escs[0].id}/response",
+                               data=_answer("後から保存した回答"),
+                               headers={"Accept-Language": "ja"})
+    assert raced
+    assert response.status_code == 409
+    assert "ほかの人がこの回答を保存しました" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).response.answer == "先に保存された回答"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "response.updated")) == 0
 
 
 def test_response_workflow(escalated, client, login_as):
