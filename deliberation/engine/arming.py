@@ -9,6 +9,8 @@ escalations (what is on the agenda stays).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from deliberation.database import db
 from deliberation.engine import escalation
 from deliberation.errors import N_, Conflict
@@ -26,9 +28,10 @@ def set_armed(round_: Round, armed: bool, *, actor: User | None, reason: str | N
     another one (the votes were regrouped after the preview, so it would escalate what
     nobody looked at), and an imported round before its first snapshot (its votes are
     all there, and the first snapshot would escalate them unseen)."""
-    if round_.escalation_armed == armed:
-        raise Conflict(N_("Escalation is already armed for this round.") if armed
+    already = Conflict(N_("Escalation is already armed for this round.") if armed
                        else N_("Escalation is already disarmed for this round."))
+    if round_.escalation_armed == armed:
+        raise already
     snapshot = latest_snapshot(round_.id)
     if armed and (snapshot.id if snapshot is not None else None) != seen_snapshot_id:
         raise Conflict(N_("The votes were grouped again after you looked at the preview. "
@@ -36,7 +39,16 @@ def set_armed(round_: Round, armed: bool, *, actor: User | None, reason: str | N
     if armed and snapshot is None and round_.source != "native":
         raise Conflict(N_("The imported votes have not been grouped yet. Wait for the "
                           "first grouping, check its preview and confirm then."))
-    round_.escalation_armed = armed
+    # Changed only if still the other way when written: of two facilitators (or a double
+    # click) arming at the same moment, the second finds it done, on both databases, and
+    # the public list of rule changes shows it once.
+    changed = db.session.execute(
+        sa.update(Round).where(Round.id == round_.id, Round.escalation_armed.is_(not armed))
+        .values(escalation_armed=armed))
+    if changed.rowcount != 1:
+        db.session.rollback()
+        raise already
+    db.session.refresh(round_)
     audit.record("round.escalation_armed" if armed else "round.escalation_disarmed",
                  actor=actor, target=round_, round_id=round_.id,
                  reason=clean_text(reason or "") or None,

@@ -296,6 +296,26 @@ def test_a_phase_button_pressed_twice_at_once_changes_the_phase_once(client, fac
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
+@pytest.mark.parametrize("armed", [True, False])
+def test_escalation_armed_or_disarmed_twice_at_once_is_recorded_once(client, facilitator, db,
+                                                                      armed) -> None:
+    """Two facilitators (or a double click) arm, or disarm, at the same moment: the other
+    request did it between this one's check and its write. One audit entry, so the public
+    list of rule changes shows it once; this one is told it was already done."""
+    round_ = factories.make_round(slug="arm2", phase="voting", escalation_armed=not armed)
+    other = sa.update(Round).where(Round.id == round_.id).values(escalation_armed=armed)
+    with committed_first(Round, lambda: other) as raced:
+        response = client.post("/facilitate/rounds/arm2/escalation", headers=JA,
+                               data={"action": "arm" if armed else "disarm"})
+    assert raced
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"], headers=JA).get_data(as_text=True)
+    assert ("すでに" in page) and ("有効" if armed else "停止") in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    db.session.refresh(round_)
+    assert round_.escalation_armed is armed
+
+
 def test_phase_transitions(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="ph", phase="draft")
     assert client.post("/facilitate/rounds/ph/phase", data={"action": "open_voting"}
