@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -164,6 +165,9 @@ class RoundForm(HirobaForm):
     response_deadline_days = IntegerField(_l("Days for the council to answer"), default=60,
                                           validators=[InputRequired()])
     open_data_enabled = BooleanField(_l("Publish the anonymised open-data export"))
+    # When the round was last saved as the edit page showed it: a save in between (another
+    # facilitator, a second tab) is not overwritten unseen.
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' own checks, then the threshold policy through the domain's rule
@@ -221,6 +225,13 @@ class RoundForm(HirobaForm):
         self.closes_at.data = to_tokyo_naive(round_.closes_at)
         for key, value in round_.policy.items():
             getattr(self, key).data = value
+        self.version.data = round_.updated_at.isoformat()
+
+    def seen(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.version.data or "")
+        except ValueError:  # absent (an older page, a script) or garbled
+            return None
 
 
 class SeedForm(HirobaForm):

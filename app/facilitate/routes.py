@@ -25,7 +25,7 @@ from app.search_args import search_args
 from app.template_helpers import ACTION_LABELS, PHASE_LABELS, audit_key
 from deliberation.database import db
 from deliberation.engine import coordination
-from deliberation.errors import N_, DomainError
+from deliberation.errors import N_, Conflict, DomainError
 from deliberation.ids import parse_id
 from deliberation.models import ImportJob, Round, Workshop
 from deliberation.models.snapshot import latest_snapshot
@@ -118,7 +118,16 @@ def edit_round(slug: str) -> Any:
             preview = _preview(round_, form.policy())
         else:
             try:
-                facilitation.update_round(round_, actor=current_user, **form.values())
+                facilitation.update_round(round_, actor=current_user, seen=form.seen(),
+                                          **form.values())
+            except Conflict as error:
+                flash(translate(error), "error")
+                # What was typed stays in the form; saving it again now replaces the
+                # settings the round's page and its history show, knowingly.
+                db.session.refresh(round_)
+                form.version.data = round_.updated_at.isoformat()
+                return render_template("facilitate/round_form.html", form=form, round=round_,
+                                       preview=None), 409
             except DomainError as error:
                 _form_error(form, error)
             else:

@@ -152,7 +152,19 @@ def create_round(*, slug: str, actor: User | None, **values: Any) -> Round:
     return round_
 
 
-def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
+ROUND_SAVED_MEANWHILE = N_(
+    "Someone saved this round's settings after you opened this page (another facilitator, "
+    "or you in another tab or with a second click). Yours are not saved yet: check the "
+    "round's page and its history, then save again to replace them with what you entered.")
+
+
+def update_round(round_: Round, *, actor: User | None, seen: datetime | None = None,
+                 **values: Any) -> Round:
+    """Change a round's settings (audited).
+
+    ``seen``: when the round was last saved as the edit page showed it. Settings saved since
+    (another facilitator, a second tab) are not overwritten unseen: a conflict, and nothing
+    is stored."""
     values = _clean_round_texts({k: v for k, v in values.items() if k in ROUND_FIELDS})
     _validate_round(values)
     if "threshold_policy" in values:
@@ -165,9 +177,20 @@ def update_round(round_: Round, *, actor: User | None, **values: Any) -> Round:
                 old = threshold.normalise_policy(old)
         if old != value:
             changed[key], before[key] = _jsonable(value), _jsonable(old)
-            setattr(round_, key, value)
     if not changed:
         return round_
+    if seen is not None and round_.updated_at != seen:
+        raise Conflict(ROUND_SAVED_MEANWHILE)
+    # The round is claimed only if nobody saved it since it was read here: of two saves at
+    # the same moment the second finds it changed, on both databases, and stores nothing.
+    claimed = db.session.execute(
+        sa.update(Round).where(Round.id == round_.id, Round.updated_at == round_.updated_at)
+        .values(updated_at=utcnow()))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(ROUND_SAVED_MEANWHILE)
+    for key in changed:
+        setattr(round_, key, values[key])
     if SNAPSHOT_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
         request_snapshot(round_)  # closing takes a final snapshot
     # "before" for the settings that decide what can escalate: the round's public page

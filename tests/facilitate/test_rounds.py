@@ -17,6 +17,7 @@ from deliberation.models import (
     SnapshotGroup,
     SnapshotProposalStat,
 )
+from deliberation.models._common import utcnow
 from deliberation.services.health import pending_since
 from deliberation.text import text_key
 from tests import factories
@@ -294,6 +295,53 @@ def test_a_phase_button_pressed_twice_at_once_changes_the_phase_once(client, fac
     assert raced
     assert response.status_code == 409
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" type="hidden" value="([^"]*)"', page).group(1)
+
+
+def test_settings_saved_from_a_stale_page_overwrite_nothing_unseen(client, facilitator,
+                                                                    db) -> None:
+    """Two facilitators (or two tabs) edit the rule: the second save does not put back the
+    first one's rule unseen; a translated 409 keeps what was typed, and sent again it
+    replaces the settings knowingly."""
+    client.post("/facilitate/rounds/new", data=VALID)
+    stale = _version(client.get("/facilitate/rounds/town-2030/edit").get_data(as_text=True))
+    first = client.post("/facilitate/rounds/town-2030/edit",
+                        data={**VALID, "min_votes": "50", "version": stale})
+    assert first.status_code == 303
+    second = client.post("/facilitate/rounds/town-2030/edit", headers=JA,
+                         data={**VALID, "title": "二つ目のタブ", "version": stale})
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "ほかの人がこのラウンドの設定を保存しました" in page
+    assert 'value="二つ目のタブ"' in page
+    round_ = db.session.scalar(sa.select(Round))
+    db.session.refresh(round_)
+    assert round_.policy["min_votes"] == 50 and round_.title == "Town 2030"
+    again = client.post("/facilitate/rounds/town-2030/edit",
+                        data={**VALID, "title": "二つ目のタブ", "version": _version(page)})
+    assert again.status_code == 303
+    db.session.refresh(round_)
+    assert round_.title == "二つ目のタブ" and round_.policy["min_votes"] == 30
+
+
+def test_settings_saved_twice_at_the_same_moment_are_stored_once(client, facilitator,
+                                                                   db) -> None:
+    """The other save committed between this request's read and its write: this one
+    stores nothing and writes no audit entry."""
+    round_ = factories.make_round(slug="town-2030", phase="draft")
+    other = (sa.update(Round).where(Round.id == round_.id)
+             .values(title="先に保存した題名", updated_at=utcnow()))
+    with committed_first(Round, lambda: other) as raced:
+        response = client.post("/facilitate/rounds/town-2030/edit", headers=JA,
+                               data={**VALID, "title": "後から保存した題名"})
+    assert raced
+    assert response.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    db.session.refresh(round_)
+    assert round_.title == "先に保存した題名"
 
 
 @pytest.mark.parametrize("armed", [True, False])
