@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_number, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -164,8 +164,11 @@ def _app_that_can_send() -> Flask:
 @in_terminal_language
 def send_command() -> None:
     sent, failed = deliver_now(_app_that_can_send())
-    click.echo(gettext("Sent %(sent)d, failed %(failed)d, waiting %(waiting)d.", sent=sent,
-                       failed=failed, waiting=outbox.pending_count()))
+    # counts written as the pages write them (1,234): a notice to every subscriber can
+    # leave thousands waiting
+    click.echo(gettext("Sent %(sent)s, failed %(failed)s, waiting %(waiting)s.",
+                       sent=format_number(sent), failed=format_number(failed),
+                       waiting=format_number(outbox.pending_count())))
 
 
 @mail_cli.command("test", help=_l(
@@ -178,4 +181,5 @@ def test_command(address: str) -> None:
                locale=None)
     db.session.commit()
     sent, failed = deliver_now(app)
-    click.echo(gettext("Sent %(sent)d, failed %(failed)d.", sent=sent, failed=failed))
+    click.echo(gettext("Sent %(sent)s, failed %(failed)s.", sent=format_number(sent),
+                       failed=format_number(failed)))

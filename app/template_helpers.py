@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 
 from babel.dates import get_timezone_name
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_datetime, format_number, get_locale, get_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_number,
+    format_time,
+    get_locale,
+    get_timezone,
+)
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -202,13 +209,25 @@ def moderation_notice(proposal: Any, staff: bool = False) -> str:
     return str(notice.get(reason or "", _l("This proposal is not public; its text is not shown.")))
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """The time in the town's time zone. A reader in the town's own language knows its
-    clock; anyone else (an e-citizen abroad reading English) is told which one it is, in
-    their language's name for it."""
+def local_datetime(value: datetime | None, precision: str = "minutes") -> str:
+    """The time in the town's time zone, to the minute: a closing time, a deadline or when
+    something happened reads best without seconds. The audit log asks for ``"seconds"``:
+    its entries are matched against the CSV export and the server's logs, and several
+    can fall in the same minute.
+
+    A reader in the town's own language knows its clock; anyone else (an e-citizen abroad
+    reading English) is told which one it is, in their language's name for it."""
     if value is None:
         return ""
-    text = format_datetime(value, fmt)
+    if precision == "seconds":
+        text = format_datetime(value, "medium")
+    else:
+        # the locale's own medium date and short time, joined as it joins them
+        # ("2026/11/30 9:05", "Nov 30, 2026, 9:05 AM"): the short date form would be
+        # 11/30/26 in English, which a reader outside the US takes for another day
+        pattern = get_locale().datetime_formats["medium"]
+        text = (str(pattern).replace("'", "").replace("{1}", format_date(value, "medium"))
+                .replace("{0}", format_time(value, "short")))
     locale = get_locale()
     if locale is not None and str(locale) != current_app.config["BABEL_DEFAULT_LOCALE"]:
         text = f"{text} ({get_timezone_name(get_timezone(), locale=locale)})"

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.terminal import TerminalCommand, in_terminal_language, running_app
@@ -35,8 +35,8 @@ def worker(once: bool) -> None:
         imported = 0
         while polis_imports.run_once(Path(app.config["IMPORT_FOLDER"])) is not None:
             imported += 1
-        click.echo(gettext("Rounds refreshed: %(rounds)d. Uploads imported: %(uploads)d.",
-                           rounds=len(done), uploads=imported))
+        click.echo(gettext("Rounds refreshed: %(rounds)s. Uploads imported: %(uploads)s.",
+                           rounds=format_number(len(done)), uploads=format_number(imported)))
         return
     stop = threading.Event()
     signals = (signal.SIGTERM, signal.SIGINT)

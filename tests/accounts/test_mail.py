@@ -168,3 +168,18 @@ def test_a_forged_host_header_never_reaches_a_reset_link(client, db, mailbox) ->
     [message] = mailbox.deliver()
     assert "evil.example" not in mailbox.text(message)
     assert mailbox.link(message, "/auth/reset/").startswith("https://hiroba.example/")
+
+
+def test_mail_send_writes_its_counts_as_the_pages_do(app, db, mailbox) -> None:
+    """A notice to every subscriber can leave thousands waiting: 1,234, not 1234."""
+    later = datetime.now(UTC) + timedelta(hours=1)
+    db.session.execute(sa.insert(OutgoingMail), [
+        {"recipient": f"r{i}@example.org", "subject": "s", "purpose": "test", "message": "m",
+         "next_attempt_at": later} for i in range(1234)])
+    db.session.commit()
+    runner = app.test_cli_runner()
+    english = runner.invoke(args=["mail", "send"], env={"LC_ALL": "en_US.UTF-8"})
+    assert english.exit_code == 0, english.output
+    assert english.output == "Sent 0, failed 0, waiting 1,234.\n"
+    japanese = runner.invoke(args=["mail", "send"], env={"LC_ALL": "ja_JP.UTF-8"})
+    assert japanese.output == "送信 0件、失敗 0件、送信待ち 1,234件。\n"

@@ -7,9 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from deliberation.database import db
+from deliberation.engine import escalation
+from deliberation.models import AuditEntry
+from tests import factories
+
 
 @pytest.mark.parametrize(("lang", "shown", "not_shown"), [
-    ("en", "Closes 1/14/27, 5:00\u202fPM (Japan Time)", None),
+    # the year in full and the month in words: 1/14/27 is another day for most of the world
+    ("en", "Closes Jan 14, 2027, 5:00\u202fPM (Japan Time)", "1/14/27"),
     ("ja", "2027/01/14 17:00", "日本時間"),
 ])
 def test_a_round_closes_at_a_time_in_japan(client, make_round, lang, shown, not_shown) -> None:
@@ -29,3 +35,25 @@ def test_the_rule_writes_its_numbers_as_the_reader_does(client, make_round) -> N
     assert "at least 1,200 people" in en and "at least 1,500 people have voted" in en
     ja = client.get("/rounds/city", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "1,200人以上の意見グループ" in ja and "1,500人以上が投票した" in ja
+
+
+def test_a_resident_reads_times_to_the_minute_and_the_audit_log_to_the_second(
+        client, make_round, login_as) -> None:
+    """Seconds on a deadline are noise to a resident; an auditor matching entries against
+    the CSV export and the server's logs needs them."""
+    round_ = make_round(slug="harbour", phase="voting")
+    proposal = factories.make_proposal(round_, "港のベンチ")
+    esc = escalation.escalate_manually(proposal.id, actor=factories.make_user("facilitator"),
+                                       reason="町民集会で話し合いました")
+    at = datetime(2026, 11, 30, 14, 19, 26, tzinfo=UTC)  # 23:19:26 in Tokyo
+    esc.escalated_at = at
+    for entry in db.session.scalars(db.select(AuditEntry)):
+        entry.created_at = at
+    db.session.commit()
+    item = client.get(f"/agenda/items/{esc.id}").get_data(as_text=True)
+    assert "2026/11/30 23:19" in item and "23:19:26" not in item
+    english = client.get(f"/agenda/items/{esc.id}", headers={"Accept-Language": "en"})
+    assert "Nov 30, 2026, 11:19\u202fPM (Japan Time)" in english.get_data(as_text=True)
+    login_as("facilitator")
+    audit = client.get("/facilitate/rounds/harbour/audit").get_data(as_text=True)
+    assert "2026/11/30 23:19:26" in audit
