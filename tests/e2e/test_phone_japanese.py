@@ -59,9 +59,20 @@ def test_large_text_still_fits_a_phone(browser, live_server) -> None:
             # "UberX — vTaiwan.tw") puts it in the label of its vote button
             page.evaluate("""() => document.querySelectorAll('main a.button').forEach(
                 a => { a.textContent = '「ShiosaiTownComprehensive2027」' + a.textContent; })""")
+            # a link pasted into a description, "(Ex.Audi.BMW.Benz.....etc.)" in an imported
+            # proposal: a long word in running text and in a choice's label
+            page.evaluate("""() => document.querySelectorAll('main p, main .radio').forEach(
+                e => e.append(' https://pol.is/report/r3phdex2kjf(Ex.Audi.BMW.Benz.....etc.)'))""")
             width = page.evaluate("document.scrollingElement.scrollWidth")
             if width > PHONE["width"]:
                 wide[path] = width
+        # the header with a town's name (admin settings): the name wraps onto its own line
+        # instead of squeezing 「広場」 into one character per line
+        page.evaluate("""() => document.querySelector('.brand').insertAdjacentHTML(
+            'afterbegin', '<span class="town-name">しおさい町（デモ）</span>')""")
+        lines = page.evaluate("""() => { const s = document.querySelector('.brand [lang=ja]');
+            return s.getBoundingClientRect().height / parseFloat(getComputedStyle(s).fontSize); }""")
+        assert lines < 2, lines  # one line is 1.7 font sizes high
         assert not wide
     finally:
         context.close()
