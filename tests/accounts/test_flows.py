@@ -173,6 +173,18 @@ def test_changing_the_address_takes_effect_only_when_confirmed(client, db, mailb
     assert changed.id == user.id and changed.verification_level == "email"
 
 
+def test_after_asking_for_a_new_address_a_logged_in_person_goes_back_to_the_account(
+        client, db, login_as) -> None:
+    """The page that says "check your mail" offers a logged-in person their account, not
+    a login button they have no use for."""
+    login_as(email="me@example.org")
+    response = client.post("/account/email", data={"email": "new@example.org",
+                                                   "password": factories.PASSWORD})
+    page = client.get(response.headers["Location"], headers=EN).text
+    assert 'href="/account/"' in page and "Back to your account" in page
+    assert "/auth/login" not in page.split("<main", 1)[1]
+
+
 def test_changing_to_a_taken_address_answers_the_same(client, db, mailbox, login_as) -> None:
     factories.make_user(email="taken@example.org")
     login_as(email="me@example.org")
