@@ -107,6 +107,18 @@ _SMALL_LONE_LINKS = """() => [...document.querySelectorAll('main a[href]')].filt
 }).map(a => a.textContent.trim().slice(0, 30) + ' ' + Math.round(a.getBoundingClientRect().height))"""
 
 
+# Buttons side by side in one paragraph that wrap onto two lines on a phone: the one below
+# must not touch the one above, or a thumb meant for one presses the other.
+_TOUCHING_BUTTONS = """() => [...document.querySelectorAll('main p')].flatMap(p => {
+  const buttons = [...p.children].filter(e => e.classList.contains('button'));
+  return buttons.slice(1).filter((b, i) => {
+    const r = b.getBoundingClientRect(), q = buttons[i].getBoundingClientRect();
+    const apart = Math.max(r.left - q.right, q.left - r.right, r.top - q.bottom, q.top - r.bottom);
+    return apart < 4;
+  }).map(b => b.textContent.trim().slice(0, 30));
+})"""
+
+
 def test_links_alone_on_their_line_are_large_enough_to_tap(browser, live_server) -> None:
     context = browser.new_context(locale="ja-JP", viewport=PHONE)
     context.set_default_timeout(10_000)
@@ -119,7 +131,7 @@ def test_links_alone_on_their_line_are_large_enough_to_tap(browser, live_server)
         sign_in_new(page, live_server)
         for path in ("/account/", "/auth/password", f"/rounds/{live_server.slug}/proposals"):
             page.goto(live_server.url + path)
-            small[path] = page.evaluate(_SMALL_LONE_LINKS)
+            small[path] = page.evaluate(_SMALL_LONE_LINKS) + page.evaluate(_TOUCHING_BUTTONS)
         # the two links under the vote buttons, side by side: one must not be hit for the
         # other
         page.goto(f"{live_server.url}/rounds/{live_server.slug}/vote")
