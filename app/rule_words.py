@@ -29,7 +29,9 @@ def policy_sentence(policy: dict[str, Any]) -> str:
 
 
 def method_words(method: Any) -> str:
-    return "UMAP" if method == "umap" else "PCA"
+    """How the groups were drawn, named as a reader of the page's language knows it
+    (principal component analysis is 主成分分析 to a Japanese reader, not "PCA")."""
+    return "UMAP" if method == "umap" else _("PCA")
 
 
 def _setting_words(key: str, before: Any, after: Any) -> str:

@@ -33,5 +33,6 @@ def bridging_words(lens: dict[str, Any]) -> str:
 def grouping_words(row: dict[str, Any]) -> str:
     if row["method"] == "given":
         return _("the groups given by the import")
-    method = "UMAP" if row["method"] == "umap" else "PCA"
-    return _("%(k)s groups (%(method)s)", k=row["k"], method=method)
+    from app.rule_words import method_words
+
+    return _("%(k)s groups (%(method)s)", k=row["k"], method=method_words(row["method"]))

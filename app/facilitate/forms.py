@@ -69,7 +69,8 @@ def eligibility_choices() -> list[SelectChoice]:
 
 
 def method_choices() -> list[SelectChoice]:
-    return [SelectChoice("pca", "PCA"), SelectChoice("umap", "UMAP")]
+    # the method's name as a Japanese reader knows it (主成分分析); UMAP has no other name
+    return [SelectChoice("pca", _l("PCA")), SelectChoice("umap", "UMAP")]
 
 
 def kind_choices() -> list[SelectChoice]:

@@ -189,8 +189,8 @@ def test_evidence_tells_unplaced_people_apart(escalated, client, login_as):
     esc.evidence = {**esc.evidence, "snapshot": {**snapshot, "manifest": manifest}}
     db.session.commit()
     ja = client.get(f"/agenda/council/items/{esc.id}", headers=JA).get_data(as_text=True)
-    assert "参加者 90 人のうち 75 人が意見グループに入っています。" in ja
-    assert "15 人は、まだ投票した提案が少ないためグループに入っていません。" in ja
+    assert "参加者90人のうち75人が意見グループに入っています。" in ja
+    assert "15人は、まだ投票した提案が少ないためグループに入っていません。" in ja
 
 
 def test_preview_lists_robustness_and_applies_the_new_criteria(escalated):

@@ -87,7 +87,7 @@ def test_council_item_says_how_solid_the_support_is(browser, live_server, viewpo
     details = lenses.locator("details")
     assert not details.locator("dl").is_visible()  # the figures wait behind 「くわしく」
     details.locator("summary").click()
-    assert "0.31" in details.inner_text() and "3 グループ（PCA）" in details.inner_text()
+    assert "0.31" in details.inner_text() and "3 グループ（主成分分析）" in details.inner_text()
     screenshot(page, f"council-item-lenses-{viewport}")
     problems = page_problems(page, size["width"])
     assert not problems, problems

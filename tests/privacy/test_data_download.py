@@ -339,7 +339,7 @@ def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db
     assert "意見グループごとの投票" in labels and "計算の方法" in labels
     assert "まとまって投票したアカウント群" in labels and "ソフトウェアの版" in labels
     # codes in words: the groupings tried, how groups were formed, the relation to the town
-    assert "2 グループ（PCA）" in evidence and "投票から計算" in evidence
+    assert "2 グループ（主成分分析）" in evidence and "投票から計算" in evidence
     assert "pca k=" not in page and "clustered" not in page and "too_few_votes" not in page
     assert "投票総数が足りない" in page and "その票で提案が条件を満たした" in page
     # nested figures stay readable: one bracket per opinion group, groups counted from 1
