@@ -52,6 +52,22 @@ def test_facilitator_pages_are_accessible(browser, live_server) -> None:
     context.close()
 
 
+def test_the_presentation_reads_from_the_back_of_a_room(browser, live_server) -> None:
+    """On a projector (1920 x 1080) the group table and the chart's numbers are as large as
+    the presentation's own text, not the size of a desk page."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        login_staff(page, live_server, "facilitator")
+        page.goto(f"{live_server.url}/facilitate/rounds/{live_server.results_slug}/present")
+        sizes = page.evaluate("""() => ({
+            cell: parseFloat(getComputedStyle(document.querySelector('.fac-present td')).fontSize),
+            tick: document.querySelector('.fac-present .fac-tick').getBoundingClientRect().height})""")
+        assert sizes["cell"] >= 24 and sizes["tick"] >= 18, sizes
+    finally:
+        context.close()
+
+
 def test_council_answers_and_the_public_sees_it(browser, live_server) -> None:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
