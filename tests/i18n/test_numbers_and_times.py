@@ -57,3 +57,13 @@ def test_a_resident_reads_times_to_the_minute_and_the_audit_log_to_the_second(
     login_as("facilitator")
     audit = client.get("/facilitate/rounds/harbour/audit").get_data(as_text=True)
     assert "2026/11/30 23:19:26" in audit
+
+
+def test_a_closed_round_says_when_it_closed(client, make_round) -> None:
+    """Not "終了 2026/11/30 23:49 終了": a closed round's date is when it ended."""
+    make_round(slug="ended", title="港", phase="closed",
+               closes_at=datetime(2026, 11, 30, 14, 49, tzinfo=UTC))
+    ja = client.get("/rounds/ended").get_data(as_text=True)
+    assert "2026/11/30 23:49に終了しました" in ja and "23:49 終了" not in ja
+    en = client.get("/rounds/ended", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Closed on Nov 30, 2026, 11:49\u202fPM (Japan Time)" in en
