@@ -179,6 +179,11 @@ def update_round(round_: Round, *, actor: User | None, seen: datetime | None = N
             changed[key], before[key] = _jsonable(value), _jsonable(old)
     if not changed:
         return round_
+    if changed.get("phase") == "draft":
+        # A draft is invisible: its proposals, results and agenda items would leave the
+        # public pages without a withdrawal and its reason.
+        raise DomainError(N_("A round that has been public cannot go back to draft."),
+                          field="phase")
     if seen is not None and round_.updated_at != seen:
         raise Conflict(ROUND_SAVED_MEANWHILE)
     # The round is claimed only if nobody saved it since it was read here: of two saves at

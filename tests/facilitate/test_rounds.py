@@ -297,6 +297,29 @@ def test_a_phase_button_pressed_twice_at_once_changes_the_phase_once(client, fac
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
+@pytest.mark.parametrize("phase", ["collecting", "voting", "reflection", "closed"])
+def test_a_public_round_cannot_go_back_to_draft(client, facilitator, db, phase) -> None:
+    """A draft is invisible: putting a public round back would take its proposals, results
+    and agenda items off the public pages without a withdrawal and its reason."""
+    round_ = factories.make_round(slug="town-2030", phase=phase)
+    response = client.post("/facilitate/rounds/town-2030/edit", headers=JA,
+                           data={**VALID, "phase": "draft", "title": "下書きに戻す"})
+    assert response.status_code == 400
+    assert "公開したラウンドは下書きに戻せません。" in response.get_data(as_text=True)
+    db.session.refresh(round_)
+    assert round_.phase == phase and round_.title != "下書きに戻す"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+def test_a_draft_stays_a_draft_when_edited(client, facilitator, db) -> None:
+    round_ = factories.make_round(slug="town-2030", phase="draft")
+    response = client.post("/facilitate/rounds/town-2030/edit",
+                           data={**VALID, "phase": "draft", "title": "まだ下書き"})
+    assert response.status_code == 303
+    db.session.refresh(round_)
+    assert round_.phase == "draft" and round_.title == "まだ下書き"
+
+
 def _version(page: str) -> str:
     return re.search(r'name="version" type="hidden" value="([^"]*)"', page).group(1)
 
