@@ -80,6 +80,8 @@ def test_the_page_shows_the_generated_data(app, client, tmp_path) -> None:
     assert "（英語、日本語、やさしい日本語）" in ja.replace("(", "（").replace(")", "）")
     assert "(English, Japanese, and Easy Japanese)" in en
     assert "ja-easy" not in ja and "ja-easy" not in en
+    # window sizes written as the test method above them writes them (390 × 844)
+    assert "1280 × 900, 390 × 844" in ja and "390x844" not in ja
 
 
 def test_the_committed_statement_is_shown_on_a_fresh_install(client) -> None:
