@@ -57,7 +57,27 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 MODERATED = {"published": 1, "rejected": -1, "hidden": -1}
 REMOVED_TEXT = "(removed by moderation)"
 
-README = """Pol.is-format export of a Hiroba round (open data).
+# Japanese first: the town's residents read the open data they download; the English
+# part below is for Pol.is users and researchers elsewhere.
+README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.is 形式）
+
+参加者の番号は無作為で、ダウンロードのたびに変わります。アカウントと結び付けることは
+できません。提案（comment）の投稿者の番号（author-id）は投稿者ごとに別の番号で、投票者の
+番号（voter-id）とは一致しません。投稿者が自分の提案に入れた票は含めず、数にも入れて
+いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。
+日時は、投票と提案それぞれの日の始まり（日本時間）です。行は実際の順に並んでいます。
+投票（vote）は 1 が賛成、-1 が反対、0 がパスです。participants-votes.csv の group-id は
+最新の集計での意見グループです（空欄：グループに入っていないか、5人未満のグループ）。
+代理入力（紙の用紙からファシリテーターが入力した票）は votes.csv の is-assisted が 1 です
+（Pol.is の列のあとに加えた列）。summary.csv の assisted-voters はその投票者の数です。
+紙で投票した人が5人未満のときは、どちらも空欄です。モデレーションで非公開になった提案は
+moderated が -1 で、本文はありません。
+= + - @ またはタブで始まる文字の欄には、表計算ソフトが数式として実行しないよう、先頭に '
+を付けています。
+
+----
+
+Pol.is-format export of a Hiroba round (open data).
 
 Participant ids are random and differ between downloads; they cannot be linked to
 accounts. Each comment's author-id is its own and is never a voter-id, and the authors'

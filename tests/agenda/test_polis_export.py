@@ -33,6 +33,9 @@ def test_export_files_are_anonymised_and_flag_assisted(planted):
     files = polis_export.build_files(planted.round.id)
     assert set(files) == {"summary.csv", "comments.csv", "votes.csv",
                           "participants-votes.csv", "README.txt"}
+    # the town's residents read it first: Japanese, then English for Pol.is users elsewhere
+    assert files["README.txt"].startswith("Hiroba（ひろば）のラウンドのオープンデータ")
+    assert "Pol.is-format export of a Hiroba round" in files["README.txt"]
     votes = list(csv.DictReader(io.StringIO(files["votes.csv"])))
     assert list(votes[0])[:5] == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
     assisted = [v for v in votes if v["is-assisted"] == "1"]
