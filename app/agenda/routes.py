@@ -30,6 +30,7 @@ from app.agenda.forms import (
     ReasonForm,
     ResponseForm,
 )
+from app.auth.routes import safe_next
 from app.authz import council_required, facilitator_required
 from app.downloads import CSV_CONTENT_TYPE, attachment, requested_language
 from app.errors import attach_to_form, translate
@@ -156,7 +157,8 @@ def public_item(escalation_id: int) -> str:
 def mark_seen() -> Response:
     if current_user.is_authenticated:
         service.mark_seen(current_user)
-    return _see_other("agenda.public_index")
+    # the banner is on every page: back to the page it was read on
+    return redirect(safe_next("agenda.public_index"), code=303)
 
 
 @bp.route("/rounds/<slug>/open-data.zip")

@@ -277,8 +277,15 @@ def test_voters_see_new_answers_once(escalated, client, login_as):
                            reasons="Too costly", answer="Not this year.", department="",
                            plan_theme="", plan_layer=None, due_at=None)
     assert "you voted on" in client.get("/", headers=EN).get_data(as_text=True)
-    assert client.post("/agenda/seen").status_code == 303
+    # the banner is on every page: "mark as read" leaves the person where they were (in
+    # the middle of voting, say), not on the agenda list
+    vote_page = f"/rounds/{escs[0].round.slug}/vote"
+    form = client.get(vote_page, headers=EN).get_data(as_text=True)
+    assert f'action="/agenda/seen?next={vote_page}"' in form
+    response = client.post(f"/agenda/seen?next={vote_page}")
+    assert response.status_code == 303 and response.headers["Location"] == vote_page
     assert "you voted on" not in client.get("/", headers=EN).get_data(as_text=True)
+    assert client.post("/agenda/seen?next=//evil.example/").headers["Location"] == "/agenda/"
 
 
 def test_facilitator_escalates_and_withdraws(escalated, client, login_as):
