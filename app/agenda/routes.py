@@ -319,7 +319,7 @@ def withdraw(escalation_id: int) -> Response | tuple[str, int]:
                 engine.withdraw(escalation_id, actor=current_user, reason=form.reason.data)
             except DomainError as error:
                 flash(translate(error), "error")
-                status = 400
+                status = error.http_status
             else:
                 flash(_("The escalation was withdrawn."), "success")
                 return _see_other("agenda.public_item", escalation_id=escalation_id)

@@ -285,11 +285,19 @@ def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
     esc = db.session.get(Escalation, escalation_id)
     if esc is None:
         raise NotFound(N_("No such escalation."))
+    already = Conflict(N_("This escalation was already withdrawn."))
     if esc.withdrawn_at is not None:
-        raise Conflict(N_("This escalation was already withdrawn."))
-    esc.withdrawn_at = utcnow()
-    esc.withdrawn_by_id = actor.id
-    esc.withdrawal_reason = reason
+        raise already
+    # Written only if still on the agenda: of two facilitators (or a double click)
+    # withdrawing at the same moment, the second finds it withdrawn, on both databases,
+    # and the first one's reason stays.
+    withdrawn = db.session.execute(
+        sa.update(Escalation).where(Escalation.id == esc.id, Escalation.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow(), withdrawn_by_id=actor.id, withdrawal_reason=reason))
+    if withdrawn.rowcount != 1:
+        db.session.rollback()
+        raise already
+    db.session.refresh(esc)
     audit.record("escalation.withdrawn", actor=actor, target=esc, round_id=esc.round_id,
                  reason=reason, proposal_id=esc.proposal_id)
     db.session.commit()

@@ -310,6 +310,26 @@ def test_facilitator_escalates_and_withdraws(escalated, client, login_as):
     assert "Withdrawn on" in page and "Mistake" in page
 
 
+def test_an_item_withdrawn_twice_at_once_is_withdrawn_once(escalated, client, login_as):
+    """Two facilitators (or a double click) withdraw the same item at the same moment: the
+    other one committed between this request's check and its write. Its reason stays, and
+    the log holds one withdrawal."""
+    _, escs = escalated
+    login_as("facilitator")
+    other = (sa.update(Escalation).where(Escalation.id == escs[0].id)
+             .values(withdrawn_at=utcnow(), withdrawal_reason="先の理由"))
+    with committed_first(Escalation, lambda: other) as raced:
+        response = client.post(f"/agenda/manage/items/{escs[0].id}/withdraw",
+                               data={"reason": "後の理由"}, headers={"Accept-Language": "ja"})
+    assert raced
+    assert response.status_code == 409
+    assert "この送付はすでに取り下げられています。" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).withdrawal_reason == "先の理由"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "escalation.withdrawn")) == 0
+
+
 def test_a_manual_escalation_meeting_another_one_at_once_is_refused_clearly(
         escalated, client, login_as):
     """Two facilitators (or a facilitator and the clustering worker) put the same proposal
