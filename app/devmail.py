@@ -28,7 +28,9 @@ def _read(path: Path) -> dict:
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     body = message.get_body(preferencelist=("plain",))
     return {"name": path.name, "to": str(message["To"]), "subject": str(message["Subject"]),
-            "date": str(message["Date"]), "text": body.get_content() if body else ""}
+            # the Date header as a datetime (None without one), shown as the pages show times
+            "date": message["Date"].datetime if message["Date"] else None,
+            "text": body.get_content() if body else ""}
 
 
 @bp.route("/dev/mail")

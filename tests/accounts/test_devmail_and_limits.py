@@ -34,6 +34,11 @@ def test_dev_mail_page_lists_the_folder_in_development_only(app: Flask, client, 
         [name] = [p.name for p in (tmp_path / "mail").glob("*.eml")]
         shown = client.get(f"/dev/mail/{name}", headers=EN)
         assert shown.status_code == 200 and "/auth/register" in shown.text
+        # when it was sent, in the town's time as every other page writes it, not the
+        # mail header's "Mon, 30 Nov 2026 14:42:25 +0000"
+        japanese = client.get("/dev/mail").text
+        assert re.search(r"<small>\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}</small>", japanese)
+        assert "+0000" not in japanese and "+0000" not in shown.text
         assert client.get("/dev/mail/..%2Fhiroba.sqlite3").status_code == 404
         assert client.get("/dev/mail/20261129T000000000000Z.eml").status_code == 404
         app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # a real server configured: no page
