@@ -50,8 +50,10 @@ def to_tokyo_naive(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(TOKYO).replace(tzinfo=None)
 
 
-def phase_choices() -> list[SelectChoice]:
-    return [SelectChoice("draft", _l("Draft")),
+def phase_choices(*, public: bool = False) -> list[SelectChoice]:
+    """The phases a round can be set to; for a round that is ``public``, draft is shown but
+    not offered (a draft is invisible, so a public round does not go back to one)."""
+    return [SelectChoice("draft", _l("Draft"), {"disabled": True} if public else {}),
             SelectChoice("collecting", _l("Collecting proposals")),
             SelectChoice("voting", _l("Voting")), SelectChoice("reflection", _l("Reflection")),
             SelectChoice("closed", _l("Closed"))]

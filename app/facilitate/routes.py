@@ -16,7 +16,14 @@ from app.downloads import csv_attachment, requested_language
 from app.errors import attach_to_form, translate, translate_parts
 from app.facilitate import bp, exports
 from app.facilitate.charts import active_range, bar_chart, line_chart
-from app.facilitate.forms import AssistedForm, ImportForm, RoundForm, SeedForm, WorkshopForm
+from app.facilitate.forms import (
+    AssistedForm,
+    ImportForm,
+    RoundForm,
+    SeedForm,
+    WorkshopForm,
+    phase_choices,
+)
 from app.htmx import render_page_or_fragment
 from app.i18n import ngettext
 from app.lookups import round_or_404
@@ -108,6 +115,7 @@ def _available_transitions(round_: Round) -> list[tuple[str, str]]:
 def edit_round(slug: str) -> Any:
     round_ = round_or_404(slug, public=False)
     form = RoundForm()
+    form.phase.choices = phase_choices(public=round_.is_public)
     if request.method == "GET":
         form.load(round_)
     else:

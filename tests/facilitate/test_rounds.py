@@ -311,6 +311,17 @@ def test_a_public_round_cannot_go_back_to_draft(client, facilitator, db, phase) 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
+@pytest.mark.parametrize(("phase", "draft_offered"), [("draft", True), ("voting", False)])
+def test_the_edit_form_offers_draft_only_to_a_draft(client, facilitator, db, phase,
+                                                    draft_offered) -> None:
+    factories.make_round(slug="town-2030", phase=phase)
+    page = client.get("/facilitate/rounds/town-2030/edit", headers=JA).get_data(as_text=True)
+    draft = re.search(r'<option[^>]*value="draft"[^>]*>', page).group(0)
+    assert ("disabled" not in draft) is draft_offered
+    assert 'value="closed"' in page and re.search(r'<option[^>]*value="closed"[^>]*disabled',
+                                                   page) is None
+
+
 def test_a_draft_stays_a_draft_when_edited(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="town-2030", phase="draft")
     response = client.post("/facilitate/rounds/town-2030/edit",
