@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
-from deliberation.database import db
+from deliberation.database import add_unique, db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.jobs.runner import new_owner
 from deliberation.models import ImportJob, Round, User
@@ -63,12 +63,12 @@ def queue_upload(folder: Path, *, slug: str, phase: str, title: str | None,
     taken = sa.or_(
         sa.exists().where(Round.slug == slug),
         sa.exists().where(ImportJob.slug == slug, ImportJob.stage.not_in(("done", "failed"))))
+    address_taken = Conflict(N_("A round with this address already exists."), field="slug")
     if db.session.scalar(sa.select(taken)):
-        raise Conflict(N_("A round with this address already exists."), field="slug")
+        raise address_taken
     job = ImportJob(slug=slug, title=title, round_phase=phase, stage="queued",
                     created_by_id=actor.id if actor is not None else None)
-    db.session.add(job)
-    db.session.flush()
+    add_unique(job, address_taken)
     target = job_folder(folder, job)
     try:
         target.mkdir(mode=0o700, parents=True)

@@ -19,6 +19,7 @@ from deliberation.database import db
 from deliberation.models._common import UTCDateTime, one_of, utcnow
 
 IMPORT_STAGES = ("queued", "reading", "writing", "done", "failed")
+UNFINISHED = "stage IN ('queued', 'reading', 'writing')"
 
 
 class ImportJob(db.Model):
@@ -26,6 +27,10 @@ class ImportJob(db.Model):
     __table_args__ = (
         sa.CheckConstraint(one_of("stage", IMPORT_STAGES), name="stage"),
         sa.Index("ix_import_jobs_stage_id", "stage", "id"),
+        # One unfinished import per address: the same upload sent twice at once (a double
+        # click) passes the "address free" check twice, and this decides.
+        sa.Index("ux_import_jobs_unfinished_slug", "slug", unique=True,
+                 postgresql_where=sa.text(UNFINISHED), sqlite_where=sa.text(UNFINISHED)),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -28,6 +28,7 @@ from deliberation.models import (
 from deliberation.models._common import utcnow
 from tests.conftest import polis_dataset
 from tests.facilitate.conftest import EN
+from tests.races import committed_first
 
 JA = {"Accept-Language": "ja"}
 HTMX = {"HX-Request": "true", **EN}
@@ -227,6 +228,22 @@ def test_address_taken_by_a_round_or_a_queued_import(client, facilitator, db, fo
     polis_imports.run_once(folder)
     assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 400
     assert _count(db, ImportJob) == 1
+
+
+def test_the_same_upload_sent_twice_at_once_queues_one_job(client, facilitator, db,
+                                                          folder) -> None:
+    """A double click: the other request passed the same "address free" check and queued
+    its job while this one was between the check and its write."""
+    other = sa.insert(ImportJob).values(slug="seattle", round_phase="reflection",
+                                        stage="queued", created_at=utcnow())
+    with committed_first(ImportJob, lambda: other) as raced:
+        response = _upload(client, headers=JA, archive=(_zip(_seattle()), "x.zip"))
+    assert raced
+    assert response.status_code == 400
+    assert "このアドレスのラウンドはすでにあります" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert _count(db, ImportJob) == 1
+    assert not folder.exists() or not any(folder.iterdir())
 
 
 def test_file_errors_are_shown_translated_with_line_and_column(client, facilitator, db,
