@@ -23,11 +23,14 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def page_path(path: str) -> str:
-    """The tested page's address with ids and one-time tokens as placeholders, so that one
-    page tested with several ids is one row (and no test token is published)."""
-    parts = [("<id>" if part.isdecimal() else "<token>" if len(part) > 24 else part)
-             for part in path.split("/")]
-    return "/".join(parts)
+    """The tested page's address with ids, one-time tokens and round addresses as
+    placeholders, so that one page tested with several ids or rounds is one row (and
+    neither a test token nor a test round's name such as "e2e-town" is published)."""
+    parts = path.split("/")
+    return "/".join(
+        "<id>" if part.isdecimal() else "<token>" if len(part) > 24
+        else "<round>" if i and parts[i - 1] == "rounds" and part not in ("", "new") else part
+        for i, part in enumerate(parts))
 
 
 class ResultsError(ValueError):

@@ -26,16 +26,20 @@ def test_the_generator_sums_up_each_page_and_lists_the_known_issues() -> None:
     assert results["violations"]["serious"] == 1 and results["meets"] is False
     assert data["pages_meeting"] == 1
     assert [i["rule"] for i in data["known_issues"]] == ["color-contrast", "region"]
-    assert data["known_issues"][0]["paths"] == ["/rounds/town/results"]
+    assert data["known_issues"][0]["paths"] == ["/rounds/<round>/results"]
 
 
 def test_ids_and_tokens_in_addresses_become_placeholders() -> None:
     results = json.loads(SAMPLE.read_text(encoding="utf-8"))
     run = results["runs"][0]
     results["runs"] = [{**run, "path": "/verify/users/10"}, {**run, "path": "/verify/users/11"},
-                       {**run, "path": "/auth/reset/eyJ1IjoxLCJmIjoiMDg5Yjc0MTdhMW.awx0bw.8Rz"}]
+                       {**run, "path": "/auth/reset/eyJ1IjoxLCJmIjoiMDg5Yjc0MTdhMW.awx0bw.8Rz"},
+                       {**run, "path": "/rounds/e2e-town/vote"}, {**run, "path": "/rounds/e2e-long/vote"},
+                       {**run, "path": "/facilitate/rounds/e2e-results/workshops/3"},
+                       {**run, "path": "/facilitate/rounds/new"}]
     paths = [page["path"] for page in statement.build(results)["pages"]]
-    assert paths == ["/auth/reset/<token>", "/verify/users/<id>"]
+    assert paths == ["/auth/reset/<token>", "/facilitate/rounds/<round>/workshops/<id>",
+                     "/facilitate/rounds/new", "/rounds/<round>/vote", "/verify/users/<id>"]
 
 
 @pytest.mark.parametrize("bad", ['{"runs": []}', '{"runs": [{"path": "/"}]}', "[]",
@@ -70,7 +74,7 @@ def test_the_page_shows_the_generated_data(app, client, tmp_path) -> None:
     finally:
         app.config.pop("A11Y_STATEMENT")
     assert "JIS X 8341-3:2016" in ja and "適合レベルAA" in ja and "2026-11-30" in ja
-    assert "<th scope=\"row\">ラウンド<br>" in ja and "/rounds/town/results" in ja
+    assert "<th scope=\"row\">ラウンド<br>" in ja and "/rounds/&lt;round&gt;/results" in ja
     assert "Elements must meet minimum color contrast ratio thresholds" in ja
     assert "Level AA" in en and "<th scope=\"row\">Rounds<br>" in en
     # a page tested in one language only keeps that language's title, marked as such
