@@ -177,7 +177,8 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     review = EscalationReview(proposal_id=_pk(factories.make_proposal(round_)),
                               round_id=_pk(round_), evidence={})
     db.session.add(review)
-    job = ImportJob(slug="queued-import", round_phase="voting")
+    # one unfinished import per address: each call queues its own
+    job = ImportJob(slug=f"queued-{slug}", round_phase="voting")
     db.session.add(job)
     db.session.commit()
     from deliberation.services import workshops
