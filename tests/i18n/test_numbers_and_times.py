@@ -67,3 +67,19 @@ def test_a_closed_round_says_when_it_closed(client, make_round) -> None:
     assert "2026/11/30 23:49に終了しました" in ja and "23:49 終了" not in ja
     en = client.get("/rounds/ended", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Closed on Nov 30, 2026, 11:49\u202fPM (Japan Time)" in en
+
+
+def test_the_evidence_writes_a_large_conversation_s_counts_with_separators(client,
+                                                                         make_round) -> None:
+    """An imported Pol.is conversation can hold thousands of statements: 1,234, not 1234."""
+    round_ = make_round(slug="big", phase="voting")
+    proposal = factories.make_proposal(round_, "駅前のベンチ")
+    esc = escalation.escalate_manually(proposal.id, actor=factories.make_user("facilitator"),
+                                       reason="町民集会で話し合いました")
+    esc.evidence = {**esc.evidence, "snapshot": {
+        "created_at": "2026-11-30T14:19:00+00:00",
+        "manifest": {"n_votes": 56789, "n_participants": 2345, "n_statements": 1234,
+                     "method": "pca", "parameters": {"max_groups": 5}}}}
+    db.session.commit()
+    page = client.get(f"/agenda/items/{esc.id}").get_data(as_text=True)
+    assert "1,234件の提案" in page and "2,345人の56,789票" in page
