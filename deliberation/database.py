@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
@@ -48,3 +48,16 @@ def add_unique(row: Base, taken: Exception) -> None:
     except IntegrityError:
         db.session.rollback()
         raise taken from None
+
+
+def update_one(statement: Update, changed_meanwhile: Exception) -> None:
+    """Run ``statement``, an UPDATE of one row guarded by what the caller read (its version,
+    phase or state); raise ``changed_meanwhile`` when it matches no row.
+
+    The same form sent twice at once (or by two people) passes the caller's checks twice;
+    the guard lets only the first write through, on both databases. The refused request's
+    transaction is rolled back, with whatever else it wrote.
+    """
+    if db.session.execute(statement).rowcount != 1:
+        db.session.rollback()
+        raise changed_meanwhile

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliberation.database import db
+from deliberation.database import db, update_one
 from deliberation.engine import escalation
 from deliberation.errors import N_, Conflict
 from deliberation.models import Escalation, Round, User, audit
@@ -42,12 +42,9 @@ def set_armed(round_: Round, armed: bool, *, actor: User | None, reason: str | N
     # Changed only if still the other way when written: of two facilitators (or a double
     # click) arming at the same moment, the second finds it done, on both databases, and
     # the public list of rule changes shows it once.
-    changed = db.session.execute(
-        sa.update(Round).where(Round.id == round_.id, Round.escalation_armed.is_(not armed))
-        .values(escalation_armed=armed))
-    if changed.rowcount != 1:
-        db.session.rollback()
-        raise already
+    update_one(sa.update(Round).where(Round.id == round_.id,
+                                      Round.escalation_armed.is_(not armed))
+               .values(escalation_armed=armed), already)
     db.session.refresh(round_)
     audit.record("round.escalation_armed" if armed else "round.escalation_disarmed",
                  actor=actor, target=round_, round_id=round_.id,

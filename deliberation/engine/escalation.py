@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from deliberation.database import db
+from deliberation.database import db, update_one
 from deliberation.engine import coordination, threshold
 from deliberation.engine.town_relation import votes_by_kind
 from deliberation.errors import N_, Conflict, DomainError, NotFound
@@ -291,12 +291,10 @@ def withdraw(escalation_id: int, *, actor: User, reason: str) -> Escalation:
     # Written only if still on the agenda: of two facilitators (or a double click)
     # withdrawing at the same moment, the second finds it withdrawn, on both databases,
     # and the first one's reason stays.
-    withdrawn = db.session.execute(
-        sa.update(Escalation).where(Escalation.id == esc.id, Escalation.withdrawn_at.is_(None))
-        .values(withdrawn_at=utcnow(), withdrawn_by_id=actor.id, withdrawal_reason=reason))
-    if withdrawn.rowcount != 1:
-        db.session.rollback()
-        raise already
+    update_one(sa.update(Escalation).where(Escalation.id == esc.id,
+                                           Escalation.withdrawn_at.is_(None))
+               .values(withdrawn_at=utcnow(), withdrawn_by_id=actor.id,
+                       withdrawal_reason=reason), already)
     db.session.refresh(esc)
     audit.record("escalation.withdrawn", actor=actor, target=esc, round_id=esc.round_id,
                  reason=reason, proposal_id=esc.proposal_id)
@@ -325,13 +323,11 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
     try:
         # Decided only if still pending when written: a second facilitator answering the
         # same review at the same moment finds it decided, on both databases.
-        decided = db.session.execute(
-            sa.update(EscalationReview)
-            .where(EscalationReview.id == review.id, EscalationReview.status == "pending")
-            .values(status="approved" if action == "approve" else "dismissed",
-                    decided_at=utcnow(), decided_by_id=actor.id, reason=reason))
-        if decided.rowcount != 1:
-            raise Conflict(ALREADY_DECIDED)
+        update_one(sa.update(EscalationReview)
+                   .where(EscalationReview.id == review.id, EscalationReview.status == "pending")
+                   .values(status="approved" if action == "approve" else "dismissed",
+                           decided_at=utcnow(), decided_by_id=actor.id, reason=reason),
+                   Conflict(ALREADY_DECIDED))
         db.session.refresh(review)
         audit.record(f"escalation.review_{review.status}", actor=actor, target=review,
                      round_id=review.round_id, reason=reason, proposal_id=review.proposal_id)

@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from flask_sqlalchemy.pagination import Pagination
 
 from deliberation import small_counts
-from deliberation.database import db
+from deliberation.database import db, update_one
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
@@ -232,13 +232,10 @@ def update_response(escalation_id: int, *, actor: User, status: str, outcome: st
         values["answered_at"] = None
     # Written only if nobody saved it since it was read here: of two saves at the same
     # moment the second finds it changed, on both databases, and stores nothing.
-    saved = db.session.execute(
-        sa.update(OfficialResponse)
-        .where(OfficialResponse.id == resp.id, OfficialResponse.updated_at == resp.updated_at)
-        .values(**values))
-    if saved.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(SAVED_MEANWHILE)
+    update_one(sa.update(OfficialResponse)
+               .where(OfficialResponse.id == resp.id,
+                      OfficialResponse.updated_at == resp.updated_at)
+               .values(**values), Conflict(SAVED_MEANWHILE))
     db.session.refresh(resp)
     audit.record("response.updated", actor=actor, target=resp, round_id=esc.round_id,
                  before=before, status=status, outcome=resp.outcome,

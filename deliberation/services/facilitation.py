@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deliberation.database import add_unique, db
+from deliberation.database import add_unique, db, update_one
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import Participant, Proposal, Round, User, Vote, audit
@@ -188,12 +188,9 @@ def update_round(round_: Round, *, actor: User | None, seen: datetime | None = N
         raise Conflict(ROUND_SAVED_MEANWHILE)
     # The round is claimed only if nobody saved it since it was read here: of two saves at
     # the same moment the second finds it changed, on both databases, and stores nothing.
-    claimed = db.session.execute(
-        sa.update(Round).where(Round.id == round_.id, Round.updated_at == round_.updated_at)
-        .values(updated_at=utcnow()))
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(ROUND_SAVED_MEANWHILE)
+    update_one(sa.update(Round).where(Round.id == round_.id,
+                                      Round.updated_at == round_.updated_at)
+               .values(updated_at=utcnow()), Conflict(ROUND_SAVED_MEANWHILE))
     for key in changed:
         setattr(round_, key, values[key])
     if SNAPSHOT_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
@@ -232,12 +229,8 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
     before = round_.phase
     # Only from the phase read above: the same button pressed twice at once (or by two
     # facilitators) changes the phase once, and the second request hears that it cannot.
-    moved = db.session.execute(sa.update(Round).where(Round.id == round_.id,
-                                                      Round.phase == before)
-                               .values(phase=target))
-    if moved.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(PHASE_REFUSES, phase=before, action=action)
+    update_one(sa.update(Round).where(Round.id == round_.id, Round.phase == before)
+               .values(phase=target), Conflict(PHASE_REFUSES, phase=before, action=action))
     round_.phase = target
     now = utcnow()
     if action == "close":
