@@ -8,14 +8,16 @@ catalog and leave the rest to Flask-WTF's.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
+from wtforms import HiddenField
 
-__all__ = ["FIELD_MESSAGES", "HirobaForm"]
+__all__ = ["FIELD_MESSAGES", "HirobaForm", "VersionedForm"]
 
 FIELD_MESSAGES = {
     "Not a valid integer value.": _l("Please enter a whole number."),
@@ -47,3 +49,17 @@ class HirobaForm(FlaskForm):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return None  # WTForms' English messages
             return _TRANSLATIONS
+
+
+class VersionedForm(HirobaForm):
+    """A form that edits a row which someone else may save meanwhile (another member of
+    staff, a second tab): the page carries when the row was last saved as it showed it, and
+    the service refuses to overwrite a later save unseen."""
+
+    version = HiddenField()
+
+    def seen(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.version.data or "")
+        except ValueError:  # absent (an older page, a script) or garbled
+            return None

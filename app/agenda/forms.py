@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
-    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -16,7 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from app.forms import HirobaForm
+from app.forms import HirobaForm, VersionedForm
 from app.validators import DataRequired, InputRequired, Length, Optional, PlausibleYear
 from deliberation.ids import coerce_id
 
@@ -44,7 +43,7 @@ def _choices(labels: dict, empty=None) -> list[SelectChoice]:
     return head + [SelectChoice(value, label) for value, label in labels.items()]
 
 
-class ResponseForm(HirobaForm):
+class ResponseForm(VersionedForm):
     status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS))
     outcome = SelectField(_l("Outcome"), choices=_choices(OUTCOME_LABELS,
                                                                    _l("(none yet)")), default="")
@@ -56,16 +55,6 @@ class ResponseForm(HirobaForm):
                              default="")
     due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
                                 validators=[Optional(), PlausibleYear()])
-    # When the response was last saved as this page showed it: a save in between (another
-    # member of staff, a second tab) is not overwritten unseen.
-    version = HiddenField()
-
-    def seen(self) -> datetime | None:
-        try:
-            return datetime.fromisoformat(self.version.data or "")
-        except ValueError:  # absent (an older page, a script) or garbled
-            return None
-
     def due_at_utc(self):
         value = self.due_at.data
         return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)

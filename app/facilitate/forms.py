@@ -12,7 +12,6 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -22,7 +21,7 @@ from wtforms import (
 )
 
 from app.errors import attach_to_form
-from app.forms import HirobaForm
+from app.forms import HirobaForm, VersionedForm
 from app.validators import (
     DataRequired,
     InputRequired,
@@ -100,7 +99,7 @@ def format_links(links: list[dict[str, str]]) -> str:
     return "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in links or [])
 
 
-class RoundForm(HirobaForm):
+class RoundForm(VersionedForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=64)],
                        description=_l("Lower-case letters, digits and hyphens, e.g. town-2030."))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
@@ -168,9 +167,6 @@ class RoundForm(HirobaForm):
     response_deadline_days = IntegerField(_l("Days for the council to answer"), default=60,
                                           validators=[InputRequired()])
     open_data_enabled = BooleanField(_l("Publish the anonymised open-data export"))
-    # When the round was last saved as the edit page showed it: a save in between (another
-    # facilitator, a second tab) is not overwritten unseen.
-    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' own checks, then the threshold policy through the domain's rule
@@ -229,12 +225,6 @@ class RoundForm(HirobaForm):
         for key, value in round_.policy.items():
             getattr(self, key).data = value
         self.version.data = round_.updated_at.isoformat()
-
-    def seen(self) -> datetime | None:
-        try:
-            return datetime.fromisoformat(self.version.data or "")
-        except ValueError:  # absent (an older page, a script) or garbled
-            return None
 
 
 class SeedForm(HirobaForm):
