@@ -72,8 +72,8 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 （Pol.is の列のあとに加えた列）。summary.csv の assisted-voters はその投票者の数です。
 紙で投票した人が5人未満のときは、どちらも空欄です。モデレーションで非公開になった提案は
 moderated が -1 で、本文はありません。
-= + - @ またはタブで始まる文字の欄には、表計算ソフトが数式として実行しないよう、先頭に '
-を付けています。
+= + - @（全角の ＝ ＋ － ＠ も）、タブまたは改行で始まる文字の欄には、表計算ソフトが
+数式として実行しないよう、先頭に ' を付けています。
 
 ----
 
@@ -90,8 +90,8 @@ Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 i
 votes.csv (an extra column after the Pol.is columns); summary.csv gives their number of
 voters in the row assisted-voters. When fewer than 5 people voted on paper, both are left
 empty. Comments removed by moderation have moderated = -1 and no text.
-A text cell that starts with = + - @ or a tab has a ' in front, so that spreadsheets do
-not run it as a formula.
+A text cell that starts with = + - @ (or the full-width ＝ ＋ － ＠), a tab or a line break
+has a ' in front, so that spreadsheets do not run it as a formula.
 """
 
 
