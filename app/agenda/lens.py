@@ -33,6 +33,7 @@ def bridging_words(lens: dict[str, Any]) -> str:
 def grouping_words(row: dict[str, Any]) -> str:
     if row["method"] == "given":
         return _("the groups given by the import")
+    # imported here: rule_words reaches the facilitate blueprint, which reaches this module
     from app.rule_words import method_words
 
     return _("%(k)s groups (%(method)s)", k=row["k"], method=method_words(row["method"]))
