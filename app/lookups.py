@@ -18,20 +18,24 @@ ROUND_AT = sa.select(Round).where(Round.slug == sa.bindparam("slug"))
 def round_or_404(slug: str, *, public: bool = True) -> Round:
     """The round at ``slug``. 404 when there is none, or, with ``public``, when it is still
     a draft (staff pages pass ``public=False``)."""
-    if not SLUG_RE.fullmatch(slug or ""):  # also from a query string: no query for it
-        abort(404)
-    round_ = db.session.scalar(ROUND_AT, {"slug": slug})
-    if round_ is None or (public and not round_.is_public):
-        abort(404)
+    round_, _participant = _round_at(slug, public=public)
     return round_
 
 
 def round_and_participant_or_404(slug: str, user: User) -> tuple[Round, Participant | None]:
     """``round_or_404`` for a public round, with ``user``'s participant in it (None before
-    they take part), read together: the vote views need both."""
-    if not SLUG_RE.fullmatch(slug or ""):
+    they take part), read in the same statement: the vote views need both."""
+    return _round_at(slug, public=True, user=user)
+
+
+def _round_at(slug: str, *, public: bool, user: User | None = None
+              ) -> tuple[Round, Participant | None]:
+    if not SLUG_RE.fullmatch(slug or ""):  # also from a query string: no query for it
         abort(404)
-    found = round_with_participant(slug, user)
-    if found is None or not found[0].is_public:
+    if user is None:
+        round_, participant = db.session.scalar(ROUND_AT, {"slug": slug}), None
+    else:
+        round_, participant = round_with_participant(slug, user) or (None, None)
+    if round_ is None or (public and not round_.is_public):
         abort(404)
-    return found
+    return round_, participant

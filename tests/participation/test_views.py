@@ -44,6 +44,18 @@ def test_draft_and_unknown_rounds_are_404(client, make_round) -> None:
     assert client.get("/rounds/nope").status_code == 404
 
 
+def test_vote_addresses_of_draft_unknown_or_malformed_rounds_are_404(client, login_as,
+                                                                      make_round) -> None:
+    login_as()
+    draft = make_round(phase="draft")
+    for slug in (draft.slug, "nope", "Not-A-Slug"):
+        assert client.get(f"/rounds/{slug}/vote").status_code == 404
+        assert client.post(f"/rounds/{slug}/vote",
+                           data={"proposal_id": "1", "value": "1"}).status_code == 404
+        assert client.post(f"/api/v1/rounds/{slug}/votes",
+                           json={"proposal_id": 1, "value": 1}).status_code == 404
+
+
 def test_vote_requires_login(client, make_round) -> None:
     r = make_round()
     response = client.get(f"/rounds/{r.slug}/vote")
