@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel.dates import get_timezone_name
+from babel.dates import get_date_format, get_datetime_format, get_time_format, get_timezone_name
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import (
-    format_date,
     format_datetime,
     format_number,
-    format_time,
     get_locale,
     get_timezone,
 )
@@ -219,16 +217,16 @@ def local_datetime(value: datetime | None, precision: str = "minutes") -> str:
     reading English) is told which one it is, in their language's name for it."""
     if value is None:
         return ""
+    locale = get_locale()
     if precision == "seconds":
         text = format_datetime(value, "medium")
     else:
-        # the locale's own medium date and short time, joined as it joins them
-        # ("2026/11/30 9:05", "Nov 30, 2026, 9:05 AM"): the short date form would be
+        # the locale's own medium date and short time, in its pattern for a date with a
+        # time ("2026/11/30 9:05", "Nov 30, 2026, 9:05 AM"): the short date form would be
         # 11/30/26 in English, which a reader outside the US takes for another day
-        pattern = get_locale().datetime_formats["medium"]
-        text = (str(pattern).replace("'", "").replace("{1}", format_date(value, "medium"))
-                .replace("{0}", format_time(value, "short")))
-    locale = get_locale()
+        text = format_datetime(value, get_datetime_format("medium", locale=locale).format(
+            get_time_format("short", locale=locale).pattern,
+            get_date_format("medium", locale=locale).pattern))
     if locale is not None and str(locale) != current_app.config["BABEL_DEFAULT_LOCALE"]:
         text = f"{text} ({get_timezone_name(get_timezone(), locale=locale)})"
     return text
