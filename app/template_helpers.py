@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from babel.dates import get_date_format, get_datetime_format, get_time_format, get_timezone_name
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import (
+    format_date,
     format_datetime,
     format_number,
     get_locale,
@@ -232,6 +233,14 @@ def local_datetime(value: datetime | None, precision: str = "minutes") -> str:
     return text
 
 
+def local_date(value: datetime | None) -> str:
+    """The day in the town's time zone ("2027/01/30", "Jan 30, 2027"): a resident reads an
+    answer's deadline as a day; the hour the engine happened to compute it at (1:09 at
+    night, the moment of escalation plus the round's days) means nothing to them. Staff
+    pages keep the time (localdt)."""
+    return "" if value is None else format_date(value, "medium")
+
+
 def take_part_refusal(round_: Any) -> str | None:
     """Why the logged-in person may not vote in the round (translated), None if they may
     or are logged out: pages then show how to get verified instead of a vote button."""
@@ -284,6 +293,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(local_number, "num")
     app.add_template_filter(local_datetime, "localdt")
+    app.add_template_filter(local_date, "localdate")
     from app.privacy_notice import your_rights
 
     app.add_template_global(your_rights, "your_rights")

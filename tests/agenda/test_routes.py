@@ -535,3 +535,33 @@ def test_an_item_says_when_the_facilitators_wrote_the_proposal(db, client, login
             url.format(seeded.id)).get_data(as_text=True)
         assert "ファシリテーターが用意した提案" not in client.get(
             url.format(written.id)).get_data(as_text=True)
+
+
+def test_a_resident_reads_the_deadline_as_a_day_and_the_checking_figures_on_request(
+        escalated, client, login_as):
+    """A resident reads an answer's deadline as a day, not as the minute the escalation
+    happened to be computed at, and the snapshot, algorithm and vote fingerprint sit
+    behind a disclosure for whoever checks them (open in the printed dossier); the
+    council keeps the exact time."""
+    from datetime import UTC, datetime
+
+    planted, escs = escalated
+    escs[0].response.due_at = datetime(2027, 1, 29, 16, 9, tzinfo=UTC)  # 1:09 in Japan
+    db.session.commit()
+    ja = {"Accept-Language": "ja"}
+    item = client.get(f"/agenda/items/{escs[0].id}", headers=ja).get_data(as_text=True)
+    listing = client.get("/agenda/", headers=ja).get_data(as_text=True)
+    for page in (item, listing):
+        assert "2027/01/30" in page and "2027/01/30 1:09" not in page
+    check = re.search(r'<details class="evidence-details evidence-check">\s*'
+                      r"<summary>数値を確かめたい方へ</summary>\s*<p>スナップショット \d+、"
+                      r"アルゴリズム [^、]+、入力データ sha256:[0-9a-f]{12}。", item)
+    assert check, item
+    assert "検証用" not in item
+    login_as("council")
+    council = client.get(f"/agenda/council/items/{escs[0].id}", headers=ja).get_data(
+        as_text=True)
+    assert "2027-01-30T01:09" in council
+    dossier = client.get(f"/agenda/council/rounds/{planted.round.slug}/dossier",
+                         headers=ja).get_data(as_text=True)
+    assert '<details class="evidence-details evidence-check" open>' in dossier
