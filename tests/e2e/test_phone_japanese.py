@@ -76,3 +76,46 @@ def test_large_text_still_fits_a_phone(browser, live_server) -> None:
         assert not wide
     finally:
         context.close()
+
+
+def test_every_round_tab_and_legend_entry_is_on_a_phone_screen(browser, live_server) -> None:
+    """The round's tabs wrap instead of running off the right edge (「結果」 was out of
+    sight with nothing to say it was there), and the results legend wraps a long word
+    (a group named after a proposal with a pasted link), at the default and at twice the
+    text size."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    long_word = " https://pol.is/report/r3phdex2kjf(Ex.Audi.BMW.Benz.....etc.)"
+    try:
+        for size in ("100%", "200%"):
+            page.goto(f"{live_server.url}/rounds/{live_server.results_slug}/results")
+            page.add_style_tag(content=f"html {{ font-size: {size} !important; }}")
+            tabs = page.evaluate("""() => [...document.querySelectorAll('.round-nav a')].map(
+                a => [a.textContent.trim(), a.getBoundingClientRect().right])""")
+            assert len(tabs) == 6 and all(right <= PHONE["width"] for _, right in tabs), (
+                size, tabs)
+            assert page.locator(".legend-groups li").count() > 0
+            page.evaluate("""(word) => document.querySelectorAll('.legend li, .round-nav a')
+                .forEach(e => e.append(word))""", long_word)
+            wide = page.evaluate("""() => [...document.querySelectorAll('.legend li, .round-nav a')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth)
+                .map(e => e.textContent.trim().slice(0, 30))""")
+            assert not wide, (size, wide)
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    finally:
+        context.close()
+
+
+def test_every_disclosure_on_an_agenda_item_shows_its_marker(browser, live_server) -> None:
+    """「くわしく」 and the other disclosures of an agenda item show the triangle that says
+    they open: a flex summary lost it and read as a bold link that led nowhere."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/agenda/items/{live_server.escalation_id}")
+        displays = page.evaluate("""() => [...document.querySelectorAll('main summary')].map(
+            s => [s.textContent.trim(), getComputedStyle(s).display])""")
+        assert displays and all(d == "list-item" for _, d in displays), displays
+    finally:
+        context.close()
