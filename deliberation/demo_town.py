@@ -543,8 +543,16 @@ def _story_day(round_: Round, layer: Layer, days_ago: int, *, hour: int) -> date
 
 def _date(escalation: Escalation, response: OfficialResponse, escalated_at: datetime,
           answered_at: datetime | None) -> None:
-    """Place an agenda item where the story puts it, with its audit entries."""
+    """Place an agenda item where the story puts it, with its audit entries and the date
+    its frozen evidence gives the groups: the page says the groups were drawn from the
+    votes "as they stood on" that date, and a September item whose groups dated from the
+    day of the seed told a visitor the council was sent it before its evidence existed."""
     escalation.escalated_at = escalated_at
+    frozen = dict(escalation.evidence)
+    if frozen.get("snapshot"):
+        frozen["snapshot"] = {**frozen["snapshot"], "created_at": escalated_at.isoformat()}
+    frozen["recorded_at"] = escalated_at.isoformat()
+    escalation.evidence = frozen
     response.answered_at = answered_at
     for entry in db.session.scalars(sa.select(AuditEntry).where(sa.or_(
             sa.and_(AuditEntry.target_type == Escalation.__tablename__,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -82,6 +83,11 @@ def test_seed_builds_the_town_once(runner, db) -> None:
                 assert idea.text in on_agenda, idea.text
             if min(idea.support) < 0.5 or idea.pending:
                 assert idea.text not in on_agenda, idea.text
+
+    # An item the story dates in the past was decided on groups drawn by then: its page
+    # never says the votes "as they stood" on a later day than the escalation.
+    for e in escalations:
+        assert datetime.fromisoformat(e.evidence["snapshot"]["created_at"]) <= e.escalated_at
 
     answered = [e.response for e in escalations if e.response.status == "answered"]
     assert answered and all(r.outcome and r.reasons and r.answer and r.plan_layer
