@@ -29,7 +29,7 @@ from .stats import Counts, group_counts, overall_counts
 
 __all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze", "warm_up_umap"]
 
-ALGORITHM_VERSION = "hiroba-clustering/2"
+ALGORITHM_VERSION = "hiroba-clustering/3"
 
 
 def _pairs(a) -> list[list[float]]:
@@ -265,7 +265,8 @@ def analyze(
     by_reducer = {reducer: proj} if reducer == "pca" else {reducer: proj, "pca": pca_proj}
     chosen: cl.GroupClustering | None = None
     for name, P in by_reducer.items():
-        gcs = cl.group_clusterings(P[in_conv], max_groups, base_k=base_k)
+        gcs = cl.group_clusterings(P[in_conv], max_groups, base_k=base_k,
+                                   judged_on=pca_proj[in_conv])
         if not gcs:
             continue
         best = cl.pick_k(gcs)

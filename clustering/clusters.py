@@ -171,10 +171,12 @@ def _order_cold(labels: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np
     return rank[labels], centres[order]
 
 
-def group_clusterings(X: np.ndarray, max_groups: int, *,
-                      base_k: int = 100) -> dict[int, GroupClustering]:
+def group_clusterings(X: np.ndarray, max_groups: int, *, base_k: int = 100,
+                      judged_on: np.ndarray | None = None) -> dict[int, GroupClustering]:
     """Groups for every candidate k (2 .. max_k), with silhouettes; {1: ...} if fewer than
-    two distinct positions. ``X`` must be in canonical order."""
+    two distinct positions. ``X`` must be in canonical order. The silhouettes measure the
+    groups' distances in ``judged_on`` (the same rows, in another space) when given, in
+    ``X`` otherwise."""
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
     out: dict[int, GroupClustering] = {}
@@ -185,8 +187,7 @@ def group_clusterings(X: np.ndarray, max_groups: int, *,
     labels = np.zeros(n, dtype=np.int64)
     centres = X.mean(axis=0, keepdims=True)
     sample = _silhouette_sample(X)
-    S = X[sample]
-    D = _distances(S)
+    D = _distances((X if judged_on is None else np.asarray(judged_on, dtype=np.float64))[sample])
     for k in range(2, top + 1):
         init = _split(X, labels, centres)
         if init is None:

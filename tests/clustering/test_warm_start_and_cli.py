@@ -153,16 +153,30 @@ def test_cli_usage_errors_exit_2(capsys, args):
 
 @pytest.mark.slow  # UMAP on 2,500 participants, after numba's first compilation
 def test_umap_places_everyone_with_their_group():
-    from sklearn.metrics import adjusted_rand_score
-
     n = 2_500
-    data, truth = planted_conversation(n, 30, density=0.5, n_groups=3, seed=11)
+    data, _ = planted_conversation(n, 30, density=0.5, n_groups=3, seed=11)
     a = analyze(data, method="umap")
     assert a.manifest["reducer"] == "umap"
     assert np.isfinite(a.projection).all() and a.projection.shape == (n, 2)
-    placed = a.labels >= 0
-    ids = a.participant_ids[placed]
-    # as well as UMAP of every participant groups these noisy planted groups (0.81 at 1,500)
-    assert adjusted_rand_score(truth[ids], a.labels[placed]) > 0.75
     assert json.dumps(analyze(data, method="umap").to_json_dict()) == json.dumps(
         a.to_json_dict())
+
+
+@pytest.mark.slow  # eight UMAP analyses of 1,500 participants
+def test_umap_finds_the_planted_groups_in_every_conversation():
+    """UMAP keeps neighbourhoods, not the distances between groups: judged on its own
+    layout, two of three planted groups laid out side by side scored better as one, in 6
+    of these 16 conversations at 1,500 and 2,500 participants (which ones changed with the
+    processor's floating-point code). The number of groups is judged in the PCA plane."""
+    from sklearn.metrics import adjusted_rand_score
+
+    found = []
+    for seed in range(11, 19):
+        data, truth = planted_conversation(1_500, 30, density=0.5, n_groups=3, seed=seed)
+        a = analyze(data, method="umap")
+        placed = a.labels >= 0
+        found.append((len(np.unique(a.labels[placed])),
+                      adjusted_rand_score(truth[a.participant_ids[placed]], a.labels[placed])))
+    assert [k for k, _ in found] == [3] * 8
+    assert min(ari for _, ari in found) > 0.65
+    assert np.mean([ari for _, ari in found]) > 0.78
