@@ -8,16 +8,24 @@ catalog and leave the rest to Flask-WTF's.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import HiddenField
 
-__all__ = ["FIELD_MESSAGES", "HirobaForm", "VersionedForm"]
+from app.errors import translate
+from deliberation.database import db
+from deliberation.errors import Conflict
+
+__all__ = ["FIELD_MESSAGES", "TOKYO", "HirobaForm", "VersionedForm", "to_tokyo_naive", "to_utc"]
+
+# Date and time fields are in Japan time, without a zone (what a datetime-local input sends).
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 FIELD_MESSAGES = {
     "Not a valid integer value.": _l("Please enter a whole number."),
@@ -43,6 +51,16 @@ class _Translations:
 _TRANSLATIONS = _Translations()
 
 
+def to_utc(value: datetime | None) -> datetime | None:
+    """A date and time field's Japan time, as stored."""
+    return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
+
+
+def to_tokyo_naive(value: datetime | None) -> datetime | None:
+    """A stored time, as a date and time field shows it."""
+    return None if value is None else value.astimezone(TOKYO).replace(tzinfo=None)
+
+
 class HirobaForm(FlaskForm):
     class Meta:
         def get_translations(self, form: Any) -> Any:
@@ -63,3 +81,11 @@ class VersionedForm(HirobaForm):
             return datetime.fromisoformat(self.version.data or "")
         except ValueError:  # absent (an older page, a script) or garbled
             return None
+
+    def saved_meanwhile(self, error: Conflict, row: Any) -> None:
+        """The service refused because ``row`` was saved after this form was shown: the
+        message goes above the form, what was typed stays in it, and the version becomes
+        the later save's, so that sending the form again replaces that save knowingly."""
+        flash(translate(error), "error")
+        db.session.refresh(row)
+        self.version.data = row.updated_at.isoformat()

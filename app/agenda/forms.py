@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -15,11 +14,9 @@ from wtforms import (
     TextAreaField,
 )
 
-from app.forms import HirobaForm, VersionedForm
+from app.forms import HirobaForm, VersionedForm, to_tokyo_naive, to_utc
 from app.validators import DataRequired, InputRequired, Length, Optional, PlausibleYear
 from deliberation.ids import coerce_id
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 STATUS_LABELS = {
     "received": _l("Received"),
@@ -55,9 +52,18 @@ class ResponseForm(VersionedForm):
                              default="")
     due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
                                 validators=[Optional(), PlausibleYear()])
+
+    def load(self, response: Any) -> None:
+        """Fill the form from an official response (GET of the item's page)."""
+        for key in ("status", "reasons", "answer", "department", "plan_theme"):
+            getattr(self, key).data = getattr(response, key)
+        self.outcome.data = response.outcome or ""
+        self.plan_layer.data = response.plan_layer or ""
+        self.due_at.data = to_tokyo_naive(response.due_at)
+        self.version.data = response.updated_at.isoformat()
+
     def due_at_utc(self):
-        value = self.due_at.data
-        return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
+        return to_utc(self.due_at.data)
 
 
 class ReasonForm(HirobaForm):

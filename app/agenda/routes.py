@@ -189,23 +189,12 @@ def _council_item(escalation_id: int, form: ResponseForm | None = None,
     item = service.get_item(escalation_id)
     resp = item.response
     if form is None:
-        form = ResponseForm(data={
-            "status": resp.status, "outcome": resp.outcome or "", "reasons": resp.reasons,
-            "answer": resp.answer, "department": resp.department,
-            "plan_theme": resp.plan_theme, "plan_layer": resp.plan_layer or "",
-            "due_at": resp.due_at.astimezone(_tokyo()).replace(tzinfo=None),
-            "version": resp.updated_at.isoformat(),
-        })
+        form = ResponseForm()
+        form.load(resp)
     return render_template(
         "agenda/council_item.html", item=item, evidence=_evidence(item), form=form,
         history=service.history(item.escalation),
         representative=service.representative(item.escalation)), status
-
-
-def _tokyo():
-    from app.agenda.forms import TOKYO
-
-    return TOKYO
 
 
 @bp.route("/council/items/<id:escalation_id>")
@@ -227,12 +216,11 @@ def update_response(escalation_id: int) -> Response | tuple[str, int]:
             department=form.department.data, plan_theme=form.plan_theme.data,
             plan_layer=form.plan_layer.data, due_at=form.due_at_utc(),
             seen=form.seen())
+    except Conflict as error:
+        form.saved_meanwhile(error, service.get_item(escalation_id).response)
+        return _council_item(escalation_id, form, error.http_status)
     except DomainError as error:
         attach_to_form(form, error)
-        if isinstance(error, Conflict):
-            # What was typed stays in the form; sending it again now replaces the response
-            # the history shows, knowingly.
-            form.version.data = service.get_item(escalation_id).response.updated_at.isoformat()
         return _council_item(escalation_id, form, error.http_status)
     flash(_("The response was saved."), "success")
     return _see_other("agenda.council_item", escalation_id=escalation_id)

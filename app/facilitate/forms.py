@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -21,7 +19,7 @@ from wtforms import (
 )
 
 from app.errors import attach_to_form
-from app.forms import HirobaForm, VersionedForm
+from app.forms import HirobaForm, VersionedForm, to_tokyo_naive, to_utc
 from app.validators import (
     DataRequired,
     InputRequired,
@@ -35,18 +33,9 @@ from deliberation.errors import DomainError
 from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
 from deliberation.services.facilitation import validate_policy
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 POLICY_FIELDS = ("min_votes", "min_agrees", "min_groups", "min_group_size", "confidence",
                  "min_group_agree", "min_consensus", "min_bridging", "require_robust")
-
-
-def to_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
-
-
-def to_tokyo_naive(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(TOKYO).replace(tzinfo=None)
 
 
 def phase_choices(*, public: bool = False) -> list[SelectChoice]:

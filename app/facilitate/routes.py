@@ -57,11 +57,6 @@ def _see_other(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
-def _form_error(form: Any, error: DomainError) -> None:
-    """Attach a domain error to the field it names (or flash it)."""
-    attach_to_form(form, error)
-
-
 # ---------------------------------------------------------------- rounds
 
 @bp.route("/")
@@ -80,7 +75,7 @@ def new_round() -> Any:
             round_ = facilitation.create_round(slug=form.slug.data, actor=current_user,
                                                **form.values())
         except DomainError as error:
-            _form_error(form, error)
+            attach_to_form(form, error)
         else:
             flash(_("The round was created."), "success")
             return _see_other("facilitate.round_detail", slug=round_.slug)
@@ -120,7 +115,7 @@ def edit_round(slug: str) -> Any:
         form.load(round_)
     else:
         form.slug.data = round_.slug  # the address never changes
-    preview = None
+    preview, status = None, 200
     if form.validate_on_submit():
         if "preview" in request.form:
             preview = _preview(round_, form.policy())
@@ -129,19 +124,16 @@ def edit_round(slug: str) -> Any:
                 facilitation.update_round(round_, actor=current_user, seen=form.seen(),
                                           **form.values())
             except Conflict as error:
-                flash(translate(error), "error")
-                # What was typed stays in the form; saving it again now replaces the
-                # settings the round's page and its history show, knowingly.
-                db.session.refresh(round_)
-                form.version.data = round_.updated_at.isoformat()
-                return render_template("facilitate/round_form.html", form=form, round=round_,
-                                       preview=None), 409
+                form.saved_meanwhile(error, round_)
+                status = error.http_status
             except DomainError as error:
-                _form_error(form, error)
+                attach_to_form(form, error)
+                status = error.http_status
             else:
                 flash(_("The round was saved."), "success")
                 return _see_other("facilitate.round_detail", slug=round_.slug)
-    status = 400 if form.errors else 200
+    elif request.method == "POST":
+        status = 400
     return render_template("facilitate/round_form.html", form=form, round=round_,
                            preview=preview), status
 
@@ -368,7 +360,7 @@ def workshops_page(slug: str) -> Any:
             except DomainError as error:
                 db.session.rollback()
                 status = error.http_status
-                _form_error(form, error)
+                attach_to_form(form, error)
             else:
                 flash(_("The workshop is open. Print this page or show the QR code."),
                       "success")
@@ -441,7 +433,7 @@ def assisted(slug: str) -> Any:
             participant = facilitation.create_assisted_participant(
                 round_, label=form.label.data, kind=form.kind.data, actor=current_user)
         except DomainError as error:
-            _form_error(form, error)
+            attach_to_form(form, error)
         else:
             return _see_other("facilitate.assisted_votes", slug=round_.slug,
                               participant_id=participant.id)
