@@ -15,11 +15,13 @@ LEFT = 8
 TOP = 30
 
 
-def group_bars(groups: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+def group_bars(groups: list[dict[str, Any]], threshold: float,
+               round_minimum: int | None = None) -> dict[str, Any]:
     """Geometry and plain figures for templates/agenda/_chart.html (no markup).
 
-    Groups under the small-count minimum are left out (``hidden`` says how many)."""
-    shown = [g for g in groups if small_counts.shown(g["size"])]
+    Groups under the small-count minimum (the round's ``min_group_display``, at least 5) are
+    left out: ``hidden`` says how many, ``minimum`` under what size."""
+    shown = [g for g in groups if small_counts.shown(g["size"], round_minimum)]
     hidden, groups = len(groups) - len(shown), shown
     inner = WIDTH - 2 * LEFT
     bars = []
@@ -37,4 +39,5 @@ def group_bars(groups: list[dict[str, Any]], threshold: float) -> dict[str, Any]
     return {"width": WIDTH, "height": height, "left": LEFT, "inner": inner, "bar_h": BAR_H,
             "bars": bars, "threshold_x": round(LEFT + threshold * inner, 1),
             "threshold": threshold, "top": TOP, "hidden": hidden,
-            "support": support_share(groups)}
+            "minimum": small_counts.minimum(round_minimum),
+            "support": support_share(groups, round_minimum)}

@@ -82,22 +82,24 @@ def _filters(*, public: bool) -> dict[str, Any]:
 
 def _evidence(item: service.AgendaItem) -> dict[str, Any]:
     ev = item.escalation.evidence or {}
-    policy = ev.get("policy") or item.escalation.round.policy
+    round_ = item.escalation.round
+    policy = ev.get("policy") or round_.policy
     groups = ev.get("groups", [])
     current = item.current
+    threshold_share = float(policy.get("min_group_agree", 0.5))
     return {
-        "frozen": group_bars(groups, float(policy.get("min_group_agree", 0.5))),
-        "current": (group_bars([g.__dict__ for g in current.groups],
-                               float(policy.get("min_group_agree", 0.5)))
+        "frozen": group_bars(groups, threshold_share, round_.min_group_display),
+        "current": (group_bars([g.__dict__ for g in current.groups], threshold_share,
+                               round_.min_group_display)
                     if current is not None else None),
         "policy": policy,
         "explain": threshold.explain(policy),
         "snapshot": ev.get("snapshot"),
         "lens": threshold.lens_summary(ev),
-        "placement": _placement(ev.get("snapshot")),
+        "placement": _placement(ev.get("snapshot"), round_.min_group_display),
         "votes_by_kind": ev.get("votes_by_kind"),  # absent on items escalated before it
         "data": _data(ev.get("snapshot")),
-        "minimum": small_counts.minimum(item.escalation.round.min_group_display),
+        "minimum": small_counts.minimum(round_.min_group_display),
         # the round's rule changed after this item went to the council: it was judged by
         # the rule frozen in its evidence, which the page shows
         "rule_changed_after": [change.at for change in rounds.rule_changes(
@@ -119,7 +121,8 @@ def _data(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
             "deterministic": bool(manifest.get("deterministic"))}
 
 
-def _placement(snapshot: dict[str, Any] | None) -> dict[str, int | None] | None:
+def _placement(snapshot: dict[str, Any] | None, round_minimum: int
+               ) -> dict[str, int | None] | None:
     """How many participants the snapshot placed in groups, and how many it could not place
     yet (too few votes); small counts withheld."""
     manifest = (snapshot or {}).get("manifest") or {}
@@ -127,7 +130,7 @@ def _placement(snapshot: dict[str, Any] | None) -> dict[str, int | None] | None:
     if total is None or placed is None:
         return None
     return {"total": total, "placed": placed,
-            "unplaced": small_counts.cell(total - placed)}
+            "unplaced": small_counts.cell(total - placed, round_minimum)}
 
 
 # ---------------------------------------------------------------- public

@@ -53,11 +53,13 @@ def is_overdue(response: OfficialResponse | None, now: datetime | None = None) -
     return response.due_at < (now or utcnow())
 
 
-def support_share(groups: list[dict[str, Any]]) -> float | None:
+def support_share(groups: list[dict[str, Any]], round_minimum: int | None = None
+                  ) -> float | None:
     """An item's support, the one figure shown on every page: the agree share among those
     who voted, in the weakest group that counts for the rule (every group when none
-    counts). None without group figures (an item escalated by hand before any snapshot)."""
-    groups = [g for g in groups if small_counts.shown(g["size"])]  # as the charts show them
+    counts), of the groups the small-count rule shows (the round's ``min_group_display``).
+    None without group figures (an item escalated by hand before any snapshot)."""
+    groups = [g for g in groups if small_counts.shown(g["size"], round_minimum)]
     counted = [g for g in groups if g.get("eligible", True)] or groups
     shares = [g["agree"] / seen for g in counted
               if (seen := g["agree"] + g["disagree"] + g["passes"])]
@@ -76,7 +78,8 @@ class AgendaItem:
     @property
     def support(self) -> float | None:
         """Support when it was escalated (see ``support_share``)."""
-        return support_share((self.escalation.evidence or {}).get("groups") or [])
+        return support_share((self.escalation.evidence or {}).get("groups") or [],
+                             self.escalation.round.min_group_display)
 
     @property
     def overdue(self) -> bool:
@@ -377,7 +380,8 @@ def export_row(item: AgendaItem) -> dict[str, Any]:
                     "size": g["size"], "agree": g["agree"], "disagree": g["disagree"],
                     "passes": g["passes"], "lower_bound": g["lower_bound"],
                     "eligible": g["eligible"]}
-                   for g in groups if small_counts.shown(g["size"])],
+                   for g in groups
+                   if small_counts.shown(g["size"], esc.round.min_group_display)],
         # By relation to the town, as frozen (small counts already withheld); None on items
         # escalated before the evidence kept it.
         "votes_by_kind": (esc.evidence or {}).get("votes_by_kind"),

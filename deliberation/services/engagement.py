@@ -210,12 +210,12 @@ def dashboard(round_id: int | None) -> Dashboard:
         snapshot = latest_snapshot(round_id)
         if snapshot is not None:
             d.snapshot_at = snapshot.created_at
-            minimum = small_counts.minimum(
-                db.session.scalar(sa.select(Round.min_group_display)
-                                  .where(Round.id == round_id)))
+            round_minimum = db.session.scalar(sa.select(Round.min_group_display)
+                                              .where(Round.id == round_id))
             d.groups = [(g.group_id, g.size) for g in db.session.scalars(
                 sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
-                .order_by(SnapshotGroup.group_id)) if g.size >= minimum]
+                .order_by(SnapshotGroup.group_id))
+                if small_counts.shown(g.size, round_minimum)]
     d.backlog = moderation.backlog(round_id)
     d.median_moderation = moderation.median_time_to_moderate(round_id)
     escalated = _scoped(sa.select(Escalation.id).where(Escalation.withdrawn_at.is_(None)),
@@ -240,17 +240,16 @@ class Presentation:
     votes: int
 
 
-def presentation(round_: Round, *, min_group_display: int | None = None, limit: int = 5
-                 ) -> Presentation:
+def presentation(round_: Round, *, limit: int = 5) -> Presentation:
     """Group sizes and the top group-aware-consensus proposals of the latest snapshot."""
     snapshot = latest_snapshot(round_.id)
     groups: list[tuple[int, int]] = []
     top: list[tuple[Proposal, float]] = []
-    minimum = small_counts.minimum(min_group_display or round_.min_group_display)
     if snapshot is not None:
         groups = [(g.group_id, g.size) for g in db.session.scalars(
             sa.select(SnapshotGroup).where(SnapshotGroup.snapshot_id == snapshot.id)
-            .order_by(SnapshotGroup.group_id)) if g.size >= minimum]
+            .order_by(SnapshotGroup.group_id))
+            if small_counts.shown(g.size, round_.min_group_display)]
         stats = snapshot.statistics if isinstance(snapshot.statistics, dict) else {}
         gac = stats.get("group_aware_consensus") or stats.get("gac") or {}
         scores: dict[int, float] = {}

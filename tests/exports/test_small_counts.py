@@ -90,3 +90,29 @@ def test_escalation_evidence_leaves_out_small_groups(client, db):
     assert re.search(r"<td[^>]*>40</td>", page) and not re.search(r"<td[^>]*>3</td>", page)
     assert "5人未満のグループ" in page
     assert [g["size"] for g in agenda.export_rows()[0]["groups"]] == [40]
+
+
+def test_escalation_evidence_keeps_to_the_rounds_own_minimum(client, db):
+    """A round that shows no group under 10 people on its results page does not show one
+    on its agenda either: not in the chart, not in the support figure, not in the export."""
+    from deliberation.models import Escalation
+    from deliberation.services import agenda
+    from tests import factories
+
+    round_ = factories.make_round(slug="village", phase="voting", min_group_display=10)
+    proposal = factories.make_proposal(round_, "A bus to the clinic on Tuesdays")
+    groups = [{"group_id": 0, "size": 40, "agree": 30, "disagree": 5, "passes": 5,
+               "lower_bound": 0.6, "eligible": True},
+              {"group_id": 1, "size": 7, "agree": 4, "disagree": 3, "passes": 0,
+               "lower_bound": 0.3, "eligible": True}]
+    esc = Escalation(proposal_id=proposal.id, round_id=round_.id, kind="manual", reason="r",
+                     evidence={"groups": groups})
+    db.session.add(esc)
+    db.session.commit()
+    page = client.get(f"/agenda/items/{esc.id}").get_data(as_text=True)
+    assert re.search(r"<td[^>]*>40</td>", page) and not re.search(r"<td[^>]*>7</td>", page)
+    assert "10人未満のグループ（1件）は表示していません。" in page
+    # the weakest group shown is the 40 (75% agree), not the hidden 7 (57%)
+    assert "投票した人の75%以上が賛成" in page and "57%" not in page
+    assert [g["size"] for g in agenda.export_rows()[0]["groups"]] == [40]
+    assert agenda.export_rows()[0]["support"] == 0.75
