@@ -24,8 +24,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.terminal import Refused, TerminalGroup, in_terminal_language, running_app
 from deliberation.database import db
+from deliberation.ids import parse_id
 from deliberation.mail.compose import Mail, html_from_text
 from deliberation.mail.transport import FolderTransport, SMTPTransport, Transport
+from deliberation.models import User
 from deliberation.services import mail as outbox
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,12 @@ def read_token(purpose: str, token: str, *, max_age: int | None) -> dict[str, An
     except BadSignature:  # includes SignatureExpired
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def token_account(payload: dict[str, Any]) -> User | None:
+    """The account a token's payload names (``"u"``), or None (deleted since, or no id)."""
+    user_id = parse_id(payload.get("u"))
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def unsubscribe_url(address: str) -> str:

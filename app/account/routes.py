@@ -34,7 +34,7 @@ from app.auth.limits import password_reentry_limit
 from app.auth.session import signed_in_user
 from app.errors import attach_to_form, render_error, translate
 from app.extensions import csrf
-from app.mail import external_url, make_token, queue_mail, read_token
+from app.mail import external_url, make_token, queue_mail, read_token, token_account
 from app.ratelimits import post_limit
 from deliberation.database import db
 from deliberation.errors import DomainError
@@ -155,11 +155,8 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
         return render_template("auth/link_invalid.html"), 400
     form = ConfirmForm()
     if form.validate_on_submit():
-        user_id = payload.get("u")
-        user = db.session.get(User, user_id) if isinstance(user_id, int) and \
-            0 < user_id < 2**63 else None
         try:
-            accounts.change_email(user, str(payload.get("o")), str(payload.get("n")))
+            accounts.change_email(token_account(payload), str(payload.get("o")), str(payload.get("n")))
         except DomainError as error:
             db.session.rollback()
             return render_template("auth/link_invalid.html", message=translate(error)), 400

@@ -44,7 +44,7 @@ from app.auth.session import end_session, signed_in_user, start_session
 from app.errors import attach_to_form
 from app.extensions import limiter
 from app.i18n import ngettext, switched_language
-from app.mail import external_url, make_token, queue_mail, read_token
+from app.mail import external_url, make_token, queue_mail, read_token, token_account
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
 from deliberation.errors import DomainError
@@ -258,8 +258,7 @@ def confirm_email(token: str) -> Response | tuple[str, int] | str:
         return render_template("auth/link_invalid.html"), 400
     if form.validate_on_submit():
         try:
-            accounts.confirm_email(db.session.get(User, _int(payload.get("u"))),
-                                   str(payload.get("e")))
+            accounts.confirm_email(token_account(payload), str(payload.get("e")))
         except DomainError:
             db.session.rollback()
             return render_template("auth/link_invalid.html"), 400
@@ -278,10 +277,6 @@ def resend_confirmation() -> Response:
         send_confirmation(signed_in_user())
         db.session.commit()
     return redirect(url_for("auth.check_mail", reason="register"), code=303)
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and 0 < value < 2**63 else 0
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -325,7 +320,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
                          max_age=current_app.config["RESET_PASSWORD_MAX_AGE"])
     if payload is None:
         return render_template("auth/link_invalid.html"), 400
-    user = db.session.get(User, _int(payload.get("u")))
+    user = token_account(payload)
     if user is None or accounts.link_fingerprint(user) != payload.get("f"):
         return render_template("auth/link_invalid.html"), 400
     form = ResetPasswordForm()

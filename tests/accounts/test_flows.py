@@ -156,6 +156,20 @@ def test_bad_links_are_refused_clearly(client, db, token) -> None:
         assert client.post(path, headers=EN).status_code == 400
 
 
+@pytest.mark.parametrize("user_id", [True, 1.0, 2**40, 0, None])
+def test_a_signed_link_names_an_account_only_by_a_row_id(client, db, user_id) -> None:
+    """A token's account id is read as every id is (deliberation.ids.parse_id): ``true``,
+    a float or a number beyond the column's range names no account (not account 1)."""
+    from app.mail import make_token
+
+    user = factories.make_user(email="hanako@example.org")
+    assert user.id == 1 and user.email_confirmed_at is None
+    token = make_token("confirm-email", {"u": user_id, "e": "hanako@example.org"})
+    assert client.post(f"/auth/confirm/{token}", headers=EN).status_code == 400
+    db.session.refresh(user)
+    assert user.email_confirmed_at is None
+
+
 def test_changing_the_address_takes_effect_only_when_confirmed(client, db, mailbox, login_as) -> None:
     user = login_as(email="old@example.org")
     wrong = client.post("/account/email", data={"email": "new@example.org",
