@@ -73,6 +73,12 @@ def test_english_on_a_phone(browser, live_server) -> None:
         page.goto(f"{live_server.url}/rounds/{live_server.long_slug}/vote")
         assert page.locator("html").get_attribute("lang") == "en"
         _vote_buttons_in_first_screen(page, ("Agree", "Disagree", "Pass / unsure"))
+        # a one-word label stays whole on its button (it broke as "Disagre / e")
+        lines = page.evaluate("""() => [...document.querySelectorAll('#vote-card .vote-buttons .button')]
+            .map(b => { const r = document.createRange(); r.selectNodeContents(b);
+                        return [b.textContent.trim(),
+                                new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })""")
+        assert [n for label, n in lines if " " not in label] == [1, 1], lines
         screenshot(page, "en-phone-long-vote")
         pages = {"vote": f"/rounds/{live_server.long_slug}/vote",
                  "round": f"/rounds/{live_server.results_slug}",
