@@ -108,3 +108,32 @@ def test_council_item_says_how_solid_the_support_is(browser, live_server, viewpo
     problems = page_problems(page, size["width"])
     assert not problems, problems
     context.close()
+
+
+def test_a_date_in_the_council_list_is_never_cut_in_two(browser, live_server) -> None:
+    """Squeezed by a long proposal and round title beside it, a date and time breaks at
+    its space only ("2027/01/30" whole, not "2027/01/" and "30 1:09"), and a status badge
+    stays on one line (not 受付 / 済み)."""
+    context = browser.new_context(locale="ja-JP", viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        login_staff(page, live_server, "council")
+        page.goto(f"{live_server.url}/agenda/council/")
+        page.evaluate("""() => document.querySelectorAll('.agenda-table tbody tr').forEach(tr => {
+            tr.cells[0].querySelector('a').textContent = '長い提案の文章です。'.repeat(12);
+            tr.cells[1].textContent = '長いラウンドの名前です。'.repeat(6); })""")
+        cut = page.evaluate("""() => {
+            const lines = (node, end) => { const r = document.createRange();
+                r.setStart(node, 0); r.setEnd(node, end);
+                return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; };
+            const out = [];
+            document.querySelectorAll('.agenda-table td.when').forEach(td => {
+                const text = td.firstChild;
+                if (text && lines(text, text.data.trim().indexOf(' ')) > 1) out.push(text.data); });
+            document.querySelectorAll('.agenda-table .badge').forEach(b => {
+                if (lines(b.firstChild, b.firstChild.data.length) > 1) out.push(b.textContent); });
+            return out; }""")
+        assert page.locator(".agenda-table td.when").count() >= 2
+        assert not cut, cut
+    finally:
+        context.close()
