@@ -6,9 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from deliberation.database import db
+from deliberation.database import add_unique, db
 from deliberation.engine.coordination import flagged_participants
 from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import Participant, Proposal, Report, Round, User, Vote, audit
@@ -73,16 +72,16 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
         raise DomainError(N_("The reason can be at most 1000 characters long."))
     if proposal.status not in {"published", "hidden"}:
         raise NotFound(N_("There is no such proposal in this round."))
+    already = Conflict(N_("You have already reported this proposal."))
     exists = db.session.scalar(
         sa.select(Report.id).where(Report.proposal_id == proposal.id,
                                    Report.reporter_id == user.id)
     )
     if exists is not None:
-        raise Conflict(N_("You have already reported this proposal."))
+        raise already
     report = Report(proposal_id=proposal.id, reporter_id=user.id, reason=reason)
+    add_unique(report, already)  # one report per person and proposal, also sent twice at once
     try:
-        db.session.add(report)
-        db.session.flush()
         db.session.execute(
             sa.update(Proposal)
             .where(Proposal.id == proposal.id)
@@ -103,9 +102,6 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
                      reason=reason, report_count=proposal.report_count, counting=counting,
                      needed=needed, hidden=hidden)
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(N_("You have already reported this proposal.")) from None
     except Exception:
         db.session.rollback()
         raise

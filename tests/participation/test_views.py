@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliberation.models import Participant, Proposal, Report, User, Vote, VoteEvent
+from deliberation.models import AuditEntry, Participant, Proposal, Report, User, Vote, VoteEvent
 from deliberation.services.participants import participant_for
 from deliberation.services.votes import votes_of
 from deliberation.text import text_key
@@ -257,6 +257,23 @@ def test_report_requires_reason_then_saves(client, login_as, make_round, db) -> 
     response = client.post(url, data={"reason": "Again"}, headers=EN)
     assert response.status_code == 409 and "already reported" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_a_report_sent_twice_at_once_is_stored_once(client, login_as, make_round, db) -> None:
+    """A double click on "report": the other copy passed the "already reported" check and
+    committed while this one was between its check and its insert."""
+    user = login_as()
+    r = make_round(phase="voting")
+    p = make_proposal(r)
+    other = sa.insert(Report).values(proposal_id=p.id, reporter_id=user.id, reason="Insulting")
+    with committed_first(Report, lambda: other) as raced:
+        response = client.post(f"/rounds/{r.slug}/proposals/{p.id}/report",
+                               data={"reason": "Insulting"}, headers=EN)
+    assert raced
+    assert response.status_code == 409 and "already reported" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "proposal.report")) == 0
 
 
 def test_report_needs_login(client, make_round) -> None:
