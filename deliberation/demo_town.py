@@ -326,10 +326,6 @@ PLANS = Layer(
 LAYERS = (VISION, MANAGEMENT, PLANS)
 
 
-def idea_count() -> int:
-    return sum(len(layer.ideas) for layer in LAYERS)
-
-
 @dataclass
 class TownResult:
     slugs: list[str]

@@ -134,10 +134,6 @@ class Results:
     small_group_count: int = 0
 
     @property
-    def other_shown(self) -> int | None:
-        return small_counts.cell(self.other_count, self.minimum)
-
-    @property
     def unplaced_shown(self) -> int | None:
         return small_counts.cell(self.unplaced_count, self.minimum)
 

@@ -55,10 +55,6 @@ def level_of(user: User) -> str:
     return user.verification_level
 
 
-def is_resident_verified(user: User) -> bool:
-    return user.verification_level == "resident_verified"
-
-
 # --------------------------------------------------------------------------- records
 
 
