@@ -14,15 +14,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request
 from flask_babel import force_locale
 
 from deliberation import csvfile
+from deliberation.models._common import TOKYO
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def attachment(body: str | bytes, filename: str, content_type: str) -> Response:

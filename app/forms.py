@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
@@ -21,11 +20,9 @@ from wtforms import HiddenField
 from app.errors import translate
 from deliberation.database import db
 from deliberation.errors import Conflict
+from deliberation.models._common import TOKYO
 
-__all__ = ["FIELD_MESSAGES", "TOKYO", "HirobaForm", "VersionedForm", "to_tokyo_naive", "to_utc"]
-
-# Date and time fields are in Japan time, without a zone (what a datetime-local input sends).
-TOKYO = ZoneInfo("Asia/Tokyo")
+__all__ = ["FIELD_MESSAGES", "HirobaForm", "VersionedForm", "to_tokyo_naive", "to_utc"]
 
 FIELD_MESSAGES = {
     "Not a valid integer value.": _l("Please enter a whole number."),
@@ -52,7 +49,8 @@ _TRANSLATIONS = _Translations()
 
 
 def to_utc(value: datetime | None) -> datetime | None:
-    """A date and time field's Japan time, as stored."""
+    """A date and time field's value (Japan time without a zone, as a datetime-local
+    input sends it), as stored."""
     return None if value is None else value.replace(tzinfo=TOKYO).astimezone(UTC)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -34,12 +33,11 @@ from deliberation.models import (
     Vote,
     VoteEvent,
 )
-from deliberation.models._common import utcnow
+from deliberation.models._common import TOKYO, utcnow
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.text import text_key
 
 TOWN = "しおさい町"
-TOKYO = ZoneInfo("Asia/Tokyo")
 SEED = 2026
 PEOPLE = 560
 # Latent opinion groups (never stored): young families and commuters; long-time, older

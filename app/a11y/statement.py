@@ -13,13 +13,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from deliberation.models._common import TOKYO
 
 STATEMENT = Path(__file__).with_name("statement.json")
 IMPACTS = ("critical", "serious", "moderate", "minor")
 # The site's own suffix on every page title ("Results · Hiroba"): the page name is before it.
 TITLE_SEPARATOR = " · "
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def page_path(path: str) -> str:

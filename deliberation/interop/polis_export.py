@@ -33,7 +33,6 @@ import secrets
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -49,10 +48,9 @@ from deliberation.models import (
     Vote,
     VoteEvent,
 )
+from deliberation.models._common import TOKYO
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import visibility
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 MODERATED = {"published": 1, "rejected": -1, "hidden": -1}
 REMOVED_TEXT = "(removed by moderation)"

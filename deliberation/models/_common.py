@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
+
+# Times are stored in UTC and shown, entered and counted by day in the town's time.
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def utcnow() -> datetime:

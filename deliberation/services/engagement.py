@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -32,7 +31,6 @@ from deliberation.models.participation import newest_event_id
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import moderation
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 KIND_ORDER = ("resident", "e_citizen", "visitor", "assisted", "unknown")
 
 
