@@ -27,7 +27,13 @@ import numpy as np
 import sqlalchemy as sa
 
 from clustering.matrix import stable_argsort
-from clustering.polis_export import ExportFormatError, PolisExport, check_text, read_export
+from clustering.polis_export import (
+    Comment,
+    ExportFormatError,
+    PolisExport,
+    check_text,
+    read_export,
+)
 from deliberation import csvfile
 from deliberation.bulk import (
     EpochSeconds,
@@ -133,6 +139,12 @@ def missing_file_error(name: str) -> PolisImportError:
     return PolisImportError(name, None, None, "file_not_found")
 
 
+def _statement_text(comment: Comment) -> str:
+    """The text a comment's proposal gets (the quote our CSV writer adds to formula-like
+    cells removed, invisible characters stripped)."""
+    return clean_text(csvfile.restore(comment.body))
+
+
 def _validate(directory: Path, export: PolisExport) -> None:
     seen: set[int] = set()
     for index, comment in enumerate(export.comments):
@@ -141,6 +153,12 @@ def _validate(directory: Path, export: PolisExport) -> None:
                                    _data_line(directory / "comments.csv", index), "comment-id",
                                    "duplicate_comment", value=str(comment.comment_id))
         seen.add(comment.comment_id)
+        # A statement without text would be published as an empty card to vote on; a
+        # rejected one is never shown, so its text may be gone (exports that blank them).
+        if comment.moderated != -1 and not _statement_text(comment):
+            raise PolisImportError("comments.csv",
+                                   _data_line(directory / "comments.csv", index),
+                                   "comment-body", "missing_value")
     known = np.isin(export.vote_columns.comment_id, np.fromiter(seen, np.int64, len(seen)))
     if not known.all():
         index = int(np.argmin(known))
@@ -240,7 +258,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             }, len(external))
             participant_pk = _lookup(Participant, rid, external)
 
-            texts = [clean_text(csvfile.restore(c.body)) for c in comments]
+            texts = [_statement_text(c) for c in comments]
             insert_columns(Proposal.__table__, {
                 "round_id": rid,
                 "author_id": participant_pk[np.searchsorted(

@@ -184,6 +184,11 @@ BAD_CASES = {
     "NUL byte": (
         lambda d: _replace_line(d / "votes.csv", 4, "1403057082753,x\x00,0,4,1"),
         "votes.csv, line 4: The file is not a text file."),
+    # a published statement whose text is only spaces would be an empty card to vote on
+    "statement without text": (
+        lambda d: _replace_line(d / "comments.csv", 4,
+                                '1403058993627,Wed Jun 18 09:36:33 WIB 2014,36,85,53,30,1," \t"'),
+        'comments.csv, line 4, column “comment-body”: A value is missing.'),
     "UTF-16": (
         lambda d: (d / "votes.csv").write_bytes(
             (d / "votes.csv").read_text(encoding="utf-8").encode("utf-16")),
@@ -200,6 +205,17 @@ def test_bad_inputs_name_the_place_and_write_nothing(db, seattle_copy: Path,
         polis_import.import_directory(seattle_copy, slug="bad")
     assert expected in str(info.value)
     _assert_nothing_imported(db)
+
+
+def test_rejected_statement_without_text_imports(db, seattle_copy: Path) -> None:
+    """A rejected statement is never shown, so an export that blanked its text imports."""
+    _replace_line(seattle_copy / "comments.csv", 8,
+                  "1403058803883,Wed Jun 18 09:33:23 WIB 2014,13,8,1,0,-1,")
+    round_ = polis_import.import_directory(seattle_copy, slug="blank")
+    blank = db.session.scalar(sa.select(Proposal).where(Proposal.round_id == round_.id,
+                                                        Proposal.external_id == "13"))
+    assert (blank.status, blank.text) == ("rejected", "")
+    assert count(db, Proposal, round_.id) == 54
 
 
 @pytest.mark.usefixtures("votes_table_refuses_inserts")
