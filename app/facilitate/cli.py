@@ -12,6 +12,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.errors import translate
+from app.i18n import ngettext
 from app.terminal import Refused, TerminalGroup, in_terminal_language
 from deliberation.errors import DomainError
 from deliberation.models.round import PHASES
@@ -49,3 +50,11 @@ def import_command(directory: Path, slug: str | None, phase: str, title: str | N
         raise Refused(translate(error), gettext("Import failed"), exit_code=2) from None
     click.echo(gettext("Imported round “%(slug)s” in %(seconds).1f s.", slug=round_.slug,
                        seconds=time.perf_counter() - started))
+    pending = sum(1 for comment in export.comments
+                  if polis_import.STATUS[comment.moderated] == "pending")
+    if pending:
+        click.echo(ngettext(
+            "%(num)d statement that nobody had moderated in Pol.is waits for a facilitator's "
+            "approval on the round's moderation page.",
+            "%(num)d statements that nobody had moderated in Pol.is wait for a facilitator's "
+            "approval on the round's moderation page.", pending))

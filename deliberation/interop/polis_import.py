@@ -2,8 +2,7 @@
 
 Pol.is semantics are kept: comment ids become ``Proposal.external_id``, voter and author
 ids become ``Participant.external_id`` (source "import"), ``moderated`` -1 becomes
-"rejected" and 0/1 "published" (an imported round does not re-queue Pol.is's unmoderated
-comments), ``is-meta``/``is-seed`` are kept, every row of votes.csv becomes a
+"rejected", 1 "published" and 0 "pending" (see ``STATUS``), ``is-meta``/``is-seed`` are kept, every row of votes.csv becomes a
 ``VoteEvent`` (source "import") and the latest vote per participant and proposal a
 ``Vote``. Any problem raises :class:`PolisImportError` naming file, line and column, and
 nothing is written.
@@ -56,6 +55,14 @@ IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one file, or the zip
 MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
+
+# A proposal's status by the comment's ``moderated``. Pol.is shows an unmoderated comment (0)
+# only in conversations without strict moderation, and the CSV export does not say which a
+# conversation had: vtaiwan.uberx's 20 unmoderated comments, written after its moderators
+# stopped, were never shown to anyone (each has only its author's vote). Published, they
+# were most of what a resident was first asked to vote on (the vote order favours unseen
+# proposals), unread by anyone; pending, a facilitator reads and approves them first.
+STATUS = {-1: "rejected", 0: "pending", 1: "published"}
 
 NOT_UTF8 = N_("The file is not UTF-8 text (it may be in Shift_JIS). Save it as UTF-8 (in "
               "Excel: “CSV UTF-8”) and upload it again.")
@@ -153,8 +160,9 @@ def _validate(directory: Path, export: PolisExport) -> None:
                                    _data_line(directory / "comments.csv", index), "comment-id",
                                    "duplicate_comment", value=str(comment.comment_id))
         seen.add(comment.comment_id)
-        # A statement without text would be published as an empty card to vote on; a
-        # rejected one is never shown, so its text may be gone (exports that blank them).
+        # A statement without text would be an empty card to vote on (once approved, if
+        # pending); a rejected one is never shown, so its text may be gone (exports that
+        # blank them).
         if comment.moderated != -1 and not _statement_text(comment):
             raise PolisImportError("comments.csv",
                                    _data_line(directory / "comments.csv", index),
@@ -265,8 +273,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
                     external, np.array([c.author_id for c in comments], dtype=np.int64))],
                 "text": np.array(texts, dtype=object),
                 "text_key": np.array([text_key(t) for t in texts], dtype=object),
-                "status": np.array(["rejected" if c.moderated == -1 else "published"
-                                    for c in comments], dtype=object),
+                "status": np.array([STATUS[c.moderated] for c in comments], dtype=object),
                 "is_seed": np.array([bool(c.is_seed) for c in comments]),
                 "is_meta": np.array([bool(c.is_meta) for c in comments]),
                 "external_id": np.array([str(c.comment_id) for c in comments], dtype=object),

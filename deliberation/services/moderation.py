@@ -210,9 +210,13 @@ def removed_after_publication(round_id: int) -> list[Removal]:
 
 
 def median_time_to_moderate(round_id: int | None = None) -> timedelta | None:
-    """Median time from submission to the first decision, over moderated proposals."""
+    """Median time from submission to the first decision, over moderated proposals.
+
+    Imported proposals (with a Pol.is comment id) are left out: they were submitted
+    elsewhere, often years before a facilitator here approved them."""
     query = sa.select(Proposal.created_at, Proposal.moderated_at).where(
-        Proposal.moderated_at.is_not(None), Proposal.is_seed.is_(False))
+        Proposal.moderated_at.is_not(None), Proposal.is_seed.is_(False),
+        Proposal.external_id.is_(None))
     if round_id is not None:
         query = query.where(Proposal.round_id == round_id)
     durations = sorted(m - c for c, m in db.session.execute(query) if m >= c)

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from deliberation.errors import Conflict, DomainError
 from deliberation.interop import polis_import
 from deliberation.models import AuditEntry, Participant, Proposal, Round, Vote, VoteEvent
+from deliberation.services import moderation
 from deliberation.services.health import pending_since
+from deliberation.services.proposals import published
 from tests.conftest import polis_dataset
 
 
@@ -32,6 +34,19 @@ def test_vtaiwan_counts(db) -> None:
         sa.select(sa.func.count(sa.distinct(Vote.participant_id))).where(Vote.round_id == round_.id))
     assert voters == 1_921
     assert count(db, Proposal, round_.id) == 197
+    # Pol.is never showed its 20 unmoderated comments (strict moderation: each has only its
+    # author's vote); they wait for a facilitator instead of heading the vote queue
+    statuses = dict(db.session.execute(
+        sa.select(Proposal.status, sa.func.count()).where(Proposal.round_id == round_.id)
+        .group_by(Proposal.status)).tuples().all())
+    assert statuses == {"published": 99, "rejected": 78, "pending": 20}
+    pending = db.session.scalars(sa.select(Proposal.id).where(
+        Proposal.round_id == round_.id, Proposal.status == "pending")).all()
+    assert set(db.session.scalars(sa.select(Proposal.external_id).where(
+        Proposal.id.in_(pending)))) == {str(i) for i in range(177, 197)}
+    assert {n for n, in db.session.execute(
+        sa.select(sa.func.count()).select_from(Vote).where(Vote.proposal_id.in_(pending))
+        .group_by(Vote.proposal_id))} == {1}
     assert round_.title.startswith("UberX")
     assert round_.description and round_.summary
     assert round_.source == "polis" and round_.phase == "voting"
@@ -59,7 +74,7 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:
     proposals = {p.external_id: p for p in db.session.scalars(sa.select(Proposal))}
     assert proposals["2"].is_seed and proposals["2"].status == "published"
     assert proposals["3"].status == "rejected"
-    assert proposals["4"].is_meta and proposals["4"].status == "published"
+    assert proposals["4"].is_meta and proposals["4"].status == "pending"  # unmoderated
     author = db.session.get(Participant, proposals["3"].author_id)
     assert author.external_id == "8" and author.source == "import"
     votes = db.session.scalars(sa.select(Vote).order_by(Vote.proposal_id)).all()
@@ -231,6 +246,8 @@ def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:
     assert result.exit_code == 0, result.output
     assert "Imported round “sea”" in result.output
     assert "Importing votes" in result.stderr  # a bar with percentages on a terminal
+    assert ("1 statement that nobody had moderated in Pol.is waits for a facilitator's "
+            "approval on the round's moderation page." in result.output)
     assert db.session.scalar(sa.select(Round.title).where(Round.slug == "sea")) == "$15/hour"
     result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"])
     assert result.exit_code == 2 and "already exists" in result.output
@@ -259,3 +276,24 @@ def test_cli_errors_in_japanese_name_line_and_column_and_exit_2(runner, seattle_
     assert ('Import failed: votes.csv, line 5, column “vote”: “yes” is not a valid number.'
             in result.output)
     _assert_nothing_imported(db)
+
+
+def test_unmoderated_statements_wait_for_approval(runner, seattle_copy: Path, db,
+                                                  login_as) -> None:
+    """Seattle's comment 53, written in 2018 and never moderated, is not offered for voting
+    until a facilitator approves it; the approval does not count as years of moderation
+    time on the dashboard (the statement was submitted to Pol.is, not here)."""
+    result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug", "sea"],
+                           env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "ja_JP.UTF-8"})
+    assert result.exit_code == 0, result.output
+    assert ("Pol.is でモデレーションされていなかった1件の提案が、ラウンドのモデレーション画面で"
+            "ファシリテーターの承認を待っています。" in result.output)
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "sea"))
+    waiting = db.session.scalar(sa.select(Proposal).where(Proposal.round_id == round_.id,
+                                                          Proposal.status == "pending"))
+    assert waiting.external_id == "53"
+    assert waiting.id not in {p.id for p in published(round_)}
+    facilitator = login_as("facilitator")
+    assert moderation.moderate(round_, [waiting.id], "approve", actor=facilitator) == 1
+    assert db.session.get(Proposal, waiting.id).status == "published"
+    assert moderation.median_time_to_moderate(round_.id) is None
