@@ -212,7 +212,9 @@ def build_files(round_id: int) -> dict[str, str]:
         ["voters", len(voters)], ["voters-in-conv", snapshot.n_clustered if snapshot else 0],
         ["commenters", len(authors)], ["comments", len(proposals)],
         ["groups", snapshot.k if snapshot else 0],
-        ["conversation-description", round_.summary or round_.description],
+        # Pol.is's description is the whole text under the topic, as the round's is (the
+        # summary is only its first line for an imported round)
+        ["conversation-description", round_.description or round_.summary],
         ["assisted-voters", len(assisted_voters) if flag_assisted else ""],
     ]
     return {

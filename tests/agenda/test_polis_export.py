@@ -6,6 +6,7 @@ import csv
 import io
 import zipfile
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
@@ -13,6 +14,7 @@ from deliberation.interop import polis_export, polis_import
 from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import Participant, Proposal, Vote, VoteEvent
 from tests import factories
+from tests.conftest import polis_dataset
 
 
 def _add_assisted(planted, n=5):
@@ -116,3 +118,51 @@ def test_open_data_cli(planted, runner, tmp_path):
     assert result.exit_code == 0 and (tmp_path / "dir" / "comments.csv").is_file()
     result = runner.invoke(args=["agenda", "open-data", "nope", "--output", str(tmp_path)])
     assert result.exit_code != 0 and "There is no round" in result.output
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize("name", ["bg2050-volunteers", "vtaiwan.uberx"])
+@pytest.mark.slow  # imports, exports and imports again a real Pol.is conversation
+def test_a_real_conversation_round_trips(db, name, tmp_path):
+    """What must survive import, open data and import again: every published and rejected
+    statement with its id, moderation and text, the agree and disagree counts (without the
+    authors' votes on their own statements, which open data leaves out), and the whole
+    description, not only its first line."""
+    source = polis_dataset(name)
+    round_ = polis_import.import_directory(source, slug="original")
+    polis_export.write_directory(round_.id, tmp_path / "open-data")
+    files = {f: (tmp_path / "open-data" / f).read_text(encoding="utf-8")
+             for f in ("comments.csv", "votes.csv", "summary.csv")}
+    original = {c["comment-id"]: c for c in _rows((source / "comments.csv")
+                                                  .read_text(encoding="utf-8"))}
+    exported = {c["comment-id"]: c for c in _rows(files["comments.csv"])}
+    shown = {cid for cid, c in original.items() if c["moderated"] != "0"}
+    assert set(exported) == shown
+    for cid in shown:
+        assert exported[cid]["moderated"] == original[cid]["moderated"]
+        if original[cid]["moderated"] == "1":
+            assert exported[cid]["comment-body"] == original[cid]["comment-body"].strip()
+
+    latest: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for row, vote in enumerate(_rows((source / "votes.csv").read_text(encoding="utf-8"))):
+        key = (vote["voter-id"], vote["comment-id"])
+        when = (int(vote["timestamp"]), row, int(vote["vote"]))
+        latest[key] = max(latest.get(key, when), when)
+    own = {(c["author-id"], cid) for cid, c in original.items()}
+    for cid in shown:
+        values = [v for (voter, c), (_, _, v) in latest.items()
+                  if c == cid and (voter, c) not in own]
+        assert (int(exported[cid]["agrees"]), int(exported[cid]["disagrees"])) == (
+            values.count(1), values.count(-1)), cid
+
+    description = dict(csv.reader(io.StringIO(files["summary.csv"])))[
+        "conversation-description"]
+    described = dict(csv.reader(io.StringIO((source / "summary.csv").read_text(
+        encoding="utf-8"))))["conversation-description"]
+    assert description == round_.description
+    assert description.startswith(described.strip()) and "\n\n" in described.strip()
+    again = polis_import.import_directory(tmp_path / "open-data", slug="again")
+    assert (again.description, again.summary) == (round_.description, round_.summary)
