@@ -15,14 +15,16 @@ from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import HiddenField
+from wtforms import EmailField, HiddenField
 
 from app.errors import translate
 from deliberation.database import db
 from deliberation.errors import Conflict
 from deliberation.models._common import TOKYO
+from deliberation.services.accounts import normalise_email
 
-__all__ = ["FIELD_MESSAGES", "HirobaForm", "VersionedForm", "to_tokyo_naive", "to_utc"]
+__all__ = ["FIELD_MESSAGES", "AddressField", "HirobaForm", "VersionedForm", "to_tokyo_naive",
+           "to_utc"]
 
 FIELD_MESSAGES = {
     "Not a valid integer value.": _l("Please enter a whole number."),
@@ -87,3 +89,16 @@ class VersionedForm(HirobaForm):
         flash(translate(error), "error")
         db.session.refresh(row)
         self.version.data = row.updated_at.isoformat()
+
+def _address(value: str | None) -> str | None:
+    return normalise_email(value) if value else value
+
+
+class AddressField(EmailField):
+    """An e-mail address read in its stored form before it is checked: full-width letters
+    and ＠ from a phone's Japanese keyboard are accepted, and an address typed another way
+    is the same account and the same per-address limit everywhere."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["filters"] = [_address, *kwargs.get("filters", ())]
+        super().__init__(*args, **kwargs)

@@ -31,6 +31,15 @@ class Email(validators.Email):
     def __init__(self, message: Any = None, **kwargs: Any) -> None:
         super().__init__(message or _l("Please enter a valid email address."), **kwargs)
 
+    def __call__(self, form: Any, field: Any) -> None:
+        local = (field.data or "").rpartition("@")[0]
+        if not local.isascii():
+            # No mail server Hiroba sends through takes such an address (SMTPUTF8): the
+            # confirmation mail could never arrive.
+            raise ValidationError(_l(
+                "Please write the part before the @ in half-width letters, digits and signs."))
+        super().__call__(form, field)
+
 
 class Length(validators.Length):
     def __init__(self, min: int = -1, max: int = -1, message: Any = None) -> None:

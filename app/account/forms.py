@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 
-from app.forms import HirobaForm
+from app.forms import AddressField, HirobaForm
 from app.validators import DataRequired, Email, Length
 
 
@@ -17,7 +17,7 @@ class DeleteAccountForm(HirobaForm):
 
 
 class EmailChangeForm(HirobaForm):
-    email = EmailField(_l("New email address"),
+    email = AddressField(_l("New email address"),
                        validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Your password"), validators=[DataRequired()])
     submit = SubmitField(_l("Send a confirmation link"))

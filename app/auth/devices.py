@@ -14,6 +14,8 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
+from deliberation.services import accounts
+
 COOKIE = "hiroba_device"
 MAX_ACCOUNTS = 10
 MAX_AGE = 180 * 24 * 3600
@@ -25,7 +27,7 @@ def _serializer() -> URLSafeSerializer:
 
 def _tag(email: str) -> str:
     key = hashlib.sha256(("device:" + current_app.secret_key).encode()).digest()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, accounts.normalise_email(email).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _known() -> list[str]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    EmailField,
     HiddenField,
     PasswordField,
     RadioField,
@@ -12,7 +11,7 @@ from wtforms import (
     SubmitField,
 )
 
-from app.forms import HirobaForm
+from app.forms import AddressField, HirobaForm
 from app.validators import DataRequired, Email, EqualTo, InputRequired, Length
 from deliberation.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -32,14 +31,14 @@ def kind_choices() -> list[SelectChoice]:
 
 
 class LoginForm(HirobaForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email()])
+    email = AddressField(_l("Email address"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Stay logged in on this device"))
     submit = SubmitField(_l("Log in"))
 
 
 class RegistrationForm(HirobaForm):
-    email = EmailField(
+    email = AddressField(
         _l("Email address"), validators=[DataRequired(), Email(), Length(max=254)]
     )
     display_name = StringField(
@@ -80,7 +79,7 @@ class ChangePasswordForm(HirobaForm):
 
 
 class ResetRequestForm(HirobaForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = AddressField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 

@@ -20,6 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import limiter
+from deliberation.services import accounts
 
 # A form refused by a rate limit is shown again as typed (passwords excepted) with the
 # reason, instead of the bare 429 page: endpoint -> function(reason) -> 429 response.
@@ -49,7 +50,8 @@ def _account_key() -> str:
 
 
 def _submitted_email_key() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+    # the stored form: the same mailbox typed another way shares its limit
+    return "email:" + accounts.normalise_email(request.form.get("email") or "")[:254]
 
 
 password_reentry_limit = limiter.shared_limit(

@@ -85,7 +85,9 @@ class SMTPTransport:
                 refused = smtp.sendmail(envelope_from, [recipient], message.encode("ascii"))
                 if refused:
                     raise MailTransportError(f"recipient refused: {refused}")
-        except (OSError, smtplib.SMTPException) as error:
+        # UnicodeError: an address no server takes without SMTPUTF8 (stored before the
+        # forms refused them); it fails like a refused recipient instead of ending the pass
+        except (OSError, smtplib.SMTPException, UnicodeError) as error:
             raise MailTransportError(f"{type(error).__name__}: {error}") from error
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import unicodedata
 
 import sqlalchemy as sa
 from flask import current_app
@@ -31,7 +33,19 @@ def password_hash_method() -> str:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The one stored form of an address: the same mailbox typed another way (full-width
+    letters from a Japanese keyboard, capitals, a Japanese domain or its ASCII form) is the
+    same account, the same per-address limits and a recipient a mail server accepts."""
+    text = unicodedata.normalize("NFKC", email or "").strip()
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text.lower()
+    domain = domain.lower()
+    # the form mail servers take (xn--...), also split at 。 as a browser does; what is no
+    # domain stays as typed: it finds no account and the form refuses it
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.lower()}@{domain}"
 
 
 def find_by_email(email: str) -> User | None:

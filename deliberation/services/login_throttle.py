@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from deliberation.database import db, insert_or_update
 from deliberation.models import LoginFailure
 from deliberation.models._common import utcnow
+from deliberation.services.accounts import normalise_email
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _key(secret: str, *parts: str) -> str:
 
 
 def keys(secret: str, client: str, email: str) -> tuple[str, str]:
-    email = email.strip().lower()
+    email = normalise_email(email)  # one count for every way of typing the address
     return _key(secret, "pair", client, email), _key(secret, "account", email)
 
 
