@@ -75,12 +75,19 @@ class Round(db.Model):
         return {**DEFAULT_THRESHOLD_POLICY, **(self.threshold_policy or {})}
 
     @property
+    def past_closing(self) -> bool:
+        """The published closing time has passed. Voting ends then, whether or not a
+        facilitator has closed the round yet: every vote that counts was cast before the
+        deadline everyone was told."""
+        return self.closes_at is not None and self.closes_at <= utcnow()
+
+    @property
     def accepts_proposals(self) -> bool:
-        return self.phase in PHASES_ACCEPTING_PROPOSALS
+        return self.phase in PHASES_ACCEPTING_PROPOSALS and not self.past_closing
 
     @property
     def accepts_votes(self) -> bool:
-        return self.phase in PHASES_ACCEPTING_VOTES
+        return self.phase in PHASES_ACCEPTING_VOTES and not self.past_closing
 
     @property
     def is_public(self) -> bool:

@@ -20,6 +20,7 @@ from deliberation.ids import parse_id
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import UTCDateTime, utcnow
 from deliberation.models.participation import VOTE_SOURCES, VOTE_VALUES
+from deliberation.models.round import PHASES_ACCEPTING_VOTES
 from deliberation.services.participants import check_eligible, participant_for
 from deliberation.services.vote_card import VoteCard, vote_card
 
@@ -62,11 +63,15 @@ class CastVote:
 
 
 def check_accepts_votes(round_: Round) -> None:
-    if not round_.accepts_votes:
-        raise DomainError(
-            PHASE_CLOSED_MESSAGES.get(round_.phase, N_("This round is closed for voting.")),
-            phase=round_.phase,
-        )
+    if round_.accepts_votes:
+        return
+    if round_.phase in PHASES_ACCEPTING_VOTES:  # refused only because its time is up
+        raise DomainError(N_("Voting in this round ended at its closing time."),
+                          phase=round_.phase)
+    raise DomainError(
+        PHASE_CLOSED_MESSAGES.get(round_.phase, N_("This round is closed for voting.")),
+        phase=round_.phase,
+    )
 
 
 def cast(
