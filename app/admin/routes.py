@@ -66,7 +66,8 @@ def mail() -> tuple[str, int]:
         status = ""
     page = outbox.outbox_page(status, page=args.page, per_page=MAILS_PER_PAGE)
     return render_template("admin/mail.html", results=page, status=status,
-                           counts=outbox.counts_by_status(), preview=outbox.masked_text), 200
+                           counts=outbox.counts_by_status(), preview=outbox.masked_text,
+                           recipient=outbox.shown_recipient), 200
 
 
 @bp.route("/mail/<id:mail_id>/retry", methods=["POST"])

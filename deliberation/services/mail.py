@@ -152,9 +152,26 @@ def mask_link(link: str) -> str:
     return f"{scheme}://{host}/" + "".join(f"{part}/" for part in kept) + "…"
 
 
-def masked_text(row: OutgoingMail, limit: int = 2000) -> str:
+# Mails whose recipient and text together say what a person voted on (the council's answer
+# to an item they voted on) or wrote (what became of their proposal).
+PERSONAL_PURPOSES = frozenset({"council_answer", "proposal_approved", "proposal_rejected",
+                               "proposal_escalated"})
+
+
+def shown_recipient(row: OutgoingMail) -> str:
+    """The recipient as the admin's outbox shows it: only the domain for a personal mail
+    (enough to see a failing mail server), the whole address otherwise."""
+    if row.purpose in PERSONAL_PURPOSES:
+        return "…@" + row.recipient.rpartition("@")[2]
+    return row.recipient
+
+
+def masked_text(row: OutgoingMail, limit: int = 2000) -> str | None:
     """The mail's plain text with every link masked, for the admin (never the full text:
-    mails carry sign-in, reset and stop links)."""
+    mails carry sign-in, reset and stop links); None for a personal mail, whose text names
+    the proposal."""
+    if row.purpose in PERSONAL_PURPOSES:
+        return None
     message = email.message_from_string(row.message, policy=policy.default)
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
