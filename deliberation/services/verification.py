@@ -77,6 +77,9 @@ def verify_at_counter(user: User, *, actor: User, document: str) -> Verification
     """Staff saw an identity document of the account's holder at the counter."""
     if document not in COUNTER_DOCUMENTS:
         raise DomainError(N_("Please choose the document you saw."))
+    if user.id == actor.id:  # nobody saw the document: another member of staff must
+        raise DomainError(N_("You cannot verify your own account: another member of staff "
+                             "must see your document."))
     try:
         record = _verify(user, method="counter", actor=actor, document=document)
         db.session.commit()
