@@ -174,11 +174,12 @@ KEY_LABELS: dict[str, Any] = {
 KEY_LABELS_IN: dict[tuple[str, str], Any] = {
     ("parameters", "min_votes"): _l("Votes a participant needs to be placed"),
     ("parameters", "bridging"): _l("Bridging score settings"),
+    ("versions", "processor"): _l("Processor type (UMAP's layout is computed for it)"),
 }
 
 # Programs named as their makers write them.
 SOFTWARE = {"python": "Python", "numpy": "NumPy", "scipy": "SciPy",
-            "scikit-learn": "scikit-learn", "umap-learn": "umap-learn"}
+            "scikit-learn": "scikit-learn", "umap-learn": "umap-learn", "numba": "Numba"}
 
 REASON_LABELS = {
     threshold.TOO_FEW_VOTES: _l("Too few votes in total"),

@@ -159,7 +159,14 @@ def _versions(method: str) -> dict:
     v = {"python": platform.python_version(), "numpy": np.__version__,
          "scipy": version("scipy"), "scikit-learn": version("scikit-learn")}
     if method == "umap":
+        # numba compiles the layout for this processor, and its floating-point code (like
+        # OpenBLAS's) differs between processor types: the same votes and versions give the
+        # same UMAP groups on the same type, possibly slightly different ones on another
+        from llvmlite.binding import get_host_cpu_name
+
         v["umap-learn"] = version("umap-learn")
+        v["numba"] = version("numba")
+        v["processor"] = get_host_cpu_name()
     return v
 
 

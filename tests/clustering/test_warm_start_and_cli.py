@@ -67,6 +67,8 @@ def test_umap_option_is_seeded(three_groups):
     a = analyze(d, method="umap", seed=3)
     b = analyze(d, method="umap", seed=3)
     assert a.manifest["reducer"] == "umap" and "umap-learn" in a.manifest["versions"]
+    # what reproducing the layout needs: numba's version and the processor type it compiled for
+    assert a.manifest["versions"]["numba"] and a.manifest["versions"]["processor"]
     assert a.manifest["parameters"]["umap"]["base_clusters"] == 100
     assert json.dumps(a.to_json_dict()) == json.dumps(b.to_json_dict())
     assert ((a.labels >= 0) == a.in_conv).all() and a.k >= 2

@@ -148,6 +148,17 @@ def test_every_recorded_detail_has_words(app):
         assert sorted(k for k in keys if stored_words.key_label(k) == k) == []
 
 
+def test_the_umap_evidence_names_its_processor_and_numba(app):
+    from flask_babel import force_locale
+
+    from app import stored_words
+
+    with app.test_request_context(), force_locale("ja"):
+        assert stored_words.key_label("processor", "versions") == \
+            "プロセッサの種類（UMAP の配置はこれに合わせて計算）"
+        assert stored_words.key_label("numba", "versions") == "Numba"
+
+
 def test_every_recorded_action_has_a_label():
     from deliberation.models.review import REVIEW_STATUSES
     from deliberation.services.facilitation import TRANSITIONS
