@@ -118,7 +118,10 @@ def _data(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
             "given": manifest.get("membership") == "given",
             "method": method_words(manifest.get("method")),
             "max_groups": (manifest.get("parameters") or {}).get("max_groups"),
-            "deterministic": bool(manifest.get("deterministic"))}
+            "deterministic": bool(manifest.get("deterministic")),
+            # UMAP's layout is compiled for the processor it ran on (clustering/README.md)
+            "processor": (manifest.get("versions") or {}).get("processor")
+            if manifest.get("reducer") == "umap" else None}
 
 
 def _placement(snapshot: dict[str, Any] | None, round_minimum: int

@@ -193,6 +193,25 @@ def test_evidence_tells_unplaced_people_apart(escalated, client, login_as):
     assert "15人は、まだ投票した提案が少ないためグループに入っていません。" in ja
 
 
+def test_umap_evidence_names_the_processor_it_was_computed_for(escalated, client, login_as):
+    _, _, escs = escalated
+    esc = escs[0]
+    snapshot = esc.evidence["snapshot"]
+    sentence = "グループがわずかに変わることがあります"
+    login_as("council")
+    assert sentence not in client.get(f"/agenda/council/items/{esc.id}",
+                                      headers=JA).get_data(as_text=True)
+    manifest = {**snapshot["manifest"], "method": "umap", "reducer": "umap",
+                "versions": {**snapshot["manifest"]["versions"], "processor": "znver4"}}
+    esc.evidence = {**esc.evidence, "snapshot": {**snapshot, "manifest": manifest}}
+    db.session.commit()
+    ja = client.get(f"/agenda/council/items/{esc.id}", headers=JA).get_data(as_text=True)
+    assert "必ず同じグループができます" in ja
+    assert "（znver4）" in ja and sentence in ja
+    en = client.get(f"/agenda/council/items/{esc.id}", headers=EN).get_data(as_text=True)
+    assert "computer that ran it (znver4)" in en
+
+
 def test_preview_lists_robustness_and_applies_the_new_criteria(escalated):
     planted, _, _ = escalated
     preview = facilitation.preview_escalations(planted.round, {})
