@@ -202,8 +202,8 @@ def vote(slug: str) -> tuple[Response, int]:
     round_, participant = round_and_participant_or_404(slug, current_user)
     body = _json_body()
     try:
-        saved = votes.cast_by_account(round_, current_user, participant, body.get("proposal_id"),
-                                      body.get("value"), source="api")
+        saved = votes.cast(round_, current_user, participant, body.get("proposal_id"),
+                           body.get("value"), source="api")
     except DomainError as error:
         abort_json(_status(error), translate(error))
     return jsonify({"proposal_id": saved.proposal_id, "value": saved.value}), 200

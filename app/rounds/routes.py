@@ -98,9 +98,8 @@ def cast(slug: str) -> Response:
     round_, participant = round_and_participant_or_404(slug, current_user)
     back = request.form.get("back", "")
     try:
-        saved = votes.cast_by_account(round_, current_user, participant,
-                                      request.form.get("proposal_id"), request.form.get("value"),
-                                      next_card=is_htmx())
+        saved = votes.cast(round_, current_user, participant, request.form.get("proposal_id"),
+                           request.form.get("value"), next_card=is_htmx())
     except DomainError as error:
         participant = participants.participant_for(round_, current_user, create=False)
         if is_htmx():

@@ -1,10 +1,11 @@
 """Votes: casting one (the last vote wins, every vote is logged as a VoteEvent), the author's
 own vote, a participant's current votes.
 
-``cast`` is the one entry point for votes from the web pages and the API (through
-``cast_by_account``, which also starts the account's participation): it checks the vote,
-writes it with one upsert and its event, reads the next voting card when asked, and
-commits. Messages are plain English; views translate them.
+``cast`` is the one entry point for an account's vote, from the web pages and the API: it
+checks the vote, starts the account's participation with its first vote, writes the vote
+with one upsert and its event (``record_vote``, which staff's paper forms and the author's
+own vote also use), reads the next voting card when asked, and commits. Messages are plain
+English; views translate them.
 """
 
 from __future__ import annotations
@@ -75,31 +76,33 @@ def check_accepts_votes(round_: Round) -> None:
 
 
 def cast(
-    round_: Round, participant: Participant, proposal_id: Any, value: Any, *, source: str = "web",
-    next_card: bool = False,
+    round_: Round, user: User, participant: Participant | None, proposal_id: Any, value: Any,
+    *, source: str = "web", next_card: bool = False,
 ) -> CastVote:
-    """Cast or change ``participant``'s vote on a published proposal of ``round_`` and commit.
+    """Cast or change ``user``'s vote on a published proposal of ``round_`` and commit.
 
+    ``participant`` is the account's participant in the round as read with it
+    (``round_with_participant``), None before its first vote: the participation starts
+    with the first vote that is accepted, so a refused vote leaves nothing behind.
     ``proposal_id`` and ``value`` are taken as sent (form fields or JSON). Raises a
-    DomainError (NotFound for a proposal that is not in the round) and stores nothing when
-    the round does not take votes, the value is not agree (1), disagree (-1) or pass (0),
-    or the proposal is not published. With ``next_card``, the result carries the card the
-    participant sees next.
+    DomainError (NotAllowed when the account may not take part, NotFound for a proposal
+    that is not in the round) and stores nothing when the round does not take votes, the
+    value is not agree (1), disagree (-1) or pass (0), or the proposal is not published.
+    With ``next_card``, the result carries the card the participant sees next.
     """
-    if participant.round_id != round_.id:
-        raise DomainError(N_("This participant belongs to another round."))
+    check_eligible(round_, user)
     check_accepts_votes(round_)
     parsed = _parse_value(value)
-    return _write(round_, participant, _parse_proposal_id(proposal_id), parsed, source, next_card)
-
-
-def _write(
-    round_: Round, participant: Participant, proposal_id: int, value: int, source: str,
-    next_card: bool,
-) -> CastVote:
+    pid = _parse_proposal_id(proposal_id)
+    if participant is None:
+        check_votable(round_, pid)  # before the participant is created
+        participant = participant_for(round_, user)
+        assert participant is not None
+    elif participant.round_id != round_.id or participant.user_id != user.id:
+        raise ValueError("not the account's participant in this round")  # a caller's mistake
     session = db.session()
     try:
-        record_vote(round_, participant, proposal_id, value, source)
+        record_vote(round_, participant, pid, parsed, source)
         # Read in the vote's transaction, the card counts the new vote, and the request
         # needs no second connection, ping and transaction for it.
         card = vote_card(round_, participant) if next_card else None
@@ -112,32 +115,7 @@ def _write(
         raise
     finally:
         session.expire_on_commit = True
-    return CastVote(participant, proposal_id, value, card)
-
-
-def cast_by_account(
-    round_: Round, user: User, participant: Participant | None, proposal_id: Any, value: Any,
-    *, source: str = "web", next_card: bool = False,
-) -> CastVote:
-    """``cast`` for a logged-in account (the vote form and the API); ``participant`` is the
-    account's participant in the round as read with it (``round_with_participant``), None
-    before its first vote.
-
-    The account's participation in the round starts with its first vote that is accepted:
-    eligibility and the vote are checked before the participant is created, so a refused
-    vote leaves nothing behind.
-    """
-    check_eligible(round_, user)
-    check_accepts_votes(round_)
-    parsed = _parse_value(value)
-    pid = _parse_proposal_id(proposal_id)
-    if participant is None:
-        check_votable(round_, pid)  # before the participant is created
-        participant = participant_for(round_, user)
-        assert participant is not None
-    elif participant.round_id != round_.id or participant.user_id != user.id:
-        raise ValueError("not the account's participant in this round")  # a caller's mistake
-    return _write(round_, participant, pid, parsed, source, next_card)
+    return CastVote(participant, pid, parsed, card)
 
 
 def record_vote(
@@ -157,11 +135,12 @@ def record_vote(
         "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal_id,
         "value": value, "now": now,
     }).first()
-    if written is None:
+    if written is None:  # not votable, or the same answer again
         check_votable(round_, proposal_id)
-        if standing_value(round_.id, participant.id, proposal_id) != value:  # published between the two statements: nothing was written
+        if standing_value(round_.id, participant.id, proposal_id) != value:
+            # published only after the upsert read it: nothing was written
             raise DomainError(N_("This proposal is not open for voting."))
-        return  # the same answer again
+        return
     db.session.execute(INSERT_EVENT, {
         "round_id": round_.id, "participant_id": participant.id, "proposal_id": proposal_id,
         "value": value, "source": source, "created_at": now,

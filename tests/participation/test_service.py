@@ -80,9 +80,9 @@ def test_draft_round_refuses_participants(db, make_round, make_user) -> None:
 def test_vote_upsert_last_change_wins(db, round_, make_user) -> None:
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
-    vote = votes.cast(round_, participant, p.id, 1)
+    vote = votes.cast(round_, participant.user, participant, p.id, 1)
     assert vote.value == 1
-    vote = votes.cast(round_, participant, str(p.id), "-1")
+    vote = votes.cast(round_, participant.user, participant, str(p.id), "-1")
     assert vote.value == -1
     assert _count(db, Vote) == 1
     assert _count(db, VoteEvent) == 2
@@ -94,11 +94,11 @@ def test_the_same_answer_again_is_not_another_vote(db, round_, make_user) -> Non
     votes per day, the open data's votes.csv), and a change after it is logged."""
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
-    first = votes.cast(round_, participant, p.id, 1)
-    again = votes.cast(round_, participant, p.id, "1")
+    first = votes.cast(round_, participant.user, participant, p.id, 1)
+    again = votes.cast(round_, participant.user, participant, p.id, "1")
     assert (first.value, again.value) == (1, 1)
     assert _count(db, Vote) == 1 and _count(db, VoteEvent) == 1
-    votes.cast(round_, participant, p.id, 0)
+    votes.cast(round_, participant.user, participant, p.id, 0)
     assert _count(db, VoteEvent) == 2
     assert db.session.scalar(sa.select(Vote.value)) == 0
 
@@ -106,11 +106,11 @@ def test_the_same_answer_again_is_not_another_vote(db, round_, make_user) -> Non
 def test_the_same_answer_on_a_hidden_proposal_is_refused(db, round_, make_user) -> None:
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
-    votes.cast(round_, participant, p.id, 1)
+    votes.cast(round_, participant.user, participant, p.id, 1)
     p.status = "hidden"
     db.session.commit()
     with pytest.raises(DomainError):
-        votes.cast(round_, participant, p.id, 1)
+        votes.cast(round_, participant.user, participant, p.id, 1)
     assert _count(db, VoteEvent) == 1
 
 
@@ -120,7 +120,8 @@ def test_vote_keeps_existing_snapshot_request(db, round_, make_user) -> None:
     db.session.get(ClusteringJob, round_.id).requested_at = earlier
     db.session.commit()
     p = make_proposal(round_)
-    votes.cast(round_, participant_for(round_, make_user()), p.id, 0)
+    user = make_user()
+    votes.cast(round_, user, participant_for(round_, user), p.id, 0)
     assert pending_since(round_.id) == earlier
 
 
@@ -129,7 +130,7 @@ def test_vote_bad_values(db, round_, make_user, value) -> None:
     p = make_proposal(round_)
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="agree"):
-        votes.cast(round_, participant, p.id, value)
+        votes.cast(round_, participant.user, participant, p.id, value)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
@@ -137,13 +138,13 @@ def test_vote_on_other_rounds_proposal_is_not_found(db, round_, make_round, make
     other = make_proposal(make_round())
     participant = participant_for(round_, make_user())
     with pytest.raises(NotFound):
-        votes.cast(round_, participant, other.id, 1)
+        votes.cast(round_, participant.user, participant, other.id, 1)
     with pytest.raises(NotFound):
-        votes.cast(round_, participant, 999999, 1)
+        votes.cast(round_, participant.user, participant, 999999, 1)
     with pytest.raises(NotFound):
-        votes.cast(round_, participant, "abc", 1)
+        votes.cast(round_, participant.user, participant, "abc", 1)
     with pytest.raises(NotFound):
-        votes.cast(round_, participant, True, 1)
+        votes.cast(round_, participant.user, participant, True, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
@@ -152,7 +153,7 @@ def test_vote_on_unpublished_proposal_refused(db, round_, make_user, status) -> 
     p = make_proposal(round_, status=status)
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
-        votes.cast(round_, participant, p.id, 1)
+        votes.cast(round_, participant.user, participant, p.id, 1)
 
 
 def test_vote_checks_the_proposal_as_the_database_has_it(db, round_, make_user) -> None:
@@ -163,7 +164,7 @@ def test_vote_checks_the_proposal_as_the_database_has_it(db, round_, make_user) 
     db.session.execute(sa.update(Proposal).where(Proposal.id == p.id).values(status="hidden")
                        .execution_options(synchronize_session=False))
     with pytest.raises(DomainError):
-        votes.cast(round_, participant, p.id, 1)
+        votes.cast(round_, participant.user, participant, p.id, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
 
 
@@ -175,15 +176,17 @@ def test_vote_in_closed_round_refused(db, round_, make_user, phase, message) -> 
     round_.phase = phase
     db.session.commit()
     with pytest.raises(DomainError, match=message):
-        votes.cast(round_, participant, p.id, 1)
+        votes.cast(round_, participant.user, participant, p.id, 1)
     assert _count(db, Vote) == 0
 
 
 def test_vote_with_participant_of_other_round(db, round_, make_round, make_user) -> None:
     p = make_proposal(round_)
-    stranger = make_participant(make_round())
-    with pytest.raises(DomainError):
-        votes.cast(round_, stranger, p.id, 1)
+    user = make_user()
+    elsewhere = participant_for(make_round(), user)
+    with pytest.raises(ValueError):  # a caller's mistake, not the voter's
+        votes.cast(round_, user, elsewhere, p.id, 1)
+    assert _count(db, Vote) == 0
 
 
 # ---------------------------------------------------------------- submit_proposal
@@ -313,10 +316,10 @@ def test_next_skips_voted_and_unpublished(db, round_, make_user) -> None:
     b = make_proposal(round_)
     make_proposal(round_, status="pending")
     participant = participant_for(round_, make_user())
-    votes.cast(round_, participant, a.id, 1)
+    votes.cast(round_, participant.user, participant, a.id, 1)
     card = vote_card(round_, participant, rng=random.Random(1))
     assert (card.proposal.id, card.proposal.text) == (b.id, b.text)
-    votes.cast(round_, participant, b.id, 0)
+    votes.cast(round_, participant.user, participant, b.id, 0)
     assert vote_card(round_, participant).proposal is None
 
 
@@ -324,8 +327,8 @@ def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) ->
     a, b, c = make_proposal(round_), make_proposal(round_), make_proposal(round_)
     participant = participant_for(round_, make_user())
     assert vote_card(round_, participant).voted == 0
-    votes.cast(round_, participant, a.id, 1)
-    votes.cast(round_, participant, b.id, -1)
+    votes.cast(round_, participant.user, participant, a.id, 1)
+    votes.cast(round_, participant.user, participant, b.id, -1)
     card = vote_card(round_, participant)
     assert card.voted == 2 and card.proposal is not None and card.proposal.id == c.id
     b.status = "hidden"  # hidden after the vote: no longer counted, never shown
@@ -339,20 +342,20 @@ def test_vote_card_counts_votes_on_published_proposals(db, round_, make_user) ->
 def test_the_next_card_counts_the_vote_just_cast(db, round_, make_user) -> None:
     a, b = make_proposal(round_), make_proposal(round_)
     participant = participant_for(round_, make_user())
-    votes.cast(round_, participant, a.id, -1)
+    votes.cast(round_, participant.user, participant, a.id, -1)
     card = vote_card(round_, participant)
     assert card.voted == 1 and card.proposal is not None and card.proposal.id == b.id
     assert votes_of(participant) == {a.id: -1} and _count(db, VoteEvent) == 1
-    votes.cast(round_, participant, b.id, 0)
+    votes.cast(round_, participant.user, participant, b.id, 0)
     assert vote_card(round_, participant) == VoteCard(None, 2)
     with pytest.raises(DomainError, match="agree"):
-        votes.cast(round_, participant, a.id, 5)
+        votes.cast(round_, participant.user, participant, a.id, 5)
     with pytest.raises(NotFound):
-        votes.cast(round_, participant, 10**9, 1)
+        votes.cast(round_, participant.user, participant, 10**9, 1)
     with pytest.raises(NotFound):
-        votes.cast(round_, participant, 2**70, 1)
+        votes.cast(round_, participant.user, participant, 2**70, 1)
     assert votes_of(participant) == {a.id: -1, b.id: 0} and _count(db, VoteEvent) == 2
-    saved = votes.cast(round_, participant, a.id, 1)  # a change of mind
+    saved = votes.cast(round_, participant.user, participant, a.id, 1)  # a change of mind
     assert (saved.proposal_id, saved.value) == (a.id, 1)
     assert vote_card(round_, participant) == VoteCard(None, 2) and _count(db, VoteEvent) == 3
     assert votes_of(participant) == {a.id: 1, b.id: 0}
@@ -364,17 +367,17 @@ def test_votes_on_unpublished_proposals_store_nothing(db, round_, make_round,
     hidden = make_proposal(round_, status="hidden")
     participant = participant_for(round_, make_user())
     with pytest.raises(DomainError, match="not open for voting"):
-        votes.cast(round_, participant, hidden.id, 1)
+        votes.cast(round_, participant.user, participant, hidden.id, 1)
     elsewhere = make_proposal(make_round(phase="voting"))
     with pytest.raises(NotFound):  # a proposal of another round
-        votes.cast(round_, participant, elsewhere.id, 1)
+        votes.cast(round_, participant.user, participant, elsewhere.id, 1)
     empty = make_round(phase="voting")
     pending = make_proposal(empty, status="pending")
     voter = participant_for(empty, make_user())
     with pytest.raises(DomainError, match="not open for voting"):  # no published ones at all
-        votes.cast(empty, voter, pending.id, 1)
+        votes.cast(empty, voter.user, voter, pending.id, 1)
     assert _count(db, Vote) == 0 and _count(db, VoteEvent) == 0
-    votes.cast(round_, participant, published.id, 1)
+    votes.cast(round_, participant.user, participant, published.id, 1)
     assert vote_card(round_, participant) == VoteCard(None, 1)
 
 
@@ -456,7 +459,7 @@ def test_concurrent_votes_keep_one_row(app, db, round_, make_user) -> None:
                 r = _db.session.get(Round, ids[0])
                 part = _db.session.get(Participant, ids[1])
                 for _ in range(3):
-                    votes.cast(r, part, ids[2], value)
+                    votes.cast(r, part.user, part, ids[2], value)
                 _db.session.remove()
         except BaseException as exc:
             failures.append(exc)

@@ -41,8 +41,8 @@ def test_concurrent_votes_end_consistent(app: Flask, db) -> None:
                     # Several threads write the same (participant, proposal) pairs.
                     participant = _db.session.get(Participant, rng.choice(participants))
                     round_obj = _db.session.get(Round, round_id)
-                    vote_service.cast(round_obj, participant, rng.choice(proposals),
-                                            rng.choice(["1", "-1", "0"]))
+                    vote_service.cast(round_obj, participant.user, participant,
+                                      rng.choice(proposals), rng.choice(["1", "-1", "0"]))
                     successes[seed] += 1
                 _db.session.remove()
         except BaseException as error:
