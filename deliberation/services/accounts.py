@@ -48,6 +48,22 @@ def normalise_email(email: str) -> str:
     return f"{local.lower()}@{domain}"
 
 
+# Providers that deliver every dotted spelling of a name to one inbox.
+DOTS_IGNORED = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox(email: str) -> str:
+    """The inbox an address delivers to, as far as the common providers let one tell: a
+    sub-address (``name+anything@``, which Gmail, Outlook, iCloud and most servers deliver
+    to ``name@``) and, where dots do not count, the dots come off. One person can answer
+    to many addresses of one inbox; this is how many inboxes there are."""
+    local, _at, domain = normalise_email(email).rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in DOTS_IGNORED:
+        local, domain = local.replace(".", ""), DOTS_IGNORED[domain]
+    return f"{local}@{domain}"
+
+
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 

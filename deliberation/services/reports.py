@@ -13,6 +13,7 @@ from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import Participant, Proposal, Report, Round, User, Vote, audit
 from deliberation.models._common import utcnow
 from deliberation.models.snapshot import latest_snapshot
+from deliberation.services import accounts
 from deliberation.services.participants import check_eligible
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text
@@ -32,15 +33,17 @@ REPORTER_MIN_ACCOUNT_AGE = timedelta(days=1)
 
 def counting_reports(proposal: Proposal, round_: Round) -> int:
     """Open reports on the proposal that count towards hiding it: from verified residents,
-    or from accounts with a confirmed e-mail address older than
-    ``REPORTER_MIN_ACCOUNT_AGE``; when the round asks for it, only from accounts that have
-    voted in the round; never from accounts the latest snapshot flagged as a coordinated
-    block."""
+    each, or from accounts with a confirmed e-mail address older than
+    ``REPORTER_MIN_ACCOUNT_AGE``, one per inbox (``accounts.mailbox``: hanako+1@ and
+    hanako+2@ are one person's, however many accounts they confirmed); when the round
+    asks for it, only from accounts that have voted in the round; never from accounts the
+    latest snapshot flagged as a coordinated block."""
     established = sa.or_(
         User.verification_level == "resident_verified",
         sa.and_(User.verification_level == "email",
                 User.created_at <= utcnow() - REPORTER_MIN_ACCOUNT_AGE))
-    query = (sa.select(sa.func.count()).select_from(Report).join(User, User.id == Report.reporter_id)
+    query = (sa.select(User.verification_level, User.email).select_from(Report)
+             .join(User, User.id == Report.reporter_id)
              .where(Report.proposal_id == proposal.id, Report.resolved_at.is_(None),
                     established))
     snapshot = latest_snapshot(round_.id)
@@ -55,7 +58,11 @@ def counting_reports(proposal: Proposal, round_: Round) -> int:
                                      Vote.participant_id == Participant.id))
                  .where(Participant.round_id == round_.id, Participant.user_id.is_not(None)))
         query = query.where(Report.reporter_id.in_(voted))
-    return db.session.scalar(query) or 0
+    rows = db.session.execute(query).all()
+    verified = sum(1 for level, _email in rows if level == "resident_verified")
+    inboxes = {accounts.mailbox(email) for level, email in rows
+               if level != "resident_verified" and email}
+    return verified + len(inboxes)
 
 
 def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
