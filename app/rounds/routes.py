@@ -65,6 +65,7 @@ def show(slug: str) -> str:
         "rounds/show.html", round=round_, counts=counts, policy_text=policy_sentence(round_.policy),
         rule_changes=rule_change_words(rounds.rule_changes(round_.id, rounds.LISTED_SETTINGS)),
         removals=moderation.removed_after_publication(round_.id),
+        backlog=moderation.review_backlog(round_.id),
         agenda=agenda.list_items(round_slug=round_.slug, include_withdrawn=False),
     )
 

@@ -209,6 +209,27 @@ def removed_after_publication(round_id: int) -> list[Removal]:
             if (details or {}).get("status_before") in ("published", "hidden")]
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """What waits for a facilitator in a round, as the public sees it: counts and the
+    oldest wait, never the texts."""
+
+    pending: int
+    oldest_pending: datetime | None
+    hidden: int
+
+
+def review_backlog(round_id: int) -> Backlog:
+    """New proposals waiting for moderation and reported ones hidden until a review: a
+    moderator who sits on a popular proposal does so in the open."""
+    rows = dict((status, (count, oldest)) for status, count, oldest in db.session.execute(
+        sa.select(Proposal.status, sa.func.count(), sa.func.min(Proposal.created_at))
+        .where(Proposal.round_id == round_id, Proposal.status.in_(("pending", "hidden")))
+        .group_by(Proposal.status)).tuples())
+    pending, oldest = rows.get("pending", (0, None))
+    return Backlog(pending=pending, oldest_pending=oldest, hidden=rows.get("hidden", (0,))[0])
+
+
 def median_time_to_moderate(round_id: int | None = None) -> timedelta | None:
     """Median time from submission to the first decision, over moderated proposals.
 
