@@ -53,8 +53,10 @@ def sender() -> outbox.Sender:
 
     name = current_app.config["MAIL_FROM_NAME"]
     town_name = town.localized().name
-    return outbox.Sender(address=current_app.config["MAIL_FROM"],
-                         name=f"{town_name} {name}" if town_name else name)
+    shown = f"{town_name} {name}" if town_name else name
+    # One line: a header cannot hold a line break, and a town name saved with one (the
+    # settings keep line breaks) would make every mail fail to compose.
+    return outbox.Sender(address=current_app.config["MAIL_FROM"], name=" ".join(shown.split()))
 
 
 def external_url(endpoint: str, **values: Any) -> str:
