@@ -120,7 +120,7 @@ def _claim(folder: Path, owner: str) -> ImportJob | None:
         .returning(ImportJob.id)).scalars().all()
     for job_id in stale:
         log.warning("Pol.is import %s was interrupted; marked failed", job_id)
-        shutil.rmtree(folder / str(job_id), ignore_errors=True)
+    _remove_finished_jobs_files(folder)
     candidate = db.session.scalar(
         sa.select(ImportJob.id).where(ImportJob.stage == "queued").order_by(ImportJob.id)
         .limit(1))
@@ -134,6 +134,20 @@ def _claim(folder: Path, owner: str) -> ImportJob | None:
         claimed = candidate if won == 1 else None
     db.session.commit()
     return db.session.get(ImportJob, claimed) if claimed is not None else None
+
+
+def _remove_finished_jobs_files(folder: Path) -> None:
+    """Delete the stored files of jobs that have finished: those just marked interrupted, and
+    any a crash or a migration (which does not know the folder) left behind. Only jobs whose
+    row says done or failed: an upload being stored has a row nobody else sees yet."""
+    names = [path.name for path in folder.iterdir()] if folder.is_dir() else []
+    ids = [int(name) for name in names if name.isascii() and name.isdigit() and len(name) < 19]
+    if not ids:
+        return
+    finished = db.session.scalars(sa.select(ImportJob.id).where(
+        ImportJob.id.in_(ids), ImportJob.stage.in_(("done", "failed")))).all()
+    for job_id in finished:
+        shutil.rmtree(folder / str(job_id), ignore_errors=True)
 
 
 def _finish(job_id: int, **values: Any) -> None:

@@ -4,7 +4,7 @@ The same upload sent twice at once (a double click) passed the "address free" ch
 and queued two jobs: one imported, the other failed and was shown to the facilitator. A
 partial unique index on the unfinished jobs' address now decides. Should a database hold
 such twins already, the later ones are marked failed with the message the second upload
-gets now (their stored files are left for the operator to delete).
+gets now (the import worker deletes their stored files, as for any finished job).
 
 Revision ID: 5c0d2b7e9a41
 Revises: 320a6d3db7ff

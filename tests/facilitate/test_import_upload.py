@@ -311,6 +311,20 @@ def test_a_worker_that_died_leaves_a_failed_job(client, facilitator, db, folder)
     assert _upload(client, archive=(_zip(_seattle()), "x.zip")).status_code == 303
 
 
+def test_files_a_finished_job_left_behind_are_deleted(client, facilitator, db, folder) -> None:
+    """A migration that marks an older twin job failed cannot reach the folder, and a crash
+    can come between a job's end and the deletion of its files: the worker deletes them."""
+    _upload(client, slug="first", archive=(_zip(_seattle()), "x.zip"))
+    _upload(client, slug="second", archive=(_zip(_seattle()), "x.zip"))
+    first, second = db.session.scalars(sa.select(ImportJob).order_by(ImportJob.id)).all()
+    first.stage = "failed"
+    db.session.commit()
+    not_a_job = folder / "99999999999999999999"
+    not_a_job.mkdir()
+    assert polis_imports.run_once(folder) == second.id
+    assert sorted(path.name for path in folder.iterdir()) == [not_a_job.name]
+
+
 def test_upload_needs_the_csrf_token(csrf_app, client, facilitator, db, folder) -> None:
     response = _upload(client, archive=(_zip(_seattle()), "x.zip"))
     assert response.status_code == 400
