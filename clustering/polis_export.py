@@ -1,8 +1,10 @@
 """Reader for Pol.is CSV export directories (old and new column sets).
 
 Required: votes.csv, comments.csv. Optional: participants-votes.csv (or
-participant-votes.csv) for Pol.is's group ids, summary.csv. Files may start with a BOM;
-timestamps may be epoch milliseconds or seconds. Every problem raises ExportFormatError.
+participant-votes.csv) for Pol.is's group ids, summary.csv, and math-pca2.json (Pol.is's
+math output), whose meta-tids mark meta statements in exports older than the is-meta
+column. Files may start with a BOM; timestamps may be epoch milliseconds or seconds. Every
+problem raises ExportFormatError.
 
 votes.csv is the large file (a million rows for Pol.is's biggest conversations). It is read
 into columns by pyarrow's CSV parser; a file that parser does not take as it is (any odd
@@ -13,8 +15,10 @@ it accepts the same files and names the line and column of every problem.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,6 +66,7 @@ PROBLEM_KINDS = {
     "not_vote": '"{value}" is not -1, 0 or 1',
     "not_bool": '"{value}" is not true/false',
     "not_directory": "not a directory",
+    "not_math": "not a Pol.is math file (JSON with a list of meta-tids)",
 }
 
 
@@ -431,6 +436,18 @@ def read_summary(path: Path) -> dict[str, str]:
     return out
 
 
+def read_meta_ids(path: Path) -> set[int]:
+    """The meta statements (``meta-tids``) of a Pol.is math output (math-pca2.json)."""
+    try:
+        output = json.loads(_read_text(path))
+    except json.JSONDecodeError:
+        raise ExportFormatError(path.name, None, None, "not_math") from None
+    tids = output.get("meta-tids", []) if isinstance(output, dict) else None
+    if not isinstance(tids, list) or not all(type(t) is int for t in tids):
+        raise ExportFormatError(path.name, None, None, "not_math")
+    return set(tids)
+
+
 def read_export(path) -> PolisExport:
     """Read a Pol.is export directory."""
     d = Path(path)
@@ -438,6 +455,15 @@ def read_export(path) -> PolisExport:
         raise ExportFormatError(str(path), None, None, "not_directory")
     files = ["comments.csv", "votes.csv"]
     comments = read_comments(d / "comments.csv")
+    if (d / "math-pca2.json").is_file():
+        # Older exports have no is-meta column: Pol.is's math says which statements were
+        # meta (the biodiversity HiveMind's "I am under 30 years of age", "I live in a
+        # large NZ city"...), which are questions about the participant, not statements
+        # to agree with, and which its groups were computed without.
+        meta = read_meta_ids(d / "math-pca2.json")
+        comments = [dataclasses.replace(c, is_meta=True) if c.comment_id in meta else c
+                    for c in comments]
+        files.append("math-pca2.json")
     votes = read_vote_columns(d / "votes.csv")
     group_ids = None
     for pv in ("participants-votes.csv", "participant-votes.csv"):

@@ -51,7 +51,7 @@ __all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory"
            "unpack_upload"]
 
 IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
-                "participant-votes.csv", "summary.csv")
+                "participant-votes.csv", "summary.csv", "math-pca2.json")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one file, or the zip
 MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 
@@ -88,6 +88,7 @@ PROBLEMS = {
     "not_vote": N_("“%(value)s” is not -1, 0 or 1."),
     "not_bool": N_("“%(value)s” is not true or false."),
     "not_directory": N_("The export is not a folder."),
+    "not_math": N_("The file is not Pol.is's math output (JSON with a list of meta-tids)."),
     "duplicate_comment": N_("Comment id %(value)s appears twice."),
     "unknown_comment": N_("Comment id %(value)s is not in comments.csv."),
 }

@@ -105,6 +105,26 @@ def test_upload_is_imported_in_the_background(client, facilitator, db, folder) -
     assert polis_imports.run_once(folder) is None  # nothing left in the queue
 
 
+@pytest.mark.slow  # imports 30,000 real votes
+def test_a_zip_with_the_math_output_marks_its_meta_statements(client, facilitator, db,
+                                                              folder) -> None:
+    """The biodiversity HiveMind as Pol.is's data repository ships it: CSV files without an
+    is-meta column, beside math-pca2.json, whose meta-tids are the questions about the
+    participant."""
+    path = polis_dataset("scoop-hivemind.biodiversity")
+    # encoded in memory: the test client spools a large upload to a file it never closes
+    boundary, body = encode_multipart({
+        "slug": "biodiversity", "phase": "voting", "title": "",
+        "archive": FileStorage(_zip({p.name: p.read_bytes() for p in path.iterdir()}),
+                               filename="biodiversity.zip")})
+    response = client.post("/facilitate/import", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 303
+    polis_imports.run_once(folder)
+    meta = db.session.scalars(sa.select(Proposal.text).where(Proposal.is_meta)).all()
+    assert len(meta) == 15 and "I am under 30 years of age" in meta
+
+
 def test_upload_individual_files(client, facilitator, db, folder) -> None:
     files = _seattle()
     response = client.post("/facilitate/import", content_type="multipart/form-data", data={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +158,26 @@ def test_other_datasets_load(db, name: str) -> None:
     assert count(db, Vote, round_.id) > 0
 
 
+@pytest.mark.slow  # imports 30,000 real votes
+def test_meta_statements_of_an_older_export_come_from_the_math_output(db) -> None:
+    """The biodiversity HiveMind's export has no is-meta column; its math-pca2.json says
+    which statements were meta: questions about the participant ("I am under 30 years of
+    age", "I live in a large NZ city"), which Pol.is left out of its groups and which must
+    not be offered as proposals that could reach the council."""
+    path = polis_dataset("scoop-hivemind.biodiversity")
+    meta_tids = json.loads((path / "math-pca2.json").read_text(encoding="utf-8"))["meta-tids"]
+    round_ = polis_import.import_directory(path, slug="biodiversity")
+    meta = set(db.session.scalars(sa.select(Proposal.external_id).where(
+        Proposal.round_id == round_.id, Proposal.is_meta)))
+    assert meta == {str(t) for t in meta_tids} and len(meta) == 15
+    texts = dict(db.session.execute(sa.select(Proposal.external_id, Proposal.text).where(
+        Proposal.round_id == round_.id)).tuples().all())
+    assert texts["0"] == "I am under 30 years of age"
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "round.import_polis"))
+    assert "math-pca2.json" in entry.details["files"]
+
+
 @pytest.fixture()
 def seattle_copy(tmp_path: Path) -> Path:
     target = tmp_path / "seattle"
@@ -204,6 +225,12 @@ BAD_CASES = {
         lambda d: _replace_line(d / "comments.csv", 4,
                                 '1403058993627,Wed Jun 18 09:36:33 WIB 2014,36,85,53,30,1," \t"'),
         'comments.csv, line 4, column “comment-body”: A value is missing.'),
+    "math output that is not JSON": (
+        lambda d: (d / "math-pca2.json").write_text("{'meta-tids': [1]}", encoding="utf-8"),
+        "math-pca2.json: The file is not Pol.is's math output (JSON with a list of meta-tids)."),
+    "meta-tids that are not ids": (
+        lambda d: (d / "math-pca2.json").write_text('{"meta-tids": ["1"]}', encoding="utf-8"),
+        "math-pca2.json: The file is not Pol.is's math output (JSON with a list of meta-tids)."),
     "UTF-16": (
         lambda d: (d / "votes.csv").write_bytes(
             (d / "votes.csv").read_text(encoding="utf-8").encode("utf-16")),
