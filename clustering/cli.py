@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse a Pol.is CSV export directory")
     a.add_argument("directory")
     a.add_argument("--method", choices=("pca", "umap"), default="pca")
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--seed", type=int, default=0,
+                   help="recorded in the manifest; the groups never depend on it")
     a.add_argument("--max-groups", type=int, default=5)
     a.add_argument("--groups-from-export", action="store_true",
                    help="use the group-id column of participants-votes.csv as membership")

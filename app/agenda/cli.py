@@ -33,7 +33,8 @@ def round_or_refuse(slug: str) -> Round:
     "Cluster a round now (synchronously), then run the threshold engine."))
 @click.argument("slug")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help=_l("Seed of the random numbers (the same seed gives the same groups)."))
+              help=_l("Accepted for older scripts and recorded in the snapshot: the groups "
+                      "never depend on it."))
 @in_terminal_language
 def run(slug: str, seed: int) -> None:
     from deliberation.jobs.runner import refresh_and_escalate

@@ -35,3 +35,8 @@ def test_another_seed_warm_or_cold_changes_nothing() -> None:
     db.session.commit()
     cold = _outcome(refresh_round(planted.round.id, seed=31), policy)
     assert warm == first and cold == first
+
+
+def test_the_command_does_not_say_a_seed_changes_the_groups(runner) -> None:
+    help_text = runner.invoke(args=["cluster", "run", "--help"]).output
+    assert "never depend on it" in help_text and "same seed gives" not in help_text
