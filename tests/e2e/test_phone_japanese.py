@@ -63,6 +63,11 @@ def test_large_text_still_fits_a_phone(browser, live_server) -> None:
             # proposal: a long word in running text and in a choice's label
             page.evaluate("""() => document.querySelectorAll('main p, main .radio').forEach(
                 e => e.append(' https://pol.is/report/r3phdex2kjf(Ex.Audi.BMW.Benz.....etc.)'))""")
+            # ... and in a proposal that is a link of its own (the lists of proposals, the
+            # agenda, a round's card): vtaiwan.uberx's comment 167 is a 192-character link
+            page.evaluate("""() => document.querySelectorAll(
+                'main .link-row a, main :is(h2, h3) > a:only-child, main .link-list a').forEach(
+                a => a.append(' https://hk.news.yahoo.com/%E8%AD%A6%E6%89%AE%E5%AE%A2%E7%A0%B4uber'))""")
             width = page.evaluate("document.scrollingElement.scrollWidth")
             if width > PHONE["width"]:
                 wide[path] = width
