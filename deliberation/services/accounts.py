@@ -80,18 +80,10 @@ def register(
     commit: bool = True,
 ) -> User:
     """Create an account. No account exists without consent to the current notice."""
-    if not consent_version:
-        raise DomainError(N_("Consent is required to create an account."), field="consent")
+    display_name = register_checks(password=password, display_name=display_name, kind=kind,
+                                   email=email, consent_version=consent_version)
     if role not in ROLES:
         raise DomainError(N_("Unknown role %(role)s."), role=role)
-    if kind not in PARTICIPANT_KINDS:
-        raise DomainError(N_("Unknown participant kind."), field="kind")
-    display_name = clean_text(display_name)
-    if not display_name:
-        raise DomainError(N_("Please enter a display name."), field="display_name")
-    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-        raise DomainError(N_("The display name is too long."), field="display_name")
-    passwords.check(password, email=email, display_name=display_name)
     if find_by_email(email) is not None:
         raise Conflict(EMAIL_EXISTS, field="email")
     user = User(
@@ -142,7 +134,9 @@ def register_or_existing(*, email: str, password: str, display_name: str, kind: 
 
 
 def register_checks(*, password: str, display_name: str, kind: str, email: str,
-                    consent_version: str | None) -> None:
+                    consent_version: str | None) -> str:
+    """What a new account must satisfy, checked the same way whether its address is free or
+    taken (so that the answer does not tell them apart); the display name as stored."""
     if not consent_version:
         raise DomainError(N_("Consent is required to create an account."), field="consent")
     if kind not in PARTICIPANT_KINDS:
@@ -153,6 +147,7 @@ def register_checks(*, password: str, display_name: str, kind: str, email: str,
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
         raise DomainError(N_("The display name is too long."), field="display_name")
     passwords.check(password, email=email, display_name=display_name)
+    return display_name
 
 
 @functools.lru_cache(maxsize=4)
