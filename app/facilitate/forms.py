@@ -31,7 +31,7 @@ from app.validators import (
 )
 from deliberation.errors import DomainError
 from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
-from deliberation.services.facilitation import validate_policy
+from deliberation.services.facilitation import MAX_SEED_LENGTH, validate_policy
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 POLICY_FIELDS = ("min_votes", "min_agrees", "min_groups", "min_group_size", "confidence",
@@ -217,7 +217,7 @@ class RoundForm(VersionedForm):
 
 
 class SeedForm(HirobaForm):
-    text = TextAreaField(_l("Proposal"), validators=[Optional(), Length(max=1000)])
+    text = TextAreaField(_l("Proposal"), validators=[Optional(), Length(max=MAX_SEED_LENGTH)])
     upload = FileField(_l("Or upload a CSV or text file (one proposal per line)"))
 
 

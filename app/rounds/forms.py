@@ -5,6 +5,7 @@ from wtforms import TextAreaField
 
 from app.forms import HirobaForm
 from app.validators import DataRequired, Length
+from deliberation.services.reports import MAX_REASON_LENGTH
 
 
 class ProposalForm(HirobaForm):
@@ -16,5 +17,5 @@ class ReportForm(HirobaForm):
     reason = TextAreaField(
         _l("Why should a facilitator look at this proposal?"),
         validators=[DataRequired(message=_l("Please say why you report this proposal.")),
-                    Length(max=1000)],
+                    Length(max=MAX_REASON_LENGTH)],
     )

@@ -18,6 +18,8 @@ from deliberation.services.participants import check_eligible
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import clean_text
 
+MAX_REASON_LENGTH = 1000  # characters of the reason for a report
+
 
 def reports_needed(threshold: int, agrees: int, step: int) -> int:
     """Counting reports needed to hide a proposal with ``agrees`` agree votes."""
@@ -75,8 +77,9 @@ def report_proposal(proposal: Proposal, user: User, reason: Any) -> Report:
     reason = clean_text(reason) if isinstance(reason, str) else ""
     if not reason:
         raise DomainError(N_("Please say why you report this proposal."))
-    if len(reason) > 1000:
-        raise DomainError(N_("The reason can be at most 1000 characters long."))
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError(N_("The reason can be at most %(num)d characters long."),
+                          num=MAX_REASON_LENGTH)
     if proposal.status not in {"published", "hidden"}:
         raise NotFound(N_("There is no such proposal in this round."))
     already = Conflict(N_("You have already reported this proposal."))

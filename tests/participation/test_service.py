@@ -275,6 +275,20 @@ def test_report_requires_reason(db, round_, make_user) -> None:
     assert p.report_count == 0
 
 
+def test_a_report_reason_over_the_limit_is_refused_in_words(app, db, round_, make_user) -> None:
+    from app.errors import translate
+    from deliberation.services.reports import MAX_REASON_LENGTH
+
+    p = make_proposal(round_)
+    report_proposal(p, make_user(), "x" * MAX_REASON_LENGTH)
+    with pytest.raises(DomainError) as refused:
+        report_proposal(p, make_user(), "x" * (MAX_REASON_LENGTH + 1))
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        assert translate(refused.value) == "理由は1000文字以内で入力してください。"
+    db.session.refresh(p)
+    assert p.report_count == 1
+
+
 def test_report_once_per_user(db, round_, make_user) -> None:
     p = make_proposal(round_)
     user = make_user()
