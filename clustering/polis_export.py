@@ -440,7 +440,7 @@ def read_meta_ids(path: Path) -> set[int]:
     """The meta statements (``meta-tids``) of a Pol.is math output (math-pca2.json)."""
     try:
         output = json.loads(_read_text(path))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # not JSON, or nested beyond the parser
         raise ExportFormatError(path.name, None, None, "not_math") from None
     tids = output.get("meta-tids", []) if isinstance(output, dict) else None
     if not isinstance(tids, list) or not all(type(t) is int for t in tids):

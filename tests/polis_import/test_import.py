@@ -228,6 +228,9 @@ BAD_CASES = {
     "math output that is not JSON": (
         lambda d: (d / "math-pca2.json").write_text("{'meta-tids': [1]}", encoding="utf-8"),
         "math-pca2.json: The file is not Pol.is's math output (JSON with a list of meta-tids)."),
+    "math output nested too deep": (
+        lambda d: (d / "math-pca2.json").write_text("[" * 100_000 + "]" * 100_000),
+        "math-pca2.json: The file is not Pol.is's math output (JSON with a list of meta-tids)."),
     "meta-tids that are not ids": (
         lambda d: (d / "math-pca2.json").write_text('{"meta-tids": ["1"]}', encoding="utf-8"),
         "math-pca2.json: The file is not Pol.is's math output (JSON with a list of meta-tids)."),
