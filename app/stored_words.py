@@ -222,7 +222,8 @@ STATUS_BY_TARGET: dict[str | None, Mapping[str, Any]] = {
 }
 
 
-def _choices(choices: list) -> dict[str, Any]:
+def choice_words(choices: list) -> dict[str, Any]:
+    """A form's choices (``SelectChoice``) as stored value -> words."""
     return {choice.value: choice.label for choice in choices}
 
 
@@ -238,7 +239,8 @@ def _group(group_id: Any) -> str:
     return _("Group %(num)d", num=int(group_id) + 1) if str(group_id).isdigit() else str(group_id)
 
 
-def _town_setting(key: Any) -> str:
+def town_setting_words(key: Any) -> str:
+    """A town setting's key in the words of the admin form's label."""
     from app.admin.forms import TownForm  # its labels need the app; import on use
 
     form = TownForm(formdata=None, meta={"csrf": False})
@@ -253,7 +255,7 @@ def _value_labels(key: str, target: str | None, parent: str | None
         return STATUS_BY_TARGET.get(target) or {**MAIL_STATUS_LABELS, **STATUS_LABELS,
                                                  **PROPOSAL_STATUS_LABELS}
     if key == "changed" and target is None:  # the town settings' keys
-        return _town_setting
+        return town_setting_words
     return VALUE_LABELS.get(key)
 
 
@@ -262,9 +264,9 @@ VALUE_LABELS: dict[str, Mapping[Any, Any] | Callable[[Any], Any]] = {
     "group_id": _group,
     "groupings": _grouping,
     "holds_for": _grouping,
-    "method": {**_choices(method_choices()), **VERIFICATION_METHOD_LABELS},
-    "reducer": _choices(method_choices()),
-    "clustering_method": _choices(method_choices()),
+    "method": {**choice_words(method_choices()), **VERIFICATION_METHOD_LABELS},
+    "reducer": choice_words(method_choices()),
+    "clustering_method": choice_words(method_choices()),
     "membership": MEMBERSHIP_LABELS,
     "effect": EFFECT_LABELS,
     "source": SCREENED_LABELS,
@@ -279,8 +281,8 @@ VALUE_LABELS: dict[str, Mapping[Any, Any] | Callable[[Any], Any]] = {
     "outcome": OUTCOME_LABELS,
     "plan_layer": LAYER_LABELS,
     "purpose": MAIL_PURPOSE_LABELS,
-    "moderation_mode": _choices(moderation_choices()),
-    "eligibility": _choices(eligibility_choices()),
+    "moderation_mode": choice_words(moderation_choices()),
+    "eligibility": choice_words(eligibility_choices()),
 }
 
 

@@ -13,7 +13,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app import stored_words
-from app.admin.forms import TownForm
 from app.agenda.exports import KIND_LABELS as ESCALATION_KIND_LABELS
 from app.agenda.forms import LAYER_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from app.downloads import local_time
@@ -219,10 +218,6 @@ RESOLUTION_LABELS = {
 REVIEW_STATUS_LABELS = stored_words.REVIEW_STATUS_LABELS
 
 
-def _choices(choices: list) -> dict[str, Any]:
-    return {choice.value: choice.label for choice in choices}
-
-
 def _macro(name: str) -> Callable[[str], str]:
     """A label macro of ``verify/_level.html``, so that the words stay in one place."""
     def label(value: str) -> str:
@@ -233,11 +228,6 @@ def _macro(name: str) -> Callable[[str], str]:
 
 def _vote(value: Any) -> Any:
     return VOTE_LABELS.get(str(value), value)
-
-
-def _town_setting(key: str) -> Any:
-    form = TownForm(formdata=None, meta={"csrf": False})
-    return form[key].label.text if key in form else key
 
 
 # Column (or (table, column)) -> the words for each stored value: a mapping, or a function
@@ -268,12 +258,12 @@ VALUE_LABELS: dict[str | tuple[str, str], Mapping[Any, Any] | Callable[[Any], An
     ("vote_events", "source"): SOURCE_LABELS,
     ("rounds", "source"): ROUND_SOURCE_LABELS,
     "resolution": RESOLUTION_LABELS,
-    "moderation_mode": _choices(moderation_choices()),
-    "eligibility": _choices(eligibility_choices()),
-    "clustering_method": _choices(method_choices()),
+    "moderation_mode": stored_words.choice_words(moderation_choices()),
+    "eligibility": stored_words.choice_words(eligibility_choices()),
+    "clustering_method": stored_words.choice_words(method_choices()),
     "reading": READING_LABELS,
     "locale": LANGUAGE_NAMES,
-    ("town_settings", "key"): _town_setting,
+    ("town_settings", "key"): stored_words.town_setting_words,
 }
 
 
