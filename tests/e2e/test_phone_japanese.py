@@ -124,3 +124,20 @@ def test_every_disclosure_on_an_agenda_item_shows_its_marker(browser, live_serve
         assert displays and all(d == "list-item" for _, d in displays), displays
     finally:
         context.close()
+
+
+def test_a_long_status_badge_wraps_on_a_phone_at_large_text(browser, live_server) -> None:
+    """Outside a table (which scrolls) a status badge wraps: "Support has since fallen" at
+    twice the text size is wider than a 390 px screen."""
+    context = browser.new_context(locale="en-US", viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    try:
+        for path in ("/agenda/", f"/agenda/items/{live_server.escalation_id}"):
+            page.goto(live_server.url + path)
+            page.add_style_tag(content="html { font-size: 200% !important; }")
+            assert page.locator("main .badge").count() > 0, path
+            page.evaluate("""() => document.querySelectorAll('main .badge').forEach(
+                b => { b.textContent = 'Answered: Partly adopted · Support has since fallen'; })""")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], path
+    finally:
+        context.close()
