@@ -565,3 +565,12 @@ def test_a_resident_reads_the_deadline_as_a_day_and_the_checking_figures_on_requ
     dossier = client.get(f"/agenda/council/rounds/{planted.round.slug}/dossier",
                          headers=ja).get_data(as_text=True)
     assert '<details class="evidence-details evidence-check" open>' in dossier
+
+
+def test_the_evidence_chart_joins_group_and_share_as_japanese_does(escalated, client):
+    """The chart's labels on a resident's agenda item read グループ1：賛成87%, with the
+    full-width colon of the sentences around them, not グループ1: 賛成87%."""
+    _, escs = escalated
+    item = client.get(f"/agenda/items/{escs[0].id}", headers={"Accept-Language": "ja"})
+    labels = re.findall(r'<text[^>]*class="chart-label">([^<]*)</text>', item.get_data(as_text=True))
+    assert labels and all(re.match(r"グループ\d+：賛成\d+%", label) for label in labels[:-1]), labels

@@ -277,7 +277,7 @@ def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator
     text = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "先に設定を修正してください。" in text
     problems = re.findall(r"<li>(.*?)</li>", text[text.index('<ul class="error">'):])
-    assert [p.split(": ")[0] for p in problems] == ["投票総数の最小値", "グループとして数える最少人数"]
+    assert [p.split("：")[0] for p in problems] == ["投票総数の最小値", "グループとして数える最少人数"]
     assert all("整数で入力してください。" in p for p in problems)
     db.session.refresh(round_)
     assert round_.title != "Changed"
