@@ -53,6 +53,20 @@ class ResponseForm(VersionedForm):
     due_at = DateTimeLocalField(_l("Response deadline (Japan time)"), format="%Y-%m-%dT%H:%M",
                                 validators=[Optional(), PlausibleYear()])
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """An answer's outcome, reasons and public text, each missing one marked at once:
+        the service refuses the first it meets, which made council staff send the form
+        three times to learn what an answer needs. The service still checks them."""
+        valid = super().validate(extra_validators)
+        if self.status.data == "answered":
+            for field, message in ((self.outcome, _l("An answer needs an outcome.")),
+                                   (self.reasons, _l("An answer needs the reasons for the outcome.")),
+                                   (self.answer, _l("An answer needs a public answer text."))):
+                if not (field.data or "").strip():
+                    field.errors = [*field.errors, message]
+                    valid = False
+        return valid
+
     def load(self, response: Any) -> None:
         """Fill the form from an official response (GET of the item's page)."""
         for key in ("status", "reasons", "answer", "department", "plan_theme"):

@@ -574,3 +574,22 @@ def test_the_evidence_chart_joins_group_and_share_as_japanese_does(escalated, cl
     item = client.get(f"/agenda/items/{escs[0].id}", headers={"Accept-Language": "ja"})
     labels = re.findall(r'<text[^>]*class="chart-label">([^<]*)</text>', item.get_data(as_text=True))
     assert labels and all(re.match(r"グループ\d+：賛成\d+%", label) for label in labels[:-1]), labels
+
+
+def test_an_answer_missing_several_parts_says_so_at_once(one_item, client, login_as):
+    """Council staff who choose 回答済み and write only the public answer hear at once
+    that the outcome and the reasons are missing, each under its field, instead of one
+    refusal per attempt; nothing is stored and the typed answer stays in the form."""
+    _, escs = one_item
+    login_as("council")
+    response = client.post(f"/agenda/council/items/{escs[0].id}/response",
+                           headers={"Accept-Language": "ja"},
+                           data={"status": "answered", "answer": "来年度から配信します。"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "回答には結論を選んでください。" in html
+    assert "回答には結論の理由を入力してください。" in html
+    assert "回答として公開する文章を入力してください。" not in html
+    assert "来年度から配信します。" in html
+    db.session.expire_all()
+    assert db.session.get(Escalation, escs[0].id).response.status == "received"
