@@ -141,3 +141,24 @@ def test_a_long_status_badge_wraps_on_a_phone_at_large_text(browser, live_server
             assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], path
     finally:
         context.close()
+
+
+def test_the_pass_button_breaks_between_words(browser, live_server) -> None:
+    """On a phone the pass button's label reads パス／ over わからない, a whole word on
+    each line, not パス／わ over からない."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in_new(page, live_server, next_path=f"/rounds/{live_server.slug}/vote")
+        page.goto(f"{live_server.url}/rounds/{live_server.slug}/vote")
+        lines = page.evaluate("""() => {
+            const button = document.querySelector('#vote-card .vote-buttons .vote-pass');
+            const text = button.firstChild.nodeType === 3 ? button.firstChild
+                : document.createTreeWalker(button, NodeFilter.SHOW_TEXT).nextNode();
+            const at = text.data.indexOf('わからない');
+            const r = document.createRange(); r.setStart(text, at); r.setEnd(text, at + 5);
+            return [text.data.trim(), new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; }""")
+        assert lines[1] == 1, lines
+    finally:
+        context.close()
