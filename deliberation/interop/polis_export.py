@@ -65,10 +65,10 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。
 日時は、投票と提案それぞれの日の始まり（日本時間）です。行は実際の順に並んでいます。
 投票（vote）は 1 が賛成、-1 が反対、0 がパスです。participants-votes.csv の group-id は
-最新の集計での意見グループです（空欄：グループに入っていないか、5人未満のグループ）。
+最新の集計での意見グループです（空欄：グループに入っていないか、{minimum}人未満のグループ）。
 代理入力（紙の用紙からファシリテーターが入力した票）は votes.csv の is-assisted が 1 です
 （Pol.is の列のあとに加えた列）。summary.csv の assisted-voters はその投票者の数です。
-紙で投票した人が5人未満のときは、どちらも空欄です。モデレーションで非公開になった提案は
+紙で投票した人が{minimum}人未満のときは、どちらも空欄です。モデレーションで非公開になった提案は
 moderated が -1 で、本文はありません。
 = + - @（全角の ＝ ＋ － ＠ も）、タブまたは改行で始まる文字の欄には、表計算ソフトが
 数式として実行しないよう、先頭に ' を付けています。
@@ -83,10 +83,10 @@ votes on their own comments are not included (nor counted), so that knowing who 
 comment does not tell how they voted. Times are the start of the day (Asia/Tokyo) of each vote and comment; rows are
 in their real order. Votes: 1 agree, -1 disagree, 0 pass. group-id in
 participants-votes.csv is the opinion group of the latest cluster snapshot (empty: not
-clustered, or a group of fewer than 5 people).
+clustered, or a group of fewer than {minimum} people).
 Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 in
 votes.csv (an extra column after the Pol.is columns); summary.csv gives their number of
-voters in the row assisted-voters. When fewer than 5 people voted on paper, both are left
+voters in the row assisted-voters. When fewer than {minimum} people voted on paper, both are left
 empty. Comments removed by moderation have moderated = -1 and no text.
 A text cell that starts with = + - @ (or the full-width ＝ ＋ － ＠), a tab or a line break
 has a ' in front, so that spreadsheets do not run it as a formula.
@@ -227,7 +227,7 @@ def build_files(round_id: int) -> dict[str, str]:
         "participants-votes.csv": _csv(
             ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree",
              *[str(cids[c]) for c in columns]], pv_rows),
-        "README.txt": README,
+        "README.txt": README.format(minimum=small_counts.minimum(round_.min_group_display)),
     }
 
 

@@ -166,3 +166,15 @@ def test_a_real_conversation_round_trips(db, name, tmp_path):
     assert description.startswith(described.strip()) and "\n\n" in described.strip()
     again = polis_import.import_directory(tmp_path / "open-data", slug="again")
     assert (again.description, again.summary) == (round_.description, round_.summary)
+
+
+def test_the_readme_names_the_rounds_own_small_count_minimum(db):
+    """A round that shows no group under 10 people leaves those groups' ids and its paper
+    voters under 10 out of the files; the README says 10, not the general 5."""
+    strict = factories.make_round(slug="village-data", phase="voting", min_group_display=10)
+    usual = factories.make_round(slug="town-data", phase="voting")
+    readme = polis_export.build_files(strict.id)["README.txt"]
+    assert "10人未満のグループ" in readme and "紙で投票した人が10人未満のとき" in readme
+    assert "a group of fewer than 10 people" in readme
+    assert "When fewer than 10 people voted on paper" in readme
+    assert "5人未満のグループ" in polis_export.build_files(usual.id)["README.txt"]
