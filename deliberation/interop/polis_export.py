@@ -62,7 +62,9 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 参加者の番号は無作為で、ダウンロードのたびに変わります。アカウントと結び付けることは
 できません。提案（comment）の投稿者の番号（author-id）は投稿者ごとに別の番号で、投票者の
 番号（voter-id）とは一致しません。投稿者が自分の提案に入れた票は含めず、数にも入れて
-いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。
+いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。そのため、この
+ファイルから計算し直した意見グループや議会に送られる提案は、Hiroba の計算と少し違うことが
+あります。Hiroba が使った数字は、議題のそれぞれのページの根拠にあります。
 日時は、投票と提案それぞれの日の始まり（日本時間）です。行は実際の順に並んでいます。
 投票（vote）は 1 が賛成、-1 が反対、0 がパスです。participants-votes.csv の group-id は
 最新の集計での意見グループです（空欄：グループに入っていないか、{minimum}人未満のグループ）。
@@ -80,8 +82,10 @@ Pol.is-format export of a Hiroba round (open data).
 Participant ids are random and differ between downloads; they cannot be linked to
 accounts. Each comment's author-id is its own and is never a voter-id, and the authors'
 votes on their own comments are not included (nor counted), so that knowing who wrote a
-comment does not tell how they voted. Times are the start of the day (Asia/Tokyo) of each vote and comment; rows are
-in their real order. Votes: 1 agree, -1 disagree, 0 pass. group-id in
+comment does not tell how they voted. Groups and escalations computed again from these
+files can therefore differ slightly from Hiroba's; the figures Hiroba used are in the
+evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
+vote and comment; rows are in their real order. Votes: 1 agree, -1 disagree, 0 pass. group-id in
 participants-votes.csv is the opinion group of the latest cluster snapshot (empty: not
 clustered, or a group of fewer than {minimum} people).
 Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 in

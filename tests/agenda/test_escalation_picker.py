@@ -16,7 +16,7 @@ JA = {"Accept-Language": "ja"}
 
 
 def radios(html: str) -> list[str]:
-    return re.findall(r'<input type="radio" name="proposal_id" value="\d+"[^>]*> <span>([^<]*)</span>', html)
+    return re.findall(r'<input type="radio" name="proposal_id" value="\d+"[^>]*> <bdi>([^<]*)</bdi>', html)
 
 
 @pytest.fixture()

@@ -222,3 +222,9 @@ def test_preview_lists_robustness_and_applies_the_new_criteria(escalated):
     assert strict["escalate"] == []
     with pytest.raises(DomainError):
         facilitation.preview_escalations(planted.round, {"require_robust": "maybe"})
+
+
+def test_an_escalated_proposal_keeps_its_own_direction(escalated, client):
+    _, _, escs = escalated
+    html = client.get(f"/agenda/items/{escs[0].id}", headers=JA).get_data(as_text=True)
+    assert f"<h1><bdi>{escs[0].proposal.text}</bdi></h1>" in html

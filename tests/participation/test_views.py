@@ -452,3 +452,17 @@ def test_results_tell_not_placed_from_small_groups(client, round_with_snapshot, 
     assert "まだ位置が決まっていない人（投票数が足りない）" in ja
     api = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()["snapshot"]
     assert api["unplaced"] == 6 and api["in_small_groups"] is None
+
+
+def test_a_proposal_in_a_right_to_left_script_keeps_its_own_direction(client, login_as,
+                                                                     make_round) -> None:
+    """Arabic or Hebrew reads right to left inside a Japanese page, without turning the
+    page's own text and punctuation around it."""
+    login_as()
+    r = make_round(phase="voting")
+    text = "نريد مكتبة مفتوحة في المساء"
+    make_proposal(r, text)
+    card = client.get(f"/rounds/{r.slug}/vote").get_data(as_text=True)
+    assert f'dir="auto">{text}</blockquote>' in card
+    listed = client.get(f"/rounds/{r.slug}/proposals").get_data(as_text=True)
+    assert 'class="link-row" dir="auto"><a' in listed and text in listed
