@@ -106,7 +106,10 @@ def test_change_vote_from_list(client, login_as, make_round, db) -> None:
     assert db.session.scalar(sa.select(Vote.value)) == 0
     html = client.get(f"/rounds/{r.slug}/proposals?q=Change&sort=oldest",
                       headers=EN).get_data(as_text=True)
-    assert "Your vote:" in html and 'aria-pressed="true"' in html
+    assert "Your vote: <strong>Pass / unsure</strong>" in html and 'aria-pressed="true"' in html
+    # a full-width colon and no space in Japanese (not あなたの投票： パス)
+    ja = client.get(f"/rounds/{r.slug}/proposals", headers={"Accept-Language": "ja"})
+    assert "あなたの投票：<strong>パス／わからない</strong>" in ja.get_data(as_text=True)
     assert 'name="back_query" value="q=Change&amp;sort=oldest"' in html
     response = client.post(f"/rounds/{r.slug}/vote", data={
         "proposal_id": p.id, "value": "1", "back": "proposals",
