@@ -48,7 +48,6 @@ from deliberation.services import proposals as proposal_service
 from deliberation.services import votes as vote_service
 from deliberation.services.results import shorten
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 SKIPPED_NAMED, SKIPPED_LENGTH = 3, 60  # seed lines already in the round, named after upload
 AUDIT_PAGE = 50
 
@@ -188,15 +187,12 @@ def seeds(slug: str) -> Any:
         texts: list[str] = []
         if form.text.data and form.text.data.strip():
             texts.append(form.text.data)
-        upload = form.upload.data
-        if upload and getattr(upload, "filename", ""):
-            raw = upload.read(MAX_UPLOAD_BYTES + 1)
+        upload = _uploaded(form.upload)
+        if upload is not None:  # as large as the request allows (MAX_CONTENT_LENGTH)
             try:
-                texts += facilitation.parse_lines(raw.decode("utf-8-sig"))
-            except UnicodeDecodeError:
-                form.upload.errors = [_("The file must be UTF-8 text (CSV or plain text); it "
-                                        "may be in Shift_JIS. Save it as UTF-8 (in Excel: "
-                                        "“CSV UTF-8”) and upload it again.")]
+                texts += facilitation.parse_upload(upload.read())
+            except DomainError as error:
+                attach_to_form(form, error)
         if not form.upload.errors:
             try:
                 added, duplicates = facilitation.add_seed_proposals(round_, texts,

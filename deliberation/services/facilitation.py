@@ -248,6 +248,18 @@ def transition(round_: Round, action: str, *, actor: User | None, reason: str | 
     return round_
 
 
+def parse_upload(raw: bytes) -> list[str]:
+    """Proposals from an uploaded text or one-column CSV file (UTF-8, with or without a
+    byte order mark): one per line, blanks skipped."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(N_("The file must be UTF-8 text (CSV or plain text); it may be in "
+                             "Shift_JIS. Save it as UTF-8 (in Excel: “CSV UTF-8”) and upload "
+                             "it again."), field="upload") from None
+    return parse_lines(text)
+
+
 def parse_lines(raw: str) -> list[str]:
     """Proposals from a text or one-column CSV upload: one per line, blanks skipped."""
     import csv
