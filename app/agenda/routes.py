@@ -50,9 +50,6 @@ from deliberation.text import clean_text
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
 
 
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
-
 
 @bp.app_context_processor
 def agenda_globals() -> dict[str, Any]:
@@ -229,7 +226,7 @@ def update_response(escalation_id: int) -> Response | tuple[str, int]:
         attach_to_form(form, error)
         return _council_item(escalation_id, form, error.http_status)
     flash(_("The response was saved."), "success")
-    return _see_other("agenda.council_item", escalation_id=escalation_id)
+    return redirect(url_for("agenda.council_item", escalation_id=escalation_id), code=303)
 
 
 @bp.route("/council/items/<id:escalation_id>/dossier")
@@ -290,7 +287,7 @@ def manual_escalation(slug: str) -> Response | tuple[str, int]:
                 status = 400
             else:
                 flash(_("The proposal was put on the policy agenda."), "success")
-                return _see_other("agenda.public_item", escalation_id=esc.id)
+                return redirect(url_for("agenda.public_item", escalation_id=esc.id), code=303)
         else:
             status = 400
     args = search_args()
@@ -316,7 +313,8 @@ def withdraw(escalation_id: int) -> Response | tuple[str, int]:
                 status = error.http_status
             else:
                 flash(_("The escalation was withdrawn."), "success")
-                return _see_other("agenda.public_item", escalation_id=escalation_id)
+                return redirect(url_for("agenda.public_item", escalation_id=escalation_id),
+                                code=303)
         else:
             status = 400
     return render_template("agenda/withdraw.html", form=form, item=item), status

@@ -52,9 +52,6 @@ SKIPPED_NAMED, SKIPPED_LENGTH = 3, 60  # seed lines already in the round, named 
 AUDIT_PAGE = 50
 
 
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
-
 
 # ---------------------------------------------------------------- rounds
 
@@ -77,7 +74,7 @@ def new_round() -> Any:
             attach_to_form(form, error)
         else:
             flash(_("The round was created."), "success")
-            return _see_other("facilitate.round_detail", slug=round_.slug)
+            return redirect(url_for("facilitate.round_detail", slug=round_.slug), code=303)
     return render_template("facilitate/round_form.html", form=form, round=None), \
         400 if form.errors else 200
 
@@ -130,7 +127,7 @@ def edit_round(slug: str) -> Any:
                 status = error.http_status
             else:
                 flash(_("The round was saved."), "success")
-                return _see_other("facilitate.round_detail", slug=round_.slug)
+                return redirect(url_for("facilitate.round_detail", slug=round_.slug), code=303)
     elif request.method == "POST":
         status = 400
     return render_template("facilitate/round_form.html", form=form, round=round_,
@@ -173,7 +170,7 @@ def change_phase(slug: str) -> Response:
     facilitation.transition(round_, action, actor=current_user,
                             reason=request.form.get("reason") or None)
     flash(_("The round is now in phase: %(phase)s.", phase=PHASE_LABELS[round_.phase]), "success")
-    return _see_other("facilitate.round_detail", slug=round_.slug)
+    return redirect(url_for("facilitate.round_detail", slug=round_.slug), code=303)
 
 
 # ---------------------------------------------------------------- seeds
@@ -212,7 +209,7 @@ def seeds(slug: str) -> Any:
                     flash(ngettext("%(num)d more proposal already in the round was skipped.",
                                    "%(num)d more proposals already in the round were skipped.",
                                    more), "warning")
-                return _see_other("facilitate.seeds", slug=round_.slug)
+                return redirect(url_for("facilitate.seeds", slug=round_.slug), code=303)
     return render_template("facilitate/seeds.html", round=round_, form=form,
                            seeds=facilitation.seed_proposals(round_)), \
         400 if form.errors else 200
@@ -252,7 +249,7 @@ def polis_upload() -> Any:
         except DomainError as exc:
             error = translate(exc)
         else:
-            return _see_other("facilitate.polis_import_status", job_id=job.id)
+            return redirect(url_for("facilitate.polis_import_status", job_id=job.id), code=303)
     status = 400 if (error or form.errors) else 200
     return render_template("facilitate/import.html", form=form, error=error), status
 
@@ -301,7 +298,7 @@ def moderation_queue(slug: str) -> Any:
             error = translate(exc)
         else:
             flash(ngettext("%(num)d proposal updated.", "%(num)d proposals updated.", n), "success")
-            return _see_other("facilitate.moderation_queue", slug=round_.slug)
+            return redirect(url_for("facilitate.moderation_queue", slug=round_.slug), code=303)
     items = moderation.queue(round_)
     return render_page_or_fragment(
         "facilitate/moderation.html", "facilitate/_queue.html", status=400 if error else 200,
@@ -360,8 +357,8 @@ def workshops_page(slug: str) -> Any:
             else:
                 flash(_("The workshop is open. Print this page or show the QR code."),
                       "success")
-                return _see_other("facilitate.workshop", slug=round_.slug,
-                                  workshop_id=workshop.id)
+                return redirect(url_for("facilitate.workshop", slug=round_.slug,
+                                        workshop_id=workshop.id), code=303)
     return render_template("facilitate/workshops.html", round=round_, form=form,
                            workshops=workshops.for_round(round_)), status
 
@@ -414,7 +411,7 @@ def close_workshop(slug: str, workshop_id: int) -> Response:
     else:
         flash(_("The workshop is closed: its link no longer lifts the registration limit."),
               "success")
-    return _see_other("facilitate.workshops_page", slug=round_.slug)
+    return redirect(url_for("facilitate.workshops_page", slug=round_.slug), code=303)
 
 
 # ---------------------------------------------------------------- assisted participation
@@ -431,8 +428,8 @@ def assisted(slug: str) -> Any:
         except DomainError as error:
             attach_to_form(form, error)
         else:
-            return _see_other("facilitate.assisted_votes", slug=round_.slug,
-                              participant_id=participant.id)
+            return redirect(url_for("facilitate.assisted_votes", slug=round_.slug,
+                                    participant_id=participant.id), code=303)
     return render_template("facilitate/assisted.html", round=round_, form=form,
                            participants=facilitation.assisted_participants(round_)), \
         400 if form.errors else 200
@@ -467,7 +464,7 @@ def assisted_votes(slug: str, participant_id: int) -> Any:
                 flash(ngettext("%(num)d vote saved for %(label)s.", "%(num)d votes saved for %(label)s.",
                                n, label=participant.label),
                       "success")
-                return _see_other("facilitate.assisted", slug=round_.slug)
+                return redirect(url_for("facilitate.assisted", slug=round_.slug), code=303)
     return render_template("facilitate/assisted_votes.html", round=round_,
                            participant=participant, proposals=proposals,
                            current=vote_service.votes_of(participant),
