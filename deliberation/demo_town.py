@@ -429,6 +429,9 @@ def _create_round(layer: Layer, rng: np.random.Generator, people: People,
     span = (voting_until - opens).total_seconds()
     # Arrival: each person comes once, some time after the round opened.
     arrival = opens.timestamp() + span * (0.03 + 0.95 * rng.random(len(taking_part)))
+    # Paper sheets are typed in by staff at the office, not at 3 a.m.
+    arrival = np.where(people.assisted[taking_part],
+                       _office_hours(arrival, opens.timestamp()), arrival)
     order = np.argsort(arrival, kind="stable")
     taking_part, arrival = taking_part[order], arrival[order]
     source = np.where(people.assisted[taking_part], "assisted", "import").astype(object)
@@ -519,6 +522,20 @@ def _play_council(layer: Layer, round_: Round, council: User) -> None:
             answered_at = _story_day(round_, layer, told.answered_days_ago, hour=15)
         _date(escalation, response, escalated_at, answered_at)
     db.session.commit()
+
+
+def _office_hours(seconds: np.ndarray, earliest: float) -> np.ndarray:
+    """Epoch seconds moved into 9:00-17:00 Japan time: a time after 17:00 into the same
+    day's office hours, one before 9:00 into the day before's, so never later than it was
+    (nothing lands in the future), and never before ``earliest`` (the round's opening)."""
+    offset = 9 * 3600  # Japan has no daylight saving time
+    local = seconds + offset
+    into_day = np.mod(local, 86400)
+    day = local - into_day
+    inside = (into_day >= 9 * 3600) & (into_day < 17 * 3600)
+    base = np.where(into_day < 9 * 3600, day - 86400, day)
+    moved = base + 9 * 3600 + into_day / 86400 * 8 * 3600 - offset
+    return np.where(inside, seconds, np.maximum(moved, earliest))
 
 
 def _day(days: int, *, hour: int) -> datetime:

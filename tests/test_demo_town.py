@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -88,6 +89,12 @@ def test_seed_builds_the_town_once(runner, db) -> None:
     # never says the votes "as they stood" on a later day than the escalation.
     for e in escalations:
         assert datetime.fromisoformat(e.evidence["snapshot"]["created_at"]) <= e.escalated_at
+    # Paper sheets were typed in during office hours (the facilitator's list showed them
+    # entered at 3:43 and 1:10 at night).
+    sheets = db.session.scalars(sa.select(Participant.created_at).where(
+        Participant.round_id.in_(ids), Participant.source == "assisted")).all()
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert sheets and all(9 <= t.astimezone(tokyo).hour < 17 for t in sheets)
 
     answered = [e.response for e in escalations if e.response.status == "answered"]
     assert answered and all(r.outcome and r.reasons and r.answer and r.plan_layer
