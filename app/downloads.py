@@ -19,7 +19,7 @@ from flask import Response, current_app, request
 from flask_babel import force_locale
 
 from deliberation import csvfile
-from deliberation.models._common import TOKYO
+from deliberation.models import TOKYO
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 

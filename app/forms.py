@@ -20,7 +20,7 @@ from wtforms import EmailField, HiddenField
 from app.errors import translate
 from deliberation.database import db
 from deliberation.errors import Conflict
-from deliberation.models._common import TOKYO
+from deliberation.models import TOKYO
 from deliberation.services.accounts import normalise_email
 
 __all__ = ["FIELD_MESSAGES", "AddressField", "HirobaForm", "VersionedForm", "to_tokyo_naive",

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from deliberation.models._common import TOKYO
+from deliberation.models import TOKYO
 
 STATEMENT = Path(__file__).with_name("statement.json")
 IMPACTS = ("critical", "serious", "moderate", "minor")

@@ -1,5 +1,7 @@
-"""All models, importable from one place (Alembic and the app import this package)."""
+"""All models, importable from one place (Alembic and the app import this package), and
+the town's time zone the app shows times in."""
 
+from deliberation.models._common import TOKYO
 from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
 from deliberation.models.clustering_job import ClusteringJob
@@ -21,6 +23,7 @@ from deliberation.models.vote_tally import VoteTally
 from deliberation.models.workshop import Workshop
 
 __all__ = [
+    "TOKYO",
     "AgendaAnswerSeen",
     "AuditEntry",
     "ClusterSnapshot",

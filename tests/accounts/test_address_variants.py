@@ -12,7 +12,7 @@ from deliberation.models import OutgoingMail, User
 from deliberation.models._common import utcnow
 from deliberation.services import mail as outbox
 from tests import factories
-from tests.accounts.test_flows import EN, _register
+from tests.accounts.test_flows import EN, register
 
 PASSWORD = factories.PASSWORD
 
@@ -27,7 +27,7 @@ def test_full_width_and_japanese_domain_variants_make_no_second_account(client, 
     factories.make_user(email="hanako@example.org")
     for variant in ("hanako@ｅｘａｍｐｌｅ.org", "ＨＡＮＡＫＯ＠ｅｘａｍｐｌｅ．ｏｒｇ",
                     "hanako@example。org"):
-        response = _register(client, variant)
+        response = register(client, variant)
         assert response.status_code == 303, variant
     assert _emails(db) == ["hanako@example.org"]
     messages = mailbox.deliver()
@@ -38,8 +38,8 @@ def test_full_width_and_japanese_domain_variants_make_no_second_account(client, 
 
 def test_a_japanese_domain_is_one_address_in_either_form_and_its_mail_is_sent(client, db,
                                                                                mailbox) -> None:
-    assert _register(client, "taro@例え.jp").status_code == 303
-    assert _register(client, "taro@xn--r8jz45g.jp").status_code == 303
+    assert register(client, "taro@例え.jp").status_code == 303
+    assert register(client, "taro@xn--r8jz45g.jp").status_code == 303
     assert _emails(db) == ["taro@xn--r8jz45g.jp"]
     messages = mailbox.deliver()
     assert len(messages) == 2 and {m["To"] for m in messages} == {"taro@xn--r8jz45g.jp"}
@@ -48,7 +48,7 @@ def test_a_japanese_domain_is_one_address_in_either_form_and_its_mail_is_sent(cl
 
 
 def test_an_address_with_japanese_before_the_at_sign_is_refused_in_words(client, db) -> None:
-    response = _register(client, "太郎@example.jp")
+    response = register(client, "太郎@example.jp")
     assert response.status_code == 400
     assert "before the @" in response.text
     assert _emails(db) == []

@@ -21,7 +21,7 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _register(client, email: str = "hanako@example.org", **extra):
+def register(client, email: str = "hanako@example.org", **extra):
     data = {"email": email, "display_name": "Hanako", "kind": "resident",
             "password": "long enough password", "password2": "long enough password",
             "consent": "y", **extra}
@@ -34,7 +34,7 @@ def _user(db, email: str) -> User:
 
 
 def test_registration_mails_a_link_that_confirms_the_address(client, db, mailbox) -> None:
-    response = _register(client)
+    response = register(client)
     assert response.status_code == 303
     assert "check your mail" in client.get(response.headers["Location"], headers=EN).text.lower()
     [message] = mailbox.deliver()
@@ -52,7 +52,7 @@ def test_registration_mails_a_link_that_confirms_the_address(client, db, mailbox
 
 def test_every_mail_has_a_plain_text_part_first_and_the_same_words_in_html(client, db, mailbox
                                                                            ) -> None:
-    assert _register(client).status_code == 303
+    assert register(client).status_code == 303
     [message] = mailbox.deliver()
     assert message.get_content_type() == "multipart/alternative"
     parts = list(message.iter_parts())
@@ -66,8 +66,8 @@ def test_every_mail_has_a_plain_text_part_first_and_the_same_words_in_html(clien
 
 def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, db, mailbox) -> None:
     factories.make_user(email="hanako@example.org", display_name="Owner")
-    taken = _register(client, "Hanako@example.org")
-    fresh = _register(client, "other@example.org")
+    taken = register(client, "Hanako@example.org")
+    fresh = register(client, "other@example.org")
     assert (taken.status_code, taken.headers["Location"]) == \
         (fresh.status_code, fresh.headers["Location"])
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2
@@ -82,7 +82,7 @@ def test_a_registration_sent_twice_at_once_makes_one_account(client, db, mailbox
         email="hanako@example.org", display_name="Hanako", kind="resident", role="citizen",
         consent_version="test", consented_at=utcnow(), password_hash="x")
     with committed_first(User, lambda: other) as raced:
-        response = _register(client)
+        response = register(client)
     assert raced
     assert response.status_code == 303
     assert _path(response.headers["Location"]) == "/auth/check-mail"
@@ -98,7 +98,7 @@ def test_a_registration_sent_twice_at_once_makes_one_account(client, db, mailbox
     ("short", "at least 8 characters"),
 ])
 def test_weak_passwords_are_refused_and_nothing_is_stored(client, db, password, message) -> None:
-    response = _register(client, password=password, password2=password)
+    response = register(client, password=password, password2=password)
     assert response.status_code == 400
     assert message in response.text
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from deliberation.models import OutgoingMail
 from deliberation.services import town as service
-from tests.accounts.test_flows import _register
+from tests.accounts.test_flows import register
 
 
 def _form(**values):
@@ -25,7 +25,7 @@ def test_a_town_name_with_a_line_break_does_not_stop_the_mails(app, client, logi
     login_as("admin")
     assert client.post("/admin/town", data=_form(name="きた市\r\n市民協働課")).status_code == 303
     client.post("/auth/logout")
-    assert _register(client).status_code == 303
+    assert register(client).status_code == 303
     row = db.session.scalar(sa.select(OutgoingMail))
     sender = email.message_from_string(row.message, policy=policy.default)["From"]
     assert sender.addresses[0].display_name.startswith("きた市 市民協働課 ")
