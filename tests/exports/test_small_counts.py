@@ -71,21 +71,30 @@ def test_dashboard_withholds_a_kind_with_fewer_than_five(client, db, login_as):
     assert not any(cell.startswith("参加者の累計：関係人口") for cell in rows[0])
 
 
-def test_escalation_evidence_leaves_out_small_groups(client, db):
+def _item_with_a_small_group(slug: str, text: str, small: dict, **round_settings):
+    """An agenda item whose evidence has a group of 40 beside ``small`` (a group's figures)."""
+    from deliberation.database import db
     from deliberation.models import Escalation
-    from deliberation.services import agenda
     from tests import factories
 
-    round_ = factories.make_round(slug="ev", phase="voting")
-    proposal = factories.make_proposal(round_, "Shade trees on the main street")
+    round_ = factories.make_round(slug=slug, phase="voting", **round_settings)
+    proposal = factories.make_proposal(round_, text)
     groups = [{"group_id": 0, "size": 40, "agree": 30, "disagree": 5, "passes": 5,
-               "lower_bound": 0.6, "eligible": True},
-              {"group_id": 1, "size": 3, "agree": 2, "disagree": 1, "passes": 0,
-               "lower_bound": 0.2, "eligible": False}]
+               "lower_bound": 0.6, "eligible": True}, {"group_id": 1, **small}]
     esc = Escalation(proposal_id=proposal.id, round_id=round_.id, kind="manual", reason="r",
                      evidence={"groups": groups})
     db.session.add(esc)
     db.session.commit()
+    return esc
+
+
+def test_escalation_evidence_leaves_out_small_groups(client, db):
+    from deliberation.services import agenda
+
+    esc = _item_with_a_small_group(
+        "ev", "Shade trees on the main street",
+        {"size": 3, "agree": 2, "disagree": 1, "passes": 0, "lower_bound": 0.2,
+         "eligible": False})
     page = client.get(f"/agenda/items/{esc.id}").get_data(as_text=True)
     assert re.search(r"<td[^>]*>40</td>", page) and not re.search(r"<td[^>]*>3</td>", page)
     assert "5人未満のグループ" in page
@@ -95,20 +104,12 @@ def test_escalation_evidence_leaves_out_small_groups(client, db):
 def test_escalation_evidence_keeps_to_the_rounds_own_minimum(client, db):
     """A round that shows no group under 10 people on its results page does not show one
     on its agenda either: not in the chart, not in the support figure, not in the export."""
-    from deliberation.models import Escalation
     from deliberation.services import agenda
-    from tests import factories
 
-    round_ = factories.make_round(slug="village", phase="voting", min_group_display=10)
-    proposal = factories.make_proposal(round_, "A bus to the clinic on Tuesdays")
-    groups = [{"group_id": 0, "size": 40, "agree": 30, "disagree": 5, "passes": 5,
-               "lower_bound": 0.6, "eligible": True},
-              {"group_id": 1, "size": 7, "agree": 4, "disagree": 3, "passes": 0,
-               "lower_bound": 0.3, "eligible": True}]
-    esc = Escalation(proposal_id=proposal.id, round_id=round_.id, kind="manual", reason="r",
-                     evidence={"groups": groups})
-    db.session.add(esc)
-    db.session.commit()
+    esc = _item_with_a_small_group(
+        "village", "A bus to the clinic on Tuesdays",
+        {"size": 7, "agree": 4, "disagree": 3, "passes": 0, "lower_bound": 0.3,
+         "eligible": True}, min_group_display=10)
     page = client.get(f"/agenda/items/{esc.id}").get_data(as_text=True)
     assert re.search(r"<td[^>]*>40</td>", page) and not re.search(r"<td[^>]*>7</td>", page)
     assert "10人未満のグループ（1件）は表示していません。" in page
