@@ -293,17 +293,20 @@ def moderation_queue(slug: str) -> Any:
             if None in ids:
                 raise DomainError(N_("Some of the selected proposals are not in this round."))
             n = moderation.moderate(round_, ids, action, actor=current_user,
-                                    reason=request.form.get("reason"))
+                                    reason=request.form.get("reason"),
+                                    seen=moderation.seen_from_form(request.form.getlist("seen")))
+        except Conflict as exc:  # decided meanwhile: the fresh list, nothing selected
+            error, status, ids = translate(exc), 409, []
         except DomainError as exc:
-            error = translate(exc)
+            error, status = translate(exc), 400
         else:
             flash(ngettext("%(num)d proposal updated.", "%(num)d proposals updated.", n), "success")
             return redirect(url_for("facilitate.moderation_queue", slug=round_.slug), code=303)
     items = moderation.queue(round_)
     return render_page_or_fragment(
-        "facilitate/moderation.html", "facilitate/_queue.html", status=400 if error else 200,
+        "facilitate/moderation.html", "facilitate/_queue.html", status=status if error else 200,
         round=round_, items=items, error=error, reason=request.form.get("reason", ""),
-        selected=set(ids) if error else set())
+        selected=set(ids) if error else set(), seen_token=moderation.seen_token)
 
 
 # ---------------------------------------------------------------- audit log

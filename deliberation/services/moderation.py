@@ -5,13 +5,14 @@ Every decision is audited and requests a new snapshot (what is clustered changed
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from deliberation.database import db
-from deliberation.errors import N_, DomainError
+from deliberation.database import db, update_one
+from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import (
     AuditEntry,
     Participant,
@@ -117,13 +118,40 @@ def pending_by_round() -> dict[int, int]:
         .group_by(Proposal.round_id)).tuples().all())
 
 
+def seen_token(proposal: Proposal) -> str:
+    """What the moderation page showed of a proposal (its status, and whether anyone had
+    reviewed it), sent back with a decision: ``moderate`` refuses to decide on a proposal
+    that has changed since."""
+    return f"{proposal.id}:{proposal.status}:{int(proposal.moderated_at is not None)}"
+
+
+def seen_from_form(tokens: Iterable[str]) -> dict[int, tuple[str, bool]]:
+    """The ``seen_token`` values a form sent back, by proposal id; others are left out (a
+    proposal without one is decided as it stands)."""
+    seen = {}
+    for token in tokens:
+        pid, _, rest = str(token).partition(":")
+        status, _, reviewed = rest.partition(":")
+        if pid.isascii() and pid.isdigit() and len(pid) < 19 and reviewed in ("0", "1"):
+            seen[int(pid)] = (status, reviewed == "1")
+    return seen
+
+
+DECIDED_MEANWHILE = Conflict(N_(
+    "Someone else decided on a selected proposal after this page was opened. Nothing was "
+    "changed: please check the list again and choose."))
+
+
 def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User | None,
-             reason: str | None = None) -> int:
+             reason: str | None = None,
+             seen: Mapping[int, tuple[str, bool]] | None = None) -> int:
     """Apply one decision to several proposals of the round; returns how many changed.
 
     approve: published (reports dismissed); reject: rejected with a reason shown to the
     author (reports upheld); meta: published and marked meta (excluded from clustering);
-    restore: dismiss the reports and publish again.
+    restore: dismiss the reports and publish again. ``seen`` (``seen_from_form``): how the
+    page showed the proposals; when one has changed since (two facilitators, or two tabs,
+    deciding at once), nothing is changed and ``DECIDED_MEANWHILE`` is raised.
     """
     if action not in ACTIONS:
         raise DomainError(N_("Unknown moderation action."))
@@ -140,6 +168,14 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
     standing = _standing(round_, [p.id for p in proposals if p.status in ("published", "hidden")
                                   and action in ("reject", "meta") and not p.is_meta])
     for proposal in proposals:
+        if seen is not None and proposal.id in seen:
+            status, reviewed = seen[proposal.id]
+            # The guard takes the row: a simultaneous decision waits for this one's commit,
+            # then finds the proposal changed.
+            update_one(sa.update(Proposal).where(
+                Proposal.id == proposal.id, Proposal.status == status,
+                Proposal.moderated_at.is_not(None) if reviewed else
+                Proposal.moderated_at.is_(None)).values(moderated_at=now), DECIDED_MEANWHILE)
         before = proposal.status
         if action == "reject":
             proposal.status, proposal.rejection_reason = "rejected", reason

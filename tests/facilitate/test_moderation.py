@@ -124,3 +124,60 @@ def test_approving_a_pending_proposal_casts_the_authors_agree_vote(client, facil
                 data={"proposal_id": [pending.id], "action": "approve"})
     vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pending.id))
     assert vote is not None and vote.value == 1 and vote.participant_id == pending.author_id
+
+
+def _seen(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<input type="hidden" name="seen" value="([^"]+)">', page)
+
+
+def test_a_decision_from_a_page_opened_before_another_is_refused(client, facilitator, db) -> None:
+    """Two facilitators (or two tabs) open the queue; one approves, the other then rejects
+    from the page they still have: the second decision changes nothing and says why."""
+    from deliberation.services import moderation
+
+    round_, pending, other, _ = _setup(db)
+    seen = _seen(client.get("/facilitate/rounds/m1/moderation").get_data(as_text=True))
+    assert f"{pending.id}:pending:0" in seen
+    colleague = factories.make_user("facilitator")
+    moderation.moderate(round_, [pending.id], "approve", actor=colleague)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    response = client.post("/facilitate/rounds/m1/moderation",
+                           headers={"Accept-Language": "ja"},
+                           data={"proposal_id": [pending.id, other.id], "action": "reject",
+                                 "reason": "重複", "seen": seen})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "このページを開いたあとに、ほかの人が選んだ提案を判断しました" in page
+    db.session.expire_all()
+    assert (pending.status, other.status) == ("published", "pending")  # neither changed
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == before
+    # the fresh list, as it stands now, lets them decide again
+    seen = _seen(page)
+    assert f"{other.id}:pending:0" in seen and f"{pending.id}:pending:0" not in seen
+    again = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                        data={"proposal_id": [other.id], "action": "reject",
+                              "reason": "off topic", "seen": seen})
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert other.status == "rejected"
+
+
+def test_two_decisions_at_once_change_a_proposal_once(client, facilitator, db) -> None:
+    from deliberation.models import Proposal
+    from tests.races import committed_first
+
+    _, pending, _, _ = _setup(db)
+    seen = _seen(client.get("/facilitate/rounds/m1/moderation").get_data(as_text=True))
+    decided = (sa.update(Proposal).where(Proposal.id == pending.id)
+               .values(status="rejected", rejection_reason="spam", moderated_at=sa.func.now()))
+    with committed_first(Proposal, lambda: decided) as done:
+        response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                               data={"proposal_id": [pending.id], "action": "approve",
+                                     "seen": seen})
+    assert done and response.status_code == 409
+    db.session.expire_all()
+    assert pending.status == "rejected" and pending.rejection_reason == "spam"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "proposal.approve")) == 0
