@@ -181,3 +181,18 @@ def test_two_decisions_at_once_change_a_proposal_once(client, facilitator, db) -
     assert pending.status == "rejected" and pending.rejection_reason == "spam"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "proposal.approve")) == 0
+
+
+def test_what_the_page_showed_is_ignored_when_it_is_not_the_page_s(client, facilitator,
+                                                                   db) -> None:
+    """A forged or mangled ``seen`` value is no guard and no error: the decision is made on
+    the proposal as it stands, never a 500."""
+    _, pending, _, _ = _setup(db)
+    forged = ["x:y", "", ":::", f"{pending.id}:pending:2", "99999999999999999999:pending:0",
+              f"{pending.id}", "١٢:pending:0"]
+    response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
+                           data={"proposal_id": [pending.id], "action": "approve",
+                                 "seen": forged})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert pending.status == "published"
