@@ -137,9 +137,9 @@ def seen_from_form(tokens: Iterable[str]) -> dict[int, tuple[str, bool]]:
     return seen
 
 
-DECIDED_MEANWHILE = Conflict(N_(
+DECIDED_MEANWHILE = N_(
     "Someone else decided on a selected proposal after this page was opened. Nothing was "
-    "changed: please check the list again and choose."))
+    "changed: please check the list again and choose.")
 
 
 def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User | None,
@@ -151,7 +151,7 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
     author (reports upheld); meta: published and marked meta (excluded from clustering);
     restore: dismiss the reports and publish again. ``seen`` (``seen_from_form``): how the
     page showed the proposals; when one has changed since (two facilitators, or two tabs,
-    deciding at once), nothing is changed and ``DECIDED_MEANWHILE`` is raised.
+    deciding at once), nothing is changed and a Conflict is raised.
     """
     if action not in ACTIONS:
         raise DomainError(N_("Unknown moderation action."))
@@ -175,7 +175,8 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
             update_one(sa.update(Proposal).where(
                 Proposal.id == proposal.id, Proposal.status == status,
                 Proposal.moderated_at.is_not(None) if reviewed else
-                Proposal.moderated_at.is_(None)).values(moderated_at=now), DECIDED_MEANWHILE)
+                Proposal.moderated_at.is_(None)).values(moderated_at=now),
+                Conflict(DECIDED_MEANWHILE))
         before = proposal.status
         if action == "reject":
             proposal.status, proposal.rejection_reason = "rejected", reason
