@@ -90,6 +90,7 @@ class VersionedForm(HirobaForm):
         db.session.refresh(row)
         self.version.data = row.updated_at.isoformat()
 
+
 def _address(value: str | None) -> str | None:
     return normalise_email(value) if value else value
 

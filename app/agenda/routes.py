@@ -50,7 +50,6 @@ from deliberation.text import clean_text
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
 
 
-
 @bp.app_context_processor
 def agenda_globals() -> dict[str, Any]:
     def new_answers() -> list[Escalation]:

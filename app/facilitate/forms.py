@@ -241,7 +241,6 @@ class AssistedForm(HirobaForm):
                        choices=kind_choices)
 
 
-
 class WorkshopForm(HirobaForm):
     # Ranges are checked by the service (deliberation/services/workshops.py).
     label = StringField(_l("Name of the workshop"),

@@ -52,7 +52,6 @@ SKIPPED_NAMED, SKIPPED_LENGTH = 3, 60  # seed lines already in the round, named 
 AUDIT_PAGE = 50
 
 
-
 # ---------------------------------------------------------------- rounds
 
 @bp.route("/")

@@ -2,9 +2,9 @@
 
 Pol.is semantics are kept: comment ids become ``Proposal.external_id``, voter and author
 ids become ``Participant.external_id`` (source "import"), ``moderated`` -1 becomes
-"rejected", 1 "published" and 0 "pending" (see ``STATUS``), ``is-meta``/``is-seed`` are kept, every row of votes.csv becomes a
-``VoteEvent`` (source "import") and the latest vote per participant and proposal a
-``Vote``. Any problem raises :class:`PolisImportError` naming file, line and column, and
+"rejected", 1 "published" and 0 "pending" (see ``STATUS``), ``is-meta``/``is-seed`` are
+kept, every row of votes.csv becomes a ``VoteEvent`` (source "import") and the latest vote
+per participant and proposal a ``Vote``. Any problem raises :class:`PolisImportError` naming file, line and column, and
 nothing is written.
 """
 

@@ -372,7 +372,6 @@ def test_results_paginate_proposal_bars(client, round_with_snapshot, db, monkeyp
     assert client.get(f"/rounds/{round_.slug}/results?page=x").status_code == 200
 
 
-
 def test_results_from_a_real_snapshot(client, login_as, db) -> None:
     """The pages read what the snapshot service really writes (not only test fixtures)."""
     from deliberation.demo import seed_synthetic_round
