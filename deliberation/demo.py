@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
+from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.services import town as town_settings
 from deliberation.services.accounts import register
@@ -90,11 +90,12 @@ def seed_polis_round(polis_dir: Path) -> tuple[str, bool]:
     slug = "vtaiwan-uberx"
     if db.session.scalar(sa.select(Round).where(Round.slug == slug)) is not None:
         return slug, False
+    # Left disarmed, as every import starts: armed, its proposals would reach the demo
+    # town's council on the day the demo is started, and the town's policy agenda (newest
+    # first) would open on Taiwanese items in Chinese. The facilitator's round page
+    # previews what would escalate and arms it with one click.
     round_ = polis_import.import_directory(polis_dir, slug=slug, phase="voting")
     _mark_demographic_statements(round_, polis_dir.name)
-    round_.escalation_armed = True  # the demo's facilitator has checked the preview
-    audit.record("round.escalation_armed", actor=None, target=round_, round_id=round_.id,
-                 reason="demo seed")
     db.session.commit()
     return slug, True
 

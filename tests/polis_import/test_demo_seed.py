@@ -24,3 +24,11 @@ def test_demo_seed_imports_polis_round(runner, client, db) -> None:
     # The Japanese town comes first on the home page, the vTaiwan import second.
     html = client.get("/").get_data(as_text=True)
     assert html.index(PLANS.title) < html.index(round_.title)
+    # The town's council agenda is the town's: the import waits for its facilitator to
+    # confirm the preview, so a resident opening the agenda reads the town's items first
+    # rather than a page of Taiwanese proposals in Chinese, sent "today".
+    assert runner.invoke(args=["cluster", "run", "vtaiwan-uberx"]).exit_code == 0
+    agenda = client.get("/agenda/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "しおさい町" in agenda and "vTaiwan" not in agenda.split("<main", 1)[1].split(
+        "</form>", 1)[1]
+    assert round_.escalation_armed is False

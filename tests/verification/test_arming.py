@@ -99,6 +99,11 @@ def test_demo_agenda_has_no_demographic_statement(runner, db) -> None:
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["cluster", "run", "vtaiwan-uberx"]).exit_code == 0
     round_ = db.session.scalar(sa.select(Round).where(Round.slug == "vtaiwan-uberx"))
+    assert escalated(round_.id) == set()  # the demo's import waits for its facilitator
+    from deliberation.engine.arming import set_armed
+    from deliberation.models.snapshot import latest_snapshot
+
+    set_armed(round_, True, actor=None, seen_snapshot_id=latest_snapshot(round_.id).id)
     on_agenda = db.session.scalars(sa.select(Proposal).join(
         Escalation, Escalation.proposal_id == Proposal.id).where(
         Escalation.round_id == round_.id)).all()
