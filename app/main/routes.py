@@ -65,9 +65,14 @@ def workshop_link(code: str) -> Response:
         if round_ is not None and round_.is_public:
             return redirect(url_for("rounds.show", slug=round_.slug), code=303)
         return redirect(url_for("main.index"), code=303)
-    # An unknown or closed code still leads to the registration page, which says so.
+    # An unknown or closed code still leads to the registration page, which says so. An
+    # open one's round is where the person logs in to afterwards: the room came to vote on
+    # it, not to look for it from the home page.
     normalised = workshops.normalise_code(code) or "-"
-    return redirect(url_for("auth.register", workshop=normalised), code=303)
+    round_ = db.session.get(Round, workshop.round_id) if workshop is not None else None
+    next_page = url_for("rounds.show", slug=round_.slug) \
+        if round_ is not None and round_.is_public else None
+    return redirect(url_for("auth.register", workshop=normalised, next=next_page), code=303)
 
 
 @bp.route("/terms")

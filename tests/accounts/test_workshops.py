@@ -174,9 +174,21 @@ def test_the_workshop_link_leads_to_registration_or_the_round(limited_app: Flask
     client = limited_app.test_client()
     response = client.get(f"/w/{workshop.code.lower()}")
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/auth/register?workshop={workshop.code}"
+    assert response.headers["Location"] == \
+        f"/auth/register?workshop={workshop.code}&next=/rounds/{round_.slug}"
     page = client.get(response.headers["Location"], headers=JA).get_data(as_text=True)
     assert "「中央公民館 11月29日」" in page and f'value="{workshop.code}"' in page
+    # Registered there, the person logs in to the workshop's round, not to the home page.
+    data = register_form(email="room@example.org", display_name="はなこ")
+    data["workshop"] = workshop.code
+    person = limited_app.test_client()
+    registered = person.post(response.headers["Location"], data=data, headers=JA)
+    assert registered.status_code == 303, registered.get_data(as_text=True)[:300]
+    check_mail = person.get(registered.headers["Location"], headers=JA).get_data(as_text=True)
+    assert f'href="/auth/login?next=/rounds/{round_.slug}"' in check_mail
+    logged_in = person.post(f"/auth/login?next=/rounds/{round_.slug}", headers=JA, data={
+        "email": "room@example.org", "password": data["password"]})
+    assert logged_in.headers["Location"] == f"/rounds/{round_.slug}"
     bad = client.get("/w/%3Cscript%3E")
     assert bad.status_code == 303 and bad.headers["Location"] == "/auth/register?workshop=-"
     notice = client.get(bad.headers["Location"], headers=JA).get_data(as_text=True)
