@@ -43,3 +43,27 @@ def test_english_keeps_its_colon(client, login_as, make_round) -> None:
     html = client.get("/facilitate/rounds/plan/workshops",
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "<h1>Workshops: Town plan</h1>" in html
+
+
+def test_a_note_in_brackets_takes_japanese_brackets(client, login_as, db) -> None:
+    """(292人) and (グループの90%) read as English brackets in a Japanese sentence: the
+    results, the presentation screen and the preview put their notes in （）."""
+    from deliberation.jobs.runner import refresh_and_escalate
+    from tests.agenda.conftest import build_planted_round
+
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    db.session.commit()
+    refresh_and_escalate(planted.round.id)
+    login_as("facilitator")
+    slug = planted.round.slug
+    pages = {path: client.get(path, headers=JA).get_data(as_text=True) for path in (
+        f"/rounds/{slug}/results", f"/facilitate/rounds/{slug}/present",
+        f"/facilitate/rounds/{slug}", f"/facilitate/rounds/{slug}/dashboard")}
+    english_bracket = re.compile(r"\((?=[^)]*[\u3040-\u30ff\u4e00-\u9fff])[^)]*\)")
+    found = {path: english_bracket.findall(_text(html)) for path, html in pages.items()}
+    assert not any(found.values()), found
+    results = _text(pages[f"/rounds/{slug}/results"])
+    assert "人）" in results and "（グループを越えた合意度：" in results
+    english = client.get(f"/rounds/{slug}/results", headers={"Accept-Language": "en"})
+    assert "(agreement across groups: " in _text(english.get_data(as_text=True))
