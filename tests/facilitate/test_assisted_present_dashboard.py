@@ -86,7 +86,7 @@ def test_presentation_view(client, facilitator, db) -> None:
     # would take for the share that agrees
     assert "(agreement across groups: 90%)" in page
     ja = client.get("/facilitate/rounds/pr/present", headers={"Accept-Language": "ja"})
-    assert "(グループを越えた合意度：90%)" in ja.get_data(as_text=True)
+    assert "（グループを越えた合意度：90%）" in ja.get_data(as_text=True)
     assert "<td>12</td>" in page and "<tr><td>3</td>" not in page  # small group hidden
     fragment = client.get("/facilitate/rounds/pr/present",
                           headers={**EN, "HX-Request": "true"})
