@@ -38,7 +38,7 @@ from deliberation.models.snapshot import latest_snapshot
 from deliberation.text import text_key
 
 TOWN = "しおさい町"
-SEED = 2026
+SEED = 2029
 PEOPLE = 560
 # Latent opinion groups (never stored): young families and commuters; long-time, older
 # residents; people connected to the town from outside (関係人口) and local businesses.
@@ -432,8 +432,21 @@ def _create_round(layer: Layer, rng: np.random.Generator, people: People,
     # Paper sheets are typed in by staff at the office, not at 3 a.m.
     arrival = np.where(people.assisted[taking_part],
                        _office_hours(arrival, opens.timestamp()), arrival)
+    # What each person sees and answers is drawn here, person by person, before the
+    # arrivals are sorted: the sort depends on the hour the demo is seeded (office hours
+    # move the paper sheets), and the votes must not.
+    published_ideas = [idea for idea in layer.ideas if not idea.pending]
+    agree_p = np.array([idea.support for idea in published_ideas])[
+        :, people.group[taking_part]].T  # participants x proposals
+    shown = rng.random(agree_p.shape) < layer.seen
+    draw = rng.random(agree_p.shape)
+    values = np.where(draw < agree_p, 1,
+                      np.where(draw < agree_p + (1 - agree_p) * PASS_SHARE, 0, -1))
+    # Each person votes in one sitting, a proposal every 10 to 40 seconds.
+    step = np.cumsum(10 + 30 * rng.random(agree_p.shape), axis=1)
     order = np.argsort(arrival, kind="stable")
     taking_part, arrival = taking_part[order], arrival[order]
+    shown, values, step = shown[order], values[order], step[order]
     source = np.where(people.assisted[taking_part], "assisted", "import").astype(object)
     user_ids = np.array([residents[p].id if p in residents else None for p in taking_part],
                         dtype=object)
@@ -467,19 +480,10 @@ def _create_round(layer: Layer, rng: np.random.Generator, people: People,
         proposals.append(proposal)
     db.session.flush()
 
-    published = [(p, idea) for p, idea in zip(proposals, layer.ideas, strict=True)
-                 if not idea.pending]
-    support = np.array([idea.support for _, idea in published])  # proposals x groups
-    agree_p = support[:, people.group[taking_part]].T  # participants x proposals
-    shown = rng.random(agree_p.shape) < layer.seen
-    draw = rng.random(agree_p.shape)
-    values = np.where(draw < agree_p, 1,
-                      np.where(draw < agree_p + (1 - agree_p) * PASS_SHARE, 0, -1))
-    # Each person votes in one sitting, a proposal every 10 to 40 seconds.
-    step = np.cumsum(10 + 30 * rng.random(agree_p.shape), axis=1)
     when = arrival[:, None] + step
     rows, cols = np.nonzero(shown)
-    proposal_ids = np.array([p.id for p, _ in published], dtype=np.int64)
+    proposal_ids = np.array([p.id for p, idea in zip(proposals, layer.ideas, strict=True)
+                             if not idea.pending], dtype=np.int64)
     n = len(rows)
     vote_source = np.where(source[rows] == "assisted", "assisted", "import").astype(object)
     vote_source[source[rows] == "account"] = "web"

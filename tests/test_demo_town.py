@@ -177,3 +177,33 @@ def test_a_configured_town_name_is_not_replaced_by_the_demo(app, runner, db,
     monkeypatch.setitem(app.config, "TOWN_NAME", "設定された町")
     assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
     assert town.overrides() == {}
+
+
+def _votes_by_person(db) -> list[tuple]:
+    """Every person's answers in every town round, as a sorted list (ids left out)."""
+    rows = db.session.execute(
+        sa.select(Round.slug, Vote.participant_id, Proposal.text, Vote.value)
+        .join(Proposal, Proposal.id == Vote.proposal_id).join(Round, Round.id == Vote.round_id)
+        .where(Round.slug.in_(SLUGS))).all()
+    people: dict = {}
+    for slug, person, text, value in rows:
+        people.setdefault((slug, person), []).append((text, value))
+    return sorted((slug, tuple(sorted(answers))) for (slug, _), answers in people.items())
+
+
+def test_the_town_votes_the_same_whatever_the_hour_it_is_seeded(runner, db,
+                                                                 monkeypatch) -> None:
+    """Paper sheets are moved into office hours, which reorders the arrivals by the hour of
+    the seed; the votes drawn must not follow that order (at some hours a divisive idea
+    reached the agenda)."""
+    import deliberation.demo_town as demo_town
+
+    seen = []
+    for hour in ("2026-11-30T18:45:00+00:00", "2026-11-30T19:47:10+00:00"):
+        monkeypatch.setattr(demo_town, "utcnow", lambda hour=hour: datetime.fromisoformat(hour))
+        assert runner.invoke(args=["demo", "seed", "--no-polis"]).exit_code == 0
+        seen.append(_votes_by_person(db))
+        for round_ in _town_rounds(db):  # its people, proposals and votes go with it
+            db.session.delete(round_)
+        db.session.commit()
+    assert seen[0] == seen[1]
