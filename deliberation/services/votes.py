@@ -147,6 +147,13 @@ def record_vote(
     })
 
 
+# One answer for every id that is not a published proposal of the round: a pending,
+# rejected or hidden proposal answered otherwise than an id nobody uses, so anyone could
+# list the unpublished proposals' ids (and so when they were written) by voting on ids.
+NOT_VOTABLE = N_("This proposal is not open for voting: there is no published proposal "
+                 "with this number in this round.")
+
+
 def _parse_value(value: Any) -> int:
     parsed = VOTE_SPELLINGS.get(value.strip()) if isinstance(value, str) else None
     if isinstance(value, int) and not isinstance(value, bool) and value in VOTE_VALUES:
@@ -159,7 +166,7 @@ def _parse_value(value: Any) -> int:
 def _parse_proposal_id(proposal_id: Any) -> int:
     pid = parse_id(proposal_id)
     if pid is None:
-        raise NotFound(N_("There is no such proposal in this round."))
+        raise NotFound(NOT_VOTABLE)
     return pid
 
 
@@ -171,13 +178,11 @@ def standing_value(round_id: int, participant_id: int, proposal_id: int) -> int 
 
 
 def check_votable(round_: Round, proposal_id: int) -> None:
-    """Raise NotFound when ``proposal_id`` is not a proposal of ``round_``, DomainError
-    when it is not published."""
+    """Raise NotFound when ``proposal_id`` is not a published proposal of ``round_``,
+    the same whether it is unpublished, of another round or no proposal at all."""
     proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.round_id != round_.id:
-        raise NotFound(N_("There is no such proposal in this round."))
-    if proposal.status != "published":
-        raise DomainError(N_("This proposal is not open for voting."), status=proposal.status)
+    if proposal is None or proposal.round_id != round_.id or proposal.status != "published":
+        raise NotFound(NOT_VOTABLE)
 
 
 def author_auto_vote(proposal: Proposal) -> None:

@@ -91,8 +91,9 @@ def test_bad_votes_are_clear_4xx_and_change_nothing(app: Flask, api_round, db) -
     cases = [
         ({"proposal_id": api_round["open"].id, "value": 5}, 400),
         ({"proposal_id": api_round["open"].id, "value": "agree"}, 400),
-        ({"proposal_id": api_round["hidden"].id, "value": 1}, 409),
-        ({"proposal_id": api_round["pending"].id, "value": 1}, 409),
+        # unpublished: as an id of no proposal (nobody lists them by trying ids)
+        ({"proposal_id": api_round["hidden"].id, "value": 1}, 404),
+        ({"proposal_id": api_round["pending"].id, "value": 1}, 404),
         ({"proposal_id": foreign.id, "value": 1}, 404),
         ({"proposal_id": 10**9, "value": 1}, 404),
         ([1, 2], 400),

@@ -144,7 +144,7 @@ def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> 
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": "999999", "value": "1"})
     assert response.headers["X-Hiroba-Error"] == "not_found"
-    assert "no such proposal" in response.get_data(as_text=True)
+    assert "no published proposal with this number" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
 
 

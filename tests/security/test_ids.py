@@ -20,7 +20,7 @@ from tests import factories
 from tests.security.conftest import client_for, quick_user, table_counts
 
 JA = {"Accept-Language": "ja"}
-NO_SUCH_PROPOSAL = "このラウンドにその提案はありません。"
+NO_SUCH_PROPOSAL = "この提案には投票できません。このラウンドには、この番号の公開されている提案はありません。"
 HUGE = "99999999999999999999"
 ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
