@@ -7,8 +7,10 @@ latest snapshot) and README.txt. Nothing in it can be joined with what staff see
   export, unrelated to accounts, to Hiroba's participant ids and to earlier downloads;
 - timestamps are cut to the start of the day (Asia/Tokyo): the audit log and the staff
   pages keep exact times, and a vote or proposal to the millisecond could be matched with
-  an account's registration or another logged action; the rows keep their real order, so
-  the latest vote of a participant is still the last one;
+  an account's registration or another logged action; within a day each voter's rows come
+  together (voters in the random order of their ids), so nobody finds a vote they watched
+  between two of their own, and each voter's rows keep their real order, so the latest
+  vote of a participant is still the last one;
 - group ids of groups under the small-cell minimum are left empty, and the assisted-vote
   flag is only given when at least that many people voted on paper
   (``deliberation.small_counts``);
@@ -65,7 +67,10 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。そのため、この
 ファイルから計算し直した意見グループや議会に送られる提案は、Hiroba の計算と少し違うことが
 あります。Hiroba が使った数字は、議題のそれぞれのページの根拠にあります。
-日時は、投票と提案それぞれの日の始まり（日本時間）です。行は実際の順に並んでいます。
+日時は、投票と提案それぞれの日の始まり（日本時間）です。votes.csv では、同じ日の票は投票者
+ごとにまとめ、投票者の順は無作為にしています（ある人の前後に投票した人が、自分の票の間から
+その人の行を見つけられないように）。一人の票は実際の順のままなので、投票者と提案ごとの最後の
+行が最終的な票です。
 投票（vote）は 1 が賛成、-1 が反対、0 がパスです。participants-votes.csv の group-id は
 最新の集計での意見グループです（空欄：グループに入っていないか、{minimum}人未満のグループ）。
 代理入力（紙の用紙からファシリテーターが入力した票）は votes.csv の is-assisted が 1 です
@@ -85,8 +90,11 @@ votes on their own comments are not included (nor counted), so that knowing who 
 comment does not tell how they voted. Groups and escalations computed again from these
 files can therefore differ slightly from Hiroba's; the figures Hiroba used are in the
 evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
-vote and comment; rows are in their real order. Votes: 1 agree, -1 disagree, 0 pass. group-id in
-participants-votes.csv is the opinion group of the latest cluster snapshot (empty: not
+vote and comment. In votes.csv, the rows of one day are grouped by voter, the voters in
+a random order (so that whoever voted just before and after someone cannot find that
+person's row between their own); each voter's rows keep their real order, so the last
+row of a voter and comment is the standing vote. Votes: 1 agree, -1 disagree, 0 pass.
+group-id in participants-votes.csv is the opinion group of the latest cluster snapshot (empty: not
 clustered, or a group of fewer than {minimum} people).
 Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 in
 votes.csv (an extra column after the Pol.is columns); summary.csv gives their number of
@@ -161,6 +169,12 @@ def build_files(round_id: int) -> dict[str, str]:
                   int(e.source == "assisted" or e.participant_id in assisted_participants)
                   if flag_assisted else ""]
                  for e in events if (e.participant_id, e.proposal_id) not in own]
+    # Within a day, each voter's rows together and the voters in the random order of their
+    # ids: in time order, whoever voted just before and after someone they watched (at a
+    # workshop, on a shared screen) would find that person's row, and so their voter id
+    # and every vote, between their own two. A voter's own rows keep their order (sort is
+    # stable), so the last row of a voter and proposal is still the standing vote.
+    vote_rows.sort(key=lambda row: (row[0], row[3]))
 
     current = db.session.execute(
         sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)

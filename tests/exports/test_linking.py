@@ -128,3 +128,51 @@ def test_knowing_who_wrote_a_proposal_leads_to_none_of_their_votes(scene):
     assert {r["n-comments"] for r in pv} == {"0"}
     summary = dict(csv.reader(io.StringIO(open_data["summary.csv"].removeprefix("\ufeff"))))
     assert summary["commenters"] == "1"
+
+
+def test_a_vote_cast_between_two_of_ones_own_is_not_found_by_its_place(db):
+    """Someone who saw a neighbour vote at a workshop votes just before and just after
+    with an account of their own: in a file in time order, the rows between their two
+    votes would be the neighbour's, and that row's voter id leads to all the neighbour's
+    votes. Within a day each voter's rows come together (voters in a random order), so
+    nothing lies between two of one's own votes; each voter's own order is kept, so the
+    last row of a voter and proposal is still the standing vote."""
+    from deliberation.interop import polis_export
+    from deliberation.models import Vote, VoteEvent
+
+    round_ = factories.make_round(slug="town", phase="voting", open_data_enabled=True)
+    proposals = [factories.make_proposal(round_, f"Proposal {i}") for i in range(4)]
+    spy, neighbour = (factories.make_participant(round_, kind="resident") for _ in range(2))
+    crowd = [factories.make_participant(round_, kind="resident") for _ in range(8)]
+    morning = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 in Japan, one day throughout
+    sequence = [(spy, 0, 1), (neighbour, 1, -1), (neighbour, 2, 1), (neighbour, 1, 1),
+                (spy, 3, -1), *[(p, i % 4, (-1, 0, 1)[i % 3]) for i, p in enumerate(crowd)]]
+    standing: dict[tuple[int, int], int] = {}
+    for minute, (who, index, value) in enumerate(sequence):
+        proposal = proposals[index]
+        standing[(who.id, proposal.id)] = value
+        db.session.add(VoteEvent(round_id=round_.id, participant_id=who.id,
+                                 proposal_id=proposal.id, value=value, source="web",
+                                 created_at=morning.replace(minute=minute)))
+    for (who_id, proposal_id), value in standing.items():
+        db.session.add(Vote(round_id=round_.id, participant_id=who_id,
+                            proposal_id=proposal_id, value=value))
+    db.session.commit()
+    cid = {p.id: i for i, p in enumerate(proposals)}
+
+    for _ in range(5):  # a fresh permutation each time
+        votes = _rows(polis_export.build_files(round_.id)["votes.csv"])
+        spy_ids = {v["voter-id"] for v in votes if (v["comment-id"], v["vote"]) in
+                   {(str(cid[proposals[0].id]), "1"), (str(cid[proposals[3].id]), "-1")}
+                   and sum(w["voter-id"] == v["voter-id"] for w in votes) == 2}
+        assert len(spy_ids) == 1
+        places = [i for i, v in enumerate(votes) if v["voter-id"] in spy_ids]
+        assert places == list(range(places[0], places[0] + 2))  # nobody in between
+        voters = [v["voter-id"] for v in votes]
+        runs = [voter for i, voter in enumerate(voters) if i == 0 or voters[i - 1] != voter]
+        assert len(runs) == len(set(voters)) == 10
+        last = {(v["voter-id"], v["comment-id"]): int(v["vote"]) for v in votes}
+        assert sorted(last.values()) == sorted(standing.values())
+        neighbour_rows = [v for v in votes if v["comment-id"] == str(cid[proposals[1].id])
+                          and v["vote"] == "-1"]
+        assert last[(neighbour_rows[0]["voter-id"], str(cid[proposals[1].id]))] == 1
