@@ -45,7 +45,7 @@ from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEv
 from deliberation.models.round import PHASES
 from deliberation.services.facilitation import SLUG_RE
 from deliberation.services.snapshot_requests import request_snapshot
-from deliberation.text import clean_text, text_key
+from deliberation.text import NOT_UTF8, clean_text, text_key
 
 __all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory",
            "unpack_upload"]
@@ -63,9 +63,6 @@ MAX_UNPACKED_BYTES = 4 * MAX_UPLOAD_BYTES
 # were most of what a resident was first asked to vote on (the vote order favours unseen
 # proposals), unread by anyone; pending, a facilitator reads and approves them first.
 STATUS = {-1: "rejected", 0: "pending", 1: "published"}
-
-NOT_UTF8 = N_("The file is not UTF-8 text (it may be in Shift_JIS). Save it as UTF-8 (in "
-              "Excel: “CSV UTF-8”) and upload it again.")
 
 # What each problem of the export reader (``ExportFormatError.kind``), and of the checks
 # below, reads as; ``%(value)s`` is the offending value.

@@ -6,6 +6,8 @@ Every function validates, writes, audits and commits (one transaction each).
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import re
 from datetime import datetime
 from typing import Any
@@ -27,7 +29,7 @@ from deliberation.services.proposals import lock_proposals
 from deliberation.services.rounds import LISTED_SETTINGS
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import check_accepts_votes, record_vote, votes_of
-from deliberation.text import clean_text, text_key
+from deliberation.text import NOT_UTF8, clean_text, text_key
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_SEED_LENGTH = 1000  # seed proposals, written by facilitators
@@ -254,17 +256,12 @@ def parse_upload(raw: bytes) -> list[str]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DomainError(N_("The file must be UTF-8 text (CSV or plain text); it may be in "
-                             "Shift_JIS. Save it as UTF-8 (in Excel: “CSV UTF-8”) and upload "
-                             "it again."), field="upload") from None
+        raise DomainError(NOT_UTF8, field="upload") from None
     return parse_lines(text)
 
 
 def parse_lines(raw: str) -> list[str]:
     """Proposals from a text or one-column CSV upload: one per line, blanks skipped."""
-    import csv
-    import io
-
     out = []
     for row in csv.reader(io.StringIO(raw.replace("\r\n", "\n"))):
         text = clean_text(",".join(row))

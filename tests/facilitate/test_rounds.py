@@ -509,7 +509,9 @@ def test_seed_bad_inputs(client, facilitator, db) -> None:
                            data={"upload": (io.BytesIO("日本".encode("shift_jis")), "x.txt")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "UTF-8" in response.get_data(as_text=True)
+    # the words of every upload that is not UTF-8 (a Pol.is export's too)
+    assert ("The file is not UTF-8 text (it may be in Shift_JIS). Save it as UTF-8 (in Excel: "
+            "“CSV UTF-8”) and upload it again.") in response.get_data(as_text=True)
     # A list kept in Excel is saved as Shift_JIS unless asked otherwise: the page says how.
     response = client.post("/facilitate/rounds/s2/seeds", headers=JA,
                            data={"upload": (io.BytesIO("日本".encode("shift_jis")), "x.csv")},
