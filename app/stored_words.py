@@ -109,8 +109,10 @@ KEY_LABELS: dict[str, Any] = {
     "coordination": _l("Coordinated voting"),
     "blocks": _l("Accounts that voted as a block"),
     "similarity": _l("Share of identical votes"),
-    "span_seconds": _l("Seconds from the first to the last arrival"),
+    "span_seconds": _l("Seconds from the first to the last arrival or change of answer"),
     "identical": _l("Voted exactly alike though not arriving together"),
+    "switched_proposal_id": _l("Proposal on which they changed their answer together"),
+    "switched_answer": _l("The answer they changed to"),
     "decisive": _l("Decided the outcome"),
     "effect": _l("What their votes did"),
     "source": _l("Votes screened"),
@@ -198,6 +200,7 @@ EFFECT_LABELS = {
     "pushed": _l("Put the proposal over the conditions"),
     "blocked": _l("Kept the proposal below the conditions"),
 }
+ANSWER_LABELS = {1: _l("Agree"), -1: _l("Disagree"), 0: _l("Pass / unsure")}
 SCREENED_LABELS = {
     "coordinated": _l("A coordinated block of accounts"),
     "assisted": _l("Votes typed in by staff"),
@@ -269,6 +272,7 @@ VALUE_LABELS: dict[str, Mapping[Any, Any] | Callable[[Any], Any]] = {
     "clustering_method": choice_words(method_choices()),
     "membership": MEMBERSHIP_LABELS,
     "effect": EFFECT_LABELS,
+    "switched_answer": ANSWER_LABELS,
     "source": SCREENED_LABELS,
     "kind": KIND_LABELS,
     "role": ROLE_LABELS,

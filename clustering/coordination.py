@@ -32,6 +32,16 @@ decision depends on it); nobody's votes are deleted.
 
 Pairs are compared only within the time window (participants sorted by time), so the work
 grows with the size of bursts, not with the square of the round.
+
+Accounts can also be made slowly, vote differently from each other so that they sit in
+different opinion groups, and wait: then, minutes before a snapshot, they all change their
+answer on one proposal to carry it across the groups. Their vote vectors are not alike and
+they did not arrive together, so neither rule above links them. What gives them away is the
+change itself: people seldom change an answer (in the four real Pol.is rounds above, 1 to
+13 people per round ever did, never 3 the same way on one proposal within a day). So
+:func:`find_switch_blocks` flags ``min_block_size`` or more participants who changed their
+answer on the **same proposal** to the **same answer** within ``window_seconds``, whatever
+else they voted.
 """
 
 from __future__ import annotations
@@ -63,12 +73,21 @@ class Block:
     n_votes: int  # median number of votes per member
     # True when voting exactly alike linked members that did not arrive in a burst
     identical: bool = False
+    # (proposal id, answer) when the members are linked by changing their answer on that
+    # proposal to that answer together (find_switch_blocks); ``similarity`` is then 0 and
+    # ``span_seconds`` spans the changes
+    switched_to: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"participant_ids": self.participant_ids, "size": len(self.participant_ids),
-                "similarity": round(self.similarity, 4),
-                "span_seconds": round(self.span_seconds, 1), "n_votes": self.n_votes,
-                "identical": self.identical}
+        found: dict[str, object] = {
+            "participant_ids": self.participant_ids, "size": len(self.participant_ids),
+            "span_seconds": round(self.span_seconds, 1), "n_votes": self.n_votes}
+        if self.switched_to is None:
+            found.update(similarity=round(self.similarity, 4), identical=self.identical)
+        else:
+            found.update(switched_proposal_id=self.switched_to[0],
+                         switched_answer=self.switched_to[1])
+        return found
 
 
 def _one_hot(participant_index: np.ndarray, statement_index: np.ndarray, values: np.ndarray,
@@ -219,5 +238,65 @@ def find_blocks(
             n_votes=int(np.median(counts[members])),
             identical=bool(spaced_links[in_block].any()),
         ))
+    blocks.sort(key=lambda b: (-len(b.participant_ids), b.participant_ids[0]))
+    return blocks
+
+
+def find_switch_blocks(
+    switch_participants: Sequence[int],
+    switch_statements: Sequence[int],
+    switch_values: Sequence[int],
+    switch_times: Sequence[float],
+    *,
+    window_seconds: float = DEFAULTS["window_seconds"],
+    min_block_size: int = DEFAULTS["min_block_size"],
+) -> list[Block]:
+    """Blocks of participants who changed their answer on the same proposal to the same
+    answer within ``window_seconds`` of each other, largest first.
+
+    The ``switch_*`` arrays are parallel, one row per (participant, statement) whose answer
+    was changed: the answer it was changed to (the current vote) and when (seconds). A row
+    belongs to a block when at least ``min_block_size`` such changes of the same statement
+    to the same answer fall within one window that holds it; overlapping windows make one
+    block, and changes further apart than the window start another. ``n_votes`` is the
+    number of changes.
+    """
+    participants = np.asarray(switch_participants, dtype=np.int64)
+    statements = np.asarray(switch_statements, dtype=np.int64)
+    values = np.asarray(switch_values, dtype=np.int64)
+    times = np.asarray(switch_times, dtype=np.float64)
+    if not (len(participants) == len(statements) == len(values) == len(times)):
+        raise ValueError("the switch arrays must be parallel")
+    if np.any((values < -1) | (values > 1)):
+        raise ValueError("votes must be -1, 0 or 1")
+    known = ~np.isnan(times)
+    participants, statements, values, times = (
+        column[known] for column in (participants, statements, values, times))
+    size = max(min_block_size, 2)
+    blocks = []
+    order = np.lexsort((times, values, statements))
+    keys = np.stack([statements[order], values[order]], axis=1)
+    starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)])
+    for begin, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+        rows = order[begin:end]
+        if len(rows) < size:
+            continue
+        t = times[rows]
+        # the changes from each one to the size-th after it: a burst when within the window
+        burst = np.flatnonzero(t[size - 1:] - t[:len(t) - size + 1] <= window_seconds)
+        member = np.zeros(len(rows), dtype=bool)
+        for first in burst:
+            member[first:first + size] = True
+        picked = np.flatnonzero(member)
+        if not len(picked):
+            continue
+        # bursts further apart than the window are separate blocks
+        breaks = np.flatnonzero(np.diff(t[picked]) > window_seconds) + 1
+        for part in np.split(picked, breaks):
+            blocks.append(Block(
+                participant_ids=sorted(int(p) for p in participants[rows[part]]),
+                similarity=0.0, span_seconds=float(t[part[-1]] - t[part[0]]),
+                n_votes=len(part),
+                switched_to=(int(statements[rows[0]]), int(values[rows[0]]))))
     blocks.sort(key=lambda b: (-len(b.participant_ids), b.participant_ids[0]))
     return blocks

@@ -42,23 +42,27 @@ def _seconds(value: datetime | None) -> float:
 
 
 def blocks_for_round(round_id: int, votes: Any = None,
-                     first_votes: Mapping[int, float] | None = None) -> list[dict[str, Any]]:
+                     first_votes: Mapping[int, float] | None = None,
+                     switches: Mapping[tuple[int, int], tuple[int, float]] | None = None,
+                     ) -> list[dict[str, Any]]:
     """The round's coordinated blocks now (JSON for the snapshot's statistics).
 
     ``votes``: the round's current votes as (participant id, proposal id, value) arrays
     when the caller has them (the clustering runner); otherwise they are read here.
-    ``first_votes``: each account participant's first vote time (``first_votes``), when
-    the caller keeps them up to date (the runner's vote cache); otherwise read here.
+    ``first_votes`` (see ``first_vote_times``) and ``switches`` (see ``switch_times``):
+    when the caller keeps them up to date (the runner's vote cache); otherwise read here.
 
     Only participants with an account are screened: the threat is accounts registered in
     bulk. Assisted participants are entered by staff, and imported ones come from another
     platform's history (an import escalates nothing until a facilitator arms the round).
-    Arrival times: when the account was created, and the participant's first vote."""
+    Arrival times: when the account was created, and the participant's first vote. Blocks
+    of accounts that changed their answer on one proposal together come after the others
+    (``clustering.coordination.find_switch_blocks``)."""
     # Imported here: the clustering runner calls this; the web pages that use this module
     # (the review queue) must not load NumPy and SciPy.
     import numpy as np
 
-    from clustering.coordination import find_blocks
+    from clustering.coordination import find_blocks, find_switch_blocks
 
     participants = db.session.execute(
         sa.select(Participant.id, User.created_at)
@@ -83,7 +87,15 @@ def blocks_for_round(round_id: int, votes: Any = None,
         first_votes = first_vote_times(round_id)
     created = np.array([_seconds(row[1]) for row in participants])
     first_vote = np.array([first_votes.get(pid, float("nan")) for pid in ids])
-    return [block.to_dict() for block in find_blocks(ids, vp, vs, vv, [created, first_vote])]
+    blocks = find_blocks(ids, vp, vs, vv, [created, first_vote])
+    if switches is None:
+        switches = switch_times(round_id)
+    accounts = set(ids)
+    changed = [(pid, proposal, value, at) for (pid, proposal), (value, at) in switches.items()
+               if pid in accounts]
+    if changed:
+        blocks += find_switch_blocks(*zip(*changed, strict=True))
+    return [block.to_dict() for block in blocks]
 
 
 def first_vote_times(round_id: int) -> dict[int, float]:
@@ -107,6 +119,45 @@ def merge_first_votes(known: dict[int, float], newer: Mapping[int, float]) -> No
     for participant_id, seconds in newer.items():
         if seconds < known.get(participant_id, float("inf")):
             known[participant_id] = seconds
+
+
+def switch_times(round_id: int) -> dict[tuple[int, int], tuple[int, float]]:
+    """The answers changed in the round: for each (participant, proposal) whose answer was
+    ever changed, the answer it was last changed to and when (epoch seconds).
+
+    A change is a vote event whose value differs from the pair's event before it. A reader
+    that keeps these (the runner's vote cache) reads them once and then follows the new
+    events (``note_switches``)."""
+    previous = sa.func.lag(VoteEvent.value).over(
+        partition_by=(VoteEvent.participant_id, VoteEvent.proposal_id), order_by=VoteEvent.id)
+    events = (sa.select(VoteEvent.id, VoteEvent.participant_id, VoteEvent.proposal_id,
+                        VoteEvent.value, VoteEvent.created_at, previous.label("previous"))
+              .where(VoteEvent.round_id == round_id)
+              .subquery())
+    found: dict[tuple[int, int], tuple[int, float]] = {}
+    note_switches(found, {}, db.session.execute(
+        sa.select(events.c.participant_id, events.c.proposal_id, events.c.value,
+                  events.c.created_at, events.c.previous)
+        .where(events.c.previous != events.c.value)
+        .order_by(events.c.id)).tuples())
+    return found
+
+
+def note_switches(known: dict[tuple[int, int], tuple[int, float]],
+                  before: Mapping[tuple[int, int], int],
+                  events: Any) -> None:
+    """Fold changes of answer into ``known`` from ``events``: (participant, proposal,
+    value, created_at, previous value or None) in the order they were cast. A missing
+    previous value is looked up in ``before`` (the answers held before these events), then
+    in the events already folded; an event is a change when it differs from it."""
+    last: dict[tuple[int, int], int] = {}
+    for participant_id, proposal_id, value, created_at, previous in events:
+        key = (participant_id, proposal_id)
+        if previous is None:
+            previous = last.get(key, before.get(key))
+        if previous is not None and previous != value:
+            known[key] = (value, _seconds(created_at))
+        last[key] = value
 
 
 def flagged_participants(snapshot: ClusterSnapshot) -> set[int]:

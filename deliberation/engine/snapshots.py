@@ -55,6 +55,9 @@ class VotesSource(Protocol):
     def first_votes(self, round_id: int) -> Mapping[int, float] | None:
         """Account participants' first vote times as of ``current`` (None: read them)."""
 
+    def switches(self, round_id: int) -> Mapping[tuple[int, int], tuple[int, float]] | None:
+        """The answers changed as of ``current`` (None: read them)."""
+
 
 VoteArrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # participant id, proposal id, value
 
@@ -180,7 +183,8 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
                                warm_start=warm, rule=_group_rule(round_))
             blocks = coordination.blocks_for_round(
                 round_id, arrays,
-                first_votes=votes.first_votes(round_id) if votes is not None else None)
+                first_votes=votes.first_votes(round_id) if votes is not None else None,
+                switches=votes.switches(round_id) if votes is not None else None)
     except DegenerateData:
         # A round nobody has voted in yet is a normal state, not a failure: no snapshot.
         db.session.rollback()

@@ -9,7 +9,9 @@ changed; the values are read from the ``votes`` table in the same query, so the 
 always holds what a full read would (re-applying a pair is harmless). Beside the
 matrix, each account participant's first vote time (the coordination screen's arrival
 time) is kept the same way: read once from every event, then folded in from the new
-events, the earliest time winning.
+events, the earliest time winning. So are the answers people changed (the screen's
+blocks of accounts that change an answer together): read once, then each new event is
+compared with the answer the matrix held before it.
 
 Which events are new. Ids come from a sequence, but on PostgreSQL they are drawn when a
 transaction inserts and become visible when it commits, so an event with a smaller id can
@@ -39,7 +41,6 @@ shared between threads.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections import OrderedDict
@@ -52,7 +53,12 @@ import numpy as np
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.engine.coordination import first_vote_times, merge_first_votes
+from deliberation.engine.coordination import (
+    first_vote_times,
+    merge_first_votes,
+    note_switches,
+    switch_times,
+)
 from deliberation.engine.snapshots import VoteArrays, current_votes
 from deliberation.models import Round, Vote, VoteEvent
 from deliberation.models._common import utcnow
@@ -80,6 +86,8 @@ class RoundVotes:
     col_of: dict[int, int] = field(default_factory=dict)
     # the accounts' first vote times, and those of participants new since the round was read
     first_votes: dict[int, float] = field(default_factory=dict)
+    # the answers changed: (participant, proposal) -> (answer, when), as ``switch_times``
+    switches: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
     floor: int = 0  # every vote event with an id <= floor is applied
     identity: tuple[str, str] = ("", "")  # the database and the round's creation time
     last_used: float = 0.0
@@ -87,7 +95,7 @@ class RoundVotes:
     @property
     def nbytes(self) -> int:
         return int(self.matrix.nbytes) + BYTES_PER_ID * (
-            len(self.row_of) + len(self.col_of) + len(self.first_votes))
+            len(self.row_of) + len(self.col_of) + len(self.first_votes) + len(self.switches))
 
     def arrays(self) -> VoteArrays:
         n, m = len(self.participants), len(self.proposals)
@@ -95,6 +103,15 @@ class RoundVotes:
         rows, cols = np.nonzero(block != MISSING)
         return (np.asarray(self.participants, dtype=np.int64)[rows],
                 np.asarray(self.proposals, dtype=np.int64)[cols], block[rows, cols])
+
+    def held_answers(self, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """The answers the matrix holds for these (participant, proposal) pairs, if any."""
+        found = {}
+        for participant, proposal in pairs:
+            row, col = self.row_of.get(participant), self.col_of.get(proposal)
+            if row is not None and col is not None and self.matrix[row, col] != MISSING:
+                found[(participant, proposal)] = int(self.matrix[row, col])
+        return found
 
     def set(self, participant: np.ndarray, proposal: np.ndarray, value: np.ndarray) -> None:
         """Write these cells (``MISSING`` clears one), adding rows and columns as needed."""
@@ -182,6 +199,12 @@ class VoteCache:
         votes = self._rounds.get(round_id)
         return None if votes is None else votes.first_votes
 
+    def switches(self, round_id: int) -> dict[tuple[int, int], tuple[int, float]] | None:
+        """The answers changed (``coordination.switch_times``) as of the last
+        ``current(round_id)``; None when the round is not held."""
+        votes = self._rounds.get(round_id)
+        return None if votes is None else votes.switches
+
     @staticmethod
     def _identity(round_id: int) -> tuple[str, str]:
         """Tells this round from another that got the same id (another database, or a
@@ -218,6 +241,7 @@ class VoteCache:
             row_of={pid: i for i, pid in enumerate(participants)},
             col_of={tid: j for j, tid in enumerate(proposals)},
             first_votes=first_vote_times(round_id),
+            switches=switch_times(round_id),
         )
         votes.floor = next_floor()
         log.info("vote cache: round %s read in full (%d votes, %d bytes)", round_id,
@@ -238,12 +262,18 @@ class VoteCache:
                     .scalar_subquery())
         rows = db.session.connection().execute(
             sa.select(events.c.participant_id, events.c.proposal_id,
-                      sa.func.coalesce(standing, int(MISSING)))
-            .where(events.c.round_id == round_id, events.c.id > votes.floor)).all()
+                      sa.func.coalesce(standing, int(MISSING)), events.c.value,
+                      events.c.created_at)
+            .where(events.c.round_id == round_id, events.c.id > votes.floor)
+            .order_by(events.c.id)).all()
         if rows:
-            changed = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
-                                  count=3 * len(rows)).reshape(-1, 3)
+            changed = np.array([row[:3] for row in rows], dtype=np.int64)
             self._merge_first_votes(round_id, votes)
+            # Events above the floor can be read again: one already applied is then no
+            # change, as the matrix holds its answer.
+            before = votes.held_answers({(row[0], row[1]) for row in rows})
+            note_switches(votes.switches, before,
+                          ((p, s, value, at, None) for p, s, _, value, at in rows))
             votes.set(changed[:, 0], changed[:, 1], changed[:, 2].astype(np.int8))
         votes.floor = max(votes.floor, next_floor())
 

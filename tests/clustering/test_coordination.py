@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clustering.coordination import find_blocks
+from clustering.coordination import find_blocks, find_switch_blocks
 
 DAY = 86400.0
 
@@ -184,3 +184,78 @@ def test_no_real_pol_is_voters_vote_exactly_alike(polis_dir, name: str) -> None:
     blocks = find_blocks(ids, ids[current.rows], current.statement_ids[current.cols],
                          current.vals, [first])
     assert [b for b in blocks if b.identical] == []
+
+
+MINUTE = 60.0
+
+
+def switches(*rows: tuple[int, int, int, float]) -> list[list]:
+    """(participant, proposal, answer changed to, when) rows as the four parallel arrays."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def test_accounts_that_flip_one_proposal_together_are_one_block() -> None:
+    """Sleeper accounts, made and voting apart and alike in nothing else, change their
+    answer on one proposal to agree within four minutes: one block, whatever else changed
+    at other times."""
+    flips = [(pid, 7, 1, 1000 * DAY + pid * 20.0) for pid in range(100, 112)]
+    others = [(1, 7, 1, 3 * DAY), (2, 7, 1, 9 * DAY), (3, 8, -1, 1000 * DAY)]
+    [block] = find_switch_blocks(*switches(*flips, *others))
+    assert block.participant_ids == list(range(100, 112))
+    assert block.switched_to == (7, 1) and block.n_votes == 12
+    assert block.span_seconds == pytest.approx(11 * 20.0)
+    assert block.to_dict() == {
+        "participant_ids": list(range(100, 112)), "size": 12, "span_seconds": 220.0,
+        "n_votes": 12, "switched_proposal_id": 7, "switched_answer": 1}
+
+
+def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged() -> None:
+    # one change an hour on the same proposal, to the same answer
+    trickle = [(pid, 7, 1, pid * 60 * MINUTE) for pid in range(20)]
+    assert find_switch_blocks(*switches(*trickle)) == []
+    # eight changes within a minute, but to different answers or on different proposals
+    mixed = [(pid, 7 + pid % 2, 1 if pid % 4 < 2 else -1, pid * 5.0) for pid in range(8)]
+    assert find_switch_blocks(*switches(*mixed)) == []
+    # four together is under the block size; a fifth makes it one, unless its time is unknown
+    four = [(pid, 7, -1, pid * MINUTE) for pid in range(4)]
+    assert find_switch_blocks(*switches(*four)) == []
+    assert len(find_switch_blocks(*switches(*four, (9, 7, -1, 19 * MINUTE)))) == 1
+    assert find_switch_blocks(*switches(*four, (9, 7, -1, float("nan")))) == []
+    assert find_switch_blocks([], [], [], []) == []
+
+
+def test_two_bursts_on_one_proposal_hours_apart_are_two_blocks() -> None:
+    morning = [(pid, 7, 1, pid * MINUTE) for pid in range(6)]
+    evening = [(pid, 7, 1, 10 * 60 * MINUTE + pid * MINUTE) for pid in range(10, 15)]
+    # one lone change between them belongs to neither
+    blocks = find_switch_blocks(*switches(*morning, (50, 7, 1, 5 * 60 * MINUTE), *evening))
+    assert [b.participant_ids for b in blocks] == [list(range(6)), list(range(10, 15))]
+
+
+def test_bad_switch_input_is_refused() -> None:
+    with pytest.raises(ValueError):
+        find_switch_blocks([1, 2], [7], [1], [0.0])
+    with pytest.raises(ValueError):
+        find_switch_blocks(*switches((1, 7, 2, 0.0)))
+
+
+@pytest.mark.parametrize("name", ["vtaiwan.uberx", "15-per-hour-seattle",
+                                  "scoop-hivemind.biodiversity", "bg2050-volunteers"])
+def test_no_real_pol_is_voters_change_an_answer_together(polis_dir, name: str) -> None:
+    """Four real rounds: each vote that changes the voter's previous answer on a comment is
+    a change; with a day as the window and three people as a block, still none is
+    flagged."""
+    from clustering.polis_export import read_vote_columns
+
+    columns = read_vote_columns(polis_dir(name) / "votes.csv")
+    last: dict[tuple[int, int], int] = {}
+    changed: dict[tuple[int, int], tuple[int, float]] = {}
+    for i in np.argsort(columns.timestamp, kind="stable"):
+        key = (int(columns.voter_id[i]), int(columns.comment_id[i]))
+        value = int(columns.vote[i])
+        if last.get(key, value) != value:
+            changed[key] = (value, float(columns.timestamp[i]))
+        last[key] = value
+    assert changed  # people do change their minds, a few of them
+    rows = [(p, c, value, at) for (p, c), (value, at) in changed.items()]
+    assert find_switch_blocks(*switches(*rows), window_seconds=DAY, min_block_size=3) == []

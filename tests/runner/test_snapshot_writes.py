@@ -27,6 +27,9 @@ class Votes:
     def first_votes(self, round_id: int):
         return {}
 
+    def switches(self, round_id: int):
+        return {}
+
 
 def _snapshots() -> int:
     return _db.session.scalar(sa.select(sa.func.count()).select_from(ClusterSnapshot))

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db as _db
-from deliberation.engine.coordination import STATISTICS_KEY
+from deliberation.engine.coordination import STATISTICS_KEY, switch_times
 from deliberation.engine.snapshots import current_votes, refresh_round
 from deliberation.jobs import runner
 from deliberation.jobs.vote_cache import VoteCache
@@ -292,3 +292,28 @@ def test_current_votes_are_the_rounds_rows(db):
     assert [a.dtype for a in read] == [np.int64, np.int64, np.int8]
     empty = factories.make_round(phase="voting")
     assert [len(a) for a in current_votes(empty.id)] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("reread_seconds", [None, 3600.0])
+def test_changed_answers_kept_in_memory_are_a_full_reads(db, reread_seconds):
+    """The answers people changed, followed event by event, are what a full read of the
+    events finds: also when every event is read again on each refresh (a margin longer
+    than the round), and when someone votes and changes their answer between two
+    refreshes."""
+    town = Town(4)
+    town.votes(150)
+    rid = town.round.id
+    cache = VoteCache(reread_seconds=reread_seconds)
+    cache.current(rid)
+    for step in range(4):
+        town.votes(60, new_people=2)  # the random votes change some answers
+        newcomer = town.participants[-1]
+        for value in (1, -1):
+            record_vote(_db.session.get(Round, rid), newcomer, town.proposals[0].id, value,
+                        "web")
+        _db.session.commit()
+        cache.current(rid)
+        kept = cache.switches(rid)
+        assert kept == switch_times(rid)
+        assert kept[(newcomer.id, town.proposals[0].id)][0] == -1
+    assert len(kept) > 20
