@@ -305,7 +305,7 @@ def test_changed_answers_kept_in_memory_are_a_full_reads(db, reread_seconds):
     rid = town.round.id
     cache = VoteCache(reread_seconds=reread_seconds)
     cache.current(rid)
-    for step in range(4):
+    for _ in range(4):
         town.votes(60, new_people=2)  # the random votes change some answers
         newcomer = town.participants[-1]
         for value in (1, -1):
