@@ -1,10 +1,11 @@
 """Import a Pol.is CSV export (a directory) into a new round, in one transaction.
 
-Pol.is semantics are kept: comment ids become ``Proposal.external_id``, voter and author
-ids become ``Participant.external_id`` (source "import"), ``moderated`` -1 becomes
-"rejected", 1 "published" and 0 "pending" (see ``STATUS``), ``is-meta``/``is-seed`` are
-kept, every row of votes.csv becomes a ``VoteEvent`` (source "import") and the latest vote
-per participant and proposal a ``Vote``. Any problem raises :class:`PolisImportError` naming file, line and column, and
+Pol.is semantics are kept: comment ids become ``Proposal.external_id``, voter ids (an
+author's too: Pol.is records each author's own vote) ``Participant.external_id`` (source
+"import"), ``moderated`` -1 becomes "rejected", 1 "published" and 0 "pending" (see
+``STATUS``), ``is-meta``/``is-seed`` are kept, every row of votes.csv becomes a
+``VoteEvent`` (source "import") and the latest vote per participant and proposal a
+``Vote``. Any problem raises :class:`PolisImportError` naming file, line and column, and
 nothing is written.
 """
 
@@ -217,14 +218,20 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
         db.session.flush()
         rid = round_.id
 
-        # Participants: every voter and every author (same Pol.is pid space), first seen.
+        # Participants: every voter (authors and voters share Pol.is's pid space), first
+        # seen. An author-id that casts no vote is no participant and its statements have
+        # no author: Pol.is records each author's own vote, so only an export that hides
+        # its authors has such ids, as Hiroba's open data does with one id per statement
+        # (made participants, a re-imported round counted a person per statement).
         # Every sighting in time order, the authors' comments before the votes and the
         # votes in file order among equal times (a stable sort), so each pid's first row
         # is its first sighting.
-        n_comments = len(export.comments)
-        pids = np.concatenate([np.array([c.author_id for c in export.comments], np.int64),
-                               votes.voter_id])
-        seen_at = np.concatenate([np.array(comment_times, np.float64), votes.timestamp])
+        author_ids = np.array([c.author_id for c in export.comments], np.int64)
+        voting_author = np.isin(author_ids, votes.voter_id)
+        n_authors = int(np.count_nonzero(voting_author))
+        pids = np.concatenate([author_ids[voting_author], votes.voter_id])
+        seen_at = np.concatenate([np.array(comment_times, np.float64)[voting_author],
+                                  votes.timestamp])
         by_time = np.argsort(seen_at, kind="stable")
         external, pid_index, first_seen = _distinct_with_index(pids[by_time])
         comments = sorted(export.comments, key=lambda c: c.comment_id)
@@ -232,8 +239,8 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
 
         # Vote history, oldest first; for ties the later row of the file wins: the votes'
         # part of the sightings above, in their order.
-        is_vote = by_time >= n_comments
-        order = by_time[is_vote] - n_comments
+        is_vote = by_time >= n_authors
+        order = by_time[is_vote] - n_authors
         voter = pid_index[is_vote]  # index into external
         comment = np.searchsorted(comment_ids, votes.comment_id[order])
         when = votes.timestamp[order]
@@ -265,10 +272,13 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             participant_pk = _lookup(Participant, rid, external)
 
             texts = [_statement_text(c) for c in comments]
+            authors = np.array([c.author_id for c in comments], dtype=np.int64)
+            voted = np.isin(authors, external)
+            author_pk = np.zeros(len(comments), dtype=np.int64)
+            author_pk[voted] = participant_pk[np.searchsorted(external, authors[voted])]
             insert_columns(Proposal.__table__, {
                 "round_id": rid,
-                "author_id": participant_pk[np.searchsorted(
-                    external, np.array([c.author_id for c in comments], dtype=np.int64))],
+                "author_id": np.ma.masked_array(author_pk, mask=~voted),  # NULL: no author
                 "text": np.array(texts, dtype=object),
                 "text_key": np.array([text_key(t) for t in texts], dtype=object),
                 "status": np.array([STATUS[c.moderated] for c in comments], dtype=object),

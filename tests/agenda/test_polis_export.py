@@ -170,6 +170,18 @@ def test_a_real_conversation_round_trips(db, name, tmp_path):
     again = polis_import.import_directory(tmp_path / "open-data", slug="again")
     assert (again.description, again.summary) == (round_.description, round_.summary)
 
+    # As many people as voted, on both sides: Pol.is's authors are voters, and open data's
+    # author-ids (one per statement, never a voter) are nobody, so a re-imported round does
+    # not count a person per statement (bg2050: 493 for its 122 voters).
+    def people(r):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Participant)
+                                 .where(Participant.round_id == r.id))
+    summary = dict(csv.reader(io.StringIO((source / "summary.csv").read_text(encoding="utf-8"))))
+    assert people(round_) == int(summary["voters"])
+    assert people(again) == len({v["voter-id"] for v in _rows(files["votes.csv"])})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(
+        Proposal.round_id == again.id, Proposal.author_id.is_not(None))) == 0
+
 
 def test_the_readme_names_the_rounds_own_small_count_minimum(db):
     """A round that shows no group under 10 people leaves those groups' ids and its paper

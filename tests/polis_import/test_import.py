@@ -70,7 +70,8 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:
         "timestamp,datetime,comment-id,voter-id,vote\n"
         "1726860680000,x,2,9,1\n"
         "1726860690000,x,2,9,-1\n"  # re-vote: latest wins
-        "1726860685000,x,4,9,0\n", encoding="utf-8")
+        "1726860685000,x,4,9,0\n"
+        "1726860695000,x,3,8,1\n", encoding="utf-8")  # an author votes, as in Pol.is
     round_ = polis_import.import_directory(d, slug="small", phase="collecting", title="T")
     proposals = {p.external_id: p for p in db.session.scalars(sa.select(Proposal))}
     assert proposals["2"].is_seed and proposals["2"].status == "published"
@@ -79,15 +80,16 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:
     author = db.session.get(Participant, proposals["3"].author_id)
     assert author.external_id == "8" and author.source == "import"
     votes = db.session.scalars(sa.select(Vote).order_by(Vote.proposal_id)).all()
-    assert [v.value for v in votes] == [-1, 0]
+    assert [v.value for v in votes] == [-1, 1, 0]
     def at(ms: int) -> datetime:
         return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
     assert (votes[0].created_at, votes[0].updated_at) == (at(1726860680000), at(1726860690000))
-    assert votes[1].created_at == votes[1].updated_at == at(1726860685000)
+    assert votes[2].created_at == votes[2].updated_at == at(1726860685000)
     events = db.session.scalars(sa.select(VoteEvent).order_by(VoteEvent.created_at)).all()
     assert [(e.value, e.created_at) for e in events] == [
-        (1, at(1726860680000)), (0, at(1726860685000)), (-1, at(1726860690000))]
+        (1, at(1726860680000)), (0, at(1726860685000)), (-1, at(1726860690000)),
+        (1, at(1726860695000))]
     assert author.created_at == at(1726860676784)
     assert round_.opens_at == at(1726860676783)
     assert round_.title == "T" and round_.phase == "collecting"
@@ -98,8 +100,9 @@ def test_semantics_on_small_export(db, tmp_path: Path) -> None:
 
 
 def test_export_without_votes(db, tmp_path: Path) -> None:
-    """A conversation whose votes.csv has only its header: the statements and their
-    authors, no votes."""
+    """A conversation whose votes.csv has only its header: the statements, no votes, and
+    no participants: an author-id that casts no vote is nobody (Pol.is records an author's
+    own vote; Hiroba's open data gives each statement an id of its own)."""
     d = tmp_path / "x"
     d.mkdir()
     (d / "comments.csv").write_text(
@@ -109,8 +112,10 @@ def test_export_without_votes(db, tmp_path: Path) -> None:
                                  encoding="utf-8")
     round_ = polis_import.import_directory(d, slug="quiet")
     assert count(db, Proposal, round_.id) == 2
-    assert count(db, Participant, round_.id) == 2
+    assert count(db, Participant, round_.id) == 0
     assert count(db, Vote, round_.id) == count(db, VoteEvent, round_.id) == 0
+    assert db.session.scalars(sa.select(Proposal.author_id).where(
+        Proposal.round_id == round_.id)).all() == [None, None]
 
 
 @pytest.mark.parametrize("seven", ["7", "9000000000000000007"])  # ids close or far apart
@@ -146,7 +151,8 @@ def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path, seven: str) ->
         (-1, 2000.0), (-1, 4000.0), (1, 5000.0), (0, 5000.0), (1, 9000.0)]
     first_seen = {p.external_id: p.created_at.timestamp()
                   for p in db.session.scalars(sa.select(Participant))}
-    assert first_seen == {"1": 1000.0, "2": 1000.0, seven: 2000.0}
+    # author 2 was first seen writing; author 1 never voted, so is no participant
+    assert first_seen == {"2": 1000.0, seven: 2000.0}
 
 
 @pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",
