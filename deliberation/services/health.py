@@ -2,6 +2,9 @@
 
 A round waits for a new snapshot when it has vote events its newest "ok" snapshot did not
 see, or an explicit request (its ``clustering_jobs`` row); see deliberation/jobs/runner.py.
+It has waited since the earlier of the two, but not since before the round was created
+here: an imported round's votes carry the times they were cast in Pol.is, years before
+they reached this database.
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ def _first_unseen_vote_at(round_id: Any) -> sa.ScalarSelect:
     )
 
 
-# Each open round with its newest "ok" snapshot's time, its job (an explicit request, a
-# lease) and its oldest unseen vote.
+# Each open round with its creation, its newest "ok" snapshot's time, its job (an explicit
+# request, a lease) and its oldest unseen vote.
 _OPEN_ROUNDS = (
-    sa.select(Round.slug, Round.phase, ClusteringJob.requested_at, ClusteringJob.lease_until,
+    sa.select(Round.slug, Round.phase, Round.created_at.label("round_created_at"),
+              ClusteringJob.requested_at, ClusteringJob.lease_until,
               newest_ok_snapshot(ClusterSnapshot.created_at, round_id=Round.id)
               .correlate(Round).scalar_subquery().label("created_at"),
               _first_unseen_vote_at(Round.id).label("unseen_vote_at"))
@@ -54,15 +58,18 @@ _OPEN_ROUNDS = (
 def pending_since(round_id: int) -> datetime | None:
     """Since when the round has waited for a new snapshot (None: it is up to date)."""
     row = db.session.execute(
-        sa.select(ClusteringJob.requested_at,
+        sa.select(ClusteringJob.requested_at, Round.created_at.label("round_created_at"),
                   _first_unseen_vote_at(round_id).label("unseen_vote_at"))
         .select_from(Round).outerjoin(ClusteringJob, ClusteringJob.round_id == Round.id)
         .where(Round.id == round_id)).first()
-    return None if row is None else _earliest(row.requested_at, row.unseen_vote_at)
+    return None if row is None else _waiting_since(row)
 
 
-def _earliest(*moments: datetime | None) -> datetime | None:
-    known = [moment for moment in moments if moment is not None]
+def _waiting_since(row: Any) -> datetime | None:
+    unseen = row.unseen_vote_at
+    if unseen is not None:
+        unseen = max(unseen, row.round_created_at)
+    known = [moment for moment in (row.requested_at, unseen) if moment is not None]
     return min(known) if known else None
 
 
@@ -83,7 +90,7 @@ def report() -> dict[str, Any]:
 
     rounds = []
     for row in rows:
-        pending = _earliest(row.requested_at, row.unseen_vote_at)
+        pending = _waiting_since(row)
         rounds.append({
             "slug": row.slug,
             "phase": row.phase,

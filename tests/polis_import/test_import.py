@@ -155,6 +155,20 @@ def test_latest_vote_wins_by_time_then_by_row(db, tmp_path: Path, seven: str) ->
     assert first_seen == {"2": 1000.0, seven: 2000.0}
 
 
+def test_an_imported_round_waits_for_its_snapshot_since_the_import(client, db) -> None:
+    """Imported votes keep the times they were cast in Pol.is (Seattle's: June 2014), but the
+    round has waited for its first snapshot only since the import: /healthz said 12 years,
+    which set off any monitor's alarm at each import, and the facilitator's round page
+    said the snapshot had been requested in 2014."""
+    before = datetime.now(UTC)
+    round_ = polis_import.import_directory(polis_dataset("15-per-hour-seattle"), slug="seattle")
+    waiting = pending_since(round_.id)
+    assert waiting is not None and before <= waiting <= datetime.now(UTC)
+    rounds = {r["slug"]: r for r in client.get("/healthz").get_json()["rounds"]}
+    assert rounds["seattle"]["refresh_pending"] is True
+    assert rounds["seattle"]["pending_seconds"] < 60
+
+
 @pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",
                                   "bg2050-volunteers"])
 @pytest.mark.slow  # imports real Pol.is exports

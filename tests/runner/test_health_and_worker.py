@@ -52,6 +52,7 @@ def test_healthz_reports_database_and_snapshot_age(client, db):
 
 def test_healthz_counts_unseen_votes_and_running_leases(client, db):
     round_ = factories.make_round(phase="voting", slug="busy")
+    round_.created_at = utcnow() - timedelta(hours=1)  # before the vote 30 s ago below
     participant = factories.make_participant(round_)
     seen = factories.add_vote(participant, factories.make_proposal(round_), 1)
     seen_event = db.session.scalar(sa.select(sa.func.max(VoteEvent.id)))
