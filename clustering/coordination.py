@@ -38,10 +38,14 @@ different opinion groups, and wait: then, minutes before a snapshot, they all ch
 answer on one proposal to carry it across the groups. Their vote vectors are not alike and
 they did not arrive together, so neither rule above links them. What gives them away is the
 change itself: people seldom change an answer (in the four real Pol.is rounds above, 1 to
-13 people per round ever did, never 3 the same way on one proposal within a day). So
-:func:`find_switch_blocks` flags ``min_block_size`` or more participants who changed their
-answer on the **same proposal** to the **same answer** within ``window_seconds``, whatever
-else they voted.
+13 people per round ever did, never 3 the same way on one proposal within a day, nor 5
+within 30 days). So :func:`find_switch_blocks` flags ``min_block_size`` or more
+participants who changed their answer on the **same proposal** to the **same answer**
+within ``switch_window_seconds``, whatever else they voted. That window is a day, not the
+20 minutes of a burst of arrivals: sleepers that change four at a time, 21 minutes apart,
+would otherwise pass, and honest changes are so rare that a day still flags none of those
+rounds. A real change of mind together (a town meeting that persuaded a room) is flagged
+too, and then a facilitator who knows the meeting looks at it.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ DEFAULTS = {
     "window_seconds": 20 * 60,
     "min_block_size": 5,
     "identical_min_votes": 15,
+    "switch_window_seconds": 24 * 60 * 60,
 }
 _CHUNK = 512  # rows compared at once (memory: chunk x window x 3 statements floats)
 
@@ -248,7 +253,7 @@ def find_switch_blocks(
     switch_values: Sequence[int],
     switch_times: Sequence[float],
     *,
-    window_seconds: float = DEFAULTS["window_seconds"],
+    window_seconds: float = DEFAULTS["switch_window_seconds"],
     min_block_size: int = DEFAULTS["min_block_size"],
 ) -> list[Block]:
     """Blocks of participants who changed their answer on the same proposal to the same

@@ -210,8 +210,8 @@ def test_accounts_that_flip_one_proposal_together_are_one_block() -> None:
 
 
 def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged() -> None:
-    # one change an hour on the same proposal, to the same answer
-    trickle = [(pid, 7, 1, pid * 60 * MINUTE) for pid in range(20)]
+    # one change every seven hours on the same proposal, to the same answer: four a day
+    trickle = [(pid, 7, 1, pid * 7 * 60 * MINUTE) for pid in range(20)]
     assert find_switch_blocks(*switches(*trickle)) == []
     # eight changes within a minute, but to different answers or on different proposals
     mixed = [(pid, 7 + pid % 2, 1 if pid % 4 < 2 else -1, pid * 5.0) for pid in range(8)]
@@ -220,15 +220,25 @@ def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged()
     four = [(pid, 7, -1, pid * MINUTE) for pid in range(4)]
     assert find_switch_blocks(*switches(*four)) == []
     assert len(find_switch_blocks(*switches(*four, (9, 7, -1, 19 * MINUTE)))) == 1
+    assert find_switch_blocks(*switches(*four, (9, 7, -1, DAY + 4 * MINUTE))) == []
     assert find_switch_blocks(*switches(*four, (9, 7, -1, float("nan")))) == []
     assert find_switch_blocks([], [], [], []) == []
 
 
-def test_two_bursts_on_one_proposal_hours_apart_are_two_blocks() -> None:
-    morning = [(pid, 7, 1, pid * MINUTE) for pid in range(6)]
-    evening = [(pid, 7, 1, 10 * 60 * MINUTE + pid * MINUTE) for pid in range(10, 15)]
+def test_sleepers_changing_four_at_a_time_are_still_one_block() -> None:
+    """Four changes, then four more 21 minutes later, and so on: never five within the
+    20 minutes of a burst of arrivals, but 12 within a day."""
+    batches = [(pid, 7, 1, (pid // 4) * 21 * MINUTE) for pid in range(12)]
+    [block] = find_switch_blocks(*switches(*batches))
+    assert block.participant_ids == list(range(12))
+    assert block.span_seconds == 42 * MINUTE
+
+
+def test_two_bursts_on_one_proposal_days_apart_are_two_blocks() -> None:
+    monday = [(pid, 7, 1, pid * MINUTE) for pid in range(6)]
+    thursday = [(pid, 7, 1, 3 * DAY + pid * MINUTE) for pid in range(10, 15)]
     # one lone change between them belongs to neither
-    blocks = find_switch_blocks(*switches(*morning, (50, 7, 1, 5 * 60 * MINUTE), *evening))
+    blocks = find_switch_blocks(*switches(*monday, (50, 7, 1, 1.5 * DAY), *thursday))
     assert [b.participant_ids for b in blocks] == [list(range(6)), list(range(10, 15))]
 
 
