@@ -33,7 +33,7 @@ from app.agenda.forms import (
 from app.auth.routes import safe_next
 from app.authz import council_required, facilitator_required
 from app.downloads import CSV_CONTENT_TYPE, attachment, requested_language
-from app.errors import attach_to_form, translate
+from app.errors import attach_to_form, render_error, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.rule_words import method_words
@@ -170,6 +170,9 @@ def open_data(slug: str) -> Response:
     round_ = round_or_404(slug)
     if not round_.open_data_enabled:
         abort(404)
+    if not round_.open_data_published:
+        return render_error(404, _("The open data of this round is published when voting "
+                                   "has ended."))
     return attachment(polis_export.export_zip(round_.id), f"{round_.slug}-polis-export.zip",
                       "application/zip")
 

@@ -90,6 +90,13 @@ class Round(db.Model):
         return self.phase in PHASES_ACCEPTING_VOTES and not self.past_closing
 
     @property
+    def open_data_published(self) -> bool:
+        """The open-data export is public once the round takes no more votes: one file
+        that no vote changes, since two downloads around someone's vote would differ in
+        that person's row only, their whole ballot."""
+        return self.open_data_enabled and self.is_public and not self.accepts_votes
+
+    @property
     def is_public(self) -> bool:
         return self.phase != "draft"
 

@@ -104,6 +104,9 @@ def test_open_data_download_only_when_enabled(planted, client):
     assert client.get(url).status_code == 404
     planted.round.open_data_enabled = True
     db.session.commit()
+    assert client.get(url).status_code == 404  # not while the round takes votes
+    planted.round.phase = "closed"
+    db.session.commit()
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()

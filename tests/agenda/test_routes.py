@@ -422,6 +422,10 @@ def test_open_data_link_on_public_agenda(one_item, client):
     planted.round.open_data_enabled = True
     db.session.commit()
     html = client.get("/agenda/", headers=EN).get_data(as_text=True)
+    assert f"/agenda/rounds/{planted.round.slug}/open-data.zip" not in html  # still voting
+    planted.round.phase = "closed"
+    db.session.commit()
+    html = client.get("/agenda/", headers=EN).get_data(as_text=True)
     assert f"/agenda/rounds/{planted.round.slug}/open-data.zip" in html
 
 

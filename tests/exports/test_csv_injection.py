@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from deliberation import csvfile
+from deliberation.database import db
 from tests import factories
 from tests.exports.conftest import PAYLOADS
 
@@ -96,6 +97,8 @@ def test_dashboard_export(client, poisoned, url):
 
 
 def test_open_data_files(client, poisoned):
+    poisoned.round.phase = "reflection"  # published once voting has ended
+    db.session.commit()
     response = client.get("/agenda/rounds/poisoned/open-data.zip")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/zip"

@@ -52,6 +52,8 @@ def scene(client, db):
         for j, other in enumerate(others):
             factories.add_vote(other, seed, (1, 0, -1)[(i + j) % 3])
     client.get("/auth/logout")
+    round_.phase = "reflection"  # the open data is published once voting has ended
+    db.session.commit()
     facilitator = factories.make_user("admin", display_name="Staff Sato")
     _login(client, facilitator)
     audit_all = client.get("/facilitate/audit?format=csv&lang=en").data.decode("utf-8")
@@ -176,3 +178,55 @@ def test_a_vote_cast_between_two_of_ones_own_is_not_found_by_its_place(db):
         neighbour_rows = [v for v in votes if v["comment-id"] == str(cid[proposals[1].id])
                           and v["vote"] == "-1"]
         assert last[(neighbour_rows[0]["voter-id"], str(cid[proposals[1].id]))] == 1
+
+
+def _download(client, slug: str):
+    response = client.get(f"/agenda/rounds/{slug}/open-data.zip", headers={"Accept-Language": "ja"})
+    if response.status_code != 200:
+        return response, None
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    rows = _rows(archive.read("participants-votes.csv").decode("utf-8"))
+    # what stays put from one download to the next: everything but the random id
+    return response, sorted(tuple(v for k, v in row.items() if k != "participant") for row in rows)
+
+
+def test_two_downloads_around_a_vote_do_not_give_the_voters_ballot(client, db):
+    """Someone who downloads the open data just before and just after a neighbour votes
+    (a workshop, a shared screen) would find the one row that changed: the neighbour's
+    whole ballot, whatever the random ids. The export is published once the round takes
+    no more votes, so it is one file that does not change under anyone's vote."""
+    round_ = factories.make_round(slug="town", phase="voting", open_data_enabled=True)
+    proposals = [factories.make_proposal(round_, f"Proposal {i}") for i in range(5)]
+    crowd = [factories.make_participant(round_, kind="resident") for _ in range(8)]
+    for i, participant in enumerate(crowd):
+        for j, proposal in enumerate(proposals):
+            factories.add_vote(participant, proposal, (1, -1, 0)[(i + j) % 3])
+    neighbour = factories.make_participant(round_, kind="resident")
+
+    before, files = _download(client, "town")
+    assert before.status_code == 404 and files is None
+    page = client.get("/rounds/town", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "投票が終わってから公開します" in page
+    assert "/agenda/rounds/town/open-data.zip" not in page
+    for j, proposal in enumerate(proposals):
+        factories.add_vote(neighbour, proposal, (1, 1, -1, 0, 1)[j])
+    assert _download(client, "town")[1] is None
+
+    round_.phase = "reflection"  # voting has ended: the one file everyone gets
+    db.session.commit()
+    response, first = _download(client, "town")
+    assert response.status_code == 200 and len(first) == 9
+    page = client.get("/rounds/town", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "/agenda/rounds/town/open-data.zip" in page
+    assert _download(client, "town")[1] == first
+
+
+def test_open_data_waits_for_the_closing_time_too(client, db):
+    round_ = factories.make_round(slug="late", phase="voting", open_data_enabled=True,
+                                  closes_at=datetime(2030, 1, 1, tzinfo=UTC))
+    assert _download(client, "late")[0].status_code == 404
+    round_.closes_at = datetime(2020, 1, 1, tzinfo=UTC)  # past: no vote is taken any more
+    db.session.commit()
+    assert _download(client, "late")[0].status_code == 200
+    listing = client.get("/agenda/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "/agenda/rounds/late/open-data.zip" in listing

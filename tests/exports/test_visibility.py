@@ -34,7 +34,8 @@ def moderated(request, db):
         moderation.moderate(round_, [proposal.id], "reject", actor=staff, reason="Duplicate")
     else:
         proposal.status = "hidden"  # what enough reports do
-        db.session.commit()
+    round_.phase = "reflection"  # voting has ended: the open data is published
+    db.session.commit()
     return request.param, esc, staff
 
 

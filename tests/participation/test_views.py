@@ -348,6 +348,10 @@ def test_round_page_links_open_data_only_when_enabled(client, make_round, db) ->
     r.open_data_enabled = True
     db.session.commit()
     html = client.get(f"/rounds/{r.slug}", headers=EN).get_data(as_text=True)
+    assert link not in html and "It is published when voting has ended" in html
+    r.phase = "reflection"
+    db.session.commit()
+    html = client.get(f"/rounds/{r.slug}", headers=EN).get_data(as_text=True)
     assert link in html and "Download the open data of this round" in html
 
 

@@ -96,7 +96,9 @@ MATRIX: dict[str, Access] = {
     "agenda.public_index": Access(ANONYMOUS),
     "agenda.public_item": Access(ANONYMOUS),
     "agenda.mark_seen": Access(ANONYMOUS),
-    "agenda.open_data": Access(ANONYMOUS, note="404 unless the round enables open data"),
+    "agenda.open_data": Access(ANONYMOUS, args={"slug": "finished"},
+                               note="404 unless the round enables open data and takes no more "
+                                    "votes"),
     "agenda.council_index": Access(COUNCIL),
     "agenda.council_item": Access(COUNCIL),
     "agenda.update_response": Access(COUNCIL),
@@ -164,6 +166,11 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
 
     round_ = factories.make_round(phase="voting", open_data_enabled=True)
     slug = round_.slug
+    from deliberation.models import Round
+
+    if db.session.scalar(sa.select(Round.id).where(Round.slug == "finished")) is None:
+        # voting has ended: its open data is published (agenda.open_data)
+        factories.make_round(slug="finished", phase="reflection", open_data_enabled=True)
     proposal = factories.make_proposal(round_)
     user = quick_user()
     assisted = factories.make_participant(round_, source="assisted", label="workshop")
