@@ -5,8 +5,19 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import sqlalchemy as sa
+
 from deliberation.database import db
-from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
+from deliberation.models import (
+    ClusterSnapshot,
+    Participant,
+    Proposal,
+    Round,
+    SnapshotProposalStat,
+    User,
+    Vote,
+    VoteEvent,
+)
 from deliberation.models._common import utcnow
 from deliberation.services.accounts import password_hash_method
 from deliberation.text import text_key
@@ -84,3 +95,25 @@ def add_vote(participant: Participant, proposal: Proposal, value: int) -> Vote:
                              proposal_id=proposal.id, value=value, source="web"))
     db.session.commit()
     return vote
+
+
+def snapshot_of_votes(round_: Round) -> ClusterSnapshot:
+    """An "ok" snapshot of the round's current votes, with the counts over everyone per
+    proposal only (no groups): what the public counts are read from."""
+    rows = db.session.execute(
+        sa.select(Vote.proposal_id, Vote.value, sa.func.count())
+        .where(Vote.round_id == round_.id).group_by(Vote.proposal_id, Vote.value)).all()
+    snapshot = ClusterSnapshot(round_id=round_.id, status="ok", method="pca", k=0,
+                               n_votes=sum(n for _p, _v, n in rows))
+    db.session.add(snapshot)
+    db.session.flush()
+    stats: dict[int, SnapshotProposalStat] = {}
+    for proposal_id, value, n in rows:
+        stat = stats.setdefault(proposal_id, SnapshotProposalStat(
+            snapshot_id=snapshot.id, proposal_id=proposal_id, group_id=None,
+            agree=0, disagree=0, passes=0))
+        field = {1: "agree", -1: "disagree", 0: "passes"}[value]
+        setattr(stat, field, getattr(stat, field) + n)
+    db.session.add_all(stats.values())
+    db.session.commit()
+    return snapshot

@@ -184,9 +184,15 @@ def openapi_document(max_length: int = MAX_LENGTH) -> dict[str, Any]:
                 round_path=False),
             "/rounds/{slug}": _get("One round", _ref("Round")),
             "/rounds/{slug}/proposals": {
-                **_get("Published proposals with vote counts", {
-                    "type": "object", "required": ["round", "proposals"],
+                **_get("Published proposals with the vote counts of the latest snapshot (as "
+                       "the results show them; never the live votes, which would tell whoever "
+                       "knows when someone voted how they voted)", {
+                    "type": "object", "required": ["round", "counts_as_of", "proposals"],
                     "properties": {"round": {"type": "string"},
+                                   "counts_as_of": {"type": ["string", "null"],
+                                                    "format": "date-time",
+                                                    "description": "the snapshot's time (null: "
+                                                                   "none yet, every count 0)"},
                                    "proposals": {"type": "array", "items": _ref("Proposal")}}}),
                 **_post("Submit a proposal",
                         {"type": "object", "required": ["text"],

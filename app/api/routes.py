@@ -27,6 +27,7 @@ from deliberation.errors import DomainError
 from deliberation.models import (
     Proposal,
     Round,
+    SnapshotProposalStat,
 )
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import agenda as agenda_service
@@ -55,13 +56,14 @@ def _round_json(round_: Round) -> dict[str, Any]:
     }
 
 
-def _proposal_json(proposal: Proposal, counts: dict[str, int] | None) -> dict[str, Any]:
+def _proposal_json(proposal: Proposal, stat: SnapshotProposalStat | None) -> dict[str, Any]:
     return {
         "id": proposal.id,
         "text": proposal.text,
         "is_seed": proposal.is_seed,
         "created_at": _iso(proposal.created_at),
-        "votes": counts or {"agree": 0, "disagree": 0, "pass": 0},
+        "votes": {"agree": stat.agree if stat else 0, "disagree": stat.disagree if stat else 0,
+                  "pass": stat.passes if stat else 0},
     }
 
 
@@ -92,10 +94,11 @@ def round_detail(slug: str) -> Response:
 @bp.route("/rounds/<slug>/proposals")
 def proposals(slug: str) -> Response:
     round_ = round_or_404(slug)
-    counts = votes.counts_by_proposal(round_)
+    snapshot, totals = results_service.snapshot_totals(round_)
     items = proposal_service.published(round_)
     return jsonify({"round": round_.slug,
-                    "proposals": [_proposal_json(p, counts.get(p.id)) for p in items]})
+                    "counts_as_of": _iso(snapshot.created_at) if snapshot else None,
+                    "proposals": [_proposal_json(p, totals.get(p.id)) for p in items]})
 
 
 @bp.route("/rounds/<slug>/results")

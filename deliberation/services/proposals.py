@@ -10,15 +10,18 @@ from flask_sqlalchemy.pagination import Pagination
 from deliberation.database import db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import (
+    ClusterSnapshot,
     Escalation,
     OfficialResponse,
     Participant,
     Proposal,
     Round,
+    SnapshotProposalStat,
     User,
     Vote,
     audit,
 )
+from deliberation.models.snapshot import newest_ok_snapshot
 from deliberation.services import search
 from deliberation.services.participants import participant_for
 from deliberation.services.snapshot_requests import request_snapshot
@@ -167,10 +170,16 @@ def browse(round_: Round, terms: list[str], *, status: str = "", voted: str = ""
             Vote.participant_id == (participant.id if participant is not None else None))
         query = query.where(Proposal.id.in_(mine) if voted == "voted" else Proposal.id.not_in(mine))
     if sort in ("votes", "agreed"):
-        counted = sa.func.count(Vote.participant_id) if sort == "votes" else sa.func.count(
-            sa.case((Vote.value == 1, 1)))
-        counts = (sa.select(Vote.proposal_id, counted.label("n"))
-                  .where(Vote.round_id == round_.id).group_by(Vote.proposal_id).subquery())
+        # The counts of the latest snapshot, as the results page shows them, not the live
+        # votes: an order that moved with each vote would tell whoever watched someone
+        # vote (a workshop, a shared screen) which proposal they agreed with.
+        stat = SnapshotProposalStat
+        counted = (stat.agree + stat.disagree + stat.passes) if sort == "votes" else stat.agree
+        counts = (sa.select(stat.proposal_id, counted.label("n"))
+                  .where(stat.snapshot_id == newest_ok_snapshot(ClusterSnapshot.id,
+                                                                round_id=round_.id)
+                         .scalar_subquery(),
+                         stat.group_id.is_(None)).subquery())
         query = (query.outerjoin(counts, counts.c.proposal_id == Proposal.id)
                  .order_by(sa.func.coalesce(counts.c.n, 0).desc(), Proposal.id.desc()))
     else:

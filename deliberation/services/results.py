@@ -324,6 +324,18 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def snapshot_totals(round_: Round) -> tuple[ClusterSnapshot | None, dict[int, SnapshotProposalStat]]:
+    """The latest snapshot and its counts over everyone, by proposal: the public figures
+    of a proposal's votes. The live votes are never shown, since counts that moved with
+    each vote would tell whoever knows when someone voted how they voted."""
+    snapshot = latest_snapshot(round_.id)
+    if snapshot is None:
+        return None, {}
+    return snapshot, {stat.proposal_id: stat for stat in db.session.scalars(
+        sa.select(SnapshotProposalStat).where(SnapshotProposalStat.snapshot_id == snapshot.id,
+                                              SnapshotProposalStat.group_id.is_(None)))}
+
+
 @dataclass
 class PublishedCounts:
     """A snapshot's vote counts as anyone may see them: the groups large enough to show

@@ -209,15 +209,3 @@ def votes_of(participant: Participant) -> dict[int, int]:
             Vote.round_id == participant.round_id, Vote.participant_id == participant.id)
     ).all()
     return {pid: value for pid, value in rows}
-
-
-def counts_by_proposal(round_: Round) -> dict[int, dict[str, int]]:
-    """{proposal_id: {"agree": n, "disagree": n, "pass": n}} of the round's current votes,
-    for the proposals that have any."""
-    names = {1: "agree", -1: "disagree", 0: "pass"}
-    counts: dict[int, dict[str, int]] = {}
-    for proposal_id, value, count in db.session.execute(
-            sa.select(Vote.proposal_id, Vote.value, sa.func.count())
-            .where(Vote.round_id == round_.id).group_by(Vote.proposal_id, Vote.value)):
-        counts.setdefault(proposal_id, {"agree": 0, "disagree": 0, "pass": 0})[names[value]] = count
-    return counts

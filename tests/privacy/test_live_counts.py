@@ -1,0 +1,71 @@
+"""No public count moves with a single vote. Whoever knows when someone voted (they sat
+beside them at a workshop, or watched a shared screen) and reads a count just before and
+just after would learn the vote. Public vote counts are those of the latest snapshot, the
+figures the results page shows with their time, never the live votes."""
+
+from __future__ import annotations
+
+import re
+
+from tests import factories
+
+EN = {"Accept-Language": "en"}
+JA = {"Accept-Language": "ja"}
+
+
+def _order(client, slug: str, sort: str) -> list[str]:
+    html = client.get(f"/rounds/{slug}/proposals", query_string={"sort": sort},
+                      headers=EN).get_data(as_text=True)
+    return re.findall(r'<p id="text-\d+"[^>]*><a href="[^"]+">([^<]*)</a>', html)
+
+
+def _world():
+    round_ = factories.make_round(slug="town", phase="voting")
+    trees, buses = (factories.make_proposal(round_, text) for text in ("Trees", "Buses"))
+    crowd = [factories.make_participant(round_) for _ in range(4)]
+    for person, (on_trees, on_buses) in zip(crowd, [(1, 1), (1, 1), (-1, 0), (0, -1)],
+                                            strict=True):
+        factories.add_vote(person, trees, on_trees)
+        factories.add_vote(person, buses, on_buses)
+    snapshot = factories.snapshot_of_votes(round_)
+    return round_, trees, buses, snapshot
+
+
+def test_the_api_counts_are_the_latest_snapshots(client, db) -> None:
+    round_, trees, _buses, snapshot = _world()
+    before = client.get("/api/v1/rounds/town/proposals").get_json()
+    assert before["counts_as_of"] == snapshot.created_at.isoformat()
+    neighbour = factories.make_participant(round_)
+    factories.add_vote(neighbour, trees, -1)  # seen at the workshop, at 10:02
+    after = client.get("/api/v1/rounds/town/proposals").get_json()
+    assert after == before
+    assert {p["text"]: p["votes"] for p in after["proposals"]}["Trees"] == {
+        "agree": 2, "disagree": 1, "pass": 1}
+    later = factories.snapshot_of_votes(round_)  # the votes grouped again: with the others
+    moved = client.get("/api/v1/rounds/town/proposals").get_json()
+    assert moved["counts_as_of"] == later.created_at.isoformat()
+    assert {p["text"]: p["votes"] for p in moved["proposals"]}["Trees"] == {
+        "agree": 2, "disagree": 2, "pass": 1}
+
+
+def test_the_api_without_a_snapshot_counts_nothing(client, db) -> None:
+    round_ = factories.make_round(slug="new", phase="voting")
+    proposal = factories.make_proposal(round_, "Trees")
+    factories.add_vote(factories.make_participant(round_), proposal, 1)
+    body = client.get("/api/v1/rounds/new/proposals").get_json()
+    assert body["counts_as_of"] is None
+    assert body["proposals"][0]["votes"] == {"agree": 0, "disagree": 0, "pass": 0}
+
+
+def test_the_order_by_agreement_does_not_move_with_a_vote(client, db) -> None:
+    round_, trees, _buses, _snapshot = _world()
+    # a tie (two agree each): the newer first
+    assert _order(client, "town", "agreed") == _order(client, "town", "votes") == ["Buses", "Trees"]
+    neighbour = factories.make_participant(round_)
+    factories.add_vote(neighbour, trees, 1)
+    assert _order(client, "town", "agreed") == _order(client, "town", "votes") == ["Buses", "Trees"]
+    factories.snapshot_of_votes(round_)
+    assert _order(client, "town", "agreed") == _order(client, "town", "votes") == ["Trees", "Buses"]
+    page = client.get("/rounds/town/proposals", query_string={"sort": "agreed"},
+                      headers=JA).get_data(as_text=True)
+    assert "投票のたびではなく" in page
