@@ -138,8 +138,6 @@ class Config:
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     CONSENT_VERSION = "2026-11"
-    MIN_GROUP_DISPLAY = int(os.environ.get("MIN_GROUP_DISPLAY", 5))
-    RESPONSE_DEADLINE_DAYS = int(os.environ.get("RESPONSE_DEADLINE_DAYS", 60))
 
     # Background clustering (see deliberation/jobs/runner.py)
     CLUSTER_RUNNER = os.environ.get("CLUSTER_RUNNER", "thread")  # thread | off

@@ -29,6 +29,7 @@ from app.validators import (
     PlausibleYear,
     ValidationError,
 )
+from deliberation import small_counts
 from deliberation.errors import DomainError
 from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
 from deliberation.services.facilitation import MAX_SEED_LENGTH, validate_policy
@@ -151,8 +152,11 @@ class RoundForm(VersionedForm):
         validators=[InputRequired()],
         description=_l("A proposal many people support cannot be hidden by a few reports. "
                        "0: the number of reports needed does not grow."))
-    min_group_display = IntegerField(_l("Minimum group size shown in results"), default=5,
-                                     validators=[InputRequired()])
+    min_group_display = IntegerField(
+        _l("Minimum group size shown in results"), default=small_counts.MIN_COUNT,
+        validators=[InputRequired()],
+        description=_l("Groups and counts of fewer people are shown on no page, export or "
+                       "API. At least 5, to protect privacy."))
     response_deadline_days = IntegerField(_l("Days for the council to answer"), default=60,
                                           validators=[InputRequired()])
     open_data_enabled = BooleanField(_l("Publish the anonymised open-data export"))
@@ -208,6 +212,8 @@ class RoundForm(VersionedForm):
                     "eligibility", "clustering_method", "max_groups", "report_threshold",
                     "reports_need_participation", "report_support_step", "min_group_display", "response_deadline_days", "open_data_enabled"):
             getattr(self, key).data = getattr(round_, key)
+        # what is applied: a round stored with a smaller figure still hides groups under 5
+        self.min_group_display.data = small_counts.minimum(round_.min_group_display)
         self.background_links.data = format_links(round_.background_links)
         self.opens_at.data = to_tokyo_naive(round_.opens_at)
         self.closes_at.data = to_tokyo_naive(round_.closes_at)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from deliberation import small_counts
 from deliberation.database import db
 from deliberation.engine.threshold import DEFAULT_POLICY
 from deliberation.models._common import UTCDateTime, one_of, utcnow
@@ -56,7 +57,7 @@ class Round(db.Model):
     reports_need_participation: so.Mapped[bool] = so.mapped_column(default=True,
                                                                    server_default=sa.true())
     report_support_step: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
-    min_group_display: so.Mapped[int] = so.mapped_column(default=5)
+    min_group_display: so.Mapped[int] = so.mapped_column(default=small_counts.MIN_COUNT)
     response_deadline_days: so.Mapped[int] = so.mapped_column(default=60)
     open_data_enabled: so.Mapped[bool] = so.mapped_column(default=False)
     # Nothing escalates automatically until a facilitator has seen the preview of what

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from deliberation import small_counts
 from deliberation.database import add_unique, db, update_one
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
@@ -43,7 +44,8 @@ ROUND_FIELDS = (
 ROUND_NUMBER_RANGES = {
     "report_threshold": (1, 100, N_("Enter a whole number from 1 to 100.")),
     "report_support_step": (0, 1000, N_("Enter a whole number from 0 to 1000 (0: the number of reports needed does not grow).")),
-    "min_group_display": (1, 100, N_("Enter a whole number from 1 to 100.")),
+    # under the small-count minimum a figure would be saved and never applied
+    "min_group_display": (small_counts.MIN_COUNT, 100, N_("Enter a whole number from 5 to 100.")),
     "response_deadline_days": (1, 365, N_("Enter a whole number from 1 to 365.")),
 }
 # The settings the snapshot is computed with: a change of them asks for a new one.

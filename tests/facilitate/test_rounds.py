@@ -211,6 +211,26 @@ def test_report_settings_out_of_range_are_refused_by_the_service_rule(client, fa
                              .where(AuditEntry.action == "round.update")) == 0
 
 
+def test_the_smallest_group_shown_is_never_set_under_the_small_count_rule(
+        client, facilitator, db) -> None:
+    """Results hide groups under 5 people whatever a round says: a smaller figure typed into
+    the form is refused instead of being saved and silently not applied, and a round stored
+    with one shows the figure that applies."""
+    round_ = factories.make_round(slug="few", phase="voting")
+    data = {**VALID, "slug": "few", "phase": "voting"}
+    response = client.post("/facilitate/rounds/few/edit", headers=JA,
+                           data={**data, "min_group_display": "3"})
+    assert response.status_code == 400
+    assert "5以上100以下の整数を入力してください。" in response.get_data(as_text=True)
+    db.session.refresh(round_)
+    assert round_.min_group_display == 5
+    round_.min_group_display = 2
+    db.session.commit()
+    page = client.get("/facilitate/rounds/few/edit", headers=JA).get_data(as_text=True)
+    assert re.search(r'name="min_group_display"[^>]*value="5"', page)
+    assert "プライバシーを守るため" in page
+
+
 def test_report_settings_service_rule(db) -> None:
     import pytest
 
