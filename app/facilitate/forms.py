@@ -238,6 +238,7 @@ class ImportForm(HirobaForm):
     votes = FileField("votes.csv")
     participants_votes = FileField("participants-votes.csv")
     summary = FileField("summary.csv")
+    math_pca2 = FileField("math-pca2.json")
 
 
 class AssistedForm(HirobaForm):

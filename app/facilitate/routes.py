@@ -228,7 +228,7 @@ def polis_upload() -> Any:
     from deliberation.interop import polis_import
     from deliberation.jobs import polis_imports
 
-    request.max_content_length = polis_import.MAX_UPLOAD_BYTES * 4 + 1024 * 1024  # zip or four CSV files
+    request.max_content_length = polis_import.MAX_UPLOAD_BYTES * 5 + 1024 * 1024  # zip or five files
     form = ImportForm()
     if not form.is_submitted():
         _settings_of_a_failed_import(form)
@@ -237,7 +237,7 @@ def polis_upload() -> Any:
         files = {name: _uploaded(field) for name, field in (
             ("comments.csv", form.comments), ("votes.csv", form.votes),
             ("participants-votes.csv", form.participants_votes),
-            ("summary.csv", form.summary))}
+            ("summary.csv", form.summary), ("math-pca2.json", form.math_pca2))}
         try:
             job = polis_imports.queue_upload(
                 Path(current_app.config["IMPORT_FOLDER"]),

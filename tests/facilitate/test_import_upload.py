@@ -125,6 +125,27 @@ def test_a_zip_with_the_math_output_marks_its_meta_statements(client, facilitato
     assert len(meta) == 15 and "I am under 30 years of age" in meta
 
 
+@pytest.mark.slow  # imports 30,000 real votes
+def test_the_math_output_uploaded_as_a_file_marks_the_meta_statements(client, facilitator, db,
+                                                                      folder) -> None:
+    """The biodiversity HiveMind's files chosen one by one: without a field for
+    math-pca2.json, its 15 questions about the participant ("I am under 30 years of age")
+    became proposals that could reach the council."""
+    path = polis_dataset("scoop-hivemind.biodiversity")
+    fields = {"comments": "comments.csv", "votes": "votes.csv", "summary": "summary.csv",
+              "participants_votes": "participants-votes.csv", "math_pca2": "math-pca2.json"}
+    boundary, body = encode_multipart({
+        "slug": "biodiversity", "phase": "voting", "title": "",
+        **{field: FileStorage(io.BytesIO((path / name).read_bytes()), filename=name)
+           for field, name in fields.items()}})
+    response = client.post("/facilitate/import", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 303
+    polis_imports.run_once(folder)
+    meta = db.session.scalars(sa.select(Proposal.text).where(Proposal.is_meta)).all()
+    assert len(meta) == 15 and "I am under 30 years of age" in meta
+
+
 def test_upload_individual_files(client, facilitator, db, folder) -> None:
     files = _seattle()
     response = client.post("/facilitate/import", content_type="multipart/form-data", data={
