@@ -4,8 +4,9 @@
   password, of address, deletion, resending a confirmation), ``PASSWORD_REENTRY_RATE_LIMIT``
   per account, counted together for all of them.
 - ``submitted_email_limit``: forms that send a mail to the address typed in (registration,
-  password reset), ``MAIL_REQUEST_RATE_LIMIT`` per address typed in, so nobody can flood
-  a mailbox through them; only requests that sent a mail count. The answer is the same
+  password reset), ``MAIL_REQUEST_RATE_LIMIT`` per inbox typed in (its sub-addresses
+  and, at Gmail, dotted spellings count together), so nobody can flood a mailbox through
+  them; only requests that sent a mail count. The answer is the same
   whether the address has an account.
 """
 
@@ -50,8 +51,9 @@ def _account_key() -> str:
 
 
 def _submitted_email_key() -> str:
-    # the stored form: the same mailbox typed another way shares its limit
-    return "email:" + accounts.normalise_email(request.form.get("email") or "")[:254]
+    # the inbox, not the address: hanako+1@, hanako+2@ ... (and at Gmail h.anako@) all
+    # deliver to one inbox, which a limit per spelling would let anyone fill
+    return "email:" + accounts.mailbox(request.form.get("email") or "")[:254]
 
 
 password_reentry_limit = limiter.shared_limit(

@@ -32,6 +32,7 @@ from deliberation.mail.transport import MailTransportError, Transport
 from deliberation.models import MailSuppression, OutgoingMail, User, audit
 from deliberation.models._common import utcnow
 from deliberation.models.mail import OUTBOX_STATUSES
+from deliberation.services import accounts
 
 log = logging.getLogger(__name__)
 
@@ -229,10 +230,16 @@ def address_hash(address: str, *, secret: str) -> str:
 
 
 def is_suppressed(address: str, *, secret: str) -> bool:
-    return db.session.get(MailSuppression, address_hash(address, secret=secret)) is not None
+    """Whether the inbox ``address`` delivers to was stopped: a stop from hanako+shop@
+    also stops notices to hanako@ and hanako+news@, one inbox (``accounts.mailbox``).
+    Stops stored before were kept for the address itself, which is looked up too."""
+    keys = {address_hash(accounts.mailbox(address), secret=secret),
+            address_hash(address, secret=secret)}
+    return db.session.scalar(sa.select(sa.func.count()).select_from(MailSuppression)
+                             .where(MailSuppression.address_hash.in_(keys))) > 0
 
 
 def suppress(address: str, *, secret: str) -> None:
-    key = address_hash(address, secret=secret)
+    key = address_hash(accounts.mailbox(address), secret=secret)
     if db.session.get(MailSuppression, key) is None:
         db.session.add(MailSuppression(address_hash=key))

@@ -12,7 +12,7 @@ from deliberation.models import OutgoingMail, User
 from deliberation.models._common import utcnow
 from deliberation.services import mail as outbox
 from tests import factories
-from tests.accounts.test_flows import EN, register
+from tests.accounts.test_flows import EN, _path, register
 
 PASSWORD = factories.PASSWORD
 
@@ -105,3 +105,39 @@ def test_a_mail_no_server_can_take_fails_without_stopping_the_others(app: Flask,
     [row] = db.session.scalars(sa.select(OutgoingMail))
     assert row.recipient == "太郎@example.jp" and row.status == "pending" and row.last_error
     assert row.next_attempt_at > utcnow()
+
+
+def test_sub_addresses_and_gmail_dots_share_the_inboxs_mail_limit(limited_app: Flask) -> None:
+    """hanako+1@, hanako+2@ ... and, at Gmail, h.anako@ and ha.nako@ all land in one inbox:
+    with a limit per address typed, anyone could fill that inbox with "set a new password"
+    and "someone tried to register" mails by changing a letter each time."""
+    limited_app.config.update(MAIL_REQUEST_RATE_LIMIT="2 per hour",
+                              LOGIN_RATE_LIMIT="100 per minute",
+                              REGISTER_RATE_LIMIT="100 per minute")
+    for variants in (["hanako+1@example.org", "hanako+2@example.org", "hanako@example.org",
+                      "Hanako+news@example.org"],
+                     ["taro.yamada@gmail.com", "t.a.r.o.yamada+x@gmail.com",
+                      "taroyamada@googlemail.com", "TaroYamada@gmail.com"]):
+        for form in ("/auth/reset", "/auth/register"):
+            answers = []
+            for n, email in enumerate(variants):
+                client = limited_app.test_client()
+                answers.append(register(client, email).status_code if form == "/auth/register"
+                               else client.post(form, data={"email": email}, environ_base={
+                                   "REMOTE_ADDR": f"192.0.2.{n}"}).status_code)
+            if form == "/auth/reset":
+                assert answers == [303, 303, 429, 429], (variants, form)
+            else:  # the two mails of the reset form already took the inbox's two
+                assert answers == [429, 429, 429, 429], (variants, form)
+
+
+def test_a_stop_from_one_spelling_of_an_inbox_stops_the_others(client, db, mailbox) -> None:
+    client.post("/auth/reset", data={"email": "hanako+shop@gmail.com"})
+    [message] = mailbox.deliver()
+    assert client.post(_path(message["List-Unsubscribe"].strip("<>"))).status_code == 200
+    for email in ("hanako@gmail.com", "ha.nako+news@gmail.com", "HANAKO@googlemail.com"):
+        client.post("/auth/reset", data={"email": email})
+        assert register(client, email).status_code == 303  # a new account: it must confirm
+    delivered = mailbox.deliver()
+    # no notice someone else caused; only the confirmations of the new accounts
+    assert all("/auth/confirm/" in mailbox.text(m) for m in delivered)
