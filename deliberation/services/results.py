@@ -227,6 +227,10 @@ def results_for(round_: Round, participant: Participant | None = None) -> Result
         view = views.get(m.group_id) if m.group_id is not None else None
         points.append((*to_svg(m.x, m.y), view.colour if view else
                        (UNPLACED if m.group_id is None else None)))
+    # Drawn from left to right, not in the order of participant numbers: there, the dots
+    # beside one's own would be those who began voting just before and after (at a
+    # workshop, the neighbour who started next), and each dot shows its opinion group.
+    points.sort(key=lambda point: (point[0], point[1], str(point[2])))
     you = None
     you_group = None
     mine = db.session.execute(
