@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.agenda.forms import OUTCOME_LABELS
 from app.mail import external_url, queue_mail
 from deliberation.database import db
 from deliberation.models import (
@@ -133,7 +134,8 @@ def _notify(entry: AuditEntry) -> int:
                 to=voter.email, purpose="council_answer", template="council_answer",
                 subject=lambda: _l("The council has answered a proposal you voted on"),
                 locale=voter.locale, user=voter, proposal=escalation.proposal,
-                response=response, link=external_url("agenda.public_item", escalation_id=escalation.id),
+                response=response, outcome=OUTCOME_LABELS.get(response.outcome, ""),
+                link=external_url("agenda.public_item", escalation_id=escalation.id),
             )
         return len(voters)
     return 0

@@ -80,7 +80,15 @@ def test_voters_who_opted_in_hear_the_council_answer(db, mailbox) -> None:
     [message] = mailbox.deliver()
     assert message["To"] == "yes@example.org"
     assert "来年度から延長します。" in mailbox.text(message)
+    assert "結果：採択" in mailbox.text(message)  # without opening the link
     assert "https://hiroba.example/agenda/items/" in mailbox.text(message)
+    # A changed outcome sends the mail again: it says which outcome is now the answer.
+    agenda.update_response(esc.id, actor=council, status="answered", outcome="partly_adopted",
+                           reasons="予算は半分です", answer="来年度から延長します。",
+                           department="生涯学習課", plan_theme="", plan_layer=None,
+                           due_at=utcnow() + timedelta(days=30))
+    [again] = mailbox.deliver()
+    assert "結果：一部採択" in mailbox.text(again)
 
 
 def test_the_answer_banner_offers_mail_to_voters_not_yet_subscribed(app, client, db) -> None:
