@@ -34,6 +34,7 @@ def test_author_hears_of_rejection_with_the_reason(db, mailbox) -> None:
     text = mailbox.text(message)
     assert "個人名が含まれています" in text and "駅前に屋根付きの駐輪場を" in text
     assert "/account/unsubscribe/" in text
+    assert "このメールは送信専用です。" in text  # not the faulty keigo 「お読みできません」
     assert mailbox.deliver() == []  # once
 
 

@@ -591,8 +591,9 @@ def test_an_answer_missing_several_parts_says_so_at_once(one_item, client, login
                            data={"status": "answered", "answer": "来年度から配信します。"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "回答には結論を選んでください。" in html
-    assert "回答には結論の理由を入力してください。" in html
+    # each message names its field as the form labels it (結果, 結果の理由)
+    assert "回答済みにするには、結果（採択・一部採択・不採択）を選んでください。" in html
+    assert "回答済みにするには、結果の理由を入力してください。" in html
     assert "回答として公開する文章を入力してください。" not in html
     assert "来年度から配信します。" in html
     db.session.expire_all()

@@ -196,7 +196,7 @@ def test_council_answer_without_outcome(client, login_as, make_round, db) -> Non
     html = assert_japanese(client.post(f"/agenda/council/items/{item.id}/response", headers=JA,
                                        data={"status": "answered", "outcome": "",
                                              "reasons": "", "answer": ""}), 400)
-    assert "回答には結論を選んでください" in html
+    assert "結果（採択・一部採択・不採択）を選んでください" in html
 
 
 @pytest.mark.parametrize("path", ["/", "/agenda/", "/privacy", "/auth/login",

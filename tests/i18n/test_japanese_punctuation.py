@@ -67,3 +67,17 @@ def test_a_note_in_brackets_takes_japanese_brackets(client, login_as, db) -> Non
     assert "人）" in results and "（グループを越えた合意度：" in results
     english = client.get(f"/rounds/{slug}/results", headers={"Accept-Language": "en"})
     assert "(agreement across groups: " in _text(english.get_data(as_text=True))
+
+
+def test_plan_layers_are_named_as_the_demo_town_names_them(client, login_as) -> None:
+    """The council's form names the layers of the comprehensive plan; the management one
+    is a 経営指針 (a guideline), as the demo town's round calls it, not a 経営方針."""
+    from deliberation.engine import escalation
+    from tests.factories import make_round
+
+    facilitator = login_as("facilitator")
+    proposal = make_proposal(make_round(phase="voting", title="経営指針"), "施設を統合する")
+    item = escalation.escalate_manually(proposal.id, actor=facilitator, reason="テスト")
+    login_as("council")
+    html = client.get(f"/agenda/council/items/{item.id}", headers=JA).get_data(as_text=True)
+    assert '<option value="management_guideline">経営指針</option>' in html
