@@ -78,7 +78,7 @@ def _card_context(round_: Round, participant: Participant | None, message: str |
                   error: str | None = None, card: VoteCard | None = None) -> dict:
     card = card or vote_card(round_, participant)
     return {"round": round_, "proposal": card.proposal, "message": message, "error": error,
-            "voted": card.voted}
+            "voted": card.voted, "remaining": card.remaining}
 
 
 @bp.route("/<slug>/vote", methods=["GET"])

@@ -56,11 +56,13 @@ class CardProposal:
 
 @dataclass(frozen=True)
 class VoteCard:
-    """What the voting card shows: the next proposal (None when all are voted) and how many
-    of the round's published proposals the participant has voted on."""
+    """What the voting card shows: the next proposal (None when all are voted), how many
+    of the round's published proposals the participant has voted on, and how many are
+    left to vote on (the one on the card included)."""
 
     proposal: CardProposal | None
     voted: int
+    remaining: int = 0
 
 
 def vote_card(
@@ -96,7 +98,7 @@ def vote_card(
         chosen = rng.choice(candidates)
     else:
         chosen = rng.choices(candidates, weights=weights, k=1)[0]
-    return VoteCard(CardProposal(chosen, texts[chosen]), voted_count)
+    return VoteCard(CardProposal(chosen, texts[chosen]), voted_count, len(candidates))
 
 
 def _snapshot_weights(

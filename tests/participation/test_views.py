@@ -70,6 +70,9 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     a, b = make_proposal(r, "First idea"), make_proposal(r, "Second idea")
     page = client.get(f"/rounds/{r.slug}/vote", headers=EN)
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    # how far there is to go, from the first card on; no "0 proposals voted on"
+    assert "2 proposals left, this one included." in page.text
+    assert "You have voted on 0" not in page.text
     shown = a if "First idea" in page.get_data(as_text=True) else b
     other = b if shown is a else a
     response = client.post(f"/rounds/{r.slug}/vote", headers=HX,
@@ -78,6 +81,9 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     assert response.status_code == 200 and "<html" not in html and 'id="vote-card"' in html
     assert other.text in html and "Your vote was saved." in html
     assert "You have voted on 1 proposal." in html
+    assert "1 proposal left, this one included." in html
+    ja = client.get(f"/rounds/{r.slug}/vote", headers={"Accept-Language": "ja"}).text
+    assert "1件の提案に投票しました。" in ja and "残りは、この提案を含めて1件です。" in ja
     assert "HX-Request" in response.headers["Vary"]
     participant = participant_for(r, user, create=False)
     assert votes_of(participant) == {shown.id: 1}
