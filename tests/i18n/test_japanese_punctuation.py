@@ -81,3 +81,27 @@ def test_plan_layers_are_named_as_the_demo_town_names_them(client, login_as) -> 
     login_as("council")
     html = client.get(f"/agenda/council/items/{item.id}", headers=JA).get_data(as_text=True)
     assert '<option value="management_guideline">経営指針</option>' in html
+
+
+def test_the_japanese_catalog_uses_japanese_brackets_and_colons() -> None:
+    """Every Japanese message a page shows puts Japanese text in （） and joins with ：, as
+    the reading-mode choices now do (「ふつうの日本語にふりがなを付ける（漢字の上に読み方）」);
+    the command line's own words (click's 使い方:) keep the terminal's ASCII."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    terminal = {"Usage: ", "default: %(value)s", "environment variable: %(names)s"}
+    path = Path(__file__).parents[2] / "app/translations/ja/LC_MESSAGES/messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    kana_kanji = r"[\u3040-\u30ff\u4e00-\u9fff]"
+    ascii_next_to_japanese = re.compile(
+        rf"{kana_kanji}\(|\({kana_kanji}|{kana_kanji}\)|\){kana_kanji}|{kana_kanji}\)?:(?!//)")
+    found = []
+    for message in catalog:
+        if not message.id or message.id in terminal:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        found += [s for s in strings if s and ascii_next_to_japanese.search(s)]
+    assert not found, found
