@@ -105,3 +105,22 @@ def test_the_japanese_catalog_uses_japanese_brackets_and_colons() -> None:
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         found += [s for s in strings if s and ascii_next_to_japanese.search(s)]
     assert not found, found
+
+
+def test_counts_and_shares_beside_japanese_take_japanese_brackets(
+        client, login_as, make_round) -> None:
+    """The moderation queue's similar proposals (…開けてほしい (36%)), an error page's status
+    (ページが見つかりません (404)) and the account's data page wrote ASCII brackets beside
+    Japanese text."""
+    round_ = make_round(phase="voting", title="まちづくり", slug="machi")
+    make_proposal(round_, "図書館を、平日は夜8時まで開けてほしい")
+    make_proposal(round_, "図書館は夜も開けてほしいです", status="pending")
+    beside_japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff）」] ?\(")
+    missing = client.get("/rounds/no-such-round", headers=JA).get_data(as_text=True)
+    login_as("facilitator")
+    queue = client.get("/facilitate/rounds/machi/moderation", headers=JA).get_data(as_text=True)
+    data = client.get("/account/data", headers=JA).get_data(as_text=True)
+    found = {name: beside_japanese.findall(_text(html))
+             for name, html in (("404", missing), ("queue", queue), ("data", data))}
+    assert not any(found.values()), found
+    assert "%）" in _text(queue) and "（404）" in _text(missing)
