@@ -48,7 +48,7 @@ from app.mail import external_url, make_token, queue_mail, read_token, token_acc
 from app.privacy_notice import data_items, not_collected
 from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.models import User, Workshop
+from deliberation.models import Round, User, Workshop
 from deliberation.services import accounts, login_throttle, workshops
 from deliberation.services import mail as outbox
 
@@ -212,13 +212,18 @@ def register() -> Response | tuple[str, int] | str:
 def _register_page(form: RegistrationForm, status: int, refused: str | None = None
                    ) -> tuple[str, int]:
     workshop = _open_workshop()
+    workshop_round = None
     if workshop is not None:
         form.workshop.data = workshop.code
+        workshop_round = db.session.get(Round, workshop.round_id)
+        if workshop_round is not None and not workshop_round.is_public:
+            workshop_round = None
     return render_template(
         "auth/register.html",
         form=form,
         refused=refused,
         workshop=workshop,
+        workshop_round=workshop_round,
         workshop_closed=workshop is None and _requested_workshop_code() is not None,
         data_items=data_items(),
         not_collected=not_collected(),

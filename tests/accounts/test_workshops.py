@@ -178,6 +178,9 @@ def test_the_workshop_link_leads_to_registration_or_the_round(limited_app: Flask
         f"/auth/register?workshop={workshop.code}&next=/rounds/{round_.slug}"
     page = client.get(response.headers["Location"], headers=JA).get_data(as_text=True)
     assert "「中央公民館 11月29日」" in page and f'value="{workshop.code}"' in page
+    # The page says where the person goes next, in words they need (not connection limits).
+    assert "登録したあとログインすると、会場で投票する「まちづくり」に進みます。" in page
+    assert "同じ接続" not in page
     # Registered there, the person logs in to the workshop's round, not to the home page.
     data = register_form(email="room@example.org", display_name="はなこ")
     data["workshop"] = workshop.code
