@@ -3,6 +3,7 @@ assisted participation, presentation view and engagement dashboard."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -423,6 +424,12 @@ def close_workshop(slug: str, workshop_id: int) -> Response:
 def assisted(slug: str) -> Any:
     round_ = round_or_404(slug, public=False)
     form = AssistedForm()
+    participants = facilitation.assisted_participants(round_)
+    if not form.is_submitted() and participants:
+        # Paper sheets are typed in one after another: offer the next one's label
+        # (用紙26 after 用紙25) and the last one's kind, to be changed if they differ.
+        form.label.data = next_label(participants[-1].label or "")
+        form.kind.data = participants[-1].kind
     if form.validate_on_submit():
         try:
             participant = facilitation.create_assisted_participant(
@@ -433,8 +440,17 @@ def assisted(slug: str) -> Any:
             return redirect(url_for("facilitate.assisted_votes", slug=round_.slug,
                                     participant_id=participant.id), code=303)
     return render_template("facilitate/assisted.html", round=round_, form=form,
-                           participants=facilitation.assisted_participants(round_)), \
+                           participants=participants), \
         400 if form.errors else 200
+
+
+def next_label(label: str) -> str:
+    """The label with its final number one higher (用紙09 → 用紙10), or empty without one."""
+    match = re.search(r"([0-9]+)$", label)
+    if match is None:
+        return ""
+    digits = match.group(1)
+    return label[:match.start()] + str(int(digits) + 1).zfill(len(digits))
 
 
 VOTE_CHOICES = (("1", 1), ("-1", -1), ("0", 0), ("", None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,24 @@ def test_assisted_participant_and_votes(client, facilitator, db) -> None:
     assert "1 participant · 2 votes" in page
     response = client.post(url, data={f"vote-{p1.id}": "7"}, headers=EN)
     assert response.status_code == 400 and "Unknown vote value" in response.get_data(as_text=True)
+
+
+def test_the_next_paper_sheet_is_offered_after_the_last(client, facilitator, db) -> None:
+    """Staff typing in a pile of paper sheets find the next sheet's label and the last
+    one's kind already in the form (用紙09 → 用紙10), to change when they differ."""
+    factories.make_round(slug="paper", phase="voting")
+    def offered() -> tuple[str, str]:
+        page = client.get("/facilitate/rounds/paper/assisted", headers=EN).get_data(as_text=True)
+        label = re.search(r'<input[^>]*name="label"[^>]*value="([^"]*)"', page).group(1)
+        kind = re.search(r'<option selected value="([a-z_]+)"', page).group(1)
+        return label, kind
+
+    assert offered() == ("", "resident")
+    client.post("/facilitate/rounds/paper/assisted",
+                data={"label": "中央公民館 用紙09", "kind": "e_citizen"})
+    assert offered() == ("中央公民館 用紙10", "e_citizen")
+    client.post("/facilitate/rounds/paper/assisted", data={"label": "受付の紙", "kind": "visitor"})
+    assert offered() == ("", "visitor")  # no number: no label to guess
 
 
 def test_assisted_bad_inputs(client, facilitator, db) -> None:
