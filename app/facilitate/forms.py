@@ -33,6 +33,7 @@ from deliberation import small_counts
 from deliberation.errors import DomainError
 from deliberation.models.round import DEFAULT_THRESHOLD_POLICY
 from deliberation.services.facilitation import MAX_SEED_LENGTH, validate_policy
+from deliberation.services.workshops import MAX_HOURS, MAX_SEATS
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 POLICY_FIELDS = ("min_votes", "min_agrees", "min_groups", "min_group_size", "confidence",
@@ -249,10 +250,16 @@ class AssistedForm(HirobaForm):
 
 
 class WorkshopForm(HirobaForm):
-    # Ranges are checked by the service (deliberation/services/workshops.py).
+    # The service (deliberation/services/workshops.py) checks all of this too, one mistake
+    # at a time; the form checks first so that a facilitator sees every mistake at once.
     label = StringField(_l("Name of the workshop"),
                         description=_l("e.g. Central community hall, 20 November (no names "
-                                       "of people)"))
-    hours = IntegerField(_l("Open for (hours, 1–12)"), default=3, validators=[InputRequired()])
+                                       "of people)"),
+                        validators=[DataRequired(_l("Please name the workshop, e.g. the venue "
+                                                    "and date."))])
+    hours = IntegerField(_l("Open for (hours, 1–12)"), default=3, validators=[
+        InputRequired(), NumberRange(1, MAX_HOURS, _l("Enter a whole number of hours from 1 "
+                                                      "to 12."))])
     seats = IntegerField(_l("Accounts that may be created through it (1–500)"), default=60,
-                         validators=[InputRequired()])
+                         validators=[InputRequired(), NumberRange(
+                             1, MAX_SEATS, _l("Enter a whole number of seats from 1 to 500."))])

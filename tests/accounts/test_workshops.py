@@ -296,3 +296,19 @@ def test_codes_are_read_as_typed() -> None:
     assert workshops.normalise_code(f" {code[:5]}-{code[5:]} ") == code
     for bad in ("", "O0O0O0O0O0", "x" * 41, None, 12, code + "A"):
         assert workshops.normalise_code(bad) is None
+
+
+def test_every_mistake_in_the_workshop_form_is_said_at_once(limited_app: Flask) -> None:
+    """No name, 0 hours and 999 seats: three messages on the first answer, not one per
+    attempt, each under its field, and what was typed stays."""
+    factories.make_round(slug="machi", phase="voting")
+    client = client_for(limited_app, quick_user("facilitator"))
+    response = client.post("/facilitate/rounds/machi/workshops", headers=JA,
+                           data={"label": " ", "hours": "0", "seats": "999"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    for message in ("ワークショップの名前を入力してください", "1以上12以下の整数",
+                    "1以上500以下の整数"):
+        assert message in html, message
+    assert 'value="999"' in html
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Workshop)) == 0
