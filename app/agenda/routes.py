@@ -38,6 +38,7 @@ from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.rule_words import method_words
 from app.search_args import search_args
+from app.template_helpers import local_datetime
 from deliberation import small_counts
 from deliberation.engine import escalation as engine
 from deliberation.engine import threshold
@@ -241,8 +242,14 @@ def item_dossier(escalation_id: int) -> str:
 def _dossier(items: list[service.AgendaItem], **context: Any) -> str:
     """The printable dossier: per item the export's facts in words (as in the CSV), then
     the evidence and the answer."""
-    facts = {row["escalation_id"]: row["display"]
-             for row in exports.prepare([service.export_row(i) for i in items])}
+    facts = {}
+    for row in exports.prepare([service.export_row(i) for i in items]):
+        # A printed page shows its times as every other page does (2026/09/17 10:00), not
+        # in the CSV's form for spreadsheets (2026-09-17 10:00) beside the evidence's.
+        for key in ("escalated_at", "answered_at", "due_at", "withdrawn_at"):
+            if row[key]:
+                row["display"][key] = local_datetime(datetime.fromisoformat(row[key]))
+        facts[row["escalation_id"]] = row["display"]
     return render_template("agenda/dossier.html", items=items, facts=facts,
                            columns=exports.DOSSIER_COLUMNS,
                            evidences={i.escalation.id: _evidence(i) for i in items}, **context)

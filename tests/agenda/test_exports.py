@@ -178,3 +178,20 @@ def test_cli_export_is_the_same_csv(agenda, app, client, login_as, tmp_path):
 def test_export_of_an_unknown_round_is_not_found(agenda, client, login_as):
     login_as("council")
     assert client.get("/agenda/council/export.csv?round=nope").status_code == 404
+
+
+def test_the_printed_dossier_shows_times_as_the_pages_do(agenda, client, login_as):
+    """A printed page read 議題入りの日時 2026-09-17 10:00 above 議会に届けた時点
+    （2026/09/17 10:00）: the facts take the site's form, the CSV keeps its own."""
+    from app.downloads import local_time
+
+    _planted, auto, _manual = agenda
+    login_as("council")
+    escalated = service.get_item(auto[0].id).escalation.escalated_at
+    html = client.get(f"/agenda/council/items/{auto[0].id}/dossier",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    tokyo = escalated.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"<dd>{tokyo:%Y/%m/%d} {tokyo.hour}:{tokyo:%M}</dd>" in html
+    assert local_time(escalated) not in html
+    csv_text = client.get("/agenda/council/export.csv").get_data(as_text=True)
+    assert local_time(escalated) in csv_text
