@@ -3,7 +3,8 @@ caching of personal and staff pages."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, request
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -48,7 +49,7 @@ def is_private_page() -> bool:
     path = request.path
     if any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PREFIXES):
         return True
-    return "_user_id" in session
+    return current_user.is_authenticated
 
 
 def no_store_for_private_pages(response: Response) -> Response:

@@ -132,12 +132,10 @@ def pages(app) -> list[tuple[str, str | None, str]]:
 
 
 def client_for(app, session_id: str | None):
+    from tests.factories import log_in
+
     client = app.test_client()
-    if session_id is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = session_id
-            session["_fresh"] = True
-    return client
+    return client if session_id is None else log_in(client, session_id)
 
 
 def measure(client, path: str, n: int) -> list[float]:

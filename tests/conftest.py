@@ -252,9 +252,7 @@ def login_as(client: FlaskClient, db) -> Callable:
 
     def login(role: str = "citizen", **kwargs) -> factories.User:
         user = factories.make_user(role=role, **kwargs)
-        with client.session_transaction() as session:
-            session["_user_id"] = factories.session_cookie_id(user)
-            session["_fresh"] = True
+        factories.log_in(client, user)
         return user
 
     return login

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_login import FlaskLoginClient
 
 from deliberation.database import db
 from deliberation.models import (
@@ -49,6 +52,25 @@ def session_cookie_id(user: User) -> str:
     user.add_session()
     db.session.commit()
     return user.get_id()
+
+
+def log_in(client: FlaskClient, user: User | str) -> FlaskClient:
+    """Log ``client`` in as ``user`` in a new server-side session, or with the session id
+    ``user`` when it is a string (a forged or stale one), without the login form.
+
+    Flask-Login's own test client writes the login into a session; it is copied into
+    ``client``'s session, whose other values stay. How Flask-Login lays out its session
+    is its own business (its keys are private), so it is never written here by name."""
+    account = SimpleNamespace(get_id=lambda: user) if isinstance(user, str) else user
+    if isinstance(user, User):
+        user.add_session()
+        db.session.commit()
+    app = client.application
+    with FlaskLoginClient(app, app.response_class, user=account).session_transaction() as login:
+        logged_in = dict(login)
+    with client.session_transaction() as session:
+        session.update(logged_in)
+    return client
 
 
 def make_round(**kwargs: Any) -> Round:

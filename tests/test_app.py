@@ -141,10 +141,7 @@ with app.app_context():
     db.create_all()
     round_ = factories.make_round(phase="voting", slug="lean")
     proposal_id = factories.make_proposal(round_).id
-    user_id = factories.session_cookie_id(factories.make_user())
-client = app.test_client()
-with client.session_transaction() as session:
-    session["_user_id"], session["_fresh"] = user_id, True
+    client = factories.log_in(app.test_client(), factories.make_user())
 page = client.get("/rounds/lean/vote")
 assert page.status_code == 200, (page.status_code, page.get_data(as_text=True)[:300])
 response = client.post("/rounds/lean/vote", data={"proposal_id": proposal_id, "value": "1"})

@@ -140,8 +140,7 @@ def test_email_change_answers_and_queues_alike(app: Flask, db, language: str) ->
 
     def change(client, email):
         user = factories.make_user()
-        with client.session_transaction() as session:
-            session["_user_id"] = factories.session_cookie_id(user)
+        factories.log_in(client, user)
         return client.post("/account/email", headers=lang,
                            data={"email": email, "password": factories.PASSWORD})
     known, unknown = compare(app, change)

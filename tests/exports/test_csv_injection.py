@@ -56,9 +56,7 @@ def test_a_carriage_return_inside_a_cell_keeps_its_row_whole():
 
 
 def _login(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = factories.session_cookie_id(user)
-        session["_fresh"] = True
+    factories.log_in(client, user)
 
 
 def _csv_download(client, url):

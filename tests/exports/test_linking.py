@@ -16,9 +16,7 @@ from tests import factories
 
 
 def _login(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = factories.session_cookie_id(user)
-        session["_fresh"] = True
+    factories.log_in(client, user)
 
 
 def _rows(text: str) -> list[dict[str, str]]:

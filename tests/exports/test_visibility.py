@@ -19,9 +19,7 @@ TEXT = "Free buses for school children"
 
 
 def _login(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = factories.session_cookie_id(user)
-        session["_fresh"] = True
+    factories.log_in(client, user)
 
 
 @pytest.fixture(params=["rejected", "hidden"])

@@ -433,8 +433,7 @@ def test_vote_counts_for_the_account_logged_in_by_remember_me(app, db, make_roun
     response = device.post("/auth/login", data={"email": factories.make_user(
         email="remembered@example.org").email, "password": factories.PASSWORD, "remember": "y"})
     assert response.status_code == 303 and device.get_cookie("remember_token") is not None
-    with device.session_transaction() as session:
-        session["_user_id"] = f"{stale.id}:not-the-nonce"
+    factories.log_in(device, f"{stale.id}:not-the-nonce")
     response = device.post(f"/rounds/{r.slug}/vote", headers=HX,
                            data={"proposal_id": proposal.id, "value": "-1"})
     assert response.status_code == 200 and "Your vote was saved." in response.text

@@ -110,8 +110,7 @@ def test_delete_account(client, login_as, db) -> None:
 def test_delete_account_other_sessions_end(app, client, login_as, db) -> None:
     user = login_as("citizen")
     other_device = app.test_client()
-    with other_device.session_transaction() as session:
-        session["_user_id"] = factories.session_cookie_id(user)
+    factories.log_in(other_device, user)
     assert other_device.get("/account/").status_code == 200
     client.post("/account/delete", data={"password": factories.PASSWORD, "confirm": "y"})
     assert other_device.get("/account/").status_code in (302, 303)

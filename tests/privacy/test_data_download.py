@@ -37,9 +37,7 @@ from tests import factories
 
 
 def _login(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = factories.session_cookie_id(user)
-        session["_fresh"] = True
+    factories.log_in(client, user)
 
 
 @pytest.fixture()

@@ -27,10 +27,9 @@ RETRY_JA = "もう一度送る"
 
 def _logged_in(client: FlaskClient, session_id: str = "1:nonce:session", lang: str | None = None
                ) -> FlaskClient:
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-        if lang:
+    factories.log_in(client, session_id)
+    if lang:
+        with client.session_transaction() as session:
             session["lang"] = lang
     return client
 

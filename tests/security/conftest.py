@@ -63,9 +63,7 @@ def client_for(app: Flask, user: factories.User | None) -> FlaskClient:
     """A fresh client, logged in as ``user`` (anonymous for None)."""
     client = app.test_client()
     if user is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = factories.session_cookie_id(user)
-            session["_fresh"] = True
+        factories.log_in(client, user)
     return client
 
 

@@ -84,8 +84,7 @@ def test_session_of_a_deleted_or_tampered_id_is_anonymous(app: Flask, db) -> Non
     user = factories.make_user()
     client = app.test_client()
     for bogus in (f"{user.id}:wrong-nonce", f"{user.id}", "x:y", f"{user.id + 999}:abc"):
-        with client.session_transaction() as session:
-            session["_user_id"] = bogus
+        factories.log_in(client, bogus)
         assert not _logged_in(client), bogus
 
 

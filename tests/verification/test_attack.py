@@ -112,9 +112,7 @@ def register(app: Flask, n: int, *, confirm: bool = False) -> IsolatedClient:
         db.session.commit()
         if confirm:
             accounts.confirm_email(user, email)
-        with client.session_transaction() as session:
-            session["_user_id"] = factories.session_cookie_id(user)
-            session["_fresh"] = True
+        factories.log_in(client, user)
     db.session.refresh(user)
     assert user.verification_level == ("email" if confirm else "unverified")
     return client

@@ -13,10 +13,10 @@ from deliberation.models._common import utcnow
 from deliberation.services import reports
 from tests.factories import (
     add_vote,
+    log_in,
     make_participant,
     make_proposal,
     make_user,
-    session_cookie_id,
 )
 
 
@@ -128,8 +128,7 @@ def test_three_new_confirmed_accounts_cannot_hide_a_popular_proposal(app, make_r
         user = make_user(email=f"fresh{n}@example.net", email_confirmed_at=utcnow(),
                          verification_level="email")
         client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = session_cookie_id(user)
+        log_in(client, user)
         response = client.post(f"/rounds/{round_.slug}/proposals/{popular.id}/report",
                                data={"reason": "spam"})
         assert response.status_code == 303
