@@ -72,11 +72,7 @@ def town() -> tuple[Round, dict[str, int], list[Participant]]:
 
 def change_answer(app: Flask, participant: Participant, slug: str, proposal_id: int) -> None:
     """The account logs in and changes its answer to agree through the vote form."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = factories.session_cookie_id(db.session.get(User,
-                                                                         participant.user_id))
-        session["_fresh"] = True
+    client = factories.log_in(app.test_client(), db.session.get(User, participant.user_id))
     response = client.post(f"/rounds/{slug}/vote", data={"proposal_id": proposal_id,
                                                          "value": "1"})
     assert response.status_code == 303
