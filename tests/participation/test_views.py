@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 import sqlalchemy as sa
 
 from deliberation.models import AuditEntry, Participant, Proposal, Report, User, Vote, VoteEvent
 from deliberation.services.participants import participant_for
 from deliberation.services.votes import votes_of
 from deliberation.text import text_key
+from tests.conftest import polis_dataset
 from tests.factories import make_participant, make_proposal
 from tests.races import committed_first
 
@@ -345,6 +349,27 @@ def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:
     assert proposals[1].text in agenda and "Received" in agenda and "Overdue" in agenda
     assert proposals[2].text not in agenda  # withdrawn items stay on the public agenda only
     assert f'href="/agenda/items/{answered.id}"' in agenda
+
+
+@pytest.mark.slow  # imports and clusters a real Pol.is round
+def test_the_overview_lists_the_newest_agenda_items_and_links_to_them_all(runner, client):
+    """bg2050 sends 60 proposals to the council: the round's overview listed every one, so on
+    a phone what follows them (the open data) came about 19 screens down. It lists the newest
+    ten, says how many there are, and links to the round's whole agenda."""
+    path = polis_dataset("bg2050-volunteers")
+    assert runner.invoke(args=["polis", "import", str(path), "--slug", "bg2050"]).exit_code == 0
+    assert runner.invoke(args=["cluster", "run", "bg2050"]).exit_code == 0
+    assert runner.invoke(args=["agenda", "arm", "bg2050", "--yes"]).exit_code == 0
+    html = client.get("/rounds/bg2050", headers=EN).get_data(as_text=True)
+    agenda = html[html.index('id="agenda-heading"'):]
+    assert len(re.findall(r'href="/agenda/items/\d+"', agenda)) == 10
+    assert "60 proposals from this round are on the council's agenda" in agenda
+    assert 'href="/agenda/?round=bg2050"' in agenda
+    listed = client.get("/agenda/?round=bg2050", headers=EN).get_data(as_text=True)
+    assert len(set(re.findall(r'href="/agenda/items/(\d+)"', listed))) == 60
+    japanese = client.get("/rounds/bg2050", headers={"Accept-Language": "ja"}).get_data(
+        as_text=True)
+    assert "このラウンドから議会の議題になった提案は60件です" in japanese
 
 
 def test_round_page_links_open_data_only_when_enabled(client, make_round, db) -> None:
