@@ -159,7 +159,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def openapi_document(max_length: int = MAX_LENGTH) -> dict[str, Any]:
+def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -197,7 +197,7 @@ def openapi_document(max_length: int = MAX_LENGTH) -> dict[str, Any]:
                 **_post("Submit a proposal",
                         {"type": "object", "required": ["text"],
                          "properties": {"text": {
-                             "type": "string", "maxLength": max_length,
+                             "type": "string", "maxLength": MAX_LENGTH,
                              "pattern": "[A-Za-z0-9\u3040-\u30ff\u4e00-\u9fff]",
                              "description": "Plain text with at least one letter or digit; "
                                             "markup is kept as text, control characters "

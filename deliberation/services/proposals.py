@@ -57,9 +57,7 @@ def lock_proposals(round_: Round) -> None:
                        .with_for_update(key_share=True))
 
 
-def submit_proposal(
-    round_: Round, user: User, text: Any, *, max_length: int = MAX_LENGTH
-) -> Proposal:
+def submit_proposal(round_: Round, user: User, text: Any) -> Proposal:
     """Submit a proposal. Strict rounds hold it as "pending"; open rounds publish it."""
     if not round_.accepts_proposals:
         raise DomainError(N_("This round is not accepting proposals at the moment."),
@@ -69,9 +67,9 @@ def submit_proposal(
     cleaned = clean_text(text)
     if not cleaned:
         raise DomainError(N_("Please write your proposal."))
-    if len(cleaned) > max_length:
+    if len(cleaned) > MAX_LENGTH:
         raise DomainError(N_("A proposal can be at most %(max_length)d characters long."),
-                          max_length=max_length)
+                          max_length=MAX_LENGTH)
     key = text_key(cleaned)
     if not key:
         raise DomainError(N_("Please write your proposal in words."))
