@@ -50,7 +50,7 @@ with app.app_context():
     db.session.commit()
     runner.add_missing_jobs()
     now = utcnow()
-    query = (sa.select(ClusteringJob.round_id).where(runner._due(now, 3.0))
+    query = (sa.select(ClusteringJob.round_id).where(runner.due(now, 3.0))
              .order_by(ClusteringJob.last_run_at.nulls_first(), ClusteringJob.round_id)
              .limit(10).with_for_update(skip_locked=True))
     compiled = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))

@@ -100,7 +100,10 @@ def unseen_votes(round_id: Any) -> sa.ColumnElement[bool]:
                              VoteEvent.id > sa.func.coalesce(seen, 0))
 
 
-def _due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
+def due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
+    """The condition a round's job meets when a worker should run it: not leased, not run
+    within ``min_interval`` seconds, and asked for or with votes its snapshot has not seen;
+    or leased by a worker whose lease ran out."""
     cutoff = now - timedelta(seconds=min_interval)
     return sa.or_(
         sa.and_(
@@ -147,7 +150,7 @@ def claim_due_jobs(
     add_missing_jobs()
     query = (
         sa.select(ClusteringJob.round_id)
-        .where(_due(now, min_interval))
+        .where(due(now, min_interval))
         .order_by(ClusteringJob.last_run_at.nulls_first(), ClusteringJob.round_id)
         .limit(limit)
     )
@@ -160,7 +163,7 @@ def claim_due_jobs(
             # Two conditional updates, so that whether a request was taken over is known
             # from the statement that cleared it, even if one arrived since the SELECT.
             for requested in (True, False):
-                condition = [ClusteringJob.round_id == round_id, _due(now, min_interval)]
+                condition = [ClusteringJob.round_id == round_id, due(now, min_interval)]
                 if requested:
                     condition.append(ClusteringJob.requested_at.is_not(None))
                 result = db.session.execute(
