@@ -55,10 +55,6 @@ def test_a_carriage_return_inside_a_cell_keeps_its_row_whole():
         assert rows == [["text", "n"], ["a\rb", "1"], ["c\nd", "-1"]]
 
 
-def _login(client, user):
-    factories.log_in(client, user)
-
-
 def _csv_download(client, url):
     response = client.get(url)
     assert response.status_code == 200
@@ -70,7 +66,7 @@ def _csv_download(client, url):
 @pytest.mark.parametrize("url", [
     "/agenda/council/export.csv", "/agenda/council/export.csv?round=poisoned"])
 def test_council_export(client, poisoned, url):
-    _login(client, poisoned.staff)
+    factories.log_in(client, poisoned.staff)
     found = assert_safe(_csv_download(client, url))
     assert "'" + PAYLOADS[0] in found and "'+1 1" in found and "'-x 2" in found
 
@@ -78,7 +74,7 @@ def test_council_export(client, poisoned, url):
 @pytest.mark.parametrize("url", [
     "/facilitate/audit?format=csv", "/facilitate/rounds/poisoned/audit?format=csv"])
 def test_audit_export(client, poisoned, url):
-    _login(client, poisoned.staff)
+    factories.log_in(client, poisoned.staff)
     found = assert_safe(_csv_download(client, url))
     # report reasons, the rejection and the closing reason reached the file, quoted; the
     # log stores notes without leading tabs and carriage returns (see test_neutralise_...)
@@ -89,7 +85,7 @@ def test_audit_export(client, poisoned, url):
 @pytest.mark.parametrize("url", [
     "/facilitate/dashboard?format=csv", "/facilitate/rounds/poisoned/dashboard?format=csv"])
 def test_dashboard_export(client, poisoned, url):
-    _login(client, poisoned.staff)
+    factories.log_in(client, poisoned.staff)
     found = assert_safe(_csv_download(client, url))
     assert "投票" in found
 
@@ -138,7 +134,7 @@ def test_open_data_round_trips_through_our_importer(poisoned, tmp_path):
 
 
 def test_an_unknown_round_is_a_translated_404(client, poisoned):
-    _login(client, poisoned.staff)
+    factories.log_in(client, poisoned.staff)
     for url in ("/agenda/council/export.csv?round=nope", "/agenda/council/export.xlsx",
                 "/agenda/rounds/nope/open-data.zip"):
         response = client.get(url)

@@ -15,10 +15,6 @@ from deliberation.services import accounts
 from tests import factories
 
 
-def _login(client, user):
-    factories.log_in(client, user)
-
-
 def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
@@ -36,7 +32,7 @@ def scene(client, db):
                                consent_version="test")
     others = [factories.make_participant(round_, kind="resident") for _ in range(6)]
     seeds = [factories.make_proposal(round_, f"Seed {i}") for i in range(4)]
-    _login(client, victim)
+    factories.log_in(client, victim)
     response = client.post("/rounds/town/propose", data={"text": "More benches in the park"})
     assert response.status_code == 303
     response = client.post(f"/rounds/town/proposals/{seeds[0].id}/report",
@@ -53,7 +49,7 @@ def scene(client, db):
     round_.phase = "reflection"  # the open data is published once voting has ended
     db.session.commit()
     facilitator = factories.make_user("admin", display_name="Staff Sato")
-    _login(client, facilitator)
+    factories.log_in(client, facilitator)
     audit_all = client.get("/facilitate/audit?format=csv&lang=en").data.decode("utf-8")
     audit_round = client.get("/facilitate/rounds/town/audit?format=csv&lang=en"
                              ).data.decode("utf-8")

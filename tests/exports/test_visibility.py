@@ -18,10 +18,6 @@ from tests import factories
 TEXT = "Free buses for school children"
 
 
-def _login(client, user):
-    factories.log_in(client, user)
-
-
 @pytest.fixture(params=["rejected", "hidden"])
 def moderated(request, db):
     staff = factories.make_user("admin")
@@ -62,7 +58,7 @@ def test_api_and_open_data_withhold_the_text(client, moderated):
 
 def test_council_pages_keep_the_text_behind_a_marker(client, moderated):
     _state, esc, staff = moderated
-    _login(client, staff)
+    factories.log_in(client, staff)
     for url in ("/agenda/council/", f"/agenda/council/items/{esc.id}",
                 f"/agenda/council/items/{esc.id}/dossier"):
         page = client.get(url).get_data(as_text=True)

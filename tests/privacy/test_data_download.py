@@ -36,10 +36,6 @@ from deliberation.services import privacy, town
 from tests import factories
 
 
-def _login(client, user):
-    factories.log_in(client, user)
-
-
 @pytest.fixture()
 def everything(db):
     """One account that has a row in every table that can refer to it, and a neighbour."""
@@ -131,7 +127,7 @@ def test_the_download_names_no_one_else_and_no_secret(everything):
 
 def test_the_readable_page_is_japanese_first(client, everything):
     me, _other, _mine = everything
-    _login(client, me)
+    factories.log_in(client, me)
     response = client.get("/account/data")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
@@ -158,7 +154,7 @@ def _record_tables(page: str) -> dict[str, list[str]]:
 
 def test_every_record_is_headed_in_words(client, everything):
     me, _other, _mine = everything
-    _login(client, me)
+    factories.log_in(client, me)
     records = privacy.export_data(me)["records"]
     page = client.get("/account/data").get_data(as_text=True)
     shown = _record_tables(page)
@@ -253,7 +249,7 @@ def _record_cells(page: str) -> list[str]:
 
 def test_every_record_value_is_in_words_and_the_download_keeps_codes(client, everything):
     me, _other, _mine = everything
-    _login(client, me)
+    factories.log_in(client, me)
     page = client.get("/account/data").get_data(as_text=True)
     assert "<code" not in page[page.index('id="records-h"'):]
     cells = _record_cells(page)
@@ -327,7 +323,7 @@ def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db
     db.session.commit()
     stored = esc.evidence
     assert {"groups", "snapshot", "votes_by_kind", "coordination", "review"} <= set(stored)
-    _login(client, me)
+    factories.log_in(client, me)
     page = client.get("/account/data").get_data(as_text=True)
     cells = _record_cells(page)
     evidence = next(c for c in cells if "グループ横断の合意度" in c)
