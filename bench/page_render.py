@@ -68,8 +68,7 @@ def people(app) -> tuple[str, str]:
     import sqlalchemy as sa
 
     from deliberation.database import db
-    from deliberation.models import Participant, Proposal, Round, User, Vote
-    from deliberation.models._common import utcnow
+    from deliberation.models import Participant, Proposal, Round, User, Vote, utcnow
 
     with app.app_context():
         ids = []

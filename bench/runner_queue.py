@@ -18,8 +18,7 @@ import sqlalchemy as sa
 from app import create_app
 from deliberation.database import db
 from deliberation.jobs import runner
-from deliberation.models import ClusteringJob
-from deliberation.models._common import utcnow
+from deliberation.models import ClusteringJob, utcnow
 
 app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sys.argv[1]})
 with app.app_context():

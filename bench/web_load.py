@@ -99,8 +99,7 @@ def seed(url: str, voters: int, proposals: int, background: int, votes_each: int
 
     from app import create_app
     from deliberation.database import db
-    from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent
-    from deliberation.models._common import utcnow
+    from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, utcnow
     from deliberation.text import text_key
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CLUSTER_RUNNER": "off"})

@@ -20,8 +20,8 @@ from deliberation.models import (
     User,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.services.accounts import password_hash_method
 from deliberation.text import text_key
 

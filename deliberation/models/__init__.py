@@ -1,7 +1,7 @@
-"""All models, importable from one place (Alembic and the app import this package), and
-the town's time zone the app shows times in."""
+"""All models, importable from one place (Alembic and the app import this package), the
+town's time zone the app shows times in, and ``utcnow``, the time every model stores."""
 
-from deliberation.models._common import TOKYO
+from deliberation.models._common import TOKYO, utcnow
 from deliberation.models.agenda import AgendaAnswerSeen, Escalation, OfficialResponse
 from deliberation.models.audit import AuditEntry
 from deliberation.models.clustering_job import ClusteringJob
@@ -51,4 +51,5 @@ __all__ = [
     "VoteEvent",
     "VoteTally",
     "Workshop",
+    "utcnow",
 ]

@@ -8,8 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask
 
-from deliberation.models import OutgoingMail, User
-from deliberation.models._common import utcnow
+from deliberation.models import OutgoingMail, User, utcnow
 from deliberation.services import mail as outbox
 from tests import factories
 from tests.accounts.test_flows import EN, _path, register

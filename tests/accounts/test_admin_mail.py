@@ -6,8 +6,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db as _db
 from deliberation.mail.compose import Mail
-from deliberation.models import AuditEntry, OutgoingMail
-from deliberation.models._common import utcnow
+from deliberation.models import AuditEntry, OutgoingMail, utcnow
 from deliberation.services import mail as outbox
 from tests.security.conftest import client_for, quick_user
 

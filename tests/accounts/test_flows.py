@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from deliberation.models import MailSuppression, OutgoingMail, User
-from deliberation.models._common import utcnow
+from deliberation.models import MailSuppression, OutgoingMail, User, utcnow
 from tests import factories
 from tests.races import committed_first
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from deliberation.engine import escalation as escalation_engine
-from deliberation.models._common import utcnow
+from deliberation.models import utcnow
 from deliberation.services import agenda, moderation
 from tests import factories
 

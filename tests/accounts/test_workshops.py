@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from deliberation.database import db as _db
-from deliberation.models import AuditEntry, User, Workshop
-from deliberation.models._common import utcnow
+from deliberation.models import AuditEntry, User, Workshop, utcnow
 from deliberation.services import workshops
 from tests import factories
 from tests.security.conftest import client_for, quick_user

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db
 from deliberation.jobs.runner import refresh_and_escalate
-from deliberation.models import AuditEntry, Escalation, Participant
-from deliberation.models._common import utcnow
+from deliberation.models import AuditEntry, Escalation, Participant, utcnow
 from tests import factories
 from tests.races import committed_first
 
@@ -241,8 +240,6 @@ def test_public_agenda_anonymous(escalated, client):
 
 def test_overdue_is_flagged(escalated, client):
     from datetime import timedelta
-
-    from deliberation.models._common import utcnow
 
     _, escs = escalated
     escs[0].response.due_at = utcnow() - timedelta(days=1)

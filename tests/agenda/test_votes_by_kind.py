@@ -14,8 +14,7 @@ from deliberation import small_counts
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.jobs.runner import refresh_and_escalate
-from deliberation.models import Escalation, Participant, User, Vote
-from deliberation.models._common import utcnow
+from deliberation.models import Escalation, Participant, User, Vote, utcnow
 from tests import factories
 
 

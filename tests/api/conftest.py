@@ -13,8 +13,8 @@ from deliberation.models import (
     OfficialResponse,
     SnapshotGroup,
     SnapshotProposalStat,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from tests import factories
 
 DISTINCT_EMAIL = "zz-secret-mail@example.org"

@@ -9,8 +9,7 @@ import pytest
 
 from deliberation.database import db
 from deliberation.engine import escalation
-from deliberation.models import Participant, Report, Round, User, audit
-from deliberation.models._common import utcnow
+from deliberation.models import Participant, Report, Round, User, audit, utcnow
 from deliberation.services import facilitation, moderation
 from tests import factories
 

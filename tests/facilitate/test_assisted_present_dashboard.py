@@ -16,8 +16,8 @@ from deliberation.models import (
     SnapshotGroup,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from tests import factories
 from tests.facilitate.conftest import EN
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from deliberation.models._common import utcnow
+from deliberation.models import utcnow
 
 
 def test_the_facilitator_reads_that_voting_ended_at_the_closing_time(client, login_as,

@@ -24,8 +24,8 @@ from deliberation.models import (
     Round,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from tests.conftest import polis_dataset
 from tests.facilitate.conftest import EN
 from tests.races import committed_first

@@ -16,8 +16,8 @@ from deliberation.models import (
     Round,
     SnapshotGroup,
     SnapshotProposalStat,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.services.health import pending_since
 from deliberation.text import text_key
 from tests import factories

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from deliberation.models import Participant, Workshop
-from deliberation.models._common import utcnow
+from deliberation.models import Participant, Workshop, utcnow
 from tests import factories
 from tests.facilitate.conftest import EN
 from tests.races import committed_first

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.template_helpers import ACTION_LABELS
-from deliberation.models import AuditEntry, VoteEvent
-from deliberation.models._common import utcnow
+from deliberation.models import AuditEntry, VoteEvent, utcnow
 from deliberation.services import facilitation, moderation
 from tests import factories
 from tests.facilitate.conftest import EN

@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.errors import DomainError
-from deliberation.models import Proposal, Vote
-from deliberation.models._common import utcnow
+from deliberation.models import Proposal, Vote, utcnow
 from deliberation.services import proposals, votes
 from tests.factories import make_proposal
 from tests.security.conftest import client_for, quick_user

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from deliberation.models._common import utcnow
+from deliberation.models import utcnow
 from tests.factories import make_proposal
 
 EN = {"Accept-Language": "en"}

@@ -17,8 +17,8 @@ from deliberation.models import (
     Proposal,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import votes
 from deliberation.services.health import pending_since

@@ -329,8 +329,7 @@ def test_results_anonymous(client, round_with_snapshot) -> None:
 def test_round_page_lists_agenda(client, round_with_snapshot, db) -> None:
     from datetime import timedelta
 
-    from deliberation.models import Escalation, OfficialResponse
-    from deliberation.models._common import utcnow
+    from deliberation.models import Escalation, OfficialResponse, utcnow
 
     round_, proposals, *_ = round_with_snapshot
     answered = Escalation(proposal_id=proposals[0].id, round_id=round_.id)

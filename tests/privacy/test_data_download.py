@@ -30,8 +30,8 @@ from deliberation.models import (
     VerificationRecord,
     VoteEvent,
     audit,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.services import privacy, town
 from tests import factories
 

@@ -18,8 +18,7 @@ from sqlalchemy.exc import OperationalError
 from app import create_app
 from deliberation.database import db as _db
 from deliberation.jobs import runner as runner_mod
-from deliberation.models import ClusterSnapshot, VoteEvent
-from deliberation.models._common import utcnow
+from deliberation.models import ClusterSnapshot, VoteEvent, utcnow
 from deliberation.services.snapshot_requests import request_snapshot
 from tests import factories
 

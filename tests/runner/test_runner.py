@@ -12,8 +12,14 @@ import sqlalchemy as sa
 
 from deliberation.database import db as _db
 from deliberation.jobs import runner
-from deliberation.models import ClusteringJob, ClusterSnapshot, Round, SnapshotGroup, VoteEvent
-from deliberation.models._common import utcnow
+from deliberation.models import (
+    ClusteringJob,
+    ClusterSnapshot,
+    Round,
+    SnapshotGroup,
+    VoteEvent,
+    utcnow,
+)
 from deliberation.services import health
 from deliberation.services.snapshot_requests import request_snapshot
 from tests import factories

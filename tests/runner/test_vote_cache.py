@@ -25,8 +25,8 @@ from deliberation.models import (
     SnapshotProposalStat,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.services.moderation import moderate
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.services.votes import record_vote

@@ -161,8 +161,13 @@ def url_values(rule_arguments: set[str], access: Access) -> dict[str, Any]:
     from datetime import timedelta
 
     from deliberation.database import db
-    from deliberation.models import Escalation, EscalationReview, ImportJob, OfficialResponse
-    from deliberation.models._common import utcnow
+    from deliberation.models import (
+        Escalation,
+        EscalationReview,
+        ImportJob,
+        OfficialResponse,
+        utcnow,
+    )
 
     round_ = factories.make_round(phase="voting", open_data_enabled=True)
     slug = round_.slug

@@ -25,8 +25,8 @@ from deliberation.models import (
     User,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.services import accounts
 from deliberation.text import text_key
 from tests import factories

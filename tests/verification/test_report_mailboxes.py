@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from deliberation.models._common import utcnow
+from deliberation.models import utcnow
 from deliberation.services import reports
 from tests.factories import add_vote, make_participant, make_proposal, make_user
 

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from deliberation.models import ClusterSnapshot, Participant, Proposal
-from deliberation.models._common import utcnow
+from deliberation.models import ClusterSnapshot, Participant, Proposal, utcnow
 from deliberation.services import reports
 from tests.factories import (
     add_vote,

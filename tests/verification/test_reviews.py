@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.engine import escalation
 from deliberation.errors import Conflict, DomainError
-from deliberation.models import AuditEntry, Escalation, EscalationReview
-from deliberation.models._common import utcnow
+from deliberation.models import AuditEntry, Escalation, EscalationReview, utcnow
 from tests.factories import make_proposal, make_round, make_user
 from tests.races import committed_first
 

@@ -8,8 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.errors import Conflict, DomainError
-from deliberation.models import AuditEntry, PostalCode, VerificationRecord
-from deliberation.models._common import utcnow
+from deliberation.models import AuditEntry, PostalCode, VerificationRecord, utcnow
 from deliberation.services import verification
 from tests.factories import make_user
 

@@ -22,8 +22,8 @@ from deliberation.models import (
     User,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from tests import factories
 
 DAY = timedelta(days=1)

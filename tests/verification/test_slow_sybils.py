@@ -22,8 +22,8 @@ from deliberation.models import (
     Round,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import utcnow
 from deliberation.text import text_key
 from tests.factories import make_participant, make_user
 
