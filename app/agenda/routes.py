@@ -36,6 +36,7 @@ from app.downloads import CSV_CONTENT_TYPE, attachment, requested_language
 from app.errors import attach_to_form, render_error, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
+from app.paging import ListPage
 from app.rule_words import method_words
 from app.search_args import search_args
 from app.template_helpers import local_datetime
@@ -49,6 +50,7 @@ from deliberation.services import rounds
 from deliberation.text import clean_text
 
 PICKER_PAGE = 20  # proposals listed at a time when escalating by hand
+PUBLIC_ITEMS_PER_PAGE = 20  # agenda items per page of the public agenda
 
 
 @bp.app_context_processor
@@ -139,10 +141,14 @@ def _placement(snapshot: dict[str, Any] | None, round_minimum: int
 def public_index() -> Response:
     filters = _filters(public=True)
     filters["theme"] = None
-    items = service.list_items(public_only=True, **filters)
+    # In pages: residents read it on phones, and the rounds of a town can send hundreds
+    # (four Pol.is conversations: 133 items, 54,000 px on a 390 px screen, with the open
+    # data below them). Sorted whole first, as the support order is the figure shown.
+    page = ListPage(service.list_items(public_only=True, **filters), search_args().page,
+                    PUBLIC_ITEMS_PER_PAGE)
     return render_page_or_fragment("agenda/public_index.html", "agenda/_public_list.html",
-                                   items=items, filters=filters, rounds=rounds.public_rounds(),
-                                   statuses=STATUS_LABELS)
+                                   items=page.items, results=page, filters=filters,
+                                   rounds=rounds.public_rounds(), statuses=STATUS_LABELS)
 
 
 @bp.route("/items/<id:escalation_id>")
