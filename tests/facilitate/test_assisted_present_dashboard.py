@@ -106,7 +106,10 @@ def test_presentation_view(client, facilitator, db) -> None:
     assert "(agreement across groups: 90%)" in page
     ja = client.get("/facilitate/rounds/pr/present", headers={"Accept-Language": "ja"})
     assert "（グループを越えた合意度：90%）" in ja.get_data(as_text=True)
-    assert "<td>12</td>" in page and "<tr><td>3</td>" not in page  # small group hidden
+    # each row names its group as the chart above does (グループ1), not a bare 1
+    assert '<th scope="row">Group 1</th><td class="num">12</td>' in page
+    assert "Group 3" not in page  # small group hidden
+    assert '<th scope="row">グループ1</th>' in ja.get_data(as_text=True)
     fragment = client.get("/facilitate/rounds/pr/present",
                           headers={**EN, "HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True)
