@@ -86,6 +86,9 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     assert other.text in html and "Your vote was saved." in html
     assert "You have voted on 1 proposal." in html
     assert "1 proposal left, this one included." in html
+    # the heading that takes the focus is described by the confirmation and the proposal
+    assert (f'aria-describedby="vote-card-message card-text-{other.id}"' in html
+            and 'id="vote-card-message"' in html)
     ja = client.get(f"/rounds/{r.slug}/vote", headers={"Accept-Language": "ja"}).text
     assert "1件の提案に投票しました。" in ja and "残りは、この提案を含めて1件です。" in ja
     assert "HX-Request" in response.headers["Vary"]
