@@ -174,3 +174,17 @@ def test_an_import_cannot_be_armed_before_anyone_saw_its_groups(client, login_as
     assert planted.round.escalation_armed is False
     refresh_and_escalate(planted.round.id)
     assert escalated(planted.round.id) == set()
+
+
+def test_the_public_round_page_says_when_nothing_is_sent_yet(client, db) -> None:
+    """A resident who sees a proposal with support in every group and no agenda item can
+    read why on the round's page: sending has not been started by a facilitator."""
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    db.session.commit()
+    page = client.get(f"/rounds/{planted.round.slug}", headers={"Accept-Language": "ja"}).text
+    assert "このラウンドでは、議会への送付はまだ始まっていません。" in page
+    planted.round.escalation_armed = True
+    db.session.commit()
+    page = client.get(f"/rounds/{planted.round.slug}", headers={"Accept-Language": "ja"}).text
+    assert "議会への送付はまだ始まっていません" not in page
