@@ -28,3 +28,17 @@ def test_easy_japanese_says_the_same(client) -> None:
     text = re.sub(r"<[^>]+>", "", re.sub(r"<rt[^>]*>.*?</rt>", "", html))  # furigana off
     assert "すぐにみんなが見ることができるラウンドもあります。" in text
     assert "どのグループでも賛成が多かった提案は、議会に届きます。" in text
+
+
+def test_it_says_a_facilitator_checks_what_organised_accounts_or_paper_votes_decide(
+        client, db) -> None:
+    """The coordination screen and the check of staff-typed paper votes hold a proposal
+    whose outcome depends on them (deliberation.engine.coordination): residents can read
+    that it happens, in standard and in easy Japanese."""
+    text = client.get("/how-it-works", headers=JA).text
+    assert "同じ提案への回答をそろって変えた多くのアカウント" in text
+    assert "職員が入力した紙の票で決まってしまう提案は、先にファシリテーターが確認します。" in text
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    html = client.get("/how-it-works", headers=JA).text
+    easy = re.sub(r"<[^>]+>", "", re.sub(r"<rt[^>]*>.*?</rt>", "", html))
+    assert "その提案は、先にファシリテーターが調べます。" in easy
