@@ -96,6 +96,8 @@ KEY_LABELS: dict[str, Any] = {
     "n_participants": _l("Number of participants"),
     "n_statements": _l("Number of proposals"),
     "n_votes": _l("Number of votes"),
+    "n_statements_grouped": _l("Proposals the opinion groups were drawn from"),
+    "n_votes_grouped": _l("Votes the opinion groups were drawn from"),
     "n_clustered": _l("Participants placed in opinion groups"),
     "recorded_at": _l("Recorded at"),
     "created_at": _l("Created at"),

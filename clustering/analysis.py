@@ -364,6 +364,9 @@ def analyze(
         "n_participants": int(n),
         "n_statements": int(m),
         "n_votes": len(vm.vals),
+        # what the groups were drawn from: without moderated-out and meta statements
+        "n_statements_grouped": int(np.count_nonzero(~vm.excluded)),
+        "n_votes_grouped": int(np.count_nonzero(~vm.excluded[vm.cols])),
         "n_clustered": int((gidx >= 0).sum()),
     }
     back = np.empty(n, dtype=np.int64)  # participant rows back in id order

@@ -111,8 +111,11 @@ def _data(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
     manifest = (snapshot or {}).get("manifest") or {}
     if not manifest.get("n_votes"):
         return None
-    return {"votes": manifest["n_votes"], "people": manifest.get("n_participants", 0),
-            "proposals": manifest.get("n_statements", 0),
+    # The votes on rejected, pending, hidden and meta proposals are not among them (older
+    # snapshots recorded only the totals).
+    return {"votes": manifest.get("n_votes_grouped", manifest["n_votes"]),
+            "people": manifest.get("n_participants", 0),
+            "proposals": manifest.get("n_statements_grouped", manifest.get("n_statements", 0)),
             "when": datetime.fromisoformat(snapshot["created_at"]),
             "given": manifest.get("membership") == "given",
             "method": method_words(manifest.get("method")),

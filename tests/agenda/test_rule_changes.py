@@ -36,7 +36,10 @@ def test_rule_change_is_public_and_leaves_the_evidence(client, login_as, db) -> 
 
     page = client.get(item_url, headers=JA).get_data(as_text=True)
     # which data, in words: votes, people, proposals, when, how grouped; no seed
-    assert f"{snap.n_votes:,}票" in page and f"{snap.n_participants:,}人" in page
+    # the votes the groups were drawn from (those on moderated-out and meta proposals aside)
+    drawn_from = snap.manifest["n_votes_grouped"]
+    assert drawn_from < snap.n_votes
+    assert f"{drawn_from:,}票" in page and f"{snap.n_participants:,}人" in page
     assert "主成分分析という方法" in page and "偶然" in page and "シード" not in page
     assert "PCA" not in page.split("<main", 1)[1]  # the method's Japanese name, not an acronym
     assert "基準が変更" not in page  # nothing changed yet
