@@ -61,10 +61,8 @@ def log_in(client: FlaskClient, user: User | str) -> FlaskClient:
     Flask-Login's own test client writes the login into a session; it is copied into
     ``client``'s session, whose other values stay. How Flask-Login lays out its session
     is its own business (its keys are private), so it is never written here by name."""
-    account = SimpleNamespace(get_id=lambda: user) if isinstance(user, str) else user
-    if isinstance(user, User):
-        user.add_session()
-        db.session.commit()
+    session_id = session_cookie_id(user) if isinstance(user, User) else user
+    account = SimpleNamespace(get_id=lambda: session_id)
     app = client.application
     with FlaskLoginClient(app, app.response_class, user=account).session_transaction() as login:
         logged_in = dict(login)
