@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from deliberation.database import add_unique, db
+from deliberation.database import add_unique, db, update_one
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import Round, User, Workshop, audit
 from deliberation.models._common import utcnow
@@ -82,9 +82,15 @@ def open_workshop(round_: Round, *, actor: User | None, label: object, hours: ob
 
 
 def close_workshop(workshop: Workshop, *, actor: User | None) -> Workshop:
+    already = Conflict(N_("This workshop is already closed."))
     if not workshop.is_open():
-        raise Conflict(N_("This workshop is already closed."))
-    workshop.closed_at = utcnow()
+        raise already
+    # Closed only if still open when written: of two facilitators (or a double click)
+    # closing at the same moment, the second finds it done and the audit log says it once.
+    update_one(sa.update(Workshop).where(Workshop.id == workshop.id,
+                                         Workshop.closed_at.is_(None))
+               .values(closed_at=utcnow()), already)
+    db.session.refresh(workshop)
     audit.record("workshop.close", actor=actor, target=workshop, round_id=workshop.round_id,
                  label=workshop.label, registrations=workshop.registrations)
     db.session.commit()

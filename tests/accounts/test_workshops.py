@@ -13,6 +13,7 @@ from deliberation.database import db as _db
 from deliberation.models import AuditEntry, User, Workshop, utcnow
 from deliberation.services import workshops
 from tests import factories
+from tests.races import committed_first
 from tests.security.conftest import client_for, quick_user
 from tests.test_auth import register_form
 
@@ -231,6 +232,24 @@ def test_a_facilitator_opens_prints_and_closes_a_workshop(limited_app: Flask) ->
     again = client.post(f"/facilitate/rounds/machi/workshops/{workshop.id}/close", headers=JA,
                         follow_redirects=True)
     assert "このワークショップはすでに閉じています" in again.get_data(as_text=True)
+
+
+def test_a_workshop_closed_twice_at_once_is_closed_once(limited_app: Flask) -> None:
+    """Two facilitators (or a double click) close the same workshop: the other request
+    closed it between this one's check and its write."""
+    factories.make_round(slug="machi", phase="voting")
+    client = client_for(limited_app, quick_user("facilitator"))
+    client.post("/facilitate/rounds/machi/workshops", data={"label": "公民館", "hours": "4",
+                                                            "seats": "80"})
+    workshop = _db.session.scalar(sa.select(Workshop))
+    other = sa.update(Workshop).where(Workshop.id == workshop.id).values(closed_at=utcnow())
+    with committed_first(Workshop, lambda: other) as raced:
+        response = client.post(f"/facilitate/rounds/machi/workshops/{workshop.id}/close",
+                               headers=JA, follow_redirects=True)
+    assert raced
+    assert "このワークショップはすでに閉じています" in response.get_data(as_text=True)
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "workshop.close")) == 0
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
