@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deliberation.database import db
+from deliberation.database import db, update_one
 from deliberation.errors import N_, Conflict, DomainError, NotFound
 from deliberation.models import User, audit
 from deliberation.models._common import utcnow
@@ -62,9 +62,15 @@ def _verify(user: User, *, method: str, actor: User | None, **details: Any) -> V
     """Record a verification as a resident (does not commit)."""
     if user.deleted_at is not None:
         raise NotFound(N_("There is no such account."))
+    already = Conflict(N_("This account is already verified as a resident."))
     if user.is_verified:
-        raise Conflict(N_("This account is already verified as a resident."))
-    user.is_verified = True
+        raise already
+    # Verified only if not yet verified when written: of two members of staff (or a double
+    # click) verifying the same account at once, the second is told it is done, and the
+    # records and the audit log hold one verification.
+    update_one(sa.update(User).where(User.id == user.id, sa.not_(User.is_verified))
+               .values(verification_level="resident_verified"), already)
+    db.session.refresh(user)
     record = VerificationRecord(user_id=user.id, level="resident_verified", method=method,
                                 verified_by_id=actor.id if actor else None, details=details)
     db.session.add(record)

@@ -10,10 +10,18 @@ from collections.abc import Mapping
 import pytest
 import sqlalchemy as sa
 
-from deliberation.models import Participant, PostalCode, VerificationRecord, Vote
+from deliberation.models import (
+    AuditEntry,
+    Participant,
+    PostalCode,
+    User,
+    VerificationRecord,
+    Vote,
+)
 from deliberation.services import verification
 from deliberation.services.national_id import NationalIdError, NationalIdResult
 from tests.factories import make_proposal, make_user
+from tests.races import committed_first
 
 EN = {"Accept-Language": "en"}
 JA = {"Accept-Language": "ja"}
@@ -31,6 +39,23 @@ def test_counter_verification_by_staff(client, login_as, db) -> None:
     assert "Verified resident" in page and "My Number card" in page
     db.session.refresh(citizen)
     assert citizen.is_verified
+
+
+def test_an_account_verified_twice_at_once_is_verified_once(client, login_as, db) -> None:
+    """Two members of staff (or a double click) verify the same account: the other request
+    verified it between this one's check and its write."""
+    login_as("council")
+    citizen = make_user(email="hanako@example.org")
+    other = sa.update(User).where(User.id == citizen.id).values(
+        verification_level="resident_verified")
+    with committed_first(User, lambda: other) as raced:
+        response = client.post(f"/verify/users/{citizen.id}/counter", headers=EN,
+                               data={"document": "my_number_card"}, follow_redirects=True)
+    assert raced
+    assert "This account is already verified as a resident." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "account.verified")) == 0
 
 
 def test_counter_verification_refuses_bad_input(client, login_as, db) -> None:
