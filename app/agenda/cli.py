@@ -16,7 +16,7 @@ from app.i18n import ngettext
 from app.terminal import Refused, TerminalGroup, in_terminal_language, language
 from deliberation.database import db
 from deliberation.errors import DomainError
-from deliberation.models import Escalation, Round
+from deliberation.models import Escalation, Round, utcnow
 
 cluster = TerminalGroup("cluster", help=_l("Opinion groups (cluster snapshots)."))
 agenda = TerminalGroup("agenda", help=_l("The council's policy agenda."))
@@ -37,15 +37,18 @@ def round_or_refuse(slug: str) -> Round:
                       "never depend on it."))
 @in_terminal_language
 def run(slug: str, seed: int) -> None:
-    from deliberation.jobs.runner import refresh_and_escalate
+    from deliberation.jobs.runner import refresh_and_escalate, settle_requests
 
     round_ = round_or_refuse(slug)
     before = set(db.session.scalars(
         sa.select(Escalation.proposal_id).where(Escalation.round_id == round_.id)))
+    started = utcnow()
     snapshot = refresh_and_escalate(round_.id, seed=seed, threads=None)
     if snapshot is None:
         click.echo(gettext("No votes yet: there is nothing to group."))
         return
+    if snapshot.status == "ok":
+        settle_requests(round_.id, made_before=started)
     if snapshot.status != "ok":
         # the error is the clustering's own diagnosis, for whoever maintains the server
         raise Refused(gettext("The grouping failed: %(error)s", error=snapshot.error))

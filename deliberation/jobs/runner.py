@@ -83,6 +83,25 @@ def refresh_and_escalate(round_id: int, *, seed: int = 0,
     return snapshot
 
 
+def settle_requests(round_id: int, *, made_before: datetime) -> None:
+    """Clear the round's snapshot request when it was made before ``made_before`` (the start
+    of a run that ``flask cluster run`` did outside the queue), so that the round no longer
+    reads as waiting (/healthz, the facilitator's page) for a run it has had; a request made
+    since stays for the runner. Commits."""
+    try:
+        db.session.execute(
+            sa.update(ClusteringJob)
+            .where(ClusteringJob.round_id == round_id,
+                   ClusteringJob.requested_at <= made_before)
+            .values(requested_at=None),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def new_owner() -> str:
     """A lease owner id unique to this worker (host, process, random part)."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"

@@ -169,6 +169,21 @@ def test_an_imported_round_waits_for_its_snapshot_since_the_import(client, db) -
     assert rounds["seattle"]["pending_seconds"] < 60
 
 
+def test_a_run_from_the_command_line_answers_the_request_of_the_import(runner, client,
+                                                                       db) -> None:
+    """After ``flask polis import`` and ``flask cluster run``, the round no longer waits:
+    the import's request stayed, so /healthz reported a refresh pending for ever where no
+    worker runs (and the facilitator's page a snapshot requested before the newest one)."""
+    path = polis_dataset("15-per-hour-seattle")
+    assert runner.invoke(args=["polis", "import", str(path), "--slug", "seattle"]).exit_code == 0
+    round_ = db.session.scalar(sa.select(Round).where(Round.slug == "seattle"))
+    assert pending_since(round_.id) is not None
+    assert runner.invoke(args=["cluster", "run", "seattle"]).exit_code == 0
+    assert pending_since(round_.id) is None
+    rounds = {r["slug"]: r for r in client.get("/healthz").get_json()["rounds"]}
+    assert rounds["seattle"]["refresh_pending"] is False
+
+
 @pytest.mark.parametrize("name", ["15-per-hour-seattle", "scoop-hivemind.biodiversity",
                                   "bg2050-volunteers"])
 @pytest.mark.slow  # imports real Pol.is exports
