@@ -100,8 +100,15 @@ def revoke(user: User, *, actor: User, reason: str) -> VerificationRecord:
     reason = clean_text(reason or "")
     if not reason:
         raise DomainError(N_("A reason is required to revoke a verification."))
+    not_verified = Conflict(N_("This account is not verified as a resident."))
     if not user.is_verified:
-        raise Conflict(N_("This account is not verified as a resident."))
+        raise not_verified
+    # Taken back only if still verified when written: of two members of staff (or a double
+    # click) revoking at once, the second is told it is done. The guarded UPDATE claims the
+    # row (its level unchanged); the model decides the level the account falls back to.
+    update_one(sa.update(User).where(User.id == user.id, User.is_verified)
+               .values(verification_level=User.verification_level), not_verified)
+    db.session.refresh(user)
     user.is_verified = False
     record = VerificationRecord(user_id=user.id, level=level_of(user), method="counter",
                                 verified_by_id=actor.id, details={"revoked": True})

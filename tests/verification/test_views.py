@@ -58,6 +58,22 @@ def test_an_account_verified_twice_at_once_is_verified_once(client, login_as, db
         AuditEntry.action == "account.verified")) == 0
 
 
+def test_a_verification_revoked_twice_at_once_is_revoked_once(client, login_as, db) -> None:
+    """Two members of staff (or a double click) take the same verification back: the other
+    request revoked it between this one's check and its write."""
+    login_as("council")
+    citizen = make_user(email="hanako@example.org", verification_level="resident_verified")
+    other = sa.update(User).where(User.id == citizen.id).values(verification_level="email")
+    with committed_first(User, lambda: other) as raced:
+        response = client.post(f"/verify/users/{citizen.id}/revoke", headers=EN,
+                               data={"reason": "moved away"}, follow_redirects=True)
+    assert raced
+    assert "This account is not verified as a resident." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "account.verification_revoked")) == 0
+
+
 def test_counter_verification_refuses_bad_input(client, login_as, db) -> None:
     login_as("council")
     citizen = make_user()
