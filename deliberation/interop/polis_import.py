@@ -40,7 +40,7 @@ from deliberation.bulk import (
     insert_columns,
     without_reference_triggers,
 )
-from deliberation.database import db
+from deliberation.database import add_unique, db
 from deliberation.errors import N_, Conflict, DomainError
 from deliberation.models import Participant, Proposal, Round, User, Vote, VoteEvent, audit
 from deliberation.models.round import PHASES
@@ -199,8 +199,9 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
     if not SLUG_RE.match(slug or ""):
         raise DomainError(N_("The slug may contain only a-z, 0-9 and '-' (up to 64)."),
                           field="slug")
+    taken = Conflict(N_("A round with this address already exists."), field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
-        raise Conflict(N_("A round with this address already exists."), field="slug")
+        raise taken
     _validate(directory, export)
     full_title, summary, description = _title_and_description(export, title)
     votes = export.vote_columns
@@ -214,8 +215,7 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
             opens_at=_utc(earliest) if math.isfinite(earliest) else None,
             created_by_id=actor.id if actor is not None else None,
         )
-        db.session.add(round_)
-        db.session.flush()
+        add_unique(round_, taken)  # a round given the address since the check above
         rid = round_.id
 
         # Participants: every voter (authors and voters share Pol.is's pid space), first

@@ -17,6 +17,7 @@ from deliberation.services import moderation
 from deliberation.services.health import pending_since
 from deliberation.services.proposals import published
 from tests.conftest import polis_dataset
+from tests.races import committed_first
 
 
 def count(db, model, round_id=None):
@@ -116,6 +117,25 @@ def test_export_without_votes(db, tmp_path: Path) -> None:
     assert count(db, Vote, round_.id) == count(db, VoteEvent, round_.id) == 0
     assert db.session.scalars(sa.select(Proposal.author_id).where(
         Proposal.round_id == round_.id)).all() == [None, None]
+
+
+def test_a_round_given_the_address_during_the_import_is_a_conflict(db, tmp_path: Path) -> None:
+    """A facilitator creates a round at the address while the import reads the files: the
+    import is refused with the round form's words, not a database error."""
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "comments.csv").write_text(
+        "timestamp,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+        "1000,5,1,0,0,1,Five\n", encoding="utf-8")
+    (d / "votes.csv").write_text("timestamp,datetime,comment-id,voter-id,vote\n",
+                                 encoding="utf-8")
+    other = sa.insert(Round).values(slug="taken", title="Other")
+    with committed_first(Round, lambda: other) as raced, \
+            pytest.raises(Conflict, match="already exists"):
+        polis_import.import_directory(d, slug="taken")
+    assert raced
+    assert db.session.scalars(sa.select(Round.title)).all() == ["Other"]
+    assert count(db, Proposal) == 0
 
 
 @pytest.mark.parametrize("seven", ["7", "9000000000000000007"])  # ids close or far apart
