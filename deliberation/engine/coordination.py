@@ -11,7 +11,7 @@ still pass the rule without the blocks' votes? If not, the escalation waits as a
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -145,11 +145,11 @@ def switch_times(round_id: int) -> dict[tuple[int, int], tuple[int, float]]:
 
 def note_switches(known: dict[tuple[int, int], tuple[int, float]],
                   before: Mapping[tuple[int, int], int],
-                  events: Any) -> None:
+                  events: Iterable[tuple[int, int, int, datetime, int | None]]) -> None:
     """Fold changes of answer into ``known`` from ``events``: (participant, proposal,
     value, created_at, previous value or None) in the order they were cast. A missing
-    previous value is looked up in ``before`` (the answers held before these events), then
-    in the events already folded; an event is a change when it differs from it."""
+    previous value is the pair's last event among these, else its answer in ``before``
+    (the answers held before these events); an event is a change when it differs from it."""
     last: dict[tuple[int, int], int] = {}
     for participant_id, proposal_id, value, created_at, previous in events:
         key = (participant_id, proposal_id)

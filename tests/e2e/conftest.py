@@ -120,6 +120,7 @@ def _long_and_empty_rounds() -> None:
     factories.make_proposal(long_round, (sentence * 5)[:MAX_LENGTH])
     factories.make_round(slug=EMPTY_SLUG, phase="voting", title="まだ提案のないラウンド")
 
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
