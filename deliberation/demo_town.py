@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
 from deliberation.models import (
+    TOKYO,
     AuditEntry,
     Escalation,
     OfficialResponse,
@@ -32,8 +33,8 @@ from deliberation.models import (
     User,
     Vote,
     VoteEvent,
+    utcnow,
 )
-from deliberation.models._common import TOKYO, utcnow
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.text import text_key
 

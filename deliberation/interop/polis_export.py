@@ -42,6 +42,7 @@ from deliberation import csvfile, small_counts
 from deliberation.database import db
 from deliberation.errors import N_, NotFound
 from deliberation.models import (
+    TOKYO,
     Participant,
     Proposal,
     Round,
@@ -50,7 +51,6 @@ from deliberation.models import (
     Vote,
     VoteEvent,
 )
-from deliberation.models._common import TOKYO
 from deliberation.models.snapshot import latest_snapshot
 from deliberation.services import visibility
 
