@@ -67,6 +67,7 @@ def readings(text: str) -> list[tuple[str, str]]:
             pieces.append((space, ""))
         # words unknown to the dictionary (names, new words) have no reading
         reading = to_hiragana(kana) if isinstance(kana, str) else ""
+        reading = _PREFERRED.get(surface, reading)
         if pieces and pieces[-1][0].isdecimal() and not space:
             reading = _counter_reading(int(pieces[-1][0]), surface, reading)
         pieces.append((surface, reading))
@@ -74,6 +75,12 @@ def readings(text: str) -> list[tuple[str, str]]:
     if consumed < len(text):  # trailing spaces
         pieces.append((text[consumed:], ""))
     return pieces
+
+
+# Where UniDic's first reading is not the one a reader expects: 日本 alone is にっぽん to
+# it, so やさしい日本語, the name the national guidelines and every reader use, would read
+# やさしいにっぽんご in the header of every page.
+_PREFERRED = {"日本": "にほん"}
 
 
 # Days of the month read with -か (ふつか, みっか ... はつか); the others with にち.
