@@ -68,8 +68,13 @@ def readings(text: str) -> list[tuple[str, str]]:
         # words unknown to the dictionary (names, new words) have no reading
         reading = to_hiragana(kana) if isinstance(kana, str) else ""
         reading = _PREFERRED.get(surface, reading)
-        if pieces and pieces[-1][0].isdecimal() and not space:
-            reading = _counter_reading(int(pieces[-1][0]), surface, reading)
+        number = _number_before(pieces)
+        if number is not None and not space:
+            reading = _counter_reading(number, surface, reading)
+            if surface == "人" and number in _PEOPLE_BY_WORD:
+                # 1人 and 2人 are words of their own (ひとり, ふたり): one ruby over both
+                pieces[-1] = (pieces[-1][0] + surface, _PEOPLE_BY_WORD[number])
+                continue
         pieces.append((surface, reading))
     consumed = sum(len(a) + len(b) for a, b, _ in words)
     if consumed < len(text):  # trailing spaces
@@ -81,6 +86,20 @@ def readings(text: str) -> list[tuple[str, str]]:
 # it, so やさしい日本語, the name the national guidelines and every reader use, would read
 # やさしいにっぽんご in the header of every page.
 _PREFERRED = {"日本": "にほん"}
+# Counted people read as words of their own: 1人 is ひとり and 2人 ふたり, not いちにん.
+_PEOPLE_BY_WORD = {1: "ひとり", 2: "ふたり"}
+
+
+def _number_before(pieces: list[tuple[str, str]]) -> int | None:
+    """The number the last pieces write (1,921 comes as 1 , 921), or None."""
+    if not pieces or not pieces[-1][0].isdecimal():
+        return None
+    digits = [pieces[-1][0]]
+    i = len(pieces) - 2
+    while i >= 1 and pieces[i][0] == "," and pieces[i - 1][0].isdecimal():
+        digits.insert(0, pieces[i - 1][0])
+        i -= 2
+    return int("".join(digits))
 
 
 # Days of the month read with -か (ふつか, みっか ... はつか); the others with にち.

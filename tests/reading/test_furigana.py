@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.reading.furigana import annotate_html, readings, ruby_for
+from app.reading.furigana import annotate_html, annotate_text, readings, ruby_for
 
 
 def _rt(text: str) -> str:
@@ -25,6 +25,19 @@ def _rt(text: str) -> str:
 ])
 def test_known_words_read_right(text: str, word: str, reading: str) -> None:
     assert (word, reading) in readings(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1つの点は1人です", "<ruby>1人" + _rt("ひとり") + "</ruby>です"),
+    ("2人で", "<ruby>2人" + _rt("ふたり") + "</ruby>で"),
+    ("3人", "3<ruby>人" + _rt("にん") + "</ruby>"),
+    ("11人", "11<ruby>人" + _rt("にん") + "</ruby>"),
+    ("参加者 2,001人", "2,001<ruby>人" + _rt("にん") + "</ruby>"),  # not ふたり after 001
+    ("2,002日", "2,002<ruby>日" + _rt("にち") + "</ruby>"),         # not か after 002
+])
+def test_counted_people_and_days_read_as_the_whole_number_says(text: str,
+                                                                  expected: str) -> None:
+    assert annotate_text(text).endswith(expected)
 
 
 def test_spaces_and_unknown_words_are_kept() -> None:
