@@ -82,7 +82,11 @@ def test_register_without_consent_creates_nothing(client, db):
     response = client.post("/auth/register", data=register_form(consent=None),
                            headers={"Accept-Language": "en"})
     assert response.status_code == 400
-    assert "Without your consent" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "Without your consent" in body
+    # the box itself says it needs an answer, and which message is about it
+    box = re.search(r'<input[^>]*name="consent"[^>]*>', body).group(0)
+    assert 'aria-invalid="true"' in box and 'aria-describedby="consent-error"' in box
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
