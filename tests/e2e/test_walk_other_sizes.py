@@ -83,7 +83,7 @@ def test_refused_facilitator_actions_say_why(browser, live_server, js) -> None:
         before = queue.locator("input[name=proposal_id]").count()
         assert before > 0
         queue.get_by_label(mine).check()
-        queue.get_by_role("button", name="選択した提案を不採用").click()  # without a reason
+        queue.get_by_role("button", name="選択した提案を却下").click()  # without a reason
         alert = queue.get_by_role("alert")
         alert.wait_for()
         assert "提案を却下するには理由が必要です。" in alert.inner_text()

@@ -68,7 +68,7 @@ def test_audit_csv_reads_back_in_japanese(client, facilitator, db):
     assert close["理由"] == "期間終了"
     # labels, not codes, in the details too: every field the action wrote, in words
     assert not CODES & {cell for r in rows for cell in r}
-    assert row["記録の詳細"] == "変更前の状態: 確認待ち、変更後の状態: 不採用"
+    assert row["記録の詳細"] == "変更前の状態: 確認待ち、変更後の状態: 却下"
     assert close["記録の詳細"] == "変更前の段階: 投票中、変更後の段階: 終了"
     assert not [c for r in rows for c in r if "{" in c or "status" in c or "phase" in c]
     # newest first, like the page

@@ -182,6 +182,9 @@ def test_facilitator_errors(client, login_as, make_round) -> None:
                                                "proposal_id": proposal.id, "action": "reject",
                                                "reason": ""}), 400)
         assert "提案を却下するには理由が必要です" in html
+        # the button, the reason's label and the error name the action with one word
+        assert "選択した提案を却下" in html and "理由（却下する場合は必須" in html
+        assert "不採用" not in html  # not a second word for the same decision
         assert re.search(rf'value="{proposal.id}"\s+checked', html)
 
 
