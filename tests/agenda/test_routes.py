@@ -595,3 +595,20 @@ def test_an_answer_missing_several_parts_says_so_at_once(one_item, client, login
     assert "来年度から配信します。" in html
     db.session.expire_all()
     assert db.session.get(Escalation, escs[0].id).response.status == "received"
+
+
+def test_an_agenda_item_page_is_titled_by_its_proposal(one_item, client, login_as):
+    """Several items open in tabs, or in the history, can be told apart; a proposal
+    withheld after its escalation keeps its text out of the public page's title too."""
+    _, escs = one_item
+    url = f"/agenda/items/{escs[0].id}"
+    assert "<title>Agenda item: Access test ·" in client.get(url, headers=EN).get_data(
+        as_text=True)
+    escs[0].proposal.status = "hidden"
+    db.session.commit()
+    title = re.search(r"<title>(.*?)</title>",
+                      client.get(url, headers=EN).get_data(as_text=True), re.S).group(1)
+    assert "Access test" not in title and "hidden while moderators look" in title
+    login_as("council")
+    page = client.get(f"/agenda/council/items/{escs[0].id}", headers=EN).get_data(as_text=True)
+    assert "<title>Agenda item: Access test ·" in page
