@@ -225,3 +225,15 @@ def test_dashboard_vote_figures_follow_new_and_late_events(db) -> None:
     assert figures() == (2, 2, 4)
     db.session.refresh(tally)
     assert (tally.last_event_id, tally.events) == (2000, 4)
+
+
+def test_a_rounds_dashboard_and_audit_log_say_which_round_in_their_title(
+        client, facilitator, db) -> None:
+    round_ = factories.make_round(slug="titled", title="Bus routes", phase="voting")
+    for page, label in (("dashboard", "Engagement"), ("audit", "Audit log")):
+        html = client.get(f"/facilitate/rounds/{round_.slug}/{page}", headers=EN).get_data(
+            as_text=True)
+        assert f"<title>{label}: Bus routes ·" in html
+        assert re.search(f"<h1[^>]*>{label}: Bus routes</h1>", html)
+    html = client.get("/facilitate/dashboard", headers=EN).get_data(as_text=True)
+    assert "<title>Engagement (all rounds) ·" in html
