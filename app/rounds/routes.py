@@ -111,7 +111,9 @@ def cast(slug: str) -> Response:
             response.headers["X-Hiroba-Error"] = error.code
             return response
         flash(translate(error), "error")
-        return redirect(_back_url(round_, back), code=303)
+        # not at the proposal: the message is at the top of the page, which a jump down a
+        # long list would leave out of sight, so the vote would seem taken
+        return redirect(_back_url(round_, back, at_proposal=False), code=303)
     message = _("Your vote was saved.")
     if is_htmx():
         return render_page_or_fragment("rounds/vote.html", "rounds/_vote_card.html",
@@ -125,12 +127,12 @@ def cast(slug: str) -> Response:
 LIST_ARGS = ("q", "status", "voted", "sort", "page")
 
 
-def _back_url(round_: Round, back: str) -> str:
+def _back_url(round_: Round, back: str, at_proposal: bool = True) -> str:
     """Where a vote sent without htmx leads back to: the page it was cast on, at the
     proposal (the list with the same search and page, so nobody loses their place)."""
     proposal_id = request.form.get("proposal_id", "")
-    place = f"#text-{proposal_id}" if proposal_id.isascii() and proposal_id.isdigit() \
-        and len(proposal_id) <= 10 else ""
+    is_id = proposal_id.isascii() and proposal_id.isdigit() and len(proposal_id) <= 10
+    place = f"#text-{proposal_id}" if is_id and at_proposal else ""
     if back == "proposals":
         kept = [(key, value) for key, value in parse_qsl(request.form.get("back_query", ""))
                 if key in LIST_ARGS][:len(LIST_ARGS)]
@@ -138,7 +140,7 @@ def _back_url(round_: Round, back: str) -> str:
         return url_for("rounds.proposals", slug=round_.slug) + query + place
     if back == "mine":
         return url_for("rounds.mine", slug=round_.slug) + place
-    if back == "proposal" and place:
+    if back == "proposal" and is_id:
         return url_for("rounds.proposal", slug=round_.slug, proposal_id=int(proposal_id))
     return url_for("rounds.vote", slug=round_.slug)
 

@@ -146,6 +146,25 @@ def test_change_vote_from_list(client, login_as, make_round, db) -> None:
     assert response.headers["Location"] == f"/rounds/{r.slug}/proposals"
 
 
+def test_a_vote_refused_from_the_list_leads_to_the_message_not_down_the_list(
+        client, login_as, make_round, db) -> None:
+    """Without JavaScript the reason is a message at the top of the page: a refused vote
+    (the round closed while the list was open) must not jump down to the proposal, where
+    the list looks as before and the vote seems taken."""
+    login_as()
+    r = make_round(phase="voting")
+    p = make_proposal(r, "Close me")
+    r.phase = "reflection"
+    db.session.commit()
+    for back in ("proposals", "mine"):
+        response = client.post(f"/rounds/{r.slug}/vote", headers=EN, data={
+            "proposal_id": p.id, "value": "1", "back": back, "back_query": "sort=oldest"})
+        assert response.status_code == 303 and "#" not in response.headers["Location"]
+        html = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+        assert "flash-error" in html and "Voting has ended" in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+
+
 def test_bad_vote_input_is_refused_clearly(client, login_as, make_round, db) -> None:
     login_as()
     r = make_round(phase="voting")
