@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -289,8 +290,22 @@ def local_number(value: int | None) -> str:
     return "" if value is None else format_number(value)
 
 
+_SPACE_AFTER_SENTENCE = re.compile(r"(?<=[。！？])\s+")
+
+
+def joined_sentences(text: str) -> str:
+    """Sentences written one after another in a template, as the page's language joins
+    them: English with a space, Japanese with none after 。 (``{% filter sentences %}``)."""
+    if str(get_locale()) != "ja":
+        return text
+    joined = _SPACE_AFTER_SENTENCE.sub("", text)
+    # only spaces are taken out of markup that was safe: it stays safe
+    return Markup(joined) if isinstance(text, Markup) else joined  # noqa: S704
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(joined_sentences, "sentences")
     app.add_template_filter(local_number, "num")
     app.add_template_filter(local_datetime, "localdt")
     app.add_template_filter(local_date, "localdate")

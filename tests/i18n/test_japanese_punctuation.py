@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
+from deliberation.models import Escalation
 from tests.factories import make_proposal
 
 JA = {"Accept-Language": "ja"}
@@ -124,3 +127,45 @@ def test_counts_and_shares_beside_japanese_take_japanese_brackets(
              for name, html in (("404", missing), ("queue", queue), ("data", data))}
     assert not any(found.values()), found
     assert "%）" in _text(queue) and "（404）" in _text(missing)
+
+
+BLOCK = "\x00"
+
+
+def _blocks(html: str) -> str:
+    """The page's text with BLOCK where one block of text ends and another begins."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"</?(?:p|li|ul|ol|div|h[1-6]|section|td|th|tr|dt|dd|dl|br|form|blockquote"
+                  r"|header|footer|main|nav|figure|figcaption|table|caption|fieldset|legend"
+                  r"|details|summary|label|button|svg|title|text|option|select)\b[^>]*>", BLOCK, html)
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_sentences_follow_each_other_without_a_space_in_japanese(client, login_as, db) -> None:
+    """Sentences a template writes one after another (the vote card's count, the results'
+    notes, each group's evidence) had a space after 。, as English puts one after a full
+    stop; Japanese runs them on, English keeps its space."""
+    from deliberation.jobs.runner import refresh_and_escalate
+    from tests.agenda.conftest import build_planted_round
+
+    planted = build_planted_round()
+    refresh_and_escalate(planted.round.id)
+    slug = planted.round.slug
+    login_as("citizen")
+    client.post(f"/rounds/{slug}/vote", data={"proposal_id": planted.side_a[0], "value": "1"})
+    pages = {path: _blocks(client.get(path, headers=JA).get_data(as_text=True)) for path in (
+        f"/rounds/{slug}/vote", f"/rounds/{slug}/results", f"/rounds/{slug}/propose",
+        "/agenda/", "/terms")}
+    pages.update({f"/agenda/items/{esc.id}": _blocks(
+        client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True))
+        for esc in db.session.scalars(sa.select(Escalation)).all()[:1]})
+    assert len(pages) == 6
+    # within one block (the text of one paragraph, list item...), not across two
+    found = {path: [hit for block in text.split(BLOCK)
+                    for hit in re.findall(r".{0,12}。\s+\S.{0,12}", block.strip())]
+             for path, text in pages.items()}
+    assert not any(found.values()), found
+    assert "投票は後から変更できます。1件の提案に投票しました。" in pages[f"/rounds/{slug}/vote"]
+    english = _text(client.get(f"/rounds/{slug}/vote",
+                               headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert "change your votes later. You have voted on 1 proposal." in " ".join(english.split())
