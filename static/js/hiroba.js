@@ -80,5 +80,15 @@
       if (focusTarget) focusTarget.setAttribute("tabindex", "-1");
     }
     if (focusTarget) focusTarget.focus();
+    announceResults(event.target);
   });
+  // Results swapped in by a search or filter: their summary ("34 proposals") is read out
+  // from the page's own status region, emptied first so that the same count is read again.
+  function announceResults(swapped) {
+    var status = document.getElementById("results-status");
+    var summary = swapped.querySelector("[data-results-summary]");
+    if (!status || !summary) return;
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = summary.textContent.trim(); }, 100);
+  }
 })();

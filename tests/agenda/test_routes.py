@@ -511,7 +511,7 @@ def test_counts_on_the_agenda_are_written_as_the_reader_writes_them(one_item, cl
         page = client.get(path, headers={"Accept-Language": "ja"}).get_data(as_text=True)
         assert "参加者1,921人のうち1,218人" in page, path
     page = client.get("/agenda/council/", headers=EN).get_data(as_text=True)
-    assert "<caption>1 item</caption>" in page
+    assert "<caption data-results-summary>1 item</caption>" in page
 
 
 def test_an_item_says_when_the_facilitators_wrote_the_proposal(db, client, login_as):

@@ -49,3 +49,26 @@ def test_search_sort_and_page_the_proposals(browser, live_server, viewport, java
         assert axe(page) == []
     assert errors == []
     context.close()
+
+
+def test_a_screen_reader_hears_how_many_results_a_search_or_filter_found(
+        browser, live_server) -> None:
+    """Results swapped in whole are new to the page, and a live region that comes with them
+    is not read out: the count is read from the page's own status region, there before."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/rounds/{live_server.slug}/proposals")
+    status = page.locator("#results-status")
+    assert status.get_attribute("role") == "status" and status.inner_text() == ""
+    page.get_by_label("提案を検索").fill("該当しない言葉")
+    page.get_by_role("button", name="検索").click()
+    page.wait_for_function("() => document.querySelector('#results-status').textContent"
+                           " === '提案 0件'")
+    # not read twice (or instead) by a live region of the results' own
+    assert page.locator("#proposal-results [aria-live], #proposal-results[aria-live]").count() == 0
+    page.goto(f"{live_server.url}/agenda/")
+    page.get_by_label("状況").select_option(label="受付済み")
+    page.wait_for_function("() => document.querySelector('#results-status').textContent"
+                           " === '議題になった提案：1件'")
+    context.close()
