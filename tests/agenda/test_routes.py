@@ -612,3 +612,19 @@ def test_an_agenda_item_page_is_titled_by_its_proposal(one_item, client, login_a
     login_as("council")
     page = client.get(f"/agenda/council/items/{escs[0].id}", headers=EN).get_data(as_text=True)
     assert "<title>Agenda item: Access test ·" in page
+
+
+def test_a_filter_that_matches_nothing_does_not_say_the_agenda_is_empty(one_item, client):
+    """Filtered to answered items while the one item waits, the agenda said no proposal had
+    reached it yet; with and without htmx, it now says the filters match none."""
+    for headers in (EN, {**EN, "HX-Request": "true"}):
+        html = client.get("/agenda/?status=answered", headers=headers).get_data(as_text=True)
+        assert "No proposal on the agenda matches these filters." in html
+        assert "No proposal has reached the policy agenda yet." not in html
+    html = client.get("/agenda/?status=received", headers=EN).get_data(as_text=True)
+    assert "Access test" in html
+
+
+def test_an_empty_agenda_says_so(client, db):
+    html = client.get("/agenda/", headers=EN).get_data(as_text=True)
+    assert "No proposal has reached the policy agenda yet." in html
