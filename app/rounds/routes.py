@@ -166,7 +166,8 @@ def proposals(slug: str) -> Response:
         items=page.items, my_votes=my_votes, back="proposals", filters=filters,
         searched=bool(args.terms or filters["status"] in proposal_service.BROWSE_STATUSES
                       or filters["voted"] in proposal_service.BROWSE_VOTED),
-        query_error=args.error, signed_in=current_user.is_authenticated)
+        query_error=args.error, signed_in=current_user.is_authenticated,
+        agenda_items=agenda.items_of_proposals([p.id for p in page.items]))
     return response
 
 
@@ -187,7 +188,7 @@ def proposal(slug: str, proposal_id: int) -> str:
     participant = _participant(round_, create=False) if current_user.is_authenticated else None
     my_votes = votes.votes_of(participant) if participant else {}
     return render_template("rounds/proposal.html", round=round_, item=item, my_votes=my_votes,
-                           back="proposal")
+                           back="proposal", agenda_items=agenda.items_of_proposals([item.id]))
 
 
 @bp.route("/<slug>/mine")
@@ -196,8 +197,9 @@ def mine(slug: str) -> str:
     round_ = round_or_404(slug)
     participant = _participant(round_, create=False)
     my_votes = votes.votes_of(participant) if participant else {}
-    return render_template("rounds/mine.html", round=round_, my_votes=my_votes,
-                           voted=proposal_service.voted_on(my_votes),
+    voted = proposal_service.voted_on(my_votes)
+    return render_template("rounds/mine.html", round=round_, my_votes=my_votes, voted=voted,
+                           agenda_items=agenda.items_of_proposals([p.id for p in voted]),
                            my_proposals=proposal_service.proposals_by(round_, current_user),
                            back="mine")
 

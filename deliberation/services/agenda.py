@@ -131,6 +131,17 @@ def list_items(*, round_slug: str | None = None, status: str | None = None,
     return items
 
 
+def items_of_proposals(proposal_ids: list[int]) -> dict[int, AgendaItem]:
+    """The agenda items (withdrawn ones left out) of these proposals, by proposal id: a
+    proposal listed in its round leads to what the council made of it."""
+    if not proposal_ids:
+        return {}
+    escalations = db.session.scalars(_base_query().where(
+        Escalation.proposal_id.in_(proposal_ids), Escalation.withdrawn_at.is_(None))).unique().all()
+    current = engine.current_decisions(escalations)
+    return {e.proposal_id: AgendaItem(e, current.get(e.id)) for e in escalations}
+
+
 def _current(esc: Escalation) -> threshold.Decision | None:
     try:
         return engine.current_decision(esc)

@@ -628,3 +628,24 @@ def test_a_filter_that_matches_nothing_does_not_say_the_agenda_is_empty(one_item
 def test_an_empty_agenda_says_so(client, db):
     html = client.get("/agenda/", headers=EN).get_data(as_text=True)
     assert "No proposal has reached the policy agenda yet." in html
+
+
+def test_a_proposal_on_the_agenda_leads_to_its_item_from_the_round(one_item, client, login_as):
+    """The round's list filters on proposals the council answered, and each of them, on the
+    list, on its own page and among my votes, leads to the item with the council's answer;
+    a withdrawn escalation no longer does."""
+    planted, escs = one_item
+    slug, proposal = planted.round.slug, escs[0].proposal
+    link = f'href="/agenda/items/{escs[0].id}"'
+    user = login_as("citizen")
+    from deliberation.services import participants, votes
+    participant = participants.participant_for(planted.round, user, create=True)
+    votes.cast(planted.round, user, participant, str(proposal.id), "1")
+    for url in (f"/rounds/{slug}/proposals", f"/rounds/{slug}/proposals?status=agenda",
+                f"/rounds/{slug}/proposals/{proposal.id}", f"/rounds/{slug}/mine"):
+        html = client.get(url, headers=EN).get_data(as_text=True)
+        assert link in html and "On the council's agenda: progress and answer" in html, url
+    escs[0].withdrawn_at = utcnow()
+    db.session.commit()
+    html = client.get(f"/rounds/{slug}/proposals/{proposal.id}", headers=EN).get_data(as_text=True)
+    assert link not in html
