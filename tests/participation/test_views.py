@@ -534,3 +534,15 @@ def test_a_proposal_in_a_right_to_left_script_keeps_its_own_direction(client, lo
     assert f'dir="auto">{text}</blockquote>' in card
     listed = client.get(f"/rounds/{r.slug}/proposals").get_data(as_text=True)
     assert 'class="link-row" dir="auto"><a' in listed and text in listed
+
+
+def test_a_proposal_page_is_titled_by_the_proposal(client, make_round) -> None:
+    """Several proposals open in tabs, or in the history, can be told apart."""
+    r = make_round(phase="voting", title="Town plan")
+    short = make_proposal(r, "More benches")
+    long = make_proposal(r, "A covered bicycle park by the station " * 5)
+    html = client.get(f"/rounds/{r.slug}/proposals/{short.id}", headers=EN).get_data(as_text=True)
+    assert "<title>Proposal: More benches · Town plan ·" in html
+    html = client.get(f"/rounds/{r.slug}/proposals/{long.id}", headers=EN).get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    assert title.startswith("Proposal: A covered bicycle park by") and "… · Town plan" in title
