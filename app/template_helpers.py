@@ -290,12 +290,13 @@ def local_number(value: int | None) -> str:
     return "" if value is None else format_number(value)
 
 
-_SPACE_AFTER_SENTENCE = re.compile(r"(?<=[。！？])\s+")
+_SPACE_AFTER_SENTENCE = re.compile(r"(?<=[。！？：])\s+")
 
 
 def joined_sentences(text: str) -> str:
     """Sentences written one after another in a template, as the page's language joins
-    them: English with a space, Japanese with none after 。 (``{% filter sentences %}``)."""
+    them: English with a space, Japanese with none after 。 or a label's ：
+    (``{% filter sentences %}``)."""
     if str(get_locale()) != "ja":
         return text
     joined = _SPACE_AFTER_SENTENCE.sub("", text)

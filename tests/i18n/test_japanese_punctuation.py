@@ -169,3 +169,27 @@ def test_sentences_follow_each_other_without_a_space_in_japanese(client, login_a
     english = _text(client.get(f"/rounds/{slug}/vote",
                                headers={"Accept-Language": "en"}).get_data(as_text=True))
     assert "change your votes later. You have voted on 1 proposal." in " ".join(english.split())
+
+
+def test_a_japanese_colon_takes_no_space_after_it(client, login_as, db) -> None:
+    """A label ending in ：, then its value (主に賛成：…, 賛成：…, アカウントの確認レベル：…,
+    ファイルで：…), had the space English puts after its colon."""
+    from deliberation.jobs.runner import refresh_and_escalate
+    from tests.agenda.conftest import build_planted_round
+
+    planted = build_planted_round()
+    refresh_and_escalate(planted.round.id)
+    escalation = db.session.scalars(sa.select(Escalation)).first()
+    login_as("council")
+    pages = {path: _blocks(client.get(path, headers=JA).get_data(as_text=True)) for path in (
+        f"/rounds/{planted.round.slug}/results", f"/agenda/council/items/{escalation.id}",
+        "/account/verification", "/account/data")}
+    found = {path: [hit for block in text.split(BLOCK)
+                    for hit in re.findall(r".{0,12}：\s+\S.{0,12}", block.strip())]
+             for path, text in pages.items()}
+    assert not any(found.values()), found
+    assert "主に賛成：" in pages[f"/rounds/{planted.round.slug}/results"]
+    assert "アカウントの確認レベル：未確認" in pages["/account/verification"]
+    english = client.get(f"/rounds/{planted.round.slug}/results",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Mostly agree: <bdi>" in english
