@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from deliberation.models import Escalation
@@ -86,16 +87,19 @@ def test_plan_layers_are_named_as_the_demo_town_names_them(client, login_as) -> 
     assert '<option value="management_guideline">経営指針</option>' in html
 
 
-def test_the_japanese_catalog_uses_japanese_brackets_and_colons() -> None:
+@pytest.mark.parametrize("catalog_path", ["app/translations/ja/LC_MESSAGES/messages.po",
+                                          "app/reading/yasashii.po"])
+def test_the_japanese_catalog_uses_japanese_brackets_and_colons(catalog_path: str) -> None:
     """Every Japanese message a page shows puts Japanese text in （） and joins with ：, as
     the reading-mode choices now do (「ふつうの日本語にふりがなを付ける（漢字の上に読み方）」);
-    the command line's own words (click's 使い方:) keep the terminal's ASCII."""
+    the command line's own words (click's 使い方:) keep the terminal's ASCII. Easy Japanese
+    too: its results page said 多くの人が賛成: and まだグループがない人(投票が少ない)."""
     from pathlib import Path
 
     from babel.messages.pofile import read_po
 
     terminal = {"Usage: ", "default: %(value)s", "environment variable: %(names)s"}
-    path = Path(__file__).parents[2] / "app/translations/ja/LC_MESSAGES/messages.po"
+    path = Path(__file__).parents[2] / catalog_path
     with path.open("rb") as handle:
         catalog = read_po(handle)
     kana_kanji = r"[\u3040-\u30ff\u4e00-\u9fff]"
