@@ -79,6 +79,9 @@ def readings(text: str) -> list[tuple[str, str]]:
     consumed = sum(len(a) + len(b) for a, b, _ in words)
     if consumed < len(text):  # trailing spaces
         pieces.append((text[consumed:], ""))
+    for i, (surface, _) in enumerate(pieces[:-1]):
+        if surface == "何" and pieces[i + 1][0] in _NANI_BEFORE:
+            pieces[i] = (surface, "なに")
     return pieces
 
 
@@ -86,6 +89,9 @@ def readings(text: str) -> list[tuple[str, str]]:
 # it, so やさしい日本語, the name the national guidelines and every reader use, would read
 # やさしいにっぽんご in the header of every page.
 _PREFERRED = {"日本": "にほん"}
+# UniDic reads 何 なん whatever follows; before these particles it is なに (何を優先するか,
+# 何に使ったか, 何か), and なん stays before a counter or の (何人, 何の).
+_NANI_BEFORE = frozenset({"を", "が", "に", "か", "も", "へ", "から", "まで", "より"})
 # Counted people read as words of their own: 1人 is ひとり and 2人 ふたり, not いちにん.
 _PEOPLE_BY_WORD = {1: "ひとり", 2: "ふたり"}
 

@@ -22,6 +22,9 @@ def _rt(text: str) -> str:
     ("2日前", "日", "か"),
     ("30分", "分", "ぷん"),
     ("やさしい日本語", "日本", "にほん"),  # as the guidelines and readers say it
+    ("何を優先するか", "何", "なに"),     # before a particle; not なんを
+    ("寄付金を何に使ったか", "何", "なに"),
+    ("何人が投票したか", "何", "なん"),   # before a counter
 ])
 def test_known_words_read_right(text: str, word: str, reading: str) -> None:
     assert (word, reading) in readings(text)
