@@ -290,13 +290,14 @@ def local_number(value: int | None) -> str:
     return "" if value is None else format_number(value)
 
 
-_SPACE_AFTER_SENTENCE = re.compile(r"(?<=[。！？：])\s+")
+# after a sentence or a label's colon, and before a note in brackets (tags between)
+_SPACE_AFTER_SENTENCE = re.compile(r"(?<=[。！？：])\s+|\s+(?=(?:<[^>]+>)*（)")
 
 
 def joined_sentences(text: str) -> str:
     """Sentences written one after another in a template, as the page's language joins
-    them: English with a space, Japanese with none after 。 or a label's ：
-    (``{% filter sentences %}``)."""
+    them: English with a space, Japanese with none after 。 or a label's ：, nor before a
+    note in （） (``{% filter sentences %}``)."""
     if str(get_locale()) != "ja":
         return text
     joined = _SPACE_AFTER_SENTENCE.sub("", text)

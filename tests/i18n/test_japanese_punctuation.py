@@ -197,3 +197,31 @@ def test_a_japanese_colon_takes_no_space_after_it(client, login_as, db) -> None:
     english = client.get(f"/rounds/{planted.round.slug}/results",
                          headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Mostly agree: <bdi>" in english
+
+
+def test_a_note_in_japanese_brackets_takes_no_space_before_it(client, login_as, db) -> None:
+    """（グループを越えた合意度：80%） after a proposal, （403） after an error's title,
+    （月別） after a chart's title: the space English puts before its brackets made a gap
+    before the full-width bracket, which has its own."""
+    from deliberation.jobs.runner import refresh_and_escalate
+    from tests.agenda.conftest import build_planted_round
+
+    planted = build_planted_round()
+    planted.round.escalation_armed = False
+    db.session.commit()
+    refresh_and_escalate(planted.round.id)
+    slug = planted.round.slug
+    make_proposal(planted.round, "A side 1 again", status="pending")
+    login_as("facilitator")
+    paths = (f"/rounds/{slug}/results", f"/facilitate/rounds/{slug}/present",
+             f"/facilitate/rounds/{slug}/dashboard", f"/facilitate/rounds/{slug}/moderation",
+             "/admin/users")
+    pages = {path: _blocks(client.get(path, headers=JA).get_data(as_text=True)) for path in paths}
+    found = {path: [hit for block in text.split(BLOCK)
+                    for hit in re.findall(r".{0,12}\S\s+（.{0,12}", block.strip())]
+             for path, text in pages.items()}
+    assert not any(found.values()), found
+    assert "（グループを越えた合意度：" in pages[f"/rounds/{slug}/results"]
+    assert "許可されていません（403）" in pages["/admin/users"]
+    english = client.get(f"/rounds/{slug}/results", headers={"Accept-Language": "en"})
+    assert '</bdi> <span class="meta">(agreement across groups: ' in english.get_data(as_text=True)
