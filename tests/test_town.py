@@ -237,6 +237,7 @@ def test_mails_carry_the_town_in_the_sender_and_footer(configured, app, db):
     assert message["From"].addresses[0].display_name.startswith("みなみ町 ")
     body = message.get_body(("plain",)).get_content()
     assert "みなみ町 企画課" in body and "kikaku@minami.example.jp" in body
+    assert "問い合わせ先：kikaku@minami.example.jp" in body  # no space after the Japanese colon
 
 
 def test_exports_name_the_town(configured, client, login_as):

@@ -225,3 +225,20 @@ def test_a_note_in_japanese_brackets_takes_no_space_before_it(client, login_as, 
     assert "許可されていません（403）" in pages["/admin/users"]
     english = client.get(f"/rounds/{slug}/results", headers={"Accept-Language": "en"})
     assert '</bdi> <span class="meta">(agreement across groups: ' in english.get_data(as_text=True)
+
+
+def test_the_author_reads_the_reason_right_after_its_label(client, login_as, make_round) -> None:
+    """An author whose proposal was rejected read 理由： 宣伝のため on their own pages."""
+    from tests.factories import make_participant
+
+    author = login_as("citizen")
+    round_ = make_round(phase="voting", slug="machi")
+    participant = make_participant(round_, author)
+    proposal = make_proposal(round_, "駅前の店のセール", status="rejected",
+                             author_id=participant.id, rejection_reason="宣伝のため")
+    for path in ("/rounds/machi/mine", f"/rounds/machi/proposals/{proposal.id}"):
+        text = _text(client.get(path, headers=JA).get_data(as_text=True))
+        assert "理由：宣伝のため" in text, path
+    english = _text(client.get("/rounds/machi/mine", headers={"Accept-Language": "en"})
+                    .get_data(as_text=True))
+    assert "Reason: 宣伝のため" in english
