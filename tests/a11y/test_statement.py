@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,8 @@ def test_the_page_shows_the_generated_data(app, client, tmp_path) -> None:
     assert "ja-easy" not in ja and "ja-easy" not in en
     # window sizes written as the test method above them writes them (390 × 844)
     assert "1280 × 900, 390 × 844" in ja and "390x844" not in ja
+    # the count of runs in its Japanese brackets right after the count of pages, no gap
+    assert re.search(r"\d+ページ（試験回数", ja)
 
 
 def test_the_committed_statement_is_shown_on_a_fresh_install(client) -> None:

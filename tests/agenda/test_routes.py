@@ -510,6 +510,7 @@ def test_counts_on_the_agenda_are_written_as_the_reader_writes_them(one_item, cl
         assert "703 had not voted" in page
         page = client.get(path, headers={"Accept-Language": "ja"}).get_data(as_text=True)
         assert "参加者1,921人のうち1,218人" in page, path
+        assert "入っています。703人は" in page, path  # one sentence after the other
     page = client.get("/agenda/council/", headers=EN).get_data(as_text=True)
     assert "<caption data-results-summary>1 item</caption>" in page
 
