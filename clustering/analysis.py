@@ -29,7 +29,7 @@ from .stats import Counts, group_counts, overall_counts
 
 __all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze", "warm_up_umap"]
 
-ALGORITHM_VERSION = "hiroba-clustering/3"
+ALGORITHM_VERSION = "hiroba-clustering/4"
 
 
 def _pairs(a) -> list[list[float]]:

@@ -196,3 +196,24 @@ def test_cli_output_has_bridging_and_robust_flags(polis_dir, capsys):
     assert esc and all(set(e) == {"robust", "fragile", "holds_for"} for e in esc.values())
     assert all(e["holds_for"][0] == "pca k=2" for e in esc.values())
     assert out["manifest"]["groupings"][0] == "pca k=2"
+
+
+@pytest.mark.slow  # umap-learn's layout is compiled once per process
+def test_umap_groups_do_not_depend_on_the_statements_ids(polis_dir):
+    """A round's proposals get other ids in another database, or after other rounds were
+    created: the same votes must give the same groups there."""
+    export = read_export(polis_dir("15-per-hour-seattle"))
+    data = VoteData.from_export(export)
+
+    def renumbered(shift: int) -> VoteData:
+        return VoteData.from_arrays(
+            data.participant, data.statement + shift, data.value, data.timestamp,
+            statement_ids=[*(data.statement_ids + shift).tolist(), 5_000],
+            excluded_ids=[*(x + shift for x in data.excluded_ids), 5_000])
+
+    here = analyze(data, method="umap")
+    assert here.manifest["reducer"] == "umap"
+    for shift in (1_000, 37):
+        there = analyze(renumbered(shift), method="umap")
+        np.testing.assert_array_equal(there.participant_ids, here.participant_ids)
+        np.testing.assert_array_equal(there.labels, here.labels)
