@@ -166,9 +166,10 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
 def build_matrix(data: VoteData) -> VoteMatrix:
     """Keep the latest vote per (participant, statement).
 
-    With timestamps, two votes of one pair at the same time are ordered by value (the
-    larger wins), so the order in which rows arrive cannot change the result. Without
-    timestamps, the row order is the only clock: later rows win.
+    With timestamps, the latest vote wins, and of two votes of one pair at the same time
+    the later row, as Hiroba's importer decides: Hiroba's open data gives each vote only
+    its day, and keeps each voter's rows in the order they were cast. Without timestamps,
+    the row order is the only clock: later rows win.
 
     Linear time when ids are small integers and rows arrive grouped (as most stores do);
     otherwise one stable sort of a combined (participant, statement) key.
@@ -185,7 +186,7 @@ def build_matrix(data: VoteData) -> VoteMatrix:
         order = stable_argsort(key)
     k = key if order is None else key[order]
     if data.timestamp is not None and n:
-        # Re-votes are few: order only the pairs with several votes by (time, value); the
+        # Re-votes are few: order only the pairs with several votes by (time, row); the
         # rest keep their single vote, so no sort of every vote is needed
         dup = k[1:] == k[:-1]
         if dup.any():
@@ -194,7 +195,7 @@ def build_matrix(data: VoteData) -> VoteMatrix:
             several[:-1] |= dup
             at = np.flatnonzero(several)
             sub = order[at]
-            order[at] = sub[np.lexsort((data.value[sub], data.timestamp[sub], key[sub]))]
+            order[at] = sub[np.lexsort((sub, data.timestamp[sub], key[sub]))]
     last = np.ones(n, dtype=bool)
     if n:
         last[:-1] = k[1:] != k[:-1]

@@ -41,6 +41,12 @@ def test_latest_vote_wins():
     assert build_matrix(d).vals.tolist() == [0]  # no timestamps: last row wins
 
 
+def test_of_two_votes_at_the_same_time_the_later_row_wins():
+    # Hiroba's open data gives each vote its day: a vote changed that day is the later row
+    d = VoteData.from_arrays([1, 1, 2, 2], [5, 5, 5, 5], [1, -1, -1, 1], [10, 10, 10, 10])
+    assert build_matrix(d).vals.tolist() == [-1, 1]
+
+
 def test_statement_without_votes_exists():
     d = VoteData.from_arrays([1, 2], [5, 5], [1, -1], statement_ids=[5, 9])
     a = analyze(d)
