@@ -282,7 +282,7 @@ def polis_import_status(job_id: int) -> Any:
 @facilitator_required
 def moderation_queue(slug: str) -> Any:
     round_ = round_or_404(slug, public=False)
-    error = None
+    error = error_field = None
     ids: list[int] = []
     if request.method == "POST":
         ids = [parse_id(v) for v in request.form.getlist("proposal_id")]
@@ -298,14 +298,15 @@ def moderation_queue(slug: str) -> Any:
         except Conflict as exc:  # decided meanwhile: the fresh list, nothing selected
             error, status, ids = translate(exc), 409, []
         except DomainError as exc:
-            error, status = translate(exc), 400
+            error, status, error_field = translate(exc), 400, exc.field
         else:
             flash(ngettext("%(num)d proposal updated.", "%(num)d proposals updated.", n), "success")
             return redirect(url_for("facilitate.moderation_queue", slug=round_.slug), code=303)
     items = moderation.queue(round_)
     return render_page_or_fragment(
         "facilitate/moderation.html", "facilitate/_queue.html", status=status if error else 200,
-        round=round_, items=items, error=error, reason=request.form.get("reason", ""),
+        round=round_, items=items, error=error, error_field=error_field,
+        reason=request.form.get("reason", ""),
         selected=set(ids) if error else set(), seen_token=moderation.seen_token)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import sqlalchemy as sa
 
@@ -45,6 +46,13 @@ def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:
                            data={"proposal_id": [pending.id], "action": "reject"})
     assert response.status_code == 400
     assert "A reason is required" in response.get_data(as_text=True)
+    # the reason field is the one marked, and says why (with and without htmx)
+    for headers in (EN, {**EN, "HX-Request": "true"}):
+        page = client.post("/facilitate/rounds/m1/moderation", headers=headers, data={
+            "proposal_id": [pending.id], "action": "reject"}).get_data(as_text=True)
+        field = re.search(r'<input[^>]*id="reason"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in field and 'aria-describedby="moderation-error"' in field
+        assert 'id="moderation-error">A reason is required' in page
     db.session.refresh(pending)
     assert pending.status == "pending"
     response = client.post("/facilitate/rounds/m1/moderation", data={
