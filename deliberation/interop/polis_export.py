@@ -76,8 +76,8 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 代理入力（紙の用紙からファシリテーターが入力した票）は votes.csv の is-assisted が 1 です
 （Pol.is の列のあとに加えた列）。summary.csv の assisted-voters はその投票者の数です。
 紙で投票した人が{minimum}人未満のときは、どちらも空欄です。モデレーションで非公開になった提案は
-moderated が -1 で、本文はありません。summary.csv の views（ページを見た人の数）は、Hiroba
-では数えていないので空欄です。
+moderated が -1 で、本文はありません。summary.csv には views（ページを見た人の数）の行が
+ありません。Hiroba では数えていません。
 = + - @（全角の ＝ ＋ － ＠ も）、タブまたは改行で始まる文字の欄には、表計算ソフトが
 数式として実行しないよう、先頭に ' を付けています。
 
@@ -100,8 +100,8 @@ clustered, or a group of fewer than {minimum} people).
 Assisted votes (entered by facilitators from paper forms) have is-assisted = 1 in
 votes.csv (an extra column after the Pol.is columns); summary.csv gives their number of
 voters in the row assisted-voters. When fewer than {minimum} people voted on paper, both are left
-empty. Comments removed by moderation have moderated = -1 and no text. views in
-summary.csv (people who opened the conversation) is empty: Hiroba does not count them.
+empty. Comments removed by moderation have moderated = -1 and no text. summary.csv
+has no views row (people who opened the conversation): Hiroba does not count them.
 A text cell that starts with = + - @ (or the full-width ＝ ＋ － ＠), a tab or a line break
 has a ' in front, so that spreadsheets do not run it as a formula.
 """
@@ -228,9 +228,10 @@ def build_files(round_id: int) -> dict[str, str]:
 
     voters = set(by_participant)
     summary = [
-        # Pol.is's views are people who opened the conversation; Hiroba does not count them
-        # (this cell gave the number of participants, as if everyone who looked took part)
-        ["topic", round_.title], ["url", ""], ["views", ""],
+        # No views (people who opened the conversation): Hiroba does not count them, and
+        # Pol.is's own export now leaves the row out too; an empty cell would stop readers
+        # that take views for a number
+        ["topic", round_.title], ["url", ""],
         ["voters", len(voters)], ["voters-in-conv", snapshot.n_clustered if snapshot else 0],
         ["commenters", len(authors)], ["comments", len(proposals)],
         ["groups", snapshot.k if snapshot else 0],
