@@ -65,8 +65,12 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 できません。提案（comment）の投稿者の番号（author-id）は投稿者ごとに別の番号で、投票者の
 番号（voter-id）とは一致しません。投稿者が自分の提案に入れた票は含めず、数にも入れて
 いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。そのため、この
-ファイルから計算し直した意見グループや議会に送られる提案は、Hiroba の計算と少し違うことが
-あります。Hiroba が使った数字は、議題のそれぞれのページの根拠にあります。
+ファイルから計算し直した意見グループや議会に送られる提案は、Hiroba の計算と違うことが
+あります。票のわずかな違いでも、グループの分かれ方は大きく変わることがあります（実際の
+Pol.is の会話で、投稿者の票（全体の 0.4〜2.6%）を除くと、1 割近くの人が別のグループになり、
+送られる提案が 60 件から 83 件になった例があります）。Hiroba のグループは
+participants-votes.csv の group-id にあり、Hiroba が使った数字は、議題のそれぞれのページの
+根拠にあります。
 日時は、投票と提案それぞれの日の始まり（日本時間）です。votes.csv では、同じ日の票は投票者
 ごとにまとめ、投票者の順は無作為にしています（ある人の前後に投票した人が、自分の票の間から
 その人の行を見つけられないように）。一人の票は実際の順のままなので、投票者と提案ごとの最後の
@@ -89,8 +93,11 @@ Participant ids are random and differ between downloads; they cannot be linked t
 accounts. Each comment's author-id is its own and is never a voter-id, and the authors'
 votes on their own comments are not included (nor counted), so that knowing who wrote a
 comment does not tell how they voted. Groups and escalations computed again from these
-files can therefore differ slightly from Hiroba's; the figures Hiroba used are in the
-evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
+files can therefore differ from Hiroba's, and not only slightly: in real Pol.is
+conversations, leaving out the authors' votes (0.4 % to 2.6 % of all) moved nearly one person in ten
+to the other group, and in one the proposals that would escalate went from 60 to 83.
+Hiroba's groups are the group-id column of participants-votes.csv; the figures Hiroba used
+are in the evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
 vote and comment. In votes.csv, the rows of one day are grouped by voter, the voters in
 a random order (so that whoever voted just before and after someone cannot find that
 person's row between their own); each voter's rows keep their real order, so the last
