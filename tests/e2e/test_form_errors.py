@@ -176,3 +176,27 @@ def test_an_error_page_from_in_front_of_the_app_is_not_put_into_the_vote_card(
             page.evaluate("document.getElementById('htmx-errors').replaceChildren()")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True])
+def test_staff_forms_answer_an_empty_reason_with_the_pages_own_error(
+        browser, live_server, javascript) -> None:
+    """Withdrawing an escalation or escalating by hand without a reason: the browser's own
+    bubble (in the browser's language whatever the page's, gone at the next key) stopped
+    the form before the page's error, marked on the field, could say what to do."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login_staff(page, live_server, "facilitator")
+        for path, button in (
+                (f"/agenda/manage/items/{live_server.escalation_id}/withdraw", "取り下げる"),
+                (f"/agenda/manage/rounds/{live_server.results_slug}/escalate", "議会に届ける")):
+            page.goto(f"{live_server.url}{path}")
+            with page.expect_navigation():
+                page.get_by_role("button", name=button).click()
+            reason = page.locator("textarea[name=reason]")
+            assert reason.get_attribute("aria-invalid") == "true", path
+            assert page.locator("#reason-error").inner_text().strip() == "入力してください。", path
+    finally:
+        context.close()
