@@ -35,10 +35,12 @@ def decide_review(slug: str, review_id: int) -> Response:
                             reason=request.form.get("reason", ""))
     except DomainError as error:
         flash(translate(error), "error")
-    else:
-        flash(_("The proposal was put on the council's agenda.") if action == "approve"
-              else _("The escalation was dismissed; the proposal escalates only if it later "
-                     "passes the rule without the flagged accounts."), "success")
+        # the top of the page, where the message is: down at the reviews it is out of sight
+        # and the held escalation looks as if nothing had been pressed
+        return redirect(url_for("facilitate.round_detail", slug=round_.slug), code=303)
+    flash(_("The proposal was put on the council's agenda.") if action == "approve"
+          else _("The escalation was dismissed; the proposal escalates only if it later "
+                 "passes the rule without the flagged accounts."), "success")
     return redirect(url_for("facilitate.round_detail", slug=round_.slug) + "#reviews", code=303)
 
 

@@ -112,3 +112,20 @@ def test_decide_refuses_bad_actions_and_second_decisions(db) -> None:
     escalation.decide_review(review.id, "dismiss", actor=actor, reason="x")
     with pytest.raises(Conflict):
         escalation.decide_review(review.id, "approve", actor=actor, reason="x")
+
+
+def test_a_refused_decision_leads_to_its_reason_not_down_to_the_reviews(client, login_as,
+                                                                        db) -> None:
+    """The reason a decision is refused (no reason given, here) is a message at the top of
+    the round's page: the answer must not jump down to the held escalation, where it
+    would be out of sight and the page would look as if nothing had been pressed."""
+    review = held()
+    login_as("facilitator")
+    slug = review.proposal.round.slug
+    response = client.post(f"/facilitate/rounds/{slug}/reviews/{review.id}",
+                           data={"action": "approve", "reason": ""}, headers={"Accept-Language": "en"})
+    assert response.status_code == 303 and "#" not in response.headers["Location"]
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "en"})
+    assert "flash-error" in page.get_data(as_text=True)
+    db.session.refresh(review)
+    assert review.status == "pending"
