@@ -62,6 +62,8 @@ def arm_escalation(slug: str) -> Response:
                             seen_snapshot_id=parse_id(request.form.get("snapshot_id")))
     except DomainError as error:
         flash(translate(error), "error")
+        # at the top, where the message is (the new preview it asks to check is just below)
+        return redirect(url_for("facilitate.round_detail", slug=round_.slug), code=303)
     else:
         if action == "arm":
             flash(ngettext("Escalation is armed. %(num)d proposal went to the council now.",
