@@ -222,42 +222,32 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def _row_hashes(rows: np.ndarray, code: np.ndarray, n: int) -> np.ndarray:
-    """Per row, the sum of the mixed codes of its entries (``rows`` sorted)."""
-    counts = np.bincount(rows, minlength=n)
-    fingerprint = np.zeros(n, dtype=np.uint64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    has = counts > 0
-    with np.errstate(over="ignore"):
-        fingerprint[has] = np.add.reduceat(_mix64(code.astype(np.uint64)), starts[has])
-    return fingerprint
-
-
 def canonical_order(vm: VoteMatrix) -> np.ndarray:
     """A permutation of the participants that depends only on what they voted.
 
     Each participant gets a 64-bit fingerprint of their (statement, vote) pairs (a sum, so
     the order of their votes does not matter); participants are sorted by fingerprint, then
-    by number of votes. A statement enters the fingerprint by its rank among the statements
-    the analysis uses (not moderated out, not meta), not by its id: ids are a database's
-    (a round's proposals get different ones in another database, or after other rounds were
-    created), and with the ids the same votes came out in another order, so UMAP, which
-    starts from rows spread over this order, found other groups. Votes on the statements
-    left out only break ties, by their statements' rank among all. Two participants with
-    equal keys voted identically (up to a 2^-64 chance), so their relative order cannot
-    change any computation.
+    by number of votes. A statement enters the fingerprint by its column, its rank among
+    the round's statements, not by its id: ids are a database's (a round's proposals get
+    others in another database, or after other rounds were created), and with them the
+    same votes came out in another order, so UMAP, which starts from rows spread over this
+    order, found other groups. The rank among all statements, not only those in use, so
+    that moderating one out or voting on one for the first time does not renumber the
+    others. Two participants with equal keys voted identically (up to a 2^-64 chance), so
+    their relative order cannot change any computation.
     """
     n = vm.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    vals = vm.vals.astype(np.int64) + 1
-    used = ~vm.excluded
-    rank = np.cumsum(used) - 1
-    keep = used[vm.cols]
-    fingerprint = _row_hashes(vm.rows[keep], rank[vm.cols[keep]] * 4 + vals[keep], n)
-    all_votes = _row_hashes(vm.rows, vm.cols.astype(np.int64) * 4 + vals, n)
+    code = vm.cols.astype(np.int64) * 4 + vm.vals.astype(np.int64) + 1
+    h = _mix64(code.astype(np.uint64))
     counts = np.bincount(vm.rows, minlength=n)
-    return np.lexsort((all_votes, counts, fingerprint)).astype(np.int64)
+    fingerprint = np.zeros(n, dtype=np.uint64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    with np.errstate(over="ignore"):
+        fingerprint[has] = np.add.reduceat(h, starts[has])
+    return np.lexsort((counts, fingerprint)).astype(np.int64)
 
 
 def permute_participants(vm: VoteMatrix, order: np.ndarray) -> VoteMatrix:
