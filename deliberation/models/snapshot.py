@@ -53,6 +53,12 @@ class ClusterSnapshot(db.Model):
         back_populates="snapshot", cascade="all, delete-orphan", order_by="SnapshotGroup.group_id"
     )
 
+    @property
+    def n_votes_grouped(self) -> int:
+        """The votes the groups were drawn from: ``n_votes`` less those on rejected,
+        pending, hidden and meta proposals (older snapshots recorded only the total)."""
+        return int((self.manifest or {}).get("n_votes_grouped", self.n_votes))
+
 
 class SnapshotGroup(db.Model):
     __tablename__ = "snapshot_groups"

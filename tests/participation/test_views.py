@@ -402,6 +402,24 @@ def test_the_overview_lists_the_newest_agenda_items_and_links_to_them_all(runner
     assert "このラウンドから議会の議題になった提案は60件です" in japanese
 
 
+@pytest.mark.slow  # imports and clusters a real Pol.is round
+def test_results_count_the_votes_the_groups_were_drawn_from(runner, client, db):
+    """bg2050's results said they were calculated from 14,283 votes, its agenda items that
+    the groups were drawn from 13,586: the votes on its 55 rejected statements and its meta
+    one count in neither the groups nor the figures, so both pages give the latter."""
+    path = polis_dataset("bg2050-volunteers")
+    assert runner.invoke(args=["polis", "import", str(path), "--slug", "bg2050"]).exit_code == 0
+    assert runner.invoke(args=["cluster", "run", "bg2050"]).exit_code == 0
+    counted = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Vote)
+        .join(Proposal, Proposal.id == Vote.proposal_id)
+        .where(Proposal.round.has(slug="bg2050"), Proposal.status == "published",
+               Proposal.is_meta.is_(False)))
+    assert counted == 13_586
+    html = client.get("/rounds/bg2050/results", headers=EN).get_data(as_text=True)
+    assert "from 13,586 votes by 126 participants" in html
+
+
 def test_round_page_links_open_data_only_when_enabled(client, make_round, db) -> None:
     r = make_round()
     link = f'href="/agenda/rounds/{r.slug}/open-data.zip"'
