@@ -212,6 +212,8 @@ def decisions_without(snapshot: ClusterSnapshot, policy: dict[str, Any],
 # What a review screens: a coordinated block of accounts, or the paper votes that staff
 # typed in for assisted participants (one person's typing must not decide alone either).
 COORDINATED, ASSISTED = "coordinated", "assisted"
+# Both together: a review's evidence then has source ASSISTED and "joint" true.
+JOINT = "joint"
 
 
 def assisted_participants(round_id: int) -> set[int]:
@@ -229,6 +231,8 @@ def assisted_typists(round_id: int) -> set[int]:
 def screened_out(evidence: dict[str, Any] | None, snapshot: ClusterSnapshot,
                  round_id: int) -> set[int]:
     """The participants a review's evidence is about, on ``snapshot``."""
+    if (evidence or {}).get("joint"):
+        return assisted_participants(round_id) | flagged_participants(snapshot)
     if (evidence or {}).get("source") == ASSISTED:
         return assisted_participants(round_id)
     return flagged_participants(snapshot)
@@ -263,9 +267,14 @@ def screen(snapshot: ClusterSnapshot, round_: Round,
     carried a proposal over the rule, or kept one below that would pass without them (a
     few accounts joining an opinion group can pull that group below the rule and so veto
     what everybody else agrees with). Does not commit."""
+    # Paper votes first: when they decide, the review is one their typist may not answer.
     checks = [(source, removed) for source, removed in (
-        (COORDINATED, flagged_participants(snapshot)),
-        (ASSISTED, assisted_participants(round_.id) if decisions else set())) if removed]
+        (ASSISTED, assisted_participants(round_.id) if decisions else set()),
+        (COORDINATED, flagged_participants(snapshot))) if removed]
+    if len(checks) == 2:
+        # Paper votes and a block that each carry (or keep down) a proposal on their own
+        # hide each other: removing one alone changes nothing. Together they decide it.
+        checks.append((JOINT, checks[0][1] | checks[1][1]))
     if not checks or not decisions:
         return set(), {}
     reviews = {r.proposal_id: r for r in db.session.scalars(
@@ -273,14 +282,26 @@ def screen(snapshot: ClusterSnapshot, round_: Round,
     held: set[int] = set()
     affected: set[int] = set()
     notes: dict[int, dict[str, Any]] = {}
+    withouts: dict[str, dict[int, threshold.Decision]] = {}
     for source, removed in checks:
-        without = decisions_without(snapshot, round_.policy, sorted(decisions), removed)
+        without = withouts[source] = decisions_without(snapshot, round_.policy,
+                                                       sorted(decisions), removed)
         for pid, decision in decisions.items():
             if pid in held or not (decision.escalate or without[pid].escalate):
                 continue
             affected.add(pid)
             decisive = decision.escalate != without[pid].escalate
-            evidence = _evidence(snapshot, decision, without[pid], decisive, source)
+            if source == JOINT:
+                if not decisive:
+                    continue
+                evidence = {
+                    **_evidence(snapshot, decision, without[pid], decisive, ASSISTED),
+                    "joint": True,
+                    "blocks": _evidence(snapshot, decision, without[pid], decisive,
+                                        COORDINATED)["blocks"],
+                    "assisted_votes": decision.total_votes - withouts[ASSISTED][pid].total_votes}
+            else:
+                evidence = _evidence(snapshot, decision, without[pid], decisive, source)
             if not decisive:
                 if source == COORDINATED:
                     notes[pid] = evidence

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from deliberation.jobs.runner import refresh_and_escalate
 from deliberation.models import Escalation, EscalationReview, Participant
+from tests import factories
 from tests.verification.test_attack import honest_round
 
 JA = {"Accept-Language": "ja"}
@@ -111,3 +112,32 @@ def test_a_few_paper_votes_are_not_counted_in_public(client, login_as, db) -> No
     public = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
     assert "5票未満" in public and "職員が代理で入力した3票" not in public
     assert "41票" not in public and "38票" not in public
+
+
+def test_paper_votes_and_a_block_that_each_carry_a_proposal_cannot_hide_each_other(
+        app, client, login_as, db) -> None:
+    """A facilitator types in paper votes for "contested" and a burst of new accounts votes
+    for it too: either alone carries it over the rule, so removing one alone changes
+    nothing. Together they decided it, so it waits, and not for the typist to decide."""
+    from tests.verification.test_attack import attack
+
+    round_, ids = honest_round("everyone")
+    refresh_and_escalate(round_.id)
+    typist = login_as("facilitator")
+    enter_paper_votes(client, round_.slug, ids)
+    attack(app, round_, ids)
+    snapshot = refresh_and_escalate(round_.id)
+    assert snapshot.statistics["coordinated_blocks"]
+    assert ids["contested"] not in set(db.session.scalars(sa.select(Escalation.proposal_id)))
+    review = db.session.scalar(sa.select(EscalationReview).where(
+        EscalationReview.proposal_id == ids["contested"]))
+    assert review is not None and review.status == "pending"
+    factories.log_in(client, typist)
+    page = client.get(f"/facilitate/rounds/{round_.slug}", headers=JA).get_data(as_text=True)
+    assert "協調した投票のまとまりとして検出された30件のアカウントも" in page
+    refused = client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}",
+                          data={"action": "approve", "reason": "確認しました"},
+                          headers=JA, follow_redirects=True)
+    assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
+    db.session.refresh(review)
+    assert review.status == "pending"
