@@ -37,13 +37,15 @@ def import_command(directory: Path, slug: str | None, phase: str, title: str | N
     from deliberation.interop import polis_import  # NumPy and pyarrow: not for other commands
 
     started = time.perf_counter()
+    slug = slug or default_slug(directory)
     try:
+        polis_import.check_new_round(slug, phase)
         export = polis_import.read_directory(directory)
         with click.progressbar(length=polis_import.rows_to_write(export),
                                label=gettext("Importing votes"), file=sys.stderr,
                                show_eta=True) as bar:
             round_ = polis_import.import_export(
-                export, directory=directory, slug=slug or default_slug(directory),
+                export, directory=directory, slug=slug,
                 phase=phase, title=title, progress=bar.update)
     except DomainError as error:
         # exit status 2: the export or the options cannot be imported (a usage problem)

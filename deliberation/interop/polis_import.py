@@ -48,8 +48,8 @@ from deliberation.services.facilitation import SLUG_RE
 from deliberation.services.snapshot_requests import request_snapshot
 from deliberation.text import NOT_UTF8, clean_text, text_key
 
-__all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "import_directory",
-           "unpack_upload"]
+__all__ = ["IMPORT_FILES", "PolisImportError", "UploadError", "check_new_round",
+           "import_directory", "unpack_upload"]
 
 IMPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv",
                 "participant-votes.csv", "summary.csv", "math-pca2.json")
@@ -186,14 +186,9 @@ def _title_and_description(export: PolisExport, title: str | None) -> tuple[str,
     return (title or topic)[:200], short, description
 
 
-def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str = "voting",
-                  title: str | None = None, actor: User | None = None,
-                  progress: Callable[[int], None] | None = None) -> Round:
-    """Write an already-read export as a new round (one transaction).
-
-    ``progress`` is called with the number of rows just written, for a progress bar: the
-    whole import writes ``rows_to_write(export)`` of them.
-    """
+def check_new_round(slug: str, phase: str) -> Conflict:
+    """Refuse a slug or phase the new round cannot have, before the export is read (a
+    city's export takes seconds to read); returns the refusal for an address taken later."""
     if phase not in PHASES:
         raise DomainError(N_("Unknown phase %(phase)s."), phase=phase)
     if not SLUG_RE.match(slug or ""):
@@ -202,6 +197,18 @@ def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str
     taken = Conflict(N_("A round with this address already exists."), field="slug")
     if db.session.scalar(sa.select(Round.id).where(Round.slug == slug)) is not None:
         raise taken
+    return taken
+
+
+def import_export(export: PolisExport, *, directory: Path, slug: str, phase: str = "voting",
+                  title: str | None = None, actor: User | None = None,
+                  progress: Callable[[int], None] | None = None) -> Round:
+    """Write an already-read export as a new round (one transaction).
+
+    ``progress`` is called with the number of rows just written, for a progress bar: the
+    whole import writes ``rows_to_write(export)`` of them.
+    """
+    taken = check_new_round(slug, phase)
     _validate(directory, export)
     full_title, summary, description = _title_and_description(export, title)
     votes = export.vote_columns

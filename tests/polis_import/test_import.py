@@ -341,6 +341,18 @@ def test_cli_import_and_error(runner, seattle_copy: Path, db) -> None:
     assert result.exit_code == 2 and "comments.csv: The file is empty." in result.output
 
 
+def test_cli_refuses_the_slug_before_reading_the_export(runner, seattle_copy: Path,
+                                                        db) -> None:
+    """A city's export takes seconds to read: an address the round cannot have is refused
+    before, not after (the biodiversity HiveMind's folder name, with its dot, given as is)."""
+    _replace_line(seattle_copy / "votes.csv", 5, "1403057082753,x,0,4,yes")
+    result = runner.invoke(args=["polis", "import", str(seattle_copy), "--slug",
+                                 "scoop-hivemind.biodiversity"])
+    assert result.exit_code == 2 and "The slug may contain only" in result.output
+    assert "votes.csv" not in result.output and "Importing votes" not in result.stderr
+    _assert_nothing_imported(db)
+
+
 def test_every_problem_of_the_reader_has_a_message() -> None:
     from clustering.polis_export import PROBLEM_KINDS
 
