@@ -302,7 +302,7 @@ def manual_escalation(slug: str) -> Response | tuple[str, int]:
                                                reason=form.reason.data)
             except DomainError as error:
                 flash(translate(error), "error")
-                status = 400
+                status = error.http_status
             else:
                 flash(_("The proposal was put on the policy agenda."), "success")
                 return redirect(url_for("agenda.public_item", escalation_id=esc.id), code=303)

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 ALREADY_ON_AGENDA = N_("This proposal is already on the agenda.")
 ALREADY_DECIDED = N_("This review has already been decided.")
+TYPIST_MAY_NOT_DECIDE = N_("You typed in paper votes in this round yourself: another "
+                           "facilitator or an administrator must decide on this.")
 
 
 def snapshot_decisions(snapshot: ClusterSnapshot, policy: dict[str, Any],
@@ -234,6 +236,19 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
                              "never escalated."))
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
         raise Conflict(ALREADY_ON_AGENDA)
+    # By hand is no way around a review: one that waits is decided on its own form, where
+    # whoever typed in the paper votes it is about may not decide, and they may not send
+    # the proposal by hand after someone else dismissed it either.
+    review = db.session.scalar(sa.select(EscalationReview).where(
+        EscalationReview.proposal_id == proposal_id))
+    if review is not None and review.status == "pending":
+        raise Conflict(N_("This proposal waits for a review of the votes that decide it: "
+                          "decide there, on the round's page, whether to send it to the "
+                          "council."))
+    if review is not None and review.status == "dismissed" and \
+            (review.evidence or {}).get("source") == coordination.ASSISTED and \
+            actor.id in coordination.assisted_typists(review.round_id):
+        raise Conflict(TYPIST_MAY_NOT_DECIDE)
     from deliberation.models.snapshot import latest_snapshot
 
     round_ = proposal.round
@@ -316,8 +331,7 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
         raise Conflict(ALREADY_DECIDED)
     if (review.evidence or {}).get("source") == coordination.ASSISTED and \
             actor.id in coordination.assisted_typists(review.round_id):
-        raise Conflict(N_("You typed in paper votes in this round yourself: another "
-                          "facilitator or an administrator must decide on this."))
+        raise Conflict(TYPIST_MAY_NOT_DECIDE)
     if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
         raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
     try:

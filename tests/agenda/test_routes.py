@@ -343,7 +343,7 @@ def test_a_manual_escalation_meeting_another_one_at_once_is_refused_clearly(
                                data={"proposal_id": proposal_id, "reason": "Workshop request"},
                                headers=EN, follow_redirects=True)
     assert raced
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "already on the agenda" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(sa.select(Escalation.reason).where(

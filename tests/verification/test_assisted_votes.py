@@ -141,3 +141,36 @@ def test_paper_votes_and_a_block_that_each_carry_a_proposal_cannot_hide_each_oth
     assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
     db.session.refresh(review)
     assert review.status == "pending"
+
+
+def test_the_typist_cannot_put_a_held_proposal_on_the_agenda_by_hand(client, login_as,
+                                                                      db) -> None:
+    """Escalating by hand is no way around the review: a proposal waiting for one is
+    decided there, and a facilitator who typed in paper votes that decide it may not send
+    it to the council by hand either, also after another facilitator dismissed it."""
+    round_, ids = honest_round("everyone")
+    refresh_and_escalate(round_.id)
+    typist = login_as("facilitator")
+    enter_paper_votes(client, round_.slug, ids)
+    refresh_and_escalate(round_.id)
+    review = db.session.scalar(sa.select(EscalationReview).where(
+        EscalationReview.proposal_id == ids["contested"]))
+    assert review is not None and review.status == "pending"
+    url = f"/agenda/manage/rounds/{round_.slug}/escalate"
+    by_hand = {"proposal_id": ids["contested"], "reason": "住民の声が多いため"}
+    refused = client.post(url, data=by_hand, headers=JA)
+    assert refused.status_code == 409
+    assert "確認を待っています" in refused.get_data(as_text=True)
+
+    second = login_as("facilitator")
+    assert client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}", data={
+        "action": "dismiss", "reason": "用紙と照合できませんでした"}).status_code == 303
+    factories.log_in(client, typist)
+    refused = client.post(url, data=by_hand, headers=JA)
+    assert refused.status_code == 409
+    assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Escalation.id).where(
+        Escalation.proposal_id == ids["contested"])) is None
+    # someone who typed in nothing may still decide otherwise, in the open
+    factories.log_in(client, second)
+    assert client.post(url, data=by_hand).status_code == 303
