@@ -172,8 +172,9 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
     change of the round's rule is not a fall in support; the page says apart that the rule
     changed), on its round's latest snapshot, by escalation id.
 
-    A coordinated block cannot make an item fall either: when the item fails the rule only
-    with the latest snapshot's blocks, the decision without them is its current one. An
+    A coordinated block cannot make an item fall either, nor can paper votes typed in by
+    staff: when the item fails the rule only with the latest snapshot's blocks, or only
+    with the paper votes, or only with both, the decision without them is its current one. An
     item a facilitator approved because screened votes kept it below the rule is counted
     without those votes again, as in its evidence. One read of the counts per round and
     rule, not per item."""
@@ -189,7 +190,11 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
         snapshot = latest_snapshot(round_id)
         if snapshot is None:
             continue
+        # Paper votes typed in by staff cannot make an item fall either, alone or with a block.
         flagged = coordination.flagged_participants(snapshot)
+        assisted = coordination.assisted_participants(round_id)
+        screened_sets = [removed for removed in (flagged, assisted, flagged | assisted)
+                         if removed]
         by_policy: dict[str, list[Escalation]] = defaultdict(list)
         for esc in items:
             policy = (esc.evidence or {}).get("policy") or esc.round.policy
@@ -201,8 +206,8 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
                 decisions = snapshot_decisions(snapshot, policy, pids)
             except threshold.PolicyError:  # an invalid stored rule: no current figures
                 continue
-            without = (coordination.decisions_without(snapshot, policy, pids, flagged)
-                       if flagged else {})
+            withouts = [coordination.decisions_without(snapshot, policy, pids, removed)
+                        for removed in screened_sets]
             for esc in group:
                 screened = (esc.evidence or {}).get("coordination") or {}
                 if screened.get("effect") == "blocked":
@@ -212,10 +217,11 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
                     ).get(esc.proposal_id)
                 else:
                     decision = decisions.get(esc.proposal_id)
-                    alternative = without.get(esc.proposal_id)
-                    if decision is not None and not decision.escalate and \
-                            alternative is not None and alternative.escalate:
-                        decision = alternative
+                    if decision is not None and not decision.escalate:
+                        decision = next(
+                            (alternative for without in withouts
+                             if (alternative := without.get(esc.proposal_id)) is not None
+                             and alternative.escalate), decision)
                 if decision is not None:
                     out[esc.id] = decision
     return out

@@ -174,3 +174,19 @@ def test_the_typist_cannot_put_a_held_proposal_on_the_agenda_by_hand(client, log
     # someone who typed in nothing may still decide otherwise, in the open
     factories.log_in(client, second)
     assert client.post(url, data=by_hand).status_code == 303
+
+
+def test_paper_votes_cannot_make_an_agenda_item_read_as_fallen(client, login_as, db) -> None:
+    """After a proposal reached the council, one facilitator typing in paper votes against
+    it must not make its public page and the agenda list say "support has since fallen",
+    as a coordinated block cannot."""
+    round_, ids = honest_round("everyone")
+    refresh_and_escalate(round_.id)
+    esc = db.session.scalar(sa.select(Escalation).where(Escalation.proposal_id == ids["common"]))
+    assert esc is not None
+    login_as("facilitator")
+    enter_paper_votes(client, round_.slug, ids, {**PAPER, "common": -1})
+    refresh_and_escalate(round_.id)
+    for url in (f"/agenda/items/{esc.id}", "/agenda/", f"/rounds/{round_.slug}"):
+        page = client.get(url, headers=JA).get_data(as_text=True)
+        assert "その後、支持が下がっています" not in page, url
