@@ -26,6 +26,7 @@ from deliberation.models import (
     Escalation,
     EscalationReview,
     OfficialResponse,
+    Participant,
     Proposal,
     Round,
     SnapshotGroup,
@@ -338,6 +339,19 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
     if (review.evidence or {}).get("source") == coordination.ASSISTED and \
             actor.id in coordination.assisted_typists(review.round_id):
         raise Conflict(TYPIST_MAY_NOT_DECIDE)
+    if (review.evidence or {}).get("source") != coordination.ASSISTED or \
+            (review.evidence or {}).get("joint"):
+        # Nor may one of the block decide on it: a facilitator who voted with accounts of
+        # their own is one of them.
+        snapshot = db.session.get(ClusterSnapshot, review.snapshot_id) \
+            if review.snapshot_id else None
+        mine = db.session.scalar(sa.select(Participant.id).where(
+            Participant.round_id == review.round_id, Participant.user_id == actor.id))
+        if snapshot is not None and mine is not None and \
+                mine in coordination.flagged_participants(snapshot):
+            raise Conflict(N_("Your own account voted in this round as one of the accounts "
+                              "this review is about: another facilitator or an "
+                              "administrator must decide on this."))
     if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
         raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
     try:

@@ -217,3 +217,32 @@ def test_verified_round_refuses_them_and_stores_nothing(app: Flask, db, confirm:
     assert count(Report) == 0 and db.session.get(Proposal, ids["common"]).status == "published"
     refresh_and_escalate(round_.id)
     assert ids["contested"] not in set(db.session.scalars(sa.select(Escalation.proposal_id)))
+
+
+@pytest.mark.usefixtures("db")
+def test_a_facilitator_in_the_block_cannot_decide_its_review(app: Flask) -> None:
+    """A facilitator who voted with a burst of accounts of their own is one of the block:
+    the review it caused is for someone else to decide, as paper votes are not their
+    typist's."""
+    round_, ids = honest_round("everyone")
+    refresh_and_escalate(round_.id)
+    attack(app, round_, ids)
+    refresh_and_escalate(round_.id)
+    review = db.session.scalar(sa.select(EscalationReview).where(
+        EscalationReview.proposal_id == ids["contested"]))
+    assert review is not None and review.status == "pending"
+    insider = db.session.scalar(sa.select(User).where(User.email == "bot0@example.net"))
+    insider.role = "facilitator"
+    db.session.commit()
+    client = app.test_client()
+    factories.log_in(client, insider)
+    for action in ("approve", "dismiss"):
+        refused = client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}",
+                              data={"action": action, "reason": "本物の住民です"},
+                              headers={"Accept-Language": "ja"}, follow_redirects=True)
+        db.session.refresh(review)
+        assert review.status == "pending", action
+        assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Escalation.id).where(
+        Escalation.proposal_id == ids["contested"])) is None
+
