@@ -228,6 +228,26 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
     return out
 
 
+def check_not_screened(review: EscalationReview, actor: User) -> None:
+    """Refuse (Conflict) when ``actor``'s own votes are among those the review is about:
+    they typed in the paper votes, or their account is one of the flagged block (a
+    facilitator who voted with accounts of their own)."""
+    evidence = review.evidence or {}
+    if evidence.get("source") == coordination.ASSISTED and \
+            actor.id in coordination.assisted_typists(review.round_id):
+        raise Conflict(TYPIST_MAY_NOT_DECIDE)
+    if evidence.get("source") != coordination.ASSISTED or evidence.get("joint"):
+        snapshot = db.session.get(ClusterSnapshot, review.snapshot_id) \
+            if review.snapshot_id else None
+        mine = db.session.scalar(sa.select(Participant.id).where(
+            Participant.round_id == review.round_id, Participant.user_id == actor.id))
+        if snapshot is not None and mine is not None and \
+                mine in coordination.flagged_participants(snapshot):
+            raise Conflict(N_("Your own account voted in this round as one of the accounts "
+                              "this review is about: another facilitator or an "
+                              "administrator must decide on this."))
+
+
 def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalation:
     """A facilitator puts a proposal on the agenda by hand (reason required)."""
     reason = clean_text(reason or "")
@@ -252,10 +272,8 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
         raise Conflict(N_("This proposal waits for a review of the votes that decide it: "
                           "decide there, on the round's page, whether to send it to the "
                           "council."))
-    if review is not None and review.status == "dismissed" and \
-            (review.evidence or {}).get("source") == coordination.ASSISTED and \
-            actor.id in coordination.assisted_typists(review.round_id):
-        raise Conflict(TYPIST_MAY_NOT_DECIDE)
+    if review is not None and review.status == "dismissed":
+        check_not_screened(review, actor)
     from deliberation.models.snapshot import latest_snapshot
 
     round_ = proposal.round
@@ -336,22 +354,7 @@ def decide_review(review_id: int, action: str, *, actor: User, reason: str) -> E
         raise NotFound(N_("No such review."))
     if review.status != "pending":
         raise Conflict(ALREADY_DECIDED)
-    if (review.evidence or {}).get("source") == coordination.ASSISTED and \
-            actor.id in coordination.assisted_typists(review.round_id):
-        raise Conflict(TYPIST_MAY_NOT_DECIDE)
-    if (review.evidence or {}).get("source") != coordination.ASSISTED or \
-            (review.evidence or {}).get("joint"):
-        # Nor may one of the block decide on it: a facilitator who voted with accounts of
-        # their own is one of them.
-        snapshot = db.session.get(ClusterSnapshot, review.snapshot_id) \
-            if review.snapshot_id else None
-        mine = db.session.scalar(sa.select(Participant.id).where(
-            Participant.round_id == review.round_id, Participant.user_id == actor.id))
-        if snapshot is not None and mine is not None and \
-                mine in coordination.flagged_participants(snapshot):
-            raise Conflict(N_("Your own account voted in this round as one of the accounts "
-                              "this review is about: another facilitator or an "
-                              "administrator must decide on this."))
+    check_not_screened(review, actor)
     if action == "approve" and (review.proposal.is_meta or review.proposal.status != "published"):
         raise Conflict(N_("This proposal can no longer be escalated (meta, hidden or rejected)."))
     try:

@@ -245,4 +245,16 @@ def test_a_facilitator_in_the_block_cannot_decide_its_review(app: Flask) -> None
         assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
     assert db.session.scalar(sa.select(Escalation.id).where(
         Escalation.proposal_id == ids["contested"])) is None
-
+    # nor send it by hand once someone else did not send it
+    other = factories.make_user("facilitator")
+    factories.log_in(client, other)
+    assert client.post(f"/facilitate/rounds/{round_.slug}/reviews/{review.id}", data={
+        "action": "dismiss", "reason": "登録が一度に集中しています"}).status_code == 303
+    factories.log_in(client, db.session.get(User, insider.id))
+    refused = client.post(f"/agenda/manage/rounds/{round_.slug}/escalate", data={
+        "proposal_id": ids["contested"], "reason": "住民の要望"},
+        headers={"Accept-Language": "ja"})
+    assert refused.status_code == 409
+    assert "ほかのファシリテーターか管理者が判断" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Escalation.id).where(
+        Escalation.proposal_id == ids["contested"])) is None
