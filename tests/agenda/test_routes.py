@@ -222,7 +222,7 @@ def test_response_workflow(escalated, client, login_as):
     assert resp.answered_at is not None and resp.updated_by_id == staff.id
     assert resp.due_at.isoformat().startswith("2027-01-31T08:00")
     entries = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "response.updated")).all()
+        AuditEntry.action == "response.updated").order_by(AuditEntry.id)).all()
     assert len(entries) == 2 and entries[-1].details["outcome"] == "partly_adopted"
     theme = client.get("/agenda/council/?theme=Green", headers=EN).get_data(as_text=True)
     assert "Everyone agrees" in theme
