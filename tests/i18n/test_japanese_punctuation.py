@@ -22,6 +22,12 @@ def _text(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
 
 
+def _within_blocks(pages: dict[str, str], pattern: str) -> dict[str, list[str]]:
+    """Each page's matches of ``pattern`` within one block of text, never across two."""
+    return {path: [hit for block in text.split(BLOCK) for hit in re.findall(pattern, block.strip())]
+            for path, text in pages.items()}
+
+
 def test_staff_pages_join_a_label_and_its_value_with_a_japanese_colon(
         client, login_as, make_round) -> None:
     login_as("facilitator")
@@ -164,10 +170,7 @@ def test_sentences_follow_each_other_without_a_space_in_japanese(client, login_a
         client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True))
         for esc in db.session.scalars(sa.select(Escalation)).all()[:1]})
     assert len(pages) == 6
-    # within one block (the text of one paragraph, list item...), not across two
-    found = {path: [hit for block in text.split(BLOCK)
-                    for hit in re.findall(r".{0,12}。\s+\S.{0,12}", block.strip())]
-             for path, text in pages.items()}
+    found = _within_blocks(pages, r".{0,12}。\s+\S.{0,12}")
     assert not any(found.values()), found
     assert "投票は後から変更できます。1件の提案に投票しました。" in pages[f"/rounds/{slug}/vote"]
     english = _text(client.get(f"/rounds/{slug}/vote",
@@ -188,9 +191,7 @@ def test_a_japanese_colon_takes_no_space_after_it(client, login_as, db) -> None:
     pages = {path: _blocks(client.get(path, headers=JA).get_data(as_text=True)) for path in (
         f"/rounds/{planted.round.slug}/results", f"/agenda/council/items/{escalation.id}",
         "/account/verification", "/account/data")}
-    found = {path: [hit for block in text.split(BLOCK)
-                    for hit in re.findall(r".{0,12}：\s+\S.{0,12}", block.strip())]
-             for path, text in pages.items()}
+    found = _within_blocks(pages, r".{0,12}：\s+\S.{0,12}")
     assert not any(found.values()), found
     assert "主に賛成：" in pages[f"/rounds/{planted.round.slug}/results"]
     assert "アカウントの確認レベル：未確認" in pages["/account/verification"]
@@ -217,9 +218,7 @@ def test_a_note_in_japanese_brackets_takes_no_space_before_it(client, login_as, 
              f"/facilitate/rounds/{slug}/dashboard", f"/facilitate/rounds/{slug}/moderation",
              "/admin/users")
     pages = {path: _blocks(client.get(path, headers=JA).get_data(as_text=True)) for path in paths}
-    found = {path: [hit for block in text.split(BLOCK)
-                    for hit in re.findall(r".{0,12}\S\s+（.{0,12}", block.strip())]
-             for path, text in pages.items()}
+    found = _within_blocks(pages, r".{0,12}\S\s+（.{0,12}")
     assert not any(found.values()), found
     assert "（グループを越えた合意度：" in pages[f"/rounds/{slug}/results"]
     assert "許可されていません（403）" in pages["/admin/users"]
