@@ -238,11 +238,15 @@ def screened_out(evidence: dict[str, Any] | None, snapshot: ClusterSnapshot,
     return flagged_participants(snapshot)
 
 
+def _blocks(snapshot: ClusterSnapshot) -> list[dict[str, Any]]:
+    """The snapshot's flagged blocks as evidence shows them: without who was in them."""
+    return [{k: v for k, v in block.items() if k != "participant_ids"}
+            for block in (snapshot.statistics or {}).get(STATISTICS_KEY, [])]
+
+
 def _evidence(snapshot: ClusterSnapshot, with_blocks: threshold.Decision,
               without: threshold.Decision, decisive: bool, source: str) -> dict[str, Any]:
-    blocks = [{k: v for k, v in block.items() if k != "participant_ids"}
-              for block in (snapshot.statistics or {}).get(STATISTICS_KEY, [])]
-    return {"source": source, "blocks": blocks if source == COORDINATED else [],
+    return {"source": source, "blocks": _blocks(snapshot) if source == COORDINATED else [],
             "decisive": decisive, "snapshot_id": snapshot.id,
             # what the screened votes did: carried the proposal over the rule, or kept it below
             "effect": "pushed" if with_blocks.escalate else "blocked",
@@ -297,8 +301,7 @@ def screen(snapshot: ClusterSnapshot, round_: Round,
                 evidence = {
                     **_evidence(snapshot, decision, without[pid], decisive, ASSISTED),
                     "joint": True,
-                    "blocks": _evidence(snapshot, decision, without[pid], decisive,
-                                        COORDINATED)["blocks"],
+                    "blocks": _blocks(snapshot),
                     "assisted_votes": decision.total_votes - withouts[ASSISTED][pid].total_votes}
             else:
                 evidence = _evidence(snapshot, decision, without[pid], decisive, source)
