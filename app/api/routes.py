@@ -154,7 +154,8 @@ def agenda(slug: str) -> Response:
             "response": None if response is None else {
                 "status": response.status,
                 "outcome": response.outcome,
-                "answer": response.answer,
+                # A draft saved while the council still reviews is not published.
+                "answer": response.answer if response.status == "answered" else "",
                 "department": response.department,
                 "due_at": _iso(response.due_at),
                 "answered_at": _iso(response.answered_at),

@@ -50,6 +50,20 @@ def test_agenda_with_response(client, api_round) -> None:
     assert data["agenda"][0]["response"]["answer"] == "We will add benches."
 
 
+def test_agenda_keeps_a_draft_answer_unpublished(client, api_round, db) -> None:
+    """The council may save its answer while still reviewing: the public page says it has
+    not answered yet, and so must the API, instead of publishing the draft."""
+    from deliberation.models import OfficialResponse
+
+    response = db.session.scalar(sa.select(OfficialResponse))
+    response.status, response.outcome, response.answered_at = "under_review", None, None
+    response.answer = "Draft: benches only if the budget allows"
+    db.session.commit()
+    body = client.get(f"/api/v1/rounds/{api_round['round'].slug}/agenda").get_json()
+    assert body["agenda"][0]["response"]["status"] == "under_review"
+    assert body["agenda"][0]["response"]["answer"] == ""
+
+
 def test_public_api_has_no_personal_data(client, api_round) -> None:
     slug = api_round["round"].slug
     body = ""
