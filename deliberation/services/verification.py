@@ -211,14 +211,24 @@ def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
         raise DomainError(N_("This code is not valid. Please check the letter and try again."))
     now = utcnow()
     try:
+        # Not by whoever generated the code: a letter they printed themselves checked no
+        # address, as nobody sees a document when staff verify their own account at the
+        # counter. The code stays unused.
         row = db.session.execute(
             sa.update(PostalCode)
             .where(PostalCode.code_hash == hash_code(code), PostalCode.used_at.is_(None),
-                   PostalCode.expires_at > now)
+                   PostalCode.expires_at > now,
+                   sa.or_(PostalCode.created_by_id.is_(None),
+                          PostalCode.created_by_id != user.id))
             .values(used_at=now, used_by_id=user.id)
-            .returning(PostalCode.id, PostalCode.batch, PostalCode.created_by_id)).first()
+            .returning(PostalCode.id, PostalCode.batch)).first()
         if row is None:
             db.session.rollback()
+            if db.session.scalar(sa.select(PostalCode.id).where(
+                    PostalCode.code_hash == hash_code(code),
+                    PostalCode.created_by_id == user.id)) is not None:
+                raise Conflict(N_("You generated this code yourself: another member of "
+                                  "staff must verify your account."))
             raise DomainError(N_(
                 "This code is not valid, already used or expired. Please check the letter "
                 "or ask the town hall for a new one."))

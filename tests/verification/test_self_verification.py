@@ -40,3 +40,22 @@ def test_another_member_of_staff_can_verify_them(client, login_as, db) -> None:
     response = client.post(f"/verify/users/{colleague.id}/counter",
                            data={"document": "my_number_card"}, headers=EN)
     assert response.status_code == 303 and _verified(db, colleague.id)
+
+
+def test_staff_cannot_verify_themselves_with_a_code_they_generated(client, login_as, db) -> None:
+    """The code in the letter stands for an address the town checked; one the staff member
+    printed out themselves checked nothing. The code stays unused for its letter."""
+    me = login_as("council")
+    sheet = client.post("/verify/postal-codes",
+                        data={"count": 1, "valid_days": 30, "batch": "Letter 1"}).get_data(
+        as_text=True).lstrip("\ufeff").splitlines()
+    code = sheet[1].split(",")[0]
+    for headers, words in ((EN, "another member of staff"), (JA, "別の職員")):
+        response = client.post("/account/verification/code", data={"code": code},
+                               headers=headers)
+        assert response.status_code == 409 and words in response.text
+    assert not _verified(db, me.id)
+    client.post("/auth/logout")
+    resident = login_as("citizen")
+    assert client.post("/account/verification/code", data={"code": code}).status_code == 303
+    assert _verified(db, resident.id)
