@@ -33,6 +33,8 @@ def test_queue_shows_pending_reported_and_similar(client, facilitator, db) -> No
     page = client.get("/facilitate/rounds/m1/moderation", headers=EN).get_data(as_text=True)
     assert "駅前に屋根付き駐輪場を増やしてほしい" in page
     assert "Similar proposals already in the round" in page
+    # the share says what it measures, not a bare percentage beside the proposal
+    assert re.search(r"\(\d+% similar\)", page)
     assert "E-citizen" in page
     assert "insulting" in page and "Hidden after reports" in page
     fragment = client.get("/facilitate/rounds/m1/moderation",

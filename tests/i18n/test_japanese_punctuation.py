@@ -137,6 +137,7 @@ def test_counts_and_shares_beside_japanese_take_japanese_brackets(
              for name, html in (("404", missing), ("queue", queue), ("data", data))}
     assert not any(found.values()), found
     assert "%）" in _text(queue) and "（404）" in _text(missing)
+    assert re.search(r"（類似度\d+%）", _text(queue))
 
 
 BLOCK = "\x00"
