@@ -33,6 +33,15 @@ def test_register_page_shows_consent_notice(client):
     assert "checked" not in body.split('name="consent"')[1].split(">")[0]  # opt-in
 
 
+def test_every_relation_to_the_town_says_who_it_is_for(client):
+    """A person who does not live in the town chooses between two kinds: each needs its
+    meaning beside its name, in Japanese (住民：…) as in English."""
+    for lang, colon in (("ja", "："), ("en", ": ")):
+        body = client.get("/auth/register", headers={"Accept-Language": lang}).get_data(as_text=True)
+        labels = re.findall(r'<label class="radio"><input[^>]*name="kind"[^>]*>([^<]*)</label>', body)
+        assert len(labels) == 3 and all(colon in label for label in labels), labels
+
+
 def test_the_page_registered_from_is_where_the_login_after_it_leads(client, db):
     response = client.post("/auth/register?next=/rounds/town/vote", data=register_form())
     assert response.status_code == 303

@@ -26,7 +26,7 @@ def kind_choices() -> list[SelectChoice]:
     return [
         SelectChoice("resident", _l("Resident: I live in the town")),
         SelectChoice("e_citizen", _l("E-citizen (kankei jinkō): I care about the town but live elsewhere")),
-        SelectChoice("visitor", _l("Visitor")),
+        SelectChoice("visitor", _l("Visitor: I am visiting the town, on a trip or for work")),
     ]
 
 
