@@ -7,7 +7,9 @@ latest snapshot) and README.txt. Nothing in it can be joined with what staff see
   export, unrelated to accounts, to Hiroba's participant ids and to earlier downloads;
 - timestamps are cut to the start of the day (Asia/Tokyo): the audit log and the staff
   pages keep exact times, and a vote or proposal to the millisecond could be matched with
-  an account's registration or another logged action; within a day each voter's rows come
+  an account's registration or another logged action; a day's votes with fewer voters
+  than the small-count minimum take the date of a pool of days that has that many
+  (``pooled_days``), so a quiet day's one voter is not found by the date; within a day each voter's rows come
   together (voters in the random order of their ids), so nobody finds a vote they watched
   between two of their own, and each voter's rows keep their real order, so the latest
   vote of a participant is still the last one;
@@ -71,7 +73,10 @@ Pol.is の会話で、投稿者の票（全体の 0.4〜2.6%）を除くと、1 
 送られる提案が 60 件から 83 件になった例があります）。Hiroba のグループは
 participants-votes.csv の group-id にあり、Hiroba が使った数字は、議題のそれぞれのページの
 根拠にあります。
-日時は、投票と提案それぞれの日の始まり（日本時間）です。votes.csv では、同じ日の票は投票者
+日時は、投票と提案それぞれの日の始まり（日本時間）です。投票した人が{minimum}人未満の日の票は、
+{minimum}人以上になるまで次の日以降の票とまとめ、まとめた最初の日の日付にしています（最後に
+足りない分は前の日付に入れます）。静かな日に誰かが投票したと知っている人が、その日の行から
+その人の票を見つけられないようにするためです。votes.csv では、同じ日の票は投票者
 ごとにまとめ、投票者の順は無作為にしています（ある人の前後に投票した人が、自分の票の間から
 その人の行を見つけられないように）。一人の票は実際の順のままなので、投票者と提案ごとの最後の
 行が最終的な票です。
@@ -98,7 +103,10 @@ conversations, leaving out the authors' votes (0.4 % to 2.6 % of all) moved near
 to the other group, and in one the proposals that would escalate went from 60 to 83.
 Hiroba's groups are the group-id column of participants-votes.csv; the figures Hiroba used
 are in the evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
-vote and comment. In votes.csv, the rows of one day are grouped by voter, the voters in
+vote and comment. The votes of a day on which fewer than {minimum} people voted are dated with
+the days after it, until {minimum} or more people voted on those days (a last day still
+short goes with the date before), by the first of those days: whoever knows that someone
+voted on a quiet day cannot find that person's rows as the only ones of that date. In votes.csv, the rows of one day are grouped by voter, the voters in
 a random order (so that whoever voted just before and after someone cannot find that
 person's row between their own); each voter's rows keep their real order, so the last
 row of a voter and comment is the standing vote. Votes: 1 agree, -1 disagree, 0 pass.
@@ -129,6 +137,30 @@ def _human(value: datetime) -> str:
 
 def _csv(header: list[str], rows: list[list]) -> str:
     return csvfile.write(rows, header=header, lineterminator="\n")
+
+
+def pooled_days(voters_by_day: dict[datetime, set[int]], minimum: int
+                ) -> dict[datetime, datetime]:
+    """The date each day's votes are given: a day on which fewer than ``minimum`` people
+    voted is pooled with the days after it until the pool holds that many voters (a last
+    pool still short joins the one before), and a pool is dated by its first day. Whoever
+    knows that someone voted on a quiet day would otherwise find that person's rows as the
+    only ones of that date."""
+    pools: list[list[datetime]] = []
+    days: list[datetime] = []
+    voters: set[int] = set()
+    for day in sorted(voters_by_day):
+        days.append(day)
+        voters |= voters_by_day[day]
+        if len(voters) >= minimum:
+            pools.append(days)
+            days, voters = [], set()
+    if days:
+        if pools:
+            pools[-1].extend(days)
+        else:
+            pools.append(days)
+    return {day: pool[0] for pool in pools for day in pool}
 
 
 def _comment_ids(proposals: list[Proposal]) -> dict[int, int]:
@@ -173,11 +205,17 @@ def build_files(round_id: int) -> dict[str, str]:
                   VoteEvent.source, VoteEvent.created_at)
         .where(VoteEvent.round_id == round_id, VoteEvent.proposal_id.in_(cids))
         .order_by(VoteEvent.created_at, VoteEvent.id)).all()
-    vote_rows = [[_ms(e.created_at), _human(e.created_at), cids[e.proposal_id],
-                  pids[e.participant_id], e.value,
+    events = [(_day(e.created_at), e) for e in events
+              if (e.participant_id, e.proposal_id) not in own]
+    voters_by_day: dict[datetime, set[int]] = {}
+    for day, e in events:
+        voters_by_day.setdefault(day, set()).add(e.participant_id)
+    pooled = pooled_days(voters_by_day, small_counts.minimum(round_.min_group_display))
+    dated = {day: (_ms(first), _human(first)) for day, first in pooled.items()}
+    vote_rows = [[*dated[day], cids[e.proposal_id], pids[e.participant_id], e.value,
                   int(e.source == "assisted" or e.participant_id in assisted_participants)
                   if flag_assisted else ""]
-                 for e in events if (e.participant_id, e.proposal_id) not in own]
+                 for day, e in events]
     # Within a day, each voter's rows together and the voters in the random order of their
     # ids: in time order, whoever voted just before and after someone they watched (at a
     # workshop, on a shared screen) would find that person's row, and so their voter id

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -172,6 +172,47 @@ def test_a_vote_cast_between_two_of_ones_own_is_not_found_by_its_place(db):
         neighbour_rows = [v for v in votes if v["comment-id"] == str(cid[proposals[1].id])
                           and v["vote"] == "-1"]
         assert last[(neighbour_rows[0]["voter-id"], str(cid[proposals[1].id]))] == 1
+
+
+def test_a_quiet_day_does_not_give_away_its_one_voter(db):
+    """Someone who knows that a neighbour voted on a quiet day ("I voted on Sunday") would
+    find the neighbour's rows as the only ones of that day, and through their voter id the
+    whole ballot. Days with fewer voters than the small-count minimum are dated with the
+    days after them (the last short one with the days before), so every date of votes.csv
+    holds at least that many voters, and each voter's last row is still the standing
+    vote."""
+    from deliberation.interop import polis_export
+    from deliberation.models import Vote, VoteEvent
+
+    round_ = factories.make_round(slug="town", phase="reflection", open_data_enabled=True)
+    proposals = [factories.make_proposal(round_, f"Proposal {i}") for i in range(3)]
+    crowd = [factories.make_participant(round_, kind="resident") for _ in range(6)]
+    neighbour, late = (factories.make_participant(round_, kind="resident") for _ in range(2))
+    first = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 in Japan
+    cast = [*[(p, i % 3, (1, -1, 0)[i % 3], 0) for i, p in enumerate(crowd)],
+            (neighbour, 0, -1, 2), (neighbour, 1, 1, 2),  # alone on the third day
+            *[(p, 1, 1, 4) for p in crowd[:5]],
+            (late, 2, -1, 9), (crowd[0], 0, -1, 9)]  # two voters on the last day
+    standing: dict[tuple[int, int], int] = {}
+    for n, (who, index, value, day) in enumerate(cast):
+        standing[(who.id, proposals[index].id)] = value
+        db.session.add(VoteEvent(round_id=round_.id, participant_id=who.id,
+                                 proposal_id=proposals[index].id, value=value, source="web",
+                                 created_at=first + timedelta(days=day, minutes=n)))
+    for (who_id, proposal_id), value in standing.items():
+        db.session.add(Vote(round_id=round_.id, participant_id=who_id,
+                            proposal_id=proposal_id, value=value))
+    db.session.commit()
+
+    votes = _rows(polis_export.build_files(round_.id)["votes.csv"])
+    voters_by_date: dict[str, set[str]] = {}
+    for row in votes:
+        voters_by_date.setdefault(row["timestamp"], set()).add(row["voter-id"])
+    assert min(len(voters) for voters in voters_by_date.values()) >= 5
+    assert len(voters_by_date) == 2  # the first day; the third, fifth and tenth together
+    last = {(v["voter-id"], v["comment-id"]): int(v["vote"]) for v in votes}
+    assert sorted(last.values()) == sorted(standing.values())
+    assert [int(v["timestamp"]) for v in votes] == sorted(int(v["timestamp"]) for v in votes)
 
 
 def _download(client, slug: str):
