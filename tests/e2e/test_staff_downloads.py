@@ -45,9 +45,9 @@ def test_audit_and_dashboard_downloads(browser, live_server, viewport, suffix, j
         for name, (path, (japanese, in_english)) in pages.items():
             page.goto(live_server.url + path)
             main = page.locator("main")
-            rows = _download(page, main.get_by_role("link", name="CSV"))
+            rows = _download(page, main.get_by_role("link", name="CSVをダウンロード"))
             assert rows[0][0] in japanese, rows[0]
-            english = _download(page, main.get_by_role("link", name="English", exact=True))
+            english = _download(page, main.get_by_role("link", name="英語版のCSV"))
             assert english[0][0] in in_english, english[0]
             if js and (found := page_problems(page, viewport["width"])):
                 problems[name] = found
@@ -75,9 +75,9 @@ def test_council_downloads_follow_the_round_filter(browser, live_server, viewpor
         page.goto(live_server.url + "/agenda/council/")
         row = page.locator("main .download-links")
         assert row.count() == 1
-        everything = _download(page, row.get_by_role("link", name="CSV"))
+        everything = _download(page, row.get_by_role("link", name="CSVをダウンロード"))
         assert everything[0][0] == "議題番号", everything[0]
-        english = _download(page, row.get_by_role("link", name="English", exact=True))
+        english = _download(page, row.get_by_role("link", name="英語版のCSV"))
         assert english[0][0] != everything[0][0]
         for link in row.get_by_role("link").all():  # full-size tap targets
             assert link.bounding_box()["height"] >= 44
@@ -86,9 +86,9 @@ def test_council_downloads_follow_the_round_filter(browser, live_server, viewpor
             page.get_by_role("button", name="適用").click()
         dossier = row.get_by_role("link", name="このラウンドの印刷用資料")
         dossier.wait_for()
-        href = row.get_by_role("link", name="CSV").get_attribute("href")
+        href = row.get_by_role("link", name="CSVをダウンロード").get_attribute("href")
         assert f"round={live_server.results_slug}" in href
-        one_round = _download(page, row.get_by_role("link", name="CSV"))
+        one_round = _download(page, row.get_by_role("link", name="CSVをダウンロード"))
         column = one_round[0].index("ラウンド")
         assert {r[column] for r in one_round[1:]} == {"結果を見るためのデモラウンド"}
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
