@@ -222,6 +222,10 @@ def propose(slug: str) -> Response | str:
         except Conflict as error:
             dup_id = error.context.get("proposal_id")
             duplicate = proposal_service.in_round(round_, dup_id) if dup_id else None
+            if duplicate is not None and not duplicate.is_visible:
+                # Linked only once published: a link to one waiting for review would give
+                # its number to whoever guessed its words.
+                duplicate = None
             form.text.errors = [_("The same proposal already exists in this round.")]
             status = 409
         except DomainError as error:

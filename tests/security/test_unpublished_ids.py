@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
@@ -90,3 +91,23 @@ def _seen(client, path: str, proposal_id: int) -> tuple:
 
     return (response.status_code, blank(response.headers.get("Location")),
             blank(response.get_data(as_text=True)))
+
+
+def test_writing_the_text_of_a_pending_proposal_does_not_give_its_id(
+        app: Flask, ids: dict[str, int]) -> None:
+    """The same text is refused as a duplicate, but only a published proposal is linked:
+    whoever guessed the words of one waiting for review learnt its number (and so when it
+    was written) from the link to it."""
+    from deliberation.database import db
+    from deliberation.models import Round
+
+    db.session.execute(sa.update(Round).where(Round.slug == "town").values(phase="collecting"))
+    db.session.commit()
+    client = client_for(app, quick_user())
+    response = client.post("/rounds/town/propose", data={"text": "pending proposal"},
+                           headers=JA)
+    assert response.status_code == 409
+    assert f"proposals/{ids['pending']}" not in response.text
+    response = client.post("/rounds/town/propose",
+                           data={"text": "Published: benches by the river"}, headers=JA)
+    assert response.status_code == 409 and "既存の提案" in response.text
