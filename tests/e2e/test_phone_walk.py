@@ -99,6 +99,33 @@ def test_english_on_a_phone(browser, live_server) -> None:
         context.close()
 
 
+# What lies at a point: the question and the proposal's first line must be themselves, not
+# the vote buttons stuck over them.
+_UNDER = """([sel, dy]) => { const r = document.querySelector(sel).getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + 12, r.top + dy);
+  return hit !== null && hit.closest(sel) !== null; }"""
+
+
+def test_a_short_screen_shows_what_the_vote_is_on(browser, live_server) -> None:
+    """A phone held sideways and a desktop page zoomed to 200 %: the buttons stuck to the
+    bottom of the screen covered the question and the proposal, so the first screen
+    offered 賛成 and 反対 on nothing to read."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 844, "height": 390})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in_new(page, live_server)
+        for size in ({"width": 844, "height": 390}, {"width": 640, "height": 400}):
+            page.set_viewport_size(size)
+            page.goto(f"{live_server.url}/rounds/{live_server.slug}/vote")
+            shown = {sel: page.evaluate(_UNDER, [sel, 12])
+                     for sel in ("#vote-card-heading", "#vote-card .proposal-text")}
+            assert all(shown.values()), (size, shown)
+            screenshot(page, f"short-screen-vote-{size['width']}x{size['height']}")
+    finally:
+        context.close()
+
+
 def test_an_empty_round_offers_no_vote(browser, live_server) -> None:
     context = _phone(browser, "ja-JP")
     page = context.new_page()
