@@ -123,3 +123,23 @@ def test_easy_japanese_reaches_messages_from_views_and_labels(client, login_as,
     assert '<ruby>投票<rt aria-hidden="true">とうひょう</rt></ruby>しました。' in card  # a view's message
     english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Voting" in english and "投票できます" not in english
+
+
+def _read(page: str) -> str:
+    """The page's text as read: no furigana, no markup."""
+    return re.sub(r"<[^>]+>", "", re.sub(r"<rt\b[^>]*>.*?</rt>", "", page))
+
+
+def test_registering_reads_in_easy_japanese(client) -> None:
+    """A foreign resident who chose easy Japanese registers on a page written in it too: its
+    choices, its consent and its errors were in the usual Japanese (関係人口（eシチズン）、
+    記載のとおり…)."""
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    page = _read(client.get("/auth/register", headers=JA).get_data(as_text=True))
+    assert "関係人口：ほかのまちに住んでいます。でも、このまちに関心があります" in page
+    assert "説明のとおりに保存してもいいです" in page and "記載のとおり" not in page
+    refused = _read(client.post("/auth/register", headers=JA, data={
+        "email": "hanako@example.org", "display_name": "Hanako", "kind": "e_citizen",
+        "password": "long enough password", "password2": "other password"}).get_data(as_text=True))
+    assert "2つのパスワードが同じではありません。" in refused
+    assert "チェックがないと、アカウントを作ることができません。" in refused
