@@ -257,7 +257,8 @@ def national_id_return() -> Response | tuple[str, int]:
         return redirect(url_for("account.verification_page"), code=303)
     try:
         result = verifier.complete(state, request.args.to_dict())
-        verification.verify_with_national_id(signed_in_user(), result)
+        verification.verify_with_national_id(signed_in_user(), result,
+                                             secret=current_app.config["SECRET_KEY"])
     except NationalIdError:
         flash(_("The national ID app could not confirm your identity. Nothing was saved."),
               "error")

@@ -14,7 +14,8 @@ The flow is the usual redirect round trip of an identity provider:
    ``return_url`` with the provider's parameters.
 3. ``complete(state, params)``: the verifier checks the answer with the provider (the
    state, the signature, the audience) and returns a ``NationalIdResult``: whether the
-   certified address lies in the town, and nothing else.
+   certified address lies in the town, and the provider's pseudonym of the person for
+   this town, by which Hiroba refuses a second account verified by the same person.
 
 What must never reach Hiroba: the My Number, the certificate's serial number, the name,
 birth date or the full address. The verifier reduces the provider's answer to the
@@ -39,6 +40,11 @@ class NationalIdResult:
 
     resident: bool
     provider: str  # e.g. "digital-auth-app", for the record of how the account was verified
+    # The provider's pseudonym of the person for this town (OpenID Connect's pairwise
+    # ``sub``), never the My Number or the certificate's serial number: Hiroba keeps a keyed
+    # hash of it so that one person verifies one account. None: the provider gives none,
+    # and one card can verify several accounts.
+    subject: str | None = None
 
 
 class NationalIdError(Exception):

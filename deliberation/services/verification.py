@@ -21,6 +21,7 @@ Every public function owns its transaction. Messages are plain English; views tr
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -256,16 +257,39 @@ def postal_batches() -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- national ID
 
 
-def verify_with_national_id(user: User, result: Any) -> VerificationRecord:
-    """Record the answer of a ``NationalIdVerifier`` (only the attribute is kept)."""
+def person_key(secret: str, provider: str, subject: str) -> str:
+    """The keyed hash kept of a national-ID provider's pseudonym of a person."""
+    key = hashlib.sha256(("national-id:" + secret).encode()).digest()
+    return hmac.new(key, f"{provider}\x00{subject}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify_with_national_id(user: User, result: Any, *, secret: str) -> VerificationRecord:
+    """Record the answer of a ``NationalIdVerifier`` (only the attribute is kept, and a
+    keyed hash of the provider's pseudonym of the person, under the app's ``secret``).
+
+    One person verifies one account: the same person again for another account that is
+    still verified is refused (Conflict). A new secret forgets the earlier hashes."""
     from deliberation.services.national_id import NationalIdResult
 
     if not isinstance(result, NationalIdResult):
         raise DomainError(N_("The national ID app's answer could not be read."))
     if not result.resident:
         raise DomainError(N_("The national ID app did not confirm an address in this town."))
+    details: dict[str, str] = {"provider": result.provider}
+    if result.subject:
+        details["person"] = person_key(secret, result.provider, result.subject)
+        if db.session.scalar(
+                sa.select(VerificationRecord.id)
+                .join(User, User.id == VerificationRecord.user_id)
+                .where(VerificationRecord.method == "national_id",
+                       VerificationRecord.details["person"].as_string() == details["person"],
+                       VerificationRecord.user_id != user.id,
+                       User.is_verified, User.deleted_at.is_(None)).limit(1)) is not None:
+            raise Conflict(N_("Your national ID already verifies another account here: "
+                              "one person verifies one account. Ask the town hall if that "
+                              "account is not yours any more."))
     try:
-        record = _verify(user, method="national_id", actor=None, provider=result.provider)
+        record = _verify(user, method="national_id", actor=None, **details)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -218,7 +218,7 @@ class AppDouble:
         if params.get("answer") == "broken":
             raise NationalIdError("signature")
         return NationalIdResult(resident=params.get("answer") == "resident",
-                                provider="test-app")
+                                provider="test-app", subject=params.get("person"))
 
 
 @pytest.fixture()
@@ -268,6 +268,30 @@ def test_national_id_state_must_match(client, login_as, national_id, db) -> None
     client.get("/account/verification/national-id/return?state=forged&answer=resident")
     db.session.refresh(user)
     assert not user.is_verified
+
+
+def test_one_national_id_verifies_one_account(client, login_as, national_id, db) -> None:
+    """One My Number card made any number of accounts verified residents (each counting in
+    a round for verified residents and, at once, towards hiding a proposal); the app's
+    pseudonym of the person (kept only as a keyed hash) verifies one account at a time."""
+    first = login_as()
+    client.get(f"/account/verification/national-id/return?state={_start(client)}"
+               "&answer=resident&person=card-1")
+    db.session.refresh(first)
+    assert first.is_verified and "card-1" not in str(verification.history(first)[0].details)
+    client.post("/auth/logout")
+    second = login_as()
+    for headers, words in ((EN, "another account"), (JA, "別のアカウント")):
+        response = client.get(f"/account/verification/national-id/return?state="
+                              f"{_start(client)}&answer=resident&person=card-1",
+                              headers=headers)
+        assert words in client.get(response.headers["Location"], headers=headers).text
+    db.session.refresh(second)
+    assert not second.is_verified
+    client.get(f"/account/verification/national-id/return?state={_start(client)}"
+               "&answer=resident&person=card-2")  # someone else's card
+    db.session.refresh(second)
+    assert second.is_verified
 
 
 def test_national_id_is_not_offered_without_a_verifier(client, login_as, db) -> None:
