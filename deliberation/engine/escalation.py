@@ -261,6 +261,11 @@ def escalate_manually(proposal_id: int, *, actor: User, reason: str) -> Escalati
     if proposal.is_meta:
         raise DomainError(N_("Meta statements (about the participants or the process) are "
                              "never escalated."))
+    if not proposal.round.is_public:
+        # Nobody outside the staff sees a draft round: an item from it would oblige the
+        # council while its public page and evidence stay hidden.
+        raise Conflict(N_("This round is not open yet: none of its proposals can be sent "
+                          "to the council."))
     if db.session.scalar(sa.select(Escalation.id).where(Escalation.proposal_id == proposal_id)):
         raise Conflict(ALREADY_ON_AGENDA)
     # By hand is no way around a review: one that waits is decided on its own form, where

@@ -79,3 +79,16 @@ def test_meta_statements_are_not_offered(client, login_as, make_round) -> None:
     make_proposal(round_, "この話し合いの進め方について", is_meta=True)
     html = client.get("/agenda/manage/rounds/meta/escalate", headers=JA).get_data(as_text=True)
     assert radios(html) == ["バスの本数を増やす"]
+
+
+def test_a_round_not_yet_open_sends_nothing_by_hand(client, login_as, make_round) -> None:
+    """A draft round is seen by nobody outside the staff: an item sent from it would oblige
+    the council while the public agenda, its page and its evidence stay hidden."""
+    round_ = make_round(phase="draft", slug="unseen")
+    proposal = make_proposal(round_, "非公開のラウンドの案")
+    login_as("facilitator")
+    for headers, words in ((EN, "not open yet"), (JA, "まだ公開されていない")):
+        response = client.post("/agenda/manage/rounds/unseen/escalate", headers=headers,
+                               data={"proposal_id": proposal.id, "reason": "急ぎ"})
+        assert response.status_code == 409 and words in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
