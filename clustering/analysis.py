@@ -19,9 +19,10 @@ from .matrix import (
     build_matrix,
     canonical_order,
     permute_participants,
+    position_order,
     select_in_conv,
 )
-from .pca import centred_matrix, pca, project_participants, project_statements
+from .pca import canonical_signs, centred_matrix, pca, project_participants, project_statements
 from .priority import priorities as priority_metric
 from .repness import RepComment, repness_stats, select_rep_comments
 from .rule import DEFAULT_RULE, Grouping, Robustness, robustness
@@ -29,7 +30,7 @@ from .stats import Counts, group_counts, overall_counts
 
 __all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze", "warm_up_umap"]
 
-ALGORITHM_VERSION = "hiroba-clustering/4"
+ALGORITHM_VERSION = "hiroba-clustering/5"
 
 
 def _pairs(a) -> list[list[float]]:
@@ -242,12 +243,24 @@ def analyze(
     if max_groups < 2:
         raise ValueError("max_groups must be at least 2")
     by_id = build_matrix(data)
-    order = canonical_order(by_id)
+    n, m = by_id.shape
+    # the centred votes' entries are exact (votes are integers), so reordering the rows of
+    # C gives the matrix of the reordered votes to the last bit, without a second sort of
+    # every vote
+    C_by_id, center, voted_cols = centred_matrix(by_id)
+    # the components in the fingerprint's order, whose sums no participant ids change
+    fingerprint = canonical_order(by_id)
+    pca_res = pca(by_id, C_by_id[fingerprint], center, voted_cols,
+                  reference=_reference_comps(by_id, warm_start))
+    pca_proj = project_participants(by_id, C_by_id, pca_res)[fingerprint]
+    # then by position, which, unlike the fingerprint, does not depend on the statements'
+    # order: UMAP's base clusters start from rows spread over this order, and the
+    # silhouette of a large round is measured on such rows
+    by_position = position_order(pca_proj, canonical_signs(pca_res.comps))
+    order = fingerprint[by_position]
+    pca_proj = pca_proj[by_position]
     vm = permute_participants(by_id, order)
-    n, m = vm.shape
-    C, center, voted_cols = centred_matrix(vm)
-    pca_res = pca(vm, C, center, voted_cols, reference=_reference_comps(vm, warm_start))
-    pca_proj = project_participants(vm, C, pca_res)
+    C = C_by_id[order]
     proj = pca_proj
     stmt_proj, extremity = project_statements(pca_res)
     reducer = "pca"

@@ -6,8 +6,9 @@ with random restarts depends on the seed, and on real conversations the k = 2 sp
 several local optima of nearly equal inertia that decide escalations. Here the groups are a
 function of the votes alone:
 
-- the participants arrive in a canonical order (``matrix.canonical_order``), so ids and row
-  order cannot matter;
+- the participants arrive in a canonical order (by PCA position, ``matrix.position_order``,
+  ties by ``matrix.canonical_order``), so ids, row order and the statements' order cannot
+  matter;
 - for each k = 2 .. ``max_k`` the initial centres come from bisecting: the group with the
   largest within-group sum of squares is split across its own principal axis, then Lloyd's
   iterations (plain NumPy, no threads, so the sums do not depend on the machine) run on all
@@ -112,7 +113,7 @@ def _split(X: np.ndarray, labels: np.ndarray, centres: np.ndarray) -> np.ndarray
 
 def _silhouette_sample(X: np.ndarray) -> np.ndarray:
     """Rows the silhouette is measured on: all, or an evenly spaced subset of the canonical
-    order (a function of the data too)."""
+    order (by PCA position: a function of the votes, spread along the first axis)."""
     n = len(X)
     if n <= _SILHOUETTE_SAMPLE:
         return np.arange(n)

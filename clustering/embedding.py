@@ -50,7 +50,8 @@ _SEARCH_STEPS = 64
 def base_clusters(X: sp.csr_matrix, k: int = BASE_CLUSTERS
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lloyd's k-means of the rows of ``X`` from ``k`` rows evenly spaced in their order (the
-    canonical order: a fingerprint of the votes, so a deterministic, well spread start).
+    canonical order: by PCA position, so a deterministic start spread along the first axis,
+    which no numbering of the statements or the participants changes).
     Returns (labels, centres, squared distances of every row to every centre); clusters left
     empty are dropped, so there may be fewer than ``k``."""
     n = X.shape[0]
@@ -174,6 +175,21 @@ def membership_weights(d: np.ndarray, n_neighbors: int = N_NEIGHBORS
     return order, w
 
 
+def _rounded(distances: np.ndarray) -> np.ndarray:
+    """Distances to a multiple of the power of two just below a millionth of the largest.
+    Their last bits depend on the order of the statements (the order of the sums), and
+    what follows amplifies them: the layout's gradient descent (numbering a round's
+    statements otherwise moved centres across the layout) and the placement, where a
+    participant who coincides with a centre takes its place only at a distance of exactly
+    zero. A power of two, so that the step itself has no last bits to differ in.
+    umap-learn computes in float32: nothing it could resolve is lost."""
+    largest = float(distances.max(initial=0.0))
+    if not np.isfinite(largest) or largest <= 0.0:
+        return distances
+    step = 2.0 ** np.floor(np.log2(largest * 1e-6))
+    return np.round(distances / step) * step
+
+
 def _layout(points: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         # umap warns at import when TensorFlow (ParametricUMAP) is absent; irrelevant here
@@ -184,6 +200,7 @@ def _layout(points: np.ndarray) -> np.ndarray:
     sq = (points ** 2).sum(axis=1)
     distances = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * points @ points.T, 0.0))
     np.fill_diagonal(distances, 0.0)
+    distances = _rounded(distances)
     # as umap.UMAP does when there are fewer points than neighbours
     graph = fuzzy_graph(distances, min(N_NEIGHBORS, n - 1))
     a, b = _ab_params()
@@ -218,7 +235,7 @@ def umap_projection(X: sp.csr_matrix, *, base_k: int = BASE_CLUSTERS) -> np.ndar
     embedded = _layout(centres)
     if not np.isfinite(embedded).all():
         return None
-    order, w = membership_weights(np.sqrt(d2))
+    order, w = membership_weights(_rounded(np.sqrt(d2)))
     return np.einsum("ij,ijk->ik", w, embedded[order])
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["VoteData", "VoteMatrix", "build_matrix", "canonical_order", "select_in_conv"]
+__all__ = ["VoteData", "VoteMatrix", "build_matrix", "canonical_order", "position_order",
+           "select_in_conv"]
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,33 @@ def canonical_order(vm: VoteMatrix) -> np.ndarray:
     with np.errstate(over="ignore"):
         fingerprint[has] = np.add.reduceat(h, starts[has])
     return np.lexsort((counts, fingerprint)).astype(np.int64)
+
+
+def position_order(positions: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """A stable permutation of the rows by their position: the first coordinate, then the
+    second, each multiplied by its sign in ``signs`` and rounded to a billionth of the
+    largest one.
+
+    ``canonical_order`` depends on the statements' order (each enters the fingerprint by
+    its rank), and whatever starts from rows spread over it (UMAP's base clusters, the
+    silhouette's sample) found other groups when a round's statements were numbered
+    otherwise. Principal-component positions do not depend on the order of either the
+    statements or the participants, only their last bits do (sums taken in another
+    order): the rounding absorbs those, and ``signs`` (the sign each axis takes without
+    a warm start) keeps a previous run's orientation of the axes from reversing the
+    order. Rows with equal keys keep their order (the fingerprint's, when the rows
+    arrive in it), so the permutation still depends on the votes alone.
+    """
+    n = len(positions)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    P = np.asarray(positions, dtype=np.float64) * np.asarray(signs, dtype=np.float64)
+    top = float(np.abs(P).max(initial=0.0))
+    if not np.isfinite(top) or top == 0.0:
+        return np.arange(n, dtype=np.int64)
+    key = np.round(P / (top * 1e-9)).astype(np.int64)
+    # np.lexsort is stable: the last key is the primary one
+    return np.lexsort(key.T[::-1]).astype(np.int64)
 
 
 def permute_participants(vm: VoteMatrix, order: np.ndarray) -> VoteMatrix:

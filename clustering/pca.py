@@ -16,7 +16,8 @@ import scipy.sparse as sp
 
 from .matrix import VoteMatrix
 
-__all__ = ["PCAResult", "centred_matrix", "pca", "project_participants", "project_statements"]
+__all__ = ["PCAResult", "canonical_signs", "centred_matrix", "pca", "project_participants",
+           "project_statements"]
 
 _DENSE_LIMIT = 400  # statements; above this use Lanczos on the implicit Gram operator
 
@@ -42,6 +43,16 @@ def centred_matrix(vm: VoteMatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarra
     C = sp.csr_matrix((data, c, indptr), shape=(n, m))
     voted_cols = np.bincount(vm.cols, minlength=m) > 0
     return C, center, voted_cols
+
+
+def canonical_signs(comps: np.ndarray) -> np.ndarray:
+    """+1 or -1 per component: what makes its largest entry positive, the orientation it
+    has without a reference."""
+    signs = np.ones(comps.shape[0])
+    if comps.shape[1]:
+        largest = comps[np.arange(comps.shape[0]), np.abs(comps).argmax(axis=1)]
+        signs[largest < 0] = -1.0
+    return signs
 
 
 def _fix_signs(comps: np.ndarray, reference: np.ndarray | None) -> np.ndarray:

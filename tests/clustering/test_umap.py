@@ -107,3 +107,44 @@ def test_umap_of_a_small_round_starts_from_random_positions_and_repeats_itself()
     assert a.manifest["reducer"] == "umap" and np.isfinite(a.projection).all()
     np.testing.assert_array_equal(a.projection, b.projection)
     assert (a.labels == b.labels).all()
+
+
+@pytest.mark.slow  # umap-learn's layout is compiled once per process
+def test_umap_groups_and_positions_do_not_depend_on_the_order_of_statements_or_people():
+    """Another database numbers the same round's statements in another order, and its
+    participants otherwise: the same votes must put the same people in the same places.
+    Nor does a previous run that oriented the PCA axes the other way."""
+    import dataclasses
+
+    from clustering.synthetic import planted_conversation
+
+    data, _ = planted_conversation(150, 24, density=0.6, n_groups=3, seed=4)
+    rng = np.random.default_rng(0)
+    statement_to = dict(zip(data.statement_ids.tolist(),
+                            rng.permutation(data.statement_ids).tolist(), strict=True))
+    person_to = dict(zip(np.unique(data.participant).tolist(),
+                         (rng.permutation(1_000)[:150] + 1).tolist(), strict=True))
+    rows = rng.permutation(len(data.value))
+    other = VoteData.from_arrays(
+        [person_to[p] for p in data.participant[rows].tolist()],
+        [statement_to[s] for s in data.statement[rows].tolist()],
+        data.value[rows], data.timestamp[rows] if data.timestamp is not None else None,
+        statement_ids=list(statement_to.values()))
+
+    def placed(d: VoteData, rename: dict | None = None, warm_start=None):
+        a = analyze(d, method="umap", warm_start=warm_start)
+        assert a.manifest["reducer"] == "umap"
+        back = {v: k for k, v in (rename or {}).items()}
+        return {back.get(p, p): (g, x, y) for p, g, (x, y) in
+                zip(a.participant_ids.tolist(), a.labels.tolist(), a.projection.tolist(),
+                    strict=True)}
+
+    here = placed(data)
+    pca_state = analyze(data).warm_start
+    flipped = dataclasses.replace(pca_state, method="umap", group_centres=[],
+                                  comps=(-np.asarray(pca_state.comps)).tolist())
+    for there in (placed(other, person_to), placed(data, warm_start=flipped)):
+        assert here.keys() == there.keys()
+        for p, (g, x, y) in here.items():
+            assert there[p][0] == g
+            np.testing.assert_allclose(there[p][1:], (x, y), atol=1e-9)
