@@ -292,6 +292,9 @@ def test_one_national_id_verifies_one_account(client, login_as, national_id, db)
                "&answer=resident&person=card-2")  # someone else's card
     db.session.refresh(second)
     assert second.is_verified
+    logged = db.session.scalars(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "account.verified")).all()
+    assert len(logged) == 2 and not any("person" in details for details in logged)
 
 
 def test_national_id_is_not_offered_without_a_verifier(client, login_as, db) -> None:
