@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browsing import PHONE, login_staff, sign_in_new
+from tests.e2e.browsing import PHONE, STAFF, login_staff, sign_in_new
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,29 @@ def test_the_first_field_with_an_error_gets_the_focus(browser, live_server, java
                 page.get_by_role("button", name="提案を送信").click()
             assert page.get_by_text("提案を入力してください。").is_visible()
             assert _focused(page) == "text"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True])
+def test_a_refusal_after_a_redirect_takes_the_focus(browser, live_server, javascript) -> None:
+    """A refused action that redirects (an administrator taking away their own role; a held
+    escalation decided without a reason) came back to a page that looks as before, with the
+    focus at its top and the error in a live region present at load, which screen readers
+    do not announce; the error takes the focus."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login_staff(page, live_server, "admin")
+        page.goto(f"{live_server.url}/admin/users?q={STAFF['admin']}")
+        own = page.locator("tr", has_text=STAFF["admin"])
+        own.locator("select[name=role]").select_option("citizen")
+        with page.expect_navigation():
+            own.get_by_role("button", name="保存").click()
+        error = page.locator(".flash-error")
+        assert "管理者の役割を外すことはできません" in error.inner_text()
+        assert error.evaluate("e => e === document.activeElement")
     finally:
         context.close()
 

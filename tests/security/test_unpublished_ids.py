@@ -44,7 +44,7 @@ def _answers(client, proposal_id: int) -> list[tuple]:
     flashed = client.get(plain.headers["Location"], headers=JA)
     api = client.post("/api/v1/rounds/town/votes", json={"proposal_id": proposal_id, "value": 1},
                       headers=JA)
-    alerts = re.findall(r'class="flash flash-error">([^<]*)<', flashed.get_data(as_text=True))
+    alerts = re.findall(r'class="flash flash-error"[^>]*>([^<]*)<', flashed.get_data(as_text=True))
     return [
         (htmx.status_code, htmx.headers.get("X-Hiroba-Error"),
          re.findall(r'role="alert">([^<]*)<', htmx.get_data(as_text=True))),
