@@ -143,3 +143,19 @@ def test_registering_reads_in_easy_japanese(client) -> None:
         "password": "long enough password", "password2": "other password"}).get_data(as_text=True))
     assert "2つのパスワードが同じではありません。" in refused
     assert "チェックがないと、アカウントを作ることができません。" in refused
+
+
+def test_the_vote_card_counts_in_easy_japanese(client, login_as, make_round) -> None:
+    """The vote card's counts read as easy Japanese: they said 「1の提案に投票しました」
+    (a number with no counter) and 「この提案を含めて」 in the usual Japanese."""
+    from tests.factories import make_proposal
+
+    login_as("citizen")
+    round_ = make_round(phase="voting", title="駅前の話し合い")
+    first = make_proposal(round_, "駅前に図書館を")
+    make_proposal(round_, "駅前にベンチを")
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    card = _read(client.post(f"/rounds/{round_.slug}/vote", headers={**JA, "HX-Request": "true"},
+                             data={"proposal_id": first.id, "value": "1"}).get_data(as_text=True))
+    assert "1件の提案に投票しました。" in card and "あと1件です。" in card, card
+    assert "含めて" not in card
