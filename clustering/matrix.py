@@ -253,8 +253,8 @@ def canonical_order(vm: VoteMatrix) -> np.ndarray:
 
 def position_order(positions: np.ndarray, signs: np.ndarray) -> np.ndarray:
     """A stable permutation of the rows by their position: the first coordinate, then the
-    second, each multiplied by its sign in ``signs`` and rounded to a billionth of the
-    largest one.
+    second, each multiplied by its sign in ``signs`` and rounded to the power of two just
+    below a billionth of the largest one.
 
     ``canonical_order`` depends on the statements' order (each enters the fingerprint by
     its rank), and whatever starts from rows spread over it (UMAP's base clusters, the
@@ -273,7 +273,8 @@ def position_order(positions: np.ndarray, signs: np.ndarray) -> np.ndarray:
     top = float(np.abs(P).max(initial=0.0))
     if not np.isfinite(top) or top == 0.0:
         return np.arange(n, dtype=np.int64)
-    key = np.round(P / (top * 1e-9)).astype(np.int64)
+    # a power of two, so that the step itself has no last bits to differ in
+    key = np.round(P / 2.0 ** np.floor(np.log2(top * 1e-9))).astype(np.int64)
     # np.lexsort is stable: the last key is the primary one
     return np.lexsort(key.T[::-1]).astype(np.int64)
 
