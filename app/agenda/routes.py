@@ -162,7 +162,8 @@ def public_item(escalation_id: int) -> str:
     if current_user.is_authenticated:
         service.mark_seen(current_user, [escalation_id])
     return render_template("agenda/public_item.html", item=item, evidence=_evidence(item),
-                           overdue=item.overdue)
+                           overdue=item.overdue,
+                           first_due=service.first_due_at(item.escalation))
 
 
 @bp.route("/seen", methods=["POST"])

@@ -172,6 +172,24 @@ def history(esc: Escalation) -> list[AuditEntry]:
         sa.select(AuditEntry).where(sa.or_(*targets)).order_by(AuditEntry.id)))
 
 
+def first_due_at(esc: Escalation) -> datetime | None:
+    """The deadline the council had before it first moved it, when it did (else None):
+    the public page shows it beside the current one, so that more time taken is seen."""
+    resp = esc.response
+    if resp is None:
+        return None
+    for details in db.session.scalars(
+            sa.select(AuditEntry.details).where(
+                AuditEntry.action == "response.updated",
+                AuditEntry.target_type == "official_responses",
+                AuditEntry.target_id == resp.id).order_by(AuditEntry.id)):
+        before = ((details or {}).get("before") or {}).get("due_at")
+        if before and before != (details or {}).get("due_at"):
+            first = datetime.fromisoformat(before)
+            return first if first != resp.due_at else None
+    return None
+
+
 def representative(esc: Escalation, per_group: int = 3) -> dict[int, list[dict[str, Any]]]:
     """Representative proposals of each group on the escalation's snapshot (for context)."""
     from deliberation.models import Proposal

@@ -653,3 +653,21 @@ def test_a_proposal_on_the_agenda_leads_to_its_item_from_the_round(one_item, cli
     db.session.commit()
     html = client.get(f"/rounds/{slug}/proposals/{proposal.id}", headers=EN).get_data(as_text=True)
     assert link not in html
+
+
+def test_a_moved_deadline_shows_the_one_the_council_first_had(one_item, client, login_as):
+    """The council may give itself more time, but not out of sight: an item whose deadline
+    was moved lost its 'overdue' with nothing on its page to say it had been due."""
+    from deliberation.models import TOKYO
+
+    _round, escs = one_item
+    first = escs[0].response.due_at.astimezone(TOKYO).strftime("%Y/%m/%d")
+    login_as("council")
+    response = client.post(f"/agenda/council/items/{escs[0].id}/response", data={
+        "status": "under_review", "due_at": "2030-03-01T10:00"})
+    assert response.status_code == 303
+    client.post("/auth/logout")
+    page = client.get(f"/agenda/items/{escs[0].id}", headers={"Accept-Language": "ja"}).text
+    assert f"2030/03/01（当初の期限は{first}）" in page
+    page = client.get(f"/agenda/items/{escs[0].id}", headers=EN).text
+    assert "Mar 1, 2030 (first due " in page
