@@ -536,6 +536,8 @@ def test_results_tell_not_placed_from_small_groups(client, round_with_snapshot, 
     ja = client.get(f"/rounds/{round_.slug}/results",
                     headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "まだ位置が決まっていない人（投票数が足りない）" in ja
+    # the table names them as the explanation above it and the map's legend do
+    assert '<th scope="row">まだ位置が決まっていない人</th>' in ja
     api = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()["snapshot"]
     assert api["unplaced"] == 6 and api["in_small_groups"] is None
 
