@@ -93,6 +93,19 @@ def test_plan_layers_are_named_as_the_demo_town_names_them(client, login_as) -> 
     assert '<option value="management_guideline">経営指針</option>' in html
 
 
+def test_the_agenda_has_one_name() -> None:
+    """The council's agenda is 議題 on every page: a round's page headed its list
+    議会の検討課題になった提案 and went on 議会の議題になった提案は…件です."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).parents[2] / "app/translations/ja/LC_MESSAGES/messages.po"
+    with path.open("rb") as handle:
+        other_name = [m.id for m in read_po(handle) if m.id and "検討課題" in str(m.string)]
+    assert not other_name, other_name
+
+
 @pytest.mark.parametrize("catalog_path", ["app/translations/ja/LC_MESSAGES/messages.po",
                                           "app/reading/yasashii.po"])
 def test_the_japanese_catalog_uses_japanese_brackets_and_colons(catalog_path: str) -> None:
