@@ -91,6 +91,9 @@ class Config:
                                                   "30 per minute")
     POST_RATE_LIMIT = os.environ.get("POST_RATE_LIMIT", "10 per minute")
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "120 per minute")
+    # Public files built on each request (a round's open data: seconds of CPU for a large
+    # round), so that a few clients cannot keep the server's workers busy.
+    DOWNLOAD_RATE_LIMIT = os.environ.get("DOWNLOAD_RATE_LIMIT", "10 per minute")
     # "module:Class" of a NationalIdVerifier (deliberation/services/national_id.py); unset:
     # verification with a national-ID app is not offered
     NATIONAL_ID_VERIFIER = os.environ.get("NATIONAL_ID_VERIFIER") or None

@@ -7,10 +7,10 @@ Flask-Limiter's decorators, after the route and ``login_required``::
     @vote_limit            # VOTE_RATE_LIMIT per account, shared by every vote view
     def cast(slug): ...
 
-Only write methods count; a GET of the same view is never limited. The limits are read
-from the config at request time, so tests and deployments can change them. If the
-rate-limit storage is unreachable, requests go through unlimited
-(``RATELIMIT_SWALLOW_ERRORS``) instead of failing.
+Only write methods count; a GET of the same view is never limited, except the public files
+built on request (``download_limit``). The limits are read from the config at request
+time, so tests and deployments can change them. If the rate-limit storage is unreachable,
+requests go through unlimited (``RATELIMIT_SWALLOW_ERRORS``) instead of failing.
 """
 
 from __future__ import annotations
@@ -53,3 +53,10 @@ vote_limit = limiter.shared_limit(
     methods=WRITE_METHODS,
 )
 """Votes: VOTE_RATE_LIMIT per account, shared by all vote views (web and API)."""
+
+download_limit = limiter.shared_limit(
+    config_limit("DOWNLOAD_RATE_LIMIT"), scope="download", key_func=account_or_address,
+    methods=["GET"],
+)
+"""Public files built on request (a round's open data): DOWNLOAD_RATE_LIMIT per account,
+else per address."""

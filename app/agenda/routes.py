@@ -37,6 +37,7 @@ from app.errors import attach_to_form, render_error, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
 from app.paging import ListPage
+from app.ratelimits import download_limit
 from app.rule_words import method_words
 from app.search_args import search_args
 from app.template_helpers import local_datetime
@@ -175,6 +176,7 @@ def mark_seen() -> Response:
 
 
 @bp.route("/rounds/<slug>/open-data.zip")
+@download_limit
 def open_data(slug: str) -> Response:
     from deliberation.interop import polis_export
 

@@ -315,3 +315,20 @@ def test_a_refused_registration_sent_as_broken_json_gets_the_429_page(
     assert response.status_code == 429
     assert TOO_MANY_EN in response.get_data(as_text=True)
     assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_open_data_downloads_are_limited_per_address(limited_app: Flask) -> None:
+    """A round's open data is built on each download (seconds for a large round): one
+    address gets DOWNLOAD_RATE_LIMIT of them, in its own language, another is unaffected."""
+    limited_app.config["DOWNLOAD_RATE_LIMIT"] = "2 per minute"
+    round_ = factories.make_round(phase="closed", open_data_enabled=True)
+    path = f"/agenda/rounds/{round_.slug}/open-data.zip"
+    client = limited_app.test_client()
+    first = {"REMOTE_ADDR": "10.1.0.1"}
+    for _ in range(2):
+        response = client.get(path, environ_base=first)
+        assert response.status_code == 200 and response.mimetype == "application/zip"
+    refused = client.get(path, environ_base=first, headers={"Accept-Language": "ja"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert "短い時間に何度も操作が行われました" in refused.get_data(as_text=True)
+    assert client.get(path, environ_base={"REMOTE_ADDR": "10.1.0.2"}).status_code == 200
