@@ -113,6 +113,20 @@ def test_admin_overrides_the_defaults_and_it_is_audited(configured, client, logi
     assert db.session.scalars(sa.select(TownSetting.key)).all() == ["name_en"]
 
 
+def test_an_empty_english_setting_says_the_japanese_one_is_shown(client, login_as):
+    """English pages show the Japanese name, operator and terms when no English one is
+    set, but the settings page told the administrator an empty English field showed
+    nothing."""
+    login_as("admin")
+    client.post("/admin/town", data=_form(name="きた市", operator="きた市 市民協働課"))
+    assert "きた市 市民協働課" in client.get("/", headers=EN).get_data(as_text=True)
+    page = client.get("/admin/town", headers=EN).get_data(as_text=True)
+    for name in ("name_en", "operator_en", "terms_en"):
+        hint = page.split(f'id="{name}-hint"')[1].split("</")[0]
+        assert "Japanese one on English pages" in hint, (name, hint)
+    assert page.split('id="contact-hint"')[1].split("</")[0].endswith("Leave empty to show nothing.")
+
+
 @pytest.mark.parametrize("role", ["citizen", "facilitator", "council"])
 def test_only_admins_change_the_settings(client, login_as, role):
     login_as(role)
