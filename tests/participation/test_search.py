@@ -172,6 +172,11 @@ def test_filter_by_council_status(client, make_round) -> None:
     assert shown(client, round_, status="answered") == ["回答済みの案"]
     assert len(shown(client, round_, status="nonsense")) == 4
     assert plain.text in shown(client, round_)
+    # the choices are named alike: the proposals on the agenda, the proposals answered
+    page = client.get(f"/rounds/{round_.slug}/proposals", headers={"Accept-Language": "ja"})
+    options = re.findall(r'<option value="(?:agenda|answered)"[^>]*>([^<]*)<',
+                         page.get_data(as_text=True))
+    assert options == ["議会の議題になった提案", "議会が回答した提案"]
 
 
 def test_htmx_gets_only_the_results(client, town) -> None:
