@@ -212,6 +212,9 @@ def register() -> Response | tuple[str, int] | str:
 def _register_page(form: RegistrationForm, status: int, refused: str | None = None
                    ) -> tuple[str, int]:
     workshop = _open_workshop()
+    requested = _requested_workshop_code()
+    # a code typed by hand may be mistyped rather than closed: the page says which
+    not_open = workshop is None and requested is not None
     workshop_round = None
     if workshop is not None:
         form.workshop.data = workshop.code
@@ -224,7 +227,8 @@ def _register_page(form: RegistrationForm, status: int, refused: str | None = No
         refused=refused,
         workshop=workshop,
         workshop_round=workshop_round,
-        workshop_closed=workshop is None and _requested_workshop_code() is not None,
+        workshop_closed=not_open and workshops.exists(requested),
+        workshop_unknown=not_open and not workshops.exists(requested),
         data_items=data_items(),
         not_collected=not_collected(),
         consent_version=current_app.config["CONSENT_VERSION"],

@@ -108,6 +108,14 @@ def find_open(raw_code: object) -> Workshop | None:
     return workshop
 
 
+def exists(raw_code: object) -> bool:
+    """Whether a workshop, open or not, has this code: a code typed by hand may be
+    mistyped rather than closed."""
+    code = normalise_code(raw_code)
+    return code is not None and db.session.scalar(
+        sa.select(Workshop.id).where(Workshop.code == code)) is not None
+
+
 def take_seat(workshop: Workshop) -> bool:
     """Count one registration, if the workshop is still open with a seat left. One
     conditional UPDATE, so concurrent registrations never exceed the seats. Not committed:

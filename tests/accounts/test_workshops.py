@@ -195,7 +195,12 @@ def test_the_workshop_link_leads_to_registration_or_the_round(limited_app: Flask
     bad = client.get("/w/%3Cscript%3E")
     assert bad.status_code == 303 and bad.headers["Location"] == "/auth/register?workshop=-"
     notice = client.get(bad.headers["Location"], headers=JA).get_data(as_text=True)
-    assert "このワークショップのリンクは終了したか、定員に達しています" in notice
+    assert "このリンクのワークショップはありません" in notice
+    # a code typed by hand from the screen with one character wrong (S for 5): not said
+    # to be closed or full, which sent people to register without it
+    typo = workshop.code[:-1] + ("S" if workshop.code[-1] != "S" else "T")
+    notice = client.get(f"/auth/register?workshop={typo}", headers=JA).get_data(as_text=True)
+    assert "アドレスを確かめる" in notice and "定員に達しています" not in notice
     member = client_for(limited_app, quick_user())
     assert member.get(f"/w/{workshop.code}").headers["Location"] == f"/rounds/{round_.slug}"
 
