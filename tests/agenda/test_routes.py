@@ -305,6 +305,10 @@ def test_facilitator_escalates_and_withdraws(escalated, client, login_as):
     assert db.session.get(Escalation, esc.id).withdrawal_reason == "Mistake"
     page = client.get(f"/agenda/items/{esc.id}", headers=EN).get_data(as_text=True)
     assert "Withdrawn on" in page and "Mistake" in page
+    # the form's page, come back to or refused, leads back to the item rather than nowhere
+    again = client.get(wurl, headers=EN).get_data(as_text=True)
+    assert "already withdrawn" in again
+    assert f'<a href="/agenda/items/{esc.id}">Back to the agenda item</a>' in again
 
 
 def test_an_item_withdrawn_twice_at_once_is_withdrawn_once(escalated, client, login_as):
