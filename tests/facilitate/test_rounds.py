@@ -18,6 +18,7 @@ from deliberation.models import (
     SnapshotProposalStat,
     utcnow,
 )
+from deliberation.services import workshops
 from deliberation.services.health import pending_since
 from deliberation.text import text_key
 from tests import factories
@@ -542,3 +543,15 @@ def test_seed_bad_inputs(client, facilitator, db) -> None:
     response = client.post("/facilitate/rounds/s2/seeds", data={"text": "  "}, headers=EN)
     assert response.status_code == 400 and "No proposals given" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+
+
+def test_the_tab_of_the_page_shown_is_marked(client, facilitator, db) -> None:
+    """The round tools named nine tabs alike on every one of their pages, so a screen
+    reader (and the eye) could not tell which page was open; the round's public tabs say."""
+    round_ = factories.make_round(slug="tabs", phase="voting")
+    workshop = workshops.open_workshop(round_, actor=None, label="公民館", hours=1, seats=5)
+    for path, tab, current in (("", "Overview", "page"), ("/moderation", "Moderation", "page"),
+                               (f"/workshops/{workshop.id}", "Workshops", "true")):
+        page = client.get(f"/facilitate/rounds/tabs{path}", headers=EN).get_data(as_text=True)
+        nav = page[page.index('class="fac-nav"'):page.index("</nav>", page.index("fac-nav"))]
+        assert re.findall(r'aria-current="(\w+)">([^<]+)<', nav) == [(current, tab)], path
