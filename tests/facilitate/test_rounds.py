@@ -555,3 +555,16 @@ def test_the_tab_of_the_page_shown_is_marked(client, facilitator, db) -> None:
         page = client.get(f"/facilitate/rounds/tabs{path}", headers=EN).get_data(as_text=True)
         nav = page[page.index('class="fac-nav"'):page.index("</nav>", page.index("fac-nav"))]
         assert re.findall(r'aria-current="(\w+)">([^<]+)<', nav) == [(current, tab)], path
+
+
+def test_the_round_overview_and_presentation_have_their_own_titles(client, facilitator,
+                                                                    db) -> None:
+    """The public page of a round, its facilitator overview and its presentation screen
+    all had the round's title alone: three tabs of the same name in a browser or a screen
+    reader's window list."""
+    factories.make_round(slug="titles", phase="voting", title="まちづくり")
+    titles = [re.search(r"<title>([^<]*)", client.get(path, headers=JA).get_data(as_text=True))
+              .group(1).split(" · ")[0]
+              for path in ("/rounds/titles", "/facilitate/rounds/titles",
+                           "/facilitate/rounds/titles/present")]
+    assert titles == ["まちづくり", "ファシリテーション：まちづくり", "発表用画面：まちづくり"]
