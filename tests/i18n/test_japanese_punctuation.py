@@ -106,6 +106,26 @@ def test_the_agenda_has_one_name() -> None:
     assert not other_name, other_name
 
 
+def test_meta_is_explained_one_way() -> None:
+    """A facilitator met メタ as メタとして扱う on the moderation button (unexplained), メタ
+    （運営への意見） in the audit log, メタ情報 in the escalation form and メタ（参加者や
+    進め方についての意見） on the agenda: one explanation now goes with it everywhere."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).parents[2] / "app/translations/ja/LC_MESSAGES/messages.po"
+    with path.open("rb") as handle:
+        strings = [str(m.string) for m in read_po(handle) if m.id and "メタ" in str(m.string)]
+    explained = [re.search(r"([^、。「」（）]*)（メタ）", s) for s in strings]
+    odd = [s for s, found in zip(strings, explained, strict=True)
+           if "メタ情報" in s or "メタ（" in s or "メタとして" in s
+           or (found and not found.group(1).endswith(("参加者や進め方についての意見",
+                                                      "議論の対象外")))]
+    assert not odd, odd
+    assert any("（メタ）にする" in s for s in strings)  # the moderation button says what it is
+
+
 @pytest.mark.parametrize("catalog_path", ["app/translations/ja/LC_MESSAGES/messages.po",
                                           "app/reading/yasashii.po"])
 def test_the_japanese_catalog_uses_japanese_brackets_and_colons(catalog_path: str) -> None:
