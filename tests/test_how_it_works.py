@@ -15,7 +15,7 @@ JA = {"Accept-Language": "ja"}
 def test_moderation_before_publication_is_said_to_depend_on_the_round(client, db) -> None:
     assert Round.__table__.c.moderation_mode.default.arg == "open"  # published at once
     text = client.get("/how-it-works", headers=JA).text
-    assert "ラウンドによって、提案はモデレーターがルールに沿っているかを確認してから表示されるか、" \
+    assert "ラウンドによって、提案はファシリテーターがルールに沿っているかを確認してから表示されるか、" \
            "すぐに表示されます。" in text
     assert "どの意見グループでも賛成が多かった提案" in text
     assert "くわしい条件は、各ラウンドのページに書いてあります。" in text

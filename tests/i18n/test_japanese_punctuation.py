@@ -106,6 +106,19 @@ def test_the_agenda_has_one_name() -> None:
     assert not other_name, other_name
 
 
+def test_the_people_who_review_proposals_have_one_name() -> None:
+    """Residents read ファシリテーター on every page that says who reviews their proposals,
+    but モデレーター on the page explaining how Hiroba works and on their own data page."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).parents[2] / "app/translations/ja/LC_MESSAGES/messages.po"
+    with path.open("rb") as handle:
+        other_name = [m.id for m in read_po(handle) if m.id and "モデレーター" in str(m.string)]
+    assert not other_name, other_name
+
+
 def test_meta_is_explained_one_way() -> None:
     """A facilitator met メタ as メタとして扱う on the moderation button (unexplained), メタ
     （運営への意見） in the audit log, メタ情報 in the escalation form and メタ（参加者や

@@ -132,7 +132,7 @@ def test_the_readable_page_is_japanese_first(client, everything):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert "Off topic here" in page and "Rude words" in page
-    assert "投票日時" in page and "モデレーターの理由" in page
+    assert "投票日時" in page and "ファシリテーターの理由" in page
     # its own name, not マイデータ like the page it is opened from, and a way back there
     assert "<title>保存されているあなたのデータ · " in page
     assert '<a href="/account/">マイデータに戻る</a>' in page
