@@ -41,11 +41,12 @@ change itself: people seldom change an answer (in the four real Pol.is rounds ab
 13 people per round ever did, never 3 the same way on one proposal within a day, nor 5
 within 30 days). So :func:`find_switch_blocks` flags ``min_block_size`` or more
 participants who changed their answer on the **same proposal** to the **same answer**
-within ``switch_window_seconds``, whatever else they voted. That window is a day, not the
-20 minutes of a burst of arrivals: sleepers that change four at a time, 21 minutes apart,
-would otherwise pass, and honest changes are so rare that a day still flags none of those
-rounds. A real change of mind together (a town meeting that persuaded a room) is flagged
-too, and then a facilitator who knows the meeting looks at it.
+within ``switch_window_seconds``, whatever else they voted. That window is 30 days, not the
+20 minutes of a burst of arrivals nor a day: sleepers that change four at a time, 21
+minutes apart, or four a day, would otherwise pass, and honest changes are so rare that 30
+days still flags none of those rounds. A real change of mind together (a town meeting that
+persuaded a room, or people persuaded one by one over weeks) is flagged too, and then a
+facilitator who knows the round looks at it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ DEFAULTS = {
     "window_seconds": 20 * 60,
     "min_block_size": 5,
     "identical_min_votes": 15,
-    "switch_window_seconds": 24 * 60 * 60,
+    "switch_window_seconds": 30 * 24 * 60 * 60,
 }
 _CHUNK = 512  # rows compared at once (memory: chunk x window x 3 statements floats)
 

@@ -210,8 +210,8 @@ def test_accounts_that_flip_one_proposal_together_are_one_block() -> None:
 
 
 def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged() -> None:
-    # one change every seven hours on the same proposal, to the same answer: four a day
-    trickle = [(pid, 7, 1, pid * 7 * 60 * MINUTE) for pid in range(20)]
+    # one change every eight days on the same proposal, to the same answer: four a month
+    trickle = [(pid, 7, 1, pid * 8 * DAY) for pid in range(20)]
     assert find_switch_blocks(*switches(*trickle)) == []
     # eight changes within a minute, but to different answers or on different proposals
     mixed = [(pid, 7 + pid % 2, 1 if pid % 4 < 2 else -1, pid * 5.0) for pid in range(8)]
@@ -220,7 +220,7 @@ def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged()
     four = [(pid, 7, -1, pid * MINUTE) for pid in range(4)]
     assert find_switch_blocks(*switches(*four)) == []
     assert len(find_switch_blocks(*switches(*four, (9, 7, -1, 19 * MINUTE)))) == 1
-    assert find_switch_blocks(*switches(*four, (9, 7, -1, DAY + 4 * MINUTE))) == []
+    assert find_switch_blocks(*switches(*four, (9, 7, -1, 30 * DAY + 4 * MINUTE))) == []
     assert find_switch_blocks(*switches(*four, (9, 7, -1, float("nan")))) == []
     assert find_switch_blocks([], [], [], []) == []
 
@@ -234,11 +234,11 @@ def test_sleepers_changing_four_at_a_time_are_still_one_block() -> None:
     assert block.span_seconds == 42 * MINUTE
 
 
-def test_two_bursts_on_one_proposal_days_apart_are_two_blocks() -> None:
-    monday = [(pid, 7, 1, pid * MINUTE) for pid in range(6)]
-    thursday = [(pid, 7, 1, 3 * DAY + pid * MINUTE) for pid in range(10, 15)]
-    # one lone change between them belongs to neither
-    blocks = find_switch_blocks(*switches(*monday, (50, 7, 1, 1.5 * DAY), *thursday))
+def test_two_bursts_on_one_proposal_months_apart_are_two_blocks() -> None:
+    april = [(pid, 7, 1, pid * MINUTE) for pid in range(6)]
+    june = [(pid, 7, 1, 70 * DAY + pid * MINUTE) for pid in range(10, 15)]
+    # one lone change between them, over 30 days from each, belongs to neither
+    blocks = find_switch_blocks(*switches(*april, (50, 7, 1, 35 * DAY), *june))
     assert [b.participant_ids for b in blocks] == [list(range(6)), list(range(10, 15))]
 
 
@@ -253,8 +253,8 @@ def test_bad_switch_input_is_refused() -> None:
                                   "scoop-hivemind.biodiversity", "bg2050-volunteers"])
 def test_no_real_pol_is_voters_change_an_answer_together(polis_dir, name: str) -> None:
     """Four real rounds: each vote that changes the voter's previous answer on a comment is
-    a change; with a day as the window and three people as a block, still none is
-    flagged."""
+    a change. None is flagged by the screen's own window and block size (30 days, five
+    people), nor with a day as the window and three people as a block."""
     from clustering.polis_export import read_vote_columns
 
     columns = read_vote_columns(polis_dir(name) / "votes.csv")
@@ -268,4 +268,5 @@ def test_no_real_pol_is_voters_change_an_answer_together(polis_dir, name: str) -
         last[key] = value
     assert changed  # people do change their minds, a few of them
     rows = [(p, c, value, at) for (p, c), (value, at) in changed.items()]
+    assert find_switch_blocks(*switches(*rows)) == []
     assert find_switch_blocks(*switches(*rows), window_seconds=DAY, min_block_size=3) == []
