@@ -517,11 +517,16 @@ def _play_council(layer: Layer, round_: Round, council: User) -> None:
         if told is None or response is None or response.updated_by_id is not None:
             continue
         escalated_at = _story_day(round_, layer, told.escalated_days_ago, hour=10)
+        # The deadline the item had when the story sends it, not one counted from the day
+        # of the seed: the council's answer would otherwise read as a deadline moved, and
+        # the public page said 当初の期限は… with a date after the one in force.
+        due_at = escalated_at + timedelta(days=round_.response_deadline_days)
+        response.due_at = due_at
+        db.session.flush()
         agenda.update_response(
             escalation.id, actor=council, status=told.status, outcome=told.outcome,
             reasons=told.reasons, answer=told.answer, department=told.department,
-            plan_theme=told.theme, plan_layer=layer.layer,
-            due_at=escalated_at + timedelta(days=round_.response_deadline_days))
+            plan_theme=told.theme, plan_layer=layer.layer, due_at=due_at)
         answered_at = None
         if told.answered_days_ago is not None:
             answered_at = _story_day(round_, layer, told.answered_days_ago, hour=15)

@@ -96,6 +96,9 @@ def test_seed_builds_the_town_once(runner, db) -> None:
     tokyo = ZoneInfo("Asia/Tokyo")
     assert sheets and all(9 <= t.astimezone(tokyo).hour < 17 for t in sheets)
 
+    # The story never moves a deadline: no item says 当初の期限は… (it gave a date after
+    # the deadline in force, counted from the day of the seed).
+    assert not [e.proposal.text for e in escalations if agenda.first_due_at(e)]
     answered = [e.response for e in escalations if e.response.status == "answered"]
     assert answered and all(r.outcome and r.reasons and r.answer and r.plan_layer
                             for r in answered)
