@@ -184,7 +184,12 @@ def unsubscribe(token: str) -> Response | tuple[str, int] | str:
     payload = read_token("unsubscribe", token, max_age=None)
     address = payload.get("a") if payload else None
     if not isinstance(address, str) or not address:
-        return render_template("auth/link_invalid.html"), 400
+        # A stop link never expires: one that fails was cut or changed on its way, most
+        # often a long link that a mail program broke in two.
+        return render_template("auth/link_invalid.html", stop_mails=True, message=_(
+            "This link to stop mails is incomplete or altered: some mail programs break "
+            "a long link in two. Open it again with the whole link, or log in and turn "
+            "the mails off in your account.")), 400
     form = UnsubscribeForm(meta={"csrf": False})
     if form.is_submitted():
         accounts.stop_notifications(address)
