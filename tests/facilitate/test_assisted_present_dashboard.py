@@ -47,6 +47,7 @@ def test_assisted_participant_and_votes(client, facilitator, db) -> None:
     assert "1 participant · 2 votes" in page
     response = client.post(url, data={f"vote-{p1.id}": "7"}, headers=EN)
     assert response.status_code == 400 and "Unknown vote value" in response.get_data(as_text=True)
+    assert 'role="alert" tabindex="-1" autofocus>Unknown vote value' in response.get_data(as_text=True)
 
 
 def test_the_next_paper_sheet_is_offered_after_the_last(client, facilitator, db) -> None:

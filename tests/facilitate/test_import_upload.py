@@ -173,6 +173,10 @@ def test_bad_uploads_are_refused_at_once_and_store_nothing(client, facilitator, 
         response = _upload(client, slug="bad", **data)
         assert response.status_code == 400
         assert message in response.get_data(as_text=True), message
+        # no field is at fault: the message takes the focus, or a screen reader stays at
+        # the top of a page that looks as before
+        assert re.search(r'<p class="error-box" role="alert" tabindex="-1" autofocus>',
+                         response.get_data(as_text=True)), message
     response = _upload(client, slug="Not A Slug", archive=(_zip(files), "x.zip"))
     assert response.status_code == 400
     assert _count(db, ImportJob) == 0
