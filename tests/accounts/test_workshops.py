@@ -74,6 +74,8 @@ def test_a_refused_registration_keeps_what_was_typed_and_says_why_in_japanese(
     assert 'lang="ja"' in html
     assert "この接続から短い時間に多くのアカウントが作られました" in html
     assert "パスワードは保存していません" in html
+    assert '<div class="error-box" role="alert" tabindex="-1" autofocus>' in html
+    assert html.count("autofocus") == 1  # the reason, not a field
     assert 'value="person2@example.org"' in html and 'value="山田花子"' in html
     assert "secret words for me" not in html
     assert _users() == 2
