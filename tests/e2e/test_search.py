@@ -72,3 +72,24 @@ def test_a_screen_reader_hears_how_many_results_a_search_or_filter_found(
     page.wait_for_function("() => document.querySelector('#results-status').textContent"
                            " === '議題になった提案：1件'")
     context.close()
+
+
+def test_back_after_a_search_shows_the_whole_page_again(browser, live_server) -> None:
+    """A search with JavaScript puts its address in the history; Back had htmx fetch the
+    earlier one as an htmx request, and the answer (the results alone) took the place of
+    the whole page: no header, no navigation, no search form."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/rounds/{live_server.slug}/proposals")
+    for words in ("図書館", "駅前"):
+        page.get_by_label("提案を検索").fill(words)
+        page.get_by_role("button", name="検索").click()
+        page.wait_for_function("w => decodeURIComponent(location.search).includes(w)",
+                               arg=words)
+    page.go_back()
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('図書館')")
+    page.get_by_label("提案を検索").wait_for()
+    assert page.locator("header.site-header").count() == 1
+    assert page.get_by_label("提案を検索").input_value() == "図書館"
+    context.close()

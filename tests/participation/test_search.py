@@ -185,3 +185,8 @@ def test_htmx_gets_only_the_results(client, town) -> None:
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert html.lstrip().startswith('<div id="proposal-results"') and "<form" not in html.split("proposal-list")[0]
     assert STATION in html
+    # htmx restoring the page from history (Back) puts the answer in place of the body
+    restored = client.get(f"/rounds/{town.slug}/proposals?q=駐輪", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true", **EN})
+    assert "<html" in restored.get_data(as_text=True) and 'name="q"' in restored.get_data(as_text=True)
+    assert "HX-History-Restore-Request" in restored.headers["Vary"]
