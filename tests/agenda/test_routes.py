@@ -90,6 +90,8 @@ def test_council_agenda_and_item(escalated, client, login_as, role):
     assert "<svg" in html and "chart-threshold" in html and "Votes per opinion group" in html
     assert "at least 50% of every opinion group agrees" in html
     assert "What each group stands for" in html and "Sent to the council by the rule" in html
+    # each group's proposals are named as on the results page (it said "agrees:" here)
+    assert re.search(r"<li>Mostly (dis)?agree: <bdi>", html) and "agrees:" not in html
     assert 'style="' not in html and " onclick" not in html
 
 
