@@ -194,8 +194,9 @@ def current_decisions(escalations: list[Escalation]) -> dict[int, threshold.Deci
         # Paper votes typed in by staff cannot make an item fall either, alone or with a block.
         flagged = coordination.flagged_participants(snapshot)
         assisted = coordination.assisted_participants(round_id)
-        screened_sets = [removed for removed in (flagged, assisted, flagged | assisted)
-                         if removed]
+        screened_sets = [removed for removed in (flagged, assisted) if removed]
+        if len(screened_sets) == 2:  # with only one of them, the union is that one again
+            screened_sets.append(flagged | assisted)
         by_policy: dict[str, list[Escalation]] = defaultdict(list)
         for esc in items:
             policy = (esc.evidence or {}).get("policy") or esc.round.policy
