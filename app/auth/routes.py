@@ -215,6 +215,7 @@ def _register_page(form: RegistrationForm, status: int, refused: str | None = No
     requested = _requested_workshop_code()
     # a code typed by hand may be mistyped rather than closed: the page says which
     not_open = workshop is None and requested is not None
+    known = not_open and workshops.exists(requested)
     workshop_round = None
     if workshop is not None:
         form.workshop.data = workshop.code
@@ -227,8 +228,8 @@ def _register_page(form: RegistrationForm, status: int, refused: str | None = No
         refused=refused,
         workshop=workshop,
         workshop_round=workshop_round,
-        workshop_closed=not_open and workshops.exists(requested),
-        workshop_unknown=not_open and not workshops.exists(requested),
+        workshop_closed=known,
+        workshop_unknown=not_open and not known,
         data_items=data_items(),
         not_collected=not_collected(),
         consent_version=current_app.config["CONSENT_VERSION"],
