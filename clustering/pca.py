@@ -56,19 +56,13 @@ def canonical_signs(comps: np.ndarray) -> np.ndarray:
 
 
 def _fix_signs(comps: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
-    comps = comps.copy()
-    if comps.shape[1] == 0:
-        return comps
-    for i in range(comps.shape[0]):
-        if reference is not None and i < len(reference):
-            d = float(comps[i] @ reference[i])
-            if d != 0.0:
-                if d < 0:
-                    comps[i] = -comps[i]
-                continue
-        j = int(np.argmax(np.abs(comps[i])))
-        if comps[i, j] < 0:
-            comps[i] = -comps[i]
+    """Each component oriented like its reference one (a positive dot product), or, with
+    none or one orthogonal to it, as ``canonical_signs`` orients it."""
+    comps = comps * canonical_signs(comps)[:, None]
+    if reference is not None:
+        for i in range(min(len(comps), len(reference))):
+            if float(comps[i] @ reference[i]) < 0:
+                comps[i] = -comps[i]
     return comps
 
 
