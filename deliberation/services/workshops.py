@@ -23,9 +23,13 @@ from deliberation.text import clean_text
 MAX_HOURS = 12
 MAX_SEATS = 500
 MAX_LABEL_LENGTH = 80
-# No 0/O, 1/I/L: the code can be read out and typed from a printed sheet.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# The code is read out in a hall and typed from a printed sheet or a projected screen, so
+# no characters that are confused when heard or seen: 0/O, 1/I/L, 2/Z, 5/S, 8/B. 25^10
+# codes is still far beyond guessing one that only lifts a rate limit for a few hours.
+CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
 CODE_LENGTH = 10
+# Codes issued before those characters were dropped are on sheets already printed.
+ACCEPTED_ALPHABET = frozenset("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
 
 
 def new_code() -> str:
@@ -38,7 +42,7 @@ def normalise_code(raw: object) -> str | None:
     if not isinstance(raw, str) or len(raw) > 40:
         return None
     code = raw.replace("-", "").replace(" ", "").strip().upper()
-    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+    if len(code) != CODE_LENGTH or any(c not in ACCEPTED_ALPHABET for c in code):
         return None
     return code
 

@@ -323,6 +323,20 @@ def test_codes_are_read_as_typed() -> None:
         assert workshops.normalise_code(bad) is None
 
 
+def test_codes_have_no_characters_confused_in_a_hall(limited_app: Flask, room) -> None:
+    # Read aloud or off a projected screen, S/5, Z/2, B/8, O/0 and I/1/L are mistaken.
+    issued = "".join(workshops.new_code() for _ in range(200))
+    assert not set(issued) & set("S5Z2B8O0I1L")
+    # A code printed before keeps working.
+    round_, workshop = room
+    workshop.code = "SZ2B85KQRT"
+    _db.session.commit()
+    client = limited_app.test_client()
+    assert client.get("/w/sz2b8-5kqrt").headers["Location"] == \
+        f"/auth/register?workshop=SZ2B85KQRT&next=/rounds/{round_.slug}"
+    assert _register(client, 1, "SZ2B85KQRT").status_code == 303
+
+
 def test_every_mistake_in_the_workshop_form_is_said_at_once(limited_app: Flask) -> None:
     """No name, 0 hours and 999 seats: three messages on the first answer, not one per
     attempt, each under its field, and what was typed stays."""
