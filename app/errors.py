@@ -9,15 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Flask, current_app, flash, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app import outage
 from app.htmx import is_htmx
+from app.template_helpers import page_address
 from deliberation.database import db
 from deliberation.errors import DomainError
 from deliberation.ids import parse_id
@@ -64,9 +76,10 @@ def wants_json() -> bool:
     return best == "application/json" and not is_htmx()
 
 
-def render_error(status: int, detail: str | None = None) -> Response:
+def render_error(status: int, detail: str | None = None, heading: str | None = None) -> Response:
     title, message = MESSAGES.get(status, MESSAGES[500])
     message = detail or message
+    title = heading or title
     if wants_json():
         response = jsonify({"error": {"status": status, "title": str(title), "message": str(message)}})
     elif is_htmx():
@@ -146,6 +159,31 @@ def render_without_database(status: int) -> Response:
     return response
 
 
+# Forms that someone who is not logged in sends; every other form needs a login.
+ANONYMOUS_FORMS = frozenset({"reading.choose", "agenda.mark_seen", "main.set_language",
+                             "account.confirm_email_change"})
+
+
+def _login_ended() -> bool:
+    """Whether a refused form came from a page whose login has ended since it was opened
+    (the session cookie expired with the form's token): logging in again is the way on,
+    not reloading a page that would ask for a login anyway."""
+    return (not wants_json() and request.endpoint is not None
+            and request.blueprint != "auth" and request.endpoint not in ANONYMOUS_FORMS
+            and not current_user.is_authenticated)
+
+
+def _log_in_again() -> Response:
+    flash(gettext("The page was open for a long time and your login ended, so what you sent "
+                  "was not saved. Please log in again."), "error")
+    login_url = url_for("auth.login", next=page_address())
+    if is_htmx():  # the whole page goes to the login form, as for any page needing a login
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url, code=303)
+
+
 def _discard_transaction() -> None:
     try:
         db.session.rollback()
@@ -175,9 +213,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response:
+        if _login_ended():
+            return _log_in_again()
         return render_error(
-            400, str(_l("The form expired or was sent from elsewhere. Please reload the page and try again."))
-        )
+            400, str(_l("The form expired or was sent from elsewhere. Please reload the page and try again.")),
+            heading=str(_l("The page expired")))
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:

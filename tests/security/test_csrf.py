@@ -117,3 +117,37 @@ def test_votes_from_the_card_need_the_pages_token(csrf_app: Flask, db) -> None:
         page = card.get_data(as_text=True)
         assert card.status_code == 200 and "vote-card" in page
     assert table_counts() != before
+
+
+def test_a_vote_after_the_login_ended_asks_to_log_in_again_and_comes_back(csrf_app: Flask,
+                                                                          db) -> None:
+    """A phone left on the voting page until its session cookie expired: the vote says the
+    login ended (not a bad request), stores nothing, and logging in leads back to the page."""
+    round_ = factories.make_round(phase="voting")
+    proposal = factories.make_proposal(round_)
+    page_url = f"/rounds/{round_.slug}/proposals?q=x"
+    page = client_for(csrf_app, quick_user()).get(f"/rounds/{round_.slug}/vote")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    ja = {"Accept-Language": "ja", "Referer": f"http://localhost{page_url}"}
+    vote = {"proposal_id": str(proposal.id), "value": "1", "csrf_token": token}
+    before = table_counts()
+    expired = csrf_app.test_client()  # the cookie is gone; the page and its token are not
+    refused = expired.post(f"/rounds/{round_.slug}/vote", data=vote, headers=ja)
+    login = f"/auth/login?next=/rounds/{round_.slug}/proposals?q%3Dx"
+    assert refused.status_code == 303 and refused.headers["Location"] == login
+    shown = expired.get(login, headers=ja).get_data(as_text=True)
+    assert "ログインが切れました" in shown and "不正なリクエスト" not in shown
+    by_htmx = csrf_app.test_client().post(f"/rounds/{round_.slug}/vote", data=vote,
+                                          headers={**ja, "HX-Request": "true"})
+    assert by_htmx.status_code == 204 and by_htmx.headers["HX-Redirect"] == login
+    assert table_counts() == before
+    user = factories.make_user()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', shown).group(1)
+    back = expired.post(login, data={"email": user.email, "password": factories.PASSWORD,
+                                     "csrf_token": token})
+    assert back.headers["Location"] == page_url
+    # Logged in, a form whose token is stale says the page expired, in plain words.
+    stale = client_for(csrf_app, quick_user()).post(
+        f"/rounds/{round_.slug}/vote", data={**vote, "csrf_token": "old"}, headers=ja)
+    assert stale.status_code == 400
+    assert "ページの有効期限が切れました" in stale.get_data(as_text=True)
