@@ -168,6 +168,8 @@ COLUMNS = {
     "reading": _l("Reading aid (furigana, easy Japanese)"),
     "role": _l("Role"),
     "verification_level": _l("Verification"),
+    "verified_person": _l("Fingerprint of the person who verified this account (one "
+                          "account per person)"),
     "email_confirmed_at": _l("Email address confirmed at"),
     "consent_version": _l("Version of the terms you agreed to"),
     "consented_at": _l("Consent given"),

@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
     verification_level: so.Mapped[str] = so.mapped_column(
         sa.String(20), default="unverified", server_default="unverified"
     )
+    # While the account is a verified resident: the keyed hash of the person behind it (the
+    # national-ID app's pseudonym), unique, so that the database itself refuses a second
+    # account of one person, also when both are verified at the same moment. NULL otherwise.
+    verified_person: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     consent_version: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     consented_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
@@ -96,6 +100,8 @@ class User(UserMixin, db.Model):
         self.verification_level = "resident_verified" if value else (
             "email" if self.email_confirmed_at else "unverified"
         )
+        if not value:  # the person may verify another account now
+            self.verified_person = None
 
     @is_verified.inplace.expression
     @classmethod

@@ -280,6 +280,7 @@ def delete_account(user: User, password: str) -> None:
     user.password_hash = None
     user.locale = None
     user.reading = None
+    user.verified_person = None  # the person may verify a new account
     user.deleted_at = utcnow()
     user.session_nonce = secrets.token_hex(8)  # every session of the account ends
     user.session_ids = ""

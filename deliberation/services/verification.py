@@ -59,8 +59,13 @@ def level_of(user: User) -> str:
 # --------------------------------------------------------------------------- records
 
 
-def _verify(user: User, *, method: str, actor: User | None, **details: Any) -> VerificationRecord:
-    """Record a verification as a resident (does not commit)."""
+def _verify(user: User, *, method: str, actor: User | None, person: str | None = None,
+            taken: DomainError | None = None, **details: Any) -> VerificationRecord:
+    """Record a verification as a resident (does not commit).
+
+    ``person``: the keyed hash of the person behind the account; ``taken`` is raised when
+    another account holds it (users.verified_person is unique, so this holds also for two
+    verifications of one person at the same moment)."""
     if user.deleted_at is not None:
         raise NotFound(N_("There is no such account."))
     already = Conflict(N_("This account is already verified as a resident."))
@@ -69,8 +74,17 @@ def _verify(user: User, *, method: str, actor: User | None, **details: Any) -> V
     # Verified only if not yet verified when written: of two members of staff (or a double
     # click) verifying the same account at once, the second is told it is done, and the
     # records and the audit log hold one verification.
-    update_one(sa.update(User).where(User.id == user.id, sa.not_(User.is_verified))
-               .values(verification_level="resident_verified"), already)
+    try:
+        update_one(sa.update(User).where(User.id == user.id, sa.not_(User.is_verified))
+                   .values(verification_level="resident_verified", verified_person=person),
+                   already)
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        if taken is None:
+            raise
+        raise taken from None
+    if person is not None:
+        details["person"] = person
     db.session.refresh(user)
     record = VerificationRecord(user_id=user.id, level="resident_verified", method=method,
                                 verified_by_id=actor.id if actor else None, details=details)
@@ -271,28 +285,27 @@ def verify_with_national_id(user: User, result: Any, *, secret: str) -> Verifica
     keyed hash of the provider's pseudonym of the person, under the app's ``secret``).
 
     One person verifies one account: the same person again for another account that is
-    still verified is refused (Conflict). A new secret forgets the earlier hashes."""
+    still verified is refused (Conflict), by the database's unique index on
+    ``users.verified_person``. An answer without the pseudonym is refused. A new secret
+    forgets the earlier hashes."""
     from deliberation.services.national_id import NationalIdResult
 
     if not isinstance(result, NationalIdResult):
         raise DomainError(N_("The national ID app's answer could not be read."))
     if not result.resident:
         raise DomainError(N_("The national ID app did not confirm an address in this town."))
-    details: dict[str, str] = {"provider": result.provider}
-    if result.subject:
-        details["person"] = person_key(secret, result.provider, result.subject)
-        if db.session.scalar(
-                sa.select(VerificationRecord.id)
-                .join(User, User.id == VerificationRecord.user_id)
-                .where(VerificationRecord.method == "national_id",
-                       VerificationRecord.details["person"].as_string() == details["person"],
-                       VerificationRecord.user_id != user.id,
-                       User.is_verified, User.deleted_at.is_(None)).limit(1)) is not None:
-            raise Conflict(N_("Your national ID already verifies another account here: "
-                              "one person verifies one account. Ask the town hall if that "
-                              "account is not yours any more."))
+    if not result.subject:
+        # Without the provider's pseudonym one card could verify any number of accounts.
+        raise DomainError(N_("The national ID app did not say who you are, so your account "
+                             "could not be verified. Nothing was saved. Please ask the "
+                             "town hall."))
+    taken = Conflict(N_("Your national ID already verifies another account here: one person "
+                        "verifies one account. Ask the town hall if that account is not "
+                        "yours any more."))
     try:
-        record = _verify(user, method="national_id", actor=None, **details)
+        record = _verify(user, method="national_id", actor=None,
+                         person=person_key(secret, result.provider, result.subject),
+                         taken=taken, provider=result.provider)
         db.session.commit()
     except Exception:
         db.session.rollback()

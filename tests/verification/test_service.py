@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from deliberation.errors import Conflict, DomainError
 from deliberation.models import AuditEntry, PostalCode, VerificationRecord, utcnow
 from deliberation.services import verification
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 
 def test_levels_and_counter_verification_are_recorded(db) -> None:
@@ -112,3 +112,20 @@ def test_search_escapes_wildcards(db) -> None:
     assert [u.display_name for u in verification.search_accounts("HANA")] == ["Hanako"]
     assert verification.search_accounts("%") == []
     assert verification.search_accounts("") == []
+
+
+def test_a_revoked_or_deleted_account_frees_the_person_for_another(db) -> None:
+    from deliberation.services import privacy
+    from deliberation.services.national_id import NationalIdResult
+
+    staff, first, second, third = (make_user("council"), make_user(), make_user(),
+                                   make_user())
+    card = NationalIdResult(resident=True, provider="app", subject="card-1")
+    verification.verify_with_national_id(first, card, secret="s")
+    with pytest.raises(Conflict):
+        verification.verify_with_national_id(second, card, secret="s")
+    verification.revoke(first, actor=staff, reason="a second account of the same person")
+    verification.verify_with_national_id(third, card, secret="s")
+    privacy.delete_account(third, PASSWORD)
+    verification.verify_with_national_id(second, card, secret="s")
+    assert second.is_verified

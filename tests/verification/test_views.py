@@ -241,13 +241,47 @@ def test_national_id_app_verifies_a_resident(client, login_as, national_id, db) 
     assert "テスト認証アプリ" in client.get("/account/verification").get_data(as_text=True)
     state = _start(client)
     response = client.get(f"/account/verification/national-id/return?state={state}"
-                          "&answer=resident&my_number=123456789012")
+                          "&answer=resident&person=card-0&my_number=123456789012")
     assert response.status_code == 303
     db.session.refresh(user)
     assert user.is_verified
     record = verification.history(user)[0]
-    assert record.method == "national_id" and record.details == {"provider": "test-app"}
-    assert "123456789012" not in str(record.details)
+    assert record.method == "national_id" and record.details["provider"] == "test-app"
+    assert "123456789012" not in str(record.details) and "card-0" not in str(record.details)
+
+
+def test_national_id_answer_without_the_person_is_refused(client, login_as, national_id,
+                                                          db) -> None:
+    """Without the provider's pseudonym, one card verified any number of accounts."""
+    user = login_as()
+    for headers, words in ((EN, "did not say who you are"), (JA, "どなたか")):
+        response = client.get(f"/account/verification/national-id/return?state="
+                              f"{_start(client)}&answer=resident", headers=headers)
+        assert words in client.get(response.headers["Location"], headers=headers).text
+    db.session.refresh(user)
+    assert not user.is_verified
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
+
+
+def test_one_national_id_on_two_accounts_at_once_verifies_one(client, login_as, national_id,
+                                                              db) -> None:
+    """The same card on two accounts at the same moment: the other request verified its
+    account between this one's check and its write; the database refuses this one."""
+    other = make_user(email="first@example.org")
+    person = verification.person_key(client.application.config["SECRET_KEY"], "test-app",
+                                      "card-1")
+    first = sa.update(User).where(User.id == other.id).values(
+        verification_level="resident_verified", verified_person=person)
+    second = login_as()
+    state = _start(client)
+    with committed_first(User, lambda: first) as raced:
+        response = client.get(f"/account/verification/national-id/return?state={state}"
+                              "&answer=resident&person=card-1", headers=EN)
+    assert raced
+    assert "another account" in client.get(response.headers["Location"], headers=EN).text
+    db.session.refresh(second)
+    assert not second.is_verified
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
 
 
 @pytest.mark.parametrize("answer", ["elsewhere", "broken"])
