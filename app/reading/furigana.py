@@ -25,6 +25,11 @@ from markupsafe import escape
 KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
 _has_kanji = re.compile(f"[{KANJI}]").search
 _runs = re.compile(f"[{KANJI}]+|[^{KANJI}]+")
+_has_kana = re.compile("[\u3041-\u3096\u30a1-\u30fa\u30fc\uff66-\uff9d]").search
+# Simplified and traditional Chinese characters that written Japanese does not use: the
+# Japanese forms differ (这/這 for これ, 们/們, 说/說 for 説, 对 for 対, 时 for 時...).
+_chinese_only = re.compile("[这這们們说說对對时过发發问题让讓现实實经經关關样樣长门东车吗呢吧么麼个给从從她哪啊]").search
+_sentence_stop = re.compile("[，。！？；：]").search
 # A tag (quoted attribute values may hold ">"), a comment, or a run of text.
 _tokens = re.compile(r"<!--.*?-->|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|[^<]+|<", re.S)
 _tag_name = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
@@ -140,12 +145,27 @@ def _ruby(base: str, reading: str) -> str:
     return f'<ruby>{escape(base)}<rt aria-hidden="true">{escape(reading)}</rt></ruby>'
 
 
+def is_japanese(text: str) -> bool:
+    """Whether text with kanji is Japanese rather than Chinese (a proposal written in
+    Chinese by a resident): Japanese sentences have kana; what has none is Chinese when it
+    uses characters Japanese does not, or is a sentence of ten kanji or more (a Japanese
+    name or heading without kana, 地域活性化推進事業計画, has no sentence stop)."""
+    if _has_kana(text):
+        return True
+    if _chinese_only(text):
+        return False
+    return not (_sentence_stop(text) and len(re.findall(f"[{KANJI}]", text)) >= 10)
+
+
 @lru_cache(maxsize=50_000)
 def annotate_text(text: str) -> str:
-    """A text node as it stands in a page (entities and all) with ruby over its kanji."""
+    """A text node as it stands in a page (entities and all) with ruby over its kanji,
+    if it is Japanese: Chinese read in Japanese would be wrong and no help."""
     if not _has_kanji(text):
         return text
     plain = html_entities.unescape(text)
+    if not is_japanese(plain):
+        return text
     return "".join(ruby_for(w, r) for w, r in readings(plain))
 
 

@@ -72,3 +72,15 @@ def test_page_text_gets_ruby_but_attributes_titles_and_scripts_do_not() -> None:
 def test_text_written_by_people_stays_escaped() -> None:
     out = annotate_html("<p>議会 &lt;script&gt;alert(1)&lt;/script&gt;</p>")
     assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+@pytest.mark.parametrize(("text", "ruby"), [
+    ("希望在车站前增加自行车停车场。", False),            # simplified Chinese
+    ("我們希望市政府在公園裡設置更多的長椅，讓老人休息。", False),  # traditional Chinese
+    ("市民公園設置長椅，高齢者休息場所確保。", False),    # Chinese without telling characters
+    ("駅前に駐輪場を増やしてほしい。", True),
+    ("地域活性化推進事業計画", True),                     # a Japanese heading without kana
+    ("議会", True),
+])
+def test_furigana_only_for_japanese(text: str, ruby: bool) -> None:
+    assert ("<ruby>" in annotate_html(f"<p>{text}</p>")) is ruby
