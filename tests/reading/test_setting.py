@@ -159,3 +159,22 @@ def test_the_vote_card_counts_in_easy_japanese(client, login_as, make_round) -> 
                              data={"proposal_id": first.id, "value": "1"}).get_data(as_text=True))
     assert "1件の提案に投票しました。" in card and "あと1件です。" in card, card
     assert "含めて" not in card
+
+
+def test_the_rule_and_the_report_page_read_in_easy_japanese(client, login_as,
+                                                            make_round) -> None:
+    """The round's escalation rule and the page that reports a proposal were in the usual
+    Japanese (意見グループ…信頼度, 通報) for a reader who chose easy Japanese."""
+    from tests.factories import make_proposal
+
+    login_as("citizen")
+    round_ = make_round(phase="voting", title="駅前の話し合い")
+    proposal = make_proposal(round_, "駅前に図書館を")
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    page = _read(client.get(f"/rounds/{round_.slug}", headers=JA).get_data(as_text=True))
+    assert "次の2つがそろうと、提案は議会に届きます。" in page and "信頼度" not in page
+    report = f"/rounds/{round_.slug}/proposals/{proposal.id}/report"
+    form = _read(client.get(report, headers=JA).get_data(as_text=True))
+    assert "どうして、この提案はよくないと思いますか。" in form and "通報" not in form
+    refused = _read(client.post(report, data={"reason": ""}, headers=JA).get_data(as_text=True))
+    assert "どうしてよくないと思うか、書いてください。" in refused
