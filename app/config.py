@@ -140,7 +140,7 @@ class Config:
     LOGIN_FIRST_WAIT = float(os.environ.get("LOGIN_FIRST_WAIT", 1))  # seconds, then doubled
     # Werkzeug's scrypt: slow on purpose, so that stolen hashes are expensive to crack.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
-    CONSENT_VERSION = "2026-11"
+    CONSENT_VERSION = "2026-12"
 
     # Background clustering (see deliberation/jobs/runner.py)
     CLUSTER_RUNNER = os.environ.get("CLUSTER_RUNNER", "thread")  # thread | off

@@ -48,8 +48,9 @@ def data_items() -> list[DataItem]:
                 "account"
             ),
             how_long=_l(
-                "Kept after you delete your account, under an anonymous number, so that "
-                "published results stay correct"
+                "Kept after you delete your account, under an anonymous number with the time "
+                "the account was made, so that published results stay correct and accounts "
+                "made together in large numbers can still be checked"
             ),
         ),
         DataItem(

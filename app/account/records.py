@@ -62,6 +62,7 @@ TABLE_LABELS = {
 COLUMNS = {
     "id": _l("Number"),
     "created_at": _l("Created at"),
+    "account_created_at": _l("When the account was made (kept once it is deleted)"),
     "updated_at": _l("Updated at"),
     "user_id": _l("Account number"),
     "round_id": _l("Round number"),

@@ -55,7 +55,8 @@ def blocks_for_round(round_id: int, votes: Any = None,
     Only participants with an account are screened: the threat is accounts registered in
     bulk. Assisted participants are entered by staff, and imported ones come from another
     platform's history (an import escalates nothing until a facilitator arms the round).
-    Arrival times: when the account was created, and the participant's first vote. Blocks
+    Arrival times: when the account was created (kept on the participant when the account
+    is deleted), and the participant's first vote. Blocks
     of accounts that changed their answer on one proposal together come after the others
     (``clustering.coordination.find_switch_blocks``)."""
     # Imported here: the clustering runner calls this; the web pages that use this module
@@ -65,7 +66,8 @@ def blocks_for_round(round_id: int, votes: Any = None,
     from clustering.coordination import find_blocks, find_switch_blocks
 
     participants = db.session.execute(
-        sa.select(Participant.id, User.created_at)
+        sa.select(Participant.id,
+                  sa.func.coalesce(User.created_at, Participant.account_created_at))
         .outerjoin(User, User.id == Participant.user_id)
         .where(Participant.round_id == round_id, Participant.source == "account")
         .order_by(Participant.id)).all()

@@ -57,6 +57,10 @@ class Participant(db.Model):
     external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # Pol.is pid
     label: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # assisted: a workshop tag
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # When the account was made, kept here once the account is deleted (``user_id`` NULL):
+    # the coordination screen links accounts made in a burst, and deleting them must not
+    # erase that evidence. Nothing about who the person was.
+    account_created_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
     round: so.Mapped[Round] = so.relationship()
     user: so.Mapped[User | None] = so.relationship()

@@ -267,8 +267,11 @@ def delete_account(user: User, password: str) -> None:
         raise DomainError(N_("This account has already been deleted."))
     if not user.check_password(password):
         raise DomainError(N_("The password is wrong."), field="password")
+    # The account's creation time stays on its participants, without the link to it: an
+    # account made in a burst of others is evidence for the coordination screen.
     db.session.execute(
-        sa.update(Participant).where(Participant.user_id == user.id).values(user_id=None)
+        sa.update(Participant).where(Participant.user_id == user.id).values(
+            user_id=None, account_created_at=user.created_at)
     )
     db.session.execute(
         sa.update(Report).where(Report.reporter_id == user.id).values(reporter_id=None)

@@ -5,14 +5,26 @@ staying off the agenda, and once approved its public page says why, in Japanese.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from deliberation.database import db
 from deliberation.jobs.runner import refresh_and_escalate
-from deliberation.models import Escalation, EscalationReview, Participant, User
-from tests.verification.test_attack import honest_round, register
+from deliberation.models import (
+    Escalation,
+    EscalationReview,
+    Participant,
+    User,
+    Vote,
+    VoteEvent,
+    utcnow,
+)
+from deliberation.services import privacy
+from tests.factories import PASSWORD, log_in, make_participant, make_user
+from tests.verification.test_attack import DAY, honest_round, register
 
 pytestmark = pytest.mark.slow  # eight accounts register and vote through the pages
 
@@ -83,3 +95,45 @@ def test_block_cannot_make_an_agenda_item_read_as_fallen(app: Flask, client) -> 
     for url in (f"/agenda/items/{esc.id}", "/agenda/", f"/rounds/{round_.slug}"):
         page = client.get(url, headers={"Accept-Language": "ja"}).get_data(as_text=True)
         assert "その後、支持が下がっています" not in page, url
+
+
+@pytest.mark.usefixtures("db")
+def test_deleting_the_accounts_of_a_block_keeps_it_flagged(app: Flask) -> None:
+    """Accounts made in one burst that vote days apart are a block by when they were made
+    alone. Deleting them afterwards unlinks their participants from the accounts: the
+    block must stay flagged and the proposal it kept down must keep waiting, or deleting
+    the accounts would let what they decided through."""
+    round_, ids = honest_round("everyone")
+    made = utcnow() - 20 * DAY
+    bots = []
+    for n in range(N_BOTS):
+        user = make_user(created_at=made + n * timedelta(minutes=1))
+        bot = make_participant(round_, user, created_at=made + n * 2 * DAY)
+        for name, value in VETO.items():
+            db.session.add(Vote(round_id=round_.id, participant_id=bot.id,
+                                proposal_id=ids[name], value=value))
+            db.session.add(VoteEvent(round_id=round_.id, participant_id=bot.id,
+                                     proposal_id=ids[name], value=value, source="web",
+                                     created_at=bot.created_at))
+        bots.append((user, bot.id))
+    db.session.commit()
+    snap = refresh_and_escalate(round_.id)
+    assert [b["participant_ids"] for b in snap.statistics["coordinated_blocks"]] == \
+        [[pid for _, pid in bots]]
+    review = db.session.scalar(sa.select(EscalationReview))
+    assert review.proposal_id == ids["common"] and review.status == "pending"
+
+    first = log_in(app.test_client(), bots[0][0])
+    response = first.post("/account/delete", data={"password": PASSWORD, "confirm": "y"})
+    assert response.status_code == 303
+    for user, _ in bots[1:]:
+        privacy.delete_account(user, PASSWORD)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
+        Participant.id.in_([pid for _, pid in bots]), Participant.user_id.is_not(None))) == 0
+
+    snap = refresh_and_escalate(round_.id)
+    assert [b["participant_ids"] for b in snap.statistics["coordinated_blocks"]] == \
+        [[pid for _, pid in bots]]
+    db.session.refresh(review)
+    assert review.status == "pending"
+    assert db.session.scalar(sa.select(Escalation.id)) is None
