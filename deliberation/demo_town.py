@@ -19,6 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 
 from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
@@ -48,6 +49,9 @@ GROUP_WEIGHTS = (0.42, 0.38, 0.20)
 GROUP_KINDS = ((0.90, 0.05, 0.05), (0.96, 0.03, 0.01), (0.30, 0.60, 0.10))
 PASS_SHARE = 0.3  # of the votes that are not agree
 VERIFIED_RESIDENTS = 36  # simulated residents with an account verified at the counter
+# made-up numbers of the documents they showed, one per resident
+DEMO_NUMBERS = {"my_number_card": "DEMO{:08d}", "driving_licence": "9900{:08d}",
+                "residence_card": "XX{:08d}ZZ"}
 ASSISTED_LABEL = "中央公民館 出前講座"
 
 
@@ -392,7 +396,7 @@ def _verified_residents(admin: User, people: People,
 
     candidates = [int(i) for i in np.flatnonzero((people.kind == "resident") & ~people.assisted)]
     chosen = candidates[:VERIFIED_RESIDENTS]
-    documents = ("my_number_card", "driving_licence", "health_insurance")
+    documents = ("my_number_card", "driving_licence", "residence_card")
     now = utcnow()
     users = {}
     for n, person in enumerate(chosen):
@@ -407,8 +411,10 @@ def _verified_residents(admin: User, people: People,
                         created_at=joined)
             db.session.add(user)
             db.session.flush()
-            verification.verify_at_counter(user, actor=admin,
-                                           document=documents[n % len(documents)])
+            document = documents[n % len(documents)]
+            verification.verify_at_counter(user, actor=admin, document=document,
+                                           number=DEMO_NUMBERS[document].format(n + 1),
+                                           secret=current_app.config["SECRET_KEY"])
         users[person] = user
     return users
 

@@ -14,7 +14,7 @@ DOCUMENT_LABELS = {
     "my_number_card": _l("My Number card (front side only)"),
     "driving_licence": _l("Driving licence"),
     "residence_card": _l("Residence card"),
-    "health_insurance": _l("Health insurance card"),
+    "health_insurance": _l("Health insurance card"),  # earlier records only
     "other": _l("Other official document with the address"),
 }
 
@@ -23,6 +23,8 @@ class CounterForm(HirobaForm):
     document = SelectField(_l("Document you saw"),
                            choices=lambda: [SelectChoice(d, DOCUMENT_LABELS[d]) for d in COUNTER_DOCUMENTS],
                            validators=[DataRequired()])
+    # checked by the service, which knows each document's form of number
+    number = StringField(_l("Number on the document"), validators=[Length(max=100)])
 
 
 class RevokeForm(HirobaForm):

@@ -4,7 +4,7 @@ the counter after seeing an identity document, and generate postal codes for a m
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -54,18 +54,26 @@ def account(user_id: int) -> str:
 def counter(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
     form = CounterForm()
+    status = 400
     if form.validate_on_submit():
         try:
-            verification.verify_at_counter(user, actor=current_user, document=form.document.data)
+            verification.verify_at_counter(user, actor=current_user, document=form.document.data,
+                                           number=form.number.data,
+                                           secret=current_app.config["SECRET_KEY"])
         except DomainError as error:
-            flash(translate(error), "error")
+            if error.field != "number":
+                flash(translate(error), "error")
+                return redirect(url_for("verify.account", user_id=user.id), code=303)
+            # the number stays in the form, to be corrected, never in the page's address
+            form.number.errors = [translate(error)]
+            status = error.http_status
         else:
             flash(_("%(name)s is now verified as a resident.", name=user.display_name),
                   "success")
-        return redirect(url_for("verify.account", user_id=user.id), code=303)
+            return redirect(url_for("verify.account", user_id=user.id), code=303)
     return render_template("verify/account.html", user=user, level=verification.level_of(user),
                            history=verification.history(user), counter_form=form,
-                           revoke_form=RevokeForm(), documents=DOCUMENT_LABELS), 400
+                           revoke_form=RevokeForm(), documents=DOCUMENT_LABELS), status
 
 
 @bp.route("/users/<id:user_id>/revoke", methods=["POST"])

@@ -1,6 +1,7 @@
 """Verification: who confirmed that an account belongs to a resident, how and when.
 
-Only the attribute is stored (a resident, verified at, by which method, by whom), never an
+Only the attribute is stored (a resident, verified at, by which method, by whom) and a keyed
+hash of the person (a document's number, the national-ID app's pseudonym), never an
 identity document's number nor a My Number. Postal codes are stored as hashes: a code is
 shown once, in the CSV staff download for the mail merge.
 """
@@ -18,9 +19,11 @@ from deliberation.models._common import UTCDateTime, one_of, utcnow
 from deliberation.models.user import VERIFICATION_LEVELS
 
 VERIFICATION_METHODS = ("counter", "postal_code", "national_id")
-# What staff saw at the counter (the kind of document, never its number).
-COUNTER_DOCUMENTS = ("my_number_card", "driving_licence", "residence_card", "health_insurance",
-                     "other")
+# What staff saw at the counter: the kind of document, and only a keyed hash of its number
+# (one document verifies one account). Not the health insurance card: the law forbids
+# asking for its number (健康保険法 告知要求制限), and it ceased to be valid in December
+# 2025; records made with it before keep the name "health_insurance".
+COUNTER_DOCUMENTS = ("my_number_card", "driving_licence", "residence_card", "other")
 
 
 class VerificationRecord(db.Model):

@@ -13,7 +13,9 @@ Levels, from least to most trusted:
     ``NationalIdVerifier`` (see ``deliberation/services/national_id.py``).
 
 Only the attribute is stored: verified as a resident, when, by which method and by whom
-(``VerificationRecord`` and the audit log). Never a document number or a My Number.
+(``VerificationRecord`` and the audit log), and on the record alone a keyed hash of the
+person (the number of the document seen at the counter, the national-ID app's pseudonym)
+by which one person verifies one account. Never a document number or a My Number.
 
 Every public function owns its transaction. Messages are plain English; views translate.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,15 +100,49 @@ def _verify(user: User, *, method: str, actor: User | None, person: str | None =
     return record
 
 
-def verify_at_counter(user: User, *, actor: User, document: str) -> VerificationRecord:
-    """Staff saw an identity document of the account's holder at the counter."""
+# The number printed on each kind of document, as staff may type it (full-width, spaces and
+# dashes forgiven by normalise_code): a driving licence's 12 digits, a residence card's
+# 2 letters, 8 digits and 2 letters; for a My Number card the number on its front (never
+# the My Number on its back, which has 12 digits and may not be collected).
+DOCUMENT_NUMBER = {
+    "driving_licence": re.compile(r"[0-9]{12}"),
+    "residence_card": re.compile(r"[A-Z]{2}[0-9]{8}[A-Z]{2}"),
+    "my_number_card": re.compile(r"[0-9A-Z]{4,30}"),
+    "other": re.compile(r"[0-9A-Z]{4,30}"),
+}
+MY_NUMBER = re.compile(r"[0-9]{12}")
+
+
+def verify_at_counter(user: User, *, actor: User, document: str, number: Any,
+                      secret: str) -> VerificationRecord:
+    """Staff saw an identity document of the account's holder at the counter.
+
+    One document verifies one account: only a hash of its number keyed with ``secret`` is
+    kept (on the record and in ``users.verified_person``, never in the audit log), and the
+    same document for a second account that is still verified is refused."""
     if document not in COUNTER_DOCUMENTS:
         raise DomainError(N_("Please choose the document you saw."))
     if user.id == actor.id:  # nobody saw the document: another member of staff must
         raise DomainError(N_("You cannot verify your own account: another member of staff "
                              "must see your document."))
+    number = normalise_code(number if isinstance(number, str) else "")
+    if document == "my_number_card" and MY_NUMBER.fullmatch(number):
+        raise DomainError(N_("This looks like the My Number from the back of the card, "
+                             "which Hiroba must never take. Please enter the number on the "
+                             "front of the card."), field="number")
+    if not DOCUMENT_NUMBER[document].fullmatch(number):
+        raise DomainError(N_("Please enter the number printed on the document you saw "
+                             "(a driving licence has 12 digits, a residence card 2 letters, "
+                             "8 digits and 2 letters)."), field="number")
+    # Which account it is stays unsaid: staff would learn that two accounts are one person's.
+    taken = Conflict(N_("This document already verifies another account: one person "
+                        "verifies one account. If the resident no longer uses it, revoke "
+                        "that account's verification first (the resident can tell you "
+                        "which it is)."), field="number")
     try:
-        record = _verify(user, method="counter", actor=actor, document=document)
+        record = _verify(user, method="counter", actor=actor, taken=taken,
+                         person=person_key(secret, f"counter:{document}", number),
+                         document=document)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -275,7 +312,8 @@ def postal_batches() -> list[dict[str, Any]]:
 
 
 def person_key(secret: str, provider: str, subject: str) -> str:
-    """The keyed hash kept of a national-ID provider's pseudonym of a person."""
+    """The keyed hash kept of a person: a national-ID provider's pseudonym of them, or the
+    number of the document staff saw (``provider`` "counter:<kind of document>")."""
     key = hashlib.sha256(("national-id:" + secret).encode()).digest()
     return hmac.new(key, f"{provider}\x00{subject}".encode(), hashlib.sha256).hexdigest()
 

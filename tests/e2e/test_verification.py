@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ def test_counter_verification(browser, live_server, viewport) -> None:
     assert "未確認" in page.inner_text("#level")
     assert not axe(page), axe(page)
     page.select_option("select[name=document]", "driving_licence")
+    page.get_by_label("書類の番号").fill(f"{random.randrange(10**12):012d}")
     with page.expect_navigation():
         page.click("form button.primary")
     assert "確認済みの住民" in page.inner_text("#level")

@@ -38,7 +38,7 @@ def test_another_member_of_staff_can_verify_them(client, login_as, db) -> None:
     client.post("/auth/logout")
     login_as("council")
     response = client.post(f"/verify/users/{colleague.id}/counter",
-                           data={"document": "my_number_card"}, headers=EN)
+                           data={"document": "my_number_card", "number": "A1234"}, headers=EN)
     assert response.status_code == 303 and _verified(db, colleague.id)
 
 

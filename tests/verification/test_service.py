@@ -17,23 +17,28 @@ def test_levels_and_counter_verification_are_recorded(db) -> None:
     staff = make_user("council")
     citizen = make_user()
     assert verification.level_of(citizen) == "unverified"
-    verification.verify_at_counter(citizen, actor=staff, document="driving_licence")
+    verification.verify_at_counter(citizen, actor=staff, document="driving_licence",
+                                   number="1234 5678 9012", secret="s")
     assert verification.level_of(citizen) == "resident_verified"
     record = db.session.scalar(sa.select(VerificationRecord))
     assert (record.user_id, record.method, record.verified_by_id) == (
         citizen.id, "counter", staff.id)
-    assert record.details == {"document": "driving_licence"}
+    assert record.details["document"] == "driving_licence" and set(record.details) == {
+        "document", "person"}
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "account.verified"))
     assert entry.actor_id == staff.id and entry.target_id == citizen.id
+    assert entry.details == {"method": "counter", "document": "driving_licence"}
     with pytest.raises(Conflict):
-        verification.verify_at_counter(citizen, actor=staff, document="driving_licence")
+        verification.verify_at_counter(citizen, actor=staff, document="driving_licence",
+                                       number="123456789012", secret="s")
 
 
 def test_unknown_document_is_refused_and_stores_nothing(db) -> None:
     staff, citizen = make_user("council"), make_user()
     with pytest.raises(DomainError):
-        verification.verify_at_counter(citizen, actor=staff, document="123456789012")
+        verification.verify_at_counter(citizen, actor=staff, document="123456789012",
+                                       number="123456789012", secret="s")
     db.session.refresh(citizen)
     assert not citizen.is_verified
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationRecord)) == 0
@@ -41,7 +46,8 @@ def test_unknown_document_is_refused_and_stores_nothing(db) -> None:
 
 def test_revoke_needs_a_reason_and_is_recorded(db) -> None:
     staff, citizen = make_user("council"), make_user()
-    verification.verify_at_counter(citizen, actor=staff, document="residence_card")
+    verification.verify_at_counter(citizen, actor=staff, document="residence_card",
+                                   number="AB12345678CD", secret="s")
     with pytest.raises(DomainError):
         verification.revoke(citizen, actor=staff, reason="  ")
     verification.revoke(citizen, actor=staff, reason="moved away")
