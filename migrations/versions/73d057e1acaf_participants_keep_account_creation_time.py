@@ -5,7 +5,7 @@ needs when the account was made to see a burst of accounts made together. Accoun
 before this step cannot be given it: nothing links them to their participants any more.
 
 Revision ID: 73d057e1acaf
-Revises: 7b3f9c1d2e58
+Revises: 201a39c96732
 Create Date: 2026-12-01 06:04:36.290128
 
 """
@@ -17,7 +17,7 @@ import deliberation.models._common
 
 # revision identifiers, used by Alembic.
 revision = '73d057e1acaf'
-down_revision = '7b3f9c1d2e58'
+down_revision = '201a39c96732'
 branch_labels = None
 depends_on = None
 
