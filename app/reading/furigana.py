@@ -27,9 +27,16 @@ _has_kanji = re.compile(f"[{KANJI}]").search
 _runs = re.compile(f"[{KANJI}]+|[^{KANJI}]+")
 _has_kana = re.compile("[\u3041-\u3096\u30a1-\u30fa\u30fc\uff66-\uff9d]").search
 # Simplified and traditional Chinese characters that written Japanese does not use: the
-# Japanese forms differ (这/這 for これ, 们/們, 说/說 for 説, 对 for 対, 时 for 時...).
-_chinese_only = re.compile("[这這们們说說对對时过发發问题让讓现实實经經关關样樣长门东车吗呢吧么麼个给从從她哪啊]").search
-_sentence_stop = re.compile("[，。！？；：]").search
+# Japanese forms differ (这/這 for これ, 们/們, 说/說 for 説, 对/對 for 対, 会 is 會...).
+_chinese_only = re.compile(
+    "[这這们們说說对對时过发發问题让讓现实實经經关關样樣长门东车吗嗎呢吧么麼个给从從她哪啊"
+    "會錄录與體擇验驗歡來应應该为爲网线业务费员种电话开间动进还认计划设买卖书见观视听"
+    "读讲语论议记钱银铁办农产乐厅據內價區國學數處檢變雙辦灣條權稅邊點當裡覺讀聽營險"
+    "輛乘號歲]").search
+# Chinese punctuation: its comma, and a sentence's end in text without the Japanese comma
+# (送信 5件、失敗 0件。 is Japanese).
+_chinese_comma = re.compile("[，；]").search
+_sentence_end = re.compile("[。！？]").search
 # A tag (quoted attribute values may hold ">"), a comment, or a run of text.
 _tokens = re.compile(r"<!--.*?-->|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|[^<]+|<", re.S)
 _tag_name = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
@@ -147,14 +154,15 @@ def _ruby(base: str, reading: str) -> str:
 
 def is_japanese(text: str) -> bool:
     """Whether text with kanji is Japanese rather than Chinese (a proposal written in
-    Chinese by a resident): Japanese sentences have kana; what has none is Chinese when it
-    uses characters Japanese does not, or is a sentence of ten kanji or more (a Japanese
-    name or heading without kana, 地域活性化推進事業計画, has no sentence stop)."""
+    Chinese by a resident): Japanese sentences have kana. Text without any is Chinese when
+    it uses characters Japanese does not, Chinese punctuation (我是計程車司機。), or is as
+    long as a sentence; a Japanese name or heading without kana (地域活性化推進事業計画)
+    is none of these."""
     if _has_kana(text):
         return True
-    if _chinese_only(text):
-        return False
-    return not (_sentence_stop(text) and len(re.findall(f"[{KANJI}]", text)) >= 10)
+    return not (_chinese_only(text) or _chinese_comma(text)
+                or (_sentence_end(text) and "、" not in text)
+                or len(re.findall(f"[{KANJI}]", text)) >= 14)
 
 
 @lru_cache(maxsize=50_000)

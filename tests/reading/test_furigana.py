@@ -78,9 +78,31 @@ def test_text_written_by_people_stays_escaped() -> None:
     ("希望在车站前增加自行车停车场。", False),            # simplified Chinese
     ("我們希望市政府在公園裡設置更多的長椅，讓老人休息。", False),  # traditional Chinese
     ("市民公園設置長椅，高齢者休息場所確保。", False),    # Chinese without telling characters
+    ("我覺得開放是提升基礎競重要的一環", False),          # nor a sentence stop
+    ("線上諮詢會議影音文字紀錄", False),
+    ("我是計程車司機。", False),
+    ("送信 5件、失敗 0件。", True),
     ("駅前に駐輪場を増やしてほしい。", True),
     ("地域活性化推進事業計画", True),                     # a Japanese heading without kana
     ("議会", True),
+    ("区役所前", True),
+    ("医療費助成", True),
 ])
 def test_furigana_only_for_japanese(text: str, ruby: bool) -> None:
     assert ("<ruby>" in annotate_html(f"<p>{text}</p>")) is ruby
+
+
+def test_every_japanese_message_counts_as_japanese() -> None:
+    """The interface's own Japanese keeps its furigana: no message is taken for Chinese."""
+    from babel.messages.pofile import read_po
+
+    from app.reading.furigana import is_japanese
+    from app.reading.paths import CATALOG
+
+    root = CATALOG.parents[1] / "translations/ja/LC_MESSAGES/messages.po"
+    for path in (root, CATALOG):
+        with path.open("rb") as po:
+            for message in read_po(po):
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                for text in strings:
+                    assert not text or is_japanese(text), text
