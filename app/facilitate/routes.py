@@ -111,14 +111,22 @@ def edit_round(slug: str) -> Any:
         form.load(round_)
     else:
         form.slug.data = round_.slug  # the address never changes
-    preview, status = None, 200
+    preview, rule_change, status = None, None, 200
     if form.validate_on_submit():
         if "preview" in request.form:
             preview = _preview(round_, form.policy())
         else:
             try:
-                facilitation.update_round(round_, actor=current_user, seen=form.seen(),
-                                          **form.values())
+                facilitation.update_round(
+                    round_, actor=current_user, seen=form.seen(),
+                    rule_confirmed="confirm_rule" in request.form,
+                    rule_snapshot_id=parse_id(request.form.get("rule_snapshot_id")),
+                    **form.values())
+            except facilitation.RuleChangeUnconfirmed as error:
+                # what the change would do, on the snapshot the confirmation is bound to
+                rule_change = {"message": translate(error),
+                               **facilitation.preview_rule_change(round_, form.values())}
+                status = error.http_status
             except Conflict as error:
                 form.saved_meanwhile(error, round_)
                 status = error.http_status
@@ -131,7 +139,7 @@ def edit_round(slug: str) -> Any:
     elif request.method == "POST":
         status = 400
     return render_template("facilitate/round_form.html", form=form, round=round_,
-                           preview=preview), status
+                           preview=preview, rule_change=rule_change), status
 
 
 def _preview(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:

@@ -162,13 +162,36 @@ ROUND_SAVED_MEANWHILE = N_(
     "round's page and its history, then save again to replace them with what you entered.")
 
 
+# A change of the rule or of the grouping of an armed round is confirmed like arming: on
+# the preview of what it adds to and removes from the agenda on the latest snapshot.
+RULE_CHANGE_UNCONFIRMED = N_(
+    "Escalation is armed for this round: a new rule applies to the council's agenda at once. "
+    "Check below what it would change and confirm it. Nothing is saved yet.")
+RULE_CHANGE_REGROUPED = N_(
+    "The votes were grouped again after you looked at the preview. Check the new preview "
+    "and confirm again.")
+# Regrouping settings: what the new groups would send cannot be previewed before they exist.
+REGROUPING_FIELDS = frozenset(("clustering_method", "max_groups"))
+
+
+class RuleChangeUnconfirmed(Conflict):
+    """A change of an armed round's rule needs the preview confirmed first."""
+
+
 def update_round(round_: Round, *, actor: User | None, seen: datetime | None = None,
+                 rule_confirmed: bool = False, rule_snapshot_id: int | None = None,
                  **values: Any) -> Round:
     """Change a round's settings (audited).
 
     ``seen``: when the round was last saved as the edit page showed it. Settings saved since
     (another facilitator, a second tab) are not overwritten unseen: a conflict, and nothing
-    is stored."""
+    is stored.
+
+    On an armed round with a snapshot, a change of the rule or of the grouping
+    (``SNAPSHOT_FIELDS``) is stored only when ``rule_confirmed`` and ``rule_snapshot_id`` is
+    the latest snapshot, the one whose ``preview_rule_change`` the facilitator confirmed
+    (``RuleChangeUnconfirmed`` otherwise, nothing stored). A confirmed change of the grouping
+    disarms the round: the new groups are previewed and armed again like a new round's."""
     values = _clean_round_texts({k: v for k, v in values.items() if k in ROUND_FIELDS})
     _validate_round(values)
     if "threshold_policy" in values:
@@ -190,6 +213,8 @@ def update_round(round_: Round, *, actor: User | None, seen: datetime | None = N
                           field="phase")
     if seen is not None and round_.updated_at != seen:
         raise Conflict(ROUND_SAVED_MEANWHILE)
+    confirmed = _check_rule_change(round_, changed.keys(), rule_confirmed, rule_snapshot_id)
+    regrouped = confirmed is not None and bool(REGROUPING_FIELDS & changed.keys())
     # The round is claimed only if nobody saved it since it was read here: of two saves at
     # the same moment the second finds it changed, on both databases, and stores nothing.
     update_one(sa.update(Round).where(Round.id == round_.id,
@@ -201,11 +226,34 @@ def update_round(round_: Round, *, actor: User | None, seen: datetime | None = N
         request_snapshot(round_)  # closing takes a final snapshot
     # "before" for the settings that decide what can escalate: the round's public page
     # lists each change of them (deliberation/services/rounds.py: rule_changes).
+    details = {} if confirmed is None else {"snapshot_id": confirmed}
     audit.record("round.update", actor=actor, target=round_, round_id=round_.id,
                  changed=changed,
-                 before={k: v for k, v in before.items() if k in LISTED_SETTINGS})
+                 before={k: v for k, v in before.items() if k in LISTED_SETTINGS}, **details)
+    if regrouped:
+        round_.escalation_armed = False
+        audit.record("round.escalation_disarmed", actor=actor, target=round_,
+                     round_id=round_.id, reason=None)
     db.session.commit()
     return round_
+
+
+def _check_rule_change(round_: Round, changed: Any, confirmed: bool,
+                       snapshot_id: int | None) -> int | None:
+    """The snapshot on whose preview an armed round's change of rule was confirmed (None
+    when the change needs no confirmation); raises when it was not confirmed on the latest."""
+    from deliberation.models.snapshot import latest_snapshot
+
+    if not (round_.escalation_armed and SNAPSHOT_FIELDS & set(changed)):
+        return None
+    snapshot = latest_snapshot(round_.id)
+    if snapshot is None:  # nothing to send yet: the first snapshot is judged by the new rule
+        return None
+    if not confirmed:
+        raise RuleChangeUnconfirmed(RULE_CHANGE_UNCONFIRMED)
+    if snapshot.id != snapshot_id:
+        raise RuleChangeUnconfirmed(RULE_CHANGE_REGROUPED)
+    return snapshot.id
 
 
 def _jsonable(value: Any) -> Any:
@@ -390,6 +438,36 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
         db.session.rollback()
         raise
     return changed
+
+
+def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]:
+    """What a change of an armed round's settings would do on the latest snapshot: the
+    proposals the new rule sends to the council that the current one does not (not yet on
+    the agenda), the ones that would no longer meet it (an agenda item stays), and whether
+    the groups are drawn again (which no preview can show before it is done)."""
+    from deliberation.engine.escalation import snapshot_decisions
+    from deliberation.models import Escalation
+    from deliberation.models.snapshot import latest_snapshot
+
+    snapshot = latest_snapshot(round_.id)
+    regroups = any(key in values and values[key] != getattr(round_, key)
+                   for key in REGROUPING_FIELDS)
+    if snapshot is None:
+        return {"snapshot": None, "added": [], "removed": [], "regroups": regroups}
+    new_policy = validate_policy(values.get("threshold_policy", round_.policy))
+    proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status == "published",
+        Proposal.is_meta.is_(False)).order_by(Proposal.id))}
+    before = snapshot_decisions(snapshot, round_.policy, list(proposals))
+    after = snapshot_decisions(snapshot, new_policy, list(proposals))
+    on_agenda = set(db.session.scalars(sa.select(Escalation.proposal_id).where(
+        Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))))
+    added = [(proposals[pid], decision.support) for pid, decision in after.items()
+             if decision.escalate and not before[pid].escalate and pid not in on_agenda]
+    removed = [(proposals[pid], pid in on_agenda) for pid, decision in before.items()
+               if decision.escalate and not after[pid].escalate]
+    added.sort(key=lambda item: item[1], reverse=True)
+    return {"snapshot": snapshot, "added": added, "removed": removed, "regroups": regroups}
 
 
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:

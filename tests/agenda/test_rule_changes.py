@@ -53,8 +53,11 @@ def test_rule_change_is_public_and_leaves_the_evidence(client, login_as, db) -> 
 
     saving = client.post(f"/facilitate/rounds/{planted.round.slug}/edit",
                          data={**FORM, "min_group_agree": "0.97", "max_groups": "3",
-                               "eligibility": "residents"})
+                               "eligibility": "residents", "confirm_rule": "1",
+                               "rule_snapshot_id": str(snap.id)})
     assert saving.status_code == 303
+    db.session.refresh(planted.round)
+    assert not planted.round.escalation_armed  # new groups are armed again on their preview
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
     assert entry.actor_id == facilitator.id
     assert entry.details["changed"]["threshold_policy"]["min_group_agree"] == 0.97

@@ -18,7 +18,7 @@ from deliberation.models import (
     SnapshotProposalStat,
     utcnow,
 )
-from deliberation.services import workshops
+from deliberation.services import facilitation, workshops
 from deliberation.services.health import pending_since
 from deliberation.text import text_key
 from tests import factories
@@ -350,6 +350,67 @@ def test_a_draft_stays_a_draft_when_edited(client, facilitator, db) -> None:
     assert response.status_code == 303
     db.session.refresh(round_)
     assert round_.phase == "draft" and round_.title == "まだ下書き"
+
+
+def test_the_rule_of_an_armed_round_changes_only_on_its_confirmed_preview(client, facilitator,
+                                                                          db) -> None:
+    """On an armed round a new rule sends proposals to the council with the next snapshot.
+    Lowering it (no share of agreement asked of each group) shows what it would add on the
+    latest snapshot and is saved only when that preview is confirmed, as arming is; a
+    confirmation of an older snapshot is refused. New clustering settings cannot be
+    previewed: confirmed, they stop automatic sending until the new groups are armed."""
+    round_ = factories.make_round(  # the rule and groups of VALID
+        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
+        max_groups=4, threshold_policy=facilitation.validate_policy({
+            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
+            "confidence": 0.95, "min_group_agree": 0.6, "min_consensus": None}))
+    _planted_snapshot(round_)
+    url, lowered = "/facilitate/rounds/armed/edit", {**VALID, "phase": "voting",
+                                                     "min_group_agree": "0"}
+
+    def box(response) -> str:
+        page = response.get_data(as_text=True)
+        start = page.index('id="rule-change"')
+        return page[start:page.index("</section>", start)]
+
+    response = client.post(url, data=lowered, headers=JA)
+    assert response.status_code == 409
+    shown = box(response)
+    assert "Only group one agrees" in shown and "Everyone agrees" not in shown
+    assert 'value="0"' in response.get_data(as_text=True)  # what was typed is kept
+    first = re.search(r'name="rule_snapshot_id" value="(\d+)"', shown)[1]
+    db.session.refresh(round_)
+    assert round_.policy["min_group_agree"] == 0.6
+    assert db.session.scalar(sa.select(AuditEntry.id)) is None
+
+    newer = ClusterSnapshot(round_id=round_.id, method="umap", k=2)  # regrouped meanwhile
+    db.session.add(newer)
+    db.session.commit()
+    response = client.post(url, data={**lowered, "confirm_rule": "1", "rule_snapshot_id": first},
+                           headers=JA)
+    assert response.status_code == 409 and "もう一度確認" in box(response)
+    db.session.refresh(round_)
+    assert round_.policy["min_group_agree"] == 0.6
+
+    response = client.post(url, data={**lowered, "confirm_rule": "1",
+                                      "rule_snapshot_id": str(newer.id)})
+    assert response.status_code == 303
+    db.session.refresh(round_)
+    assert round_.policy["min_group_agree"] == 0 and round_.escalation_armed
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "round.update"))
+    assert entry.details["snapshot_id"] == newer.id
+    assert entry.details["before"]["threshold_policy"]["min_group_agree"] == 0.6
+
+    regrouped = {**lowered, "clustering_method": "pca", "version": round_.updated_at.isoformat()}
+    response = client.post(url, data=regrouped, headers=JA)
+    assert response.status_code == 409 and "もう一度有効にしてください" in box(response)
+    response = client.post(url, data={**regrouped, "confirm_rule": "1",
+                                      "rule_snapshot_id": str(newer.id)})
+    assert response.status_code == 303
+    db.session.refresh(round_)
+    assert round_.clustering_method == "pca" and not round_.escalation_armed
+    assert db.session.scalar(sa.select(AuditEntry.id).where(
+        AuditEntry.action == "round.escalation_disarmed")) is not None
 
 
 def _version(page: str) -> str:
