@@ -192,8 +192,11 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {"round": {"type": "string"},
                                    "counts_as_of": {"type": ["string", "null"],
                                                     "format": "date-time",
-                                                    "description": "the snapshot's time (null: "
-                                                                   "none yet, every count 0)"},
+                                                    "description": "since when the counts stand "
+                                                                   "(they move only once at least "
+                                                                   "min_group_display people have "
+                                                                   "voted since; null: none yet, "
+                                                                   "every count 0)"},
                                    "proposals": {"type": "array", "items": _ref("Proposal")}}}),
                 **_post("Submit a proposal",
                         {"type": "object", "required": ["text"],

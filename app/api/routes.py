@@ -97,7 +97,7 @@ def proposals(slug: str) -> Response:
     snapshot, totals = results_service.snapshot_totals(round_)
     items = proposal_service.published(round_)
     return jsonify({"round": round_.slug,
-                    "counts_as_of": _iso(snapshot.created_at) if snapshot else None,
+                    "counts_as_of": _iso(snapshot.counts_as_of) if snapshot else None,
                     "proposals": [_proposal_json(p, totals.get(p.id)) for p in items]})
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 from threadpoolctl import threadpool_limits
 
+from deliberation import small_counts
 from deliberation.bulk import insert_columns, without_reference_triggers
 from deliberation.database import db
 from deliberation.engine import coordination
@@ -85,12 +86,65 @@ def current_votes(round_id: int) -> VoteArrays:
     return np.repeat(participants, counts), pairs[:, 0], pairs[:, 1].astype(np.int8)
 
 
-def _vote_input(round_id: int, votes: VotesSource | None = None
+def _held_back(round_: Round, before: Any, last_event: int | None
+               ) -> tuple[list[int], str | None]:
+    """The participants whose votes since the previous snapshot this run leaves out, and
+    since when the counts then stand (ISO time; None when this run counts every vote).
+
+    When fewer than the small-count minimum of people voted since the previous snapshot,
+    a snapshot with their new votes would move the public counts by exactly their ballots,
+    for whoever knows when they voted: such a run (asked for by moderation, a phase
+    change...) counts those people's votes as they stood at the previous snapshot. The
+    runner does not start a run for such votes alone (``deliberation.jobs.runner``)."""
+    seen = (before.last_vote_event_id if before is not None else None) or 0
+    if last_event is None or last_event <= seen:
+        return [], None
+    minimum = small_counts.minimum(round_.min_group_display)
+    newcomers = list(db.session.scalars(
+        sa.select(VoteEvent.participant_id)
+        .where(VoteEvent.round_id == round_.id, VoteEvent.id > seen,
+               VoteEvent.id <= last_event)
+        .distinct().limit(minimum)))
+    if len(newcomers) >= minimum:
+        return [], None
+    if before is None:
+        return newcomers, None
+    stood = (before.manifest or {}).get("counts_as_of") or before.created_at.isoformat()
+    return newcomers, stood
+
+
+def _as_of(arrays: VoteArrays, round_id: int, participants: list[int], event_id: int
+           ) -> VoteArrays:
+    """``arrays`` with the votes of ``participants`` as they stood after event
+    ``event_id`` (their last event on each proposal up to it)."""
+    participant, proposal, value = arrays
+    keep = ~np.isin(participant, participants)
+    stood: dict[tuple[int, int], int] = {}
+    for pid, qid, v in db.session.execute(
+            sa.select(VoteEvent.participant_id, VoteEvent.proposal_id, VoteEvent.value)
+            .where(VoteEvent.round_id == round_id, VoteEvent.participant_id.in_(participants),
+                   VoteEvent.id <= event_id)
+            .order_by(VoteEvent.id)):
+        stood[(pid, qid)] = v
+    pairs = list(stood.items())
+    return (np.concatenate([participant[keep],
+                            np.fromiter((k[0] for k, _ in pairs), np.int64, len(pairs))]),
+            np.concatenate([proposal[keep],
+                            np.fromiter((k[1] for k, _ in pairs), np.int64, len(pairs))]),
+            np.concatenate([value[keep],
+                            np.fromiter((v for _, v in pairs), np.int8, len(pairs))]))
+
+
+def _vote_input(round_id: int, votes: VotesSource | None = None, *,
+                held: list[int] | None = None, as_of: int = 0
                 ) -> tuple[Any, int, VoteArrays]:
-    """VoteData for the round, the number of votes and the votes as arrays."""
+    """VoteData for the round, the number of votes and the votes as arrays (those of the
+    ``held`` participants as they stood after event ``as_of``)."""
     from clustering import VoteData
 
     arrays = votes.current(round_id) if votes is not None else current_votes(round_id)
+    if held:
+        arrays = _as_of(arrays, round_id, held, as_of)
     participant, proposal, value = arrays
     proposals = db.session.execute(
         sa.select(Proposal.id, Proposal.status, Proposal.is_meta).where(
@@ -170,13 +224,19 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
     method, max_groups = round_.clustering_method, round_.max_groups
     last_event = db.session.scalar(
         sa.select(sa.func.max(VoteEvent.id)).where(VoteEvent.round_id == round_id))
-    # Only the previous run's warm-start state, not its whole row (its statistics are
-    # large JSON that this run would decode for nothing).
-    previous = db.session.scalar(
-        newest_ok_snapshot(ClusterSnapshot.warm_start, round_id=round_id))
+    # Only the previous run's warm-start state and what it saw, not its whole row (its
+    # statistics are large JSON that this run would decode for nothing).
+    before = db.session.execute(newest_ok_snapshot(
+        ClusterSnapshot.warm_start, ClusterSnapshot.last_vote_event_id,
+        ClusterSnapshot.created_at, ClusterSnapshot.manifest, round_id=round_id)).first()
+    previous = before.warm_start if before is not None else None
+    held, counts_as_of = _held_back(round_, before, last_event)
+    if held:
+        last_event = before.last_vote_event_id if before is not None else None
     started = time.perf_counter()
     try:
-        data, n_votes, arrays = _vote_input(round_id, votes)
+        data, n_votes, arrays = _vote_input(round_id, votes, held=held,
+                                            as_of=last_event or 0)
         warm = WarmStart.from_dict(previous) if previous else None
         with threadpool_limits(limits=threads):
             analysis = analyze(data, method=method, seed=seed, max_groups=max_groups,
@@ -203,14 +263,15 @@ def refresh_round(round_id: int, *, seed: int = 0, threads: int | None = None,
         return snapshot
 
     snapshot = _write(round_id, analysis, blocks, method=method, n_votes=n_votes,
-                      last_event=last_event,
+                      last_event=last_event, counts_as_of=counts_as_of,
                       duration_ms=int((time.perf_counter() - started) * 1000))
     db.session.commit()
     return snapshot
 
 
 def _write(round_id: int, analysis: Any, blocks: list[dict[str, Any]], *, method: str,
-           n_votes: int, last_event: int | None, duration_ms: int) -> ClusterSnapshot:
+           n_votes: int, last_event: int | None, duration_ms: int,
+           counts_as_of: str | None = None) -> ClusterSnapshot:
     """The snapshot row, then its groups, memberships and proposal counts column by column
     (``insert_columns``: COPY on PostgreSQL, one prepared INSERT in batches elsewhere).
 
@@ -223,6 +284,8 @@ def _write(round_id: int, analysis: Any, blocks: list[dict[str, Any]], *, method
     labels = np.asarray(analysis.labels)
     proj = np.asarray(analysis.projection, dtype=np.float64)
     manifest = dict(analysis.manifest)
+    if counts_as_of is not None:
+        manifest["counts_as_of"] = counts_as_of
     snapshot = ClusterSnapshot(
         round_id=round_id, status="ok", method=method, k=int(analysis.k),
         n_participants=len(analysis.participant_ids),

@@ -38,7 +38,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
+from deliberation import small_counts
 from deliberation.database import db, insert_or_update
 from deliberation.models import ClusteringJob, ClusterSnapshot, Round, VoteEvent
 from deliberation.models._common import utcnow
@@ -52,6 +54,7 @@ DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation/jobs/snapshot_history.py)
 DEFAULT_THREADS = 1  # BLAS/OpenMP threads of one clustering run (see refresh_round)
 BATCH = 10
+UNSEEN_EVENTS_READ = 5000  # enough to find the minimum of voters among them
 
 Refresh = Callable[[int], Any]
 
@@ -108,15 +111,29 @@ def new_owner() -> str:
 
 
 def unseen_votes(round_id: Any) -> sa.ColumnElement[bool]:
-    """True when the round has vote events newer than its newest "ok" snapshot saw.
+    """True when at least the small-count minimum of people (``deliberation.small_counts``,
+    the round's own if higher) cast vote events newer than what its newest "ok" snapshot saw.
 
-    ``round_id`` is a value or a column to correlate with. Two index probes: the newest
-    "ok" snapshot, then one step down ``ix_vote_events_round_id``.
+    Fewer wait: a snapshot that took in one person's new votes would move the public
+    counts by exactly their ballot, for whoever knows when they voted
+    (``deliberation.engine.snapshots.refresh_round`` holds them back for the same reason
+    when another change asks for a run). ``round_id`` is a value or a column to correlate
+    with; the subqueries read aliases so that they correlate with nothing else.
     """
     seen = (newest_ok_snapshot(ClusterSnapshot.last_vote_event_id, round_id=round_id)
             .correlate_except(ClusterSnapshot).scalar_subquery())
-    return sa.exists().where(VoteEvent.round_id == round_id,
-                             VoteEvent.id > sa.func.coalesce(seen, 0))
+    event = so.aliased(VoteEvent)
+    round_ = so.aliased(Round)
+    # The oldest unseen events only, down the (round_id, id) index: a round whose runs
+    # keep failing gathers unseen events, and this is evaluated on every pass.
+    unseen = (sa.select(event.participant_id)
+              .where(event.round_id == round_id, event.id > sa.func.coalesce(seen, 0))
+              .order_by(event.id).limit(UNSEEN_EVENTS_READ).correlate_except(event).subquery())
+    voters = sa.select(sa.func.count(sa.distinct(unseen.c.participant_id))).scalar_subquery()
+    minimum = (sa.select(sa.case((round_.min_group_display > small_counts.MIN_COUNT,
+                                  round_.min_group_display), else_=small_counts.MIN_COUNT))
+               .where(round_.id == round_id).correlate_except(round_).scalar_subquery())
+    return voters >= minimum
 
 
 def due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:

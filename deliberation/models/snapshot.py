@@ -54,6 +54,19 @@ class ClusterSnapshot(db.Model):
     )
 
     @property
+    def counts_as_of(self) -> datetime:
+        """Since when the snapshot's counts stand: its own time, or that of an earlier
+        snapshot when this one held back the new votes of too few people to show apart
+        (``deliberation.engine.snapshots.refresh_round``)."""
+        stood = (self.manifest or {}).get("counts_as_of")
+        if stood:
+            try:
+                return datetime.fromisoformat(stood)
+            except (TypeError, ValueError):
+                pass
+        return self.created_at
+
+    @property
     def n_votes_grouped(self) -> int:
         """The votes the groups were drawn from: ``n_votes`` less those on rejected,
         pending, hidden and meta proposals (older snapshots recorded only the total)."""

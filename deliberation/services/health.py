@@ -1,7 +1,8 @@
 """Health report for monitoring (no personal data): database and snapshot freshness.
 
-A round waits for a new snapshot when it has vote events its newest "ok" snapshot did not
-see, or an explicit request (its ``clustering_jobs`` row); see deliberation/jobs/runner.py.
+A round waits for a new snapshot when at least the small-count minimum of people cast vote
+events its newest "ok" snapshot did not see (fewer wait for more on purpose), or on an
+explicit request (its ``clustering_jobs`` row); see deliberation/jobs/runner.py.
 It has waited since the earlier of the two, but not since before the round was created
 here: an imported round's votes carry the times they were cast in Pol.is, years before
 they reached this database.
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from deliberation.database import db
+from deliberation.jobs.runner import unseen_votes
 from deliberation.models import ClusteringJob, ClusterSnapshot, Round, VoteEvent
 from deliberation.models._common import utcnow
 from deliberation.models.snapshot import newest_ok_snapshot
@@ -34,7 +36,9 @@ def _first_unseen_vote_at(round_id: Any) -> sa.ScalarSelect:
         .correlate_except(ClusterSnapshot).scalar_subquery(), 0)
     return (
         sa.select(VoteEvent.created_at)
-        .where(VoteEvent.round_id == round_id, VoteEvent.id > seen)
+        .where(VoteEvent.round_id == round_id, VoteEvent.id > seen,
+               # too few new voters wait for more on purpose (the runner's rule)
+               unseen_votes(round_id))
         .order_by(VoteEvent.id)
         .limit(1)
         .scalar_subquery()

@@ -69,3 +69,35 @@ def test_the_order_by_agreement_does_not_move_with_a_vote(client, db) -> None:
     page = client.get("/rounds/town/proposals", query_string={"sort": "agreed"},
                       headers=JA).get_data(as_text=True)
     assert "投票のたびではなく" in page
+
+
+def test_counts_move_only_when_enough_people_voted_since(client, db) -> None:
+    from deliberation.jobs import runner
+    from deliberation.services.snapshot_requests import request_snapshot
+
+    round_ = factories.make_round(slug="quiet", phase="voting")
+    trees, buses = (factories.make_proposal(round_, text) for text in ("Trees", "Buses"))
+    for i in range(5):
+        person = factories.make_participant(round_)
+        factories.add_vote(person, trees, (1, 1, -1, 0, 1)[i])
+        factories.add_vote(person, buses, (1, -1, -1, 0, 0)[i])
+    assert runner.run_once(min_interval=0) == [round_.id]
+    before = client.get("/api/v1/rounds/quiet/proposals").get_json()
+    neighbour = factories.make_participant(round_)
+    factories.add_vote(neighbour, trees, -1)  # seen at the workshop, at 10:02
+    assert runner.run_once(min_interval=0) == []  # one new voter: no new snapshot
+    assert client.get("/healthz").get_json()["rounds"][0]["refresh_pending"] is False
+    request_snapshot(round_)  # a moderation, a phase change...: a snapshot all the same
+    db.session.commit()
+    assert runner.run_once(min_interval=0) == [round_.id]
+    assert client.get("/api/v1/rounds/quiet/proposals").get_json() == before
+    page = client.get("/rounds/quiet/results", headers=JA).get_data(as_text=True)
+    assert "人以上が投票したときにだけ変わります" in page
+    for _ in range(4):
+        factories.add_vote(factories.make_participant(round_), buses, 1)
+    assert runner.run_once(min_interval=0) == [round_.id]
+    after = client.get("/api/v1/rounds/quiet/proposals").get_json()
+    assert after["counts_as_of"] > before["counts_as_of"]
+    assert {p["text"]: p["votes"] for p in after["proposals"]} == {
+        "Trees": {"agree": 3, "disagree": 2, "pass": 1},
+        "Buses": {"agree": 5, "disagree": 2, "pass": 2}}

@@ -62,8 +62,12 @@ def test_healthz_counts_unseen_votes_and_running_leases(client, db):
     body = client.get("/healthz").get_json()
     assert body["rounds"][0]["refresh_pending"] is False
     assert body["rounds"][0]["pending_seconds"] is None
-    # A vote the snapshot did not see, cast 30 s ago: pending since that vote.
-    factories.add_vote(participant, factories.make_proposal(round_), -1)
+    # Votes the snapshot did not see, cast 30 s ago by as many people as a new snapshot
+    # waits for: pending since those votes.
+    later = factories.make_proposal(round_)
+    factories.add_vote(participant, later, -1)
+    for _ in range(4):
+        factories.add_vote(factories.make_participant(round_), later, 1)
     db.session.execute(sa.update(VoteEvent).where(VoteEvent.id > seen_event)
                        .values(created_at=utcnow() - timedelta(seconds=30)))
     db.session.commit()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from deliberation import small_counts
 from deliberation.database import db as _db
 from deliberation.jobs import runner
 from deliberation.models import (
@@ -43,8 +44,11 @@ def _newest_event(round_id: int) -> int | None:
 
 
 def _vote(round_: Round) -> None:
-    """A new vote (and its event) in the round."""
-    factories.add_vote(factories.make_participant(round_), factories.make_proposal(round_), 1)
+    """New votes (and their events) in the round, by as many people as the runner waits
+    for before a new snapshot (the small-count minimum)."""
+    proposal = factories.make_proposal(round_)
+    for _ in range(small_counts.MIN_COUNT):
+        factories.add_vote(factories.make_participant(round_), proposal, 1)
 
 
 class FakeRefresh:
