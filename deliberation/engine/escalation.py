@@ -99,8 +99,11 @@ def _create(round_: Round, proposal_id: int, *, kind: str, decision: threshold.D
             reason: str | None) -> Escalation:
     now = utcnow()
     frozen = evidence(decision, snapshot) if decision else {"recorded_at": now.isoformat()}
-    # Who voted how by relation to the town, at this moment (small counts withheld).
-    frozen["votes_by_kind"] = votes_by_kind(round_.id, proposal_id, round_.min_group_display)
+    # Who voted how by relation to the town, as the snapshot counted (small counts
+    # withheld); at this moment when there is none.
+    frozen["votes_by_kind"] = votes_by_kind(
+        round_.id, proposal_id, round_.min_group_display,
+        as_of=snapshot.last_vote_event_id if snapshot is not None else None)
     esc = Escalation(
         proposal_id=proposal_id, round_id=round_.id,
         snapshot_id=snapshot.id if snapshot else None, kind=kind, reason=reason,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from deliberation import small_counts
 from deliberation.database import db
-from deliberation.models import Participant, User, Vote
+from deliberation.models import Participant, User, Vote, VoteEvent
 
 # Rows of the "who took part" table: residents the town verified apart from residents by
 # their own word (a tick box at registration), then the others.
@@ -29,19 +29,42 @@ VOTE_COLUMNS = ("agree", "disagree", "passes", "total")
 _VOTE_COLUMN = {1: "agree", -1: "disagree", 0: "passes"}
 
 
-def votes_by_kind(round_id: int, proposal_id: int, round_minimum: int | None = None
-                  ) -> dict[str, Any]:
+def votes_by_kind(round_id: int, proposal_id: int, round_minimum: int | None = None,
+                  as_of: int | None = None) -> dict[str, Any]:
     """The votes on a proposal by the voters' relation to the town (the rows of the "who
     took part" table): agree, disagree, pass and total per row, counts under the minimum
     withheld (``None``) by the one small-count rule, with the cells that would give them
-    away. Frozen into an escalation's evidence, so only withheld figures are stored."""
-    counted = db.session.execute(
+    away. Frozen into an escalation's evidence, so only withheld figures are stored.
+
+    ``as_of``: count the votes as they stood after that vote event (the snapshot the
+    escalation rests on saw up to it). Counted live, the table would differ from the
+    snapshot's public counts by the votes cast since, which may be one person's."""
+    late = (sa.select(VoteEvent.participant_id)
+            .where(VoteEvent.round_id == round_id, VoteEvent.proposal_id == proposal_id,
+                   VoteEvent.id > as_of)
+            if as_of is not None else None)
+    query = (
         sa.select(Participant.kind, User.verification_level, Vote.value, sa.func.count())
         .join(Participant, Participant.id == Vote.participant_id)
         .outerjoin(User, User.id == Participant.user_id)
         .where(Vote.round_id == round_id, Vote.proposal_id == proposal_id)
         .group_by(Participant.kind, User.verification_level, Vote.value)
-    ).all()
+    )
+    if late is not None:
+        query = query.where(Vote.participant_id.not_in(late))
+    counted = list(db.session.execute(query).tuples())
+    if late is not None:
+        stood: dict[int, tuple[str, str | None, int]] = {}
+        for pid, kind, level, value in db.session.execute(
+                sa.select(VoteEvent.participant_id, Participant.kind, User.verification_level,
+                          VoteEvent.value)
+                .join(Participant, Participant.id == VoteEvent.participant_id)
+                .outerjoin(User, User.id == Participant.user_id)
+                .where(VoteEvent.round_id == round_id, VoteEvent.proposal_id == proposal_id,
+                       VoteEvent.id <= as_of, VoteEvent.participant_id.in_(late))
+                .order_by(VoteEvent.id)):
+            stood[pid] = (kind, level, value)
+        counted += [(kind, level, value, 1) for kind, level, value in stood.values()]
     crossing: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(VOTE_COLUMNS, 0))
     for kind, verification_level, value, n in counted:
         row = crossing[kind_row(kind, verification_level)]

@@ -14,7 +14,7 @@ from deliberation import small_counts
 from deliberation.database import db
 from deliberation.engine import escalation as engine
 from deliberation.jobs.runner import refresh_and_escalate
-from deliberation.models import Escalation, Participant, User, Vote, utcnow
+from deliberation.models import Escalation, Participant, User, Vote, VoteEvent, utcnow
 from tests import factories
 
 
@@ -84,6 +84,27 @@ def test_the_split_is_frozen_with_the_one_small_count_rule(db):
     db.session.expire_all()
     again = db.session.get(Escalation, esc.id).evidence["votes_by_kind"]
     assert again == split
+
+
+def test_the_split_counts_the_votes_its_snapshot_counted(db):
+    """A snapshot waits for the votes of fewer than five new people; a split counted
+    live would differ from the snapshot's public counts by exactly their votes."""
+    round_ = factories.make_round(slug="late", phase="voting")
+    proposal = factories.make_proposal(round_, "駅前にベンチを増やす")
+    crowd = [factories.make_participant(round_, kind="resident") for _ in range(6)]
+    for person in crowd:
+        factories.add_vote(person, proposal, 1)
+    refresh_and_escalate(round_.id)
+    factories.add_vote(factories.make_participant(round_, kind="resident"), proposal, -1)
+    db.session.execute(sa.update(Vote).where(Vote.participant_id == crowd[0].id)
+                       .values(value=0))  # a changed answer, with its event
+    db.session.add(VoteEvent(round_id=round_.id, participant_id=crowd[0].id,
+                             proposal_id=proposal.id, value=0))
+    db.session.commit()
+    esc = engine.escalate_manually(proposal.id, actor=factories.make_user("facilitator"),
+                                   reason="多くの声")
+    rows = {row["kind"]: row for row in esc.evidence["votes_by_kind"]["rows"]}
+    assert rows["resident"]["agree"] == rows["resident"]["total"] == 6
 
 
 def test_a_round_minimum_above_five_is_respected(db):
