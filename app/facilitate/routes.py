@@ -388,8 +388,11 @@ def workshop(slug: str, workshop_id: int) -> str:
     """The workshop's link and QR code, to print or show on a screen."""
     round_ = round_or_404(slug, public=False)
     workshop = _workshop_or_404(round_, workshop_id)
+    # Typed from a projected screen or a printed sheet: ten characters in two groups of five
+    # are read and kept in mind more easily (the link ignores the dash).
+    code = f"{workshop.code[:5]}-{workshop.code[5:]}"
     return render_template("facilitate/workshop.html", round=round_, workshop=workshop,
-                           link=external_url("main.workshop_link", code=workshop.code))
+                           link=external_url("main.workshop_link", code=code))
 
 
 @bp.route("/rounds/<slug>/workshops/<id:workshop_id>/qr.svg")

@@ -224,7 +224,11 @@ def test_a_facilitator_opens_prints_and_closes_a_workshop(limited_app: Flask) ->
     assert timedelta(hours=3, minutes=59) < workshop.closes_at - workshop.opened_at \
         <= timedelta(hours=4)
     sheet = client.get(response.headers["Location"], headers=JA).get_data(as_text=True)
-    assert f"/w/{workshop.code}" in sheet and "qr.svg" in sheet
+    # the address to type, in two groups of five, leads to the same registration
+    typed = f"/w/{workshop.code[:5]}-{workshop.code[5:]}"
+    assert typed in sheet and "qr.svg" in sheet
+    assert limited_app.test_client().get(typed).headers["Location"].startswith(
+        f"/auth/register?workshop={workshop.code}&")
     qr = client.get(f"/facilitate/rounds/machi/workshops/{workshop.id}/qr.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
     assert b"<svg" in qr.data and b"<script" not in qr.data
