@@ -138,6 +138,9 @@ def test_registering_reads_in_easy_japanese(client) -> None:
     page = _read(client.get("/auth/register", headers=JA).get_data(as_text=True))
     assert "関係人口：ほかのまちに住んでいます。でも、このまちに関心があります" in page
     assert "説明のとおりに保存してもいいです" in page and "記載のとおり" not in page
+    # and the notice they agree to, not ソルト付きハッシュ and 説明責任
+    assert "パスワードは、だれも読めない形にして保存します" in page
+    assert "ソルト付きハッシュ" not in page and "説明責任" not in page
     refused = _read(client.post("/auth/register", headers=JA, data={
         "email": "hanako@example.org", "display_name": "Hanako", "kind": "e_citizen",
         "password": "long enough password", "password2": "other password"}).get_data(as_text=True))
