@@ -93,6 +93,7 @@ ACTION_LABELS = {
     "round.update": _l("Round settings changed"),
     "town.updated": _l("Town settings changed"),
     "verification.postal_codes_generated": _l("Postal verification codes generated"),
+    "verification.postal_codes_posted": _l("Postal verification letters confirmed as posted"),
     "vote.assisted": _l("Assisted votes entered"),
     "workshop.close": _l("Workshop registration closed"),
     "workshop.open": _l("Workshop registration opened"),

@@ -52,7 +52,8 @@ TABLE_LABELS = {
     "official_responses": _l("Council responses you edited"),
     "mail_outbox": _l("E-mails sent to you"),
     "verification_records": _l("Verifications of your account, or by you at the counter"),
-    "postal_codes": _l("Postal verification codes you used or generated (fingerprints only)"),
+    "postal_codes": _l("Postal verification codes you used, generated or confirmed as posted "
+                       "(fingerprints only)"),
     "escalation_reviews": _l("Held escalations you decided"),
     "import_jobs": _l("Pol.is imports you started"),
     "town_settings": _l("Town settings you changed"),
@@ -181,6 +182,8 @@ COLUMNS = {
     "level": _l("Verification"),
     "method": _l("Method"),
     "verified_by_id": _l("Verified by (account number)"),
+    "posted_at": _l("Letters confirmed as posted at"),
+    "posted_confirmed_by_id": _l("Posting confirmed by (account number)"),
 }
 
 # The same name meaning something else in one table.

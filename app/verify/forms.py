@@ -44,3 +44,13 @@ class PostalCodesForm(HirobaForm):
     batch = StringField(_l("Name of the batch"), validators=[
         DataRequired(message=_l("Please name the batch (e.g. the mailing's date).")),
         Length(max=80, message=_l("The batch name can be at most 80 characters long."))])
+
+
+class PostedForm(HirobaForm):
+    """Another member of staff confirms that a batch's letters were posted."""
+
+    batch = SelectField(_l("Batch whose letters were posted"), choices=[],
+                        validators=[DataRequired(message=_l("Please choose the batch."))])
+    letters = IntegerField(_l("Number of letters posted"), validators=[
+        InputRequired(message=_l("Please enter whole numbers.")),
+        NumberRange(min=1, max=5000, message=_l("Please enter whole numbers."))])

@@ -42,7 +42,8 @@ class VerificationRecord(db.Model):
     # the level the account has after this record ("unverified"/"email" for a revocation)
     level: so.Mapped[str] = so.mapped_column(sa.String(24))
     method: so.Mapped[str] = so.mapped_column(sa.String(16))
-    # staff who verified at the counter or generated the postal code; NULL for the app
+    # staff who verified at the counter or generated the postal code (who held it before the
+    # resident did); NULL for the app
     verified_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
@@ -61,6 +62,12 @@ class PostalCode(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # Whoever generated the codes holds them all; a code works only once another member of
+    # staff confirmed that the batch's letters were posted (and how many), so one insider
+    # alone cannot verify accounts that no resident holds.
+    posted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    posted_confirmed_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     used_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -235,6 +235,11 @@ def generate_postal_codes(count: Any, *, valid_days: Any, batch: str,
         raise DomainError(N_("Please name the batch (e.g. the mailing's date)."))
     if len(batch) > MAX_BATCH_LABEL:
         raise DomainError(N_("The batch name can be at most 80 characters long."))
+    # One name, one batch: the colleague who confirms its posting counts its letters.
+    if db.session.scalar(sa.select(PostalCode.id).where(PostalCode.batch == batch)
+                         .limit(1)) is not None:
+        raise DomainError(N_("A batch of this name exists already. Please choose another "
+                             "name."))
     now = utcnow()
     expires_at = now + timedelta(days=valid_days)
     codes = set()
@@ -254,11 +259,51 @@ def generate_postal_codes(count: Any, *, valid_days: Any, batch: str,
     return GeneratedCodes(batch, expires_at, plain)
 
 
+def confirm_posted(batch: Any, letters: Any, *, actor: User) -> int:
+    """Another member of staff than the one who generated the batch confirms that its
+    letters were posted, and how many: only then do its codes work. Returns the count.
+
+    Whoever generated the codes held them all; without this, one insider could generate a
+    batch, post nothing, and verify accounts that no resident holds."""
+    try:
+        letters = int(letters)
+    except (TypeError, ValueError):
+        raise DomainError(N_("Please enter whole numbers."), field="letters") from None
+    batch = clean_text(batch if isinstance(batch, str) else "")
+    waiting = PostalCode.batch == batch, PostalCode.posted_at.is_(None)
+    generators = db.session.execute(
+        sa.select(PostalCode.created_by_id, sa.func.count()).where(*waiting)
+        .group_by(PostalCode.created_by_id)).all()
+    if not generators:
+        raise NotFound(N_("No batch of this name is waiting for its letters to be "
+                          "confirmed."), field="batch")
+    if any(created_by == actor.id for created_by, _count in generators):
+        raise Conflict(N_("You generated this batch: another member of staff must confirm "
+                          "that its letters were posted."), field="batch")
+    count = sum(n for _created_by, n in generators)
+    if letters != count:
+        raise DomainError(N_("This batch has %(count)s codes: confirm only when as many "
+                             "letters were posted."), count=f"{count:,}", field="letters")
+    try:
+        done = db.session.execute(
+            sa.update(PostalCode).where(*waiting)
+            .values(posted_at=utcnow(), posted_confirmed_by_id=actor.id)).rowcount
+        if done != count:  # codes were added or confirmed meanwhile: count again
+            raise Conflict(N_("The batch changed meanwhile. Please look at it again."))
+        audit.record("verification.postal_codes_posted", actor=actor, batch=batch, count=count)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return count
+
+
 def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
     """The resident enters the code from the letter: the account becomes resident_verified.
 
-    The code is used in the same statement that checks it (unused, unexpired), so two
-    accounts cannot both use one code."""
+    The code is used in the same statement that checks it (unused, unexpired, its letter
+    confirmed as posted), so two accounts cannot both use one code. The record names the
+    member of staff who generated the code: they held it before the resident did."""
     if user.is_verified:
         raise Conflict(N_("This account is already verified as a resident."))
     code = normalise_code(text if isinstance(text, str) else "")
@@ -272,23 +317,31 @@ def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
         row = db.session.execute(
             sa.update(PostalCode)
             .where(PostalCode.code_hash == hash_code(code), PostalCode.used_at.is_(None),
-                   PostalCode.expires_at > now,
+                   PostalCode.expires_at > now, PostalCode.posted_at.is_not(None),
                    sa.or_(PostalCode.created_by_id.is_(None),
                           PostalCode.created_by_id != user.id))
             .values(used_at=now, used_by_id=user.id)
-            .returning(PostalCode.id, PostalCode.batch)).first()
+            .returning(PostalCode.id, PostalCode.batch, PostalCode.created_by_id)).first()
         if row is None:
             db.session.rollback()
-            if db.session.scalar(sa.select(PostalCode.id).where(
-                    PostalCode.code_hash == hash_code(code),
-                    PostalCode.created_by_id == user.id)) is not None:
+            found = db.session.execute(
+                sa.select(PostalCode.created_by_id, PostalCode.posted_at, PostalCode.used_at,
+                          PostalCode.expires_at)
+                .where(PostalCode.code_hash == hash_code(code))).first()
+            if found is not None and found.created_by_id == user.id:
                 raise Conflict(N_("You generated this code yourself: another member of "
                                   "staff must verify your account."))
+            if (found is not None and found.posted_at is None and found.used_at is None
+                    and found.expires_at > now):
+                raise Conflict(N_("This code cannot be used yet: the town hall has not yet "
+                                  "confirmed that the letters were posted. Please try again "
+                                  "in a few days, or ask the town hall."))
             raise DomainError(N_(
                 "This code is not valid, already used or expired. Please check the letter "
                 "or ask the town hall for a new one."))
         record = _verify(user, method="postal_code", actor=None, batch=row.batch,
                          code_id=row.id)
+        record.verified_by_id = row.created_by_id
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -297,15 +350,20 @@ def redeem_postal_code(user: User, text: Any) -> VerificationRecord:
 
 
 def postal_batches() -> list[dict[str, Any]]:
-    """Per batch: how many codes, used and expired (no codes: they are only hashes)."""
+    """Per batch: how many codes, used and expired, when its letters were confirmed as
+    posted (None while any waits) and by whom it was generated (no codes: only hashes)."""
     now = utcnow()
     rows = db.session.execute(
         sa.select(PostalCode.batch, sa.func.count(), sa.func.count(PostalCode.used_at),
-                  sa.func.min(PostalCode.created_at), sa.func.max(PostalCode.expires_at))
+                  sa.func.min(PostalCode.created_at), sa.func.max(PostalCode.expires_at),
+                  sa.func.count(PostalCode.posted_at), sa.func.max(PostalCode.posted_at),
+                  sa.func.max(PostalCode.created_by_id), sa.func.min(PostalCode.created_by_id))
         .group_by(PostalCode.batch).order_by(sa.func.min(PostalCode.created_at).desc())).all()
     return [{"batch": b, "count": n, "used": used, "created_at": created,
-             "expires_at": expires, "expired": expires <= now}
-            for b, n, used, created, expires in rows]
+             "expires_at": expires, "expired": expires <= now,
+             "posted_at": posted_at if posted == n else None,
+             "generated_by": {low, high}}
+            for b, n, used, created, expires, posted, posted_at, high, low in rows]
 
 
 # --------------------------------------------------------------------------- national ID

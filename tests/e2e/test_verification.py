@@ -55,12 +55,25 @@ def test_postal_code(browser, live_server) -> None:
     login_staff(page, live_server, "council")
     page.goto(f"{live_server.url}/verify/postal-codes")
     assert not axe(page), axe(page)
-    page.fill("input[name=batch]", "e2e letter")
+    batch = f"e2e letter {random.randrange(10**6)}"
+    page.fill("input[name=batch]", batch)
     page.fill("input[name=count]", "3")
     with page.expect_download() as download:
         page.click("form button.primary")
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     code = next(iter(csv.DictReader(io.StringIO(text))))["確認コード"]
+    # another member of staff confirms that the three letters were posted
+    colleague = browser.new_context(locale="ja-JP", viewport=DESKTOP, bypass_csp=True)
+    other = colleague.new_page()
+    login_staff(other, live_server, "admin")
+    other.goto(f"{live_server.url}/verify/postal-codes")
+    other.select_option("select[name=batch]", batch)
+    other.fill("input[name=letters]", "3")
+    with other.expect_navigation():
+        other.get_by_role("button", name="郵送を確認する").click()
+    assert not axe(other), axe(other)
+    assert batch in other.inner_text(".flash, [role=status], main")
+    colleague.close()
 
     resident, resident_page, _email = _resident(browser, live_server)
     resident_page.goto(f"{live_server.url}/account/verification")

@@ -75,7 +75,8 @@ def everything(db):
     db.session.add(VerificationRecord(user_id=me.id, level="resident_verified",
                                       method="counter", verified_by_id=me.id))
     db.session.add(PostalCode(code_hash="0" * 64, batch="b", created_by_id=me.id,
-                              expires_at=utcnow(), used_at=utcnow(), used_by_id=me.id))
+                              expires_at=utcnow(), posted_at=utcnow(),
+                              posted_confirmed_by_id=me.id, used_at=utcnow(), used_by_id=me.id))
     db.session.add(EscalationReview(proposal_id=public.id, round_id=round_.id,
                                     status="dismissed", decided_by_id=me.id))
     db.session.add(TownSetting(key="logo", value="image/png", data=b"\x89PNG logo",

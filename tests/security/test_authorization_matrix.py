@@ -142,6 +142,7 @@ MATRIX: dict[str, Access] = {
     "verify.counter": Access(COUNCIL),
     "verify.revoke": Access(COUNCIL),
     "verify.postal_codes": Access(COUNCIL),
+    "verify.postal_codes_posted": Access(COUNCIL),
     "admin.users": Access(ADMIN),
     "admin.set_role": Access(ADMIN),
     "admin.mail": Access(ADMIN),

@@ -64,13 +64,17 @@ def test_postal_codes_are_hashed_single_use_and_expire(db) -> None:
     assert not stored & set(generated.codes)  # only hashes at rest
     assert stored == {verification.hash_code(c) for c in generated.codes}
     first, second, third = generated.codes
-
     alice = make_user()
+    with pytest.raises(Conflict):  # no letter confirmed as posted yet
+        verification.redeem_postal_code(alice, first)
+    verification.confirm_posted("2026-12 north", 3, actor=make_user("admin"))
+
     typed = verification.format_code(first).lower().replace("-", " - ")
     verification.redeem_postal_code(alice, typed)  # lower case, spaces, dashes forgiven
     assert verification.level_of(alice) == "resident_verified"
     record = verification.history(alice)[0]
     assert record.method == "postal_code" and record.details["batch"] == "2026-12 north"
+    assert record.verified_by_id == staff.id  # who held the code before the resident
 
     bob = make_user()
     with pytest.raises(DomainError):  # one use
@@ -135,3 +139,33 @@ def test_a_revoked_or_deleted_account_frees_the_person_for_another(db) -> None:
     privacy.delete_account(third, PASSWORD)
     verification.verify_with_national_id(second, card, secret="s")
     assert second.is_verified
+
+
+def test_one_member_of_staff_cannot_make_postal_codes_work_alone(db) -> None:
+    """Whoever generates a batch holds every code: posting nothing and entering the codes
+    on accounts of their making verified accounts that no resident holds. Another member
+    of staff confirms the posting and counts the letters first."""
+    insider, colleague = make_user("council"), make_user("council")
+    codes = verification.generate_postal_codes(2, valid_days=30, batch="Letter 1",
+                                               actor=insider).codes
+    with pytest.raises(DomainError, match="exists already"):
+        verification.generate_postal_codes(1, valid_days=30, batch="Letter 1", actor=insider)
+    puppet = make_user()
+    with pytest.raises(Conflict, match="not yet confirmed"):
+        verification.redeem_postal_code(puppet, codes[0])
+    with pytest.raises(Conflict, match="another member of staff"):
+        verification.confirm_posted("Letter 1", 2, actor=insider)
+    with pytest.raises(DomainError, match="has 2 codes"):
+        verification.confirm_posted("Letter 1", 3, actor=colleague)
+    with pytest.raises(DomainError, match="No batch"):
+        verification.confirm_posted("Letter 2", 2, actor=colleague)
+    db.session.refresh(puppet)
+    assert not puppet.is_verified
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PostalCode).where(
+        PostalCode.posted_at.is_not(None))) == 0
+    assert verification.confirm_posted("Letter 1", "2", actor=colleague) == 2
+    verification.redeem_postal_code(puppet, codes[0])
+    assert puppet.is_verified
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "verification.postal_codes_posted"))
+    assert entry.actor_id == colleague.id and entry.details["count"] == 2

@@ -140,6 +140,18 @@ def test_postal_codes_download_and_redeem(client, login_as, db) -> None:
     code = rows[1].split(",")[0]
     page = client.get("/verify/postal-codes", headers=EN).get_data(as_text=True)
     assert "Letter 1" in page and code not in page  # the list shows counts, never codes
+    assert "Waiting for confirmation" in page and 'name="letters"' not in page  # not by me
+    login_as("admin")  # a colleague confirms that the letters were posted
+    for letters, words in (("3", "has 2 codes"), ("", "whole numbers")):
+        response = client.post("/verify/postal-codes/posted", headers=EN,
+                               data={"batch": "Letter 1", "letters": letters})
+        assert response.status_code == 400 and words in response.text
+    response = client.post("/verify/postal-codes/posted", headers=JA,
+                           data={"batch": "Letter 1", "letters": "3"})
+    assert response.status_code == 400 and "コードは2件です" in response.text
+    assert client.post("/verify/postal-codes/posted", data={"batch": "Letter 1", "letters": "2"},
+                       headers=EN).status_code == 303
+    assert "Waiting for confirmation" not in client.get("/verify/postal-codes", headers=EN).text
 
     resident = login_as("citizen")
     response = client.post("/account/verification/code", data={"code": "WRONG-CODE-0000"},
