@@ -55,8 +55,10 @@ def target_label(entry: AuditEntry, key: bytes) -> str:
 
 
 def entries_query(round_id: int | None = None) -> sa.Select:
-    """The log, newest first; one round's entries when ``round_id`` is given."""
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    """The log, newest first by the time each entry shows; one round's entries when
+    ``round_id`` is given. An entry may be dated before ones written earlier (the demo town
+    places its story's entries on their days), so the order is by time, then by id."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if round_id is not None:
         query = query.where(AuditEntry.round_id == round_id)
     return query

@@ -74,3 +74,19 @@ def test_actions_are_found_by_their_words_and_shown_without_codes(client, login_
     html = client.get("/facilitate/audit", query_string={"q": "設定を変更"},
                       headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert reasons(html) == ["理由 全体設定"]
+
+
+def test_newest_first_is_by_the_time_shown(client, login_as, db, make_round) -> None:
+    from datetime import timedelta
+
+    from deliberation.models import utcnow
+
+    round_ = make_round(slug="town")
+    audit.record("proposal.reject", actor=None, round_id=round_.id, reason="理由 新しい")
+    dated = audit.record("proposal.reject", actor=None, round_id=round_.id, reason="理由 古い")
+    db.session.flush()
+    dated.created_at = utcnow() - timedelta(days=30)  # written later, dated earlier
+    db.session.commit()
+    login_as("facilitator")
+    page = client.get("/facilitate/rounds/town/audit", headers=EN).get_data(as_text=True)
+    assert reasons(page) == ["理由 新しい", "理由 古い"]
