@@ -157,6 +157,7 @@ COLUMNS = {
     "min_group_display": _l("Minimum group size shown in results"),
     "response_deadline_days": _l("Days for the council to answer"),
     "open_data_enabled": _l("Publish the anonymised open-data export"),
+    "open_data_until": _l("Number of the last vote when the open data was first published"),
     "escalation_armed": _l("Automatic sending to the council"),
     "x": _l("Place on the map (across)"),
     "y": _l("Place on the map (up and down)"),

@@ -9,7 +9,11 @@ latest snapshot) and README.txt. Nothing in it can be joined with what staff see
   pages keep exact times, and a vote or proposal to the millisecond could be matched with
   an account's registration or another logged action; a day's votes with fewer voters
   than the small-count minimum take the date of a pool of days that has that many
-  (``pooled_days``), so a quiet day's one voter is not found by the date; within a day each voter's rows come
+  (``pooled_days``), so a quiet day's one voter is not found by the date; the votes
+  cast after the open data was first public (a reopened round) come in stretches with
+  that many voters and those after the last full stretch are left out
+  (``published_cut``), so two downloads around a reopening do not differ by a few
+  people's ballots; within a day each voter's rows come
   together (voters in the random order of their ids), so nobody finds a vote they watched
   between two of their own, and each voter's rows keep their real order, so the latest
   vote of a participant is still the last one;
@@ -76,7 +80,12 @@ participants-votes.csv の group-id にあり、Hiroba が使った数字は、�
 日時は、投票と提案それぞれの日の始まり（日本時間）です。投票した人が{minimum}人未満の日の票は、
 {minimum}人以上になるまで次の日以降の票とまとめ、まとめた最初の日の日付にしています（最後に
 足りない分は前の日付に入れます）。静かな日に誰かが投票したと知っている人が、その日の行から
-その人の票を見つけられないようにするためです。votes.csv では、同じ日の票は投票者
+その人の票を見つけられないようにするためです。
+オープンデータを初めて公開したあとの票（投票を再開したとき）は、投票された順に{minimum}人が投票する
+ごとに区切り、最後の区切りのあとの票（まだ{minimum}人に満たない人たちの票）は、{minimum}人以上に
+なるまで載せません。再開の前と後にダウンロードしたファイルの違いから、一人ひとりの票が
+分からないようにするためです。
+votes.csv では、同じ日の票は投票者
 ごとにまとめ、投票者の順は無作為にしています（ある人の前後に投票した人が、自分の票の間から
 その人の行を見つけられないように）。一人の票は実際の順のままなので、投票者と提案ごとの最後の
 行が最終的な票です。
@@ -106,7 +115,12 @@ are in the evidence on each agenda item's page. Times are the start of the day (
 vote and comment. The votes of a day on which fewer than {minimum} people voted are dated with
 the days after it, until {minimum} or more people voted on those days (a last day still
 short goes with the date before), by the first of those days: whoever knows that someone
-voted on a quiet day cannot find that person's rows as the only ones of that date. In votes.csv, the rows of one day are grouped by voter, the voters in
+voted on a quiet day cannot find that person's rows as the only ones of that date.
+The votes cast after the open data was first published (when the round is reopened) are
+cut, in the order cast, into stretches in each of which {minimum} people voted; those after
+the last full stretch (of fewer than {minimum} people so far) are left out until {minimum} or
+more have voted, so that two downloads, before and after a reopening, never differ by the
+votes of fewer than {minimum} people. In votes.csv, the rows of one day are grouped by voter, the voters in
 a random order (so that whoever voted just before and after someone cannot find that
 person's row between their own); each voter's rows keep their real order, so the last
 row of a voter and comment is the standing vote. Votes: 1 agree, -1 disagree, 0 pass.
@@ -163,6 +177,39 @@ def pooled_days(voters_by_day: dict[datetime, set[int]], minimum: int
     return {day: pool[0] for pool in pools for day in pool}
 
 
+def _published_until(round_: Round) -> int | None:
+    """The newest vote event when the round's open data was first public
+    (``Round.open_data_until``), marked by the first export once it is public; None
+    while it is not public and was never marked."""
+    if round_.open_data_until is None and round_.open_data_published:
+        newest = db.session.scalar(sa.select(sa.func.max(VoteEvent.id))
+                                   .where(VoteEvent.round_id == round_.id)) or 0
+        # Only the first export marks it, however many build the file at once.
+        db.session.execute(sa.update(Round).where(Round.id == round_.id,
+                                                  Round.open_data_until.is_(None))
+                           .values(open_data_until=newest),
+                           execution_options={"synchronize_session": False})
+        db.session.commit()
+        db.session.refresh(round_)
+    return round_.open_data_until
+
+
+def published_cut(voters: list[int], minimum: int) -> int:
+    """How many of the vote events cast after the open data was first public (their
+    voters, in the order cast) the export gives: they are cut into stretches in each of
+    which ``minimum`` people voted, and those after the last full stretch are left out.
+    The stretches depend on the events alone, so two downloads (before and after a round
+    is reopened) differ by whole stretches, never by the votes of fewer people than
+    ``minimum``."""
+    cut = 0
+    stretch: set[int] = set()
+    for n, voter in enumerate(voters, start=1):
+        stretch.add(voter)
+        if len(stretch) >= minimum:
+            cut, stretch = n, set()
+    return cut
+
+
 def _comment_ids(proposals: list[Proposal]) -> dict[int, int]:
     """Pol.is comment ids: the original ones for imported rounds, else 0, 1, 2, ..."""
     try:
@@ -197,20 +244,31 @@ def build_files(round_id: int) -> dict[str, str]:
             sa.or_(VoteEvent.source == "assisted",
                    VoteEvent.participant_id.in_(assisted_participants or {-1})))
         .distinct()))
-    flag_assisted = small_counts.shown(len(assisted_voters), round_.min_group_display)
 
     own = {(p.author_id, p.id) for p in proposals if p.author_id is not None}
-    events = db.session.execute(
-        sa.select(VoteEvent.participant_id, VoteEvent.proposal_id, VoteEvent.value,
-                  VoteEvent.source, VoteEvent.created_at)
+    minimum = small_counts.minimum(round_.min_group_display)
+    events = [e for e in db.session.execute(
+        sa.select(VoteEvent.id, VoteEvent.participant_id, VoteEvent.proposal_id,
+                  VoteEvent.value, VoteEvent.source, VoteEvent.created_at)
         .where(VoteEvent.round_id == round_id, VoteEvent.proposal_id.in_(cids))
-        .order_by(VoteEvent.created_at, VoteEvent.id)).all()
-    events = [(_day(e.created_at), e) for e in events
-              if (e.participant_id, e.proposal_id) not in own]
+        .order_by(VoteEvent.id)) if (e.participant_id, e.proposal_id) not in own]
+    until = _published_until(round_)
+    if until is None:  # not public yet (an export from the command line): every vote
+        left_out = []
+    else:
+        later = [e for e in events if e.id > until]
+        events = [e for e in events if e.id <= until]
+        cut = published_cut([e.participant_id for e in later], minimum)
+        events += later[:cut]
+        left_out = later[cut:]
+    events.sort(key=lambda e: (e.created_at, e.id))
+    assisted_voters &= {e.participant_id for e in events}
+    flag_assisted = small_counts.shown(len(assisted_voters), round_.min_group_display)
+    events = [(_day(e.created_at), e) for e in events]
     voters_by_day: dict[datetime, set[int]] = {}
     for day, e in events:
         voters_by_day.setdefault(day, set()).add(e.participant_id)
-    pooled = pooled_days(voters_by_day, small_counts.minimum(round_.min_group_display))
+    pooled = pooled_days(voters_by_day, minimum)
     dated = {day: (_ms(first), _human(first)) for day, first in pooled.items()}
     vote_rows = [[*dated[day], cids[e.proposal_id], pids[e.participant_id], e.value,
                   int(e.source == "assisted" or e.participant_id in assisted_participants)
@@ -223,9 +281,18 @@ def build_files(round_id: int) -> dict[str, str]:
     # stable), so the last row of a voter and proposal is still the standing vote.
     vote_rows.sort(key=lambda row: (row[0], row[3]))
 
-    current = db.session.execute(
+    # The standing votes as of the cut: those of the people with votes left out are
+    # their last ones before it.
+    late = {e.participant_id for e in left_out}
+    current = [row for row in db.session.execute(
         sa.select(Vote.participant_id, Vote.proposal_id, Vote.value)
-        .where(Vote.round_id == round_id, Vote.proposal_id.in_(cids))).all()
+        .where(Vote.round_id == round_id, Vote.proposal_id.in_(cids))).tuples()
+        if row[0] not in late]
+    stood: dict[tuple[int, int], int] = {}
+    for _day_of, e in events:
+        if e.participant_id in late:
+            stood[(e.participant_id, e.proposal_id)] = e.value
+    current += [(pk, prop, value) for (pk, prop), value in stood.items()]
     by_participant: dict[int, dict[int, int]] = {}
     agrees: dict[int, int] = {}
     disagrees: dict[int, int] = {}

@@ -60,6 +60,10 @@ class Round(db.Model):
     min_group_display: so.Mapped[int] = so.mapped_column(default=small_counts.MIN_COUNT)
     response_deadline_days: so.Mapped[int] = so.mapped_column(default=60)
     open_data_enabled: so.Mapped[bool] = so.mapped_column(default=False)
+    # The newest vote event when the open data was first built for the public: the votes
+    # up to it are all in every export, later ones (a reopened round) only in stretches
+    # of enough voters (deliberation/interop/polis_export.py: ``published_cut``).
+    open_data_until: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     # Nothing escalates automatically until a facilitator has seen the preview of what
     # would escalate and confirmed it (new rounds and Pol.is imports start disarmed).
     escalation_armed: so.Mapped[bool] = so.mapped_column(default=False,

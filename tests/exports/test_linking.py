@@ -265,3 +265,41 @@ def test_open_data_waits_for_the_closing_time_too(client, db):
     assert _download(client, "late")[0].status_code == 200
     listing = client.get("/agenda/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "/agenda/rounds/late/open-data.zip" in listing
+
+
+def test_a_reopening_does_not_give_away_its_few_voters(client, db):
+    """Two downloads, before and after a round is reopened and two people vote, would
+    differ by exactly those two ballots. The export gives the votes in stretches of at
+    least the small-count minimum of voters, and leaves out the votes after the last one."""
+    from deliberation.services import facilitation
+
+    round_ = factories.make_round(slug="town", phase="closed", open_data_enabled=True)
+    proposals = [factories.make_proposal(round_, f"Proposal {i}") for i in range(2)]
+    first = [factories.make_participant(round_) for _ in range(5)]
+    for i, person in enumerate(first):
+        factories.add_vote(person, proposals[i % 2], 1)
+
+    def download() -> dict[str, list[dict[str, str]]]:
+        archive = zipfile.ZipFile(io.BytesIO(client.get("/agenda/rounds/town/open-data.zip").data))
+        return {name: _rows(archive.read(name).decode("utf-8"))
+                for name in ("votes.csv", "participants-votes.csv", "comments.csv")}
+
+    def ballots(files) -> list[tuple[str, ...]]:
+        return sorted(tuple(v for k, v in row.items() if k != "participant")
+                      for row in files["participants-votes.csv"])
+
+    before = download()
+    assert len(before["votes.csv"]) == 5
+    facilitation.transition(round_, "reopen", actor=None)
+    for person in [factories.make_participant(round_) for _ in range(2)]:
+        factories.add_vote(person, proposals[0], -1)
+    factories.add_vote(first[0], proposals[1], -1)
+    facilitation.transition(round_, "close", actor=None)
+    after = download()
+    assert ballots(after) == ballots(before)
+    assert [c["disagrees"] for c in after["comments.csv"]] == ["0", "0"]
+    for person in [factories.make_participant(round_) for _ in range(2)]:
+        factories.add_vote(person, proposals[1], 0)  # five new voters in all
+    later = download()
+    assert len(later["participants-votes.csv"]) == 9
+    assert [c["disagrees"] for c in later["comments.csv"]] == ["2", "1"]
