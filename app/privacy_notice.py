@@ -49,8 +49,10 @@ def data_items() -> list[DataItem]:
             ),
             how_long=_l(
                 "Kept after you delete your account, under an anonymous number with the time "
-                "the account was made, so that published results stay correct and accounts "
-                "made together in large numbers can still be checked"
+                "the account was made (and, in rounds for verified residents, a fingerprint "
+                "that keeps you from voting there again with another account), so that "
+                "published results stay correct and accounts made together in large numbers "
+                "can still be checked"
             ),
         ),
         DataItem(

@@ -64,6 +64,8 @@ COLUMNS = {
     "id": _l("Number"),
     "created_at": _l("Created at"),
     "account_created_at": _l("When the account was made (kept once it is deleted)"),
+    "person_key": _l("Fingerprint of the verified person in this round (one person takes "
+                     "part once)"),
     "updated_at": _l("Updated at"),
     "user_id": _l("Account number"),
     "round_id": _l("Round number"),

@@ -38,6 +38,8 @@ class Participant(db.Model):
         # Assisted participants are told apart by their label alone (the list, the audit
         # log); the others have none, and NULLs never collide.
         sa.UniqueConstraint("round_id", "label"),
+        # One person takes part once in a round for verified residents (see person_key).
+        sa.UniqueConstraint("round_id", "person_key"),
         # What a vote's (round_id, participant_id) refers to, so that a vote always
         # belongs to its participant's round; it also serves every lookup by round. A
         # unique index rather than a constraint: both databases accept either as the
@@ -61,6 +63,11 @@ class Participant(db.Model):
     # the coordination screen links accounts made in a burst, and deleting them must not
     # erase that evidence. Nothing about who the person was.
     account_created_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # In a round for verified residents: a hash of the verified person (users.verified_person)
+    # with the round, keyed with the app's secret, kept when the account is deleted or its verification revoked, so
+    # that the person, free to verify another account, does not take part twice while the
+    # first account's votes still count. Another in each round: it ties no two rounds.
+    person_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     round: so.Mapped[Round] = so.relationship()
     user: so.Mapped[User | None] = so.relationship()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
@@ -39,6 +43,28 @@ def eligibility_refusal(round_: Round, user: User) -> str | None:
     return None
 
 
+TAKEN_PART_ALREADY = N_("You have already taken part in this round with another account, "
+                        "verified as the same person; its votes still count, so this one "
+                        "cannot take part here.")
+
+
+def person_key(round_: Round, user: User) -> str | None:
+    """What stands for the account's person in a round for verified residents (None in
+    other rounds, or when the verification knows no person, as a postal code).
+
+    Keyed with the app's secret: whoever reads the database alone cannot work it out from
+    an account's ``verified_person`` and so find the participant of that person's deleted
+    account."""
+    if round_.eligibility != "verified" or not user.verified_person:
+        return None
+    return round_person_key(current_app.config["SECRET_KEY"], round_.id, user.verified_person)
+
+
+def round_person_key(secret: str, round_id: int, verified_person: str) -> str:
+    key = hashlib.sha256(("round-person:" + secret).encode()).digest()
+    return hmac.new(key, f"{round_id}\x00{verified_person}".encode(), hashlib.sha256).hexdigest()
+
+
 def check_eligible(round_: Round, user: User) -> None:
     """The one rule for who may take part in a round (vote, propose, report)."""
     refusal = eligibility_refusal(round_, user)
@@ -69,8 +95,14 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
     participant = db.session.scalar(PARTICIPANT_OF_ACCOUNT, key)
     if participant is not None or not create:
         return participant
+    person = person_key(round_, user)
+    taken = NotAllowed(TAKEN_PART_ALREADY, eligibility=round_.eligibility)
+    if person is not None and db.session.scalar(sa.select(Participant.id).where(
+            Participant.round_id == round_.id, Participant.person_key == person)) is not None:
+        raise taken
     kind = user.kind if user.kind in PARTICIPANT_KINDS else "unknown"
-    participant = Participant(round_id=round_.id, user_id=user.id, source="account", kind=kind)
+    participant = Participant(round_id=round_.id, user_id=user.id, source="account", kind=kind,
+                              person_key=person)
     db.session.add(participant)
     try:
         db.session.commit()
@@ -78,5 +110,7 @@ def participant_for(round_: Round, user: User | None, *, create: bool = True) ->
         db.session.rollback()
         participant = db.session.scalar(PARTICIPANT_OF_ACCOUNT, key)
         if participant is None:
+            if person is not None:  # or the same person's other account did, at once
+                raise taken from None
             raise
     return participant

@@ -169,3 +169,43 @@ def test_one_member_of_staff_cannot_make_postal_codes_work_alone(db) -> None:
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "verification.postal_codes_posted"))
     assert entry.actor_id == colleague.id and entry.details["count"] == 2
+
+
+@pytest.mark.parametrize("leave", ["delete", "revoke"])
+def test_a_person_freed_for_another_account_does_not_vote_twice_in_a_round(
+        app, client, db, leave) -> None:
+    """Deleting a verified account (or having its verification revoked) frees the person
+    to verify another, but the first account's votes still count: in a round for verified
+    residents the second account must not vote again, or one card votes any number of
+    times (verify, vote, delete, again)."""
+    from deliberation.models import Participant, Vote
+    from deliberation.services import privacy
+    from deliberation.services.national_id import NationalIdResult
+    from tests.factories import log_in, make_proposal, make_round
+
+    round_ = make_round(phase="voting", eligibility="verified")
+    proposal = make_proposal(round_, "Bus to the hospital")
+    card = NationalIdResult(resident=True, provider="app", subject="card-1")
+    first, second = make_user(), make_user()
+    verification.verify_with_national_id(first, card, secret="s")
+    vote = {"proposal_id": proposal.id, "value": "1"}
+    assert log_in(app.test_client(), first).post(
+        f"/rounds/{round_.slug}/vote", data=vote).status_code == 303
+    if leave == "delete":
+        privacy.delete_account(first, PASSWORD)
+    else:
+        verification.revoke(first, actor=make_user("council"), reason="lost access")
+    verification.verify_with_national_id(second, card, secret="s")
+    assert second.is_verified  # freed for another account ...
+
+    response = log_in(client, second).post(f"/rounds/{round_.slug}/vote", data=vote,
+                                           headers={"Accept-Language": "ja"},
+                                           follow_redirects=True)
+    # ... but not for a second vote in this round
+    assert "別のアカウントで" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1
+    # another round, where the first account did not vote, is open to the second
+    other = make_round(phase="voting", eligibility="verified")
+    vote = {"proposal_id": make_proposal(other).id, "value": "1"}
+    assert client.post(f"/rounds/{other.slug}/vote", data=vote).status_code == 303
