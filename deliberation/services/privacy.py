@@ -28,6 +28,7 @@ from deliberation.models import (
     Report,
     Round,
     User,
+    VerificationRecord,
     Vote,
     VoteEvent,
     audit,
@@ -284,6 +285,13 @@ def delete_account(user: User, password: str) -> None:
     user.locale = None
     user.reading = None
     user.verified_person = None  # the person may verify a new account
+    # ... and the records say how and when this one was verified, no longer by whom: the
+    # same hash on the next account's records would tie the two, and so this one's votes
+    # (kept with when the account was made) to a person.
+    for record in db.session.scalars(sa.select(VerificationRecord).where(
+            VerificationRecord.user_id == user.id)):
+        if "person" in (record.details or {}):
+            record.details = {k: v for k, v in record.details.items() if k != "person"}
     user.deleted_at = utcnow()
     user.session_nonce = secrets.token_hex(8)  # every session of the account ends
     user.session_ids = ""

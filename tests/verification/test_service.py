@@ -137,6 +137,10 @@ def test_a_revoked_or_deleted_account_frees_the_person_for_another(db) -> None:
     verification.revoke(first, actor=staff, reason="a second account of the same person")
     verification.verify_with_national_id(third, card, secret="s")
     privacy.delete_account(third, PASSWORD)
+    # the deleted account's records keep how and when, no longer whose card: the person's
+    # hash would tie the next account to this one, and so to its votes
+    [record] = verification.history(third)
+    assert record.method == "national_id" and "person" not in record.details
     verification.verify_with_national_id(second, card, secret="s")
     assert second.is_verified
 
