@@ -6,7 +6,7 @@ by a few people's ballots. Rounds whose open data was already out get the mark o
 next export, with every vote they have then.
 
 Revision ID: c41d7e2a9b30
-Revises: 73d057e1acaf
+Revises: 3ebc279e932e, 51795af6fd86
 Create Date: 2026-12-01 06:20:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c41d7e2a9b30'
-down_revision = '73d057e1acaf'
+down_revision = ('3ebc279e932e', '51795af6fd86')
 branch_labels = None
 depends_on = None
 
