@@ -76,7 +76,10 @@ def wants_json() -> bool:
     return best == "application/json" and not is_htmx()
 
 
-def render_error(status: int, detail: str | None = None, heading: str | None = None) -> Response:
+def render_error(status: int, detail: str | None = None, heading: str | None = None,
+                 back: str | None = None) -> Response:
+    """The error as JSON, an htmx fragment or a page; ``back``, on the page, links to where
+    the person can try again."""
     title, message = MESSAGES.get(status, MESSAGES[500])
     message = detail or message
     title = heading or title
@@ -87,9 +90,8 @@ def render_error(status: int, detail: str | None = None, heading: str | None = N
             render_template("errors/_error.html", status=status, title=title, message=message)
         )
     else:
-        response = make_response(
-            render_template("errors/error.html", status=status, title=title, message=message)
-        )
+        response = make_response(render_template(
+            "errors/error.html", status=status, title=title, message=message, back=back))
     response.status_code = status
     if is_htmx():
         # static/js/hiroba.js swaps error responses; a generic error goes to the page's
@@ -215,9 +217,18 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError) -> Response:
         if _login_ended():
             return _log_in_again()
-        return render_error(
-            400, str(_l("The form expired or was sent from elsewhere. Please reload the page and try again.")),
-            heading=str(_l("The page expired")))
+        heading = gettext("The page expired")
+        if is_htmx():  # the page itself is there to reload
+            return render_error(400, gettext("The form expired or was sent from elsewhere. "
+                                             "Please reload the page and try again."),
+                                heading=heading)
+        # Reloading this answer would send the same expired form again: the way on is the
+        # page the form is on, opened anew.
+        back = page_address()
+        return render_error(400, gettext("The page was open for a long time, or the form was "
+                                         "sent from another site, so nothing was saved. Open "
+                                         "the page again and try once more."),
+                            heading=heading, back=back if back != "/" else None)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:

@@ -70,10 +70,16 @@ def test_every_state_changing_request_needs_a_csrf_token(csrf_app: Flask, db) ->
 
 def test_a_wrong_token_is_refused(csrf_app: Flask, db) -> None:
     client = client_for(csrf_app, quick_user())
-    response = client.post("/language", data={"lang": "en", "csrf_token": "forged"},
+    round_ = factories.make_round(phase="voting")
+    form_page = f"/rounds/{round_.slug}/propose"
+    before = table_counts()
+    response = client.post(form_page, data={"text": "駅前に駐輪場を", "csrf_token": "forged"},
                            headers={"Accept-Language": "en"})
     assert response.status_code == 400
-    assert "The form expired or was sent from elsewhere" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "so nothing was saved" in html and table_counts() == before
+    # Reloading this answer would send the expired form again: the page links to the form.
+    assert f'<a href="{form_page}">Open the page again</a>' in html
 
 
 @pytest.mark.parametrize("via", ["form", "header"])
