@@ -680,10 +680,14 @@ def test_a_moved_deadline_shows_the_one_the_council_first_had(one_item, client, 
 
 
 def test_the_rule_of_an_agenda_item_reads_in_easy_japanese(one_item, client) -> None:
-    """The sentence saying why an item went to the council (意見グループ…統計的信頼度) was in
-    the usual Japanese for a reader who chose easy Japanese."""
+    """The sentence saying why an item went to the council (意見グループ…統計的信頼度), and
+    the agenda's own introduction, were in the usual Japanese for a reader who chose easy
+    Japanese."""
     _round, escs = one_item
     client.post("/reading", data={"reading": "easy"}, headers={"Accept-Language": "ja"})
     page = client.get(f"/agenda/items/{escs[0].id}", headers={"Accept-Language": "ja"})
     text = re.sub(r"<[^>]+>", "", re.sub(r"<rt\b[^>]*>.*?</rt>", "", page.get_data(as_text=True)))
     assert "次の2つがそろうと、提案は議会に届きます。" in text and "統計的信頼度" not in text
+    listed = client.get("/agenda/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    listed = re.sub(r"<[^>]+>", "", re.sub(r"<rt\b[^>]*>.*?</rt>", "", listed))
+    assert "どのグループの人も賛成した提案は、議会に届きます。" in listed
