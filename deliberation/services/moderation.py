@@ -19,8 +19,8 @@ from deliberation.models import (
     Proposal,
     Report,
     Round,
+    SnapshotProposalStat,
     User,
-    Vote,
     audit,
 )
 from deliberation.models._common import utcnow
@@ -204,19 +204,26 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
 def _standing(round_: Round, proposal_ids: list[int]) -> dict[int, dict[str, object]]:
     """How many had voted on each proposal and whether it met the rule for the council on
     the latest snapshot, recorded when a moderator takes a published proposal out of the
-    running: the round's public page shows it (``removed_after_publication``)."""
+    running: the round's public page shows it (``removed_after_publication``).
+
+    The number is the snapshot's, like every public count (None without one): the live
+    votes would differ from it by the votes cast since, and tell whoever knows that a
+    neighbour just voted whether they voted on this proposal."""
     if not proposal_ids:
         return {}
     from deliberation.engine.escalation import snapshot_decisions
     from deliberation.models.snapshot import latest_snapshot
 
-    counts = dict(db.session.execute(
-        sa.select(Vote.proposal_id, sa.func.count()).where(
-            Vote.round_id == round_.id, Vote.proposal_id.in_(proposal_ids))
-        .group_by(Vote.proposal_id)).tuples().all())
     snapshot = latest_snapshot(round_.id)
+    counts = {} if snapshot is None else dict(db.session.execute(
+        sa.select(SnapshotProposalStat.proposal_id,
+                  SnapshotProposalStat.agree + SnapshotProposalStat.disagree
+                  + SnapshotProposalStat.passes)
+        .where(SnapshotProposalStat.snapshot_id == snapshot.id,
+               SnapshotProposalStat.group_id.is_(None),
+               SnapshotProposalStat.proposal_id.in_(proposal_ids))).tuples().all())
     decisions = snapshot_decisions(snapshot, round_.policy, proposal_ids) if snapshot else {}
-    return {pid: {"votes": counts.get(pid, 0),
+    return {pid: {"votes": counts.get(pid, 0) if snapshot is not None else None,
                   "met_rule": decisions[pid].escalate if pid in decisions else None}
             for pid in proposal_ids}
 
