@@ -38,15 +38,14 @@ different opinion groups, and wait: then, minutes before a snapshot, they all ch
 answer on one proposal to carry it across the groups. Their vote vectors are not alike and
 they did not arrive together, so neither rule above links them. What gives them away is the
 change itself: people seldom change an answer (in the four real Pol.is rounds above, 1 to
-13 people per round ever did, never 3 the same way on one proposal within a day, nor 5
-within 30 days). So :func:`find_switch_blocks` flags ``min_block_size`` or more
+13 people per round ever did, in rounds of 14 days to over 4 years, and never two changed
+one proposal to the same answer). So :func:`find_switch_blocks` flags ``min_block_size`` or more
 participants who changed their answer on the **same proposal** to the **same answer**
-within ``switch_window_seconds``, whatever else they voted. That window is 30 days, not the
-20 minutes of a burst of arrivals nor a day: sleepers that change four at a time, 21
-minutes apart, or four a day, would otherwise pass, and honest changes are so rare that 30
-days still flags none of those rounds. A real change of mind together (a town meeting that
-persuaded a room, or people persuaded one by one over weeks) is flagged too, and then a
-facilitator who knows the round looks at it.
+in the round, whenever, whatever else they voted. Any window would be a pace to keep
+under: sleepers that change four at a time 21 minutes apart pass a window of 20 minutes,
+four a day pass a day, four a month pass 30 days. A real change of mind together (a town
+meeting that persuaded a room, or people persuaded one by one over weeks) is flagged too,
+and then a facilitator who knows the round looks at it.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ DEFAULTS = {
     "window_seconds": 20 * 60,
     "min_block_size": 5,
     "identical_min_votes": 15,
-    "switch_window_seconds": 30 * 24 * 60 * 60,
+    "switch_window_seconds": None,  # the whole round (see the module's docstring)
 }
 _CHUNK = 512  # rows compared at once (memory: chunk x window x 3 statements floats)
 
@@ -254,11 +253,11 @@ def find_switch_blocks(
     switch_values: Sequence[int],
     switch_times: Sequence[float],
     *,
-    window_seconds: float = DEFAULTS["switch_window_seconds"],
+    window_seconds: float | None = DEFAULTS["switch_window_seconds"],
     min_block_size: int = DEFAULTS["min_block_size"],
 ) -> list[Block]:
     """Blocks of participants who changed their answer on the same proposal to the same
-    answer within ``window_seconds`` of each other, largest first.
+    answer within ``window_seconds`` of each other (None: whenever), largest first.
 
     The ``switch_*`` arrays are parallel, one row per (participant, statement) whose answer
     was changed: the answer it was changed to (the current vote) and when (seconds). A row
@@ -275,6 +274,8 @@ def find_switch_blocks(
         raise ValueError("the switch arrays must be parallel")
     if np.any((values < -1) | (values > 1)):
         raise ValueError("votes must be -1, 0 or 1")
+    if window_seconds is None:
+        window_seconds = np.inf
     known = ~np.isnan(times)
     participants, statements, values, times = (
         column[known] for column in (participants, statements, values, times))

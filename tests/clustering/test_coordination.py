@@ -197,9 +197,9 @@ def switches(*rows: tuple[int, int, int, float]) -> list[list]:
 def test_accounts_that_flip_one_proposal_together_are_one_block() -> None:
     """Sleeper accounts, made and voting apart and alike in nothing else, change their
     answer on one proposal to agree within four minutes: one block, whatever else changed
-    at other times."""
+    (to another answer, or on another proposal)."""
     flips = [(pid, 7, 1, 1000 * DAY + pid * 20.0) for pid in range(100, 112)]
-    others = [(1, 7, 1, 3 * DAY), (2, 7, 1, 9 * DAY), (3, 8, -1, 1000 * DAY)]
+    others = [(1, 7, -1, 3 * DAY), (2, 8, 1, 9 * DAY), (3, 8, -1, 1000 * DAY)]
     [block] = find_switch_blocks(*switches(*flips, *others))
     assert block.participant_ids == list(range(100, 112))
     assert block.switched_to == (7, 1) and block.n_votes == 12
@@ -210,8 +210,8 @@ def test_accounts_that_flip_one_proposal_together_are_one_block() -> None:
 
 
 def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged() -> None:
-    # one change every eight days on the same proposal, to the same answer: four a month
-    trickle = [(pid, 7, 1, pid * 8 * DAY) for pid in range(20)]
+    # four changes of one proposal to the same answer, however spread: under the block size
+    trickle = [(pid, 7, 1, pid * 8 * DAY) for pid in range(4)]
     assert find_switch_blocks(*switches(*trickle)) == []
     # eight changes within a minute, but to different answers or on different proposals
     mixed = [(pid, 7 + pid % 2, 1 if pid % 4 < 2 else -1, pid * 5.0) for pid in range(8)]
@@ -220,7 +220,7 @@ def test_changes_of_mind_spread_out_or_in_different_directions_are_not_flagged()
     four = [(pid, 7, -1, pid * MINUTE) for pid in range(4)]
     assert find_switch_blocks(*switches(*four)) == []
     assert len(find_switch_blocks(*switches(*four, (9, 7, -1, 19 * MINUTE)))) == 1
-    assert find_switch_blocks(*switches(*four, (9, 7, -1, 30 * DAY + 4 * MINUTE))) == []
+    assert len(find_switch_blocks(*switches(*four, (9, 7, -1, 300 * DAY)))) == 1  # whenever
     assert find_switch_blocks(*switches(*four, (9, 7, -1, float("nan")))) == []
     assert find_switch_blocks([], [], [], []) == []
 
@@ -234,11 +234,22 @@ def test_sleepers_changing_four_at_a_time_are_still_one_block() -> None:
     assert block.span_seconds == 42 * MINUTE
 
 
-def test_two_bursts_on_one_proposal_months_apart_are_two_blocks() -> None:
+def test_sleepers_changing_four_a_month_are_still_one_block() -> None:
+    """Four changes, then four more a month later, and four a month after that: never five
+    within 30 days, but twelve in one round, where the real rounds have no two alike."""
+    batches = [(pid, 7, 1, (pid // 4) * 31 * DAY + pid * MINUTE) for pid in range(12)]
+    [block] = find_switch_blocks(*switches(*batches))
+    assert block.participant_ids == list(range(12))
+
+
+def test_bursts_on_one_proposal_months_apart_are_one_block_unless_a_window_is_asked() -> None:
     april = [(pid, 7, 1, pid * MINUTE) for pid in range(6)]
     june = [(pid, 7, 1, 70 * DAY + pid * MINUTE) for pid in range(10, 15)]
-    # one lone change between them, over 30 days from each, belongs to neither
-    blocks = find_switch_blocks(*switches(*april, (50, 7, 1, 35 * DAY), *june))
+    rows = switches(*april, (50, 7, 1, 35 * DAY), *june)
+    [block] = find_switch_blocks(*rows)
+    assert block.participant_ids == [*range(6), *range(10, 15), 50]
+    # within a window of 30 days: two blocks, and the lone change between belongs to neither
+    blocks = find_switch_blocks(*rows, window_seconds=30 * DAY)
     assert [b.participant_ids for b in blocks] == [list(range(6)), list(range(10, 15))]
 
 
@@ -253,8 +264,8 @@ def test_bad_switch_input_is_refused() -> None:
                                   "scoop-hivemind.biodiversity", "bg2050-volunteers"])
 def test_no_real_pol_is_voters_change_an_answer_together(polis_dir, name: str) -> None:
     """Four real rounds: each vote that changes the voter's previous answer on a comment is
-    a change. None is flagged by the screen's own window and block size (30 days, five
-    people), nor with a day as the window and three people as a block."""
+    a change. None is flagged by the screen's own rule (five people, the whole round),
+    nor with a day as the window and three people as a block."""
     from clustering.polis_export import read_vote_columns
 
     columns = read_vote_columns(polis_dir(name) / "votes.csv")
