@@ -181,3 +181,5 @@ def test_the_rule_and_the_report_page_read_in_easy_japanese(client, login_as,
     assert "どうして、この提案はよくないと思いますか。" in form and "通報" not in form
     refused = _read(client.post(report, data={"reason": ""}, headers=JA).get_data(as_text=True))
     assert "どうしてよくないと思うか、書いてください。" in refused
+    listed = _read(client.get(f"/rounds/{round_.slug}/proposals", headers=JA).get_data(as_text=True))
+    assert "提案の文の中のことばで探します。" in listed and "議会が答えた提案" in listed
