@@ -92,8 +92,13 @@ def test_vote_card_htmx_swaps_next_card(client, login_as, make_round, db) -> Non
     ja = client.get(f"/rounds/{r.slug}/vote", headers={"Accept-Language": "ja"}).text
     assert "1件の提案に投票しました。" in ja and "残りは、この提案を含めて1件です。" in ja
     assert "HX-Request" in response.headers["Vary"]
+    # the last vote: the heading that says all are done is described by the confirmation
+    last = client.post(f"/rounds/{r.slug}/vote", headers=HX,
+                       data={"proposal_id": other.id, "value": "-1"}).get_data(as_text=True)
+    assert "You have voted on every proposal" in last
+    assert 'data-autofocus aria-describedby="vote-card-message"' in last
     participant = participant_for(r, user, create=False)
-    assert votes_of(participant) == {shown.id: 1}
+    assert votes_of(participant) == {shown.id: 1, other.id: -1}
 
 
 def test_vote_without_js_redirects_303(client, login_as, make_round) -> None:
