@@ -126,9 +126,9 @@ def test_admin_changes_role(client, db, login_as, make_user):
 def test_privacy_page_uses_the_consent_notice(client):
     body = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Email address and password" in body
-    # one pair of brackets, as a Japanese heading has them (not （お知らせ（2026-11版））)
+    # one pair of brackets, as a Japanese heading has them (not （お知らせ（2026-12版））)
     body = client.get("/privacy", headers={"Accept-Language": "ja"}).get_data(as_text=True)
-    assert "保存する個人データ（2026-11版のお知らせ）" in body
+    assert "保存する個人データ（2026-12版のお知らせ）" in body
 
 
 VOTE_IN_A_FRESH_PROCESS = """
