@@ -55,10 +55,12 @@ def configure(app: Flask, config: dict[str, Any] | str | None) -> None:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (see README, Configuration).")
     if app.config["ENVIRONMENT"] == "production":
-        problem = secret_key_problem(app.config["SECRET_KEY"])
-        if problem:
-            raise RuntimeError(f"{problem} (see README, Configuration): generate one with "
-                               "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        for name in ("SECRET_KEY", "VERIFICATION_KEY"):
+            problem = app.config.get(name) and secret_key_problem(app.config[name])
+            if problem:
+                raise RuntimeError(f"{problem.replace('SECRET_KEY', name)} (see README, "
+                                   "Configuration): generate one with python3 -c 'import "
+                                   "secrets; print(secrets.token_hex(32))'")
         if app.config.get("MAIL_URL") and not app.config.get("PUBLIC_URL"):
             # Links in mails would otherwise take the Host header a client sent: a reset
             # requested with a forged Host would mail the victim a link to another site.

@@ -97,6 +97,10 @@ class Config:
     # "module:Class" of a NationalIdVerifier (deliberation/services/national_id.py); unset:
     # verification with a national-ID app is not offered
     NATIONAL_ID_VERIFIER = os.environ.get("NATIONAL_ID_VERIFIER") or None
+    # The key of the hashes by which one person verifies one account (a document's number,
+    # the national-ID app's pseudonym); unset: SECRET_KEY. Kept apart, SECRET_KEY can be
+    # rotated without forgetting who verified which account.
+    VERIFICATION_KEY = os.environ.get("VERIFICATION_KEY") or None
 
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted.
     # 0 (the default) trusts none: otherwise any client could choose the address that

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 import sqlalchemy as sa
-from flask import current_app
 
 from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
@@ -414,7 +413,7 @@ def _verified_residents(admin: User, people: People,
             document = documents[n % len(documents)]
             verification.verify_at_counter(user, actor=admin, document=document,
                                            number=DEMO_NUMBERS[document].format(n + 1),
-                                           secret=current_app.config["SECRET_KEY"])
+                                           secret=verification.person_secret())
         users[person] = user
     return users
 

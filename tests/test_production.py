@@ -54,6 +54,11 @@ def test_weak_secret_from_the_environment_is_refused(monkeypatch: pytest.MonkeyP
         create_app("production")
 
 
+def test_weak_verification_key_is_refused_in_production(app: Flask) -> None:
+    with pytest.raises(RuntimeError, match="VERIFICATION_KEY"):
+        production_app(app.config["SQLALCHEMY_DATABASE_URI"], VERIFICATION_KEY="changeme")
+
+
 def test_random_secret_is_accepted(app: Flask) -> None:
     assert secret_key_problem(GOOD_SECRET) is None
     assert production_app(app.config["SQLALCHEMY_DATABASE_URI"]).config["ENVIRONMENT"] == \

@@ -263,7 +263,7 @@ def national_id_return() -> Response | tuple[str, int]:
     try:
         result = verifier.complete(state, request.args.to_dict())
         verification.verify_with_national_id(signed_in_user(), result,
-                                             secret=current_app.config["SECRET_KEY"])
+                                             secret=verification.person_secret())
     except NationalIdError:
         flash(_("The national ID app could not confirm your identity. Nothing was saved."),
               "error")

@@ -4,7 +4,7 @@ the counter after seeing an identity document, and generate postal codes for a m
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -65,7 +65,7 @@ def counter(user_id: int) -> Response | tuple[str, int]:
         try:
             verification.verify_at_counter(user, actor=current_user, document=form.document.data,
                                            number=form.number.data,
-                                           secret=current_app.config["SECRET_KEY"])
+                                           secret=verification.person_secret())
         except DomainError as error:
             if error.field != "number":
                 flash(translate(error), "error")

@@ -369,6 +369,13 @@ def postal_batches() -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- national ID
 
 
+def person_secret() -> str:
+    """The key of the person hashes: VERIFICATION_KEY, or SECRET_KEY when it is unset."""
+    from flask import current_app
+
+    return current_app.config.get("VERIFICATION_KEY") or current_app.config["SECRET_KEY"]
+
+
 def person_key(secret: str, provider: str, subject: str) -> str:
     """The keyed hash kept of a person: a national-ID provider's pseudonym of them, or the
     number of the document staff saw (``provider`` "counter:<kind of document>")."""
@@ -383,7 +390,7 @@ def verify_with_national_id(user: User, result: Any, *, secret: str) -> Verifica
     One person verifies one account: the same person again for another account that is
     still verified is refused (Conflict), by the database's unique index on
     ``users.verified_person``. An answer without the pseudonym is refused. A new secret
-    forgets the earlier hashes."""
+    forgets the earlier hashes (``person_secret``: VERIFICATION_KEY keeps them)."""
     from deliberation.services.national_id import NationalIdResult
 
     if not isinstance(result, NationalIdResult):

@@ -99,6 +99,20 @@ def test_a_verification_revoked_twice_at_once_is_revoked_once(client, login_as, 
         AuditEntry.action == "account.verification_revoked")) == 0
 
 
+def test_a_new_secret_key_keeps_one_document_per_account(app, client, login_as, db,
+                                                          monkeypatch) -> None:
+    """Rotating SECRET_KEY forgot which documents verified which accounts; with
+    VERIFICATION_KEY set, the person hashes are keyed with it and outlive the rotation."""
+    monkeypatch.setitem(app.config, "VERIFICATION_KEY", "verification-key-of-the-town")
+    login_as("council")
+    first, second = make_user(), make_user()
+    form = {"document": "driving_licence", "number": "123456789012"}
+    assert client.post(f"/verify/users/{first.id}/counter", data=form).status_code == 303
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key-after-rotation")
+    login_as("council")
+    assert client.post(f"/verify/users/{second.id}/counter", data=form).status_code == 409
+
+
 @pytest.mark.parametrize(("data", "words"), [
     ({"document": "A123", "number": "123456789012"}, "選んで"),
     ({"document": "driving_licence"}, "番号を入力"),
