@@ -154,6 +154,8 @@ KEY_LABELS: dict[str, Any] = {
     "round_phase": _l("Round phase"),
     "label": _l("Name"),
     "document": _l("Document seen"),
+    "person": _l("Fingerprint of the person who verified this account (one account per "
+                 "person)"),
     "batch": _l("Batch"),
     "code_id": _l("Code number"),
     "provider": _l("Provider"),

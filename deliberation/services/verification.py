@@ -62,13 +62,24 @@ def level_of(user: User) -> str:
 # --------------------------------------------------------------------------- records
 
 
+# What a second account of one person is told, by method (the accounts stay unnamed).
+PERSON_TAKEN = {
+    "counter": N_("This document already verifies another account: one person verifies one "
+                  "account. If the resident no longer uses it, revoke that account's "
+                  "verification first (the resident can tell you which it is)."),
+    "national_id": N_("Your national ID already verifies another account here: one person "
+                      "verifies one account. Ask the town hall if that account is not yours "
+                      "any more."),
+}
+
+
 def _verify(user: User, *, method: str, actor: User | None, person: str | None = None,
-            taken: DomainError | None = None, **details: Any) -> VerificationRecord:
+            **details: Any) -> VerificationRecord:
     """Record a verification as a resident (does not commit).
 
-    ``person``: the keyed hash of the person behind the account; ``taken`` is raised when
-    another account holds it (users.verified_person is unique, so this holds also for two
-    verifications of one person at the same moment)."""
+    ``person``: the keyed hash of the person behind the account. Another account holding
+    it is refused (Conflict, ``PERSON_TAKEN``): users.verified_person is unique, so this
+    holds also for two verifications of one person at the same moment."""
     if user.deleted_at is not None:
         raise NotFound(N_("There is no such account."))
     already = Conflict(N_("This account is already verified as a resident."))
@@ -83,9 +94,7 @@ def _verify(user: User, *, method: str, actor: User | None, person: str | None =
                    already)
     except sa.exc.IntegrityError:
         db.session.rollback()
-        if taken is None:
-            raise
-        raise taken from None
+        raise Conflict(PERSON_TAKEN[method], field="number") from None
     if person is not None:
         details["person"] = person
     db.session.refresh(user)
@@ -134,13 +143,8 @@ def verify_at_counter(user: User, *, actor: User, document: str, number: Any,
         raise DomainError(N_("Please enter the number printed on the document you saw "
                              "(a driving licence has 12 digits, a residence card 2 letters, "
                              "8 digits and 2 letters)."), field="number")
-    # Which account it is stays unsaid: staff would learn that two accounts are one person's.
-    taken = Conflict(N_("This document already verifies another account: one person "
-                        "verifies one account. If the resident no longer uses it, revoke "
-                        "that account's verification first (the resident can tell you "
-                        "which it is)."), field="number")
     try:
-        record = _verify(user, method="counter", actor=actor, taken=taken,
+        record = _verify(user, method="counter", actor=actor,
                          person=person_key(secret, f"counter:{document}", number),
                          document=document)
         db.session.commit()
@@ -402,13 +406,10 @@ def verify_with_national_id(user: User, result: Any, *, secret: str) -> Verifica
         raise DomainError(N_("The national ID app did not say who you are, so your account "
                              "could not be verified. Nothing was saved. Please ask the "
                              "town hall."))
-    taken = Conflict(N_("Your national ID already verifies another account here: one person "
-                        "verifies one account. Ask the town hall if that account is not "
-                        "yours any more."))
     try:
         record = _verify(user, method="national_id", actor=None,
                          person=person_key(secret, result.provider, result.subject),
-                         taken=taken, provider=result.provider)
+                         provider=result.provider)
         db.session.commit()
     except Exception:
         db.session.rollback()
