@@ -6,13 +6,13 @@ import hashlib
 import hmac
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.database import db
 from deliberation.errors import N_, NotAllowed
 from deliberation.models import Participant, Round, User
 from deliberation.models.participation import PARTICIPANT_KINDS
+from deliberation.services.verification import person_secret
 
 # Built once (every vote reads them): SQLAlchemy keeps a statement object's cache key.
 PARTICIPANT_OF_ACCOUNT = sa.select(Participant).where(
@@ -52,12 +52,13 @@ def person_key(round_: Round, user: User) -> str | None:
     """What stands for the account's person in a round for verified residents (None in
     other rounds, or when the verification knows no person, as a postal code).
 
-    Keyed with the app's secret: whoever reads the database alone cannot work it out from
-    an account's ``verified_person`` and so find the participant of that person's deleted
-    account."""
+    Keyed with the key of the person hashes (``verification.person_secret``, which outlives
+    a new SECRET_KEY when VERIFICATION_KEY is set): whoever reads the database alone cannot
+    work it out from an account's ``verified_person`` and so find the participant of that
+    person's deleted account."""
     if round_.eligibility != "verified" or not user.verified_person:
         return None
-    return round_person_key(current_app.config["SECRET_KEY"], round_.id, user.verified_person)
+    return round_person_key(person_secret(), round_.id, user.verified_person)
 
 
 def round_person_key(secret: str, round_id: int, verified_person: str) -> str:
