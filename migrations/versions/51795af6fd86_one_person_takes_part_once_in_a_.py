@@ -1,7 +1,8 @@
 """one person takes part once in a round for verified residents
 
 participants.person_key holds, in a round for verified residents, a hash of the verified
-person (users.verified_person) with the round, keyed with SECRET_KEY, unique per round and kept when the account
+person (users.verified_person) with the round, keyed with VERIFICATION_KEY (SECRET_KEY
+when it is unset), unique per round and kept when the account
 is deleted or its verification revoked: the person may verify another account, but not
 take part again where the first one's votes still count. Participants of accounts verified
 now get it; those of accounts deleted before this step cannot (nothing links them).
@@ -44,7 +45,10 @@ def upgrade():
         .join(users, users.c.id == participants.c.user_id)
         .join(rounds, rounds.c.id == participants.c.round_id)
         .where(rounds.c.eligibility == 'verified', users.c.verified_person.is_not(None))).all()
-    secret = hashlib.sha256(("round-person:" + current_app.config["SECRET_KEY"]).encode())
+    # the key of the person hashes (deliberation.services.verification.person_secret)
+    person_secret = (current_app.config.get("VERIFICATION_KEY")
+                     or current_app.config["SECRET_KEY"])
+    secret = hashlib.sha256(("round-person:" + person_secret).encode())
     for participant_id, round_id, person in rows:
         # as deliberation.services.participants.round_person_key computes it, written out
         # here so that this step does the same whatever the code becomes
