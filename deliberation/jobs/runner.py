@@ -54,7 +54,7 @@ DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation/jobs/snapshot_history.py)
 DEFAULT_THREADS = 1  # BLAS/OpenMP threads of one clustering run (see refresh_round)
 BATCH = 10
-UNSEEN_EVENTS_READ = 5000  # enough to find the minimum of voters among them
+UNSEEN_EVENTS_READ = 200  # unseen events read per round and pass (see unseen_votes)
 
 Refresh = Callable[[int], Any]
 
@@ -124,16 +124,19 @@ def unseen_votes(round_id: Any) -> sa.ColumnElement[bool]:
             .correlate_except(ClusterSnapshot).scalar_subquery())
     event = so.aliased(VoteEvent)
     round_ = so.aliased(Round)
-    # The oldest unseen events only, down the (round_id, id) index: a round whose runs
-    # keep failing gathers unseen events, and this is evaluated on every pass.
+    # The oldest unseen events only, down the (round_id, id) index, since this is evaluated
+    # for every round on every pass. So many unseen events make the round due whoever cast
+    # them (one person changing answers over and over must not keep it from its snapshot);
+    # the run then holds back too few voters' votes itself.
     unseen = (sa.select(event.participant_id)
               .where(event.round_id == round_id, event.id > sa.func.coalesce(seen, 0))
               .order_by(event.id).limit(UNSEEN_EVENTS_READ).correlate_except(event).subquery())
-    voters = sa.select(sa.func.count(sa.distinct(unseen.c.participant_id))).scalar_subquery()
     minimum = (sa.select(sa.case((round_.min_group_display > small_counts.MIN_COUNT,
                                   round_.min_group_display), else_=small_counts.MIN_COUNT))
                .where(round_.id == round_id).correlate_except(round_).scalar_subquery())
-    return voters >= minimum
+    return sa.exists(sa.select(sa.func.count()).select_from(unseen).having(sa.or_(
+        sa.func.count(sa.distinct(unseen.c.participant_id)) >= minimum,
+        sa.func.count() >= UNSEEN_EVENTS_READ)))
 
 
 def due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:

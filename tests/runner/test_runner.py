@@ -384,6 +384,22 @@ def test_a_vote_during_the_run_makes_the_round_due_again(db):
     assert runner.run_once(min_interval=5, now=t0 + timedelta(seconds=10), refresh=fake) == []
 
 
+def test_few_voters_wait_but_one_persons_many_changes_do_not_stall_the_round(db):
+    round_ = factories.make_round()
+    person, proposal = factories.make_participant(round_), factories.make_proposal(round_)
+
+    def changes(n: int) -> None:
+        _db.session.add_all(VoteEvent(round_id=round_.id, participant_id=person.id,
+                                      proposal_id=proposal.id, value=(1, -1)[i % 2])
+                            for i in range(n))
+        _db.session.commit()
+
+    changes(runner.UNSEEN_EVENTS_READ - 1)
+    assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == []
+    changes(1)
+    assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == [round_.id]
+
+
 def test_a_failed_run_keeps_its_votes_due(db):
     round_ = factories.make_round()
     _vote(round_)
