@@ -49,7 +49,8 @@ class PostalCodesForm(HirobaForm):
 class PostedForm(HirobaForm):
     """Another member of staff confirms that a batch's letters were posted."""
 
-    batch = SelectField(_l("Batch whose letters were posted"), choices=[],
+    # any name reaches the service, which says why a batch cannot be confirmed (one's own)
+    batch = SelectField(_l("Batch whose letters were posted"), choices=[], validate_choice=False,
                         validators=[DataRequired(message=_l("Please choose the batch."))])
     letters = IntegerField(_l("Number of letters posted"), validators=[
         InputRequired(message=_l("Please enter whole numbers.")),

@@ -155,6 +155,9 @@ def test_postal_codes_download_and_redeem(client, login_as, db) -> None:
     page = client.get("/verify/postal-codes", headers=EN).get_data(as_text=True)
     assert "Letter 1" in page and code not in page  # the list shows counts, never codes
     assert "Waiting for confirmation" in page and 'name="letters"' not in page  # not by me
+    response = client.post("/verify/postal-codes/posted", headers=JA,
+                           data={"batch": "Letter 1", "letters": "2"})
+    assert response.status_code == 409 and "別の職員" in response.text
     login_as("admin")  # a colleague confirms that the letters were posted
     for letters, words in (("3", "has 2 codes"), ("", "whole numbers")):
         response = client.post("/verify/postal-codes/posted", headers=EN,
