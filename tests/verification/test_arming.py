@@ -191,3 +191,10 @@ def test_the_public_round_page_says_when_nothing_is_sent_yet(client, db) -> None
     db.session.commit()
     page = client.get(f"/rounds/{planted.round.slug}", headers={"Accept-Language": "ja"}).text
     assert "議会への送付はまだ始まっていません" not in page
+    # stopped after proposals went (new groups to check, or a facilitator stopped it): not
+    # "not started", which the agenda below it would belie
+    refresh_and_escalate(planted.round.id)
+    planted.round.escalation_armed = False
+    db.session.commit()
+    page = client.get(f"/rounds/{planted.round.slug}", headers={"Accept-Language": "ja"}).text
+    assert "まだ始まっていません" not in page and "議会への送付を止めています" in page
