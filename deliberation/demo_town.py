@@ -49,7 +49,7 @@ GROUP_KINDS = ((0.90, 0.05, 0.05), (0.96, 0.03, 0.01), (0.30, 0.60, 0.10))
 PASS_SHARE = 0.3  # of the votes that are not agree
 VERIFIED_RESIDENTS = 36  # simulated residents with an account verified at the counter
 # made-up numbers of the documents they showed, one per resident
-DEMO_NUMBERS = {"my_number_card": "DEMO{:08d}", "driving_licence": "9900{:08d}",
+DEMO_NUMBERS = {"my_number_card": "DEMO{:08d}", "driving_licence": "99{:08d}00",
                 "residence_card": "XX{:08d}ZZ"}
 ASSISTED_LABEL = "中央公民館 出前講座"
 

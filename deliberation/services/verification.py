@@ -120,6 +120,9 @@ DOCUMENT_NUMBER = {
     "other": re.compile(r"[0-9A-Z]{4,30}"),
 }
 MY_NUMBER = re.compile(r"[0-9]{12}")
+# The part of a number that stays with the person: a driving licence's last digit counts
+# how often it was reissued (lost, stolen), so a reissued licence is the same person.
+DOCUMENT_PERSON = {"driving_licence": slice(0, 11)}
 
 
 def verify_at_counter(user: User, *, actor: User, document: str, number: Any,
@@ -145,7 +148,8 @@ def verify_at_counter(user: User, *, actor: User, document: str, number: Any,
                              "8 digits and 2 letters)."), field="number")
     try:
         record = _verify(user, method="counter", actor=actor,
-                         person=person_key(secret, f"counter:{document}", number),
+                         person=person_key(secret, f"counter:{document}",
+                                           number[DOCUMENT_PERSON.get(document, slice(None))]),
                          document=document)
         db.session.commit()
     except Exception:

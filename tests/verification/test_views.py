@@ -61,7 +61,9 @@ def test_one_document_verifies_one_account(client, login_as, db) -> None:
         db.session.scalars(sa.select(User.verified_person)).all())
     logged = str(db.session.scalars(sa.select(AuditEntry.details)).all())
     assert "123456789012" not in stored + logged and "person" not in logged
-    form["number"] = "123456789013"  # another licence
+    form["number"] = "123456789013"  # the same licence, reissued once after a loss
+    assert client.post(f"/verify/users/{second.id}/counter", data=form).status_code == 409
+    form["number"] = "223456789012"  # another person's licence
     assert client.post(f"/verify/users/{second.id}/counter", data=form).status_code == 303
 
 
