@@ -125,6 +125,18 @@ MY_NUMBER = re.compile(r"[0-9]{12}")
 DOCUMENT_PERSON = {"driving_licence": slice(0, 11)}
 
 
+def is_my_number(number: str) -> bool:
+    """Whether ``number`` has the form of a My Number: 12 digits whose last is the check
+    digit of the first 11 (weights 2-7 then 2-6 from the right, modulo 11)."""
+    if not MY_NUMBER.fullmatch(number):
+        return False
+    digits = [int(ch) for ch in number]
+    total = sum(digit * (n + 1 if n <= 6 else n - 5)
+                for n, digit in enumerate(reversed(digits[:11]), start=1))
+    remainder = total % 11
+    return digits[11] == (0 if remainder <= 1 else 11 - remainder)
+
+
 def verify_at_counter(user: User, *, actor: User, document: str, number: Any,
                       secret: str) -> VerificationRecord:
     """Staff saw an identity document of the account's holder at the counter.
@@ -142,6 +154,10 @@ def verify_at_counter(user: User, *, actor: User, document: str, number: Any,
         raise DomainError(N_("This looks like the My Number from the back of the card, "
                              "which Hiroba must never take. Please enter the number on the "
                              "front of the card."), field="number")
+    if document == "other" and is_my_number(number):
+        raise DomainError(N_("This looks like a My Number, which Hiroba must never take. "
+                             "Please enter the number of the document you saw."),
+                          field="number")
     if not DOCUMENT_NUMBER[document].fullmatch(number):
         raise DomainError(N_("Please enter the number printed on the document you saw "
                              "(a driving licence has 12 digits, a residence card 2 letters, "

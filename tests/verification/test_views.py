@@ -121,6 +121,7 @@ def test_a_new_secret_key_keeps_one_document_per_account(app, client, login_as, 
     ({"document": "driving_licence", "number": "12345"}, "番号を入力"),
     ({"document": "residence_card", "number": "123456789012"}, "番号を入力"),
     ({"document": "my_number_card", "number": "1234 5678 9012"}, "マイナンバー"),  # the back
+    ({"document": "other", "number": "1234-5678-9018"}, "マイナンバー"),  # its check digit
 ])
 def test_counter_verification_refuses_bad_input(client, login_as, db, data, words) -> None:
     login_as("council")
