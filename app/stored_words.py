@@ -322,8 +322,8 @@ def words(value: Any, *, target: str | None = None, key: str | None = None,
     labels = _value_labels(key, target, parent) if key else None
     if isinstance(value, Mapping):
         if key == "group_sizes":
-            return _separator().join(f"{_group(g)}: {words(size)}" for g, size in value.items())
-        return _separator().join(f"{key_label(str(k), key)}: {_inner(v, target, str(k), key)}"
+            return _separator().join(_labelled(_group(g), words(size)) for g, size in value.items())
+        return _separator().join(_labelled(key_label(str(k), key), _inner(v, target, str(k), key))
                                  for k, v in value.items())
     if isinstance(value, list | tuple):
         return _separator().join(_inner(v, target, key, parent) for v in value)
@@ -338,6 +338,12 @@ def words(value: Any, *, target: str | None = None, key: str | None = None,
     if isinstance(value, str) and _ISO_TIME.fullmatch(value):
         return local_time(value)
     return str(value)
+
+
+def _labelled(label: str, value: str) -> str:
+    """A label and its value as the page's language writes them: 状況：受付済み in Japanese
+    (a full-width colon, no space), Status: Received in English."""
+    return _("%(label)s: %(value)s", label=label, value=value)
 
 
 def _separator() -> str:

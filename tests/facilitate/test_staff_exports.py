@@ -68,8 +68,9 @@ def test_audit_csv_reads_back_in_japanese(client, facilitator, db):
     assert close["理由"] == "期間終了"
     # labels, not codes, in the details too: every field the action wrote, in words
     assert not CODES & {cell for r in rows for cell in r}
-    assert row["記録の詳細"] == "変更前の状態: 確認待ち、変更後の状態: 却下"
-    assert close["記録の詳細"] == "変更前の段階: 投票中、変更後の段階: 終了"
+    # a label and its value joined as Japanese writes them (full-width colon, no space)
+    assert row["記録の詳細"] == "変更前の状態：確認待ち、変更後の状態：却下"
+    assert close["記録の詳細"] == "変更前の段階：投票中、変更後の段階：終了"
     assert not [c for r in rows for c in r if "{" in c or "status" in c or "phase" in c]
     # newest first, like the page
     assert [int(r[0]) for r in rows[1:]] == sorted((int(r[0]) for r in rows[1:]), reverse=True)
@@ -108,11 +109,11 @@ def test_audit_csv_details_are_words_and_formula_neutral(client, facilitator, db
     rows = _download(client, "/facilitate/rounds/fx/audit?format=csv")
     entries = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assisted = next(r for r in entries if r["操作"] == "代理入力の参加者を追加")
-    assert assisted["記録の詳細"] == "名前: =1+2、まちとの関わり: 住民"
+    assert assisted["記録の詳細"] == "名前：=1+2、まちとの関わり：住民"
     changed = next(r for r in entries if r["操作"] == "ラウンドの設定を変更")
-    assert changed["記録の詳細"].startswith("変更した項目: （")
-    assert "モデレーション: 事前確認：新しい提案は承認されてから公開" in changed["記録の詳細"]
-    assert "提案を非表示にするまでの通報件数: 7" in changed["記録の詳細"]
+    assert changed["記録の詳細"].startswith("変更した項目：（")
+    assert "モデレーション：事前確認：新しい提案は承認されてから公開" in changed["記録の詳細"]
+    assert "提案を非表示にするまでの通報件数：7" in changed["記録の詳細"]
     assert all(r["ラウンド"] == "'=HYPERLINK(\"http://x\")" for r in entries)
     assert not [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@")]
 

@@ -274,7 +274,7 @@ def test_every_record_value_is_in_words_and_the_download_keeps_codes(client, eve
             templ.TARGET_LABELS["proposals"], templ.KIND_LABELS["resident"])}
         expected |= {"賛成", "反対", "はい", "いいえ"}
         # a key inside stored JSON (the audit entry's details), and its value, in words
-        role_detail = (f"{account_records.column_label('audit_log', 'role')}: "
+        role_detail = (f"{account_records.column_label('audit_log', 'role')}："
                        f"{templ.ROLE_LABELS['facilitator']}")
     assert expected <= set(cells) | parts
     assert role_detail in cells
@@ -295,8 +295,8 @@ def _keys(value) -> set[str]:
 
 
 def _labels_in(cell: str) -> set[str]:
-    """The labels of ``label: value`` pairs in a cell, however deeply bracketed."""
-    return {m.strip() for m in re.findall(r"(?:^|[、（])([^、（）:]+): ", cell)}
+    """The labels of ``label：value`` pairs in a cell, however deeply bracketed."""
+    return {m.strip() for m in re.findall(r"(?:^|[、（])([^、（）：]+)：", cell)}
 
 
 def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db):
@@ -341,7 +341,7 @@ def test_escalation_evidence_is_in_words_and_the_download_keeps_codes(client, db
     assert "pca k=" not in page and "clustered" not in page and "too_few_votes" not in page
     assert "投票総数が足りない" in page and "その票で提案が条件を満たした" in page
     # nested figures stay readable: one bracket per opinion group, groups counted from 1
-    assert "（意見グループ: グループ1、人数: 50" in evidence
+    assert "（意見グループ：グループ1、人数：50" in evidence
     assert not re.search(r"\d\.\d{4}", evidence)
     # the machine-readable copy keeps every key and code
     records = client.get("/account/data.json").get_json()["records"]
