@@ -54,6 +54,7 @@ def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:
             "proposal_id": [pending.id], "action": "reject"}).get_data(as_text=True)
         field = re.search(r'<input[^>]*id="reason"[^>]*>', page).group(0)
         assert 'aria-invalid="true"' in field and 'aria-describedby="moderation-error"' in field
+        assert "autofocus" in field  # a live region there at load is not read out
         assert 'id="moderation-error">A reason is required' in page
     db.session.refresh(pending)
     assert pending.status == "pending"
@@ -87,7 +88,7 @@ def test_moderation_rejects_foreign_ids_and_unknown_action(client, facilitator, 
     assert response.status_code == 400 and "not in this round" in response.get_data(as_text=True)
     response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
                            data={"proposal_id": [], "action": "approve"})
-    assert "Select at least one" in response.get_data(as_text=True)
+    assert 'tabindex="-1" autofocus>Select at least one' in response.get_data(as_text=True)
     response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
                            data={"proposal_id": [elsewhere.id], "action": "nuke"})
     assert "Unknown moderation action" in response.get_data(as_text=True)
