@@ -155,11 +155,13 @@ def moderate(round_: Round, proposal_ids: list[int], action: str, *, actor: User
     """
     if action not in ACTIONS:
         raise DomainError(N_("Unknown moderation action."))
+    # Nothing selected comes first: a reason asked for a rejection of nothing would be
+    # typed in vain before the page said to select.
+    if not proposal_ids:
+        raise DomainError(N_("Select at least one proposal."))
     reason = (reason or "").strip() or None
     if action == "reject" and not reason:
         raise DomainError(N_("A reason is required to reject a proposal."), field="reason")
-    if not proposal_ids:
-        raise DomainError(N_("Select at least one proposal."))
     proposals = db.session.scalars(sa.select(Proposal).where(
         Proposal.id.in_(proposal_ids), Proposal.round_id == round_.id)).all()
     if len(proposals) != len(set(proposal_ids)):
