@@ -421,7 +421,7 @@ def verify_with_national_id(user: User, result: Any, *, secret: str) -> Verifica
         raise DomainError(N_("The national ID app's answer could not be read."))
     if not result.resident:
         raise DomainError(N_("The national ID app did not confirm an address in this town."))
-    if not result.subject:
+    if not isinstance(result.subject, str) or not result.subject.strip():
         # Without the provider's pseudonym one card could verify any number of accounts.
         raise DomainError(N_("The national ID app did not say who you are, so your account "
                              "could not be verified. Nothing was saved. Please ask the "

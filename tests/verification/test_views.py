@@ -319,9 +319,10 @@ def test_national_id_answer_without_the_person_is_refused(client, login_as, nati
                                                           db) -> None:
     """Without the provider's pseudonym, one card verified any number of accounts."""
     user = login_as()
-    for headers, words in ((EN, "did not say who you are"), (JA, "どなたか")):
+    for headers, words, person in ((EN, "did not say who you are", ""),
+                                   (JA, "どなたか", "&person=%20%20")):
         response = client.get(f"/account/verification/national-id/return?state="
-                              f"{_start(client)}&answer=resident", headers=headers)
+                              f"{_start(client)}&answer=resident{person}", headers=headers)
         assert words in client.get(response.headers["Location"], headers=headers).text
     db.session.refresh(user)
     assert not user.is_verified
