@@ -31,6 +31,7 @@ from app.lookups import round_or_404
 from app.mail import external_url
 from app.search_args import search_args
 from app.template_helpers import ACTION_LABELS, PHASE_LABELS, audit_key
+from deliberation import small_counts
 from deliberation.database import db
 from deliberation.engine import coordination
 from deliberation.errors import N_, Conflict, DomainError
@@ -90,7 +91,8 @@ def round_detail(slug: str) -> str:
                            reviews=coordination.pending_reviews(round_.id),
                            preview=None if round_.escalation_armed else
                            facilitation.preview_escalations(round_, round_.policy),
-                           snapshot_pending_since=health.pending_since(round_.id))
+                           snapshot_pending_since=health.pending_since(round_.id),
+                           minimum=small_counts.minimum(round_.min_group_display))
 
 
 def _available_transitions(round_: Round) -> list[tuple[str, str]]:

@@ -93,6 +93,10 @@ def test_counts_move_only_when_enough_people_voted_since(client, db) -> None:
     assert client.get("/api/v1/rounds/quiet/proposals").get_json() == before
     page = client.get("/rounds/quiet/results", headers=JA).get_data(as_text=True)
     assert "人以上が投票したときにだけ変わります" in page
+    factories.log_in(client, factories.make_user("facilitator"))
+    page = client.get("/facilitate/rounds/quiet", headers=JA).get_data(as_text=True)
+    assert "時点の票で数えています" in page and "5人以上が投票したときにだけ" in page
+    client.get("/auth/logout")
     for _ in range(4):
         factories.add_vote(factories.make_participant(round_), buses, 1)
     assert runner.run_once(min_interval=0) == [round_.id]
