@@ -95,7 +95,11 @@ def _held_back(round_: Round, before: Any, last_event: int | None
     a snapshot with their new votes would move the public counts by exactly their ballots,
     for whoever knows when they voted: such a run (asked for by moderation, a phase
     change...) counts those people's votes as they stood at the previous snapshot. The
-    runner does not start a run for such votes alone (``deliberation.jobs.runner``)."""
+    runner does not start a run for such votes alone (``deliberation.jobs.runner``).
+    Once the round takes no more votes nothing is held back: its final results, and what
+    they send to the council, count every vote, the last few voters' too."""
+    if not round_.accepts_votes:
+        return [], None
     seen = (before.last_vote_event_id if before is not None else None) or 0
     if last_event is None or last_event <= seen:
         return [], None

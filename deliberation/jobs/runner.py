@@ -44,6 +44,7 @@ from deliberation import small_counts
 from deliberation.database import db, insert_or_update
 from deliberation.models import ClusteringJob, ClusterSnapshot, Round, VoteEvent
 from deliberation.models._common import utcnow
+from deliberation.models.round import PHASES_ACCEPTING_VOTES
 from deliberation.models.snapshot import newest_ok_snapshot
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,11 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def unseen_votes(round_id: Any) -> sa.ColumnElement[bool]:
+def unseen_votes(round_id: Any, now: datetime) -> sa.ColumnElement[bool]:
     """True when at least the small-count minimum of people (``deliberation.small_counts``,
-    the round's own if higher) cast vote events newer than what its newest "ok" snapshot saw.
+    the round's own if higher) cast vote events newer than what its newest "ok" snapshot saw;
+    once the round takes no more votes (closed, or past its deadline at ``now``), when
+    anyone did: the final results count every vote.
 
     Fewer wait: a snapshot that took in one person's new votes would move the public
     counts by exactly their ballot, for whoever knows when they voted
@@ -131,7 +134,9 @@ def unseen_votes(round_id: Any) -> sa.ColumnElement[bool]:
     unseen = (sa.select(event.participant_id)
               .where(event.round_id == round_id, event.id > sa.func.coalesce(seen, 0))
               .order_by(event.id).limit(UNSEEN_EVENTS_READ).correlate_except(event).subquery())
-    minimum = (sa.select(sa.case((round_.min_group_display > small_counts.MIN_COUNT,
+    voting_ended = sa.or_(round_.phase.not_in(PHASES_ACCEPTING_VOTES), round_.closes_at <= now)
+    minimum = (sa.select(sa.case((voting_ended, 1),
+                                 (round_.min_group_display > small_counts.MIN_COUNT,
                                   round_.min_group_display), else_=small_counts.MIN_COUNT))
                .where(round_.id == round_id).correlate_except(round_).scalar_subquery())
     return sa.exists(sa.select(sa.func.count()).select_from(unseen).having(sa.or_(
@@ -149,7 +154,7 @@ def due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
             ClusteringJob.lease_until.is_(None),
             sa.or_(ClusteringJob.last_run_at.is_(None), ClusteringJob.last_run_at <= cutoff),
             sa.or_(ClusteringJob.requested_at.is_not(None),
-                   unseen_votes(ClusteringJob.round_id)),
+                   unseen_votes(ClusteringJob.round_id, now)),
         ),
         # A worker died while computing (its lease ran out): the run is redone.
         ClusteringJob.lease_until < now,

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 OPEN_PHASES = ("collecting", "voting", "reflection")
 
 
-def _first_unseen_vote_at(round_id: Any) -> sa.ScalarSelect:
+def _first_unseen_vote_at(round_id: Any, now: datetime) -> sa.ScalarSelect:
     """When the oldest vote event that the round's newest "ok" snapshot did not see was
     cast (NULL when it saw them all): index probes, however many events there are."""
     seen = sa.func.coalesce(
@@ -38,32 +38,33 @@ def _first_unseen_vote_at(round_id: Any) -> sa.ScalarSelect:
         sa.select(VoteEvent.created_at)
         .where(VoteEvent.round_id == round_id, VoteEvent.id > seen,
                # too few new voters wait for more on purpose (the runner's rule)
-               unseen_votes(round_id))
+               unseen_votes(round_id, now))
         .order_by(VoteEvent.id)
         .limit(1)
         .scalar_subquery()
     )
 
 
-# Each open round with its creation, its newest "ok" snapshot's time, its job (an explicit
-# request, a lease) and its oldest unseen vote.
-_OPEN_ROUNDS = (
-    sa.select(Round.slug, Round.phase, Round.created_at.label("round_created_at"),
-              ClusteringJob.requested_at, ClusteringJob.lease_until,
-              newest_ok_snapshot(ClusterSnapshot.created_at, round_id=Round.id)
-              .correlate(Round).scalar_subquery().label("created_at"),
-              _first_unseen_vote_at(Round.id).label("unseen_vote_at"))
-    .outerjoin(ClusteringJob, ClusteringJob.round_id == Round.id)
-    .where(Round.phase.in_(OPEN_PHASES))
-    .order_by(Round.id)
-)
+def _open_rounds(now: datetime) -> sa.Select:
+    """Each open round with its creation, its newest "ok" snapshot's time, its job (an
+    explicit request, a lease) and its oldest unseen vote."""
+    return (
+        sa.select(Round.slug, Round.phase, Round.created_at.label("round_created_at"),
+                  ClusteringJob.requested_at, ClusteringJob.lease_until,
+                  newest_ok_snapshot(ClusterSnapshot.created_at, round_id=Round.id)
+                  .correlate(Round).scalar_subquery().label("created_at"),
+                  _first_unseen_vote_at(Round.id, now).label("unseen_vote_at"))
+        .outerjoin(ClusteringJob, ClusteringJob.round_id == Round.id)
+        .where(Round.phase.in_(OPEN_PHASES))
+        .order_by(Round.id)
+    )
 
 
 def pending_since(round_id: int) -> datetime | None:
     """Since when the round has waited for a new snapshot (None: it is up to date)."""
     row = db.session.execute(
         sa.select(ClusteringJob.requested_at, Round.created_at.label("round_created_at"),
-                  _first_unseen_vote_at(round_id).label("unseen_vote_at"))
+                  _first_unseen_vote_at(round_id, utcnow()).label("unseen_vote_at"))
         .select_from(Round).outerjoin(ClusteringJob, ClusteringJob.round_id == Round.id)
         .where(Round.id == round_id)).first()
     return None if row is None else _waiting_since(row)
@@ -82,7 +83,7 @@ def report() -> dict[str, Any]:
     now = utcnow()
     try:
         db.session.execute(sa.text("SELECT 1"))
-        rows = db.session.execute(_OPEN_ROUNDS).all()
+        rows = db.session.execute(_open_rounds(now)).all()
         db.session.rollback()  # read only; end the transaction
     except SQLAlchemyError as error:
         db.session.rollback()

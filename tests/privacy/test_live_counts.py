@@ -105,3 +105,53 @@ def test_counts_move_only_when_enough_people_voted_since(client, db) -> None:
     assert {p["text"]: p["votes"] for p in after["proposals"]} == {
         "Trees": {"agree": 3, "disagree": 2, "pass": 1},
         "Buses": {"agree": 5, "disagree": 2, "pass": 2}}
+
+
+def _round_with_a_late_voter(slug: str):
+    """Five voters and their snapshot, then one more voter: too few to move the counts
+    while the round takes votes."""
+    from deliberation.jobs import runner
+
+    round_ = factories.make_round(slug=slug, phase="voting")
+    trees = factories.make_proposal(round_, "Trees")
+    for value in (1, 1, -1, 0, 1):
+        factories.add_vote(factories.make_participant(round_), trees, value)
+    assert runner.run_once(min_interval=0) == [round_.id]
+    factories.add_vote(factories.make_participant(round_), trees, -1)
+    assert runner.run_once(min_interval=0) == []
+    return round_
+
+
+def _trees(client, slug: str) -> dict:
+    body = client.get(f"/api/v1/rounds/{slug}/proposals").get_json()
+    return {p["text"]: p["votes"] for p in body["proposals"]}["Trees"]
+
+
+def test_closing_a_round_counts_its_last_voters(client, db, login_as) -> None:
+    """Once no more votes can come, holding the last few back would leave them out of the
+    final results and of what reaches the council for good: the final snapshot counts
+    every vote."""
+    from deliberation.jobs import runner
+
+    round_ = _round_with_a_late_voter("closing")
+    login_as("facilitator")
+    response = client.post(f"/facilitate/rounds/{round_.slug}/phase", data={"action": "close"})
+    assert response.status_code in (302, 303)
+    assert runner.run_once(min_interval=0) == [round_.id]
+    assert _trees(client, "closing") == {"agree": 3, "disagree": 2, "pass": 1}
+    page = client.get("/rounds/closing/results", headers=JA).get_data(as_text=True)
+    assert "すべての票を数えています" in page
+    assert "人以上が投票したときにだけ変わります" not in page
+
+
+def test_a_deadline_that_passed_counts_the_last_voters(client, db) -> None:
+    from datetime import timedelta
+
+    from deliberation.jobs import runner
+    from deliberation.models import utcnow
+
+    round_ = _round_with_a_late_voter("deadline")
+    round_.closes_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert runner.run_once(min_interval=0) == [round_.id]
+    assert _trees(client, "deadline") == {"agree": 3, "disagree": 2, "pass": 1}
