@@ -14,8 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from deliberation import small_counts
 from deliberation.database import db
 from deliberation.models._common import UTCDateTime, one_of, utcnow
+from deliberation.models.participation import VoteEvent
+from deliberation.models.round import PHASES_ACCEPTING_VOTES, Round
 
 SNAPSHOT_STATUSES = ("ok", "failed")
 
@@ -145,6 +148,42 @@ def newest_ok_snapshot(*columns: Any, round_id: Any) -> sa.Select:
         .order_by(ClusterSnapshot.id.desc())
         .limit(1)
     )
+
+
+UNSEEN_EVENTS_READ = 200  # unseen events read per round and pass (see unseen_votes)
+
+
+def unseen_votes(round_id: Any, now: datetime) -> sa.ColumnElement[bool]:
+    """True when at least the small-count minimum of people (``deliberation.small_counts``,
+    the round's own if higher) cast vote events newer than what its newest "ok" snapshot saw;
+    once the round takes no more votes (closed, or past its deadline at ``now``), when
+    anyone did: the final results count every vote.
+
+    Fewer wait: a snapshot that took in one person's new votes would move the public
+    counts by exactly their ballot, for whoever knows when they voted
+    (``deliberation.engine.snapshots.refresh_round`` holds them back for the same reason
+    when another change asks for a run). ``round_id`` is a value or a column to correlate
+    with; the subqueries read aliases so that they correlate with nothing else.
+    """
+    seen = (newest_ok_snapshot(ClusterSnapshot.last_vote_event_id, round_id=round_id)
+            .correlate_except(ClusterSnapshot).scalar_subquery())
+    event = so.aliased(VoteEvent)
+    round_ = so.aliased(Round)
+    # The oldest unseen events only, down the (round_id, id) index, since this is evaluated
+    # for every round on every pass. So many unseen events make the round due whoever cast
+    # them (one person changing answers over and over must not keep it from its snapshot);
+    # the run then holds back too few voters' votes itself.
+    unseen = (sa.select(event.participant_id)
+              .where(event.round_id == round_id, event.id > sa.func.coalesce(seen, 0))
+              .order_by(event.id).limit(UNSEEN_EVENTS_READ).correlate_except(event).subquery())
+    voting_ended = sa.or_(round_.phase.not_in(PHASES_ACCEPTING_VOTES), round_.closes_at <= now)
+    minimum = (sa.select(sa.case((voting_ended, 1),
+                                 (round_.min_group_display > small_counts.MIN_COUNT,
+                                  round_.min_group_display), else_=small_counts.MIN_COUNT))
+               .where(round_.id == round_id).correlate_except(round_).scalar_subquery())
+    return sa.exists(sa.select(sa.func.count()).select_from(unseen).having(sa.or_(
+        sa.func.count(sa.distinct(unseen.c.participant_id)) >= minimum,
+        sa.func.count() >= UNSEEN_EVENTS_READ)))
 
 
 def latest_snapshot(round_id: int) -> ClusterSnapshot | None:

@@ -18,10 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from deliberation.database import db
-from deliberation.jobs.runner import unseen_votes
 from deliberation.models import ClusteringJob, ClusterSnapshot, Round, VoteEvent
 from deliberation.models._common import utcnow
-from deliberation.models.snapshot import newest_ok_snapshot
+from deliberation.models.snapshot import newest_ok_snapshot, unseen_votes
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from deliberation.models import (
     VoteEvent,
     utcnow,
 )
+from deliberation.models.snapshot import UNSEEN_EVENTS_READ
 from deliberation.services import health
 from deliberation.services.snapshot_requests import request_snapshot
 from tests import factories
@@ -394,7 +395,7 @@ def test_few_voters_wait_but_one_persons_many_changes_do_not_stall_the_round(db)
                             for i in range(n))
         _db.session.commit()
 
-    changes(runner.UNSEEN_EVENTS_READ - 1)
+    changes(UNSEEN_EVENTS_READ - 1)
     assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == []
     changes(1)
     assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == [round_.id]
