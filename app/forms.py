@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import wtforms
 from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import EmailField, HiddenField
+from wtforms.validators import StopValidation
 
 from app.errors import translate
 from deliberation.database import db
@@ -23,8 +25,8 @@ from deliberation.errors import Conflict
 from deliberation.models import TOKYO
 from deliberation.services.accounts import normalise_email
 
-__all__ = ["FIELD_MESSAGES", "AddressField", "HirobaForm", "VersionedForm", "to_tokyo_naive",
-           "to_utc"]
+__all__ = ["FIELD_MESSAGES", "AddressField", "DateTimeLocalField", "DecimalField", "HirobaForm",
+           "IntegerField", "VersionedForm", "to_tokyo_naive", "to_utc"]
 
 FIELD_MESSAGES = {
     "Not a valid integer value.": _l("Please enter a whole number."),
@@ -59,6 +61,31 @@ def to_utc(value: datetime | None) -> datetime | None:
 def to_tokyo_naive(value: datetime | None) -> datetime | None:
     """A stored time, as a date and time field shows it."""
     return None if value is None else value.astimezone(TOKYO).replace(tzinfo=None)
+
+
+class _SaysOnlyItCannotRead:
+    """A field whose input could not be read (``abc`` for a number) says only that: its
+    validators would judge the missing value too and add a second message (a range, or the
+    same words again) about something the person did not type. Empty input is left to the
+    validators (Optional clears the error, InputRequired says the field is needed)."""
+
+    def pre_validate(self, form: Any) -> None:
+        typed = bool(self.raw_data) and str(self.raw_data[0]).strip() != ""
+        if self.process_errors and typed:
+            raise StopValidation()
+        super().pre_validate(form)
+
+
+class IntegerField(_SaysOnlyItCannotRead, wtforms.IntegerField):
+    pass
+
+
+class DecimalField(_SaysOnlyItCannotRead, wtforms.DecimalField):
+    pass
+
+
+class DateTimeLocalField(_SaysOnlyItCannotRead, wtforms.DateTimeLocalField):
+    pass
 
 
 class HirobaForm(FlaskForm):

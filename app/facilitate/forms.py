@@ -8,9 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
-    DecimalField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -19,7 +16,15 @@ from wtforms import (
 )
 
 from app.errors import attach_to_form
-from app.forms import HirobaForm, VersionedForm, to_tokyo_naive, to_utc
+from app.forms import (
+    DateTimeLocalField,
+    DecimalField,
+    HirobaForm,
+    IntegerField,
+    VersionedForm,
+    to_tokyo_naive,
+    to_utc,
+)
 from app.validators import (
     DataRequired,
     InputRequired,

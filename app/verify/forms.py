@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.forms import HirobaForm
+from app.forms import HirobaForm, IntegerField
 from deliberation.models.verification import COUNTER_DOCUMENTS
 
 DOCUMENT_LABELS = {

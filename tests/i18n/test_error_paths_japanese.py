@@ -385,6 +385,8 @@ def test_fields_that_cannot_read_their_input_say_so_naturally(client, login_as, 
     html = assert_japanese(client.post("/verify/postal-codes", headers=JA, data={
         "count": "abc", "valid_days": "30", "batch": "11月発送"}), 400)
     assert "整数で入力してください。" in html and "無効な整数です" not in html
+    # ... and only that: no range or second message about a number nobody typed
+    assert "1〜5000件" not in html
     make_round(phase="voting", title="まちづくり", slug="machi")
     html = assert_japanese(client.post("/facilitate/rounds/machi/edit", headers=JA, data={
         **VALID, "title": "まちづくり", "closes_at": "いつか"}), 400)
