@@ -39,6 +39,7 @@ def test_search_lists_matches_as_radio_buttons_a_page_at_a_time(client, login_as
     assert len(radios(client.get(url + "?page=999999999999999999999").get_data(as_text=True))) == 11
     long = client.get(url, query_string={"q": "駐" * 300}, headers=JA)
     assert long.status_code == 200 and "検索語は100文字以内にしてください" in long.get_data(as_text=True)
+    assert 'role="alert" tabindex="-1" autofocus>検索語は100文字以内' in long.get_data(as_text=True)
 
 
 def test_choosing_and_giving_a_reason_escalates(client, login_as, town) -> None:

@@ -92,7 +92,7 @@ def test_an_over_long_query_says_so_and_lists_everything(client, town) -> None:
     response = client.get(f"/rounds/{town.slug}/proposals", query_string={"q": "駐" * 101}, headers=JA)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "検索語は100文字以内にしてください" in html
+    assert 'role="alert" tabindex="-1" autofocus>検索語は100文字以内にしてください' in html
     assert html.count('class="card proposal-item"') == 5
 
 
