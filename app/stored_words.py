@@ -355,4 +355,13 @@ def _inner(value: Any, target: str | None, key: str | None, parent: str | None) 
     text = words(value, target=target, key=key, parent=parent)
     if isinstance(value, Mapping) and value:
         return pgettext("a nested part of a stored value", "(%(text)s)", text=text)
+    if not isinstance(value, list | tuple) and _colon() in text:
+        # a value that has a colon of its own (a choice such as 事前確認：新しい提案は…) is
+        # quoted, or it reads as a second label after its key's
+        return pgettext("a stored value that contains a colon", "“%(text)s”", text=text)
     return text
+
+
+def _colon() -> str:
+    """The colon between a label and its value in the page's language (： or ": ")."""
+    return _labelled("", "")

@@ -112,7 +112,8 @@ def test_audit_csv_details_are_words_and_formula_neutral(client, facilitator, db
     assert assisted["記録の詳細"] == "名前：=1+2、まちとの関わり：住民"
     changed = next(r for r in entries if r["操作"] == "ラウンドの設定を変更")
     assert changed["記録の詳細"].startswith("変更した項目：（")
-    assert "モデレーション：事前確認：新しい提案は承認されてから公開" in changed["記録の詳細"]
+    # the choice's own colon is quoted, so it does not read as a second label
+    assert "モデレーション：「事前確認：新しい提案は承認されてから公開」" in changed["記録の詳細"]
     assert "提案を非表示にするまでの通報件数：7" in changed["記録の詳細"]
     assert all(r["ラウンド"] == "'=HYPERLINK(\"http://x\")" for r in entries)
     assert not [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@")]
