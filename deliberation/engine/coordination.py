@@ -273,25 +273,63 @@ def screen(snapshot: ClusterSnapshot, round_: Round,
     carried a proposal over the rule, or kept one below that would pass without them (a
     few accounts joining an opinion group can pull that group below the rule and so veto
     what everybody else agrees with). Does not commit."""
+    held, affected, notes = _screened_outcome(snapshot, round_.id, round_.policy, decisions)
+    if not affected:
+        return set(), notes
+    reviews = {r.proposal_id: r for r in db.session.scalars(
+        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(list(decisions))))}
+    for pid, (source, evidence) in held.items():
+        review = reviews.get(pid)
+        if review is None:
+            review = EscalationReview(proposal_id=pid, round_id=round_.id,
+                                      snapshot_id=snapshot.id, evidence=evidence)
+            db.session.add(review)
+            db.session.flush()
+            reviews[pid] = review
+            audit.record("escalation.held_for_review", actor=None, target=review,
+                         round_id=round_.id, proposal_id=pid, source=source,
+                         effect=evidence["effect"],
+                         block_sizes=[b["size"] for b in evidence["blocks"]])
+        elif review.status == "pending":
+            review.snapshot_id, review.evidence = snapshot.id, evidence
+    for pid in affected - set(held):  # nothing decides it any more: the old review is moot
+        review = reviews.get(pid)
+        if review is not None and review.status in ("pending", "dismissed"):
+            review.status = "superseded"
+    return set(held), notes
+
+
+def would_hold(snapshot: ClusterSnapshot, round_id: int, policy: dict[str, Any],
+               decisions: dict[int, threshold.Decision]) -> set[int]:
+    """The proposals ``screen`` would hold for a review under ``policy`` (``decisions``:
+    the rule's decisions under it), without creating or changing any review."""
+    return set(_screened_outcome(snapshot, round_id, policy, decisions)[0])
+
+
+def _screened_outcome(snapshot: ClusterSnapshot, round_id: int, policy: dict[str, Any],
+                      decisions: dict[int, threshold.Decision]
+                      ) -> tuple[dict[int, tuple[str, dict[str, Any]]], set[int],
+                                 dict[int, dict[str, Any]]]:
+    """What ``screen`` decides, nothing written: the held proposals with the source and
+    evidence of their review, the proposals the screened votes touch at all, and the
+    evidence notes of those they do not decide."""
     # Paper votes first: when they decide, the review is one their typist may not answer.
     checks = [(source, removed) for source, removed in (
-        (ASSISTED, assisted_participants(round_.id) if decisions else set()),
+        (ASSISTED, assisted_participants(round_id) if decisions else set()),
         (COORDINATED, flagged_participants(snapshot))) if removed]
     if len(checks) == 2:
         # Paper votes and a block that each carry (or keep down) a proposal on their own
         # hide each other: removing one alone changes nothing. Together they decide it.
         checks.append((JOINT, checks[0][1] | checks[1][1]))
-    if not checks or not decisions:
-        return set(), {}
-    reviews = {r.proposal_id: r for r in db.session.scalars(
-        sa.select(EscalationReview).where(EscalationReview.proposal_id.in_(list(decisions))))}
-    held: set[int] = set()
+    held: dict[int, tuple[str, dict[str, Any]]] = {}
     affected: set[int] = set()
     notes: dict[int, dict[str, Any]] = {}
+    if not checks or not decisions:
+        return held, affected, notes
     withouts: dict[str, dict[int, threshold.Decision]] = {}
     for source, removed in checks:
-        without = withouts[source] = decisions_without(snapshot, round_.policy,
-                                                       sorted(decisions), removed)
+        without = withouts[source] = decisions_without(snapshot, policy, sorted(decisions),
+                                                       removed)
         for pid, decision in decisions.items():
             if pid in held or not (decision.escalate or without[pid].escalate):
                 continue
@@ -311,26 +349,9 @@ def screen(snapshot: ClusterSnapshot, round_: Round,
                 if source == COORDINATED:
                     notes[pid] = evidence
                 continue
-            held.add(pid)
+            held[pid] = (source, evidence)
             notes.pop(pid, None)
-            review = reviews.get(pid)
-            if review is None:
-                review = EscalationReview(proposal_id=pid, round_id=round_.id,
-                                          snapshot_id=snapshot.id, evidence=evidence)
-                db.session.add(review)
-                db.session.flush()
-                reviews[pid] = review
-                audit.record("escalation.held_for_review", actor=None, target=review,
-                             round_id=round_.id, proposal_id=pid, source=source,
-                             effect=evidence["effect"],
-                             block_sizes=[b["size"] for b in evidence["blocks"]])
-            elif review.status == "pending":
-                review.snapshot_id, review.evidence = snapshot.id, evidence
-    for pid in affected - held:  # nothing decides it any more: the old review is moot
-        review = reviews.get(pid)
-        if review is not None and review.status in ("pending", "dismissed"):
-            review.status = "superseded"
-    return held, notes
+    return held, affected, notes
 
 
 def pending_reviews(round_id: int) -> list[EscalationReview]:

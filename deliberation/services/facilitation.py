@@ -444,7 +444,10 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     """What a change of an armed round's settings would do on the latest snapshot: the
     proposals the new rule sends to the council that the current one does not (not yet on
     the agenda), the ones that would no longer meet it (an agenda item stays), and whether
-    the groups are drawn again (which no preview can show before it is done)."""
+    the groups are drawn again (which no preview can show before it is done). A proposal
+    the new rule would pass but whose outcome a flagged block or staff-typed paper votes
+    decide waits for a facilitator's review instead, as the runner holds it: ``held``."""
+    from deliberation.engine import coordination
     from deliberation.engine.escalation import snapshot_decisions
     from deliberation.models import Escalation
     from deliberation.models.snapshot import latest_snapshot
@@ -453,7 +456,7 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     regroups = any(key in values and values[key] != getattr(round_, key)
                    for key in REGROUPING_FIELDS)
     if snapshot is None:
-        return {"snapshot": None, "added": [], "removed": [], "regroups": regroups}
+        return {"snapshot": None, "added": [], "held": [], "removed": [], "regroups": regroups}
     new_policy = validate_policy(values.get("threshold_policy", round_.policy))
     proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published",
@@ -462,12 +465,17 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     after = snapshot_decisions(snapshot, new_policy, list(proposals))
     on_agenda = set(db.session.scalars(sa.select(Escalation.proposal_id).where(
         Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))))
-    added = [(proposals[pid], decision.support) for pid, decision in after.items()
-             if decision.escalate and not before[pid].escalate and pid not in on_agenda]
+    newly = {pid: decision for pid, decision in after.items()
+             if decision.escalate and not before[pid].escalate and pid not in on_agenda}
+    waits = coordination.would_hold(snapshot, round_.id, new_policy, newly)
+    added = [(proposals[pid], decision.support) for pid, decision in newly.items()
+             if pid not in waits]
+    held = [proposals[pid] for pid in newly if pid in waits]
     removed = [(proposals[pid], pid in on_agenda) for pid, decision in before.items()
                if decision.escalate and not after[pid].escalate]
     added.sort(key=lambda item: item[1], reverse=True)
-    return {"snapshot": snapshot, "added": added, "removed": removed, "regroups": regroups}
+    return {"snapshot": snapshot, "added": added, "held": held, "removed": removed,
+            "regroups": regroups}
 
 
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,12 @@ import sqlalchemy as sa
 from deliberation.models import (
     AuditEntry,
     ClusterSnapshot,
+    EscalationReview,
+    Participant,
     Proposal,
     Round,
     SnapshotGroup,
+    SnapshotMembership,
     SnapshotProposalStat,
     utcnow,
 )
@@ -411,6 +414,40 @@ def test_the_rule_of_an_armed_round_changes_only_on_its_confirmed_preview(client
     assert round_.clustering_method == "pca" and not round_.escalation_armed
     assert db.session.scalar(sa.select(AuditEntry.id).where(
         AuditEntry.action == "round.escalation_disarmed")) is not None
+
+
+def test_the_rule_change_preview_shows_what_a_flagged_block_decides_as_waiting(client,
+                                                                              facilitator,
+                                                                              db) -> None:
+    """A proposal the new rule would pass, but only because a coordinated block keeps its
+    group big enough to count, is held for a review by the runner: the preview says it
+    would wait for one, not that it goes to the council."""
+    round_ = factories.make_round(
+        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
+        max_groups=4, threshold_policy=facilitation.validate_policy({
+            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
+            "confidence": 0.95, "min_group_agree": 0.6, "min_consensus": None}))
+    _planted_snapshot(round_)
+    snapshot = db.session.scalar(sa.select(ClusterSnapshot))
+    block = [Participant(round_id=round_.id) for _ in range(26)]
+    db.session.add_all(block)
+    db.session.flush()
+    db.session.add_all(SnapshotMembership(snapshot_id=snapshot.id, participant_id=p.id, x=0.0, y=0.0,
+                                          group_id=1) for p in block)
+    snapshot.statistics = {"coordinated_blocks": [{
+        "size": 26, "similarity": 1.0, "span_seconds": 60.0, "n_votes": 2,
+        "participant_ids": [p.id for p in block]}]}
+    db.session.commit()
+
+    response = client.post("/facilitate/rounds/armed/edit", headers=JA,
+                           data={**VALID, "phase": "voting", "min_group_agree": "0"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    shown = page[page.index('id="rule-change"'):]
+    shown = shown[:shown.index("</section>")]
+    added, waiting = shown.split("議会に送付されます", 1)[1].split("確認を待ちます", 1)
+    assert "Only group one agrees" not in added and "Only group one agrees" in waiting
+    assert db.session.scalar(sa.select(EscalationReview.id)) is None  # a preview writes nothing
 
 
 def _version(page: str) -> str:
