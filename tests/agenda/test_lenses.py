@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -126,6 +127,13 @@ def test_council_item_page_dossier_and_public_item_in_plain_words(escalated, cli
     assert ROBUST_JA in dossier.get_data(as_text=True)
     public = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
     assert ROBUST_JA in public and "くわしく" in public
+    # the figures behind くわしく read in easy Japanese too, for a reader who chose it
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    easy = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
+    easy = re.sub(r"<[^>]+>", "", re.sub(r"<rt\b[^>]*>.*?</rt>", "", easy))
+    assert "考えが違う人たちをつなぐ点数" in easy and "同じ投票で、グループの分け方を変えたとき" in easy
+    assert "きまりに合っています" in easy
+    assert "橋渡しスコア" not in easy and "条件を満たして" not in easy
 
 
 def test_fragile_item_says_so(escalated, client, login_as):

@@ -3,6 +3,8 @@ small-count rule."""
 
 from __future__ import annotations
 
+import re
+
 from deliberation.database import db
 from deliberation.models import ClusterSnapshot, SnapshotGroup, SnapshotMembership
 from deliberation.services import results
@@ -53,6 +55,12 @@ def test_verified_and_self_declared_residents_are_counted_apart(client, db) -> N
     assert "住民（確認済み）" in table and "住民（自己申告）" in table
     assert table.index("住民（確認済み）") < table.index("住民（自己申告）")
     assert "5人未満" in table
+    # and in easy Japanese, for a reader who chose it (ruby and tags aside)
+    client.post("/reading", data={"reading": "easy"}, headers=JA)
+    easy = client.get("/rounds/kinds/results", headers=JA).get_data(as_text=True)
+    easy = re.sub(r"<[^>]+>", "", re.sub(r"<rt\b[^>]*>.*?</rt>", "", easy))
+    assert "参加した人（まちとの関係ごと、グループごと）" in easy and "5より少ない" in easy
+    assert "未満" not in easy and "意見グループ別" not in easy
     english = client.get("/rounds/kinds/results", headers=EN).get_data(as_text=True)
     assert "Resident, verified by the town" in english and "Resident, self-declared" in english
 
