@@ -26,6 +26,7 @@ from deliberation.models.round import (
     MODERATION_MODES,
     PHASES,
 )
+from deliberation.services.participants import key_people
 from deliberation.services.proposals import lock_proposals
 from deliberation.services.rounds import LISTED_SETTINGS
 from deliberation.services.snapshot_requests import request_snapshot
@@ -222,6 +223,8 @@ def update_round(round_: Round, *, actor: User | None, seen: datetime | None = N
                .values(updated_at=utcnow()), Conflict(ROUND_SAVED_MEANWHILE))
     for key in changed:
         setattr(round_, key, values[key])
+    if "eligibility" in changed:
+        key_people(round_)
     if SNAPSHOT_FIELDS & changed.keys() or ("phase" in changed and round_.phase == "closed"):
         request_snapshot(round_)  # closing takes a final snapshot
     # "before" for the settings that decide what can escalate: the round's public page

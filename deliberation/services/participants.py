@@ -66,6 +66,27 @@ def round_person_key(secret: str, round_id: int, verified_person: str) -> str:
     return hmac.new(key, f"{round_id}\x00{verified_person}".encode(), hashlib.sha256).hexdigest()
 
 
+def key_people(round_: Round) -> None:
+    """Give the participants of a round now for verified residents the hash of their
+    account's person, as joining it would have (does not commit). A round switched to
+    verified residents after people joined it must refuse their persons' other accounts
+    too. Two accounts of one person that both joined before: the first keeps the key."""
+    if round_.eligibility != "verified":
+        return
+    secret = person_secret()
+    taken = set(db.session.scalars(sa.select(Participant.person_key).where(
+        Participant.round_id == round_.id, Participant.person_key.is_not(None))))
+    for participant, verified_person in db.session.execute(
+            sa.select(Participant, User.verified_person).join(User, Participant.user_id == User.id)
+            .where(Participant.round_id == round_.id, Participant.person_key.is_(None),
+                   User.verified_person.is_not(None))
+            .order_by(Participant.id)).tuples():
+        key = round_person_key(secret, round_.id, verified_person)
+        if key not in taken:
+            participant.person_key = key
+            taken.add(key)
+
+
 def check_eligible(round_: Round, user: User) -> None:
     """The one rule for who may take part in a round (vote, propose, report)."""
     refusal = eligibility_refusal(round_, user)
