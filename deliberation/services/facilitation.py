@@ -466,10 +466,13 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
         Proposal.is_meta.is_(False)).order_by(Proposal.id))}
     before = snapshot_decisions(snapshot, round_.policy, list(proposals))
     after = snapshot_decisions(snapshot, new_policy, list(proposals))
-    on_agenda = set(db.session.scalars(sa.select(Escalation.proposal_id).where(
-        Escalation.round_id == round_.id, Escalation.withdrawn_at.is_(None))))
+    # A proposal goes to the council once: a withdrawn item is not sent again either.
+    escalated = dict(db.session.execute(sa.select(
+        Escalation.proposal_id, Escalation.withdrawn_at.is_(None)).where(
+        Escalation.round_id == round_.id)).tuples().all())
+    on_agenda = {pid for pid, standing in escalated.items() if standing}
     newly = {pid: decision for pid, decision in after.items()
-             if decision.escalate and not before[pid].escalate and pid not in on_agenda}
+             if decision.escalate and not before[pid].escalate and pid not in escalated}
     waits = coordination.would_hold(snapshot, round_.id, new_policy, newly)
     added = [(proposals[pid], decision.support) for pid, decision in newly.items()
              if pid not in waits]

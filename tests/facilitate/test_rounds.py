@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from deliberation.models import (
     AuditEntry,
     ClusterSnapshot,
+    Escalation,
     EscalationReview,
     Participant,
     Proposal,
@@ -448,6 +449,30 @@ def test_the_rule_change_preview_shows_what_a_flagged_block_decides_as_waiting(c
     added, waiting = shown.split("議会に送付されます", 1)[1].split("確認を待ちます", 1)
     assert "Only group one agrees" not in added and "Only group one agrees" in waiting
     assert db.session.scalar(sa.select(EscalationReview.id)) is None  # a preview writes nothing
+
+
+def test_the_rule_change_preview_does_not_send_a_withdrawn_item_again(client, facilitator,
+                                                                       db) -> None:
+    """A proposal goes to the council once: one whose item was withdrawn is not sent again
+    by a lower rule, so the preview does not list it as going."""
+    round_ = factories.make_round(
+        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
+        max_groups=4, threshold_policy=facilitation.validate_policy({
+            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
+            "confidence": 0.95, "min_group_agree": 0.6, "min_consensus": None}))
+    _planted_snapshot(round_)
+    one_side = db.session.scalar(sa.select(Proposal).where(
+        Proposal.text == "Only group one agrees"))
+    db.session.add(Escalation(proposal_id=one_side.id, round_id=round_.id, kind="manual",
+                              reason="Asked by the council", withdrawn_at=utcnow(),
+                              withdrawal_reason="Already decided"))
+    db.session.commit()
+    response = client.post("/facilitate/rounds/armed/edit", headers=JA,
+                           data={**VALID, "phase": "voting", "min_group_agree": "0"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    shown = page[page.index('id="rule-change"'):]
+    assert "Only group one agrees" not in shown[:shown.index("</section>")]
 
 
 def _version(page: str) -> str:
