@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_number
+from flask_babel import format_number, pgettext
 from flask_babel import gettext as _
 
 from app.facilitate.forms import eligibility_choices, moderation_choices
@@ -48,7 +48,11 @@ def _setting_words(key: str, before: Any, after: Any) -> str:
         return _("Who may take part: %(before)s → %(after)s",
                  before=labels.get(before, unknown), after=labels.get(after, after))
     if key == "moderation_mode":
-        labels = {choice.value: str(choice.label) for choice in moderation_choices()}
+        # each choice has a colon of its own (事前確認：…): quoted, it does not read as a
+        # second label after the setting's
+        labels = {choice.value: pgettext("a stored value that contains a colon",
+                                         "\u201c%(text)s\u201d", text=choice.label)
+                  for choice in moderation_choices()}
         return _("Review of new proposals: %(before)s → %(after)s",
                  before=labels.get(before, unknown), after=labels.get(after, after))
     if key == "report_threshold":

@@ -105,8 +105,8 @@ def test_report_moderation_and_arming_changes_are_public_too(client, login_as, d
     for line in ("提案を非表示にしてファシリテーターの確認を待つまでの通報件数：3 → 1",
                  "非表示に必要な通報を1件増やす賛成の数：10 → 増やさない",
                  "数える通報：このラウンドで投票した人の通報だけ → 参加できる人全員の通報",
-                 "新しい提案の確認：事後確認：すぐに公開し、後で確認 → 事前確認：新しい提案は"
-                 "承認されてから公開",
+                 "新しい提案の確認：「事後確認：すぐに公開し、後で確認」 → 「事前確認：新しい提案は"
+                 "承認されてから公開」",
                  "議会への自動送付：有効 → 停止"):
         assert line in round_page, line
     page = client.get(f"/agenda/items/{esc.id}", headers=JA).get_data(as_text=True)
