@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from deliberation.database import db
-from deliberation.models import Participant, Proposal, Round, Vote, VoteEvent
+from deliberation.models import Participant, Proposal, Round
 from deliberation.text import text_key
+from tests.factories import insert_votes
 
 
 @dataclass
@@ -60,8 +61,7 @@ def build_planted_round(slug: str = "planted", n_a: int = 50, n_b: int = 25,
             value = 1 if r < p_agree else (0 if r < p_agree + 0.04 else -1)
             votes.append({"round_id": round_.id, "participant_id": pid,
                           "proposal_id": prop, "value": value})
-    db.session.execute(sa.insert(Vote), votes)
-    db.session.execute(sa.insert(VoteEvent), [dict(v, source="import") for v in votes])
+    insert_votes(votes)
     db.session.commit()
     return PlantedRound(round_, props[:4], props[4:8], props[8:12], props[12], props[13])
 

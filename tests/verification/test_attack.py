@@ -60,7 +60,7 @@ def honest_round(eligibility: str) -> tuple[Round, dict[str, int]]:
     start = utcnow() - 30 * DAY
     p_agree = {"common": (0.95, 0.95), "a_side": (0.9, 0.05), "b_side": (0.05, 0.9),
                "contested": (0.9, 0.4), "a_two": (0.9, 0.1), "b_two": (0.1, 0.9)}
-    votes, events = [], []
+    events = []
     for i in range(N_A + N_B):
         in_a = i < N_A
         created = start + i * timedelta(hours=9)
@@ -76,12 +76,10 @@ def honest_round(eligibility: str) -> tuple[Round, dict[str, int]]:
         for name in names:
             chance = p_agree[name][0 if in_a else 1]
             value = 1 if rng.random() < chance else -1
-            votes.append({"round_id": round_.id, "participant_id": participant.id,
-                          "proposal_id": ids[name], "value": value})
-            events.append({**votes[-1], "source": "web",
+            events.append({"round_id": round_.id, "participant_id": participant.id,
+                           "proposal_id": ids[name], "value": value,
                            "created_at": created + timedelta(minutes=5)})
-    db.session.execute(sa.insert(Vote), votes)
-    db.session.execute(sa.insert(VoteEvent), events)
+    factories.insert_votes(events, source="web")
     db.session.commit()
     return round_, ids
 
