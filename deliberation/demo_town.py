@@ -20,7 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 import numpy as np
 import sqlalchemy as sa
 
-from deliberation.bulk import EpochSeconds, insert_columns
+from deliberation.bulk import EpochSeconds, insert_columns, without_reference_triggers
 from deliberation.database import db
 from deliberation.models import (
     TOKYO,
@@ -500,8 +500,12 @@ def _create_round(layer: Layer, rng: np.random.Generator, people: People,
         "value": values[rows, cols].astype(np.int64),
         "created_at": EpochSeconds(when[rows, cols]),
     }
-    insert_columns(Vote.__table__, {**common, "updated_at": EpochSeconds(when[rows, cols])}, n)
-    insert_columns(VoteEvent.__table__, {**common, "source": vote_source}, n)
+    # Every reference is to the round, participants and proposals created above in this
+    # transaction, so PostgreSQL's per-row foreign-key checks would only repeat what holds.
+    with without_reference_triggers():
+        insert_columns(Vote.__table__,
+                       {**common, "updated_at": EpochSeconds(when[rows, cols])}, n)
+        insert_columns(VoteEvent.__table__, {**common, "source": vote_source}, n)
     db.session.commit()
     return round_
 
