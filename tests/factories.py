@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_login import FlaskLoginClient
 
-from deliberation.bulk import EpochSeconds, insert_columns
 from deliberation.database import db
 from deliberation.models import (
     ClusterSnapshot,
@@ -118,23 +115,6 @@ def add_vote(participant: Participant, proposal: Proposal, value: int) -> Vote:
                              proposal_id=proposal.id, value=value, source="web"))
     db.session.commit()
     return vote
-
-
-def insert_votes(rows: Sequence[Mapping[str, Any]], *, source: str = "import") -> None:
-    """Many votes and their events at once, written as an import writes them (COPY on
-    PostgreSQL), in the session's transaction. Each row: ``round_id``, ``participant_id``,
-    ``proposal_id``, ``value`` and, if the time matters, ``created_at``. A single-row
-    INSERT a vote made these rounds half of every statement a PostgreSQL run sent."""
-    now = utcnow().timestamp()
-    when = EpochSeconds(np.array([row["created_at"].timestamp() if "created_at" in row
-                                  else now for row in rows], dtype=np.float64))
-    columns: dict[str, Any] = {
-        name: np.array([row[name] for row in rows], dtype=np.int64)
-        for name in ("round_id", "participant_id", "proposal_id", "value")}
-    insert_columns(Vote.__table__, {**columns, "created_at": when, "updated_at": when},
-                   len(rows))
-    insert_columns(VoteEvent.__table__, {**columns, "created_at": when, "source": source},
-                   len(rows))
 
 
 def snapshot_of_votes(round_: Round) -> ClusterSnapshot:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from deliberation.database import db
 from deliberation.models import Participant, Proposal, Round
 from deliberation.text import text_key
-from tests.factories import insert_votes
+from tests.many_votes import insert_votes
 
 
 @dataclass

@@ -31,6 +31,7 @@ from deliberation.services import accounts
 from deliberation.text import text_key
 from tests import factories
 from tests.conftest import IsolatedClient
+from tests.many_votes import insert_votes
 
 pytestmark = pytest.mark.slow  # 30 accounts vote and report through the pages, per test
 
@@ -79,7 +80,7 @@ def honest_round(eligibility: str) -> tuple[Round, dict[str, int]]:
             events.append({"round_id": round_.id, "participant_id": participant.id,
                            "proposal_id": ids[name], "value": value,
                            "created_at": created + timedelta(minutes=5)})
-    factories.insert_votes(events, source="web")
+    insert_votes(events, source="web")
     db.session.commit()
     return round_, ids
 
