@@ -52,6 +52,10 @@ DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_SNAPSHOT_HISTORY = 10  # snapshots kept per round (deliberation/jobs/snapshot_history.py)
 DEFAULT_THREADS = 1  # BLAS/OpenMP threads of one clustering run (see refresh_round)
 BATCH = 10
+# A pile of unseen events from fewer people than the small-count minimum makes the round
+# due at most this often: such a run holds those people's votes back and so leaves the
+# pile unseen; it is there only to find real new voters queued behind it.
+PILE_INTERVAL = 60.0
 
 Refresh = Callable[[int], Any]
 
@@ -109,15 +113,18 @@ def new_owner() -> str:
 
 def due(now: datetime, min_interval: float) -> sa.ColumnElement[bool]:
     """The condition a round's job meets when a worker should run it: not leased, not run
-    within ``min_interval`` seconds, and asked for or with votes its snapshot has not seen;
-    or leased by a worker whose lease ran out."""
+    within ``min_interval`` seconds, and asked for or with votes its snapshot has not seen
+    (a pile of events from too few people only if not run within ``PILE_INTERVAL``); or
+    leased by a worker whose lease ran out."""
     cutoff = now - timedelta(seconds=min_interval)
     return sa.or_(
         sa.and_(
             ClusteringJob.lease_until.is_(None),
             sa.or_(ClusteringJob.last_run_at.is_(None), ClusteringJob.last_run_at <= cutoff),
             sa.or_(ClusteringJob.requested_at.is_not(None),
-                   unseen_votes(ClusteringJob.round_id, now)),
+                   unseen_votes(ClusteringJob.round_id, now, pile_counts=sa.or_(
+                       ClusteringJob.last_run_at.is_(None),
+                       ClusteringJob.last_run_at <= now - timedelta(seconds=PILE_INTERVAL)))),
         ),
         # A worker died while computing (its lease ran out): the run is redone.
         ClusteringJob.lease_until < now,

@@ -153,7 +153,8 @@ def newest_ok_snapshot(*columns: Any, round_id: Any) -> sa.Select:
 UNSEEN_EVENTS_READ = 200  # unseen events read per round and pass (see unseen_votes)
 
 
-def unseen_votes(round_id: Any, now: datetime) -> sa.ColumnElement[bool]:
+def unseen_votes(round_id: Any, now: datetime, *,
+                 pile_counts: Any = sa.true()) -> sa.ColumnElement[bool]:
     """True when at least the small-count minimum of people (``deliberation.small_counts``,
     the round's own if higher) cast vote events newer than what its newest "ok" snapshot saw;
     once the round takes no more votes (closed, or past its deadline at ``now``), when
@@ -164,6 +165,9 @@ def unseen_votes(round_id: Any, now: datetime) -> sa.ColumnElement[bool]:
     (``deliberation.engine.snapshots.refresh_round`` holds them back for the same reason
     when another change asks for a run). ``round_id`` is a value or a column to correlate
     with; the subqueries read aliases so that they correlate with nothing else.
+
+    ``pile_counts``: a condition under which a pile of ``UNSEEN_EVENTS_READ`` unseen events
+    from fewer people counts too (the runner spaces those runs out: ``jobs.runner.due``).
     """
     seen = (newest_ok_snapshot(ClusterSnapshot.last_vote_event_id, round_id=round_id)
             .correlate_except(ClusterSnapshot).scalar_subquery())
@@ -183,7 +187,7 @@ def unseen_votes(round_id: Any, now: datetime) -> sa.ColumnElement[bool]:
                .where(round_.id == round_id).correlate_except(round_).scalar_subquery())
     return sa.exists(sa.select(sa.func.count()).select_from(unseen).having(sa.or_(
         sa.func.count(sa.distinct(unseen.c.participant_id)) >= minimum,
-        sa.func.count() >= UNSEEN_EVENTS_READ)))
+        sa.and_(sa.func.count() >= UNSEEN_EVENTS_READ, pile_counts))))
 
 
 def latest_snapshot(round_id: int) -> ClusterSnapshot | None:

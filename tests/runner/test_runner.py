@@ -401,6 +401,49 @@ def test_few_voters_wait_but_one_persons_many_changes_do_not_stall_the_round(db)
     assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == [round_.id]
 
 
+def test_a_pile_from_too_few_people_is_looked_at_once_a_minute_not_every_pass(db):
+    """One person's hundreds of changes make the round due, but the run holds their votes
+    back (its snapshot counts up to where the last one did), so the pile stays unseen. The
+    runner looks at it again only after PILE_INTERVAL, not every few seconds: otherwise
+    one account could keep the runner recomputing the round for as long as it liked."""
+    round_ = factories.make_round()
+    person, proposal = factories.make_participant(round_), factories.make_proposal(round_)
+    _db.session.add_all(VoteEvent(round_id=round_.id, participant_id=person.id,
+                                  proposal_id=proposal.id, value=(1, -1)[i % 2])
+                        for i in range(UNSEEN_EVENTS_READ))
+    _db.session.commit()
+    runs: list[int] = []
+
+    def holds_back(round_id: int) -> ClusterSnapshot:  # what refresh_round does here
+        runs.append(round_id)
+        snapshot = ClusterSnapshot(round_id=round_id, method="pca", status="ok",
+                                   last_vote_event_id=None)
+        _db.session.add(snapshot)
+        _db.session.commit()
+        return snapshot
+
+    t0 = utcnow()
+    assert runner.run_once(min_interval=3, now=t0, refresh=holds_back) == [round_.id]
+    for seconds in (3, 30, runner.PILE_INTERVAL - 1):
+        assert runner.run_once(min_interval=3, now=t0 + timedelta(seconds=seconds),
+                               refresh=holds_back) == []
+    assert runner.run_once(min_interval=3, now=t0 + timedelta(seconds=runner.PILE_INTERVAL),
+                           refresh=holds_back) == [round_.id]
+    assert runs == [round_.id, round_.id]
+    # People who vote behind the pile are found by the next look at it, not sooner: the
+    # price of reading only the oldest unseen events on every pass.
+    _vote(round_)
+    last_look = t0 + timedelta(seconds=runner.PILE_INTERVAL)
+    assert runner.run_once(min_interval=3, now=last_look + timedelta(seconds=3),
+                           refresh=FakeRefresh()) == []
+    assert runner.run_once(min_interval=3,
+                           now=last_look + timedelta(seconds=runner.PILE_INTERVAL),
+                           refresh=FakeRefresh()) == [round_.id]
+    assert runner.run_once(min_interval=3,
+                           now=last_look + timedelta(seconds=runner.PILE_INTERVAL + 3),
+                           refresh=FakeRefresh()) == []
+
+
 def test_a_failed_run_keeps_its_votes_due(db):
     round_ = factories.make_round()
     _vote(round_)
