@@ -486,19 +486,28 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
 
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:
     """What-if: which published, non-meta proposals would escalate now under ``policy``,
-    decided by the threshold engine itself on the latest snapshot (nothing is written)."""
+    decided by the threshold engine itself on the latest snapshot (nothing is written).
+
+    ``escalate``: those that would go to the council; ``on_agenda``: those that meet the
+    rule but went already (a proposal goes once, and one whose item was withdrawn is not
+    sent again), so a round disarmed and armed again does not promise them twice."""
     from deliberation.engine.escalation import snapshot_decisions
+    from deliberation.models import Escalation
     from deliberation.models.snapshot import latest_snapshot
 
     policy = validate_policy(policy)
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
-        return {"snapshot": None, "escalate": [], "evaluated": 0}
+        return {"snapshot": None, "escalate": [], "on_agenda": [], "evaluated": 0}
     proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status == "published",
         Proposal.is_meta.is_(False)))}
+    sent = set(db.session.scalars(sa.select(Escalation.proposal_id).where(
+        Escalation.round_id == round_.id)))
     decisions = snapshot_decisions(snapshot, policy, list(proposals))
-    escalate = [(proposals[pid], decision.support, threshold.lens_summary(decision.to_dict()))
-                for pid, decision in decisions.items() if decision.escalate]
-    escalate.sort(key=lambda item: item[1], reverse=True)
-    return {"snapshot": snapshot, "escalate": escalate, "evaluated": len(decisions)}
+    passing = [(proposals[pid], decision.support, threshold.lens_summary(decision.to_dict()))
+               for pid, decision in decisions.items() if decision.escalate]
+    passing.sort(key=lambda item: item[1], reverse=True)
+    return {"snapshot": snapshot, "evaluated": len(decisions),
+            "escalate": [item for item in passing if item[0].id not in sent],
+            "on_agenda": [item for item in passing if item[0].id in sent]}

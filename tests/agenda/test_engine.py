@@ -202,10 +202,16 @@ def test_bad_policy_keeps_the_snapshot(planted):
 def test_facilitator_preview_agrees_with_the_engine(planted):
     from deliberation.services.facilitation import preview_escalations
 
+    planted.round.escalation_armed = False
+    db.session.commit()
     refresh_and_escalate(planted.round.id)
     preview = preview_escalations(planted.round, planted.round.policy)
-    assert sorted(p.id for p, _support, _lens in preview["escalate"]) == _escalated(planted.round.id)
     assert sorted(p.id for p, _support, _lens in preview["escalate"]) == sorted(planted.consensus)
+    assert preview["on_agenda"] == []
+    from deliberation.engine.arming import set_armed
+
+    set_armed(planted.round, True, actor=None, seen_snapshot_id=preview["snapshot"].id)
+    assert _escalated(planted.round.id) == sorted(planted.consensus)  # what it previewed
     # counting only groups of >= 30 (the large one) and requiring one such group, the large
     # side's majority proposals escalate too: the preview follows the policy it is given
     loose = preview_escalations(planted.round, {**planted.round.policy, "min_groups": 1,

@@ -223,11 +223,13 @@ def test_umap_evidence_names_the_processor_it_was_computed_for(escalated, client
 def test_preview_lists_robustness_and_applies_the_new_criteria(escalated):
     planted, _, _ = escalated
     preview = facilitation.preview_escalations(planted.round, {})
-    assert sorted(p.id for p, _, _ in preview["escalate"]) == sorted(planted.consensus)
+    # all of them are on the agenda already: listed apart, as nothing would send them again
+    assert preview["escalate"] == []
+    assert sorted(p.id for p, _, _ in preview["on_agenda"]) == sorted(planted.consensus)
     assert all(lens["robustness"] in ("robust", "partial", "fragile")
-               for _, _, lens in preview["escalate"])
+               for _, _, lens in preview["on_agenda"])
     strict = facilitation.preview_escalations(planted.round, {"min_bridging": 0.99})
-    assert strict["escalate"] == []
+    assert strict["escalate"] == strict["on_agenda"] == []
     with pytest.raises(DomainError):
         facilitation.preview_escalations(planted.round, {"require_robust": "maybe"})
 

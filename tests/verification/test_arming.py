@@ -50,6 +50,14 @@ def test_disarmed_round_previews_and_escalates_only_when_armed(client, login_as,
                 data={"action": "disarm"})
     db.session.refresh(planted.round)
     assert planted.round.escalation_armed is False
+    # Disarmed again, the preview no longer promises what went already: a proposal goes once.
+    page = client.get(f"/facilitate/rounds/{planted.round.slug}",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    arming = page[page.index('id="escalation"'):]
+    arming = arming[:arming.index("</section>")]
+    assert "Everyone agrees" not in arming
+    assert (f"ほかに{len(planted.consensus)}件が条件を満たしていますが、すでに議題になっている"
+            in arming)
     assert client.post(f"/facilitate/rounds/{planted.round.slug}/escalation",
                        data={"action": "explode"}).status_code == 400
 
