@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app import outage
+from app.drafts import keep_draft
 from app.htmx import is_htmx
 from app.template_helpers import page_address
 from deliberation.database import db
@@ -178,6 +179,7 @@ def _login_ended() -> bool:
 def _log_in_again() -> Response:
     flash(gettext("The page was open for a long time and your login ended, so what you sent "
                   "was not saved. Please log in again."), "error")
+    keep_draft()
     login_url = url_for("auth.login", next=page_address())
     if is_htmx():  # the whole page goes to the login form, as for any page needing a login
         response = Response(status=204)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import outage
+from app.drafts import keep_draft
 from app.errors import render_error, wants_json
 from app.htmx import is_htmx
 from deliberation.database import db
@@ -85,6 +86,7 @@ def end_session() -> None:
 def unauthorized() -> Response:
     if wants_json():
         return render_error(401, _("Please log in."))
+    keep_draft()
     login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
     if is_htmx():
         response = Response(status=204)

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.drafts import draft_to_restore
 from app.errors import render_error, translate, wants_json
 from app.htmx import is_htmx, render_page_or_fragment
 from app.lookups import round_and_participant_or_404, round_or_404
@@ -242,7 +243,8 @@ def propose(slug: str) -> Response | str:
     elif request.method == "POST":
         status = 400
     return render_template("rounds/propose.html", round=round_, form=form,
-                           max_length=MAX_LENGTH, duplicate=duplicate), status
+                           max_length=MAX_LENGTH, duplicate=duplicate,
+                           restore_draft=request.method == "GET" and draft_to_restore()), status
 
 
 @bp.route("/<slug>/proposals/<id:proposal_id>/report", methods=["GET", "POST"])

@@ -23,8 +23,33 @@
       if (text.scrollHeight > text.clientHeight + 1) text.setAttribute("tabindex", "0");
     });
   }
+  // What is typed into a field with data-keep-draft="<form>:<account>" is kept in this tab
+  // (sessionStorage: gone when the tab closes), so that a form refused because the login
+  // had ended gets its words back after the new login: the page then says so with
+  // data-restore-draft="<id of its note>". Opened any other way, the form starts from what
+  // the server put in it.
+  function keepDrafts(root) {
+    root.querySelectorAll("[data-keep-draft]").forEach(function (field) {
+      var key = "hiroba-draft:" + field.getAttribute("data-keep-draft");
+      var store;
+      try { store = window.sessionStorage; store.getItem(key); } catch (e) { return; }
+      var kept = store.getItem(key);
+      var note = document.getElementById(field.getAttribute("data-restore-draft") || "");
+      if (note && kept && !field.value) {
+        field.value = kept;
+        updateCounter(field);
+        note.hidden = false;
+      } else if (field.value) {
+        store.setItem(key, field.value);
+      } else {
+        store.removeItem(key);
+      }
+      field.addEventListener("input", function () { store.setItem(key, field.value); });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     bindCounters(document);
+    keepDrafts(document);
     focusableWhenScrolling(document);
   });
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browsing import PHONE, STAFF, login_staff, sign_in_new
+from tests.e2e.browsing import PHONE, STAFF, login_staff, page_problems, sign_in_new
 
 pytestmark = pytest.mark.e2e
 
@@ -221,5 +221,42 @@ def test_staff_forms_answer_an_empty_reason_with_the_pages_own_error(
             reason = page.locator("textarea[name=reason]")
             assert reason.get_attribute("aria-invalid") == "true", path
             assert page.locator("#reason-error").inner_text().strip() == "入力してください。", path
+    finally:
+        context.close()
+
+
+def test_a_proposal_written_while_the_login_ended_comes_back_after_logging_in(
+        browser, live_server) -> None:
+    """On a phone, someone types a proposal slowly and their login ends meanwhile: sending
+    it leads to the login form, and once logged in again the proposal form has their words
+    back, says so, and sends them."""
+    context = browser.new_context(locale="ja-JP", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    propose = f"/rounds/{live_server.slug}/propose"
+    words = "バスの時刻表を、大きな文字でバス停に貼ってほしい。"
+    try:
+        email = sign_in_new(page, live_server, next_path=propose)
+        page.goto(f"{live_server.url}{propose}")
+        page.fill("textarea[name=text]", words)
+        page.context.clear_cookies()  # the session cookie expired while they wrote
+        with page.expect_navigation():
+            page.get_by_role("button", name="提案を送信").click()
+        assert "/auth/login" in page.url
+        assert "ログイン" in page.locator(".flash-error").inner_text()
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", "correct horse battery")
+        with page.expect_navigation():
+            page.click("form.stack button[type=submit]")
+        assert page.url.endswith(propose)
+        assert page.input_value("textarea[name=text]") == words
+        note = page.locator("#draft-restored")
+        assert note.is_visible() and "戻しました" in note.inner_text()
+        assert not page_problems(page, PHONE["width"])
+        with page.expect_navigation():
+            page.get_by_role("button", name="提案を送信").click()
+        assert page.locator(".flash-success").is_visible()
+        page.goto(f"{live_server.url}{propose}")  # a new proposal starts empty
+        assert page.input_value("textarea[name=text]") == ""
     finally:
         context.close()

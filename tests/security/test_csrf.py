@@ -157,3 +157,39 @@ def test_a_vote_after_the_login_ended_asks_to_log_in_again_and_comes_back(csrf_a
         f"/rounds/{round_.slug}/vote", data={**vote, "csrf_token": "old"}, headers=ja)
     assert stale.status_code == 400
     assert "ページの有効期限が切れました" in stale.get_data(as_text=True)
+
+
+def test_a_proposal_refused_because_the_login_ended_gets_its_words_back(csrf_app: Flask,
+                                                                       db) -> None:
+    """Someone writes a long proposal slowly and their login ends before they send it: it
+    is refused (stored nowhere), and after the new login the form asks the browser, once,
+    to put back the words it kept (the session holds which form, never the words)."""
+    round_ = factories.make_round(phase="collecting")
+    user = factories.make_user()
+    page = client_for(csrf_app, user).get(f"/rounds/{round_.slug}/propose")
+    html = page.get_data(as_text=True)
+    assert f'data-keep-draft="proposal:{round_.slug}:{user.id}"' in html
+    assert "data-restore-draft" not in html and 'id="draft-restored"' not in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    words = "図書館の開館時間を平日の夜九時まで延ばしてほしい"
+    before = table_counts()
+    expired = csrf_app.test_client()
+    refused = expired.post(f"/rounds/{round_.slug}/propose",
+                           data={"text": words, "csrf_token": token},
+                           headers={"Accept-Language": "ja"})
+    login = f"/auth/login?next=/rounds/{round_.slug}/propose"
+    assert refused.status_code == 303 and refused.headers["Location"] == login
+    assert table_counts() == before
+    with expired.session_transaction() as session:
+        assert words not in repr(dict(session))
+    shown = expired.get(login, headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', shown).group(1)
+    back = expired.post(login, data={"email": user.email, "password": factories.PASSWORD,
+                                     "csrf_token": token})
+    assert back.headers["Location"] == f"/rounds/{round_.slug}/propose"
+    form = expired.get(f"/rounds/{round_.slug}/propose",
+                       headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert 'data-restore-draft="draft-restored"' in form
+    assert "ログインし直す前に書いていた文章を、入力欄に戻しました" in form
+    again = expired.get(f"/rounds/{round_.slug}/propose").get_data(as_text=True)
+    assert "data-restore-draft" not in again  # once: a later visit starts afresh
