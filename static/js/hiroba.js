@@ -47,6 +47,18 @@
       field.addEventListener("input", function () { store.setItem(key, field.value); });
     });
   }
+  // Logging out forgets every kept draft of the tab: the next person at a shared terminal
+  // (logged in as themselves, so never shown them) should not find them in it either.
+  document.addEventListener("submit", function (event) {
+    if (!event.target.hasAttribute("data-forget-drafts")) return;
+    try {
+      var store = window.sessionStorage;
+      for (var i = store.length - 1; i >= 0; i--) {
+        var key = store.key(i);
+        if (key && key.indexOf("hiroba-draft:") === 0) store.removeItem(key);
+      }
+    } catch (e) { /* storage unavailable: nothing was kept */ }
+  });
   document.addEventListener("DOMContentLoaded", function () {
     bindCounters(document);
     keepDrafts(document);

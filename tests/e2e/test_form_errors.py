@@ -258,5 +258,11 @@ def test_a_proposal_written_while_the_login_ended_comes_back_after_logging_in(
         assert page.locator(".flash-success").is_visible()
         page.goto(f"{live_server.url}{propose}")  # a new proposal starts empty
         assert page.input_value("textarea[name=text]") == ""
+        page.fill("textarea[name=text]", "書きかけの提案")
+        kept = "() => Object.keys(sessionStorage).filter(k => k.startsWith('hiroba-draft:'))"
+        assert page.evaluate(kept)
+        with page.expect_navigation():
+            page.locator("form[data-forget-drafts] button").click()  # log out
+        assert page.evaluate(kept) == []  # nothing of it stays in the tab
     finally:
         context.close()
