@@ -18,7 +18,7 @@ from deliberation import small_counts
 from deliberation.database import add_unique, db, update_one
 from deliberation.engine import threshold
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import Participant, Proposal, Round, User, Vote, audit
+from deliberation.models import Escalation, Participant, Proposal, Round, User, Vote, audit
 from deliberation.models._common import utcnow
 from deliberation.models.round import (
     CLUSTERING_METHODS,
@@ -443,6 +443,21 @@ def record_assisted_votes(round_: Round, participant: Participant, votes: dict[i
     return changed
 
 
+def _eligible_proposals(round_id: int) -> dict[int, Proposal]:
+    """The round's proposals the rule is applied to (published, not meta), by id."""
+    return {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
+        Proposal.round_id == round_id, Proposal.status == "published",
+        Proposal.is_meta.is_(False)).order_by(Proposal.id))}
+
+
+def _sent_to_council(round_id: int) -> dict[int, bool]:
+    """The round's proposals that went to the council, each with whether its agenda item
+    still stands. A proposal goes once: a withdrawn item is not sent again either."""
+    return dict(db.session.execute(sa.select(
+        Escalation.proposal_id, Escalation.withdrawn_at.is_(None)).where(
+        Escalation.round_id == round_id)).tuples().all())
+
+
 def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]:
     """What a change of an armed round's settings would do on the latest snapshot: the
     proposals the new rule sends to the council that the current one does not (not yet on
@@ -452,7 +467,6 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     decide waits for a facilitator's review instead, as the runner holds it: ``held``."""
     from deliberation.engine import coordination
     from deliberation.engine.escalation import snapshot_decisions
-    from deliberation.models import Escalation
     from deliberation.models.snapshot import latest_snapshot
 
     snapshot = latest_snapshot(round_.id)
@@ -461,15 +475,10 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     if snapshot is None:
         return {"snapshot": None, "added": [], "held": [], "removed": [], "regroups": regroups}
     new_policy = validate_policy(values.get("threshold_policy", round_.policy))
-    proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.status == "published",
-        Proposal.is_meta.is_(False)).order_by(Proposal.id))}
+    proposals = _eligible_proposals(round_.id)
     before = snapshot_decisions(snapshot, round_.policy, list(proposals))
     after = snapshot_decisions(snapshot, new_policy, list(proposals))
-    # A proposal goes to the council once: a withdrawn item is not sent again either.
-    escalated = dict(db.session.execute(sa.select(
-        Escalation.proposal_id, Escalation.withdrawn_at.is_(None)).where(
-        Escalation.round_id == round_.id)).tuples().all())
+    escalated = _sent_to_council(round_.id)
     on_agenda = {pid for pid, standing in escalated.items() if standing}
     newly = {pid: decision for pid, decision in after.items()
              if decision.escalate and not before[pid].escalate and pid not in escalated}
@@ -492,18 +501,14 @@ def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]
     rule but went already (a proposal goes once, and one whose item was withdrawn is not
     sent again), so a round disarmed and armed again does not promise them twice."""
     from deliberation.engine.escalation import snapshot_decisions
-    from deliberation.models import Escalation
     from deliberation.models.snapshot import latest_snapshot
 
     policy = validate_policy(policy)
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return {"snapshot": None, "escalate": [], "on_agenda": [], "evaluated": 0}
-    proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(
-        Proposal.round_id == round_.id, Proposal.status == "published",
-        Proposal.is_meta.is_(False)))}
-    sent = set(db.session.scalars(sa.select(Escalation.proposal_id).where(
-        Escalation.round_id == round_.id)))
+    proposals = _eligible_proposals(round_.id)
+    sent = _sent_to_council(round_.id)
     decisions = snapshot_decisions(snapshot, policy, list(proposals))
     passing = [(proposals[pid], decision.support, threshold.lens_summary(decision.to_dict()))
                for pid, decision in decisions.items() if decision.escalate]

@@ -31,9 +31,8 @@
   function keepDrafts(root) {
     root.querySelectorAll("[data-keep-draft]").forEach(function (field) {
       var key = "hiroba-draft:" + field.getAttribute("data-keep-draft");
-      var store;
-      try { store = window.sessionStorage; store.getItem(key); } catch (e) { return; }
-      var kept = store.getItem(key);
+      var store, kept;
+      try { store = window.sessionStorage; kept = store.getItem(key); } catch (e) { return; }
       var note = document.getElementById(field.getAttribute("data-restore-draft") || "");
       if (note && kept && !field.value) {
         field.value = kept;
