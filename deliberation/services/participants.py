@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +9,7 @@ from deliberation.database import db
 from deliberation.errors import N_, NotAllowed
 from deliberation.models import Participant, Round, User
 from deliberation.models.participation import PARTICIPANT_KINDS
-from deliberation.services.verification import person_secret
+from deliberation.services.verification import person_secret, round_person_key
 
 # Built once (every vote reads them): SQLAlchemy keeps a statement object's cache key.
 PARTICIPANT_OF_ACCOUNT = sa.select(Participant).where(
@@ -59,11 +56,6 @@ def person_key(round_: Round, user: User) -> str | None:
     if round_.eligibility != "verified" or not user.verified_person:
         return None
     return round_person_key(person_secret(), round_.id, user.verified_person)
-
-
-def round_person_key(secret: str, round_id: int, verified_person: str) -> str:
-    key = hashlib.sha256(("round-person:" + secret).encode()).digest()
-    return hmac.new(key, f"{round_id}\x00{verified_person}".encode(), hashlib.sha256).hexdigest()
 
 
 def key_people(round_: Round) -> None:

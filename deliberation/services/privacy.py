@@ -34,7 +34,7 @@ from deliberation.models import (
     audit,
 )
 from deliberation.models._common import utcnow
-from deliberation.services import visibility
+from deliberation.services import verification, visibility
 
 EXPORT_FORMAT = "hiroba-my-data/2"
 ACCOUNT_TABLES = ("users", "participants")
@@ -268,6 +268,7 @@ def delete_account(user: User, password: str) -> None:
         raise DomainError(N_("This account has already been deleted."))
     if not user.check_password(password):
         raise DomainError(N_("The password is wrong."), field="password")
+    verification.keep_person_in_rounds(user)
     # The account's creation time stays on its participants, without the link to it: an
     # account made in a burst of others is evidence for the coordination screen.
     db.session.execute(

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from deliberation.database import db, update_one
 from deliberation.errors import N_, Conflict, DomainError, NotFound
-from deliberation.models import User, audit
+from deliberation.models import Participant, User, audit
 from deliberation.models._common import utcnow
 from deliberation.models.verification import (
     COUNTER_DOCUMENTS,
@@ -188,6 +188,7 @@ def revoke(user: User, *, actor: User, reason: str) -> VerificationRecord:
     update_one(sa.update(User).where(User.id == user.id, User.is_verified)
                .values(verification_level=User.verification_level), not_verified)
     db.session.refresh(user)
+    keep_person_in_rounds(user)
     user.is_verified = False
     record = VerificationRecord(user_id=user.id, level=level_of(user), method="counter",
                                 verified_by_id=actor.id, details={"revoked": True})
@@ -405,6 +406,32 @@ def person_key(secret: str, provider: str, subject: str) -> str:
     number of the document staff saw (``provider`` "counter:<kind of document>")."""
     key = hashlib.sha256(("national-id:" + secret).encode()).digest()
     return hmac.new(key, f"{provider}\x00{subject}".encode(), hashlib.sha256).hexdigest()
+
+
+def round_person_key(secret: str, round_id: int, verified_person: str) -> str:
+    """What stands for a verified person in one round (``participants.person_key``): a
+    hash of the person's hash, keyed again, so that it says nothing across rounds."""
+    key = hashlib.sha256(("round-person:" + secret).encode()).digest()
+    return hmac.new(key, f"{round_id}\x00{verified_person}".encode(), hashlib.sha256).hexdigest()
+
+
+def keep_person_in_rounds(user: User) -> None:
+    """Before an account stops standing for its verified person (deleted, or its
+    verification taken back), give each of its participants the person's key for that
+    round (does not commit). The account's votes keep counting, so in a round that is, or
+    later becomes, for verified residents only, the person's next account must be refused,
+    as it is when the first account still stands for them."""
+    if not user.verified_person:
+        return
+    secret = person_secret()
+    for participant in db.session.scalars(sa.select(Participant).where(
+            Participant.user_id == user.id, Participant.person_key.is_(None))):
+        key = round_person_key(secret, participant.round_id, user.verified_person)
+        # One person, one key per round: another account of theirs may hold it already.
+        if db.session.scalar(sa.select(Participant.id).where(
+                Participant.round_id == participant.round_id,
+                Participant.person_key == key)) is None:
+            participant.person_key = key
 
 
 def verify_with_national_id(user: User, result: Any, *, secret: str) -> VerificationRecord:

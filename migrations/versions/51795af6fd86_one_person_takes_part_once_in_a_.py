@@ -50,7 +50,7 @@ def upgrade():
                      or current_app.config["SECRET_KEY"])
     secret = hashlib.sha256(("round-person:" + person_secret).encode())
     for participant_id, round_id, person in rows:
-        # as deliberation.services.participants.round_person_key computes it, written out
+        # as deliberation.services.verification.round_person_key computes it, written out
         # here so that this step does the same whatever the code becomes
         key = hmac.new(secret.digest(), f"{round_id}\x00{person}".encode(),
                        hashlib.sha256).hexdigest()
