@@ -162,9 +162,11 @@ def test_a_real_conversation_round_trips(db, name, tmp_path):
         when = (int(vote["timestamp"]), row, int(vote["vote"]))
         latest[key] = max(latest.get(key, when), when)
     own = {(c["author-id"], cid) for cid, c in original.items()}
-    for cid in shown:
-        values = [v for (voter, c), (_, _, v) in latest.items()
-                  if c == cid and (voter, c) not in own]
+    standing: dict[str, list[int]] = {cid: [] for cid in shown}
+    for (voter, cid), (_, _, value) in latest.items():
+        if cid in standing and (voter, cid) not in own:
+            standing[cid].append(value)
+    for cid, values in standing.items():
         assert (int(exported[cid]["agrees"]), int(exported[cid]["disagrees"])) == (
             values.count(1), values.count(-1)), cid
 
