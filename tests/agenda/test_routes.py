@@ -691,3 +691,29 @@ def test_the_rule_of_an_agenda_item_reads_in_easy_japanese(one_item, client) -> 
     listed = client.get("/agenda/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     listed = re.sub(r"<[^>]+>", "", re.sub(r"<rt\b[^>]*>.*?</rt>", "", listed))
     assert "どのグループの人も賛成した提案は、議会に届きます。" in listed
+
+
+def test_the_support_figure_never_rounds_up_what_it_calls_a_minimum(client, db):
+    """「どの意見グループでも…75%以上が賛成」 read for a group where 91 of 122 agreed (74.6%):
+    a resident who divides finds the page overstating. The figure is rounded down."""
+    round_ = factories.make_round(slug="floor", phase="voting")
+    groups = [{"group_id": 0, "size": 176, "agree": 91, "disagree": 23, "passes": 8,
+               "lower_bound": 0.69, "eligible": True},
+              {"group_id": 1, "size": 120, "agree": 29, "disagree": 60, "passes": 11,
+               "lower_bound": 0.2, "eligible": False}]
+    items = []
+    for text, evidence in (("Benches at the bus stops", groups[:1]),
+                           ("A night bus on Fridays", groups[1:])):
+        esc = Escalation(proposal_id=factories.make_proposal(round_, text).id,
+                         round_id=round_.id, kind="manual", reason="r",
+                         evidence={"groups": evidence})
+        db.session.add(esc)
+        items.append(esc)
+    db.session.commit()
+    page = client.get(f"/agenda/items/{items[0].id}").get_data(as_text=True)
+    assert "投票した人の74%以上が賛成" in page and "75%以上" not in page
+    # 29 of 100 is 28.999...% in floating point, still 29%
+    page = client.get(f"/agenda/items/{items[1].id}").get_data(as_text=True)
+    assert "投票した人の29%以上が賛成" in page
+    listing = client.get("/agenda/").get_data(as_text=True)
+    assert "74%以上" in listing and "75%以上" not in listing
