@@ -464,7 +464,9 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     the agenda), the ones that would no longer meet it (an agenda item stays), and whether
     the groups are drawn again (which no preview can show before it is done). A proposal
     the new rule would pass but whose outcome a flagged block or staff-typed paper votes
-    decide waits for a facilitator's review instead, as the runner holds it: ``held``."""
+    decide waits for a facilitator's review instead, as the runner holds it: ``held``. So
+    does one that such votes newly keep below the new rule, though it would meet it
+    without them: ``kept``."""
     from deliberation.engine import coordination
     from deliberation.engine.escalation import snapshot_decisions
     from deliberation.models.snapshot import latest_snapshot
@@ -473,24 +475,30 @@ def preview_rule_change(round_: Round, values: dict[str, Any]) -> dict[str, Any]
     regroups = any(key in values and values[key] != getattr(round_, key)
                    for key in REGROUPING_FIELDS)
     if snapshot is None:
-        return {"snapshot": None, "added": [], "held": [], "removed": [], "regroups": regroups}
+        return {"snapshot": None, "added": [], "held": [], "kept": [], "removed": [],
+                "regroups": regroups}
     new_policy = validate_policy(values.get("threshold_policy", round_.policy))
     proposals = _eligible_proposals(round_.id)
     before = snapshot_decisions(snapshot, round_.policy, list(proposals))
     after = snapshot_decisions(snapshot, new_policy, list(proposals))
     escalated = _sent_to_council(round_.id)
     on_agenda = {pid for pid, standing in escalated.items() if standing}
+    # The runner screens the proposals not yet on the agenda, in both directions.
+    waits = coordination.would_hold(snapshot, round_.id, new_policy, {
+        pid: decision for pid, decision in after.items() if pid not in escalated})
+    waited = coordination.would_hold(snapshot, round_.id, round_.policy, {
+        pid: decision for pid, decision in before.items() if pid not in escalated})
     newly = {pid: decision for pid, decision in after.items()
              if decision.escalate and not before[pid].escalate and pid not in escalated}
-    waits = coordination.would_hold(snapshot, round_.id, new_policy, newly)
     added = [(proposals[pid], decision.support) for pid, decision in newly.items()
              if pid not in waits]
     held = [proposals[pid] for pid in newly if pid in waits]
+    kept = [proposals[pid] for pid in sorted(waits - waited) if not after[pid].escalate]
     removed = [(proposals[pid], pid in on_agenda) for pid, decision in before.items()
-               if decision.escalate and not after[pid].escalate]
+               if decision.escalate and not after[pid].escalate and pid not in waits]
     added.sort(key=lambda item: item[1], reverse=True)
-    return {"snapshot": snapshot, "added": added, "held": held, "removed": removed,
-            "regroups": regroups}
+    return {"snapshot": snapshot, "added": added, "held": held, "kept": kept,
+            "removed": removed, "regroups": regroups}
 
 
 def preview_escalations(round_: Round, policy: dict[str, Any]) -> dict[str, Any]:

@@ -451,6 +451,52 @@ def test_the_rule_change_preview_shows_what_a_flagged_block_decides_as_waiting(c
     assert db.session.scalar(sa.select(EscalationReview.id)) is None  # a preview writes nothing
 
 
+@pytest.mark.parametrize("rule", ["stricter", "lower"])
+def test_the_rule_change_preview_shows_what_a_flagged_block_newly_keeps_below_as_waiting(
+        client, facilitator, db, rule) -> None:
+    """A block of accounts in one group disagrees with what everybody else agrees with.
+    Under the current rule it changes nothing; under the new one it keeps the proposal
+    below the rule, which it would meet without the block: the runner holds such a veto
+    for a review, so the preview lists it as waiting, not as no longer meeting the rule
+    (a stricter rule) nor leaves it out (a lower rule, the block keeping it below both)."""
+    current, new = ("0.3", "0.6") if rule == "stricter" else ("0.99", "0.6")
+    round_ = factories.make_round(
+        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
+        max_groups=4, threshold_policy=facilitation.validate_policy({
+            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
+            "confidence": 0.95, "min_group_agree": float(current), "min_consensus": None}))
+    _planted_snapshot(round_)
+    snapshot = db.session.scalar(sa.select(ClusterSnapshot))
+    everyone = db.session.scalar(sa.select(Proposal).where(Proposal.text == "Everyone agrees"))
+    block = [factories.make_participant(round_) for _ in range(20)]
+    for participant in block:
+        factories.add_vote(participant, everyone, -1)
+        db.session.add(SnapshotMembership(snapshot_id=snapshot.id, participant_id=participant.id,
+                                          x=0.0, y=0.0, group_id=1))
+    db.session.execute(sa.update(SnapshotGroup).where(
+        SnapshotGroup.snapshot_id == snapshot.id, SnapshotGroup.group_id == 1).values(size=50))
+    db.session.execute(sa.update(SnapshotProposalStat).where(
+        SnapshotProposalStat.snapshot_id == snapshot.id,
+        SnapshotProposalStat.proposal_id == everyone.id,
+        sa.or_(SnapshotProposalStat.group_id == 1, SnapshotProposalStat.group_id.is_(None)))
+        .values(disagree=SnapshotProposalStat.disagree + len(block)))
+    snapshot.statistics = {"coordinated_blocks": [{
+        "size": len(block), "similarity": 1.0, "span_seconds": 60.0, "n_votes": 1,
+        "participant_ids": [p.id for p in block]}]}
+    db.session.commit()
+
+    response = client.post("/facilitate/rounds/armed/edit", headers=JA,
+                           data={**VALID, "phase": "voting", "min_group_agree": new})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    shown = page[page.index('id="rule-change"'):]
+    shown = shown[:shown.index("</section>")]
+    waiting, rest = shown.split("確認を待ちます", 1)[1].split("基準を満たさなくなります", 1)
+    assert "Everyone agrees" in waiting and "Everyone agrees" not in rest
+    assert "それらの票がなければ" in shown
+    assert db.session.scalar(sa.select(EscalationReview.id)) is None  # a preview writes nothing
+
+
 def test_the_rule_change_preview_does_not_send_a_withdrawn_item_again(client, facilitator,
                                                                        db) -> None:
     """A proposal goes to the council once: one whose item was withdrawn is not sent again
