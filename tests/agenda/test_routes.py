@@ -392,6 +392,22 @@ def test_dossiers(escalated, client, login_as):
     assert client.get("/agenda/council/items/99999").status_code == 404
 
 
+def test_a_rounds_dossier_names_each_items_landmarks_apart(escalated, client, login_as):
+    """A round's dossier named every item's evidence 「根拠」 and its table of groups
+    「意見グループごとの投票」: a screen reader's list of landmarks offered the same name four
+    times (axe landmark-unique); each now carries the item's number."""
+    planted, escs = escalated
+    login_as("council")
+    page = client.get(f"/agenda/council/rounds/{planted.round.slug}/dossier").get_data(
+        as_text=True)
+    names = re.findall(r'<(?:section|div)[^>]*?(?:role="region"[^>]*?)?aria-label="([^"]*)"',
+                       page)
+    named = [n for n in names if "議題" in n]
+    assert len(named) >= 3 * len(escs) and len(set(names)) == len(names), names
+    assert f"根拠（議題{escs[0].id}）" in named
+    assert f"意見グループごとの投票（議題{escs[0].id}）" in named
+
+
 def test_manual_item_without_snapshot_renders(one_item, client, login_as):
     _, escs = one_item
     login_as("council")
