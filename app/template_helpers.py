@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -291,6 +292,13 @@ def local_number(value: int | None) -> str:
     return "" if value is None else format_number(value)
 
 
+def percent_at_least(share: float) -> int:
+    """A share (0 to 1) as a whole percentage never above it, for figures that say "at
+    least N%": 91 of 122 (74.6 %) is at least 74 %, not 75. The billionth absorbs the
+    float's error, so that 29 of 100 (28.999... %) stays 29."""
+    return math.floor(share * 100 + 1e-9)
+
+
 # after a sentence or a label's colon, and before a note in brackets (tags between)
 _SPACE_AFTER_SENTENCE = re.compile(r"(?<=[。！？：])\s+|\s+(?=(?:<[^>]+>)*（)")
 
@@ -310,6 +318,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(joined_sentences, "sentences")
     app.add_template_filter(local_number, "num")
+    app.add_template_filter(percent_at_least, "percent_at_least")
     app.add_template_filter(local_datetime, "localdt")
     app.add_template_filter(local_date, "localdate")
     from app.privacy_notice import your_rights

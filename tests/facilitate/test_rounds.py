@@ -275,6 +275,35 @@ def _planted_snapshot(round_):
     factories.db.session.commit()
 
 
+def test_the_previews_never_round_up_the_share_they_call_a_minimum(client, facilitator,
+                                                                    db) -> None:
+    """「最も低いグループでも賛成 N% 以上」: the weakest group's cautious estimate, rounded
+    down in the rule preview and in the rule-change preview, as on the agenda."""
+    round_ = factories.make_round(
+        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
+        max_groups=4, threshold_policy=facilitation.validate_policy({
+            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
+            "confidence": 0.95, "min_group_agree": 0.99, "min_consensus": None}))
+    _planted_snapshot(round_)
+    # group 2 as group 1, 28 of 30: a cautious estimate of 81.7 %
+    everyone = db.session.scalar(sa.select(Proposal.id).where(Proposal.text == "Everyone agrees"))
+    db.session.execute(sa.update(SnapshotProposalStat).where(
+        SnapshotProposalStat.proposal_id == everyone, SnapshotProposalStat.group_id == 1)
+        .values(agree=28, disagree=1))
+    db.session.commit()
+    preview = facilitation.preview_escalations(round_, {**round_.policy, "min_group_agree": 0.6})
+    support = dict((p.text, s) for p, s, _ in preview["escalate"])["Everyone agrees"]
+    shown = f"賛成 {int(support * 100)}% 以上"
+    assert round(support * 100) != int(support * 100)  # the data tells the two apart
+
+    page = client.post("/facilitate/rounds/armed/preview", headers={**JA, "HX-Request": "true"},
+                       data={**VALID, "phase": "voting", "min_group_agree": "0.6"})
+    assert shown in page.get_data(as_text=True)
+    page = client.post("/facilitate/rounds/armed/edit", headers=JA,
+                       data={**VALID, "phase": "voting", "min_group_agree": "0.6"})
+    assert page.status_code == 409 and shown in page.get_data(as_text=True)
+
+
 def test_preview_shows_what_would_escalate_and_does_not_save(client, facilitator, db) -> None:
     round_ = factories.make_round(slug="p1", phase="voting")
     data = {**VALID, "title": "Changed", "phase": "voting", "preview": "1"}
