@@ -73,9 +73,11 @@ def queue(round_: Round, limit_similar: int = 3) -> list[QueueItem]:
                    Proposal.id.in_(list(open_reports) or [-1]), unreviewed),
         ).order_by(Proposal.created_at, Proposal.id)
     ).all()
+    # Pending ones too: four near-copies sent at once would otherwise each look new, and
+    # approved together they split one idea's votes four ways.
     others = db.session.execute(
         sa.select(Proposal.id, Proposal.text_key).where(
-            Proposal.round_id == round_.id, Proposal.status == "published")
+            Proposal.round_id == round_.id, Proposal.status.in_(("published", "pending")))
     ).all()
     other_grams = [(pid, ngrams(key)) for pid, key in others]
     kinds = dict(db.session.execute(

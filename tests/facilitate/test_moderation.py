@@ -42,6 +42,21 @@ def test_queue_shows_pending_reported_and_similar(client, facilitator, db) -> No
     assert "<html" not in fragment and "Approve selected" in fragment
 
 
+def test_queue_shows_near_copies_waiting_together_as_similar(client, facilitator, db) -> None:
+    """Near-copies sent at once all wait for review: each shows the others, marked as
+    waiting, so a facilitator does not approve one idea four times (its votes split)."""
+    round_ = factories.make_round(slug="m2", phase="voting", moderation_mode="strict")
+    texts = ["バス停にベンチを置いてほしい", "バス停にベンチを置いてほしいです",
+             "バス停にベンチを置いて欲しい"]
+    for text in texts:
+        factories.make_proposal(round_, text, status="pending",
+                                author_id=factories.make_participant(round_).id)
+    page = client.get("/facilitate/rounds/m2/moderation", headers={"Accept-Language": "ja"})
+    text = page.get_data(as_text=True)
+    assert text.count("ラウンド内の似た提案") == len(texts)
+    assert text.count("（確認待ち）") >= len(texts) * (len(texts) - 1)
+
+
 def test_reject_needs_reason_then_bulk_actions(client, facilitator, db) -> None:
     round_, pending, other, reported = _setup(db)
     response = client.post("/facilitate/rounds/m1/moderation", headers=EN,
