@@ -22,9 +22,13 @@ latest snapshot) and README.txt. Nothing in it can be joined with what staff see
   (``deliberation.small_counts``);
 - an author's proposals cannot lead to the author's votes, since authorship is often known
   (an author tells the neighbours, or the text gives them away): each proposal's
-  author-id is one of its own, after the voters' ids, and an author's votes on their own
-  proposals (the first vote on each, cast when it was published) are left out, from the
-  counts too. n-comments is therefore 0 for every voter.
+  author-id is one of its own, after the voters' ids (n-comments is therefore 0 for every
+  voter). The author's own vote on it stays in the files: left out, it left a hole, and
+  the one voter who voted on the proposals written after it but not on it was its author
+  (in bg2050's real conversation, for half the statements). That vote, an agree cast
+  when the proposal was published, would be its first; so a proposal's votes cast before
+  ``minimum`` people had first agreed with it are dated with the day of the
+  ``minimum``-th (``dated_from``), and its author is one of at least that many.
 
 Pending proposals are left out; rejected and hidden ones keep their row
 (moderated = -1) without their text.
@@ -41,6 +45,7 @@ import secrets
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -68,13 +73,11 @@ REMOVED_TEXT = "(removed by moderation)"
 README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.is 形式）
 
 参加者の番号は無作為で、ダウンロードのたびに変わります。アカウントと結び付けることは
-できません。提案（comment）の投稿者の番号（author-id）は投稿者ごとに別の番号で、投票者の
-番号（voter-id）とは一致しません。投稿者が自分の提案に入れた票は含めず、数にも入れて
-いません。誰が提案を書いたかがわかっても、その人の投票はわかりません。そのため、この
-ファイルから計算し直した意見グループや議会に送られる提案は、Hiroba の計算と違うことが
-あります。票のわずかな違いでも、グループの分かれ方は大きく変わることがあります（実際の
-Pol.is の会話で、投稿者の票（全体の 0.4〜2.6%）を除くと、1 割近くの人が別のグループになり、
-送られる提案が 60 件から 83 件になった例があります）。Hiroba のグループは
+できません。提案（comment）の投稿者の番号（author-id）は提案ごとに別の番号で、投票者の
+番号（voter-id）とは一致しません。投稿者は提案が公開されたときに自分の提案に賛成します。
+その票が最初の票だとわからないように、ある提案に{minimum}人が最初の票で賛成するまでの、その
+提案への票は、{minimum}人目が賛成した日の日付にしています（{minimum}人に届かない提案は、最後の
+票の日付）。誰が提案を書いたかがわかっても、その人の投票はわかりません。Hiroba のグループは
 participants-votes.csv の group-id にあり、Hiroba が使った数字は、議題のそれぞれのページの
 根拠にあります。
 日時は、投票と提案それぞれの日の始まり（日本時間）です。投票した人が{minimum}人未満の日の票は、
@@ -104,13 +107,12 @@ moderated が -1 で、本文はありません。summary.csv には views（ペ
 Pol.is-format export of a Hiroba round (open data).
 
 Participant ids are random and differ between downloads; they cannot be linked to
-accounts. Each comment's author-id is its own and is never a voter-id, and the authors'
-votes on their own comments are not included (nor counted), so that knowing who wrote a
-comment does not tell how they voted. Groups and escalations computed again from these
-files can therefore differ from Hiroba's, and not only slightly: in real Pol.is
-conversations, leaving out the authors' votes (0.4 % to 2.6 % of all) moved nearly one person in ten
-to the other group, and in one the proposals that would escalate went from 60 to 83.
-Hiroba's groups are the group-id column of participants-votes.csv; the figures Hiroba used
+accounts. Each comment's author-id is its own and is never a voter-id, so that knowing who wrote a
+comment does not tell how they voted. An author agrees with their comment when it is
+published; so that this vote cannot be told as the first one, a comment's votes cast
+before {minimum} people had agreed with it in their first vote on it are dated with the
+day on which the {minimum}th did (the day of the last vote for a comment that never
+reached {minimum}). Hiroba's groups are the group-id column of participants-votes.csv; the figures Hiroba used
 are in the evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
 vote and comment. The votes of a day on which fewer than {minimum} people voted are dated with
 the days after it, until {minimum} or more people voted on those days (a last day still
@@ -194,6 +196,32 @@ def _published_until(round_: Round) -> int | None:
     return round_.open_data_until
 
 
+def first_agreed(events: list[Any], proposal_ids: set[int], minimum: int
+                 ) -> dict[int, datetime]:
+    """For each of ``proposal_ids`` (those with an author) with votes among ``events`` (in
+    time order), the time from which its votes keep their own date: when the ``minimum``-th
+    person whose first vote on it was agree cast that vote, else the last event's time.
+    Its author's agree, cast at publication, is its first vote; a proposal's earlier votes
+    are dated with that time, so its author is one of at least ``minimum`` people whose
+    first vote on it was agree on its first date."""
+    if not events:
+        return {}
+    last = max(e.created_at for e in events)
+    seen: set[tuple[int, int]] = set()
+    agreed: dict[int, int] = {}
+    reached: dict[int, datetime] = {}
+    for e in events:
+        key = (e.participant_id, e.proposal_id)
+        if e.proposal_id not in proposal_ids or key in seen:
+            continue
+        seen.add(key)
+        if e.value == 1:
+            agreed[e.proposal_id] = agreed.get(e.proposal_id, 0) + 1
+            if agreed[e.proposal_id] == minimum:
+                reached[e.proposal_id] = e.created_at
+    return {pid: reached.get(pid, last) for pid in {pid for _, pid in seen}}
+
+
 def published_cut(voters: list[int], minimum: int) -> int:
     """How many of the vote events cast after the open data was first public (their
     voters, in the order cast) the export gives: they are cut into stretches in each of
@@ -245,13 +273,12 @@ def build_files(round_id: int) -> dict[str, str]:
                    VoteEvent.participant_id.in_(assisted_participants or {-1})))
         .distinct()))
 
-    own = {(p.author_id, p.id) for p in proposals if p.author_id is not None}
     minimum = small_counts.minimum(round_.min_group_display)
-    events = [e for e in db.session.execute(
+    events = list(db.session.execute(
         sa.select(VoteEvent.id, VoteEvent.participant_id, VoteEvent.proposal_id,
                   VoteEvent.value, VoteEvent.source, VoteEvent.created_at)
         .where(VoteEvent.round_id == round_id, VoteEvent.proposal_id.in_(cids))
-        .order_by(VoteEvent.id)) if (e.participant_id, e.proposal_id) not in own]
+        .order_by(VoteEvent.id)))
     until = _published_until(round_)
     if until is None:  # not public yet (an export from the command line): every vote
         left_out = []
@@ -264,7 +291,10 @@ def build_files(round_id: int) -> dict[str, str]:
     events.sort(key=lambda e: (e.created_at, e.id))
     assisted_voters &= {e.participant_id for e in events}
     flag_assisted = small_counts.shown(len(assisted_voters), round_.min_group_display)
-    events = [(_day(e.created_at), e) for e in events]
+    authored = {p.id for p in proposals if p.author_id is not None}
+    dated_from = first_agreed(events, authored, minimum)
+    events = [(_day(max(e.created_at, dated_from.get(e.proposal_id, e.created_at))), e)
+              for e in events]
     voters_by_day: dict[datetime, set[int]] = {}
     for day, e in events:
         voters_by_day.setdefault(day, set()).add(e.participant_id)
@@ -297,8 +327,6 @@ def build_files(round_id: int) -> dict[str, str]:
     agrees: dict[int, int] = {}
     disagrees: dict[int, int] = {}
     for pk, prop, value in current:
-        if (pk, prop) in own:
-            continue
         by_participant.setdefault(pk, {})[prop] = value
         if value == 1:
             agrees[prop] = agrees.get(prop, 0) + 1

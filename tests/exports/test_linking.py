@@ -118,12 +118,71 @@ def test_knowing_who_wrote_a_proposal_leads_to_none_of_their_votes(scene):
     votes = _rows(open_data["votes.csv"])
     mine = next(c for c in comments if c["comment-body"] == "More benches in the park")
     assert mine["author-id"] not in {v["voter-id"] for v in votes}
-    assert not [v for v in votes if v["comment-id"] == mine["comment-id"]]
-    assert mine["agrees"] == "0"  # the counts agree with the votes published
+    # nobody else agreed with it: its one vote, the author's, takes the last date
+    own = [v for v in votes if v["comment-id"] == mine["comment-id"]]
+    assert len(own) == 1 and own[0]["vote"] == "1"
+    assert own[0]["timestamp"] == max(v["timestamp"] for v in votes)
+    assert mine["agrees"] == "1"  # the counts agree with the votes published
     pv = _rows(open_data["participants-votes.csv"])
     assert {r["n-comments"] for r in pv} == {"0"}
     summary = dict(csv.reader(io.StringIO(open_data["summary.csv"].removeprefix("\ufeff"))))
     assert summary["commenters"] == "1"
+
+
+def test_an_author_is_not_found_by_the_vote_missing_on_their_proposal(db):
+    """Whoever knows who wrote a proposal looks for the voter who voted on the proposals
+    written after it but not on it: with the author's own vote left out, that was its
+    author (in bg2050's real conversation, for half the statements). The own vote stays,
+    and the first date of votes on the proposal holds at least five people who agreed with
+    it, so that its first vote, the author's, does not give them away either."""
+    from deliberation.interop import polis_export
+    from deliberation.models import Vote, VoteEvent
+
+    round_ = factories.make_round(slug="town", phase="reflection", open_data_enabled=True)
+    author = factories.make_participant(round_, kind="resident")
+    crowd = [factories.make_participant(round_, kind="resident") for _ in range(9)]
+    first = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 in Japan
+    seeds = [factories.make_proposal(round_, f"Seed {i}", created_at=first) for i in range(3)]
+    theirs = factories.make_proposal(round_, "A crossing by the school", author_id=author.id,
+                                     created_at=first + timedelta(days=1))
+    later = [factories.make_proposal(round_, f"Later {i}", created_at=first + timedelta(days=2))
+             for i in range(3)]
+    cast = [(p, s, (1, -1, 0)[(i + j) % 3], 0) for i, p in enumerate([author, *crowd])
+            for j, s in enumerate(seeds)]
+    cast.append((author, theirs, 1, 1))  # agreed at publication
+    # the others come to it one a day, the first two disagreeing; everyone votes on the rest
+    cast += [(p, theirs, -1 if day < 2 else 1, 1 + day) for day, p in enumerate(crowd)]
+    cast += [(p, s, (1, -1, 0)[(i + j) % 3], 10) for i, p in enumerate([author, *crowd])
+             for j, s in enumerate(later)]
+    standing: dict[tuple[int, int], int] = {}
+    for n, (who, proposal, value, day) in enumerate(cast):
+        standing[(who.id, proposal.id)] = value
+        db.session.add(VoteEvent(round_id=round_.id, participant_id=who.id,
+                                 proposal_id=proposal.id, value=value, source="web",
+                                 created_at=first + timedelta(days=day, minutes=n)))
+    for (who_id, proposal_id), value in standing.items():
+        db.session.add(Vote(round_id=round_.id, participant_id=who_id,
+                            proposal_id=proposal_id, value=value))
+    db.session.commit()
+
+    files = polis_export.build_files(round_.id)
+    comment = next(c for c in _rows(files["comments.csv"])
+                   if c["comment-body"] == "A crossing by the school")
+    cid = comment["comment-id"]
+    assert (comment["agrees"], comment["disagrees"]) == ("8", "2")
+    ballots = _rows(files["participants-votes.csv"])
+    assert len(ballots) == 10 and all(b[cid] != "" for b in ballots)  # no hole to find
+    votes = [v for v in _rows(files["votes.csv"]) if v["comment-id"] == cid]
+    assert comment["author-id"] not in {v["voter-id"] for v in votes}
+    earliest = min(v["timestamp"] for v in votes)
+    firsts: dict[str, str] = {}
+    for v in votes:
+        firsts.setdefault(v["voter-id"], v["vote"])
+    agreed_first = {v["voter-id"] for v in votes
+                    if v["timestamp"] == earliest and firsts[v["voter-id"]] == "1"}
+    assert len(agreed_first) >= 5
+    last = {(v["voter-id"], v["comment-id"]): int(v["vote"]) for v in _rows(files["votes.csv"])}
+    assert sorted(last.values()) == sorted(standing.values())
 
 
 def test_a_vote_cast_between_two_of_ones_own_is_not_found_by_its_place(db):
