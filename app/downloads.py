@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from deliberation import csvfile
 from deliberation.models import TOKYO
@@ -47,6 +47,13 @@ def requested_language() -> Iterator[None]:
             yield
     else:
         yield
+
+
+def in_language(stem: str, extension: str) -> str:
+    """A file name that says the language of the file's words (call it within
+    ``requested_language``): a clerk who takes both gets ``agenda-ja.csv`` and
+    ``agenda-en.csv``, not ``agenda.csv`` and ``agenda (1).csv``."""
+    return f"{stem}-{get_locale()}.{extension}"
 
 
 def local_time(value: datetime | str | None) -> str:

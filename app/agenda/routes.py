@@ -32,7 +32,7 @@ from app.agenda.forms import (
 )
 from app.auth.routes import safe_next
 from app.authz import council_required, facilitator_required
-from app.downloads import CSV_CONTENT_TYPE, attachment, requested_language
+from app.downloads import CSV_CONTENT_TYPE, attachment, in_language, requested_language
 from app.errors import attach_to_form, render_error, translate
 from app.htmx import render_page_or_fragment
 from app.lookups import round_or_404
@@ -283,8 +283,9 @@ def council_export(fmt: str) -> Response:
     rows = service.export_rows(_filters(public=False)["round_slug"])
     with requested_language():
         body = exports.render(rows, fmt, town=town.localized().as_dict())
+        name = in_language("agenda", fmt)
     content_type = CSV_CONTENT_TYPE if fmt == "csv" else "application/json"
-    return attachment(body, f"agenda.{fmt}", content_type)
+    return attachment(body, name, content_type)
 
 
 # ---------------------------------------------------------------- facilitators

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.authz import facilitator_required
-from app.downloads import csv_attachment, requested_language
+from app.downloads import csv_attachment, in_language, requested_language
 from app.errors import attach_to_form, translate, translate_parts
 from app.facilitate import bp, exports
 from app.facilitate.charts import active_range, bar_chart, line_chart
@@ -327,7 +327,8 @@ def _audit(round_: Round | None) -> Any:
     if request.args.get("format") == "csv":
         with requested_language():
             body = exports.audit_csv(audit_key(), round_id)
-        return csv_attachment(body, f"audit-{round_.slug if round_ else 'all'}.csv")
+            name = in_language(f"audit-{round_.slug if round_ else 'all'}", "csv")
+        return csv_attachment(body, name)
     args = search_args()
     page = audit.search_entries(round_id, args.terms, page=args.page, per_page=AUDIT_PAGE,
                                 action_words={action: str(label)
@@ -521,8 +522,8 @@ def present(slug: str) -> Response:
 def _dashboard(round_: Round | None) -> Any:
     figures = engagement.dashboard(round_.id if round_ else None)
     if request.args.get("format") == "csv":
-        name = f"engagement-{round_.slug if round_ else 'all'}.csv"
         with requested_language():
+            name = in_language(f"engagement-{round_.slug if round_ else 'all'}", "csv")
             return csv_attachment(exports.dashboard_csv(figures), name)
     labels = [format_date(d, "medium") for d in figures.days]  # 2026/08/24 in Japanese
     # The time charts cover the span where the activity is; the table keeps every period.

@@ -117,9 +117,18 @@ def test_csv_in_english_on_request(agenda, client, login_as):
         rejected = next(r for r in rows if int(r["Agenda item number"]) == manual.id)
         assert rejected["Publication of the text"] == "Not public: rejected by moderation"
         assert rejected["Reason for the rejection"] == "Personal attack"
+        # the file's name says its language: both downloads keep their own name
+        assert 'filename="agenda-en.csv"' in response.headers["Content-Disposition"]
     # An unknown language is ignored (the file comes in the default language).
     response = client.get("/agenda/council/export.csv?lang=xx")
     assert response.status_code == 200 and "議題番号".encode() in response.data
+    assert 'filename="agenda-ja.csv"' in response.headers["Content-Disposition"]
+    for url, name in (("/facilitate/audit?format=csv&lang=en", "audit-all-en.csv"),
+                      ("/facilitate/dashboard?format=csv", "engagement-all-ja.csv")):
+        login_as("facilitator")
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert f'filename="{name}"' in response.headers["Content-Disposition"]
 
 
 def test_json_has_the_same_content_as_the_csv(agenda, client, login_as):
