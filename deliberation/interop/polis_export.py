@@ -75,9 +75,9 @@ README = """Hiroba（ひろば）のラウンドのオープンデータ（Pol.i
 参加者の番号は無作為で、ダウンロードのたびに変わります。アカウントと結び付けることは
 できません。提案（comment）の投稿者の番号（author-id）は提案ごとに別の番号で、投票者の
 番号（voter-id）とは一致しません。投稿者は提案が公開されたときに自分の提案に賛成します。
-その票が最初の票だとわからないように、ある提案に{minimum}人が最初の票で賛成するまでの、その
-提案への票は、{minimum}人目が賛成した日の日付にしています（{minimum}人に届かない提案は、最後の
-票の日付）。誰が提案を書いたかがわかっても、その人の投票はわかりません。Hiroba のグループは
+その票が最初の票だとわからないように、提案への票のうち、最初の票で賛成した人が{minimum}人に
+なるまでの票は、{minimum}人目が賛成した日の日付にしています（{minimum}人に届かない提案は、この
+ファイルで最後の票の日付）。誰が提案を書いたかがわかっても、その人の投票はわかりません。Hiroba のグループは
 participants-votes.csv の group-id にあり、Hiroba が使った数字は、議題のそれぞれのページの
 根拠にあります。
 日時は、投票と提案それぞれの日の始まり（日本時間）です。投票した人が{minimum}人未満の日の票は、
@@ -111,8 +111,8 @@ accounts. Each comment's author-id is its own and is never a voter-id, so that k
 comment does not tell how they voted. An author agrees with their comment when it is
 published; so that this vote cannot be told as the first one, a comment's votes cast
 before {minimum} people had agreed with it in their first vote on it are dated with the
-day on which the {minimum}th did (the day of the last vote for a comment that never
-reached {minimum}). Hiroba's groups are the group-id column of participants-votes.csv; the figures Hiroba used
+day on which the {minimum}th did (the day of the file's last vote for a comment that
+never reached {minimum}). Hiroba's groups are the group-id column of participants-votes.csv; the figures Hiroba used
 are in the evidence on each agenda item's page. Times are the start of the day (Asia/Tokyo) of each
 vote and comment. The votes of a day on which fewer than {minimum} people voted are dated with
 the days after it, until {minimum} or more people voted on those days (a last day still
