@@ -30,7 +30,7 @@ from .stats import Counts, group_counts, overall_counts
 
 __all__ = ["ALGORITHM_VERSION", "Analysis", "WarmStart", "analyze", "warm_up_umap"]
 
-ALGORITHM_VERSION = "hiroba-clustering/5"
+ALGORITHM_VERSION = "hiroba-clustering/6"
 
 
 def _pairs(a) -> list[list[float]]:
@@ -201,6 +201,35 @@ def _umap_parameters(reducer: str, base_k: int) -> dict:
                      "random_state": e.RANDOM_STATE}}
 
 
+def _umap_of_the_grouped(vm: VoteMatrix, grouped: np.ndarray, base_k: int
+                         ) -> np.ndarray | None:
+    """UMAP positions of every participant (rows of ``vm``, in canonical order), laid out
+    from the votes of the ``grouped`` participants alone, as Pol.is finds its base clusters
+    among the participants in-conv only.
+
+    The others are placed among the layout but shape nothing: neither the statements'
+    means, nor the base clusters, nor the order whose evenly spaced rows start them (the
+    grouped participants' own principal axes). With them, one vote from a newcomer who is
+    in no group moved the UMAP groups of the shared conversations (adjusted Rand index
+    down to 0.0 against the export without that vote) and changed up to 52 escalations.
+    """
+    from .embedding import umap_projection
+
+    C, center, voted = centred_matrix(vm, centred_on=grouped)
+    keep = ~vm.excluded[vm.cols]
+    n_voted = np.bincount(vm.rows[keep], minlength=vm.shape[0])
+    scale = np.sqrt(max(int(voted.sum()), 1) / np.maximum(n_voted, 1))
+    X = C.multiply(scale[:, None]).tocsr()
+    # in the fingerprint's order, as the main components: their sums' last bits then
+    # depend on the grouped participants' votes alone
+    fingerprint = canonical_order(vm)
+    rows = fingerprint[grouped[fingerprint]]
+    axes = pca(vm, C[rows], center, voted)
+    positions = np.asarray(X[rows] @ axes.comps.T)
+    return umap_projection(X, base_k=base_k,
+                           fit_rows=rows[position_order(positions, canonical_signs(axes.comps))])
+
+
 def _membership_labels(vm: VoteMatrix, membership: dict) -> np.ndarray:
     labels = np.full(vm.shape[0], -1, dtype=np.int64)
     for i, pid in enumerate(vm.participant_ids.tolist()):
@@ -254,28 +283,21 @@ def analyze(
                   reference=_reference_comps(by_id, warm_start))
     pca_proj = project_participants(by_id, C_by_id, pca_res)[fingerprint]
     # then by position, which, unlike the fingerprint, does not depend on the statements'
-    # order: UMAP's base clusters start from rows spread over this order, and the
-    # silhouette of a large round is measured on such rows
+    # order: the silhouette of a large round is measured on rows spread over it
     by_position = position_order(pca_proj, canonical_signs(pca_res.comps))
     order = fingerprint[by_position]
     pca_proj = pca_proj[by_position]
     vm = permute_participants(by_id, order)
-    C = C_by_id[order]
     proj = pca_proj
     stmt_proj, extremity = project_statements(pca_res)
     reducer = "pca"
+    in_conv = select_in_conv(vm)
     if method == "umap":
-        keep = ~vm.excluded[vm.cols]
-        n_voted = np.bincount(vm.rows[keep], minlength=n)
-        scale = np.sqrt(max(pca_res.n_cols, 1) / np.maximum(n_voted, 1))
-        from .embedding import umap_projection
-
-        emb = umap_projection(C.multiply(scale[:, None]).tocsr(), base_k=base_k)
+        emb = _umap_of_the_grouped(vm, in_conv, base_k)
         if emb is not None:
             proj, reducer = emb, "umap"
 
     ws_prev = warm_start if (warm_start is not None and warm_start.method == method) else None
-    in_conv = select_in_conv(vm)
     rows_in = np.flatnonzero(in_conv)
     pol = {**DEFAULT_RULE, **(rule or {})}
     with_consensus = pol["min_consensus"] is not None

@@ -223,18 +223,26 @@ def _ab_params() -> tuple[float, float]:
     return float(a), float(b)
 
 
-def umap_projection(X: sp.csr_matrix, *, base_k: int = BASE_CLUSTERS) -> np.ndarray | None:
-    """Every row of ``X`` (scaled vote vectors, in canonical order) in two dimensions, or
-    None when there are too few distinct rows to embed."""
-    n = X.shape[0]
-    if n < 5 or X.nnz == 0:
+def umap_projection(X: sp.csr_matrix, *, base_k: int = BASE_CLUSTERS,
+                    fit_rows: np.ndarray | None = None) -> np.ndarray | None:
+    """Every row of ``X`` (scaled vote vectors) in two dimensions, or None when there are
+    too few distinct rows to embed.
+
+    ``fit_rows``: the rows that make the base clusters, in the order whose evenly spaced
+    rows start them (default: every row, in canonical order). The other rows are only
+    placed among the embedded centres."""
+    fit = X if fit_rows is None else X[fit_rows]
+    if fit.shape[0] < 5 or fit.nnz == 0:
         return None
-    _, centres, d2 = base_clusters(X, base_k)
+    _, centres, d2 = base_clusters(fit, base_k)
     if len(centres) < 5:
         return None
     embedded = _layout(centres)
     if not np.isfinite(embedded).all():
         return None
+    if fit_rows is not None:
+        row_sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        d2 = _squared_distances(X, row_sq, centres)
     order, w = membership_weights(_rounded(np.sqrt(d2)))
     return np.einsum("ij,ijk->ik", w, embedded[order])
 

@@ -29,19 +29,25 @@ class PCAResult:
     n_cols: int  # columns of Pol.is's matrix: statements with at least one vote
 
 
-def centred_matrix(vm: VoteMatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Return (C, center, voted_cols): C sparse centred votes (excluded columns dropped)."""
+def centred_matrix(vm: VoteMatrix, centred_on: np.ndarray | None = None
+                   ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Return (C, center, voted_cols): C sparse centred votes (excluded columns dropped).
+
+    ``centred_on`` (a mask of the participants): the statements' means, and which
+    statements count as voted, are those of these participants' votes (default: all)."""
     n, m = vm.shape
     keep = ~vm.excluded[vm.cols]
     r, c, v = vm.rows[keep], vm.cols[keep], vm.vals[keep].astype(np.float64)
-    sums = np.bincount(c, weights=v, minlength=m)
-    cnts = np.bincount(c, minlength=m)
+    counted = slice(None) if centred_on is None else centred_on[r]
+    sums = np.bincount(c[counted], weights=v[counted], minlength=m)
+    cnts = np.bincount(c[counted], minlength=m)
     center = np.divide(sums, cnts, out=np.zeros(m), where=cnts > 0)
     data = v - center[c]
     # the matrix's entries are sorted by (row, column): its CSR form without a conversion
     indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n))])
     C = sp.csr_matrix((data, c, indptr), shape=(n, m))
-    voted_cols = np.bincount(vm.cols, minlength=m) > 0
+    voters = vm.cols if centred_on is None else vm.cols[centred_on[vm.rows]]
+    voted_cols = np.bincount(voters, minlength=m) > 0
     return C, center, voted_cols
 
 

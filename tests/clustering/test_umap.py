@@ -148,3 +148,62 @@ def test_umap_groups_and_positions_do_not_depend_on_the_order_of_statements_or_p
         for p, (g, x, y) in here.items():
             assert there[p][0] == g
             np.testing.assert_allclose(there[p][1:], (x, y), atol=1e-9)
+
+
+@pytest.mark.slow  # umap-learn's layout is compiled once per process
+def test_a_vote_from_someone_in_no_group_moves_no_umap_group_nor_escalation(polis_dir):
+    """A newcomer's first vote does not make them a member of any group (Pol.is's in-conv
+    rule), so it must not regroup everyone else and change what goes to the council.
+    bg2050-volunteers (CC BY 4.0, The Computational Democracy Project): with everyone's
+    rows shaping the layout, this one vote moved most people (adjusted Rand index about 0)
+    and changed 31-52 of 167 escalations."""
+    from clustering import read_export
+
+    data = VoteData.from_export(read_export(polis_dir("bg2050-volunteers")))
+    statement = next(t for t in data.statement_ids.tolist() if t not in set(data.excluded_ids))
+    newcomer = int(data.participant.max()) + 1
+    plus_one = VoteData.from_arrays(
+        np.r_[data.participant, newcomer], np.r_[data.statement, statement],
+        np.r_[data.value, 1], np.r_[data.timestamp, data.timestamp.max() + 60],
+        statement_ids=data.statement_ids, excluded_ids=data.excluded_ids,
+        meta_ids=data.meta_ids)
+
+    def outcome(d: VoteData):
+        a = analyze(d, method="umap")
+        assert a.manifest["reducer"] == "umap" and a.k >= 2
+        groups = dict(zip(a.participant_ids.tolist(), a.labels.tolist(), strict=True))
+        return groups, a.statement_ids[a.escalates].tolist()
+
+    groups, escalated = outcome(data)
+    groups_after, escalated_after = outcome(plus_one)
+    assert groups_after.pop(newcomer) == -1  # not grouped
+    assert groups_after == groups
+    assert escalated_after == escalated
+
+
+@pytest.mark.slow  # umap-learn's layout is compiled once per process
+def test_umap_finds_planted_groups_when_many_people_vote_only_a_little():
+    """In real rounds many people vote a few times (vtaiwan.uberx: 700 of 1,921 are in no
+    group). Scaled up to the round's size, their few votes made far-out rows that took the
+    base clusters, and UMAP found almost nothing of three planted groups (adjusted Rand
+    index 0.03)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from clustering.synthetic import planted_conversation
+
+    data, truth = planted_conversation(2000, 200, density=0.15, n_groups=3, seed=0)
+    rng = np.random.default_rng(100)
+    light = rng.random(2000) < 0.35  # these keep 1 to 6 of their votes
+    cap = rng.integers(1, 7, size=2000)
+    rows = rng.permutation(len(data.value))
+    person = data.participant[rows]
+    nth = np.zeros(len(rows), dtype=np.int64)  # each vote's rank among its voter's
+    counts = np.unique(person, return_counts=True)[1]
+    nth[np.argsort(person, kind="stable")] = (np.arange(len(rows))
+                                              - np.repeat(np.cumsum(counts) - counts, counts))
+    keep = rows[~light[person] | (nth < cap[person])]
+    sparse = VoteData.from_arrays(data.participant[keep], data.statement[keep],
+                                  data.value[keep], statement_ids=data.statement_ids)
+    a = analyze(sparse, method="umap")
+    grouped = a.labels >= 0
+    assert adjusted_rand_score(truth[a.participant_ids[grouped]], a.labels[grouped]) > 0.8
