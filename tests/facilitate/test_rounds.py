@@ -275,15 +275,20 @@ def _planted_snapshot(round_):
     factories.db.session.commit()
 
 
+def _armed_round(min_group_agree: float):
+    """A round sending to the council automatically, under the usual rule but its share."""
+    return factories.make_round(
+        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
+        max_groups=4, threshold_policy=facilitation.validate_policy({
+            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
+            "confidence": 0.95, "min_group_agree": min_group_agree, "min_consensus": None}))
+
+
 def test_the_previews_never_round_up_the_share_they_call_a_minimum(client, facilitator,
                                                                     db) -> None:
     """「最も低いグループでも賛成 N% 以上」: the weakest group's cautious estimate, rounded
     down in the rule preview and in the rule-change preview, as on the agenda."""
-    round_ = factories.make_round(
-        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
-        max_groups=4, threshold_policy=facilitation.validate_policy({
-            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
-            "confidence": 0.95, "min_group_agree": 0.99, "min_consensus": None}))
+    round_ = _armed_round(min_group_agree=0.99)
     _planted_snapshot(round_)
     # group 2 as group 1, 28 of 30: a cautious estimate of 81.7 %
     everyone = db.session.scalar(sa.select(Proposal.id).where(Proposal.text == "Everyone agrees"))
@@ -452,11 +457,7 @@ def test_the_rule_change_preview_shows_what_a_flagged_block_decides_as_waiting(c
     """A proposal the new rule would pass, but only because a coordinated block keeps its
     group big enough to count, is held for a review by the runner: the preview says it
     would wait for one, not that it goes to the council."""
-    round_ = factories.make_round(
-        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
-        max_groups=4, threshold_policy=facilitation.validate_policy({
-            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
-            "confidence": 0.95, "min_group_agree": 0.6, "min_consensus": None}))
+    round_ = _armed_round(min_group_agree=0.6)
     _planted_snapshot(round_)
     snapshot = db.session.scalar(sa.select(ClusterSnapshot))
     block = [Participant(round_id=round_.id) for _ in range(26)]
@@ -489,11 +490,7 @@ def test_the_rule_change_preview_shows_what_a_flagged_block_newly_keeps_below_as
     for a review, so the preview lists it as waiting, not as no longer meeting the rule
     (a stricter rule) nor leaves it out (a lower rule, the block keeping it below both)."""
     current, new = ("0.3", "0.6") if rule == "stricter" else ("0.99", "0.6")
-    round_ = factories.make_round(
-        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
-        max_groups=4, threshold_policy=facilitation.validate_policy({
-            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
-            "confidence": 0.95, "min_group_agree": float(current), "min_consensus": None}))
+    round_ = _armed_round(min_group_agree=float(current))
     _planted_snapshot(round_)
     snapshot = db.session.scalar(sa.select(ClusterSnapshot))
     everyone = db.session.scalar(sa.select(Proposal).where(Proposal.text == "Everyone agrees"))
@@ -530,11 +527,7 @@ def test_the_rule_change_preview_does_not_send_a_withdrawn_item_again(client, fa
                                                                        db) -> None:
     """A proposal goes to the council once: one whose item was withdrawn is not sent again
     by a lower rule, so the preview does not list it as going."""
-    round_ = factories.make_round(
-        slug="armed", phase="voting", escalation_armed=True, clustering_method="umap",
-        max_groups=4, threshold_policy=facilitation.validate_policy({
-            "min_votes": 30, "min_agrees": 0, "min_groups": 2, "min_group_size": 5,
-            "confidence": 0.95, "min_group_agree": 0.6, "min_consensus": None}))
+    round_ = _armed_round(min_group_agree=0.6)
     _planted_snapshot(round_)
     one_side = db.session.scalar(sa.select(Proposal).where(
         Proposal.text == "Only group one agrees"))
