@@ -16,6 +16,8 @@ from deliberation.jobs import runner
 from deliberation.models import (
     ClusteringJob,
     ClusterSnapshot,
+    Participant,
+    Proposal,
     Round,
     SnapshotGroup,
     VoteEvent,
@@ -42,6 +44,23 @@ def _fresh(round_id: int) -> ClusteringJob:
 def _newest_event(round_id: int) -> int | None:
     return _db.session.scalar(sa.select(sa.func.max(VoteEvent.id))
                               .where(VoteEvent.round_id == round_id))
+
+
+def _ok_snapshot(round_id: int, last_vote_event_id: int | None) -> ClusterSnapshot:
+    """An "ok" snapshot that has seen the round's events up to ``last_vote_event_id``."""
+    snapshot = ClusterSnapshot(round_id=round_id, method="pca", status="ok",
+                               last_vote_event_id=last_vote_event_id)
+    _db.session.add(snapshot)
+    _db.session.commit()
+    return snapshot
+
+
+def _changes(participant: Participant, proposal: Proposal, n: int) -> None:
+    """One person changing their vote on one proposal ``n`` times (events only)."""
+    _db.session.add_all(VoteEvent(round_id=proposal.round_id, participant_id=participant.id,
+                                  proposal_id=proposal.id, value=(1, -1)[i % 2])
+                        for i in range(n))
+    _db.session.commit()
 
 
 def _vote(round_: Round) -> None:
@@ -73,9 +92,7 @@ class FakeRefresh:
                 time.sleep(self.sleep)
             if self.fail:
                 raise RuntimeError("clustering exploded")
-            _db.session.add(ClusterSnapshot(round_id=round_id, method="pca", status="ok",
-                                            last_vote_event_id=_newest_event(round_id)))
-            _db.session.commit()
+            _ok_snapshot(round_id, _newest_event(round_id))
             if not self.clear:  # changes keep coming: the round asks again at once
                 request_snapshot(_db.session.get(Round, round_id))
                 _db.session.commit()
@@ -370,11 +387,7 @@ def test_a_vote_during_the_run_makes_the_round_due_again(db):
     def refresh(round_id: int) -> ClusterSnapshot:
         seen = _newest_event(round_id)  # what the computation read
         _vote(round_)  # lands while the snapshot is computed
-        snapshot = ClusterSnapshot(round_id=round_id, method="pca", status="ok",
-                                   last_vote_event_id=seen)
-        _db.session.add(snapshot)
-        _db.session.commit()
-        return snapshot
+        return _ok_snapshot(round_id, seen)
 
     t0 = utcnow()
     assert runner.run_once(min_interval=5, now=t0, refresh=refresh) == [round_.id]
@@ -388,16 +401,9 @@ def test_a_vote_during_the_run_makes_the_round_due_again(db):
 def test_few_voters_wait_but_one_persons_many_changes_do_not_stall_the_round(db):
     round_ = factories.make_round()
     person, proposal = factories.make_participant(round_), factories.make_proposal(round_)
-
-    def changes(n: int) -> None:
-        _db.session.add_all(VoteEvent(round_id=round_.id, participant_id=person.id,
-                                      proposal_id=proposal.id, value=(1, -1)[i % 2])
-                            for i in range(n))
-        _db.session.commit()
-
-    changes(UNSEEN_EVENTS_READ - 1)
+    _changes(person, proposal, UNSEEN_EVENTS_READ - 1)
     assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == []
-    changes(1)
+    _changes(person, proposal, 1)
     assert runner.run_once(min_interval=0, refresh=FakeRefresh()) == [round_.id]
 
 
@@ -407,20 +413,13 @@ def test_a_pile_from_too_few_people_is_looked_at_once_a_minute_not_every_pass(db
     runner looks at it again only after PILE_INTERVAL, not every few seconds: otherwise
     one account could keep the runner recomputing the round for as long as it liked."""
     round_ = factories.make_round()
-    person, proposal = factories.make_participant(round_), factories.make_proposal(round_)
-    _db.session.add_all(VoteEvent(round_id=round_.id, participant_id=person.id,
-                                  proposal_id=proposal.id, value=(1, -1)[i % 2])
-                        for i in range(UNSEEN_EVENTS_READ))
-    _db.session.commit()
+    _changes(factories.make_participant(round_), factories.make_proposal(round_),
+             UNSEEN_EVENTS_READ)
     runs: list[int] = []
 
     def holds_back(round_id: int) -> ClusterSnapshot:  # what refresh_round does here
         runs.append(round_id)
-        snapshot = ClusterSnapshot(round_id=round_id, method="pca", status="ok",
-                                   last_vote_event_id=None)
-        _db.session.add(snapshot)
-        _db.session.commit()
-        return snapshot
+        return _ok_snapshot(round_id, None)
 
     t0 = utcnow()
     assert runner.run_once(min_interval=3, now=t0, refresh=holds_back) == [round_.id]
